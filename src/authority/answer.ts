@@ -1,0 +1,219 @@
+// Authoritative answers (RFC 1034 4.3.2 with RFC 2308, 4592, 6604, 6672, 8482, 9471): given the
+// catalog and one question, produce the sections of the response. No I/O and no wire encoding.
+
+import { RRType, Rcode } from '../wire/types.js';
+import { isInDomain, labelCount, nameKey, nameToWire, parentName, parseName, readName } from '../wire/name.js';
+import { NameError } from '../wire/errors.js';
+import type { RR, RRset } from '../wire/rr.js';
+import type { Zone, ZoneNode } from '../zone/zone.js';
+import type { Catalog } from './catalog.js';
+
+export interface AuthAnswer {
+  rcode: number;
+  /** Authoritative: false for referrals and REFUSED. */
+  aa: boolean;
+  answer: RR[];
+  authority: RR[];
+  additional: RR[];
+  /** How many leading additional records are glue that must not be dropped (RFC 9471). */
+  requiredAdditional: number;
+  /** The zone that answered (the first one, for a CNAME chain across zones). */
+  zone?: Zone;
+}
+
+/** Longest CNAME/DNAME chain followed inside our own data. */
+export const MAX_CHAIN = 16;
+
+function push(out: RR[], set: RRset, owner = set.name, ttl = set.ttl): void {
+  for (const rdata of set.rdata) out.push({ name: owner, type: set.type, class: set.class, ttl, rdata });
+}
+
+/** Name embedded in RDATA of types whose target drives additional-section processing. */
+function targetOf(type: number, rdata: Buffer, owner: string): string | undefined {
+  try {
+    switch (type) {
+      case RRType.NS: case RRType.CNAME: case RRType.DNAME: case RRType.PTR:
+        return readName(rdata, 0).name;
+      case RRType.MX:
+        return readName(rdata, 2).name;
+      case RRType.SRV:
+        return readName(rdata, 6).name;
+      case RRType.SVCB: case RRType.HTTPS: {
+        const t = readName(rdata, 2).name;
+        // Target '.' means the owner itself in ServiceMode (RFC 9460 2.5.2).
+        return t === '.' ? (rdata.readUInt16BE(0) === 0 ? undefined : owner) : t;
+      }
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+export class Authority {
+  constructor(private readonly catalog: Catalog) {}
+
+  /** Answer one question. `qname` keeps the client's case, which owner names echo. */
+  answer(qname: string, qtype: number): AuthAnswer {
+    const first = this.catalog.find(qname);
+    const res: AuthAnswer = { rcode: Rcode.NOERROR, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0 };
+    if (!first) {
+      res.rcode = Rcode.REFUSED;
+      return res;
+    }
+    res.zone = first;
+    res.aa = true;
+    const seen = new Set<string>();
+    let name = qname;
+    let zone: Zone | undefined = first;
+    for (let step = 0; zone && step <= MAX_CHAIN; step++) {
+      const key = nameKey(name) + '/' + zone.originKey;
+      if (seen.has(key)) break; // a loop inside our data: stop with what we have (RFC 1034 3.6.2)
+      seen.add(key);
+      const next = this.step(zone, name, qtype, res);
+      if (next === undefined) break;
+      name = next;
+      zone = this.catalog.find(name);
+    }
+    this.addAdditional(res);
+    return res;
+  }
+
+  /**
+   * One pass of the algorithm for `name` in `zone`. Returns the name to restart with after a
+   * CNAME or DNAME, or undefined when the answer is complete.
+   */
+  private step(zone: Zone, name: string, qtype: number, res: AuthAnswer): string | undefined {
+    const nameLabels = labelCount(name);
+    const apexLabels = labelCount(zone.origin);
+    // Walk down from the apex: delegations and DNAMEs above the name take precedence.
+    let closest: ZoneNode = zone.apex;
+    for (let depth = apexLabels; depth <= nameLabels; depth++) {
+      const ancestor = suffix(name, nameLabels - depth);
+      const node = depth === apexLabels ? zone.apex : zone.nodeByKey(nameKey(ancestor));
+      if (!node) break;
+      closest = node;
+      const atName = depth === nameLabels;
+      if (depth > apexLabels && node.rrsets.has(RRType.NS) && !(atName && qtype === RRType.DS)) {
+        this.referral(zone, node, res);
+        return undefined;
+      }
+      const dname = node.rrsets.get(RRType.DNAME);
+      if (dname && !atName) return this.synthesizeFromDname(dname, name, res);
+      if (atName) return this.atNode(zone, node, name, qtype, res, false);
+    }
+    // No node at the name: a wildcard at the closest encloser may synthesize one (RFC 4592).
+    const wildcard = zone.nodeByKey(nameKey('*.' + closest.name));
+    if (wildcard && wildcard.rrsets.size > 0) return this.atNode(zone, wildcard, name, qtype, res, true);
+    this.negative(zone, res, Rcode.NXDOMAIN);
+    return undefined;
+  }
+
+  /** The name exists (or a wildcard matched it): answer, follow a CNAME, or NODATA. */
+  private atNode(zone: Zone, node: ZoneNode, name: string, qtype: number, res: AuthAnswer, wildcard: boolean): string | undefined {
+    // Owner names echo the question's spelling when they are the question (or a wildcard match).
+    const owner = wildcard || nameKey(node.name) === nameKey(name) ? name : node.name;
+    if (qtype === RRType.ANY) {
+      // RFC 8482: one RRset is enough; pick the lowest type for a stable answer.
+      const types = [...node.rrsets.keys()].sort((a, b) => a - b);
+      const set = types.length > 0 ? node.rrsets.get(types[0]!) : undefined;
+      if (set) push(res.answer, set, owner);
+      else this.negative(zone, res, Rcode.NOERROR);
+      return undefined;
+    }
+    const exact = node.rrsets.get(qtype);
+    if (exact) {
+      push(res.answer, exact, owner);
+      return undefined;
+    }
+    const cname = node.rrsets.get(RRType.CNAME);
+    if (cname) {
+      push(res.answer, cname, owner);
+      return readName(cname.rdata[0]!, 0).name;
+    }
+    this.negative(zone, res, Rcode.NOERROR);
+    return undefined;
+  }
+
+  /** RFC 6672: the DNAME itself, a CNAME synthesized from it, then restart at the new name. */
+  private synthesizeFromDname(dname: RRset, name: string, res: AuthAnswer): string | undefined {
+    push(res.answer, dname);
+    const target = readName(dname.rdata[0]!, 0).name;
+    const prefix = name.slice(0, name.length - (dname.name === '.' ? 1 : dname.name.length));
+    let next: string;
+    try {
+      next = target === '.' ? prefix : parseName(prefix + target);
+    } catch (err) {
+      if (err instanceof NameError) {
+        res.rcode = Rcode.YXDOMAIN; // the substituted name would be too long (RFC 6672 2.2)
+        return undefined;
+      }
+      throw err;
+    }
+    res.answer.push({ name, type: RRType.CNAME, class: dname.class, ttl: dname.ttl, rdata: nameToWire(next) });
+    return next;
+  }
+
+  private referral(zone: Zone, cut: ZoneNode, res: AuthAnswer): void {
+    // A referral is authoritative only if something before it in the chain was.
+    if (res.answer.length === 0) res.aa = false;
+    const ns = cut.rrsets.get(RRType.NS)!;
+    push(res.authority, ns);
+    const ds = cut.rrsets.get(RRType.DS);
+    if (ds) push(res.authority, ds);
+    // Glue for name servers in or below the cut is required; other in-zone addresses are a courtesy.
+    const required: RR[] = [];
+    const optional: RR[] = [];
+    for (const rdata of ns.rdata) {
+      const host = readName(rdata, 0).name;
+      if (!isInDomain(host, zone.origin)) continue;
+      const out = isInDomain(host, cut.name) ? required : optional;
+      const node = zone.node(host);
+      for (const t of [RRType.A, RRType.AAAA]) {
+        const set = node?.rrsets.get(t);
+        if (set) push(out, set);
+      }
+    }
+    res.additional.push(...required, ...optional);
+    res.requiredAdditional = required.length;
+  }
+
+  private negative(zone: Zone, res: AuthAnswer, rcode: number): void {
+    res.rcode = rcode;
+    // RFC 2308 section 3: the SOA with TTL min(SOA TTL, MINIMUM), so caches use the right time.
+    push(res.authority, zone.soa, zone.soa.name, zone.negativeTtl);
+  }
+
+  /** Addresses of NS, MX, SRV and SVCB targets that we hold authoritatively (RFC 1035 3.3, RFC 9460 4). */
+  private addAdditional(res: AuthAnswer): void {
+    if (res.rcode !== Rcode.NOERROR) return;
+    const have = new Set(res.additional.map((r) => nameKey(r.name) + '/' + r.type));
+    const answerNames = new Set(res.answer.map((r) => nameKey(r.name) + '/' + r.type));
+    for (const rr of res.answer) {
+      if (rr.type === RRType.CNAME || rr.type === RRType.DNAME || rr.type === RRType.PTR) continue;
+      const host = targetOf(rr.type, rr.rdata, rr.name);
+      if (host === undefined) continue;
+      const zone = this.catalog.find(host);
+      if (!zone) continue;
+      const node = zone.node(host);
+      if (!node) continue;
+      for (const t of [RRType.A, RRType.AAAA]) {
+        const k = nameKey(host) + '/' + t;
+        if (have.has(k) || answerNames.has(k)) continue;
+        const set = node.rrsets.get(t);
+        if (!set) continue;
+        have.add(k);
+        push(res.additional, set);
+      }
+    }
+  }
+}
+
+/** `name` with its `drop` leftmost labels removed. */
+function suffix(name: string, drop: number): string {
+  let cur = name;
+  for (let i = 0; i < drop; i++) cur = parentName(cur) ?? '.';
+  return cur;
+}
+

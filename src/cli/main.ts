@@ -1,0 +1,27 @@
+// The `aop` command line: one yargs program, one module per command.
+
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from './paths.js';
+import { serveCommand } from './serve.js';
+import { zoneCommand } from './zone.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
+  let y = yargs(argv).scriptName('aop').version(version()).strict().demandCommand(1, 'Name a command; see aop --help')
+    .recommendCommands().wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      // One clear line on stderr; usage errors exit 1 as dig's do.
+      process.stderr.write(`aop: ${msg ?? err?.message}\n`);
+      process.exit(err && !msg ? 10 : 1);
+    });
+  y = serveCommand(y);
+  y = zoneCommand(y);
+  await y.parseAsync();
+}

@@ -1,0 +1,23 @@
+// The authoritative handler: answers from the catalog, REFUSED for names outside every zone.
+
+import type { Handler, HandlerResult, QueryContext } from './handler.js';
+import { Authority } from '../authority/answer.js';
+import type { Catalog } from '../authority/catalog.js';
+
+export class AuthorityHandler implements Handler {
+  readonly name = 'authority';
+  private readonly authority: Authority;
+
+  constructor(readonly catalog: Catalog) {
+    this.authority = new Authority(catalog);
+  }
+
+  handle(ctx: QueryContext): HandlerResult {
+    const q = ctx.request.questions[0]!;
+    const a = this.authority.answer(q.name, q.type);
+    return {
+      rcode: a.rcode, aa: a.aa, answers: a.answer, authority: a.authority, additional: a.additional,
+      requiredAdditional: a.requiredAdditional,
+    };
+  }
+}

@@ -1,0 +1,28 @@
+// The handler chain: each handler answers a decoded query or passes it on (CoreDNS's plugin chain).
+
+import type { Message } from '../wire/message.js';
+
+export interface QueryContext {
+  request: Message;
+  transport: 'udp' | 'tcp';
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** The sections a handler fills; the server adds header flags, question and EDNS around them. */
+export interface HandlerResult {
+  rcode: number;
+  aa: boolean;
+  ra?: boolean;
+  answers: Message['answers'];
+  authority: Message['authority'];
+  additional: Message['additional'];
+  /** Leading additional records that must not be dropped to fit (required glue). */
+  requiredAdditional?: number;
+}
+
+export interface Handler {
+  readonly name: string;
+  /** Answer, or return undefined to let the next handler try. */
+  handle(ctx: QueryContext): HandlerResult | undefined | Promise<HandlerResult | undefined>;
+}

@@ -1,0 +1,43 @@
+// Listen addresses: `127.0.0.1:5300`, `[::1]:5300`, `::1` (port defaulted), validated at the edge.
+
+import { isIP } from 'node:net';
+
+export class ListenAddressError extends Error {
+  readonly code = 'ERR_LISTEN_ADDRESS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenAddressError';
+  }
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+  family: 4 | 6;
+}
+
+export function parseListen(text: string, defaultPort = 53): ListenAddress {
+  let host = text;
+  let port = defaultPort;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracket) {
+    host = bracket[1]!;
+    if (bracket[2] !== undefined) port = Number(bracket[2]);
+  } else if (isIP(text) === 6) {
+    host = text;
+  } else {
+    const m = /^([^:]+):(\d+)$/.exec(text);
+    if (m) {
+      host = m[1]!;
+      port = Number(m[2]);
+    }
+  }
+  const family = isIP(host);
+  if (family === 0) throw new ListenAddressError(`listen address '${text}': '${host}' is not an IPv4 or IPv6 address`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ListenAddressError(`listen address '${text}': port must be 0-65535`);
+  return { host, port, family: family as 4 | 6 };
+}
+
+export function formatListen(a: ListenAddress): string {
+  return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

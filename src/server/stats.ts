@@ -1,0 +1,29 @@
+// Counters the server keeps: what came in, what went out, and what was refused or dropped.
+
+export class Stats {
+  queries = 0;
+  udpQueries = 0;
+  tcpQueries = 0;
+  /** Packets that were not answered at all (too short to hold a header, or a response). */
+  dropped = 0;
+  /** Undecodable queries answered with FORMERR. */
+  malformed = 0;
+  tcpConnections = 0;
+  tcpRejected = 0;
+  tcpIdleClosed = 0;
+  truncated = 0;
+  readonly rcodes = new Map<number, number>();
+
+  countRcode(rcode: number): void {
+    this.rcodes.set(rcode, (this.rcodes.get(rcode) ?? 0) + 1);
+  }
+
+  snapshot(): Record<string, number | Record<string, number>> {
+    return {
+      queries: this.queries, udpQueries: this.udpQueries, tcpQueries: this.tcpQueries,
+      dropped: this.dropped, malformed: this.malformed, truncated: this.truncated,
+      tcpConnections: this.tcpConnections, tcpRejected: this.tcpRejected, tcpIdleClosed: this.tcpIdleClosed,
+      rcodes: Object.fromEntries(this.rcodes),
+    };
+  }
+}
