@@ -95,7 +95,7 @@ export class Listener {
       this.stats.tcpIdleClosed++;
       sock.destroy();
     });
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     const queue: Buffer[] = [];
     let running = 0;
     const pump = (): void => {

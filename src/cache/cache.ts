@@ -1,0 +1,132 @@
+// The resolver's cache: RRset, negative, delegation and server caches behind one object, kept consistent.
+
+import type { RRset } from '../wire/rr.js';
+import { RRClass, RRType } from '../wire/types.js';
+import { DelegationCache, type DelegationInput } from './delegation-cache.js';
+import { InfraCache, type InfraCacheOptions } from './infra-cache.js';
+import { NegativeCache, type NegativeHit, type NegativeInput, type NegativePutResult } from './negative-cache.js';
+import { checkClock, type ClockOption, type SizeOptions, type TtlOptions } from './policy.js';
+import type { Rank } from './rank.js';
+import { RRsetCache, type CachedRRset, type GetOptions, type PutResult } from './rrset-cache.js';
+import type { CacheSnapshot, DumpEntry } from './store.js';
+
+export interface DnsCacheOptions extends TtlOptions, ClockOption {
+  rrset?: SizeOptions;
+  negative?: SizeOptions & { nxdomainCut?: boolean };
+  delegation?: SizeOptions;
+  infra?: Omit<InfraCacheOptions, 'now'>;
+}
+
+/** What the cache knows about a question: a result, not an exception. */
+export type CacheLookup =
+  | { kind: 'answer'; hit: CachedRRset }
+  /** No RRset of the type, but the name is an alias: follow hit.rrset. */
+  | { kind: 'cname'; hit: CachedRRset }
+  | { kind: 'nxdomain'; hit: NegativeHit }
+  | { kind: 'nodata'; hit: NegativeHit }
+  | { kind: 'miss' };
+
+export interface DnsCacheSnapshot {
+  rrset: CacheSnapshot;
+  negative: CacheSnapshot;
+  delegation: CacheSnapshot;
+  infra: { hosts: number; heldBack: number };
+}
+
+export class DnsCache {
+  readonly rrsets: RRsetCache;
+  readonly negatives: NegativeCache;
+  readonly delegations: DelegationCache;
+  readonly infra: InfraCache;
+
+  constructor(opts: DnsCacheOptions = {}) {
+    const now = checkClock(opts.now);
+    const ttl: TtlOptions = {
+      minTtl: opts.minTtl, maxTtl: opts.maxTtl, minNegativeTtl: opts.minNegativeTtl, maxNegativeTtl: opts.maxNegativeTtl,
+      staleWindow: opts.staleWindow, staleTtl: opts.staleTtl, prefetchRatio: opts.prefetchRatio,
+    };
+    this.rrsets = new RRsetCache({ ...ttl, ...opts.rrset, now });
+    this.negatives = new NegativeCache({ ...ttl, ...opts.negative, now });
+    this.delegations = new DelegationCache({ ...ttl, ...opts.delegation, now });
+    this.infra = new InfraCache({ ...opts.infra, now });
+  }
+
+  /** Cache an RRset; when stored, the negative entries it disproves go. */
+  putRRset(set: RRset, rank: Rank): PutResult {
+    const r = this.rrsets.put(set, rank);
+    if (r === 'stored') {
+      this.negatives.deleteNodata(set.name, set.type, set.class);
+      this.negatives.dropNxdomainAtOrAbove(set.name, set.class);
+    }
+    return r;
+  }
+
+  /** Cache a negative answer; it removes the positive data it contradicts at that name. */
+  putNegative(input: NegativeInput): NegativePutResult {
+    const r = this.negatives.put(input);
+    const cls = input.class ?? RRClass.IN;
+    if (input.kind === 'nodata' && input.type !== undefined) this.rrsets.delete(input.name, input.type, cls);
+    // The name is gone: so is its data. (Data further below is left to expire; RFC 8020 allows either.)
+    else if (input.kind === 'nxdomain') this.rrsets.deleteAt(input.name, cls);
+    return r;
+  }
+
+  /** Cache a zone cut; a cut at a name shows that it exists. */
+  putDelegation(input: DelegationInput): PutResult {
+    const r = this.delegations.put(input);
+    if (r === 'stored') this.negatives.dropNxdomainAtOrAbove(input.zone, input.class ?? RRClass.IN);
+    return r;
+  }
+
+  /**
+   * What the cache can say about (name, type): the RRset; else a CNAME at the name; else a
+   * cached NXDOMAIN (at the name or, RFC 8020, above it) or NODATA; else a miss.
+   */
+  lookup(name: string, type: number, cls: number = RRClass.IN, opts: GetOptions = {}): CacheLookup {
+    const answer = this.rrsets.get(name, type, cls, opts);
+    if (answer) return { kind: 'answer', hit: answer };
+    if (type !== RRType.CNAME) {
+      const alias = this.rrsets.get(name, RRType.CNAME, cls, { ...opts, countMiss: false });
+      if (alias) return { kind: 'cname', hit: alias };
+    }
+    const neg = this.negatives.get(name, type, cls, { allowStale: opts.allowStale });
+    if (neg) return neg.kind === 'nxdomain' ? { kind: 'nxdomain', hit: neg } : { kind: 'nodata', hit: neg };
+    return { kind: 'miss' };
+  }
+
+  /** Empty the RRset, negative and delegation caches. Server RTT and lameness stay (infra.clear() drops them). */
+  flushAll(): void {
+    this.rrsets.flushAll();
+    this.negatives.flushAll();
+    this.delegations.flushAll();
+  }
+
+  /** Remove everything cached at `name`: all types and classes, negatives, a cut at it. */
+  flushName(name: string): number {
+    return this.rrsets.flushName(name) + this.negatives.flushName(name) + this.delegations.flushName(name);
+  }
+
+  /** Remove everything at or below `name`, negatives and delegations included. */
+  flushTree(name: string): number {
+    return this.rrsets.flushTree(name) + this.negatives.flushTree(name) + this.delegations.flushTree(name);
+  }
+
+  /** Every live entry, for inspection, ordered by name (case-insensitive) then type. */
+  dump(): DumpEntry[] {
+    const all = [...this.rrsets.dump(), ...this.negatives.dump(), ...this.delegations.dump()];
+    return all.sort((a, b) => {
+      const x = a.name.toLowerCase();
+      const y = b.name.toLowerCase();
+      return x < y ? -1 : x > y ? 1 : a.type - b.type || a.kind.localeCompare(b.kind);
+    });
+  }
+
+  snapshot(): DnsCacheSnapshot {
+    return {
+      rrset: this.rrsets.snapshot(),
+      negative: this.negatives.snapshot(),
+      delegation: this.delegations.snapshot(),
+      infra: this.infra.snapshot(),
+    };
+  }
+}

@@ -1,0 +1,197 @@
+// RRset cache: (name, type, class) -> RRset with its trust rank, TTL clamps, serve-stale and prefetch.
+
+import { nameKey } from '../wire/name.js';
+import type { RRset } from '../wire/rr.js';
+import { RRClass } from '../wire/types.js';
+import { CacheError } from './errors.js';
+import { checkRank, type Rank } from './rank.js';
+import {
+  checkClass, checkClock, checkName, checkType, clampTtl, sizeLimits, ttlPolicy, wireTtl,
+  type ClockOption, type SizeOptions, type TtlOptions, type TtlPolicy,
+} from './policy.js';
+import { ENTRY_OVERHEAD, TtlStore, type CacheSnapshot, type DumpEntry, type StoredEntry } from './store.js';
+
+export interface RRsetCacheOptions extends TtlOptions, SizeOptions, ClockOption {}
+
+export const RRSET_CACHE_DEFAULTS = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024 } as const;
+
+/** What `put` did. */
+export type PutResult =
+  | 'stored'
+  /** The cached entry is fresh and outranks the new data (RFC 2181 5.4.1). */
+  | 'lower-rank'
+  /** TTL 0 after clamping: used for this transaction only, never cached (RFC 1035 3.2.1). */
+  | 'zero-ttl'
+  /** Bigger than maxBytes on its own. */
+  | 'too-large';
+
+export interface CachedRRset {
+  /** A copy whose ttl is the remaining TTL (or the stale TTL). Do not mutate the rdata buffers. */
+  rrset: RRset;
+  rank: Rank;
+  /** Remaining seconds, floor, never negative; the stale TTL (default 30) when stale. */
+  ttl: number;
+  /** The TTL it was stored with, after clamping. */
+  originalTtl: number;
+  stale: boolean;
+  /** Refresh it now: reported once per entry, in the last 10% (prefetchRatio) of its TTL. */
+  prefetch: boolean;
+}
+
+export interface GetOptions {
+  /** Return entries past their TTL but inside the stale window (flagged stale). Default true. */
+  allowStale?: boolean;
+  /** Treat entries ranked below this as absent (pass MIN_ANSWER_RANK when answering clients). */
+  minRank?: Rank;
+  /** Count a miss in the stats. False when probing a second key for the same question. Default true. */
+  countMiss?: boolean;
+}
+
+interface RRsetValue {
+  rrset: RRset;
+  rank: Rank;
+}
+
+export function rrsetKey(name: string, type: number, cls: number): string {
+  // The name goes last, so '|' inside a label cannot make two keys collide.
+  return `${cls}|${type}|${nameKey(name)}`;
+}
+
+export function rrsetSize(set: RRset): number {
+  let n = ENTRY_OVERHEAD + set.name.length;
+  for (const r of set.rdata) n += r.length + 16;
+  return n;
+}
+
+export class RRsetCache {
+  readonly policy: TtlPolicy;
+  private readonly store: TtlStore<RRsetValue>;
+
+  constructor(opts: RRsetCacheOptions = {}) {
+    this.policy = ttlPolicy(opts);
+    const limits = sizeLimits(opts, RRSET_CACHE_DEFAULTS);
+    this.store = new TtlStore({ now: checkClock(opts.now), ...limits, ...this.policy });
+  }
+
+  /**
+   * Insert an RRset learned with `rank`. A fresh entry of higher rank is kept (RFC 2181 5.4.1:
+   * "additional information from a reply will be ignored if the cache contains data from an
+   * authoritative answer"); equal or higher rank replaces; anything replaces expired data.
+   * A TTL of 0 (after clamping) is not cached, and removes what it would have replaced.
+   */
+  put(set: RRset, rank: Rank): PutResult {
+    checkRank(rank);
+    const valid = validateRRset(set);
+    const ttl = clampTtl(valid.ttl, this.policy.minTtl, this.policy.maxTtl);
+    const key = rrsetKey(valid.name, valid.type, valid.class);
+    const now = this.store.now();
+    const old = this.store.peek(key, now);
+    if (old && this.store.isFresh(old, now) && old.value.rank > rank) {
+      this.store.stats.rejected++;
+      return 'lower-rank';
+    }
+    if (ttl === 0) {
+      if (old) this.store.delete(key);
+      return 'zero-ttl';
+    }
+    const stored: RRset = { ...valid, ttl };
+    if (!this.store.put(key, valid.name, { rrset: stored, rank }, ttl, rrsetSize(stored), now)) return 'too-large';
+    return 'stored';
+  }
+
+  get(name: string, type: number, cls: number = RRClass.IN, opts: GetOptions = {}): CachedRRset | undefined {
+    const now = this.store.now();
+    const e = this.store.get(rrsetKey(name, type, cls), now);
+    if (!e || (opts.minRank !== undefined && e.value.rank < opts.minRank) || (opts.allowStale === false && !this.store.isFresh(e, now))) {
+      if (opts.countMiss !== false) this.store.stats.misses++;
+      return undefined;
+    }
+    return this.hit(e, now);
+  }
+
+  /** Like get, but does not count, touch the LRU order or trigger a prefetch. */
+  peek(name: string, type: number, cls: number = RRClass.IN): CachedRRset | undefined {
+    const now = this.store.now();
+    const e = this.store.peek(rrsetKey(name, type, cls), now);
+    return e ? this.view(e, now, false) : undefined;
+  }
+
+  private hit(e: StoredEntry<RRsetValue>, now: number): CachedRRset {
+    const v = this.view(e, now, true);
+    this.store.stats.hits++;
+    if (v.stale) this.store.stats.staleHits++;
+    return v;
+  }
+
+  private view(e: StoredEntry<RRsetValue>, now: number, mark: boolean): CachedRRset {
+    const f = this.store.freshness(e, now, mark);
+    const s = e.value.rrset;
+    return {
+      rrset: { name: s.name, type: s.type, class: s.class, ttl: f.ttl, rdata: s.rdata.slice() },
+      rank: e.value.rank, ttl: f.ttl, originalTtl: e.ttl, stale: f.stale, prefetch: f.prefetch,
+    };
+  }
+
+  delete(name: string, type: number, cls: number = RRClass.IN): boolean {
+    return this.store.delete(rrsetKey(name, type, cls));
+  }
+
+  /** Remove every type and class at `name`. */
+  flushName(name: string): number {
+    return this.store.deleteAt(name);
+  }
+
+  /** Remove entries at `name` of one class, except the types in `keep`. */
+  deleteAt(name: string, cls: number, keep: readonly number[] = []): number {
+    return this.store.deleteAt(name, (_k, e) => e.value.rrset.class === cls && !keep.includes(e.value.rrset.type));
+  }
+
+  /** Remove everything at or below `name`. */
+  flushTree(name: string): number {
+    return this.store.deleteTree(name);
+  }
+
+  flushAll(): void {
+    this.store.clear();
+  }
+
+  dump(): DumpEntry[] {
+    const now = this.store.now();
+    const out: DumpEntry[] = [];
+    for (const [, e] of this.store.entries(now)) {
+      const f = this.store.freshness(e, now, false);
+      const s = e.value.rrset;
+      out.push({ kind: 'rrset', name: s.name, type: s.type, class: s.class, ttl: f.ttl, originalTtl: e.ttl, rank: e.value.rank, stale: f.stale });
+    }
+    return out;
+  }
+
+  snapshot(): CacheSnapshot {
+    return this.store.snapshot();
+  }
+}
+
+/** Check an RRset from the caller; returns a canonical copy with deduplicated, copied RDATA. */
+export function validateRRset(set: RRset): RRset {
+  if (typeof set !== 'object' || set === null) throw new CacheError('ERR_CACHE_BAD_RRSET', 'RRset must be an object');
+  const name = checkName(set.name, 'RRset owner');
+  const type = checkType(set.type);
+  const cls = checkClass(set.class);
+  const ttl = wireTtl(set.ttl);
+  if (!Array.isArray(set.rdata) || set.rdata.length === 0) {
+    throw new CacheError('ERR_CACHE_BAD_RRSET', `RRset ${name} ${type} has no RDATA`);
+  }
+  const seen = new Set<string>();
+  const rdata: Buffer[] = [];
+  for (const r of set.rdata) {
+    if (!Buffer.isBuffer(r)) throw new CacheError('ERR_CACHE_BAD_RRSET', `RRset ${name} ${type} has RDATA that is not a Buffer`);
+    if (r.length > 0xffff) throw new CacheError('ERR_CACHE_BAD_RRSET', `RRset ${name} ${type} has RDATA of ${r.length} octets (limit 65535)`);
+    // Duplicate records in an RRset are dropped (RFC 2181 section 5).
+    const k = r.toString('latin1');
+    if (seen.has(k)) continue;
+    seen.add(k);
+    // Copy: a decoder's subarray would otherwise keep the whole message buffer alive.
+    rdata.push(Buffer.from(r));
+  }
+  return { name, type, class: cls, ttl, rdata };
+}

@@ -1,0 +1,45 @@
+// Which clients may ask for recursion: a list of networks checked with node's BlockList.
+// The default is loopback only, so the daemon is never an open resolver by accident.
+
+import { BlockList, isIP } from 'node:net';
+
+export class AclError extends Error {
+  readonly code = 'ERR_ACL_BAD_NETWORK';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AclError';
+  }
+}
+
+export const DEFAULT_ALLOW = ['127.0.0.0/8', '::1/128'];
+
+export class Acl {
+  private readonly list = new BlockList();
+  readonly networks: string[];
+
+  /** Networks as `address/prefix` or a bare address; an empty list allows no one. */
+  constructor(networks: readonly string[] = DEFAULT_ALLOW) {
+    this.networks = [...networks];
+    for (const n of networks) {
+      const slash = n.indexOf('/');
+      const addr = slash < 0 ? n : n.slice(0, slash);
+      const family = isIP(addr);
+      if (family === 0) throw new AclError(`"${n}" is not an IP address or network (want e.g. 10.0.0.0/8 or fd00::/8)`);
+      const max = family === 4 ? 32 : 128;
+      const prefix = slash < 0 ? max : Number(n.slice(slash + 1));
+      if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (slash >= 0 && !/^\d+$/.test(n.slice(slash + 1)))) {
+        throw new AclError(`"${n}": prefix length must be 0 to ${max}`);
+      }
+      this.list.addSubnet(addr, prefix, family === 4 ? 'ipv4' : 'ipv6');
+    }
+  }
+
+  allows(address: string): boolean {
+    // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; judge them as IPv4.
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    const addr = mapped ? mapped[1]! : address;
+    const family = isIP(addr);
+    if (family === 0) return false;
+    return this.list.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+  }
+}
