@@ -1,0 +1,42 @@
+// Errors of the transport layer: each class carries a stable `code` that callers and tests match on.
+
+export type TransportErrorCode =
+  | 'ERR_TRANSPORT_TIMEOUT'
+  | 'ERR_TRANSPORT_ABORTED'
+  | 'ERR_TRANSPORT_NETWORK'
+  | 'ERR_TRANSPORT_BAD_REPLY'
+  | 'ERR_TRANSPORT_TCP_CLOSED'
+  | 'ERR_TRANSPORT_BAD_QUERY'
+  | 'ERR_TRANSPORT_BAD_OPTION';
+
+export type TransportKind = 'udp' | 'tcp';
+
+/** A server as the transport used it: the address as given, the port filled in. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export interface TransportErrorDetails {
+  cause?: unknown;
+  /** Which transport the failing attempt used. */
+  transport?: TransportKind;
+  server?: Endpoint;
+  /** The undecodable reply, for ERR_TRANSPORT_BAD_REPLY (a dig-style CLI may want to dump it). */
+  reply?: Buffer;
+}
+
+export class TransportError extends Error {
+  readonly code: TransportErrorCode;
+  readonly transport: TransportKind | undefined;
+  readonly server: Endpoint | undefined;
+  readonly reply: Buffer | undefined;
+  constructor(code: TransportErrorCode, message: string, details: TransportErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'TransportError';
+    this.code = code;
+    this.transport = details.transport;
+    this.server = details.server;
+    this.reply = details.reply;
+  }
+}

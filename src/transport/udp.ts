@@ -1,0 +1,76 @@
+// One query over UDP: a fresh connected socket on a kernel-chosen random port, RFC 5452 matching.
+
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Message } from '../wire/message.js';
+import { runAttempt, where, type AttemptContext } from './attempt.js';
+import { TransportError } from './errors.js';
+import { checkReply, type Expected } from './match.js';
+import { trackSocket } from './stats.js';
+
+export interface AttemptResult {
+  reply: Buffer;
+  /** Absent only for a TC=1 UDP reply that does not decode (the caller retries over TCP). */
+  message: Message | undefined;
+  truncated: boolean;
+}
+
+/**
+ * Send `query` and wait for the matching reply.
+ *
+ * The socket is bound to port 0 and connect()ed to the server. On Linux an ephemeral UDP port is
+ * drawn at random from ip_local_port_range (32768-60999 by default, about 28k ports), which with
+ * the random 16-bit ID gives the ~30 bits RFC 5452 section 9.2 asks for; picking ports ourselves
+ * would add nothing but EADDRINUSE retries. Connecting makes the kernel drop datagrams from any
+ * other address or port before we see them (the check below stays as a second line) and reports
+ * ICMP port/host unreachable as ECONNREFUSED/EHOSTUNREACH, so a dead port fails at once
+ * instead of at the timeout (Unbound's udp-connect does the same).
+ */
+export function udpAttempt(ctx: AttemptContext, query: Buffer, expected: Expected): Promise<AttemptResult> {
+  const { server, stats } = ctx;
+  return runAttempt<AttemptResult>(ctx, () => `no reply from ${where(ctx)} within ${ctx.timeout} ms`, (settle) => {
+    const sock = dgram.createSocket({ type: isIP(server.address) === 6 ? 'udp6' : 'udp4' });
+    trackSocket(1);
+    sock.once('close', () => trackSocket(-1));
+    settle.defer(() => sock.close());
+    const networkError = (err: unknown): TransportError =>
+      new TransportError('ERR_TRANSPORT_NETWORK', `${where(ctx)}: ${(err as Error).message}`, { cause: err, transport: 'udp', server });
+    // Stays attached after the attempt ends, so a late error cannot become an uncaught exception.
+    sock.on('error', (err) => settle.fail(networkError(err)));
+    let peer: { address: string; port: number } | undefined;
+    sock.on('message', (reply, rinfo) => {
+      if (settle.done) return;
+      if (!peer || rinfo.address !== peer.address || rinfo.port !== peer.port) {
+        stats.mismatched++;
+        return;
+      }
+      const verdict = checkReply(reply, expected);
+      switch (verdict.kind) {
+        case 'ignore':
+          stats.mismatched++;
+          return;
+        case 'bad':
+          settle.fail(new TransportError('ERR_TRANSPORT_BAD_REPLY', `undecodable reply from ${where(ctx)}: ${(verdict.error as Error).message}`,
+            { cause: verdict.error, transport: 'udp', server, reply }));
+          return;
+        case 'truncated':
+        case 'accept':
+          stats.received++;
+          settle.ok({ reply, message: verdict.message, truncated: verdict.kind === 'truncated' });
+      }
+    });
+    sock.connect(server.port, server.address, (err?: Error) => {
+      if (settle.done) return;
+      if (err) {
+        settle.fail(networkError(err));
+        return;
+      }
+      const remote = sock.remoteAddress();
+      peer = { address: remote.address, port: remote.port };
+      sock.send(query, (sendErr) => {
+        if (sendErr) settle.fail(networkError(sendErr));
+      });
+      stats.sent++;
+    });
+  });
+}

@@ -1,0 +1,180 @@
+// Zone-file lexer (RFC 1035 section 5.1, as BIND reads it): text -> logical lines of tokens,
+// each token with its 1-based line and column, parentheses joining physical lines.
+//
+// What it does, matching BIND's master-file lexer:
+// - Whitespace is space, tab and CR (so CRLF files read like LF files); a `;` outside quotes
+//   starts a comment to the end of the line, inside parentheses too.
+// - `(` and `)` are separators wherever they appear (`a(b)c` is three tokens); newlines between
+//   them do not end the record; they may nest.
+// - `"` starts a quoted token wherever it appears (`a"b c"d` is `a`, `b c`, `d`); a quoted string
+//   ends on its line: an unescaped newline inside it is a fault (BIND: "unbalanced quotes").
+// - A backslash takes the next character into the token whatever it is (`a\ b`, `\;`, `\"`);
+//   escapes stay in the token text for the RDATA codec, which knows what they mean per field.
+// - Characters from U+0080 up are put in the token as the \DDD escapes of their UTF-8 octets,
+//   so names and text get exactly the octets BIND stores for a UTF-8 file.
+// - A UTF-8 byte-order mark at the start is skipped.
+
+import type { Token } from '../wire/token.js';
+
+/** A token plus whether it touches the token before it (no space, paren or comment between). */
+export interface LexToken extends Token {
+  glued: boolean;
+}
+
+export interface LexFault {
+  line: number;
+  col: number;
+  code: 'ERR_ZONE_PARENS' | 'ERR_ZONE_QUOTE' | 'ERR_ZONE_ESCAPE';
+  message: string;
+}
+
+/** One record or directive: a physical line plus the lines its parentheses join to it. */
+export interface LogicalLine {
+  tokens: LexToken[];
+  /** The physical line began with a space or tab: the record's owner is the previous one. */
+  ownerOmitted: boolean;
+  /** Line where it starts. */
+  line: number;
+  /** Faults inside this logical line; the parser reports them and skips the line. */
+  faults: LexFault[];
+}
+
+const SP = 0x20, TAB = 0x09, CR = 0x0d, LF = 0x0a, SEMI = 0x3b, LPAREN = 0x28, RPAREN = 0x29, QUOTE = 0x22, BSLASH = 0x5c;
+
+/** Characters that end an unquoted token (ASCII only; others are never in this table). */
+const ENDS_WORD: boolean[] = Array.from({ length: 0x80 }, (_, c) => c === SP || c === TAB || c === CR || c === LF || c === SEMI || c === LPAREN || c === RPAREN || c === QUOTE);
+
+/** UTF-8 octets of the code point at text[i] as \DDD escapes, and how many code units it took. */
+function escapeNonAscii(text: string, i: number): { esc: string; width: number } {
+  const cp = text.codePointAt(i)!;
+  let esc = '';
+  for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) esc += '\\' + String(b).padStart(3, '0');
+  return { esc, width: cp > 0xffff ? 2 : 1 };
+}
+
+/** Split zone-file text into logical lines. Never throws: problems come back as faults. */
+export function lexZone(text: string): LogicalLine[] {
+  const out: LogicalLine[] = [];
+  const n = text.length;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = 1;
+  let lineStart = i; // index of the first character of the current physical line (after a BOM)
+  let depth = 0;
+  const openParens: { line: number; col: number }[] = [];
+  let cur: LogicalLine | undefined;
+  let lastEnd = -1; // index just after the previous token of the current logical line
+
+  const colOf = (idx: number): number => idx - lineStart + 1;
+  const current = (): LogicalLine => {
+    if (cur === undefined) {
+      const c = text.charCodeAt(lineStart);
+      cur = { tokens: [], ownerOmitted: c === SP || c === TAB, line, faults: [] };
+    }
+    return cur;
+  };
+  const finish = (): void => {
+    if (cur !== undefined && (cur.tokens.length > 0 || cur.faults.length > 0)) out.push(cur);
+    cur = undefined;
+    lastEnd = -1;
+  };
+  const fault = (code: LexFault['code'], l: number, col: number, message: string): void => {
+    current().faults.push({ line: l, col, code, message });
+  };
+
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === LF) {
+      if (depth === 0) finish();
+      i++;
+      line++;
+      lineStart = i;
+      continue;
+    }
+    if (c === SP || c === TAB || c === CR) { i++; continue; }
+    if (c === SEMI) {
+      while (i < n && text.charCodeAt(i) !== LF) i++;
+      continue;
+    }
+    if (c === LPAREN) {
+      current();
+      depth++;
+      openParens.push({ line, col: colOf(i) });
+      i++;
+      continue;
+    }
+    if (c === RPAREN) {
+      if (depth === 0) fault('ERR_ZONE_PARENS', line, colOf(i), `unbalanced parentheses: ')' without '('`);
+      else { depth--; openParens.pop(); }
+      i++;
+      continue;
+    }
+    const logical = current();
+    const tokLine = line;
+    const tokCol = colOf(i);
+    const glued = lastEnd === i;
+    let s = '';
+    if (c === QUOTE) {
+      i++;
+      let closed = false;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === QUOTE) { closed = true; i++; break; }
+        if (d === LF) break;
+        if (d === BSLASH && i + 1 < n) {
+          // An escaped newline stays in the string, as in BIND.
+          const e = text.charCodeAt(i + 1);
+          if (e === LF) { s += '\\\n'; i += 2; line++; lineStart = i; continue; }
+          if (e >= 0x80) { const { esc, width } = escapeNonAscii(text, i + 1); s += esc; i += 1 + width; continue; }
+          s += text[i]! + text[i + 1]!;
+          i += 2;
+          continue;
+        }
+        if (d >= 0x80) { const { esc, width } = escapeNonAscii(text, i); s += esc; i += width; continue; }
+        // A run of plain characters in one slice: much faster than one at a time on big zones.
+        let j = i + 1;
+        for (let e = text.charCodeAt(j); j < n && e !== QUOTE && e !== LF && e !== BSLASH && e < 0x80; e = text.charCodeAt(++j));
+        s += text.slice(i, j);
+        i = j;
+      }
+      if (!closed) fault('ERR_ZONE_QUOTE', tokLine, tokCol, `unbalanced quotes: the string starting here is not closed on its line`);
+      logical.tokens.push({ text: s, quoted: true, line: tokLine, col: tokCol, glued });
+      lastEnd = i;
+      continue;
+    }
+    while (i < n) {
+      const d = text.charCodeAt(i);
+      if (d < 0x80 && ENDS_WORD[d]) break;
+      if (d === BSLASH) {
+        const e = i + 1 < n ? text.charCodeAt(i + 1) : -1;
+        if (e === -1 || e === LF || (e === CR && (i + 2 >= n || text.charCodeAt(i + 2) === LF))) {
+          fault('ERR_ZONE_ESCAPE', line, colOf(i), `a backslash at the end of a line escapes nothing`);
+          s += '\\';
+          i++;
+          break;
+        }
+        if (e >= 0x80) { const { esc, width } = escapeNonAscii(text, i + 1); s += esc; i += 1 + width; continue; }
+        s += text[i]! + text[i + 1]!;
+        i += 2;
+        continue;
+      }
+      if (d >= 0x80) { const { esc, width } = escapeNonAscii(text, i); s += esc; i += width; continue; }
+      let j = i + 1;
+      for (let e = text.charCodeAt(j); j < n && !ENDS_WORD[e]! && e !== BSLASH && e < 0x80; e = text.charCodeAt(++j));
+      s += text.slice(i, j);
+      i = j;
+    }
+    logical.tokens.push({ text: s, quoted: false, line: tokLine, col: tokCol, glued });
+    lastEnd = i;
+  }
+  if (depth > 0) {
+    const open = openParens[0]!;
+    fault('ERR_ZONE_PARENS', open.line, open.col, `unbalanced parentheses: '(' not closed before the end of the file`);
+  }
+  finish();
+  return out;
+}
+
+/** The plain Token the RDATA codec takes (it must not see the lexer's extra fields). */
+export function plainToken(t: Token): Token {
+  return { text: t.text, quoted: t.quoted, line: t.line, col: t.col };
+}

@@ -1,0 +1,218 @@
+// Zone loading: zone text or file -> parsed, validated Zone, or a ZoneLoadError listing every
+// fault; a folder of <origin>.zone files; and a zone's canonical text (like named-compilezone -o -).
+
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type ZoneFault, ZoneLoadError } from './errors.js';
+import { parseZone } from './parser.js';
+import { validateZone } from './validate.js';
+import { Zone } from './zone.js';
+import { nameKey, nameToLabels, parseName } from '../wire/name.js';
+import { WireError } from '../wire/errors.js';
+import { rdataToText } from '../wire/rdata.js';
+import { RRClass, RRType, classToString, typeToString } from '../wire/types.js';
+
+export { ZoneLoadError, formatFault } from './errors.js';
+export type { ZoneFault } from './errors.js';
+
+/** Faults that a record lost to an earlier syntax fault may cause; not reported beside syntax faults. */
+const CONSEQUENTIAL = new Set(['ERR_ZONE_NO_SOA', 'ERR_ZONE_NO_NS', 'ERR_ZONE_NO_GLUE']);
+
+function build(text: string, origin: string, file: string | undefined, include: ((p: string) => string) | undefined): Zone {
+  const shown = file ?? '<text>';
+  let canonical: string;
+  try {
+    canonical = parseName(origin);
+  } catch (e) {
+    if (!(e instanceof WireError)) throw e;
+    const f: ZoneFault = { file: shown, line: 1, col: 1, code: 'ERR_ZONE_BAD_ORIGIN', message: `bad origin "${origin}": ${e.message}` };
+    throw new ZoneLoadError([f], withFile({ origin }, file));
+  }
+  const parsed = parseZone(text, { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) });
+  let faults = validateZone(canonical, parsed.records, shown);
+  if (parsed.faults.length > 0) faults = faults.filter((f) => !CONSEQUENTIAL.has(f.code));
+  const all = [...parsed.faults, ...faults];
+  if (all.length > 0) throw new ZoneLoadError(all, withFile({ origin: canonical }, file));
+  return new Zone(canonical, parsed.records, RRClass.IN);
+}
+
+function withFile<T extends object>(o: T, file: string | undefined): T & { file?: string } {
+  return file === undefined ? o : { ...o, file };
+}
+
+/**
+ * Load zone text. `file` only names the text in faults: $INCLUDE is a fault here, since the
+ * text has no folder to read from (loadZoneFile reads includes). Throws ZoneLoadError.
+ */
+export function loadZoneText(text: string, opts: { origin: string; file?: string }): Zone {
+  return build(text, opts.origin, opts.file, undefined);
+}
+
+/** Load and validate a zone file, its $INCLUDEs read relative to its folder. Throws ZoneLoadError. */
+export function loadZoneFile(file: string, opts: { origin: string }): Zone {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const f: ZoneFault = { file, line: 1, col: 1, code: 'ERR_ZONE_READ', message: `cannot read zone file: ${ioReason(e)}` };
+    throw new ZoneLoadError([f], { origin: opts.origin, file });
+  }
+  const text = decodeZoneBytes(bytes, file, opts.origin);
+  const include = (p: string): string => {
+    let b: Buffer;
+    try {
+      b = readFileSync(p);
+    } catch (e) {
+      throw new Error(ioReason(e));
+    }
+    return decodeZoneBytes(b, p, opts.origin);
+  };
+  return build(text, opts.origin, file, include);
+}
+
+/**
+ * Load every `*.zone` file in a folder, its origin taken from its name. A file that fails does
+ * not stop the others; its ZoneLoadError has `origin` (when the name gives one) and `file` set.
+ */
+export function loadZoneDir(dir: string): { zones: Zone[]; errors: ZoneLoadError[] } {
+  const zones: Zone[] = [];
+  const errors: ZoneLoadError[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.name.endsWith('.zone') && (e.isFile() || e.isSymbolicLink()))
+      .map((e) => e.name)
+      .sort();
+  } catch (e) {
+    const f: ZoneFault = { file: dir, line: 1, col: 1, code: 'ERR_ZONE_READ', message: `cannot read zones folder: ${ioReason(e)}` };
+    return { zones, errors: [new ZoneLoadError([f], { file: dir })] };
+  }
+  const byOrigin = new Map<string, string>();
+  for (const name of names) {
+    const file = path.join(dir, name);
+    let origin: string;
+    try {
+      origin = originFromFileName(name);
+    } catch (e) {
+      if (!(e instanceof ZoneLoadError)) throw e;
+      errors.push(new ZoneLoadError(e.faults.map((f) => ({ ...f, file })), { file }));
+      continue;
+    }
+    const other = byOrigin.get(nameKey(origin));
+    if (other !== undefined) {
+      const f: ZoneFault = { file, line: 1, col: 1, code: 'ERR_ZONE_DUPLICATE_ORIGIN', message: `zone ${origin} is already loaded from ${other}` };
+      errors.push(new ZoneLoadError([f], { origin, file }));
+      continue;
+    }
+    byOrigin.set(nameKey(origin), file);
+    try {
+      zones.push(loadZoneFile(file, { origin }));
+    } catch (e) {
+      if (!(e instanceof ZoneLoadError)) throw e;
+      e.origin = origin;
+      e.file = file;
+      errors.push(e);
+    }
+  }
+  return { zones, errors };
+}
+
+const FILE_STEM = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;
+
+/** `acme.agents.zone` -> `acme.agents.`. Throws ZoneLoadError ERR_ZONE_BAD_FILE_NAME. */
+export function originFromFileName(base: string): string {
+  const bad = (why: string): ZoneLoadError => new ZoneLoadError(
+    [{ file: base, line: 1, col: 1, code: 'ERR_ZONE_BAD_FILE_NAME', message: `cannot take a zone origin from the file name "${base}": ${why}` }],
+    { file: base },
+  );
+  if (!base.endsWith('.zone')) throw bad(`it does not end in .zone`);
+  const stem = base.slice(0, -'.zone'.length);
+  if (!FILE_STEM.test(stem)) throw bad(`name zone files <origin>.zone, the origin in dot-separated labels of letters, digits, '-' and '_' (acme.agents.zone)`);
+  try {
+    return parseName(stem + '.');
+  } catch (e) {
+    if (e instanceof WireError) throw bad(e.message);
+    throw e;
+  }
+}
+
+/**
+ * The zone as text, one record a line, `name ttl CLASS TYPE rdata`, names fully qualified, in
+ * DNSSEC canonical name order (RFC 4034 6.1), SOA first at the apex: what
+ * `named-compilezone -o -` prints, up to the spacing and the order of records at one name.
+ */
+export function zoneToText(zone: Zone): string {
+  const nodes = [...zone.allNodes()].filter((n) => n.rrsets.size > 0);
+  const keyed = nodes.map((n) => ({ n, labels: nameToLabels(nameKey(n.name)).reverse() }));
+  keyed.sort((a, b) => compareLabels(a.labels, b.labels));
+  const lines: string[] = [];
+  for (const { n } of keyed) {
+    const sets = [...n.rrsets.values()].sort((a, b) => (a.type === RRType.SOA ? -1 : b.type === RRType.SOA ? 1 : a.type - b.type));
+    for (const set of sets) {
+      for (const rdata of set.rdata) {
+        lines.push(`${set.name} ${set.ttl} ${classToString(set.class)} ${typeToString(set.type)} ${rdataToText(set.type, rdata)}`);
+      }
+    }
+  }
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}
+
+/** Labels compared rightmost first, octet by octet, case folded (RFC 4034 section 6.1). */
+function compareLabels(a: Buffer[], b: Buffer[]): number {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const c = Buffer.compare(a[i]!, b[i]!);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Zone-file octets -> text. Zone files are UTF-8 (ASCII being a part); other octets belong in
+ * \DDD escapes. Throws ZoneLoadError ERR_ZONE_ENCODING pointing at the first bad octet.
+ */
+export function decodeZoneBytes(bytes: Uint8Array, file: string, origin?: string): string {
+  const bad = firstInvalidUtf8(bytes);
+  if (bad < 0) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const before = Buffer.from(bytes.subarray(0, bad));
+  const lineStart = before.lastIndexOf(0x0a) + 1;
+  const line = before.subarray(0, lineStart).filter((b) => b === 0x0a).length + 1;
+  const col = before.subarray(lineStart).toString('utf8').length + 1;
+  const octet = bytes[bad]!.toString(16).toUpperCase().padStart(2, '0');
+  const f: ZoneFault = { file, line, col, code: 'ERR_ZONE_ENCODING', message: `not valid UTF-8 (octet 0x${octet}): save the file as UTF-8, or write other octets as \\DDD escapes` };
+  throw new ZoneLoadError([f], withFile(origin !== undefined ? { origin } : {}, file));
+}
+
+/** Offset of the first octet that does not start a valid UTF-8 sequence, or -1. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) { i++; continue; }
+    let n: number;
+    let min: number;
+    if (c >= 0xc2 && c <= 0xdf) { n = 1; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 2; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000; }
+    else return i;
+    if (i + n >= b.length) return i;
+    let cp = c & (n === 1 ? 0x1f : n === 2 ? 0x0f : 0x07);
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k]!;
+      if ((d & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/** A short reason for a failed read. */
+function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'ENOTDIR') return 'not a directory';
+  return e instanceof Error ? e.message : String(e);
+}
