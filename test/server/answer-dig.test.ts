@@ -165,6 +165,6 @@ t.test('answers through kdig', async (t) => {
   const ref = await kdig(port, ['host.sub.example.agents', 'A']);
   t.notOk(ref.flags.has('aa'));
   t.equal(ref.authority.length, 2);
-  const trunc = await kdig(port, ['+bufsize=512', '+ignoretc', 'big.example.agents', 'TXT']);
+  const trunc = await kdig(port, ['+bufsize=512', '+ignore', 'big.example.agents', 'TXT']);
   t.ok(trunc.flags.has('tc'));
 });
