@@ -1,8 +1,11 @@
 // `aop serve`: the daemon, with SIGHUP reload and graceful SIGTERM/SIGINT shutdown.
 
 import type { Argv } from 'yargs';
-import { Daemon } from '../server/daemon.js';
+import { Daemon, type ResolverConfig } from '../server/daemon.js';
 import { parseListen } from '../server/listen.js';
+import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
+import { loadHints } from '../resolver/hints.js';
+import path from 'node:path';
 import { createLogger, type LogLevel } from '../server/log.js';
 import { bundledZonesDir } from './paths.js';
 
@@ -11,9 +14,21 @@ export const DEFAULT_LISTEN = '127.0.0.1:5300';
 export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
-    'Serve agent zones authoritatively over UDP and TCP',
+    'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
     (c) => c
-      .option('zones', { type: 'string', default: bundledZonesDir, defaultDescription: 'the bundled zones/', describe: 'Folder of <origin>.zone files' })
+      .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
+      .option('resolver', { type: 'boolean', default: false, describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
+      .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
+      .option('allow', { type: 'string', array: true, default: DEFAULT_ALLOW, describe: 'Client network allowed to recurse (CIDR); repeat for more' })
+      .option('forward', { type: 'string', array: true, default: [] as string[], describe: 'Resolver (ADDR[:PORT]) for names outside the namespace; without it they are REFUSED' })
+      .option('cache-size', { type: 'number', default: 64, describe: 'Cache memory limit in MiB' })
+      .option('min-ttl', { type: 'number', default: 0, describe: 'Cache TTL floor in seconds' })
+      .option('max-ttl', { type: 'number', default: 86400, describe: 'Cache TTL ceiling in seconds' })
+      .option('stale-window', { type: 'number', default: 86400, describe: 'Seconds past expiry that data may be served when all servers are down (0 disables serve-stale)' })
+      .option('prefetch', { type: 'boolean', default: true, describe: 'Refresh popular entries shortly before they expire' })
+      .option('upstream-port', { type: 'number', default: 53, describe: 'Port of the authoritative servers the resolver asks' })
+      .option('upstream-timeout', { type: 'number', default: 1500, describe: 'Most milliseconds to wait for one upstream reply' })
+      .option('control', { type: 'string', describe: 'Unix socket for `aop cache` commands (flush, stats, dump)' })
       .option('listen', { type: 'string', array: true, default: [DEFAULT_LISTEN], describe: 'Address to listen on, ADDR[:PORT] or [V6ADDR]:PORT; repeat for more' })
       .option('udp-size', { type: 'number', default: 1232, describe: 'Largest UDP response sent (512-4096)' })
       .option('tcp-idle-timeout', { type: 'number', default: 10, describe: 'Seconds before an idle TCP connection is closed' })
@@ -24,14 +39,42 @@ export function serveCommand(y: Argv): Argv {
         if (!(a['tcp-idle-timeout'] > 0)) throw new Error('--tcp-idle-timeout must be positive');
         if (!(a['tcp-max-connections'] >= 1)) throw new Error('--tcp-max-connections must be at least 1');
         for (const l of a.listen) parseListen(l);
+        new Acl(a.allow);
+        for (const f of a.forward) parseListen(f, 53);
+        if (!(a['cache-size'] > 0)) throw new Error('--cache-size must be positive');
+        if (!(a['min-ttl'] >= 0 && a['max-ttl'] >= a['min-ttl'])) throw new Error('--min-ttl must be 0 or more and not above --max-ttl');
+        if (!(a['stale-window'] >= 0)) throw new Error('--stale-window must be 0 or more');
+        if (!(Number.isInteger(a['upstream-port']) && a['upstream-port'] >= 1 && a['upstream-port'] <= 65535)) throw new Error('--upstream-port must be 1 to 65535');
         return true;
       })
       .example('$0 serve', `serve the bundled zones on ${DEFAULT_LISTEN}`)
-      .example('$0 serve --zones /etc/aop/zones --listen 127.0.0.1:53 --listen [::1]:53', 'serve a folder of zones on port 53'),
+      .example('$0 serve --zones /etc/aop/zones --listen 127.0.0.1:53 --listen [::1]:53', 'serve a folder of zones on port 53')
+      .example('$0 serve --resolver --listen 127.0.0.1:5353 --control /run/aop.sock', 'a resolver for agent names, from the bundled root hints'),
     async (a) => {
       const logger = createLogger(a['log-level'] as LogLevel);
+      let resolver: ResolverConfig | undefined;
+      if (a.resolver) {
+        const mib = 1024 * 1024;
+        resolver = {
+          hints: loadHints(a['root-hints'] ?? path.join(bundledZonesDir, 'root.hints')),
+          allow: a.allow,
+          forwarders: a.forward.map((f) => { const l = parseListen(f, 53); return { address: l.host, port: l.port }; }),
+          upstreamPort: a['upstream-port'],
+          timeout: a['upstream-timeout'],
+          serveStale: a['stale-window'] > 0,
+          prefetch: a.prefetch,
+          cache: {
+            minTtl: a['min-ttl'], maxTtl: a['max-ttl'], staleWindow: a['stale-window'],
+            rrset: { maxBytes: Math.floor(a['cache-size'] * mib * 0.6) },
+            negative: { maxBytes: Math.floor(a['cache-size'] * mib * 0.2) },
+            delegation: { maxBytes: Math.floor(a['cache-size'] * mib * 0.2) },
+          },
+        };
+      }
       const daemon = new Daemon({
-        zonesDir: a.zones,
+        zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir),
+        resolver,
+        controlPath: a.control,
         listen: a.listen.map((l) => parseListen(l)),
         maxUdpSize: a['udp-size'],
         tcp: { idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'] },

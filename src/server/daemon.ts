@@ -2,7 +2,14 @@
 
 import { Catalog } from '../authority/catalog.js';
 import { loadZoneDir } from '../zone/load.js';
+import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
+import { Acl } from '../resolver/acl.js';
+import type { RootHints } from '../resolver/hints.js';
+import { Resolver } from '../resolver/resolver.js';
+import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
+import { ControlServer } from './control.js';
+import { ResolverHandler } from './resolver-handler.js';
 import type { Handler } from './handler.js';
 import { formatListen, type ListenAddress } from './listen.js';
 import { silentLogger, type Logger } from './log.js';
@@ -17,6 +24,23 @@ export interface DaemonOptions {
   maxUdpSize?: number;
   tcp?: Partial<TcpOptions>;
   logger?: Logger;
+  /** Recursion for allowed clients, iterating from these hints. */
+  resolver?: ResolverConfig;
+  /** Unix socket for `aop cache ...` commands. */
+  controlPath?: string;
+}
+
+export interface ResolverConfig {
+  hints: RootHints;
+  /** Client networks allowed to recurse; default loopback only. */
+  allow?: string[];
+  forwarders?: Server[];
+  cache?: DnsCacheOptions;
+  /** Port of the authoritative servers (53; tests may change it). */
+  upstreamPort?: number;
+  timeout?: number;
+  serveStale?: boolean;
+  prefetch?: boolean;
 }
 
 export class ZonesLoadError extends Error {
@@ -31,6 +55,8 @@ export class Daemon {
   readonly catalog = new Catalog();
   readonly stats = new Stats();
   readonly listeners: Listener[] = [];
+  resolver?: Resolver;
+  private control?: ControlServer;
   private readonly log: Logger;
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
@@ -46,7 +72,19 @@ export class Daemon {
         throw new ZonesLoadError(failed > 0 ? `no zone in ${this.opts.zonesDir} loaded (${failed} failed)` : `no *.zone files in ${this.opts.zonesDir}`);
       }
     }
-    const handlers: Handler[] = [new AuthorityHandler(this.catalog)];
+    const handlers: Handler[] = [];
+    const r = this.opts.resolver;
+    if (r) {
+      const acl = new Acl(r.allow);
+      this.resolver = new Resolver({
+        hints: r.hints, cache: new DnsCache(r.cache), forwarders: r.forwarders, port: r.upstreamPort, timeout: r.timeout,
+        serveStale: r.serveStale, prefetch: r.prefetch, logger: this.log,
+      });
+      handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
+      this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
+        + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => f.address).join(', ')}` : '; other names REFUSED'));
+    }
+    handlers.push(new AuthorityHandler(this.catalog));
     const responder = new Responder(handlers, this.stats, { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE });
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     try {
@@ -56,10 +94,20 @@ export class Daemon {
         this.listeners.push(l);
         this.log.info(`listening on ${formatListen(l.address)} (udp, tcp)`);
       }
+      if (this.opts.controlPath !== undefined) {
+        this.control = new ControlServer(this.opts.controlPath, { cache: this.resolver?.cache, stats: () => this.snapshot() });
+        await this.control.start();
+        this.log.info(`control socket ${this.opts.controlPath}`);
+      }
     } catch (err) {
       await this.close();
       throw err;
     }
+  }
+
+  /** Counters of the server and, when running, the resolver. */
+  snapshot(): Record<string, unknown> {
+    return { server: this.stats.snapshot(), ...(this.resolver ? { resolver: { ...this.resolver.stats } } : {}) };
   }
 
   /**
@@ -94,6 +142,8 @@ export class Daemon {
   }
 
   async close(): Promise<void> {
+    this.resolver?.close();
+    await this.control?.close();
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
   }
 }

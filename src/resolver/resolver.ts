@@ -1,0 +1,421 @@
+// The iterative resolver: from the root hints down the delegations to an authoritative answer,
+// through the cache, with failover between servers, CNAME/DNAME chasing, serve-stale,
+// prefetch, coalescing of identical in-flight questions, and hard limits on the work one
+// client question may cause.
+
+import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
+import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
+import { encodeQuery, type Question } from '../wire/message.js';
+import { isInDomain, labelCount, labelsToText, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
+import type { RR, RRset } from '../wire/rr.js';
+import { RRClass, RRType, Rcode, typeToString } from '../wire/types.js';
+import { addressText, classify, type Classified } from './classify.js';
+import type { RootHints } from './hints.js';
+
+export interface ResolverLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  debug(msg: string): void;
+}
+
+export interface ResolverOptions {
+  hints: RootHints;
+  cache?: DnsCache;
+  /** Port of every authoritative server (glue carries addresses, not ports). Default 53. */
+  port?: number;
+  /** Upper bound for one upstream attempt, in ms; the per-server timeout comes from its RTT. Default 1500. */
+  timeout?: number;
+  /** Wall-clock budget for one client question, in ms. Default 5000. */
+  deadline?: number;
+  /** Upstream queries one client question may cause, sub-resolutions included. Default 40. */
+  maxQueries?: number;
+  /** Referrals followed for one name. Default 16. */
+  maxReferrals?: number;
+  /** CNAME/DNAME links followed. Default 12. */
+  maxChain?: number;
+  /** Nesting of name-server address lookups (glueless delegations). Default 4. */
+  maxDepth?: number;
+  /** Answer from expired data when every server is unreachable (RFC 8767). Default true. */
+  serveStale?: boolean;
+  /** Refresh popular entries in the last 10% of their TTL. Default true. */
+  prefetch?: boolean;
+  /** Resolvers to forward names outside the hints' namespace to; none means REFUSED. */
+  forwarders?: Server[];
+  logger?: ResolverLogger;
+  /** Transport, replaceable in tests. */
+  query?: (server: Server, q: Question, opts: QueryOptions) => Promise<ExchangeResult>;
+}
+
+export interface Resolution {
+  rcode: number;
+  answer: RR[];
+  authority: RR[];
+  /** Some of the data came from the cache past its TTL (RFC 8767). */
+  stale: boolean;
+  /** Why it failed, for the log, when rcode is SERVFAIL or REFUSED. */
+  reason?: string;
+}
+
+export interface ResolverStats {
+  questions: number;
+  coalesced: number;
+  cacheAnswers: number;
+  upstreamQueries: number;
+  upstreamTimeouts: number;
+  lame: number;
+  staleAnswers: number;
+  prefetches: number;
+  servfail: number;
+  forwarded: number;
+  refused: number;
+}
+
+class LimitError extends Error {
+  readonly code = 'ERR_RESOLVER_LIMIT';
+}
+
+interface Work {
+  queries: number;
+  signal: AbortSignal;
+  depth: number;
+  /** RRsets received during this resolution: used even when their TTL is 0 and they were not cached. */
+  fresh: Map<string, RRset>;
+}
+
+type Step =
+  | { kind: 'answer'; set: RRset; stale: boolean }
+  | { kind: 'alias'; records: RR[]; target: string; stale: boolean }
+  | { kind: 'negative'; rcode: number; soa?: RRset; stale: boolean }
+  | { kind: 'fail'; reason: string };
+
+const setKey = (name: string, type: number) => `${nameKey(name)}/${type}`;
+
+function records(set: RRset, ttl = set.ttl): RR[] {
+  return set.rdata.map((rdata) => ({ name: set.name, type: set.type, class: set.class, ttl, rdata }));
+}
+
+function hitSet(hit: CachedRRset): RRset {
+  return { ...hit.rrset, ttl: hit.ttl };
+}
+
+export class Resolver {
+  readonly cache: DnsCache;
+  readonly stats: ResolverStats = {
+    questions: 0, coalesced: 0, cacheAnswers: 0, upstreamQueries: 0, upstreamTimeouts: 0, lame: 0,
+    staleAnswers: 0, prefetches: 0, servfail: 0, forwarded: 0, refused: 0,
+  };
+  private readonly inflight = new Map<string, Promise<Resolution>>();
+  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders'>> & { forwarders: Server[] };
+  private readonly log: ResolverLogger;
+  private readonly controller = new AbortController();
+
+  constructor(opts: ResolverOptions) {
+    this.cache = opts.cache ?? new DnsCache();
+    this.log = opts.logger ?? { info() {}, warn() {}, debug() {} };
+    this.o = {
+      hints: opts.hints,
+      port: opts.port ?? 53,
+      timeout: opts.timeout ?? 1500,
+      deadline: opts.deadline ?? 5000,
+      maxQueries: opts.maxQueries ?? 40,
+      maxReferrals: opts.maxReferrals ?? 16,
+      maxChain: opts.maxChain ?? 12,
+      maxDepth: opts.maxDepth ?? 4,
+      serveStale: opts.serveStale ?? true,
+      prefetch: opts.prefetch ?? true,
+      forwarders: opts.forwarders ?? [],
+      query: opts.query ?? transportQuery,
+    };
+  }
+
+  /** Whether a name is ours to resolve iteratively (inside the hints' zone). */
+  inNamespace(name: string): boolean {
+    return isInDomain(name, this.o.hints.zone);
+  }
+
+  /** Resolve one question. Never throws: failures are SERVFAIL or REFUSED with a reason. */
+  resolve(name: string, type: number): Promise<Resolution> {
+    this.stats.questions++;
+    const key = setKey(name, type);
+    const running = this.inflight.get(key);
+    if (running) {
+      this.stats.coalesced++;
+      return running;
+    }
+    const p = this.run(name, type).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  /** Stop everything in flight (daemon shutdown). */
+  close(): void {
+    this.controller.abort();
+  }
+
+  private async run(name: string, type: number): Promise<Resolution> {
+    if (!this.inNamespace(name)) {
+      if (this.o.forwarders.length > 0) return this.forward(name, type);
+      this.stats.refused++;
+      return { rcode: Rcode.REFUSED, answer: [], authority: [], stale: false, reason: `${name} is outside ${this.o.hints.zone} and no forwarders are set` };
+    }
+    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.o.deadline)]);
+    const work: Work = { queries: 0, signal, depth: 0, fresh: new Map() };
+    try {
+      const r = await this.chain(name, type, work);
+      if (r.rcode === Rcode.SERVFAIL) this.stats.servfail++;
+      if (r.stale) this.stats.staleAnswers++;
+      return r;
+    } catch (err) {
+      this.stats.servfail++;
+      const reason = err instanceof LimitError ? err.message : signal.aborted ? `gave up after ${this.o.deadline} ms` : `internal error: ${(err as Error).message}`;
+      return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale: false, reason };
+    }
+  }
+
+  /** Follow CNAME and DNAME links from `name` to the data or a negative answer. */
+  private async chain(name: string, type: number, work: Work): Promise<Resolution> {
+    const answer: RR[] = [];
+    const seen = new Set<string>();
+    let stale = false;
+    let current = name;
+    for (let hop = 0; hop <= this.o.maxChain; hop++) {
+      if (seen.has(nameKey(current))) return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: `CNAME loop at ${current}` };
+      seen.add(nameKey(current));
+      const step = await this.step(current, type, work);
+      if (step.kind === 'fail') return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: step.reason };
+      stale ||= step.stale;
+      if (step.kind === 'answer') return { rcode: Rcode.NOERROR, answer: [...answer, ...records(step.set)], authority: [], stale };
+      if (step.kind === 'negative') return { rcode: step.rcode, answer, authority: step.soa ? records(step.soa) : [], stale };
+      answer.push(...step.records);
+      current = step.target;
+    }
+    return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: `CNAME chain longer than ${this.o.maxChain}` };
+  }
+
+  /** One link: from what this resolution already received, the cache, or the servers. */
+  private async step(name: string, type: number, work: Work): Promise<Step> {
+    const fresh = work.fresh;
+    const local = this.fromData(name, type, fresh, false);
+    if (local) return local;
+    const outcome = await this.iterate(name, type, work);
+    if (outcome.kind === 'fail') {
+      if (this.o.serveStale) {
+        const old = this.fromData(name, type, fresh, true);
+        if (old && old.kind !== 'fail') {
+          this.log.warn(`serving stale data for ${name} ${typeToString(type)}: ${outcome.reason}`);
+          return old;
+        }
+      }
+      return outcome;
+    }
+    return outcome;
+  }
+
+  /** What the data already known says about (name, type); undefined when we must ask. */
+  private fromData(name: string, type: number, fresh: Map<string, RRset>, allowStale: boolean): Step | undefined {
+    const get = (n: string, t: number): { set: RRset; stale: boolean } | undefined => {
+      const f = fresh.get(setKey(n, t));
+      if (f) return { set: f, stale: false };
+      const hit = this.cache.rrsets.get(n, t, RRClass.IN, { allowStale, minRank: MIN_ANSWER_RANK });
+      if (!hit || (hit.stale && !allowStale)) return undefined;
+      if (hit.prefetch && !hit.stale) this.prefetch(n, t);
+      if (!allowStale) this.stats.cacheAnswers++;
+      return { set: hitSet(hit), stale: hit.stale };
+    };
+    const direct = get(name, type);
+    if (direct) return { kind: 'answer', set: direct.set, stale: direct.stale };
+    if (type !== RRType.CNAME) {
+      const cname = get(name, RRType.CNAME);
+      if (cname) return { kind: 'alias', records: records(cname.set), target: readName(cname.set.rdata[0]!, 0).name, stale: cname.stale };
+    }
+    // DNAME at an ancestor rewrites the name (RFC 6672 3.1).
+    for (let a = parentName(name); a !== undefined && isInDomain(a, this.o.hints.zone); a = parentName(a)) {
+      const d = get(a, RRType.DNAME);
+      if (!d) continue;
+      const target = readName(d.set.rdata[0]!, 0).name;
+      const prefix = nameToLabels(name).slice(0, labelCount(name) - labelCount(a));
+      let synthesized: string;
+      try {
+        synthesized = labelsToText([...prefix, ...nameToLabels(target)]);
+        nameToWire(synthesized);
+      } catch {
+        return { kind: 'negative', rcode: Rcode.YXDOMAIN, stale: d.stale };
+      }
+      const cname: RR = { name, type: RRType.CNAME, class: RRClass.IN, ttl: d.set.ttl, rdata: nameToWire(synthesized) };
+      return { kind: 'alias', records: [...records(d.set), cname], target: synthesized, stale: d.stale };
+    }
+    const neg: NegativeHit | undefined = this.cache.negatives.get(name, type, RRClass.IN, { allowStale });
+    if (neg && (!neg.stale || allowStale)) {
+      if (!allowStale) this.stats.cacheAnswers++;
+      return { kind: 'negative', rcode: neg.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: neg.soa, stale: neg.stale };
+    }
+    return undefined;
+  }
+
+  private prefetch(name: string, type: number): void {
+    if (!this.o.prefetch || this.controller.signal.aborted) return;
+    this.stats.prefetches++;
+    const work: Work = { queries: 0, signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.o.deadline)]), depth: 0, fresh: new Map() };
+    this.iterate(name, type, work).catch(() => undefined);
+  }
+
+  /** Walk down from the closest known cut until a server answers for `name`. */
+  private async iterate(name: string, type: number, work: Work): Promise<Step> {
+    const fresh = work.fresh;
+    let cut = this.closestCut(name);
+    for (let referrals = 0; referrals <= this.o.maxReferrals; referrals++) {
+      const result = await this.askZone(cut, name, type, work);
+      if (result.kind === 'fail') return result;
+      const c = result.classified;
+      if (c.kind === 'referral') {
+        this.cache.putDelegation({ zone: c.zone, nameservers: c.nameservers, glue: c.glue, ttl: c.ttl, rank: Rank.Additional });
+        for (const set of c.glueSets) this.cache.putRRset(set, Rank.Additional);
+        cut = { zone: c.zone, servers: c.nameservers.map((n) => ({ name: n, addresses: c.glue.get(nameKey(n)) ?? [] })) };
+        continue;
+      }
+      if (c.kind === 'answer') {
+        for (const set of c.sets) {
+          fresh.set(setKey(set.name, set.type), set);
+          this.cache.putRRset(set, Rank.AnswerAuth);
+        }
+        const found = this.fromData(name, type, fresh, false);
+        if (found) return found;
+        if (c.nxdomain) return this.negative('nxdomain', name, type, c.soa);
+        return { kind: 'fail', reason: `${result.server} answered about other names than ${name}` };
+      }
+      if (c.kind === 'lame') return { kind: 'fail', reason: c.reason }; // ask() filters these out already
+      return this.negative(c.kind, name, type, c.soa);
+    }
+    return { kind: 'fail', reason: `more than ${this.o.maxReferrals} referrals for ${name}` };
+  }
+
+  private negative(kind: 'nxdomain' | 'nodata', name: string, type: number, soa: RRset | undefined): Step {
+    if (soa) this.cache.putNegative({ kind, name, type, soa });
+    const ttl = soa ? Math.min(soa.ttl, soa.rdata[0]!.readUInt32BE(soa.rdata[0]!.length - 4)) : 0;
+    return { kind: 'negative', rcode: kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: soa ? { ...soa, ttl } : undefined, stale: false };
+  }
+
+  private closestCut(name: string): { zone: string; servers: Array<{ name: string; addresses: string[] }> } {
+    const cached = this.cache.delegations.closestCut(name);
+    if (cached && isInDomain(cached.zone, this.o.hints.zone)) {
+      return { zone: cached.zone, servers: cached.nameservers.map((n) => ({ name: n.name, addresses: [...n.addresses] })) };
+    }
+    return { zone: this.o.hints.zone, servers: this.o.hints.servers.map((s) => ({ name: s.name, addresses: [...s.addresses] })) };
+  }
+
+  /**
+   * Ask the servers of `cut.zone`, best first, until one gives a usable reply. Glueless
+   * servers get their addresses looked up only when the glued ones are exhausted.
+   */
+  private async askZone(cut: { zone: string; servers: Array<{ name: string; addresses: string[] }> }, name: string, type: number, work: Work): Promise<{ kind: 'ok'; classified: Classified; server: string } | { kind: 'fail'; reason: string }> {
+    const tried = new Set<string>();
+    const reasons: string[] = [];
+    const attempt = async (addrs: string[]): Promise<{ classified: Classified; server: string } | undefined> => {
+      const fresh = addrs.filter((a) => !tried.has(a));
+      let order = this.cache.infra.choose(fresh, { zone: cut.zone });
+      // Every server held back: try them anyway rather than fail outright (they may be back).
+      if (order.length === 0) order = fresh.filter((a) => !this.cache.infra.isLame(a, cut.zone));
+      for (const addr of order) {
+        tried.add(addr);
+        const r = await this.ask(addr, cut.zone, name, type, work);
+        if (r.kind === 'ok') return { classified: r.classified, server: addr };
+        reasons.push(`${addr}: ${r.reason}`);
+      }
+      return undefined;
+    };
+    const known = cut.servers.flatMap((s) => s.addresses.length > 0 ? s.addresses : this.cachedAddresses(s.name));
+    const first = await attempt(known);
+    if (first) return { kind: 'ok', ...first };
+    for (const s of cut.servers) {
+      if (s.addresses.length > 0 || this.cachedAddresses(s.name).length > 0) continue;
+      // A server named inside the zone it serves cannot be found without glue: asking would loop.
+      if (isInDomain(s.name, cut.zone)) {
+        reasons.push(`${s.name}: inside ${cut.zone} but no glue`);
+        continue;
+      }
+      if (work.depth >= this.o.maxDepth) throw new LimitError(`name-server lookups nested deeper than ${this.o.maxDepth} resolving ${name}`);
+      const addrs = await this.lookupAddresses(s.name, work);
+      if (addrs.length === 0) {
+        reasons.push(`${s.name}: no address`);
+        continue;
+      }
+      const got = await attempt(addrs);
+      if (got) return { kind: 'ok', ...got };
+    }
+    return { kind: 'fail', reason: `no server for ${cut.zone} answered (${reasons.join('; ') || 'no addresses'})` };
+  }
+
+  private cachedAddresses(ns: string): string[] {
+    const out: string[] = [];
+    for (const t of [RRType.A, RRType.AAAA]) {
+      const hit = this.cache.rrsets.get(ns, t, RRClass.IN, { countMiss: false });
+      if (hit && !hit.stale) for (const d of hit.rrset.rdata) { const a = addressText(t, d); if (a) out.push(a); }
+    }
+    return out;
+  }
+
+  private async lookupAddresses(ns: string, work: Work): Promise<string[]> {
+    const sub: Work = { ...work, depth: work.depth + 1 };
+    const out: string[] = [];
+    for (const t of [RRType.A, RRType.AAAA]) {
+      const r = await this.chain(ns, t, sub);
+      work.queries = sub.queries;
+      for (const rr of r.answer) if (rr.type === t) { const a = addressText(t, rr.rdata); if (a) out.push(a); }
+      if (out.length > 0) break;
+    }
+    return out;
+  }
+
+  /** One upstream query, scored in the server cache. */
+  private async ask(addr: string, zone: string, name: string, type: number, work: Work): Promise<{ kind: 'ok'; classified: Classified } | { kind: 'fail'; reason: string }> {
+    if (work.signal.aborted) throw new LimitError(`gave up after ${this.o.deadline} ms resolving ${name}`);
+    if (++work.queries > this.o.maxQueries) throw new LimitError(`more than ${this.o.maxQueries} upstream queries for one question (at ${name} in ${zone})`);
+    this.stats.upstreamQueries++;
+    let reply: ExchangeResult;
+    try {
+      reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
+        rd: false, edns: { udpSize: 1232 }, signal: work.signal,
+        timeout: Math.min(this.o.timeout, this.cache.infra.timeoutFor(addr)),
+      });
+    } catch (err) {
+      if (err instanceof TransportError && err.code === 'ERR_TRANSPORT_ABORTED') throw new LimitError(`gave up after ${this.o.deadline} ms resolving ${name}`);
+      if (err instanceof TransportError && err.code !== 'ERR_TRANSPORT_BAD_REPLY') {
+        this.cache.infra.timeout(addr);
+        if (err.code === 'ERR_TRANSPORT_TIMEOUT') this.stats.upstreamTimeouts++;
+      }
+      return { kind: 'fail', reason: (err as Error).message };
+    }
+    if (reply.transport === 'udp') this.cache.infra.record(addr, reply.rtt);
+    const classified = classify(reply.message, name, zone);
+    if (classified.kind === 'lame') {
+      this.stats.lame++;
+      this.cache.infra.markLame(addr, zone);
+      this.log.debug(`lame server ${addr} for ${zone}: ${classified.reason}`);
+      return { kind: 'fail', reason: classified.reason };
+    }
+    return { kind: 'ok', classified };
+  }
+
+  /** Names outside the namespace go to the configured resolvers, RD=1, first that answers. */
+  private async forward(name: string, type: number): Promise<Resolution> {
+    this.stats.forwarded++;
+    const reasons: string[] = [];
+    const q = encodeQuery(name, type, { rd: true });
+    for (const f of this.o.forwarders) {
+      try {
+        const r = await exchange(f, q, { timeout: this.o.timeout, signal: this.controller.signal });
+        const m = r.message;
+        if (m.rcode === Rcode.SERVFAIL || m.rcode === Rcode.REFUSED) {
+          reasons.push(`${f.address}: rcode ${m.rcode}`);
+          continue;
+        }
+        return { rcode: m.rcode, answer: m.answers, authority: m.authority, stale: false };
+      } catch (err) {
+        reasons.push(`${f.address}: ${(err as Error).message}`);
+      }
+    }
+    this.stats.servfail++;
+    return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale: false, reason: `no forwarder answered (${reasons.join('; ')})` };
+  }
+}
+
