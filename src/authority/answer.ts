@@ -56,7 +56,7 @@ export class Authority {
 
   /** Answer one question. `qname` keeps the client's case, which owner names echo. */
   answer(qname: string, qtype: number): AuthAnswer {
-    const first = this.catalog.find(qname);
+    const first = this.zoneFor(qname, qtype);
     const res: AuthAnswer = { rcode: Rcode.NOERROR, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0 };
     if (!first) {
       res.rcode = Rcode.REFUSED;
@@ -74,10 +74,18 @@ export class Authority {
       const next = this.step(zone, name, qtype, res);
       if (next === undefined) break;
       name = next;
-      zone = this.catalog.find(name);
+      zone = this.zoneFor(name, qtype);
     }
     this.addAdditional(res);
     return res;
+  }
+
+  /** The zone to answer from: the most specific one, except for DS at a zone apex. */
+  private zoneFor(name: string, qtype: number): Zone | undefined {
+    const zone = this.catalog.find(name);
+    // DS lives on the parent side of a cut: when we serve both sides, the parent answers (RFC 4035 3.1.4.1).
+    if (zone && qtype === RRType.DS && nameKey(name) === zone.originKey) return this.catalog.findParent(name) ?? zone;
+    return zone;
   }
 
   /**
@@ -103,9 +111,10 @@ export class Authority {
       if (dname && !atName) return this.synthesizeFromDname(dname, name, res);
       if (atName) return this.atNode(zone, node, name, qtype, res, false);
     }
-    // No node at the name: a wildcard at the closest encloser may synthesize one (RFC 4592).
+    // No node at the name: a wildcard at the closest encloser synthesizes one (RFC 4592). A
+    // wildcard that is only an empty non-terminal still exists, so it gives NODATA (RFC 4592 2.2.2).
     const wildcard = zone.nodeByKey(nameKey('*.' + closest.name));
-    if (wildcard && wildcard.rrsets.size > 0) return this.atNode(zone, wildcard, name, qtype, res, true);
+    if (wildcard) return this.atNode(zone, wildcard, name, qtype, res, true);
     this.negative(zone, res, Rcode.NXDOMAIN);
     return undefined;
   }
@@ -140,7 +149,8 @@ export class Authority {
   private synthesizeFromDname(dname: RRset, name: string, res: AuthAnswer): string | undefined {
     push(res.answer, dname);
     const target = readName(dname.rdata[0]!, 0).name;
-    const prefix = name.slice(0, name.length - (dname.name === '.' ? 1 : dname.name.length));
+    // The labels of `name` below the DNAME owner, with their trailing dot ("w." for w.old. under old.).
+    const prefix = dname.name === '.' ? name : name.slice(0, name.length - dname.name.length);
     let next: string;
     try {
       next = target === '.' ? prefix : parseName(prefix + target);
@@ -185,27 +195,31 @@ export class Authority {
     push(res.authority, zone.soa, zone.soa.name, zone.negativeTtl);
   }
 
-  /** Addresses of NS, MX, SRV and SVCB targets that we hold authoritatively (RFC 1035 3.3, RFC 9460 4). */
+  /**
+   * Addresses of NS, MX, SRV and SVCB targets that we hold authoritatively (RFC 1035 3.3), and for
+   * SVCB/HTTPS also the target's own SVCB/HTTPS RRset, which an AliasMode client needs next
+   * (RFC 9460 4.1; Knot does the same). One level only: additional data is a courtesy.
+   */
   private addAdditional(res: AuthAnswer): void {
     if (res.rcode !== Rcode.NOERROR) return;
     const have = new Set(res.additional.map((r) => nameKey(r.name) + '/' + r.type));
-    const answerNames = new Set(res.answer.map((r) => nameKey(r.name) + '/' + r.type));
+    for (const r of res.answer) have.add(nameKey(r.name) + '/' + r.type);
+    const add = (node: ZoneNode, type: number): void => {
+      const k = nameKey(node.name) + '/' + type;
+      const set = node.rrsets.get(type);
+      if (!set || have.has(k)) return;
+      have.add(k);
+      push(res.additional, set);
+    };
     for (const rr of res.answer) {
       if (rr.type === RRType.CNAME || rr.type === RRType.DNAME || rr.type === RRType.PTR) continue;
       const host = targetOf(rr.type, rr.rdata, rr.name);
       if (host === undefined) continue;
-      const zone = this.catalog.find(host);
-      if (!zone) continue;
-      const node = zone.node(host);
+      const node = this.catalog.find(host)?.node(host);
       if (!node) continue;
-      for (const t of [RRType.A, RRType.AAAA]) {
-        const k = nameKey(host) + '/' + t;
-        if (have.has(k) || answerNames.has(k)) continue;
-        const set = node.rrsets.get(t);
-        if (!set) continue;
-        have.add(k);
-        push(res.additional, set);
-      }
+      if (rr.type === RRType.SVCB || rr.type === RRType.HTTPS) add(node, rr.type);
+      add(node, RRType.A);
+      add(node, RRType.AAAA);
     }
   }
 }
