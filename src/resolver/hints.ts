@@ -37,7 +37,7 @@ function addressOf(type: number, rdata: Buffer): string {
 
 /** Parse hints text; every NS must be for one zone and have at least one address. */
 export function parseHints(text: string, file = '<hints>'): RootHints {
-  const { records, faults } = parseZone(text, { origin: '.', file });
+  const { records, faults } = parseZone(text, { origin: '.', file, defaultTtl: 3600000 });
   if (faults.length > 0) throw new HintsError(faults.map(formatFault).join('\n'));
   const ns = records.filter((r) => r.type === RRType.NS);
   if (ns.length === 0) throw new HintsError(`${file}: no NS records: hints must name the servers of the namespace apex`);

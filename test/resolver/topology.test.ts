@@ -216,4 +216,44 @@ t.test('resolver topology', async (t) => {
     t.ok(daemon.resolver!.stats.coalesced >= 1 || daemon.resolver!.stats.cacheAnswers >= 1, 'shared or cached');
     t.ok(topo.acme1.stats.queries + topo.acme2.stats.queries <= 2, 'acme asked at most twice');
   });
+  t.test('prefetch refreshes an entry in the last 10% of its TTL', async (t) => {
+    const topo = await setup(t);
+    const c = clock();
+    const { daemon, port } = await startResolver(topo, { cache: { now: c.now } });
+    t.teardown(() => daemon.close());
+    const first = await rec(port, 'coder.globex.agents', 'SVCB');
+    const ttl0 = Number(first.answer[0]!.split(' ')[1]);
+    c.advance(Math.ceil(ttl0 * 0.95));
+    const before = topo.globex.stats.queries;
+    const hit = await rec(port, 'coder.globex.agents', 'SVCB');
+    t.equal(hit.status, 'NOERROR', 'answered from the cache at once');
+    for (let i = 0; i < 50 && topo.globex.stats.queries === before; i++) await new Promise((r) => setTimeout(r, 20));
+    t.equal(daemon.resolver!.stats.prefetches, 1, 'one prefetch');
+    t.ok(topo.globex.stats.queries > before, 'refreshed upstream in the background');
+    const after = await rec(port, 'coder.globex.agents', 'SVCB');
+    t.equal(Number(after.answer[0]!.split(' ')[1]), ttl0, 'the refreshed entry has a full TTL again');
+  });
+
+  t.test('names outside the namespace go to --forward resolvers', async (t) => {
+    const topo = await setup(t);
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { Daemon } = await import('../../src/server/daemon.js');
+    const { parseListen } = await import('../../src/server/listen.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'aop-fwd-'));
+    writeFileSync(path.join(dir, 'example.test.zone'), '$TTL 300\n@ IN SOA ns h 1 2 3 4 5\n@ IN NS ns\nns IN A 127.0.0.1\nwww IN A 192.0.2.80\n');
+    const upstream = new Daemon({ zonesDir: dir, listen: [parseListen(`${topo.net}9:5300`)] });
+    await upstream.start();
+    t.teardown(async () => { await upstream.close(); rmSync(dir, { recursive: true, force: true }); });
+    const { daemon, port } = await startResolver(topo, { forwarders: [{ address: `${topo.net}9`, port: 5300 }] });
+    t.teardown(() => daemon.close());
+    const r = await rec(port, 'www.example.test', 'A');
+    t.equal(r.status, 'NOERROR');
+    t.same(r.answer, ['www.example.test. 300 IN A 192.0.2.80']);
+    t.ok(r.flags.has('ra'));
+    const agents = await rec(port, 'writer.acme.agents', 'SVCB');
+    t.equal(agents.status, 'NOERROR', 'agent names still iterate');
+    t.equal(upstream.stats.queries, 1, 'only the outside name was forwarded');
+  });
 });
