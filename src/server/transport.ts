@@ -13,9 +13,14 @@ export interface TcpOptions {
   maxConnections: number;
   /** Queries answered at once per connection; more wait, so one client cannot queue unbounded work. */
   maxInFlight: number;
+  /**
+   * Response bytes a connection may have waiting to be sent. Above it we stop answering and stop
+   * reading until the client reads, so a client that never reads cannot make us buffer without end.
+   */
+  maxUnsentBytes: number;
 }
 
-export const DEFAULT_TCP: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxInFlight: 64 };
+export const DEFAULT_TCP: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxInFlight: 64, maxUnsentBytes: 256 * 1024 };
 
 export class Listener {
   private udp?: dgram.Socket;
@@ -98,8 +103,9 @@ export class Listener {
     let pending: Buffer = Buffer.alloc(0);
     const queue: Buffer[] = [];
     let running = 0;
+    const backlogged = (): boolean => sock.writableLength >= this.tcpOpts.maxUnsentBytes;
     const pump = (): void => {
-      while (running < this.tcpOpts.maxInFlight && queue.length > 0) {
+      while (running < this.tcpOpts.maxInFlight && queue.length > 0 && !backlogged()) {
         const msg = queue.shift()!;
         running++;
         this.track(this.responder.respond(msg, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0).then((out) => {
@@ -114,10 +120,11 @@ export class Listener {
           pump();
         }));
       }
-      // Back-pressure: stop reading while the queue is long.
-      if (queue.length > this.tcpOpts.maxInFlight) sock.pause();
+      // Back-pressure: stop reading while the queue is long or the client is not reading ours.
+      if (queue.length > this.tcpOpts.maxInFlight || backlogged()) sock.pause();
       else if (sock.isPaused()) sock.resume();
     };
+    sock.on('drain', pump);
     sock.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       while (pending.length >= 2) {
