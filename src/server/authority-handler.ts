@@ -17,7 +17,7 @@ export class AuthorityHandler implements Handler {
     const a = this.authority.answer(q.name, q.type);
     return {
       rcode: a.rcode, aa: a.aa, answers: a.answer, authority: a.authority, additional: a.additional,
-      requiredAdditional: a.requiredAdditional,
+      requiredAdditional: a.requiredAdditional, cacheable: true,
     };
   }
 }

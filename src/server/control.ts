@@ -13,8 +13,8 @@ export interface ControlTarget {
 
 export class ControlError extends Error {
   readonly code = 'ERR_CONTROL';
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'ControlError';
   }
 }
@@ -112,6 +112,8 @@ export function sendCommand(path: string, line: string, timeoutMs = 5000): Promi
         }
       }
     });
-    sock.on('error', (err) => { clearTimeout(timer); reject(new ControlError(`cannot reach the daemon at ${path}: ${err.message}`)); });
+    sock.on('error', (err) => { clearTimeout(timer); reject(new ControlError(`cannot reach the daemon at ${path}: ${err.message}`, { cause: err })); });
+    // A daemon that drops the connection (a line too long, shutting down) must not cost the full timeout.
+    sock.on('close', () => { clearTimeout(timer); reject(new ControlError(`the daemon at ${path} closed the connection without replying`)); });
   });
 }

@@ -57,6 +57,7 @@ export class Daemon {
   readonly listeners: Listener[] = [];
   resolver?: Resolver;
   private control?: ControlServer;
+  private responder?: Responder;
   private readonly log: Logger;
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
@@ -86,6 +87,7 @@ export class Daemon {
     }
     handlers.push(new AuthorityHandler(this.catalog));
     const responder = new Responder(handlers, this.stats, { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE });
+    this.responder = responder;
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     try {
       for (const addr of this.opts.listen) {
@@ -117,6 +119,7 @@ export class Daemon {
   reload(): { loaded: number; failed: number } {
     if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
     const { zones, errors } = loadZoneDir(this.opts.zonesDir);
+    this.responder?.invalidate();
     const present = new Set<string>();
     for (const zone of zones) {
       const previous = this.catalog.get(zone.origin);

@@ -19,6 +19,8 @@ export interface HandlerResult {
   additional: Message['additional'];
   /** Leading additional records that must not be dropped to fit (required glue). */
   requiredAdditional?: number;
+  /** The answer depends only on the question and the zones, so its encoding may be reused until a reload. */
+  cacheable?: boolean;
 }
 
 export interface Handler {

@@ -5,10 +5,13 @@ import { decodeMessage, encodeMessage, type Edns, type Message } from '../wire/m
 import { Opcode, Rcode, RRClass, RRType, isMetaType } from '../wire/types.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Stats } from './stats.js';
+import { AnswerCache, answerKey } from './answer-cache.js';
 
 export interface RespondOptions {
   /** Largest UDP response we send, whatever the client offers (RFC 9715 / DNS flag day 2020). */
   maxUdpSize: number;
+  /** Entries in the encoded-answer cache; 0 turns it off. */
+  answerCacheSize?: number;
 }
 
 export const DEFAULT_UDP_SIZE = 1232;
@@ -16,11 +19,21 @@ const MIN_UDP = 512;
 const TCP_MAX = 65535;
 
 export class Responder {
+  private readonly cache: AnswerCache | undefined;
+
   constructor(
     private readonly handlers: Handler[],
     private readonly stats: Stats,
     private readonly opts: RespondOptions = { maxUdpSize: DEFAULT_UDP_SIZE },
-  ) {}
+  ) {
+    const size = opts.answerCacheSize ?? 20_000;
+    this.cache = size > 0 ? new AnswerCache(size) : undefined;
+  }
+
+  /** Forget stored answers: the zones changed. */
+  invalidate(): void {
+    this.cache?.clear();
+  }
 
   /** The response to send, or undefined to drop the packet. Never throws. */
   async respond(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<Buffer | undefined> {
@@ -31,6 +44,16 @@ export class Responder {
     if (buf.length < 12 || (buf[2]! & 0x80) !== 0) {
       this.stats.dropped++;
       return undefined;
+    }
+    const key = this.cache ? answerKey(buf, transport, this.opts.maxUdpSize) : undefined;
+    if (key !== undefined) {
+      const cached = this.cache!.reply(key, buf);
+      if (cached) {
+        this.stats.answerCacheHits++;
+        this.stats.countRcode(cached.hit.rcode);
+        if (cached.hit.truncated) this.stats.truncated++;
+        return cached.out;
+      }
     }
     let request: Message;
     try {
@@ -45,6 +68,7 @@ export class Responder {
       const maxSize = transport === 'tcp' ? TCP_MAX : this.udpLimit(request.edns);
       const out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });
       if ((out[2]! & 0x02) !== 0) this.stats.truncated++;
+      if (key !== undefined && response.cacheable) this.cache!.store(key, out, response.rcode);
       return out;
     } catch {
       // A bug in a handler must cost one answer, not the daemon.
@@ -78,8 +102,8 @@ export class Responder {
     return message;
   }
 
-  private async answer(request: Message, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<{ message: Message; rcode: number; requiredAdditional: number }> {
-    const plain = (rcode: number) => ({ message: this.reply(request, rcode), rcode, requiredAdditional: 0 });
+  private async answer(request: Message, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<{ message: Message; rcode: number; requiredAdditional: number; cacheable: boolean }> {
+    const plain = (rcode: number) => ({ message: this.reply(request, rcode), rcode, requiredAdditional: 0, cacheable: false });
     if (request.edns && request.edns.version !== 0) return plain(Rcode.BADVERS); // RFC 6891 6.1.3
     if (request.opcode !== Opcode.QUERY) return plain(Rcode.NOTIMP);
     if (request.questions.length !== 1) return plain(Rcode.FORMERR);
@@ -104,6 +128,6 @@ export class Responder {
     message.answers = result.answers;
     message.authority = result.authority;
     message.additional = result.additional;
-    return { message, rcode: result.rcode, requiredAdditional: result.requiredAdditional ?? 0 };
+    return { message, rcode: result.rcode, requiredAdditional: result.requiredAdditional ?? 0, cacheable: result.cacheable ?? false };
   }
 }

@@ -12,6 +12,8 @@ export class Stats {
   tcpRejected = 0;
   tcpIdleClosed = 0;
   truncated = 0;
+  /** Queries answered from the encoded-answer cache. */
+  answerCacheHits = 0;
   readonly rcodes = new Map<number, number>();
 
   countRcode(rcode: number): void {
@@ -21,7 +23,7 @@ export class Stats {
   snapshot(): Record<string, number | Record<string, number>> {
     return {
       queries: this.queries, udpQueries: this.udpQueries, tcpQueries: this.tcpQueries,
-      dropped: this.dropped, malformed: this.malformed, truncated: this.truncated,
+      dropped: this.dropped, malformed: this.malformed, truncated: this.truncated, answerCacheHits: this.answerCacheHits,
       tcpConnections: this.tcpConnections, tcpRejected: this.tcpRejected, tcpIdleClosed: this.tcpIdleClosed,
       rcodes: Object.fromEntries(this.rcodes),
     };

@@ -1,0 +1,62 @@
+// NSD as a real authoritative peer: one instance per call, serving the given zones on the given
+// loopback addresses, with its own config, pid, zone list and xfrd files in a folder of the test's.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { checkConfig, sbin, startPeer, waitUntilAnswers, type PeerProcess, type Teardownable } from './child.js';
+
+export interface PeerZone {
+  /** Without the trailing dot: 'acme.agents'. */
+  origin: string;
+  text: string;
+}
+
+export interface NsdOptions {
+  /** A folder of its own (created). */
+  dir: string;
+  addresses: string[];
+  port?: number;
+  zones: PeerZone[];
+}
+
+/** Start `nsd -d` and wait until it answers the first zone's SOA on every address. */
+export async function startNsd(t: Teardownable, opts: NsdOptions): Promise<PeerProcess> {
+  const port = opts.port ?? 53;
+  const dir = opts.dir;
+  mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, 'nsd.conf');
+  const lines = [
+    'server:',
+    ...opts.addresses.map((a) => `  ip-address: ${a}`),
+    `  port: ${port}`,
+    '  do-ip6: no',
+    '  username: ""',
+    '  chroot: ""',
+    `  zonesdir: "${dir}"`,
+    '  database: ""',
+    `  pidfile: "${path.join(dir, 'nsd.pid')}"`,
+    `  xfrdfile: "${path.join(dir, 'xfrd.state')}"`,
+    `  xfrdir: "${dir}"`,
+    `  zonelistfile: "${path.join(dir, 'zone.list')}"`,
+    '  server-count: 1',
+    '  verbosity: 1',
+    // Tests ask version.bind to be sure NSD, not something else, holds the address.
+    '  hide-version: no',
+    // On by default in NSD: identical answers to one source are dropped past ~200 qps.
+    '  rrl-ratelimit: 0',
+    '  rrl-whitelist-ratelimit: 0',
+    'remote-control:',
+    '  control-enable: no',
+  ];
+  for (const z of opts.zones) {
+    const file = `${z.origin}.zone`;
+    writeFileSync(path.join(dir, file), z.text);
+    await checkConfig(sbin('nsd-checkzone'), [z.origin, path.join(dir, file)]);
+    lines.push('zone:', `  name: "${z.origin}"`, `  zonefile: "${file}"`);
+  }
+  writeFileSync(conf, lines.join('\n') + '\n');
+  await checkConfig(sbin('nsd-checkconf'), [conf]);
+  const proc = startPeer(t, `nsd (${opts.addresses.join(', ')})`, sbin('nsd'), ['-d', '-c', conf]);
+  for (const a of opts.addresses) await waitUntilAnswers(proc, a, port, `${opts.zones[0]!.origin}.`, 'SOA');
+  return proc;
+}

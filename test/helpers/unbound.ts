@@ -1,0 +1,63 @@
+// Unbound as a real recursive peer: iterator only (no validation), stub zones pointing at test
+// servers on loopback, its config, pidfile and working folder in a folder of the test's.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { checkConfig, sbin, startPeer, waitUntilAnswers, type PeerProcess, type Teardownable } from './child.js';
+
+export interface UnboundOptions {
+  /** A folder of its own (created). */
+  dir: string;
+  /** Where Unbound listens for clients. */
+  address: string;
+  port?: number;
+  /** stub-zone name ('agents.') -> its servers, 'addr' or 'addr@port'. */
+  stubs: Record<string, string[]>;
+  /** Query name minimisation; 'strict' forbids falling back to the full name (RFC 9156). */
+  qnameMinimisation?: boolean | 'strict';
+  /** A name Unbound must be able to resolve before the test starts. */
+  ready: { name: string; type: string };
+}
+
+/** Start `unbound -d` and wait until it resolves `opts.ready` (NOERROR or NXDOMAIN). */
+export async function startUnbound(t: Teardownable, opts: UnboundOptions): Promise<PeerProcess> {
+  const port = opts.port ?? 53;
+  const dir = opts.dir;
+  mkdirSync(dir, { recursive: true });
+  const conf = path.join(dir, 'unbound.conf');
+  const qmin = opts.qnameMinimisation ?? true;
+  const lines = [
+    'server:',
+    `  interface: ${opts.address}`,
+    `  port: ${port}`,
+    '  do-ip6: no',
+    '  chroot: ""',
+    '  username: ""',
+    `  directory: "${dir}"`,
+    `  pidfile: "${path.join(dir, 'unbound.pid')}"`,
+    '  use-syslog: no',
+    '  logfile: ""',
+    // UNBOUND_VERBOSITY=3 logs every upstream query, for looking into a failure.
+    `  verbosity: ${process.env.UNBOUND_VERBOSITY ?? 1}`,
+    '  num-threads: 1',
+    '  so-reuseport: no',
+    '  module-config: "iterator"',
+    // Our servers are on loopback, which Unbound refuses to ask by default.
+    '  do-not-query-localhost: no',
+    '  access-control: 127.0.0.0/8 allow',
+    `  qname-minimisation: ${qmin ? 'yes' : 'no'}`,
+    `  qname-minimisation-strict: ${qmin === 'strict' ? 'yes' : 'no'}`,
+    '  rrset-roundrobin: no',
+    '  minimal-responses: no',
+    'remote-control:',
+    '  control-enable: no',
+  ];
+  for (const [name, addrs] of Object.entries(opts.stubs)) {
+    lines.push('stub-zone:', `  name: "${name}"`, ...addrs.map((a) => `  stub-addr: ${a}`));
+  }
+  writeFileSync(conf, lines.join('\n') + '\n');
+  await checkConfig(sbin('unbound-checkconf'), [conf]);
+  const proc = startPeer(t, `unbound (${opts.address})`, sbin('unbound'), ['-d', '-c', conf]);
+  await waitUntilAnswers(proc, opts.address, port, opts.ready.name, opts.ready.type, { statuses: ['NOERROR', 'NXDOMAIN'], recursive: true });
+  return proc;
+}
