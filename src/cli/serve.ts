@@ -40,7 +40,13 @@ export function serveCommand(y: Argv): Argv {
         if (!(a['tcp-max-connections'] >= 1)) throw new Error('--tcp-max-connections must be at least 1');
         for (const l of a.listen) parseListen(l);
         new Acl(a.allow);
-        for (const f of a.forward) parseListen(f, 53);
+        for (const f of a.forward) {
+          try {
+            parseListen(f, 53);
+          } catch {
+            throw new Error(`--forward '${f}': want a resolver's IP address, ADDR[:PORT] or [V6ADDR]:PORT`);
+          }
+        }
         if (!(a['cache-size'] > 0)) throw new Error('--cache-size must be positive');
         if (!(a['min-ttl'] >= 0 && a['max-ttl'] >= a['min-ttl'])) throw new Error('--min-ttl must be 0 or more and not above --max-ttl');
         if (!(a['stale-window'] >= 0)) throw new Error('--stale-window must be 0 or more');
