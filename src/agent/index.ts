@@ -1,0 +1,13 @@
+// The agent module's public surface: records <-> typed agent cards (docs/records.md). src/mcp and the CLI import from here.
+
+export { AgentRecordError, AgentErrorCode, type AgentErrorCodeName, type RecordProblem } from './errors.js';
+export { cardFromRecords, orderEndpoints, type AgentCard, type AgentEndpoint, type CardOptions } from './card.js';
+export { recordsFromCard, endpointFromUrl, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
+export {
+  parseAid, formatAid, aidFromTxt, aidTxtRdata, aidDescription, txtStrings,
+  AID_VERSION, MAX_AID_DESCRIPTION, MAX_AID_TEXT, type AidRecord,
+} from './aid.js';
+export { agentName, aliasTarget, classifySvcbSet, AliasChain, MAX_ALIAS_HOPS, type SvcbSetKind } from './alias.js';
+export { SvcKey, keyLabel, readSvcb, writeSvcb, alpnIds, alpnValue, type SvcbData } from './svcb.js';
+export { buildUrl, type UrlResult } from './url.js';
+export { DEFAULT_PORT, TRANSPORTS, SCHEMES, type Scheme, type Transport } from './values.js';
