@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from './paths.js';
 import { serveCommand } from './serve.js';
+import { cacheCommand } from './cache.js';
+import { digCommand } from './dig.js';
 import { zoneCommand } from './zone.js';
 
 function version(): string {
@@ -23,5 +25,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
     });
   y = serveCommand(y);
   y = zoneCommand(y);
+  y = cacheCommand(y);
+  y = digCommand(y, argv);
   await y.parseAsync();
 }
