@@ -48,8 +48,11 @@ export function serveCommand(y: Argv): Argv {
           }
         }
         if (!(a['cache-size'] > 0)) throw new Error('--cache-size must be positive');
-        if (!(a['min-ttl'] >= 0 && a['max-ttl'] >= a['min-ttl'])) throw new Error('--min-ttl must be 0 or more and not above --max-ttl');
-        if (!(a['stale-window'] >= 0)) throw new Error('--stale-window must be 0 or more');
+        for (const k of ['min-ttl', 'max-ttl', 'stale-window'] as const) {
+          if (!(Number.isInteger(a[k]) && a[k] >= 0 && a[k] <= 2147483647)) throw new Error(`--${k} must be a whole number of seconds, 0 to 2147483647`);
+        }
+        if (a['max-ttl'] < a['min-ttl']) throw new Error('--min-ttl must not be above --max-ttl');
+        if (!(Number.isInteger(a['upstream-timeout']) && a['upstream-timeout'] >= 10 && a['upstream-timeout'] <= 60000)) throw new Error('--upstream-timeout must be 10 to 60000 milliseconds');
         if (!(Number.isInteger(a['upstream-port']) && a['upstream-port'] >= 1 && a['upstream-port'] <= 65535)) throw new Error('--upstream-port must be 1 to 65535');
         return true;
       })

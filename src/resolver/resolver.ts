@@ -389,7 +389,8 @@ export class Resolver {
     const classified = classify(reply.message, name, zone);
     if (classified.kind === 'lame') {
       this.stats.lame++;
-      this.cache.infra.markLame(addr, zone);
+      // SERVFAIL is often passing trouble; only a server that refuses or misleads is lame for the zone.
+      if (reply.message.rcode !== Rcode.SERVFAIL) this.cache.infra.markLame(addr, zone);
       this.log.debug(`lame server ${addr} for ${zone}: ${classified.reason}`);
       return { kind: 'fail', reason: classified.reason };
     }
