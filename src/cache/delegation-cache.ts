@@ -200,14 +200,7 @@ export class DelegationCache {
   }
 
   dump(): DumpEntry[] {
-    const now = this.store.now();
-    const out: DumpEntry[] = [];
-    for (const [, e] of this.store.entries(now)) {
-      const f = this.store.freshness(e, now, false);
-      const v = e.value;
-      out.push({ kind: 'delegation', name: v.zone, type: RRType.NS, class: v.class, ttl: f.ttl, originalTtl: e.ttl, rank: v.rank, stale: f.stale });
-    }
-    return out;
+    return this.store.dump((v) => ({ kind: 'delegation', name: v.zone, type: RRType.NS, class: v.class, rank: v.rank }));
   }
 
   snapshot(): CacheSnapshot {

@@ -207,14 +207,7 @@ export class NegativeCache {
   }
 
   dump(): DumpEntry[] {
-    const now = this.store.now();
-    const out: DumpEntry[] = [];
-    for (const [, e] of this.store.entries(now)) {
-      const f = this.store.freshness(e, now, false);
-      const v = e.value;
-      out.push({ kind: v.kind, name: v.name, type: v.type, class: v.class, ttl: f.ttl, originalTtl: e.ttl, stale: f.stale });
-    }
-    return out;
+    return this.store.dump((v) => ({ kind: v.kind, name: v.name, type: v.type, class: v.class }));
   }
 
   snapshot(): CacheSnapshot {

@@ -156,14 +156,7 @@ export class RRsetCache {
   }
 
   dump(): DumpEntry[] {
-    const now = this.store.now();
-    const out: DumpEntry[] = [];
-    for (const [, e] of this.store.entries(now)) {
-      const f = this.store.freshness(e, now, false);
-      const s = e.value.rrset;
-      out.push({ kind: 'rrset', name: s.name, type: s.type, class: s.class, ttl: f.ttl, originalTtl: e.ttl, rank: e.value.rank, stale: f.stale });
-    }
-    return out;
+    return this.store.dump(({ rrset: s, rank }) => ({ kind: 'rrset', name: s.name, type: s.type, class: s.class, rank }));
   }
 
   snapshot(): CacheSnapshot {

@@ -211,6 +211,16 @@ export class TtlStore<V> {
     }
   }
 
+  /** One `DumpEntry` per live entry; `describe` says what the value is, the store adds its timing. */
+  dump(describe: (value: V) => Omit<DumpEntry, 'ttl' | 'originalTtl' | 'stale'>, now = this.now()): DumpEntry[] {
+    const out: DumpEntry[] = [];
+    for (const [, e] of this.entries(now)) {
+      const f = this.freshness(e, now, false);
+      out.push({ ...describe(e.value), ttl: f.ttl, originalTtl: e.ttl, stale: f.stale });
+    }
+    return out;
+  }
+
   clear(): void {
     this.lru.clear();
     this.byName.clear();
