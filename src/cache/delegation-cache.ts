@@ -6,11 +6,12 @@ import { RRClass, RRType } from '../wire/types.js';
 import { CacheError } from './errors.js';
 import { checkRank, type Rank } from './rank.js';
 import {
-  checkClass, checkClock, checkName, clampTtl, sizeLimits, ttlPolicy, wireTtl,
-  type ClockOption, type SizeOptions, type TtlOptions, type TtlPolicy,
+  checkClass, checkName, clampTtl, wireTtl,
+  type ClockOption, type SizeOptions, type TtlOptions,
 } from './policy.js';
 import type { PutResult } from './rrset-cache.js';
-import { ENTRY_OVERHEAD, TtlStore, type CacheSnapshot, type DumpEntry, type StoredEntry } from './store.js';
+import { TtlCache } from './ttl-cache.js';
+import { ENTRY_OVERHEAD, type DumpEntry, type StoredEntry } from './store.js';
 
 export interface DelegationCacheOptions extends TtlOptions, SizeOptions, ClockOption {}
 
@@ -82,14 +83,10 @@ function delegationSize(v: DelegationValue): number {
   return n;
 }
 
-export class DelegationCache {
-  readonly policy: TtlPolicy;
-  private readonly store: TtlStore<DelegationValue>;
+export class DelegationCache extends TtlCache<DelegationValue> {
 
   constructor(opts: DelegationCacheOptions = {}) {
-    this.policy = ttlPolicy(opts);
-    const limits = sizeLimits(opts, DELEGATION_CACHE_DEFAULTS);
-    this.store = new TtlStore({ now: checkClock(opts.now), ...limits, ...this.policy });
+    super(opts, DELEGATION_CACHE_DEFAULTS);
   }
 
   /** Insert a zone cut. The same rank rules as the RRset cache apply (RFC 2181 5.4.1). */
@@ -187,23 +184,8 @@ export class DelegationCache {
     return this.store.delete(delegationKey(zone, cls));
   }
 
-  flushName(name: string): number {
-    return this.store.deleteAt(name);
+  protected describe(v: DelegationValue): Omit<DumpEntry, 'ttl' | 'originalTtl' | 'stale'> {
+    return { kind: 'delegation', name: v.zone, type: RRType.NS, class: v.class, rank: v.rank };
   }
 
-  flushTree(name: string): number {
-    return this.store.deleteTree(name);
-  }
-
-  flushAll(): void {
-    this.store.clear();
-  }
-
-  dump(): DumpEntry[] {
-    return this.store.dump((v) => ({ kind: 'delegation', name: v.zone, type: RRType.NS, class: v.class, rank: v.rank }));
-  }
-
-  snapshot(): CacheSnapshot {
-    return this.store.snapshot();
-  }
 }

@@ -5,11 +5,12 @@ import type { RRset } from '../wire/rr.js';
 import { RRClass, RRType } from '../wire/types.js';
 import { CacheError } from './errors.js';
 import {
-  checkClass, checkClock, checkName, checkType, clampTtl, sizeLimits, ttlPolicy, wireTtl,
-  type ClockOption, type SizeOptions, type TtlOptions, type TtlPolicy,
+  checkClass, checkName, checkType, clampTtl, wireTtl,
+  type ClockOption, type SizeOptions, type TtlOptions,
 } from './policy.js';
 import { rrsetSize, validateRRset } from './rrset-cache.js';
-import { TtlStore, type CacheSnapshot, type DumpEntry, type StoredEntry } from './store.js';
+import { TtlCache } from './ttl-cache.js';
+import { type DumpEntry, type StoredEntry } from './store.js';
 
 export interface NegativeCacheOptions extends TtlOptions, SizeOptions, ClockOption {
   /**
@@ -104,16 +105,12 @@ export function negativeTtl(soa: RRset): number {
   return Math.min(wireTtl(soa.ttl), wireTtl(soaMinimum(first)));
 }
 
-export class NegativeCache {
-  readonly policy: TtlPolicy;
+export class NegativeCache extends TtlCache<NegativeValue> {
   readonly nxdomainCut: boolean;
-  private readonly store: TtlStore<NegativeValue>;
 
   constructor(opts: NegativeCacheOptions = {}) {
-    this.policy = ttlPolicy(opts);
+    super(opts, NEGATIVE_CACHE_DEFAULTS);
     this.nxdomainCut = opts.nxdomainCut ?? true;
-    const limits = sizeLimits(opts, NEGATIVE_CACHE_DEFAULTS);
-    this.store = new TtlStore({ now: checkClock(opts.now), ...limits, ...this.policy });
   }
 
   /**
@@ -194,23 +191,8 @@ export class NegativeCache {
     return this.store.delete(nodataKey(name, type, cls));
   }
 
-  flushName(name: string): number {
-    return this.store.deleteAt(name);
+  protected describe(v: NegativeValue): Omit<DumpEntry, 'ttl' | 'originalTtl' | 'stale'> {
+    return { kind: v.kind, name: v.name, type: v.type, class: v.class };
   }
 
-  flushTree(name: string): number {
-    return this.store.deleteTree(name);
-  }
-
-  flushAll(): void {
-    this.store.clear();
-  }
-
-  dump(): DumpEntry[] {
-    return this.store.dump((v) => ({ kind: v.kind, name: v.name, type: v.type, class: v.class }));
-  }
-
-  snapshot(): CacheSnapshot {
-    return this.store.snapshot();
-  }
 }

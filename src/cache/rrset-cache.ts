@@ -6,10 +6,11 @@ import { RRClass } from '../wire/types.js';
 import { CacheError } from './errors.js';
 import { checkRank, type Rank } from './rank.js';
 import {
-  checkClass, checkClock, checkName, checkType, clampTtl, sizeLimits, ttlPolicy, wireTtl,
-  type ClockOption, type SizeOptions, type TtlOptions, type TtlPolicy,
+  checkClass, checkName, checkType, clampTtl, wireTtl,
+  type ClockOption, type SizeOptions, type TtlOptions,
 } from './policy.js';
-import { ENTRY_OVERHEAD, TtlStore, type CacheSnapshot, type DumpEntry, type StoredEntry } from './store.js';
+import { TtlCache } from './ttl-cache.js';
+import { ENTRY_OVERHEAD, type DumpEntry, type StoredEntry } from './store.js';
 
 export interface RRsetCacheOptions extends TtlOptions, SizeOptions, ClockOption {}
 
@@ -63,14 +64,10 @@ export function rrsetSize(set: RRset): number {
   return n;
 }
 
-export class RRsetCache {
-  readonly policy: TtlPolicy;
-  private readonly store: TtlStore<RRsetValue>;
+export class RRsetCache extends TtlCache<RRsetValue> {
 
   constructor(opts: RRsetCacheOptions = {}) {
-    this.policy = ttlPolicy(opts);
-    const limits = sizeLimits(opts, RRSET_CACHE_DEFAULTS);
-    this.store = new TtlStore({ now: checkClock(opts.now), ...limits, ...this.policy });
+    super(opts, RRSET_CACHE_DEFAULTS);
   }
 
   /**
@@ -136,32 +133,15 @@ export class RRsetCache {
     return this.store.delete(rrsetKey(name, type, cls));
   }
 
-  /** Remove every type and class at `name`. */
-  flushName(name: string): number {
-    return this.store.deleteAt(name);
-  }
-
   /** Remove entries at `name` of one class, except the types in `keep`. */
   deleteAt(name: string, cls: number, keep: readonly number[] = []): number {
     return this.store.deleteAt(name, (_k, e) => e.value.rrset.class === cls && !keep.includes(e.value.rrset.type));
   }
 
-  /** Remove everything at or below `name`. */
-  flushTree(name: string): number {
-    return this.store.deleteTree(name);
+  protected describe({ rrset: s, rank }: RRsetValue): Omit<DumpEntry, 'ttl' | 'originalTtl' | 'stale'> {
+    return { kind: 'rrset', name: s.name, type: s.type, class: s.class, rank };
   }
 
-  flushAll(): void {
-    this.store.clear();
-  }
-
-  dump(): DumpEntry[] {
-    return this.store.dump(({ rrset: s, rank }) => ({ kind: 'rrset', name: s.name, type: s.type, class: s.class, rank }));
-  }
-
-  snapshot(): CacheSnapshot {
-    return this.store.snapshot();
-  }
 }
 
 /** Check an RRset from the caller; returns a canonical copy with deduplicated, copied RDATA. */
