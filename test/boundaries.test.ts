@@ -11,6 +11,10 @@ const RANK: Record<string, number> = {
   wire: 0,
   zone: 1, cache: 1, transport: 1, agent: 1,
   authority: 2, resolver: 2, mcp: 2,
+  // Dynamic updates: above the catalog they change, below the server that dispatches to them.
+  update: 2.5,
+  // Zone transfers (wire, zone, transport) below the secondary zones that use them.
+  xfr: 2, secondary: 2.5,
   server: 3,
   cli: 4,
 };

@@ -150,6 +150,8 @@ async function runAndPrint(a: { control?: string; json: boolean; timeout: number
 
 export function cacheCommand(y: Argv): Argv {
   return y.command('cache', 'Flush, count or list a running resolver\'s cache over its control socket', (z) => z
+    .example('$0 cache flush writer.acme.agents --control /run/aop.sock', 'forget one name')
+    .example('$0 cache stats --control /run/aop.sock', "the resolver's counters")
     .command(
       'flush [name]',
       'Remove a name (every type), a zone (the name and everything below it) or everything from the cache',

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseListen } from '../server/listen.js';
 import { Rcode } from '../wire/types.js';
 import { packageRoot } from './paths.js';
+import { daemonStatePath, readDaemonState } from './daemon-state.js';
 import { DigUsageError, parseDigArgs, type DigOptions } from './dig/args.js';
 import { bannerText, messageText, replyJson, statsText, viewOf, type Received } from './dig/format.js';
 import { askServer, buildQuery, failureText, serverAddresses, ServerLookupError, type Attempt } from './dig/query.js';
@@ -20,6 +21,8 @@ export interface DigIo {
   env?: Record<string, string | undefined>;
   /** Default /etc/resolv.conf. */
   resolvConf?: string;
+  /** The running daemon's state file (daemon-state.ts); default: its usual place when `env` is not given. */
+  stateFile?: string;
   now?: () => Date;
 }
 
@@ -47,8 +50,8 @@ Other options:
   -4 -6             use only IPv4 / IPv6 servers
   --root-hints FILE root hints for +trace (default: the bundled zones/root.hints)
   -h                this help; -v the version
-Server: @ADDRESS or @HOST; else $AOP_RESOLVER (ADDR[:PORT]), else the first nameserver of
-/etc/resolv.conf, else 127.0.0.1.
+Server: @ADDRESS or @HOST; else $AOP_RESOLVER (ADDR[:PORT]), else the running \`aop serve\`
+(its state file), else the first nameserver of /etc/resolv.conf, else 127.0.0.1.
 Exit status: 0 a reply was received (NXDOMAIN and SERVFAIL included), 1 bad arguments,
 9 no reply from any server, 10 internal error.`;
 
@@ -65,8 +68,11 @@ export interface DefaultServer {
   port?: number;
 }
 
-/** $AOP_RESOLVER, else the first nameserver in resolv.conf, else 127.0.0.1. */
-export function defaultServer(env: Record<string, string | undefined>, resolvConf = '/etc/resolv.conf'): DefaultServer {
+/**
+ * $AOP_RESOLVER, else the running daemon announced in `stateFile` (`aop serve` writes it), else the
+ * first nameserver in resolv.conf, else 127.0.0.1.
+ */
+export function defaultServer(env: Record<string, string | undefined>, resolvConf = '/etc/resolv.conf', stateFile?: string): DefaultServer {
   const configured = env.AOP_RESOLVER?.trim();
   if (configured) {
     try {
@@ -76,6 +82,10 @@ export function defaultServer(env: Record<string, string | undefined>, resolvCon
     } catch (err) {
       throw new DigUsageError(`AOP_RESOLVER='${configured}' is not ADDR[:PORT]: ${(err as Error).message}`);
     }
+  }
+  if (stateFile !== undefined) {
+    const state = readDaemonState(stateFile);
+    if (state) return { address: state.dns.address, port: state.dns.port };
   }
   let text = '';
   try {
@@ -137,7 +147,7 @@ async function lookupOnce(o: DigOptions, args: readonly string[], io: DigIo, fai
     addresses = await serverAddresses(o.server, o.family);
     label = o.server;
   } else {
-    const d = defaultServer(io.env ?? process.env, io.resolvConf);
+    const d = defaultServer(io.env ?? process.env, io.resolvConf, io.stateFile ?? (io.env ? undefined : daemonStatePath()));
     addresses = [d.address];
     port ??= d.port;
   }

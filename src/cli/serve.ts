@@ -6,8 +6,42 @@ import { parseListen } from '../server/listen.js';
 import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
 import { loadHints } from '../resolver/hints.js';
 import path from 'node:path';
-import { createLogger, type LogLevel } from '../server/log.js';
+import { createLogger, type LogLevel, type Logger } from '../server/log.js';
+import { attachWorker, ClusterPrimary, parseWorkers } from '../server/cluster.js';
+import cluster from 'node:cluster';
 import { bundledZonesDir } from './paths.js';
+import { TransferAcl } from '../xfr/acl.js';
+import { parseSecondary } from '../secondary/secondaries.js';
+import { Keyring } from '../wire/tsig.js';
+import { loadKeyFile, parseKeySpec } from '../wire/tsig-key.js';
+import { parsePolicy } from '../update/policy.js';
+import { embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
+
+/** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
+async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger): Promise<void> {
+  const primary = new ClusterPrimary({ workers, controlPath, logger });
+  let stopping = false;
+  const stop = (why: string, code: number): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${why}: stopping ${primary.workers.length} workers`);
+    primary.close().then(() => process.exit(code), () => process.exit(1));
+  };
+  primary.onFatal = (why) => {
+    logger.error(why);
+    stop('fatal', 1);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('SIGINT', () => stop('SIGINT', 0));
+  await primary.start();
+  process.on('SIGHUP', () => {
+    logger.info(`SIGHUP: reloading zones in ${primary.workers.length} workers`);
+    primary.reload().then((r) => {
+      if (r.ok) logger.info(`reload: ${r.workers} workers reloaded (${r.loaded} zones loaded, ${r.failed} failed)`);
+      else logger.error(`reload: ${r.errors.join('; ')}`);
+    }, (err: Error) => logger.error(`reload failed: ${err.message}`));
+  });
+}
 
 export const DEFAULT_LISTEN = '127.0.0.1:5300';
 
@@ -15,9 +49,9 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => c
+    (c) => embeddedOptions(c)
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
-      .option('resolver', { type: 'boolean', default: false, describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
+      .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
       .option('allow', { type: 'string', array: true, default: DEFAULT_ALLOW, describe: 'Client network allowed to recurse (CIDR); repeat for more' })
       .option('forward', { type: 'string', array: true, default: [] as string[], describe: 'Resolver (ADDR[:PORT]) for names outside the namespace; without it they are REFUSED' })
@@ -33,8 +67,27 @@ export function serveCommand(y: Argv): Argv {
       .option('udp-size', { type: 'number', default: 1232, describe: 'Largest UDP response sent (512-4096)' })
       .option('tcp-idle-timeout', { type: 'number', default: 10, describe: 'Seconds before an idle TCP connection is closed' })
       .option('tcp-max-connections', { type: 'number', default: 1000, describe: 'Concurrent TCP connections accepted' })
+      .option('workers', { type: 'string', default: '1', describe: 'Worker processes sharing the listening sockets: a number (1-64) or auto (one per CPU)' })
+      .option('tsig-key', { type: 'string', array: true, default: [] as string[], describe: 'BIND key file (key "name" { algorithm hmac-sha256; secret "..."; };); repeat for more' })
+      .option('tsig-secret', { type: 'string', array: true, default: [] as string[], describe: 'A key as ALG:NAME:BASE64SECRET (visible in ps: prefer --tsig-key)' })
+      .option('allow-update', { type: 'boolean', default: false, describe: 'Accept TSIG-signed dynamic updates (RFC 2136) to the --zones zones' })
+      .option('update-policy', { type: 'string', array: true, default: [] as string[], describe: "Rule 'grant|deny KEY name|subdomain|wildcard|agent NAME [TYPE...]' or 'grant|deny KEY zonesub|self [TYPE...]'; first match decides; implies --allow-update" })
+      .option('journal-dir', { type: 'string', defaultDescription: 'the --zones folder', describe: 'Folder of the update journals (<origin>.jnl)' })
+      .option('allow-transfer', { type: 'string', array: true, default: [] as string[], describe: 'Who may AXFR/IXFR the zones: ADDR, ADDR/PREFIX or key:NAME (a --tsig-key); repeat for more. Default: no one' })
+      .option('notify', { type: 'string', array: true, default: [] as string[], describe: 'Secondary (ADDR[:PORT]) sent a NOTIFY whenever a zone changes; repeat for more' })
+      .option('notify-ns', { type: 'boolean', default: false, describe: "Also NOTIFY each zone's own name servers (apex NS with addresses in the zone), except our own addresses" })
+      .option('secondary', { type: 'string', array: true, default: [] as string[], describe: 'Serve ORIGIN as a secondary of PRIMARY: ORIGIN:PRIMARY[:PORT]; repeat for more' })
+      .option('secondary-dir', { type: 'string', describe: 'Folder for the secondaries\' transferred copies (served after a restart until they expire); default: memory only' })
       .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
       .check((a) => {
+        parseWorkers(a.workers);
+        const keys = new Keyring([...a['tsig-key'].flatMap((f) => loadKeyFile(f)), ...a['tsig-secret'].map((k) => parseKeySpec(k))]);
+        parsePolicy(a['update-policy']);
+        if (a['allow-update'] || a['update-policy'].length > 0) {
+          if (a.zones === undefined) throw new Error('--allow-update needs --zones: updates rewrite the zone files there');
+          if (keys.size === 0) throw new Error('--allow-update needs at least one --tsig-key or --tsig-secret: updates must be signed');
+          if (parseWorkers(a.workers) !== 1) throw new Error('--allow-update needs --workers 1: one process owns the journal');
+        }
         if (!(a['udp-size'] >= 512 && a['udp-size'] <= 4096)) throw new Error('--udp-size must be between 512 and 4096');
         if (!(a['tcp-idle-timeout'] > 0)) throw new Error('--tcp-idle-timeout must be positive');
         if (!(a['tcp-max-connections'] >= 1)) throw new Error('--tcp-max-connections must be at least 1');
@@ -54,15 +107,36 @@ export function serveCommand(y: Argv): Argv {
         if (a['max-ttl'] < a['min-ttl']) throw new Error('--min-ttl must not be above --max-ttl');
         if (!(Number.isInteger(a['upstream-timeout']) && a['upstream-timeout'] >= 10 && a['upstream-timeout'] <= 60000)) throw new Error('--upstream-timeout must be 10 to 60000 milliseconds');
         if (!(Number.isInteger(a['upstream-port']) && a['upstream-port'] >= 1 && a['upstream-port'] <= 65535)) throw new Error('--upstream-port must be 1 to 65535');
+        for (const e of a['allow-transfer']) new TransferAcl([e]);
+        for (const n of a.notify) {
+          try {
+            parseListen(n, 53);
+          } catch {
+            throw new Error(`--notify '${n}': want a secondary's IP address, ADDR[:PORT] or [V6ADDR]:PORT`);
+          }
+        }
+        for (const s of a.secondary) parseSecondary(s);
+        if (a.secondary.length > 0 && a.workers !== '1') throw new Error('--secondary needs --workers 1 (each worker would transfer the zone on its own)');
         return true;
       })
       .example('$0 serve', `serve the bundled zones on ${DEFAULT_LISTEN}`)
       .example('$0 serve --zones /etc/aop/zones --listen 127.0.0.1:53 --listen [::1]:53', 'serve a folder of zones on port 53')
+      .example('$0 serve --zones zones/ --tsig-key writer.key --update-policy "grant writer-key name writer.acme.agents. ANY"', 'accept signed registrations for one name')
       .example('$0 serve --resolver --listen 127.0.0.1:5353 --control /run/aop.sock', 'a resolver for agent names, from the bundled root hints'),
     async (a) => {
       const logger = createLogger(a['log-level'] as LogLevel);
+      const workers = parseWorkers(a.workers);
+      if (workers > 1 && cluster.isPrimary) {
+        if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');
+        if (a.zones === undefined && a.resolver === undefined) logger.warn('with --workers, the MCP gateway, demo agents and state file do not run');
+        await servePrimary(workers, a.control, logger);
+        return;
+      }
+      const inWorker = workers > 1 && cluster.isWorker;
+      // The embedded default (`npm start`): no --zones, no --resolver.
+      const embedded = a.zones === undefined && a.resolver === undefined && a.secondary.length === 0;
       let resolver: ResolverConfig | undefined;
-      if (a.resolver) {
+      if (a.resolver ?? embedded) {
         const mib = 1024 * 1024;
         resolver = {
           hints: loadHints(a['root-hints'] ?? path.join(bundledZonesDir, 'root.hints')),
@@ -81,19 +155,46 @@ export function serveCommand(y: Argv): Argv {
         };
       }
       const daemon = new Daemon({
-        zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir),
+        // A daemon given only secondary zones serves no folder unless told to.
+        zonesDir: a.zones ?? (a.resolver || a.secondary.length > 0 ? undefined : bundledZonesDir),
         resolver,
-        controlPath: a.control,
+        // With workers, the primary owns the control socket and relays to each worker.
+        controlPath: inWorker ? undefined : a.control,
         listen: a.listen.map((l) => parseListen(l)),
         maxUdpSize: a['udp-size'],
         tcp: { idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'] },
         logger,
+        keyring: new Keyring([...a['tsig-key'].flatMap((f) => loadKeyFile(f)), ...a['tsig-secret'].map((k) => parseKeySpec(k))]),
+        ...(a['allow-update'] || a['update-policy'].length > 0
+          ? { update: { policy: a['update-policy'].length > 0 ? parsePolicy(a['update-policy']) : undefined, journalDir: a['journal-dir'] } }
+          : {}),
+        transfers: {
+          allow: a['allow-transfer'],
+          notify: a.notify.map((n) => { const l = parseListen(n, 53); return { address: l.host, port: l.port }; }),
+          notifyNs: a['notify-ns'],
+          secondaries: a.secondary.map((x) => parseSecondary(x)),
+          secondaryDir: a['secondary-dir'],
+        },
       });
       await daemon.start();
+      let extras: Embedded | undefined;
+      if (!inWorker) {
+        try {
+          extras = await startEmbedded({
+            mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
+            allowHttp: a['mcp-allow-http'], timeoutMs: a['mcp-timeout'], allowedHosts: a['mcp-allowed-host'],
+            demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
+          }, daemon, logger);
+        } catch (err) {
+          await daemon.close();
+          throw err;
+        }
+      }
       process.on('SIGHUP', () => {
         logger.info('SIGHUP: reloading zones');
         try {
           daemon.reload();
+          extras?.reloaded();
         } catch (err) {
           logger.error(`reload failed: ${(err as Error).message}`);
         }
@@ -103,13 +204,15 @@ export function serveCommand(y: Argv): Argv {
         if (stopping) return;
         stopping = true;
         logger.info(`${sig}: shutting down`);
-        daemon.close().then(() => {
+        (extras?.close() ?? Promise.resolve()).then(() => daemon.close()).then(() => {
           logger.info(`stopped; ${JSON.stringify(daemon.stats.snapshot())}`);
           process.exit(0);
         }, () => process.exit(1));
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      // A worker leaves Ctrl-C to the primary, which stops every worker in order.
+      process.on('SIGINT', () => { if (!inWorker) stop('SIGINT'); });
+      if (inWorker) attachWorker(daemon, stop);
     },
   );
 }

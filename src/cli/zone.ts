@@ -1,12 +1,92 @@
-// `aop zone ...`: zone-file tools. `check` loads and validates like named-checkzone.
+// `aop zone ...`: zone-file tools. `check` loads and validates like named-checkzone; `add-agent`,
+// `remove-agent` and `import-mcp` edit a zone file safely (serial, index, atomic write).
 
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { loadZoneFile, originFromFileName, ZoneLoadError } from '../zone/load.js';
+import { checkJournal, readZoneSourceFile, writeFileAtomic, ZoneEditError } from '../zone/edit.js';
 import { parseName } from '../wire/name.js';
+import { WireError } from '../wire/errors.js';
+import { TRANSPORTS, type Transport } from '../agent/index.js';
+import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from './zone-agents.js';
+
+/** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
+class CliFailure extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function originOf(file: string, origin: string | undefined): string {
+  try {
+    if (origin !== undefined) return parseName(origin.endsWith('.') ? origin : origin + '.');
+    return originFromFileName(path.basename(file));
+  } catch (err) {
+    if (err instanceof ZoneLoadError) throw new CliFailure(1, `${err.faults[0]!.message}; give the origin with --origin`);
+    if (err instanceof WireError) throw new CliFailure(1, `bad origin ${JSON.stringify(origin)}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Run a zone command body: print its failure the way every aop command does and set the status. */
+async function run(body: () => Promise<void> | void): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    let status = 10;
+    let message: string;
+    if (err instanceof CliFailure) { status = err.status; message = err.message; }
+    else if (err instanceof ZoneLoadError) {
+      process.stderr.write(err.message.endsWith('\n') ? err.message : err.message + '\n');
+      process.exitCode = 1;
+      process.stderr.write(`zone ${err.origin ?? '?'}: not loaded due to errors\n`);
+      return;
+    } else if (err instanceof AgentEditError) { status = 1; message = err.message; }
+    else if (isImportError(err)) { status = err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1; message = err.message; }
+    else if (err instanceof ZoneEditError) {
+      // A result that does not verify is aop's bug, not the user's.
+      status = err.code === 'ERR_ZONE_EDIT_VERIFY' ? 10 : 1;
+      message = err.message;
+    } else message = `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    process.stderr.write(`aop: ${message.split('\n').join('\naop: ')}\n`);
+    process.exitCode = status;
+  }
+}
+
+/** import-mcp's errors, without loading the MCP SDK (about a second at start) for every command. */
+function isImportError(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_IMPORT_MCP_');
+}
+
+/** Apply an agent edit to a file (or show it with --dry-run) and report. */
+function edit(file: string, origin: string | undefined, req: AgentEditRequest, dryRun: boolean, journalDir: string | undefined, what: (r: AgentEditResult) => string): void {
+  const o = originOf(file, origin);
+  const src = readZoneSourceFile(file, { origin: o });
+  checkJournal(src, journalDir);
+  const result = planAgentEdit(src, req);
+  for (const w of result.warnings) process.stderr.write(`aop: warning: ${w}\n`);
+  if (dryRun) {
+    process.stdout.write(result.diff);
+    process.stdout.write(`; dry run: ${file} not changed (serial would be ${result.serial.new})\n`);
+    return;
+  }
+  writeFileAtomic(file, result.text, { expect: src.text });
+  process.stdout.write(`zone ${src.origin}: ${what(result)}, serial ${result.serial.old} -> ${result.serial.new}\n`);
+}
+
+function list(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+function capabilitiesArg(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((c) => c.trim()).filter((c) => c !== '');
+}
 
 export function zoneCommand(y: Argv): Argv {
-  return y.command('zone', 'Zone-file tools', (z) => z
+  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp', (z) => z
     .command(
       'check <file>',
       'Load and validate a zone file; print its serial and size, or every fault as file:line:col: message',
@@ -15,27 +95,103 @@ export function zoneCommand(y: Argv): Argv {
         .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
         .example('$0 zone check zones/acme.agents.zone', 'check a bundled zone')
         .example('$0 zone check db.acme --origin acme.agents', 'name the origin explicitly'),
-      (a) => {
+      (a) => run(() => {
         const file = a.file as string;
-        let origin: string;
-        try {
-          origin = a.origin !== undefined ? parseName(a.origin.endsWith('.') ? a.origin : a.origin + '.') : originFromFileName(path.basename(file));
-        } catch (err) {
-          process.stderr.write(`aop: ${(err as Error).message}\n`);
-          process.exit(1);
-        }
+        const origin = originOf(file, a.origin);
         try {
           const zone = loadZoneFile(file, { origin });
           process.stdout.write(`zone ${zone.origin}: loaded serial ${zone.serial}, ${zone.size} records\n`);
         } catch (err) {
-          if (err instanceof ZoneLoadError) {
-            process.stderr.write(err.message.endsWith('\n') ? err.message : err.message + '\n');
-            process.stderr.write(`zone ${origin}: not loaded due to errors\n`);
-            process.exit(1);
-          }
+          if (err instanceof ZoneLoadError) err.origin = origin;
           throw err;
         }
-      },
+      }),
     )
+    .command(
+      'add-agent <file> <name>',
+      "Add an agent to a zone file: its SVCB records, _agent TXT and index entry; the serial bumped, the rest of the file untouched",
+      (c) => c
+        .positional('file', { type: 'string', demandOption: true, describe: 'Zone file to edit' })
+        .positional('name', { type: 'string', demandOption: true, describe: 'Agent name, relative to the zone (writer) or absolute (writer.acme.agents.)' })
+        .option('endpoint', { type: 'string', array: true, demandOption: true, describe: 'MCP endpoint URL; repeat for failover endpoints, in order' })
+        .option('tool', { type: 'string', demandOption: true, describe: 'The MCP tool the agent is (key65322)' })
+        .option('description', { type: 'string', describe: 'One line, at most 100 octets (key65324)' })
+        .option('capabilities', { type: 'string', describe: 'Comma list of keywords, e.g. writing,marketing (key65323)' })
+        .option('auth', { type: 'string', describe: 'Auth hint: none, apikey, oauth2_code, mtls, ... (key65325)' })
+        .option('priority', { type: 'number', array: true, describe: 'SvcPriority per --endpoint, in the same order (default 1, 2, 3, ...)' })
+        .option('transport', { choices: TRANSPORTS, default: 'streamable-http' as Transport, describe: 'MCP transport of the endpoints' })
+        .option('ttl', { type: 'number', default: 300, describe: 'TTL of the new records, seconds' })
+        .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
+        .option('replace', { type: 'boolean', default: false, describe: 'Replace the agent if it exists, instead of refusing' })
+        .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a diff; write nothing' })
+        .example('$0 zone add-agent zones/acme.agents.zone poet --endpoint http://mcp.acme.agents:18110/agents/poet/mcp --tool write_poem --description "Writes short poems"', 'an agent on an existing host')
+        .example('$0 zone add-agent acme.agents.zone poet --endpoint http://127.0.0.1:18110/mcp --endpoint http://127.0.0.1:18111/mcp --tool write_poem', 'by IP: A records at the agent name, two endpoints (failover)')
+        .example('$0 zone add-agent acme.agents.zone poet --endpoint https://mcp.acme.example/poet --tool write_poem --dry-run', 'show the diff only'),
+      (a) => run(() => {
+        if (!(Number.isInteger(a.ttl) && a.ttl >= 0 && a.ttl <= 2147483647)) throw new CliFailure(1, '--ttl must be a whole number of seconds, 0 to 2147483647');
+        const spec = {
+          name: a.name as string, endpoints: list(a.endpoint), tool: a.tool, ttl: a.ttl, transport: a.transport as Transport,
+          ...(a.priority !== undefined ? { priorities: list(a.priority).map(Number) } : {}),
+          ...(a.description !== undefined ? { description: a.description } : {}),
+          ...(a.auth !== undefined ? { auth: a.auth } : {}),
+          ...(a.capabilities !== undefined ? { capabilities: capabilitiesArg(a.capabilities)! } : {}),
+        };
+        edit(a.file as string, a.origin, { add: [spec], replace: a.replace }, a['dry-run'], a['journal-dir'], (r) => `${a.replace && r.removed.length > 0 ? 'replaced' : 'added'} agent ${r.added[0]!.name}`);
+      }),
+    )
+    .command(
+      'remove-agent <file> <name>',
+      "Remove an agent from a zone file: its SVCB records, _agent TXT, index entry and own addresses; shared hosts are kept",
+      (c) => c
+        .positional('file', { type: 'string', demandOption: true, describe: 'Zone file to edit' })
+        .positional('name', { type: 'string', demandOption: true, describe: 'Agent name, relative to the zone or absolute' })
+        .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
+        .option('with-aliases', { type: 'boolean', default: false, describe: 'Also remove the aliases (SVCB 0, CNAME) in the zone that point at the agent' })
+        .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a diff; write nothing' })
+        .example('$0 zone remove-agent zones/acme.agents.zone translator', 'remove one agent')
+        .example('$0 zone remove-agent zones/acme.agents.zone editor --with-aliases', 'and the aliases that lead to it (proofreader)')
+        .example('$0 zone remove-agent zones/acme.agents.zone writer --dry-run', 'show the diff only'),
+      (a) => run(() => {
+        edit(a.file as string, a.origin, { remove: [a.name as string], withAliases: a['with-aliases'] }, a['dry-run'], a['journal-dir'], (r) => `removed agent ${r.removed[0]!.name} (${r.removed.length} records)`);
+      }),
+    )
+    .command(
+      'import-mcp <url>',
+      "Read a running MCP server's tools and write an agent per tool (into --file, or print the records)",
+      (c) => c
+        .positional('url', { type: 'string', demandOption: true, describe: 'The MCP server (Streamable HTTP) URL' })
+        .option('zone', { type: 'string', demandOption: true, describe: 'Origin of the zone the agents go in, e.g. acme.agents' })
+        .option('file', { type: 'string', describe: 'Zone file to add the agents to (default: print the records)' })
+        .option('name-prefix', { type: 'string', default: '', describe: 'Put this before each agent name (e.g. "billing-")' })
+        .option('ttl', { type: 'number', default: 300, describe: 'TTL of the new records, seconds' })
+        .option('timeout', { type: 'number', default: 10000, describe: 'Milliseconds to wait for each reply of the server' })
+        .option('replace', { type: 'boolean', default: false, describe: 'Replace agents that exist, instead of refusing' })
+        .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'With --file: print the change as a diff; write nothing' })
+        .example('$0 zone import-mcp http://127.0.0.1:8000/mcp --zone acme.agents', 'print an agent per tool')
+        .example('$0 zone import-mcp http://mcp.acme.agents:18110/mcp --zone acme.agents --file zones/acme.agents.zone', 'add them to the zone file')
+        .example('$0 zone import-mcp http://127.0.0.1:8000/mcp --zone acme.agents --file acme.agents.zone --name-prefix swarm- --dry-run', 'show the diff only'),
+      (a) => run(async () => {
+        if (!(Number.isInteger(a.ttl) && a.ttl >= 0 && a.ttl <= 2147483647)) throw new CliFailure(1, '--ttl must be a whole number of seconds, 0 to 2147483647');
+        if (!(Number.isInteger(a.timeout) && a.timeout >= 10 && a.timeout <= 600000)) throw new CliFailure(1, '--timeout must be 10 to 600000 milliseconds');
+        const origin = originOf(a.file ?? 'x.zone', a.zone);
+        const url = a.url as string;
+        const { agentsFromTools, listMcpTools } = await import('./import-mcp.js');
+        const { tools } = await listMcpTools(url, { timeoutMs: a.timeout });
+        const { specs, warnings } = agentsFromTools(tools, { url, prefix: a['name-prefix'], ttl: a.ttl });
+        for (const w of warnings) process.stderr.write(`aop: warning: ${w}\n`);
+        if (a.file === undefined) {
+          const more: string[] = [];
+          process.stdout.write(agentsText(origin, specs, more));
+          for (const w of more) process.stderr.write(`aop: warning: ${w}\n`);
+          return;
+        }
+        edit(a.file, origin, { add: specs, replace: a.replace }, a['dry-run'], a['journal-dir'], () => `added ${specs.length} agent${specs.length === 1 ? '' : 's'} from ${url} (${specs.map((s) => s.name).join(', ')})`);
+      }),
+    )
+    .example('$0 zone check zones/acme.agents.zone', 'validate a zone file')
+    .example('$0 zone add-agent zones/acme.agents.zone poet --endpoint http://127.0.0.1:18110/mcp --tool write_poem', 'add an agent')
     .demandCommand(1, 'Name a zone command; see aop zone --help'));
 }

@@ -1,80 +1,144 @@
-// Encoded answers kept for reuse: a repeated question (same bytes, flags and EDNS parameters)
-// gets the stored response with only its ID patched, skipping decode, lookup and encode.
-// Only answers that depend on nothing but the zones are stored; a reload empties the cache.
-
-import { LRUCache } from 'lru-cache';
+// Encoded answers kept for reuse: a repeated question (same name in any case, type, flags and
+// EDNS parameters) gets the stored response with only its ID and question bytes patched,
+// skipping decode, lookup and encode. Only answers that depend on nothing but the zones are
+// stored; a reload empties the cache.
 
 export interface CachedAnswer {
   buf: Buffer;
   rcode: number;
   truncated: boolean;
+  /** End of the question name in `buf` (and in every query with this key): bytes 12..qnameEnd are the name. */
+  qnameEnd: number;
 }
 
 const MIN_UDP = 512;
+// One scratch buffer for building keys: the hot path allocates nothing but the key string.
+const scratch = Buffer.allocUnsafe(8 + 256);
 
 /**
  * The cache key of a plain query, or undefined when the query is not a candidate: anything
- * but one question with at most an OPT record, compression in the question, or a response.
- * The question's exact bytes are part of the key, so answers echo the asker's case exactly.
+ * but one question with at most an OPT record, compression or non-ASCII bytes in the question,
+ * or a response. The name is folded to lower case (ASCII only, RFC 4343) so 0x20-randomised
+ * questions share one entry; `AnswerCache.reply` copies the asker's spelling back in.
  */
 export function answerKey(buf: Buffer, transport: 'udp' | 'tcp', maxUdpSize: number): string | undefined {
-  if (buf.length < 17 || buf.length > 512) return undefined;
-  const flags = buf.readUInt16BE(2);
+  const n = buf.length;
+  if (n < 17 || n > 512) return undefined;
   // QR=0, opcode QUERY, one question, no answer or authority records, at most one additional.
-  if ((flags & 0xf800) !== 0 || buf.readUInt16BE(4) !== 1 || buf.readUInt16BE(6) !== 0 || buf.readUInt16BE(8) !== 0) return undefined;
-  const arcount = buf.readUInt16BE(10);
+  if ((buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 || buf[6] !== 0 || buf[7] !== 0 || buf[8] !== 0 || buf[9] !== 0 || buf[10] !== 0) return undefined;
+  const arcount = buf[11]!;
   if (arcount > 1) return undefined;
   let pos = 12;
+  let k = 8;
   for (;;) {
     const len = buf[pos];
-    if (len === undefined || len > 63) return undefined;
-    pos += 1 + len;
+    if (len === undefined || len > 63 || pos + 1 + len > n) return undefined;
+    scratch[k++] = len;
+    pos++;
+    for (const end = pos + len; pos < end; pos++) {
+      const c = buf[pos]!;
+      if (c >= 0x80) return undefined;
+      scratch[k++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+    }
     if (len === 0) break;
   }
   const qend = pos + 4;
-  if (qend > buf.length) return undefined;
-  let edns = 'none';
+  if (qend > n) return undefined;
+  scratch[k++] = buf[pos]!;
+  scratch[k++] = buf[pos + 1]!;
+  scratch[k++] = buf[pos + 2]!;
+  scratch[k++] = buf[pos + 3]!;
+  // Header part of the key: transport, the RD/AD/CD bits, EDNS presence, effective size and DO.
+  scratch[0] = transport === 'tcp' ? 1 : 0;
+  scratch[1] = buf[2]! & 0x01;
+  scratch[2] = buf[3]! & 0x30;
   if (arcount === 1) {
     // OPT: root owner, type 41, class = payload size, TTL = ext-rcode/version/DO, then options (ignored by us).
-    if (qend + 11 > buf.length || buf[qend] !== 0 || buf.readUInt16BE(qend + 1) !== 41) return undefined;
-    const rdlen = buf.readUInt16BE(qend + 9);
-    if (qend + 11 + rdlen !== buf.length) return undefined;
-    const size = transport === 'tcp' ? 65535 : Math.max(MIN_UDP, Math.min(buf.readUInt16BE(qend + 3), maxUdpSize));
-    const ttl = buf.readUInt32BE(qend + 5);
-    edns = `${size}/${ttl & 0xffff8000}`;
-  } else if (qend !== buf.length) {
-    return undefined;
+    if (qend + 11 > n || buf[qend] !== 0 || buf[qend + 1] !== 0 || buf[qend + 2] !== 41) return undefined;
+    const rdlen = (buf[qend + 9]! << 8) | buf[qend + 10]!;
+    if (qend + 11 + rdlen !== n) return undefined;
+    const size = transport === 'tcp' ? 65535 : Math.max(MIN_UDP, Math.min((buf[qend + 3]! << 8) | buf[qend + 4]!, maxUdpSize));
+    // A version other than 0 gets BADVERS, which is never stored.
+    if (buf[qend + 6] !== 0) return undefined;
+    scratch[3] = 1;
+    scratch[4] = size >> 8;
+    scratch[5] = size & 0xff;
+    scratch[6] = buf[qend + 5]!; // extended rcode bits
+    scratch[7] = buf[qend + 7]! & 0x80; // DO
+  } else {
+    if (qend !== n) return undefined;
+    scratch[3] = 0;
+    scratch[4] = scratch[5] = scratch[6] = scratch[7] = 0;
   }
-  return `${transport}|${flags & 0x0130}|${edns}|${buf.toString('latin1', 12, qend)}`;
+  return scratch.toString('latin1', 0, k);
 }
 
+/**
+ * A bounded map in two generations: entries live in `young`; when it fills, it becomes `old`
+ * and a hit there moves the entry back. Cheaper per lookup than a strict LRU, and what it
+ * forgets first is what was not asked for during a whole generation.
+ */
 export class AnswerCache {
-  private readonly lru: LRUCache<string, CachedAnswer>;
+  private young = new Map<string, CachedAnswer>();
+  private old = new Map<string, CachedAnswer>();
+  private readonly half: number;
 
   constructor(maxEntries = 20_000) {
-    this.lru = new LRUCache({ max: maxEntries });
+    this.half = Math.max(1, Math.ceil(maxEntries / 2));
   }
 
-  /** The stored response for this key with the query's ID, or undefined. */
+  private get(key: string): CachedAnswer | undefined {
+    const hit = this.young.get(key);
+    if (hit !== undefined) return hit;
+    const aged = this.old.get(key);
+    if (aged !== undefined) {
+      this.old.delete(key);
+      this.put(key, aged);
+    }
+    return aged;
+  }
+
+  private put(key: string, value: CachedAnswer): void {
+    if (this.young.size >= this.half) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+
+  /** The stored response for this key with the query's ID and question spelling, or undefined. */
   reply(key: string, query: Buffer): { out: Buffer; hit: CachedAnswer } | undefined {
-    const hit = this.lru.get(key);
+    const hit = this.get(key);
     if (!hit) return undefined;
-    const out = Buffer.allocUnsafe(hit.buf.length);
-    hit.buf.copy(out);
+    const src = hit.buf;
+    const out = Buffer.allocUnsafe(src.length);
+    src.copy(out);
     out[0] = query[0]!;
     out[1] = query[1]!;
+    // Same key, so the same name length: copy the asker's case (names compressed to it follow).
+    query.copy(out, 12, 12, hit.qnameEnd);
     return { out, hit };
   }
 
   store(key: string, response: Buffer, rcode: number): void {
-    this.lru.set(key, { buf: Buffer.from(response), rcode, truncated: (response[2]! & 0x02) !== 0 });
+    // The question name ends where the key's name does: walk it once here, not on every hit.
+    let pos = 12;
+    for (;;) {
+      const len = response[pos];
+      if (len === undefined || len > 63) return;
+      pos += 1 + len;
+      if (len === 0) break;
+    }
+    if (pos + 4 > response.length) return;
+    this.put(key, { buf: Buffer.from(response), rcode, truncated: (response[2]! & 0x02) !== 0, qnameEnd: pos });
   }
 
   clear(): void {
-    this.lru.clear();
+    this.young.clear();
+    this.old.clear();
   }
 
   get size(): number {
-    return this.lru.size;
+    return this.young.size + this.old.size;
   }
 }

@@ -46,10 +46,19 @@ export function runCommand(target: ControlTarget, line: string): Record<string, 
   return { ok: false, error: `unknown command "${line.trim()}"; use: flush all | flush name NAME | flush zone NAME | stats | dump` };
 }
 
+/** Runs a command elsewhere (the cluster primary asks every worker) and resolves with the reply. */
+export type CommandRunner = (line: string) => Promise<Record<string, unknown>>;
+
 export class ControlServer {
   private server?: net.Server;
 
-  constructor(private readonly path: string, private readonly target: ControlTarget) {}
+  constructor(private readonly path: string, private readonly target: ControlTarget | CommandRunner) {}
+
+  private run(line: string): Promise<Record<string, unknown>> {
+    const t = this.target;
+    if (typeof t === 'function') return t(line).catch((err: Error) => ({ ok: false, error: err.message }));
+    return Promise.resolve(runCommand(t, line));
+  }
 
   async start(): Promise<void> {
     // A socket file left by a daemon that died is replaced; a live one is not.
@@ -63,6 +72,8 @@ export class ControlServer {
     }
     const server = net.createServer((sock) => {
       let buf = '';
+      // Replies go out in the order the commands came, even when one takes longer.
+      let chain = Promise.resolve();
       sock.setEncoding('utf8');
       sock.setTimeout(5000, () => sock.destroy());
       sock.on('data', (chunk: string) => {
@@ -72,7 +83,8 @@ export class ControlServer {
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
-          sock.write(JSON.stringify(runCommand(this.target, line)) + '\n');
+          const reply = this.run(line);
+          chain = chain.then(() => reply).then((r) => { if (!sock.destroyed) sock.write(JSON.stringify(r) + '\n'); });
         }
       });
       sock.on('error', () => undefined);

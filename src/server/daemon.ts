@@ -16,6 +16,12 @@ import { silentLogger, type Logger } from './log.js';
 import { DEFAULT_UDP_SIZE, Responder } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
+import { Transfers, type TransferConfig } from './transfers.js';
+import { historyFromJournals } from '../xfr/diff.js';
+import type { Keyring } from '../wire/tsig.js';
+import { ZoneStore } from '../update/store.js';
+import { UpdateHandler } from '../update/handler.js';
+import type { PolicyRule } from '../update/policy.js';
 
 export interface DaemonOptions {
   /** Folder of `<origin>.zone` files served authoritatively. */
@@ -28,6 +34,21 @@ export interface DaemonOptions {
   resolver?: ResolverConfig;
   /** Unix socket for `aop cache ...` commands. */
   controlPath?: string;
+  /** Zone transfers out (ACL, NOTIFY targets) and secondary zones (src/server/transfers.ts). */
+  transfers?: TransferConfig;
+  /** TSIG keys: signed requests are verified and their replies signed (RFC 8945). */
+  keyring?: Keyring;
+  /** Accept signed dynamic updates (RFC 2136) to the zones of `zonesDir`, journaled for durability. */
+  update?: UpdateConfig;
+}
+
+export interface UpdateConfig {
+  /** update-policy rules in order; default: any key in the keyring may change anything. */
+  policy?: PolicyRule[];
+  /** Folder of the `<origin>.jnl` journals; default `zonesDir`. */
+  journalDir?: string;
+  /** Delay before a changed zone file is rewritten (ms). */
+  flushDelayMs?: number;
 }
 
 export interface ResolverConfig {
@@ -58,12 +79,18 @@ export class Daemon {
   resolver?: Resolver;
   private control?: ControlServer;
   private responder?: Responder;
+  transfers?: Transfers;
   private readonly log: Logger;
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
+  /** Journals (IXFR history: `store.journal(origin).changesSince(serial)`) and zone-file rewriting; set with `update`. */
+  readonly store?: ZoneStore;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
+    if (opts.update && opts.zonesDir !== undefined) {
+      this.store = new ZoneStore({ zonesDir: opts.zonesDir, journalDir: opts.update.journalDir, flushDelayMs: opts.update.flushDelayMs, logger: this.log });
+    }
   }
 
   async start(): Promise<void> {
@@ -72,6 +99,16 @@ export class Daemon {
       if (this.catalog.size === 0) {
         throw new ZonesLoadError(failed > 0 ? `no zone in ${this.opts.zonesDir} loaded (${failed} failed)` : `no *.zone files in ${this.opts.zonesDir}`);
       }
+    }
+    // NOTIFYs and transfers leave from a listen address: secondaries take NOTIFY from their primary's address only.
+    this.transfers = new Transfers({ sources: this.opts.listen.map((l) => l.host), ...this.opts.transfers }, this.catalog, this.log, {
+      changed: () => this.responder?.invalidate(),
+      keyring: this.opts.keyring,
+      // IXFR history: the update journals of the zones loaded from files.
+      history: historyFromJournals((o) => (this.store && this.loaded.has(o.toLowerCase()) ? this.store.journal(o) : undefined)),
+    });
+    for (const s of this.transfers.secondaries?.list() ?? []) {
+      if (this.catalog.get(s.origin)) throw new ZonesLoadError(`zone ${s.origin} is both loaded from ${this.opts.zonesDir} and a secondary zone`);
     }
     const handlers: Handler[] = [];
     const r = this.opts.resolver;
@@ -85,9 +122,24 @@ export class Daemon {
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => f.address).join(', ')}` : '; other names REFUSED'));
     }
+    if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
-    const responder = new Responder(handlers, this.stats, { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE });
+    const responder = new Responder(handlers, this.stats, { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, logger: this.log });
     this.responder = responder;
+    if (this.store) {
+      responder.use(new UpdateHandler({
+        catalog: this.catalog, store: this.store, policy: this.opts.update?.policy, logger: this.log,
+        isPrimary: (origin) => this.loaded.has(origin.toLowerCase()),
+        onChange: (zone) => {
+          responder.invalidate();
+          this.transfers?.zoneChanged(zone);
+        },
+      }));
+      this.log.info(`dynamic updates: on for ${this.loaded.size} zone(s), ${this.opts.keyring?.size ?? 0} TSIG key(s), `
+        + `${this.opts.update?.policy?.length ? `${this.opts.update.policy.length} update-policy rule(s)` : 'default policy (any key, any name in the zone)'}`);
+    }
+    responder.use(this.transfers.handler);
+    if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     try {
       for (const addr of this.opts.listen) {
@@ -101,15 +153,30 @@ export class Daemon {
         await this.control.start();
         this.log.info(`control socket ${this.opts.controlPath}`);
       }
+      this.transfers.start();
     } catch (err) {
       await this.close();
       throw err;
     }
   }
 
+  /**
+   * Answer one query in-process, as the listeners would answer it from a loopback client over TCP
+   * (local zones, then the resolver): the embedded MCP gateway's DNS, with no sockets.
+   */
+  async respond(query: Buffer): Promise<Buffer | undefined> {
+    // Before start() there is no answer, as there is no listener: the caller sees a dropped query.
+    if (!this.responder) return undefined;
+    const out = await this.responder.respond(query, 'tcp', '127.0.0.1', 0);
+    return Array.isArray(out) ? out[0] : out;
+  }
+
   /** Counters of the server and, when running, the resolver. */
   snapshot(): Record<string, unknown> {
-    return { server: this.stats.snapshot(), ...(this.resolver ? { resolver: { ...this.resolver.stats } } : {}) };
+    return {
+      server: this.stats.snapshot(), ...(this.resolver ? { resolver: { ...this.resolver.stats } } : {}),
+      ...(this.transfers ? { transfers: this.transfers.snapshot() } : {}),
+    };
   }
 
   /**
@@ -121,13 +188,31 @@ export class Daemon {
     const { zones, errors } = loadZoneDir(this.opts.zonesDir);
     this.responder?.invalidate();
     const present = new Set<string>();
-    for (const zone of zones) {
-      const previous = this.catalog.get(zone.origin);
+    for (const fileZone of zones) {
+      if (this.transfers?.secondaries?.get(fileZone.origin)) {
+        // A secondary zone's data comes from its primary; a file must not silently replace it.
+        this.log.error(`zone ${fileZone.origin}: a file for it appeared in ${this.opts.zonesDir}, but it is a secondary zone; file ignored`);
+        continue;
+      }
+      const previous = this.catalog.get(fileZone.origin);
+      let zone = fileZone;
+      if (this.store) {
+        try {
+          zone = this.store.recover(fileZone);
+        } catch (err) {
+          // Serving the file without its journal would silently drop acknowledged changes.
+          present.add(fileZone.originKey);
+          const kept = previous ? `; keeping serial ${previous.serial} in service` : '; not served';
+          this.log.error(`zone ${fileZone.origin} failed to load${kept}: ${(err as Error).message}`);
+          continue;
+        }
+      }
       this.catalog.set(zone);
       this.loaded.set(zone.originKey, zone.origin);
       present.add(zone.originKey);
       const change = previous ? (previous.serial === zone.serial ? ' (serial unchanged)' : ` (was serial ${previous.serial})`) : '';
       this.log.info(`zone ${zone.origin}: loaded serial ${zone.serial}, ${zone.size} records${change}`);
+      if (previous && previous.serial !== zone.serial) this.transfers?.zoneChanged(zone);
     }
     for (const err of errors) {
       if (err.origin !== undefined) present.add(err.origin.toLowerCase());
@@ -146,7 +231,10 @@ export class Daemon {
 
   async close(): Promise<void> {
     this.resolver?.close();
+    await this.transfers?.close();
     await this.control?.close();
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
+    // After the listeners, so no update commits behind the final zone-file write.
+    await this.store?.close();
   }
 }

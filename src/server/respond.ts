@@ -6,20 +6,65 @@ import { Opcode, Rcode, RRClass, RRType, isMetaType } from '../wire/types.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Stats } from './stats.js';
 import { AnswerCache, answerKey } from './answer-cache.js';
+import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type TsigKey, type VerifyResult } from '../wire/tsig.js';
+import { silentLogger, type Logger } from './log.js';
 
 export interface RespondOptions {
   /** Largest UDP response we send, whatever the client offers (RFC 9715 / DNS flag day 2020). */
   maxUdpSize: number;
   /** Entries in the encoded-answer cache; 0 turns it off. */
   answerCacheSize?: number;
+  /** TSIG keys (RFC 8945): signed requests are verified and their replies signed. */
+  keyring?: Keyring;
+  /** Where TSIG failures are reported. */
+  logger?: Logger;
+}
+
+/** A request whose TSIG verified: the key, and the request MAC its replies are signed over. */
+export interface SignedBy {
+  key: TsigKey;
+  mac: Buffer;
+}
+
+/** What an opcode handler sees: the request as received and decoded, and where it came from. */
+export interface RequestContext {
+  /** The request bytes exactly as received (a TSIG MAC covers these). */
+  raw: Buffer;
+  request: Message;
+  transport: 'udp' | 'tcp';
+  remoteAddress: string;
+  remotePort: number;
+  /** Largest message to encode per reply buffer; room for a TSIG record is already taken off. */
+  maxSize: number;
+  /** Set when the request was signed and verified; the responder signs the reply with this key. */
+  tsig?: SignedBy;
+}
+
+/**
+ * A handler for requests outside the query chain (UPDATE, NOTIFY, zone transfers), registered
+ * with `Responder.use`. It gets the raw and decoded request and returns the encoded reply:
+ * one buffer, several (a TCP stream such as AXFR; on UDP only the first is sent), or undefined
+ * to drop the request. The responder counts and signs (TSIG) what it returns.
+ */
+export interface OpcodeHandler {
+  readonly name: string;
+  /** Whether this handler takes the request: by opcode, and for QUERY by question type (AXFR/IXFR). */
+  wants(request: Message): boolean;
+  handle(ctx: RequestContext): Promise<Buffer | Buffer[] | undefined> | Buffer | Buffer[] | undefined;
 }
 
 export const DEFAULT_UDP_SIZE = 1232;
 const MIN_UDP = 512;
 const TCP_MAX = 65535;
 
+const TSIG_ERRORS: Record<number, string> = { 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' };
+function tsigErrorName(e: number): string {
+  return TSIG_ERRORS[e] ?? String(e);
+}
+
 export class Responder {
   private readonly cache: AnswerCache | undefined;
+  private readonly special: OpcodeHandler[] = [];
 
   constructor(
     private readonly handlers: Handler[],
@@ -30,13 +75,44 @@ export class Responder {
     this.cache = size > 0 ? new AnswerCache(size) : undefined;
   }
 
+  /** Add a handler that takes requests before the query checks and chain (first added, first asked). */
+  use(handler: OpcodeHandler): void {
+    this.special.push(handler);
+  }
+
+  /**
+   * The stored answer to a query, synchronously, or undefined when there is none (then nothing
+   * is counted and `respond` must be called). The listeners try this first: a hit costs no
+   * promise, no decode and no encode.
+   */
+  cached(buf: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+    if (!this.cache || buf.length < 12 || (buf[2]! & 0x80) !== 0) return undefined;
+    const key = answerKey(buf, transport, this.opts.maxUdpSize);
+    if (key === undefined) return undefined;
+    const out = this.fromCacheKey(key, buf);
+    if (out === undefined) return undefined;
+    this.stats.queries++;
+    if (transport === 'udp') this.stats.udpQueries++;
+    else this.stats.tcpQueries++;
+    return out;
+  }
+
+  private fromCacheKey(key: string, buf: Buffer): Buffer | undefined {
+    const cached = this.cache!.reply(key, buf);
+    if (!cached) return undefined;
+    this.stats.answerCacheHits++;
+    this.stats.countRcode(cached.hit.rcode);
+    if (cached.hit.truncated) this.stats.truncated++;
+    return cached.out;
+  }
+
   /** Forget stored answers: the zones changed. */
   invalidate(): void {
     this.cache?.clear();
   }
 
-  /** The response to send, or undefined to drop the packet. Never throws. */
-  async respond(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<Buffer | undefined> {
+  /** The response to send (several for a TCP stream), or undefined to drop the packet. Never throws. */
+  async respond(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<Buffer | Buffer[] | undefined> {
     this.stats.queries++;
     if (transport === 'udp') this.stats.udpQueries++;
     else this.stats.tcpQueries++;
@@ -47,13 +123,8 @@ export class Responder {
     }
     const key = this.cache ? answerKey(buf, transport, this.opts.maxUdpSize) : undefined;
     if (key !== undefined) {
-      const cached = this.cache!.reply(key, buf);
-      if (cached) {
-        this.stats.answerCacheHits++;
-        this.stats.countRcode(cached.hit.rcode);
-        if (cached.hit.truncated) this.stats.truncated++;
-        return cached.out;
-      }
+      const cached = this.fromCacheKey(key, buf);
+      if (cached) return cached;
     }
     let request: Message;
     try {
@@ -62,19 +133,82 @@ export class Responder {
       this.stats.malformed++;
       return this.formerr(buf);
     }
+    let signed: SignedBy | undefined;
+    if (request.additional.some((rr) => rr.type === RRType.TSIG) || request.answers.some((rr) => rr.type === RRType.TSIG) || request.authority.some((rr) => rr.type === RRType.TSIG)) {
+      const v = this.verify(buf, request, remoteAddress);
+      if (Buffer.isBuffer(v)) return v;
+      signed = v;
+      request.additional = request.additional.filter((rr) => rr.type !== RRType.TSIG);
+    }
+    const special = this.special.find((h) => h.wants(request));
+    if (special) return this.dispatch(special, buf, request, transport, remoteAddress, remotePort, signed);
     try {
       const response = await this.answer(request, transport, remoteAddress, remotePort);
       this.stats.countRcode(response.rcode);
-      const maxSize = transport === 'tcp' ? TCP_MAX : this.udpLimit(request.edns);
+      const maxSize = (transport === 'tcp' ? TCP_MAX : this.udpLimit(request.edns)) - (signed ? tsigSize(signed.key) : 0);
       const out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });
       if ((out[2]! & 0x02) !== 0) this.stats.truncated++;
+      if (signed) return signMessage(out, signed.key, { requestMac: signed.mac }).message;
       if (key !== undefined && response.cacheable) this.cache!.store(key, out, response.rcode);
       return out;
     } catch {
       // A bug in a handler must cost one answer, not the daemon.
       this.stats.countRcode(Rcode.SERVFAIL);
-      return encodeMessage(this.reply(request, Rcode.SERVFAIL));
+      const out = encodeMessage(this.reply(request, Rcode.SERVFAIL));
+      return signed ? signMessage(out, signed.key, { requestMac: signed.mac }).message : out;
     }
+  }
+
+  /**
+   * Check a request's TSIG (RFC 8945 5.2). Returns the key when it verifies, else the error
+   * reply to send: FORMERR for a malformed TSIG, NOTAUTH with the TSIG error otherwise.
+   */
+  private verify(buf: Buffer, request: Message, remoteAddress: string): SignedBy | Buffer {
+    const log = this.opts.logger ?? silentLogger;
+    let v: VerifyResult | undefined;
+    try {
+      v = verifyRequest(buf, this.opts.keyring ?? new Keyring());
+    } catch (err) {
+      log.warn(`tsig: FORMERR to ${remoteAddress}: ${(err as TsigError).message}`);
+      return encodeMessage(this.counted(request, Rcode.FORMERR));
+    }
+    if (v === undefined) return encodeMessage(this.counted(request, Rcode.FORMERR)); // decodeMessage saw a TSIG, so unreachable
+    if (v.ok) return { key: v.key, mac: v.mac };
+    log.warn(`tsig: ${v.formerr ? 'FORMERR' : `NOTAUTH (${tsigErrorName(v.error)})`} to ${remoteAddress} for ${request.questions[0]?.name ?? '?'} with key ${v.record.keyName}: ${v.reason}`);
+    if (v.formerr) return encodeMessage(this.counted(request, Rcode.FORMERR));
+    const reply = this.counted(request, Rcode.NOTAUTH);
+    return signError(encodeMessage(reply), v);
+  }
+
+  private counted(request: Message, rcode: number): Message {
+    this.stats.countRcode(rcode);
+    return this.reply(request, rcode);
+  }
+
+  private async dispatch(
+    h: OpcodeHandler, raw: Buffer, request: Message, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number, tsig: SignedBy | undefined,
+  ): Promise<Buffer | Buffer[] | undefined> {
+    const maxSize = (transport === 'tcp' ? TCP_MAX : this.udpLimit(request.edns)) - (tsig ? tsigSize(tsig.key) : 0);
+    let out: Buffer | Buffer[] | undefined;
+    try {
+      out = await h.handle({ raw, request, transport, remoteAddress, remotePort, maxSize, ...(tsig ? { tsig } : {}) });
+    } catch {
+      out = encodeMessage(this.reply(request, Rcode.SERVFAIL));
+    }
+    if (out === undefined) {
+      this.stats.dropped++;
+      return undefined;
+    }
+    const first = Array.isArray(out) ? out[0] : out;
+    if (first === undefined) {
+      this.stats.dropped++;
+      return undefined;
+    }
+    this.stats.countRcode(first.length >= 4 ? first[3]! & 0x0f : Rcode.SERVFAIL);
+    if (!tsig) return out;
+    if (!Array.isArray(out)) return signMessage(out, tsig.key, { requestMac: tsig.mac }).message;
+    const signer = new TsigStreamSigner(tsig.key, tsig.mac);
+    return out.map((m) => signer.sign(m));
   }
 
   private udpLimit(edns: Edns | undefined): number {

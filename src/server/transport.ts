@@ -2,7 +2,8 @@
 // pipelining, an idle timeout and a connection limit.
 
 import dgram from 'node:dgram';
-import net from 'node:net';
+import net, { isIP } from 'node:net';
+import { lookup } from 'node:dns';
 import type { ListenAddress } from './listen.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
@@ -21,6 +22,17 @@ export interface TcpOptions {
 }
 
 export const DEFAULT_TCP: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxInFlight: 64, maxUnsentBytes: 256 * 1024 };
+
+/**
+ * We only ever send to the address a datagram came from, an IP literal: answering the lookup
+ * at once saves dns.lookup's deferred callback on every reply.
+ */
+function literalLookup(hostname: string, options: unknown, callback: unknown): void {
+  const cb = (typeof options === 'function' ? options : callback) as (err: Error | null, address: string, family: number) => void;
+  const family = isIP(hostname);
+  if (family !== 0) cb(null, hostname, family);
+  else lookup(hostname, typeof options === 'number' ? { family: options } : typeof options === 'object' && options !== null ? options : {}, cb as never);
+}
 
 export class Listener {
   private udp?: dgram.Socket;
@@ -59,7 +71,7 @@ export class Listener {
 
   private bindUdp(port: number): Promise<dgram.Socket> {
     return new Promise((resolve, reject) => {
-      const sock = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6 });
+      const sock = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6, lookup: literalLookup });
       sock.once('error', reject);
       sock.bind(port, this.address.host, () => {
         sock.off('error', reject);
@@ -71,8 +83,16 @@ export class Listener {
   }
 
   private onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    // The hot path: a stored answer goes straight back, with no promise in between.
+    const hit = this.responder.cached(msg, 'udp');
+    if (hit) {
+      sock.send(hit, rinfo.port, rinfo.address);
+      return;
+    }
     this.track(this.responder.respond(msg, 'udp', rinfo.address, rinfo.port).then((out) => {
-      if (out) sock.send(out, rinfo.port, rinfo.address);
+      // A multi-message reply is a TCP stream; over UDP only its first message can go.
+      const first = Array.isArray(out) ? out[0] : out;
+      if (first) sock.send(first, rinfo.port, rinfo.address);
     }));
   }
 
@@ -111,9 +131,11 @@ export class Listener {
         this.track(this.responder.respond(msg, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0).then((out) => {
           running--;
           if (out && !sock.destroyed) {
-            const len = Buffer.alloc(2);
-            len.writeUInt16BE(out.length);
-            sock.write(Buffer.concat([len, out]));
+            for (const one of Array.isArray(out) ? out : [out]) {
+              const len = Buffer.alloc(2);
+              len.writeUInt16BE(one.length);
+              sock.write(Buffer.concat([len, one]));
+            }
           }
           // A response that was dropped (not answerable) ends the connection, as BIND does.
           if (!out) sock.destroy();

@@ -184,7 +184,9 @@ export function decodeMessage(buf: Buffer): Message {
       }
       // RFC 2181 8: a TTL with the top bit set is treated as zero.
       const ttl = rawTtl > 0x7fffffff ? 0 : rawTtl;
-      sections[s]!.push({ name, type, class: cls, ttl, rdata: readRdata(buf, type, start, rdlength) });
+      // Class ANY or NONE with no RDATA is an UPDATE prerequisite or deletion (RFC 2136 2.4, 2.5).
+      const empty = rdlength === 0 && (cls === RRClass.ANY || cls === RRClass.NONE);
+      sections[s]!.push({ name, type, class: cls, ttl, rdata: empty ? Buffer.alloc(0) : readRdata(buf, type, start, rdlength) });
     }
   }
   if (pos !== buf.length) throw new DecodeError('ERR_DECODE_TRAILING', `${buf.length - pos} bytes after the last record`);
@@ -286,7 +288,8 @@ function writeRR(w: Writer, rr: RR): void {
   w.u32(rr.ttl);
   const lenAt = w.pos;
   w.u16(0);
-  const layout = COMPRESS_OUT.has(rr.type) ? LAYOUT.get(rr.type) : undefined;
+  // Empty RDATA (UPDATE deletions and prerequisites) has no names to compress.
+  const layout = COMPRESS_OUT.has(rr.type) && rr.rdata.length > 0 ? LAYOUT.get(rr.type) : undefined;
   if (!layout) {
     w.bytes(rr.rdata);
   } else {

@@ -54,7 +54,15 @@ function escapeNonAscii(text: string, i: number): { esc: string; width: number }
 
 /** Split zone-file text into logical lines. Never throws: problems come back as faults. */
 export function lexZone(text: string): LogicalLine[] {
-  const out: LogicalLine[] = [];
+  return [...lexLines(text)];
+}
+
+/**
+ * lexZone one logical line at a time: the parser takes each line as it comes, so a big zone's
+ * tokens never all sit in memory at once.
+ */
+export function* lexLines(text: string): Generator<LogicalLine, void, undefined> {
+  let ready: LogicalLine | undefined;
   const n = text.length;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
@@ -73,7 +81,7 @@ export function lexZone(text: string): LogicalLine[] {
     return cur;
   };
   const finish = (): void => {
-    if (cur !== undefined && (cur.tokens.length > 0 || cur.faults.length > 0)) out.push(cur);
+    if (cur !== undefined && (cur.tokens.length > 0 || cur.faults.length > 0)) ready = cur;
     cur = undefined;
     lastEnd = -1;
   };
@@ -84,9 +92,19 @@ export function lexZone(text: string): LogicalLine[] {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === LF) {
-      if (depth === 0) finish();
       i++;
       line++;
+      if (depth === 0) {
+        finish();
+        if (ready !== undefined) {
+          const l = ready;
+          ready = undefined;
+          // Position first: the consumer may stop pulling here.
+          lineStart = i;
+          yield l;
+          continue;
+        }
+      }
       lineStart = i;
       continue;
     }
@@ -171,7 +189,7 @@ export function lexZone(text: string): LogicalLine[] {
     fault('ERR_ZONE_PARENS', open.line, open.col, `unbalanced parentheses: '(' not closed before the end of the file`);
   }
   finish();
-  return out;
+  if (ready !== undefined) yield ready;
 }
 
 /** The plain Token the RDATA codec takes (it must not see the lexer's extra fields). */

@@ -14,7 +14,7 @@
 // one RRset end up with one TTL, chosen as BIND chooses it (settleTtls).
 
 import path from 'node:path';
-import { type LexToken, type LogicalLine, lexZone, plainToken } from './lexer.js';
+import { type LexToken, type LogicalLine, lexLines, plainToken } from './lexer.js';
 import { type ZoneFault, ZoneLoadError } from './errors.js';
 import type { RR } from '../wire/rr.js';
 import type { Token } from '../wire/token.js';
@@ -104,7 +104,7 @@ export function parseZone(text: string, opts: ParseOptions): { records: SourcedR
     owner: undefined,
     chain: opts.file !== undefined ? [path.resolve(opts.file)] : [],
   };
-  parseLines(lexZone(text), ctx, st);
+  parseLines(lexLines(text), ctx, st);
   settleTtls(st);
   return { records: st.records, faults: st.faults };
 }
@@ -118,17 +118,20 @@ export function parseZone(text: string, opts: ParseOptions): { records: SourcedR
  */
 function settleTtls(st: State): void {
   const sets = new Map<string, { ttl: number; run: number }>();
+  // Each record's RRset entry, kept from the first pass so the second builds no key again.
+  const of: { ttl: number; run: number }[] = new Array(st.records.length);
   st.records.forEach((rr, i) => {
     const key = `${nameKey(rr.name)}/${rr.type}`;
     const run = st.runs[i]!;
-    const set = sets.get(key);
-    if (set === undefined) sets.set(key, { ttl: rr.ttl, run });
+    let set = sets.get(key);
+    if (set === undefined) sets.set(key, (set = { ttl: rr.ttl, run }));
     else if (set.run !== run) { set.ttl = rr.ttl; set.run = run; }
+    of[i] = set;
   });
-  for (const rr of st.records) rr.ttl = sets.get(`${nameKey(rr.name)}/${rr.type}`)!.ttl;
+  st.records.forEach((rr, i) => { rr.ttl = of[i]!.ttl; });
 }
 
-function parseLines(lines: LogicalLine[], ctx: Ctx, st: State): void {
+function parseLines(lines: Iterable<LogicalLine>, ctx: Ctx, st: State): void {
   for (const l of lines) {
     const first = l.tokens[0];
     const isDirective = first !== undefined && !l.ownerOmitted && !first.quoted && first.text.startsWith('$');
@@ -269,7 +272,7 @@ function include(pathTok: Token, originTok: Token | undefined, ctx: Ctx, st: Sta
   // The included file starts with the includer's previous owner (as BIND does) and its own origin.
   const child: Ctx = { file, dir: path.dirname(file), origin, owner: ctx.owner, chain: [...ctx.chain, resolved] };
   st.runOwner = undefined;
-  parseLines(lexZone(text), child, st);
+  parseLines(lexLines(text), child, st);
   st.runOwner = undefined;
 }
 

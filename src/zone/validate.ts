@@ -30,11 +30,13 @@ export function validateZone(origin: string, records: SourcedRR[], file: string)
   const apexKey = nameKey(origin);
   const found: { order: number; fault: ZoneFault }[] = [];
   const faulted = new Set<SourcedRR>();
-  const order = new Map<SourcedRR, number>(records.map((rr, i) => [rr, i]));
+  // Record positions, built on the first fault only: a clean zone of millions of records skips it.
+  let order: Map<SourcedRR, number> | undefined;
   /** At most one fault per record: the first rule it breaks. */
   const add = (rr: SourcedRR, code: string, message: string): void => {
     if (faulted.has(rr)) return;
     faulted.add(rr);
+    order ??= new Map<SourcedRR, number>(records.map((r, i) => [r, i]));
     found.push({ order: order.get(rr) ?? records.length, fault: { file: rr.file, line: rr.line, col: rr.col, code, message } });
   };
   const addZone = (code: string, message: string): void => {

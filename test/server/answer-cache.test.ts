@@ -1,5 +1,6 @@
 // The encoded-answer cache: repeated questions are answered from stored bytes with the ID
-// patched; case, flags and EDNS size are part of the key; a reload empties it.
+// and question patched; flags and EDNS size are part of the key, the name's case is not (the
+// asker's spelling is copied back in); a reload empties it.
 
 import t from 'tap';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -18,7 +19,15 @@ t.test('keys', async (t) => {
   const k = answerKey(q, 'udp', 1232);
   t.type(k, 'string');
   t.equal(answerKey(encodeQuery('w.cache.test.', RRType.TXT, { id: 2 }), 'udp', 1232), k, 'the ID is not part of the key');
-  t.not(answerKey(encodeQuery('W.cache.test.', RRType.TXT, { id: 1 }), 'udp', 1232), k, 'case is');
+  t.equal(answerKey(encodeQuery('W.CACHE.test.', RRType.TXT, { id: 1 }), 'udp', 1232), k, 'ASCII case is not');
+  t.not(answerKey(encodeQuery('x.cache.test.', RRType.TXT, { id: 1 }), 'udp', 1232), k, 'the name is');
+  t.not(answerKey(encodeQuery('w.cache.test.', RRType.A, { id: 1 }), 'udp', 1232), k, 'the type is');
+  const high = Buffer.from(q);
+  high[13] = 0xd7; // 'W' | 0x80: only ASCII folds, so bytes above 0x7f are never candidates
+  t.equal(answerKey(high, 'udp', 1232), undefined, 'a non-ASCII question is not');
+  const v1 = encodeQuery('w.cache.test.', RRType.TXT, { id: 1 });
+  v1[v1.length - 5] = 1; // EDNS version 1 gets BADVERS, never stored
+  t.equal(answerKey(v1, 'udp', 1232), undefined, 'EDNS version 1 is not');
   t.not(answerKey(q, 'tcp', 1232), k, 'transport is');
   t.not(answerKey(encodeQuery('w.cache.test.', RRType.TXT, { id: 1, rd: false }), 'udp', 1232), k, 'RD is');
   t.not(answerKey(encodeQuery('w.cache.test.', RRType.TXT, { id: 1, edns: { udpSize: 512 } }), 'udp', 1232), k, 'payload size is');
@@ -47,6 +56,10 @@ t.test('served from the cache, invalidated by a reload', async (t) => {
   t.equal(daemon.stats.answerCacheHits, 1);
   const upper = await ask(300, 'W.CACHE.test.');
   t.equal(upper.answers[0]!.name, 'W.CACHE.test.', 'the asker\'s case, not the cached one');
+  t.equal(upper.questions[0]!.name, 'W.CACHE.test.', 'the question as asked');
+  t.equal(upper.id, 300);
+  t.same(upper.answers[0]!.rdata, a.answers[0]!.rdata);
+  t.equal(daemon.stats.answerCacheHits, 2, 'served from the entry the lower-case question made');
   const small = await ask(400, 'big.cache.test.', 512);
   const large = await ask(401, 'big.cache.test.', 1232);
   t.ok(small.tc, 'TC at 512');

@@ -1,0 +1,119 @@
+// `aop agent NAME`: the agent card as the DNS gives it, laid out for people (or as JSON): the
+// endpoints in the order a call would try them, tool, description, capabilities, TTL, zone, server.
+
+import type { Argv } from 'yargs';
+import { orderEndpoints, type AgentCard } from '../agent/index.js';
+import { isLoopback } from '../mcp/address.js';
+import { HandOffError } from '../mcp/errors.js';
+import { NetworkLookup, type DnsLookup } from '../mcp/lookup.js';
+import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
+import { isInDomain } from '../wire/name.js';
+import { Rcode, RRType } from '../wire/types.js';
+import { chooseServer, processCliIo, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
+
+export interface AgentArgs {
+  name: string;
+  server?: string;
+  json?: boolean;
+  timeout?: number;
+  allowHttp?: AllowHttp;
+}
+
+/** The zone holding `name`: the owner of the SOA in the answer or authority of an SOA query. */
+export async function findZone(lookup: DnsLookup, name: string, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const r = await lookup.query(name, RRType.SOA, signal);
+    if (r.rcode !== Rcode.NOERROR && r.rcode !== Rcode.NXDOMAIN) return undefined;
+    const soa = [...r.answers, ...r.authority].find((rr) => rr.type === RRType.SOA && isInDomain(name, rr.name));
+    return soa?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp): string | undefined {
+  const addrs = e.addresses ?? [];
+  if (addrs.length === 0) return 'skipped: no address';
+  if (e.transport !== 'streamable-http') return `skipped: transport ${e.transport}`;
+  if (e.scheme === 'http' && allowHttp === 'none') return 'refused: plain http';
+  if (e.scheme === 'http' && allowHttp === 'loopback' && !addrs.every(isLoopback)) return 'refused: plain http off loopback';
+  return undefined;
+}
+
+export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random): string {
+  const c = r.card;
+  const rows: Array<[string, string]> = [['agent', c.name]];
+  if (r.aliases.length > 1) rows.push(['aliases', r.aliases.join(' -> ')]);
+  rows.push(['tool', c.tool]);
+  if (c.description !== undefined) rows.push(['description', c.description]);
+  rows.push(['capabilities', c.capabilities.length > 0 ? c.capabilities.join(', ') : '(none)']);
+  if (c.auth !== undefined) rows.push(['auth', c.auth]);
+  if (c.cap !== undefined) rows.push(['descriptor', c.cap]);
+  rows.push(['ttl', `${c.ttl} s${r.ttl < c.ttl ? ` (cached ${r.ttl} s: the shortest TTL of its records)` : ''}`]);
+  rows.push(['zone', c.zone ?? '(unknown)']);
+  rows.push(['server', server]);
+  let out = rows.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n') + '\n';
+  const ordered = orderEndpoints(c.endpoints, random);
+  const shared = new Set(c.endpoints.map((e) => e.priority).filter((p, i, all) => all.indexOf(p) !== i));
+  out += `endpoints, in the order a call tries them${shared.size > 0 ? ' (shuffled within a priority)' : ''}:\n`;
+  ordered.forEach((e, i) => {
+    const note = policyNote(e, allowHttp);
+    out += `  ${i + 1}. ${e.url}\n     priority ${e.priority}, ${e.transport}, ${e.addresses && e.addresses.length > 0 ? e.addresses.join(' ') : 'no address'}${note ? ` (${note})` : ''}\n`;
+  });
+  if (c.warnings.length > 0) out += `warnings:\n${c.warnings.map((w) => `  - ${w}\n`).join('')}`;
+  return out;
+}
+
+export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<number> {
+  try {
+    const ms = timeoutMs(a.timeout, 10);
+    const server = chooseServer(a.server, io.env);
+    const lookup = new NetworkLookup(server);
+    const signal = AbortSignal.timeout(ms);
+    const allowHttp = a.allowHttp ?? 'loopback';
+    let r: ResolvedAgent;
+    try {
+      r = await resolveAgent(lookup, a.name, { signal });
+      if (r.card.zone === undefined) {
+        const zone = await findZone(lookup, r.card.name, signal);
+        if (zone !== undefined) r.card.zone = zone;
+      }
+    } catch (err) {
+      if (signal.aborted) throw new HandOffError('ERR_LOOKUP_FAILED', `no DNS answer within ${ms} ms`, { cause: err });
+      throw err;
+    }
+    const label = `${server.address}#${server.port}`;
+    if (a.json) {
+      const ordered = orderEndpoints(r.card.endpoints);
+      io.stdout(JSON.stringify({
+        ...r.card, endpoints: ordered.map((e) => ({ ...e, ...(policyNote(e, allowHttp) ? { note: policyNote(e, allowHttp) } : {}) })),
+        aliases: r.aliases, cacheTtl: r.ttl, server: label,
+      }, null, 2) + '\n');
+    } else {
+      io.stdout(agentText(r, label, allowHttp));
+    }
+    return 0;
+  } catch (err) {
+    return reportError(io, 'agent', err, a.json === true);
+  }
+}
+
+export function agentCommand(y: Argv): Argv {
+  return y.command(
+    'agent <name>',
+    'Show the agent card a name resolves to: endpoints in the order they would be tried, tool, TTL, zone',
+    (c) => c
+      .positional('name', { type: 'string', demandOption: true, describe: 'Agent name, e.g. writer.acme.agents' })
+      .option('server', { type: 'string', describe: 'DNS server to ask, ADDR[:PORT] (default as aop call)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the card as JSON' })
+      .option('timeout', { type: 'number', default: 10, describe: 'Seconds for the lookups' })
+      .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Policy used to mark endpoints a call would refuse' })
+      .epilogue('Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error.')
+      .example('$0 agent writer.acme.agents', "writer's card: two endpoints, priority 1 then 2")
+      .example('$0 agent copywriter.acme.agents --server 127.0.0.1:5300', 'an alias: the names followed are shown')
+      .example('$0 agent researcher.acme.agents --json', 'the card as JSON'),
+    async (argv) => {
+      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'] });
+    },
+  );
+}

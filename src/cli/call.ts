@@ -1,0 +1,211 @@
+// `aop call NAME`: resolve an agent name, call its MCP tool, print the result; and the plumbing
+// `aop agent` shares with it (which DNS server to ask, one-line errors, exit statuses).
+
+import type { Argv } from 'yargs';
+import { performance } from 'node:perf_hooks';
+import { parseListen } from '../server/listen.js';
+// The hand-off (and the MCP SDK under it) loads only when a call runs, so other commands start fast.
+import type { CallOutcome, HandOff } from '../mcp/handoff.js';
+import { HandOffError } from '../mcp/errors.js';
+import { NetworkLookup } from '../mcp/lookup.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { daemonStatePath } from './daemon-state.js';
+import { defaultServer } from './dig.js';
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Default process.env (AOP_RESOLVER, AOP_STATE_FILE). */
+  env?: Record<string, string | undefined>;
+}
+
+export const processCliIo: CliIo = {
+  stdout: (s) => { process.stdout.write(s); },
+  stderr: (s) => { process.stderr.write(s); },
+};
+
+/** A bad command line: exit status 1. */
+export class CallUsageError extends Error {
+  readonly code = 'ERR_CALL_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CallUsageError';
+  }
+}
+
+export type AllowHttp = 'loopback' | 'any' | 'none';
+
+/** `--server ADDR[:PORT]`, else AOP_RESOLVER, the running `aop serve`, resolv.conf, 127.0.0.1 (as aop dig). */
+export function chooseServer(server: string | undefined, env: Record<string, string | undefined> | undefined): { address: string; port: number } {
+  if (server !== undefined) {
+    try {
+      const a = parseListen(server, 53);
+      if (a.port === 0) throw new Error('port must be 1-65535');
+      return { address: a.host, port: a.port };
+    } catch (err) {
+      throw new CallUsageError(`--server '${server}' is not ADDR[:PORT]: ${(err as Error).message}`);
+    }
+  }
+  try {
+    const d = defaultServer(env ?? process.env, undefined, env ? undefined : daemonStatePath());
+    return { address: d.address, port: d.port ?? 53 };
+  } catch (err) {
+    throw new CallUsageError((err as Error).message);
+  }
+}
+
+export function timeoutMs(seconds: number | undefined, dflt = 30): number {
+  const s = seconds ?? dflt;
+  if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0 || s > 86_400) throw new CallUsageError(`--timeout ${String(seconds)} is not a number of seconds in (0, 86400]`);
+  return Math.max(1, Math.round(s * 1000));
+}
+
+/** One line on stderr and the exit status for whatever stopped a command. */
+export function reportError(io: CliIo, command: string, err: unknown, json: boolean): number {
+  if (err instanceof CallUsageError) {
+    io.stderr(`aop: ${command}: ${err.message} (see aop ${command} --help)\n`);
+    return 1;
+  }
+  if (err instanceof HandOffError) {
+    io.stderr(`aop: ${command}: ${err.message}\n`);
+    if (json) io.stdout(JSON.stringify({ error: { code: err.code, message: err.message, ...(err.tried ? { tried: err.tried } : {}), ...(err.result ? { result: err.result } : {}) } }, null, 2) + '\n');
+    return err.exitCode;
+  }
+  io.stderr(`aop: ${command}: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 10;
+}
+
+/** The JSON Schema type of a tool argument, when the tool's input schema says. */
+function schemaType(tool: Tool | undefined, key: string): string | undefined {
+  const prop = (tool?.inputSchema.properties as Record<string, { type?: unknown }> | undefined)?.[key];
+  const t = prop?.type;
+  if (typeof t === 'string') return t;
+  if (Array.isArray(t)) return t.find((x): x is string => typeof x === 'string' && x !== 'null');
+  return undefined;
+}
+
+/** `key=value` pairs to arguments, each value typed as the tool's input schema says (string when it says nothing). */
+export function parseArgPairs(pairs: readonly string[], tool: Tool | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new CallUsageError(`--arg '${pair}' is not key=value`);
+    const key = pair.slice(0, eq);
+    const text = pair.slice(eq + 1);
+    if (Object.hasOwn(out, key)) throw new CallUsageError(`--arg ${key} is given twice`);
+    const type = schemaType(tool, key);
+    let value: unknown = text;
+    if (type === 'number' || type === 'integer') {
+      value = Number(text);
+      if (text.trim() === '' || !Number.isFinite(value as number)) throw new CallUsageError(`--arg ${key}=${text}: the tool wants a number`);
+    } else if (type === 'boolean') {
+      if (text !== 'true' && text !== 'false') throw new CallUsageError(`--arg ${key}=${text}: the tool wants true or false`);
+      value = text === 'true';
+    } else if (type === 'object' || type === 'array') {
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new CallUsageError(`--arg ${key}: the tool wants JSON (${type}), not '${text}'`);
+      }
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+export function parseArgsJson(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new CallUsageError(`--args-json is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CallUsageError('--args-json must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+export interface CallArgs {
+  name: string;
+  arg?: string[];
+  argsJson?: string;
+  tool?: string;
+  server?: string;
+  timeout?: number;
+  json?: boolean;
+  allowHttp?: AllowHttp;
+}
+
+function outcomeJson(o: CallOutcome): unknown {
+  return { agent: o.card.name, tool: o.card.tool, endpoint: o.endpoint, result: o.result, attempts: o.attempts };
+}
+
+/** Run `aop call`; resolves with the exit status. Never throws. */
+export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<number> {
+  let handoff: HandOff | undefined;
+  try {
+    const ms = timeoutMs(a.timeout);
+    const fromJson = parseArgsJson(a.argsJson);
+    const server = chooseServer(a.server, io.env);
+    const { HandOff } = await import('../mcp/handoff.js');
+    handoff = new HandOff({ lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp: a.allowHttp ?? 'loopback' });
+    const started = performance.now();
+    let tool: Tool | undefined;
+    const pairs = a.arg ?? [];
+    if (pairs.length > 0) {
+      // The input schema types the --arg values; the session it opens is the one the call reuses.
+      const tools = await handoff.listTools(a.name, { timeoutMs: ms });
+      const card = await handoff.resolve(a.name);
+      tool = tools.find((t) => t.name === (a.tool ?? card.tool));
+    }
+    const args = { ...fromJson, ...parseArgPairs(pairs, tool) };
+    const left = Math.max(1, Math.round(ms - (performance.now() - started)));
+    const o = await handoff.call(a.name, args, { timeoutMs: left, ...(a.tool !== undefined ? { tool: a.tool } : {}) });
+    if (a.json) {
+      io.stdout(JSON.stringify(outcomeJson(o), null, 2) + '\n');
+    } else {
+      const texts = o.result.content.map((c) => (c.type === 'text' ? c.text : `[${c.type} content]`));
+      const structured = texts.length === 0 && o.result.structuredContent !== undefined ? JSON.stringify(o.result.structuredContent, null, 2) : '';
+      const out = texts.join('\n') || structured;
+      io.stdout(out.endsWith('\n') || out === '' ? out : out + '\n');
+    }
+    return 0;
+  } catch (err) {
+    return reportError(io, 'call', err, a.json === true);
+  } finally {
+    await handoff?.close();
+  }
+}
+
+// One line per paragraph: yargs wraps the epilogue to the terminal itself.
+export const CALL_EPILOGUE = [
+  'The name is looked up with RD=1 at --server, else $AOP_RESOLVER (ADDR[:PORT]), else the running `aop serve`, else the first nameserver of /etc/resolv.conf. Plain http endpoints are called only on loopback addresses unless --allow-http any.',
+  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted (docs/errors.md).',
+].join('\n\n');
+
+export function callCommand(y: Argv): Argv {
+  return y.command(
+    'call <name>',
+    "Find an agent by its DNS name and call its MCP tool",
+    (c) => c
+      .positional('name', { type: 'string', demandOption: true, describe: 'Agent name, e.g. writer.acme.agents' })
+      .option('arg', { type: 'string', array: true, describe: 'A tool argument as key=value (typed by the tool\'s input schema); repeat for more' })
+      .option('args-json', { type: 'string', describe: 'Tool arguments as one JSON object (--arg values override)' })
+      .option('tool', { type: 'string', describe: 'Call this tool instead of the one the record names' })
+      .option('server', { type: 'string', describe: 'DNS server to ask, ADDR[:PORT]' })
+      .option('timeout', { type: 'number', default: 30, describe: 'Seconds for the whole call, lookup included' })
+      .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Where plain http endpoints may be called' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the whole result, the endpoint and every attempt as JSON' })
+      .epilogue(CALL_EPILOGUE)
+      .example('$0 call writer.acme.agents --arg task="Draft a haiku"', "call writer's draft_copy tool")
+      .example('$0 call translator.acme.agents --arg text="hello world" --arg target_language=es', 'several arguments')
+      .example('$0 call summarizer.acme.agents --args-json \'{"text":"One. Two. Three.","max_sentences":1}\' --json', 'JSON in, JSON out')
+      .example('$0 call copywriter.acme.agents --server 127.0.0.1:5300 --arg task=Hi', 'an alias, asking a given server'),
+    async (argv) => {
+      process.exitCode = await runCall({
+        name: argv.name as string, arg: argv.arg, argsJson: argv['args-json'], tool: argv.tool, server: argv.server,
+        timeout: argv.timeout, json: argv.json, allowHttp: argv['allow-http'],
+      });
+    },
+  );
+}

@@ -1,0 +1,79 @@
+// The running daemon announces itself in a small JSON file, so `aop dig` and `aop call` find it
+// with no flags: $AOP_STATE_FILE, else $XDG_RUNTIME_DIR/aop/daemon.json, else /tmp/aop-<uid>/daemon.json.
+// The file is removed on exit; one whose pid is not alive is stale and ignored.
+
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface DaemonState {
+  pid: number;
+  /** Where the daemon answers DNS (the first listen address). */
+  dns: { address: string; port: number };
+  /** The MCP gateway's URL, when it runs. */
+  mcp?: string;
+  /** The zones the gateway lists agents from. */
+  zones?: string[];
+  started: string;
+}
+
+/** Where the state file is for this environment. */
+export function daemonStatePath(env: Record<string, string | undefined> = process.env): string {
+  const explicit = env.AOP_STATE_FILE?.trim();
+  if (explicit) return path.resolve(explicit);
+  const runtime = env.XDG_RUNTIME_DIR?.trim();
+  if (runtime && path.isAbsolute(runtime)) return path.join(runtime, 'aop', 'daemon.json');
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
+  return path.join(tmpdir(), `aop-${uid}`, 'daemon.json');
+}
+
+/** Write the file atomically (rename), readable by the owner only. */
+export function writeDaemonState(file: string, state: DaemonState): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** Remove the file if it is still ours (another daemon may have replaced it). */
+export function removeDaemonState(file: string, pid = process.pid): void {
+  const s = readDaemonState(file, { checkAlive: false });
+  if (s && s.pid === pid) rmSync(file, { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The state in the file, or undefined when it is missing, malformed or stale (pid not alive). */
+export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {}): DaemonState | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const s = raw as Record<string, unknown>;
+  const dns = s.dns as Record<string, unknown> | undefined;
+  if (!Number.isInteger(s.pid) || (s.pid as number) <= 0) return undefined;
+  if (typeof dns !== 'object' || dns === null || typeof dns.address !== 'string' || isIP(dns.address) === 0) return undefined;
+  if (!Number.isInteger(dns.port) || (dns.port as number) < 1 || (dns.port as number) > 65535) return undefined;
+  if (s.mcp !== undefined && typeof s.mcp !== 'string') return undefined;
+  if (s.zones !== undefined && !(Array.isArray(s.zones) && s.zones.every((z) => typeof z === 'string'))) return undefined;
+  if ((opts.checkAlive ?? true) && !alive(s.pid as number)) return undefined;
+  return {
+    pid: s.pid as number,
+    dns: { address: dns.address, port: dns.port as number },
+    ...(typeof s.mcp === 'string' ? { mcp: s.mcp } : {}),
+    ...(Array.isArray(s.zones) ? { zones: s.zones as string[] } : {}),
+    started: typeof s.started === 'string' ? s.started : '',
+  };
+}

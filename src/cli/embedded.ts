@@ -1,0 +1,149 @@
+// What `aop serve` runs beside the DNS listeners: the MCP gateway (in-process DNS through the
+// daemon), the demo agents, and the state file that lets `aop dig` / `aop call` find the daemon.
+// With no --zones and no --resolver (`npm start`), all of them are on: the embedded default.
+
+import type { Argv } from 'yargs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+// Types only at the top: the MCP SDK is loaded when a part starts, so other commands start fast.
+import type { DemoAgents } from '../mcp/demo/index.js';
+import { checkZoneName, zonesFromCatalog } from '../mcp/gateway/discovery.js';
+import type { Gateway, GatewayHttp } from '../mcp/gateway/index.js';
+import type { Daemon } from '../server/daemon.js';
+import { formatListen, parseListen } from '../server/listen.js';
+import type { Logger } from '../server/log.js';
+import { daemonStatePath, removeDaemonState, writeDaemonState } from './daemon-state.js';
+import { packageRoot } from './paths.js';
+
+export const DEFAULT_MCP_LISTEN = '127.0.0.1:8053';
+export const DEFAULT_MCP_PORT = 8053;
+
+/** `--mcp-zones a,b --mcp-zones c` -> [a, b, c], validated. */
+export function parseZoneList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((z) => z.trim()).filter((z) => z !== '').map(checkZoneName);
+}
+
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The options the gateway, the demo agents and the state file add to `aop serve`. */
+export function embeddedOptions<T>(y: Argv<T>) {
+  return y
+    .option('mcp', { type: 'string', defaultDescription: `${DEFAULT_MCP_LISTEN} with the bundled zones, else off`, describe: 'Serve the MCP gateway (Streamable HTTP at /mcp) on ADDR[:PORT]; --no-mcp turns it off' })
+    .option('mcp-zones', { type: 'string', array: true, defaultDescription: 'the served zones and the zones they delegate', describe: 'Zones whose _index._agents lists the gateway\'s agents (comma list or repeat)' })
+    .option('mcp-agent-tools', { type: 'boolean', default: false, describe: 'Also surface each discovered agent as a tool of its own (writer_acme_agents)' })
+    .option('mcp-allow-http', { type: 'boolean', default: false, describe: 'Let the gateway call plain-http endpoints that are not on loopback' })
+    .option('mcp-timeout', { type: 'number', default: 30000, describe: 'Milliseconds a call through the gateway may take, unless the caller says (1-300000)' })
+    .option('mcp-allowed-host', { type: 'string', array: true, default: [] as string[], describe: 'Extra Host/Origin name the loopback gateway accepts (DNS-rebinding protection)' })
+    .option('demo-agents', { type: 'boolean', defaultDescription: 'on with the bundled zones', describe: 'Run demo MCP agents for the agents in the served zones, on their records\' loopback ports' })
+    .option('state-file', { type: 'string', defaultDescription: 'with the bundled zones: $XDG_RUNTIME_DIR/aop/daemon.json or /tmp/aop-$UID/daemon.json', describe: 'Announce this daemon in a file so aop dig / aop call find it; --no-state-file turns it off' })
+    .check((a) => {
+      const mcp = a.mcp as unknown;
+      if (typeof mcp === 'string' && mcp !== '') {
+        try {
+          parseListen(mcp, DEFAULT_MCP_PORT);
+        } catch (err) {
+          throw new Error(`--mcp '${mcp}': ${(err as Error).message}`);
+        }
+      }
+      parseZoneList(a['mcp-zones'] as string[] | undefined);
+      const t = a['mcp-timeout'] as number;
+      if (!(Number.isInteger(t) && t >= 1 && t <= 300000)) throw new Error('--mcp-timeout must be 1 to 300000 milliseconds');
+      return true;
+    });
+}
+
+export interface EmbeddedArgs {
+  /** `--mcp`: an address, '' (the flag alone), false (--no-mcp) or undefined. */
+  mcp: unknown;
+  mcpZones?: string[];
+  agentTools: boolean;
+  allowHttp: boolean;
+  timeoutMs: number;
+  allowedHosts: string[];
+  demoAgents?: boolean;
+  /** `--state-file`: a path, false (--no-state-file) or undefined. */
+  stateFile: unknown;
+  zonesDir?: string;
+  /** The embedded default: no --zones and no --resolver. */
+  embedded: boolean;
+}
+
+export interface Embedded {
+  gateway?: Gateway;
+  http?: GatewayHttp;
+  demo?: DemoAgents;
+  stateFile?: string;
+  /** Tell the gateway the zones were reloaded. */
+  reloaded(): void;
+  close(): Promise<void>;
+}
+
+/** Start what the arguments ask for beside a started daemon; on failure, stop what was started. */
+export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger): Promise<Embedded> {
+  const parts: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const p of parts.splice(0).reverse()) await p().catch((err: Error) => log.warn(`shutdown: ${err.message}`));
+  };
+  const out: Embedded = { reloaded: () => out.gateway?.toolsChanged(), close };
+  try {
+    if (a.demoAgents ?? a.embedded) {
+      if (a.zonesDir === undefined) throw new Error('--demo-agents needs zones to take the agents from (--zones)');
+      const { startDemoAgents } = await import('../mcp/demo/index.js');
+      const demo = await startDemoAgents({ zonesDir: a.zonesDir, logger: log });
+      parts.push(() => demo.close());
+      out.demo = demo;
+      log.info(`demo agents: ${demo.agents.length} endpoints on ${demo.listening.join(', ')}`);
+    }
+    const mcp = a.mcp === false ? undefined : typeof a.mcp === 'string' && a.mcp !== '' ? a.mcp : (a.mcp === '' || a.embedded) ? DEFAULT_MCP_LISTEN : undefined;
+    let zones: string[] = [];
+    if (mcp !== undefined) {
+      const listen = parseListen(mcp, DEFAULT_MCP_PORT);
+      const { HandOff } = await import('../mcp/handoff.js');
+      const { AgentDirectory, Gateway, ResolverLookup, startGatewayHttp } = await import('../mcp/gateway/index.js');
+      const lookup = new ResolverLookup(daemon);
+      const allowHttp = a.allowHttp ? 'any' as const : 'loopback' as const;
+      const handOff = new HandOff({ lookup, allowHttp, timeoutMs: a.timeoutMs, logger: log });
+      parts.push(() => handOff.close());
+      const explicit = a.mcpZones && a.mcpZones.length > 0 ? a.mcpZones : undefined;
+      const zoneList = (): string[] => explicit ?? zonesFromCatalog(daemon.catalog.list());
+      zones = zoneList();
+      const directory = new AgentDirectory({ lookup, client: handOff, zones: zoneList });
+      const serverInfo: { transport: string; host: string; port: number } = { transport: 'streamable-http', host: listen.host, port: listen.port };
+      const gateway = new Gateway({
+        client: handOff, directory, agentTools: a.agentTools, callTimeoutMs: a.timeoutMs, serverInfo, allowHttp, logger: log, version: packageVersion(),
+      });
+      parts.push(() => gateway.close());
+      const http = await startGatewayHttp(gateway, { host: listen.host, port: listen.port, allowedHosts: a.allowedHosts, logger: log });
+      parts.push(() => http.close());
+      serverInfo.port = http.port;
+      out.gateway = gateway;
+      out.http = http;
+      log.info(`MCP gateway: ${http.url} (agents from ${zones.join(', ') || 'no zones'}${a.agentTools ? '; one tool per agent' : ''})`);
+    }
+    // --state-file alone means its usual place.
+    const stateFile = a.stateFile === false ? undefined : typeof a.stateFile === 'string' && a.stateFile !== '' ? path.resolve(a.stateFile)
+      : (a.stateFile === '' || a.embedded) ? daemonStatePath() : undefined;
+    const first = daemon.listeners[0]?.address;
+    if (stateFile !== undefined && first) {
+      // Wildcard listeners are reached through loopback.
+      const address = first.host === '0.0.0.0' ? '127.0.0.1' : first.host === '::' ? '::1' : first.host;
+      writeDaemonState(stateFile, {
+        pid: process.pid, dns: { address, port: first.port }, ...(out.http ? { mcp: out.http.url, zones } : {}), started: new Date().toISOString(),
+      });
+      parts.push(async () => removeDaemonState(stateFile));
+      out.stateFile = stateFile;
+      log.info(`announced in ${stateFile}: aop dig and aop call use ${formatListen({ ...first, host: address })} with no flags`);
+    }
+    if (a.embedded && out.http) log.info('ready: try `aop dig writer.acme.agents SVCB` and `aop call writer.acme.agents --arg task="Draft a haiku"`');
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return out;
+}

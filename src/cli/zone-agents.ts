@@ -1,0 +1,422 @@
+// `aop zone add-agent` / `remove-agent` / `import-mcp`: which records of a zone file an agent
+// edit adds and removes (SVCB set, `_agent` TXT, index PTR, own addresses, aliases), planned
+// over src/zone/edit.ts, which keeps the rest of the file byte for byte and verifies the result.
+
+import { isIP } from 'node:net';
+import {
+  type AgentCard, type AgentEndpoint, AgentRecordError, aliasTarget, buildUrl, endpointFromUrl, readSvcb,
+  recordsFromCard, zoneLine, type Transport,
+} from '../agent/index.js';
+import {
+  applyOps, contextAt, type LineOp, nextFileSerial, opsDiff, removalOps, serialOp, type SourceRecord, verifyEdit, type ZoneSource,
+} from '../zone/edit.js';
+import type { RR } from '../wire/rr.js';
+import { WireError } from '../wire/errors.js';
+import { isInDomain, nameEquals, nameKey, parseName, readName } from '../wire/name.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/rdata/addr.js';
+import { RRType } from '../wire/types.js';
+
+/** Every code an AgentEditError carries (docs/errors.md has a row for each). */
+export const AgentEditCode = {
+  ERR_ZONE_AGENT_NAME: 'the agent name is not a host name inside the zone',
+  ERR_ZONE_AGENT_EXISTS: 'add-agent (or import-mcp) for a name that already has an agent or an alias, without --replace',
+  ERR_ZONE_AGENT_NOT_FOUND: 'remove-agent for a name that has no agent (ServiceMode SVCB) in the zone',
+  ERR_ZONE_AGENT_ALIASES: 'remove-agent for an agent that aliases in the zone point at, without --with-aliases',
+  ERR_ZONE_AGENT_CONFLICT: 'the new records would clash with other data at the agent name or its `_agent` name',
+  ERR_ZONE_AGENT_HOST: 'an endpoint host that the zone has no address records for, or IP endpoints at different addresses',
+  ERR_ZONE_AGENT_BAD: 'an endpoint URL, tool, description, priority or TTL that the records cannot carry',
+} as const;
+export type AgentEditCodeName = keyof typeof AgentEditCode;
+
+export class AgentEditError extends Error {
+  readonly code: AgentEditCodeName;
+  constructor(code: AgentEditCodeName, message: string) {
+    super(message);
+    this.name = 'AgentEditError';
+    this.code = code;
+  }
+}
+
+/** One agent to add. */
+export interface AgentSpec {
+  /** Relative to the zone (`writer`), or absolute with a trailing dot. */
+  name: string;
+  /** Endpoint URLs, in order. */
+  endpoints: string[];
+  /** SvcPriority per endpoint; default 1, 2, 3, ... in order (failover). */
+  priorities?: number[];
+  tool: string;
+  description?: string;
+  capabilities?: string[];
+  auth?: string;
+  /** Default 300 (docs/records.md, TTLs). */
+  ttl?: number;
+  transport?: Transport;
+}
+
+export interface AgentEditRequest {
+  add?: AgentSpec[];
+  remove?: string[];
+  /** Replace an agent that exists (add), instead of refusing. */
+  replace?: boolean;
+  /** Remove the aliases (AliasMode, CNAME) in the zone that point at a removed agent, instead of refusing. */
+  withAliases?: boolean;
+  now?: Date;
+}
+
+export interface AgentEditResult {
+  text: string;
+  ops: LineOp[];
+  /** A `diff -U0` style diff of the change. */
+  diff: string;
+  serial: { old: number; new: number };
+  added: RR[];
+  removed: RR[];
+  /** Things the user should know (a host outside the zone not checked, a description shortened). */
+  warnings: string[];
+}
+
+export const DEFAULT_AGENT_TTL = 300;
+
+const LDH = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+
+/** The absolute agent name from what the user typed; must be LDH labels inside the zone. */
+export function agentNameIn(name: string, origin: string): string {
+  let abs: string;
+  try {
+    abs = parseName(name, origin);
+  } catch (e) {
+    if (e instanceof WireError) throw new AgentEditError('ERR_ZONE_AGENT_NAME', `agent name ${JSON.stringify(name)}: ${e.message}`);
+    throw e;
+  }
+  if (!isInDomain(abs, origin) || nameEquals(abs, origin)) {
+    throw new AgentEditError('ERR_ZONE_AGENT_NAME', `agent name ${abs} is not below the zone ${origin}`);
+  }
+  const rel = abs.slice(0, abs.length - (origin === '.' ? 1 : origin.length + 1));
+  for (const label of rel.split('.')) {
+    if (!LDH.test(label)) {
+      throw new AgentEditError('ERR_ZONE_AGENT_NAME', `agent name ${abs}: label ${JSON.stringify(label)} is not a host-name label (letters, digits and inner hyphens, 1-63)`);
+    }
+  }
+  return abs;
+}
+
+const at = (src: Pick<ZoneSource, 'records'>, name: string, type?: number): SourceRecord[] =>
+  src.records.filter((r) => nameEquals(r.name, name) && (type === undefined || r.type === type));
+
+/** The name in a record's RDATA that points somewhere (SVCB/HTTPS target, CNAME, NS, PTR). */
+function pointsAt(rr: RR): string | undefined {
+  try {
+    if (rr.type === RRType.SVCB || rr.type === RRType.HTTPS) {
+      const t = readSvcb(rr.rdata).target;
+      return t === '.' ? rr.name : t;
+    }
+    if (rr.type === RRType.CNAME || rr.type === RRType.NS || rr.type === RRType.PTR) return readName(rr.rdata, 0).name;
+  } catch (e) {
+    if (e instanceof WireError) return undefined;
+    throw e;
+  }
+  return undefined;
+}
+
+function ptrTarget(rr: RR): string | undefined {
+  return rr.type === RRType.PTR ? pointsAt(rr) : undefined;
+}
+
+function addressText(rr: RR): string {
+  return rr.type === RRType.A ? formatIPv4(rr.rdata) : formatIPv6(rr.rdata);
+}
+
+/** The records removing one agent takes away; throws for a name that is no agent, or has aliases. */
+function agentRemoval(src: ZoneSource, abs: string, withAliases: boolean, keep: (rr: SourceRecord) => boolean): SourceRecord[] {
+  const svcb = at(src, abs, RRType.SVCB);
+  const cname = at(src, abs, RRType.CNAME);
+  if (cname.length > 0 || svcb.some((r) => aliasTarget(r) !== undefined)) {
+    const to = cname.length > 0 ? pointsAt(cname[0]!) : aliasTarget(svcb.find((r) => aliasTarget(r) !== undefined)!);
+    throw new AgentEditError('ERR_ZONE_AGENT_NOT_FOUND', `${abs} is an alias of ${to}, not an agent; remove it with --with-aliases when removing ${to}, or edit the file by hand`);
+  }
+  if (svcb.length === 0) {
+    const agents = agentNames(src).map((n) => n.slice(0, n.length - src.origin.length - 1));
+    throw new AgentEditError('ERR_ZONE_AGENT_NOT_FOUND', `no agent ${abs} in zone ${src.origin} (its agents: ${agents.length > 0 ? agents.join(', ') : 'none'})`);
+  }
+  const out: SourceRecord[] = [...svcb];
+  out.push(...at(src, `_agent.${abs}`, RRType.TXT));
+  const indexName = `_index._agents.${src.origin}`;
+  const listed = (name: string): SourceRecord[] => at(src, indexName, RRType.PTR).filter((r) => nameEquals(ptrTarget(r) ?? '', name));
+  out.push(...listed(abs));
+
+  // Aliases in this zone that lead to the agent (other zones' aliases are out of sight).
+  const aliases = src.records.filter((r) => !nameEquals(r.name, abs) && (r.type === RRType.CNAME || r.type === RRType.SVCB) && (r.type === RRType.CNAME ? pointsAt(r) : aliasTarget(r)) !== undefined && nameEquals((r.type === RRType.CNAME ? pointsAt(r) : aliasTarget(r))!, abs));
+  if (aliases.length > 0 && !withAliases) {
+    throw new AgentEditError('ERR_ZONE_AGENT_ALIASES', `${abs} has aliases in the zone: ${aliases.map((r) => `${r.name} (${r.type === RRType.CNAME ? 'CNAME' : 'SVCB 0'})`).join(', ')}; remove them too with --with-aliases, or point them elsewhere first`);
+  }
+  for (const a of aliases) {
+    out.push(a, ...listed(a.name));
+    out.push(...at(src, `_agent.${a.name}`, RRType.CNAME).filter((r) => nameEquals(pointsAt(r) ?? '', `_agent.${abs}`)));
+  }
+
+  // Its own addresses (a '.' target), unless something that stays points at the name.
+  if (svcb.some((r) => readSvcb(r.rdata).target === '.')) {
+    const gone = new Set<SourceRecord>(out);
+    const used = src.records.some((r) => !gone.has(r) && keep(r) && r.type !== RRType.PTR && !nameEquals(r.name, abs) && nameEquals(pointsAt(r) ?? '.', abs));
+    if (!used) out.push(...at(src, abs).filter((r) => r.type === RRType.A || r.type === RRType.AAAA));
+  }
+  return out;
+}
+
+/** Names with ServiceMode SVCB records (agents), in file order. */
+export function agentNames(src: ZoneSource): string[] {
+  const seen = new Map<string, string>();
+  for (const r of src.records) {
+    if (r.type === RRType.SVCB && aliasTarget(r) === undefined && !r.name.startsWith('_')) seen.set(nameKey(r.name), r.name);
+  }
+  return [...seen.values()];
+}
+
+interface PlannedAgent {
+  abs: string;
+  records: ReturnType<typeof recordsFromCard>;
+  card: AgentCard;
+}
+
+/** The card for one spec, checked against the zone (hosts, addresses, names). */
+function cardFor(src: Pick<ZoneSource, 'origin' | 'records'>, spec: AgentSpec, abs: string, removed: Set<SourceRecord>, warnings: string[], standalone = false): AgentCard {
+  try {
+    return checkedCard(src, spec, abs, removed, warnings, standalone);
+  } catch (e) {
+    if (e instanceof AgentRecordError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
+    throw e;
+  }
+}
+
+function checkedCard(src: Pick<ZoneSource, 'origin' | 'records'>, spec: AgentSpec, abs: string, removed: Set<SourceRecord>, warnings: string[], standalone: boolean): AgentCard {
+  if (spec.endpoints.length === 0) throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: give at least one --endpoint URL`);
+  if (spec.priorities !== undefined && spec.priorities.length > 0 && spec.priorities.length !== spec.endpoints.length) {
+    throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: ${spec.priorities.length} --priority values for ${spec.endpoints.length} --endpoint URLs; give one per endpoint, in the same order`);
+  }
+  const kept = (r: SourceRecord): boolean => !removed.has(r);
+  const ttl = spec.ttl ?? DEFAULT_AGENT_TTL;
+  const endpoints: AgentEndpoint[] = [];
+  let ipAddresses: string | undefined;
+  spec.endpoints.forEach((url, i) => {
+    const priority = spec.priorities?.[i] ?? i + 1;
+    if (!Number.isInteger(priority) || priority < 1 || priority > 65535) throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: priority ${priority} is not 1-65535`);
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new AgentEditError('ERR_ZONE_AGENT_BAD', `endpoint ${JSON.stringify(url)} is not a URL (want http://host:port/path or https://...)`);
+    }
+    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    const opts = { priority, ...(spec.transport !== undefined ? { transport: spec.transport } : {}) };
+    if (isIP(host) !== 0) {
+      // An IP address cannot be an SVCB target: the agent's own name becomes the host ('.'), with the address beside it.
+      const fake = endpointFromUrl(url.replace(u.host, `${abs.replace(/\.$/, '')}${u.port === '' ? '' : `:${u.port}`}`), opts);
+      const addr = isIP(host) === 4 ? formatIPv4(parseIPv4(host)!) : formatIPv6(parseIPv6(host)!);
+      if (ipAddresses !== undefined && ipAddresses !== addr) {
+        throw new AgentEditError('ERR_ZONE_AGENT_HOST', `${abs}: endpoints at different IP addresses (${ipAddresses}, ${addr}) need host names: add A/AAAA records for a host per address and use its name in the URL`);
+      }
+      ipAddresses = addr;
+      const built = buildUrl(fake.scheme, abs, fake.port, fake.path);
+      endpoints.push({ ...fake, target: '.', host: abs, url: 'url' in built ? built.url : fake.url, addresses: [addr] });
+      if (fake.scheme === 'http' && !/^(127\.|::1$)/.test(addr)) warnings.push(`${abs}: plain http to ${addr}, which is not loopback; aop clients use http only on loopback unless told otherwise`);
+      return;
+    }
+    const e = endpointFromUrl(url, opts);
+    if (isInDomain(e.target, src.origin) && standalone) {
+      warnings.push(`${abs}: endpoint host ${e.target} needs A/AAAA records in zone ${src.origin}`);
+    } else if (isInDomain(e.target, src.origin)) {
+      const addrs = at(src, e.target).filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && kept(r));
+      if (addrs.length === 0) {
+        throw new AgentEditError('ERR_ZONE_AGENT_HOST', `${abs}: endpoint host ${e.target} has no A/AAAA records in zone ${src.origin}; add them first, or give the endpoint by IP address`);
+      }
+    } else {
+      warnings.push(`${abs}: endpoint host ${e.target} is outside zone ${src.origin}; make sure it has A/AAAA records`);
+    }
+    endpoints.push(e);
+  });
+  const card: AgentCard = {
+    name: abs, zone: src.origin, ttl, tool: spec.tool, capabilities: spec.capabilities ?? [], bap: 'mcp', endpoints, warnings: [],
+  };
+  if (spec.description !== undefined) card.description = spec.description;
+  if (spec.auth !== undefined) card.auth = spec.auth;
+  // Addresses already at the agent name: the same set is kept as it is; a different one is a clash.
+  const own = at(src, abs).filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && kept(r));
+  if (ipAddresses !== undefined && own.length > 0) {
+    const have = own.map(addressText);
+    if (have.length !== 1 || have[0] !== ipAddresses) {
+      throw new AgentEditError('ERR_ZONE_AGENT_CONFLICT', `${abs} already has address records (${have.join(', ')}); the endpoint needs ${ipAddresses} there`);
+    }
+    for (const e of endpoints) delete e.addresses;
+  }
+  return card;
+}
+
+/**
+ * Plan, apply and verify an agent edit of a zone file's text: removals first, then additions,
+ * one serial bump. Nothing is written here (see writeFileAtomic). Throws AgentEditError for a
+ * refusal, AgentRecordError's message as ERR_ZONE_AGENT_BAD, ZoneEditError when the result
+ * would not verify.
+ */
+export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEditResult {
+  const warnings: string[] = [];
+  const removed = new Set<SourceRecord>();
+  const addsAt = new Map<string, number>(); // agent name key -> line where its replacement goes
+  const names = new Set<string>();
+  const adds = (req.add ?? []).map((spec) => {
+    const abs = agentNameIn(spec.name, src.origin);
+    if (names.has(nameKey(abs))) throw new AgentEditError('ERR_ZONE_AGENT_EXISTS', `${abs} is named twice in one edit`);
+    names.add(nameKey(abs));
+    return { spec, abs };
+  });
+  const keepAll = (): boolean => true;
+  for (const name of req.remove ?? []) {
+    const abs = agentNameIn(name, src.origin);
+    for (const r of agentRemoval(src, abs, req.withAliases ?? false, keepAll)) removed.add(r);
+  }
+  for (const { abs } of adds) {
+    const svcb = at(src, abs, RRType.SVCB);
+    const cname = at(src, abs, RRType.CNAME);
+    if (cname.length > 0 || svcb.some((r) => aliasTarget(r) !== undefined)) {
+      throw new AgentEditError('ERR_ZONE_AGENT_EXISTS', `${abs} is already an alias in zone ${src.origin}; remove it first`);
+    }
+    if (svcb.length > 0) {
+      if (!req.replace) throw new AgentEditError('ERR_ZONE_AGENT_EXISTS', `agent ${abs} already exists in zone ${src.origin}; use --replace to replace its records`);
+      // Its index entry stays (the new one would be the same); the rest goes, the new block takes its place.
+      const old = agentRemoval(src, abs, true, keepAll).filter((r) => r.type !== RRType.PTR || !nameEquals(r.name, `_index._agents.${src.origin}`));
+      const ownAliases = old.filter((r) => !nameEquals(r.name, abs) && !nameEquals(r.name, `_agent.${abs}`));
+      for (const r of old) if (!ownAliases.includes(r)) removed.add(r);
+      if (svcb[0]!.inFile) addsAt.set(nameKey(abs), Math.min(...svcb.filter((r) => r.inFile).map((r) => r.firstLine)));
+    }
+    const other = [...at(src, abs), ...at(src, `_agent.${abs}`)].filter((r) => !removed.has(r) && r.type !== RRType.A && r.type !== RRType.AAAA);
+    if (other.length > 0) {
+      throw new AgentEditError('ERR_ZONE_AGENT_CONFLICT', `${other[0]!.name} already has ${other.map((r) => typeName(r.type)).join(', ')} records (${r0(other[0]!)}); an agent needs the name free`);
+    }
+  }
+
+  const planned: PlannedAgent[] = [];
+  const ops: LineOp[] = removalOps(src, [...removed], [...addsAt.values()]);
+  const endLine = src.lines.length;
+  const endBlocks: string[] = [];
+  const endCtx = contextAt(src, endLine);
+  const indexName = `_index._agents.${src.origin}`;
+  const index = at(src, indexName, RRType.PTR).filter((r) => !removed.has(r));
+  const indexTtl = index[0]?.ttl;
+  const added: RR[] = [];
+  const indexLines: string[] = [];
+  const needsOrigin = (abs: string, origin: string): boolean => !isInDomain(abs, origin) || !isInDomain(indexName, origin);
+  for (const { spec, abs } of adds) {
+    const card = cardFor(src, spec, abs, removed, warnings);
+    const line = addsAt.get(nameKey(abs));
+    const ctx = line !== undefined ? contextAt(src, line) : endCtx;
+    let origin = ctx.origin;
+    const defaultTtl = ctx.afterInclude ? undefined : ctx.ttl;
+    let prefix = '';
+    if (needsOrigin(abs, origin)) {
+      if (line !== undefined) origin = '.';
+      else {
+        prefix = `$ORIGIN ${src.origin}\n`;
+        origin = src.origin;
+      }
+    }
+    let records: PlannedAgent['records'];
+    try {
+      records = recordsFromCard(card, { origin, organisation: src.origin, ...(defaultTtl !== undefined ? { defaultTtl } : {}) });
+    } catch (e) {
+      if (e instanceof AgentRecordError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
+      throw e;
+    }
+    warnings.push(...records.warnings);
+    planned.push({ abs, records, card });
+    added.push(...records.svcb, ...records.addresses, records.txt);
+    const block = prefix + records.text;
+    if (line !== undefined) ops.push({ from: line, to: line, lines: splitKeep(block) });
+    else endBlocks.push(block);
+    const listedAlready = index.some((r) => nameEquals(ptrTarget(r) ?? '', abs));
+    if (!listedAlready) {
+      added.push({ ...records.index, ttl: indexTtl ?? card.ttl });
+      indexLines.push(abs);
+    }
+  }
+
+  // Index entries: after the last index record of the file, owner inherited; or a new index at the end.
+  const lastIndex = index.filter((r) => r.inFile).sort((a, b) => b.firstLine - a.firstLine)[0];
+  if (indexLines.length > 0) {
+    if (lastIndex !== undefined) {
+      let pos = lastIndex.endLine;
+      const later = src.records.filter((r) => r.inFile && r.firstLine >= pos).sort((a, b) => a.firstLine - b.firstLine);
+      for (const r of later) {
+        if (r.firstLine !== pos || !r.ownerOmitted) break;
+        pos = r.endLine;
+      }
+      const ctx = contextAt(src, pos);
+      const ttl = !ctx.afterInclude && ctx.ttl === indexTtl ? undefined : indexTtl;
+      ops.push({ from: pos, to: pos, lines: indexLines.map((n) => zoneLine('', 'PTR', n, ttl) + '\n') });
+    } else {
+      const origin = needsOrigin(indexName, endCtx.origin) ? src.origin : endCtx.origin;
+      if (origin !== endCtx.origin && endBlocks.length === 0) endBlocks.push(`$ORIGIN ${src.origin}\n`);
+      const owner = nameEquals(indexName, origin) ? '@' : indexName.slice(0, indexName.length - origin.length - 1);
+      const ttlText = !endCtx.afterInclude && endCtx.ttl === planned[0]!.card.ttl ? undefined : planned[0]!.card.ttl;
+      endBlocks.push(indexLines.map((n, i) => zoneLine(i === 0 ? owner : '', 'PTR', n, ttlText) + '\n').join(''));
+    }
+  }
+  if (endBlocks.length > 0) {
+    const last = src.lines[endLine - 1];
+    const lines: string[] = [];
+    if (last !== undefined && !last.endsWith('\n')) ops.push({ from: endLine - 1, to: endLine, lines: [last + '\n'] });
+    for (const b of endBlocks) {
+      if (!(lines.length === 0 && (last === undefined || /^[ \t\r]*\n?$/.test(last)))) lines.push('\n');
+      lines.push(...splitKeep(b));
+    }
+    ops.push({ from: endLine, to: endLine, lines });
+  }
+
+  // New lines take the file's line ending (CRLF files stay CRLF).
+  if (src.lines[0]?.endsWith('\r\n')) {
+    for (const op of ops) op.lines = op.lines.map((l) => (l.endsWith('\r\n') || !l.endsWith('\n') ? l : `${l.slice(0, -1)}\r\n`));
+  }
+  const oldSerial = src.serial.value;
+  const serial = nextFileSerial(oldSerial, req.now);
+  ops.push(serialOp(src, serial));
+  const text = applyOps(src.lines, ops);
+  verifyEdit(src, text, { removed: [...removed], added, serial });
+  return { text, ops, diff: opsDiff(src.file, src.lines, ops), serial: { old: oldSerial, new: serial }, added, removed: [...removed], warnings };
+}
+
+function splitKeep(block: string): string[] {
+  return block.split(/(?<=\n)/).filter((l) => l !== '');
+}
+
+function typeName(type: number): string {
+  return Object.entries(RRType).find(([, v]) => v === type)?.[0] ?? `TYPE${type}`;
+}
+
+function r0(r: SourceRecord): string {
+  return r.inFile ? `${r.file}:${r.line}` : r.file;
+}
+
+/**
+ * The records of agents as standalone zone text (for `import-mcp` without --file): `$ORIGIN`,
+ * each agent's block, then the index entries.
+ */
+export function agentsText(origin: string, specs: readonly AgentSpec[], warnings: string[]): string {
+  const blocks: string[] = [`$ORIGIN ${origin}`];
+  const index: string[] = [];
+  const o = parseName(origin.endsWith('.') ? origin : `${origin}.`);
+  for (const spec of specs) {
+    const abs = agentNameIn(spec.name, o);
+    const card = cardFor({ origin: o, records: [] }, spec, abs, new Set(), warnings, true);
+    let recs: PlannedAgent['records'];
+    try {
+      recs = recordsFromCard(card, { origin: o });
+    } catch (e) {
+      if (e instanceof AgentRecordError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
+      throw e;
+    }
+    warnings.push(...recs.warnings);
+    blocks.push(recs.text.replace(/\n$/, ''));
+    index.push(index.length === 0 ? recs.indexLine : zoneLine('', 'PTR', abs, card.ttl));
+  }
+  if (index.length > 0) blocks.push(index.join('\n'));
+  return blocks.join('\n\n') + '\n';
+}

@@ -1,0 +1,59 @@
+// Errors of the hand-off: each a stable code a user can act on, with its own `aop call` exit status.
+
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+/** Every HandOffError code, its CLI exit status and what it means (docs/errors.md has a row for each). */
+export const HandOffCode = {
+  ERR_HANDOFF_USAGE: { exit: 1, means: 'a bad argument to the hand-off: agent name, tool arguments, option out of range' },
+  ERR_AGENT_NOT_FOUND: { exit: 2, means: 'the agent name does not exist (NXDOMAIN)' },
+  ERR_NO_AGENT_RECORD: { exit: 3, means: 'the name exists but has no usable SVCB agent record (or an alias loop, or AliasMode to ".")' },
+  ERR_ENDPOINT_UNREACHABLE: { exit: 4, means: 'no endpoint of the agent could be reached; `tried` says what each did' },
+  ERR_TOOL_MISSING: { exit: 5, means: "the endpoint's tools/list does not have the tool the record names" },
+  ERR_TOOL_ERROR: { exit: 6, means: 'the agent answered with an error: isError, or a JSON-RPC error to tools/call' },
+  ERR_CALL_TIMEOUT: { exit: 7, means: 'the call did not finish within its deadline' },
+  ERR_ENDPOINT_REFUSED: { exit: 8, means: 'policy refused every endpoint: plain http to a non-loopback address' },
+  ERR_LOOKUP_FAILED: { exit: 9, means: 'the DNS lookup failed: SERVFAIL, REFUSED or no reply' },
+  ERR_BAD_AGENT_REPLY: { exit: 11, means: 'the endpoint answered with something that is not a valid MCP reply' },
+  ERR_CALL_ABORTED: { exit: 12, means: "the caller's AbortSignal aborted the call" },
+  ERR_HANDOFF_CLOSED: { exit: 10, means: 'the HandOff was closed' },
+} as const;
+
+export type HandOffCodeName = keyof typeof HandOffCode;
+
+/** One try of one endpoint: what was contacted and how it went. */
+export interface Attempt {
+  url: string;
+  ok: boolean;
+  /** Why it failed, in words (`connect ECONNREFUSED 127.0.0.1:18101`, `HTTP 503`, `circuit open`). */
+  error?: string;
+  /** A short machine-readable reason: ECONNREFUSED, HTTP_503, TIMEOUT, CIRCUIT_OPEN, REFUSED_HTTP, NO_ADDRESS... */
+  code?: string;
+  /** Milliseconds spent on it. */
+  ms: number;
+}
+
+export class HandOffError extends Error {
+  readonly code: HandOffCodeName;
+  /** The `aop call` exit status for this code. */
+  readonly exitCode: number;
+  /** The endpoints tried, in order, when the failure came after trying some. */
+  readonly tried?: Attempt[];
+  /** The agent name the call was for, when known. */
+  readonly agent?: string;
+  /** For ERR_TOOL_ERROR from a result with isError: the result as the agent sent it. */
+  readonly result?: CallToolResult;
+  constructor(code: HandOffCodeName, message: string, extra: { tried?: Attempt[]; agent?: string; cause?: unknown; result?: CallToolResult } = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'HandOffError';
+    this.code = code;
+    this.exitCode = HandOffCode[code].exit;
+    if (extra.tried !== undefined) this.tried = extra.tried;
+    if (extra.agent !== undefined) this.agent = extra.agent;
+    if (extra.result !== undefined) this.result = extra.result;
+  }
+}
+
+/** One line per attempt: `http://mcp.acme.agents:18101/agents/writer/mcp: connect ECONNREFUSED (3 ms)`. */
+export function describeAttempts(tried: readonly Attempt[]): string {
+  return tried.map((a) => `${a.url}: ${a.ok ? 'ok' : a.error ?? a.code ?? 'failed'}`).join('; ');
+}

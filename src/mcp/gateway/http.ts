@@ -1,0 +1,200 @@
+// The gateway over Streamable HTTP at /mcp: stateful sessions (one MCP server each), bound to the
+// given address, with DNS-rebinding protection (Host and Origin checked) when bound to loopback.
+
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { isLoopback } from '../handoff.js';
+import { quietLogger, type McpLogger } from '../log.js';
+import type { Gateway } from './server.js';
+
+export interface GatewayHttpOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Most concurrent sessions; the least recently used one is closed to make room (default 100). */
+  maxSessions?: number;
+  /** A session unused this long (ms) is closed when the next one opens (default 30 minutes). */
+  sessionIdleMs?: number;
+  /** Host names accepted in Host and Origin besides the loopback ones, when bound to loopback. */
+  allowedHosts?: string[];
+  logger?: McpLogger;
+}
+
+export class GatewayHttpError extends Error {
+  readonly code = 'ERR_GATEWAY_LISTEN';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayHttpError';
+  }
+}
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  used: number;
+}
+
+export const MCP_PATH = '/mcp';
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Whether the gateway's bind address is loopback, so DNS-rebinding protection applies. */
+export function isLoopbackAddress(host: string): boolean {
+  return host === 'localhost' || isLoopback(host);
+}
+
+/** One JSON-RPC error body, as the SDK's transports write them. */
+function reject(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+}
+
+export class GatewayHttp {
+  private readonly http: HttpServer;
+  private readonly sessions = new Map<string, Session>();
+  private readonly log: McpLogger;
+  private readonly maxSessions: number;
+  /** Host names accepted in Host/Origin; undefined when not bound to loopback (no check, as the SDK). */
+  private readonly allowed?: Set<string>;
+  private bound?: { address: string; port: number };
+
+  constructor(private readonly gateway: Gateway, private readonly opts: GatewayHttpOptions) {
+    this.log = opts.logger ?? quietLogger;
+    this.maxSessions = opts.maxSessions ?? 100;
+    if (isIP(opts.host) === 0) throw new GatewayHttpError(`gateway address '${opts.host}' is not an IPv4 or IPv6 address`);
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new GatewayHttpError(`gateway port ${opts.port} is not 0-65535`);
+    if (isLoopbackAddress(opts.host)) {
+      const self = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host;
+      this.allowed = new Set([...LOOPBACK_NAMES, self, ...(opts.allowedHosts ?? []).map((h) => h.toLowerCase())]);
+    }
+    this.http = createServer((req, res) => { void this.handle(req, res); });
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(new GatewayHttpError(`gateway cannot listen on ${this.opts.host}:${this.opts.port}: ${err.message}`, { cause: err }));
+      this.http.once('error', onError);
+      this.http.listen(this.opts.port, this.opts.host, () => {
+        this.http.off('error', onError);
+        resolve();
+      });
+    });
+    const a = this.http.address();
+    if (a && typeof a === 'object') this.bound = { address: a.address, port: a.port };
+  }
+
+  get port(): number {
+    return this.bound?.port ?? this.opts.port;
+  }
+
+  /** The URL an MCP client connects to. */
+  get url(): string {
+    const h = isIP(this.opts.host) === 6 ? `[${this.opts.host}]` : this.opts.host;
+    return `http://${h}:${this.port}${MCP_PATH}`;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The hostname of a Host or Origin value, or undefined when it cannot be read. */
+  private hostname(value: string, origin: boolean): string | undefined {
+    try {
+      return new URL(origin ? value : `http://${value}`).hostname.toLowerCase();
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path !== MCP_PATH) return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
+      if (this.allowed) {
+        // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+        const host = req.headers.host;
+        const hn = host === undefined ? undefined : this.hostname(host, false);
+        if (hn === undefined || !this.allowed.has(hn)) return reject(res, 403, `Invalid Host header: ${host ?? '(none)'}`);
+        const origin = req.headers.origin;
+        if (origin !== undefined) {
+          const on = this.hostname(origin, true);
+          if (on === undefined || !this.allowed.has(on)) return reject(res, 403, `Invalid Origin header: ${origin}`);
+        }
+      }
+      const sid = req.headers['mcp-session-id'];
+      if (typeof sid === 'string') {
+        const s = this.sessions.get(sid);
+        if (!s) return reject(res, 404, 'Session not found');
+        s.used = Date.now();
+        await s.transport.handleRequest(req, res);
+        return;
+      }
+      if (req.method !== 'POST') return reject(res, 400, 'Bad Request: no Mcp-Session-Id; start a session with initialize');
+      await this.open(req, res);
+    } catch (err) {
+      this.log.warn(`gateway http: ${(err as Error).message}`);
+      reject(res, 500, 'Internal error');
+    }
+  }
+
+  /** A POST without a session: a new transport and server; kept only if it was an initialize. */
+  private async open(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await this.sweep();
+    if (this.sessions.size >= this.maxSessions) await this.evict();
+    const server = this.gateway.createServer();
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => { this.sessions.set(id, { transport, server, used: Date.now() }); },
+    });
+    transport.onclose = () => {
+      const id = transport.sessionId;
+      if (id !== undefined) this.sessions.delete(id);
+      void server.close().catch(() => {});
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+    if (transport.sessionId === undefined) {
+      // Not an initialize request: the transport has answered with its error; nothing to keep.
+      await transport.close().catch(() => {});
+    }
+  }
+
+  /** Close sessions idle past sessionIdleMs: clients that went away without DELETE. */
+  private async sweep(): Promise<void> {
+    const before = Date.now() - (this.opts.sessionIdleMs ?? 30 * 60_000);
+    for (const [id, s] of [...this.sessions]) {
+      if (s.used >= before) continue;
+      this.sessions.delete(id);
+      await s.transport.close().catch(() => {});
+    }
+  }
+
+  private async evict(): Promise<void> {
+    let oldest: [string, Session] | undefined;
+    for (const e of this.sessions) if (!oldest || e[1].used < oldest[1].used) oldest = e;
+    if (!oldest) return;
+    this.sessions.delete(oldest[0]);
+    this.log.info(`gateway http: ${this.maxSessions} sessions open; closing the least recently used`);
+    await oldest[1].transport.close().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((s) => s.transport.close().catch(() => {})));
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+  }
+}
+
+/** Start the gateway on Streamable HTTP; resolves once listening. */
+export async function startGatewayHttp(gateway: Gateway, opts: GatewayHttpOptions): Promise<GatewayHttp> {
+  const g = new GatewayHttp(gateway, opts);
+  await g.start();
+  return g;
+}

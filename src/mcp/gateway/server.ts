@@ -1,0 +1,339 @@
+// The AOP gateway: one MCP server per client session, all sharing one hand-off and one directory
+// of agents. Fixed tools (resolve_agent, call_agent, the Swarms discovery tools) and, optionally,
+// one tool per discovered agent whose input schema comes from the agent's own endpoint.
+
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema, CallToolResultSchema, ErrorCode, ListToolsRequestSchema, McpError,
+  type CallToolResult, type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { quietLogger, type McpLogger } from '../log.js';
+import type { AgentClient } from './client.js';
+import { AgentDirectory, plainName, toolNameFor, type DirectoryEntry } from './discovery.js';
+import {
+  agentInfo, cardJson, descriptions, discoveryInfo, inputJsonSchema, inputs, matches, SEARCH_FIELDS,
+  type FixedToolName,
+} from './tools.js';
+
+export interface GatewayOptions {
+  client: AgentClient;
+  directory: AgentDirectory;
+  /** Surface each discovered agent as a tool of its own (`writer_acme_agents`). */
+  agentTools?: boolean;
+  /** Deadline of a call when the caller gives none, ms (default 30000). */
+  callTimeoutMs?: number;
+  /** Retries the hand-off makes, as get_agent_details reports them (default 2). */
+  retries?: number;
+  /** What get_server_info reports about how the gateway is reached. */
+  serverInfo?: { transport?: string; host?: string; port?: number; description?: string };
+  /** Policy, as get_server_info reports it: which plain-http endpoints are allowed. */
+  allowHttp?: 'loopback' | 'any' | 'none';
+  logger?: McpLogger;
+  version?: string;
+  now?: () => number;
+}
+
+const FIXED = Object.keys(inputs) as FixedToolName[];
+
+export class Gateway {
+  readonly name = 'aop-gateway';
+  private readonly servers = new Set<Server>();
+  private readonly log: McpLogger;
+  private readonly now: () => number;
+  private readonly createdAt: number;
+  private readonly callTimeoutMs: number;
+  /** Per-agent tools of the current snapshot, with the schema each endpoint gave. */
+  private agentDefs?: { at: number; tools: Tool[]; signature: string };
+  private refreshing?: Promise<Tool[]>;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.log = opts.logger ?? quietLogger;
+    this.now = opts.now ?? Date.now;
+    this.createdAt = this.now();
+    this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
+  }
+
+  get directory(): AgentDirectory {
+    return this.opts.directory;
+  }
+
+  /** A new MCP server for one session or one stdio connection. */
+  createServer(): Server {
+    if (this.closed) throw new McpError(ErrorCode.ConnectionClosed, 'the gateway is closed');
+    const server = new Server(
+      { name: this.name, version: this.opts.version ?? '0.0.0' },
+      {
+        capabilities: { tools: { listChanged: true } },
+        instructions: 'Agents have DNS names (writer.acme.agents). resolve_agent finds one, call_agent calls it; discover_agents, list_agents and search_agents list the agents of the configured zones.',
+      },
+    );
+    server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: await this.listTools(extra.signal) }));
+    server.setRequestHandler(CallToolRequestSchema, async (req, extra) => this.callTool(req.params.name, req.params.arguments ?? {}, extra.signal));
+    this.servers.add(server);
+    server.onclose = () => { this.servers.delete(server); };
+    if (this.opts.agentTools) this.schedule();
+    return server;
+  }
+
+  /** Every tool: the fixed ones, then one per discovered agent when enabled. */
+  async listTools(signal?: AbortSignal): Promise<Tool[]> {
+    const fixed: Tool[] = FIXED.map((name) => ({ name, description: descriptions[name], inputSchema: inputJsonSchema(name) }));
+    if (!this.opts.agentTools) return fixed;
+    return [...fixed, ...await this.agentTools(signal)];
+  }
+
+  /** Run one tool. Tool failures are results with isError and the error's code; unknown tools are protocol errors. */
+  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+    let result: CallToolResult;
+    if ((FIXED as string[]).includes(name)) {
+      const parsed = inputs[name as FixedToolName].safeParse(args);
+      if (!parsed.success) {
+        return errorResult('ERR_HANDOFF_USAGE', `${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`);
+      }
+      result = await this.fixed(name as FixedToolName, parsed.data as Record<string, unknown>, signal);
+    } else {
+      const entry = this.opts.agentTools ? (await this.agentTools(signal)).some((x) => x.name === name) ? await this.opts.directory.find(name, signal) : undefined : undefined;
+      if (!entry || entry.toolName !== name) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
+      result = await this.call(entry.name, args, undefined, undefined, signal);
+    }
+    // What goes back to the client is checked against the protocol's schema, as it is on the way in.
+    const checked = CallToolResultSchema.safeParse(result);
+    if (!checked.success) return errorResult('ERR_BAD_AGENT_REPLY', `${name}: the result is not a valid MCP tool result: ${checked.error.issues[0]?.message ?? 'invalid'}`);
+    return result;
+  }
+
+  private async fixed(name: FixedToolName, a: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+    switch (name) {
+      case 'resolve_agent': {
+        try {
+          const card = await this.opts.client.resolve(a.name as string, signal ? { signal } : {});
+          return jsonResult(cardJson(card));
+        } catch (err) {
+          return errorFrom(err);
+        }
+      }
+      case 'call_agent':
+        return this.call(a.name as string, (a.arguments as Record<string, unknown> | undefined) ?? {}, a.tool as string | undefined, a.timeout_ms as number | undefined, signal);
+      case 'discover_agents': {
+        if (a.agent_name === undefined) {
+          const snap = await this.opts.directory.list(signal);
+          return jsonResult({ success: true, agents: snap.agents.map(discoveryInfo) });
+        }
+        const e = await this.entry(a.agent_name as string, signal);
+        if (!e.card) return jsonResult({ success: false, error: notFound(a.agent_name as string, e), agents: [], ...(e.error ? { code: e.error.code } : {}) });
+        return jsonResult({ success: true, agents: [discoveryInfo(e)] });
+      }
+      case 'list_agents': {
+        const snap = await this.opts.directory.list(signal);
+        const names = snap.agents.map((e) => e.name);
+        return jsonResult({ success: true, agent_names: names, total_count: names.length });
+      }
+      case 'search_agents': {
+        const fields = (a.search_fields as (typeof SEARCH_FIELDS)[number][] | undefined) ?? [...SEARCH_FIELDS];
+        const snap = await this.opts.directory.list(signal);
+        const hits = snap.agents.map(discoveryInfo).filter((i) => matches(i, a.query as string, fields));
+        return jsonResult({ success: true, matching_agents: hits, total_matches: hits.length, query: a.query, search_fields: fields });
+      }
+      case 'get_agent_details': {
+        const e = await this.entry(a.agent_name as string, signal);
+        if (!e.card) return jsonResult({ success: false, error: notFound(a.agent_name as string, e), agent_info: null, ...(e.error ? { code: e.error.code } : {}) });
+        return jsonResult({ success: true, agent_info: agentInfo(e, this.settings()), discovery_info: discoveryInfo(e) });
+      }
+      case 'get_agents_info': {
+        const names = a.agent_names as string[];
+        const found: Record<string, unknown>[] = [];
+        const missing: string[] = [];
+        for (const n of names) {
+          const e = await this.entry(n, signal);
+          if (e.card) found.push({ agent_name: n, agent_info: agentInfo(e, this.settings()), discovery_info: discoveryInfo(e) });
+          else missing.push(n);
+        }
+        return jsonResult({ success: true, agents_info: found, not_found: missing, total_found: found.length, total_requested: names.length });
+      }
+      case 'get_server_info':
+        return jsonResult({ success: true, server_info: await this.serverInfo(signal) });
+    }
+  }
+
+  /** A listed agent by DNS or tool name; a DNS name not in any index is resolved directly. */
+  private async entry(ref: string, signal?: AbortSignal): Promise<DirectoryEntry> {
+    const listed = await this.opts.directory.find(ref, signal);
+    if (listed) return listed;
+    const name = plainName(ref);
+    const e: DirectoryEntry = { name, zone: '', toolName: toolNameFor(name) };
+    if (!name.includes('.')) {
+      e.error = { code: 'ERR_AGENT_NOT_FOUND', message: `'${ref}' is neither a listed agent's tool name nor a DNS name` };
+      return e;
+    }
+    try {
+      e.card = await this.opts.client.resolve(name, signal ? { signal } : {});
+      e.zone = e.card.zone !== undefined ? plainName(e.card.zone) : name.slice(name.indexOf('.') + 1);
+    } catch (err) {
+      const x = err as { code?: unknown; message?: unknown };
+      e.error = { code: typeof x.code === 'string' ? x.code : 'ERR_LOOKUP_FAILED', message: String(x.message ?? err) };
+    }
+    return e;
+  }
+
+  private settings(): { timeoutMs: number; retries: number } {
+    return { timeoutMs: this.callTimeoutMs, retries: this.opts.retries ?? 2 };
+  }
+
+  private async call(name: string, args: Record<string, unknown>, tool: string | undefined, timeoutMs: number | undefined, signal?: AbortSignal): Promise<CallToolResult> {
+    try {
+      const r = await this.opts.client.call(name, args, {
+        ...(signal ? { signal } : {}), timeoutMs: timeoutMs ?? this.callTimeoutMs, ...(tool !== undefined ? { tool } : {}),
+      });
+      // The agent's content passes through untouched; where it came from goes in _meta.
+      return {
+        ...r.result,
+        _meta: { ...(r.result._meta ?? {}), 'aop/agent': plainName(r.card.name), 'aop/endpoint': r.endpoint, 'aop/tool': tool ?? r.card.tool },
+      };
+    } catch (err) {
+      this.log.info(`call_agent ${name}: ${(err as Error).message}`);
+      return errorFrom(err);
+    }
+  }
+
+  private async serverInfo(signal?: AbortSignal): Promise<Record<string, unknown>> {
+    const snap = await this.opts.directory.list(signal);
+    const names = snap.agents.map((e) => e.name);
+    const info = this.opts.serverInfo ?? {};
+    const now = this.now();
+    return {
+      server_name: this.name,
+      description: info.description ?? 'aop gateway: agents found by DNS name and called over MCP',
+      total_tools: names.length,
+      total_agents: names.length,
+      tools: names,
+      agent_names: names,
+      created_at: this.createdAt / 1000,
+      created_at_iso: new Date(this.createdAt).toISOString(),
+      uptime_seconds: (now - this.createdAt) / 1000,
+      verbose: false,
+      traceback_enabled: false,
+      log_level: 'INFO',
+      transport: info.transport ?? 'streamable-http',
+      host: info.host ?? null,
+      port: info.port ?? null,
+      queue_enabled: false,
+      persistence_enabled: false,
+      network_monitoring_enabled: false,
+      persistence: { persistence_enabled: false },
+      network: { network_monitoring_enabled: false },
+      tool_details: Object.fromEntries(snap.agents.map((e) => [e.name, agentInfo(e, this.settings())])),
+      // aop's own additions.
+      zones: snap.zones,
+      zone_problems: snap.problems,
+      agent_tools: this.opts.agentTools ?? false,
+      allow_http: this.opts.allowHttp ?? 'loopback',
+      directory_expires_iso: new Date(snap.expires).toISOString(),
+    };
+  }
+
+  /** The per-agent tools for the current snapshot; schemas fetched once per snapshot. */
+  private async agentTools(signal?: AbortSignal): Promise<Tool[]> {
+    const snap = await this.opts.directory.list(signal);
+    if (this.agentDefs && this.agentDefs.at === snap.at) return this.agentDefs.tools;
+    this.refreshing ??= this.buildAgentTools(snap.at, snap.agents).finally(() => { this.refreshing = undefined; });
+    return this.refreshing;
+  }
+
+  private async buildAgentTools(at: number, agents: DirectoryEntry[]): Promise<Tool[]> {
+    // A name that would shadow a fixed tool or another agent's tool is left out (call_agent still reaches it).
+    const taken = new Set<string>(FIXED);
+    const withCards = agents.filter((e) => {
+      if (!e.card) return false;
+      if (taken.has(e.toolName)) {
+        this.log.warn(`agent tool ${e.toolName} for ${e.name}: the name is taken; not surfaced as a tool`);
+        return false;
+      }
+      taken.add(e.toolName);
+      return true;
+    });
+    const tools = await Promise.all(withCards.map(async (e): Promise<Tool> => {
+      const card = e.card!;
+      let inputSchema: Tool['inputSchema'] = { type: 'object', additionalProperties: true };
+      let note = '';
+      try {
+        const listed = await this.opts.client.listTools(e.name);
+        const t = listed.find((x) => x.name === card.tool);
+        if (t) inputSchema = t.inputSchema;
+        else note = ` (its endpoint does not list ${card.tool})`;
+      } catch (err) {
+        note = ' (input schema unavailable: endpoint unreachable)';
+        this.log.info(`agent tool ${e.toolName}: ${(err as Error).message}`);
+      }
+      return { name: e.toolName, description: `${card.description ?? card.tool} — agent ${e.name}, tool ${card.tool}${note}`, inputSchema };
+    }));
+    const signature = JSON.stringify(tools);
+    const changed = this.agentDefs !== undefined && this.agentDefs.signature !== signature;
+    this.agentDefs = { at, tools, signature };
+    if (changed) this.notifyChanged();
+    return tools;
+  }
+
+  private notifyChanged(): void {
+    for (const s of this.servers) {
+      s.sendToolListChanged().catch(() => { /* a session that went away */ });
+    }
+  }
+
+  /** Re-read the directory when it expires, so list_changed reaches clients without them asking. */
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    const tick = async (): Promise<void> => {
+      this.timer = undefined;
+      if (this.closed || this.servers.size === 0) return;
+      try {
+        await this.agentTools();
+      } catch (err) {
+        this.log.warn(`gateway: refreshing agent tools failed: ${(err as Error).message}`);
+      }
+      this.schedule();
+    };
+    const expires = this.opts.directory.expires ?? this.now() + 1000;
+    const delay = Math.max(1000, Math.min(300_000, expires - this.now()));
+    this.timer = setTimeout(() => { void tick(); }, delay);
+    this.timer.unref();
+  }
+
+  /** Tell every session that the tool list changed (after a reload, say). */
+  toolsChanged(): void {
+    this.opts.directory.invalidate();
+    this.agentDefs = undefined;
+    this.notifyChanged();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.all([...this.servers].map((s) => s.close().catch(() => {})));
+    this.servers.clear();
+  }
+}
+
+export function jsonResult(value: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value };
+}
+
+/** A tool error carrying a stable code: `ERR_AGENT_NOT_FOUND: ...` in the text, and in structuredContent. */
+export function errorResult(code: string, message: string, extra: Record<string, unknown> = {}): CallToolResult {
+  const error = { code, message, ...extra };
+  return { isError: true, content: [{ type: 'text', text: `${code}: ${message}` }], structuredContent: { error } };
+}
+
+function errorFrom(err: unknown): CallToolResult {
+  const e = err as { code?: unknown; message?: unknown; tried?: unknown; agent?: unknown };
+  const code = typeof e.code === 'string' && e.code.startsWith('ERR_') ? e.code : 'ERR_GATEWAY_INTERNAL';
+  return errorResult(code, String(e.message ?? err), {
+    ...(Array.isArray(e.tried) ? { tried: e.tried } : {}),
+    ...(typeof e.agent === 'string' ? { agent: e.agent } : {}),
+  });
+}
+
+function notFound(ref: string, e: DirectoryEntry): string {
+  return e.error ? `Agent '${ref}' not found: ${e.error.message}` : `Agent '${ref}' not found`;
+}

@@ -1,0 +1,554 @@
+// The hand-off: agent name -> card (DNS, cached by TTL) -> an MCP tools/call at one of its
+// endpoints, tried by priority and weight, with failover, retries, a deadline and a circuit breaker.
+
+import { performance } from 'node:perf_hooks';
+import { LRUCache } from 'lru-cache';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { orderEndpoints, type AgentCard, type AgentEndpoint } from '../agent/index.js';
+import { nameKey } from '../wire/name.js';
+import { CircuitBreaker, type BreakerOptions } from './breaker.js';
+import { describeAttempts, HandOffError, type Attempt } from './errors.js';
+import { isLoopback } from './address.js';
+import { OriginPools } from './http.js';
+import { quietLogger, type McpLogger } from './log.js';
+import type { DnsLookup } from './lookup.js';
+import { resolveAgent, type ResolvedAgent } from './resolve.js';
+
+export type { Attempt } from './errors.js';
+export { isLoopback } from './address.js';
+
+export interface HandOffOptions {
+  lookup: DnsLookup;
+  /** 'loopback' (default): http:// only to loopback addresses; 'any': allowed everywhere; 'none': https only. */
+  allowHttp?: 'loopback' | 'any' | 'none';
+  /** Per-call deadline in milliseconds, resolution included. Default 30000. */
+  timeoutMs?: number;
+  /** Retries per endpoint for transient failures (HTTP 503, connection reset), with jittered backoff. Default 2. */
+  retries?: number;
+  logger?: McpLogger;
+  /** Milliseconds to open a session at one endpoint (TCP connect, MCP initialize, tools/list). Default 5000. */
+  connectTimeoutMs?: number;
+  /** First backoff delay in milliseconds; doubled per retry, jittered. Default 100. */
+  backoffMs?: number;
+  breaker?: BreakerOptions;
+  /** Random source in [0, 1) for endpoint order and jitter; inject in tests. */
+  random?: () => number;
+  /** Cards cached at most (each for its records' TTL). Default 1000. */
+  cacheSize?: number;
+  /** The clientInfo sent in MCP initialize. */
+  clientInfo?: { name: string; version: string };
+}
+
+export interface CallOutcome {
+  result: CallToolResult;
+  card: AgentCard;
+  /** The URL of the endpoint that answered. */
+  endpoint: string;
+  /** Every endpoint try, in order, the successful one last. */
+  attempts: Attempt[];
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** This call's deadline in milliseconds instead of the HandOff's. */
+  timeoutMs?: number;
+  /** Call this tool instead of the one the record names (it must be in the endpoint's tools/list). */
+  tool?: string;
+}
+
+interface Session {
+  url: string;
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  tools: Tool[];
+}
+
+/** What to do after a failed try of one endpoint. */
+type Verdict =
+  | { kind: 'session'; code: string; message: string }
+  | { kind: 'transient'; code: string; message: string }
+  | { kind: 'failover'; code: string; message: string }
+  | { kind: 'final'; error: HandOffError };
+
+/** A failure while opening the session (connect, initialize, tools/list): nothing reached the tool yet. */
+class SetupFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** Open MCP sessions kept at most (one per endpoint URL). */
+const MAX_SESSIONS = 256;
+
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+
+/** The string `code` of an error or of one of its causes (fetch wraps socket errors in TypeError). */
+function causeCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && typeof e === 'object' && e !== null; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function causeMessage(err: unknown): string {
+  let e: unknown = err;
+  let msg = err instanceof Error ? err.message : String(err);
+  for (let i = 0; i < 5 && e instanceof Error; i++) {
+    if (e.cause instanceof Error && e.message === 'fetch failed') msg = e.cause.message;
+    e = e.cause;
+  }
+  return msg;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const done = (): void => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function toolText(result: CallToolResult): string {
+  return result.content.filter((c) => c.type === 'text').map((c) => (c as { text: string }).text).join('\n');
+}
+
+export class HandOff {
+  private readonly lookup: DnsLookup;
+  private readonly allowHttp: 'loopback' | 'any' | 'none';
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly connectTimeoutMs: number;
+  private readonly backoffMs: number;
+  private readonly log: McpLogger;
+  private readonly random: () => number;
+  private readonly clientInfo: { name: string; version: string };
+  private readonly cards: LRUCache<string, ResolvedAgent>;
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly pools: OriginPools;
+  readonly breaker: CircuitBreaker;
+  private closed = false;
+
+  constructor(opts: HandOffOptions) {
+    if (typeof opts?.lookup?.query !== 'function') throw new HandOffError('ERR_HANDOFF_USAGE', 'HandOff needs a lookup (a DnsLookup)');
+    const ms = (what: string, v: number | undefined, dflt: number, min = 1): number => {
+      const x = v ?? dflt;
+      if (!Number.isInteger(x) || x < min || x > 0x7fffffff) throw new HandOffError('ERR_HANDOFF_USAGE', `${what} ${String(v)} is not a whole number in ${min}..2147483647`);
+      return x;
+    };
+    this.lookup = opts.lookup;
+    this.allowHttp = opts.allowHttp ?? 'loopback';
+    if (!['loopback', 'any', 'none'].includes(this.allowHttp)) throw new HandOffError('ERR_HANDOFF_USAGE', `allowHttp "${String(opts.allowHttp)}" is not loopback, any or none`);
+    this.timeoutMs = ms('timeoutMs', opts.timeoutMs, 30_000);
+    this.retries = ms('retries', opts.retries, 2, 0);
+    if (this.retries > 10) throw new HandOffError('ERR_HANDOFF_USAGE', `retries ${this.retries} is more than 10`);
+    this.connectTimeoutMs = ms('connectTimeoutMs', opts.connectTimeoutMs, 5000);
+    this.backoffMs = ms('backoffMs', opts.backoffMs, 100, 0);
+    this.log = opts.logger ?? quietLogger;
+    this.random = opts.random ?? Math.random;
+    this.clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
+    this.cards = new LRUCache({ max: ms('cacheSize', opts.cacheSize, 1000) });
+    this.pools = new OriginPools({ connectTimeoutMs: this.connectTimeoutMs });
+    this.breaker = new CircuitBreaker(opts.breaker);
+  }
+
+  /** TCP connections the hand-off has opened so far (all endpoints). */
+  get connectionsOpened(): number {
+    return this.pools.connectionsOpened;
+  }
+
+  /** The agent card for `name`, from the cache while its records' TTL lasts. */
+  async resolve(name: string, opts: { signal?: AbortSignal } = {}): Promise<AgentCard> {
+    return (await this.resolveAgent(name, opts)).card;
+  }
+
+  /** The card plus the alias names followed and the TTL it is cached for. */
+  async resolveAgent(name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
+    this.checkOpen();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+    return this.guard(signal, opts.signal, () => this.cached(name, signal));
+  }
+
+  /** The cache, else the DNS; aborts with the signal's reason (the caller's guard names it). */
+  private async cached(name: string, signal: AbortSignal): Promise<ResolvedAgent> {
+    let key = '';
+    try {
+      key = nameKey(name.endsWith('.') ? name : `${name}.`);
+    } catch {
+      // Not a name: resolveAgent below says why.
+    }
+    const hit = key === '' ? undefined : this.cards.get(key);
+    if (hit !== undefined) return hit;
+    const resolved = await resolveAgent(this.lookup, name, { signal });
+    if (resolved.ttl > 0 && key !== '') this.cards.set(key, resolved, { ttl: resolved.ttl * 1000 });
+    return resolved;
+  }
+
+  /** Forget a cached card, so the next call asks the DNS again. */
+  forget(name: string): void {
+    try {
+      this.cards.delete(nameKey(name.endsWith('.') ? name : `${name}.`));
+    } catch {
+      // Not a name: nothing cached under it.
+    }
+  }
+
+  /**
+   * Call the agent's tool with `args`. Resolves with the result from the first endpoint that
+   * answers; rejects with HandOffError (see errors.ts for the codes). A tool result with isError
+   * rejects with ERR_TOOL_ERROR, the result in `error.result`.
+   */
+  async call(name: string, args: Record<string, unknown>, opts: CallOptions = {}): Promise<CallOutcome> {
+    this.checkOpen();
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+      throw new HandOffError('ERR_HANDOFF_USAGE', 'tool arguments must be an object of name: value');
+    }
+    if (opts.tool !== undefined && (typeof opts.tool !== 'string' || opts.tool.length === 0)) throw new HandOffError('ERR_HANDOFF_USAGE', 'tool must be a non-empty string');
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0x7fffffff) throw new HandOffError('ERR_HANDOFF_USAGE', `timeoutMs ${String(timeoutMs)} is not a whole number in 1..2147483647`);
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const deadlineAt = performance.now() + timeoutMs;
+    const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+    return this.guard(signal, opts.signal, async () => {
+      const card = (await this.cached(name, signal)).card;
+      const tool = opts.tool ?? card.tool;
+      try {
+        return await this.callCard(card, tool, args, signal, deadlineAt, (tried) => this.abortError(opts.signal, timeoutMs, tried, card.name));
+      } catch (err) {
+        // The endpoints may have moved: ask the DNS afresh next time.
+        if (err instanceof HandOffError && err.code === 'ERR_ENDPOINT_UNREACHABLE') this.forget(name);
+        throw err;
+      }
+    }, timeoutMs);
+  }
+
+  /** The tools/list of the agent's first reachable endpoint (input schemas included). */
+  async listTools(name: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Tool[]> {
+    this.checkOpen();
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0x7fffffff) throw new HandOffError('ERR_HANDOFF_USAGE', `timeoutMs ${String(timeoutMs)} is not a whole number in 1..2147483647`);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    return this.guard(signal, opts.signal, async () => {
+      const card = (await this.cached(name, signal)).card;
+      const tried: Attempt[] = [];
+      const candidates = this.candidates(card, tried);
+      for (const e of candidates) {
+        if (!this.breaker.allow(e.url)) {
+          tried.push({ url: e.url, ok: false, code: 'CIRCUIT_OPEN', error: `circuit open (${this.breaker.retryInMs(e.url)} ms to the next probe)`, ms: 0 });
+          continue;
+        }
+        const t0 = performance.now();
+        try {
+          const s = await this.session(e, signal);
+          this.breaker.success(e.url);
+          return s.tools;
+        } catch (err) {
+          if (signal.aborted) {
+            this.breaker.failure(e.url);
+            throw err;
+          }
+          const v = this.classify(err, 'setup', signal);
+          if (v.kind === 'final') {
+            this.breaker.failure(e.url);
+            throw v.error;
+          }
+          this.breaker.failure(e.url);
+          tried.push({ url: e.url, ok: false, code: v.code, error: v.message, ms: Math.round(performance.now() - t0) });
+        }
+      }
+      throw this.noEndpoint(card, tried);
+    }, timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(sessions.map(async (p) => {
+      const s = await p.catch(() => undefined);
+      if (s) await this.endSession(s, true);
+    }));
+    await this.pools.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new HandOffError('ERR_HANDOFF_CLOSED', 'the hand-off is closed');
+  }
+
+  /** Run `fn`, turning an abort of `signal` into ERR_CALL_TIMEOUT or ERR_CALL_ABORTED. */
+  private async guard<T>(signal: AbortSignal, caller: AbortSignal | undefined, fn: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal.aborted && !(err instanceof HandOffError && err.code !== 'ERR_LOOKUP_FAILED')) throw this.abortError(caller, timeoutMs, undefined);
+      throw err;
+    }
+  }
+
+  /** The endpoints in the order to try, those the policy refuses or that have no address recorded in `tried`. */
+  private candidates(card: AgentCard, tried: Attempt[]): AgentEndpoint[] {
+    const out: AgentEndpoint[] = [];
+    for (const e of orderEndpoints(card.endpoints, this.random)) {
+      const addrs = e.addresses ?? [];
+      if (e.transport !== 'streamable-http') {
+        tried.push({ url: e.url, ok: false, code: 'UNSUPPORTED_TRANSPORT', error: `transport ${e.transport} is not supported (streamable-http only)`, ms: 0 });
+        continue;
+      }
+      if (addrs.length === 0) {
+        tried.push({ url: e.url, ok: false, code: 'NO_ADDRESS', error: `no A/AAAA record for ${e.host}`, ms: 0 });
+        continue;
+      }
+      if (e.scheme === 'http') {
+        const why = this.allowHttp === 'none' ? 'plain http is not allowed (allowHttp: none)'
+          : this.allowHttp === 'loopback' && !addrs.every(isLoopback) ? `plain http to a non-loopback address (${addrs.filter((a) => !isLoopback(a)).join(', ')}) is not allowed`
+          : undefined;
+        if (why !== undefined) {
+          tried.push({ url: e.url, ok: false, code: 'REFUSED_HTTP', error: why, ms: 0 });
+          continue;
+        }
+      }
+      out.push(e);
+    }
+    return out;
+  }
+
+  private noEndpoint(card: AgentCard, tried: Attempt[]): HandOffError {
+    const refused = tried.length > 0 && tried.every((a) => a.code === 'REFUSED_HTTP');
+    if (refused) return new HandOffError('ERR_ENDPOINT_REFUSED', `${card.name}: every endpoint refused by policy: ${describeAttempts(tried)}`, { tried, agent: card.name });
+    if (tried.length === 0) return new HandOffError('ERR_ENDPOINT_UNREACHABLE', `${card.name}: no endpoint to try`, { tried, agent: card.name });
+    return new HandOffError('ERR_ENDPOINT_UNREACHABLE', `${card.name}: no endpoint could be reached: ${describeAttempts(tried)}`, { tried, agent: card.name });
+  }
+
+  /** ERR_CALL_ABORTED when the caller aborted, else ERR_CALL_TIMEOUT. */
+  private abortError(caller: AbortSignal | undefined, timeoutMs: number, tried: Attempt[] | undefined, agent?: string): HandOffError {
+    const extra = { ...(tried ? { tried } : {}), ...(agent ? { agent } : {}) };
+    if (caller?.aborted) {
+      const why = caller.reason instanceof Error ? caller.reason.message : String(caller.reason);
+      return new HandOffError('ERR_CALL_ABORTED', `the call was aborted: ${why}`, { ...extra, cause: caller.reason });
+    }
+    return new HandOffError('ERR_CALL_TIMEOUT', `${agent ? `${agent}: ` : ''}no answer within ${timeoutMs} ms`, extra);
+  }
+
+  private async callCard(card: AgentCard, tool: string, args: Record<string, unknown>, signal: AbortSignal, deadlineAt: number, aborted: (tried: Attempt[]) => HandOffError): Promise<CallOutcome> {
+    const tried: Attempt[] = [];
+    const candidates = this.candidates(card, tried);
+    for (const e of candidates) {
+      if (!this.breaker.allow(e.url)) {
+        tried.push({ url: e.url, ok: false, code: 'CIRCUIT_OPEN', error: `circuit open (${this.breaker.retryInMs(e.url)} ms to the next probe)`, ms: 0 });
+        continue;
+      }
+      let reported = false;
+      const report = (ok: boolean): void => {
+        if (reported) return;
+        reported = true;
+        if (ok) this.breaker.success(e.url);
+        else this.breaker.failure(e.url);
+      };
+      try {
+        let sessionRetried = false;
+        for (let attempt = 0; ; attempt++) {
+          const t0 = performance.now();
+          try {
+            const result = await this.callOn(e, card, tool, args, signal, deadlineAt);
+            tried.push({ url: e.url, ok: true, ms: Math.round(performance.now() - t0) });
+            report(true);
+            if (result.isError === true) {
+              throw new HandOffError('ERR_TOOL_ERROR', `${card.name}: tool ${tool} returned an error: ${toolText(result) || '(no text)'}`, { tried, agent: card.name, result });
+            }
+            return { result, card, endpoint: e.url, attempts: tried };
+          } catch (caught) {
+            const phase = caught instanceof SetupFailure ? 'setup' : 'call';
+            const err = caught instanceof SetupFailure ? caught.error : caught;
+            if (err instanceof HandOffError) {
+              // An answer from the agent (tool missing, tool error): the endpoint works.
+              if (err.code === 'ERR_TOOL_MISSING' || err.code === 'ERR_TOOL_ERROR') report(true);
+              if (err.tried !== undefined) throw err;
+              tried.push({ url: e.url, ok: false, code: err.code, error: err.message, ms: Math.round(performance.now() - t0) });
+              throw new HandOffError(err.code, err.message, { tried, agent: card.name, cause: err.cause, ...(err.result ? { result: err.result } : {}) });
+            }
+            if (signal.aborted) {
+              const e2 = aborted(tried);
+              tried.push({ url: e.url, ok: false, code: e2.code, error: e2.message, ms: Math.round(performance.now() - t0) });
+              // The request may still be pending on that session: drop it, which closes its HTTP stream.
+              await this.dropSession(e.url);
+              throw e2;
+            }
+            const v = this.classify(err, phase, signal);
+            const ms = Math.round(performance.now() - t0);
+            if (v.kind === 'final') {
+              tried.push({ url: e.url, ok: false, code: v.error.code, error: v.error.message, ms });
+              throw new HandOffError(v.error.code, v.error.message, { tried, agent: card.name, cause: err });
+            }
+            tried.push({ url: e.url, ok: false, code: v.code, error: v.message, ms });
+            await this.dropSession(e.url);
+            if (v.kind === 'session' && !sessionRetried) {
+              sessionRetried = true;
+              attempt--;
+              this.log.info(`hand-off: ${e.url}: ${v.message}; opening a new session`);
+              continue;
+            }
+            if ((v.kind === 'transient' || v.kind === 'session') && attempt < this.retries) {
+              const delay = this.backoffMs * 2 ** attempt * (0.5 + this.random());
+              if (performance.now() + delay < deadlineAt) {
+                this.log.info(`hand-off: ${e.url}: ${v.message}; retry ${attempt + 1} of ${this.retries} in ${Math.round(delay)} ms`);
+                try {
+                  await sleep(delay, signal);
+                } catch {
+                  throw aborted(tried);
+                }
+                continue;
+              }
+            }
+            this.log.warn(`hand-off: ${card.name}: ${e.url}: ${v.message}`);
+            report(false);
+            break;
+          }
+        }
+      } finally {
+        // Aborted mid-try: count it against the endpoint, so a half-open probe never stays pending.
+        if (!reported) report(false);
+      }
+    }
+    throw this.noEndpoint(card, tried);
+  }
+
+  private async callOn(e: AgentEndpoint, card: AgentCard, tool: string, args: Record<string, unknown>, signal: AbortSignal, deadlineAt: number): Promise<CallToolResult> {
+    let s: Session;
+    try {
+      s = await this.session(e, signal);
+    } catch (err) {
+      throw new SetupFailure(err);
+    }
+    if (!s.tools.some((t) => t.name === tool)) {
+      const names = s.tools.map((t) => t.name);
+      throw new HandOffError('ERR_TOOL_MISSING', `${card.name}: ${e.url} has no tool "${tool}" (tools/list: ${names.length > 0 ? names.join(', ') : 'none'})`, { agent: card.name });
+    }
+    const timeout = Math.max(1, Math.round(deadlineAt - performance.now()));
+    try {
+      return await s.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout }) as CallToolResult;
+    } catch (err) {
+      if (err instanceof McpError && err.code !== ErrorCode.RequestTimeout && err.code !== ErrorCode.ConnectionClosed) {
+        throw new HandOffError('ERR_TOOL_ERROR', `${card.name}: tool ${tool} failed at ${e.url}: ${err.message}`, { agent: card.name, cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** The session at the endpoint's URL, opened (initialize + tools/list) when there is none. */
+  private async session(e: AgentEndpoint, signal: AbortSignal): Promise<Session> {
+    const existing = this.sessions.get(e.url);
+    if (existing !== undefined) {
+      try {
+        return await existing;
+      } catch {
+        // A failed opening is not reused: open afresh below.
+      }
+    }
+    const p = this.openSession(e, signal);
+    this.sessions.set(e.url, p);
+    // Bounded: a gateway may call many agents; the least recently opened session goes first.
+    if (this.sessions.size > MAX_SESSIONS) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest !== undefined && oldest !== e.url) void this.dropSession(oldest);
+    }
+    try {
+      return await p;
+    } catch (err) {
+      if (this.sessions.get(e.url) === p) this.sessions.delete(e.url);
+      throw err;
+    }
+  }
+
+  private async openSession(e: AgentEndpoint, signal: AbortSignal): Promise<Session> {
+    const fetch = this.pools.fetchFor(e.url, e.addresses ?? []);
+    const transport = new StreamableHTTPClientTransport(new URL(e.url), {
+      fetch,
+      // Only the endpoints a record names are contacted: no redirects.
+      requestInit: { redirect: 'manual' },
+      reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 },
+    });
+    const client = new Client(this.clientInfo, { capabilities: {} });
+    client.onerror = (err) => this.log.debug?.(`hand-off: ${e.url}: ${err.message}`);
+    const setup = AbortSignal.any([signal, AbortSignal.timeout(this.connectTimeoutMs)]);
+    try {
+      await client.connect(transport, { signal: setup, timeout: this.connectTimeoutMs });
+      const { tools } = await client.listTools(undefined, { signal: setup, timeout: this.connectTimeoutMs });
+      const session: Session = { url: e.url, client, transport, tools };
+      // client.onclose, not transport.onclose: the Protocol owns the transport's handler.
+      client.onclose = () => {
+        void this.sessions.get(e.url)?.then((s) => { if (s === session) this.sessions.delete(e.url); }, () => undefined);
+      };
+      return session;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      if (!signal.aborted && setup.aborted) {
+        throw Object.assign(new Error(`no MCP session within ${this.connectTimeoutMs} ms`), { code: 'CONNECT_TIMEOUT' });
+      }
+      throw err;
+    }
+  }
+
+  private async dropSession(url: string): Promise<void> {
+    const p = this.sessions.get(url);
+    if (p === undefined) return;
+    this.sessions.delete(url);
+    const s = await p.catch(() => undefined);
+    if (s) await this.endSession(s, false);
+  }
+
+  private async endSession(s: Session, polite: boolean): Promise<void> {
+    if (polite && s.transport.sessionId !== undefined) {
+      // Tell the server the session is over (HTTP DELETE), but never wait long for it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        s.transport.terminateSession().catch(() => undefined),
+        new Promise<void>((r) => { timer = setTimeout(r, 1000); }),
+      ]);
+      clearTimeout(timer);
+    }
+    await s.client.close().catch(() => undefined);
+  }
+
+  /** Sort one failed try: open a new session, retry here, go to the next endpoint, or stop. */
+  private classify(err: unknown, phase: 'setup' | 'call', signal: AbortSignal): Verdict {
+    if (err instanceof HandOffError) return { kind: 'final', error: err };
+    if (err instanceof StreamableHTTPError) {
+      const status = err.code ?? 0;
+      if (status === 404 && phase === 'call') return { kind: 'session', code: 'HTTP_404', message: 'HTTP 404: the session has expired' };
+      if (status === 503 || status === 429) return { kind: 'transient', code: `HTTP_${status}`, message: `HTTP ${status}` };
+      if (status === -1) return { kind: 'final', error: new HandOffError('ERR_BAD_AGENT_REPLY', `not an MCP reply: ${err.message}`, { cause: err }) };
+      return { kind: 'failover', code: `HTTP_${status}`, message: `HTTP ${status}${err.message ? `: ${err.message.slice(0, 200)}` : ''}` };
+    }
+    if (err instanceof McpError) {
+      if (err.code === ErrorCode.RequestTimeout) {
+        if (phase === 'setup') return { kind: 'failover', code: 'CONNECT_TIMEOUT', message: err.message };
+        return { kind: 'final', error: new HandOffError('ERR_CALL_TIMEOUT', `no answer: ${err.message}`, { cause: err }) };
+      }
+      if (err.code === ErrorCode.ConnectionClosed) return { kind: 'transient', code: 'CONNECTION_CLOSED', message: err.message };
+      return { kind: 'failover', code: `MCP_${err.code}`, message: `MCP error ${err.code}: ${err.message}` };
+    }
+    const name = (err as { name?: unknown } | null)?.name;
+    if (err instanceof SyntaxError || name === 'ZodError' || name === '$ZodError') {
+      return { kind: 'final', error: new HandOffError('ERR_BAD_AGENT_REPLY', `not an MCP reply: ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`, { cause: err }) };
+    }
+    const code = causeCode(err) ?? 'ERROR';
+    const message = causeMessage(err);
+    if (signal.aborted) return { kind: 'failover', code: 'ABORTED', message };
+    if (TRANSIENT_CODES.has(code)) return { kind: 'transient', code, message };
+    return { kind: 'failover', code, message };
+  }
+}

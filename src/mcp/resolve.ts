@@ -1,0 +1,147 @@
+// Name -> agent card over a DnsLookup: SVCB at the name (CNAMEs and AliasMode followed with an
+// AliasChain), then the `_agent` TXT and the endpoint hosts' A/AAAA, made into a card by src/agent.
+
+import { AgentRecordError, AliasChain, agentName, cardFromRecords, classifySvcbSet, type AgentCard } from '../agent/index.js';
+import { WireError } from '../wire/errors.js';
+import { isInDomain, nameEquals, readName } from '../wire/name.js';
+import type { RR } from '../wire/rr.js';
+import { Rcode, RRType, rcodeToString, typeToString } from '../wire/types.js';
+import { HandOffError } from './errors.js';
+import type { DnsLookup, LookupReply } from './lookup.js';
+
+export interface ResolvedAgent {
+  card: AgentCard;
+  /** The names from the one asked for to the one holding the SVCB records (one entry without aliases). */
+  aliases: string[];
+  /** Seconds the card may be cached: the smallest TTL of the records it was built from. */
+  ttl: number;
+}
+
+/** Follow the CNAMEs in an answer section from the chain's current name, one hop per record. */
+function followCnames(chain: AliasChain, answers: readonly RR[]): void {
+  for (let hop = 0; hop <= chain.max; hop++) {
+    const cname = answers.find((r) => r.type === RRType.CNAME && nameEquals(r.name, chain.current));
+    if (cname === undefined) return;
+    chain.follow(readName(cname.rdata, 0).name, 'CNAME');
+  }
+}
+
+async function ask(lookup: DnsLookup, name: string, type: number, signal: AbortSignal | undefined, agent: string): Promise<LookupReply> {
+  try {
+    return await lookup.query(name, type, signal);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new HandOffError('ERR_LOOKUP_FAILED', `${name} ${typeToString(type)}: no DNS reply: ${err instanceof Error ? err.message : String(err)}`, { agent, cause: err });
+  }
+}
+
+/** The zone the records came from, when the reply's authority section shows its SOA or NS. */
+function zoneOf(owner: string, reply: LookupReply): string | undefined {
+  const rr = reply.authority.find((r) => (r.type === RRType.SOA || r.type === RRType.NS) && isInDomain(owner, r.name));
+  return rr?.name;
+}
+
+/**
+ * Resolve `name` to its agent card. Throws HandOffError: ERR_HANDOFF_USAGE (not a DNS name),
+ * ERR_AGENT_NOT_FOUND (NXDOMAIN), ERR_NO_AGENT_RECORD (no usable SVCB, AliasMode to ".", an alias
+ * loop), ERR_LOOKUP_FAILED (SERVFAIL, REFUSED, no reply). Rejects with the signal's reason when it aborts.
+ */
+export async function resolveAgent(lookup: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
+  let start: string;
+  try {
+    start = agentName(name);
+  } catch (err) {
+    throw new HandOffError('ERR_HANDOFF_USAGE', `"${name}" is not a valid agent name: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const { signal } = opts;
+  const chain = new AliasChain(start);
+  const used: RR[] = [];
+  let reply: LookupReply | undefined;
+  try {
+    // Each turn asks at a new name (AliasChain refuses repeats and a ninth hop), so this ends.
+    for (;;) {
+      const asked = chain.current;
+      reply = await ask(lookup, asked, RRType.SVCB, signal, start);
+      const via = chain.hops > 0 ? ` (via ${chain.names.join(' -> ')})` : '';
+      followCnames(chain, reply.answers);
+      used.push(...reply.answers.filter((r) => r.type === RRType.CNAME));
+      if (reply.rcode === Rcode.NXDOMAIN) {
+        throw new HandOffError('ERR_AGENT_NOT_FOUND', `${chain.current}: no such name (NXDOMAIN)${via}`, { agent: start });
+      }
+      if (reply.rcode !== Rcode.NOERROR) {
+        throw new HandOffError('ERR_LOOKUP_FAILED', `${chain.current} SVCB: the DNS server answered ${rcodeToString(reply.rcode)}${via}`, { agent: start });
+      }
+      const owner = chain.current;
+      const kind = classifySvcbSet(owner, reply.answers);
+      if (kind.kind === 'alias') {
+        used.push(...reply.answers.filter((r) => r.type === RRType.SVCB && nameEquals(r.name, owner)));
+        chain.follow(kind.target, 'AliasMode');
+        continue;
+      }
+      if (kind.kind === 'unavailable') {
+        throw new HandOffError('ERR_NO_AGENT_RECORD', `${owner} SVCB 0 .: the agent is not available (AliasMode to ".")`, { agent: start });
+      }
+      // A CNAME whose target the server did not chase (another zone): ask again there.
+      if (kind.kind === 'none' && !nameEquals(owner, asked) && !reply.answers.some((r) => nameEquals(r.name, owner))) continue;
+      if (kind.kind === 'none') {
+        throw new HandOffError('ERR_NO_AGENT_RECORD', `${owner}: the name exists but has no SVCB agent record${chain.hops > 0 ? ` (via ${chain.names.join(' -> ')})` : ''}`, { agent: start });
+      }
+      break;
+    }
+  } catch (err) {
+    if (err instanceof AgentRecordError) throw new HandOffError('ERR_NO_AGENT_RECORD', err.message, { agent: start, cause: err });
+    throw err;
+  }
+  const owner = chain.current;
+  const svcbReply = reply;
+  const base = [...svcbReply.answers, ...svcbReply.additional];
+  let first: AgentCard;
+  try {
+    first = cardFromRecords(owner, base);
+  } catch (err) {
+    if (err instanceof AgentRecordError) throw new HandOffError('ERR_NO_AGENT_RECORD', err.message, { agent: start, cause: err });
+    if (err instanceof WireError) throw new HandOffError('ERR_HANDOFF_USAGE', err.message, { agent: start, cause: err });
+    throw err;
+  }
+  used.push(...base.filter((r) => r.type === RRType.SVCB && nameEquals(r.name, owner)));
+
+  // The TXT and the missing addresses, all at once. A failed side query leaves a warning, not an error.
+  const extra: RR[] = [];
+  const warnings: string[] = [];
+  const side = async (qname: string, type: number): Promise<void> => {
+    try {
+      const r = await lookup.query(qname, type, signal);
+      if (r.rcode !== Rcode.NOERROR && r.rcode !== Rcode.NXDOMAIN) warnings.push(`${qname} ${typeToString(type)}: ${rcodeToString(r.rcode)}`);
+      // Records of the CNAME target count as the name's own (a host given by CNAME).
+      let target = qname;
+      for (let hop = 0; hop < 8; hop++) {
+        const c = r.answers.find((x) => x.type === RRType.CNAME && nameEquals(x.name, target));
+        if (c === undefined) break;
+        target = readName(c.rdata, 0).name;
+        used.push(c);
+      }
+      for (const rr of r.answers) {
+        if (rr.type === type && nameEquals(rr.name, target)) {
+          const own = { ...rr, name: qname };
+          extra.push(own);
+          if (type !== RRType.TXT) used.push(own);
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      warnings.push(`${qname} ${typeToString(type)}: no DNS reply (${err instanceof Error ? err.message : String(err)})`);
+    }
+  };
+  const jobs: Array<Promise<void>> = [side(`_agent.${owner}`, RRType.TXT)];
+  const hosts = new Map<string, string>();
+  for (const e of first.endpoints) if (e.addresses === undefined || e.addresses.length === 0) hosts.set(e.host.toLowerCase(), e.host);
+  for (const host of hosts.values()) jobs.push(side(host, RRType.A), side(host, RRType.AAAA));
+  await Promise.all(jobs);
+  used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
+
+  const zone = zoneOf(owner, svcbReply);
+  const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? {} : { zone });
+  card.warnings.push(...warnings);
+  const ttl = used.length > 0 ? Math.min(...used.map((r) => r.ttl)) : card.ttl;
+  return { card, aliases: [...chain.names], ttl: Math.min(ttl, card.ttl) };
+}

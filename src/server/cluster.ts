@@ -1,0 +1,288 @@
+// `aop serve --workers N`: N worker processes (node:cluster) each running a full daemon on the
+// same listening sockets, and a primary that forks them, replaces crashed ones and broadcasts
+// reloads and control commands so every worker's zones and caches stay coherent.
+
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { ControlServer, runCommand, type ControlTarget } from './control.js';
+import type { Daemon } from './daemon.js';
+import { silentLogger, type Logger } from './log.js';
+
+export class WorkersError extends Error {
+  readonly code = 'ERR_WORKERS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkersError';
+  }
+}
+
+/** Most workers accepted: beyond the CPU count they only add memory and contention. */
+export const MAX_WORKERS = 64;
+
+/** `--workers` as given: a whole number 1-64, or `auto` for one per CPU. */
+export function parseWorkers(value: string | number | undefined): number {
+  if (value === undefined || value === '') return 1;
+  if (value === 'auto') return Math.min(MAX_WORKERS, Math.max(1, availableParallelism()));
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new WorkersError(`--workers '${value}': want a whole number from 1 to ${MAX_WORKERS}, or auto`);
+  return n;
+}
+
+// Messages between the primary and a worker, over the cluster IPC channel.
+type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'shutdown' };
+type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> };
+
+function isFromWorker(m: unknown): m is FromWorker {
+  return typeof m === 'object' && m !== null && ((m as FromWorker).aop === 'ready' || (m as FromWorker).aop === 'reply');
+}
+
+function isToWorker(m: unknown): m is ToWorker {
+  const a = (m as ToWorker | null)?.aop;
+  return a === 'cmd' || a === 'reload' || a === 'shutdown';
+}
+
+/**
+ * Worker side: answer the primary's commands from this worker's daemon. `stop` closes the
+ * daemon and exits (the primary sends `shutdown` when it is told to stop); so does losing the
+ * primary, so no worker outlives it.
+ */
+export function attachWorker(daemon: Daemon, stop: (why: string) => void): void {
+  const target: ControlTarget = { cache: daemon.resolver?.cache, stats: () => daemon.snapshot() };
+  process.on('message', (m: unknown) => {
+    if (!isToWorker(m)) return;
+    if (m.aop === 'shutdown') {
+      stop('shutdown from the primary');
+      return;
+    }
+    let reply: Record<string, unknown>;
+    try {
+      reply = m.aop === 'reload' ? { ok: true, ...daemon.reload() } : runCommand(target, m.line);
+    } catch (err) {
+      reply = { ok: false, error: (err as Error).message };
+    }
+    process.send?.({ aop: 'reply', id: m.id, reply } satisfies FromWorker);
+  });
+  process.on('disconnect', () => stop('the primary went away'));
+  process.send?.({ aop: 'ready' } satisfies FromWorker);
+}
+
+export interface ClusterOptions {
+  workers: number;
+  /** Unix socket for `aop cache ...`, served by the primary and broadcast to every worker. */
+  controlPath?: string;
+  logger?: Logger;
+  /** Most milliseconds a worker may take to load its zones and open its sockets. */
+  startTimeoutMs?: number;
+  /** Crashed workers replaced at most this often in a minute; past it the primary gives up. */
+  maxRestartsPerMinute?: number;
+}
+
+interface Pending {
+  replies: Map<number, Record<string, unknown>>;
+  waiting: Set<number>;
+  done: () => void;
+}
+
+/** Add numbers found at the same place in several objects; other values come from the first. */
+export function sumReplies(values: unknown[]): unknown {
+  const first = values.find((v) => v !== undefined);
+  if (typeof first === 'number') return values.reduce<number>((s, v) => s + (typeof v === 'number' ? v : 0), 0);
+  if (Array.isArray(first)) return values.flatMap((v) => (Array.isArray(v) ? v : []));
+  if (first !== null && typeof first === 'object') {
+    const keys = new Set<string>();
+    for (const v of values) if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) keys.add(k);
+    const out: Record<string, unknown> = {};
+    for (const k of keys) out[k] = sumReplies(values.map((v) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined)));
+    return out;
+  }
+  return first;
+}
+
+/** The primary: forks the workers, relays commands to all of them and merges their replies. */
+export class ClusterPrimary {
+  private readonly log: Logger;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stopping = false;
+  /** Until every first worker is serving, an exit fails start() instead of being replaced. */
+  private started = false;
+  private restarts: number[] = [];
+  private control?: ControlServer;
+  /** Called when the cluster cannot go on (workers keep crashing, or all are gone). */
+  onFatal: (why: string) => void = () => undefined;
+
+  constructor(private readonly opts: ClusterOptions) {
+    this.log = opts.logger ?? silentLogger;
+  }
+
+  /** The live workers, by cluster id. */
+  get workers(): Worker[] {
+    return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+  }
+
+  /** Fork every worker and wait until each has its zones loaded and its sockets open. */
+  async start(): Promise<void> {
+    if (!cluster.isPrimary) throw new WorkersError('ClusterPrimary must run in the primary process');
+    cluster.on('message', (w, m) => this.onMessage(w, m));
+    cluster.on('exit', (w, code, signal) => this.onExit(w, code, signal));
+    try {
+      await Promise.all(Array.from({ length: this.opts.workers }, () => this.fork()));
+      if (this.opts.controlPath !== undefined) {
+        this.control = new ControlServer(this.opts.controlPath, (line) => this.command(line));
+        await this.control.start();
+        this.log.info(`control socket ${this.opts.controlPath} (commands go to all ${this.opts.workers} workers)`);
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.started = true;
+    this.log.info(`${this.opts.workers} workers serving (pids ${this.workers.map((w) => w.process.pid).join(', ')})`);
+  }
+
+  private fork(): Promise<void> {
+    const w = cluster.fork();
+    const timeoutMs = this.opts.startTimeoutMs ?? 300_000;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(`worker ${w.id} was not ready within ${timeoutMs} ms`), timeoutMs);
+      const onMessage = (m: unknown): void => {
+        if (isFromWorker(m) && m.aop === 'ready') {
+          cleanup();
+          resolve();
+        }
+      };
+      const onExit = (code: number | null, signal: string | null): void => fail(`worker ${w.id} exited (${signal ?? `code ${code}`}) before it was serving; its error is above`);
+      const fail = (why: string): void => {
+        cleanup();
+        if (!w.isDead()) w.process.kill('SIGKILL');
+        reject(new WorkersError(why));
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        w.off('message', onMessage);
+        w.off('exit', onExit);
+      };
+      w.on('message', onMessage);
+      w.on('exit', onExit);
+    });
+  }
+
+  private onMessage(w: Worker, m: unknown): void {
+    if (!isFromWorker(m) || m.aop !== 'reply') return;
+    const p = this.pending.get(m.id);
+    if (!p || !p.waiting.has(w.id)) return;
+    p.waiting.delete(w.id);
+    p.replies.set(w.id, m.reply);
+    if (p.waiting.size === 0) p.done();
+  }
+
+  private onExit(w: Worker, code: number | null, signal: string | null): void {
+    // A worker that dies takes its share of every pending broadcast with it.
+    for (const p of this.pending.values()) {
+      if (p.waiting.delete(w.id)) {
+        p.replies.set(w.id, { ok: false, error: `worker ${w.id} exited` });
+        if (p.waiting.size === 0) p.done();
+      }
+    }
+    if (this.stopping || !this.started) return;
+    if (code === 0 && signal === null) {
+      this.log.warn(`worker ${w.id} (pid ${w.process.pid}) stopped; ${this.workers.length} left`);
+      if (this.workers.length === 0) this.onFatal('every worker has stopped');
+      return;
+    }
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    if (this.restarts.length >= (this.opts.maxRestartsPerMinute ?? 5)) {
+      this.onFatal(`worker ${w.id} exited (${signal ?? `code ${code}`}) and workers keep crashing; giving up`);
+      return;
+    }
+    this.restarts.push(now);
+    this.log.error(`worker ${w.id} (pid ${w.process.pid}) exited (${signal ?? `code ${code}`}); starting a replacement`);
+    this.fork().catch((err: Error) => this.onFatal(`replacement worker failed: ${err.message}`));
+  }
+
+  /** Send one message to every live worker and collect their replies, keyed by worker id. */
+  private broadcast(make: (id: number) => ToWorker, timeoutMs: number): Promise<Map<number, Record<string, unknown>>> {
+    const id = this.nextId++;
+    const targets = this.workers;
+    return new Promise((resolve) => {
+      const p: Pending = { replies: new Map(), waiting: new Set(targets.map((w) => w.id)), done: () => undefined };
+      const timer = setTimeout(() => {
+        for (const wid of p.waiting) p.replies.set(wid, { ok: false, error: `worker ${wid} did not reply within ${timeoutMs} ms` });
+        p.done();
+      }, timeoutMs);
+      p.done = () => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve(p.replies);
+      };
+      this.pending.set(id, p);
+      if (targets.length === 0) p.done();
+      for (const w of targets) {
+        try {
+          w.send(make(id));
+        } catch {
+          // Its channel closed between the listing and the send: its exit handler answers for it.
+        }
+      }
+    });
+  }
+
+  /** Reload the zones in every worker; the result sums theirs. */
+  async reload(): Promise<{ ok: boolean; loaded: number; failed: number; workers: number; errors: string[] }> {
+    const replies = await this.broadcast((id) => ({ aop: 'reload', id }), 600_000);
+    const errors = [...replies.values()].filter((r) => r.ok !== true).map((r) => String(r.error));
+    const first = [...replies.values()].find((r) => r.ok === true);
+    // Every worker reads the same files, so one worker's counts are the cluster's.
+    return { ok: errors.length === 0, loaded: Number(first?.loaded ?? 0), failed: Number(first?.failed ?? 0), workers: replies.size, errors };
+  }
+
+  /**
+   * Run a control command (`stats`, `flush ...`, `dump`) in every worker. Counters are summed
+   * (`stats.perWorker` keeps each worker's query count), dumps concatenated, and the reply is
+   * ok only when every worker's was.
+   */
+  async command(line: string): Promise<Record<string, unknown>> {
+    const replies = await this.broadcast((id) => ({ aop: 'cmd', id, line }), 10_000);
+    const all = [...replies.entries()].sort((a, b) => a[0] - b[0]);
+    const failed = all.filter(([, r]) => r.ok !== true);
+    if (all.length > 0 && failed.length === all.length) return failed[0]![1];
+    if (failed.length > 0) return { ok: false, error: `${failed.length} of ${all.length} workers failed: ${failed.map(([w, r]) => `worker ${w}: ${String(r.error)}`).join('; ')}` };
+    const merged = sumReplies(all.map(([, r]) => r)) as Record<string, unknown>;
+    merged.ok = true;
+    merged.workers = all.length;
+    if (line.trim().split(/\s+/)[0] === 'stats' && merged.stats !== null && typeof merged.stats === 'object') {
+      const perWorker: Record<string, { pid: number; queries: number }> = {};
+      for (const [wid, r] of all) {
+        const server = ((r.stats as Record<string, unknown> | undefined)?.server ?? {}) as Record<string, unknown>;
+        perWorker[String(wid)] = { pid: cluster.workers?.[wid]?.process.pid ?? 0, queries: Number(server.queries ?? 0) };
+      }
+      (merged.stats as Record<string, unknown>).workers = all.length;
+      (merged.stats as Record<string, unknown>).perWorker = perWorker;
+    }
+    return merged;
+  }
+
+  /** Tell every worker to finish what it is answering and exit; SIGKILL any still there after `graceMs`. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    await this.control?.close();
+    const live = this.workers;
+    await Promise.all(live.map((w) => new Promise<void>((resolve) => {
+      if (w.isDead()) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(() => w.process.kill('SIGKILL'), graceMs);
+      w.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      try {
+        w.send({ aop: 'shutdown' } satisfies ToWorker);
+      } catch {
+        w.process.kill('SIGTERM');
+      }
+    })));
+  }
+}

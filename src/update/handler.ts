@@ -1,0 +1,106 @@
+// The UPDATE opcode (RFC 2136): zone section, TSIG requirement, prerequisites, policy, the update
+// itself, the journal, then the reply. Every refusal is logged with its reason and changes nothing.
+
+import type { Catalog } from '../authority/catalog.js';
+import { encodeMessage, newMessage, type Message } from '../wire/message.js';
+import type { TsigKey } from '../wire/tsig.js';
+import { Opcode, Rcode, RRType, rcodeToString } from '../wire/types.js';
+import { JournalError, type Change } from '../zone/journal.js';
+import type { Zone } from '../zone/zone.js';
+import { applyUpdate, prescan } from './apply.js';
+import { decide, describeDecision, DEFAULT_POLICY, type PolicyRule } from './policy.js';
+import { checkPrerequisites, type Verdict } from './prereq.js';
+import type { StoreLogger, ZoneStore } from './store.js';
+
+/** The parts of the server's request context this handler reads (src/server/respond.ts RequestContext). */
+export interface UpdateRequest {
+  request: Message;
+  remoteAddress: string;
+  remotePort: number;
+  transport: 'udp' | 'tcp';
+  tsig?: { key: TsigKey; mac: Buffer };
+}
+
+export interface UpdateHandlerOptions {
+  catalog: Catalog;
+  store: ZoneStore;
+  /** Rules in order; default DEFAULT_POLICY (any key we hold, anything in the zone). */
+  policy?: readonly PolicyRule[];
+  /** Whether we are the primary for a zone; updates to other zones get NOTAUTH. Default: every zone in the catalog. */
+  isPrimary?: (origin: string) => boolean;
+  /** Called after a change is durable and served: the new zone and the change. */
+  onChange?: (zone: Zone, change: Change) => void;
+  logger?: StoreLogger;
+}
+
+export class UpdateHandler {
+  readonly name = 'update';
+  private readonly log: StoreLogger;
+
+  constructor(private readonly opts: UpdateHandlerOptions) {
+    this.log = opts.logger ?? { info() {}, warn() {}, error() {} };
+  }
+
+  wants(request: Message): boolean {
+    return request.opcode === Opcode.UPDATE;
+  }
+
+  /** Synchronous from check to commit, so concurrent updates cannot interleave. */
+  handle(ctx: UpdateRequest): Buffer {
+    const { request } = ctx;
+    const who = `${ctx.remoteAddress}#${ctx.remotePort}${ctx.tsig ? ` key ${ctx.tsig.key.name}` : ' unsigned'}`;
+    const zoneName = request.questions[0]?.name ?? '?';
+    const answer = (rcode: number, reason?: string): Buffer => {
+      if (reason !== undefined) this.log.warn(`update ${zoneName} from ${who}: ${rcodeToString(rcode)}: ${reason}`);
+      return this.reply(request, rcode);
+    };
+    // RFC 2136 3.1: exactly one zone, of type SOA.
+    if (request.questions.length !== 1) return answer(Rcode.FORMERR, `the zone section holds ${request.questions.length} entries, not 1`);
+    const z = request.questions[0]!;
+    if (z.type !== RRType.SOA) return answer(Rcode.FORMERR, `the zone section's type is ${z.type}, not SOA`);
+    const zone = this.opts.catalog.get(z.name);
+    if (!zone || z.class !== zone.class || !(this.opts.isPrimary?.(zone.origin) ?? true)) {
+      return answer(Rcode.NOTAUTH, `we are not the primary for ${z.name}`);
+    }
+    if (!ctx.tsig) return answer(Rcode.REFUSED, 'updates must be signed with a TSIG key');
+    const prereq: Verdict | undefined = checkPrerequisites(zone, request.answers, zone.class);
+    if (prereq) return answer(prereq.rcode, prereq.reason);
+    const scan = prescan(zone, request.authority, zone.class);
+    if (scan) return answer(scan.rcode, scan.reason);
+    const rules = this.opts.policy ?? DEFAULT_POLICY;
+    for (const rr of request.authority) {
+      const d = decide(rules, ctx.tsig.key.name, rr, zone.origin);
+      if (!d.allowed) return answer(Rcode.REFUSED, `policy: ${describeDecision(d, rr.name, rr.type)}`);
+    }
+    const outcome = applyUpdate(zone, request.authority, zone.class);
+    if (!outcome.ok) return answer(outcome.verdict.rcode, outcome.verdict.reason);
+    if (!outcome.change) {
+      this.log.info(`update ${zone.origin} from ${who}: NOERROR, nothing to change (serial stays ${zone.serial})`);
+      return this.reply(request, Rcode.NOERROR);
+    }
+    const change = outcome.change;
+    try {
+      this.opts.store.commit(outcome.zone, change);
+    } catch (err) {
+      const why = err instanceof JournalError ? err.message : String(err);
+      this.log.error(`update ${zone.origin} from ${who}: SERVFAIL: the change could not be made durable: ${why}`);
+      return this.reply(request, Rcode.SERVFAIL);
+    }
+    this.opts.catalog.set(outcome.zone);
+    this.log.info(`update ${zone.origin} from ${who}: serial ${change.from} -> ${change.to}, ${change.deleted.length - 1} record(s) removed, ${change.added.length - 1} added`);
+    try {
+      this.opts.onChange?.(outcome.zone, change);
+    } catch (err) {
+      this.log.error(`update ${zone.origin}: a change listener failed: ${(err as Error).message}`);
+    }
+    return this.reply(request, Rcode.NOERROR);
+  }
+
+  /** The reply: header, the zone section echoed, no records (RFC 2136 3.8). */
+  private reply(request: Message, rcode: number): Buffer {
+    const m = newMessage({ id: request.id, qr: true, opcode: Opcode.UPDATE, rcode, questions: request.questions.slice(0, 1) });
+    if (request.edns) m.edns = { udpSize: 1232, version: 0, dnssecOk: false, extendedRcode: 0, flags: 0, options: [] };
+    else if (rcode > 0xf) m.rcode = Rcode.SERVFAIL;
+    return encodeMessage(m);
+  }
+}

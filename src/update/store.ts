@@ -1,0 +1,182 @@
+// Durable dynamic zones: each accepted change goes to the zone's journal (fsynced) before it is
+// served or acknowledged; the zone file is rewritten in the background (temp, fsync, rename) and
+// the journal compacted after; at load, the journal is replayed over the zone file.
+
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { nameKey } from '../wire/name.js';
+import { applyChange, Journal, JournalError, type Change } from '../zone/journal.js';
+import { serialGreater } from '../zone/serial.js';
+import { originFromFileName, zoneToText } from '../zone/load.js';
+import type { Zone } from '../zone/zone.js';
+
+export interface StoreLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface ZoneStoreOptions {
+  /** Folder of the `<origin>.zone` files, rewritten after changes. */
+  zonesDir: string;
+  /** Folder of the `<origin>.jnl` journals; default the zones folder. */
+  journalDir?: string;
+  /** How long after a change the zone file is rewritten, so a burst of updates costs one write. */
+  flushDelayMs?: number;
+  /** Changes kept for IXFR after the zone file holds them. */
+  maxHistory?: number;
+  logger?: StoreLogger;
+}
+
+const quiet: StoreLogger = { info() {}, warn() {}, error() {} };
+
+export class ZoneStore {
+  private readonly journals = new Map<string, Journal>();
+  private readonly latest = new Map<string, Zone>();
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly journalDir: string;
+  private readonly log: StoreLogger;
+
+  constructor(private readonly opts: ZoneStoreOptions) {
+    this.journalDir = opts.journalDir ?? opts.zonesDir;
+    this.log = opts.logger ?? quiet;
+    try {
+      mkdirSync(this.journalDir, { recursive: true });
+    } catch (err) {
+      throw new JournalError('ERR_JOURNAL_IO', `cannot create journal folder ${this.journalDir}: ${(err as Error).message}`);
+    }
+  }
+
+  private journalFile(origin: string): string {
+    const stem = nameKey(origin).replace(/\.$/, '');
+    return path.join(this.journalDir, `${stem}.jnl`);
+  }
+
+  /** The zone's journal, opened on first use. */
+  journal(origin: string): Journal {
+    const key = nameKey(origin);
+    let j = this.journals.get(key);
+    if (!j) {
+      j = Journal.open(this.journalFile(origin), { maxHistory: this.opts.maxHistory });
+      if (j.discardedBytes > 0) this.log.warn(`zone ${origin}: cut a torn entry of ${j.discardedBytes} bytes off the end of ${j.file} (a change that was never acknowledged)`);
+      this.journals.set(key, j);
+    }
+    return j;
+  }
+
+  /**
+   * The zone file's zone brought up to date by its journal. Throws JournalError when the journal
+   * does not continue from the file's serial (the file was edited by hand past dynamic changes).
+   */
+  recover(zone: Zone): Zone {
+    const j = this.journal(zone.origin);
+    const last = j.lastSerial;
+    if (last !== undefined && serialGreater(zone.serial, last)) {
+      // The file was edited past every journaled change: they are in it or were meant to go.
+      this.log.warn(`zone ${zone.origin}: the zone file's serial ${zone.serial} is past the journal's ${last}; starting a new journal (IXFR history dropped)`);
+      j.reset();
+    }
+    let z = zone;
+    const replay = j.replayFrom(zone.serial);
+    for (const c of replay) z = applyChange(z, c);
+    // A rewrite still pending must write this version, not one from before a hand edit.
+    this.latest.set(nameKey(zone.origin), z);
+    if (replay.length > 0) {
+      this.log.info(`zone ${zone.origin}: replayed ${replay.length} journal change(s), serial ${zone.serial} -> ${z.serial}`);
+      this.dirty.add(nameKey(zone.origin));
+      this.schedule();
+    }
+    return z;
+  }
+
+  /** Make a change durable: journal append and fsync. Throws JournalError; then nothing is to be served. */
+  commit(next: Zone, change: Change): void {
+    this.journal(next.origin).append(change);
+    this.latest.set(next.originKey, next);
+    this.dirty.add(next.originKey);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.opts.flushDelayMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Write every changed zone file now, then compact its journal. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.flushing = this.flushing.then(() => this.writeDirty());
+    return this.flushing;
+  }
+
+  private async writeDirty(): Promise<void> {
+    for (const key of [...this.dirty]) {
+      const zone = this.latest.get(key);
+      this.dirty.delete(key);
+      if (!zone) continue;
+      try {
+        this.writeZone(zone);
+        this.journals.get(key)?.compact(zone.serial);
+      } catch (err) {
+        // The journal still holds every change, so nothing is lost; try again on the next change.
+        this.log.error(`zone ${zone.origin}: could not rewrite the zone file: ${(err as Error).message}; the journal keeps the changes`);
+      }
+      await new Promise<void>((r) => setImmediate(r)); // let queries through between zones
+    }
+  }
+
+  /** The zone file in the folder for this origin (its existing name, whatever its case). */
+  private zoneFile(origin: string): string {
+    try {
+      for (const f of readdirSync(this.opts.zonesDir)) {
+        if (!f.endsWith('.zone')) continue;
+        try {
+          if (nameKey(originFromFileName(f)) === nameKey(origin)) return path.join(this.opts.zonesDir, f);
+        } catch {
+          // not a zone file name
+        }
+      }
+    } catch {
+      // the folder is unreadable: the write below reports it
+    }
+    return path.join(this.opts.zonesDir, `${origin.replace(/\.$/, '')}.zone`);
+  }
+
+  private writeZone(zone: Zone): void {
+    const file = this.zoneFile(zone.origin);
+    const tmp = `${file}.tmp-${process.pid}`;
+    const text = `; ${zone.origin} serial ${zone.serial}, written by aop after dynamic updates (RFC 2136).\n`
+      + `; Comments and layout of the original file are not kept. Edit with care: raise the serial.\n${zoneToText(zone)}`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+    try {
+      const d = openSync(path.dirname(file), 'r');
+      try { fsyncSync(d); } finally { closeSync(d); }
+    } catch {
+      // a directory fsync is not possible everywhere; the rename is atomic regardless
+    }
+  }
+
+  /** Flush pending zone files and close the journals. */
+  async close(): Promise<void> {
+    await this.flush();
+    for (const j of this.journals.values()) j.close();
+    this.journals.clear();
+  }
+}

@@ -1,0 +1,138 @@
+// TSIG keys as people write them: BIND key files (what `tsig-keygen` writes and `nsupdate -k`
+// reads) and the `[alg:]name:secret` form of `nsupdate -y`.
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { algorithmLabel, canonicalAlgorithm, TsigError, type TsigKey } from './tsig.js';
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function decodeSecret(text: string, where: string): Buffer {
+  const clean = text.replace(/\s+/g, '');
+  if (clean.length === 0 || clean.length % 4 !== 0 || !BASE64.test(clean)) {
+    throw new TsigError('ERR_TSIG_KEY', `${where}: the secret is not base64`);
+  }
+  return Buffer.from(clean, 'base64');
+}
+
+function algorithmOf(text: string, where: string): string {
+  const a = canonicalAlgorithm(text);
+  if (!a) {
+    const hint = /^hmac-sha\d+-\d+$/i.test(text) ? ' (truncated MAC variants are not supported)' : '';
+    throw new TsigError('ERR_TSIG_ALGORITHM', `${where}: unknown TSIG algorithm '${text}'${hint}; want hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224, hmac-sha1 or hmac-md5`);
+  }
+  return a;
+}
+
+/** `[alg:]name:secret` as `nsupdate -y` takes it; without an algorithm, hmac-sha256. */
+export function parseKeySpec(spec: string): TsigKey {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p.length === 0)) {
+    throw new TsigError('ERR_TSIG_KEY', `key '${spec.length > 40 ? spec.slice(0, 40) + '...' : spec}': want ALGORITHM:NAME:BASE64SECRET or NAME:BASE64SECRET`);
+  }
+  const [alg, name, secret] = parts.length === 3 ? parts as [string, string, string] : ['hmac-sha256', parts[0]!, parts[1]!];
+  return { name, algorithm: algorithmOf(alg, `key ${name}`), secret: decodeSecret(secret, `key ${name}`) };
+}
+
+type Tok = { kind: 'word' | 'string' | 'punct'; text: string; line: number };
+
+function tokens(text: string, file: string): Tok[] {
+  const out: Tok[] = [];
+  let line = 1;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\n') { line++; i++; continue; }
+    if (/\s/.test(c)) { i++; continue; }
+    if (c === '#' || (c === '/' && text[i + 1] === '/')) {
+      while (i < text.length && text[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) throw new TsigError('ERR_TSIG_KEY', `${file}:${line}: comment never closed`);
+      for (let k = i; k < end; k++) if (text[k] === '\n') line++;
+      i = end + 2;
+      continue;
+    }
+    if (c === '{' || c === '}' || c === ';') { out.push({ kind: 'punct', text: c, line }); i++; continue; }
+    if (c === '"') {
+      const end = text.indexOf('"', i + 1);
+      if (end < 0 || text.slice(i + 1, end).includes('\n')) throw new TsigError('ERR_TSIG_KEY', `${file}:${line}: string never closed`);
+      out.push({ kind: 'string', text: text.slice(i + 1, end), line });
+      i = end + 1;
+      continue;
+    }
+    let j = i;
+    while (j < text.length && !/[\s{};"#]/.test(text[j]!)) j++;
+    out.push({ kind: 'word', text: text.slice(i, j), line });
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * Keys in BIND's syntax, one or more:
+ *   key "writer-key" { algorithm hmac-sha256; secret "base64=="; };
+ * Anything else in the text is an ERR_TSIG_KEY naming the line.
+ */
+export function parseKeyFile(text: string, file = '<key file>'): TsigKey[] {
+  const toks = tokens(text, file);
+  const keys: TsigKey[] = [];
+  let i = 0;
+  const next = (want: string): Tok => {
+    const t = toks[i++];
+    if (!t) throw new TsigError('ERR_TSIG_KEY', `${file}: ends early, expected ${want}`);
+    return t;
+  };
+  const expect = (p: string): void => {
+    const t = next(`'${p}'`);
+    if (t.kind !== 'punct' || t.text !== p) throw new TsigError('ERR_TSIG_KEY', `${file}:${t.line}: expected '${p}', found '${t.text}'`);
+  };
+  while (i < toks.length) {
+    const kw = next('key');
+    if (kw.kind !== 'word' || kw.text !== 'key') throw new TsigError('ERR_TSIG_KEY', `${file}:${kw.line}: expected 'key', found '${kw.text}'`);
+    const name = next('a key name');
+    if (name.kind === 'punct') throw new TsigError('ERR_TSIG_KEY', `${file}:${name.line}: expected a key name, found '${name.text}'`);
+    expect('{');
+    let algorithm: string | undefined;
+    let secret: Buffer | undefined;
+    for (;;) {
+      const t = next("'algorithm', 'secret' or '}'");
+      if (t.kind === 'punct' && t.text === '}') break;
+      const value = next(`a value for ${t.text}`);
+      if (t.text === 'algorithm' && value.kind !== 'punct') algorithm = algorithmOf(value.text, `${file}:${value.line}`);
+      else if (t.text === 'secret' && value.kind !== 'punct') secret = decodeSecret(value.text, `${file}:${value.line}`);
+      else throw new TsigError('ERR_TSIG_KEY', `${file}:${t.line}: unexpected '${t.text}' in key ${name.text}`);
+      expect(';');
+    }
+    expect(';');
+    if (!algorithm || !secret) throw new TsigError('ERR_TSIG_KEY', `${file}:${kw.line}: key ${name.text} needs both an algorithm and a secret`);
+    keys.push({ name: name.text, algorithm, secret });
+  }
+  if (keys.length === 0) throw new TsigError('ERR_TSIG_KEY', `${file}: no key in it`);
+  return keys;
+}
+
+/** Keys from a BIND key file; a read failure is ERR_TSIG_KEY naming the file. */
+export function loadKeyFile(file: string): TsigKey[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TsigError('ERR_TSIG_KEY', `cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseKeyFile(text, file);
+}
+
+/** A key in BIND's key-file syntax. */
+export function formatKeyFile(key: TsigKey): string {
+  return `key "${key.name.replace(/\.$/, '')}" {\n\talgorithm ${algorithmLabel(canonicalAlgorithm(key.algorithm) ?? key.algorithm)};\n\tsecret "${key.secret.toString('base64')}";\n};\n`;
+}
+
+/** A new random key, as `tsig-keygen` makes: a secret as long as the hash output. */
+export function generateKey(name: string, algorithm = 'hmac-sha256'): TsigKey {
+  const a = algorithmOf(algorithm, `key ${name}`);
+  const sizes: Record<string, number> = { 'hmac-md5.sig-alg.reg.int.': 16, 'hmac-sha1.': 20, 'hmac-sha224.': 28, 'hmac-sha256.': 32, 'hmac-sha384.': 48, 'hmac-sha512.': 64 };
+  return { name, algorithm: a, secret: randomBytes(sizes[a]!) };
+}

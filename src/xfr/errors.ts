@@ -1,0 +1,25 @@
+// Errors of zone transfers and NOTIFY: each carries a stable `code` that callers and tests match on.
+
+export type XfrErrorCode =
+  | 'ERR_XFR_REFUSED'
+  | 'ERR_XFR_BAD_STREAM'
+  | 'ERR_XFR_TOO_LARGE'
+  | 'ERR_XFR_TIMEOUT'
+  | 'ERR_XFR_NETWORK'
+  | 'ERR_XFR_ABORTED'
+  | 'ERR_XFR_BAD_ZONE'
+  | 'ERR_XFR_BAD_OPTION'
+  | 'ERR_XFR_TSIG'
+  | 'ERR_XFR_RECORD_TOO_BIG';
+
+export class XfrError extends Error {
+  readonly code: XfrErrorCode;
+  /** The RCODE the primary answered, for ERR_XFR_REFUSED. */
+  readonly rcode: number | undefined;
+  constructor(code: XfrErrorCode, message: string, opts: { cause?: unknown; rcode?: number } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'XfrError';
+    this.code = code;
+    this.rcode = opts.rcode;
+  }
+}

@@ -1,0 +1,109 @@
+// dnsperf as the load generator: run it, parse its statistics and, with -v, the latency of every
+// query (dnsperf prints no percentiles; its per-query lines give them exactly).
+
+import { spawn } from 'node:child_process';
+import { findTool } from './servers.js';
+
+export class DnsperfError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'DnsperfError';
+    this.code = 'ERR_BENCH_DNSPERF';
+  }
+}
+
+/** The q-quantile (0..1) of sorted numbers, nearest rank. */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+function num(text, re) {
+  const m = re.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** dnsperf's closing statistics as numbers (latencies in ms). */
+export function parseStats(text) {
+  const codes = {};
+  const m = /Response codes:\s+(.*)/.exec(text);
+  if (m) for (const part of m[1].split(',')) {
+    const c = /([A-Z]+) (\d+)/.exec(part.trim());
+    if (c) codes[c[1]] = Number(c[2]);
+  }
+  return {
+    sent: num(text, /Queries sent:\s+(\d+)/),
+    completed: num(text, /Queries completed:\s+(\d+)/),
+    lost: num(text, /Queries lost:\s+(\d+)/),
+    interrupted: num(text, /Queries interrupted:\s+(\d+)/) || 0,
+    rcodes: codes,
+    responseSize: num(text, /Average packet size:\s+request \d+, response (\d+)/),
+    runTime: num(text, /Run time \(s\):\s+([\d.]+)/),
+    qps: num(text, /Queries per second:\s+([\d.]+)/),
+    avgLatencyMs: num(text, /Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    maxLatencyMs: num(text, /Average Latency \(s\):.*max ([\d.]+)/) * 1000,
+    stddevLatencyMs: num(text, /Latency StdDev \(s\):\s+([\d.]+)/) * 1000,
+  };
+}
+
+/**
+ * Run dnsperf. `seconds` bounds the run (-l), `maxRuns` the passes through the file (-n),
+ * `rate` fixes the query rate (-Q), `verbose` collects every query's latency (-v).
+ */
+export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4, outstanding = 100, rate, timeout = 2, verbose = false, edns = true, cpu }) {
+  const bin = findTool('dnsperf');
+  if (!bin) throw new DnsperfError('dnsperf not installed (Debian package dnsperf)');
+  const args = ['-s', server, '-p', String(port), '-d', queryFile, '-c', String(clients), '-q', String(outstanding), '-t', String(timeout)];
+  if (seconds !== undefined) args.push('-l', String(seconds));
+  if (maxRuns !== undefined) args.push('-n', String(maxRuns));
+  if (rate !== undefined) args.push('-Q', String(rate));
+  if (edns) args.push('-e');
+  if (verbose) args.push('-v');
+  const cmd = cpu === undefined ? bin : 'taskset';
+  const argv = cpu === undefined ? args : ['-c', String(cpu), bin, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const latencies = [];
+    let tail = '';
+    let stderr = '';
+    let rest = '';
+    child.stdout.on('data', (d) => {
+      const text = rest + d.toString();
+      const lines = text.split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        // "> NOERROR agent0000042.bench.agents. SVCB 0.000412" (a lost query has no latency)
+        if (line.startsWith('> ')) {
+          const sp = line.lastIndexOf(' ');
+          const v = Number(line.slice(sp + 1));
+          if (Number.isFinite(v)) latencies.push(v * 1000);
+        } else {
+          tail += line + '\n';
+        }
+      }
+    });
+    child.stderr.on('data', (d) => { stderr += d.toString(); });
+    child.once('error', (err) => reject(new DnsperfError(`dnsperf failed to start: ${err.message}`)));
+    child.once('exit', (code) => {
+      tail += rest;
+      const stats = parseStats(tail);
+      if (code !== 0 || !Number.isFinite(stats.sent)) {
+        reject(new DnsperfError(`dnsperf ${args.join(' ')} exited ${code}:\n${stderr}${tail.slice(-2000)}`));
+        return;
+      }
+      const out = { ...stats, args: args.join(' ') };
+      if (verbose) {
+        latencies.sort((a, b) => a - b);
+        Object.assign(out, {
+          samples: latencies.length,
+          p50Ms: quantile(latencies, 0.5),
+          p90Ms: quantile(latencies, 0.9),
+          p99Ms: quantile(latencies, 0.99),
+          p999Ms: quantile(latencies, 0.999),
+        });
+      }
+      resolve(out);
+    });
+  });
+}

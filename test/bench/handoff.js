@@ -1,0 +1,107 @@
+// Scenario 5, the hand-off: `call_agent` through aop's MCP gateway against calling the same demo
+// agent directly with the MCP SDK, both on warm connections and a warm DNS cache; then 1,000
+// concurrent calls through the gateway. Uses the bundled zones and their demo agents.
+
+import { Resolver } from 'node:dns/promises';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { quantile } from './dnsperf.js';
+import { ROOT, startAop, waitForAnswer } from './servers.js';
+
+const AGENT = 'writer.acme.agents';
+const ARGS = { task: 'Draft a haiku about DNS' };
+
+async function connect(url) {
+  const client = new Client({ name: 'aop-bench', version: '0.1.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+/** Connect, retrying while the gateway is still starting (bounded by `timeoutMs`). */
+async function connectWhenUp(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await connect(url);
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`no MCP gateway at ${url} after ${timeoutMs} ms: ${err.message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+const failed = (r) => r?.isError === true;
+
+async function timed(fn) {
+  const t0 = process.hrtime.bigint();
+  const r = await fn();
+  if (failed(r)) throw new Error(`call failed: ${JSON.stringify(r.content ?? r).slice(0, 300)}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
+ * Run the scenario with the gateway on `host`; `calls` sequential calls on each path,
+ * interleaved so both see the same machine, then `concurrent` calls at once.
+ */
+export async function handoffScenario({ host, dnsPort = 5300, mcpPort = 8053, calls = 500, concurrent = 1000, log = () => {} }) {
+  const aop = startAop('aop gateway', {
+    zonesDir: path.join(ROOT, 'zones'),
+    listen: [`${host}:${dnsPort}`],
+    extra: ['--mcp', `${host}:${mcpPort}`, '--demo-agents'],
+  });
+  const clients = [];
+  try {
+    await waitForAnswer(aop, host, dnsPort, `${AGENT}.`, 'SVCB', { timeoutMs: 60_000 });
+    const gw = await connectWhenUp(`http://${host}:${mcpPort}/mcp`, 30_000);
+    clients.push(gw);
+    // Where the agent is, as its records say (the gateway finds the same): the direct client's target.
+    const details = await gw.callTool({ name: 'get_agent_details', arguments: { agent_name: AGENT } });
+    const info = details.structuredContent?.agent_info ?? JSON.parse(details.content[0].text).agent_info;
+    const endpoint = new URL(info.endpoints.sort((a, b) => a.priority - b.priority)[0].url);
+    const dns = new Resolver();
+    dns.setServers([`${host}:${dnsPort}`]);
+    const [address] = await dns.resolve4(endpoint.hostname);
+    endpoint.hostname = address;
+    const direct = await connect(endpoint.href);
+    clients.push(direct);
+    const viaGateway = () => gw.callTool({ name: 'call_agent', arguments: { name: AGENT, arguments: ARGS } });
+    const viaDirect = () => direct.callTool({ name: info.endpoint_tool, arguments: ARGS });
+    for (let i = 0; i < 50; i++) {
+      await timed(viaGateway);
+      await timed(viaDirect);
+    }
+    const g = [];
+    const d = [];
+    for (let i = 0; i < calls; i++) {
+      g.push(await timed(viaGateway));
+      d.push(await timed(viaDirect));
+    }
+    g.sort((a, b) => a - b);
+    d.sort((a, b) => a - b);
+    const gateway = { calls, p50Ms: quantile(g, 0.5), p99Ms: quantile(g, 0.99), meanMs: g.reduce((a, b) => a + b, 0) / g.length };
+    const directStats = { calls, p50Ms: quantile(d, 0.5), p99Ms: quantile(d, 0.99), meanMs: d.reduce((a, b) => a + b, 0) / d.length };
+    log(`  gateway p50 ${gateway.p50Ms.toFixed(2)} ms p99 ${gateway.p99Ms.toFixed(2)} ms; direct p50 ${directStats.p50Ms.toFixed(2)} ms p99 ${directStats.p99Ms.toFixed(2)} ms`);
+
+    // Concurrency: ten sessions, each with a tenth of the calls in flight at once.
+    const sessions = 10;
+    for (let i = 1; i < sessions; i++) clients.push(await connect(`http://${host}:${mcpPort}/mcp`));
+    const pool = [gw, ...clients.slice(2)];
+    const t0 = process.hrtime.bigint();
+    const outcomes = await Promise.allSettled(Array.from({ length: concurrent }, (_, i) => pool[i % pool.length].callTool(
+      { name: 'call_agent', arguments: { name: AGENT, arguments: { task: `task ${i}` } } }, undefined, { timeout: 60_000 },
+    )));
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const errors = outcomes.filter((o) => o.status === 'rejected' || failed(o.value));
+    const firstError = errors[0] && (errors[0].status === 'rejected' ? String(errors[0].reason?.message ?? errors[0].reason) : JSON.stringify(errors[0].value.content).slice(0, 200));
+    log(`  ${concurrent} concurrent calls: ${concurrent - errors.length} ok, ${errors.length} errors in ${seconds.toFixed(1)} s${firstError ? ` (first: ${firstError})` : ''}`);
+    return {
+      agent: AGENT, endpoint: endpoint.href, gateway, direct: directStats,
+      addedP50Ms: gateway.p50Ms - directStats.p50Ms, addedP99Ms: gateway.p99Ms - directStats.p99Ms,
+      concurrent: { calls: concurrent, sessions, errors: errors.length, seconds, firstError },
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await aop.stop();
+  }
+}
