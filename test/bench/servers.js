@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { knotServerConf, nsdServerConf, unboundConf } from '../helpers/peer-conf.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const AOP = path.join(ROOT, 'bin/aop.js');
@@ -222,25 +223,7 @@ function check(cmd, args) {
 export function startNsd(name, { dir, address, port, zones, workers = 1 }) {
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'nsd.conf');
-  const lines = [
-    'server:',
-    `  ip-address: ${address}@${port}`,
-    '  do-ip6: no',
-    '  username: ""',
-    '  chroot: ""',
-    `  zonesdir: "${dir}"`,
-    '  database: ""',
-    `  pidfile: "${path.join(dir, 'nsd.pid')}"`,
-    `  xfrdfile: "${path.join(dir, 'xfrd.state')}"`,
-    `  xfrdir: "${dir}"`,
-    `  zonelistfile: "${path.join(dir, 'zone.list')}"`,
-    `  server-count: ${workers}`,
-    '  verbosity: 1',
-    '  rrl-ratelimit: 0',
-    '  rrl-whitelist-ratelimit: 0',
-    'remote-control:',
-    '  control-enable: no',
-  ];
+  const lines = nsdServerConf({ dir, listen: [`${address}@${port}`], workers });
   for (const z of zones) lines.push('zone:', `  name: "${z.origin}"`, `  zonefile: "${z.file}"`);
   writeFileSync(conf, lines.join('\n') + '\n');
   check(findTool('nsd-checkconf'), [conf]);
@@ -252,20 +235,7 @@ export function startKnot(name, { dir, address, port, zones, workers = 1 }) {
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'knot.conf');
   const lines = [
-    'server:',
-    `    rundir: "${dir}"`,
-    `    pidfile: "${path.join(dir, 'knot.pid')}"`,
-    `    listen: ${address}@${port}`,
-    `    udp-workers: ${workers}`,
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'log:',
-    '  - target: stderr',
-    '    any: warning',
-    'database:',
-    `    storage: "${dir}"`,
-    'control:',
-    `    listen: "${path.join(dir, 'knot.sock')}"`,
+    ...knotServerConf({ dir, listen: [`${address}@${port}`], workers, log: 'warning' }),
     'template:',
     '  - id: default',
     `    storage: "${dir}"`,
@@ -288,27 +258,10 @@ export function startKnot(name, { dir, address, port, zones, workers = 1 }) {
 export function startUnbound(name, { dir, address, port, stubs, workers = 1 }) {
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'unbound.conf');
-  const lines = [
-    'server:',
-    `  interface: ${address}@${port}`,
-    '  do-ip6: no',
-    '  chroot: ""',
-    '  username: ""',
-    `  directory: "${dir}"`,
-    `  pidfile: "${path.join(dir, 'unbound.pid')}"`,
-    '  use-syslog: no',
-    '  logfile: ""',
-    '  verbosity: 0',
-    `  num-threads: ${workers}`,
-    '  module-config: "iterator"',
-    '  do-not-query-localhost: no',
-    '  access-control: 127.0.0.0/8 allow',
-    '  msg-cache-size: 24m',
-    '  rrset-cache-size: 40m',
-    'remote-control:',
-    '  control-enable: no',
-  ];
-  for (const [zone, addrs] of Object.entries(stubs)) lines.push('stub-zone:', `  name: "${zone}"`, ...addrs.map((a) => `  stub-addr: ${a}`));
+  const lines = unboundConf({
+    dir, address: `${address}@${port}`, workers, verbosity: 0, stubs,
+    extra: ['msg-cache-size: 24m', 'rrset-cache-size: 40m'],
+  });
   writeFileSync(conf, lines.join('\n') + '\n');
   check(findTool('unbound-checkconf'), [conf]);
   return new Proc(name, findTool('unbound'), ['-d', '-c', conf]);

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkConfig, sbin, startPeer, waitUntilAnswers, type PeerProcess, type Teardownable } from './child.js';
+import { knotServerConf } from './peer-conf.js';
 import type { PeerZone } from './nsd.js';
 
 export interface KnotOptions {
@@ -21,20 +22,7 @@ export async function startKnot(t: Teardownable, opts: KnotOptions): Promise<Pee
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'knot.conf');
   const lines = [
-    'server:',
-    `    rundir: "${dir}"`,
-    `    pidfile: "${path.join(dir, 'knot.pid')}"`,
-    ...opts.addresses.map((a) => `    listen: ${a}@${port}`),
-    '    udp-workers: 1',
-    '    tcp-workers: 1',
-    '    background-workers: 1',
-    'log:',
-    '  - target: stderr',
-    '    any: info',
-    'database:',
-    `    storage: "${dir}"`,
-    'control:',
-    `    listen: "${path.join(dir, 'knot.sock')}"`,
+    ...knotServerConf({ dir, listen: opts.addresses.map((a) => `${a}@${port}`) }),
     'template:',
     '  - id: default',
     `    storage: "${dir}"`,

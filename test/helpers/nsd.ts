@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkConfig, sbin, startPeer, waitUntilAnswers, type PeerProcess, type Teardownable } from './child.js';
+import { nsdServerConf } from './peer-conf.js';
 
 export interface PeerZone {
   /** Without the trailing dot: 'acme.agents'. */
@@ -25,29 +26,11 @@ export async function startNsd(t: Teardownable, opts: NsdOptions): Promise<PeerP
   const dir = opts.dir;
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'nsd.conf');
-  const lines = [
-    'server:',
-    ...opts.addresses.map((a) => `  ip-address: ${a}`),
-    `  port: ${port}`,
-    '  do-ip6: no',
-    '  username: ""',
-    '  chroot: ""',
-    `  zonesdir: "${dir}"`,
-    '  database: ""',
-    `  pidfile: "${path.join(dir, 'nsd.pid')}"`,
-    `  xfrdfile: "${path.join(dir, 'xfrd.state')}"`,
-    `  xfrdir: "${dir}"`,
-    `  zonelistfile: "${path.join(dir, 'zone.list')}"`,
-    '  server-count: 1',
-    '  verbosity: 1',
+  const lines = nsdServerConf({
+    dir, listen: opts.addresses, port,
     // Tests ask version.bind to be sure NSD, not something else, holds the address.
-    '  hide-version: no',
-    // On by default in NSD: identical answers to one source are dropped past ~200 qps.
-    '  rrl-ratelimit: 0',
-    '  rrl-whitelist-ratelimit: 0',
-    'remote-control:',
-    '  control-enable: no',
-  ];
+    extra: ['hide-version: no'],
+  });
   for (const z of opts.zones) {
     const file = `${z.origin}.zone`;
     writeFileSync(path.join(dir, file), z.text);

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkConfig, sbin, startPeer, waitUntilAnswers, type PeerProcess, type Teardownable } from './child.js';
+import { unboundConf } from './peer-conf.js';
 
 export interface UnboundOptions {
   /** A folder of its own (created). */
@@ -26,35 +27,19 @@ export async function startUnbound(t: Teardownable, opts: UnboundOptions): Promi
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'unbound.conf');
   const qmin = opts.qnameMinimisation ?? true;
-  const lines = [
-    'server:',
-    `  interface: ${opts.address}`,
-    `  port: ${port}`,
-    '  do-ip6: no',
-    '  chroot: ""',
-    '  username: ""',
-    `  directory: "${dir}"`,
-    `  pidfile: "${path.join(dir, 'unbound.pid')}"`,
-    '  use-syslog: no',
-    '  logfile: ""',
+  const lines = unboundConf({
+    dir, address: opts.address, port,
     // UNBOUND_VERBOSITY=3 logs every upstream query, for looking into a failure.
-    `  verbosity: ${process.env.UNBOUND_VERBOSITY ?? 1}`,
-    '  num-threads: 1',
-    '  so-reuseport: no',
-    '  module-config: "iterator"',
-    // Our servers are on loopback, which Unbound refuses to ask by default.
-    '  do-not-query-localhost: no',
-    '  access-control: 127.0.0.0/8 allow',
-    `  qname-minimisation: ${qmin ? 'yes' : 'no'}`,
-    `  qname-minimisation-strict: ${qmin === 'strict' ? 'yes' : 'no'}`,
-    '  rrset-roundrobin: no',
-    '  minimal-responses: no',
-    'remote-control:',
-    '  control-enable: no',
-  ];
-  for (const [name, addrs] of Object.entries(opts.stubs)) {
-    lines.push('stub-zone:', `  name: "${name}"`, ...addrs.map((a) => `  stub-addr: ${a}`));
-  }
+    verbosity: process.env.UNBOUND_VERBOSITY ?? 1,
+    extra: [
+      'so-reuseport: no',
+      `qname-minimisation: ${qmin ? 'yes' : 'no'}`,
+      `qname-minimisation-strict: ${qmin === 'strict' ? 'yes' : 'no'}`,
+      'rrset-roundrobin: no',
+      'minimal-responses: no',
+    ],
+    stubs: opts.stubs,
+  });
   writeFileSync(conf, lines.join('\n') + '\n');
   await checkConfig(sbin('unbound-checkconf'), [conf]);
   const proc = startPeer(t, `unbound (${opts.address})`, sbin('unbound'), ['-d', '-c', conf]);

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkConfig, sbin, startPeer, waitUntilAnswers, type PeerProcess, type Teardownable } from './child.js';
+import { knotServerConf, nsdServerConf } from './peer-conf.js';
 import { query } from '../../src/transport/index.js';
 import { RRType } from '../../src/wire/types.js';
 import type { Zone } from '../../src/zone/zone.js';
@@ -92,12 +93,7 @@ export async function startNsdSecondary(t: Teardownable, o: SecondaryPeerOptions
   const conf = path.join(o.dir, 'nsd.conf');
   const key = o.key ? o.key[1] : 'NOKEY';
   writeFileSync(conf, [
-    'server:', `  ip-address: ${o.address}`, '  port: 53', '  do-ip6: no', '  username: ""', '  chroot: ""', `  zonesdir: "${o.dir}"`,
-    '  database: ""', `  pidfile: "${o.dir}/nsd.pid"`, `  xfrdfile: "${o.dir}/xfrd.state"`, `  xfrdir: "${o.dir}"`, `  zonelistfile: "${o.dir}/zone.list"`,
-    '  server-count: 1', '  verbosity: 2',
-    // On by default in NSD: identical answers to one source are dropped past ~200 qps.
-    '  rrl-ratelimit: 0', '  rrl-whitelist-ratelimit: 0',
-    'remote-control:', '  control-enable: no',
+    ...nsdServerConf({ dir: o.dir, listen: [o.address], port: 53, verbosity: 2 }),
     ...(o.key ? ['key:', `  name: "${o.key[1]}"`, `  algorithm: ${o.key[0]}`, `  secret: "${o.key[2]}"`] : []),
     'zone:', `  name: "${o.origin}"`, `  zonefile: "${o.origin}zone"`,
     `  request-xfr: ${o.primary.address}@${o.primary.port} ${key}`,
@@ -115,11 +111,7 @@ export async function startNsdSecondary(t: Teardownable, o: SecondaryPeerOptions
 export async function startKnotSecondary(t: Teardownable, o: SecondaryPeerOptions): Promise<PeerProcess> {
   const conf = path.join(o.dir, 'knot.conf');
   writeFileSync(conf, [
-    'server:', `    rundir: "${o.dir}"`, `    pidfile: "${o.dir}/knot.pid"`, `    listen: ${o.address}@53`,
-    '    udp-workers: 1', '    tcp-workers: 1', '    background-workers: 1',
-    'log:', '  - target: stderr', '    any: info',
-    'database:', `    storage: "${o.dir}"`,
-    'control:', `    listen: "${o.dir}/knot.sock"`,
+    ...knotServerConf({ dir: o.dir, listen: [`${o.address}@53`] }),
     ...(o.key ? ['key:', `  - id: ${o.key[1]}`, `    algorithm: ${o.key[0]}`, `    secret: ${o.key[2]}`] : []),
     'remote:', '  - id: primary', `    address: ${o.primary.address}@${o.primary.port}`, `    via: ${o.address}`, ...(o.key ? [`    key: ${o.key[1]}`] : []),
     'acl:', '  - id: notify', `    address: ${o.primary.address}`, '    action: notify',

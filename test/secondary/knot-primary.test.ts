@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Daemon } from '../../src/server/daemon.js';
 import { checkConfig, requireDaemon, sbin, scratchDir, startPeer, waitUntilAnswers, type PeerProcess, type Teardownable } from '../helpers/child.js';
+import { knotServerConf } from '../helpers/peer-conf.js';
 import { requireTool, run } from '../helpers/peers.js';
 import { compareServers, serialAt, waitForRcode, waitForSerial } from '../helpers/xfr.js';
 import { exchange, query } from '../../src/transport/index.js';
@@ -32,11 +33,7 @@ function withTimers(origin: string, serial: number, refresh: number, retry: numb
 async function startKnotPrimary(t: Teardownable, dir: string, zones: Record<string, string>): Promise<{ proc: PeerProcess; conf: string }> {
   const conf = path.join(dir, 'knot.conf');
   const lines = [
-    'server:', `    rundir: "${dir}"`, `    pidfile: "${dir}/knot.pid"`, `    listen: ${KNOT}@53`,
-    '    udp-workers: 1', '    tcp-workers: 1', '    background-workers: 1',
-    'log:', '  - target: stderr', '    any: info',
-    'database:', `    storage: "${dir}"`,
-    'control:', `    listen: "${dir}/knot.sock"`,
+    ...knotServerConf({ dir, listen: [`${KNOT}@53`] }),
     // NOTIFY to us leaves from Knot's own address, the one we take NOTIFY from.
     'remote:', '  - id: aop', `    address: ${OURS}@53`, `    via: ${KNOT}`,
     'acl:', '  - id: xfr', '    address: 127.0.0.0/8', '    action: transfer',
