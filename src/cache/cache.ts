@@ -38,9 +38,18 @@ export class DnsCache {
   readonly negatives: NegativeCache;
   readonly delegations: DelegationCache;
   readonly infra: InfraCache;
+  /** The cache's clock, in ms (Date.now unless injected). */
+  readonly now: () => number;
+  /**
+   * Bumped whenever data is removed before its time (every flush, and positive data a negative
+   * answer disproves): what was copied out of the cache earlier, such as encoded answers kept
+   * by the responder, is valid only while this has not changed.
+   */
+  generation = 0;
 
   constructor(opts: DnsCacheOptions = {}) {
     const now = checkClock(opts.now);
+    this.now = now;
     const ttl: TtlOptions = {
       minTtl: opts.minTtl, maxTtl: opts.maxTtl, minNegativeTtl: opts.minNegativeTtl, maxNegativeTtl: opts.maxNegativeTtl,
       staleWindow: opts.staleWindow, staleTtl: opts.staleTtl, prefetchRatio: opts.prefetchRatio,
@@ -55,8 +64,8 @@ export class DnsCache {
   putRRset(set: RRset, rank: Rank): PutResult {
     const r = this.rrsets.put(set, rank);
     if (r === 'stored') {
-      this.negatives.deleteNodata(set.name, set.type, set.class);
-      this.negatives.dropNxdomainAtOrAbove(set.name, set.class);
+      const removed = (this.negatives.deleteNodata(set.name, set.type, set.class) ? 1 : 0) + this.negatives.dropNxdomainAtOrAbove(set.name, set.class);
+      if (removed > 0) this.generation++;
     }
     return r;
   }
@@ -65,16 +74,18 @@ export class DnsCache {
   putNegative(input: NegativeInput): NegativePutResult {
     const r = this.negatives.put(input);
     const cls = input.class ?? RRClass.IN;
-    if (input.kind === 'nodata' && input.type !== undefined) this.rrsets.delete(input.name, input.type, cls);
+    let removed = 0;
+    if (input.kind === 'nodata' && input.type !== undefined) removed = this.rrsets.delete(input.name, input.type, cls) ? 1 : 0;
     // The name is gone: so is its data. (Data further below is left to expire; RFC 8020 allows either.)
-    else if (input.kind === 'nxdomain') this.rrsets.deleteAt(input.name, cls);
+    else if (input.kind === 'nxdomain') removed = this.rrsets.deleteAt(input.name, cls);
+    if (removed > 0) this.generation++;
     return r;
   }
 
   /** Cache a zone cut; a cut at a name shows that it exists. */
   putDelegation(input: DelegationInput): PutResult {
     const r = this.delegations.put(input);
-    if (r === 'stored') this.negatives.dropNxdomainAtOrAbove(input.zone, input.class ?? RRClass.IN);
+    if (r === 'stored' && this.negatives.dropNxdomainAtOrAbove(input.zone, input.class ?? RRClass.IN) > 0) this.generation++;
     return r;
   }
 
@@ -96,6 +107,7 @@ export class DnsCache {
 
   /** Empty the RRset, negative and delegation caches. Server RTT and lameness stay (infra.clear() drops them). */
   flushAll(): void {
+    this.generation++;
     this.rrsets.flushAll();
     this.negatives.flushAll();
     this.delegations.flushAll();
@@ -103,11 +115,13 @@ export class DnsCache {
 
   /** Remove everything cached at `name`: all types and classes, negatives, a cut at it. */
   flushName(name: string): number {
+    this.generation++;
     return this.rrsets.flushName(name) + this.negatives.flushName(name) + this.delegations.flushName(name);
   }
 
   /** Remove everything at or below `name`, negatives and delegations included. */
   flushTree(name: string): number {
+    this.generation++;
     return this.rrsets.flushTree(name) + this.negatives.flushTree(name) + this.delegations.flushTree(name);
   }
 

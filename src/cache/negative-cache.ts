@@ -48,6 +48,8 @@ export interface NegativeHit {
   soa: RRset;
   ttl: number;
   originalTtl: number;
+  /** When it expires, in ms of the cache's clock (stale after that). */
+  expires: number;
   stale: boolean;
   prefetch: boolean;
   /** True when an NXDOMAIN at an ancestor answered (RFC 8020). */
@@ -171,7 +173,7 @@ export class NegativeCache extends TtlCache<NegativeValue> {
     const v = e.value;
     const hit: NegativeHit = {
       kind: v.kind, name: v.name, class: v.class, soa: { ...v.soa, ttl: f.ttl, rdata: v.soa.rdata.slice() },
-      ttl: f.ttl, originalTtl: e.ttl, stale: f.stale, prefetch: f.prefetch, inherited,
+      ttl: f.ttl, originalTtl: e.ttl, expires: e.expires, stale: f.stale, prefetch: f.prefetch, inherited,
     };
     if (v.kind === 'nodata') hit.type = v.type;
     return hit;

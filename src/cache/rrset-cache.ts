@@ -34,6 +34,8 @@ export interface CachedRRset {
   ttl: number;
   /** The TTL it was stored with, after clamping. */
   originalTtl: number;
+  /** When it expires, in ms of the cache's clock (stale after that). */
+  expires: number;
   stale: boolean;
   /** Refresh it now: reported once per entry, in the last 10% (prefetchRatio) of its TTL. */
   prefetch: boolean;
@@ -125,7 +127,7 @@ export class RRsetCache extends TtlCache<RRsetValue> {
     const s = e.value.rrset;
     return {
       rrset: { name: s.name, type: s.type, class: s.class, ttl: f.ttl, rdata: s.rdata.slice() },
-      rank: e.value.rank, ttl: f.ttl, originalTtl: e.ttl, stale: f.stale, prefetch: f.prefetch,
+      rank: e.value.rank, ttl: f.ttl, originalTtl: e.ttl, expires: e.expires, stale: f.stale, prefetch: f.prefetch,
     };
   }
 

@@ -13,8 +13,13 @@ export class AclError extends Error {
 
 export const DEFAULT_ALLOW = ['127.0.0.0/8', '::1/128'];
 
+/** Client addresses whose verdict is remembered; past this the memory starts again. */
+const MAX_VERDICTS = 10_000;
+
 export class Acl {
   private readonly list = new BlockList();
+  /** The networks never change after construction, so a verdict per address string stays true. */
+  private readonly verdicts = new Map<string, boolean>();
   readonly networks: string[];
 
   /** Networks as `address/prefix` or a bare address; an empty list allows no one. */
@@ -35,6 +40,16 @@ export class Acl {
   }
 
   allows(address: string): boolean {
+    // BlockList.check builds a SocketAddress per call: remember the verdict per address string.
+    const known = this.verdicts.get(address);
+    if (known !== undefined) return known;
+    const verdict = this.check(address);
+    if (this.verdicts.size >= MAX_VERDICTS) this.verdicts.clear();
+    this.verdicts.set(address, verdict);
+    return verdict;
+  }
+
+  private check(address: string): boolean {
     // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; judge them as IPv4.
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     const addr = mapped ? mapped[1]! : address;

@@ -8,6 +8,7 @@ import { exchange, query as transportQuery, TransportError, type ExchangeResult,
 import { encodeQuery, type Question } from '../wire/message.js';
 import { isInDomain, labelCount, labelsToText, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
 import type { RR, RRset } from '../wire/rr.js';
+import { performance } from 'node:perf_hooks';
 import { RRClass, RRType, Rcode, typeToString } from '../wire/types.js';
 import { addressText, classify, type Classified } from './classify.js';
 import type { RootHints } from './hints.js';
@@ -54,6 +55,13 @@ export interface Resolution {
   stale: boolean;
   /** Why it failed, for the log, when rcode is SERVFAIL or REFUSED. */
   reason?: string;
+  /**
+   * Set when the whole answer came from fresh cache entries: until when (ms of the cache's
+   * clock) the same answer, its TTLs counted down, stays what the cache would give. It ends
+   * where the first entry expires or enters its prefetch window, so a copy kept elsewhere (the
+   * responder's encoded answers) hands popular names back to the resolver in time to refresh them.
+   */
+  reuseUntil?: number;
 }
 
 export interface ResolverStats {
@@ -76,16 +84,18 @@ class LimitError extends Error {
 
 interface Work {
   queries: number;
-  signal: AbortSignal;
+  /** performance.now() past which the question is given up (the deadline option). */
+  deadline: number;
   depth: number;
   /** RRsets received during this resolution: used even when their TTL is 0 and they were not cached. */
   fresh: Map<string, RRset>;
 }
 
+/** `until`: see Resolution.reuseUntil; 0 when the step used data not (or no longer) in the cache. */
 type Step =
-  | { kind: 'answer'; set: RRset; stale: boolean }
-  | { kind: 'alias'; records: RR[]; target: string; stale: boolean }
-  | { kind: 'negative'; rcode: number; soa?: RRset; stale: boolean }
+  | { kind: 'answer'; set: RRset; stale: boolean; until: number }
+  | { kind: 'alias'; records: RR[]; target: string; stale: boolean; until: number }
+  | { kind: 'negative'; rcode: number; soa?: RRset; stale: boolean; until: number }
   | { kind: 'fail'; reason: string };
 
 const setKey = (name: string, type: number) => `${nameKey(name)}/${type}`;
@@ -158,8 +168,9 @@ export class Resolver {
       this.stats.refused++;
       return { rcode: Rcode.REFUSED, answer: [], authority: [], stale: false, reason: `${name} is outside ${this.o.hints.zone} and no forwarders are set` };
     }
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.o.deadline)]);
-    const work: Work = { queries: 0, signal, depth: 0, fresh: new Map() };
+    // No AbortSignal or timer per question: a cache hit needs none, and upstream attempts get
+    // the time left before the deadline as their timeout (see ask).
+    const work = this.newWork();
     try {
       const r = await this.chain(name, type, work);
       if (r.rcode === Rcode.SERVFAIL) this.stats.servfail++;
@@ -167,9 +178,13 @@ export class Resolver {
       return r;
     } catch (err) {
       this.stats.servfail++;
-      const reason = err instanceof LimitError ? err.message : signal.aborted ? `gave up after ${this.o.deadline} ms` : `internal error: ${(err as Error).message}`;
+      const reason = err instanceof LimitError ? err.message : this.controller.signal.aborted ? 'the resolver is shutting down' : `internal error: ${(err as Error).message}`;
       return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale: false, reason };
     }
+  }
+
+  private newWork(): Work {
+    return { queries: 0, deadline: performance.now() + this.o.deadline, depth: 0, fresh: new Map() };
   }
 
   /** Follow CNAME and DNAME links from `name` to the data or a negative answer. */
@@ -177,6 +192,7 @@ export class Resolver {
     const answer: RR[] = [];
     const seen = new Set<string>();
     let stale = false;
+    let until = Infinity;
     let current = name;
     for (let hop = 0; hop <= this.o.maxChain; hop++) {
       if (seen.has(nameKey(current))) return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: `CNAME loop at ${current}` };
@@ -184,8 +200,11 @@ export class Resolver {
       const step = await this.step(current, type, work);
       if (step.kind === 'fail') return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: step.reason };
       stale ||= step.stale;
-      if (step.kind === 'answer') return { rcode: Rcode.NOERROR, answer: [...answer, ...records(step.set)], authority: [], stale };
-      if (step.kind === 'negative') return { rcode: step.rcode, answer, authority: step.soa ? records(step.soa) : [], stale };
+      until = Math.min(until, step.until);
+      const reuse = (rcode: number): { reuseUntil?: number } =>
+        !stale && until > 0 && until !== Infinity && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN) ? { reuseUntil: until } : {};
+      if (step.kind === 'answer') return { rcode: Rcode.NOERROR, answer: [...answer, ...records(step.set)], authority: [], stale, ...reuse(Rcode.NOERROR) };
+      if (step.kind === 'negative') return { rcode: step.rcode, answer, authority: step.soa ? records(step.soa) : [], stale, ...reuse(step.rcode) };
       answer.push(...step.records);
       current = step.target;
     }
@@ -213,20 +232,20 @@ export class Resolver {
 
   /** What the data already known says about (name, type); undefined when we must ask. */
   private fromData(name: string, type: number, fresh: Map<string, RRset>, allowStale: boolean): Step | undefined {
-    const get = (n: string, t: number): { set: RRset; stale: boolean } | undefined => {
-      const f = fresh.get(setKey(n, t));
-      if (f) return { set: f, stale: false };
+    const get = (n: string, t: number): { set: RRset; stale: boolean; until: number } | undefined => {
+      const f = fresh.size > 0 ? fresh.get(setKey(n, t)) : undefined;
+      if (f) return { set: f, stale: false, until: 0 };
       const hit = this.cache.rrsets.get(n, t, RRClass.IN, { allowStale, minRank: MIN_ANSWER_RANK });
       if (!hit || (hit.stale && !allowStale)) return undefined;
       if (hit.prefetch && !hit.stale) this.prefetch(n, t);
       if (!allowStale) this.stats.cacheAnswers++;
-      return { set: hitSet(hit), stale: hit.stale };
+      return { set: hitSet(hit), stale: hit.stale, until: hit.stale || hit.prefetch ? 0 : hit.expires - this.prefetchLead(hit.originalTtl) };
     };
     const direct = get(name, type);
-    if (direct) return { kind: 'answer', set: direct.set, stale: direct.stale };
+    if (direct) return { kind: 'answer', set: direct.set, stale: direct.stale, until: direct.until };
     if (type !== RRType.CNAME) {
       const cname = get(name, RRType.CNAME);
-      if (cname) return { kind: 'alias', records: records(cname.set), target: readName(cname.set.rdata[0]!, 0).name, stale: cname.stale };
+      if (cname) return { kind: 'alias', records: records(cname.set), target: readName(cname.set.rdata[0]!, 0).name, stale: cname.stale, until: cname.until };
     }
     // DNAME at an ancestor rewrites the name (RFC 6672 3.1).
     for (let a = parentName(name); a !== undefined && isInDomain(a, this.o.hints.zone); a = parentName(a)) {
@@ -239,24 +258,28 @@ export class Resolver {
         synthesized = labelsToText([...prefix, ...nameToLabels(target)]);
         nameToWire(synthesized);
       } catch {
-        return { kind: 'negative', rcode: Rcode.YXDOMAIN, stale: d.stale };
+        return { kind: 'negative', rcode: Rcode.YXDOMAIN, stale: d.stale, until: 0 };
       }
       const cname: RR = { name, type: RRType.CNAME, class: RRClass.IN, ttl: d.set.ttl, rdata: nameToWire(synthesized) };
-      return { kind: 'alias', records: [...records(d.set), cname], target: synthesized, stale: d.stale };
+      return { kind: 'alias', records: [...records(d.set), cname], target: synthesized, stale: d.stale, until: d.until };
     }
     const neg: NegativeHit | undefined = this.cache.negatives.get(name, type, RRClass.IN, { allowStale });
     if (neg && (!neg.stale || allowStale)) {
       if (!allowStale) this.stats.cacheAnswers++;
-      return { kind: 'negative', rcode: neg.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: neg.soa, stale: neg.stale };
+      return { kind: 'negative', rcode: neg.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: neg.soa, stale: neg.stale, until: neg.stale ? 0 : neg.expires };
     }
     return undefined;
+  }
+
+  /** How long before its expiry (ms) a positive entry of this TTL enters the prefetch window. */
+  private prefetchLead(originalTtl: number): number {
+    return this.o.prefetch ? originalTtl * 1000 * this.cache.rrsets.policy.prefetchRatio : 0;
   }
 
   private prefetch(name: string, type: number): void {
     if (!this.o.prefetch || this.controller.signal.aborted) return;
     this.stats.prefetches++;
-    const work: Work = { queries: 0, signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.o.deadline)]), depth: 0, fresh: new Map() };
-    this.iterate(name, type, work).catch(() => undefined);
+    this.iterate(name, type, this.newWork()).catch(() => undefined);
   }
 
   /** Walk down from the closest known cut until a server answers for `name`. */
@@ -292,7 +315,7 @@ export class Resolver {
   private negative(kind: 'nxdomain' | 'nodata', name: string, type: number, soa: RRset | undefined): Step {
     if (soa) this.cache.putNegative({ kind, name, type, soa });
     const ttl = soa ? Math.min(soa.ttl, soa.rdata[0]!.readUInt32BE(soa.rdata[0]!.length - 4)) : 0;
-    return { kind: 'negative', rcode: kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: soa ? { ...soa, ttl } : undefined, stale: false };
+    return { kind: 'negative', rcode: kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: soa ? { ...soa, ttl } : undefined, stale: false, until: 0 };
   }
 
   private closestCut(name: string): { zone: string; servers: Array<{ name: string; addresses: string[] }> } {
@@ -368,17 +391,25 @@ export class Resolver {
 
   /** One upstream query, scored in the server cache. */
   private async ask(addr: string, zone: string, name: string, type: number, work: Work): Promise<{ kind: 'ok'; classified: Classified } | { kind: 'fail'; reason: string }> {
-    if (work.signal.aborted) throw new LimitError(`gave up after ${this.o.deadline} ms resolving ${name}`);
+    const gaveUp = (): LimitError => new LimitError(`gave up after ${this.o.deadline} ms resolving ${name}`);
+    if (this.controller.signal.aborted) throw new LimitError('the resolver is shutting down');
+    const left = Math.ceil(work.deadline - performance.now());
+    if (left <= 0) throw gaveUp();
     if (++work.queries > this.o.maxQueries) throw new LimitError(`more than ${this.o.maxQueries} upstream queries for one question (at ${name} in ${zone})`);
     this.stats.upstreamQueries++;
     let reply: ExchangeResult;
     try {
       reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
-        rd: false, edns: { udpSize: 1232 }, signal: work.signal,
-        timeout: Math.min(this.o.timeout, this.cache.infra.timeoutFor(addr)),
+        rd: false, edns: { udpSize: 1232 }, signal: this.controller.signal,
+        timeout: Math.max(1, Math.min(this.o.timeout, this.cache.infra.timeoutFor(addr), left)),
       });
     } catch (err) {
-      if (err instanceof TransportError && err.code === 'ERR_TRANSPORT_ABORTED') throw new LimitError(`gave up after ${this.o.deadline} ms resolving ${name}`);
+      if (err instanceof TransportError && err.code === 'ERR_TRANSPORT_ABORTED') throw new LimitError('the resolver is shutting down');
+      // The attempt had only the time left before the deadline: that ran out.
+      if (err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT' && performance.now() >= work.deadline) {
+        this.stats.upstreamTimeouts++;
+        throw gaveUp();
+      }
       if (err instanceof TransportError && err.code !== 'ERR_TRANSPORT_BAD_REPLY') {
         this.cache.infra.timeout(addr);
         if (err.code === 'ERR_TRANSPORT_TIMEOUT') this.stats.upstreamTimeouts++;

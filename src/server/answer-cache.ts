@@ -1,7 +1,38 @@
 // Encoded answers kept for reuse: a repeated question (same name in any case, type, flags and
 // EDNS parameters) gets the stored response with only its ID and question bytes patched,
-// skipping decode, lookup and encode. Only answers that depend on nothing but the zones are
-// stored; a reload empties the cache.
+// skipping decode, lookup and encode. Two kinds are stored: answers that depend on nothing but
+// the zones (until a reload empties the cache), and resolver answers, which carry a `Reuse`:
+// they are kept until a time their owner gives, served only to clients it allows, dropped when
+// its cache changes generation (a flush), and their TTLs are counted down on every hit.
+
+/** Who vouches for a reusable resolver answer: the resolver's clock, cache generation and ACL. */
+export interface ReuseOwner {
+  /** Changes whenever the data behind stored answers may have been removed (a flush). */
+  readonly generation: number;
+  /** Milliseconds, the clock `Reuse.until` is on. */
+  now(): number;
+  /** Whether this client may be given the answer (recursion allowed). */
+  allows(address: string): boolean;
+}
+
+/** Terms for storing an answer that is not a pure function of the zones. */
+export interface Reuse {
+  owner: ReuseOwner;
+  /** Serve it until this time (ms of owner.now()). */
+  until: number;
+}
+
+interface Countdown {
+  owner: ReuseOwner;
+  generation: number;
+  until: number;
+  storedAt: number;
+  /** Byte offsets of every TTL field in the message (OPT excluded) and the TTLs stored there. */
+  offsets: Uint16Array;
+  ttls: Uint32Array;
+  /** Whole seconds already taken off the TTLs in `buf`. */
+  taken: number;
+}
 
 export interface CachedAnswer {
   buf: Buffer;
@@ -9,6 +40,8 @@ export interface CachedAnswer {
   truncated: boolean;
   /** End of the question name in `buf` (and in every query with this key): bytes 12..qnameEnd are the name. */
   qnameEnd: number;
+  /** Set for resolver answers: expiry, owner checks and the TTL fields to count down. */
+  countdown?: Countdown;
 }
 
 const MIN_UDP = 512;
@@ -106,10 +139,29 @@ export class AnswerCache {
     this.young.set(key, value);
   }
 
-  /** The stored response for this key with the query's ID and question spelling, or undefined. */
-  reply(key: string, query: Buffer): { out: Buffer; hit: CachedAnswer } | undefined {
+  /**
+   * The stored response for this key with the query's ID and question spelling, or undefined.
+   * A resolver answer is only given to a client its owner allows (`remoteAddress` unknown: no),
+   * with its TTLs counted down; one past its time or from an older cache generation is dropped.
+   */
+  reply(key: string, query: Buffer, remoteAddress?: string): { out: Buffer; hit: CachedAnswer } | undefined {
     const hit = this.get(key);
     if (!hit) return undefined;
+    const c = hit.countdown;
+    if (c !== undefined) {
+      const now = c.owner.now();
+      if (now >= c.until || c.owner.generation !== c.generation) {
+        this.delete(key);
+        return undefined;
+      }
+      if (remoteAddress === undefined || !c.owner.allows(remoteAddress)) return undefined;
+      // Conservative by under a second: a TTL is never shown longer than the cache would show it.
+      const taken = Math.ceil((now - c.storedAt) / 1000);
+      if (taken !== c.taken) {
+        c.taken = taken;
+        for (let i = 0; i < c.offsets.length; i++) hit.buf.writeUInt32BE(Math.max(0, c.ttls[i]! - taken), c.offsets[i]!);
+      }
+    }
     const src = hit.buf;
     const out = Buffer.allocUnsafe(src.length);
     src.copy(out);
@@ -120,7 +172,12 @@ export class AnswerCache {
     return { out, hit };
   }
 
-  store(key: string, response: Buffer, rcode: number): void {
+  private delete(key: string): void {
+    if (!this.young.delete(key)) this.old.delete(key);
+  }
+
+  /** Store a response; with `reuse`, a resolver answer (see `reply`). */
+  store(key: string, response: Buffer, rcode: number, reuse?: Reuse): void {
     // The question name ends where the key's name does: walk it once here, not on every hit.
     let pos = 12;
     for (;;) {
@@ -130,7 +187,17 @@ export class AnswerCache {
       if (len === 0) break;
     }
     if (pos + 4 > response.length) return;
-    this.put(key, { buf: Buffer.from(response), rcode, truncated: (response[2]! & 0x02) !== 0, qnameEnd: pos });
+    const entry: CachedAnswer = { buf: Buffer.from(response), rcode, truncated: (response[2]! & 0x02) !== 0, qnameEnd: pos };
+    if (reuse !== undefined) {
+      const storedAt = reuse.owner.now();
+      if (storedAt >= reuse.until) return;
+      const offsets = ttlOffsets(response);
+      if (offsets === undefined) return;
+      const ttls = new Uint32Array(offsets.length);
+      for (let i = 0; i < offsets.length; i++) ttls[i] = response.readUInt32BE(offsets[i]!);
+      entry.countdown = { owner: reuse.owner, generation: reuse.owner.generation, until: reuse.until, storedAt, offsets, ttls, taken: 0 };
+    }
+    this.put(key, entry);
   }
 
   clear(): void {
@@ -141,4 +208,41 @@ export class AnswerCache {
   get size(): number {
     return this.young.size + this.old.size;
   }
+}
+
+/** Skip a (possibly compressed) name at `pos`; the offset after it, or -1 when it runs off the end. */
+function skipName(buf: Buffer, pos: number): number {
+  for (;;) {
+    const len = buf[pos];
+    if (len === undefined) return -1;
+    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
+    if (len > 63) return -1;
+    pos += 1 + len;
+    if (len === 0) return pos;
+  }
+}
+
+/**
+ * Offsets of the TTL field of every record in an encoded message, the OPT pseudo-record (whose
+ * "TTL" holds EDNS flags) excepted; undefined when the message does not parse that far.
+ */
+export function ttlOffsets(buf: Buffer): Uint16Array | undefined {
+  if (buf.length < 12 || buf.length > 0xffff) return undefined;
+  const qd = buf.readUInt16BE(4);
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  let pos = 12;
+  for (let i = 0; i < qd; i++) {
+    pos = skipName(buf, pos);
+    if (pos < 0 || pos + 4 > buf.length) return undefined;
+    pos += 4;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < records; i++) {
+    pos = skipName(buf, pos);
+    if (pos < 0 || pos + 10 > buf.length) return undefined;
+    if (buf.readUInt16BE(pos) !== 41) out.push(pos + 4);
+    pos += 10 + buf.readUInt16BE(pos + 8);
+    if (pos > buf.length) return undefined;
+  }
+  return Uint16Array.from(out);
 }

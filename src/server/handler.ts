@@ -1,6 +1,7 @@
 // The handler chain: each handler answers a decoded query or passes it on (CoreDNS's plugin chain).
 
 import type { Message } from '../wire/message.js';
+import type { Reuse } from './answer-cache.js';
 
 export interface QueryContext {
   request: Message;
@@ -21,6 +22,11 @@ export interface HandlerResult {
   requiredAdditional?: number;
   /** The answer depends only on the question and the zones, so its encoding may be reused until a reload. */
   cacheable?: boolean;
+  /**
+   * The answer may be reused on the owner's terms (a resolver answer from fresh cache data):
+   * until a time, for the clients it allows, TTLs counted down, until its cache is flushed.
+   */
+  reuse?: Reuse;
 }
 
 export interface Handler {

@@ -5,10 +5,11 @@ import type { Catalog } from '../authority/catalog.js';
 import type { Acl } from '../resolver/acl.js';
 import type { Resolver } from '../resolver/resolver.js';
 import { Rcode, typeToString } from '../wire/types.js';
+import type { ReuseOwner } from './answer-cache.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Logger } from './log.js';
 
-export class ResolverHandler implements Handler {
+export class ResolverHandler implements Handler, ReuseOwner {
   readonly name = 'resolver';
 
   constructor(
@@ -28,6 +29,22 @@ export class ResolverHandler implements Handler {
     }
     const r = await this.resolver.resolve(q.name, q.type);
     if (r.reason) this.log.info(`${q.name} ${typeToString(q.type)}: ${Rcode.SERVFAIL === r.rcode ? 'SERVFAIL' : 'REFUSED'}: ${r.reason}`);
-    return { rcode: r.rcode, aa: false, ra: true, answers: r.answer, authority: r.authority, additional: [] };
+    const result: HandlerResult = { rcode: r.rcode, aa: false, ra: true, answers: r.answer, authority: r.authority, additional: [] };
+    // From fresh cache data only: the responder may keep the encoding (see answer-cache.ts).
+    if (r.reuseUntil !== undefined) result.reuse = { owner: this, until: r.reuseUntil };
+    return result;
+  }
+
+  // ReuseOwner: encoded answers live on the resolver cache's clock and generation, for allowed clients.
+  get generation(): number {
+    return this.resolver.cache.generation;
+  }
+
+  now(): number {
+    return this.resolver.cache.now();
+  }
+
+  allows(address: string): boolean {
+    return this.acl.allows(address);
   }
 }

@@ -5,7 +5,7 @@ import { decodeMessage, encodeMessage, type Edns, type Message } from '../wire/m
 import { Opcode, Rcode, RRClass, RRType, isMetaType } from '../wire/types.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Stats } from './stats.js';
-import { AnswerCache, answerKey } from './answer-cache.js';
+import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
 import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type TsigKey, type VerifyResult } from '../wire/tsig.js';
 import { silentLogger, type Logger } from './log.js';
 
@@ -85,11 +85,11 @@ export class Responder {
    * is counted and `respond` must be called). The listeners try this first: a hit costs no
    * promise, no decode and no encode.
    */
-  cached(buf: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+  cached(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress?: string): Buffer | undefined {
     if (!this.cache || buf.length < 12 || (buf[2]! & 0x80) !== 0) return undefined;
     const key = answerKey(buf, transport, this.opts.maxUdpSize);
     if (key === undefined) return undefined;
-    const out = this.fromCacheKey(key, buf);
+    const out = this.fromCacheKey(key, buf, remoteAddress);
     if (out === undefined) return undefined;
     this.stats.queries++;
     if (transport === 'udp') this.stats.udpQueries++;
@@ -97,8 +97,8 @@ export class Responder {
     return out;
   }
 
-  private fromCacheKey(key: string, buf: Buffer): Buffer | undefined {
-    const cached = this.cache!.reply(key, buf);
+  private fromCacheKey(key: string, buf: Buffer, remoteAddress: string | undefined): Buffer | undefined {
+    const cached = this.cache!.reply(key, buf, remoteAddress);
     if (!cached) return undefined;
     this.stats.answerCacheHits++;
     this.stats.countRcode(cached.hit.rcode);
@@ -123,7 +123,7 @@ export class Responder {
     }
     const key = this.cache ? answerKey(buf, transport, this.opts.maxUdpSize) : undefined;
     if (key !== undefined) {
-      const cached = this.fromCacheKey(key, buf);
+      const cached = this.fromCacheKey(key, buf, remoteAddress);
       if (cached) return cached;
     }
     let request: Message;
@@ -150,6 +150,7 @@ export class Responder {
       if ((out[2]! & 0x02) !== 0) this.stats.truncated++;
       if (signed) return signMessage(out, signed.key, { requestMac: signed.mac }).message;
       if (key !== undefined && response.cacheable) this.cache!.store(key, out, response.rcode);
+      else if (key !== undefined && response.reuse) this.cache!.store(key, out, response.rcode, response.reuse);
       return out;
     } catch {
       // A bug in a handler must cost one answer, not the daemon.
@@ -236,7 +237,7 @@ export class Responder {
     return message;
   }
 
-  private async answer(request: Message, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<{ message: Message; rcode: number; requiredAdditional: number; cacheable: boolean }> {
+  private async answer(request: Message, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<{ message: Message; rcode: number; requiredAdditional: number; cacheable: boolean; reuse?: Reuse }> {
     const plain = (rcode: number) => ({ message: this.reply(request, rcode), rcode, requiredAdditional: 0, cacheable: false });
     if (request.edns && request.edns.version !== 0) return plain(Rcode.BADVERS); // RFC 6891 6.1.3
     if (request.opcode !== Opcode.QUERY) return plain(Rcode.NOTIMP);
@@ -262,6 +263,6 @@ export class Responder {
     message.answers = result.answers;
     message.authority = result.authority;
     message.additional = result.additional;
-    return { message, rcode: result.rcode, requiredAdditional: result.requiredAdditional ?? 0, cacheable: result.cacheable ?? false };
+    return { message, rcode: result.rcode, requiredAdditional: result.requiredAdditional ?? 0, cacheable: result.cacheable ?? false, ...(result.reuse ? { reuse: result.reuse } : {}) };
   }
 }

@@ -84,7 +84,7 @@ export class Listener {
 
   private onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     // The hot path: a stored answer goes straight back, with no promise in between.
-    const hit = this.responder.cached(msg, 'udp');
+    const hit = this.responder.cached(msg, 'udp', rinfo.address);
     if (hit) {
       sock.send(hit, rinfo.port, rinfo.address);
       return;
