@@ -46,10 +46,52 @@ export function isLoopbackAddress(host: string): boolean {
   return host === 'localhost' || isLoopback(host);
 }
 
+/** Largest request body read, as the SDK's own default (its transport answers 413 past it). */
+const MAX_BODY = 4 * 1024 * 1024;
+
+/** Whether a Content-Type's media type is application/json (the SDK checks it strictly again). */
+function isJson(ct: string | undefined): boolean {
+  return ct !== undefined && ct.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}
+
+/**
+ * The body of a JSON POST read from the Node stream and parsed here, so that the SDK's transport
+ * gets it as `parsedBody` instead of reading it through a web ReadableStream made from the Node
+ * request (the costliest part of its Node adapter). `undefined`: not a JSON POST, the SDK reads
+ * and judges it; 'rejected': an error was answered.
+ */
+async function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  if (req.method !== 'POST' || !isJson(req.headers['content-type'])) return undefined;
+  const tooLarge = `Payload Too Large: Request body must not exceed ${MAX_BODY} bytes`;
+  if (Number(req.headers['content-length']) > MAX_BODY) {
+    reject(res, 413, tooLarge);
+    return REJECTED;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY) {
+      reject(res, 413, tooLarge);
+      req.destroy();
+      return REJECTED;
+    }
+    chunks.push(c);
+  }
+  try {
+    return JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')) as unknown;
+  } catch {
+    reject(res, 400, 'Parse error: Invalid JSON', -32700);
+    return REJECTED;
+  }
+}
+
+const REJECTED = Symbol('rejected');
+
 /** One JSON-RPC error body, as the SDK's transports write them. */
-function reject(res: ServerResponse, status: number, message: string): void {
+function reject(res: ServerResponse, status: number, message: string, code = -32000): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
 export class GatewayHttp {
@@ -129,11 +171,15 @@ export class GatewayHttp {
         const s = this.sessions.get(sid);
         if (!s) return reject(res, 404, 'Session not found');
         s.used = Date.now();
-        await s.transport.handleRequest(req, res);
+        const body = await readJsonBody(req, res);
+        if (body === REJECTED) return;
+        await s.transport.handleRequest(req, res, body);
         return;
       }
       if (req.method !== 'POST') return reject(res, 400, 'Bad Request: no Mcp-Session-Id; start a session with initialize');
-      await this.open(req, res);
+      const body = await readJsonBody(req, res);
+      if (body === REJECTED) return;
+      await this.open(req, res, body);
     } catch (err) {
       this.log.warn(`gateway http: ${(err as Error).message}`);
       reject(res, 500, 'Internal error');
@@ -141,12 +187,13 @@ export class GatewayHttp {
   }
 
   /** A POST without a session: a new transport and server; kept only if it was an initialize. */
-  private async open(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async open(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     await this.sweep();
     if (this.sessions.size >= this.maxSessions) await this.evict();
     const server = this.gateway.createServer();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: true,
       onsessioninitialized: (id) => { this.sessions.set(id, { transport, server, used: Date.now() }); },
     });
     transport.onclose = () => {
@@ -155,7 +202,7 @@ export class GatewayHttp {
       void server.close().catch(() => {});
     };
     await server.connect(transport);
-    await transport.handleRequest(req, res);
+    await transport.handleRequest(req, res, body);
     if (transport.sessionId === undefined) {
       // Not an initialize request: the transport has answered with its error; nothing to keep.
       await transport.close().catch(() => {});
