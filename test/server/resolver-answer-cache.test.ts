@@ -1,0 +1,228 @@
+// Resolver answers kept encoded by the responder: served synchronously (`Responder.cached`) to
+// allowed clients only, with the ID patched, the asker's 0x20 spelling echoed and the TTLs
+// counted down; dropped by every flush, before the prefetch window (so prefetch still sees
+// popular names), at expiry, and never made from stale data. The upstream is a fake transport.
+
+import t from 'tap';
+import { DnsCache } from '../../src/cache/index.js';
+import { Acl } from '../../src/resolver/acl.js';
+import { Resolver } from '../../src/resolver/resolver.js';
+import { Catalog } from '../../src/authority/catalog.js';
+import { ResolverHandler } from '../../src/server/resolver-handler.js';
+import { AuthorityHandler } from '../../src/server/authority-handler.js';
+import { Responder } from '../../src/server/respond.js';
+import { Stats } from '../../src/server/stats.js';
+import { silentLogger } from '../../src/server/log.js';
+import { ttlOffsets } from '../../src/server/answer-cache.js';
+import { TransportError, type ExchangeResult, type QueryOptions, type Server } from '../../src/transport/index.js';
+import { decodeMessage, encodeMessage, encodeQuery, type Message, type Question } from '../../src/wire/message.js';
+import { nameToWire } from '../../src/wire/name.js';
+import type { RR } from '../../src/wire/rr.js';
+import { RRType, Rcode } from '../../src/wire/types.js';
+
+const ROOT = '127.0.0.2';
+const soaRdata = (): Buffer => {
+  const tail = Buffer.alloc(20);
+  [1, 3600, 600, 86400, 60].forEach((v, i) => tail.writeUInt32BE(v, i * 4));
+  return Buffer.concat([nameToWire('ns.agents.'), nameToWire('host.agents.'), tail]);
+};
+const rr = (name: string, type: number, ttl: number, rdata: Buffer): RR => ({ name, type, class: 1, ttl, rdata });
+
+/** A root server authoritative for all of agents.: writer (A 300), alias (CNAME 600 -> writer), NXDOMAIN for the rest. */
+function upstream() {
+  const u = {
+    queries: 0,
+    down: false,
+    query: async (server: Server, q: Question, _opts: QueryOptions): Promise<ExchangeResult> => {
+      u.queries++;
+      if (u.down) throw new TransportError('ERR_TRANSPORT_TIMEOUT', 'no reply (test)', { transport: 'udp', server: { address: server.address, port: server.port ?? 53 } });
+      const name = q.name.toLowerCase();
+      const answers: RR[] = [];
+      const authority: RR[] = [];
+      let rcode: number = Rcode.NOERROR;
+      const writer = rr('writer.agents.', RRType.A, 300, Buffer.from([127, 0, 0, 9]));
+      if (name === 'writer.agents.' && q.type === RRType.A) answers.push(writer);
+      else if (name === 'alias.agents.') answers.push(rr('alias.agents.', RRType.CNAME, 600, nameToWire('writer.agents.')), ...(q.type === RRType.A ? [writer] : []));
+      else if (name === 'writer.agents.') authority.push(rr('agents.', RRType.SOA, 3600, soaRdata()));
+      else {
+        rcode = Rcode.NXDOMAIN;
+        authority.push(rr('agents.', RRType.SOA, 3600, soaRdata()));
+      }
+      const message: Message = {
+        id: 1, qr: true, opcode: 0, aa: true, tc: false, rd: false, ra: false, ad: false, cd: false, rcode,
+        questions: [q], answers, authority, additional: [],
+      };
+      const reply = encodeMessage(message);
+      return { message: decodeMessage(reply), reply, transport: 'udp', rtt: 1, server: { address: server.address, port: server.port ?? 53 }, bytes: reply.length };
+    },
+  };
+  return u;
+}
+
+function setup(opts: { prefetch?: boolean } = {}) {
+  let now = 1_000_000;
+  const clock = { now: () => now, advance: (s: number) => { now += s * 1000; } };
+  const up = upstream();
+  const cache = new DnsCache({ now: clock.now });
+  const resolver = new Resolver({
+    hints: { zone: 'agents.', servers: [{ name: 'a.root.agents.', addresses: [ROOT] }], ttl: 3600 },
+    cache, query: up.query, timeout: 100, prefetch: opts.prefetch ?? true,
+  });
+  const catalog = new Catalog();
+  const stats = new Stats();
+  const handler = new ResolverHandler(resolver, new Acl(['127.0.0.0/8']), catalog, silentLogger);
+  const responder = new Responder([handler, new AuthorityHandler(catalog)], stats);
+  const ask = async (name: string, type: number, from = '127.0.0.1', q: Parameters<typeof encodeQuery>[2] = {}) => {
+    const buf = encodeQuery(name, type, { id: 4242, ...q });
+    const fast = responder.cached(buf, 'udp', from);
+    const out = fast ?? await responder.respond(buf, 'udp', from, 5353);
+    return { fast: fast !== undefined, msg: decodeMessage(out as Buffer), raw: out as Buffer };
+  };
+  return { clock, up, cache, resolver, responder, stats, ask };
+}
+
+t.test('a warm resolver answer is served synchronously, TTLs counted down', async (t) => {
+  const s = setup();
+  const first = await s.ask('writer.agents.', RRType.A);
+  t.equal(first.msg.rcode, Rcode.NOERROR);
+  t.equal(first.fast, false, 'the first answer is resolved');
+  t.equal(first.msg.answers[0]!.ttl, 300);
+  const second = await s.ask('writer.agents.', RRType.A);
+  t.equal(second.fast, false, 'the first cache hit is encoded through the handler chain');
+  t.equal(s.up.queries, 1);
+  const q0 = s.resolver.stats.questions;
+  s.clock.advance(10);
+  const third = await s.ask('WrItEr.AgEnTs.', RRType.A, '127.0.0.1', { id: 777 });
+  t.equal(third.fast, true, 'then from the encoded answer');
+  t.equal(third.msg.id, 777, 'ID patched');
+  t.equal(third.msg.questions[0]!.name, 'WrItEr.AgEnTs.', '0x20 spelling echoed');
+  t.equal(third.msg.answers[0]!.ttl, 290, 'TTL counted down by the time passed');
+  t.ok(third.msg.ra, 'RA set');
+  t.notOk(third.msg.aa, 'AA clear');
+  t.equal(s.resolver.stats.questions, q0, 'the resolver was not asked');
+  s.clock.advance(100);
+  const fourth = await s.ask('writer.agents.', RRType.A);
+  t.equal(fourth.fast, true);
+  t.equal(fourth.msg.answers[0]!.ttl, 190, 'and further on later hits');
+  t.equal(s.up.queries, 1, 'no upstream query');
+  t.ok(s.stats.answerCacheHits >= 2);
+});
+
+t.test('a CNAME chain and a negative answer are reused too, every TTL counted down', async (t) => {
+  const s = setup();
+  await s.ask('alias.agents.', RRType.A);
+  await s.ask('alias.agents.', RRType.A);
+  s.clock.advance(5);
+  const c = await s.ask('alias.agents.', RRType.A);
+  t.equal(c.fast, true);
+  t.same(c.msg.answers.map((a) => [a.type, a.ttl]), [[RRType.CNAME, 595], [RRType.A, 295]]);
+  await s.ask('nobody.agents.', RRType.A);
+  await s.ask('nobody.agents.', RRType.A);
+  s.clock.advance(7);
+  const nx = await s.ask('nobody.agents.', RRType.A);
+  t.equal(nx.fast, true, 'NXDOMAIN from the encoded answer');
+  t.equal(nx.msg.rcode, Rcode.NXDOMAIN);
+  t.equal(nx.msg.authority[0]!.type, RRType.SOA);
+  t.equal(nx.msg.authority[0]!.ttl, 53, 'the SOA carries the negative TTL left (RFC 2308: min(3600, 60) - 7)');
+  s.clock.advance(60);
+  const gone = await s.ask('nobody.agents.', RRType.A);
+  t.equal(gone.fast, false, 'expired with the negative entry');
+  const nodata1 = await s.ask('writer.agents.', RRType.TXT);
+  t.equal(nodata1.msg.answers.length, 0);
+  await s.ask('writer.agents.', RRType.TXT);
+  const nodata = await s.ask('writer.agents.', RRType.TXT);
+  t.equal(nodata.fast, true, 'NODATA reused');
+  t.equal(nodata.msg.rcode, Rcode.NOERROR);
+});
+
+t.test('only allowed clients get it; RD=0 never does', async (t) => {
+  const s = setup();
+  await s.ask('writer.agents.', RRType.A);
+  await s.ask('writer.agents.', RRType.A);
+  t.equal((await s.ask('writer.agents.', RRType.A)).fast, true);
+  const other = await s.ask('writer.agents.', RRType.A, '192.0.2.9');
+  t.equal(other.fast, false, 'not from the stored answer');
+  t.equal(other.msg.rcode, Rcode.REFUSED, 'a client outside --allow is REFUSED');
+  t.notOk(other.msg.ra);
+  const mapped = await s.ask('writer.agents.', RRType.A, '::ffff:127.0.0.1');
+  t.equal(mapped.fast, true, 'an IPv4-mapped loopback client is allowed');
+  t.equal(s.responder.cached(encodeQuery('writer.agents.', RRType.A, { id: 1 }), 'udp'), undefined, 'no address, no answer');
+  const norec = await s.ask('writer.agents.', RRType.A, '127.0.0.1', { rd: false });
+  t.equal(norec.msg.rcode, Rcode.REFUSED, 'RD=0 is not recursion: no zone serves it');
+});
+
+t.test('every flush empties it', async (t) => {
+  const s = setup();
+  const warm = async () => {
+    await s.ask('writer.agents.', RRType.A);
+    await s.ask('writer.agents.', RRType.A);
+    t.equal((await s.ask('writer.agents.', RRType.A)).fast, true, 'warm');
+  };
+  await warm();
+  s.cache.flushName('writer.agents.');
+  const a = await s.ask('writer.agents.', RRType.A);
+  t.equal(a.fast, false, 'after flush name');
+  t.equal(s.up.queries, 2, 'and resolved again');
+  await warm();
+  s.cache.flushTree('agents.');
+  t.equal((await s.ask('writer.agents.', RRType.A)).fast, false, 'after flush zone');
+  await warm();
+  s.cache.flushAll();
+  t.equal((await s.ask('writer.agents.', RRType.A)).fast, false, 'after flush all');
+  await warm();
+  s.responder.invalidate();
+  t.equal((await s.ask('writer.agents.', RRType.A)).fast, false, 'after a reload');
+});
+
+t.test('it ends before the prefetch window, so prefetch still refreshes popular names', async (t) => {
+  const s = setup();
+  await s.ask('writer.agents.', RRType.A);
+  await s.ask('writer.agents.', RRType.A);
+  s.clock.advance(260);
+  t.equal((await s.ask('writer.agents.', RRType.A)).fast, true, 'at 40 s left of 300: still reused');
+  s.clock.advance(15);
+  const r = await s.ask('writer.agents.', RRType.A);
+  t.equal(r.fast, false, 'at 25 s left (last 10%): back to the resolver');
+  t.equal(r.msg.answers[0]!.ttl, 25);
+  for (let i = 0; i < 20 && s.up.queries < 2; i++) await new Promise((res) => setImmediate(res));
+  t.equal(s.resolver.stats.prefetches, 1, 'which prefetched');
+  t.equal(s.up.queries, 2);
+  await s.ask('writer.agents.', RRType.A);
+  const after = await s.ask('writer.agents.', RRType.A);
+  t.equal(after.fast, true, 'the refreshed entry is reused again');
+  t.equal(after.msg.answers[0]!.ttl, 300);
+
+  const np = setup({ prefetch: false });
+  await np.ask('writer.agents.', RRType.A);
+  await np.ask('writer.agents.', RRType.A);
+  np.clock.advance(295);
+  const late = await np.ask('writer.agents.', RRType.A);
+  t.equal(late.fast, true, 'without prefetch it lasts to the expiry');
+  t.equal(late.msg.answers[0]!.ttl, 5);
+  np.clock.advance(5);
+  t.equal((await np.ask('writer.agents.', RRType.A)).fast, false, 'and not past it');
+});
+
+t.test('stale answers are never stored', async (t) => {
+  const s = setup();
+  await s.ask('writer.agents.', RRType.A);
+  await s.ask('writer.agents.', RRType.A);
+  s.up.down = true;
+  s.clock.advance(400);
+  const stale = await s.ask('writer.agents.', RRType.A);
+  t.equal(stale.fast, false);
+  t.equal(stale.msg.rcode, Rcode.NOERROR, 'served stale');
+  t.equal(stale.msg.answers[0]!.ttl, 30, 'with TTL 30 (RFC 8767)');
+  const again = await s.ask('writer.agents.', RRType.A);
+  t.equal(again.fast, false, 'the stale answer was not kept');
+  t.equal(s.resolver.stats.staleAnswers, 2);
+});
+
+t.test('ttlOffsets finds every TTL but the OPT record', async (t) => {
+  const s = setup();
+  const r = await s.ask('alias.agents.', RRType.A);
+  const offs = [...ttlOffsets(r.raw)!];
+  t.equal(offs.length, 2, 'CNAME and A; not the OPT');
+  t.same(offs.map((o) => r.raw.readUInt32BE(o)), [600, 300]);
+  t.equal(ttlOffsets(r.raw.subarray(0, r.raw.length - 3)), undefined, 'a cut message does not parse');
+});
