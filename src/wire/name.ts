@@ -93,6 +93,8 @@ export function parseName(text: string, origin?: string): string {
     if (origin === undefined) throw new NameError('ERR_NAME_RELATIVE', `'@' used with no origin`);
     return origin;
   }
+  const fast = plainName(text, origin);
+  if (fast !== undefined) return fast;
   const { labels, absolute } = textToLabels(text);
   let all = labels;
   if (!absolute) {
@@ -103,6 +105,51 @@ export function parseName(text: string, origin?: string): string {
   return labelsToText(all);
 }
 
+/** Octets that stand for themselves in a canonical name: printable ASCII but the specials and '.'. */
+const PLAIN: boolean[] = Array.from({ length: 0x80 }, (_, c) => c > 0x20 && c < 0x7f && c !== 0x2e && !SPECIAL.has(c));
+
+let lastOrigin: string | undefined;
+let lastOriginWire = 0;
+
+/**
+ * parseName's fast path for the common case, a name of plain octets only (no escapes, nothing
+ * that canonical form would escape): such text is its own canonical form. Undefined when the
+ * text needs the full parse (which also reports every error).
+ */
+function plainName(text: string, origin: string | undefined): string | undefined {
+  const n = text.length;
+  if (n === 0 || n > MAX_NAME_WIRE) return undefined;
+  let label = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (label === 0) return undefined;
+      label = 0;
+      continue;
+    }
+    if (c >= 0x80 || !PLAIN[c]) return undefined;
+    if (++label > MAX_LABEL) return undefined;
+  }
+  // Wire form of the labels written: one length octet per label plus the octets, = n + 1.
+  if (label === 0) return n + 1 <= MAX_NAME_WIRE ? text : undefined; // absolute
+  if (origin === undefined) return undefined;
+  if (origin !== lastOrigin) {
+    // Only a canonical origin can be appended as it is.
+    let labels: Buffer[];
+    try {
+      labels = nameToLabels(origin);
+    } catch {
+      return undefined;
+    }
+    if (labelsToText(labels) !== origin) return undefined;
+    lastOrigin = origin;
+    lastOriginWire = 1;
+    for (const l of labels) lastOriginWire += l.length + 1;
+  }
+  if (n + lastOriginWire > MAX_NAME_WIRE) return undefined;
+  return origin === '.' ? text + '.' : text + '.' + origin;
+}
+
 /** Labels of a canonical name (root gives none). */
 export function nameToLabels(name: string): Buffer[] {
   return textToLabels(name).labels;
@@ -110,6 +157,29 @@ export function nameToLabels(name: string): Buffer[] {
 
 /** Uncompressed wire form. */
 export function nameToWire(name: string): Buffer {
+  if (name.length > 1 && name.length < MAX_NAME_WIRE) {
+    // No escapes: the labels are the text between the dots. Anything unusual takes the full path.
+    const out = Buffer.allocUnsafe(name.length + 1);
+    let start = 0;
+    let i = 0;
+    for (; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c === 0x2e) {
+        const len = i - start;
+        if (len === 0 || len > MAX_LABEL) break;
+        out[start] = len;
+        start = i + 1;
+      } else if (c === 0x5c || c >= 0x80) {
+        break;
+      } else {
+        out[i + 1] = c;
+      }
+    }
+    if (i === name.length && start === name.length) {
+      out[name.length] = 0;
+      return out;
+    }
+  }
   const labels = nameToLabels(name);
   const parts: Buffer[] = [];
   for (const l of labels) parts.push(Buffer.from([l.length]), l);

@@ -52,6 +52,54 @@ function escapeNonAscii(text: string, i: number): { esc: string; width: number }
   return { esc, width: cp > 0xffff ? 2 : 1 };
 }
 
+export interface LexOptions {
+  /** Line number of the text's first line (default 1). */
+  line?: number;
+  /** Skip a byte-order mark at the start (default true): only the start of a file has one. */
+  bom?: boolean;
+  /**
+   * Set when the text is not the end of the input (it must then end at a line feed): a logical
+   * line still open in parentheses at the end is not yielded, and `from` and `line` are set to
+   * where it starts, for the caller to lex again with the text that follows (see lexChunks).
+   */
+  resume?: { from: number; line: number };
+}
+
+/**
+ * lexLines over text given in pieces, each ending at a line feed (the last one may not): the
+ * logical lines are those of the whole text, with its line numbers.
+ */
+export function* lexChunks(chunks: Iterable<string>): Generator<LogicalLine, void, undefined> {
+  const it = chunks[Symbol.iterator]();
+  try {
+    yield* lexIterator(it);
+  } finally {
+    it.return?.();
+  }
+}
+
+function* lexIterator(it: Iterator<string>): Generator<LogicalLine, void, undefined> {
+  let carry = '';
+  let line = 1;
+  let atStart = true;
+  let cur = it.next();
+  while (cur.done !== true) {
+    const next = it.next();
+    const text = carry.length > 0 ? carry + cur.value : cur.value;
+    if (next.done === true) {
+      yield* lexLines(text, { line, bom: atStart });
+      return;
+    }
+    const resume = { from: 0, line: 0 };
+    yield* lexLines(text, { line, bom: atStart, resume });
+    if (resume.from > 0) atStart = false;
+    carry = text.slice(resume.from);
+    line = resume.line;
+    cur = next;
+  }
+  if (carry.length > 0) yield* lexLines(carry, { line, bom: atStart });
+}
+
 /** Split zone-file text into logical lines. Never throws: problems come back as faults. */
 export function lexZone(text: string): LogicalLine[] {
   return [...lexLines(text)];
@@ -61,11 +109,11 @@ export function lexZone(text: string): LogicalLine[] {
  * lexZone one logical line at a time: the parser takes each line as it comes, so a big zone's
  * tokens never all sit in memory at once.
  */
-export function* lexLines(text: string): Generator<LogicalLine, void, undefined> {
+export function* lexLines(text: string, opts: LexOptions = {}): Generator<LogicalLine, void, undefined> {
   let ready: LogicalLine | undefined;
   const n = text.length;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let line = 1;
+  let i = opts.bom !== false && text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let line = opts.line ?? 1;
   let lineStart = i; // index of the first character of the current physical line (after a BOM)
   let depth = 0;
   const openParens: { line: number; col: number }[] = [];
@@ -73,8 +121,12 @@ export function* lexLines(text: string): Generator<LogicalLine, void, undefined>
   let lastEnd = -1; // index just after the previous token of the current logical line
 
   const colOf = (idx: number): number => idx - lineStart + 1;
+  let curStart = 0; // where the current logical line's first physical line starts
+  let curLine = line;
   const current = (): LogicalLine => {
     if (cur === undefined) {
+      curStart = lineStart;
+      curLine = line;
       const c = text.charCodeAt(lineStart);
       cur = { tokens: [], ownerOmitted: c === SP || c === TAB, line, faults: [] };
     }
@@ -183,6 +235,17 @@ export function* lexLines(text: string): Generator<LogicalLine, void, undefined>
     }
     logical.tokens.push({ text: s, quoted: false, line: tokLine, col: tokCol, glued });
     lastEnd = i;
+  }
+  const resume = opts.resume;
+  if (resume !== undefined) {
+    // More text follows: an unfinished logical line is lexed again with it.
+    resume.from = n;
+    resume.line = line;
+    if (cur !== undefined) {
+      resume.from = curStart;
+      resume.line = curLine;
+      return;
+    }
   }
   if (depth > 0) {
     const open = openParens[0]!;

@@ -74,7 +74,15 @@ interface State {
   run: number;
   /** Owner of the last record, as written (case counts); undefined forces a new run. */
   runOwner: string | undefined;
+  /** Takes each record instead of `records` (parseZoneInto). */
+  sink: RecordSink | undefined;
 }
+
+/**
+ * Takes the records of parseZoneInto one at a time: owner, type, TTL as the record gives it
+ * (not yet settled: see settleTtls), wire RDATA, and the record's run number.
+ */
+export type RecordSink = (owner: string, type: number, ttl: number, rdata: Buffer, run: number) => void;
 
 const fault = (st: State, ctx: Ctx, at: { line: number; col: number }, code: string, message: string): void => {
   st.faults.push({ file: ctx.file, line: at.line, col: at.col, code, message });
@@ -85,17 +93,33 @@ const after = (t: Token): { line: number; col: number } => ({ line: t.line, col:
 
 /** Parse zone-file text into records and faults. Never throws for bad input. */
 export function parseZone(text: string, opts: ParseOptions): { records: SourcedRR[]; faults: ZoneFault[] } {
+  const st = parseInto(lexLines(text), opts, undefined);
+  settleTtls(st);
+  return { records: st.records, faults: st.faults };
+}
+
+/**
+ * parseZone for big zones: the logical lines as they come (lexChunks), each record handed to
+ * `sink` as it is parsed rather than collected, TTLs not settled (the sink gets the run
+ * numbers to do it). Returns the faults. An exception the sink throws ends the parse.
+ */
+export function parseZoneInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink): ZoneFault[] {
+  return parseInto(lines, opts, sink).faults;
+}
+
+function parseInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink | undefined): State {
   const file = opts.file ?? TEXT_FILE_NAME;
   const st: State = {
     records: [], faults: [], include: opts.include, defaultTtl: opts.defaultTtl, lastTtl: undefined,
-    runs: [], run: 0, runOwner: undefined,
+    runs: [], run: 0, runOwner: undefined, sink,
   };
   let origin: string;
   try {
     origin = parseName(opts.origin);
   } catch (e) {
     if (!(e instanceof WireError)) throw e;
-    return { records: [], faults: [{ file, line: 1, col: 1, code: 'ERR_ZONE_BAD_ORIGIN', message: `bad origin "${opts.origin}": ${e.message}` }] };
+    st.faults.push({ file, line: 1, col: 1, code: 'ERR_ZONE_BAD_ORIGIN', message: `bad origin "${opts.origin}": ${e.message}` });
+    return st;
   }
   const ctx: Ctx = {
     file,
@@ -104,9 +128,8 @@ export function parseZone(text: string, opts: ParseOptions): { records: SourcedR
     owner: undefined,
     chain: opts.file !== undefined ? [path.resolve(opts.file)] : [],
   };
-  parseLines(lexLines(text), ctx, st);
-  settleTtls(st);
-  return { records: st.records, faults: st.faults };
+  parseLines(lines, ctx, st);
+  return st;
 }
 
 /**
@@ -379,6 +402,10 @@ function record(l: LogicalLine, ctx: Ctx, st: State): void {
   if (owner !== st.runOwner) {
     st.run++;
     st.runOwner = owner;
+  }
+  if (st.sink !== undefined) {
+    st.sink(owner, type, ttl, rdata, st.run);
+    return;
   }
   st.records.push({ name: owner, type, class: RRClass.IN, ttl, rdata, file: ctx.file, line: first.line, col: first.col });
   st.runs.push(st.run);

@@ -1,77 +1,242 @@
 // The in-memory tree of one zone: nodes by name (empty non-terminals included), RRsets by type.
-// Built from records that validation has already accepted; lookups are plain map reads.
+// Built from records that validation has already accepted (or, by the zone loader, record by
+// record as it parses, checked afterwards with faultFree); a Zone never changes once built.
+//
+// Stored compactly so a zone of millions of records fits: a Map from name key to node number,
+// and everything else in typed arrays (RRsets as linked lists per node, RDATA as linked lists
+// per RRset) with the RDATA octets in a few large slabs. The ZoneNode and RRset objects callers
+// see are made when asked for (a small cache keeps the recent ones), views of the slabs: treat
+// them as read-only, like the zone.
 
 import { RRType } from '../wire/types.js';
-import { isInDomain, nameKey, parentName } from '../wire/name.js';
+import { isInDomain, nameKey, parentName, readName } from '../wire/name.js';
 import type { RR, RRset } from '../wire/rr.js';
 
 export interface ZoneNode {
   /** Owner name as first written in the zone (case preserved). */
   name: string;
-  /** RRsets by type; empty for an empty non-terminal. */
-  rrsets: Map<number, RRset>;
+  /** RRsets by type, in the order their types first appeared; empty for an empty non-terminal. */
+  rrsets: ReadonlyMap<number, RRset>;
+}
+
+/** RDATA slabs: each RDATA lies within one slab. */
+const SLAB = 1 << 22;
+/** Nodes materialised and kept, for repeated look-ups of the same names. */
+const NODE_CACHE = 4096;
+
+const KEY = 25;
+const NXT = 30;
+/** Types that may share a name with a CNAME (RFC 2181 10.1, RFC 4035 2.5; BIND's "ATCNAME" types). */
+const AT_CNAME = new Set<number>([RRType.RRSIG, RRType.NSEC, KEY, NXT]);
+/** Types a parent zone holds at a delegation point besides glue (RFC 4035 2.4). */
+const AT_CUT = new Set<number>([RRType.NS, RRType.DS, RRType.RRSIG, RRType.NSEC]);
+
+function grow<T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  let n = a.length * 2;
+  while (n < need) n *= 2;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
 }
 
 export class Zone {
   readonly origin: string;
   readonly originKey: string;
   readonly class: number;
-  private readonly nodes = new Map<string, ZoneNode>();
+  /** Name key -> node number. */
+  private readonly ids = new Map<string, number>();
+  /** Node number -> owner name as first written. */
+  private names: string[] = [];
+  private nodeSet = new Int32Array(1024); // first RRset of the node, -1 for none
+  private nodeCount = 0;
+  // RRsets
+  private setType = new Uint16Array(1024);
+  private setClass = new Uint16Array(1024);
+  private setTtl = new Uint32Array(1024);
+  private setNext = new Int32Array(1024); // next RRset of the same node
+  private setFirst = new Int32Array(1024); // first RDATA
+  private setLast = new Int32Array(1024); // last RDATA
+  private setRun = new Int32Array(1024); // the loader's run number (BIND's TTL rule), see add
+  private setCount = 0;
+  // RDATA
+  private rdPos = new Float64Array(1024); // slab * SLAB + offset
+  private rdLen = new Uint16Array(1024);
+  private rdNext = new Int32Array(1024);
+  private rdCount = 0;
+  private readonly slabs: Buffer[] = [];
+  private slabSize = 0;
+  private slabUsed = 0;
   /** Keys of delegation points (NS below the apex). */
   private readonly cuts = new Set<string>();
+  private dnames = 0;
+  private cnames = 0;
+  private apexId = -1;
   private recordCount = 0;
+  private readonly cache = new Map<number, ZoneNode>();
 
   constructor(origin: string, records: Iterable<RR>, cls: number = 1) {
     this.origin = origin;
     this.originKey = nameKey(origin);
     this.class = cls;
-    for (const rr of records) this.add(rr);
-    this.ensureNode(origin);
+    for (const rr of records) this.add(rr.name, rr.type, rr.class, rr.ttl, rr.rdata, 0);
+    this.finish();
   }
 
-  private ensureNode(name: string): ZoneNode {
+  /**
+   * The zone loader's way in: records as parsed, before validation (see faultFree). `run` is the
+   * parser's run number: a record of a later run than its RRset's last one gives the whole RRset
+   * its TTL, within a run the first TTL stays, as BIND loads a zone (src/zone/parser.ts).
+   * Call finish() after the last record.
+   * @internal
+   */
+  static building(origin: string, cls: number = 1): Zone {
+    return new Zone(origin, [], cls);
+  }
+
+  /** @internal Ensure the apex exists; the zone loader calls it after its last add. */
+  finish(): void {
+    this.apexId = this.ensureNode(this.origin);
+    this.cache.clear();
+  }
+
+  private ensureNode(name: string): number {
     const key = nameKey(name);
-    let node = this.nodes.get(key);
-    if (node) return node;
-    node = { name, rrsets: new Map() };
-    this.nodes.set(key, node);
+    let id = this.ids.get(key);
+    if (id !== undefined) return id;
+    id = this.nodeCount++;
+    this.nodeSet = grow(this.nodeSet, this.nodeCount);
+    this.nodeSet[id] = -1;
+    this.names.push(key === name ? key : name);
+    this.ids.set(key, id);
     // Every name between this one and the apex exists, even without records (RFC 4592 2.2.2).
     if (key !== this.originKey) {
       const parent = parentName(name);
       if (parent !== undefined && isInDomain(parent, this.origin)) this.ensureNode(parent);
     }
-    return node;
+    return id;
   }
 
-  private add(rr: RR): void {
-    const node = this.ensureNode(rr.name);
-    let set = node.rrsets.get(rr.type);
-    if (!set) {
-      // The first record's TTL is the RRset's, as BIND does (RFC 2181 5.2 forbids mixing).
-      set = { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [] };
-      node.rrsets.set(rr.type, set);
+  /** @internal Add one record (see building). */
+  add(name: string, type: number, cls: number, ttl: number, rdata: Uint8Array, run: number): void {
+    const id = this.ensureNode(name);
+    let s = this.nodeSet[id]!;
+    let prev = -1;
+    while (s >= 0 && this.setType[s] !== type) {
+      prev = s;
+      s = this.setNext[s]!;
     }
-    if (set.rdata.some((d) => d.equals(rr.rdata))) return; // duplicates collapse (RFC 2181 5)
-    set.rdata.push(rr.rdata);
+    if (s < 0) {
+      // The first record's TTL is the RRset's, as BIND does (RFC 2181 5.2 forbids mixing).
+      s = this.setCount++;
+      if (s >= this.setType.length) {
+        const n = s + 1;
+        this.setType = grow(this.setType, n);
+        this.setClass = grow(this.setClass, n);
+        this.setTtl = grow(this.setTtl, n);
+        this.setNext = grow(this.setNext, n);
+        this.setFirst = grow(this.setFirst, n);
+        this.setLast = grow(this.setLast, n);
+        this.setRun = grow(this.setRun, n);
+      }
+      this.setType[s] = type;
+      this.setClass[s] = cls;
+      this.setTtl[s] = ttl;
+      this.setNext[s] = -1;
+      this.setFirst[s] = -1;
+      this.setLast[s] = -1;
+      this.setRun[s] = run;
+      if (prev < 0) this.nodeSet[id] = s;
+      else this.setNext[prev] = s;
+      if (type === RRType.CNAME) this.cnames++;
+      else if (type === RRType.DNAME) this.dnames++;
+    } else if (this.setRun[s] !== run) {
+      this.setTtl[s] = ttl;
+      this.setRun[s] = run;
+    }
+    // Duplicates collapse (RFC 2181 5).
+    const len = rdata.length;
+    for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) {
+      if (this.rdLen[r] !== len) continue;
+      const pos = this.rdPos[r]!;
+      const slab = this.slabs[Math.floor(pos / SLAB)]!;
+      const off = pos % SLAB;
+      if (slab.compare(rdata, 0, len, off, off + len) === 0) return;
+    }
+    if (this.slabs.length === 0 || this.slabUsed + len > this.slabSize) {
+      // Slabs grow from 4 KiB to SLAB, so a small zone stays small.
+      this.slabSize = Math.min(SLAB, Math.max(len, 4096, this.slabSize * 2));
+      this.slabs.push(Buffer.allocUnsafeSlow(this.slabSize));
+      this.slabUsed = 0;
+    }
+    const slab = this.slabs.length - 1;
+    this.slabs[slab]!.set(rdata, this.slabUsed);
+    const r = this.rdCount++;
+    if (r >= this.rdLen.length) {
+      this.rdPos = grow(this.rdPos, r + 1);
+      this.rdLen = grow(this.rdLen, r + 1);
+      this.rdNext = grow(this.rdNext, r + 1);
+    }
+    this.rdPos[r] = slab * SLAB + this.slabUsed;
+    this.rdLen[r] = len;
+    this.rdNext[r] = -1;
+    this.slabUsed += len;
+    if (this.setLast[s]! < 0) this.setFirst[s] = r;
+    else this.rdNext[this.setLast[s]!] = r;
+    this.setLast[s] = r;
     this.recordCount++;
-    if (rr.type === RRType.NS && nameKey(rr.name) !== this.originKey) this.cuts.add(nameKey(rr.name));
+    if (type === RRType.NS && nameKey(name) !== this.originKey) this.cuts.add(nameKey(name));
+  }
+
+  private rdataAt(r: number): Buffer {
+    const pos = this.rdPos[r]!;
+    const off = pos % SLAB;
+    return this.slabs[Math.floor(pos / SLAB)]!.subarray(off, off + this.rdLen[r]!);
+  }
+
+  private setAt(s: number, name: string): RRset {
+    const rdata: Buffer[] = [];
+    for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) rdata.push(this.rdataAt(r));
+    return { name, type: this.setType[s]!, class: this.setClass[s]!, ttl: this.setTtl[s]!, rdata };
+  }
+
+  private findSet(id: number, type: number): number {
+    let s = this.nodeSet[id]!;
+    while (s >= 0 && this.setType[s] !== type) s = this.setNext[s]!;
+    return s;
+  }
+
+  private nodeAt(id: number): ZoneNode {
+    let node = this.cache.get(id);
+    if (node !== undefined) return node;
+    const name = this.names[id]!;
+    const rrsets = new Map<number, RRset>();
+    for (let s = this.nodeSet[id]!; s >= 0; s = this.setNext[s]!) rrsets.set(this.setType[s]!, this.setAt(s, name));
+    node = { name, rrsets };
+    if (this.cache.size >= NODE_CACHE) this.cache.clear();
+    this.cache.set(id, node);
+    return node;
   }
 
   /** The node at exactly this name. */
   node(name: string): ZoneNode | undefined {
-    return this.nodes.get(nameKey(name));
+    return this.nodeByKey(nameKey(name));
   }
 
   nodeByKey(key: string): ZoneNode | undefined {
-    return this.nodes.get(key);
+    const id = this.ids.get(key);
+    return id === undefined ? undefined : this.nodeAt(id);
   }
 
   rrset(name: string, type: number): RRset | undefined {
-    return this.nodes.get(nameKey(name))?.rrsets.get(type);
+    const id = this.ids.get(nameKey(name));
+    if (id === undefined) return undefined;
+    const s = this.findSet(id, type);
+    return s < 0 ? undefined : this.setAt(s, this.names[id]!);
   }
 
   get apex(): ZoneNode {
-    return this.nodes.get(this.originKey)!;
+    return this.nodeAt(this.apexId);
   }
 
   get soa(): RRset {
@@ -88,8 +253,9 @@ export class Zone {
 
   /** Negative-answer TTL: min(SOA TTL, SOA MINIMUM) (RFC 2308 section 5). */
   get negativeTtl(): number {
-    const rdata = this.soa.rdata[0]!;
-    return Math.min(this.soa.ttl, rdata.readUInt32BE(rdata.length - 4));
+    const soa = this.soa;
+    const rdata = soa.rdata[0]!;
+    return Math.min(soa.ttl, rdata.readUInt32BE(rdata.length - 4));
   }
 
   isCut(key: string): boolean {
@@ -104,18 +270,114 @@ export class Zone {
     return this.recordCount;
   }
 
+  /** Number of nodes, empty non-terminals included. */
+  get nodeTotal(): number {
+    return this.nodeCount;
+  }
+
   /** Every node, apex first; no particular order after that. */
   *allNodes(): IterableIterator<ZoneNode> {
     yield this.apex;
-    for (const [key, node] of this.nodes) if (key !== this.originKey) yield node;
+    for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId) yield this.nodeAt(id);
   }
 
   /** Every record, apex first. */
   *records(): IterableIterator<RR> {
-    for (const node of this.allNodes()) {
-      for (const set of node.rrsets.values()) {
-        for (const rdata of set.rdata) yield { name: set.name, type: set.type, class: set.class, ttl: set.ttl, rdata };
+    const ids = [this.apexId];
+    for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId) ids.push(id);
+    for (const id of ids) {
+      const name = this.names[id]!;
+      for (let s = this.nodeSet[id]!; s >= 0; s = this.setNext[s]!) {
+        const type = this.setType[s]!;
+        const cls = this.setClass[s]!;
+        const ttl = this.setTtl[s]!;
+        for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) yield { name, type, class: cls, ttl, rdata: this.rdataAt(r) };
       }
     }
+  }
+
+  /**
+   * Whether the zone breaks none of the rules of validateZone (src/zone/validate.ts), checked on
+   * the built zone: the loader builds first and, only when this says no, parses again with
+   * validateZone for the faults and where they are. It must never say yes where validateZone
+   * finds a fault; saying no for a clean zone only costs time. Out-of-zone records are not
+   * here: the loader refuses them as they come.
+   * @internal
+   */
+  faultFree(): boolean {
+    const apex = this.apexId;
+    // Exactly one SOA, at the apex; NS at the apex.
+    const soa = this.findSet(apex, RRType.SOA);
+    if (soa < 0 || this.rdNext[this.setFirst[soa]!]! >= 0) return false;
+    if (this.findSet(apex, RRType.NS) < 0) return false;
+    const nsTargets = new Set<string>();
+    const needAddress: string[] = [];
+    // One pass over the RRsets per node: SOA elsewhere, CNAME rules, DNAME singletons, NS targets.
+    for (let id = 0; id < this.nodeCount; id++) {
+      let cname = false;
+      let other = false;
+      for (let s = this.nodeSet[id]!; s >= 0; s = this.setNext[s]!) {
+        const type = this.setType[s]!;
+        if (type === RRType.SOA && id !== apex) return false;
+        if (type === RRType.CNAME) {
+          if (id === apex || this.rdNext[this.setFirst[s]!]! >= 0) return false;
+          cname = true;
+        } else if (type === RRType.DNAME) {
+          if (this.rdNext[this.setFirst[s]!]! >= 0) return false;
+          other = true;
+        } else if (!AT_CNAME.has(type)) {
+          other = true;
+        }
+        if (type === RRType.NS) {
+          for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) {
+            let target: string;
+            try {
+              target = readName(this.rdataAt(r), 0).name;
+            } catch {
+              continue;
+            }
+            nsTargets.add(nameKey(target));
+            if (isInDomain(target, this.origin)) needAddress.push(target);
+          }
+        }
+      }
+      if (cname && other) return false;
+    }
+    // In-zone name servers: addresses, and no CNAME.
+    for (const target of needAddress) {
+      const id = this.ids.get(nameKey(target));
+      if (id === undefined) return false;
+      if (this.findSet(id, RRType.CNAME) >= 0) return false;
+      if (this.findSet(id, RRType.A) < 0 && this.findSet(id, RRType.AAAA) < 0) return false;
+    }
+    if (this.cuts.size === 0 && this.dnames === 0) return true;
+    // What lies at or below delegations and DNAMEs.
+    const dnameKeys = new Set<string>();
+    for (let id = 0; id < this.nodeCount; id++) if (this.findSet(id, RRType.DNAME) >= 0) dnameKeys.add(nameKey(this.names[id]!));
+    for (let id = 0; id < this.nodeCount; id++) {
+      const first = this.nodeSet[id]!;
+      if (first < 0) continue;
+      const name = this.names[id]!;
+      const key = nameKey(name);
+      let onlyGlue = true; // every type here is A/AAAA of a name server
+      let atCutOk = true; // every type here may be at a delegation point
+      for (let s = first; s >= 0; s = this.setNext[s]!) {
+        const type = this.setType[s]!;
+        const glue = (type === RRType.A || type === RRType.AAAA) && nsTargets.has(key);
+        if (!glue) onlyGlue = false;
+        if (!glue && !AT_CUT.has(type)) atCutOk = false;
+      }
+      if (this.cuts.has(key) && !atCutOk) return false;
+      for (let p = parentName(name); p !== undefined && isInDomain(p, this.origin); p = parentName(p)) {
+        const pk = nameKey(p);
+        if (dnameKeys.has(pk)) return false;
+        if (this.cuts.has(pk)) {
+          if (!onlyGlue) return false;
+          break;
+        }
+        if (pk === this.originKey) break;
+      }
+    }
+    return true;
   }
 }

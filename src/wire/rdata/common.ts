@@ -115,6 +115,16 @@ export function nameWire(name: string): Buffer {
  * their UTF-8 octets, which is what BIND stores when it reads a UTF-8 zone file.
  */
 export function unescapeText(text: string, tok: Token | At, what: string): Buffer {
+  // Most text has no escapes and is ASCII: one octet per character.
+  let plain = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c || c >= 0x80) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return Buffer.from(text, 'latin1');
   const out: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -21,6 +21,7 @@
 //   anything else is refused (BIND lets `\x` through as `x`).
 
 import type { Token } from '../token.js';
+import { parseName } from '../name.js';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addr.js';
 import {
   type At,
@@ -322,6 +323,150 @@ function splitParam(tok: Token): { key: string; value: string | undefined } {
 
 /** Presentation tokens (priority, target, params) -> wire RDATA. */
 export function svcbFromText(f: Fields, origin: string): Buffer {
+  if (f.left === f.tokens.length) {
+    const fast = svcbFromTextFast(f.tokens, origin);
+    if (fast !== undefined) {
+      f.rest();
+      return fast;
+    }
+  }
+  return svcbFromTextFull(f, origin);
+}
+
+/** Scratch space of the fast path: params are written here, then copied out in key order. */
+const scratch = Buffer.allocUnsafe(1 << 16);
+const fastKeys: number[] = [];
+const fastStart: number[] = [];
+const fastLen: number[] = [];
+const fastOrder: number[] = [];
+
+/** Decimal digits only, at most `max`; -1 otherwise. */
+function plainNumber(text: string, from: number, to: number, max: number): number {
+  if (to <= from || to - from > 10) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return n <= max ? n : -1;
+}
+
+/**
+ * svcbFromText for the common shapes of record, with no intermediate Buffers: plain priority,
+ * a name target, and params among alpn, port, no-default-alpn and keyNNNNN (NNNNN >= 8) with
+ * values free of escapes. Undefined for anything else, including every error, so the full
+ * parser decides those (it gives the same wire form for what this accepts, and the errors).
+ */
+export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buffer | undefined {
+  const nt = tokens.length;
+  if (nt < 2) return undefined;
+  const prioTok = tokens[0]!;
+  if (prioTok.quoted) return undefined;
+  const priority = plainNumber(prioTok.text, 0, prioTok.text.length, 0xffff);
+  if (priority < 0) return undefined;
+  let target: Buffer;
+  try {
+    target = nameWire(parseName(tokens[1]!.text, origin));
+  } catch {
+    return undefined;
+  }
+  if (nt - 2 > 64) return undefined;
+  let pos = 0;
+  let count = 0;
+  for (let t = 2; t < nt; t++) {
+    const tok = tokens[t]!;
+    if (tok.quoted) return undefined;
+    const text = tok.text;
+    const eq = text.indexOf('=');
+    const keyEnd = eq < 0 ? text.length : eq;
+    if (keyEnd === 0) return undefined;
+    let key: number;
+    let generic = false;
+    if (text.startsWith('key')) {
+      if (keyEnd > 3 && text.charCodeAt(3) === 0x30) return undefined; // key0... : leading zero or mandatory
+      key = plainNumber(text, 3, keyEnd, 0xfffe);
+      if (key < DOHPATH + 1) return undefined; // the known keys (and bad ones) take the full path
+      generic = true;
+    } else {
+      const k = text.slice(0, keyEnd);
+      key = k === 'alpn' ? ALPN : k === 'port' ? PORT : k === 'no-default-alpn' ? NO_DEFAULT_ALPN : -1;
+      if (key < 0) return undefined;
+    }
+    for (let i = 0; i < count; i++) if (fastKeys[i] === key) return undefined;
+    // The value, without its quotes; no escapes or quotes inside, ASCII only.
+    let from = -1;
+    let to = -1;
+    if (eq >= 0) {
+      from = eq + 1;
+      to = text.length;
+      if (text.charCodeAt(from) === 0x22) {
+        if (to - from < 2 || text.charCodeAt(to - 1) !== 0x22) return undefined;
+        from++;
+        to--;
+      }
+      for (let i = from; i < to; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x5c || c === 0x22 || c >= 0x80) return undefined;
+      }
+    }
+    if (pos + (to - from) + 512 > scratch.length) return undefined;
+    const start = pos;
+    if (generic) {
+      if (from >= 0) pos += scratch.write(text.slice(from, to), pos, 'latin1');
+    } else if (key === ALPN) {
+      if (from < 0 || to === from) return undefined;
+      let idStart = from;
+      for (let i = from; i <= to; i++) {
+        if (i === to || text.charCodeAt(i) === 0x2c) {
+          const len = i - idStart;
+          if (len === 0 || len > 255) return undefined;
+          scratch[pos++] = len;
+          for (let j = idStart; j < i; j++) scratch[pos++] = text.charCodeAt(j);
+          idStart = i + 1;
+        }
+      }
+    } else if (key === PORT) {
+      const port = from < 0 ? -1 : plainNumber(text, from, to, 0xffff);
+      if (port < 0) return undefined;
+      scratch.writeUInt16BE(port, pos);
+      pos += 2;
+    } else {
+      // no-default-alpn: no value; and it needs alpn, which the full parser checks.
+      return undefined;
+    }
+    fastKeys[count] = key;
+    fastStart[count] = start;
+    fastLen[count] = pos - start;
+    fastOrder[count] = count;
+    count++;
+  }
+  // Keys in ascending order (insertion sort: a record has a handful).
+  for (let i = 1; i < count; i++) {
+    const o = fastOrder[i]!;
+    let j = i - 1;
+    while (j >= 0 && fastKeys[fastOrder[j]!]! > fastKeys[o]!) {
+      fastOrder[j + 1] = fastOrder[j]!;
+      j--;
+    }
+    fastOrder[j + 1] = o;
+  }
+  const out = Buffer.allocUnsafe(2 + target.length + count * 4 + pos);
+  out.writeUInt16BE(priority, 0);
+  target.copy(out, 2);
+  let w = 2 + target.length;
+  for (let i = 0; i < count; i++) {
+    const o = fastOrder[i]!;
+    out.writeUInt16BE(fastKeys[o]!, w);
+    out.writeUInt16BE(fastLen[o]!, w + 2);
+    w += 4;
+    w += scratch.copy(out, w, fastStart[o]!, fastStart[o]! + fastLen[o]!);
+  }
+  return out;
+}
+
+/** svcbFromText without the fast path. */
+export function svcbFromTextFull(f: Fields, origin: string): Buffer {
   const prioTok = f.next('priority');
   const priority = parseNumber(prioTok, `${f.what} priority`, 0xffff);
   // BIND reads the target as a possibly quoted string.
