@@ -214,8 +214,16 @@ function txtLike(what: string): Codec {
       const toks = f.rest();
       const strings = toks.map((tok) => parseCharString(tok, `${what} string`));
       // Lengths are checked above; dns-packet would store 256 as 0 without a word.
-      fitsRdata(strings.reduce((n, s) => n + 1 + s.length, 0), what, toks[0]);
-      return packet.txt.encode(strings).subarray(2);
+      const total = strings.reduce((n, s) => n + 1 + s.length, 0);
+      fitsRdata(total, what, toks[0]);
+      // The character-string framing (what dns-packet's txt encoder writes, without its copies).
+      const out = Buffer.allocUnsafe(total);
+      let w = 0;
+      for (const s of strings) {
+        out[w++] = s.length;
+        w += s.copy(out, w);
+      }
+      return out;
     },
     toText(rdata) {
       if (rdata.length === 0) fail('ERR_RDATA_BAD_WIRE', `${what} RDATA is empty; it needs at least one character-string`);

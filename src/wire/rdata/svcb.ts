@@ -360,20 +360,23 @@ function plainNumber(text: string, from: number, to: number, max: number): numbe
  */
 export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buffer | undefined {
   const nt = tokens.length;
-  if (nt < 2) return undefined;
+  if (nt < 2 || nt - 2 > 64) return undefined;
   const prioTok = tokens[0]!;
   if (prioTok.quoted) return undefined;
   const priority = plainNumber(prioTok.text, 0, prioTok.text.length, 0xffff);
   if (priority < 0) return undefined;
-  let target: Buffer;
+  let target: string;
   try {
-    target = nameWire(parseName(tokens[1]!.text, origin));
+    target = parseName(tokens[1]!.text, origin);
   } catch {
     return undefined;
   }
-  if (nt - 2 > 64) return undefined;
-  let pos = 0;
+  // Written in place: priority, target, then each param as key, length, value.
+  scratch.writeUInt16BE(priority, 0);
+  let pos = writeName(target, 2);
+  const head = pos;
   let count = 0;
+  let ascending = true;
   for (let t = 2; t < nt; t++) {
     const tok = tokens[t]!;
     if (tok.quoted) return undefined;
@@ -390,10 +393,11 @@ export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buff
       generic = true;
     } else {
       const k = text.slice(0, keyEnd);
-      key = k === 'alpn' ? ALPN : k === 'port' ? PORT : k === 'no-default-alpn' ? NO_DEFAULT_ALPN : -1;
+      key = k === 'alpn' ? ALPN : k === 'port' ? PORT : -1;
       if (key < 0) return undefined;
     }
     for (let i = 0; i < count; i++) if (fastKeys[i] === key) return undefined;
+    if (count > 0 && key < fastKeys[count - 1]!) ascending = false;
     // The value, without its quotes; no escapes or quotes inside, ASCII only.
     let from = -1;
     let to = -1;
@@ -412,8 +416,9 @@ export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buff
     }
     if (pos + (to - from) + 512 > scratch.length) return undefined;
     const start = pos;
+    let w = pos + 4;
     if (generic) {
-      if (from >= 0) pos += scratch.write(text.slice(from, to), pos, 'latin1');
+      for (let i = from; i < to; i++) scratch[w++] = text.charCodeAt(i);
     } else if (key === ALPN) {
       if (from < 0 || to === from) return undefined;
       let idStart = from;
@@ -421,25 +426,33 @@ export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buff
         if (i === to || text.charCodeAt(i) === 0x2c) {
           const len = i - idStart;
           if (len === 0 || len > 255) return undefined;
-          scratch[pos++] = len;
-          for (let j = idStart; j < i; j++) scratch[pos++] = text.charCodeAt(j);
+          scratch[w++] = len;
+          for (let j = idStart; j < i; j++) scratch[w++] = text.charCodeAt(j);
           idStart = i + 1;
         }
       }
-    } else if (key === PORT) {
+    } else {
       const port = from < 0 ? -1 : plainNumber(text, from, to, 0xffff);
       if (port < 0) return undefined;
-      scratch.writeUInt16BE(port, pos);
-      pos += 2;
-    } else {
-      // no-default-alpn: no value; and it needs alpn, which the full parser checks.
-      return undefined;
+      scratch[w++] = port >> 8;
+      scratch[w++] = port & 0xff;
     }
+    const len = w - start - 4;
+    scratch[start] = key >> 8;
+    scratch[start + 1] = key & 0xff;
+    scratch[start + 2] = len >> 8;
+    scratch[start + 3] = len & 0xff;
     fastKeys[count] = key;
     fastStart[count] = start;
-    fastLen[count] = pos - start;
+    fastLen[count] = w - start;
     fastOrder[count] = count;
     count++;
+    pos = w;
+  }
+  const out = Buffer.allocUnsafe(pos);
+  if (ascending) {
+    scratch.copy(out, 0, 0, pos);
+    return out;
   }
   // Keys in ascending order (insertion sort: a record has a handful).
   for (let i = 1; i < count; i++) {
@@ -451,18 +464,34 @@ export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buff
     }
     fastOrder[j + 1] = o;
   }
-  const out = Buffer.allocUnsafe(2 + target.length + count * 4 + pos);
-  out.writeUInt16BE(priority, 0);
-  target.copy(out, 2);
-  let w = 2 + target.length;
+  scratch.copy(out, 0, 0, head);
+  let w = head;
   for (let i = 0; i < count; i++) {
     const o = fastOrder[i]!;
-    out.writeUInt16BE(fastKeys[o]!, w);
-    out.writeUInt16BE(fastLen[o]!, w + 2);
-    w += 4;
     w += scratch.copy(out, w, fastStart[o]!, fastStart[o]! + fastLen[o]!);
   }
   return out;
+}
+
+/** A canonical name's wire form into scratch at `at`; the offset after it. */
+function writeName(name: string, at: number): number {
+  if (name.indexOf('\\') >= 0 || name === '.') {
+    const wire = nameWire(name);
+    wire.copy(scratch, at);
+    return at + wire.length;
+  }
+  let start = at;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      scratch[start] = at + i + 1 - start - 1;
+      start = at + i + 1;
+    } else {
+      scratch[at + i + 1] = c;
+    }
+  }
+  scratch[at + name.length] = 0;
+  return at + name.length + 1;
 }
 
 /** svcbFromText without the fast path. */
