@@ -72,32 +72,28 @@ export interface LexOptions {
 export function* lexChunks(chunks: Iterable<string>): Generator<LogicalLine, void, undefined> {
   const it = chunks[Symbol.iterator]();
   try {
-    yield* lexIterator(it);
+    let carry = '';
+    let line = 1;
+    let atStart = true;
+    let cur = it.next();
+    while (cur.done !== true) {
+      const next = it.next();
+      const text = carry.length > 0 ? carry + cur.value : cur.value;
+      if (next.done === true) {
+        yield* lexLines(text, { line, bom: atStart });
+        return;
+      }
+      const resume = { from: 0, line: 0 };
+      yield* lexLines(text, { line, bom: atStart, resume });
+      if (resume.from > 0) atStart = false;
+      carry = text.slice(resume.from);
+      line = resume.line;
+      cur = next;
+    }
+    if (carry.length > 0) yield* lexLines(carry, { line, bom: atStart });
   } finally {
     it.return?.();
   }
-}
-
-function* lexIterator(it: Iterator<string>): Generator<LogicalLine, void, undefined> {
-  let carry = '';
-  let line = 1;
-  let atStart = true;
-  let cur = it.next();
-  while (cur.done !== true) {
-    const next = it.next();
-    const text = carry.length > 0 ? carry + cur.value : cur.value;
-    if (next.done === true) {
-      yield* lexLines(text, { line, bom: atStart });
-      return;
-    }
-    const resume = { from: 0, line: 0 };
-    yield* lexLines(text, { line, bom: atStart, resume });
-    if (resume.from > 0) atStart = false;
-    carry = text.slice(resume.from);
-    line = resume.line;
-    cur = next;
-  }
-  if (carry.length > 0) yield* lexLines(carry, { line, bom: atStart });
 }
 
 /** Split zone-file text into logical lines. Never throws: problems come back as faults. */

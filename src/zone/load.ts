@@ -2,13 +2,14 @@
 // fault; a folder of <origin>.zone files; and a zone's canonical text (like named-compilezone -o -).
 
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { type ZoneFault, ZoneLoadError } from './errors.js';
 import { parseZone, parseZoneInto } from './parser.js';
 import { lexChunks } from './lexer.js';
 import { validateZone } from './validate.js';
 import { Zone } from './zone.js';
-import { isInDomain, nameKey, nameToLabels, parseName } from '../wire/name.js';
+import { nameKey, nameToLabels, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
 import { rdataToText } from '../wire/rdata.js';
 import { RRClass, RRType, classToString, typeToString } from '../wire/types.js';
@@ -38,8 +39,7 @@ function buildFast(chunks: Iterable<string>, origin: string, file: string | unde
   let faults: ZoneFault[];
   try {
     faults = parseZoneInto(lexChunks(chunks), { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) }, (owner, type, ttl, rdata, run) => {
-      if (!isInDomain(owner, canonical)) throw GIVE_UP; // out-of-zone data
-      zone.add(owner, type, RRClass.IN, ttl, rdata, run);
+      if (!zone.add(owner, type, RRClass.IN, ttl, rdata, run)) throw GIVE_UP; // out-of-zone data
     });
   } catch (e) {
     if (e === GIVE_UP) return undefined;
@@ -100,7 +100,7 @@ function* fileChunks(file: string): Generator<string, void, undefined> {
 }
 
 function decodeChunk(b: Buffer): string {
-  if (firstInvalidUtf8(b) >= 0) throw GIVE_UP;
+  if (!isUtf8(b)) throw GIVE_UP;
   return b.toString('utf8');
 }
 
@@ -274,7 +274,7 @@ function compareLabels(a: Buffer[], b: Buffer[]): number {
  * \DDD escapes. Throws ZoneLoadError ERR_ZONE_ENCODING pointing at the first bad octet.
  */
 export function decodeZoneBytes(bytes: Uint8Array, file: string, origin?: string): string {
-  const bad = firstInvalidUtf8(bytes);
+  const bad = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
   if (bad < 0) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   const before = Buffer.from(bytes.subarray(0, bad));
   const lineStart = before.lastIndexOf(0x0a) + 1;

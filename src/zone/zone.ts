@@ -44,6 +44,7 @@ export class Zone {
   readonly origin: string;
   readonly originKey: string;
   readonly class: number;
+  private readonly dotOriginKey: string;
   /** Name key -> node number. */
   private readonly ids = new Map<string, number>();
   /** Node number -> owner name as first written. */
@@ -79,7 +80,9 @@ export class Zone {
     this.origin = origin;
     this.originKey = nameKey(origin);
     this.class = cls;
-    for (const rr of records) this.add(rr.name, rr.type, rr.class, rr.ttl, rr.rdata, 0);
+    this.dotOriginKey = this.originKey === '.' ? '.' : '.' + this.originKey;
+    // Records from elsewhere (validated, a transfer, an update) are taken whatever their names.
+    for (const rr of records) this.add(rr.name, rr.type, rr.class, rr.ttl, rr.rdata, 0, true);
     this.finish();
   }
 
@@ -100,8 +103,16 @@ export class Zone {
     this.cache.clear();
   }
 
-  private ensureNode(name: string): number {
-    const key = nameKey(name);
+  /** Whether a name key is the origin or below it (isInDomain, cheaper for names without escapes). */
+  private inZone(key: string): boolean {
+    if (key === this.originKey) return true;
+    if (this.originKey === '.') return true;
+    if (!key.endsWith(this.dotOriginKey)) return false;
+    if (key.indexOf('\\') < 0) return true;
+    return isInDomain(key, this.originKey);
+  }
+
+  private ensureNode(name: string, key = nameKey(name)): number {
     let id = this.ids.get(key);
     if (id !== undefined) return id;
     id = this.nodeCount++;
@@ -112,14 +123,19 @@ export class Zone {
     // Every name between this one and the apex exists, even without records (RFC 4592 2.2.2).
     if (key !== this.originKey) {
       const parent = parentName(name);
-      if (parent !== undefined && isInDomain(parent, this.origin)) this.ensureNode(parent);
+      if (parent !== undefined) {
+        const pk = nameKey(parent);
+        if (this.inZone(pk)) this.ensureNode(parent, pk);
+      }
     }
     return id;
   }
 
-  /** @internal Add one record (see building). */
-  add(name: string, type: number, cls: number, ttl: number, rdata: Uint8Array, run: number): void {
-    const id = this.ensureNode(name);
+  /** @internal Add one record (see building); false, and nothing added, when it is out of the zone. */
+  add(name: string, type: number, cls: number, ttl: number, rdata: Uint8Array, run: number, anyName = false): boolean {
+    const key = nameKey(name);
+    if (!anyName && !this.inZone(key)) return false;
+    const id = this.ensureNode(name, key);
     let s = this.nodeSet[id]!;
     let prev = -1;
     while (s >= 0 && this.setType[s] !== type) {
@@ -161,7 +177,7 @@ export class Zone {
       const pos = this.rdPos[r]!;
       const slab = this.slabs[Math.floor(pos / SLAB)]!;
       const off = pos % SLAB;
-      if (slab.compare(rdata, 0, len, off, off + len) === 0) return;
+      if (slab.compare(rdata, 0, len, off, off + len) === 0) return true;
     }
     if (this.slabs.length === 0 || this.slabUsed + len > this.slabSize) {
       // Slabs grow from 4 KiB to SLAB, so a small zone stays small.
@@ -185,7 +201,8 @@ export class Zone {
     else this.rdNext[this.setLast[s]!] = r;
     this.setLast[s] = r;
     this.recordCount++;
-    if (type === RRType.NS && nameKey(name) !== this.originKey) this.cuts.add(nameKey(name));
+    if (type === RRType.NS && key !== this.originKey) this.cuts.add(key);
+    return true;
   }
 
   private rdataAt(r: number): Buffer {
