@@ -8,6 +8,7 @@ import { exchange, query as transportQuery, TransportError, type ExchangeResult,
 import { encodeQuery, type Question } from '../wire/message.js';
 import { isInDomain, labelCount, labelsToText, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
 import type { RR, RRset } from '../wire/rr.js';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { RRClass, RRType, Rcode, typeToString } from '../wire/types.js';
 import { addressText, classify, type Classified } from './classify.js';
@@ -78,6 +79,9 @@ export interface ResolverStats {
   refused: number;
 }
 
+/** Further attempts at an address that timed out, each time the zone is asked. */
+const RETRIES = 2;
+
 class LimitError extends Error {
   readonly code = 'ERR_RESOLVER_LIMIT';
 }
@@ -122,6 +126,8 @@ export class Resolver {
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache ?? new DnsCache();
     this.log = opts.logger ?? { info() {}, warn() {}, debug() {} };
+    // Every upstream attempt listens on this one signal (for close()): many at once is normal.
+    setMaxListeners(0, this.controller.signal);
     this.o = {
       hints: opts.hints,
       port: opts.port ?? 53,
@@ -333,6 +339,8 @@ export class Resolver {
   private async askZone(cut: { zone: string; servers: Array<{ name: string; addresses: string[] }> }, name: string, type: number, work: Work): Promise<{ kind: 'ok'; classified: Classified; server: string } | { kind: 'fail'; reason: string }> {
     const tried = new Set<string>();
     const reasons: string[] = [];
+    /** Addresses whose last attempt timed out: asked again once the others have had their turn. */
+    const timedOut: string[] = [];
     const attempt = async (addrs: string[]): Promise<{ classified: Classified; server: string } | undefined> => {
       const fresh = addrs.filter((a) => !tried.has(a));
       let order = this.cache.infra.choose(fresh, { zone: cut.zone });
@@ -343,11 +351,26 @@ export class Resolver {
         const r = await this.ask(addr, cut.zone, name, type, work);
         if (r.kind === 'ok') return { classified: r.classified, server: addr };
         reasons.push(`${addr}: ${r.reason}`);
+        if (r.timeout) timedOut.push(addr);
+      }
+      return undefined;
+    };
+    // A lost datagram or a server that paused must not cost the question: an address that timed
+    // out is asked again (its timeout doubled by the infra cache), up to RETRIES more times, after
+    // every other known address has had its turn. Bounded like every query by the limits.
+    const retry = async (): Promise<{ classified: Classified; server: string } | undefined> => {
+      for (let round = 0; round < RETRIES && timedOut.length > 0; round++) {
+        for (const addr of timedOut.splice(0)) {
+          const r = await this.ask(addr, cut.zone, name, type, work);
+          if (r.kind === 'ok') return { classified: r.classified, server: addr };
+          reasons.push(`${addr}: ${r.reason}`);
+          if (r.timeout) timedOut.push(addr);
+        }
       }
       return undefined;
     };
     const known = cut.servers.flatMap((s) => s.addresses.length > 0 ? s.addresses : this.cachedAddresses(s.name));
-    const first = await attempt(known);
+    const first = (await attempt(known)) ?? (await retry());
     if (first) return { kind: 'ok', ...first };
     for (const s of cut.servers) {
       if (s.addresses.length > 0 || this.cachedAddresses(s.name).length > 0) continue;
@@ -362,7 +385,7 @@ export class Resolver {
         reasons.push(`${s.name}: no address`);
         continue;
       }
-      const got = await attempt(addrs);
+      const got = (await attempt(addrs)) ?? (await retry());
       if (got) return { kind: 'ok', ...got };
     }
     return { kind: 'fail', reason: `no server for ${cut.zone} answered (${reasons.join('; ') || 'no addresses'})` };
@@ -390,7 +413,7 @@ export class Resolver {
   }
 
   /** One upstream query, scored in the server cache. */
-  private async ask(addr: string, zone: string, name: string, type: number, work: Work): Promise<{ kind: 'ok'; classified: Classified } | { kind: 'fail'; reason: string }> {
+  private async ask(addr: string, zone: string, name: string, type: number, work: Work): Promise<{ kind: 'ok'; classified: Classified } | { kind: 'fail'; reason: string; timeout?: boolean }> {
     const gaveUp = (): LimitError => new LimitError(`gave up after ${this.o.deadline} ms resolving ${name}`);
     if (this.controller.signal.aborted) throw new LimitError('the resolver is shutting down');
     const left = Math.ceil(work.deadline - performance.now());
@@ -414,7 +437,7 @@ export class Resolver {
         this.cache.infra.timeout(addr);
         if (err.code === 'ERR_TRANSPORT_TIMEOUT') this.stats.upstreamTimeouts++;
       }
-      return { kind: 'fail', reason: (err as Error).message };
+      return { kind: 'fail', reason: (err as Error).message, timeout: err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT' };
     }
     if (reply.transport === 'udp') this.cache.infra.record(addr, reply.rtt);
     const classified = classify(reply.message, name, zone);

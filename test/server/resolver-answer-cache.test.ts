@@ -33,8 +33,14 @@ function upstream() {
   const u = {
     queries: 0,
     down: false,
+    /** Queries to lose (time out) before answering again. */
+    drop: 0,
     query: async (server: Server, q: Question, _opts: QueryOptions): Promise<ExchangeResult> => {
       u.queries++;
+      if (u.drop > 0) {
+        u.drop--;
+        throw new TransportError('ERR_TRANSPORT_TIMEOUT', 'no reply (test)', { transport: 'udp', server: { address: server.address, port: server.port ?? 53 } });
+      }
       if (u.down) throw new TransportError('ERR_TRANSPORT_TIMEOUT', 'no reply (test)', { transport: 'udp', server: { address: server.address, port: server.port ?? 53 } });
       const name = q.name.toLowerCase();
       const answers: RR[] = [];
@@ -225,4 +231,17 @@ t.test('ttlOffsets finds every TTL but the OPT record', async (t) => {
   t.equal(offs.length, 2, 'CNAME and A; not the OPT');
   t.same(offs.map((o) => r.raw.readUInt32BE(o)), [600, 300]);
   t.equal(ttlOffsets(r.raw.subarray(0, r.raw.length - 3)), undefined, 'a cut message does not parse');
+});
+
+t.test('a timed-out server is asked again before the question fails', async (t) => {
+  const s = setup();
+  s.up.drop = 1;
+  const r = await s.ask('writer.agents.', RRType.A);
+  t.equal(r.msg.rcode, Rcode.NOERROR, 'one lost reply does not make a SERVFAIL');
+  t.equal(s.up.queries, 2, 'the only server was asked twice');
+  t.equal(s.resolver.stats.upstreamTimeouts, 1);
+  s.up.drop = 10;
+  const f = await s.ask('other.agents.', RRType.A);
+  t.equal(f.msg.rcode, Rcode.SERVFAIL, 'a server that stays silent still fails the question');
+  t.equal(s.up.queries, 5, 'after three attempts in all');
 });
