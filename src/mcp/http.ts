@@ -1,7 +1,7 @@
 // HTTP for the hand-off: one keep-alive undici Agent per origin, connecting to the addresses the
 // DNS gave for the endpoint host (never the system resolver), with the URL's host in Host and SNI.
 
-import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch, Response as UndiciResponse, type Dispatcher } from 'undici';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 export interface OriginPoolOptions {
@@ -87,10 +87,9 @@ export class OriginPools {
       this.entries.set(origin, entry);
       if (addresses.length > 0) entry.addresses = [...addresses];
     }
-    const dispatcher = entry.agent;
+    const agent = entry.agent;
     // undici's fetch has its own Request/Response classes; at run time they are the web ones the SDK expects.
-    return ((input: string | URL, init?: RequestInit) =>
-      undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as FetchLike;
+    return ((input: string | URL, init?: RequestInit) => trackedFetch(agent, input, init)) as unknown as FetchLike;
   }
 
   async close(): Promise<void> {
@@ -98,4 +97,128 @@ export class OriginPools {
     this.entries.clear();
     await Promise.all(agents.map((a) => a.destroy().catch(() => undefined)));
   }
+}
+
+// ---- one fetch ----------------------------------------------------------------------------------
+//
+// The SDK's transport passes the same AbortSignal (its own, aborted by close()) to every fetch of a
+// session. undici's Request adds an abort listener to that signal per request and removes it only
+// when the Request is garbage-collected, so a busy session's signal carries thousands of listeners
+// and every addEventListener walks them all (Node's EventTarget keeps a linked list). Instead each
+// request gets its own controller, linked to the session's signal through one listener and a set,
+// and taken out of the set when the HTTP exchange ends (the dispatcher's onComplete/onError).
+//
+// `redirect: 'manual'` (the hand-off never follows redirects) makes undici clone every request,
+// teeing its body stream; `redirect: 'error'` with `window: null` does not clone. A 3xx then fails
+// the fetch, so the status and headers are taken from the dispatcher and given back as the 3xx
+// response 'manual' would have returned: the SDK sees the same response either way.
+
+type FetchInit = NonNullable<Parameters<typeof undiciFetch>[1]>;
+type LegacyHandler = {
+  onConnect?(abort: (reason?: unknown) => void, context?: unknown): void;
+  onResponseStarted?(): void;
+  onHeaders?(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  onUpgrade?(status: number, rawHeaders: Buffer[], socket: unknown): void;
+  onData?(chunk: Buffer): boolean;
+  onComplete?(trailers: Buffer[] | null): void;
+  onError?(err: Error): void;
+};
+
+/** Requests in flight per caller signal: aborted together when it aborts. */
+const inflight = new WeakMap<AbortSignal, Set<AbortController>>();
+
+function linkTo(outer: AbortSignal, ac: AbortController): void {
+  let set = inflight.get(outer);
+  if (set === undefined) {
+    const s = new Set<AbortController>();
+    set = s;
+    inflight.set(outer, s);
+    outer.addEventListener('abort', () => {
+      for (const c of s) c.abort(outer.reason);
+      s.clear();
+    }, { once: true });
+  }
+  set.add(ac);
+}
+
+/** What the dispatcher saw of one request. */
+class Exchange {
+  status = 0;
+  statusText = '';
+  rawHeaders?: Buffer[];
+  ended = false;
+  constructor(private readonly outer: AbortSignal | undefined, private readonly ac: AbortController | undefined) {}
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.outer !== undefined && this.ac !== undefined) inflight.get(this.outer)?.delete(this.ac);
+  }
+}
+
+/** fetch's own dispatch handler, watched: the status and headers, and the end of the exchange. */
+class Watched implements LegacyHandler {
+  constructor(private readonly h: LegacyHandler, private readonly x: Exchange) {}
+  onConnect(abort: (reason?: unknown) => void, context?: unknown): void {
+    this.h.onConnect?.(abort, context);
+  }
+  onResponseStarted(): void {
+    this.h.onResponseStarted?.();
+  }
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status >= 200) {
+      this.x.status = status;
+      this.x.statusText = statusText;
+      if (status >= 300 && status < 400) this.x.rawHeaders = rawHeaders;
+    }
+    return this.h.onHeaders?.(status, rawHeaders, resume, statusText) ?? true;
+  }
+  onUpgrade(status: number, rawHeaders: Buffer[], socket: unknown): void {
+    this.h.onUpgrade?.(status, rawHeaders, socket);
+  }
+  onData(chunk: Buffer): boolean {
+    return this.h.onData?.(chunk) ?? true;
+  }
+  onComplete(trailers: Buffer[] | null): void {
+    this.x.end();
+    this.h.onComplete?.(trailers);
+  }
+  onError(err: Error): void {
+    this.x.end();
+    this.h.onError?.(err);
+  }
+}
+
+function headersOf(raw: Buffer[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toString('latin1'), raw[i + 1]!.toString('latin1')]);
+  return out;
+}
+
+async function trackedFetch(agent: Agent, input: string | URL, init?: RequestInit): Promise<UndiciResponse> {
+  const outer = init?.signal ?? undefined;
+  const ac = outer === undefined || outer.aborted ? undefined : new AbortController();
+  const x = new Exchange(outer, ac);
+  if (outer !== undefined && ac !== undefined) linkTo(outer, ac);
+  const manual = init?.redirect === 'manual';
+  const dispatcher = {
+    isMockActive: false,
+    dispatch: (opts: Dispatcher.DispatchOptions, handler: LegacyHandler) => agent.dispatch(opts, new Watched(handler, x) as unknown as Dispatcher.DispatchHandler),
+  } as unknown as Dispatcher;
+  const opts: FetchInit = {
+    ...(init as FetchInit),
+    dispatcher,
+    ...(ac !== undefined ? { signal: ac.signal } : {}),
+    ...(manual ? { redirect: 'error', window: null } : {}),
+  };
+  try {
+    return await undiciFetch(input, opts);
+  } catch (err) {
+    x.end();
+    if (manual && x.status >= 300 && x.status < 400 && !(ac?.signal.aborted ?? false)) {
+      // The redirect 'manual' would have returned, body-less: never followed.
+      return new UndiciResponse(null, { status: x.status, statusText: x.statusText, headers: headersOf(x.rawHeaders ?? []) });
+    }
+    throw err;
+  }
+  // Resolved: the body may still be streaming; the handler's onComplete/onError ends the exchange.
 }
