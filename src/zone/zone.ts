@@ -75,6 +75,10 @@ export class Zone {
   private apexId = -1;
   private recordCount = 0;
   private readonly cache = new Map<number, ZoneNode>();
+  /** The node ensureNode found or made last. */
+  private lastKey = '';
+  private lastId = -1;
+  private originId = -1;
 
   constructor(origin: string, records: Iterable<RR>, cls: number = 1) {
     this.origin = origin;
@@ -113,13 +117,21 @@ export class Zone {
   }
 
   private ensureNode(name: string, key = nameKey(name)): number {
+    // Records come grouped by name, and a name's parent is often the name before it.
+    if (key === this.lastKey) return this.lastId;
+    if (key === this.originKey && this.originId >= 0) return this.originId;
     let id = this.ids.get(key);
-    if (id !== undefined) return id;
+    if (id !== undefined) {
+      this.lastKey = key;
+      this.lastId = id;
+      return id;
+    }
     id = this.nodeCount++;
     this.nodeSet = grow(this.nodeSet, this.nodeCount);
     this.nodeSet[id] = -1;
     this.names.push(key === name ? key : name);
     this.ids.set(key, id);
+    if (key === this.originKey) this.originId = id;
     // Every name between this one and the apex exists, even without records (RFC 4592 2.2.2).
     if (key !== this.originKey) {
       const parent = parentName(name);
@@ -128,6 +140,8 @@ export class Zone {
         if (this.inZone(pk)) this.ensureNode(parent, pk);
       }
     }
+    this.lastKey = key;
+    this.lastId = id;
     return id;
   }
 

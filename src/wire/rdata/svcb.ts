@@ -409,17 +409,21 @@ export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buff
         from++;
         to--;
       }
-      for (let i = from; i < to; i++) {
-        const c = text.charCodeAt(i);
-        if (c === 0x5c || c === 0x22 || c >= 0x80) return undefined;
-      }
     }
     if (pos + (to - from) + 512 > scratch.length) return undefined;
     const start = pos;
     let w = pos + 4;
     if (generic) {
-      for (let i = from; i < to; i++) scratch[w++] = text.charCodeAt(i);
+      for (let i = from; i < to; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x5c || c === 0x22 || c >= 0x80) return undefined;
+        scratch[w++] = c;
+      }
     } else if (key === ALPN) {
+      for (let i = from; i < to; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x5c || c === 0x22 || c >= 0x80) return undefined;
+      }
       if (from < 0 || to === from) return undefined;
       let idStart = from;
       for (let i = from; i <= to; i++) {
@@ -432,6 +436,7 @@ export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buff
         }
       }
     } else {
+      // Digits only: no escapes or quotes to look for.
       const port = from < 0 ? -1 : plainNumber(text, from, to, 0xffff);
       if (port < 0) return undefined;
       scratch[w++] = port >> 8;
