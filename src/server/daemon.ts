@@ -10,6 +10,7 @@ import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
+import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
 import { formatListen, type ListenAddress } from './listen.js';
 import { silentLogger, type Logger } from './log.js';
@@ -62,6 +63,8 @@ export interface ResolverConfig {
   timeout?: number;
   serveStale?: boolean;
   prefetch?: boolean;
+  /** Made-up resolutions run at start-up so the first real ones run compiled code (resolver-warm-up.ts); 0 skips. Default 400. */
+  warmUp?: number;
 }
 
 export class ZonesLoadError extends Error {
@@ -121,6 +124,12 @@ export class Daemon {
       handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => f.address).join(', ')}` : '; other names REFUSED'));
+      const warm = r.warmUp ?? 400;
+      if (warm > 0) {
+        const t0 = Date.now();
+        await warmUpResolver(warm);
+        this.log.debug(`resolver: warmed up with ${warm} made-up resolutions in ${Date.now() - t0} ms`);
+      }
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
