@@ -20,7 +20,8 @@ import type { RR } from '../wire/rr.js';
 import type { Token } from '../wire/token.js';
 import { nameKey, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
-import { rdataFromText } from '../wire/rdata.js';
+import { MAX_RDATA, rdataFromText } from '../wire/rdata.js';
+import { svcbFromLexTokens } from '../wire/rdata/svcb.js';
 import { parseTtl } from '../wire/ttl.js';
 import { RRClass, RRType, classFromString, classToString, typeFromString } from '../wire/types.js';
 
@@ -374,16 +375,19 @@ function record(l: LogicalLine, ctx: Ctx, st: State): void {
     return;
   }
 
-  const rest = tokens.slice(idx + 1);
-  const rdataTokens = type === RRType.SVCB || type === RRType.HTTPS ? joinSvcParams(rest) : rest.map(plainToken);
-  let rdata: Buffer;
-  try {
-    rdata = rdataFromText(type, rdataTokens, ctx.origin);
-  } catch (e) {
-    if (!(e instanceof WireError)) throw e;
-    const where = 'line' in e && typeof e.line === 'number' && 'col' in e && typeof e.col === 'number' ? { line: e.line, col: e.col } : after(rest[rest.length - 1] ?? typeTok);
-    fault(st, ctx, where, e.code, e.message);
-    return;
+  // SVCB's common shapes straight from the lexer's tokens; the full codec for the rest.
+  let rdata = type === RRType.SVCB || type === RRType.HTTPS ? svcbFromLexTokens(tokens, idx + 1, ctx.origin) : undefined;
+  if (rdata === undefined || rdata.length > MAX_RDATA) {
+    const rest = tokens.slice(idx + 1);
+    const rdataTokens = type === RRType.SVCB || type === RRType.HTTPS ? joinSvcParams(rest) : rest.map(plainToken);
+    try {
+      rdata = rdataFromText(type, rdataTokens, ctx.origin);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      const where = 'line' in e && typeof e.line === 'number' && 'col' in e && typeof e.col === 'number' ? { line: e.line, col: e.col } : after(rest[rest.length - 1] ?? typeTok);
+      fault(st, ctx, where, e.code, e.message);
+      return;
+    }
   }
 
   if (ttl !== undefined) {
@@ -424,7 +428,7 @@ function endsInEquals(text: string): boolean {
  * other type; BIND reads it whole for SVCB, and so does our codec. Rejoin `key=` with the
  * quoted token touching it (and anything touching that, for the codec to report).
  */
-function joinSvcParams(tokens: LexToken[]): Token[] {
+export function joinSvcParams(tokens: LexToken[]): Token[] {
   const out: Token[] = [];
   for (let k = 0; k < tokens.length; k++) {
     const t = tokens[k]!;

@@ -111,3 +111,46 @@ t.test('unescapeText shortcut', async (t) => {
   t.same(unescapeText('v=aid2;u=http://h:1/p', undefined, 'x'), Buffer.from('v=aid2;u=http://h:1/p'));
   t.same(unescapeText('x\\065y', undefined, 'x'), Buffer.from('xAy'));
 });
+
+t.test('svcbFromLexTokens agrees with the parser\'s joined tokens and the full parser, or declines', async (t) => {
+  const { lexLines } = await import('../../src/zone/lexer.js');
+  const { joinSvcParams } = await import('../../src/zone/parser.js');
+  const { svcbFromLexTokens } = await import('../../src/wire/rdata/svcb.js');
+  const cases = [
+    '1 foo alpn="mcp" port=18000 key65320="/agents/a/mcp" key65321="streamable-http"',
+    '1 foo alpn="h2,h3" port="443"',
+    '1 foo key65320="" key65321',
+    '1 foo key65320="a"b',
+    '1 foo key65320="a""b"',
+    '1 foo key65320=x"a"',
+    '1 foo key65320= "a"',
+    '1 foo "key65320=a"',
+    '1 "foo" alpn=h2',
+    '1"foo" alpn=h2',
+    '1 foo"x" alpn=h2',
+    '1 foo= "x"',
+    '1 foo="x" alpn=h2',
+    '1= "foo"',
+    '1 foo alpn="a\\,b"',
+    '1 foo key65320="a\\"b"',
+    '1 foo key65320="caf\u00e9"',
+    '1 foo port=1 port=2',
+    '1 foo key9=a=b',
+    '1 foo key9=a="b"',
+    '1 foo alpn="x" key8="y" key10="z" key9="w"',
+    '1 foo ( alpn="x"\n port=1 )',
+  ];
+  for (const text of cases) {
+    const [line] = [...lexLines(text + '\n')];
+    const toks = line!.tokens;
+    let want: Buffer | string;
+    try {
+      want = svcbFromTextFull(new Fields(joinSvcParams(toks), 'SVCB'), ORIGIN);
+    } catch (e) {
+      want = (e as { code?: string }).code ?? String(e);
+    }
+    const fast = svcbFromLexTokens(toks, 0, ORIGIN);
+    if (fast !== undefined) t.ok(Buffer.isBuffer(want) && fast.equals(want), `same wire form: ${text}`);
+    else t.pass(`declined: ${text} (full: ${Buffer.isBuffer(want) ? 'ok' : want})`);
+  }
+});

@@ -361,44 +361,12 @@ function plainNumber(text: string, from: number, to: number, max: number): numbe
 export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buffer | undefined {
   const nt = tokens.length;
   if (nt < 2 || nt - 2 > 64) return undefined;
-  const prioTok = tokens[0]!;
-  if (prioTok.quoted) return undefined;
-  const priority = plainNumber(prioTok.text, 0, prioTok.text.length, 0xffff);
-  if (priority < 0) return undefined;
-  let target: string;
-  try {
-    target = parseName(tokens[1]!.text, origin);
-  } catch {
-    return undefined;
-  }
-  // Written in place: priority, target, then each param as key, length, value.
-  scratch.writeUInt16BE(priority, 0);
-  let pos = writeName(target, 2);
-  const head = pos;
-  let count = 0;
-  let ascending = true;
+  if (tokens[0]!.quoted || !fastBegin(tokens[0]!.text, tokens[1]!.text, origin)) return undefined;
   for (let t = 2; t < nt; t++) {
     const tok = tokens[t]!;
     if (tok.quoted) return undefined;
     const text = tok.text;
     const eq = text.indexOf('=');
-    const keyEnd = eq < 0 ? text.length : eq;
-    if (keyEnd === 0) return undefined;
-    let key: number;
-    let generic = false;
-    if (text.startsWith('key')) {
-      if (keyEnd > 3 && text.charCodeAt(3) === 0x30) return undefined; // key0... : leading zero or mandatory
-      key = plainNumber(text, 3, keyEnd, 0xfffe);
-      if (key < DOHPATH + 1) return undefined; // the known keys (and bad ones) take the full path
-      generic = true;
-    } else {
-      const k = text.slice(0, keyEnd);
-      key = k === 'alpn' ? ALPN : k === 'port' ? PORT : -1;
-      if (key < 0) return undefined;
-    }
-    for (let i = 0; i < count; i++) if (fastKeys[i] === key) return undefined;
-    if (count > 0 && key < fastKeys[count - 1]!) ascending = false;
-    // The value, without its quotes; no escapes or quotes inside, ASCII only.
     let from = -1;
     let to = -1;
     if (eq >= 0) {
@@ -410,52 +378,137 @@ export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buff
         to--;
       }
     }
-    if (pos + (to - from) + 512 > scratch.length) return undefined;
-    const start = pos;
-    let w = pos + 4;
-    if (generic) {
-      for (let i = from; i < to; i++) {
-        const c = text.charCodeAt(i);
-        if (c === 0x5c || c === 0x22 || c >= 0x80) return undefined;
-        scratch[w++] = c;
-      }
-    } else if (key === ALPN) {
-      for (let i = from; i < to; i++) {
-        const c = text.charCodeAt(i);
-        if (c === 0x5c || c === 0x22 || c >= 0x80) return undefined;
-      }
-      if (from < 0 || to === from) return undefined;
-      let idStart = from;
-      for (let i = from; i <= to; i++) {
-        if (i === to || text.charCodeAt(i) === 0x2c) {
-          const len = i - idStart;
-          if (len === 0 || len > 255) return undefined;
-          scratch[w++] = len;
-          for (let j = idStart; j < i; j++) scratch[w++] = text.charCodeAt(j);
-          idStart = i + 1;
-        }
-      }
-    } else {
-      // Digits only: no escapes or quotes to look for.
-      const port = from < 0 ? -1 : plainNumber(text, from, to, 0xffff);
-      if (port < 0) return undefined;
-      scratch[w++] = port >> 8;
-      scratch[w++] = port & 0xff;
-    }
-    const len = w - start - 4;
-    scratch[start] = key >> 8;
-    scratch[start + 1] = key & 0xff;
-    scratch[start + 2] = len >> 8;
-    scratch[start + 3] = len & 0xff;
-    fastKeys[count] = key;
-    fastStart[count] = start;
-    fastLen[count] = w - start;
-    fastOrder[count] = count;
-    count++;
-    pos = w;
+    if (!fastParam(text, eq < 0 ? text.length : eq, text, from, to)) return undefined;
   }
+  return fastEnd();
+}
+
+/**
+ * svcbFromTextFast on a zone-file lexer's tokens (from `first` on), before the parser joins
+ * `key=` with the quoted value touching it: the same, without the joined strings.
+ */
+export function svcbFromLexTokens(tokens: readonly (Token & { glued: boolean })[], first: number, origin: string): Buffer | undefined {
+  const nt = tokens.length;
+  if (nt - first < 2 || nt - first - 2 > 64) return undefined;
+  const prio = tokens[first]!;
+  const target = tokens[first + 1]!;
+  // A target quoted and glued to something would be joined by the parser: leave it to the full path.
+  if (prio.quoted || tokens[first + 2]?.glued === true || !fastBegin(prio.text, target.text, origin)) return undefined;
+  for (let t = first + 2; t < nt; t++) {
+    const tok = tokens[t]!;
+    if (tok.quoted) return undefined;
+    const text = tok.text;
+    const next = tokens[t + 1];
+    if (next !== undefined && next.glued) {
+      // key="value": the key ends in '=', the value is the quoted token touching it, alone.
+      if (!next.quoted || text.charCodeAt(text.length - 1) !== 0x3d || tokens[t + 2]?.glued === true) return undefined;
+      if (!fastParam(text, text.length - 1, next.text, 0, next.text.length)) return undefined;
+      t++;
+      continue;
+    }
+    const eq = text.indexOf('=');
+    if (eq >= 0 && text.charCodeAt(eq + 1) === 0x22) return undefined;
+    if (!fastParam(text, eq < 0 ? text.length : eq, text, eq < 0 ? -1 : eq + 1, eq < 0 ? -1 : text.length)) return undefined;
+  }
+  return fastEnd();
+}
+
+// The fast path's state between fastBegin and fastEnd: one record at a time.
+let fastPos = 0;
+let fastHead = 0;
+let fastCount = 0;
+let fastAscending = true;
+
+function fastBegin(prioText: string, targetText: string, origin: string): boolean {
+  const priority = plainNumber(prioText, 0, prioText.length, 0xffff);
+  if (priority < 0) return false;
+  let target: string;
+  try {
+    target = parseName(targetText, origin);
+  } catch {
+    return false;
+  }
+  // Written in place: priority, target, then each param as key, length, value.
+  scratch.writeUInt16BE(priority, 0);
+  fastPos = writeName(target, 2);
+  fastHead = fastPos;
+  fastCount = 0;
+  fastAscending = true;
+  return true;
+}
+
+/**
+ * One param: the key is keySrc[0, keyEnd), the value valSrc[from, to) without quotes (from < 0:
+ * no value). False when the fast path declines.
+ */
+function fastParam(keySrc: string, keyEnd: number, valSrc: string, from: number, to: number): boolean {
+  if (keyEnd === 0) return false;
+  let key: number;
+  let generic = false;
+  if (keySrc.startsWith('key')) {
+    if (keyEnd > 3 && keySrc.charCodeAt(3) === 0x30) return false; // key0... : leading zero or mandatory
+    key = plainNumber(keySrc, 3, keyEnd, 0xfffe);
+    if (key < DOHPATH + 1) return false; // the known keys (and bad ones) take the full path
+    generic = true;
+  } else if (keyEnd === 4 && keySrc.startsWith('alpn')) {
+    key = ALPN;
+  } else if (keyEnd === 4 && keySrc.startsWith('port')) {
+    key = PORT;
+  } else {
+    return false;
+  }
+  const count = fastCount;
+  for (let i = 0; i < count; i++) if (fastKeys[i] === key) return false;
+  if (count > 0 && key < fastKeys[count - 1]!) fastAscending = false;
+  const start = fastPos;
+  if (start + (to - from) + 512 > scratch.length) return false;
+  let w = start + 4;
+  if (generic) {
+    for (let i = from; i < to; i++) {
+      const c = valSrc.charCodeAt(i);
+      if (c === 0x5c || c === 0x22 || c >= 0x80) return false;
+      scratch[w++] = c;
+    }
+  } else if (key === ALPN) {
+    if (from < 0 || to === from) return false;
+    let idStart = from;
+    for (let i = from; i <= to; i++) {
+      const c = i === to ? 0x2c : valSrc.charCodeAt(i);
+      if (c === 0x5c || c === 0x22 || c >= 0x80) return false;
+      if (c === 0x2c) {
+        const len = i - idStart;
+        if (len === 0 || len > 255) return false;
+        scratch[w++] = len;
+        for (let j = idStart; j < i; j++) scratch[w++] = valSrc.charCodeAt(j);
+        idStart = i + 1;
+      }
+    }
+  } else {
+    // Digits only: no escapes or quotes to look for.
+    const port = from < 0 ? -1 : plainNumber(valSrc, from, to, 0xffff);
+    if (port < 0) return false;
+    scratch[w++] = port >> 8;
+    scratch[w++] = port & 0xff;
+  }
+  const len = w - start - 4;
+  scratch[start] = key >> 8;
+  scratch[start + 1] = key & 0xff;
+  scratch[start + 2] = len >> 8;
+  scratch[start + 3] = len & 0xff;
+  fastKeys[count] = key;
+  fastStart[count] = start;
+  fastLen[count] = w - start;
+  fastOrder[count] = count;
+  fastCount = count + 1;
+  fastPos = w;
+  return true;
+}
+
+function fastEnd(): Buffer {
+  const pos = fastPos;
+  const count = fastCount;
   const out = Buffer.allocUnsafe(pos);
-  if (ascending) {
+  if (fastAscending) {
     scratch.copy(out, 0, 0, pos);
     return out;
   }
@@ -469,8 +522,8 @@ export function svcbFromTextFast(tokens: readonly Token[], origin: string): Buff
     }
     fastOrder[j + 1] = o;
   }
-  scratch.copy(out, 0, 0, head);
-  let w = head;
+  scratch.copy(out, 0, 0, fastHead);
+  let w = fastHead;
   for (let i = 0; i < count; i++) {
     const o = fastOrder[i]!;
     w += scratch.copy(out, w, fastStart[o]!, fastStart[o]! + fastLen[o]!);
