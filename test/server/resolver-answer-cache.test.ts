@@ -245,3 +245,16 @@ t.test('a timed-out server is asked again before the question fails', async (t) 
   t.equal(f.msg.rcode, Rcode.SERVFAIL, 'a server that stays silent still fails the question');
   t.equal(s.up.queries, 5, 'after three attempts in all');
 });
+
+t.test('the start-up warm-up resolves made-up names and leaves nothing behind', async (t) => {
+  const { warmUpResolver } = await import('../../src/server/resolver-warm-up.js');
+  const { openSockets, transportStats } = await import('../../src/transport/index.js');
+  const sent = transportStats.sent;
+  const r = await warmUpResolver(40, 4);
+  t.ok((r.rcodes.get(Rcode.NOERROR) ?? 0) > 0, 'answers');
+  t.ok((r.rcodes.get(Rcode.NXDOMAIN) ?? 0) > 0, 'and NXDOMAINs');
+  t.notOk(r.rcodes.has(Rcode.SERVFAIL), 'no failures');
+  t.ok(r.stored > 0, 'stored answers used');
+  t.equal(openSockets(), 0, 'no socket left open');
+  t.equal(transportStats.sent, sent, 'the process-wide transport counters are untouched');
+});
