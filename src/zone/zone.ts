@@ -40,15 +40,26 @@ function grow<T extends Int32Array | Uint32Array | Uint16Array | Float64Array>(a
   return b;
 }
 
+/** FNV-1a over the UTF-16 code units of a name key. */
+function hashKey(key: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h;
+}
+
 export class Zone {
   readonly origin: string;
   readonly originKey: string;
   readonly class: number;
   private readonly dotOriginKey: string;
-  /** Name key -> node number. */
-  private readonly ids = new Map<string, number>();
-  /** Node number -> owner name as first written. */
-  private names: string[] = [];
+  // Name key -> node number: open addressing over `table` (node numbers, -1 empty), at most half
+  // full; cheaper than a Map of millions of names, in time and memory.
+  private table = new Int32Array(64).fill(-1);
+  private hashes = new Int32Array(1024);
+  /** Node number -> name key. */
+  private readonly keys: string[] = [];
+  /** Node number -> owner name as first written, where it differs from the key (case). */
+  private readonly caseNames = new Map<number, string>();
   private nodeSet = new Int32Array(1024); // first RRset of the node, -1 for none
   private nodeCount = 0;
   // RRsets
@@ -71,7 +82,6 @@ export class Zone {
   /** Keys of delegation points (NS below the apex). */
   private readonly cuts = new Set<string>();
   private dnames = 0;
-  private cnames = 0;
   private apexId = -1;
   private recordCount = 0;
   private readonly cache = new Map<number, ZoneNode>();
@@ -120,17 +130,26 @@ export class Zone {
     // Records come grouped by name, and a name's parent is often the name before it.
     if (key === this.lastKey) return this.lastId;
     if (key === this.originKey && this.originId >= 0) return this.originId;
-    let id = this.ids.get(key);
-    if (id !== undefined) {
-      this.lastKey = key;
-      this.lastId = id;
-      return id;
+    const h = hashKey(key);
+    const mask = this.table.length - 1;
+    let j = h & mask;
+    for (let id = this.table[j]!; id >= 0; id = this.table[j]!) {
+      if (this.hashes[id] === h && this.keys[id] === key) {
+        this.lastKey = key;
+        this.lastId = id;
+        return id;
+      }
+      j = (j + 1) & mask;
     }
-    id = this.nodeCount++;
+    const id = this.nodeCount++;
     this.nodeSet = grow(this.nodeSet, this.nodeCount);
+    this.hashes = grow(this.hashes, this.nodeCount);
     this.nodeSet[id] = -1;
-    this.names.push(key === name ? key : name);
-    this.ids.set(key, id);
+    this.hashes[id] = h;
+    this.keys.push(key);
+    if (key !== name) this.caseNames.set(id, name);
+    this.table[j] = id;
+    if (this.nodeCount * 2 > this.table.length) this.rehash();
     if (key === this.originKey) this.originId = id;
     // Every name between this one and the apex exists, even without records (RFC 4592 2.2.2).
     if (key !== this.originKey) {
@@ -143,6 +162,33 @@ export class Zone {
     this.lastKey = key;
     this.lastId = id;
     return id;
+  }
+
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2).fill(-1);
+    const mask = table.length - 1;
+    for (let id = 0; id < this.nodeCount; id++) {
+      let j = this.hashes[id]! & mask;
+      while (table[j]! >= 0) j = (j + 1) & mask;
+      table[j] = id;
+    }
+    this.table = table;
+  }
+
+  /** Node number of a name key, -1 when there is no such node. */
+  private idOf(key: string): number {
+    const h = hashKey(key);
+    const mask = this.table.length - 1;
+    let j = h & mask;
+    for (let id = this.table[j]!; id >= 0; id = this.table[j]!) {
+      if (this.hashes[id] === h && this.keys[id] === key) return id;
+      j = (j + 1) & mask;
+    }
+    return -1;
+  }
+
+  private nameOf(id: number): string {
+    return this.caseNames.get(id) ?? this.keys[id]!;
   }
 
   /** @internal Add one record (see building); false, and nothing added, when it is out of the zone. */
@@ -178,8 +224,7 @@ export class Zone {
       this.setRun[s] = run;
       if (prev < 0) this.nodeSet[id] = s;
       else this.setNext[prev] = s;
-      if (type === RRType.CNAME) this.cnames++;
-      else if (type === RRType.DNAME) this.dnames++;
+      if (type === RRType.DNAME) this.dnames++;
     } else if (this.setRun[s] !== run) {
       this.setTtl[s] = ttl;
       this.setRun[s] = run;
@@ -240,7 +285,7 @@ export class Zone {
   private nodeAt(id: number): ZoneNode {
     let node = this.cache.get(id);
     if (node !== undefined) return node;
-    const name = this.names[id]!;
+    const name = this.nameOf(id);
     const rrsets = new Map<number, RRset>();
     for (let s = this.nodeSet[id]!; s >= 0; s = this.setNext[s]!) rrsets.set(this.setType[s]!, this.setAt(s, name));
     node = { name, rrsets };
@@ -255,15 +300,15 @@ export class Zone {
   }
 
   nodeByKey(key: string): ZoneNode | undefined {
-    const id = this.ids.get(key);
-    return id === undefined ? undefined : this.nodeAt(id);
+    const id = this.idOf(key);
+    return id < 0 ? undefined : this.nodeAt(id);
   }
 
   rrset(name: string, type: number): RRset | undefined {
-    const id = this.ids.get(nameKey(name));
-    if (id === undefined) return undefined;
+    const id = this.idOf(nameKey(name));
+    if (id < 0) return undefined;
     const s = this.findSet(id, type);
-    return s < 0 ? undefined : this.setAt(s, this.names[id]!);
+    return s < 0 ? undefined : this.setAt(s, this.nameOf(id));
   }
 
   get apex(): ZoneNode {
@@ -317,7 +362,7 @@ export class Zone {
     const ids = [this.apexId];
     for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId) ids.push(id);
     for (const id of ids) {
-      const name = this.names[id]!;
+      const name = this.nameOf(id);
       for (let s = this.nodeSet[id]!; s >= 0; s = this.setNext[s]!) {
         const type = this.setType[s]!;
         const cls = this.setClass[s]!;
@@ -376,20 +421,20 @@ export class Zone {
     }
     // In-zone name servers: addresses, and no CNAME.
     for (const target of needAddress) {
-      const id = this.ids.get(nameKey(target));
-      if (id === undefined) return false;
+      const id = this.idOf(nameKey(target));
+      if (id < 0) return false;
       if (this.findSet(id, RRType.CNAME) >= 0) return false;
       if (this.findSet(id, RRType.A) < 0 && this.findSet(id, RRType.AAAA) < 0) return false;
     }
     if (this.cuts.size === 0 && this.dnames === 0) return true;
     // What lies at or below delegations and DNAMEs.
     const dnameKeys = new Set<string>();
-    for (let id = 0; id < this.nodeCount; id++) if (this.findSet(id, RRType.DNAME) >= 0) dnameKeys.add(nameKey(this.names[id]!));
+    for (let id = 0; id < this.nodeCount; id++) if (this.findSet(id, RRType.DNAME) >= 0) dnameKeys.add(this.keys[id]!);
     for (let id = 0; id < this.nodeCount; id++) {
       const first = this.nodeSet[id]!;
       if (first < 0) continue;
-      const name = this.names[id]!;
-      const key = nameKey(name);
+      const name = this.nameOf(id);
+      const key = this.keys[id]!;
       let onlyGlue = true; // every type here is A/AAAA of a name server
       let atCutOk = true; // every type here may be at a delegation point
       for (let s = first; s >= 0; s = this.setNext[s]!) {
