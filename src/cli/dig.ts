@@ -80,7 +80,9 @@ export function defaultServer(env: Record<string, string | undefined>, resolvCon
       if (a.port === 0) throw new Error('port must be 1-65535');
       return { address: a.host, port: a.port };
     } catch (err) {
-      throw new DigUsageError(`AOP_RESOLVER='${configured}' is not ADDR[:PORT]: ${(err as Error).message}`);
+      // parseListen speaks of listen addresses; say what is wrong with this variable instead.
+      const why = (err as Error).message.replace(/^listen address '[^']*': /, '');
+      throw new DigUsageError(`AOP_RESOLVER='${configured}': ${why}; give ADDR, ADDR:PORT or [IPv6]:PORT`);
     }
   }
   if (stateFile !== undefined) {
@@ -134,7 +136,8 @@ export async function runDig(args: readonly string[], io: DigIo = processIo()): 
     return await lookupOnce(o, args, io, fail);
   } catch (err) {
     if (err instanceof DigUsageError) return fail(1, err.message);
-    if (err instanceof ServerLookupError) return fail(10, err.message);
+    // dig 9.18 exits 1 when its @server has no address.
+    if (err instanceof ServerLookupError) return fail(1, err.message);
     return fail(10, `internal error: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

@@ -344,7 +344,7 @@ t.test('the default server: $AOP_RESOLVER, resolv.conf, then 127.0.0.1', async (
   t.same(defaultServer({ AOP_RESOLVER: '[::1]:5353' }, conf), { address: '::1', port: 5353 });
   t.same(defaultServer({ AOP_RESOLVER: '::1' }, conf), { address: '::1', port: 53 });
   t.same(defaultServer({}, path.join(dir, 'missing')), { address: '127.0.0.1' });
-  t.throws(() => defaultServer({ AOP_RESOLVER: 'localhost:53' }, conf), { code: 'ERR_DIG_USAGE', message: /AOP_RESOLVER='localhost:53' is not ADDR\[:PORT\]/ });
+  t.throws(() => defaultServer({ AOP_RESOLVER: 'localhost:53' }, conf), { code: 'ERR_DIG_USAGE', message: "AOP_RESOLVER='localhost:53': 'localhost' is not an IPv4 or IPv6 address; give ADDR, ADDR:PORT or [IPv6]:PORT" });
   t.throws(() => defaultServer({ AOP_RESOLVER: '127.0.0.1:0' }, conf), { code: 'ERR_DIG_USAGE' });
 
   const { port } = await startDaemon(t, { zonesDir: path.join(root, 'test', 'fixtures', 'serve') });
@@ -399,7 +399,7 @@ t.test('small pieces', async (t) => {
   const v = await aopDig(['-v']);
   t.match(v.stdout, /^aop dig \d+\.\d+\.\d+\n$/);
   const lookupFails = await aopDig(['@no-such-host.invalid', 'x.test']);
-  t.equal(lookupFails.code, 10, "a server name that does not resolve exits 10, as dig's does");
+  t.equal(lookupFails.code, 1, "a server name that does not resolve exits 1, as dig 9.18's does");
   t.match(lookupFails.stderr, /^aop: dig: couldn't get address for 'no-such-host\.invalid'/);
 });
 
