@@ -1,6 +1,6 @@
 // A secondary zone against a scripted primary: a bad transfer (invalid zone, cut-off stream,
-// broken IXFR) never replaces the good copy; a broken IXFR falls back to AXFR; NOTIFY only from
-// the primary; parsing of --secondary.
+// broken IXFR) never replaces the good copy; a broken IXFR falls back to AXFR; the SOA refresh and
+// retry timers alone keep the copy current; NOTIFY only from the primary; parsing of --secondary.
 
 import t from 'tap';
 import net from 'node:net';
@@ -21,11 +21,11 @@ import { Opcode, Rcode } from '../../src/wire/types.js';
 const HOST = '127.0.106.1';
 const ORIGIN = 'example.';
 
-function soa(serial: number): RR {
+function soa(serial: number, refresh = 3600, retry = 600): RR {
   const rdata = Buffer.concat([nameToWire('ns.example.'), nameToWire('host.example.'), Buffer.alloc(20)]);
   rdata.writeUInt32BE(serial, rdata.length - 20);
-  rdata.writeUInt32BE(3600, rdata.length - 16); // refresh
-  rdata.writeUInt32BE(600, rdata.length - 12); // retry
+  rdata.writeUInt32BE(refresh, rdata.length - 16);
+  rdata.writeUInt32BE(retry, rdata.length - 12);
   rdata.writeUInt32BE(86400, rdata.length - 8); // expire
   rdata.writeUInt32BE(60, rdata.length - 4);
   return { name: ORIGIN, type: RRType.SOA, class: 1, ttl: 300, rdata };
@@ -112,6 +112,40 @@ t.test('a bad transfer never replaces the good copy', async (t) => {
   script.current = () => [[soa(4)]];
   t.equal((await sec.refresh('test')).result, 'current', 'the SOA alone: current');
   t.same(sec.counts, { axfr: 2, ixfr: 1, current: 1, failed: 2, notifies: 0 });
+});
+
+t.test('the SOA refresh timer alone brings changes; the retry timer after a failure', async (t) => {
+  // Refresh 1 s, retry 1 s, and no NOTIFY ever: only the timers can find serial 2 and 3.
+  const timed = (serial: number, extra: RR[] = []): RR[] => [soa(serial, 1, 1), ns, a('ns.example.', 1), ...extra, soa(serial, 1, 1)];
+  const script: { current: Script } = { current: () => [timed(1)] };
+  const p = await primary(t, script);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-sec-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const reasons: string[] = [];
+  const sec = new SecondaryZone({
+    origin: ORIGIN, primary: { address: HOST, port: p.port }, dir, install: () => {}, timeout: 2000,
+    log: (_level, msg) => { const m = / (\w+) refresh from /.exec(msg); if (m) reasons.push(m[1]!); },
+  });
+  t.teardown(() => sec.close());
+  const until = async (what: string, ok: () => boolean, ms = 6000) => {
+    const end = Date.now() + ms;
+    while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    t.ok(ok(), what);
+  };
+  sec.start();
+  await until('serial 1 transferred at start', () => sec.zone?.serial === 1);
+  script.current = () => [timed(2, [a('timer.example.', 2)])];
+  await until('serial 2 picked up by the refresh timer', () => sec.zone?.serial === 2);
+  t.ok(sec.zone?.rrset('timer.example.', RRType.A), 'with its new record');
+  t.ok(reasons.includes('timer'), `a timer refresh did it (${reasons.join(', ')})`);
+  t.equal(sec.counts.notifies, 0, 'no NOTIFY was involved');
+  // The primary hangs up: the retry timer keeps asking, and serial 3 arrives once it is back.
+  script.current = () => 'close';
+  const failedBefore = sec.counts.failed;
+  await until('failed refreshes are retried on the retry timer', () => sec.counts.failed >= failedBefore + 2);
+  t.equal(sec.zone?.serial, 2, 'serial 2 is served meanwhile');
+  script.current = () => [timed(3)];
+  await until('serial 3 once the primary is back', () => sec.zone?.serial === 3);
 });
 
 t.test('NOTIFY only from the primary; the NOTIFY handler', async (t) => {
