@@ -74,6 +74,14 @@ export interface AgentCard {
 export interface CardOptions {
   /** The source zone, copied to the card. */
   zone?: string;
+  /**
+   * Told of every SVCB record that is skipped (malformed, unusable, or naming another tool), with
+   * the record itself, before the card is made or ERR_AGENT_BAD_RECORD is thrown. The zone check
+   * (checkAgentZone) reports each as a fault; clients need only the card's warnings.
+   */
+  onSkip?: (problem: RecordProblem, rr: RR) => void;
+  /** SVCB and AID RDATA the caller has read already (by the RDATA buffer itself), so they are not read twice. */
+  read?: { svcb?: ReadonlyMap<Buffer, SvcbData>; aid?: ReadonlyMap<Buffer, AidRecord> };
 }
 
 /** Keys whose meaning aop implements, so a `mandatory` list of them does not drop the record. */
@@ -96,6 +104,8 @@ interface RecordMeta {
 
 interface Evaluated {
   label: string;
+  /** The record, once cardFromRecords has it. */
+  rr?: RR;
   svcb: SvcbData;
   endpoint?: AgentEndpoint;
   meta?: RecordMeta;
@@ -105,7 +115,11 @@ interface Evaluated {
 
 const latin1 = (b: Buffer): string => b.toString('latin1');
 
-/** Check one ServiceMode record against docs/records.md; reasons make it unusable, notes do not. */
+/**
+ * Check one ServiceMode record against docs/records.md; reasons make it unusable, notes do not.
+ * Reasons for an absent key start `missing `, `no alpn ` or `mandatory lists `: the zone check
+ * (zone-check.ts) tells them from wrong values by that.
+ */
 function evaluate(owner: string, label: string, svcb: SvcbData): Evaluated {
   const reasons: string[] = [];
   const notes: string[] = [];
@@ -267,7 +281,8 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
   }
   if (svcbRRs.length === 0) throw new AgentRecordError('ERR_AGENT_NO_RECORD', `${owner}: no SVCB record`);
 
-  const kind = classifySvcbSet(owner, svcbRRs);
+  // Only a set with an AliasMode record (priority 0, the first two octets) needs classifying.
+  const kind = svcbRRs.some((r) => r.rdata.length < 2 || r.rdata.readUInt16BE(0) === 0) ? classifySvcbSet(owner, svcbRRs) : { kind: 'service' as const };
   if (kind.kind === 'unavailable') throw new AgentRecordError('ERR_AGENT_NO_RECORD', `${owner} SVCB 0 .: AliasMode to "." says the agent is not available`);
   if (kind.kind === 'alias') {
     throw new AgentRecordError('ERR_AGENT_ALIAS', `${owner} SVCB 0: an alias of ${kind.target}; follow it`, { target: kind.target });
@@ -277,7 +292,7 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
   const malformed: string[] = [];
   for (const rr of svcbRRs) {
     try {
-      parsed.push(readSvcb(rr.rdata));
+      parsed.push(opts.read?.svcb?.get(rr.rdata) ?? readSvcb(rr.rdata));
       malformed.push('');
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
@@ -288,15 +303,20 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
   const names = labels(owner, parsed, svcbRRs.map((r) => r.rdata));
   const problems: RecordProblem[] = [];
   const usable: Evaluated[] = [];
+  const skip = (p: RecordProblem, rr: RR): void => {
+    problems.push(p);
+    opts.onSkip?.(p, rr);
+  };
   parsed.forEach((svcb, i) => {
     const label = names[i]!;
     if (svcb === undefined) {
       const pr = svcbRRs[i]!.rdata.length >= 2 ? svcbRRs[i]!.rdata.readUInt16BE(0) : -1;
-      problems.push({ owner, priority: pr, target: '', reasons: [malformed[i]!], label });
+      skip({ owner, priority: pr, target: '', reasons: [malformed[i]!], label }, svcbRRs[i]!);
       return;
     }
     const ev = evaluate(owner, label, svcb);
-    if (ev.endpoint === undefined) problems.push({ owner, priority: svcb.priority, target: svcb.target, reasons: ev.reasons, label });
+    ev.rr = svcbRRs[i]!;
+    if (ev.endpoint === undefined) skip({ owner, priority: svcb.priority, target: svcb.target, reasons: ev.reasons, label }, svcbRRs[i]!);
     else usable.push(ev);
   });
   if (usable.length === 0) throw new AgentRecordError('ERR_AGENT_BAD_RECORD', problemMessage(owner, problems), { problems });
@@ -311,7 +331,9 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
     for (const n of ev.notes) warnings.push(`${ev.label}: ${n}`);
     const m = ev.meta!;
     if (m.tool !== meta.tool) {
-      warnings.push(`${ev.label}: skipped: ${keyLabel(SvcKey.tool)} ${show(m.tool)} differs from ${preferred.label}'s ${show(meta.tool)} (one tool per agent)`);
+      const why = `${keyLabel(SvcKey.tool)} ${show(m.tool)} differs from ${preferred.label}'s ${show(meta.tool)} (one tool per agent)`;
+      warnings.push(`${ev.label}: skipped: ${why}`);
+      opts.onSkip?.({ owner, priority: ev.svcb.priority, target: ev.svcb.target, reasons: [why], label: ev.label }, ev.rr!);
       continue;
     }
     if (ev !== preferred) {
@@ -364,18 +386,18 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
   if (meta.bap !== undefined) card.bap = meta.bap;
   if (opts.zone !== undefined) card.zone = opts.zone;
 
-  const aid = checkTxt(txtOwner, txtRRs, card, warnings);
+  const aid = checkTxt(txtOwner, txtRRs, card, warnings, opts.read?.aid);
   if (aid !== undefined) card.aid = aid;
   return card;
 }
 
 /** The one valid AID record among the TXT records, compared with the card; warnings for the rest. */
-function checkTxt(txtOwner: string, rrs: RR[], card: AgentCard, warnings: string[]): AidRecord | undefined {
+function checkTxt(txtOwner: string, rrs: RR[], card: AgentCard, warnings: string[], read: ReadonlyMap<Buffer, AidRecord> | undefined): AidRecord | undefined {
   if (rrs.length === 0) return undefined;
   const valid: Array<{ aid: AidRecord; strings: number }> = [];
   for (const rr of rrs) {
     try {
-      const aid = aidFromTxt(rr.rdata);
+      const aid = read?.get(rr.rdata) ?? aidFromTxt(rr.rdata);
       let strings = 0;
       for (let i = 0; i < rr.rdata.length; i += 1 + rr.rdata[i]!) strings++;
       valid.push({ aid, strings });

@@ -11,3 +11,7 @@ export { agentName, aliasTarget, classifySvcbSet, AliasChain, MAX_ALIAS_HOPS, ty
 export { SvcKey, keyLabel, readSvcb, writeSvcb, alpnIds, alpnValue, type SvcbData } from './svcb.js';
 export { buildUrl, type UrlResult } from './url.js';
 export { DEFAULT_PORT, TRANSPORTS, SCHEMES, type Scheme, type Transport } from './values.js';
+export {
+  checkAgentZone, formatAgentFault, agentFaultLines, indexName, AgentZoneCode,
+  type AgentZoneFault, type AgentZoneCodeName, type AgentZoneOptions, type AgentZoneView,
+} from './zone-check.js';

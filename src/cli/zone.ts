@@ -5,9 +5,13 @@ import type { Argv } from 'yargs';
 import path from 'node:path';
 import { loadZoneFile, originFromFileName, ZoneLoadError } from '../zone/load.js';
 import { checkJournal, readZoneSourceFile, writeFileAtomic, ZoneEditError } from '../zone/edit.js';
-import { parseName } from '../wire/name.js';
+import { nameKey, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
-import { TRANSPORTS, type Transport } from '../agent/index.js';
+import { readFileSync } from 'node:fs';
+import { checkAgentZone, formatAgentFault, TRANSPORTS, type AgentZoneFault, type Transport } from '../agent/index.js';
+import { parseZone } from '../zone/parser.js';
+import type { Zone } from '../zone/zone.js';
+import { decodeZoneBytes } from '../zone/load.js';
 import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from './zone-agents.js';
 
 /** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
@@ -59,6 +63,39 @@ function isImportError(err: unknown): err is Error & { code: string } {
   return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_IMPORT_MCP_');
 }
 
+/**
+ * The agent faults with the file:line:col of their records, in file order. The Zone keeps no
+ * positions, so the file is parsed again (only when there is a fault to place).
+ */
+function locateAgentFaults(faults: AgentZoneFault[], file: string, origin: string): AgentZoneFault[] {
+  if (faults.length === 0) return faults;
+  const read = (p: string): string => decodeZoneBytes(readFileSync(p), p, origin);
+  let records: ReturnType<typeof parseZone>['records'];
+  try {
+    records = parseZone(read(file), { origin, file, include: read }).records;
+  } catch {
+    return faults; // it loaded a moment ago; if it cannot be read now, the names must do
+  }
+  const byKey = new Map<string, typeof records>();
+  for (const r of records) {
+    const key = `${nameKey(r.name)}/${r.type}`;
+    const list = byKey.get(key);
+    if (list) list.push(r);
+    else byKey.set(key, [r]);
+  }
+  const located = faults.map((f) => {
+    const list = byKey.get(`${nameKey(f.owner)}/${f.type}`);
+    const at = list && (f.rdata !== undefined ? list.find((r) => r.rdata.equals(f.rdata!)) : list[0]);
+    return at ? { ...f, file: at.file, line: at.line, col: at.col } : f;
+  });
+  // File order (the zone file's records first, then included files), the unplaced last; stable otherwise.
+  const rank = (f: AgentZoneFault): [number, number, number] => (f.file === undefined ? [2, 0, 0] : [f.file === file ? 0 : 1, f.line!, f.col!]);
+  return located
+    .map((f, i) => ({ f, i, r: rank(f) }))
+    .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || a.i - b.i)
+    .map((x) => x.f);
+}
+
 /** Apply an agent edit to a file (or show it with --dry-run) and report. */
 function edit(file: string, origin: string | undefined, req: AgentEditRequest, dryRun: boolean, journalDir: string | undefined, what: (r: AgentEditResult) => string): void {
   const o = originOf(file, origin);
@@ -98,13 +135,22 @@ export function zoneCommand(y: Argv): Argv {
       (a) => run(() => {
         const file = a.file as string;
         const origin = originOf(file, a.origin);
+        let zone: Zone;
         try {
-          const zone = loadZoneFile(file, { origin });
-          process.stdout.write(`zone ${zone.origin}: loaded serial ${zone.serial}, ${zone.size} records\n`);
+          zone = loadZoneFile(file, { origin });
         } catch (err) {
           if (err instanceof ZoneLoadError) err.origin = origin;
           throw err;
         }
+        // The agent records (docs/records.md, "Checking a zone"): errors refuse the zone, warnings do not.
+        const faults = locateAgentFaults(checkAgentZone(zone), file, zone.origin);
+        for (const f of faults) process.stderr.write(`${formatAgentFault(f, zone.origin)}\n`);
+        if (faults.some((f) => f.severity === 'error')) {
+          process.stderr.write(`zone ${zone.origin}: not loaded due to errors\n`);
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(`zone ${zone.origin}: loaded serial ${zone.serial}, ${zone.size} records\n`);
       }),
     )
     .command(

@@ -1,0 +1,327 @@
+// The agent check of a whole zone (docs/records.md, "Checking a zone"): every agent's SVCB set
+// and `_agent` TXT read as an aop client reads them, every endpoint host in the zone with
+// addresses, and the `_index._agents` PTR set consistent with the agents. `aop zone check` and
+// the daemon's zone load run it after the zone loader has accepted the zone: errors refuse the
+// zone like any other zone fault, warnings are reported and the zone is served.
+//
+// It takes the zone structurally (src/zone's Zone fits), so this module still imports only
+// src/wire (test/boundaries.test.ts).
+
+import { aidFromTxt, type AidRecord } from './aid.js';
+import { cardFromRecords } from './card.js';
+import { AgentRecordError, type RecordProblem } from './errors.js';
+import { alpnIds, readSvcb, SvcKey, type SvcbData } from './svcb.js';
+import type { RR, RRset } from '../wire/rr.js';
+import { WireError } from '../wire/errors.js';
+import { isInDomain, nameEquals, nameKey, parentName, readName } from '../wire/name.js';
+import { RRClass, RRType } from '../wire/types.js';
+
+/** What checkAgentZone needs of a zone: src/zone's Zone has all of it. */
+export interface AgentZoneView {
+  readonly origin: string;
+  /** Every node (name) of the zone with its RRsets. */
+  allNodes(): Iterable<{ name: string; rrsets: ReadonlyMap<number, RRset> }>;
+  rrset(name: string, type: number): RRset | undefined;
+}
+
+/** Every code an AgentZoneFault carries (docs/errors.md has a row for each, docs/records.md says why). */
+export const AgentZoneCode = {
+  // Errors: the zone is refused.
+  ERR_AGENT_ZONE_RECORD: 'an agent SVCB record that aop clients skip: malformed, a required key missing or bad, another tool than the agent\'s',
+  ERR_AGENT_ZONE_TARGET: 'an agent endpoint host inside the zone with no A, AAAA or CNAME record',
+  ERR_AGENT_ZONE_AID: 'an `_agent` TXT of an agent that is not valid AID, or several AID records at one name',
+  // Warnings: the zone is served.
+  ERR_AGENT_ZONE_INCOMPLETE: 'an agent SVCB record that aop clients skip for a missing key (no alpn, no path, transport or tool) or a `mandatory` key aop lacks; an error when the index lists the name and no record of it is usable',
+  ERR_AGENT_ZONE_INDEX: 'an `_index._agents` entry that names no agent in the zone, or a name outside it',
+  ERR_AGENT_ZONE_UNLISTED: 'an agent the zone\'s `_index._agents` does not list',
+  ERR_AGENT_ZONE_NOTE: 'something a client tolerates: a TXT that disagrees with the SVCB, no `_agent` TXT, a dangling alias, ...',
+} as const;
+export type AgentZoneCodeName = keyof typeof AgentZoneCode;
+
+const ERRORS = new Set<AgentZoneCodeName>(['ERR_AGENT_ZONE_RECORD', 'ERR_AGENT_ZONE_TARGET', 'ERR_AGENT_ZONE_AID']);
+
+/** One thing wrong with the agent records of a zone. */
+export interface AgentZoneFault {
+  /** `error` refuses the zone; `warning` is reported only. */
+  severity: 'error' | 'warning';
+  code: AgentZoneCodeName;
+  /** Owner and type of the record meant. */
+  owner: string;
+  type: number;
+  /** The record's RDATA, when one record of the RRset is meant (to find where it is written). */
+  rdata?: Buffer;
+  /** Names the record: `bad.acme.agents. SVCB 1: bad key65320 (path) "no-slash": ...`. */
+  message: string;
+  /** Where the record is written, when the caller could tell (locate). */
+  file?: string;
+  line?: number;
+  col?: number;
+}
+
+export interface AgentZoneOptions {
+  /** Where a record is written: file, line and column of the record (its first one of the RRset when rdata is not given). */
+  locate?: (owner: string, type: number, rdata: Buffer | undefined) => { file: string; line: number; col: number } | undefined;
+}
+
+/** aop's own SvcParamKeys: a record with any of them, and no alpn at all, is taken for an agent record. */
+const AOP_KEYS = [SvcKey.path, SvcKey.transport, SvcKey.tool, SvcKey.capabilities, SvcKey.description, SvcKey.auth, SvcKey.scheme];
+
+/** The index name of an organisation (docs/records.md, "The organisation index"). */
+export function indexName(origin: string): string {
+  return origin === '.' ? '_index._agents.' : `_index._agents.${origin}`;
+}
+
+function svcbOf(rdata: Buffer): SvcbData | undefined {
+  try {
+    return readSvcb(rdata);
+  } catch (e) {
+    if (e instanceof WireError) return undefined;
+    throw e;
+  }
+}
+
+function nameIn(rdata: Buffer): string | undefined {
+  try {
+    return readName(rdata, 0).name;
+  } catch (e) {
+    if (e instanceof WireError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Check the agent records of a zone (docs/records.md, "Checking a zone"). Returns every fault,
+ * errors and warnings, in zone order; no fault means the zone's agents are as docs/records.md
+ * asks. Which SVCB records are agent records: ServiceMode records at names that do not start
+ * with `_` whose `alpn` contains `mcp`, that have aop keys (65320-65326) and no `alpn`, or whose
+ * name the index lists.
+ */
+export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {}): AgentZoneFault[] {
+  const origin = zone.origin;
+  const faults: AgentZoneFault[] = [];
+  const add = (code: AgentZoneCodeName, owner: string, type: number, rdata: Buffer | undefined, message: string): void => {
+    const f: AgentZoneFault = { severity: ERRORS.has(code) ? 'error' : 'warning', code, owner, type, message };
+    if (rdata !== undefined) f.rdata = rdata;
+    const at = opts.locate?.(owner, type, rdata);
+    if (at !== undefined) {
+      f.file = at.file;
+      f.line = at.line;
+      f.col = at.col;
+    }
+    faults.push(f);
+  };
+
+  /** At or below a delegation inside the zone: the data there is the child's, not checked here. */
+  const belowCut = (name: string): boolean => {
+    for (let p: string | undefined = name; p !== undefined && !nameEquals(p, origin); p = parentName(p)) {
+      if (zone.rrset(p, RRType.NS) !== undefined) return true;
+    }
+    return false;
+  };
+  const inZone = (name: string): boolean => isInDomain(name, origin) && !belowCut(name);
+  // Endpoint hosts are shared by many agents: each is looked up once.
+  const hosts = new Map<string, boolean>();
+  const hasAddress = (host: string): boolean => {
+    const key = nameKey(host);
+    let ok = hosts.get(key);
+    if (ok === undefined) {
+      ok = !inZone(host) || zone.rrset(host, RRType.A) !== undefined || zone.rrset(host, RRType.AAAA) !== undefined || zone.rrset(host, RRType.CNAME) !== undefined;
+      if (hosts.size < 65536) hosts.set(key, ok);
+    }
+    return ok;
+  };
+
+  // The index first: a listed name is an agent whatever its records say.
+  const index = indexName(origin);
+  const ptrs = zone.rrset(index, RRType.PTR);
+  const listed = new Set<string>();
+  const indexOwner = ptrs?.name ?? index;
+  for (const rdata of ptrs?.rdata ?? []) {
+    const target = nameIn(rdata);
+    if (target === undefined) {
+      add('ERR_AGENT_ZONE_INDEX', indexOwner, RRType.PTR, rdata, `${indexOwner} PTR: malformed RDATA`);
+      continue;
+    }
+    listed.add(nameKey(target));
+  }
+
+  const agents: string[] = [];
+  for (const node of zone.allNodes()) {
+    const owner = node.name;
+    const firstLabel = owner.slice(0, owner.indexOf('.') + 1 || undefined);
+    if (firstLabel.startsWith('_')) {
+      checkOrphanTxt(zone, node, add);
+      continue;
+    }
+    const set = node.rrsets.get(RRType.SVCB);
+    if (set === undefined || set.class !== RRClass.IN || set.rdata.length === 0) continue;
+    const rrs: RR[] = set.rdata.map((rdata) => ({ name: set.name, type: RRType.SVCB, class: set.class, ttl: set.ttl, rdata }));
+    const parsed = set.rdata.map(svcbOf);
+    if (parsed.some((s) => s?.priority === 0)) {
+      checkAlias(zone, owner, parsed, inZone, add);
+      continue;
+    }
+    const isListed = listed.has(nameKey(owner));
+    const agentRRs: RR[] = [];
+    rrs.forEach((rr, i) => {
+      const s = parsed[i];
+      if (s === undefined || isListed) {
+        agentRRs.push(rr);
+        return;
+      }
+      const alpn = s.params.get(SvcKey.alpn);
+      const ours = AOP_KEYS.some((k) => s.params.has(k));
+      if (alpn === undefined ? ours : alpnIds(alpn).includes('mcp')) agentRRs.push(rr);
+      else if (ours) {
+        add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, rr.rdata, `${owner} SVCB ${s.priority}: has aop keys but its alpn lacks "mcp", so it is no agent record; aop clients skip it`);
+      }
+    });
+    if (agentRRs.length === 0) continue;
+    const read = new Map<Buffer, SvcbData>();
+    parsed.forEach((p, i) => { if (p !== undefined) read.set(set.rdata[i]!, p); });
+    if (checkAgent(zone, owner, agentRRs, read, isListed, hasAddress, add)) agents.push(owner);
+  }
+
+  // The index against the agents.
+  for (const rdata of ptrs?.rdata ?? []) {
+    const target = nameIn(rdata);
+    if (target === undefined) continue;
+    const entry = `${indexOwner} PTR ${target}`;
+    if (!isInDomain(target, origin)) {
+      add('ERR_AGENT_ZONE_INDEX', indexOwner, RRType.PTR, rdata, `${entry}: outside zone ${origin}; aop clients ignore the entry`);
+      continue;
+    }
+    if (belowCut(target)) continue;
+    if (zone.rrset(target, RRType.SVCB) === undefined && zone.rrset(target, RRType.CNAME) === undefined) {
+      add('ERR_AGENT_ZONE_INDEX', indexOwner, RRType.PTR, rdata, `${entry}: no agent of that name in the zone (no SVCB or CNAME record there); remove the entry or add the agent`);
+    }
+  }
+  if (ptrs !== undefined && ptrs.rdata.length > 0) {
+    for (const a of agents) {
+      if (!listed.has(nameKey(a))) add('ERR_AGENT_ZONE_UNLISTED', a, RRType.SVCB, undefined, `${a}: agent not listed in ${indexOwner}; add "${indexOwner} PTR ${a}" so clients can browse it`);
+    }
+  }
+  return faults;
+}
+
+/** Reasons (card.ts's evaluate) that say a key is missing rather than wrong. */
+const INCOMPLETE = /^(missing |no alpn |mandatory lists )/;
+
+function indexOwnerOf(zone: AgentZoneView): string {
+  return zone.rrset(indexName(zone.origin), RRType.PTR)?.name ?? indexName(zone.origin);
+}
+
+type Add = (code: AgentZoneCodeName, owner: string, type: number, rdata: Buffer | undefined, message: string) => void;
+
+/** One agent: its records as a client reads them, its `_agent` TXT, its endpoint hosts. True when a client gets a card. */
+function checkAgent(zone: AgentZoneView, owner: string, svcb: RR[], read: Map<Buffer, SvcbData>, listed: boolean, hasAddress: (host: string) => boolean, add: Add): boolean {
+  const txtOwner = `_agent.${owner}`;
+  const txt = zone.rrset(txtOwner, RRType.TXT);
+  const aid: RR[] = [];
+  const readAid = new Map<Buffer, AidRecord>();
+  let validAid = 0;
+  for (const rdata of txt?.rdata ?? []) {
+    try {
+      readAid.set(rdata, aidFromTxt(rdata));
+      validAid++;
+      aid.push({ name: txt!.name, type: RRType.TXT, class: txt!.class, ttl: txt!.ttl, rdata });
+    } catch (e) {
+      if (!(e instanceof AgentRecordError)) throw e;
+      add('ERR_AGENT_ZONE_AID', txt!.name, RRType.TXT, rdata, `${txt!.name} TXT: not a valid AID record: ${e.message}`);
+    }
+  }
+  if (validAid > 1) {
+    add('ERR_AGENT_ZONE_AID', txt!.name, RRType.TXT, undefined, `${txt!.name} TXT: ${validAid} AID records; AID clients refuse a name with more than one`);
+  }
+
+  const skipped = new Set<Buffer>();
+  const skippedLabels: string[] = [];
+  const problems: Array<{ p: RecordProblem; rr: RR }> = [];
+  const onSkip = (p: RecordProblem, rr: RR): void => {
+    skipped.add(rr.rdata);
+    skippedLabels.push(`${p.label}: skipped: `);
+    problems.push({ p, rr });
+  };
+  let warnings: string[] = [];
+  let usable = true;
+  try {
+    warnings = cardFromRecords(owner, validAid === 1 ? [...svcb, ...aid] : svcb, { onSkip, read: { svcb: read, aid: readAid } }).warnings;
+  } catch (e) {
+    if (!(e instanceof AgentRecordError)) throw e;
+    usable = false;
+    // ERR_AGENT_BAD_RECORD: every record was reported through onSkip.
+    if (skipped.size === 0) add('ERR_AGENT_ZONE_RECORD', owner, RRType.SVCB, undefined, e.message);
+  }
+  // A value that breaks its key's rule is an error; a record that only lacks keys may serve other
+  // clients (DNS-AID's records have host and port only), unless the index says it is an agent.
+  for (const { p, rr } of problems) {
+    const incomplete = p.reasons.every((r) => INCOMPLETE.test(r));
+    const claimed = listed && !usable;
+    const code: AgentZoneCodeName = incomplete && !claimed ? 'ERR_AGENT_ZONE_INCOMPLETE' : 'ERR_AGENT_ZONE_RECORD';
+    const tail = incomplete && claimed ? `; ${indexOwnerOf(zone)} lists ${owner} but no record of it is usable` : incomplete ? '; aop clients skip the record' : '';
+    add(code, owner, RRType.SVCB, rr.rdata, `${p.label}: ${p.reasons.join('; ')}${tail}`);
+  }
+  for (const w of warnings) {
+    if (skippedLabels.some((l) => w.startsWith(l))) continue;
+    const onTxt = w.startsWith(`${txtOwner} `);
+    add('ERR_AGENT_ZONE_NOTE', onTxt ? txt!.name : owner, onTxt ? RRType.TXT : RRType.SVCB, undefined, w);
+  }
+
+  // Endpoint hosts in the zone need addresses (a client cannot connect to a name without any).
+  for (const rr of svcb) {
+    if (skipped.has(rr.rdata)) continue;
+    const s = read.get(rr.rdata)!;
+    const host = s.target === '.' ? owner : s.target;
+    if (hasAddress(host)) continue;
+    const what = s.target === '.' ? 'target "." (the agent\'s own name)' : `target ${host}`;
+    add('ERR_AGENT_ZONE_TARGET', owner, RRType.SVCB, rr.rdata, `${owner} SVCB ${s.priority} ${s.target}: ${what} has no A or AAAA record in the zone; clients cannot connect`);
+  }
+  if (usable && txt === undefined && zone.rrset(txtOwner, RRType.CNAME) === undefined) {
+    add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, undefined, `${owner}: no ${txtOwner} TXT; AID clients do not find the agent (docs/records.md, "The _agent TXT")`);
+  }
+  return usable;
+}
+
+/** An AliasMode set: what a client would warn about, and a target in the zone that does not exist. */
+function checkAlias(zone: AgentZoneView, owner: string, parsed: Array<SvcbData | undefined>, inZone: (n: string) => boolean, add: Add): void {
+  const aliases = parsed.filter((s): s is SvcbData => s?.priority === 0);
+  if (aliases.length < parsed.length) add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, undefined, `${owner} SVCB: ServiceMode records beside an AliasMode record are ignored (RFC 9460 section 2.4.2)`);
+  if (aliases.length > 1) add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, undefined, `${owner} SVCB: ${aliases.length} AliasMode records; clients pick one at random (RFC 9460 section 2.4.2)`);
+  for (const a of aliases) {
+    if (a.params.size > 0) add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, undefined, `${owner} SVCB 0: SvcParams in an AliasMode record are ignored`);
+    if (a.target === '.' || !inZone(a.target)) continue;
+    if (zone.rrset(a.target, RRType.SVCB) === undefined && zone.rrset(a.target, RRType.CNAME) === undefined) {
+      add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, undefined, `${owner} SVCB 0 ${a.target}: an alias of a name with no SVCB or CNAME record in the zone; clients get no agent`);
+    }
+  }
+}
+
+/** An `_agent.<name>` TXT where <name> is no agent and no alias. */
+function checkOrphanTxt(zone: AgentZoneView, node: { name: string; rrsets: ReadonlyMap<number, RRset> }, add: Add): void {
+  const txt = node.rrsets.get(RRType.TXT);
+  if (txt === undefined || !/^_agent\./i.test(node.name)) return;
+  const agent = node.name.slice('_agent.'.length);
+  if (agent === '' || agent.startsWith('_')) return;
+  if (zone.rrset(agent, RRType.SVCB) !== undefined || zone.rrset(agent, RRType.CNAME) !== undefined) return;
+  add('ERR_AGENT_ZONE_NOTE', node.name, RRType.TXT, undefined, `${node.name} TXT: no agent ${agent} in the zone (no SVCB record there); aop clients do not use the TXT alone`);
+}
+
+/** `file:line:col: message` when the fault's place is known, else `zone ORIGIN: message`; warnings say so. */
+export function formatAgentFault(f: AgentZoneFault, origin: string): string {
+  const text = f.severity === 'warning' ? `warning: ${f.message}` : f.message;
+  return f.file !== undefined ? `${f.file}:${f.line}:${f.col}: ${text}` : `zone ${origin}: ${text}`;
+}
+
+/**
+ * The faults as log lines, errors and warnings apart, each list cut at `max` lines plus one
+ * saying how many more (a zone of a million broken agents must not flood the log).
+ */
+export function agentFaultLines(faults: readonly AgentZoneFault[], origin: string, max = 20): { errors: string[]; warnings: string[] } {
+  const lines = (severity: AgentZoneFault['severity']): string[] => {
+    const list = faults.filter((f) => f.severity === severity);
+    const out = list.slice(0, max).map((f) => formatAgentFault(f, origin));
+    if (list.length > max) out.push(`zone ${origin}: ... and ${list.length - max} more ${severity}s (aop zone check lists them all, with file:line:col)`);
+    return out;
+  };
+  return { errors: lines('error'), warnings: lines('warning') };
+}
