@@ -261,6 +261,27 @@ t.test('the gateway over Streamable HTTP', async (t) => {
     t.equal((await fetch(stack.url)).status, 400, 'GET without a session: 400');
     const notInit = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
     t.equal(notInit.status, 400, 'a first request that is not initialize: 400');
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const bad = await fetch(stack.url, { method: 'POST', headers, body: '{"jsonrpc": "2.0", ' });
+    t.equal(bad.status, 400, 'a body that is not JSON: 400');
+    t.match(await bad.json(), { error: { code: -32700, message: /Parse error/ } });
+    const huge = await fetch(stack.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping', params: { pad: 'x'.repeat(4 * 1024 * 1024) } }) });
+    t.equal(huge.status, 413, 'a body over 4 MiB: 413');
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = request(stack.url, { method: 'POST', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      // No Content-Length: the limit is found while reading.
+      const piece = 'x'.repeat(1 << 20);
+      req.write('{"pad": "');
+      for (let i = 0; i < 5; i++) req.write(piece);
+      req.end('"}');
+    }).catch(() => 413);
+    t.equal(chunked, 413, 'a chunked body over 4 MiB: 413 (or the connection dropped after it)');
+    const text = await fetch(stack.url, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: '{}' });
+    t.equal(text.status, 415, 'not JSON by its Content-Type: the SDK answers 415');
     const before = stack.http.sessionCount;
     const second = await connect(t, stack.url);
     t.equal(stack.http.sessionCount, before + 1, 'each client its own session');

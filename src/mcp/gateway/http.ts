@@ -67,16 +67,28 @@ async function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<
     reject(res, 413, tooLarge);
     return REJECTED;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) {
-      reject(res, 413, tooLarge);
-      req.destroy();
-      return REJECTED;
-    }
-    chunks.push(c);
+  // 'data' and 'end' rather than an async iterator: cheaper for the one-chunk bodies of MCP requests.
+  const chunks = await new Promise<Buffer[] | undefined>((resolve, fail) => {
+    const got: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        req.removeAllListeners('data');
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      got.push(c);
+    });
+    req.on('end', () => resolve(got));
+    req.on('error', fail);
+  });
+  if (chunks === undefined) {
+    // The rest of the body is not read: answer, then drop the connection.
+    res.once('finish', () => req.destroy());
+    reject(res, 413, tooLarge);
+    return REJECTED;
   }
   try {
     return JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')) as unknown;
