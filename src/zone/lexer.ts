@@ -69,30 +69,83 @@ export interface LexOptions {
  * lexLines over text given in pieces, each ending at a line feed (the last one may not): the
  * logical lines are those of the whole text, with its line numbers.
  */
-export function* lexChunks(chunks: Iterable<string>): Generator<LogicalLine, void, undefined> {
-  const it = chunks[Symbol.iterator]();
-  try {
-    let carry = '';
-    let line = 1;
-    let atStart = true;
-    let cur = it.next();
-    while (cur.done !== true) {
-      const next = it.next();
-      const text = carry.length > 0 ? carry + cur.value : cur.value;
-      if (next.done === true) {
-        yield* lexLines(text, { line, bom: atStart });
-        return;
-      }
-      const resume = { from: 0, line: 0 };
-      yield* lexLines(text, { line, bom: atStart, resume });
-      if (resume.from > 0) atStart = false;
-      carry = text.slice(resume.from);
-      line = resume.line;
-      cur = next;
+export function lexChunks(chunks: Iterable<string>): IterableIterator<LogicalLine> {
+  return new ChunkLexer(chunks[Symbol.iterator]());
+}
+
+/** lexChunks as a plain iterator: one generator (lexLines) between the parser and the text. */
+class ChunkLexer implements IterableIterator<LogicalLine> {
+  private carry = '';
+  private line = 1;
+  private atStart = true;
+  private inner: Generator<LogicalLine, void, undefined> | undefined;
+  private resume: { from: number; line: number } | undefined;
+  private text = '';
+  private pending: IteratorResult<string>;
+  private done = false;
+
+  constructor(private readonly chunks: Iterator<string>) {
+    this.pending = this.nextChunk();
+  }
+
+  [Symbol.iterator](): IterableIterator<LogicalLine> {
+    return this;
+  }
+
+  private nextChunk(): IteratorResult<string> {
+    try {
+      return this.chunks.next();
+    } catch (e) {
+      this.done = true;
+      throw e;
     }
-    if (carry.length > 0) yield* lexLines(carry, { line, bom: atStart });
-  } finally {
-    it.return?.();
+  }
+
+  next(): IteratorResult<LogicalLine, undefined> {
+    for (;;) {
+      if (this.inner !== undefined) {
+        const r = this.inner.next();
+        if (r.done !== true) return r;
+        this.inner = undefined;
+        const resume = this.resume;
+        if (resume === undefined) return this.finish();
+        if (resume.from > 0) this.atStart = false;
+        this.carry = this.text.slice(resume.from);
+        this.line = resume.line;
+      }
+      if (this.done) return { done: true, value: undefined };
+      const cur = this.pending;
+      if (cur.done === true) {
+        // Only when there were no chunks at all, or the last one is carried: lex what is left.
+        this.done = true;
+        if (this.carry.length === 0) return this.finish();
+        this.text = this.carry;
+        this.carry = '';
+        this.resume = undefined;
+        this.inner = lexLines(this.text, { line: this.line, bom: this.atStart });
+        continue;
+      }
+      this.pending = this.nextChunk();
+      this.text = this.carry.length > 0 ? this.carry + cur.value : cur.value;
+      this.carry = '';
+      this.resume = this.pending.done === true ? undefined : { from: 0, line: 0 };
+      if (this.resume === undefined) this.done = true;
+      this.inner = lexLines(this.text, this.resume === undefined ? { line: this.line, bom: this.atStart } : { line: this.line, bom: this.atStart, resume: this.resume });
+    }
+  }
+
+  private finish(): IteratorResult<LogicalLine, undefined> {
+    this.done = true;
+    this.text = '';
+    return { done: true, value: undefined };
+  }
+
+  return(): IteratorResult<LogicalLine, undefined> {
+    this.done = true;
+    this.inner?.return();
+    this.inner = undefined;
+    this.chunks.return?.();
+    return { done: true, value: undefined };
   }
 }
 
