@@ -2,6 +2,7 @@
 
 import { Catalog } from '../authority/catalog.js';
 import { loadZoneDir } from '../zone/load.js';
+import { agentFaultLines, checkAgentZone } from '../agent/index.js';
 import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
 import type { RootHints } from '../resolver/hints.js';
@@ -197,6 +198,7 @@ export class Daemon {
     const { zones, errors } = loadZoneDir(this.opts.zonesDir);
     this.responder?.invalidate();
     const present = new Set<string>();
+    let agentFailed = 0;
     for (const fileZone of zones) {
       if (this.transfers?.secondaries?.get(fileZone.origin)) {
         // A secondary zone's data comes from its primary; a file must not silently replace it.
@@ -204,6 +206,15 @@ export class Daemon {
         continue;
       }
       const previous = this.catalog.get(fileZone.origin);
+      // Agent records (docs/records.md, "Checking a zone"): an error refuses the file like any zone fault.
+      const agent = agentFaultLines(checkAgentZone(fileZone), fileZone.origin);
+      for (const w of agent.warnings) this.log.warn(w);
+      if (agent.errors.length > 0) {
+        present.add(fileZone.originKey);
+        agentFailed++;
+        this.log.error(`zone ${fileZone.origin} failed to load${previous ? `; keeping serial ${previous.serial} in service` : '; not served'}:\n${agent.errors.join('\n')}`);
+        continue;
+      }
       let zone = fileZone;
       if (this.store) {
         try {
@@ -235,7 +246,7 @@ export class Daemon {
         this.log.info(`zone ${origin}: file removed, no longer served`);
       }
     }
-    return { loaded: zones.length, failed: errors.length };
+    return { loaded: zones.length - agentFailed, failed: errors.length + agentFailed };
   }
 
   async close(): Promise<void> {
