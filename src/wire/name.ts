@@ -13,8 +13,19 @@ export const MAX_NAME_WIRE = 255;
 // Octets that need a backslash in presentation form (BIND escapes the same set).
 const SPECIAL = new Set([0x22, 0x28, 0x29, 0x2e, 0x3b, 0x5c, 0x40, 0x24]); // " ( ) . ; \ @ $
 
+/** Octets that stand for themselves in presentation form. */
+const PLAIN_OCTET = Uint8Array.from({ length: 256 }, (_, b) => (b > 0x20 && b < 0x7f && !SPECIAL.has(b) ? 1 : 0));
+
 /** Presentation form of one label. */
 export function labelToText(label: Uint8Array): string {
+  let plain = true;
+  for (let i = 0; i < label.length; i++) {
+    if (!PLAIN_OCTET[label[i]!]) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return String.fromCharCode.apply(null, label as unknown as number[]);
   let out = '';
   for (const b of label) {
     if (SPECIAL.has(b)) out += '\\' + String.fromCharCode(b);

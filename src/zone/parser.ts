@@ -302,6 +302,26 @@ function include(pathTok: Token, originTok: Token | undefined, ctx: Ctx, st: Sta
 
 // ---------------------------------------------------------------------------------- records
 
+// Type and class words as written, to their numbers: a zone spells them a few ways only.
+const typeWords = new Map<string, number | undefined>();
+const classWords = new Map<string, number | undefined>();
+
+function cachedType(text: string): number | undefined {
+  const hit = typeWords.get(text);
+  if (hit !== undefined || typeWords.has(text)) return hit;
+  const type = typeFromString(text);
+  if (typeWords.size < 512) typeWords.set(text, type);
+  return type;
+}
+
+function cachedClass(text: string): number | undefined {
+  const hit = classWords.get(text);
+  if (hit !== undefined || classWords.has(text)) return hit;
+  const cls = classFromString(text);
+  if (classWords.size < 512) classWords.set(text, cls);
+  return cls;
+}
+
 function record(l: LogicalLine, ctx: Ctx, st: State): void {
   const tokens = l.tokens;
   const first = tokens[0]!;
@@ -333,7 +353,8 @@ function record(l: LogicalLine, ctx: Ctx, st: State): void {
   for (;;) {
     const t = tokens[idx];
     if (t === undefined || t.quoted) break;
-    if (ttlTok === undefined && /^\d/.test(t.text)) {
+    const c0 = t.text.charCodeAt(0);
+    if (ttlTok === undefined && c0 >= 0x30 && c0 <= 0x39) {
       ttlTok = t;
       ttl = ttlArg(t, ctx, st);
       if (ttl === undefined) return;
@@ -341,7 +362,7 @@ function record(l: LogicalLine, ctx: Ctx, st: State): void {
       continue;
     }
     if (clsTok === undefined) {
-      const cls = classFromString(t.text);
+      const cls = cachedClass(t.text);
       if (cls !== undefined) {
         clsTok = t;
         if (cls !== RRClass.IN) {
@@ -360,7 +381,7 @@ function record(l: LogicalLine, ctx: Ctx, st: State): void {
     fault(st, ctx, after(tokens[tokens.length - 1]!), 'ERR_ZONE_SYNTAX', `the record ends before its type (expected [TTL] [class] type RDATA)`);
     return;
   }
-  const type = typeTok.quoted ? undefined : typeFromString(typeTok.text);
+  const type = typeTok.quoted ? undefined : cachedType(typeTok.text);
   if (type === undefined) {
     const t = typeTok.text;
     if (!typeTok.quoted && ttlTok !== undefined && /^\d/.test(t)) {

@@ -285,13 +285,17 @@ export class Zone {
   private nodeAt(id: number): ZoneNode {
     let node = this.cache.get(id);
     if (node !== undefined) return node;
-    const name = this.nameOf(id);
-    const rrsets = new Map<number, RRset>();
-    for (let s = this.nodeSet[id]!; s >= 0; s = this.setNext[s]!) rrsets.set(this.setType[s]!, this.setAt(s, name));
-    node = { name, rrsets };
+    node = this.makeNode(id);
     if (this.cache.size >= NODE_CACHE) this.cache.clear();
     this.cache.set(id, node);
     return node;
+  }
+
+  private makeNode(id: number): ZoneNode {
+    const name = this.nameOf(id);
+    const rrsets = new Map<number, RRset>();
+    for (let s = this.nodeSet[id]!; s >= 0; s = this.setNext[s]!) rrsets.set(this.setType[s]!, this.setAt(s, name));
+    return { name, rrsets };
   }
 
   /** The node at exactly this name. */
@@ -354,7 +358,8 @@ export class Zone {
   /** Every node, apex first; no particular order after that. */
   *allNodes(): IterableIterator<ZoneNode> {
     yield this.apex;
-    for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId) yield this.nodeAt(id);
+    // A walk over every node would only churn the cache of recent look-ups.
+    for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId) yield this.makeNode(id);
   }
 
   /** Every record, apex first. */
