@@ -367,6 +367,7 @@ export class Resolver {
           if (r.timeout) timedOut.push(addr);
         }
       }
+      timedOut.length = 0; // their retries are spent; a later retry() is for other addresses
       return undefined;
     };
     const known = cut.servers.flatMap((s) => s.addresses.length > 0 ? s.addresses : this.cachedAddresses(s.name));
