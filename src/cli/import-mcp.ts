@@ -36,6 +36,31 @@ export interface McpToolInfo {
   annotations?: { title?: string; readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
 }
 
+/**
+ * Tools of an MCP server that manage or list its agents rather than being one: Swarms AOP's
+ * discovery tools and its queue tools (swarms/structs/aop.py), and aop's own gateway tools
+ * (docs/mcp.md), which offer the same discovery under the same names. import-mcp skips them
+ * unless told --all-tools: an agent record for `list_agents` would list, not do, anything.
+ */
+export const MANAGEMENT_TOOLS: ReadonlyMap<string, string> = new Map([
+  ...['discover_agents', 'list_agents', 'search_agents', 'get_agent_details', 'get_agents_info', 'get_server_info'].map((n) => [n, 'Swarms AOP discovery'] as const),
+  ...['get_queue_stats', 'pause_agent_queue', 'resume_agent_queue', 'clear_agent_queue', 'get_task_status', 'cancel_task'].map((n) => [n, 'Swarms AOP queue'] as const),
+  ...['resolve_agent', 'call_agent'].map((n) => [n, 'aop gateway'] as const),
+]);
+
+/** The management tools found, by kind, in MANAGEMENT_TOOLS order: `Swarms AOP discovery: list_agents, ...; aop gateway: call_agent`. */
+export function describeSkipped(names: readonly string[]): string {
+  const found = new Set(names);
+  const byKind = new Map<string, string[]>();
+  for (const [n, kind] of MANAGEMENT_TOOLS) {
+    if (!found.has(n)) continue;
+    const list = byKind.get(kind);
+    if (list) list.push(n);
+    else byKind.set(kind, [n]);
+  }
+  return [...byKind].map(([kind, list]) => `${kind}: ${list.join(', ')}`).join('; ');
+}
+
 /** Pages of `tools/list` read at most (a server that keeps handing out cursors is cut off). */
 const MAX_PAGES = 100;
 
@@ -159,14 +184,21 @@ export function oneLineDescription(text: string): { text: string; shortened: boo
 
 /**
  * An agent spec per tool: name from the tool name (plus prefix), the server URL as the one
- * endpoint. Tools whose names the records cannot carry are skipped with a warning; two tools
- * that give one agent name are ERR_IMPORT_MCP_NAME_CLASH; none left is ERR_IMPORT_MCP_NO_TOOLS.
+ * endpoint. The server's management tools (MANAGEMENT_TOOLS) are left out and named in
+ * `skipped`, unless `allTools`. Tools whose names the records cannot carry are skipped with a
+ * warning; two tools that give one agent name are ERR_IMPORT_MCP_NAME_CLASH; none left is
+ * ERR_IMPORT_MCP_NO_TOOLS.
  */
-export function agentsFromTools(tools: readonly McpToolInfo[], opts: { url: string; prefix?: string; ttl?: number }): { specs: AgentSpec[]; warnings: string[] } {
+export function agentsFromTools(tools: readonly McpToolInfo[], opts: { url: string; prefix?: string; ttl?: number; allTools?: boolean }): { specs: AgentSpec[]; warnings: string[]; skipped: string[] } {
   const warnings: string[] = [];
   const specs: AgentSpec[] = [];
+  const skipped: string[] = [];
   const byLabel = new Map<string, string>();
   for (const tool of tools) {
+    if (!opts.allTools && MANAGEMENT_TOOLS.has(tool.name)) {
+      skipped.push(tool.name);
+      continue;
+    }
     const bad = toolProblem(tool.name);
     if (bad !== undefined) {
       warnings.push(`tool ${JSON.stringify(tool.name)} skipped: its name ${bad}, which key65322 cannot carry`);
@@ -192,6 +224,11 @@ export function agentsFromTools(tools: readonly McpToolInfo[], opts: { url: stri
     if (opts.ttl !== undefined) spec.ttl = opts.ttl;
     specs.push(spec);
   }
-  if (specs.length === 0) throw new ImportMcpError('ERR_IMPORT_MCP_NO_TOOLS', `${opts.url} lists ${tools.length === 0 ? 'no tools' : 'no tools that can become agents'}`);
-  return { specs, warnings };
+  if (specs.length === 0) {
+    const why = tools.length === 0 ? 'no tools'
+      : skipped.length > 0 && skipped.length === tools.length ? `only management tools, which are not agents (${describeSkipped(skipped)}); --all-tools imports them anyway`
+      : 'no tools that can become agents';
+    throw new ImportMcpError('ERR_IMPORT_MCP_NO_TOOLS', `${opts.url} lists ${why}`);
+  }
+  return { specs, warnings, skipped };
 }

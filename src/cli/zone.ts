@@ -214,6 +214,7 @@ export function zoneCommand(y: Argv): Argv {
         .option('ttl', { type: 'number', default: 300, describe: 'TTL of the new records, seconds' })
         .option('timeout', { type: 'number', default: 10000, describe: 'Milliseconds to wait for each reply of the server' })
         .option('replace', { type: 'boolean', default: false, describe: 'Replace agents that exist, instead of refusing' })
+        .option('all-tools', { type: 'boolean', default: false, describe: "Also import the server's management tools (Swarms AOP discovery and queue tools, aop gateway tools), which are skipped by default" })
         .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'With --file: print the change as a diff; write nothing' })
         .example('$0 zone import-mcp http://127.0.0.1:8000/mcp --zone acme.agents', 'print an agent per tool')
@@ -224,9 +225,12 @@ export function zoneCommand(y: Argv): Argv {
         if (!(Number.isInteger(a.timeout) && a.timeout >= 10 && a.timeout <= 600000)) throw new CliFailure(1, '--timeout must be 10 to 600000 milliseconds');
         const origin = originOf(a.file ?? 'x.zone', a.zone);
         const url = a.url as string;
-        const { agentsFromTools, listMcpTools } = await import('./import-mcp.js');
+        const { agentsFromTools, describeSkipped, listMcpTools } = await import('./import-mcp.js');
         const { tools } = await listMcpTools(url, { timeoutMs: a.timeout });
-        const { specs, warnings } = agentsFromTools(tools, { url, prefix: a['name-prefix'], ttl: a.ttl });
+        const { specs, warnings, skipped } = agentsFromTools(tools, { url, prefix: a['name-prefix'], ttl: a.ttl, allTools: a['all-tools'] });
+        if (skipped.length > 0) {
+          process.stderr.write(`aop: skipped ${skipped.length} management tool${skipped.length === 1 ? '' : 's'} of ${url}, which list or manage agents rather than being one (${describeSkipped(skipped)}); --all-tools imports them too\n`);
+        }
         for (const w of warnings) process.stderr.write(`aop: warning: ${w}\n`);
         if (a.file === undefined) {
           const more: string[] = [];

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { agentsFromTools, listMcpTools, oneLineDescription, toolCapabilities, toolLabel } from '../../src/cli/import-mcp.js';
+import { agentsFromTools, listMcpTools, MANAGEMENT_TOOLS, oneLineDescription, toolCapabilities, toolLabel } from '../../src/cli/import-mcp.js';
+import { copyZones, startStack } from '../helpers/gateway.js';
 import { planAgentEdit } from '../../src/cli/zone-agents.js';
 import { readZoneSourceFile } from '../../src/zone/edit.js';
 import { loadZoneFile, loadZoneText } from '../../src/zone/load.js';
@@ -186,4 +187,58 @@ t.test('import-mcp failures: exit 9 without a reply, 1 for a server that is not 
   const web = await aop(['zone', 'import-mcp', await webServer(t), '--zone', 'acme.agents']);
   t.equal(web.code, 1);
   t.match(web.stderr, /^aop: http:\/\/127\.0\.0\.1:\d+\/mcp (is not an MCP Streamable HTTP endpoint|did not answer as an MCP server): .*\n$/);
+});
+
+t.test('management tools (Swarms AOP discovery and queue, aop gateway) are not agents: skipped unless --all-tools', async (t) => {
+  const swarms = ['discover_agents', 'list_agents', 'search_agents', 'get_agent_details', 'get_agents_info', 'get_server_info',
+    'get_queue_stats', 'pause_agent_queue', 'resume_agent_queue', 'clear_agent_queue', 'get_task_status', 'cancel_task'];
+  t.same([...MANAGEMENT_TOOLS.keys()], [...swarms, 'resolve_agent', 'call_agent']);
+  const tools = [{ name: 'research_agent' }, ...swarms.map((name) => ({ name })), { name: 'call_agent' }];
+  const r = agentsFromTools(tools, { url: 'http://127.0.0.1:1/mcp' });
+  t.same(r.specs.map((s) => s.name), ['research-agent'], 'only the agent tool');
+  t.same(r.skipped, [...swarms, 'call_agent']);
+  t.same(r.warnings, []);
+  const all = agentsFromTools(tools, { url: 'http://127.0.0.1:1/mcp', allTools: true });
+  t.equal(all.specs.length, tools.length, 'allTools: every tool');
+  t.same(all.skipped, []);
+  t.throws(() => agentsFromTools(swarms.map((name) => ({ name })), { url: 'http://127.0.0.1:1/mcp' }), {
+    code: 'ERR_IMPORT_MCP_NO_TOOLS',
+    message: /lists only management tools, which are not agents \(Swarms AOP discovery: discover_agents, .*, get_server_info; Swarms AOP queue: get_queue_stats, .*, cancel_task\); --all-tools imports them anyway$/,
+  });
+});
+
+t.test('aop zone import-mcp against aop\'s own gateway (a Swarms AOP stand-in: the same discovery tools beside one tool per agent)', async (t) => {
+  const address = '127.0.84.1';
+  const stack = await startStack(t, { zonesDir: copyZones(t, address), dnsAddress: address, agentTools: true });
+  const listed = (await listMcpTools(stack.url)).tools.map((x) => x.name);
+  const management = listed.filter((n) => MANAGEMENT_TOOLS.has(n));
+  t.same([...management].sort(), ['call_agent', 'discover_agents', 'get_agent_details', 'get_agents_info', 'get_server_info', 'list_agents', 'resolve_agent', 'search_agents']);
+  const agents = listed.filter((n) => !MANAGEMENT_TOOLS.has(n));
+  t.ok(agents.length >= 5, `the gateway lists agent tools too: ${agents.join(', ')}`);
+
+  const r = await aop(['zone', 'import-mcp', stack.url, '--zone', 'example.agents']);
+  t.equal(r.code, 0, r.stderr);
+  const skippedLine = r.stderr.split('\n').find((l) => l.startsWith('aop: skipped '));
+  t.equal(skippedLine, `aop: skipped 8 management tools of ${stack.url}, which list or manage agents rather than being one (`
+    + 'Swarms AOP discovery: discover_agents, list_agents, search_agents, get_agent_details, get_agents_info, get_server_info; '
+    + 'aop gateway: resolve_agent, call_agent); --all-tools imports them too', 'one line says which were skipped and why');
+  for (const n of ['list-agents', 'discover-agents', 'search-agents', 'get-agent-details', 'get-agents-info', 'get-server-info', 'call-agent', 'resolve-agent']) {
+    t.notMatch(r.stdout, new RegExp(`^${n} `, 'm'), `no agent ${n}`);
+  }
+  for (const n of agents) t.match(r.stdout, new RegExp(`^${toolLabel(n)} +300 IN SVCB 1 \\. \\(`, 'm'), `agent ${toolLabel(n)} for tool ${n}`);
+
+  const all = await aop(['zone', 'import-mcp', stack.url, '--zone', 'example.agents', '--all-tools']);
+  t.equal(all.code, 0, all.stderr);
+  t.notMatch(all.stderr, /skipped/, 'nothing skipped with --all-tools');
+  t.match(all.stdout, /^list-agents +300 IN SVCB 1 \. \(/m, '--all-tools: list_agents becomes an agent too');
+  t.match(all.stdout, /^call-agent +300 IN SVCB 1 \. \(/m);
+
+  // A gateway without agent tools has nothing but management tools.
+  const bare = await startStack(t, { zonesDir: copyZones(t, '127.0.84.2'), dnsAddress: '127.0.84.2' });
+  const none = await aop(['zone', 'import-mcp', bare.url, '--zone', 'example.agents']);
+  t.equal(none.code, 1);
+  t.equal(none.stderr, `aop: ${bare.url} lists only management tools, which are not agents (`
+    + 'Swarms AOP discovery: discover_agents, list_agents, search_agents, get_agent_details, get_agents_info, get_server_info; '
+    + 'aop gateway: resolve_agent, call_agent); --all-tools imports them anyway\n');
+  t.equal(none.stdout, '');
 });
