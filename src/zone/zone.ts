@@ -85,6 +85,8 @@ export class Zone {
   private apexId = -1;
   private recordCount = 0;
   private readonly cache = new Map<number, ZoneNode>();
+  /** RRsets rrset() made lately, by RRset number. */
+  private readonly setCache = new Map<number, RRset>();
   /** The node ensureNode found or made last. */
   private lastKey = '';
   private lastId = -1;
@@ -115,6 +117,7 @@ export class Zone {
   finish(): void {
     this.apexId = this.ensureNode(this.origin);
     this.cache.clear();
+    this.setCache.clear();
   }
 
   /** Whether a name key is the origin or below it (isInDomain, cheaper for names without escapes). */
@@ -311,8 +314,17 @@ export class Zone {
   rrset(name: string, type: number): RRset | undefined {
     const id = this.idOf(nameKey(name));
     if (id < 0) return undefined;
+    const node = this.cache.get(id);
+    if (node !== undefined) return node.rrsets.get(type);
     const s = this.findSet(id, type);
-    return s < 0 ? undefined : this.setAt(s, this.nameOf(id));
+    if (s < 0) return undefined;
+    let set = this.setCache.get(s);
+    if (set === undefined) {
+      set = this.setAt(s, this.nameOf(id));
+      if (this.setCache.size >= NODE_CACHE) this.setCache.clear();
+      this.setCache.set(s, set);
+    }
+    return set;
   }
 
   get apex(): ZoneNode {
