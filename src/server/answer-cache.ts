@@ -156,7 +156,8 @@ export class AnswerCache {
       }
       if (remoteAddress === undefined || !c.owner.allows(remoteAddress)) return undefined;
       // Conservative by under a second: a TTL is never shown longer than the cache would show it.
-      const taken = Math.ceil((now - c.storedAt) / 1000);
+      // (Never negative: a wall clock stepped back must not lengthen a TTL.)
+      const taken = Math.max(0, Math.ceil((now - c.storedAt) / 1000));
       if (taken !== c.taken) {
         c.taken = taken;
         for (let i = 0; i < c.offsets.length; i++) hit.buf.writeUInt32BE(Math.max(0, c.ttls[i]! - taken), c.offsets[i]!);
