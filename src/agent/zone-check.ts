@@ -147,19 +147,28 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
 
   const agents: string[] = [];
   for (const node of zone.allNodes()) {
+    try {
+      checkNode(node);
+    } catch (e) {
+      // A bug here must not take a zone out of service: say so, and go on.
+      add('ERR_AGENT_ZONE_NOTE', node.name, RRType.SVCB, undefined, `${node.name}: not checked, the agent check failed (${e instanceof Error ? e.message : String(e)}); please report this aop bug`);
+    }
+  }
+
+  function checkNode(node: { name: string; rrsets: ReadonlyMap<number, RRset> }): void {
     const owner = node.name;
     const firstLabel = owner.slice(0, owner.indexOf('.') + 1 || undefined);
     if (firstLabel.startsWith('_')) {
       checkOrphanTxt(zone, node, add);
-      continue;
+      return;
     }
     const set = node.rrsets.get(RRType.SVCB);
-    if (set === undefined || set.class !== RRClass.IN || set.rdata.length === 0) continue;
+    if (set === undefined || set.class !== RRClass.IN || set.rdata.length === 0) return;
     const rrs: RR[] = set.rdata.map((rdata) => ({ name: set.name, type: RRType.SVCB, class: set.class, ttl: set.ttl, rdata }));
     const parsed = set.rdata.map(svcbOf);
     if (parsed.some((s) => s?.priority === 0)) {
       checkAlias(zone, owner, parsed, inZone, add);
-      continue;
+      return;
     }
     const isListed = listed.has(nameKey(owner));
     const agentRRs: RR[] = [];
@@ -176,7 +185,7 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
         add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, rr.rdata, `${owner} SVCB ${s.priority}: has aop keys but its alpn lacks "mcp", so it is no agent record; aop clients skip it`);
       }
     });
-    if (agentRRs.length === 0) continue;
+    if (agentRRs.length === 0) return;
     const read = new Map<Buffer, SvcbData>();
     parsed.forEach((p, i) => { if (p !== undefined) read.set(set.rdata[i]!, p); });
     if (checkAgent(zone, owner, agentRRs, read, isListed, hasAddress, add)) agents.push(owner);
