@@ -233,13 +233,17 @@ export class Responder {
       id: request.id, qr: true, opcode: request.opcode, aa: false, tc: false, rd: request.rd, ra: false,
       ad: false, cd: request.cd, rcode, questions: request.questions.slice(0, 1), answers: [], authority: [], additional: [],
     };
-    if (request.edns) message.edns = { udpSize: this.opts.maxUdpSize, version: 0, dnssecOk: false, extendedRcode: 0, flags: 0, options: [] };
+    // RFC 3225 3: the DO bit is copied into the response (we sign nothing, so it promises nothing).
+    if (request.edns) message.edns = { udpSize: this.opts.maxUdpSize, version: 0, dnssecOk: request.edns.dnssecOk, extendedRcode: 0, flags: 0, options: [] };
     return message;
   }
 
   private async answer(request: Message, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<{ message: Message; rcode: number; requiredAdditional: number; cacheable: boolean; reuse?: Reuse }> {
     const plain = (rcode: number) => ({ message: this.reply(request, rcode), rcode, requiredAdditional: 0, cacheable: false });
     if (request.edns && request.edns.version !== 0) return plain(Rcode.BADVERS); // RFC 6891 6.1.3
+    // UPDATE reaches here only when no zone takes updates (no --allow-update): that is a
+    // refusal, as BIND and Knot answer, not an opcode we do not know.
+    if (request.opcode === Opcode.UPDATE) return plain(Rcode.REFUSED);
     if (request.opcode !== Opcode.QUERY) return plain(Rcode.NOTIMP);
     if (request.questions.length !== 1) return plain(Rcode.FORMERR);
     const q = request.questions[0]!;

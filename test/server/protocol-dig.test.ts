@@ -1,5 +1,6 @@
 // End to end, the header-level rules every query passes, asked with dig and kdig: FORMERR for
-// no question, BADVERS with an OPT (RFC 6891 6.1.3), NOTIMP for every other opcode, the UDP
+// no question, BADVERS with an OPT (RFC 6891 6.1.3), REFUSED for UPDATE when no zone takes
+// updates, NOTIMP for every other opcode, the DO bit copied, the UDP
 // payload size (client's offer, floored at 512, capped by --udp-size), TC when required glue does
 // not fit (RFC 9471) but not for optional additional data, the flags copied or cleared, classes.
 
@@ -62,8 +63,24 @@ t.test('through dig', async (t) => {
     t.equal(ok.status, 'NOERROR');
   });
 
-  t.test('every opcode but QUERY: NOTIMP, opcode echoed', async (t) => {
-    const names: Record<number, string> = { 1: 'IQUERY', 2: 'STATUS', 3: 'RESERVED3', 4: 'NOTIFY', 5: 'UPDATE', 6: 'RESERVED6', 15: 'RESERVED15' };
+  t.test('UPDATE to a server that takes none: REFUSED, as BIND answers', async (t) => {
+    const r = await q('+opcode=5', 'p.agents', 'SOA');
+    t.equal(r.status, 'REFUSED');
+    t.equal(r.opcode, 'UPDATE');
+  });
+
+  t.test('the DO bit is copied into the reply (RFC 3225 3)', async (t) => {
+    const on = await q('+dnssec', 'host.p.agents', 'A');
+    t.equal(on.status, 'NOERROR');
+    t.match(on.raw, /EDNS: version: 0, flags: do; udp: 1232/, 'DO set: DO in the reply');
+    const again = await q('+dnssec', 'HOST.p.agents', 'A');
+    t.match(again.raw, /EDNS: version: 0, flags: do; udp: 1232/, 'also from the encoded-answer cache');
+    const off = await q('host.p.agents', 'A');
+    t.match(off.raw, /EDNS: version: 0, flags:; udp: 1232/, 'DO clear: clear in the reply');
+  });
+
+  t.test('every other opcode but QUERY: NOTIMP, opcode echoed', async (t) => {
+    const names: Record<number, string> = { 1: 'IQUERY', 2: 'STATUS', 3: 'RESERVED3', 4: 'NOTIFY', 6: 'RESERVED6', 15: 'RESERVED15' };
     for (const [op, name] of Object.entries(names)) {
       const r = await q(`+opcode=${op}`, 'p.agents', 'SOA');
       t.equal(r.status, 'NOTIMP', `opcode ${op}`);
