@@ -154,3 +154,39 @@ t.test('svcbFromLexTokens agrees with the parser\'s joined tokens and the full p
     else t.pass(`declined: ${text} (full: ${Buffer.isBuffer(want) ? 'ok' : want})`);
   }
 });
+
+t.test('checkSvcb refuses exactly what the full wire reader refuses', async (t) => {
+  const { checkSvcb, svcbToText } = await import('../../src/wire/rdata/svcb.js');
+  const seeds = [
+    '1 foo alpn=h2,h3 port=443 key65320="/p"',
+    '1 foo mandatory=alpn,port alpn=h2 port=1',
+    '1 foo no-default-alpn alpn=h2 ipv4hint=1.2.3.4 ipv6hint=::1 ech=AAAA key7="/q{?dns}"',
+    '0 .',
+  ].map((text) => svcbFromTextFull(new Fields(tokenize(text), 'SVCB'), ORIGIN));
+  let s = 7;
+  const rand = (n: number): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s % n;
+  };
+  const verdict = (f: () => unknown): string => {
+    try {
+      f();
+      return 'ok';
+    } catch (e) {
+      return (e as { code?: string }).code ?? 'error';
+    }
+  };
+  let agree = 0;
+  const total = 4000;
+  for (let i = 0; i < total; i++) {
+    const b = Buffer.from(seeds[i % seeds.length]!);
+    const m = rand(3);
+    let x: Buffer = b;
+    if (m === 0) x[rand(b.length)] = rand(256);
+    else if (m === 1) x = b.subarray(0, rand(b.length + 1));
+    else { x[rand(b.length)] = rand(256); x[rand(b.length)] = rand(8); }
+    if (verdict(() => checkSvcb(x, 'SVCB')) === verdict(() => svcbToText(x, 'SVCB'))) agree++;
+    else t.fail(`disagree on ${x.toString('hex')}`);
+  }
+  t.equal(agree, total);
+});

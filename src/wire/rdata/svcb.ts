@@ -622,7 +622,66 @@ function readSvcb(rdata: Buffer, what: string): { priority: number; target: stri
 }
 
 export function checkSvcb(rdata: Buffer, what: string): void {
-  readSvcb(rdata, what);
+  if (!svcbValid(rdata)) readSvcb(rdata, what); // it throws the fault
+}
+
+/**
+ * readSvcb's checks without building anything (no name text, no params list): true when
+ * readSvcb would accept the RDATA. False sends the caller to readSvcb for the exact fault.
+ */
+function svcbValid(b: Buffer): boolean {
+  const n = b.length;
+  let p = 2;
+  if (n < 3) return false;
+  // Target: an uncompressed name of at most 255 octets.
+  for (;;) {
+    if (p >= n) return false;
+    const len = b[p]!;
+    if (len === 0) break;
+    if (len > 63 || p + 1 + len > n) return false;
+    p += 1 + len;
+  }
+  if (p + 1 - 2 > 255) return false;
+  p++;
+  let last = -1;
+  let mandatoryAt = -1;
+  let mandatoryLen = 0;
+  let hasAlpn = false;
+  let hasNda = false;
+  const start = p;
+  while (p < n) {
+    if (p + 4 > n) return false;
+    const key = (b[p]! << 8) | b[p + 1]!;
+    const len = (b[p + 2]! << 8) | b[p + 3]!;
+    if (key <= last || p + 4 + len > n) return false;
+    last = key;
+    // checkValue finds nothing wrong with other keys above dohpath, but for key65535.
+    if (key <= DOHPATH || key === INVALID_KEY) {
+      if (checkValue(key, b.subarray(p + 4, p + 4 + len)) !== undefined) return false;
+    }
+    if (key === MANDATORY) {
+      mandatoryAt = p + 4;
+      mandatoryLen = len;
+    } else if (key === ALPN) hasAlpn = true;
+    else if (key === NO_DEFAULT_ALPN) hasNda = true;
+    p += 4 + len;
+  }
+  if (hasNda && !hasAlpn) return false;
+  for (let i = 0; i < mandatoryLen; i += 2) {
+    // Each listed key must be present: look for it among the params.
+    const want = (b[mandatoryAt + i]! << 8) | b[mandatoryAt + i + 1]!;
+    let found = false;
+    for (let q = start; q < n; ) {
+      const key = (b[q]! << 8) | b[q + 1]!;
+      if (key === want) {
+        found = true;
+        break;
+      }
+      q += 4 + ((b[q + 2]! << 8) | b[q + 3]!);
+    }
+    if (!found) return false;
+  }
+  return true;
 }
 
 /** An ALPN id inside the quoted list: BIND's commatxt_totext (space and up as \DDD, `,` as `\\,`, `\` as `\\\\`). */
