@@ -1,8 +1,11 @@
 // The UPDATE opcode (RFC 2136): zone section, TSIG requirement, prerequisites, policy, the update
-// itself, the journal, then the reply. Every refusal is logged with its reason and changes nothing.
+// itself, the agent check of what it changes, the journal, then the reply. Every refusal is
+// logged with its reason and changes nothing.
 
+import { checkAgentZone } from '../agent/index.js';
 import type { Catalog } from '../authority/catalog.js';
 import { encodeMessage, newMessage, type Message } from '../wire/message.js';
+import { nameKey } from '../wire/name.js';
 import type { TsigKey } from '../wire/tsig.js';
 import { Opcode, Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { JournalError, type Change } from '../zone/journal.js';
@@ -79,6 +82,8 @@ export class UpdateHandler {
       return this.reply(request, Rcode.NOERROR);
     }
     const change = outcome.change;
+    const broken = agentErrors(outcome.zone, change);
+    if (broken) return answer(Rcode.REFUSED, `the change would break an agent record, which the zone's next load would refuse: ${broken}`);
     try {
       this.opts.store.commit(outcome.zone, change);
     } catch (err) {
@@ -103,4 +108,26 @@ export class UpdateHandler {
     else if (rcode > 0xf) m.rcode = Rcode.SERVFAIL;
     return encodeMessage(m);
   }
+}
+
+/** Types whose removal can leave an agent's endpoint host without an address. */
+const ADDRESS_TYPES = new Set<number>([RRType.A, RRType.AAAA, RRType.CNAME]);
+
+/**
+ * The first agent-record error (checkAgentZone) the change brings, or undefined. Only the agents
+ * at the changed names are checked, and `_agent.X` stands for X; a removed address record can
+ * break any agent pointing at that host, so then the whole zone is checked.
+ */
+function agentErrors(zone: Zone, change: Change): string | undefined {
+  const names = new Set<string>();
+  let whole = false;
+  for (const rr of [...change.added.slice(1), ...change.deleted.slice(1)]) {
+    const key = nameKey(rr.name);
+    names.add(key);
+    if (key.startsWith('_agent.')) names.add(key.slice('_agent.'.length));
+  }
+  for (const rr of change.deleted.slice(1)) if (ADDRESS_TYPES.has(rr.type)) whole = true;
+  const faults = checkAgentZone(zone, whole ? {} : { names });
+  const error = faults.find((f) => f.severity === 'error');
+  return error?.message;
 }

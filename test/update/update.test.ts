@@ -71,13 +71,13 @@ t.test('nsupdate -k registers, nsupdate -y removes, dig and kdig verify our sign
     return f;
   };
   const add = await run('nsupdate', ['-k', path.join(s.dir, 'admin.key'), script([
-    'update add scout.acme.agents. 300 SVCB 1 mcp.acme.agents. alpn=mcp port=18150 key65322="scout"',
+    'update add scout.acme.agents. 300 SVCB 1 mcp.acme.agents. alpn=mcp port=18150 key65320="/mcp" key65321="streamable-http" key65322="scout"',
     'update add _agent.scout.acme.agents. 300 TXT "v=aid2;u=http://mcp.acme.agents:18150/mcp;p=mcp"',
     'update add _index._agents.acme.agents. 300 PTR scout.acme.agents.',
   ])]);
   t.equal(add.code, 0, `nsupdate -k succeeds: ${add.stderr}`);
   t.equal(s.serial(), before + 1, 'serial raised once');
-  t.match(await s.dig('scout.acme.agents', 'SVCB'), /^1 mcp\.acme\.agents\. alpn="mcp" port=18150 key65322="scout"$/);
+  t.match(await s.dig('scout.acme.agents', 'SVCB'), /^1 mcp\.acme\.agents\. alpn="mcp" port=18150 key65320="\/mcp" key65321="streamable-http" key65322="scout"$/);
   t.match(await s.dig('_index._agents.acme.agents', 'PTR'), /scout\.acme\.agents\./);
 
   // dig -y and kdig -y: our verification of their requests, their verification of our replies.
@@ -226,6 +226,11 @@ t.test('updates that would break the zone, or are malformed, change nothing', as
     ['a class that is not the zone\'s', [rr('x.acme.agents.', 60, 'A', '127.0.0.1', RRClass.CH)], Rcode.FORMERR],
     ['delegation without glue', [rr('sub.acme.agents.', 60, 'NS', 'ns.sub.acme.agents.')], Rcode.REFUSED],
     ['SOA below the apex', [rr('x.acme.agents.', 60, 'SOA', 'a. b. 1 2 3 4 5')], Rcode.REFUSED],
+    // Agent records the next load would refuse (docs/records.md, "Checking a zone").
+    ['an agent SVCB with a bad path and transport', [rr('bad.acme.agents.', 60, 'SVCB', '1 mcp.acme.agents. alpn=mcp port=443 key65320="no-slash" key65321="carrier-pigeon" key65322="t"')], Rcode.REFUSED],
+    ['an agent endpoint host in the zone without an address', [rr('lost.acme.agents.', 60, 'SVCB', '1 nowhere.acme.agents. alpn=mcp port=443 key65320="/mcp" key65321="streamable-http" key65322="t"')], Rcode.REFUSED],
+    ['the address of a host agents connect to', [del('mcp.acme.agents.', 'A')], Rcode.REFUSED],
+    ['an invalid _agent TXT', [rr('_agent.writer.acme.agents.', 60, 'TXT', '"v=aid2;p=mcp;u=not a url"')], Rcode.REFUSED],
     // A good record first: the refusal of the second must undo nothing because nothing was applied.
     ['good then bad', [rr('fine.acme.agents.', 60, 'A', '127.0.0.1'), del(ZONE, 'SOA')], Rcode.REFUSED],
   ];
@@ -234,6 +239,8 @@ t.test('updates that would break the zone, or are malformed, change nothing', as
   t.equal(await s.update(admin, [rr('x.acme.agents.', 60, 'A', '127.0.0.1')], [], ZONE, RRType.A), Rcode.FORMERR, 'zone section type not SOA');
   t.equal(s.serial(), start, 'serial unchanged by every refusal');
   t.equal(await s.dig('fine.acme.agents', 'A'), '');
+  t.equal(await s.dig('bad.acme.agents', 'SVCB'), '', 'the broken agent was not added');
+  t.match(await s.dig('mcp.acme.agents', 'A'), /127\.0\.0\.1/, 'the endpoint host keeps its address');
   t.match(await s.dig('acme.agents', 'NS'), /ns1[\s\S]*ns2|ns2[\s\S]*ns1/);
 
   // What RFC 2136 allows: delete all at the apex keeps SOA and NS; an explicit newer SOA serial is used.

@@ -50,7 +50,7 @@ t.test('NSD and Knot as secondaries of our primary', async (t) => {
   // A change: the zone file rewritten with a new serial, a new agent and a removed record, then a reload.
   const file = path.join(zonesDir, 'acme.agents.zone');
   const next = zone.serial + 1;
-  const text = readFileSync(file, 'utf8').replace(String(zone.serial), String(next)).replace(/^mcp-backup\s.*$/m, '')
+  const text = readFileSync(file, 'utf8').replace(String(zone.serial), String(next)).replace(/^_agent\.writer\s.*$/m, '')
     + 'fresh IN A 127.0.0.77\nfresh IN TXT "added after the first transfer"\n';
   writeFileSync(file, text);
   daemon.reload();
@@ -59,7 +59,7 @@ t.test('NSD and Knot as secondaries of our primary', async (t) => {
   for (const [name, server] of peers) {
     t.equal(await waitFor(server, ORIGIN, next, 10_000), next, `${name} serves serial ${next} after our NOTIFY`);
     t.same(await compare(ours, server, changed), [], `${name} answers every name of the changed zone as we do`);
-    const gone = await query(server, { name: `mcp-backup.${ORIGIN}`, type: RRType.A, class: 1 }, { rd: false });
+    const gone = await query(server, { name: `_agent.writer.${ORIGIN}`, type: RRType.TXT, class: 1 }, { rd: false });
     t.equal(gone.message.rcode, 3, `${name}: the removed name is gone (NXDOMAIN)`);
   }
   const acked = [...daemon.transfers!.notifier.acked.values()];
