@@ -356,7 +356,9 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
       const origin = needsOrigin(indexName, endCtx.origin) ? src.origin : endCtx.origin;
       if (origin !== endCtx.origin && endBlocks.length === 0) endBlocks.push(`$ORIGIN ${src.origin}\n`);
       const owner = nameEquals(indexName, origin) ? '@' : indexName.slice(0, indexName.length - origin.length - 1);
-      const ttlText = !endCtx.afterInclude && endCtx.ttl === planned[0]!.card.ttl ? undefined : planned[0]!.card.ttl;
+      // An index kept in an $INCLUDEd file is the same RRset: its TTL, not the new agent's.
+      const ttl = indexTtl ?? planned[0]!.card.ttl;
+      const ttlText = !endCtx.afterInclude && endCtx.ttl === ttl ? undefined : ttl;
       endBlocks.push(indexLines.map((n, i) => zoneLine(i === 0 ? owner : '', 'PTR', n, ttlText) + '\n').join(''));
     }
   }

@@ -326,3 +326,31 @@ t.test('zones in other shapes: a counter serial on the SOA line, no index yet, $
   t.equal(removed.text, crlf.text.replace(' 41 ', ' 43 ') + '\r\n$ORIGIN example.agents.\r\n', 'add then remove: the file as it was, two serials on, plus the $ORIGIN line the addition needed');
   t.throws(() => planAgentEdit(src, { remove: ['www.sub'] }), { code: 'ERR_ZONE_AGENT_NOT_FOUND' });
 });
+
+t.test('an index kept in an $INCLUDEd file: new entries join it with its TTL', async (t) => {
+  const dir = tmp(t);
+  const file = path.join(dir, 'inc.zone');
+  writeFileSync(file, [
+    '$TTL 300',
+    '@     IN SOA ns1 host 1 3600 900 604800 300',
+    '      IN NS  ns1',
+    'ns1   IN A   192.0.2.1',
+    'mcp   IN A   192.0.2.2',
+    '$INCLUDE agents.inc',
+    '',
+  ].join('\n'));
+  writeFileSync(path.join(dir, 'agents.inc'), [
+    'a1 IN SVCB 1 mcp alpn="mcp" port=443 key65320="/m" key65321="streamable-http" key65322="t1"',
+    '_agent.a1 IN TXT "v=aid2;u=https://mcp.ex./m;p=mcp"',
+    '_index._agents 60 IN PTR a1',
+    '',
+  ].join('\n'));
+  const r = await aop(['zone', 'add-agent', file, 'a2', '--origin', 'ex.', '--endpoint', 'https://mcp.ex/m', '--tool', 't2']);
+  t.equal(r.code, 0, `add-agent succeeds: ${r.stderr}`);
+  const zone = loadZoneFile(file, { origin: 'ex.' });
+  const index = zone.rrset('_index._agents.ex.', RRType.PTR)!;
+  t.equal(index.rdata.length, 2, 'both agents listed');
+  t.equal(index.ttl, 60, "the included index's TTL is kept");
+  t.match(readFileSync(file, 'utf8'), /_index\._agents\s+60 IN PTR a2\.ex\.\n/, 'the new entry written with that TTL');
+  t.notMatch(readFileSync(path.join(dir, 'agents.inc'), 'utf8'), /a2/, 'the included file is left alone');
+});
