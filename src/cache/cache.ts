@@ -1,11 +1,12 @@
 // The resolver's cache: RRset, negative, delegation and server caches behind one object, kept consistent.
 
 import type { RRset } from '../wire/rr.js';
+import { nameKey } from '../wire/name.js';
 import { RRClass, RRType } from '../wire/types.js';
 import { DelegationCache, type DelegationInput } from './delegation-cache.js';
 import { InfraCache, type InfraCacheOptions } from './infra-cache.js';
 import { NegativeCache, type NegativeHit, type NegativeInput, type NegativePutResult } from './negative-cache.js';
-import { checkClock, type ClockOption, type SizeOptions, type TtlOptions } from './policy.js';
+import { checkClock, checkInt, type ClockOption, type SizeOptions, type TtlOptions } from './policy.js';
 import type { Rank } from './rank.js';
 import { RRsetCache, type CachedRRset, type GetOptions, type PutResult } from './rrset-cache.js';
 import type { CacheSnapshot, DumpEntry } from './store.js';
@@ -15,7 +16,21 @@ export interface DnsCacheOptions extends TtlOptions, ClockOption {
   negative?: SizeOptions & { nxdomainCut?: boolean };
   delegation?: SizeOptions;
   infra?: Omit<InfraCacheOptions, 'now'>;
+  /**
+   * RFC 8767's client response timer, ms: a question that has stale data to fall back on waits
+   * at most this long for the servers, then gets the stale data while the resolution goes on in
+   * the background. 0 answers from stale data at once (and still refreshes). Default 1800.
+   */
+  staleClientTimeout?: number;
+  /**
+   * RFC 8767's failure recheck timer, seconds: after a failed refresh of a name, its stale data
+   * is served at once, without asking upstream again, for this long. 0 asks every time. Default 30.
+   */
+  staleRecheck?: number;
 }
+
+/** Most names remembered as recently failed (a bound, not a tuning knob: each entry is tiny). */
+const MAX_FAILED = 10_000;
 
 /** What the cache knows about a question: a result, not an exception. */
 export type CacheLookup =
@@ -46,10 +61,18 @@ export class DnsCache {
    * by the responder, is valid only while this has not changed.
    */
   generation = 0;
+  /** Serve-stale timers (see DnsCacheOptions): client response timer in ms, failure recheck in s. */
+  readonly staleTimers: { clientTimeout: number; recheck: number };
+  /** setKey-style `name/type` (case folded) -> until when (ms) a refresh is not to be tried again. */
+  private readonly failed = new Map<string, number>();
 
   constructor(opts: DnsCacheOptions = {}) {
     const now = checkClock(opts.now);
     this.now = now;
+    this.staleTimers = {
+      clientTimeout: checkInt('staleClientTimeout', opts.staleClientTimeout ?? 1800, 0, 3_600_000),
+      recheck: checkInt('staleRecheck', opts.staleRecheck ?? 30, 0, 86400),
+    };
     const ttl: TtlOptions = {
       minTtl: opts.minTtl, maxTtl: opts.maxTtl, minNegativeTtl: opts.minNegativeTtl, maxNegativeTtl: opts.maxNegativeTtl,
       staleWindow: opts.staleWindow, staleTtl: opts.staleTtl, prefetchRatio: opts.prefetchRatio,
@@ -105,9 +128,40 @@ export class DnsCache {
     return { kind: 'miss' };
   }
 
+  /**
+   * A refresh of (name, type) failed: for `staleRecheck` seconds the resolver answers it from
+   * stale data without asking upstream (RFC 8767 section 5, the failure recheck timer).
+   */
+  markFailed(name: string, type: number): void {
+    if (this.staleTimers.recheck === 0) return;
+    const key = `${nameKey(name)}/${type}`;
+    this.failed.delete(key);
+    // Oldest first (insertion order): the bound drops the mark that would end soonest.
+    if (this.failed.size >= MAX_FAILED) this.failed.delete(this.failed.keys().next().value!);
+    this.failed.set(key, this.now() + this.staleTimers.recheck * 1000);
+  }
+
+  /** A refresh of (name, type) succeeded: it may be asked for again at once. */
+  clearFailed(name: string, type: number): void {
+    if (this.failed.size > 0) this.failed.delete(`${nameKey(name)}/${type}`);
+  }
+
+  /** Milliseconds left on the failure recheck timer of (name, type); 0 when none is running. */
+  failedRecently(name: string, type: number): number {
+    if (this.failed.size === 0) return 0;
+    const key = `${nameKey(name)}/${type}`;
+    const until = this.failed.get(key);
+    if (until === undefined) return 0;
+    const left = until - this.now();
+    if (left > 0) return left;
+    this.failed.delete(key);
+    return 0;
+  }
+
   /** Empty the RRset, negative and delegation caches. Server RTT and lameness stay (infra.clear() drops them). */
   flushAll(): void {
     this.generation++;
+    this.failed.clear();
     this.rrsets.flushAll();
     this.negatives.flushAll();
     this.delegations.flushAll();
@@ -116,12 +170,14 @@ export class DnsCache {
   /** Remove everything cached at `name`: all types and classes, negatives, a cut at it. */
   flushName(name: string): number {
     this.generation++;
+    this.failed.clear(); // marks only hold questions back: dropping all of them is always safe
     return this.rrsets.flushName(name) + this.negatives.flushName(name) + this.delegations.flushName(name);
   }
 
   /** Remove everything at or below `name`, negatives and delegations included. */
   flushTree(name: string): number {
     this.generation++;
+    this.failed.clear();
     return this.rrsets.flushTree(name) + this.negatives.flushTree(name) + this.delegations.flushTree(name);
   }
 

@@ -6,7 +6,7 @@
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
 import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
 import { encodeQuery, type Question } from '../wire/message.js';
-import { isInDomain, labelCount, labelsToText, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
+import { isInDomain, labelCount, labelsToText, nameEquals, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
 import type { RR, RRset } from '../wire/rr.js';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -93,6 +93,18 @@ interface Work {
   depth: number;
   /** RRsets received during this resolution: used even when their TTL is 0 and they were not cached. */
   fresh: Map<string, RRset>;
+  /** performance.now() past which the client gets stale data, if there is any (RFC 8767 client response timer). */
+  staleAt: number;
+}
+
+/** What one refresh of (name, type) came to; `error` (a limit, shutdown) is rethrown when no stale data stands in. */
+type Outcome = Step | { kind: 'fail'; reason: string; error: unknown };
+
+/** A refresh in flight, shared by the client questions (and prefetches) that need it. */
+interface Refresh {
+  done: Promise<Outcome>;
+  /** performance.now() when it started: its client response timer runs from then for everyone. */
+  started: number;
 }
 
 /** `until`: see Resolution.reuseUntil; 0 when the step used data not (or no longer) in the cache. */
@@ -112,6 +124,15 @@ function hitSet(hit: CachedRRset): RRset {
   return { ...hit.rrset, ttl: hit.ttl };
 }
 
+/** `p`'s value, or undefined if `ms` pass first (at once for ms <= 0, unless p has settled). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) return Promise.race([p, Promise.resolve(undefined)]);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    void p.then((v) => { clearTimeout(timer); resolve(v); });
+  });
+}
+
 export class Resolver {
   readonly cache: DnsCache;
   readonly stats: ResolverStats = {
@@ -119,6 +140,8 @@ export class Resolver {
     staleAnswers: 0, prefetches: 0, servfail: 0, forwarded: 0, refused: 0,
   };
   private readonly inflight = new Map<string, Promise<Resolution>>();
+  /** Upstream refreshes of one (name, type) for client questions, which outlive the question when stale data was served. */
+  private readonly refreshing = new Map<string, Refresh>();
   private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders'>> & { forwarders: Server[] };
   private readonly log: ResolverLogger;
   private readonly controller = new AbortController();
@@ -190,7 +213,8 @@ export class Resolver {
   }
 
   private newWork(): Work {
-    return { queries: 0, deadline: performance.now() + this.o.deadline, depth: 0, fresh: new Map() };
+    const now = performance.now();
+    return { queries: 0, deadline: now + this.o.deadline, depth: 0, fresh: new Map(), staleAt: now + this.cache.staleTimers.clientTimeout };
   }
 
   /** Follow CNAME and DNAME links from `name` to the data or a negative answer. */
@@ -217,31 +241,78 @@ export class Resolver {
     return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: `CNAME chain longer than ${this.o.maxChain}` };
   }
 
-  /** One link: from what this resolution already received, the cache, or the servers. */
+  /**
+   * One link: from what this resolution already received, the cache, or the servers. With
+   * serve-stale (RFC 8767 section 5), stale data stands in for the servers three ways: after
+   * they failed; at once while the failure recheck timer of a failed refresh runs (no upstream
+   * query at all); and when the client response timer runs out first, the refresh going on in
+   * the background and refreshing the cache if it succeeds.
+   */
   private async step(name: string, type: number, work: Work): Promise<Step> {
     const fresh = work.fresh;
     const local = this.fromData(name, type, fresh, false);
     if (local) return local;
-    const outcome = await this.iterate(name, type, work);
-    if (outcome.kind === 'fail') {
-      if (this.o.serveStale) {
-        const old = this.fromData(name, type, fresh, true);
-        if (old && old.kind !== 'fail') {
-          this.log.warn(`serving stale data for ${name} ${typeToString(type)}: ${outcome.reason}`);
-          return old;
-        }
-      }
-      return outcome;
+    if (!this.o.serveStale) return this.settle(await this.refresh(name, type, work).done);
+    const stale = (why: string): Step | undefined => {
+      const old = this.fromData(name, type, fresh, true);
+      if (!old || old.kind === 'fail') return undefined;
+      this.log.warn(`serving stale data for ${name} ${typeToString(type)}: ${why}`);
+      return old;
+    };
+    const recheck = this.cache.failedRecently(name, type);
+    if (recheck > 0) {
+      const old = stale(`its last refresh failed; not asking again for ${Math.ceil(recheck / 1000)} s`);
+      if (old) return old;
     }
+    const r = this.refresh(name, type, work);
+    let outcome = await within(r.done, Math.min(work.staleAt, r.started + this.cache.staleTimers.clientTimeout) - performance.now());
+    if (outcome === undefined) {
+      const old = stale(`no answer within ${this.cache.staleTimers.clientTimeout} ms; still asking in the background`);
+      if (old) return old;
+      outcome = await r.done;
+    }
+    if (outcome.kind === 'fail') return stale(outcome.reason) ?? this.settle(outcome);
     return outcome;
+  }
+
+  /** An outcome as a step: a failure that was an exception (a limit, shutdown) is thrown again. */
+  private settle(outcome: Outcome): Step {
+    if ('error' in outcome) throw outcome.error;
+    return outcome;
+  }
+
+  /**
+   * Ask the servers about (name, type). For client questions (not the nested name-server
+   * lookups, which could otherwise wait on themselves) one refresh per (name, type) runs at a
+   * time and is shared; it never rejects. Its end sets or clears the failure recheck timer.
+   */
+  private refresh(name: string, type: number, work: Work): Refresh {
+    const key = setKey(name, type);
+    const running = work.depth === 0 ? this.refreshing.get(key) : undefined;
+    if (running) return running;
+    const done = this.iterate(name, type, work).then(
+      (step): Outcome => step,
+      (error: unknown): Outcome => ({ kind: 'fail', reason: error instanceof Error ? error.message : String(error), error }),
+    ).then((outcome) => {
+      if (outcome.kind === 'fail') {
+        if (!this.controller.signal.aborted) this.cache.markFailed(name, type);
+      } else this.cache.clearFailed(name, type);
+      return outcome;
+    });
+    const r: Refresh = { done, started: performance.now() };
+    if (work.depth === 0) {
+      this.refreshing.set(key, r);
+      void done.then(() => { if (this.refreshing.get(key) === r) this.refreshing.delete(key); });
+    }
+    return r;
   }
 
   /** What the data already known says about (name, type); undefined when we must ask. */
   private fromData(name: string, type: number, fresh: Map<string, RRset>, allowStale: boolean): Step | undefined {
-    const get = (n: string, t: number): { set: RRset; stale: boolean; until: number } | undefined => {
+    const get = (n: string, t: number, countMiss = true): { set: RRset; stale: boolean; until: number } | undefined => {
       const f = fresh.size > 0 ? fresh.get(setKey(n, t)) : undefined;
       if (f) return { set: f, stale: false, until: 0 };
-      const hit = this.cache.rrsets.get(n, t, RRClass.IN, { allowStale, minRank: MIN_ANSWER_RANK });
+      const hit = this.cache.rrsets.get(n, t, RRClass.IN, { allowStale, minRank: MIN_ANSWER_RANK, countMiss });
       if (!hit || (hit.stale && !allowStale)) return undefined;
       if (hit.prefetch && !hit.stale) this.prefetch(n, t);
       if (!allowStale) this.stats.cacheAnswers++;
@@ -249,13 +320,10 @@ export class Resolver {
     };
     const direct = get(name, type);
     if (direct) return { kind: 'answer', set: direct.set, stale: direct.stale, until: direct.until };
-    if (type !== RRType.CNAME) {
-      const cname = get(name, RRType.CNAME);
-      if (cname) return { kind: 'alias', records: records(cname.set), target: readName(cname.set.rdata[0]!, 0).name, stale: cname.stale, until: cname.until };
-    }
-    // DNAME at an ancestor rewrites the name (RFC 6672 3.1).
+    // A DNAME at an ancestor rewrites the name (RFC 6672 3.1). It comes before a CNAME at the
+    // name: names below a DNAME cannot own data (2.4), so such a CNAME is older than the DNAME.
     for (let a = parentName(name); a !== undefined && isInDomain(a, this.o.hints.zone); a = parentName(a)) {
-      const d = get(a, RRType.DNAME);
+      const d = get(a, RRType.DNAME, false);
       if (!d) continue;
       const target = readName(d.set.rdata[0]!, 0).name;
       const prefix = nameToLabels(name).slice(0, labelCount(name) - labelCount(a));
@@ -266,8 +334,14 @@ export class Resolver {
       } catch {
         return { kind: 'negative', rcode: Rcode.YXDOMAIN, stale: d.stale, until: 0 };
       }
+      // Synthesised here on every use, with the DNAME's TTL left (RFC 6672 3.1; 30 when stale),
+      // never cached itself (see iterate): it cannot outlive the DNAME it comes from.
       const cname: RR = { name, type: RRType.CNAME, class: RRClass.IN, ttl: d.set.ttl, rdata: nameToWire(synthesized) };
       return { kind: 'alias', records: [...records(d.set), cname], target: synthesized, stale: d.stale, until: d.until };
+    }
+    if (type !== RRType.CNAME) {
+      const cname = get(name, RRType.CNAME);
+      if (cname) return { kind: 'alias', records: records(cname.set), target: readName(cname.set.rdata[0]!, 0).name, stale: cname.stale, until: cname.until };
     }
     const neg: NegativeHit | undefined = this.cache.negatives.get(name, type, RRClass.IN, { allowStale });
     if (neg && (!neg.stale || allowStale)) {
@@ -285,7 +359,7 @@ export class Resolver {
   private prefetch(name: string, type: number): void {
     if (!this.o.prefetch || this.controller.signal.aborted) return;
     this.stats.prefetches++;
-    this.iterate(name, type, this.newWork()).catch(() => undefined);
+    void this.refresh(name, type, this.newWork());
   }
 
   /** Walk down from the closest known cut until a server answers for `name`. */
@@ -303,7 +377,12 @@ export class Resolver {
         continue;
       }
       if (c.kind === 'answer') {
+        const dnames = c.sets.filter((s) => s.type === RRType.DNAME);
         for (const set of c.sets) {
+          // A CNAME below a DNAME of the same answer is the server's synthesis (RFC 6672 3.1).
+          // It is neither cached nor kept: fromData synthesises it again from the DNAME on every
+          // use, so the answer always carries the DNAME and the CNAME never outlives it.
+          if (set.type === RRType.CNAME && dnames.some((d) => !nameEquals(set.name, d.name) && isInDomain(set.name, d.name))) continue;
           fresh.set(setKey(set.name, set.type), set);
           this.cache.putRRset(set, Rank.AnswerAuth);
         }
@@ -343,9 +422,11 @@ export class Resolver {
     const timedOut: string[] = [];
     const attempt = async (addrs: string[]): Promise<{ classified: Classified; server: string } | undefined> => {
       const fresh = addrs.filter((a) => !tried.has(a));
-      let order = this.cache.infra.choose(fresh, { zone: cut.zone });
-      // Every server held back: try them anyway rather than fail outright (they may be back).
-      if (order.length === 0) order = fresh.filter((a) => !this.cache.infra.isLame(a, cut.zone));
+      // Servers held back after repeated timeouts are left out until their probe is due (the
+      // infra cache offers them again then, after the live ones): asking them anyway, on every
+      // question, is what backing off is meant to prevent. Failing at once lets stale data in.
+      const order = this.cache.infra.choose(fresh, { zone: cut.zone });
+      for (const a of fresh) if (!order.includes(a) && this.cache.infra.isHeldBack(a)) reasons.push(`${a}: held back after repeated timeouts`);
       for (const addr of order) {
         tried.add(addr);
         const r = await this.ask(addr, cut.zone, name, type, work);
@@ -361,6 +442,8 @@ export class Resolver {
     const retry = async (): Promise<{ classified: Classified; server: string } | undefined> => {
       for (let round = 0; round < RETRIES && timedOut.length > 0; round++) {
         for (const addr of timedOut.splice(0)) {
+          // A server that has just become held back (or a probe that timed out again) is not retried.
+          if (this.cache.infra.isHeldBack(addr)) continue;
           const r = await this.ask(addr, cut.zone, name, type, work);
           if (r.kind === 'ok') return { classified: r.classified, server: addr };
           reasons.push(`${addr}: ${r.reason}`);

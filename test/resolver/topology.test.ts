@@ -21,6 +21,53 @@ async function setup(t: { teardown(fn: () => unknown): void }, opts: Parameters<
   return topo;
 }
 
+/** What dig measured for the question (";; Query time: N msec"). */
+const queryTime = (r: { raw: string }): number => Number(/Query time: (\d+) msec/.exec(r.raw)?.[1] ?? NaN);
+
+/** A UDP socket on `${net}${host}:53` that reads every query and never answers (no ICMP either). */
+async function blackHole(t: { teardown(fn: () => unknown): void }, topo: Topology, host: number): Promise<{ count: number }> {
+  if (host === 3) await topo.acme1.close();
+  if (host === 4) await topo.acme2.close();
+  const hole = { count: 0 };
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(53, `${topo.net}${host}`, r));
+  s.on('message', () => { hole.count++; });
+  t.teardown(() => new Promise<void>((r) => s.close(() => r())));
+  return hole;
+}
+
+/** Forward each query on `${net}${host}:53` to acme's zone (a third server of it), answering after `ms`. */
+async function delayed(t: { teardown(fn: () => unknown): void }, topo: Topology, host: number, ms: number): Promise<{ answered: number }> {
+  const { Daemon } = await import('../../src/server/daemon.js');
+  const { parseListen } = await import('../../src/server/listen.js');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(tmpdir(), 'aop-slow-'));
+  writeFileSync(path.join(dir, 'acme.agents.zone'), topo.texts['acme.agents']!);
+  const real = new Daemon({ zonesDir: dir, listen: [parseListen(`${topo.net}${host}:5399`)] });
+  await real.start();
+  const out = { answered: 0 };
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(53, `${topo.net}${host}`, r));
+  s.on('message', (buf, rinfo) => {
+    setTimeout(() => {
+      const c = dgram.createSocket('udp4');
+      c.on('message', (reply) => {
+        s.send(reply, rinfo.port, rinfo.address, () => { out.answered++; });
+        c.close();
+      });
+      c.send(buf, 5399, `${topo.net}${host}`);
+    }, ms);
+  });
+  t.teardown(async () => {
+    await new Promise<void>((r) => s.close(() => r()));
+    await real.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return out;
+}
+
 function clock() {
   let now = 1_000_000;
   return { now: () => now, advance: (s: number) => { now += s * 1000; } };
@@ -139,6 +186,121 @@ t.test('resolver topology', async (t) => {
     t.ok(daemon.resolver!.stats.staleAnswers >= 1);
     const never = await rec(port, 'never-seen.acme.agents', 'SVCB');
     t.equal(never.status, 'SERVFAIL', 'nothing stale to serve');
+  });
+
+  t.test('DNAME: the DNAME, the synthesized CNAME and the target, from upstream and from the cache', async (t) => {
+    const topo = await setup(t, { extra: { 'acme.agents': 'old.acme.agents. 300 IN DNAME globex.agents.\n' } });
+    const c = clock();
+    const { daemon, port } = await startResolver(topo, { cache: { now: c.now } });
+    t.teardown(() => daemon.close());
+    const auth = await digRaw(53, ['coder.old.acme.agents', 'SVCB'], `${topo.net}3`);
+    t.same(auth.answer.slice(0, 2), ['old.acme.agents. 300 IN DNAME globex.agents.', 'coder.old.acme.agents. 300 IN CNAME coder.globex.agents.'], 'the authoritative server sends the DNAME and the CNAME (sanity)');
+    const want = (ttl: number) => [
+      `old.acme.agents. ${ttl} IN DNAME globex.agents.`,
+      `coder.old.acme.agents. ${ttl} IN CNAME coder.globex.agents.`,
+    ];
+    const first = await rec(port, 'coder.old.acme.agents', 'SVCB');
+    t.equal(first.status, 'NOERROR');
+    t.same(first.answer.slice(0, 2), want(300), 'from upstream: the DNAME, then the CNAME with its TTL');
+    t.match(first.answer[2], /^coder\.globex\.agents\. \d+ IN SVCB /, 'then the target');
+    t.equal(first.answer.length, 3);
+    const before = topo.upstreamQueries();
+    for (const what of ['from the cache', 'from the encoded answer']) {
+      const again = await rec(port, 'coder.old.acme.agents', 'SVCB');
+      t.same(again.answer, first.answer, what);
+    }
+    t.equal(topo.upstreamQueries(), before, 'no server asked');
+    t.ok(daemon.stats.snapshot().answerCacheHits >= 1, 'the encoded answer was used');
+    c.advance(100);
+    const later = await rec(port, 'coder.old.acme.agents', 'SVCB');
+    t.same(later.answer.slice(0, 2), want(200), 'the CNAME counts down with the DNAME');
+    const other = await rec(port, 'CODER.old.acme.agents', 'SVCB');
+    t.same(other.answer.slice(0, 2).map((l) => l.toLowerCase()), want(200).map((l) => l.toLowerCase()), 'any spelling');
+    // Another name below the DNAME: synthesised from the cached DNAME, acme is not asked.
+    const acme = () => topo.acme1.stats.queries + topo.acme2.stats.queries;
+    const acmeBefore = acme();
+    const planner = await rec(port, 'planner.old.acme.agents', 'SVCB');
+    t.same(planner.answer.slice(0, 2), ['old.acme.agents. 200 IN DNAME globex.agents.', 'planner.old.acme.agents. 200 IN CNAME planner.globex.agents.']);
+    t.match(planner.answer[2], /^planner\.globex\.agents\. \d+ IN SVCB /);
+    t.equal(acme(), acmeBefore, 'the DNAME answered for acme');
+    // The synthesised CNAME goes with the DNAME: past its TTL acme is asked again.
+    c.advance(201);
+    const expired = await rec(port, 'coder.old.acme.agents', 'SVCB');
+    t.ok(acme() > acmeBefore, 'the expired DNAME is fetched again, the CNAME with it');
+    t.same(expired.answer.slice(0, 2), want(300));
+    t.notOk(daemon.resolver!.cache.rrsets.peek('coder.old.acme.agents.', RRType.CNAME), 'the synthesized CNAME is not cached');
+  });
+
+  t.test('serve-stale with both acme servers black-holed: one resolution, then stale data at once', async (t) => {
+    const topo = await setup(t);
+    const c = clock();
+    // Upstream attempts of 400 ms (the servers are forgotten after 2 hours): a resolution takes
+    // 2.4 s (three attempts at each server), longer than the 1.8 s client response timer.
+    const { daemon, port } = await startResolver(topo, { cache: { now: c.now } });
+    t.teardown(() => daemon.close());
+    t.equal((await rec(port, 'writer.acme.agents', 'SVCB')).status, 'NOERROR');
+    t.equal((await rec(port, 'editor.acme.agents', 'SVCB')).status, 'NOERROR');
+    const holes = await Promise.all([blackHole(t, topo, 3), blackHole(t, topo, 4)]);
+    const dead = () => holes[0]!.count + holes[1]!.count;
+    c.advance(3600 * 2);
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      const r = await rec(port, 'writer.acme.agents', 'SVCB');
+      times.push(Math.round(performance.now() - t0));
+      t.equal(r.status, 'NOERROR', `stale answer ${i + 1}`);
+      t.equal(r.answer.length, 2);
+      t.equal(Number(r.answer[0]!.split(' ')[1]), 30, 'TTL 30');
+    }
+    // The resolution that started with the first question may still be running: let it end
+    // (it ends with both servers held back, after three timeouts each at most).
+    const infra = daemon.resolver!.cache.infra;
+    const bothHeldBack = async () => {
+      for (let i = 0; i < 400 && !(infra.isHeldBack(`${topo.net}3`) && infra.isHeldBack(`${topo.net}4`)); i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    await bothHeldBack();
+    const first = dead();
+    t.comment(`stale answers (ms, with dig's start-up): ${times.join(' ')}; queries to the dead servers: ${first}`);
+    t.ok(first >= 1 && first <= 6, `one resolution's worth of queries reached the dead servers (${first}), not one per question`);
+    t.ok(times[0]! < 1800 + 700, `the first stale answer within the client response timer (${times[0]} ms)`);
+    t.ok(Math.max(...times.slice(1)) < 700, `the others at once (slowest ${Math.max(...times.slice(1))} ms)`);
+    // Another name of the same zone: the servers are held back, so it gets stale data with no query at all.
+    const ed = await rec(port, 'editor.acme.agents', 'SVCB');
+    t.equal(ed.status, 'NOERROR');
+    t.ok(queryTime(ed) < 300, `at once (${queryTime(ed)} ms)`);
+    t.equal(dead(), first, 'held-back servers are not asked for another name');
+    // Past the failure recheck timer (30 s) and the hold-back, the servers are probed again.
+    c.advance(31);
+    t.equal((await rec(port, 'writer.acme.agents', 'SVCB')).status, 'NOERROR');
+    await bothHeldBack();
+    t.ok(dead() > first, 'probed again after the recheck timer');
+    t.ok(dead() - first <= 2, `one probe per server, not retried (${dead() - first})`);
+    const never = await rec(port, 'never-seen.acme.agents', 'SVCB');
+    t.equal(never.status, 'SERVFAIL', 'nothing stale to serve');
+  });
+
+  t.test('the client response timer answers from stale data while the refresh goes on', async (t) => {
+    const topo = await setup(t);
+    const c = clock();
+    const { daemon, port } = await startResolver(topo, { timeout: 1500, cache: { now: c.now, staleClientTimeout: 100 } });
+    t.teardown(() => daemon.close());
+    t.equal((await rec(port, 'writer.acme.agents', 'SVCB')).status, 'NOERROR');
+    await topo.acme2.close();
+    // ns1 answers, but 150 ms late: after the 100 ms timer, within its third attempt's timeout (50, 100, 200 ms).
+    await topo.acme1.close();
+    await delayed(t, topo, 3, 150);
+    c.advance(3600 * 2);
+    const r = await rec(port, 'writer.acme.agents', 'SVCB');
+    t.equal(r.status, 'NOERROR');
+    t.equal(Number(r.answer[0]!.split(' ')[1]), 30, 'stale data, TTL 30');
+    const ms = queryTime(r);
+    t.ok(ms >= 90 && ms < 100 + 400, `answered when the 100 ms timer ran out (${ms} ms)`);
+    const cached = () => daemon.resolver!.cache.rrsets.peek('writer.acme.agents.', RRType.SVCB);
+    for (let i = 0; i < 150 && cached()?.stale !== false; i++) await new Promise((res) => setTimeout(res, 20));
+    t.equal(cached()?.stale, false, 'the refresh went on in the background and refreshed the cache');
+    const fresh = await rec(port, 'writer.acme.agents', 'SVCB');
+    t.ok(Number(fresh.answer[0]!.split(' ')[1]) > 30, 'the next client gets fresh data');
+    t.equal(daemon.resolver!.stats.staleAnswers, 1);
   });
 
   t.test('a truncated reply makes the resolver ask again over TCP', async (t) => {
