@@ -52,6 +52,7 @@ export const ZoneFaultCode = {
   ERR_ZONE_BELOW_DNAME: 'data below a DNAME',
   ERR_ZONE_OCCLUDED: 'data at or below a delegation that is not glue',
   ERR_ZONE_NO_GLUE: 'an in-zone name server without address records',
+  ERR_ZONE_WILDCARD_NS: 'an NS record at a wildcard owner name',
   ERR_ZONE_NS_CNAME: 'an in-zone name server name that is a CNAME',
 } as const;
 export type ZoneFaultCodeName = keyof typeof ZoneFaultCode;

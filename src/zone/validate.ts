@@ -114,6 +114,11 @@ export function validateZone(origin: string, records: SourcedRR[], file: string)
   const dnames = new Set<string>();
   const nsTargets = new Set<string>();
   for (const rr of distinct) {
+    if (rr.type === RRType.NS && nameKey(rr.name).startsWith('*.')) {
+      // RFC 4592 4.2: a wildcard NS is undefined; BIND refuses it, so do we.
+      add(rr, 'ERR_ZONE_WILDCARD_NS', `invalid NS owner name (wildcard) ${rr.name}: a delegation cannot be a wildcard (RFC 4592 section 4.2)`);
+      continue;
+    }
     if (rr.type === RRType.NS) {
       if (nameKey(rr.name) !== apexKey) cuts.add(nameKey(rr.name));
       const target = nsTarget(rr);

@@ -422,6 +422,7 @@ export class Zone {
           other = true;
         }
         if (type === RRType.NS) {
+          if (this.keys[id]!.startsWith('*.')) return false; // a wildcard NS owner (validateZone says why)
           for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) {
             let target: string;
             try {

@@ -94,6 +94,7 @@ const BIND_SAYS: Record<string, RegExp> = {
   ERR_ZONE_BELOW_DNAME: /is below a DNAME/,
   ERR_ZONE_NO_GLUE: /has no address records/,
   ERR_ZONE_NS_CNAME: /is a CNAME \(illegal\)/,
+  ERR_ZONE_WILDCARD_NS: /invalid NS owner name \(wildcard\)/,
   ERR_ZONE_BAD_CLASS: /!= zone class/,
   ERR_ZONE_UNKNOWN_TYPE: /unknown RR type/,
   ERR_ZONE_UNKNOWN_DIRECTIVE: /unknown \$ directive/,
