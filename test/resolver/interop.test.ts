@@ -25,8 +25,11 @@ const KNOT_NET = 43;
 /** Too big for a 1232-byte UDP answer: every server truncates it and the asker retries over TCP. */
 const BIG = Array.from({ length: 12 }, (_, i) => `big.acme.agents. 300 IN TXT "${'x'.repeat(150)}${i}"`).join('\n') + '\n';
 
-/** The bundled acme zone, moved into 127.0.N/24, with BIG added. */
-const acmeText = (n: number) => zoneText('acme.agents.zone', n) + BIG;
+/** A DNAME to another zone: the answer is the DNAME, the synthesized CNAME and globex's record (RFC 6672). */
+const DNAME = 'old.acme.agents. 300 IN DNAME globex.agents.\n';
+
+/** The bundled acme zone, moved into 127.0.N/24, with BIG and DNAME added. */
+const acmeText = (n: number) => zoneText('acme.agents.zone', n) + BIG + DNAME;
 
 /**
  * Questions every pair of peers must answer alike (agents, aliases, negatives, an empty
@@ -51,6 +54,7 @@ const QUESTIONS: Array<[name: string, type: string, status: string, answers: num
   ['x.nobody.globex.agents.', 'A', 'NXDOMAIN', 0],
   ['ns1.acme.agents.', 'A', 'NOERROR', 1],
   ['big.acme.agents.', 'TXT', 'NOERROR', 12],
+  ['coder.old.acme.agents.', 'SVCB', 'NOERROR', 3],
 ];
 
 /** Records without their TTL, sorted: RRset order is not significant. */
@@ -116,6 +120,7 @@ function agree(t: Comparison, q: (typeof QUESTIONS)[number], got: DigResult, wan
   t.equal(want.status, status, `${label}: ${what} says ${status}`);
   t.equal(want.answer.length, answers, `${label}: ${what} gives ${answers} records`);
   if (want.answer[0]?.includes(' CNAME ')) t.match(got.answer[0], / CNAME /, `${label}: the CNAME first`);
+  if (want.answer[0]?.includes(' DNAME ')) t.match(got.answer.slice(0, 2), [/ DNAME /, / CNAME /], `${label}: the DNAME, then the synthesized CNAME`);
   t.equal(got.status, want.status, `${label}: status as ${what}`);
   t.same(norm(got.answer), norm(want.answer), `${label}: answer as ${what}`);
   if (want.answer.length === 0) {
@@ -183,7 +188,7 @@ t.test('interop with real DNS servers', async (t) => {
   t.test('Unbound resolves through our authoritative servers as our resolver does', async (t) => {
     if (!requireDaemon(t, 'unbound', 'unbound')) return;
     const dir = scratchDir(t, 'aop-interop-');
-    const topo = await startTopology(UNBOUND_NET, { extra: { 'acme.agents': BIG } });
+    const topo = await startTopology(UNBOUND_NET, { extra: { 'acme.agents': BIG + DNAME } });
     t.teardown(() => topo.close());
     const net = topo.net;
     const port = await startOurResolver(t, net);
