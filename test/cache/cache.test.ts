@@ -149,3 +149,27 @@ t.test('the index exports the public API', async (t) => {
     t.ok(name in api, name);
   }
 });
+
+t.test('serve-stale timers: a failed refresh holds the name back for staleRecheck seconds', async (t) => {
+  const { cache, advance } = setup();
+  t.same(cache.staleTimers, { clientTimeout: 1800, recheck: 30 }, 'RFC 8767 defaults: 1.8 s and 30 s');
+  t.equal(cache.failedRecently('www.example.', RRType.A), 0);
+  cache.markFailed('www.example.', RRType.A);
+  t.equal(cache.failedRecently('WWW.Example.', RRType.A), 30_000, 'case folded');
+  t.equal(cache.failedRecently('www.example.', RRType.AAAA), 0, 'per type');
+  advance(29);
+  t.equal(cache.failedRecently('www.example.', RRType.A), 1000);
+  advance(1);
+  t.equal(cache.failedRecently('www.example.', RRType.A), 0, 'over after 30 s');
+  cache.markFailed('www.example.', RRType.A);
+  cache.clearFailed('www.example.', RRType.A);
+  t.equal(cache.failedRecently('www.example.', RRType.A), 0, 'a successful refresh clears it');
+  cache.markFailed('www.example.', RRType.A);
+  cache.flushName('other.example.');
+  t.equal(cache.failedRecently('www.example.', RRType.A), 0, 'every flush clears the marks');
+  const off = setup({ staleRecheck: 0, staleClientTimeout: 0 }).cache;
+  off.markFailed('www.example.', RRType.A);
+  t.equal(off.failedRecently('www.example.', RRType.A), 0, 'staleRecheck 0: never held back');
+  t.throws(() => new DnsCache({ staleClientTimeout: -1 }), { code: 'ERR_CACHE_BAD_OPTION' });
+  t.throws(() => new DnsCache({ staleRecheck: 1.5 }), { code: 'ERR_CACHE_BAD_OPTION' });
+});
