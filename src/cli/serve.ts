@@ -59,6 +59,8 @@ export function serveCommand(y: Argv): Argv {
       .option('min-ttl', { type: 'number', default: 0, describe: 'Cache TTL floor in seconds' })
       .option('max-ttl', { type: 'number', default: 86400, describe: 'Cache TTL ceiling in seconds' })
       .option('stale-window', { type: 'number', default: 86400, describe: 'Seconds past expiry that data may be served when all servers are down (0 disables serve-stale)' })
+      .option('stale-client-timeout', { type: 'number', default: 1800, describe: 'Most milliseconds a question with stale data waits for the servers before it gets the stale data (RFC 8767 client response timer; 0: at once)' })
+      .option('stale-recheck', { type: 'number', default: 30, describe: 'Seconds after a failed refresh during which a name is answered from stale data without asking upstream (RFC 8767 failure recheck timer; 0: ask every time)' })
       .option('prefetch', { type: 'boolean', default: true, describe: 'Refresh popular entries shortly before they expire' })
       .option('upstream-port', { type: 'number', default: 53, describe: 'Port of the authoritative servers the resolver asks' })
       .option('upstream-timeout', { type: 'number', default: 1500, describe: 'Most milliseconds to wait for one upstream reply' })
@@ -104,6 +106,8 @@ export function serveCommand(y: Argv): Argv {
         for (const k of ['min-ttl', 'max-ttl', 'stale-window'] as const) {
           if (!(Number.isInteger(a[k]) && a[k] >= 0 && a[k] <= 2147483647)) throw new Error(`--${k} must be a whole number of seconds, 0 to 2147483647`);
         }
+        if (!(Number.isInteger(a['stale-client-timeout']) && a['stale-client-timeout'] >= 0 && a['stale-client-timeout'] <= 3600000)) throw new Error('--stale-client-timeout must be 0 to 3600000 milliseconds');
+        if (!(Number.isInteger(a['stale-recheck']) && a['stale-recheck'] >= 0 && a['stale-recheck'] <= 86400)) throw new Error('--stale-recheck must be a whole number of seconds, 0 to 86400');
         if (a['max-ttl'] < a['min-ttl']) throw new Error('--min-ttl must not be above --max-ttl');
         if (!(Number.isInteger(a['upstream-timeout']) && a['upstream-timeout'] >= 10 && a['upstream-timeout'] <= 60000)) throw new Error('--upstream-timeout must be 10 to 60000 milliseconds');
         if (!(Number.isInteger(a['upstream-port']) && a['upstream-port'] >= 1 && a['upstream-port'] <= 65535)) throw new Error('--upstream-port must be 1 to 65535');
@@ -148,6 +152,7 @@ export function serveCommand(y: Argv): Argv {
           prefetch: a.prefetch,
           cache: {
             minTtl: a['min-ttl'], maxTtl: a['max-ttl'], staleWindow: a['stale-window'],
+            staleClientTimeout: a['stale-client-timeout'], staleRecheck: a['stale-recheck'],
             rrset: { maxBytes: Math.floor(a['cache-size'] * mib * 0.6) },
             negative: { maxBytes: Math.floor(a['cache-size'] * mib * 0.2) },
             delegation: { maxBytes: Math.floor(a['cache-size'] * mib * 0.2) },
