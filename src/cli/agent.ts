@@ -5,10 +5,8 @@ import type { Argv } from 'yargs';
 import { orderEndpoints, type AgentCard } from '../agent/index.js';
 import { isLoopback } from '../mcp/address.js';
 import { HandOffError } from '../mcp/errors.js';
-import { NetworkLookup, type DnsLookup } from '../mcp/lookup.js';
+import { NetworkLookup } from '../mcp/lookup.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
-import { isInDomain } from '../wire/name.js';
-import { Rcode, RRType } from '../wire/types.js';
 import { chooseServer, processCliIo, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
 
 export interface AgentArgs {
@@ -17,18 +15,6 @@ export interface AgentArgs {
   json?: boolean;
   timeout?: number;
   allowHttp?: AllowHttp;
-}
-
-/** The zone holding `name`: the owner of the SOA in the answer or authority of an SOA query. */
-export async function findZone(lookup: DnsLookup, name: string, signal: AbortSignal): Promise<string | undefined> {
-  try {
-    const r = await lookup.query(name, RRType.SOA, signal);
-    if (r.rcode !== Rcode.NOERROR && r.rcode !== Rcode.NXDOMAIN) return undefined;
-    const soa = [...r.answers, ...r.authority].find((rr) => rr.type === RRType.SOA && isInDomain(name, rr.name));
-    return soa?.name;
-  } catch {
-    return undefined;
-  }
 }
 
 function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp): string | undefined {
@@ -73,11 +59,8 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     const allowHttp = a.allowHttp ?? 'loopback';
     let r: ResolvedAgent;
     try {
+      // The card names its zone (resolveAgent asks an SOA at the owner when the reply did not say).
       r = await resolveAgent(lookup, a.name, { signal });
-      if (r.card.zone === undefined) {
-        const zone = await findZone(lookup, r.card.name, signal);
-        if (zone !== undefined) r.card.zone = zone;
-      }
     } catch (err) {
       if (signal.aborted) throw new HandOffError('ERR_LOOKUP_FAILED', `no DNS answer within ${ms} ms`, { cause: err });
       throw err;

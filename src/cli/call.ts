@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { parseListen } from '../server/listen.js';
 // The hand-off (and the MCP SDK under it) loads only when a call runs, so other commands start fast.
 import type { CallOutcome, HandOff } from '../mcp/handoff.js';
-import { HandOffError } from '../mcp/errors.js';
+import { HandOffError, type Attempt } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { daemonStatePath } from './daemon-state.js';
@@ -136,8 +136,9 @@ export interface CallArgs {
   allowHttp?: AllowHttp;
 }
 
-function outcomeJson(o: CallOutcome): unknown {
-  return { agent: o.card.name, tool: o.card.tool, endpoint: o.endpoint, result: o.result, attempts: o.attempts };
+/** The outcome as JSON; `before` are the failed tries of the tools/list that typed the --arg values. */
+function outcomeJson(o: CallOutcome, tool: string, before: Attempt[]): unknown {
+  return { agent: o.card.name, tool, endpoint: o.endpoint, result: o.result, attempts: [...before.map((a) => ({ ...a, step: 'tools/list' })), ...o.attempts] };
 }
 
 /** Run `aop call`; resolves with the exit status. Never throws. */
@@ -151,18 +152,20 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     handoff = new HandOff({ lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp: a.allowHttp ?? 'loopback' });
     const started = performance.now();
     let tool: Tool | undefined;
+    let listing: Attempt[] = [];
     const pairs = a.arg ?? [];
     if (pairs.length > 0) {
-      // The input schema types the --arg values; the session it opens is the one the call reuses.
-      const tools = await handoff.listTools(a.name, { timeoutMs: ms });
-      const card = await handoff.resolve(a.name);
-      tool = tools.find((t) => t.name === (a.tool ?? card.tool));
+      // The input schema types the --arg values. tools/list is tried as a call is (failover, retries,
+      // breaker, within this deadline), and the session it opens is the one the call reuses.
+      const lt = await handoff.listToolsOutcome(a.name, { timeoutMs: ms });
+      tool = lt.tools.find((t) => t.name === (a.tool ?? lt.card.tool));
+      listing = lt.attempts.filter((x) => !x.ok);
     }
     const args = { ...fromJson, ...parseArgPairs(pairs, tool) };
     const left = Math.max(1, Math.round(ms - (performance.now() - started)));
     const o = await handoff.call(a.name, args, { timeoutMs: left, ...(a.tool !== undefined ? { tool: a.tool } : {}) });
     if (a.json) {
-      io.stdout(JSON.stringify(outcomeJson(o), null, 2) + '\n');
+      io.stdout(JSON.stringify(outcomeJson(o, a.tool ?? o.card.tool, listing), null, 2) + '\n');
     } else {
       const texts = o.result.content.map((c) => (c.type === 'text' ? c.text : `[${c.type} content]`));
       const structured = texts.length === 0 && o.result.structuredContent !== undefined ? JSON.stringify(o.result.structuredContent, null, 2) : '';

@@ -58,6 +58,26 @@ export interface CallOptions {
   tool?: string;
 }
 
+export interface ToolsOutcome {
+  tools: Tool[];
+  card: AgentCard;
+  /** The URL of the endpoint whose tools/list this is. */
+  endpoint: string;
+  /** Every endpoint try, in order, the successful one last. */
+  attempts: Attempt[];
+}
+
+/** What one operation got from the endpoint that answered. */
+interface Reached<T> {
+  value: T;
+  card: AgentCard;
+  endpoint: string;
+  attempts: Attempt[];
+}
+
+/** One try of an operation at one endpoint; a SetupFailure says the session could not be opened. */
+type EndpointOp<T> = (e: AgentEndpoint, card: AgentCard, signal: AbortSignal, deadlineAt: number) => Promise<T>;
+
 interface Session {
   url: string;
   client: Client;
@@ -249,6 +269,43 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', 'tool arguments must be an object of name: value');
     }
     if (opts.tool !== undefined && (typeof opts.tool !== 'string' || opts.tool.length === 0)) throw new HandOffError('ERR_HANDOFF_USAGE', 'tool must be a non-empty string');
+    const o = await this.atEndpoints(name, opts, (e, card, signal, deadlineAt) => this.callOn(e, card, opts.tool ?? card.tool, args, signal, deadlineAt));
+    const result = o.value;
+    const tool = opts.tool ?? o.card.tool;
+    if (result.isError === true) {
+      throw new HandOffError('ERR_TOOL_ERROR', `${o.card.name}: tool ${tool} returned an error: ${toolText(result) || '(no text)'}`, { tried: o.attempts, agent: o.card.name, result });
+    }
+    return { result, card: o.card, endpoint: o.endpoint, attempts: o.attempts };
+  }
+
+  /** The tools/list of the agent's first reachable endpoint (input schemas included). */
+  async listTools(name: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Tool[]> {
+    return (await this.listToolsOutcome(name, opts)).tools;
+  }
+
+  /**
+   * listTools with the card, the endpoint that answered and every try: endpoints are chosen, failed
+   * over, retried (HTTP 503 on initialize, ...) and guarded by the breaker and the deadline as calls are.
+   * The session it opens is the one a later call to that endpoint reuses.
+   */
+  async listToolsOutcome(name: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ToolsOutcome> {
+    this.checkOpen();
+    const o = await this.atEndpoints(name, opts, async (e, _card, signal) => {
+      try {
+        return (await this.session(e, signal)).tools;
+      } catch (err) {
+        throw new SetupFailure(err);
+      }
+    });
+    return { tools: o.value, card: o.card, endpoint: o.endpoint, attempts: o.attempts };
+  }
+
+  /**
+   * The frame of every operation at an agent's endpoints: the deadline (resolution included), the
+   * card from the cache or the DNS, the endpoint loop (tryEndpoints), and a forgotten card when no
+   * endpoint could be reached (they may have moved: ask the DNS afresh next time).
+   */
+  private async atEndpoints<T>(name: string, opts: { signal?: AbortSignal; timeoutMs?: number }, op: EndpointOp<T>): Promise<Reached<T>> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0x7fffffff) throw new HandOffError('ERR_HANDOFF_USAGE', `timeoutMs ${String(timeoutMs)} is not a whole number in 1..2147483647`);
     const deadlineAt = performance.now() + timeoutMs;
@@ -257,57 +314,12 @@ export class HandOff {
     try {
       return await this.guard(signal, opts.signal, async () => {
         const card = (await this.cached(name, signal)).card;
-        const tool = opts.tool ?? card.tool;
         try {
-          return await this.callCard(card, tool, args, signal, deadlineAt, (tried) => this.abortError(opts.signal, timeoutMs, tried, card.name));
+          return await this.tryEndpoints(card, signal, deadlineAt, (tried) => this.abortError(opts.signal, timeoutMs, tried, card.name), op);
         } catch (err) {
-          // The endpoints may have moved: ask the DNS afresh next time.
           if (err instanceof HandOffError && err.code === 'ERR_ENDPOINT_UNREACHABLE') this.forget(name);
           throw err;
         }
-      }, timeoutMs);
-    } finally {
-      d.dispose();
-    }
-  }
-
-  /** The tools/list of the agent's first reachable endpoint (input schemas included). */
-  async listTools(name: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Tool[]> {
-    this.checkOpen();
-    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0x7fffffff) throw new HandOffError('ERR_HANDOFF_USAGE', `timeoutMs ${String(timeoutMs)} is not a whole number in 1..2147483647`);
-    const d = deadlineSignal(timeoutMs, opts.signal);
-    const signal = d.signal;
-    try {
-      return await this.guard(signal, opts.signal, async () => {
-        const card = (await this.cached(name, signal)).card;
-        const tried: Attempt[] = [];
-        const candidates = this.candidates(card, tried);
-        for (const e of candidates) {
-          if (!this.breaker.allow(e.url)) {
-            tried.push({ url: e.url, ok: false, code: 'CIRCUIT_OPEN', error: `circuit open (${this.breaker.retryInMs(e.url)} ms to the next probe)`, ms: 0 });
-            continue;
-          }
-          const t0 = performance.now();
-          try {
-            const s = await this.session(e, signal);
-            this.breaker.success(e.url);
-            return s.tools;
-          } catch (err) {
-            if (signal.aborted) {
-              this.breaker.failure(e.url);
-              throw err;
-            }
-            const v = this.classify(err, 'setup', signal);
-            if (v.kind === 'final') {
-              this.breaker.failure(e.url);
-              throw v.error;
-            }
-            this.breaker.failure(e.url);
-            tried.push({ url: e.url, ok: false, code: v.code, error: v.message, ms: Math.round(performance.now() - t0) });
-          }
-        }
-        throw this.noEndpoint(card, tried);
       }, timeoutMs);
     } finally {
       d.dispose();
@@ -384,7 +396,13 @@ export class HandOff {
     return new HandOffError('ERR_CALL_TIMEOUT', `${agent ? `${agent}: ` : ''}no answer within ${timeoutMs} ms`, extra);
   }
 
-  private async callCard(card: AgentCard, tool: string, args: Record<string, unknown>, signal: AbortSignal, deadlineAt: number, aborted: (tried: Attempt[]) => HandOffError): Promise<CallOutcome> {
+  /**
+   * Run `op` at the card's endpoints in call order until one succeeds: policy and circuit skips,
+   * failover, transient retries with jittered backoff within the deadline, one new session on a 404,
+   * and the breaker told how each endpoint did. Throws ERR_ENDPOINT_UNREACHABLE (or _REFUSED) with
+   * `tried` when none did, and at once on an answer from the agent or the deadline.
+   */
+  private async tryEndpoints<T>(card: AgentCard, signal: AbortSignal, deadlineAt: number, aborted: (tried: Attempt[]) => HandOffError, op: EndpointOp<T>): Promise<Reached<T>> {
     const tried: Attempt[] = [];
     const candidates = this.candidates(card, tried);
     for (const e of candidates) {
@@ -404,13 +422,10 @@ export class HandOff {
         for (let attempt = 0; ; attempt++) {
           const t0 = performance.now();
           try {
-            const result = await this.callOn(e, card, tool, args, signal, deadlineAt);
+            const value = await op(e, card, signal, deadlineAt);
             tried.push({ url: e.url, ok: true, ms: Math.round(performance.now() - t0) });
             report(true);
-            if (result.isError === true) {
-              throw new HandOffError('ERR_TOOL_ERROR', `${card.name}: tool ${tool} returned an error: ${toolText(result) || '(no text)'}`, { tried, agent: card.name, result });
-            }
-            return { result, card, endpoint: e.url, attempts: tried };
+            return { value, card, endpoint: e.url, attempts: tried };
           } catch (caught) {
             const phase = caught instanceof SetupFailure ? 'setup' : 'call';
             const err = caught instanceof SetupFailure ? caught.error : caught;

@@ -42,6 +42,22 @@ function zoneOf(owner: string, reply: LookupReply): string | undefined {
 }
 
 /**
+ * The zone holding `name`: the owner of the SOA in the answer (at an apex) or the authority section
+ * (NODATA below it) of an SOA query at the name. Undefined when the reply does not say, or none came.
+ */
+export async function findZone(lookup: DnsLookup, name: string, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    const r = await lookup.query(name, RRType.SOA, signal);
+    if (r.rcode !== Rcode.NOERROR && r.rcode !== Rcode.NXDOMAIN) return undefined;
+    const soa = [...r.answers, ...r.authority].find((rr) => rr.type === RRType.SOA && isInDomain(name, rr.name));
+    return soa?.name;
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return undefined;
+  }
+}
+
+/**
  * Resolve `name` to its agent card. Throws HandOffError: ERR_HANDOFF_USAGE (not a DNS name),
  * ERR_AGENT_NOT_FOUND (NXDOMAIN), ERR_NO_AGENT_RECORD (no usable SVCB, AliasMode to ".", an alias
  * loop), ERR_LOOKUP_FAILED (SERVFAIL, REFUSED, no reply). Rejects with the signal's reason when it aborts.
@@ -136,10 +152,14 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
   const hosts = new Map<string, string>();
   for (const e of first.endpoints) if (e.addresses === undefined || e.addresses.length === 0) hosts.set(e.host.toLowerCase(), e.host);
   for (const host of hosts.values()) jobs.push(side(host, RRType.A), side(host, RRType.AAAA));
+  // The source zone: positive answers usually carry no authority section, so ask an SOA at the
+  // owner (beside the other side queries, so it adds no round trip). The card, zone included, is
+  // cached for its TTL by the hand-off: one extra query per agent per TTL, none on a warm call.
+  let zone = zoneOf(owner, svcbReply);
+  if (zone === undefined) jobs.push(findZone(lookup, owner, signal).then((z) => { zone = z; }));
   await Promise.all(jobs);
   used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
 
-  const zone = zoneOf(owner, svcbReply);
   const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? {} : { zone });
   card.warnings.push(...warnings);
   const ttl = used.length > 0 ? Math.min(...used.map((r) => r.ttl)) : card.ttl;

@@ -57,15 +57,48 @@ t.test('every bundled agent and alias, called by name', async (t) => {
   t.same(alias.aliases, ['copyedit.globex.agents.', 'editor.acme.agents.'], 'the alias chain is reported');
 });
 
+/** globex.agents with a CNAME into acme.agents (beside copyedit's AliasMode one). */
+const crossCname = (text: string, file: string): string => (file === 'globex.agents.zone' ? `${text}\nediting IN CNAME editor.acme.agents.\n` : text);
+
+t.test("the card names its source zone: the zone of the final owner's records", async (t) => {
+  const w = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS, demo: false, edit: crossCname });
+  const lookup = counting(new NetworkLookup(w.dns));
+  const h = new HandOff({ lookup });
+  t.teardown(() => h.close());
+  const cases: Array<[string, string, string]> = [
+    ['researcher.acme.agents', 'researcher.acme.agents.', 'acme.agents.'],
+    ['planner.globex.agents', 'planner.globex.agents.', 'globex.agents.'],
+    ['copywriter.acme.agents', 'writer.acme.agents.', 'acme.agents.'],
+    ['proofreader.acme.agents', 'editor.acme.agents.', 'acme.agents.'],
+    ['copyedit.globex.agents', 'editor.acme.agents.', 'acme.agents.'],
+    ['editing.globex.agents', 'editor.acme.agents.', 'acme.agents.'],
+  ];
+  for (const [name, owner, zone] of cases) {
+    const r = await h.resolveAgent(name);
+    t.equal(r.card.name, owner, `${name}: the card is ${owner}'s`);
+    t.equal(r.card.zone, zone, `${name}: card.zone is ${zone}`);
+  }
+  t.same((await h.resolveAgent('editing.globex.agents')).aliases, ['editing.globex.agents.', 'editor.acme.agents.'], 'the CNAME into acme.agents was followed');
+  // One SOA query per card (at the final owner), none once the card is cached.
+  const soa = lookup.asked.filter((q) => q.endsWith(` ${RRType.SOA}`));
+  t.same(soa.sort(), ['editor.acme.agents.', 'editor.acme.agents.', 'editor.acme.agents.', 'planner.globex.agents.', 'researcher.acme.agents.', 'writer.acme.agents.'].map((n) => `${n} ${RRType.SOA}`),
+    'an SOA query at each final owner, once per card (cards are cached per name asked)');
+  const before = lookup.count;
+  for (const [name] of cases) await h.resolve(name);
+  t.equal(lookup.count, before, 'cached cards keep their zone: no query at all');
+});
+
 t.test('the card cache: a warm call does no DNS round trip; the TTL bounds it', async (t) => {
   const w = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS });
   const lookup = counting(new NetworkLookup(w.dns));
   const h = new HandOff({ lookup });
   t.teardown(() => h.close());
-  await h.call('writer.acme.agents', { task: 'one' });
+  const first = await h.call('writer.acme.agents', { task: 'one' });
   const cold = lookup.count;
   t.ok(cold >= 2, `the cold call asked the DNS (${lookup.asked.join(', ')})`);
   t.ok(lookup.asked.includes(`writer.acme.agents. ${RRType.SVCB}`), 'SVCB at the agent name');
+  t.equal(lookup.asked.filter((q) => q === `writer.acme.agents. ${RRType.SOA}`).length, 1, 'one SOA query for the source zone, on the cold call only');
+  t.equal(first.card.zone, 'acme.agents.', 'the card names its zone');
   await h.call('writer.acme.agents', { task: 'two' });
   await h.call('writer.acme.agents.', { task: 'three' });
   await h.resolve('WRITER.acme.agents');
