@@ -143,6 +143,73 @@ t.test('503 every time: retries run out, then failover to the backup', async (t)
   t.same(o.attempts.map((a) => a.code ?? 'ok'), ['HTTP_503', 'HTTP_503', 'HTTP_503', 'ok'], 'three tries at priority 1 (retries: 2), then the backup');
 });
 
+const isInit = (rpc: string): boolean => rpc === 'initialize';
+
+/** `dead`: two endpoints (priority 1 and 2) on the front, at paths where it answers 503 to everything. */
+const DEAD = (port: number): string => [1, 2].map((p) =>
+  `dead IN SVCB ${p} front.acme.agents. alpn="mcp" port=${port} key65320="/dead/${p}/mcp" key65321="streamable-http" key65322="draft_copy" key65326="http"`).join('\n') + '\n';
+const isDead = (req: IncomingMessage): boolean => req.url?.startsWith('/dead/') === true;
+
+t.test('a 503 on initialize is retried, by listTools and by call', async (t) => {
+  let failed = 0;
+  const f = await front(t, (rpc) => (isInit(rpc) && failed++ % 2 === 0 ? { status: 503 } : 'forward'));
+  const w = await world(t, f.port);
+  const p1 = `${P1}:${f.port}/agents/writer/mcp`;
+  const h = handoff(t, w);
+  const lt = await h.listToolsOutcome('writer.acme.agents');
+  t.equal(lt.endpoint, p1, 'listTools: priority 1 answered in the end');
+  t.same(lt.attempts.map((a) => [a.url, a.code ?? 'ok']), [[p1, 'HTTP_503'], [p1, 'ok']], 'listTools: one 503, then the tools');
+  t.same(lt.tools.map((x) => x.name), ['draft_copy']);
+  t.equal(h.breaker.state(p1), 'closed', 'a retried success counts as a success');
+  const o = await h.call('writer.acme.agents', { task: 'after listTools' });
+  t.same(o.attempts.map((a) => a.code ?? 'ok'), ['ok'], "the call reuses listTools' session");
+  t.equal(f.seen.filter((x) => x === 'POST initialize').length, 2, 'two initialize requests in all');
+  // A new hand-off: the call itself meets the 503 on initialize.
+  const c = await handoff(t, w).call('writer.acme.agents', { task: 'fresh' });
+  t.same(c.attempts.map((a) => [a.url, a.code ?? 'ok']), [[p1, 'HTTP_503'], [p1, 'ok']], 'call: one 503 on initialize, then the answer');
+  t.equal(f.seen.filter((x) => x === 'POST initialize').length, 4);
+});
+
+t.test('listTools: 503 on initialize every time: retries run out, then failover to the backup', async (t) => {
+  const f = await front(t, (rpc) => (isInit(rpc) ? { status: 503 } : 'forward'));
+  const w = await world(t, f.port);
+  const p1 = `${P1}:${f.port}/agents/writer/mcp`;
+  const h = handoff(t, w, { retries: 2, breaker: { threshold: 1, cooldownMs: 60_000 } });
+  const lt = await h.listToolsOutcome('writer.acme.agents');
+  t.equal(lt.endpoint, BACKUP);
+  t.same(lt.attempts.map((a) => a.code ?? 'ok'), ['HTTP_503', 'HTTP_503', 'HTTP_503', 'ok'], 'three tries at priority 1 (retries: 2), then the backup');
+  t.equal(f.seen.filter((x) => x === 'POST initialize').length, 3);
+  t.equal(h.breaker.state(p1), 'open', 'the run-out retries count against priority 1 (threshold 1)');
+  const again = await h.listToolsOutcome('writer.acme.agents');
+  t.same(again.attempts.map((a) => a.code ?? 'ok'), ['CIRCUIT_OPEN', 'ok'], 'open: skipped without contacting it');
+  t.equal(f.seen.filter((x) => x === 'POST initialize').length, 3, 'no new request to priority 1');
+});
+
+t.test('listTools: every endpoint 503: each tried with the retry budget, ERR_ENDPOINT_UNREACHABLE says which', async (t) => {
+  const f = await front(t, (_rpc, req) => (isDead(req) ? { status: 503 } : 'forward'));
+  const w = await world(t, f.port, { demo: false, extra: DEAD(f.port) });
+  const urls = [1, 2].map((p) => `${P1}:${f.port}/dead/${p}/mcp`);
+  const h = handoff(t, w, { retries: 2 });
+  const e = await rejects(t, h.listTools('dead.acme.agents'), 'ERR_ENDPOINT_UNREACHABLE', 'listTools');
+  t.same(e?.tried?.map((a) => [a.url, a.code]), [urls[0], urls[0], urls[0], urls[1], urls[1], urls[1]].map((u) => [u, 'HTTP_503']), 'both endpoints, three tries each, in order');
+  t.match(e?.message, new RegExp(`${urls[0]!.replace(/[.]/g, '\\.')}: HTTP 503.*${urls[1]!.replace(/[.]/g, '\\.')}: HTTP 503`));
+  const c = await rejects(t, h.call('dead.acme.agents', { task: 'x' }), 'ERR_ENDPOINT_UNREACHABLE', 'call');
+  t.same(c?.tried?.map((a) => a.url), e?.tried?.map((a) => a.url), 'call and listTools try the same way');
+});
+
+t.test('listTools: the deadline, and a caller abort', async (t) => {
+  const f = await front(t, (rpc) => (isInit(rpc) ? 'hang' : 'forward'));
+  const w = await world(t, f.port);
+  const h = handoff(t, w, { connectTimeoutMs: 10_000 });
+  const t0 = performance.now();
+  const e = await rejects(t, h.listTools('writer.acme.agents', { timeoutMs: 400 }), 'ERR_CALL_TIMEOUT', 'a hanging initialize');
+  t.ok(performance.now() - t0 < 3000, 'it ended near the deadline');
+  t.same(e?.tried?.map((a) => a.url), [`${P1}:${f.port}/agents/writer/mcp`], 'the endpoint that was being tried is named');
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error('stop')), 100);
+  await rejects(t, h.listTools('writer.acme.agents', { signal: ac.signal }), 'ERR_CALL_ABORTED', 'caller abort');
+});
+
 for (const status of [502, 500]) {
   t.test(`${status} fails over at once, without a retry`, async (t) => {
     const f = await front(t, (rpc) => (isCall(rpc) ? { status } : 'forward'));
