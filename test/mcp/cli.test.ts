@@ -64,7 +64,11 @@ t.before(async () => {
     'far IN A 192.0.2.1',
     '',
   ].join('\n');
-  world = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS, edit: (text, file) => (file === 'acme.agents.zone' ? text + extra : text) });
+  // globex.agents gets a CNAME into acme.agents (beside copyedit's AliasMode alias).
+  world = await agentWorld(t, {
+    dnsHost: DNS, agentHost: AGENTS,
+    edit: (text, file) => (file === 'acme.agents.zone' ? text + extra : file === 'globex.agents.zone' ? `${text}\nediting IN CNAME editor.acme.agents.\n` : text),
+  });
   env = { AOP_RESOLVER: `${world.dns.address}:${world.dns.port}` };
 });
 
@@ -164,6 +168,17 @@ t.test('aop agent in-process: researcher shuffled within its priority, an alias 
   const c = JSON.parse(j.stdout) as { name: string; tool: string; zone: string; ttl: number; endpoints: Array<{ priority: number }>; server: string };
   t.match(c, { name: 'writer.acme.agents.', tool: 'draft_copy', zone: 'acme.agents.', ttl: 300, server: `${world.dns.address}#${world.dns.port}` }, '--json');
   t.same(c.endpoints.map((e) => e.priority), [1, 2], '--json: endpoints in order');
+  for (const [name, owner, zone] of [
+    ['researcher.acme.agents', 'researcher.acme.agents.', 'acme.agents.'],
+    ['planner.globex.agents', 'planner.globex.agents.', 'globex.agents.'],
+    ['copyedit.globex.agents', 'editor.acme.agents.', 'acme.agents.'],
+    ['editing.globex.agents', 'editor.acme.agents.', 'acme.agents.'],
+  ] as const) {
+    const r = await agent({ name, json: true });
+    t.equal(r.code, 0, `${name}: exit 0`);
+    t.match(JSON.parse(r.stdout), { name: owner, zone, server: `${world.dns.address}#${world.dns.port}` }, `${name} --json: ${owner}'s card, zone ${zone}, the server asked`);
+  }
+  t.match((await agent({ name: 'editing.globex.agents' })).stdout, /aliases      editing\.globex\.agents\. -> editor\.acme\.agents\.\n[^]*zone         acme\.agents\.\nserver       127\.0\.71\.3#\d+\n/, 'the text shows the zone and the server');
   t.equal((await agent({ name: 'nope.acme.agents' })).code, 2);
   t.equal((await agent({ name: 'mcp.acme.agents' })).code, 3);
 });

@@ -77,6 +77,8 @@ async function faultsZone(t: Test): Promise<string> {
     svcb('badtool', 'host.faults.agents.', mcp, 'no_such_tool'),
     svcb('refused', 'remote.faults.agents.', 80, 'x'),
     `norecord IN A ${HOSTS}`,
+    // A CNAME into another organisation's zone: the card is editor.acme.agents', from acme.agents.
+    'editing IN CNAME editor.acme.agents.',
     '_index._agents IN PTR slow.faults.agents.',
     '               IN PTR writer.acme.agents.',
     '',
@@ -109,6 +111,22 @@ t.test('the gateway over Streamable HTTP', async (t) => {
     t.same(card.endpoints.map((e: { url: string }) => e.url), ['http://mcp.acme.agents:18101/agents/writer/mcp', 'http://mcp-backup.acme.agents:18102/agents/writer/mcp']);
     t.same(card.capabilities, ['writing', 'marketing']);
     t.equal(card.ttl, 300);
+    t.equal(card.zone, 'acme.agents', 'the source zone');
+  });
+
+  t.test('resolve_agent: the card names the zone of its records, after aliases', async (t) => {
+    const cases: Array<[string, string, string]> = [
+      ['researcher.acme.agents', 'researcher.acme.agents', 'acme.agents'],
+      ['planner.globex.agents', 'planner.globex.agents', 'globex.agents'],
+      ['slow.faults.agents', 'slow.faults.agents', 'faults.agents'],
+      ['copyedit.globex.agents', 'editor.acme.agents', 'acme.agents'],
+      ['editing.faults.agents', 'editor.acme.agents', 'acme.agents'],
+    ];
+    for (const [name, owner, zone] of cases) {
+      const r = await client.callTool({ name: 'resolve_agent', arguments: { name } });
+      t.notOk(r.isError, `${name}: ${text(r).slice(0, 200)}`);
+      t.match(json(r), { name: owner, zone }, `${name}: ${owner}'s card, zone ${zone}`);
+    }
   });
 
   t.test('call_agent: through the DNS to the demo agent, content passed through', async (t) => {
