@@ -28,7 +28,10 @@ const soaRdata = (): Buffer => {
 };
 const rr = (name: string, type: number, ttl: number, rdata: Buffer): RR => ({ name, type, class: 1, ttl, rdata });
 
-/** A root server authoritative for all of agents.: writer (A 300), alias (CNAME 600 -> writer), NXDOMAIN for the rest. */
+/**
+ * A root server authoritative for all of agents.: writer (A 300), alias (CNAME 600 -> writer),
+ * old (DNAME 120 -> agents., so X.old.agents. is X.agents.), NXDOMAIN for the rest.
+ */
 function upstream() {
   const u = {
     queries: 0,
@@ -49,6 +52,13 @@ function upstream() {
       const writer = rr('writer.agents.', RRType.A, 300, Buffer.from([127, 0, 0, 9]));
       if (name === 'writer.agents.' && q.type === RRType.A) answers.push(writer);
       else if (name === 'alias.agents.') answers.push(rr('alias.agents.', RRType.CNAME, 600, nameToWire('writer.agents.')), ...(q.type === RRType.A ? [writer] : []));
+      else if (name === 'old.agents.' && q.type === RRType.DNAME) answers.push(rr('old.agents.', RRType.DNAME, 120, nameToWire('agents.')));
+      else if (name === 'old.agents.') authority.push(rr('agents.', RRType.SOA, 3600, soaRdata()));
+      else if (name.endsWith('.old.agents.')) {
+        const target = name.slice(0, -'old.agents.'.length) + 'agents.';
+        answers.push(rr('old.agents.', RRType.DNAME, 120, nameToWire('agents.')), rr(q.name, RRType.CNAME, 120, nameToWire(target)));
+        if (target === 'writer.agents.' && q.type === RRType.A) answers.push(writer);
+      }
       else if (name === 'writer.agents.') authority.push(rr('agents.', RRType.SOA, 3600, soaRdata()));
       else {
         rcode = Rcode.NXDOMAIN;
@@ -207,6 +217,38 @@ t.test('it ends before the prefetch window, so prefetch still refreshes popular 
   t.equal(late.msg.answers[0]!.ttl, 5);
   np.clock.advance(5);
   t.equal((await np.ask('writer.agents.', RRType.A)).fast, false, 'and not past it');
+});
+
+t.test('a DNAME answer is reused with the DNAME, the synthesized CNAME counting down with it', async (t) => {
+  const s = setup();
+  const first = await s.ask('writer.old.agents.', RRType.A);
+  const shape = (m: Message) => m.answers.map((a) => [a.name, a.type, a.ttl]);
+  t.same(shape(first.msg), [['old.agents.', RRType.DNAME, 120], ['writer.old.agents.', RRType.CNAME, 120], ['writer.agents.', RRType.A, 300]], 'upstream: DNAME, CNAME, target');
+  t.equal(s.cache.rrsets.peek('writer.old.agents.', RRType.CNAME), undefined, 'the synthesized CNAME is not cached');
+  const second = await s.ask('writer.old.agents.', RRType.A);
+  t.equal(second.fast, false);
+  t.same(shape(second.msg), shape(first.msg), 'from the cache: the same, the CNAME synthesised from the DNAME');
+  s.clock.advance(10);
+  const third = await s.ask('writer.old.agents.', RRType.A);
+  t.equal(third.fast, true, 'then from the encoded answer');
+  t.same(shape(third.msg), [['old.agents.', RRType.DNAME, 110], ['writer.old.agents.', RRType.CNAME, 110], ['writer.agents.', RRType.A, 290]]);
+  t.equal(s.up.queries, 1);
+  // Kept only until the DNAME enters its prefetch window (108 of 120 s), not the A's 300 s.
+  s.clock.advance(99);
+  const late = await s.ask('writer.old.agents.', RRType.A);
+  t.equal(late.fast, false, 'the encoded answer ends with the DNAME');
+  t.same(shape(late.msg).slice(0, 2), [['old.agents.', RRType.DNAME, 11], ['writer.old.agents.', RRType.CNAME, 11]]);
+  for (let i = 0; i < 10 && s.up.queries < 2; i++) await new Promise((r) => setImmediate(r));
+  t.equal(s.up.queries, 2, 'and the DNAME itself is prefetched');
+  // Without prefetch: past the DNAME's TTL the server is asked again, no CNAME lingers in the cache.
+  const np = setup({ prefetch: false });
+  await np.ask('writer.old.agents.', RRType.A);
+  await np.ask('writer.old.agents.', RRType.A);
+  np.clock.advance(121);
+  const expired = await np.ask('writer.old.agents.', RRType.A);
+  t.equal(expired.fast, false);
+  t.equal(np.up.queries, 2, 'asked again');
+  t.same(shape(expired.msg), shape(first.msg), 'fresh again');
 });
 
 t.test('stale answers are never stored', async (t) => {
