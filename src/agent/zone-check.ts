@@ -9,12 +9,15 @@
 
 import { aidFromTxt, type AidRecord } from './aid.js';
 import { cardFromRecords } from './card.js';
+import { aidFine, fastCache, svcbFine, type FastRead } from './zone-fast.js';
 import { AgentRecordError, type RecordProblem } from './errors.js';
 import { alpnIds, readSvcb, SvcKey, type SvcbData } from './svcb.js';
 import type { RR, RRset } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
 import { isInDomain, nameEquals, nameKey, parentName, readName } from '../wire/name.js';
 import { RRClass, RRType } from '../wire/types.js';
+
+type ZoneNodeView = { name: string; rrsets: ReadonlyMap<number, RRset> };
 
 /** What checkAgentZone needs of a zone: src/zone's Zone has all of it. */
 export interface AgentZoneView {
@@ -68,6 +71,11 @@ export interface AgentZoneOptions {
   names?: ReadonlySet<string>;
   /** Where a record is written: file, line and column of the record (its first one of the RRset when rdata is not given). */
   locate?: (owner: string, type: number, rdata: Buffer | undefined) => { file: string; line: number; col: number } | undefined;
+  /**
+   * @internal false: every agent through the full check, none through the fast path
+   * (zone-fast.ts); test/agent/zone-fast.test.ts compares the two. Default true.
+   */
+  fast?: boolean;
 }
 
 /** aop's own SvcParamKeys: a record with any of them, and no alpn at all, is taken for an agent record. */
@@ -153,28 +161,64 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
   }
 
   const agents: string[] = [];
+  // Agents that are clearly fine skip the full check (zone-fast.ts); the rest, and every fault, go through it.
+  const fast = opts.fast === false ? undefined : fastCache(hasAddress);
+  // The owner of the last SVCB set seen: the orphan-TXT check of its `_agent` node needs no look-up.
+  let lastSvcb = '';
+  // An agent whose SVCB set the fast path found fine, waiting for its `_agent` TXT: usually the
+  // next node, so it is not looked up. Settled before the next node is checked, so faults (from
+  // the full check, when the TXT is not clearly fine) keep zone order.
+  let pending: { node: ZoneNodeView; reads: FastRead } | undefined;
+  const failed = (node: ZoneNodeView, e: unknown): void => {
+    // A bug here must not take a zone out of service: say so, and go on.
+    add('ERR_AGENT_ZONE_NOTE', node.name, RRType.SVCB, undefined, `${node.name}: not checked, the agent check failed (${e instanceof Error ? e.message : String(e)}); please report this aop bug`);
+  };
+  const settle = (next: ZoneNodeView | undefined): void => {
+    if (pending === undefined) return;
+    const { node, reads } = pending;
+    pending = undefined;
+    try {
+      const owner = node.name;
+      const txt = next !== undefined && next.name.length === owner.length + 7 && next.name.startsWith('_agent.') && next.name.endsWith(owner)
+        ? next.rrsets.get(RRType.TXT)
+        : zone.rrset(`_agent.${owner}`, RRType.TXT);
+      if (aidFine(txt, reads)) agents.push(owner);
+      else checkNode(node, false);
+    } catch (e) {
+      failed(node, e);
+    }
+  };
   const nodes = opts.names === undefined || zone.node === undefined
     ? zone.allNodes()
     : [...opts.names].map((k) => zone.node!(k)).filter((n) => n !== undefined);
   for (const node of nodes) {
     if (opts.names !== undefined && !opts.names.has(nameKey(node.name))) continue;
+    if (pending !== undefined) settle(node);
     try {
-      checkNode(node);
+      checkNode(node, fast !== undefined);
     } catch (e) {
-      // A bug here must not take a zone out of service: say so, and go on.
-      add('ERR_AGENT_ZONE_NOTE', node.name, RRType.SVCB, undefined, `${node.name}: not checked, the agent check failed (${e instanceof Error ? e.message : String(e)}); please report this aop bug`);
+      failed(node, e);
     }
   }
+  settle(undefined);
 
-  function checkNode(node: { name: string; rrsets: ReadonlyMap<number, RRset> }): void {
+  function checkNode(node: ZoneNodeView, tryFast: boolean): void {
     const owner = node.name;
-    const firstLabel = owner.slice(0, owner.indexOf('.') + 1 || undefined);
-    if (firstLabel.startsWith('_')) {
-      checkOrphanTxt(zone, node, add);
+    // The first label starts with `_` (charCodeAt: no slice of the name per node).
+    if (owner.charCodeAt(0) === 0x5f) {
+      checkOrphanTxt(zone, node, lastSvcb, add);
       return;
     }
     const set = node.rrsets.get(RRType.SVCB);
+    if (set !== undefined) lastSvcb = owner;
     if (set === undefined || set.class !== RRClass.IN || set.rdata.length === 0) return;
+    if (tryFast) {
+      const reads = svcbFine(fast!, owner, set);
+      if (reads !== undefined) {
+        pending = { node, reads };
+        return;
+      }
+    }
     const rrs: RR[] = set.rdata.map((rdata) => ({ name: set.name, type: RRType.SVCB, class: set.class, ttl: set.ttl, rdata }));
     const parsed = set.rdata.map(svcbOf);
     if (parsed.some((s) => s?.priority === 0)) {
@@ -316,12 +360,14 @@ function checkAlias(zone: AgentZoneView, owner: string, parsed: Array<SvcbData |
   }
 }
 
-/** An `_agent.<name>` TXT where <name> is no agent and no alias. */
-function checkOrphanTxt(zone: AgentZoneView, node: { name: string; rrsets: ReadonlyMap<number, RRset> }, add: Add): void {
+const AGENT_PREFIX = /^_agent\./i;
+
+/** An `_agent.<name>` TXT where <name> is no agent and no alias. `withSvcb` is a name known to have SVCB records. */
+function checkOrphanTxt(zone: AgentZoneView, node: { name: string; rrsets: ReadonlyMap<number, RRset> }, withSvcb: string, add: Add): void {
   const txt = node.rrsets.get(RRType.TXT);
-  if (txt === undefined || !/^_agent\./i.test(node.name)) return;
+  if (txt === undefined || !AGENT_PREFIX.test(node.name)) return;
   const agent = node.name.slice('_agent.'.length);
-  if (agent === '' || agent.startsWith('_')) return;
+  if (agent === '' || agent.startsWith('_') || agent === withSvcb) return;
   if (zone.rrset(agent, RRType.SVCB) !== undefined || zone.rrset(agent, RRType.CNAME) !== undefined) return;
   add('ERR_AGENT_ZONE_NOTE', node.name, RRType.TXT, undefined, `${node.name} TXT: no agent ${agent} in the zone (no SVCB record there); aop clients do not use the TXT alone`);
 }

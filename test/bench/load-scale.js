@@ -1,10 +1,13 @@
 // `node test/bench/load-scale.js [N]`: generate a zone of N agents (default 100,000; the data of
 // scenario 4) and load it with loadZoneFile in a fresh process, reporting the load time and the
-// peak RSS (VmHWM) of that process. For iterating on the zone loader without the whole bench.
+// peak RSS (VmHWM) of that process; then run the daemon's agent check (checkAgentZone) on it,
+// SCALE_CHECKS times (default 3), reporting the CPU time of each. For iterating on the zone
+// loader and the check without the whole bench.
 //
 // Environment: AOP_DIST (default dist/) is the built code to load with; SCALE_CACHE (default
 // tmp/scale/) keeps the generated zone between runs; SCALE_PROFILE=cpu|heap adds --cpu-prof or
-// --heap-prof (the profile goes to SCALE_CACHE); SCALE_NODE_ARGS adds other node flags.
+// --heap-prof (the profile goes to SCALE_CACHE); SCALE_NODE_ARGS adds other node flags;
+// SCALE_CHECKS=0 skips the check.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
@@ -37,7 +40,16 @@ const child = `
   const status = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8');
   const kib = (k) => Number(new RegExp(k + ':\\\\s+(\\\\d+)').exec(status)?.[1] ?? NaN);
   const heap = process.memoryUsage().heapUsed;
-  console.log(JSON.stringify({ records: zone.size, ms, cpuMs: (cpu.user + cpu.system) / 1000, hwmMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024, heapMiB: heap / 2 ** 20 }));
+  const { checkAgentZone } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'agent/index.js')).href)});
+  const checks = [];
+  let faults = 0;
+  for (let i = 0; i < ${Number(process.env.SCALE_CHECKS ?? 3)}; i++) {
+    const c0 = process.cpuUsage();
+    faults = checkAgentZone(zone).length;
+    const c = process.cpuUsage(c0);
+    checks.push((c.user + c.system) / 1000);
+  }
+  console.log(JSON.stringify({ records: zone.size, ms, cpuMs: (cpu.user + cpu.system) / 1000, hwmMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024, heapMiB: heap / 2 ** 20, checks, faults }));
 `;
 const flags = [];
 if (process.env.SCALE_PROFILE === 'cpu') flags.push('--cpu-prof', `--cpu-prof-dir=${cache}`);
@@ -52,3 +64,9 @@ console.log(
   `peak RSS ${r.hwmMiB.toFixed(0)} MiB, RSS after ${r.rssMiB.toFixed(0)} MiB, heap used ${r.heapMiB.toFixed(0)} MiB ` +
   `(${((r.hwmMiB * 2 ** 20) / n).toFixed(0)} bytes per agent at the peak)`,
 );
+if (r.checks.length > 0) {
+  console.log(
+    `agent check (checkAgentZone): ${r.faults} faults, CPU ${r.checks.map((ms) => (ms / 1000).toFixed(2)).join(' / ')} s ` +
+    `(${((Math.min(...r.checks) / n) * 100).toFixed(3)} s per 100,000 agents at best; the load's CPU ${(r.cpuMs / 1000).toFixed(2)} s)`,
+  );
+}
