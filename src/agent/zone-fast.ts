@@ -21,7 +21,6 @@ import { readSvcb, SvcKey } from './svcb.js';
 import { buildUrl, looksLikeAddress } from './url.js';
 import { bapToken, capabilitiesProblem, capProblem, capSha256Problem, descriptionProblem } from './values.js';
 import type { RRset } from '../wire/rr.js';
-import { checkSvcb } from '../wire/rdata/svcb.js';
 import { RRClass } from '../wire/types.js';
 
 /**
@@ -86,6 +85,10 @@ interface Read {
   bap0: number;
   bap1: number;
 }
+
+/** RFC 9461 dohpath and the invalid key: checkSvcb judges their values; the fast path leaves them to it. */
+const DOHPATH = 7;
+const INVALID_KEY = 65535;
 
 // Octet classes. PATH_OK: what a path may hold for the fast path: RFC 3986 pchar without
 // `%` (URL parsing decodes nothing then) and `/`; every one of them WHATWG URL parsing keeps as is.
@@ -160,50 +163,71 @@ function urlHost(cache: FastCache, host: string): string | null {
   return (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase();
 }
 
+/**
+ * One record, when it is clearly a usable agent record without notes. The framing checks are
+ * src/wire's checkSvcb's (svcbValid), or stricter: what passes here, readSvcb reads.
+ */
 function readRecord(cache: FastCache, owner: string, b: Buffer): Read | undefined {
-  try {
-    checkSvcb(b, 'SVCB RDATA');
-  } catch {
-    return undefined;
-  }
   const n = b.length;
+  if (n < 3) return undefined;
   const priority = (b[0]! << 8) | b[1]!;
   if (priority === 0) return undefined;
+  // The target: uncompressed labels, at most 255 octets.
   let p = 2;
-  while (b[p] !== 0) p += 1 + b[p]!;
-  p++;
-  let host: string | null;
-  if (p === 3) {
-    host = urlHost(cache, owner); // target ".": the agent's own name
-  } else {
-    host = cache.hosts.get(b, 2, p, () => urlHost(cache, readSvcb(b).target));
+  for (;;) {
+    if (p >= n) return undefined;
+    const len = b[p]!;
+    if (len === 0) break;
+    if (len > 63 || p + 1 + len > n) return undefined;
+    p += 1 + len;
   }
-  if (host === null) return undefined;
+  if (p - 1 > 255) return undefined;
+  p++;
+  const targetEnd = p;
   let alpn = false;
   let port = -1;
   let transport = false;
   let scheme: 'https' | 'http' = 'https';
   const r: Read = {
-    rdata: b, priority, scheme, port: 0, host,
+    rdata: b, priority, scheme, port: 0, host: '',
     path0: -1, path1: -1, tool0: -1, tool1: -1, desc0: -1, desc1: -1, caps0: -1, caps1: -1, auth0: -1, auth1: -1, cap0: -1, cap1: -1, bap0: -1, bap1: -1,
   };
+  let last = -1;
   while (p < n) {
+    // Keys in strictly ascending order, values within the RDATA (checkSvcb's framing).
+    if (p + 4 > n) return undefined;
     const key = (b[p]! << 8) | b[p + 1]!;
     const v0 = p + 4;
     const v1 = v0 + ((b[p + 2]! << 8) | b[p + 3]!);
+    if (key <= last || v1 > n) return undefined;
+    last = key;
     p = v1;
     switch (key) {
       case SvcKey.mandatory:
+      case DOHPATH:
+      case INVALID_KEY:
         return undefined;
       case SvcKey.alpn:
+        if (v1 === v0) return undefined;
         for (let i = v0; i < v1; i += 1 + b[i]!) {
+          if (b[i] === 0 || i + 1 + b[i]! > v1) return undefined;
           if (b[i] === 3 && b[i + 1] === 0x6d && b[i + 2] === 0x63 && b[i + 3] === 0x70) alpn = true;
         }
         if (!alpn) return undefined;
         break;
+      case SvcKey.noDefaultAlpn:
+        if (v1 !== v0) return undefined; // and alpn must be there: it must anyway
+        break;
       case SvcKey.port:
+        if (v1 - v0 !== 2) return undefined;
         port = (b[v0]! << 8) | b[v0 + 1]!;
         if (port === 0) return undefined;
+        break;
+      case SvcKey.ipv4hint:
+        if (v1 === v0 || (v1 - v0) % 4 !== 0) return undefined;
+        break;
+      case SvcKey.ipv6hint:
+        if (v1 === v0 || (v1 - v0) % 16 !== 0) return undefined;
         break;
       case SvcKey.path:
         if (!pathFine(b, v0, v1)) return undefined;
@@ -256,95 +280,119 @@ function readRecord(cache: FastCache, owner: string, b: Buffer): Read | undefine
     }
   }
   if (!alpn || !transport || r.path0 < 0 || r.tool0 < 0) return undefined;
+  // The host, once the framing is known good (readSvcb reads it then).
+  const host = targetEnd === 3 ? urlHost(cache, owner) : cache.hosts.get(b, 2, targetEnd, () => urlHost(cache, readSvcb(b).target));
+  if (host === null) return undefined;
+  r.host = host;
   r.scheme = scheme;
   r.port = port >= 0 ? port : scheme === 'https' ? 443 : 80;
   return r;
 }
 
-/** Whether b[u0, u1) is the endpoint's URL as WHATWG serialises it (the host and path are ones parsing keeps). */
-function isHref(b: Buffer, u0: number, u1: number, r: Read): boolean {
-  let i = u0;
+/** Whether b[at...] starts with the endpoint's URL as WHATWG serialises it, free of `;`; the index after it, or -1. */
+function hrefAt(b: Buffer, at: number, n: number, r: Read): number {
+  let i = at;
   const text = (t: string): boolean => {
-    if (u1 - i < t.length) return false;
+    if (n - i < t.length) return false;
     for (let j = 0; j < t.length; j++) if (b[i + j] !== t.charCodeAt(j)) return false;
     i += t.length;
     return true;
   };
-  if (!text(r.scheme) || !text('://') || !text(r.host)) return false;
-  if (r.port !== (r.scheme === 'https' ? 443 : 80) && !(text(':') && text(String(r.port)))) return false;
-  const n = r.path1 - r.path0;
-  if (u1 - i !== n) return false;
-  for (let j = 0; j < n; j++) if (b[i + j] !== r.rdata[r.path0 + j]) return false;
-  return true;
+  if (!text(r.scheme) || !text('://') || !text(r.host)) return -1;
+  if (r.port !== (r.scheme === 'https' ? 443 : 80) && !(text(':') && text(String(r.port)))) return -1;
+  const len = r.path1 - r.path0;
+  if (n - i < len) return -1;
+  for (let j = 0; j < len; j++) {
+    const c = r.rdata[r.path0 + j]!;
+    if (b[i + j] !== c || c === 0x3b) return -1;
+  }
+  return i + len;
 }
 
-/** The one `_agent` TXT: one string of printable ASCII, v=aid2, p=mcp, u, a and s agreeing with the SVCB. */
+/** Whether b[at...] starts with d[d0, d1); the index after it, or -1. */
+function octetsAt(b: Buffer, at: number, n: number, d: Buffer, d0: number, d1: number): number {
+  if (n - at < d1 - d0) return -1;
+  for (let j = 0; j < d1 - d0; j++) if (b[at + j] !== d[d0 + j]) return -1;
+  return at + d1 - d0;
+}
+
+/**
+ * The one `_agent` TXT: one string of printable ASCII (so UTF-8 without control characters),
+ * `k=value` pairs with one-letter keys, no white space at the ends of keys or values: v=aid2,
+ * p=mcp, u the URL of a lowest-priority endpoint, a the auth hint (absent when the SVCB has none),
+ * s the description when AID takes it unchanged, else any 1-60 octets. Values that must equal
+ * the SVCB's are matched in place (they hold no `;`), the rest scanned to the next `;`.
+ */
 function txtFine(txt: RRset, reads: FastRead): boolean {
   if (txt.class !== RRClass.IN || txt.rdata.length !== 1) return false;
   const b = txt.rdata[0]!;
   const n = b.length;
   if (n < 2 || b[0] !== n - 1) return false;
-  let seen = 0;
-  let u0 = -1;
-  let u1 = -1;
-  let a0 = -1;
-  let a1 = -1;
-  let s0 = -1;
-  let s1 = -1;
-  for (let i = 1; i < n; ) {
-    // Printable ASCII (so UTF-8 without control characters), up to the next `;`.
-    let end = i;
-    for (; end < n; end++) {
-      const c = b[end]!;
-      if (c === 0x3b) break;
-      if (c < 0x20 || c > 0x7e) return false;
-    }
-    if (end > i) {
-      // `k=value`: a one-letter key, no white space at either end of key or value, a value.
-      if (end - i < 3 || b[i + 1] !== 0x3d || b[i] === 0x20 || b[i + 2] === 0x20 || b[end - 1] === 0x20) return false;
-      const k = b[i]!;
-      const bit = k === 0x76 ? 1 : k === 0x75 ? 2 : k === 0x70 ? 4 : k === 0x61 ? 8 : k === 0x73 ? 16 : 0;
-      if (bit === 0 || (seen & bit) !== 0) return false;
-      seen |= bit;
-      const v0 = i + 2;
-      if (bit === 1 && !same(b, v0, end, 'aid2')) return false;
-      if (bit === 4 && !same(b, v0, end, 'mcp')) return false;
-      if (bit === 2) {
-        u0 = v0;
-        u1 = end;
-      } else if (bit === 8) {
-        a0 = v0;
-        a1 = end;
-      } else if (bit === 16) {
-        s0 = v0;
-        s1 = end;
-        if (end - v0 > 60) return false;
-      }
-    }
-    i = end + 1;
-  }
-  if ((seen & 7) !== 7) return false;
   // The card's auth and description are the records' (they agree across the set).
   const r = reads[0]!;
-  if (!sameRange(b, a0, a1, r.rdata, r.auth0, r.auth1)) return false;
+  let best = r.priority;
+  for (const x of reads) if (x.priority < best) best = x.priority;
+  // s: the description as is (ASCII, no `;`, no space at an end, 60 octets at most); not compared
+  // when AID shortens it; for a description that is not ASCII, its AID form unless shortened.
+  let descAsIs = false;
+  let descAid: string | undefined;
   if (r.desc0 >= 0) {
     const d = r.rdata;
     const len = r.desc1 - r.desc0;
     if (printable(d, r.desc0, r.desc1)) {
-      // ASCII: unchanged in AID when it has no `;`, no space at an end and fits 60 octets.
       const semicolon = d.indexOf(0x3b, r.desc0);
-      const asIs = len <= 60 && d[r.desc0] !== 0x20 && d[r.desc1 - 1] !== 0x20 && (semicolon < 0 || semicolon >= r.desc1);
-      if (asIs && !sameRange(b, s0, s1, d, r.desc0, r.desc1)) return false;
+      descAsIs = len <= 60 && d[r.desc0] !== 0x20 && d[r.desc1 - 1] !== 0x20 && (semicolon < 0 || semicolon >= r.desc1);
+      // Otherwise AID shortens it (aidDescription), and s is not compared.
     } else {
       const { s, shortened } = aidDescription(d.toString('utf8', r.desc0, r.desc1));
-      if (!shortened && (s0 < 0 || b.toString('latin1', s0, s1) !== s)) return false;
+      if (!shortened) descAid = s;
     }
   }
-  let best = r.priority;
-  for (const x of reads) if (x.priority < best) best = x.priority;
-  for (const x of reads) if (x.priority === best && isHref(b, u0, u1, x)) return true;
-  return false;
+  let seen = 0;
+  for (let i = 1; i < n; ) {
+    if (b[i] === 0x3b) {
+      i++; // an empty pair
+      continue;
+    }
+    if (n - i < 3 || b[i + 1] !== 0x3d) return false;
+    const k = b[i]!;
+    const bit = k === 0x76 ? 1 : k === 0x75 ? 2 : k === 0x70 ? 4 : k === 0x61 ? 8 : k === 0x73 ? 16 : 0;
+    if (bit === 0 || (seen & bit) !== 0) return false;
+    seen |= bit;
+    const v0 = i + 2;
+    let end = -1;
+    if (bit === 1) end = octetsAt(b, v0, n, AID2, 0, 4);
+    else if (bit === 4) end = octetsAt(b, v0, n, MCP, 0, 3);
+    else if (bit === 8) end = r.auth0 < 0 ? -1 : octetsAt(b, v0, n, r.rdata, r.auth0, r.auth1);
+    else if (bit === 2) {
+      for (const x of reads) {
+        if (x.priority !== best) continue;
+        end = hrefAt(b, v0, n, x);
+        if (end >= 0 && (end === n || b[end] === 0x3b)) break;
+      }
+    } else if (descAsIs) end = octetsAt(b, v0, n, r.rdata, r.desc0, r.desc1);
+    else {
+      // s, not compared (or compared below): 1-60 printable octets up to the next `;`.
+      end = v0;
+      while (end < n && b[end] !== 0x3b) {
+        const c = b[end]!;
+        if (c < 0x20 || c > 0x7e) return false;
+        end++;
+      }
+      if (end === v0 || end - v0 > 60 || b[v0] === 0x20 || b[end - 1] === 0x20) return false;
+      if (descAid !== undefined && b.toString('latin1', v0, end) !== descAid) return false;
+    }
+    if (end < 0 || (end < n && b[end] !== 0x3b)) return false;
+    i = end + 1;
+  }
+  if ((seen & 7) !== 7) return false;
+  if (r.auth0 >= 0 && (seen & 8) === 0) return false;
+  if ((descAsIs || descAid !== undefined) && (seen & 16) === 0) return false;
+  return true;
 }
+
+const AID2 = Buffer.from('aid2', 'latin1');
+const MCP = Buffer.from('mcp', 'latin1');
 
 /**
  * The SVCB set of the agent at `owner` (ServiceMode, IN), read, when it clearly has no fault and

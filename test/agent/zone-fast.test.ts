@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { checkAgentZone, type AgentZoneFault, type AgentZoneView } from '../../src/agent/index.js';
 import { aidFine, fastCache, svcbFine } from '../../src/agent/zone-fast.js';
+import { readSvcb, writeSvcb } from '../../src/agent/svcb.js';
 import { loadZoneText, ZoneLoadError } from '../../src/zone/load.js';
-import type { Zone } from '../../src/zone/zone.js';
+import { Zone } from '../../src/zone/zone.js';
+import type { RR } from '../../src/wire/rr.js';
 import { nameKey } from '../../src/wire/name.js';
 import { RRType } from '../../src/wire/types.js';
 
@@ -168,6 +170,11 @@ function agentText(r: () => number, owner: string, i: number, listed: string[]):
       () => { fields.push('p=mcp'); },
       () => { fields.push('s=caf\\195\\169'); },
       () => { fields.push('s=bad\\255'); },
+      () => { const j = fields.findIndex((f) => f.startsWith('a=')); if (j >= 0) fields.splice(j, 1); else fields.push('a=none'); },
+      () => { const j = fields.findIndex((f) => f.startsWith('s=')); if (j >= 0) fields.splice(j, 1); fields.push(pick(['s=', 's= x', 's=x ', 'a=', 's=;'])); },
+      () => { fields.splice(1, 0, pick(['', ' ', 'x', '='])); },
+      () => { fields[1] = `u=${u};x`; },
+      () => { fields[1] = `u= ${u}`; },
     ]);
     m();
   }
@@ -296,4 +303,98 @@ t.test('the bench\'s agents go through the fast path; a zone view without the ne
   const broken = load(HEAD + body.replace('p=mcp;a=none;s=Benchmark agent 7"', 'p=mcp;a=none;s=Benchmark agent 8"'))!;
   t.same(show(checkAgentZone(broken)), show(checkAgentZone(broken, { fast: false })));
   t.equal(checkAgentZone(broken).length, 1, 'the one TXT that disagrees');
+});
+
+/** An SVCB RDATA broken or bent at the wire level, as a dynamic update or a transfer could bring it. */
+function mutateSvcb(r: () => number, rdata: Buffer): Buffer {
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+  const b = Buffer.from(rdata);
+  let s: ReturnType<typeof readSvcb> | undefined;
+  try {
+    s = readSvcb(rdata);
+  } catch {
+    s = undefined;
+  }
+  const params = s === undefined ? [] : [...s.params];
+  const rewrite = (ps: Array<[number, Buffer]>, target = s?.target ?? '.'): Buffer => {
+    // writeSvcb sorts and refuses repeats; write the params as given instead.
+    const head = writeSvcb(s?.priority ?? 1, target, []);
+    return Buffer.concat([head, ...ps.map(([k, v]) => Buffer.concat([Buffer.from([k >> 8, k & 255, v.length >> 8, v.length & 255]), v]))]);
+  };
+  switch (Math.floor(r() * 12)) {
+    case 0: return b.subarray(0, Math.floor(r() * b.length));
+    case 1: b[Math.floor(r() * b.length)] = Math.floor(r() * 256); return b;
+    case 2: {
+      // A value's length one off.
+      if (params.length === 0) return b;
+      const i = Math.floor(r() * params.length);
+      const ps = params.map(([k, v]) => [k, v] as [number, Buffer]);
+      ps[i] = [ps[i]![0], r() < 0.5 ? ps[i]![1].subarray(0, Math.max(0, ps[i]![1].length - 1)) : Buffer.concat([ps[i]![1], Buffer.from([0x61])])];
+      return rewrite(ps);
+    }
+    case 3: {
+      if (params.length < 2) return b;
+      const i = Math.floor(r() * (params.length - 1));
+      const ps = [...params];
+      [ps[i], ps[i + 1]] = [ps[i + 1]!, ps[i]!];
+      return rewrite(ps);
+    }
+    case 4: {
+      if (params.length === 0) return b;
+      const ps = [...params];
+      const i = Math.floor(r() * ps.length);
+      ps.splice(i, 0, ps[i]!);
+      return rewrite(ps);
+    }
+    case 5: return rewrite(params, Array.from({ length: 4 }, () => 'l'.repeat(63)).join('.') + '.');
+    case 6: return Buffer.concat([b.subarray(0, 2), Buffer.from([0xc0, 0x0c]), b.subarray(2)]);
+    case 7: {
+      const extra: [number, Buffer] = pick([
+        [7, Buffer.from('/q{?dns}')], [7, Buffer.from('nope')], [65535, Buffer.from('x')], [2, Buffer.from('x')], [2, Buffer.alloc(0)],
+        [4, Buffer.from([127, 0, 0])], [6, Buffer.alloc(15)], [1, Buffer.alloc(0)], [1, Buffer.from([0, 3, 0x6d, 0x63, 0x70])], [1, Buffer.from([4, 0x6d, 0x63, 0x70])],
+        [5, Buffer.from('any')], [0, Buffer.from([0, 1])], [0, Buffer.from([0, 1, 0, 9])], [3, Buffer.from([1])], [3, Buffer.from([0, 0])],
+      ]);
+      return rewrite([...params.filter(([k]) => k !== extra[0]), extra].sort((x, y) => x[0] - y[0]));
+    }
+    case 8: return Buffer.concat([b, Buffer.from([0xff])]);
+    case 9: return Buffer.concat([b, Buffer.from([0xff, 0xf0, 0, 5, 0x61])]);
+    case 10: { b[0] = 0; b[1] = 0; return b; }
+    default: return b;
+  }
+}
+
+function mutateTxt(r: () => number, rdata: Buffer): Buffer {
+  const b = Buffer.from(rdata);
+  switch (Math.floor(r() * 5)) {
+    case 0: return b.subarray(0, Math.floor(r() * b.length));
+    case 1: b[0] = Math.max(0, b[0]! - 1 - Math.floor(r() * 3)); return b;
+    case 2: b[1 + Math.floor(r() * (b.length - 1))] = pick256(r); return b;
+    case 3: return Buffer.concat([b, Buffer.from([2, 0x3b, 0x3b])]);
+    default: return Buffer.alloc(0);
+  }
+}
+const pick256 = (r: () => number): number => [0, 0x3b, 0x20, 0x3d, 0x7f, 0xc3, 0xff, 0x41][Math.floor(r() * 8)]!;
+
+t.test('random zones with records bent at the wire level (from an UPDATE or a transfer): the same faults', async (t) => {
+  let zones = 0;
+  for (let seed = 5001; seed <= 6500; seed++) {
+    const zone = load(randomZone(seed));
+    if (zone === undefined) continue;
+    const r = rng(seed);
+    const records: RR[] = [...zone.records()].map((rr) => {
+      if (rr.type === RRType.SVCB && r() < 0.4) return { ...rr, rdata: mutateSvcb(r, rr.rdata) };
+      if (rr.type === RRType.TXT && r() < 0.2) return { ...rr, rdata: mutateTxt(r, rr.rdata) };
+      if ((rr.type === RRType.TXT || rr.type === RRType.SVCB) && r() < 0.03) return { ...rr, class: 3 }; // CH
+      return rr;
+    });
+    const bent = new Zone(ORIGIN, records);
+    zones++;
+    const full = show(checkAgentZone(bent, { fast: false }));
+    const got = show(checkAgentZone(bent));
+    if (got.join('\n') !== full.join('\n')) {
+      t.same(got, full, `seed ${seed}:\n${records.map((x) => `${x.name} ${x.type} ${x.rdata.toString('hex')}`).join('\n')}`);
+      return;
+    }
+  }
+  t.ok(zones > 1200, `${zones} zones`);
 });
