@@ -7,7 +7,8 @@
 // be right when it says yes, and test/agent/zone-fast.test.ts holds it to the full check's
 // verdict on random zones.
 //
-// Yes means, for every record of the set: well-formed (checkSvcb), ServiceMode, no `mandatory`,
+// Yes means, for every record of the set: well-formed (src/wire's checkSvcb framing, checked in
+// place, or stricter: no dohpath, no key65535), ServiceMode, no `mandatory`,
 // alpn with `mcp`, path / transport / tool present and valid (the path of plain characters that
 // URL parsing keeps), port not 0, other aop and DNS-AID keys valid (no notes either), an endpoint
 // host that makes a URL host and has addresses; one tool and the same description,
@@ -289,17 +290,26 @@ function readRecord(cache: FastCache, owner: string, b: Buffer): Read | undefine
   return r;
 }
 
+/** Whether b[at...] starts with `text`; the index after it, or -1. */
+function textAt(b: Buffer, at: number, n: number, text: string): number {
+  if (at < 0 || n - at < text.length) return -1;
+  for (let j = 0; j < text.length; j++) if (b[at + j] !== text.charCodeAt(j)) return -1;
+  return at + text.length;
+}
+
 /** Whether b[at...] starts with the endpoint's URL as WHATWG serialises it, free of `;`; the index after it, or -1. */
 function hrefAt(b: Buffer, at: number, n: number, r: Read): number {
-  let i = at;
-  const text = (t: string): boolean => {
-    if (n - i < t.length) return false;
-    for (let j = 0; j < t.length; j++) if (b[i + j] !== t.charCodeAt(j)) return false;
-    i += t.length;
-    return true;
-  };
-  if (!text(r.scheme) || !text('://') || !text(r.host)) return -1;
-  if (r.port !== (r.scheme === 'https' ? 443 : 80) && !(text(':') && text(String(r.port)))) return -1;
+  let i = textAt(b, textAt(b, textAt(b, at, n, r.scheme), n, '://'), n, r.host);
+  if (i < 0) return -1;
+  if (r.port !== (r.scheme === 'https' ? 443 : 80)) {
+    // `:` and the port's digits.
+    if (i >= n || b[i] !== 0x3a) return -1;
+    i++;
+    const digits = r.port >= 10000 ? 5 : r.port >= 1000 ? 4 : r.port >= 100 ? 3 : r.port >= 10 ? 2 : 1;
+    if (n - i < digits) return -1;
+    for (let j = digits - 1, v = r.port; j >= 0; j--, v = Math.floor(v / 10)) if (b[i + j] !== 0x30 + (v % 10)) return -1;
+    i += digits;
+  }
   const len = r.path1 - r.path0;
   if (n - i < len) return -1;
   for (let j = 0; j < len; j++) {
@@ -340,8 +350,8 @@ function txtFine(txt: RRset, reads: FastRead): boolean {
     const d = r.rdata;
     const len = r.desc1 - r.desc0;
     if (printable(d, r.desc0, r.desc1)) {
-      const semicolon = d.indexOf(0x3b, r.desc0);
-      descAsIs = len <= 60 && d[r.desc0] !== 0x20 && d[r.desc1 - 1] !== 0x20 && (semicolon < 0 || semicolon >= r.desc1);
+      descAsIs = len <= 60 && d[r.desc0] !== 0x20 && d[r.desc1 - 1] !== 0x20;
+      for (let j = r.desc0; descAsIs && j < r.desc1; j++) if (d[j] === 0x3b) descAsIs = false;
       // Otherwise AID shortens it (aidDescription), and s is not compared.
     } else {
       const { s, shortened } = aidDescription(d.toString('utf8', r.desc0, r.desc1));
