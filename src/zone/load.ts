@@ -138,17 +138,22 @@ export function loadZoneText(text: string, opts: { origin: string; file?: string
   return buildFast([text], opts.origin, opts.file, undefined) ?? build(text, opts.origin, opts.file, undefined);
 }
 
-/** Load and validate a zone file, its $INCLUDEs read relative to its folder. Throws ZoneLoadError. */
-export function loadZoneFile(file: string, opts: { origin: string }): Zone {
-  const include = (p: string): string => {
+/** How $INCLUDEd files are read: bytes decoded as the zone file's are; a read failure says why. */
+function includeReader(origin: string): (p: string) => string {
+  return (p) => {
     let b: Buffer;
     try {
       b = readFileSync(p);
     } catch (e) {
       throw new Error(ioReason(e));
     }
-    return decodeZoneBytes(b, p, opts.origin);
+    return decodeZoneBytes(b, p, origin);
   };
+}
+
+/** Load and validate a zone file, its $INCLUDEs read relative to its folder. Throws ZoneLoadError. */
+export function loadZoneFile(file: string, opts: { origin: string }): Zone {
+  const include = includeReader(opts.origin);
   return buildFast(fileChunks(file), opts.origin, file, include) ?? loadZoneFileFully(file, opts);
 }
 
@@ -162,15 +167,7 @@ function loadZoneFileFully(file: string, opts: { origin: string }): Zone {
     throw new ZoneLoadError([f], { origin: opts.origin, file });
   }
   const text = decodeZoneBytes(bytes, file, opts.origin);
-  const include = (p: string): string => {
-    let b: Buffer;
-    try {
-      b = readFileSync(p);
-    } catch (e) {
-      throw new Error(ioReason(e));
-    }
-    return decodeZoneBytes(b, p, opts.origin);
-  };
+  const include = includeReader(opts.origin);
   return build(text, opts.origin, file, include);
 }
 

@@ -17,19 +17,11 @@ import { Zone } from '../../src/zone/zone.js';
 import type { RR } from '../../src/wire/rr.js';
 import { nameKey } from '../../src/wire/name.js';
 import { RRType } from '../../src/wire/types.js';
+import { rng } from '../helpers/rng.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ORIGIN = 'x.agents.';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const show = (faults: AgentZoneFault[]): string[] =>
   faults.map((f) => [f.severity, f.code, f.owner, f.type, f.rdata?.toString('hex') ?? '-', f.message, f.file ?? '', f.line ?? '', f.col ?? ''].join(' | '));

@@ -12,6 +12,7 @@ import { loadZoneFile, loadZoneText, zoneToText, ZoneLoadError } from '../../src
 import { parseZone } from '../../src/zone/parser.js';
 import { validateZone } from '../../src/zone/validate.js';
 import { Zone } from '../../src/zone/zone.js';
+import { rng } from '../helpers/rng.js';
 
 const ORIGIN = 'ex.agents.';
 
@@ -32,15 +33,6 @@ function fastLoad(text: string): string {
   }
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('random zones: the fast path gives what the full path gives', async (t) => {
   const owners = ['a', 'A', 'b', 'sub', 'x.sub', 'ns1', 'ns1.sub', 'd', 'y.d', '@', 'other.agents.', '*.w', 'c'];
