@@ -14,7 +14,7 @@ import { ResolverHandler } from './resolver-handler.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
 import { formatListen, type ListenAddress } from './listen.js';
-import { silentLogger, type Logger } from './log.js';
+import { createLogger, silentLogger, type Logger } from './log.js';
 import { DEFAULT_UDP_SIZE, Responder } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
@@ -64,8 +64,18 @@ export interface ResolverConfig {
   timeout?: number;
   serveStale?: boolean;
   prefetch?: boolean;
-  /** Made-up resolutions run at start-up so the first real ones run compiled code (resolver-warm-up.ts); 0 skips. Default 400. */
+  /** Made-up resolutions run at start-up so the first real ones run compiled code (resolver-warm-up.ts); 0 skips. Default 1500. */
   warmUp?: number;
+}
+
+/** A logger shaped as the daemon's (createLogger's) that writes nothing: the warm-up's own SERVFAILs are not news. */
+function quietLogger(): Logger {
+  return createLogger('error', () => {});
+}
+
+/** The resolver options the daemon's resolver and its warm-up twin share. */
+function resolverOptions(r: ResolverConfig): { forwarders?: Server[]; timeout?: number; serveStale?: boolean; prefetch?: boolean } {
+  return { forwarders: r.forwarders, timeout: r.timeout, serveStale: r.serveStale, prefetch: r.prefetch };
 }
 
 export class ZonesLoadError extends Error {
@@ -118,23 +128,15 @@ export class Daemon {
     const r = this.opts.resolver;
     if (r) {
       const acl = new Acl(r.allow);
-      this.resolver = new Resolver({
-        hints: r.hints, cache: new DnsCache(r.cache), forwarders: r.forwarders, port: r.upstreamPort, timeout: r.timeout,
-        serveStale: r.serveStale, prefetch: r.prefetch, logger: this.log,
-      });
+      this.resolver = new Resolver({ ...resolverOptions(r), hints: r.hints, cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log });
       handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => f.address).join(', ')}` : '; other names REFUSED'));
-      const warm = r.warmUp ?? 400;
-      if (warm > 0) {
-        const t0 = Date.now();
-        await warmUpResolver(warm);
-        this.log.debug(`resolver: warmed up with ${warm} made-up resolutions in ${Date.now() - t0} ms`);
-      }
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
-    const responder = new Responder(handlers, this.stats, { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, logger: this.log });
+    const respondOptions = { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, logger: this.log };
+    const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {
       responder.use(new UpdateHandler({
@@ -150,6 +152,16 @@ export class Daemon {
     }
     responder.use(this.transfers.handler);
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
+    const warm = r?.warmUp ?? 1500;
+    if (r && warm > 0) {
+      const t0 = Date.now();
+      // Twins of the objects just built, from the same options (see resolver-warm-up.ts).
+      await warmUpResolver({
+        questions: warm, resolver: resolverOptions(r), cache: r.cache, after: handlers.slice(1), specials: responder.specials,
+        respond: { ...respondOptions, logger: quietLogger() }, catalog: this.catalog, logger: quietLogger(),
+      });
+      this.log.debug(`resolver: warmed up with ${warm} made-up resolutions in ${Date.now() - t0} ms`);
+    }
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     try {
       for (const addr of this.opts.listen) {

@@ -3,23 +3,26 @@
 // traffic queues its first second of questions (tens of ms each, bench scenario 3). Before the
 // listeners open, the daemon therefore resolves a few hundred made-up names against a fake
 // hierarchy on a loopback socket of its own, through throwaway instances of the same classes
-// (responder, resolver handler, resolver, cache, UDP transport), so the code the first real
-// questions run is already compiled. Nothing of it is kept: not its cache, counters or sockets.
+// (responder, resolver handler, resolver, cache, listener, UDP transport), built with the
+// daemon's own options, so the code the first real questions run is already compiled for the
+// objects they meet. Nothing of it is kept: not its cache, counters or sockets.
 
 import dgram from 'node:dgram';
-import { DnsCache } from '../cache/index.js';
+import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
-import { Resolver } from '../resolver/resolver.js';
-import { newTransportStats, query as transportQuery } from '../transport/index.js';
+import { Resolver, type ResolverOptions } from '../resolver/resolver.js';
+import { transportStats } from '../transport/index.js';
 import { Catalog } from '../authority/catalog.js';
+import type { Handler } from './handler.js';
 import { decodeMessage, encodeMessage, encodeQuery, type Message } from '../wire/message.js';
 import { nameToWire } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
 import { RRType, Rcode } from '../wire/types.js';
 import { ResolverHandler } from './resolver-handler.js';
-import { silentLogger } from './log.js';
-import { Responder } from './respond.js';
+import { silentLogger, type Logger } from './log.js';
+import { Responder, type OpcodeHandler, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
+import { Listener } from './transport.js';
 
 const ZONE = 'warm-up.invalid.';
 const ORGS = 20;
@@ -76,43 +79,110 @@ function fakeHierarchy(): Promise<{ port: number; close(): Promise<void> }> {
   });
 }
 
+/** What the daemon built its own resolver path from; the warm-up builds twins from the same. */
+export interface WarmUpPlan {
+  /** Made-up questions, each asked three times (cache hits and stored answers run too). Default 600. */
+  questions?: number;
+  /** Queries in flight at once. Default 8. */
+  concurrency?: number;
+  /** The daemon's resolver options: the twin gets them with the fake hierarchy's hints and port. */
+  resolver?: Omit<ResolverOptions, 'hints' | 'cache' | 'port'>;
+  cache?: DnsCacheOptions;
+  /** The handlers after the resolver handler, and the special ones, as the daemon has them. */
+  after?: Handler[];
+  specials?: readonly OpcodeHandler[];
+  respond?: RespondOptions;
+  catalog?: Catalog;
+  logger?: Logger;
+}
+
 /**
- * Resolve `questions` made-up names (each asked twice, so cache hits and stored answers run
- * too), `concurrency` at a time. Never throws (a failure only means less warm code); returns
- * the RCODEs its answers had and how many came from stored answers. About 0.4-0.6 s of CPU
- * for the default 600.
+ * Resolve made-up names through twins of the daemon's own objects (resolver, cache, handlers,
+ * responder, UDP listener), built with the same options: code optimised for objects of another
+ * shape is thrown away ("wrong map" deoptimisations) when the real ones arrive, which is what a
+ * warm-up through differently built stand-ins did. Queries go over a real loopback socket, so
+ * the listener's receive and send paths run too. Never throws (a failure only means less warm
+ * code); returns the RCODEs its answers had and how many came from stored answers. The
+ * process-wide transport counters are put back as they were.
  */
-export async function warmUpResolver(questions = 600, concurrency = 8): Promise<{ rcodes: Map<number, number>; stored: number }> {
-  let fake: Awaited<ReturnType<typeof fakeHierarchy>> | undefined;
+export async function warmUpResolver(plan: WarmUpPlan = {}): Promise<{ rcodes: Map<number, number>; stored: number }> {
+  const questions = plan.questions ?? 600;
+  const concurrency = plan.concurrency ?? 8;
   const counters = new Stats();
+  const before = { ...transportStats };
+  let fake: Awaited<ReturnType<typeof fakeHierarchy>> | undefined;
+  let resolver: Resolver | undefined;
+  let listener: Listener | undefined;
+  let client: dgram.Socket | undefined;
   try {
     fake = await fakeHierarchy();
-    const stats = newTransportStats();
-    const resolver = new Resolver({
+    const logger = plan.logger ?? silentLogger;
+    resolver = new Resolver({
+      ...plan.resolver, logger,
       hints: { zone: ZONE, servers: [{ name: `a.${ZONE}`, addresses: ['127.0.0.1'] }], ttl: 3600 },
-      cache: new DnsCache(), port: fake.port, timeout: 1000,
-      query: (server, q, opts) => transportQuery(server, q, { ...opts, stats }),
+      cache: new DnsCache(plan.cache), port: fake.port,
     });
-    const catalog = new Catalog();
-    const responder = new Responder([new ResolverHandler(resolver, new Acl(['127.0.0.1']), catalog, silentLogger)], counters);
-    let next = 0;
-    const one = async (i: number): Promise<void> => {
-      const kind = i % 4 === 3 ? 'n' : 'a'; // a quarter NXDOMAIN
-      const type = i % 8 === 5 ? RRType.TXT : RRType.SVCB; // some NODATA
-      const name = `${kind}${i}.o${i % ORGS}.${ZONE}`;
-      for (let rep = 0; rep < 3; rep++) {
-        const buf = encodeQuery(rep === 2 ? name.toUpperCase() : name, type, { id: i & 0xffff });
-        if (responder.cached(buf, 'udp', '127.0.0.1') === undefined) await responder.respond(buf, 'udp', '127.0.0.1', 53);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < questions) await one(next++);
-    }));
-    resolver.close();
+    const catalog = plan.catalog ?? new Catalog();
+    const handlers: Handler[] = [new ResolverHandler(resolver, new Acl(['127.0.0.1']), catalog, logger), ...(plan.after ?? [])];
+    const responder = new Responder(handlers, counters, plan.respond);
+    for (const h of plan.specials ?? []) responder.use(h);
+    listener = new Listener({ host: '127.0.0.1', port: 0, family: 4 }, responder, counters);
+    await listener.start();
+    client = await clientSocket(listener.address.port);
+    await askAll(client, questions, concurrency);
   } catch {
     // Best effort: the daemon works the same without it, only its first questions are slower.
   } finally {
+    client?.close();
+    resolver?.close();
+    await listener?.close(0);
     await fake?.close();
+    Object.assign(transportStats, before);
   }
   return { rcodes: counters.rcodes, stored: counters.answerCacheHits };
+}
+
+function clientSocket(port: number): Promise<dgram.Socket> {
+  const sock = dgram.createSocket('udp4');
+  return new Promise((resolve, reject) => {
+    sock.once('error', reject);
+    sock.connect(port, '127.0.0.1', () => {
+      sock.off('error', reject);
+      sock.on('error', () => {});
+      resolve(sock);
+    });
+  });
+}
+
+/** Ask every question three times (the third in upper case), `concurrency` ids at a time. */
+function askAll(sock: dgram.Socket, questions: number, concurrency: number): Promise<void> {
+  const waiting = new Map<number, () => void>();
+  sock.on('message', (reply) => {
+    if (reply.length < 2) return;
+    const id = reply.readUInt16BE(0);
+    const done = waiting.get(id);
+    if (done) {
+      waiting.delete(id);
+      done();
+    }
+  });
+  const ask = (id: number, buf: Buffer): Promise<void> => new Promise<void>((resolve) => {
+    // A lost reply must not stall start-up: each query gets up to one second.
+    const timer = setTimeout(() => { waiting.delete(id); resolve(); }, 1000);
+    waiting.set(id, () => { clearTimeout(timer); resolve(); });
+    sock.send(buf);
+  });
+  let next = 0;
+  const one = async (i: number, slot: number): Promise<void> => {
+    const kind = i % 4 === 3 ? 'n' : 'a'; // a quarter NXDOMAIN
+    const type = i % 8 === 5 ? RRType.TXT : RRType.SVCB; // some NODATA
+    const name = `${kind}${i}.o${i % ORGS}.${ZONE}`;
+    for (let rep = 0; rep < 3; rep++) {
+      const id = (slot * 3 + rep) & 0xffff;
+      await ask(id, encodeQuery(rep === 2 ? name.toUpperCase() : name, type, { id }));
+    }
+  };
+  return Promise.all(Array.from({ length: concurrency }, async (_, slot) => {
+    while (next < questions) await one(next++, slot);
+  })).then(() => undefined);
 }

@@ -75,6 +75,11 @@ export class Responder {
     this.cache = size > 0 ? new AnswerCache(size) : undefined;
   }
 
+  /** The handlers added with `use`, in order. */
+  get specials(): readonly OpcodeHandler[] {
+    return this.special;
+  }
+
   /** Add a handler that takes requests before the query checks and chain (first added, first asked). */
   use(handler: OpcodeHandler): void {
     this.special.push(handler);

@@ -51,6 +51,21 @@ export function parseStats(text) {
  * Run dnsperf. `seconds` bounds the run (-l), `maxRuns` the passes through the file (-n),
  * `rate` fixes the query rate (-Q), `verbose` collects every query's latency (-v).
  */
+/**
+ * Latencies in the order dnsperf reported them, summarised per block of `size`: a tail that sits
+ * in a few blocks is a pause (start-up, GC), one spread over all blocks is steady CPU contention.
+ */
+function blocks(latencies, size) {
+  const out = [];
+  for (let i = 0; i < latencies.length; i += size) {
+    const b = latencies.slice(i, i + size).sort((x, y) => x - y);
+    out.push({ from: i, p50Ms: round3(quantile(b, 0.5)), p99Ms: round3(quantile(b, 0.99)), maxMs: round3(b[b.length - 1]) });
+  }
+  return out;
+}
+
+const round3 = (v) => Math.round(v * 1000) / 1000;
+
 export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4, outstanding = 100, rate, timeout = 2, verbose = false, edns = true, cpu }) {
   const bin = findTool('dnsperf');
   if (!bin) throw new DnsperfError('dnsperf not installed (Debian package dnsperf)');
@@ -94,8 +109,11 @@ export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4
       }
       const out = { ...stats, args: args.join(' ') };
       if (verbose) {
+        const timeline = blocks(latencies, 500);
+        Object.defineProperty(out, 'arrival', { value: latencies.slice(), enumerable: false });
         latencies.sort((a, b) => a - b);
         Object.assign(out, {
+          timeline,
           samples: latencies.length,
           p50Ms: quantile(latencies, 0.5),
           p90Ms: quantile(latencies, 0.9),

@@ -1,4 +1,4 @@
-// `node test/bench/profile.js [auth|resolver|load|ceiling]`: run aop under `node --cpu-prof` with dnsperf
+// `node test/bench/profile.js [auth|resolver|cold|load|ceiling]`: run aop under `node --cpu-prof` with dnsperf
 // load (or, for `load`, while it reads a large zone) and print where the CPU time goes.
 // Used for the "where the time goes" note in docs/benchmarks.md; not part of `npm run bench`.
 
@@ -118,6 +118,52 @@ async function resolverRun(dir, prof, seconds) {
   }
 }
 
+/**
+ * Cold resolution as in scenario 3 (root -> 100 organisations -> agent), with more names so the
+ * cache stays cold for the whole window: every name is asked once, at BENCH_COLD_RATE.
+ */
+async function coldRun(dir, prof, seconds) {
+  const rootDir = path.join(dir, 'root');
+  const orgDir = path.join(dir, 'org');
+  mkdirSync(rootDir);
+  mkdirSync(orgDir);
+  const rate = Number(process.env.BENCH_COLD_RATE ?? 2000);
+  const per = Math.ceil((rate * seconds) / 100);
+  const orgs = [];
+  const names = [];
+  for (let i = 0; i < 100; i++) {
+    const origin = `org${String(i).padStart(3, '0')}.agents.`;
+    orgs.push({ origin, address: `${NET}3` });
+    await writeAgentZone(path.join(orgDir, `${origin.slice(0, -1)}.zone`), origin, per, `${NET}3`);
+    names.push(...agentNames(origin, per));
+  }
+  await writeAgentZone(path.join(orgDir, 'bench.agents.zone'), 'bench.agents.', 10_000, `${NET}3`);
+  orgs.push({ origin: 'bench.agents.', address: `${NET}3` });
+  writeFileSync(path.join(rootDir, 'agents.zone'), rootZone(`${NET}2`, orgs));
+  writeFileSync(path.join(dir, 'hints'), rootHints(`${NET}2`));
+  const queryFile = path.join(dir, 'q');
+  writeQueryFile(queryFile, shuffled(names));
+  const warmFile = path.join(dir, 'w');
+  writeQueryFile(warmFile, agentNames('bench.agents.', 10_000));
+  const root = startAop('root', { zonesDir: rootDir, listen: [`${NET}2:53`] });
+  const org = startAop('org', { zonesDir: orgDir, listen: [`${NET}3:53`] });
+  try {
+    await waitForAnswer(root, `${NET}2`, 53, 'agents.', 'SOA');
+    await waitForAnswer(org, `${NET}3`, 53, names[0], 'SVCB');
+    for (const host of [`${NET}2`, `${NET}3`]) await dnsperf({ server: host, port: 53, queryFile: warmFile, maxRuns: 1, rate: 5000, timeout: 5 });
+    const res = startAopResolver('resolver', { hints: path.join(dir, 'hints'), listen: `${NET}41:${PORT}`, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', prof] });
+    await waitForAnswer(res, `${NET}41`, PORT, 'agents.', 'SOA', { rd: true });
+    const from = nowUs();
+    const r = await dnsperf({ server: `${NET}41`, port: PORT, queryFile, maxRuns: 1, rate, timeout: 5, verbose: true });
+    const to = nowUs();
+    process.stderr.write(`cold: ${r.completed}/${r.sent} names at ${rate} qps, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, ${r.lost} lost\n`);
+    await res.stop(30_000);
+    return [from, to];
+  } finally {
+    await Promise.all([root.stop(), org.stop()]);
+  }
+}
+
 async function zoneLoadRun(dir, prof) {
   const zones = path.join(dir, 'zones');
   mkdirSync(zones);
@@ -160,9 +206,10 @@ async function main() {
     let window;
     if (mode === 'auth') window = await loadRun(dir, prof, seconds);
     else if (mode === 'resolver') window = await resolverRun(dir, prof, seconds);
+    else if (mode === 'cold') window = await coldRun(dir, prof, seconds);
     else if (mode === 'load') await zoneLoadRun(dir, prof);
     else if (mode === 'ceiling') window = await ceilingRun(dir, prof, seconds);
-    else throw new Error(`unknown mode "${mode}": use auth, resolver, load or ceiling`);
+    else throw new Error(`unknown mode "${mode}": use auth, resolver, cold, load or ceiling`);
     const files = readdirSync(prof).filter((f) => f.endsWith('.cpuprofile'));
     if (files.length === 0) throw new Error('node wrote no .cpuprofile (did the daemon exit cleanly?)');
     const out = path.join(ROOT, 'bench-results', `profile-${mode}.cpuprofile`);

@@ -43,6 +43,8 @@ export const config = {
   concurrentCalls: num('BENCH_CONCURRENT_CALLS', 1000),
   /** Pin every server to CPU 0 and dnsperf to CPU 1. */
   pin: env.BENCH_PIN === '1',
+  /** Extra node flags for the aop resolvers (e.g. `--trace-gc`); their output goes to bench-results/. */
+  aopNodeArgs: (env.BENCH_AOP_NODE_ARGS ?? '').split(' ').filter(Boolean),
   /** Scenarios to run, e.g. "1,4". */
   only: (env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim())).filter(Boolean),
   /** Loopback network of the bench: servers on 127.0.200.x. */
@@ -242,7 +244,7 @@ async function startHierarchy(dir) {
 }
 
 function resolverDefs(dir, hints, tag, hostA, hostB) {
-  const defs = [{ key: 'aop', name: 'aop', host: hostA, start: () => startAopResolver(`aop resolver ${tag}`, { hints, listen: `${hostA}:${PORT}` }) }];
+  const defs = [{ key: 'aop', name: 'aop', host: hostA, start: () => startAopResolver(`aop resolver ${tag}`, { hints, listen: `${hostA}:${PORT}`, nodeArgs: config.aopNodeArgs }) }];
   if (findTool('unbound')) {
     defs.push({
       key: 'unbound', name: 'Unbound', host: hostB,
@@ -313,17 +315,22 @@ async function scenario3(dir, hier) {
       res[d.key] = { error: l.error };
       continue;
     }
+    let arrival;
     try {
       const up0 = cpuSeconds(hier.procs[1].pid);
+      const own0 = cpuSeconds(l.proc.pid);
       const r = await dnsperf({ server: d.host, port: PORT, queryFile, maxRuns: 1, rate: config.coldRate, clients: config.clients, timeout: 5, verbose: true, cpu: config.pin ? 1 : undefined });
       res[d.key] = {
         names: count, rate: config.coldRate, sent: r.sent, completed: r.completed, lost: r.lost, rcodes: r.rcodes,
         meanMs: r.avgLatencyMs, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxLatencyMs,
-        upstreamCpuSeconds: cpuSeconds(hier.procs[1].pid) - up0,
+        upstreamCpuSeconds: cpuSeconds(hier.procs[1].pid) - up0, cpuSeconds: cpuSeconds(l.proc.pid) - own0, timeline: r.timeline,
       };
+      arrival = r.arrival;
       log(`  ${d.key}: ${r.completed}/${r.sent} answered, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, max ${r.maxLatencyMs.toFixed(1)} ms`);
     } finally {
       await l.proc.stop();
+      if (d.key === 'aop' && config.aopNodeArgs.length) writeFileSync(path.join(ROOT, 'bench-results', 'cold-aop.log'), l.proc.output);
+      if (config.aopNodeArgs.length && arrival) writeFileSync(path.join(ROOT, 'bench-results', `cold-${d.key}-latencies.json`), JSON.stringify(arrival));
     }
   }
   results.scenarios['3'] = { name: 'resolver, cold', orgs: ORGS, ...res };

@@ -55,7 +55,7 @@ export class Proc {
     const pinned = process.env.BENCH_PIN === '1' ? ['taskset', ['-c', '0', cmd, ...args]] : [cmd, args];
     this.child = spawn(pinned[0], pinned[1], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
     live.add(this);
-    const keep = (d) => { this.output = (this.output + d.toString()).slice(-20000); };
+    const keep = (d) => { this.output = (this.output + d.toString()).slice(-200000); };
     this.child.stdout.on('data', keep);
     this.child.stderr.on('data', keep);
     this.done = new Promise((resolve) => {

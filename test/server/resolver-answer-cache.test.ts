@@ -292,7 +292,7 @@ t.test('the start-up warm-up resolves made-up names and leaves nothing behind', 
   const { warmUpResolver } = await import('../../src/server/resolver-warm-up.js');
   const { openSockets, transportStats } = await import('../../src/transport/index.js');
   const sent = transportStats.sent;
-  const r = await warmUpResolver(40, 4);
+  const r = await warmUpResolver({ questions: 40, concurrency: 4 });
   t.ok((r.rcodes.get(Rcode.NOERROR) ?? 0) > 0, 'answers');
   t.ok((r.rcodes.get(Rcode.NXDOMAIN) ?? 0) > 0, 'and NXDOMAINs');
   t.notOk(r.rcodes.has(Rcode.SERVFAIL), 'no failures');
