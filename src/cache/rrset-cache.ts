@@ -66,6 +66,12 @@ export function rrsetSize(set: RRset): number {
   return n;
 }
 
+function sameRdata(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!a[i]!.equals(b[i]!)) return false;
+  return true;
+}
+
 export class RRsetCache extends TtlCache<RRsetValue> {
 
   constructor(opts: RRsetCacheOptions = {}) {
@@ -92,6 +98,13 @@ export class RRsetCache extends TtlCache<RRsetValue> {
     if (ttl === 0) {
       if (old) this.store.delete(key);
       return 'zero-ttl';
+    }
+    // The same data again at the same rank and TTL (glue and additional records come with
+    // every answer): restart its clock in place rather than store a copy.
+    if (old && old.value.rank === rank && old.value.rrset.ttl === ttl && old.value.rrset.name === valid.name && sameRdata(old.value.rrset.rdata, valid.rdata)) {
+      this.store.restart(key, old, now);
+      this.store.stats.inserts++;
+      return 'stored';
     }
     const stored: RRset = { ...valid, ttl };
     if (!this.store.put(key, valid.name, { rrset: stored, rank }, ttl, rrsetSize(stored), now)) return 'too-large';

@@ -123,6 +123,16 @@ export class TtlStore<V> {
     return true;
   }
 
+  /** Start an entry's TTL again from `now`, same value: as if it had just been put. */
+  restart(key: string, entry: StoredEntry<V>, now = this.now()): void {
+    const e = entry as { -readonly [K in keyof StoredEntry<V>]: StoredEntry<V>[K] };
+    e.storedAt = now;
+    e.expires = now + e.ttl * 1000;
+    e.staleUntil = e.expires + this.opts.staleWindow * 1000;
+    e.prefetchIssued = false;
+    this.lru.set(key, entry, this.setOptions(e.staleUntil - now, e.size));
+  }
+
   /** Put an entry back with a changed value, keeping its timing (for in-place updates). */
   replace(key: string, entry: StoredEntry<V>, value: V, size: number, now = this.now()): boolean {
     const left = entry.staleUntil - now;

@@ -2,8 +2,8 @@
 // pipelining, an idle timeout and a connection limit.
 
 import dgram from 'node:dgram';
-import net, { isIP } from 'node:net';
-import { lookup } from 'node:dns';
+import net from 'node:net';
+import { literalLookup } from '../transport/literal-lookup.js';
 import type { ListenAddress } from './listen.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
@@ -22,17 +22,6 @@ export interface TcpOptions {
 }
 
 export const DEFAULT_TCP: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxInFlight: 64, maxUnsentBytes: 256 * 1024 };
-
-/**
- * We only ever send to the address a datagram came from, an IP literal: answering the lookup
- * at once saves dns.lookup's deferred callback on every reply.
- */
-function literalLookup(hostname: string, options: unknown, callback: unknown): void {
-  const cb = (typeof options === 'function' ? options : callback) as (err: Error | null, address: string, family: number) => void;
-  const family = isIP(hostname);
-  if (family !== 0) cb(null, hostname, family);
-  else lookup(hostname, typeof options === 'number' ? { family: options } : typeof options === 'object' && options !== null ? options : {}, cb as never);
-}
 
 export class Listener {
   private udp?: dgram.Socket;
@@ -71,6 +60,7 @@ export class Listener {
 
   private bindUdp(port: number): Promise<dgram.Socket> {
     return new Promise((resolve, reject) => {
+      // Replies go to the address a datagram came from, an IP literal: no dns.lookup per send.
       const sock = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6, lookup: literalLookup });
       sock.once('error', reject);
       sock.bind(port, this.address.host, () => {

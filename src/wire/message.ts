@@ -5,7 +5,7 @@
 
 import { randomInt } from 'node:crypto';
 import { DecodeError, WireError } from './errors.js';
-import { nameToLabels, readName } from './name.js';
+import { isPlainAbsolute, labelsToText, nameToLabels, readName } from './name.js';
 import type { RR } from './rr.js';
 import { RRClass, RRType } from './types.js';
 
@@ -222,7 +222,7 @@ function decodeOpt(buf: Buffer, udpSize: number, ttl: number, start: number, len
 class Writer {
   buf = Buffer.allocUnsafe(512);
   pos = 0;
-  /** Exact-case suffix (as wire bytes in latin1) -> offset. Case-sensitive so names keep their case. */
+  /** Exact-case suffix (canonical text) -> offset. Case-sensitive so names keep their case. */
   private readonly table = new Map<string, number>();
   private added: string[] = [];
 
@@ -240,25 +240,58 @@ class Writer {
   u32(v: number): void { this.ensure(4); this.buf.writeUInt32BE(v >>> 0, this.pos); this.pos += 4; }
   bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; }
 
-  name(labels: Buffer[], compress: boolean): void {
+  /**
+   * Write a name, compressed against the names written before when `compress`. The table is
+   * keyed by the canonical text of each suffix, which names it exactly (case kept): a plain
+   * name's suffixes are slices of its own text, so the common case builds no label buffers.
+   */
+  name(name: string, compress: boolean): void {
+    if (!isPlainAbsolute(name)) {
+      this.nameLabels(nameToLabels(name), compress);
+      return;
+    }
+    const n = name.length;
+    for (let start = 0; start < n;) {
+      const key = start === 0 ? name : name.slice(start);
+      if (this.lookup(key, compress)) return;
+      const dot = name.indexOf('.', start);
+      const len = dot - start;
+      this.ensure(len + 1);
+      const buf = this.buf;
+      let pos = this.pos;
+      buf[pos++] = len;
+      for (let i = start; i < dot; i++) buf[pos++] = name.charCodeAt(i);
+      this.pos = pos;
+      start = dot + 1;
+    }
+    this.u8(0);
+  }
+
+  private nameLabels(labels: Buffer[], compress: boolean): void {
     for (let i = 0; i < labels.length; i++) {
-      const key = suffixKey(labels, i);
-      if (compress) {
-        const at = this.table.get(key);
-        if (at !== undefined) {
-          this.u16(0xc000 | at);
-          return;
-        }
-      }
-      if (this.pos < 0x4000 && !this.table.has(key)) {
-        this.table.set(key, this.pos);
-        this.added.push(key);
-      }
+      if (this.lookup(labelsToText(labels.slice(i)), compress)) return;
       const l = labels[i]!;
       this.u8(l.length);
       this.bytes(l);
     }
     this.u8(0);
+  }
+
+  /** Write a pointer to `key` if it is known and `compress`; else remember where it starts now. */
+  private lookup(key: string, compress: boolean): boolean {
+    const at = this.table.get(key);
+    if (at !== undefined) {
+      if (compress) {
+        this.u16(0xc000 | at);
+        return true;
+      }
+      return false;
+    }
+    if (this.pos < 0x4000) {
+      this.table.set(key, this.pos);
+      this.added.push(key);
+    }
+    return false;
   }
 
   mark(): { pos: number; added: number } {
@@ -275,14 +308,8 @@ class Writer {
   }
 }
 
-function suffixKey(labels: Buffer[], from: number): string {
-  let key = '';
-  for (let i = from; i < labels.length; i++) key += String.fromCharCode(labels[i]!.length) + labels[i]!.toString('latin1');
-  return key;
-}
-
 function writeRR(w: Writer, rr: RR): void {
-  w.name(nameToLabels(rr.name), true);
+  w.name(rr.name, true);
   w.u16(rr.type);
   w.u16(rr.class);
   w.u32(rr.ttl);
@@ -297,7 +324,7 @@ function writeRR(w: Writer, rr: RR): void {
     for (const f of layout) {
       if (f === 'name') {
         const { name, end } = readName(rr.rdata, pos);
-        w.name(nameToLabels(name), true);
+        w.name(name, true);
         pos = end;
       } else {
         const n = f === 'string' ? 1 + rr.rdata[pos]! : f;
@@ -345,7 +372,7 @@ export function encodeMessage(msg: Message, opts: EncodeOptions = {}): Buffer {
   w.u32(0); // ANCOUNT, NSCOUNT
   w.u16(0); // ARCOUNT
   for (const q of msg.questions) {
-    w.name(nameToLabels(q.name), true);
+    w.name(q.name, true);
     w.u16(q.type);
     w.u16(q.class);
   }

@@ -119,6 +119,27 @@ export function parseName(text: string, origin?: string): string {
 /** Octets that stand for themselves in a canonical name: printable ASCII but the specials and '.'. */
 const PLAIN: boolean[] = Array.from({ length: 0x80 }, (_, c) => c > 0x20 && c < 0x7f && c !== 0x2e && !SPECIAL.has(c));
 
+/**
+ * Whether `name` is absolute and made of plain octets only (no escapes, nothing canonical form
+ * would escape), with every label 1..63 octets and at most 255 in wire form: then its text is
+ * its canonical form and every suffix after a dot is the canonical form of that parent name.
+ */
+export function isPlainAbsolute(name: string): boolean {
+  const n = name.length;
+  if (n < 2 || n >= MAX_NAME_WIRE || name.charCodeAt(n - 1) !== 0x2e) return false;
+  let label = 0;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      if (label === 0) return false;
+      label = 0;
+    } else if (c >= 0x80 || !PLAIN[c] || ++label > MAX_LABEL) {
+      return false;
+    }
+  }
+  return true;
+}
+
 let lastOrigin: string | undefined;
 let lastOriginWire = 0;
 
@@ -255,6 +276,45 @@ export function firstLabel(name: string): string {
  * loops are impossible; every bound is checked. Returns the name and the offset after it.
  */
 export function readName(buf: Uint8Array, offset: number): { name: string; end: number } {
+  // Fast path: a name of plain octets is copied as text into a scratch buffer and decoded once,
+  // with no label views or per-label strings; anything else (escapes, every error) takes the
+  // general path below, which reports the same errors.
+  let pos = offset;
+  let end = -1;
+  let n = 0;
+  let lowest = offset;
+  for (;;) {
+    if (pos >= buf.length) return readNameFull(buf, offset);
+    const len = buf[pos]!;
+    if (len === 0) {
+      if (end < 0) end = pos + 1;
+      break;
+    }
+    if (len >= 0x40) {
+      if ((len & 0xc0) !== 0xc0 || pos + 1 >= buf.length) return readNameFull(buf, offset);
+      const target = ((len & 0x3f) << 8) | buf[pos + 1]!;
+      if (target >= lowest) return readNameFull(buf, offset);
+      if (end < 0) end = pos + 2;
+      lowest = target;
+      pos = target;
+      continue;
+    }
+    if (pos + 1 + len > buf.length || n + len + 2 > MAX_NAME_WIRE) return readNameFull(buf, offset);
+    for (let i = pos + 1, stop = pos + 1 + len; i < stop; i++) {
+      const b = buf[i]!;
+      if (PLAIN_OCTET[b] === 0) return readNameFull(buf, offset);
+      NAME_SCRATCH[n++] = b;
+    }
+    NAME_SCRATCH[n++] = 0x2e;
+    pos += 1 + len;
+  }
+  return { name: n === 0 ? '.' : NAME_SCRATCH.toString('latin1', 0, n), end };
+}
+
+/** Presentation text of a name being read: at most 255 wire octets, so 254 text octets. */
+const NAME_SCRATCH = Buffer.allocUnsafe(MAX_NAME_WIRE + 1);
+
+function readNameFull(buf: Uint8Array, offset: number): { name: string; end: number } {
   const labels: Uint8Array[] = [];
   let pos = offset;
   let end = -1;

@@ -319,6 +319,7 @@ async function scenario3(dir, hier) {
     try {
       const up0 = cpuSeconds(hier.procs[1].pid);
       const own0 = cpuSeconds(l.proc.pid);
+      if (config.aopNodeArgs.length) log(`  ${d.key}: dnsperf starts at ${Date.now() % 100000} (ms, wall clock mod 100 s)`);
       const r = await dnsperf({ server: d.host, port: PORT, queryFile, maxRuns: 1, rate: config.coldRate, clients: config.clients, timeout: 5, verbose: true, cpu: config.pin ? 1 : undefined });
       res[d.key] = {
         names: count, rate: config.coldRate, sent: r.sent, completed: r.completed, lost: r.lost, rcodes: r.rcodes,

@@ -277,3 +277,25 @@ t.test('a clock starting at 0 still expires entries', async (t) => {
   clock.t = 10_000;
   t.equal(cache.get('zero.example.', RRType.A), undefined);
 });
+
+t.test('the same data again restarts the TTL in place; different data replaces it', async (t) => {
+  const { cache, advance } = setup({ staleWindow: 0, prefetchRatio: 0.1 });
+  t.equal(cache.put(a('glue.example.', 100), Rank.Additional), 'stored');
+  advance(95);
+  t.ok(cache.get('glue.example.', RRType.A)!.prefetch, 'in its prefetch window');
+  t.equal(cache.put(a('glue.example.', 100), Rank.Additional), 'stored', 'same data, same rank');
+  const hit = cache.get('glue.example.', RRType.A)!;
+  t.equal(hit.ttl, 100, 'a full TTL again');
+  t.notOk(hit.prefetch, 'and out of the prefetch window');
+  advance(99);
+  t.ok(cache.get('glue.example.', RRType.A), 'alive 99 s after the second put');
+  advance(2);
+  t.equal(cache.get('glue.example.', RRType.A), undefined, 'gone after its restarted TTL');
+  cache.put(a('glue.example.', 100), Rank.Additional);
+  cache.put(a('glue.example.', 100, '192.0.2.9'), Rank.Additional);
+  t.same([...cache.get('glue.example.', RRType.A)!.rrset.rdata[0]!], [192, 0, 2, 9], 'new data replaces');
+  cache.put(a('glue.example.', 50, '192.0.2.9'), Rank.Additional);
+  t.equal(cache.get('glue.example.', RRType.A)!.ttl, 50, 'a different TTL replaces');
+  t.equal(cache.put(a('glue.example.', 50, '192.0.2.9'), Rank.AnswerAuth), 'stored');
+  t.equal(cache.get('glue.example.', RRType.A)!.rank, Rank.AnswerAuth, 'a higher rank replaces');
+});
