@@ -77,46 +77,11 @@ export function runAttempt<T>(ctx: AttemptContext, timeoutMessage: () => string,
       reject(abortedError(ctx, signal.reason));
       return;
     }
-    let done = false;
-    const cleanups: (() => void)[] = [];
-    const finish = (): void => {
-      done = true;
-      clearTimeout(timer);
-      if (signal) waiting.get(signal)?.delete(onAbort);
-      for (const fn of cleanups.splice(0)) {
-        try {
-          fn();
-        } catch {
-          // A socket that is already closed; nothing left to release.
-        }
-      }
-    };
-    const settle: Settle<T> = {
-      ok(value) {
-        if (done) return;
-        finish();
-        resolve(value);
-      },
-      fail(err) {
-        if (done) return;
-        finish();
-        const counter = COUNTERS[err.code];
-        if (counter) ctx.stats[counter]++;
-        reject(err);
-      },
-      get done() {
-        return done;
-      },
-      defer(fn) {
-        cleanups.push(fn);
-        if (done) finish();
-      },
-    };
-    const onAbort = (): void => settle.fail(abortedError(ctx, signal?.reason));
-    const timer = setTimeout(() => {
+    const settle = new Attempt<T>(ctx, resolve, reject);
+    settle.timer = setTimeout(() => {
       settle.fail(new TransportError('ERR_TRANSPORT_TIMEOUT', timeoutMessage(), { transport: ctx.transport, server: ctx.server }));
     }, ctx.timeout);
-    if (signal) onAbortOf(signal, onAbort);
+    if (signal) onAbortOf(signal, settle.onAbort);
     try {
       start(settle);
     } catch (err) {
@@ -124,4 +89,57 @@ export function runAttempt<T>(ctx: AttemptContext, timeoutMessage: () => string,
         : new TransportError('ERR_TRANSPORT_NETWORK', `${where(ctx)}: ${(err as Error).message}`, { cause: err, transport: ctx.transport, server: ctx.server }));
     }
   });
+}
+
+/**
+ * The Settle of one attempt. A class, not an object literal: a literal with a getter gets a
+ * hidden class of its own per attempt, allocated in the old generation and pointing at the
+ * getter's closure, which kept every attempt (its promise, socket closures and reply) alive
+ * through young-generation collections until a full one; the cold resolver's full collections
+ * and their pauses came mostly from that.
+ */
+class Attempt<T> implements Settle<T> {
+  done = false;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  private cleanups: (() => void)[] = [];
+  readonly onAbort = (): void => this.fail(abortedError(this.ctx, this.ctx.signal?.reason));
+
+  constructor(
+    private readonly ctx: AttemptContext,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (err: TransportError) => void,
+  ) {}
+
+  ok(value: T): void {
+    if (this.done) return;
+    this.finish();
+    this.resolve(value);
+  }
+
+  fail(err: TransportError): void {
+    if (this.done) return;
+    this.finish();
+    const counter = COUNTERS[err.code];
+    if (counter) this.ctx.stats[counter]++;
+    this.reject(err);
+  }
+
+  defer(fn: () => void): void {
+    this.cleanups.push(fn);
+    if (this.done) this.finish();
+  }
+
+  private finish(): void {
+    this.done = true;
+    clearTimeout(this.timer);
+    const { signal } = this.ctx;
+    if (signal) waiting.get(signal)?.delete(this.onAbort);
+    for (const fn of this.cleanups.splice(0)) {
+      try {
+        fn();
+      } catch {
+        // A socket that is already closed; nothing left to release.
+      }
+    }
+  }
 }
