@@ -64,6 +64,7 @@ export function serveCommand(y: Argv): Argv {
       .option('prefetch', { type: 'boolean', default: true, describe: 'Refresh popular entries shortly before they expire' })
       .option('upstream-port', { type: 'number', default: 53, describe: 'Port of the authoritative servers the resolver asks' })
       .option('upstream-timeout', { type: 'number', default: 1500, describe: 'Most milliseconds to wait for one upstream reply' })
+      .option('warm-up', { type: 'number', default: 3000, describe: 'Made-up resolutions run before the listeners open, so the first real questions run compiled code (0 skips; about 2 s for the default)' })
       .option('control', { type: 'string', describe: 'Unix socket for `aop cache` commands (flush, stats, dump)' })
       .option('listen', { type: 'string', array: true, default: [DEFAULT_LISTEN], describe: 'Address to listen on, ADDR[:PORT] or [V6ADDR]:PORT; repeat for more' })
       .option('udp-size', { type: 'number', default: 1232, describe: 'Largest UDP response sent (512-4096)' })
@@ -109,6 +110,7 @@ export function serveCommand(y: Argv): Argv {
         if (!(Number.isInteger(a['stale-client-timeout']) && a['stale-client-timeout'] >= 0 && a['stale-client-timeout'] <= 3600000)) throw new Error('--stale-client-timeout must be 0 to 3600000 milliseconds');
         if (!(Number.isInteger(a['stale-recheck']) && a['stale-recheck'] >= 0 && a['stale-recheck'] <= 86400)) throw new Error('--stale-recheck must be a whole number of seconds, 0 to 86400');
         if (a['max-ttl'] < a['min-ttl']) throw new Error('--min-ttl must not be above --max-ttl');
+        if (!(Number.isInteger(a['warm-up']) && a['warm-up'] >= 0 && a['warm-up'] <= 100000)) throw new Error('--warm-up must be a whole number of resolutions, 0 to 100000');
         if (!(Number.isInteger(a['upstream-timeout']) && a['upstream-timeout'] >= 10 && a['upstream-timeout'] <= 60000)) throw new Error('--upstream-timeout must be 10 to 60000 milliseconds');
         if (!(Number.isInteger(a['upstream-port']) && a['upstream-port'] >= 1 && a['upstream-port'] <= 65535)) throw new Error('--upstream-port must be 1 to 65535');
         for (const e of a['allow-transfer']) new TransferAcl([e]);
@@ -150,6 +152,7 @@ export function serveCommand(y: Argv): Argv {
           timeout: a['upstream-timeout'],
           serveStale: a['stale-window'] > 0,
           prefetch: a.prefetch,
+          warmUp: a['warm-up'],
           cache: {
             minTtl: a['min-ttl'], maxTtl: a['max-ttl'], staleWindow: a['stale-window'],
             staleClientTimeout: a['stale-client-timeout'], staleRecheck: a['stale-recheck'],

@@ -64,7 +64,7 @@ export interface ResolverConfig {
   timeout?: number;
   serveStale?: boolean;
   prefetch?: boolean;
-  /** Made-up resolutions run at start-up so the first real ones run compiled code (resolver-warm-up.ts); 0 skips. Default 1500. */
+  /** Made-up resolutions run at start-up so the first real ones run compiled code (resolver-warm-up.ts); 0 skips. Default 3000. */
   warmUp?: number;
 }
 
@@ -152,7 +152,7 @@ export class Daemon {
     }
     responder.use(this.transfers.handler);
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
-    const warm = r?.warmUp ?? 1500;
+    const warm = r?.warmUp ?? 3000;
     if (r && warm > 0) {
       const t0 = Date.now();
       // Twins of the objects just built, from the same options (see resolver-warm-up.ts).

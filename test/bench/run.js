@@ -45,6 +45,8 @@ export const config = {
   pin: env.BENCH_PIN === '1',
   /** Extra node flags for the aop resolvers (e.g. `--trace-gc`); their output goes to bench-results/. */
   aopNodeArgs: (env.BENCH_AOP_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  /** Extra `aop serve` options for the aop resolvers (e.g. `--warm-up 0`). */
+  aopExtra: (env.BENCH_AOP_EXTRA ?? '').split(' ').filter(Boolean),
   /** Scenarios to run, e.g. "1,4". */
   only: (env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim())).filter(Boolean),
   /** Loopback network of the bench: servers on 127.0.200.x. */
@@ -244,7 +246,7 @@ async function startHierarchy(dir) {
 }
 
 function resolverDefs(dir, hints, tag, hostA, hostB) {
-  const defs = [{ key: 'aop', name: 'aop', host: hostA, start: () => startAopResolver(`aop resolver ${tag}`, { hints, listen: `${hostA}:${PORT}`, nodeArgs: config.aopNodeArgs }) }];
+  const defs = [{ key: 'aop', name: 'aop', host: hostA, start: () => startAopResolver(`aop resolver ${tag}`, { hints, listen: `${hostA}:${PORT}`, nodeArgs: config.aopNodeArgs, extra: config.aopExtra }) }];
   if (findTool('unbound')) {
     defs.push({
       key: 'unbound', name: 'Unbound', host: hostB,
@@ -307,40 +309,78 @@ async function scenario3(dir, hier) {
   for (const host of [`${NET}2`, `${NET}3`]) {
     await dnsperf({ server: host, port: 53, queryFile: warmFile, maxRuns: 1, rate: 5000, clients: config.clients, timeout: 5, cpu: config.pin ? 1 : undefined });
   }
+  const runs = Object.fromEntries(defs.map((d) => [d.key, []]));
+  const errors = {};
+  // Rounds alternate which resolver goes first, and every run starts with the upstream servers'
+  // stored answers emptied (SIGHUP reloads them): the second resolver would otherwise meet an
+  // org server that has every answer encoded already.
+  for (let round = 0; round < config.rounds; round++) {
+    for (const d of round % 2 === 0 ? defs : [...defs].reverse()) {
+      if (errors[d.key]) continue;
+      await reloadUpstreams(hier);
+      // A fresh process per run: caches empty, nothing learnt from another run.
+      const l = await launch(d.start, { host: d.host, port: PORT, ...READY });
+      if (l.error) {
+        errors[d.key] = l.error;
+        continue;
+      }
+      let arrival;
+      try {
+        const up0 = cpuSeconds(hier.procs[1].pid);
+        const own0 = cpuSeconds(l.proc.pid);
+        if (config.aopNodeArgs.length) log(`  ${d.key}: dnsperf starts at ${Date.now() % 100000} (ms, wall clock mod 100 s)`);
+        const r = await dnsperf({ server: d.host, port: PORT, queryFile, maxRuns: 1, rate: config.coldRate, clients: config.clients, timeout: 5, verbose: true, cpu: config.pin ? 1 : undefined });
+        runs[d.key].push({
+          round, names: count, rate: config.coldRate, sent: r.sent, completed: r.completed, lost: r.lost, rcodes: r.rcodes,
+          meanMs: r.avgLatencyMs, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxLatencyMs,
+          upstreamCpuSeconds: cpuSeconds(hier.procs[1].pid) - up0, cpuSeconds: cpuSeconds(l.proc.pid) - own0, timeline: r.timeline,
+        });
+        arrival = r.arrival;
+        log(`  round ${round + 1} ${d.key}: ${r.completed}/${r.sent} answered, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, max ${r.maxLatencyMs.toFixed(1)} ms`);
+      } finally {
+        await l.proc.stop();
+        if (d.key === 'aop' && config.aopNodeArgs.length) writeFileSync(path.join(ROOT, 'bench-results', 'cold-aop.log'), l.proc.output);
+        if (config.aopNodeArgs.length && arrival) writeFileSync(path.join(ROOT, 'bench-results', `cold-${d.key}-latencies.json`), JSON.stringify(arrival));
+      }
+    }
+  }
+  // Each figure is the median over the rounds; every round is in the JSON.
   const res = {};
   for (const d of defs) {
-    // A fresh process per resolver: caches empty, nothing learnt from the other's run.
-    const l = await launch(d.start, { host: d.host, port: PORT, ...READY });
-    if (l.error) {
-      res[d.key] = { error: l.error };
+    const rs = runs[d.key];
+    if (rs.length === 0) {
+      res[d.key] = { error: errors[d.key] ?? 'no run' };
       continue;
     }
-    let arrival;
-    try {
-      const up0 = cpuSeconds(hier.procs[1].pid);
-      const own0 = cpuSeconds(l.proc.pid);
-      if (config.aopNodeArgs.length) log(`  ${d.key}: dnsperf starts at ${Date.now() % 100000} (ms, wall clock mod 100 s)`);
-      const r = await dnsperf({ server: d.host, port: PORT, queryFile, maxRuns: 1, rate: config.coldRate, clients: config.clients, timeout: 5, verbose: true, cpu: config.pin ? 1 : undefined });
-      res[d.key] = {
-        names: count, rate: config.coldRate, sent: r.sent, completed: r.completed, lost: r.lost, rcodes: r.rcodes,
-        meanMs: r.avgLatencyMs, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxLatencyMs,
-        upstreamCpuSeconds: cpuSeconds(hier.procs[1].pid) - up0, cpuSeconds: cpuSeconds(l.proc.pid) - own0, timeline: r.timeline,
-      };
-      arrival = r.arrival;
-      log(`  ${d.key}: ${r.completed}/${r.sent} answered, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, max ${r.maxLatencyMs.toFixed(1)} ms`);
-    } finally {
-      await l.proc.stop();
-      if (d.key === 'aop' && config.aopNodeArgs.length) writeFileSync(path.join(ROOT, 'bench-results', 'cold-aop.log'), l.proc.output);
-      if (config.aopNodeArgs.length && arrival) writeFileSync(path.join(ROOT, 'bench-results', `cold-${d.key}-latencies.json`), JSON.stringify(arrival));
-    }
+    const med = (f) => median(rs.map(f));
+    res[d.key] = {
+      names: count, rate: config.coldRate, rounds: rs.length, p50Ms: med((x) => x.p50Ms), p99Ms: med((x) => x.p99Ms),
+      meanMs: med((x) => x.meanMs), maxMs: med((x) => x.maxMs), lost: rs.reduce((n, x) => n + x.lost, 0),
+      cpuMsPerName: med((x) => (1000 * x.cpuSeconds) / x.completed), runs: rs,
+    };
   }
   results.scenarios['3'] = { name: 'resolver, cold', orgs: ORGS, ...res };
   const metrics = [
-    { metric: 'p50 latency per lookup (ms)', get: (x) => x.p50Ms, digits: 3 },
-    { metric: 'p99 latency per lookup (ms)', get: (x) => x.p99Ms, digits: 3 },
-    { metric: 'lost lookups', get: (x) => x.lost, digits: 0 },
+    { metric: 'p50 latency per lookup (ms, median of rounds)', get: (x) => x.p50Ms, digits: 3 },
+    { metric: 'p99 latency per lookup (ms, median of rounds)', get: (x) => x.p99Ms, digits: 3 },
+    { metric: 'resolver CPU per name (ms)', get: (x) => x.cpuMsPerName, digits: 3 },
+    { metric: 'lost lookups (all rounds)', get: (x) => x.lost, digits: 0 },
   ];
   rows.push(...ratioRows('3 resolver cold', res.aop, [{ name: 'Unbound', value: res.unbound }], metrics));
+}
+
+/** SIGHUP the hierarchy's servers (they drop their stored answers on reload) and wait until they are idle again. */
+async function reloadUpstreams(hier) {
+  for (const p of hier.procs) p.child.kill('SIGHUP');
+  for (const p of hier.procs) {
+    let last = cpuSeconds(p.pid);
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = cpuSeconds(p.pid);
+      if (now - last < 0.02) break;
+      last = now;
+    }
+  }
 }
 
 // ---- scenario 4: scale -------------------------------------------------------------------------
