@@ -188,7 +188,10 @@ export class AnswerCache {
       if (len === 0) break;
     }
     if (pos + 4 > response.length) return;
-    const entry: CachedAnswer = { buf: Buffer.from(response), rcode, truncated: (response[2]! & 0x02) !== 0, qnameEnd: pos };
+    // A block of its own: a slice of node's shared pool would keep the whole pool alive.
+    const buf = Buffer.allocUnsafeSlow(response.length);
+    response.copy(buf);
+    const entry: CachedAnswer = { buf, rcode, truncated: (response[2]! & 0x02) !== 0, qnameEnd: pos };
     if (reuse !== undefined) {
       const storedAt = reuse.owner.now();
       if (storedAt >= reuse.until) return;

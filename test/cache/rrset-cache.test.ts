@@ -299,3 +299,17 @@ t.test('the same data again restarts the TTL in place; different data replaces i
   t.equal(cache.put(a('glue.example.', 50, '192.0.2.9'), Rank.AnswerAuth), 'stored');
   t.equal(cache.get('glue.example.', RRType.A)!.rank, Rank.AnswerAuth, 'a higher rank replaces');
 });
+
+t.test('cached RDATA owns its bytes: one block per RRset, no slice of a message or pool', async (t) => {
+  const { cache } = setup();
+  const message = Buffer.alloc(4096, 7);
+  message.fill(9, 20, 24);
+  const set: RRset = { name: 'www.example.', type: RRType.A, class: RRClass.IN, ttl: 300, rdata: [message.subarray(10, 14), message.subarray(20, 24)] };
+  cache.put(set, Rank.AnswerAuth);
+  const hit = cache.get('www.example.', RRType.A)!;
+  t.equal(hit.rrset.rdata.length, 2);
+  t.equal(hit.rrset.rdata[0]!.buffer.byteLength, 8, 'both records in one 8-octet block');
+  t.equal(hit.rrset.rdata[0]!.buffer, hit.rrset.rdata[1]!.buffer);
+  message.fill(0);
+  t.same([...hit.rrset.rdata[0]!, ...hit.rrset.rdata[1]!], [7, 7, 7, 7, 9, 9, 9, 9], 'unaffected by changes to the message');
+});

@@ -70,3 +70,15 @@ t.test('served from the cache, invalidated by a reload', async (t) => {
   const after = await ask(500);
   t.same(after.answers[0]!.rdata.subarray(1).toString(), 'two', 'new data after reload');
 });
+
+t.test('a stored answer owns its bytes: no slice of a shared buffer pool is kept', async (t) => {
+  const { AnswerCache } = await import('../../src/server/answer-cache.js');
+  const cache = new AnswerCache(10);
+  const response = Buffer.from(encodeQuery('writer.acme.agents.', RRType.SVCB, { id: 7 }));
+  response[2]! |= 0x80;
+  t.ok(response.buffer.byteLength > response.length, 'the input is a slice of a larger buffer');
+  cache.store('k', response, 0);
+  const stored = cache.get('k')!;
+  t.equal(stored.buf.buffer.byteLength, response.length, 'stored in a block of its own size');
+  t.same([...stored.buf], [...response], 'same bytes');
+});
