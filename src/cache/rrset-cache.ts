@@ -86,7 +86,8 @@ export class RRsetCache extends TtlCache<RRsetValue> {
    */
   put(set: RRset, rank: Rank): PutResult {
     checkRank(rank);
-    const valid = validateRRset(set);
+    // Checked here, copied only if stored: the same glue again (below) needs no copy.
+    const valid = checkRRset(set);
     const ttl = clampTtl(valid.ttl, this.policy.minTtl, this.policy.maxTtl);
     const key = rrsetKey(valid.name, valid.type, valid.class);
     const now = this.store.now();
@@ -106,7 +107,7 @@ export class RRsetCache extends TtlCache<RRsetValue> {
       this.store.stats.inserts++;
       return 'stored';
     }
-    const stored: RRset = { ...valid, ttl };
+    const stored: RRset = { ...valid, ttl, rdata: ownCopies(valid.rdata) };
     if (!this.store.put(key, valid.name, { rrset: stored, rank }, ttl, rrsetSize(stored), now)) return 'too-large';
     return 'stored';
   }
@@ -159,14 +160,14 @@ export class RRsetCache extends TtlCache<RRsetValue> {
 
 }
 
-/** Check an RRset from the caller; returns a canonical copy with deduplicated, copied RDATA. */
 /**
- * Copies of `bufs` (`total` octets in all) in one block of their own. A decoder's subarray would
- * keep its whole message alive, and Buffer.from would slice node's shared 8 KiB pool, so that one
- * cached record kept a whole pool alive: 26 MB of pools for 8,000 cached names, unseen by the
- * cache's byte count.
+ * Copies of `bufs` in one block of their own. A decoder's subarray would keep its whole message
+ * alive, and Buffer.from would slice node's shared 8 KiB pool, so that one cached record kept a
+ * whole pool alive: 26 MB of pools for 8,000 cached names, unseen by the cache's byte count.
  */
-export function ownCopies(bufs: readonly Uint8Array[], total: number): Buffer[] {
+function ownCopies(bufs: readonly Buffer[]): Buffer[] {
+  let total = 0;
+  for (const b of bufs) total += b.length;
   const block = Buffer.allocUnsafeSlow(total);
   const out: Buffer[] = [];
   let off = 0;
@@ -178,7 +179,14 @@ export function ownCopies(bufs: readonly Uint8Array[], total: number): Buffer[] 
   return out;
 }
 
+/** Check an RRset from the caller; returns a canonical copy with deduplicated, copied RDATA. */
 export function validateRRset(set: RRset): RRset {
+  const valid = checkRRset(set);
+  return { ...valid, rdata: ownCopies(valid.rdata) };
+}
+
+/** validateRRset without the copy: the RDATA are the caller's buffers, deduplicated. */
+function checkRRset(set: RRset): RRset {
   if (typeof set !== 'object' || set === null) throw new CacheError('ERR_CACHE_BAD_RRSET', 'RRset must be an object');
   const name = checkName(set.name, 'RRset owner');
   const type = checkType(set.type);
@@ -187,9 +195,8 @@ export function validateRRset(set: RRset): RRset {
   if (!Array.isArray(set.rdata) || set.rdata.length === 0) {
     throw new CacheError('ERR_CACHE_BAD_RRSET', `RRset ${name} ${type} has no RDATA`);
   }
-  const unique: Buffer[] = [];
+  const rdata: Buffer[] = [];
   const seen = set.rdata.length > 1 ? new Set<string>() : undefined;
-  let total = 0;
   for (const r of set.rdata) {
     if (!Buffer.isBuffer(r)) throw new CacheError('ERR_CACHE_BAD_RRSET', `RRset ${name} ${type} has RDATA that is not a Buffer`);
     if (r.length > 0xffff) throw new CacheError('ERR_CACHE_BAD_RRSET', `RRset ${name} ${type} has RDATA of ${r.length} octets (limit 65535)`);
@@ -199,9 +206,7 @@ export function validateRRset(set: RRset): RRset {
       if (seen.has(k)) continue;
       seen.add(k);
     }
-    unique.push(r);
-    total += r.length;
+    rdata.push(r);
   }
-  const rdata = ownCopies(unique, total);
   return { name, type, class: cls, ttl, rdata };
 }

@@ -6,7 +6,7 @@ import { agentFaultLines, checkAgentZone } from '../agent/index.js';
 import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
 import type { RootHints } from '../resolver/hints.js';
-import { Resolver } from '../resolver/resolver.js';
+import { Resolver, type ResolverOptions } from '../resolver/resolver.js';
 import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { ControlServer } from './control.js';
@@ -74,7 +74,7 @@ function quietLogger(): Logger {
 }
 
 /** The resolver options the daemon's resolver and its warm-up twin share. */
-function resolverOptions(r: ResolverConfig): { forwarders?: Server[]; timeout?: number; serveStale?: boolean; prefetch?: boolean } {
+function resolverOptions(r: ResolverConfig): Pick<ResolverOptions, 'forwarders' | 'timeout' | 'serveStale' | 'prefetch'> {
   return { forwarders: r.forwarders, timeout: r.timeout, serveStale: r.serveStale, prefetch: r.prefetch };
 }
 
@@ -156,9 +156,10 @@ export class Daemon {
     if (r && warm > 0) {
       const t0 = Date.now();
       // Twins of the objects just built, from the same options (see resolver-warm-up.ts).
+      const logger = quietLogger();
       await warmUpResolver({
         questions: warm, resolver: resolverOptions(r), cache: r.cache, after: handlers.slice(1), specials: responder.specials,
-        respond: { ...respondOptions, logger: quietLogger() }, catalog: this.catalog, logger: quietLogger(),
+        respond: { ...respondOptions, logger }, catalog: this.catalog, logger,
       });
       this.log.debug(`resolver: warmed up with ${warm} made-up resolutions in ${Date.now() - t0} ms`);
     }

@@ -154,7 +154,11 @@ function clientSocket(port: number): Promise<dgram.Socket> {
   });
 }
 
-/** Ask every question three times (the third in upper case), `concurrency` ids at a time. */
+/**
+ * Ask every question three times (the third in upper case), `concurrency` ids at a time, from
+ * one client socket: the client transport opens a socket per query, which made the warm-up
+ * take twice as long (3.5-3.9 s for 3,000 questions against 1.9-2.8).
+ */
 function askAll(sock: dgram.Socket, questions: number, concurrency: number): Promise<void> {
   const waiting = new Map<number, () => void>();
   sock.on('message', (reply) => {

@@ -39,32 +39,6 @@ export function abortedError(ctx: AttemptContext, reason: unknown): TransportErr
 }
 
 /**
- * Attempts waiting on each caller signal, with one 'abort' listener per signal for all of them.
- * A listener per attempt is what the platform offers, but a long-lived signal (the resolver's,
- * for shutdown) then threads every attempt into Node's EventTarget list, whose removed entries
- * keep pointing at their neighbours: once one is promoted to the old generation, every later
- * attempt is kept alive through young-generation collections by the dead one before it, and
- * the whole chain (sockets' closures, replies, decoded messages) is promoted and left for
- * full collections, whose pauses were the cold resolver's latency tail. A Set forgets a
- * deleted entry outright.
- */
-const waiting = new WeakMap<AbortSignal, Set<() => void>>();
-
-function onAbortOf(signal: AbortSignal, fn: () => void): void {
-  let set = waiting.get(signal);
-  if (!set) {
-    const fresh = new Set<() => void>();
-    set = fresh;
-    waiting.set(signal, fresh);
-    signal.addEventListener('abort', () => {
-      for (const f of [...fresh]) f();
-      fresh.clear();
-    }, { once: true });
-  }
-  set.add(fn);
-}
-
-/**
  * Run `start` under the attempt's deadline. A plain timer and an abort listener are used rather
  * than AbortSignal.timeout()/any(): those cannot be cleared, so each query would leave a timer or
  * a listener on a long-lived caller signal behind it.
@@ -81,7 +55,7 @@ export function runAttempt<T>(ctx: AttemptContext, timeoutMessage: () => string,
     settle.timer = setTimeout(() => {
       settle.fail(new TransportError('ERR_TRANSPORT_TIMEOUT', timeoutMessage(), { transport: ctx.transport, server: ctx.server }));
     }, ctx.timeout);
-    if (signal) onAbortOf(signal, settle.onAbort);
+    signal?.addEventListener('abort', settle.onAbort, { once: true });
     try {
       start(settle);
     } catch (err) {
@@ -132,8 +106,7 @@ class Attempt<T> implements Settle<T> {
   private finish(): void {
     this.done = true;
     clearTimeout(this.timer);
-    const { signal } = this.ctx;
-    if (signal) waiting.get(signal)?.delete(this.onAbort);
+    this.ctx.signal?.removeEventListener('abort', this.onAbort);
     for (const fn of this.cleanups.splice(0)) {
       try {
         fn();

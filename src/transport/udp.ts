@@ -27,41 +27,17 @@ export interface AttemptResult {
  * ICMP port/host unreachable as ECONNREFUSED/EHOSTUNREACH, so a dead port fails at once
  * instead of at the timeout (Unbound's udp-connect does the same).
  */
-const ignore = (): void => {};
-const socketClosed = (): void => trackSocket(-1);
-
-/**
- * The send callback, made outside the attempt so that it holds only `box`: node keeps the
- * request it belongs to, and so the callback, until a full collection (its handle objects are
- * weak but modified, which young-generation collections treat as strong). A callback closing
- * over the attempt would keep the attempt, its promise and its reply alive that long.
- */
-function sendDone(box: { fail: ((err: Error) => void) | undefined }): (err: Error | null) => void {
-  return (err) => {
-    if (err) box.fail?.(err);
-  };
-}
-
 export function udpAttempt(ctx: AttemptContext, query: Buffer, expected: Expected): Promise<AttemptResult> {
   const { server, stats } = ctx;
   return runAttempt<AttemptResult>(ctx, () => `no reply from ${where(ctx)} within ${ctx.timeout} ms`, (settle) => {
     const v6 = isIP(server.address) === 6;
     const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', lookup: literalLookup });
     trackSocket(1);
-    sock.once('close', socketClosed);
+    sock.once('close', () => trackSocket(-1));
+    settle.defer(() => sock.close());
     const networkError = (err: unknown): TransportError =>
       new TransportError('ERR_TRANSPORT_NETWORK', `${where(ctx)}: ${(err as Error).message}`, { cause: err, transport: 'udp', server });
-    const box: { fail: ((err: Error) => void) | undefined } = { fail: (err) => settle.fail(networkError(err)) };
-    settle.defer(() => {
-      // The socket and what node keeps of it outlive the attempt (see sendDone): leave them
-      // nothing of it, so the attempt is young garbage. A late error meets `ignore`.
-      box.fail = undefined;
-      sock.removeAllListeners('message');
-      sock.removeAllListeners('connect');
-      sock.removeAllListeners('error');
-      sock.on('error', ignore);
-      sock.close();
-    });
+    // Stays attached after the attempt ends, so a late error cannot become an uncaught exception.
     sock.on('error', (err) => settle.fail(networkError(err)));
     let peer: { address: string; port: number } | undefined;
     sock.on('message', (reply, rinfo) => {
@@ -99,7 +75,9 @@ export function udpAttempt(ctx: AttemptContext, query: Buffer, expected: Expecte
       } else {
         peer = { address: server.address, port: server.port };
       }
-      sock.send(query, sendDone(box));
+      sock.send(query, (sendErr) => {
+        if (sendErr) settle.fail(networkError(sendErr));
+      });
       stats.sent++;
     });
   });

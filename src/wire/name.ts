@@ -125,19 +125,8 @@ const PLAIN: boolean[] = Array.from({ length: 0x80 }, (_, c) => c > 0x20 && c < 
  * its canonical form and every suffix after a dot is the canonical form of that parent name.
  */
 export function isPlainAbsolute(name: string): boolean {
-  const n = name.length;
-  if (n < 2 || n >= MAX_NAME_WIRE || name.charCodeAt(n - 1) !== 0x2e) return false;
-  let label = 0;
-  for (let i = 0; i < n; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 0x2e) {
-      if (label === 0) return false;
-      label = 0;
-    } else if (c >= 0x80 || !PLAIN[c] || ++label > MAX_LABEL) {
-      return false;
-    }
-  }
-  return true;
+  // plainName returns an absolute plain name as it is, and nothing for a relative one without an origin.
+  return plainName(name, undefined) !== undefined;
 }
 
 let lastOrigin: string | undefined;
