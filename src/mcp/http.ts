@@ -3,6 +3,8 @@
 
 import { Agent, buildConnector, fetch as undiciFetch, Response as UndiciResponse, type Dispatcher } from 'undici';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export interface OriginPoolOptions {
   /** Milliseconds to open a TCP (and TLS) connection to one address. Default 5000. */
@@ -106,7 +108,7 @@ export class OriginPools {
 // when the Request is garbage-collected, so a busy session's signal carries thousands of listeners
 // and every addEventListener walks them all (Node's EventTarget keeps a linked list). Instead each
 // request gets its own controller, linked to the session's signal through one listener and a set,
-// and taken out of the set when the HTTP exchange ends (the dispatcher's onComplete/onError).
+// and taken out of the set when the HTTP exchange ends (the dispatcher's onResponseEnd/onResponseError).
 //
 // `redirect: 'manual'` (the hand-off never follows redirects) makes undici clone every request,
 // teeing its body stream; `redirect: 'error'` with `window: null` does not clone. A 3xx then fails
@@ -114,15 +116,8 @@ export class OriginPools {
 // response 'manual' would have returned: the SDK sees the same response either way.
 
 type FetchInit = NonNullable<Parameters<typeof undiciFetch>[1]>;
-type LegacyHandler = {
-  onConnect?(abort: (reason?: unknown) => void, context?: unknown): void;
-  onResponseStarted?(): void;
-  onHeaders?(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
-  onUpgrade?(status: number, rawHeaders: Buffer[], socket: unknown): void;
-  onData?(chunk: Buffer): boolean;
-  onComplete?(trailers: Buffer[] | null): void;
-  onError?(err: Error): void;
-};
+type Handler = Dispatcher.DispatchHandler;
+type Controller = Dispatcher.DispatchController;
 
 /** Requests in flight per caller signal: aborted together when it aborts. */
 const inflight = new WeakMap<AbortSignal, Set<AbortController>>();
@@ -145,7 +140,7 @@ function linkTo(outer: AbortSignal, ac: AbortController): void {
 class Exchange {
   status = 0;
   statusText = '';
-  rawHeaders?: Buffer[];
+  headers?: IncomingHttpHeaders;
   ended = false;
   constructor(private readonly outer: AbortSignal | undefined, private readonly ac: AbortController | undefined) {}
   end(): void {
@@ -155,42 +150,42 @@ class Exchange {
   }
 }
 
-/** fetch's own dispatch handler, watched: the status and headers, and the end of the exchange. */
-class Watched implements LegacyHandler {
-  constructor(private readonly h: LegacyHandler, private readonly x: Exchange) {}
-  onConnect(abort: (reason?: unknown) => void, context?: unknown): void {
-    this.h.onConnect?.(abort, context);
+/** fetch's own dispatch handler (undici 8's controller API), watched: the status and headers, and the end of the exchange. */
+class Watched implements Handler {
+  constructor(private readonly h: Handler, private readonly x: Exchange) {}
+  onRequestStart(controller: Controller, context: unknown): void {
+    this.h.onRequestStart?.(controller, context);
   }
-  onResponseStarted(): void {
-    this.h.onResponseStarted?.();
+  onRequestUpgrade(controller: Controller, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.h.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (status >= 200) {
-      this.x.status = status;
-      this.x.statusText = statusText;
-      if (status >= 300 && status < 400) this.x.rawHeaders = rawHeaders;
+  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (statusCode >= 200) {
+      this.x.status = statusCode;
+      this.x.statusText = statusMessage ?? '';
+      if (statusCode >= 300 && statusCode < 400) this.x.headers = headers;
     }
-    return this.h.onHeaders?.(status, rawHeaders, resume, statusText) ?? true;
+    this.h.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
-  onUpgrade(status: number, rawHeaders: Buffer[], socket: unknown): void {
-    this.h.onUpgrade?.(status, rawHeaders, socket);
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    this.h.onResponseData?.(controller, chunk);
   }
-  onData(chunk: Buffer): boolean {
-    return this.h.onData?.(chunk) ?? true;
-  }
-  onComplete(trailers: Buffer[] | null): void {
+  onResponseEnd(controller: Controller, trailers: IncomingHttpHeaders): void {
     this.x.end();
-    this.h.onComplete?.(trailers);
+    this.h.onResponseEnd?.(controller, trailers);
   }
-  onError(err: Error): void {
+  onResponseError(controller: Controller, err: Error): void {
     this.x.end();
-    this.h.onError?.(err);
+    this.h.onResponseError?.(controller, err);
   }
 }
 
-function headersOf(raw: Buffer[]): Array<[string, string]> {
+function headersOf(headers: IncomingHttpHeaders): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toString('latin1'), raw[i + 1]!.toString('latin1')]);
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) out.push([k, one]);
+  }
   return out;
 }
 
@@ -202,7 +197,7 @@ async function trackedFetch(agent: Agent, input: string | URL, init?: RequestIni
   const manual = init?.redirect === 'manual';
   const dispatcher = {
     isMockActive: false,
-    dispatch: (opts: Dispatcher.DispatchOptions, handler: LegacyHandler) => agent.dispatch(opts, new Watched(handler, x) as unknown as Dispatcher.DispatchHandler),
+    dispatch: (opts: Dispatcher.DispatchOptions, handler: Handler) => agent.dispatch(opts, new Watched(handler, x)),
   } as unknown as Dispatcher;
   const opts: FetchInit = {
     ...(init as FetchInit),
@@ -216,9 +211,9 @@ async function trackedFetch(agent: Agent, input: string | URL, init?: RequestIni
     x.end();
     if (manual && x.status >= 300 && x.status < 400 && !(ac?.signal.aborted ?? false)) {
       // The redirect 'manual' would have returned, body-less: never followed.
-      return new UndiciResponse(null, { status: x.status, statusText: x.statusText, headers: headersOf(x.rawHeaders ?? []) });
+      return new UndiciResponse(null, { status: x.status, statusText: x.statusText, headers: headersOf(x.headers ?? {}) });
     }
     throw err;
   }
-  // Resolved: the body may still be streaming; the handler's onComplete/onError ends the exchange.
+  // Resolved: the body may still be streaming; the handler's onResponseEnd/onResponseError ends the exchange.
 }
