@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { fetch as undiciFetch } from 'undici';
 import { toolProblem } from '../agent/values.js';
-import type { AgentSpec } from './zone-agents.js';
+import type { AgentSpec } from '../update/agent-records.js';
 
 /** Every code an ImportMcpError carries (docs/errors.md has a row for each). */
 export const ImportMcpCode = {

@@ -1,18 +1,18 @@
 // `aop register` / `aop deregister`: an agent's records (docs/records.md) added to or removed from
-// its zone by a TSIG-signed DNS UPDATE (RFC 2136, RFC 8945), as `nsupdate -k` would send it.
+// its zone by a TSIG-signed DNS UPDATE (RFC 2136, RFC 8945), as `nsupdate -k` would send it. The
+// UPDATE comes from src/update/build.ts (the records `aop zone add-agent` writes); here the key,
+// the sending and the report.
 
 import type { Argv } from 'yargs';
-import { randomInt } from 'node:crypto';
-import { AgentRecordError, endpointFromUrl, recordsFromCard, type AgentCard, type AgentRecords } from '../agent/index.js';
+import { TRANSPORTS, type Transport } from '../agent/index.js';
 import { exchange, TransportError } from '../transport/index.js';
 import { WireError } from '../wire/errors.js';
-import { encodeMessage, newMessage } from '../wire/message.js';
-import { nameToWire, parentName, parseName } from '../wire/name.js';
-import type { RR } from '../wire/rr.js';
 import { signMessage, TsigStreamVerifier, type TsigKey } from '../wire/tsig.js';
 import { loadKeyFile, parseKeySpec } from '../wire/tsig-key.js';
-import { Opcode, RRClass, RRType, Rcode, rcodeToString } from '../wire/types.js';
+import { Rcode, rcodeToString } from '../wire/types.js';
 import { parseListen } from '../server/listen.js';
+import { AgentEditError } from '../update/agent-records.js';
+import { deregisterUpdate, registerUpdate } from '../update/build.js';
 
 /** Exit statuses: dig's 1 (usage) and 9 (no reply), 2 for a refusal by the server, 10 internal. */
 export const EXIT_REFUSED = 2;
@@ -24,76 +24,6 @@ export class RegisterError extends Error {
     this.name = 'RegisterError';
     this.code = code;
   }
-}
-
-export interface RegisterRequest {
-  name: string;
-  /** The zone to update; default the agent name's parent. */
-  zone?: string;
-  endpoints?: string[];
-  tool?: string;
-  description?: string;
-  capabilities?: string[];
-  ttl?: number;
-}
-
-function absolute(text: string, what: string): string {
-  try {
-    return parseName(text.endsWith('.') ? text : `${text}.`);
-  } catch (err) {
-    throw new RegisterError('ERR_REGISTER_INPUT', `${what} ${JSON.stringify(text)}: ${(err as Error).message}`, 1);
-  }
-}
-
-function zoneOf(req: RegisterRequest): { name: string; zone: string } {
-  const name = absolute(req.name, 'agent name');
-  const zone = req.zone !== undefined ? absolute(req.zone, 'zone') : parentName(name);
-  if (zone === undefined || zone === '.') throw new RegisterError('ERR_REGISTER_INPUT', `${name} has no parent zone; give --zone`, 1);
-  return { name, zone };
-}
-
-/** The agent's records, as `aop zone add-agent` would write them. */
-export function agentRecords(req: RegisterRequest): { name: string; zone: string; records: AgentRecords } {
-  const { name, zone } = zoneOf(req);
-  if (!req.endpoints || req.endpoints.length === 0) throw new RegisterError('ERR_REGISTER_INPUT', 'give at least one --endpoint URL', 1);
-  if (req.tool === undefined) throw new RegisterError('ERR_REGISTER_INPUT', 'give --tool', 1);
-  try {
-    const card: AgentCard = {
-      name, zone, tool: req.tool, capabilities: req.capabilities ?? [], ttl: req.ttl ?? 300, warnings: [],
-      endpoints: req.endpoints.map((u, i) => endpointFromUrl(u, { priority: i + 1 })),
-      ...(req.description !== undefined ? { description: req.description } : {}),
-    };
-    return { name, zone, records: recordsFromCard(card, { origin: zone }) };
-  } catch (err) {
-    if (err instanceof WireError || err instanceof AgentRecordError) {
-      throw new RegisterError('ERR_REGISTER_INPUT', (err as Error).message, 1);
-    }
-    throw err;
-  }
-}
-
-const deletion = (name: string, type: number): RR => ({ name, type, class: RRClass.ANY, ttl: 0, rdata: Buffer.alloc(0) });
-
-/** The UPDATE that registers an agent: its SVCB and TXT replaced, the index PTR added. */
-export function registerUpdate(req: RegisterRequest, id = randomInt(0, 0x10000)): { message: Buffer; zone: string; name: string; records: AgentRecords } {
-  const { name, zone, records } = agentRecords(req);
-  const updates: RR[] = [
-    deletion(name, RRType.SVCB), deletion(`_agent.${name}`, RRType.TXT),
-    ...records.svcb, ...records.addresses, records.txt, records.index,
-  ];
-  const message = encodeMessage(newMessage({ id, opcode: Opcode.UPDATE, questions: [{ name: zone, type: RRType.SOA, class: RRClass.IN }], authority: updates }));
-  return { message, zone, name, records };
-}
-
-/** The UPDATE that deregisters an agent: its SVCB and TXT deleted, and its index PTR (only that one). */
-export function deregisterUpdate(req: RegisterRequest, id = randomInt(0, 0x10000)): { message: Buffer; zone: string; name: string } {
-  const { name, zone } = zoneOf(req);
-  const updates: RR[] = [
-    deletion(name, RRType.SVCB), deletion(`_agent.${name}`, RRType.TXT),
-    { name: `_index._agents.${zone}`, type: RRType.PTR, class: RRClass.NONE, ttl: 0, rdata: nameToWire(name) },
-  ];
-  const message = encodeMessage(newMessage({ id, opcode: Opcode.UPDATE, questions: [{ name: zone, type: RRType.SOA, class: RRClass.IN }], authority: updates }));
-  return { message, zone, name };
 }
 
 export interface SendOptions {
@@ -147,6 +77,10 @@ async function run(body: () => Promise<void>): Promise<void> {
     if (err instanceof RegisterError) {
       process.stderr.write(`aop: ${err.message}\n`);
       process.exitCode = err.status;
+    } else if (err instanceof AgentEditError) {
+      // Input the records cannot carry: a usage error, as for add-agent.
+      process.stderr.write(`aop: ${err.message}\n`);
+      process.exitCode = 1;
     } else if (err instanceof TransportError) {
       process.stderr.write(`aop: no reply: ${err.message}\n`);
       process.exitCode = 9;
@@ -182,22 +116,33 @@ export function registerCommands(y: Argv): Argv {
       (c) => common(c)
         .option('endpoint', { type: 'string', array: true, demandOption: true, describe: 'MCP endpoint URL; repeat for fallbacks, best first' })
         .option('tool', { type: 'string', demandOption: true, describe: 'The tool the agent offers' })
-        .option('description', { type: 'string', describe: 'One line about the agent' })
-        .option('capabilities', { type: 'string', array: true, default: [] as string[], describe: 'Capability tags' })
+        .option('description', { type: 'string', describe: 'One line, at most 100 octets (key65324)' })
+        .option('capabilities', { type: 'string', array: true, default: [] as string[], describe: 'Capability tags, comma list or repeated (key65323)' })
+        .option('auth', { type: 'string', describe: 'Auth hint: none, apikey, oauth2_code, mtls, ... (key65325)' })
+        .option('priority', { type: 'number', array: true, describe: 'SvcPriority per --endpoint, in the same order (default 1, 2, 3, ...)' })
+        .option('transport', { choices: TRANSPORTS, default: 'streamable-http' as Transport, describe: 'MCP transport of the endpoints' })
         .option('ttl', { type: 'number', default: 300, describe: 'TTL of the records in seconds' })
-        .example('$0 register writer.acme.agents --endpoint https://mcp.acme.agents/agents/writer/mcp --tool draft_copy --key writer.key --server 192.0.2.1', 'register an agent'),
+        .example('$0 register writer.acme.agents --endpoint https://mcp.acme.agents/agents/writer/mcp --tool draft_copy --key writer.key --server 192.0.2.1', 'register an agent')
+        .example('$0 register poet.acme.agents --endpoint http://127.0.0.1:18110/mcp --tool write_poem --key writer.key --server 127.0.0.1:5301', 'by IP: an A record at the agent name, as add-agent writes it'),
       async (a) => run(async () => {
         const key = keyFrom(a.key, a['key-inline'], a['key-name']);
+        if (!(Number.isInteger(a.ttl) && a.ttl >= 0 && a.ttl <= 2147483647)) throw new RegisterError('ERR_REGISTER_INPUT', '--ttl must be a whole number of seconds, 0 to 2147483647', 1);
         const caps = (a.capabilities as string[]).flatMap((c) => c.split(',')).map((c) => c.trim()).filter((c) => c.length > 0);
-        const u = registerUpdate({ name: a.name as string, zone: a.zone, endpoints: a.endpoint as string[], tool: a.tool as string, description: a.description, capabilities: caps, ttl: a.ttl });
-        for (const w of u.records.warnings) process.stderr.write(`aop: warning: ${w}\n`);
+        const u = registerUpdate({
+          name: a.name as string, zone: a.zone, endpoints: (a.endpoint as unknown[]).map(String), tool: a.tool as string, capabilities: caps, ttl: a.ttl,
+          transport: a.transport as Transport,
+          ...(a.description !== undefined ? { description: a.description } : {}),
+          ...(a.auth !== undefined ? { auth: a.auth } : {}),
+          ...(a.priority !== undefined ? { priorities: (a.priority as unknown[]).map(Number) } : {}),
+        });
+        for (const w of u.warnings) process.stderr.write(`aop: warning: ${w}\n`);
         const rcode = await sendUpdate(u.message, { key, server: a.server as string, tcp: a.tcp, timeout: a.timeout });
         report('registered', u.name, u.zone, a.server as string, rcode, ` (${u.records.records.length} records, key ${key.name})`);
       }),
     )
     .command(
       'deregister <name>',
-      "Deregister an agent: a signed DNS UPDATE removing its SVCB and _agent TXT records and its index PTR",
+      "Deregister an agent: a signed DNS UPDATE removing its SVCB, own A/AAAA and _agent TXT records and its index PTR",
       (c) => common(c)
         .example('$0 deregister writer.acme.agents --key writer.key --server 192.0.2.1', 'remove an agent'),
       async (a) => run(async () => {

@@ -12,7 +12,7 @@ import { checkAgentZone, formatAgentFault, TRANSPORTS, type AgentZoneFault, type
 import { parseZone } from '../zone/parser.js';
 import type { Zone } from '../zone/zone.js';
 import { decodeZoneBytes } from '../zone/load.js';
-import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from './zone-agents.js';
+import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from '../update/agent-edit.js';
 
 /** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
 class CliFailure extends Error {

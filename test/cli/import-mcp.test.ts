@@ -16,7 +16,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 import { agentsFromTools, listMcpTools, MANAGEMENT_TOOLS, oneLineDescription, toolCapabilities, toolLabel } from '../../src/cli/import-mcp.js';
 import { copyZones, startStack } from '../helpers/gateway.js';
-import { planAgentEdit } from '../../src/cli/zone-agents.js';
+import { planAgentEdit } from '../../src/update/agent-edit.js';
 import { readZoneSourceFile } from '../../src/zone/edit.js';
 import { loadZoneFile, loadZoneText } from '../../src/zone/load.js';
 import { cardFromRecords } from '../../src/agent/index.js';

@@ -1,8 +1,9 @@
 // `aop register` / `aop deregister` (the built CLI) against the daemon with updates on: the records
-// appear and go, refusals exit 2 with the RCODE, bad input exits 1, no server exits 9.
+// appear and go, refusals exit 2 with the RCODE, bad input exits 1, no server exits 9; an endpoint
+// given by IP address is taken as add-agent takes it, with the records add-agent writes.
 
 import t from 'tap';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,8 @@ import { Keyring, type TsigKey } from '../../src/wire/tsig.js';
 import { formatKeyFile } from '../../src/wire/tsig-key.js';
 import { RRType } from '../../src/wire/types.js';
 import { parsePolicy } from '../../src/update/policy.js';
+import { loadZoneFile } from '../../src/zone/load.js';
+import { readSvcb, SvcKey } from '../../src/agent/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const aop = (args: string[]) => run(process.execPath, [path.join(root, 'bin', 'aop.js'), ...args], 60_000);
@@ -62,4 +65,42 @@ t.test('register and deregister an agent with a signed UPDATE', async (t) => {
   t.equal(gone.code, 0, gone.stderr);
   t.match(gone.stdout, /deregistered robot\.acme\.agents\./);
   t.equal(await svcb('robot.acme.agents.'), 0);
+});
+
+t.test('register takes the URL add-agent takes, and writes what add-agent writes', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-register-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  copyFileSync(path.join(root, 'zones', 'acme.agents.zone'), path.join(dir, 'acme.agents.zone'));
+  const keyFile = path.join(dir, 'robot.key');
+  writeFileSync(keyFile, formatKeyFile(robot));
+  const { host, port } = await startDaemon(t, {
+    zonesDir: dir, listen: [parseListen('127.0.93.3:0')], keyring: new Keyring([robot]),
+    update: { policy: parsePolicy(['grant robot-key agent poet.acme.agents.']), flushDelayMs: 50 },
+  });
+  const ask = async (name: string, type: number) => (await exchange({ address: host, port }, encodeQuery(name, type, { rd: false }), { timeout: 10_000 })).message.answers;
+  const args = ['--endpoint', 'http://127.0.0.1:18110/mcp', '--tool', 'write_poem', '--description', 'Writes short poems'];
+  const reg = await aop(['register', 'poet.acme.agents', ...args, '--key', keyFile, '--server', `${host}:${port}`, '--timeout', '15000']);
+  t.equal(reg.code, 0, reg.stderr);
+  t.match(reg.stdout, /registered poet\.acme\.agents\. in acme\.agents\. .*NOERROR \(4 records/);
+
+  // add-agent on a copy of the same file, with the same arguments: the same records.
+  const copy = path.join(dir, 'copy', 'acme.agents.zone');
+  mkdirSync(path.dirname(copy));
+  copyFileSync(path.join(root, 'zones', 'acme.agents.zone'), copy);
+  const add = await aop(['zone', 'add-agent', copy, 'poet', ...args]);
+  t.equal(add.code, 0, add.stderr);
+  const edited = loadZoneFile(copy, { origin: 'acme.agents.' });
+  const served = async (name: string, type: number) => (await ask(name, type)).map((r) => r.rdata.toString('hex')).sort();
+  const inFile = (name: string, type: number) => (edited.rrset(name, type)?.rdata ?? []).map((b) => b.toString('hex')).sort();
+  for (const [name, type] of [['poet.acme.agents.', RRType.SVCB], ['poet.acme.agents.', RRType.A], ['_agent.poet.acme.agents.', RRType.TXT]] as const) {
+    const s = await served(name, type);
+    t.ok(s.length > 0, `${name} ${type} is served`);
+    t.same(s, inFile(name, type), `${name} ${type}: what add-agent wrote`);
+  }
+  t.match(readSvcb((await ask('poet.acme.agents.', RRType.SVCB))[0]!.rdata).params.get(SvcKey.bap)?.toString(), 'mcp', 'key65402 is written');
+
+  const gone = await aop(['deregister', 'poet.acme.agents', '--key', keyFile, '--server', `${host}:${port}`, '--timeout', '15000']);
+  t.equal(gone.code, 0, gone.stderr);
+  t.same(await ask('poet.acme.agents.', RRType.SVCB), []);
+  t.same(await ask('poet.acme.agents.', RRType.A), [], 'its own address goes with it');
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadZoneFile, loadZoneText } from '../../src/zone/load.js';
 import { readZoneSource, readZoneSourceFile, writeFileAtomic } from '../../src/zone/edit.js';
-import { planAgentEdit, type AgentEditRequest, type AgentEditResult, type AgentSpec } from '../../src/cli/zone-agents.js';
+import { planAgentEdit, type AgentEditRequest, type AgentEditResult, type AgentSpec } from '../../src/update/agent-edit.js';
 import { aliasTarget, cardFromRecords, readSvcb } from '../../src/agent/index.js';
 import { isInDomain, nameEquals, readName } from '../../src/wire/name.js';
 import { RRType } from '../../src/wire/types.js';

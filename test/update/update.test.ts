@@ -18,7 +18,8 @@ import { Keyring, TsigStreamVerifier, findTsig, signMessage, type TsigKey } from
 import { formatKeyFile } from '../../src/wire/tsig-key.js';
 import { Opcode, RRClass, RRType, Rcode, typeFromString } from '../../src/wire/types.js';
 import { parsePolicy } from '../../src/update/policy.js';
-import { registerUpdate, deregisterUpdate, sendUpdate } from '../../src/cli/register.js';
+import { sendUpdate } from '../../src/cli/register.js';
+import { registerUpdate, deregisterUpdate } from '../../src/update/build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ZONE = 'acme.agents.';

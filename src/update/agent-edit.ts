@@ -1,58 +1,19 @@
-// `aop zone add-agent` / `remove-agent` / `import-mcp`: which records of a zone file an agent
-// edit adds and removes (SVCB set, `_agent` TXT, index PTR, own addresses, aliases), planned
+// The agent edit of a zone file (`aop zone add-agent` / `remove-agent` / `import-mcp`): which
+// records it adds and removes (SVCB set, `_agent` TXT, index PTR, own addresses, aliases), planned
 // over src/zone/edit.ts, which keeps the rest of the file byte for byte and verifies the result.
+// The records of an added agent come from agent-records.ts, as `aop register`'s do.
 
-import { isIP } from 'node:net';
-import {
-  type AgentCard, type AgentEndpoint, AgentRecordError, aliasTarget, buildUrl, endpointFromUrl, readSvcb,
-  recordsFromCard, zoneLine, type Transport,
-} from '../agent/index.js';
+import { type AgentCard, aliasTarget, readSvcb, zoneLine } from '../agent/index.js';
 import {
   applyOps, contextAt, type LineOp, nextFileSerial, opsDiff, removalOps, serialOp, type SourceRecord, verifyEdit, type ZoneSource,
 } from '../zone/edit.js';
 import type { RR } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
 import { isInDomain, nameEquals, nameKey, parseName, readName } from '../wire/name.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/rdata/addr.js';
 import { RRType } from '../wire/types.js';
+import { AgentEditError, agentNameIn, type AgentSpec, buildAgent, type BuiltAgent, recordsAt } from './agent-records.js';
 
-/** Every code an AgentEditError carries (docs/errors.md has a row for each). */
-export const AgentEditCode = {
-  ERR_ZONE_AGENT_NAME: 'the agent name is not a host name inside the zone',
-  ERR_ZONE_AGENT_EXISTS: 'add-agent (or import-mcp) for a name that already has an agent or an alias, without --replace',
-  ERR_ZONE_AGENT_NOT_FOUND: 'remove-agent for a name that has no agent (ServiceMode SVCB) in the zone',
-  ERR_ZONE_AGENT_ALIASES: 'remove-agent for an agent that aliases in the zone point at, without --with-aliases',
-  ERR_ZONE_AGENT_CONFLICT: 'the new records would clash with other data at the agent name or its `_agent` name',
-  ERR_ZONE_AGENT_HOST: 'an endpoint host that the zone has no address records for, or IP endpoints at different addresses',
-  ERR_ZONE_AGENT_BAD: 'an endpoint URL, tool, description, priority or TTL that the records cannot carry',
-} as const;
-export type AgentEditCodeName = keyof typeof AgentEditCode;
-
-export class AgentEditError extends Error {
-  readonly code: AgentEditCodeName;
-  constructor(code: AgentEditCodeName, message: string) {
-    super(message);
-    this.name = 'AgentEditError';
-    this.code = code;
-  }
-}
-
-/** One agent to add. */
-export interface AgentSpec {
-  /** Relative to the zone (`writer`), or absolute with a trailing dot. */
-  name: string;
-  /** Endpoint URLs, in order. */
-  endpoints: string[];
-  /** SvcPriority per endpoint; default 1, 2, 3, ... in order (failover). */
-  priorities?: number[];
-  tool: string;
-  description?: string;
-  capabilities?: string[];
-  auth?: string;
-  /** Default 300 (docs/records.md, TTLs). */
-  ttl?: number;
-  transport?: Transport;
-}
+export { AgentEditCode, type AgentEditCodeName, AgentEditError, type AgentSpec, DEFAULT_AGENT_TTL } from './agent-records.js';
 
 export interface AgentEditRequest {
   add?: AgentSpec[];
@@ -76,33 +37,7 @@ export interface AgentEditResult {
   warnings: string[];
 }
 
-export const DEFAULT_AGENT_TTL = 300;
-
-const LDH = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-
-/** The absolute agent name from what the user typed; must be LDH labels inside the zone. */
-export function agentNameIn(name: string, origin: string): string {
-  let abs: string;
-  try {
-    abs = parseName(name, origin);
-  } catch (e) {
-    if (e instanceof WireError) throw new AgentEditError('ERR_ZONE_AGENT_NAME', `agent name ${JSON.stringify(name)}: ${e.message}`);
-    throw e;
-  }
-  if (!isInDomain(abs, origin) || nameEquals(abs, origin)) {
-    throw new AgentEditError('ERR_ZONE_AGENT_NAME', `agent name ${abs} is not below the zone ${origin}`);
-  }
-  const rel = abs.slice(0, abs.length - (origin === '.' ? 1 : origin.length + 1));
-  for (const label of rel.split('.')) {
-    if (!LDH.test(label)) {
-      throw new AgentEditError('ERR_ZONE_AGENT_NAME', `agent name ${abs}: label ${JSON.stringify(label)} is not a host-name label (letters, digits and inner hyphens, 1-63)`);
-    }
-  }
-  return abs;
-}
-
-const at = (src: Pick<ZoneSource, 'records'>, name: string, type?: number): SourceRecord[] =>
-  src.records.filter((r) => nameEquals(r.name, name) && (type === undefined || r.type === type));
+const at = recordsAt;
 
 /** The name in a record's RDATA that points somewhere (SVCB/HTTPS target, CNAME, NS, PTR). */
 function pointsAt(rr: RR): string | undefined {
@@ -121,10 +56,6 @@ function pointsAt(rr: RR): string | undefined {
 
 function ptrTarget(rr: RR): string | undefined {
   return rr.type === RRType.PTR ? pointsAt(rr) : undefined;
-}
-
-function addressText(rr: RR): string {
-  return rr.type === RRType.A ? formatIPv4(rr.rdata) : formatIPv6(rr.rdata);
 }
 
 /** The records removing one agent takes away; throws for a name that is no agent, or has aliases. */
@@ -175,87 +106,14 @@ export function agentNames(src: ZoneSource): string[] {
 
 interface PlannedAgent {
   abs: string;
-  records: ReturnType<typeof recordsFromCard>;
+  records: BuiltAgent['records'];
   card: AgentCard;
-}
-
-/** The card for one spec, checked against the zone (hosts, addresses, names). */
-function cardFor(src: Pick<ZoneSource, 'origin' | 'records'>, spec: AgentSpec, abs: string, removed: Set<SourceRecord>, warnings: string[], standalone = false): AgentCard {
-  try {
-    return checkedCard(src, spec, abs, removed, warnings, standalone);
-  } catch (e) {
-    if (e instanceof AgentRecordError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
-    throw e;
-  }
-}
-
-function checkedCard(src: Pick<ZoneSource, 'origin' | 'records'>, spec: AgentSpec, abs: string, removed: Set<SourceRecord>, warnings: string[], standalone: boolean): AgentCard {
-  if (spec.endpoints.length === 0) throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: give at least one --endpoint URL`);
-  if (spec.priorities !== undefined && spec.priorities.length > 0 && spec.priorities.length !== spec.endpoints.length) {
-    throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: ${spec.priorities.length} --priority values for ${spec.endpoints.length} --endpoint URLs; give one per endpoint, in the same order`);
-  }
-  const kept = (r: SourceRecord): boolean => !removed.has(r);
-  const ttl = spec.ttl ?? DEFAULT_AGENT_TTL;
-  const endpoints: AgentEndpoint[] = [];
-  let ipAddresses: string | undefined;
-  spec.endpoints.forEach((url, i) => {
-    const priority = spec.priorities?.[i] ?? i + 1;
-    if (!Number.isInteger(priority) || priority < 1 || priority > 65535) throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: priority ${priority} is not 1-65535`);
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new AgentEditError('ERR_ZONE_AGENT_BAD', `endpoint ${JSON.stringify(url)} is not a URL (want http://host:port/path or https://...)`);
-    }
-    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-    const opts = { priority, ...(spec.transport !== undefined ? { transport: spec.transport } : {}) };
-    if (isIP(host) !== 0) {
-      // An IP address cannot be an SVCB target: the agent's own name becomes the host ('.'), with the address beside it.
-      const fake = endpointFromUrl(url.replace(u.host, `${abs.replace(/\.$/, '')}${u.port === '' ? '' : `:${u.port}`}`), opts);
-      const addr = isIP(host) === 4 ? formatIPv4(parseIPv4(host)!) : formatIPv6(parseIPv6(host)!);
-      if (ipAddresses !== undefined && ipAddresses !== addr) {
-        throw new AgentEditError('ERR_ZONE_AGENT_HOST', `${abs}: endpoints at different IP addresses (${ipAddresses}, ${addr}) need host names: add A/AAAA records for a host per address and use its name in the URL`);
-      }
-      ipAddresses = addr;
-      const built = buildUrl(fake.scheme, abs, fake.port, fake.path);
-      endpoints.push({ ...fake, target: '.', host: abs, url: 'url' in built ? built.url : fake.url, addresses: [addr] });
-      if (fake.scheme === 'http' && !/^(127\.|::1$)/.test(addr)) warnings.push(`${abs}: plain http to ${addr}, which is not loopback; aop clients use http only on loopback unless told otherwise`);
-      return;
-    }
-    const e = endpointFromUrl(url, opts);
-    if (isInDomain(e.target, src.origin) && standalone) {
-      warnings.push(`${abs}: endpoint host ${e.target} needs A/AAAA records in zone ${src.origin}`);
-    } else if (isInDomain(e.target, src.origin)) {
-      const addrs = at(src, e.target).filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && kept(r));
-      if (addrs.length === 0) {
-        throw new AgentEditError('ERR_ZONE_AGENT_HOST', `${abs}: endpoint host ${e.target} has no A/AAAA records in zone ${src.origin}; add them first, or give the endpoint by IP address`);
-      }
-    } else {
-      warnings.push(`${abs}: endpoint host ${e.target} is outside zone ${src.origin}; make sure it has A/AAAA records`);
-    }
-    endpoints.push(e);
-  });
-  const card: AgentCard = {
-    name: abs, zone: src.origin, ttl, tool: spec.tool, capabilities: spec.capabilities ?? [], bap: 'mcp', endpoints, warnings: [],
-  };
-  if (spec.description !== undefined) card.description = spec.description;
-  if (spec.auth !== undefined) card.auth = spec.auth;
-  // Addresses already at the agent name: the same set is kept as it is; a different one is a clash.
-  const own = at(src, abs).filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && kept(r));
-  if (ipAddresses !== undefined && own.length > 0) {
-    const have = own.map(addressText);
-    if (have.length !== 1 || have[0] !== ipAddresses) {
-      throw new AgentEditError('ERR_ZONE_AGENT_CONFLICT', `${abs} already has address records (${have.join(', ')}); the endpoint needs ${ipAddresses} there`);
-    }
-    for (const e of endpoints) delete e.addresses;
-  }
-  return card;
 }
 
 /**
  * Plan, apply and verify an agent edit of a zone file's text: removals first, then additions,
  * one serial bump. Nothing is written here (see writeFileAtomic). Throws AgentEditError for a
- * refusal, AgentRecordError's message as ERR_ZONE_AGENT_BAD, ZoneEditError when the result
+ * refusal (AgentRecordError's message as ERR_ZONE_AGENT_BAD), ZoneEditError when the result
  * would not verify.
  */
 export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEditResult {
@@ -306,7 +164,6 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
   const indexLines: string[] = [];
   const needsOrigin = (abs: string, origin: string): boolean => !isInDomain(abs, origin) || !isInDomain(indexName, origin);
   for (const { spec, abs } of adds) {
-    const card = cardFor(src, spec, abs, removed, warnings);
     const line = addsAt.get(nameKey(abs));
     const ctx = line !== undefined ? contextAt(src, line) : endCtx;
     let origin = ctx.origin;
@@ -319,14 +176,9 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
         origin = src.origin;
       }
     }
-    let records: PlannedAgent['records'];
-    try {
-      records = recordsFromCard(card, { origin, organisation: src.origin, ...(defaultTtl !== undefined ? { defaultTtl } : {}) });
-    } catch (e) {
-      if (e instanceof AgentRecordError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
-      throw e;
-    }
-    warnings.push(...records.warnings);
+    const built = buildAgent({ origin: src.origin, records: src.records, removed }, { ...spec, name: abs }, { origin, ...(defaultTtl !== undefined ? { defaultTtl } : {}) });
+    const { card, records } = built;
+    warnings.push(...built.warnings);
     planned.push({ abs, records, card });
     added.push(...records.svcb, ...records.addresses, records.txt);
     const block = prefix + records.text;
@@ -406,16 +258,8 @@ export function agentsText(origin: string, specs: readonly AgentSpec[], warnings
   const index: string[] = [];
   const o = parseName(origin.endsWith('.') ? origin : `${origin}.`);
   for (const spec of specs) {
-    const abs = agentNameIn(spec.name, o);
-    const card = cardFor({ origin: o, records: [] }, spec, abs, new Set(), warnings, true);
-    let recs: PlannedAgent['records'];
-    try {
-      recs = recordsFromCard(card, { origin: o });
-    } catch (e) {
-      if (e instanceof AgentRecordError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
-      throw e;
-    }
-    warnings.push(...recs.warnings);
+    const { name: abs, card, records: recs, warnings: more } = buildAgent({ origin: o, records: [], unseen: true }, spec);
+    warnings.push(...more);
     blocks.push(recs.text.replace(/\n$/, ''));
     index.push(index.length === 0 ? recs.indexLine : zoneLine('', 'PTR', abs, card.ttl));
   }
