@@ -20,8 +20,27 @@ export interface ResolverLogger {
   debug(msg: string): void;
 }
 
+/** A zone cut to start iterating from: the zone and its servers (addresses when known). */
+export interface StartingCut {
+  zone: string;
+  servers: Array<{ name: string; addresses: string[] }>;
+}
+
+/**
+ * Delegations the process holds authoritatively (the server's own zones, passed in by the
+ * server layer): asked before the delegation cache and the hints, as BIND starts from its own
+ * authoritative data. A daemon serving `agents.` reaches `initech.agents`'s servers from its own
+ * NS and glue, whether or not the root hints point at a server that answers.
+ */
+export interface LocalDelegations {
+  /** The delegation away from the local zones that covers `name` (NS and glue), or undefined. */
+  delegationFor(name: string): StartingCut | undefined;
+}
+
 export interface ResolverOptions {
   hints: RootHints;
+  /** Delegations of the server's own zones, asked first for a starting point (see LocalDelegations). */
+  local?: LocalDelegations;
   cache?: DnsCache;
   /** Port of every authoritative server (glue carries addresses, not ports). Default 53. */
   port?: number;
@@ -142,13 +161,15 @@ export class Resolver {
   private readonly inflight = new Map<string, Promise<Resolution>>();
   /** Upstream refreshes of one (name, type) for client questions, which outlive the question when stale data was served. */
   private readonly refreshing = new Map<string, Refresh>();
-  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders'>> & { forwarders: Server[] };
+  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local'>> & { forwarders: Server[] };
+  private readonly local: LocalDelegations | undefined;
   private readonly log: ResolverLogger;
   private readonly controller = new AbortController();
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache ?? new DnsCache();
     this.log = opts.logger ?? { info() {}, warn() {}, debug() {} };
+    this.local = opts.local;
     // Every upstream attempt listens on this one signal (for close()): many at once is normal.
     setMaxListeners(0, this.controller.signal);
     this.o = {
@@ -167,9 +188,9 @@ export class Resolver {
     };
   }
 
-  /** Whether a name is ours to resolve iteratively (inside the hints' zone). */
+  /** Whether a name is ours to resolve iteratively: inside the hints' zone, or below a local delegation. */
   inNamespace(name: string): boolean {
-    return isInDomain(name, this.o.hints.zone);
+    return isInDomain(name, this.o.hints.zone) || this.local?.delegationFor(name) !== undefined;
   }
 
   /** Resolve one question. Never throws: failures are SERVFAIL or REFUSED with a reason. */
@@ -403,11 +424,18 @@ export class Resolver {
     return { kind: 'negative', rcode: kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: soa ? { ...soa, ttl } : undefined, stale: false, until: 0 };
   }
 
-  private closestCut(name: string): { zone: string; servers: Array<{ name: string; addresses: string[] }> } {
+  /**
+   * Where to start for `name`: the deepest of the local delegation (our own zones' NS and glue)
+   * and the cached one, the local one on a tie (it is authoritative data, not a referral heard
+   * from someone); with neither, the root hints.
+   */
+  private closestCut(name: string): StartingCut {
+    const local = this.local?.delegationFor(name);
     const cached = this.cache.delegations.closestCut(name);
-    if (cached && isInDomain(cached.zone, this.o.hints.zone)) {
+    if (cached && (isInDomain(cached.zone, this.o.hints.zone) || local) && (!local || labelCount(cached.zone) > labelCount(local.zone))) {
       return { zone: cached.zone, servers: cached.nameservers.map((n) => ({ name: n.name, addresses: [...n.addresses] })) };
     }
+    if (local) return { zone: local.zone, servers: local.servers.map((s) => ({ name: s.name, addresses: [...s.addresses] })) };
     return { zone: this.o.hints.zone, servers: this.o.hints.servers.map((s) => ({ name: s.name, addresses: [...s.addresses] })) };
   }
 
@@ -415,7 +443,7 @@ export class Resolver {
    * Ask the servers of `cut.zone`, best first, until one gives a usable reply. Glueless
    * servers get their addresses looked up only when the glued ones are exhausted.
    */
-  private async askZone(cut: { zone: string; servers: Array<{ name: string; addresses: string[] }> }, name: string, type: number, work: Work): Promise<{ kind: 'ok'; classified: Classified; server: string } | { kind: 'fail'; reason: string }> {
+  private async askZone(cut: StartingCut, name: string, type: number, work: Work): Promise<{ kind: 'ok'; classified: Classified; server: string } | { kind: 'fail'; reason: string }> {
     const tried = new Set<string>();
     const reasons: string[] = [];
     /** Addresses whose last attempt timed out: asked again once the others have had their turn. */

@@ -1,5 +1,5 @@
-// Encoded answers kept for reuse: a repeated question (same name in any case, type, flags and
-// EDNS parameters) gets the stored response with only its ID and question bytes patched,
+// Encoded answers kept for reuse: a repeated question (same name in any case, type, flags, EDNS
+// parameters, and whether the client may recurse) gets the stored response with only its ID and question bytes patched,
 // skipping decode, lookup and encode. Two kinds are stored: answers that depend on nothing but
 // the zones (until a reload empties the cache), and resolver answers, which carry a `Reuse`:
 // they are kept until a time their owner gives, served only to clients it allows, dropped when
@@ -53,8 +53,10 @@ const scratch = Buffer.allocUnsafe(8 + 256);
  * but one question with at most an OPT record, compression or non-ASCII bytes in the question,
  * or a response. The name is folded to lower case (ASCII only, RFC 4343) so 0x20-randomised
  * questions share one entry; `AnswerCache.reply` copies the asker's spelling back in.
+ * `recursive`: the client may recurse, so its answers differ (RA=1, referrals away resolved)
+ * and must never be served to a client that may not, nor the other way round.
  */
-export function answerKey(buf: Buffer, transport: 'udp' | 'tcp', maxUdpSize: number): string | undefined {
+export function answerKey(buf: Buffer, transport: 'udp' | 'tcp', maxUdpSize: number, recursive = false): string | undefined {
   const n = buf.length;
   if (n < 17 || n > 512) return undefined;
   // QR=0, opcode QUERY, one question, no answer or authority records, at most one additional.
@@ -81,9 +83,9 @@ export function answerKey(buf: Buffer, transport: 'udp' | 'tcp', maxUdpSize: num
   scratch[k++] = buf[pos + 1]!;
   scratch[k++] = buf[pos + 2]!;
   scratch[k++] = buf[pos + 3]!;
-  // Header part of the key: transport, the RD/AD/CD bits, EDNS presence, effective size and DO.
+  // Header part of the key: transport, the RD bit and the client's kind, AD/CD, EDNS presence, effective size and DO.
   scratch[0] = transport === 'tcp' ? 1 : 0;
-  scratch[1] = buf[2]! & 0x01;
+  scratch[1] = (buf[2]! & 0x01) | (recursive ? 0x02 : 0);
   scratch[2] = buf[3]! & 0x30;
   if (arcount === 1) {
     // OPT: root owner, type 41, class = payload size, TTL = ext-rcode/version/DO, then options (ignored by us).

@@ -11,6 +11,7 @@ import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
+import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
 import { formatListen, type ListenAddress } from './listen.js';
@@ -128,7 +129,10 @@ export class Daemon {
     const r = this.opts.resolver;
     if (r) {
       const acl = new Acl(r.allow);
-      this.resolver = new Resolver({ ...resolverOptions(r), hints: r.hints, cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log });
+      // Our own zones' delegations come before the hints: a referral away from them is resolved from their NS and glue.
+      this.resolver = new Resolver({
+        ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
+      });
       handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => f.address).join(', ')}` : '; other names REFUSED'));

@@ -33,4 +33,15 @@ export interface Handler {
   readonly name: string;
   /** Answer, or return undefined to let the next handler try. */
   handle(ctx: QueryContext): HandlerResult | undefined | Promise<HandlerResult | undefined>;
+  /**
+   * Called, when this handler passed, with the answer a later one gave: return it, or another in
+   * its place (the resolver turns a referral away from our zones into a resolved answer).
+   * Reviews run from the answering handler back towards the first.
+   */
+  review?(ctx: QueryContext, result: HandlerResult): HandlerResult | Promise<HandlerResult>;
+  /**
+   * Whether answers to this client are of the recursive kind (RA=1, referrals resolved). The
+   * responder keys its stored answers on it, so the two kinds never reach each other's clients.
+   */
+  mayRecurse?(address: string): boolean;
 }

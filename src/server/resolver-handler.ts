@@ -1,13 +1,39 @@
-// The recursive handler: RD=1 questions from allowed clients, for names no local zone serves,
-// go to the iterative resolver. Everything else passes on to the authoritative handler.
+// The recursive handler, as BIND behaves with recursion on. RD=1 questions from allowed clients
+// for names no local zone serves go to the iterative resolver. Names in our zones are answered
+// authoritatively by the handlers after this one, and this one reviews what they answered: to a
+// client that may recurse, a referral away from our zones (the child not served here) is
+// resolved instead of handed out, and every answer carries RA=1. Clients that may not recurse
+// (outside the ACL, or RD=0 for the referral) get the authoritative answer as it is, RA=0 outside the ACL.
 
 import type { Catalog } from '../authority/catalog.js';
 import type { Acl } from '../resolver/acl.js';
-import type { Resolver } from '../resolver/resolver.js';
-import { Rcode, typeToString } from '../wire/types.js';
+import type { Resolution, Resolver } from '../resolver/resolver.js';
+import { isInDomain, nameEquals, readName } from '../wire/name.js';
+import type { RR } from '../wire/rr.js';
+import { Rcode, RRType, typeToString } from '../wire/types.js';
 import type { ReuseOwner } from './answer-cache.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Logger } from './log.js';
+
+/**
+ * Where an authoritative answer stops at a delegation away from our zones: the name the
+ * answer's CNAME chain (if any) ends at, and the cut it falls under. Undefined when the answer
+ * is complete, negative, or the cut's zone is served here too.
+ */
+export function referralAway(result: HandlerResult, qname: string, qtype: number, catalog: Catalog): { target: string; cut: string } | undefined {
+  if (result.rcode !== Rcode.NOERROR) return undefined;
+  let target = qname;
+  for (let hop = 0; hop <= result.answers.length; hop++) {
+    const cname = result.answers.find((r) => r.type === RRType.CNAME && nameEquals(r.name, target));
+    if (cname === undefined || qtype === RRType.CNAME) break;
+    target = readName(cname.rdata, 0).name;
+  }
+  if (result.answers.some((r) => r.type === qtype && nameEquals(r.name, target))) return undefined;
+  // Our authoritative answers put NS in the authority section only for a referral.
+  const ns = result.authority.find((r) => r.type === RRType.NS);
+  if (ns === undefined || !isInDomain(target, ns.name) || catalog.get(ns.name)) return undefined;
+  return { target, cut: ns.name };
+}
 
 export class ResolverHandler implements Handler, ReuseOwner {
   readonly name = 'resolver';
@@ -21,18 +47,46 @@ export class ResolverHandler implements Handler, ReuseOwner {
 
   async handle(ctx: QueryContext): Promise<HandlerResult | undefined> {
     const q = ctx.request.questions[0]!;
-    // Our own zones answer authoritatively, as BIND does with recursion on.
+    // Our own zones answer authoritatively, and review() sees what they answered.
     if (!ctx.request.rd || this.catalog.find(q.name)) return undefined;
     if (!this.acl.allows(ctx.remoteAddress)) {
       this.log.debug(`recursion refused for ${ctx.remoteAddress}: not in the allowed networks`);
       return { rcode: Rcode.REFUSED, aa: false, ra: false, answers: [], authority: [], additional: [] };
     }
-    const r = await this.resolver.resolve(q.name, q.type);
-    if (r.reason) this.log.info(`${q.name} ${typeToString(q.type)}: ${Rcode.SERVFAIL === r.rcode ? 'SERVFAIL' : 'REFUSED'}: ${r.reason}`);
-    const result: HandlerResult = { rcode: r.rcode, aa: false, ra: true, answers: r.answer, authority: r.authority, additional: [] };
-    // From fresh cache data only: the responder may keep the encoding (see answer-cache.ts).
+    return this.resolved(q.name, q.type, await this.resolver.resolve(q.name, q.type), []);
+  }
+
+  /**
+   * A later handler's answer, for a client that may recurse: RA=1, and a referral away from our
+   * zones resolved (for RD=1). The stored-answer cache keys on mayRecurse, so neither answer
+   * reaches a client of the other kind.
+   */
+  async review(ctx: QueryContext, result: HandlerResult): Promise<HandlerResult> {
+    if (!this.acl.allows(ctx.remoteAddress)) return result;
+    const q = ctx.request.questions[0]!;
+    const away = ctx.request.rd ? referralAway(result, q.name, q.type, this.catalog) : undefined;
+    if (away === undefined) return { ...result, ra: true };
+    this.log.debug(`${q.name} ${typeToString(q.type)}: ${away.cut} is delegated away; resolving ${away.target}`);
+    // The CNAMEs of our own data that led there come first (RFC 1034 4.3.2 step 3a).
+    return this.resolved(away.target, q.type, await this.resolver.resolve(away.target, q.type), result.answers);
+  }
+
+  /** A resolution as a handler result, after `prefix` (the local part of a CNAME chain). */
+  private resolved(name: string, type: number, r: Resolution, prefix: RR[]): HandlerResult {
+    const failed = r.rcode === Rcode.SERVFAIL || r.rcode === Rcode.REFUSED;
+    if (r.reason) this.log.info(`${name} ${typeToString(type)}: ${Rcode.SERVFAIL === r.rcode ? 'SERVFAIL' : 'REFUSED'}: ${r.reason}`);
+    const result: HandlerResult = {
+      rcode: r.rcode, aa: false, ra: true, answers: failed ? [] : [...prefix, ...r.answer], authority: failed ? [] : r.authority, additional: [],
+    };
+    // From fresh cache data only: the responder may keep the encoding (see answer-cache.ts). The
+    // local part of a chain can only change with a reload, which empties the stored answers.
     if (r.reuseUntil !== undefined) result.reuse = { owner: this, until: r.reuseUntil };
     return result;
+  }
+
+  /** Whether answers to this client are the recursive kind (RA=1, referrals resolved). */
+  mayRecurse(address: string): boolean {
+    return this.acl.allows(address);
   }
 
   // ReuseOwner: encoded answers live on the resolver cache's clock and generation, for allowed clients.

@@ -65,6 +65,8 @@ function tsigErrorName(e: number): string {
 export class Responder {
   private readonly cache: AnswerCache | undefined;
   private readonly special: OpcodeHandler[] = [];
+  /** The handler that tells recursive clients from the others (the resolver's), if any. */
+  private readonly recursion: Handler | undefined;
 
   constructor(
     private readonly handlers: Handler[],
@@ -73,6 +75,12 @@ export class Responder {
   ) {
     const size = opts.answerCacheSize ?? 20_000;
     this.cache = size > 0 ? new AnswerCache(size) : undefined;
+    this.recursion = handlers.find((h) => h.mayRecurse !== undefined);
+  }
+
+  /** Whether this client gets the recursive kind of answer: part of the stored-answer key. */
+  private recursive(remoteAddress: string | undefined): boolean {
+    return remoteAddress !== undefined && this.recursion !== undefined && this.recursion.mayRecurse!(remoteAddress);
   }
 
   /** The handlers added with `use`, in order. */
@@ -92,7 +100,7 @@ export class Responder {
    */
   cached(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress?: string): Buffer | undefined {
     if (!this.cache || buf.length < 12 || (buf[2]! & 0x80) !== 0) return undefined;
-    const key = answerKey(buf, transport, this.opts.maxUdpSize);
+    const key = answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress));
     if (key === undefined) return undefined;
     const out = this.fromCacheKey(key, buf, remoteAddress);
     if (out === undefined) return undefined;
@@ -126,7 +134,7 @@ export class Responder {
       this.stats.dropped++;
       return undefined;
     }
-    const key = this.cache ? answerKey(buf, transport, this.opts.maxUdpSize) : undefined;
+    const key = this.cache ? answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress)) : undefined;
     if (key !== undefined) {
       const cached = this.fromCacheKey(key, buf, remoteAddress);
       if (cached) return cached;
@@ -261,11 +269,17 @@ export class Responder {
     if (request.answers.length > 0 || request.authority.length > 0) return plain(Rcode.FORMERR);
     const ctx: QueryContext = { request, transport, remoteAddress, remotePort };
     let result: HandlerResult | undefined;
-    for (const h of this.handlers) {
-      result = await h.handle(ctx);
+    let i = 0;
+    for (; i < this.handlers.length; i++) {
+      result = await this.handlers[i]!.handle(ctx);
       if (result) break;
     }
     if (!result) return plain(Rcode.REFUSED);
+    // The handlers that passed see the answer, nearest first (see Handler.review).
+    for (let j = i - 1; j >= 0; j--) {
+      const h = this.handlers[j]!;
+      if (h.review) result = await h.review(ctx, result);
+    }
     const message = this.reply(request, result.rcode);
     message.aa = result.aa;
     message.ra = result.ra ?? false;
