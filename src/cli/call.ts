@@ -183,7 +183,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
 // One line per paragraph: yargs wraps the epilogue to the terminal itself.
 export const CALL_EPILOGUE = [
   'The name is looked up with RD=1 at --server, else $AOP_RESOLVER (ADDR[:PORT]), else the running `aop serve`, else the first nameserver of /etc/resolv.conf. Plain http endpoints are called only on loopback addresses unless --allow-http any.',
-  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted (docs/errors.md).',
+  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer (docs/errors.md).',
 ].join('\n\n');
 
 export function callCommand(y: Argv): Argv {

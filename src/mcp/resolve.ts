@@ -7,7 +7,7 @@ import { isInDomain, nameEquals, readName } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
 import { Rcode, RRType, rcodeToString, typeToString } from '../wire/types.js';
 import { HandOffError } from './errors.js';
-import type { DnsLookup, LookupReply } from './lookup.js';
+import { describeNotAnAnswer, notAnAnswer, type DnsLookup, type LookupReply } from './lookup.js';
 
 export interface ResolvedAgent {
   card: AgentCard;
@@ -60,7 +60,9 @@ export async function findZone(lookup: DnsLookup, name: string, signal?: AbortSi
 /**
  * Resolve `name` to its agent card. Throws HandOffError: ERR_HANDOFF_USAGE (not a DNS name),
  * ERR_AGENT_NOT_FOUND (NXDOMAIN), ERR_NO_AGENT_RECORD (no usable SVCB, AliasMode to ".", an alias
- * loop), ERR_LOOKUP_FAILED (SERVFAIL, REFUSED, no reply). Rejects with the signal's reason when it aborts.
+ * loop), ERR_LOOKUP_FAILED (SERVFAIL, REFUSED, no reply, truncated), ERR_LOOKUP_REFERRAL (the
+ * server referred us elsewhere), ERR_LOOKUP_LAME (a non-authoritative empty reply). Rejects with
+ * the signal's reason when it aborts.
  */
 export async function resolveAgent(lookup: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
   let start: string;
@@ -100,6 +102,14 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
       // A CNAME whose target the server did not chase (another zone): ask again there.
       if (kind.kind === 'none' && !nameEquals(owner, asked) && !reply.answers.some((r) => nameEquals(r.name, owner))) continue;
       if (kind.kind === 'none') {
+        // A referral or a lame reply says nothing about the name: the server asked cannot answer it.
+        const odd = notAnAnswer(reply, owner);
+        if (odd !== undefined) {
+          throw new HandOffError(odd.kind === 'referral' ? 'ERR_LOOKUP_REFERRAL' : 'ERR_LOOKUP_LAME', `${describeNotAnAnswer(odd, `${owner} SVCB`, lookup.source)}${via}`, { agent: start });
+        }
+        if (reply.tc === true) {
+          throw new HandOffError('ERR_LOOKUP_FAILED', `${owner} SVCB: ${lookup.source ?? 'the DNS server'} sent a truncated reply (TC=1) with no answer${via}`, { agent: start });
+        }
         throw new HandOffError('ERR_NO_AGENT_RECORD', `${owner}: the name exists but has no SVCB agent record${chain.hops > 0 ? ` (via ${chain.names.join(' -> ')})` : ''}`, { agent: start });
       }
       break;

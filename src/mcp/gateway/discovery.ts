@@ -6,7 +6,7 @@ import type { AgentCard } from '../../agent/index.js';
 import type { Zone } from '../../zone/zone.js';
 import { isInDomain, nameKey, readName } from '../../wire/name.js';
 import { Rcode, RRType, rcodeToString } from '../../wire/types.js';
-import type { DnsLookup } from '../lookup.js';
+import { describeNotAnAnswer, notAnAnswer, type DnsLookup } from '../lookup.js';
 import type { AgentClient } from './client.js';
 
 /** One agent named by an index. */
@@ -22,7 +22,7 @@ export interface DirectoryEntry {
   error?: { code: string; message: string };
 }
 
-/** A zone whose index could not be read (SERVFAIL, REFUSED, no reply). */
+/** A zone whose index could not be read (SERVFAIL, REFUSED, no reply, a referral, a lame or truncated reply), or a bad entry in it. */
 export interface ZoneProblem {
   zone: string;
   code: string;
@@ -213,10 +213,22 @@ export class AgentDirectory {
       problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} PTR: ${(err as Error).message}` });
       return { names: [] };
     }
+    const from = this.opts.lookup.source ?? 'the DNS server';
     if (reply.rcode === Rcode.NXDOMAIN) return { names: [] };
     if (reply.rcode !== Rcode.NOERROR) {
-      problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} PTR: ${rcodeToString(reply.rcode)}` });
+      problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} PTR: ${from} answered ${rcodeToString(reply.rcode)}` });
       return { names: [] };
+    }
+    // An index that cannot be read must show: a referral (nobody recursed for us) or a lame
+    // reply is not "no agents", and neither is a reply cut short.
+    const odd = notAnAnswer(reply, owner);
+    if (odd !== undefined) {
+      problems.push({ zone, code: odd.kind === 'referral' ? 'ERR_LOOKUP_REFERRAL' : 'ERR_LOOKUP_LAME', message: describeNotAnAnswer(odd, `${owner} PTR`, this.opts.lookup.source) });
+      return { names: [] };
+    }
+    if (reply.tc === true) {
+      problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} PTR: ${from} sent a truncated reply (TC=1)` });
+      if (reply.answers.length === 0) return { names: [] };
     }
     const names: string[] = [];
     let ttl: number | undefined;

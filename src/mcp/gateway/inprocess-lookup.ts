@@ -23,6 +23,8 @@ const absKey = (n: string): string => nameKey(n.endsWith('.') ? n : `${n}.`);
 
 /** Queries with RD=1, answered by the daemon's handler chain as if from 127.0.0.1 over TCP (no size limit). */
 export class ResolverLookup implements DnsLookup {
+  readonly source = 'the daemon (in-process)';
+
   constructor(private readonly daemon: QueryResponder) {}
 
   async query(name: string, type: number, signal?: AbortSignal): Promise<LookupReply> {
@@ -37,6 +39,6 @@ export class ResolverLookup implements DnsLookup {
     if (m.id !== wire.readUInt16BE(0) || !q || absKey(q.name) !== absKey(name) || q.type !== type || q.class !== RRClass.IN) {
       throw new InProcessLookupError(`${name}: the reply does not match the question`);
     }
-    return { rcode: m.rcode, answers: m.answers, authority: m.authority, additional: m.additional };
+    return { rcode: m.rcode, answers: m.answers, authority: m.authority, additional: m.additional, aa: m.aa, tc: m.tc };
   }
 }
