@@ -1,4 +1,5 @@
-// `aop cache flush|stats|dump`: talk to a running resolver over its control socket (`aop serve --control`).
+// `aop cache flush|stats|dump`: talk to a running resolver over its control socket (`aop serve
+// --control`, or the one `npm start` opens and names in its state file).
 
 import type { Argv } from 'yargs';
 import { statSync } from 'node:fs';
@@ -6,17 +7,22 @@ import { ControlError, sendCommand } from '../server/control.js';
 import { parseName } from '../wire/name.js';
 import { classToString, typeToString } from '../wire/types.js';
 import { rankToString, type DumpEntry } from '../cache/index.js';
+import { daemonStatePath, readDaemonState } from './daemon-state.js';
 
 /** Environment variable naming the control socket when --control is not given. */
 export const CONTROL_ENV = 'AOP_CONTROL';
 
-/** The socket to use: --control, else $AOP_CONTROL, else a ControlError saying what to pass. */
-export function controlPath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * The socket to use: --control, else $AOP_CONTROL, else the one the running daemon's state file
+ * names (`npm start` opens one), else a ControlError saying what to pass.
+ */
+export function controlPath(option: string | undefined, env: NodeJS.ProcessEnv = process.env, stateFile = daemonStatePath(env)): string {
   const p = option !== undefined && option !== '' ? option : env[CONTROL_ENV];
-  if (p === undefined || p === '') {
-    throw new ControlError(`no control socket given: pass --control PATH (the path given to \`aop serve --control\`) or set ${CONTROL_ENV}`);
-  }
-  return p;
+  if (p !== undefined && p !== '') return p;
+  const state = readDaemonState(stateFile);
+  if (state?.control !== undefined) return state.control;
+  const why = state ? `the daemon of ${stateFile} (pid ${state.pid}) has none` : `no running aop serve announces one in ${stateFile}`;
+  throw new ControlError(`no control socket given: pass --control PATH (the path given to \`aop serve --control\`) or set ${CONTROL_ENV}; ${why}`);
 }
 
 /**
@@ -129,7 +135,7 @@ function fail(err: unknown): void {
 
 function withControl<T>(c: Argv<T>) {
   return c
-    .option('control', { type: 'string', defaultDescription: `$${CONTROL_ENV}`, describe: 'The daemon\'s control socket (as given to aop serve --control)' })
+    .option('control', { type: 'string', defaultDescription: `$${CONTROL_ENV}, else the running aop serve's (its state file)`, describe: 'The daemon\'s control socket (as given to aop serve --control)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the daemon\'s reply as JSON' })
     .option('timeout', { type: 'number', default: 5000, describe: 'Most milliseconds to wait for the reply' })
     .check((a) => {

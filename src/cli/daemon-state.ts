@@ -1,6 +1,7 @@
-// The running daemon announces itself in a small JSON file, so `aop dig` and `aop call` find it
-// with no flags: $AOP_STATE_FILE, else $XDG_RUNTIME_DIR/aop/daemon.json, else /tmp/aop-<uid>/daemon.json.
-// The file is removed on exit; one whose pid is not alive is stale and ignored.
+// The running daemon announces itself in a small JSON file, so `aop dig`, `aop call`, `aop cache`
+// and `aop reload` find it with no flags: $AOP_STATE_FILE, else $XDG_RUNTIME_DIR/aop/daemon.json,
+// else /tmp/aop-<uid>/daemon.json. The embedded default's control socket sits beside it
+// (control.sock). The file is removed on exit; one whose pid is not alive is stale and ignored.
 
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -15,6 +16,8 @@ export interface DaemonState {
   mcp?: string;
   /** The zones the gateway lists agents from. */
   zones?: string[];
+  /** The control socket for `aop cache`, when the daemon has one. */
+  control?: string;
   started: string;
 }
 
@@ -26,6 +29,11 @@ export function daemonStatePath(env: Record<string, string | undefined> = proces
   if (runtime && path.isAbsolute(runtime)) return path.join(runtime, 'aop', 'daemon.json');
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   return path.join(tmpdir(), `aop-${uid}`, 'daemon.json');
+}
+
+/** The control socket the embedded default opens beside a state file. */
+export function defaultControlPath(stateFile: string): string {
+  return path.join(path.dirname(stateFile), 'control.sock');
 }
 
 /** Write the file atomically (rename), readable by the owner only. */
@@ -68,12 +76,14 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
   if (!Number.isInteger(dns.port) || (dns.port as number) < 1 || (dns.port as number) > 65535) return undefined;
   if (s.mcp !== undefined && typeof s.mcp !== 'string') return undefined;
   if (s.zones !== undefined && !(Array.isArray(s.zones) && s.zones.every((z) => typeof z === 'string'))) return undefined;
+  if (s.control !== undefined && !(typeof s.control === 'string' && path.isAbsolute(s.control))) return undefined;
   if ((opts.checkAlive ?? true) && !alive(s.pid as number)) return undefined;
   return {
     pid: s.pid as number,
     dns: { address: dns.address, port: dns.port as number },
     ...(typeof s.mcp === 'string' ? { mcp: s.mcp } : {}),
     ...(Array.isArray(s.zones) ? { zones: s.zones as string[] } : {}),
+    ...(typeof s.control === 'string' ? { control: s.control } : {}),
     started: typeof s.started === 'string' ? s.started : '',
   };
 }

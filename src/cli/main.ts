@@ -13,6 +13,8 @@ import { callCommand } from './call.js';
 import { agentCommand } from './agent.js';
 import { mcpCommand } from './mcp.js';
 import { registerCommands } from './register.js';
+import { keyCommand } from './key.js';
+import { reloadCommand } from './reload.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
@@ -38,5 +40,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   y = agentCommand(y);
   y = mcpCommand(y);
   y = registerCommands(y);
+  y = keyCommand(y);
+  y = reloadCommand(y);
   await y.parseAsync();
 }

@@ -1,8 +1,9 @@
-// TSIG keys as people write them: BIND key files (what `tsig-keygen` writes and `nsupdate -k`
-// reads) and the `[alg:]name:secret` form of `nsupdate -y`.
+// TSIG keys as people write them: BIND key files (what `tsig-keygen` and `aop key generate`
+// write and `nsupdate -k` reads) and the `[alg:]name:secret` form of `nsupdate -y`.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { algorithmLabel, canonicalAlgorithm, TsigError, type TsigKey } from './tsig.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -130,9 +131,53 @@ export function formatKeyFile(key: TsigKey): string {
   return `key "${key.name.replace(/\.$/, '')}" {\n\talgorithm ${algorithmLabel(canonicalAlgorithm(key.algorithm) ?? key.algorithm)};\n\tsecret "${key.secret.toString('base64')}";\n};\n`;
 }
 
+// A key name is a domain name (RFC 8945 4.2) that the key file can hold between quotes.
+const KEY_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
 /** A new random key, as `tsig-keygen` makes: a secret as long as the hash output. */
 export function generateKey(name: string, algorithm = 'hmac-sha256'): TsigKey {
+  if (!KEY_NAME.test(name)) {
+    throw new TsigError('ERR_TSIG_KEY', `key name ${JSON.stringify(name)}: want a domain name of letters, digits, '-' and '_' (writer-key, writer.acme.agents)`);
+  }
   const a = algorithmOf(algorithm, `key ${name}`);
   const sizes: Record<string, number> = { 'hmac-md5.sig-alg.reg.int.': 16, 'hmac-sha1.': 20, 'hmac-sha224.': 28, 'hmac-sha256.': 32, 'hmac-sha384.': 48, 'hmac-sha512.': 64 };
   return { name, algorithm: a, secret: randomBytes(sizes[a]!) };
+}
+
+/**
+ * Write a key file readable by its owner only (mode 0600), as `tsig-keygen > FILE` with a umask
+ * of 077 would. An existing file is refused (ERR_TSIG_KEY_EXISTS), so a secret in use is never
+ * lost by accident, unless `force`: then a new file replaces it by rename, mode 0600 whatever the
+ * old file's was. Written and fsynced before the rename, so a crash leaves the old key or the new.
+ */
+export function writeKeyFile(file: string, key: TsigKey, opts: { force?: boolean } = {}): void {
+  const text = formatKeyFile(key);
+  const target = opts.force ? path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`) : file;
+  let fd: number;
+  try {
+    // O_EXCL: the check and the creation are one step.
+    fd = openSync(target, opts.force ? 'w' : 'wx', 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new TsigError('ERR_TSIG_KEY_EXISTS', `${file} exists: a key file is not overwritten (it may hold a secret in use); --force replaces it`);
+    throw new TsigError('ERR_TSIG_KEY', `cannot write key file ${file}: ${code ?? (err as Error).message}`);
+  }
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(target, { force: true });
+    throw new TsigError('ERR_TSIG_KEY', `cannot write key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  closeSync(fd);
+  if (opts.force) {
+    try {
+      renameSync(target, file);
+    } catch (err) {
+      rmSync(target, { force: true });
+      throw new TsigError('ERR_TSIG_KEY', `cannot write key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
 }

@@ -25,7 +25,7 @@ export const TSIG_ALGORITHMS: ReadonlyMap<string, Algorithm> = new Map([
 
 /** A TSIG failure that is not a verdict on a signature: a malformed TSIG record or a bad key. */
 export class TsigError extends WireError {
-  constructor(code: 'ERR_TSIG_MALFORMED' | 'ERR_TSIG_PLACEMENT' | 'ERR_TSIG_ALGORITHM' | 'ERR_TSIG_KEY', message: string) {
+  constructor(code: 'ERR_TSIG_MALFORMED' | 'ERR_TSIG_PLACEMENT' | 'ERR_TSIG_ALGORITHM' | 'ERR_TSIG_KEY' | 'ERR_TSIG_KEY_EXISTS', message: string) {
     super(code, message);
     this.name = 'TsigError';
   }
