@@ -1,6 +1,7 @@
-// Interop: the MCP Inspector's CLI mode (@modelcontextprotocol/inspector, a devDependency) lists
-// the gateway's tools and calls call_agent through it. Skipped when the Inspector cannot run here;
-// under CI=true that fails instead. Loopback 127.0.75.x.
+// Interop: the MCP Inspector's CLI mode (@modelcontextprotocol/inspector 2.x, a devDependency) lists
+// the gateway's tools and calls call_agent through it, over HTTP and against `aop mcp --stdio` (the
+// README's forms: `--` keeps `aop mcp`'s --server from the Inspector, which has a --server of its
+// own). Skipped when the Inspector cannot run here; under CI=true that fails instead. Loopback 127.0.75.x.
 
 import t from 'tap';
 import { execFile } from 'node:child_process';
@@ -10,7 +11,9 @@ import { copyZones, root, startStack } from '../helpers/gateway.js';
 
 const DNS = '127.0.75.1';
 const HOSTS = '127.0.75.2';
-const cli = path.join(root, 'node_modules', '@modelcontextprotocol', 'inspector', 'cli', 'build', 'cli.js');
+// What `npx mcp-inspector` runs (Inspector 2.x: a launcher; `--cli` first, then the CLI's own options).
+const cli = path.join(root, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js');
+const aopBin = path.join(root, 'bin', 'aop.js');
 
 function inspector(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env };
@@ -23,7 +26,7 @@ function inspector(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 t.test('the MCP Inspector CLI against the gateway', async (t) => {
-  const why = !existsSync(cli) ? `${cli} is missing (npm ci installs @modelcontextprotocol/inspector)` : (await inspector(['--help'])).code !== 0 ? 'the Inspector CLI does not run on this Node' : undefined;
+  const why = !existsSync(cli) ? `${cli} is missing (npm ci installs @modelcontextprotocol/inspector 2.x)` : (await inspector(['--help'])).code !== 0 ? 'the Inspector CLI does not run on this Node' : undefined;
   if (why !== undefined) {
     if (process.env.CI === 'true') t.fail(`${why}; CI must run it`);
     else t.skip(why, () => {});
@@ -45,6 +48,18 @@ t.test('the MCP Inspector CLI against the gateway', async (t) => {
   t.match(result.content[0]?.text, /^Edited by editor\.acme\.agents .*\nThe inspector called me\.$/);
 
   const nx = await inspector([stack.url, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'call_agent', '--tool-arg', 'name=nobody.acme.agents']);
-  t.equal(nx.code, 0, 'a tool error is a result, not a failure of the call');
+  // A tool error is a result, printed as one; Inspector 2.x exits 5 (its TOOL_ERROR) for it.
+  t.equal(nx.code, 5, 'the Inspector\'s exit status for a result with isError');
   t.match(JSON.parse(nx.stdout), { isError: true, structuredContent: { error: { code: 'ERR_AGENT_NOT_FOUND' } } });
+
+  // `aop mcp --stdio --server ...` as the Inspector's server command: after `--`, every word is the command's.
+  if (!existsSync(path.join(root, 'dist', 'cli', 'mcp.js'))) throw new Error('dist/ lacks aop mcp: run `npm run build` first');
+  const stdio = await inspector(['--method', 'tools/call', '--tool-name', 'call_agent', '--tool-arg', 'name=editor.acme.agents',
+    '--tool-arg', 'arguments={"text":"the  stdio inspector"}', '--', process.execPath, aopBin, 'mcp', '--stdio', '--server', `${DNS}:${stack.dnsPort}`]);
+  t.equal(stdio.code, 0, stdio.stderr);
+  t.match((JSON.parse(stdio.stdout) as { content: { text: string }[] }).content[0]?.text, /^Edited by editor\.acme\.agents .*\nThe stdio inspector\.$/);
+  // Without `--` the Inspector takes --server for itself (a server of its config file) and fails.
+  const clash = await inspector([process.execPath, aopBin, 'mcp', '--stdio', '--server', `${DNS}:${stack.dnsPort}`, '--method', 'tools/list']);
+  t.not(clash.code, 0, 'without --, --server is the Inspector\'s');
+  t.match(clash.stdout + clash.stderr, /Server '127\.0\.75\.1:\d+' not found/);
 });
