@@ -2,7 +2,8 @@
 // answering one JSON line. Only processes that can open the socket file can use it.
 
 import net from 'node:net';
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DnsCache } from '../cache/index.js';
 import { parseName } from '../wire/name.js';
 
@@ -61,6 +62,12 @@ export class ControlServer {
   }
 
   async start(): Promise<void> {
+    // Its folder is made if missing (`--control /run/aop/control.sock`), for the owner only.
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new ControlError(`cannot open control socket ${this.path}: ${(err as Error).message}`);
+    }
     // A socket file left by a daemon that died is replaced; a live one is not.
     if (existsSync(this.path)) {
       const live = await new Promise<boolean>((resolve) => {

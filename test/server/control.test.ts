@@ -4,7 +4,7 @@
 import t from 'tap';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ControlError, ControlServer, runCommand, sendCommand, type ControlTarget } from '../../src/server/control.js';
@@ -169,8 +169,15 @@ t.test('ControlServer: a stale socket file is replaced, a live one refused', asy
   await t.rejects(second.start(), { code: 'ERR_CONTROL', message: `control socket ${sock} is in use by another daemon` });
   t.match(await sendCommand(sock, 'stats'), { ok: true, stats: { who: 'first' } }, 'the live daemon keeps its socket');
 
-  const nowhere = new ControlServer(path.join(dir, 'missing', 'c.sock'), { stats: () => ({}) });
-  await t.rejects(nowhere.start(), { code: 'ERR_CONTROL', message: /^cannot open control socket .*missing.*: listen E[A-Z]+/ });
+  // A missing folder is made, for the owner only (`--control /run/aop/control.sock`).
+  const made = new ControlServer(path.join(dir, 'missing', 'c.sock'), { stats: () => ({ who: 'made' }) });
+  await made.start();
+  t.teardown(() => made.close());
+  t.equal(statSync(path.join(dir, 'missing')).mode & 0o777, 0o700);
+  t.match(await sendCommand(path.join(dir, 'missing', 'c.sock'), 'stats'), { ok: true, stats: { who: 'made' } });
+  writeFileSync(path.join(dir, 'plain'), '');
+  const nowhere = new ControlServer(path.join(dir, 'plain', 'c.sock'), { stats: () => ({}) });
+  await t.rejects(nowhere.start(), { code: 'ERR_CONTROL', message: /^cannot open control socket .*plain.*: / });
 });
 
 t.test('the daemon: control socket without a resolver', async (t) => {
