@@ -25,7 +25,7 @@ interface Test {
 
 export const SOA = '( 2026120101 3600 900 604800 300 )';
 
-/** The root zone: initech.agents delegated to <net>.6 with glue, down.agents to <net>.8. */
+/** The root zone: initech.agents delegated to <net>.6 with glue, down.agents to <net>.8, and a CNAME into initech. */
 export function rootZone(lease: NetLease): string {
   return `$ORIGIN agents.
 $TTL 3600
@@ -36,6 +36,8 @@ initech            IN NS  ns1.initech.agents.
 ns1.initech        IN A   ${lease.host(6)}
 down               IN NS  ns1.down.agents.
 ns1.down           IN A   ${lease.host(8)}
+; An alias in the root that leads into the delegated zone.
+analyst-alias      IN CNAME analyst.initech.agents.
 `;
 }
 

@@ -86,6 +86,18 @@ t.test('recursion through a delegation away from our own zone', async (t) => {
     t.ok(daemon.stats.answerCacheHits > hits + 4, `the stored answers were used (${daemon.stats.answerCacheHits - hits} hits)`);
   });
 
+  t.test('a CNAME in our zone into the delegated one: the CNAME, then the target resolved', async (t) => {
+    const a = await dig(allowed, '+rec', 'analyst-alias.agents', 'SVCB');
+    t.equal(a.status, 'NOERROR');
+    t.ok(a.flags.has('ra'));
+    t.notOk(a.flags.has('aa'), 'AA clear: part of it is resolved');
+    t.same(a.answer.map((l) => l.split(' ').slice(3, 5).join(' ')), ['CNAME analyst.initech.agents.', 'SVCB 1'], a.raw);
+    const o = await dig(outside, '+rec', 'analyst-alias.agents', 'SVCB');
+    t.same(o.answer, ['analyst-alias.agents. 3600 IN CNAME analyst.initech.agents.'], 'outside: our CNAME');
+    t.same(o.authority, ['initech.agents. 3600 IN NS ns1.initech.agents.'], 'and the referral for its target');
+    t.notOk(o.flags.has('ra'));
+  });
+
   t.test('an organisation whose server is down: SERVFAIL for allowed clients, the referral for others', async (t) => {
     const a = await dig(allowed, '+rec', 'x.down.agents', 'SVCB');
     t.equal(a.status, 'SERVFAIL');
