@@ -7,7 +7,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  addressesIn, blur, documents, extractExamples, isDaemonLine, Machine, namespacesWork, readyPattern, transcriptSteps,
+  addressesIn, blur, documents, extractExamples, isDaemonLine, Machine, namespacesWork, needsRegistry, readyPattern, transcriptSteps,
   type DocExamples, type Example,
 } from '../helpers/doc-examples.js';
 
@@ -34,8 +34,8 @@ function logicalLines(text: string): string[] {
 }
 
 /** The script split into runs of ordinary lines and daemon lines, in order. */
-function pieces(text: string): Array<{ daemon: boolean; text: string }> {
-  const out: Array<{ daemon: boolean; text: string }> = [];
+function pieces(text: string): Array<{ daemon: boolean; text: string; hostNet?: boolean }> {
+  const out: Array<{ daemon: boolean; text: string; hostNet?: boolean }> = [];
   let depth = 0;
   for (const line of logicalLines(text)) {
     const flat = line.replace(/\\\n\s*/g, ' ');
@@ -43,8 +43,19 @@ function pieces(text: string): Array<{ daemon: boolean; text: string }> {
     const daemon = depth === 0 && isDaemonLine(flat);
     depth += (flat.match(/\b(do|then)\b|<<-?\s*'?\w+/g) ?? []).length - (flat.match(/\b(done|fi)\b|^\w+$/g) ?? []).length;
     if (depth < 0) depth = 0;
+    // `npm ci && npm start`: the install (from the registry), then the daemon.
+    const install = /^(npm (?:ci|install|i)\b[^&]*)&&\s*(.*)$/.exec(flat.trim());
+    if (daemon && install) {
+      out.push({ daemon: false, text: install[1]!.trim(), hostNet: true });
+      out.push({ daemon: true, text: install[2]!.trim() });
+      continue;
+    }
+    if (depth === 0 && needsRegistry(flat)) {
+      out.push({ daemon: false, text: flat, hostNet: true });
+      continue;
+    }
     const last = out[out.length - 1];
-    if (!daemon && last && !last.daemon) last.text += `\n${line}`;
+    if (!daemon && last && !last.daemon && !last.hostNet) last.text += `\n${line}`;
     else out.push({ daemon, text: daemon ? flat : line });
   }
   return out;
@@ -73,7 +84,7 @@ async function runScript(tt: Test, m: Machine, ex: Example): Promise<void> {
       continue;
     }
     if (p.text.split('\n').every((l) => l.trim() === '' || l.trim().startsWith('#'))) continue;
-    const r = await m.run(wrap(p.text), STEP_MS);
+    const r = await m.run(wrap(p.text), STEP_MS, p.hostNet);
     const ok = r.code === want;
     tt.ok(ok, `${ex.file}:${ex.line}: exit ${want}: ${p.text.split('\n')[0]}${p.text.includes('\n') ? ' ...' : ''}`, ok ? {} : {
       found: r.code, stdout: r.stdout.slice(-4000), stderr: r.stderr.slice(-4000), daemons: m.daemonOutput().slice(-4000),

@@ -144,6 +144,11 @@ export function isDaemonLine(line: string): boolean {
   return /(^|&&\s*)npm start$/.test(cmd) || /^(aop|node bin\/aop\.js|npx aop) serve\b/.test(cmd);
 }
 
+/** `npm ci` / `npm install`: the one kind of command that needs the network beyond the machine (the registry). */
+export function needsRegistry(cmd: string): boolean {
+  return /^npm (ci|install|i)\b/.test(cmd.trim());
+}
+
 /** What a daemon prints once it serves (see src/cli/embedded.ts and src/server/daemon.ts). */
 export function readyPattern(line: string): RegExp {
   const cmd = line.replace(/\s+#.*$/, '').trim();
@@ -243,14 +248,17 @@ export class Machine {
     this.holderPid = h.pid!;
   }
 
-  private enter(script: string): string[] {
-    return ['-t', String(this.holderPid), '-m', '-n', '--wd=' + this.checkout, 'bash', '-c', script];
+  private enter(script: string, hostNet = false): string[] {
+    return ['-t', String(this.holderPid), '-m', ...(hostNet ? [] : ['-n']), '--wd=' + this.checkout, 'bash', '-c', script];
   }
 
-  /** Run a script on the machine; its own process group, so whatever it leaves running can be stopped. */
-  run(script: string, timeoutMs: number): Promise<RunResult> {
+  /**
+   * Run a script on the machine; its own process group, so whatever it leaves running can be stopped.
+   * `hostNet`: in the host's network (npm ci reaches the npm registry as on a real machine).
+   */
+  run(script: string, timeoutMs: number, hostNet = false): Promise<RunResult> {
     return new Promise((resolve) => {
-      const p = spawn('nsenter', this.enter(script), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const p = spawn('nsenter', this.enter(script, hostNet), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let stdout = '';
       let stderr = '';
       p.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
