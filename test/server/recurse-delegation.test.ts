@@ -84,6 +84,15 @@ t.test('recursion through a delegation away from our own zone', async (t) => {
       }
     }
     t.ok(daemon.stats.answerCacheHits > hits + 4, `the stored answers were used (${daemon.stats.answerCacheHits - hits} hits)`);
+    // The resolved answer is stored on the resolver's terms, not as an authoritative one: a flush
+    // of the resolver's cache makes it unusable, and the next question goes to initech again.
+    const upstream = daemon.resolver!.stats.upstreamQueries;
+    daemon.resolver!.cache.flushAll();
+    const a = await dig(allowed, '+rec', 'analyst.initech.agents', 'SVCB');
+    t.equal(a.answer.length, 1);
+    t.ok(daemon.resolver!.stats.upstreamQueries > upstream, 'resolved again after the flush');
+    const o = await dig(outside, '+rec', 'analyst.initech.agents', 'SVCB');
+    t.equal(o.answer.length, 0, 'and the outside client still gets the referral');
   });
 
   t.test('a CNAME in our zone into the delegated one: the CNAME, then the target resolved', async (t) => {
