@@ -141,7 +141,7 @@ export async function startDelegatedOrg(t: Test): Promise<DelegatedOrg | undefin
  * false, recursion for <net>.0/25 and 127.0.0.1 (the in-process gateway asks as 127.0.0.1);
  * <net>.200 is a client outside the ACL.
  */
-export async function startRoot(t: Test, world: DelegatedOrg, opts: { resolver?: boolean } & Partial<DaemonOptions> = {}): Promise<{ daemon: Daemon; host: string; port: number }> {
+export async function startRoot(t: Test, world: DelegatedOrg, opts: { resolver?: boolean } & Omit<Partial<DaemonOptions>, 'resolver'> = {}): Promise<{ daemon: Daemon; host: string; port: number }> {
   const { resolver = true, ...rest } = opts;
   const daemon = new Daemon({
     zonesDir: world.rootZones,
