@@ -118,7 +118,7 @@ t.test('the generated key signs nsupdate and aop register, and aop serve --tsig-
   const m = /^nsupdate -k (\S+) <<'EOF'\n([\s\S]*?)\nEOF$/m.exec(doc);
   t.ok(m, 'docs/operations.md has the nsupdate session');
   const session = m![2]!.replace(/^server .*$/m, `server ${HOST} ${port}`);
-  t.match(m![2], /^server 127\.0\.0\.1 5301$/m, 'it names the server of the example beside it');
+  t.match(m![2], /^server 127\.0\.0\.1 5303$/m, 'it names the server of the example beside it');
   const input = path.join(dir, 'session.txt');
   writeFileSync(input, `${session}\n`);
   const ns = await run('sh', ['-c', `nsupdate -k "$1" < "$2"`, 'sh', keyFile, input], 30_000);
