@@ -1,18 +1,21 @@
-// `aop dig +trace` over the bundled hierarchy on loopback (127.0.61.x, port 53): each step's
+// `aop dig +trace` over the bundled hierarchy on loopback (a leased 127.A.B.x, port 53): each step's
 // records and byte count must be what real dig prints for the same question to the same server;
 // then failover, a delegation without glue, NXDOMAIN/NODATA endings, +short, +json, exit statuses.
 
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { canBind53, startTopology, type Topology, type TopologyOptions } from '../helpers/topology.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { requireTool, run } from '../helpers/peers.js';
 import { runDig } from '../../src/cli/dig.js';
 
-const NET = 61; // this file's 127.0.61.0/24
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+// This file's own loopback /24, leased for its life; the transcripts name its addresses.
+const NET = await leaseNet(t);
+const N = NET.net;
+/** `N` for a RegExp. */
+const RN = N.replace(/\./g, '\\.');
 
 interface Output { stdout: string; stderr: string; code: number }
 
@@ -63,7 +66,7 @@ async function digStep(server: string, args: string[], extra: string[] = []): Pr
 async function setup(t: Test, opts: TopologyOptions = {}): Promise<Trace | undefined> {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return undefined;
   if (!(await canBind53(NET))) {
-    if (process.env.CI === 'true') t.fail(`cannot bind port 53 on 127.0.${NET}.x; CI runs as root`);
+    if (process.env.CI === 'true') t.fail(`cannot bind port 53 on ${N}x; CI runs as root`);
     else t.skip('binding port 53 on loopback needs root (glue carries addresses, not ports)', () => {});
     return undefined;
   }
@@ -72,7 +75,7 @@ async function setup(t: Test, opts: TopologyOptions = {}): Promise<Trace | undef
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-trace-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const hints = path.join(dir, 'root.hints');
-  writeFileSync(hints, readFileSync(path.join(root, 'zones', 'root.hints'), 'utf8').replace(/127\.0\.0\.2\b/g, `127.0.${NET}.2`));
+  writeFileSync(hints, topo.hintsText);
   return new Trace(topo, hints);
 }
 
@@ -85,12 +88,12 @@ t.test('walks from the root hints to the answer, step for step as dig sees each 
   t.match(r.stdout, /^\n; <<>> aop dig \S+ <<>> \+trace --root-hints \S+ \+tries=1 \+time=2 writer\.acme\.agents SVCB\n;; global options: \+cmd\n/);
   const s = steps(r.stdout);
   t.same(s.map((x) => `${x.from}(${x.name})`), [
-    '127.0.61.2#53(a.root.agents)', '127.0.61.2#53(a.root.agents)', '127.0.61.3#53(ns1.acme.agents)',
+    `${N}2#53(a.root.agents)`, `${N}2#53(a.root.agents)`, `${N}3#53(ns1.acme.agents)`,
   ], 'priming at the root, the referral from the root, the answer from acme');
   const want = [
-    await digStep('127.0.61.2', ['agents.', 'NS']),
-    await digStep('127.0.61.2', ['writer.acme.agents', 'SVCB']),
-    await digStep('127.0.61.3', ['writer.acme.agents', 'SVCB']),
+    await digStep(`${N}2`, ['agents.', 'NS']),
+    await digStep(`${N}2`, ['writer.acme.agents', 'SVCB']),
+    await digStep(`${N}3`, ['writer.acme.agents', 'SVCB']),
   ];
   for (let i = 0; i < want.length; i++) {
     t.same(s[i]!.records, want[i]!.records, `step ${i}: the records dig prints, tabs and all`);
@@ -107,13 +110,13 @@ t.test('+additional shows the glue; @server primes from that server', async (t) 
   const glue = await tr.run(['editor.acme.agents', 'SVCB', '+additional']);
   t.equal(glue.code, 0);
   const s = steps(glue.stdout);
-  t.same(s[1]!.records, (await digStep('127.0.61.2', ['editor.acme.agents', 'SVCB'], ['+additional'])).records);
-  t.match(s[1]!.records, [/NS/, /NS/, /^ns1\.acme\.agents\.\t3600\tIN\tA\t127\.0\.61\.3$/, /^ns2\.acme\.agents\.\t3600\tIN\tA\t127\.0\.61\.4$/]);
+  t.same(s[1]!.records, (await digStep(`${N}2`, ['editor.acme.agents', 'SVCB'], ['+additional'])).records);
+  t.match(s[1]!.records, [/NS/, /NS/, new RegExp(`^ns1\\.acme\\.agents\\.\\t3600\\tIN\\tA\\t${RN}3$`), new RegExp(`^ns2\\.acme\\.agents\\.\\t3600\\tIN\\tA\\t${RN}4$`)]);
 
-  const at = await tr.run(['@127.0.61.2', 'editor.acme.agents', 'SVCB']);
+  const at = await tr.run([`@${N}2`, 'editor.acme.agents', 'SVCB']);
   t.equal(at.code, 0);
   t.match(at.stdout, /\n; \(1 server found\)\n/);
-  t.same(steps(at.stdout).map((x) => `${x.from}(${x.name})`), ['127.0.61.2#53(127.0.61.2)', '127.0.61.2#53(a.root.agents)', '127.0.61.3#53(ns1.acme.agents)']);
+  t.same(steps(at.stdout).map((x) => `${x.from}(${x.name})`), [`${N}2#53(${N}2)`, `${N}2#53(a.root.agents)`, `${N}3#53(ns1.acme.agents)`]);
 });
 
 t.test('NXDOMAIN and NODATA end the walk with the SOA', async (t) => {
@@ -122,15 +125,15 @@ t.test('NXDOMAIN and NODATA end the walk with the SOA', async (t) => {
   const nx = await tr.run(['nobody.acme.agents', 'SVCB']);
   t.equal(nx.code, 0, 'NXDOMAIN is an answer');
   const last = steps(nx.stdout).pop()!;
-  t.equal(last.from, '127.0.61.3#53');
-  t.same(last.records, (await digStep('127.0.61.3', ['nobody.acme.agents', 'SVCB'])).records);
+  t.equal(last.from, `${N}3#53`);
+  t.same(last.records, (await digStep(`${N}3`, ['nobody.acme.agents', 'SVCB'])).records);
   t.match(last.records, [/^acme\.agents\.\t\t300\tIN\tSOA\tns1\.acme\.agents\. hostmaster\.acme\.agents\. /]);
   const nodata = await tr.run(['writer.acme.agents', 'AAAA']);
   t.equal(nodata.code, 0);
   t.match(steps(nodata.stdout).pop()!.records, [/\tSOA\t/]);
   const apex = await tr.run(['globex.agents', 'NS']);
   t.equal(apex.code, 0);
-  t.same(steps(apex.stdout).map((x) => x.from), ['127.0.61.2#53', '127.0.61.2#53', '127.0.61.5#53'], 'the referral, then the child\'s own NS set');
+  t.same(steps(apex.stdout).map((x) => x.from), [`${N}2#53`, `${N}2#53`, `${N}5#53`], 'the referral, then the child\'s own NS set');
 });
 
 t.test('a server that does not answer: the next one', async (t) => {
@@ -138,7 +141,7 @@ t.test('a server that does not answer: the next one', async (t) => {
   if (!tr) return;
   const r = await tr.run(['writer.acme.agents', 'SVCB']);
   t.equal(r.code, 0);
-  t.equal(r.stderr, ';; communications error to 127.0.61.3#53: connection refused\n');
+  t.equal(r.stderr, `;; communications error to ${N}3#53: connection refused\n`);
   t.same(steps(r.stdout).map((x) => x.name), ['a.root.agents', 'a.root.agents', 'ns2.acme.agents']);
 });
 
@@ -149,7 +152,7 @@ t.test('a delegation without glue: the name server is looked up from the hints',
   const r = await tr.run(['x.team.acme.agents', 'TXT']);
   const s = steps(r.stdout);
   t.same(s.map((x) => `${x.from}(${x.name})`), [
-    '127.0.61.2#53(a.root.agents)', '127.0.61.2#53(a.root.agents)', '127.0.61.3#53(ns1.acme.agents)', '127.0.61.5#53(ns1.globex.agents)',
+    `${N}2#53(a.root.agents)`, `${N}2#53(a.root.agents)`, `${N}3#53(ns1.acme.agents)`, `${N}5#53(ns1.globex.agents)`,
   ], 'ns1.globex.agents found by iteration; the lookup itself prints nothing');
   t.match(s[2]!.records, [/^team\.acme\.agents\.\t300\tIN\tNS\tns1\.globex\.agents\.$/]);
   t.equal(r.code, 9, 'the only server for team.acme.agents refuses: no usable reply');
@@ -171,9 +174,9 @@ t.test('+short and +json', async (t) => {
   const j = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
   t.equal(j.length, 3);
   t.match(j, [
-    { zone: 'agents.', QNAME: 'agents.', QTYPEname: 'NS', server: { address: '127.0.61.2', port: 53, name: 'a.root.agents' }, answerRRs: [{ rdataNS: 'a.root.agents.' }] },
-    { zone: 'agents.', QNAME: 'editor.acme.agents.', ANCOUNT: 0, authorityRRs: [{ NAME: 'acme.agents.', TYPEname: 'NS' }, {}], additionalRRs: [{ rdataA: '127.0.61.3' }, { rdataA: '127.0.61.4' }] },
-    { zone: 'acme.agents.', AA: 1, server: { address: '127.0.61.3', name: 'ns1.acme.agents' }, answerRRs: [{ TYPEname: 'SVCB' }] },
+    { zone: 'agents.', QNAME: 'agents.', QTYPEname: 'NS', server: { address: `${N}2`, port: 53, name: 'a.root.agents' }, answerRRs: [{ rdataNS: 'a.root.agents.' }] },
+    { zone: 'agents.', QNAME: 'editor.acme.agents.', ANCOUNT: 0, authorityRRs: [{ NAME: 'acme.agents.', TYPEname: 'NS' }, {}], additionalRRs: [{ rdataA: `${N}3` }, { rdataA: `${N}4` }] },
+    { zone: 'acme.agents.', AA: 1, server: { address: `${N}3`, name: 'ns1.acme.agents' }, answerRRs: [{ TYPEname: 'SVCB' }] },
   ]);
 });
 
@@ -182,7 +185,7 @@ t.test('failures: no root server, a name outside the hints, bad hints', async (t
   if (!tr) return;
   const down = await tr.run(['writer.acme.agents', 'SVCB']);
   t.equal(down.code, 9, 'no reply from any server: 9');
-  t.equal(down.stderr, ';; communications error to 127.0.61.2#53: connection refused\naop: dig: no server for agents. replied (communications error to 127.0.61.2#53: connection refused)\n');
+  t.equal(down.stderr, `;; communications error to ${N}2#53: connection refused\naop: dig: no server for agents. replied (communications error to ${N}2#53: connection refused)\n`);
   const outside = await tr.run(['www.example.com']);
   t.equal(outside.code, 1);
   t.match(outside.stderr, /^aop: dig: \+trace: www\.example\.com\. is outside agents\., the zone of the root hints/);
