@@ -3,7 +3,8 @@
 // With no --zones and no --resolver (`npm start`), all of them are on: the embedded default.
 
 import type { Argv } from 'yargs';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 // Types only at the top: the MCP SDK is loaded when a part starts, so other commands start fast.
 import type { DemoAgents } from '../mcp/demo/index.js';
@@ -12,7 +13,7 @@ import type { Gateway, GatewayHttp } from '../mcp/gateway/index.js';
 import type { Daemon } from '../server/daemon.js';
 import { formatListen, parseListen } from '../server/listen.js';
 import type { Logger } from '../server/log.js';
-import { daemonStatePath, removeDaemonState, writeDaemonState } from './daemon-state.js';
+import { daemonStatePath, defaultControlPath, removeDaemonState, writeDaemonState } from './daemon-state.js';
 import { packageRoot } from './paths.js';
 
 export const DEFAULT_MCP_LISTEN = '127.0.0.1:8053';
@@ -41,7 +42,7 @@ export function embeddedOptions<T>(y: Argv<T>) {
     .option('mcp-timeout', { type: 'number', default: 30000, describe: 'Milliseconds a call through the gateway may take, unless the caller says (1-300000)' })
     .option('mcp-allowed-host', { type: 'string', array: true, default: [] as string[], describe: 'Extra Host/Origin name the loopback gateway accepts (DNS-rebinding protection)' })
     .option('demo-agents', { type: 'boolean', defaultDescription: 'on with the bundled zones', describe: 'Run demo MCP agents for the agents in the served zones, on their records\' loopback ports' })
-    .option('state-file', { type: 'string', defaultDescription: 'with the bundled zones: $XDG_RUNTIME_DIR/aop/daemon.json or /tmp/aop-$UID/daemon.json', describe: 'Announce this daemon in a file so aop dig / aop call find it; --no-state-file turns it off' })
+    .option('state-file', { type: 'string', defaultDescription: 'with the bundled zones: $XDG_RUNTIME_DIR/aop/daemon.json or /tmp/aop-$UID/daemon.json', describe: 'Announce this daemon in a file so aop dig, aop call, aop cache and aop reload find it; --no-state-file turns it off' })
     .check((a) => {
       const mcp = a.mcp as unknown;
       if (typeof mcp === 'string' && mcp !== '') {
@@ -72,6 +73,38 @@ export interface EmbeddedArgs {
   zonesDir?: string;
   /** The embedded default: no --zones and no --resolver. */
   embedded: boolean;
+  /** The control socket the daemon opened (named in the state file), and whether it is the embedded default's. */
+  control?: { path: string; isDefault: boolean };
+}
+
+/** The state file the arguments ask for: --state-file PATH, --state-file alone or the embedded default (its usual place), else none. */
+export function stateFileFor(a: Pick<EmbeddedArgs, 'stateFile' | 'embedded'>): string | undefined {
+  return a.stateFile === false ? undefined : typeof a.stateFile === 'string' && a.stateFile !== '' ? path.resolve(a.stateFile)
+    : (a.stateFile === '' || a.embedded) ? daemonStatePath() : undefined;
+}
+
+/**
+ * The embedded default's control socket, beside its state file (its folder is made, mode 0700),
+ * so `aop cache` beside `npm start` needs no flags. None when the state file is off, and none
+ * (with a warning) when another live daemon holds that socket: a second `npm start` still starts.
+ */
+export async function embeddedControlPath(a: Pick<EmbeddedArgs, 'stateFile' | 'embedded'>, log: Logger): Promise<string | undefined> {
+  if (!a.embedded) return undefined;
+  const stateFile = stateFileFor(a);
+  if (stateFile === undefined) return undefined;
+  const socket = defaultControlPath(stateFile);
+  if (existsSync(socket)) {
+    const live = await new Promise<boolean>((resolve) => {
+      const c = net.connect(socket, () => { c.destroy(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (live) {
+      log.warn(`control socket ${socket} is in use by another daemon: this one runs without one (give --control PATH for one)`);
+      return undefined;
+    }
+  }
+  mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
+  return socket;
 }
 
 export interface Embedded {
@@ -127,18 +160,20 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       log.info(`MCP gateway: ${http.url} (agents from ${zones.join(', ') || 'no zones'}${a.agentTools ? '; one tool per agent' : ''})`);
     }
     // --state-file alone means its usual place.
-    const stateFile = a.stateFile === false ? undefined : typeof a.stateFile === 'string' && a.stateFile !== '' ? path.resolve(a.stateFile)
-      : (a.stateFile === '' || a.embedded) ? daemonStatePath() : undefined;
+    const stateFile = stateFileFor(a);
+    // The default socket is the owner's only, as the state file is.
+    if (a.control?.isDefault) chmodSync(a.control.path, 0o600);
     const first = daemon.listeners[0]?.address;
     if (stateFile !== undefined && first) {
       // Wildcard listeners are reached through loopback.
       const address = first.host === '0.0.0.0' ? '127.0.0.1' : first.host === '::' ? '::1' : first.host;
       writeDaemonState(stateFile, {
-        pid: process.pid, dns: { address, port: first.port }, ...(out.http ? { mcp: out.http.url, zones } : {}), started: new Date().toISOString(),
+        pid: process.pid, dns: { address, port: first.port }, ...(out.http ? { mcp: out.http.url, zones } : {}),
+        ...(a.control ? { control: path.resolve(a.control.path) } : {}), started: new Date().toISOString(),
       });
       parts.push(async () => removeDaemonState(stateFile));
       out.stateFile = stateFile;
-      log.info(`announced in ${stateFile}: aop dig and aop call use ${formatListen({ ...first, host: address })} with no flags`);
+      log.info(`announced in ${stateFile}: aop dig and aop call use ${formatListen({ ...first, host: address })} with no flags${a.control ? `, aop cache the control socket ${a.control.path}` : ''}`);
     }
     if (a.embedded && out.http) log.info('ready: try `aop dig writer.acme.agents SVCB` and `aop call writer.acme.agents --arg task="Draft a haiku"`');
   } catch (err) {

@@ -15,7 +15,7 @@ import { parseSecondary } from '../secondary/secondaries.js';
 import { Keyring } from '../wire/tsig.js';
 import { loadKeyFile, parseKeySpec } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
-import { embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
+import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger): Promise<void> {
@@ -65,7 +65,7 @@ export function serveCommand(y: Argv): Argv {
       .option('upstream-port', { type: 'number', default: 53, describe: 'Port of the authoritative servers the resolver asks' })
       .option('upstream-timeout', { type: 'number', default: 1500, describe: 'Most milliseconds to wait for one upstream reply' })
       .option('warm-up', { type: 'number', default: 3000, describe: 'Made-up resolutions run before the listeners open, so the first real questions run compiled code (0 skips; about 2 s for the default)' })
-      .option('control', { type: 'string', describe: 'Unix socket for `aop cache` commands (flush, stats, dump)' })
+      .option('control', { type: 'string', defaultDescription: 'with the bundled zones: control.sock beside the state file', describe: 'Unix socket for `aop cache` commands (flush, stats, dump)' })
       .option('listen', { type: 'string', array: true, default: [DEFAULT_LISTEN], describe: 'Address to listen on, ADDR[:PORT] or [V6ADDR]:PORT; repeat for more' })
       .option('udp-size', { type: 'number', default: 1232, describe: 'Largest UDP response sent (512-4096)' })
       .option('tcp-idle-timeout', { type: 'number', default: 10, describe: 'Seconds before an idle TCP connection is closed' })
@@ -141,6 +141,10 @@ export function serveCommand(y: Argv): Argv {
       const inWorker = workers > 1 && cluster.isWorker;
       // The embedded default (`npm start`): no --zones, no --resolver.
       const embedded = a.zones === undefined && a.resolver === undefined && a.secondary.length === 0;
+      // The embedded default opens a control socket beside its state file unless given --control.
+      const defaultControl = !inWorker && a.control === undefined ? await embeddedControlPath({ stateFile: a['state-file'] as unknown, embedded }, logger) : undefined;
+      // --no-control: none at all.
+      const control = inWorker || (a.control as unknown) === false ? undefined : a.control ?? defaultControl;
       let resolver: ResolverConfig | undefined;
       if (a.resolver ?? embedded) {
         const mib = 1024 * 1024;
@@ -167,7 +171,7 @@ export function serveCommand(y: Argv): Argv {
         zonesDir: a.zones ?? (a.resolver || a.secondary.length > 0 ? undefined : bundledZonesDir),
         resolver,
         // With workers, the primary owns the control socket and relays to each worker.
-        controlPath: inWorker ? undefined : a.control,
+        controlPath: control,
         listen: a.listen.map((l) => parseListen(l)),
         maxUdpSize: a['udp-size'],
         tcp: { idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'] },
@@ -192,6 +196,7 @@ export function serveCommand(y: Argv): Argv {
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
             allowHttp: a['mcp-allow-http'], timeoutMs: a['mcp-timeout'], allowedHosts: a['mcp-allowed-host'],
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
+            ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
           }, daemon, logger);
         } catch (err) {
           await daemon.close();

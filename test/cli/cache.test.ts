@@ -3,7 +3,7 @@
 
 import t from 'tap';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { dig } from '../helpers/dig.js';
 import { requireTool } from '../helpers/peers.js';
 import { sendCommand } from '../../src/server/control.js';
 import { control, controlPath, flushLine, formatDump, formatFlush, formatStats } from '../../src/cli/cache.js';
+import { readDaemonState, writeDaemonState } from '../../src/cli/daemon-state.js';
 
 const NET = 51; // this file's 127.0.51.0/24
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,10 +20,11 @@ const bin = path.join(root, 'bin', 'aop.js');
 
 interface Run { stdout: string; stderr: string; code: number }
 
-/** The environment for the processes we start: AOP_CONTROL unset, and without tap's NODE_OPTIONS hooks (slow to load). */
+/** The environment for the processes we start: AOP_CONTROL (and AOP_STATE_FILE) unset unless given, and without tap's NODE_OPTIONS hooks (slow to load). */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
   if (extra.AOP_CONTROL === undefined) delete env.AOP_CONTROL;
+  if (extra.AOP_STATE_FILE === undefined) delete env.AOP_STATE_FILE;
   delete env.NODE_OPTIONS;
   return env;
 }
@@ -65,11 +67,21 @@ t.before(() => {
   if (!existsSync(path.join(root, 'dist', 'cli', 'cache.js'))) throw new Error('dist/ lacks the cache command: run `npm run build` first');
 });
 
-t.test('control path: --control, else AOP_CONTROL, else a clear error', async (t) => {
-  t.equal(controlPath('/run/a.sock', { AOP_CONTROL: '/run/b.sock' }), '/run/a.sock');
-  t.equal(controlPath(undefined, { AOP_CONTROL: '/run/b.sock' }), '/run/b.sock');
-  t.throws(() => controlPath(undefined, {}), { code: 'ERR_CONTROL', message: /no control socket given: pass --control PATH .* or set AOP_CONTROL/ });
-  t.throws(() => controlPath('', { AOP_CONTROL: '' }), { code: 'ERR_CONTROL' }, 'empty counts as unset');
+t.test('control path: --control, else AOP_CONTROL, else the state file\'s, else a clear error', async (t) => {
+  const dir = tmpDir(t);
+  const none = path.join(dir, 'none.json');
+  t.equal(controlPath('/run/a.sock', { AOP_CONTROL: '/run/b.sock' }, none), '/run/a.sock');
+  t.equal(controlPath(undefined, { AOP_CONTROL: '/run/b.sock' }, none), '/run/b.sock');
+  t.throws(() => controlPath(undefined, {}, none), { code: 'ERR_CONTROL', message: /no control socket given: pass --control PATH .* or set AOP_CONTROL; no running aop serve announces one in .*none\.json/ });
+  t.throws(() => controlPath('', { AOP_CONTROL: '' }, none), { code: 'ERR_CONTROL' }, 'empty counts as unset');
+  // A live daemon's state file (this process stands in for it).
+  const state = path.join(dir, 'daemon.json');
+  writeDaemonState(state, { pid: process.pid, dns: { address: '127.0.0.1', port: 5300 }, control: '/run/aop-test/control.sock', started: 'now' });
+  t.equal(controlPath(undefined, {}, state), '/run/aop-test/control.sock', 'the socket the state file names');
+  t.equal(controlPath(undefined, { AOP_CONTROL: '/run/b.sock' }, state), '/run/b.sock', 'AOP_CONTROL still wins');
+  t.equal(controlPath(undefined, { AOP_STATE_FILE: state }), '/run/aop-test/control.sock', 'the state file from the environment, as aop dig finds it');
+  writeDaemonState(state, { pid: process.pid, dns: { address: '127.0.0.1', port: 5300 }, started: 'now' });
+  t.throws(() => controlPath(undefined, {}, state), { message: new RegExp(`the daemon of .*daemon\\.json \\(pid ${process.pid}\\) has none`) });
 });
 
 t.test('flush arguments become one checked control line', async (t) => {
@@ -136,9 +148,9 @@ t.test('the command line: one line on stderr and exit 1 on failure', async (t) =
   const dir = tmpDir(t);
   // In parallel: each run starts a node process.
   const cases: Array<[string[], Record<string, string>, RegExp]> = [
-    [['cache', 'stats'], {}, /^aop: no control socket given: pass --control PATH /],
+    [['cache', 'stats'], { AOP_STATE_FILE: path.join(dir, 'none.json') }, /^aop: no control socket given: pass --control PATH /],
     [['cache', 'flush', '--control', path.join(dir, 'x.sock')], {}, /^aop: name what to flush/],
-    [['cache', 'frob'], {}, /^aop: Unknown arguments?: .*frob/],
+    [['cache', 'frob'], {}, /^aop: unknown command 'aop cache frob'/],
     [['cache', 'stats', '--timeout', '0'], {}, /^aop: --timeout must be 1 to 600000 ms/],
   ];
   const results = await Promise.all(cases.map(([args, env]) => aop(args, env)));
@@ -248,6 +260,51 @@ t.test('flush, stats and dump against a running resolver', async (t) => {
   t.equal(second.code, 10);
   t.match(second.stderr, /control socket .* is in use by another daemon/);
   t.equal((await sendCommand(sock, 'stats')).ok, true, 'the first daemon still answers');
+
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, 'clean exit');
+  t.notOk(existsSync(sock), 'socket removed at shutdown');
+});
+
+t.test('the embedded default (npm start) opens a control socket beside its state file: aop cache needs no flags', async (t) => {
+  const runtime = tmpDir(t);
+  const env = { XDG_RUNTIME_DIR: runtime };
+  const stateFile = path.join(runtime, 'aop', 'daemon.json');
+  const sock = path.join(runtime, 'aop', 'control.sock');
+  // No --zones, no --resolver: the embedded default, on free ports and without the demo agents' fixed ones.
+  const args = ['serve', '--listen', `127.0.${NET}.200:0`, '--mcp', `127.0.${NET}.200:0`, '--no-demo-agents', '--warm-up', '0'];
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv(env) });
+  let log = '';
+  child.stderr.on('data', (d) => { log += String(d); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  await waitFor(() => log, /announced in /, 30_000);
+  const state = readDaemonState(stateFile);
+  t.equal(state?.pid, child.pid);
+  t.equal(state?.control, sock, 'the state file names the socket');
+  t.ok(statSync(sock).isSocket());
+  t.equal(statSync(sock).mode & 0o777, 0o600, 'mode 0600');
+  t.equal(statSync(path.dirname(sock)).mode & 0o777, 0o700, 'in a folder of the owner only');
+  t.match(log, /announced in .*: aop dig and aop call use .* with no flags, aop cache the control socket /);
+
+  const stats = await aop(['cache', 'stats'], env);
+  t.equal(stats.code, 0, stats.stderr);
+  t.match(stats.stdout, /^server\.queries=\d+$/m);
+  t.match(stats.stdout, /^cache\.rrset\.entries=\d+$/m, 'the embedded resolver\'s cache');
+  const flushed = await aop(['cache', 'flush', '--all'], env);
+  t.equal(flushed.code, 0, flushed.stderr);
+
+  // A second copy beside it starts all the same, without a socket of its own.
+  const second = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv(env) });
+  let log2 = '';
+  second.stderr.on('data', (d) => { log2 += String(d); });
+  t.teardown(() => { if (second.exitCode === null) second.kill('SIGKILL'); });
+  await waitFor(() => log2, /announced in /, 30_000);
+  t.match(log2, /control socket .*control\.sock is in use by another daemon: this one runs without one/);
+  t.notOk(readDaemonState(stateFile)?.control, 'its state file names no socket');
+  t.equal((await sendCommand(sock, 'stats')).ok, true, 'the first daemon keeps its socket');
+  second.kill('SIGTERM');
+  await new Promise((r) => second.once('exit', r));
 
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'clean exit');
