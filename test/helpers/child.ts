@@ -144,10 +144,11 @@ export class PeerStartError extends Error {
 
 /**
  * Poll with dig until `host:port` answers `qname qtype` with one of `statuses`, within
- * `timeoutMs`; throws with the daemon's output when it exits or never answers.
+ * `timeoutMs` (a backstop, 30 s by default: a peer starting on a loaded machine is slow, and we
+ * stop waiting as soon as it answers); throws with the daemon's output when it exits or never answers.
  */
 export async function waitUntilAnswers(peer: PeerProcess, host: string, port: number, qname: string, qtype: string, opts: { timeoutMs?: number; statuses?: string[]; recursive?: boolean } = {}): Promise<void> {
-  const { timeoutMs = 5000, statuses = ['NOERROR'], recursive = false } = opts;
+  const { timeoutMs = 30_000, statuses = ['NOERROR'], recursive = false } = opts;
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -162,6 +163,6 @@ export async function waitUntilAnswers(peer: PeerProcess, host: string, port: nu
 
 /** Run a config checker (nsd-checkconf, unbound-checkconf, knotc conf-check); throws its complaint. */
 export async function checkConfig(cmd: string, args: string[]): Promise<void> {
-  const r = await run(cmd, args, 10_000);
+  const r = await run(cmd, args, 60_000);
   if (r.code !== 0) throw new PeerStartError(`${cmd} ${args.join(' ')} rejected the config:\n${r.stdout}${r.stderr}`);
 }

@@ -103,7 +103,7 @@ export async function startNsdSecondary(t: Teardownable, o: SecondaryPeerOptions
   ].join('\n') + '\n');
   await checkConfig(sbin('nsd-checkconf'), [conf]);
   const p = startPeer(t, `nsd secondary (${o.address})`, sbin('nsd'), ['-d', '-c', conf]);
-  await waitUntilAnswers(p, o.address, 53, o.origin, 'SOA', { timeoutMs: 15_000 });
+  await waitUntilAnswers(p, o.address, 53, o.origin, 'SOA', { timeoutMs: 30_000 });
   return p;
 }
 
@@ -120,6 +120,6 @@ export async function startKnotSecondary(t: Teardownable, o: SecondaryPeerOption
   ].join('\n') + '\n');
   await checkConfig(sbin('knotc'), ['-c', conf, 'conf-check']);
   const p = startPeer(t, `knotd secondary (${o.address})`, sbin('knotd'), ['-c', conf]);
-  await waitUntilAnswers(p, o.address, 53, o.origin, 'SOA', { timeoutMs: 15_000 });
+  await waitUntilAnswers(p, o.address, 53, o.origin, 'SOA', { timeoutMs: 30_000 });
   return p;
 }

@@ -3,9 +3,10 @@
 // side, record for record (TTLs aside), on the same names.
 
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { canBind53, startTopology, zoneText } from '../helpers/topology.js';
+import { canBind53, hintsText, startTopology, zoneText } from '../helpers/topology.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { dig, type DigResult } from '../helpers/dig.js';
 import { requireTool } from '../helpers/peers.js';
 import { requireDaemon, scratchDir } from '../helpers/child.js';
@@ -15,12 +16,8 @@ import { startUnbound } from '../helpers/unbound.js';
 import { Daemon } from '../../src/server/daemon.js';
 import { parseListen } from '../../src/server/listen.js';
 import { parseHints } from '../../src/resolver/hints.js';
-import { bundledZonesDir } from '../../src/cli/paths.js';
 
-// This file's networks: 127.0.41/24 NSD, 127.0.42/24 Unbound, 127.0.43/24 Knot with NSD and us.
-const NSD_NET = 41;
-const UNBOUND_NET = 42;
-const KNOT_NET = 43;
+// Each hierarchy lives in a loopback /24 leased for its test (leaseNet): every server on port 53.
 
 /** Too big for a 1232-byte UDP answer: every server truncates it and the asker retries over TCP. */
 const BIG = Array.from({ length: 12 }, (_, i) => `big.acme.agents. 300 IN TXT "${'x'.repeat(150)}${i}"`).join('\n') + '\n';
@@ -28,8 +25,8 @@ const BIG = Array.from({ length: 12 }, (_, i) => `big.acme.agents. 300 IN TXT "$
 /** A DNAME to another zone: the answer is the DNAME, the synthesized CNAME and globex's record (RFC 6672). */
 const DNAME = 'old.acme.agents. 300 IN DNAME globex.agents.\n';
 
-/** The bundled acme zone, moved into 127.0.N/24, with BIG and DNAME added. */
-const acmeText = (n: number) => zoneText('acme.agents.zone', n) + BIG + DNAME;
+/** The bundled acme zone, moved into the /24 of `net` (`127.A.B.`), with BIG and DNAME added. */
+const acmeText = (net: string) => zoneText('acme.agents.zone', net) + BIG + DNAME;
 
 /**
  * Questions every pair of peers must answer alike (agents, aliases, negatives, an empty
@@ -64,8 +61,9 @@ const recurse = (host: string, port: number, name: string, type: string) => dig(
 
 /** Our resolver on 127.0.0.1:<ephemeral>, starting from an `agents.` root at `${net}2`. */
 async function startOurResolver(t: { teardown(fn: () => unknown): void }, net: string): Promise<number> {
-  const hints = parseHints(readFileSync(path.join(bundledZonesDir, 'root.hints'), 'utf8').replace(/127\.0\.0\.2\b/g, `${net}2`));
-  const daemon = new Daemon({ listen: [parseListen('127.0.0.1:0')], resolver: { hints, timeout: 800 } });
+  const hints = parseHints(hintsText(net));
+  // Upstream attempts bounded at 2 s, a backstop: the per-server timeout comes from the RTT.
+  const daemon = new Daemon({ listen: [parseListen('127.0.0.1:0')], resolver: { hints, timeout: 2000 } });
   await daemon.start();
   t.teardown(() => daemon.close());
   return daemon.listeners[0]!.address.port;
@@ -130,7 +128,10 @@ function agree(t: Comparison, q: (typeof QUESTIONS)[number], got: DigResult, wan
 
 t.test('interop with real DNS servers', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
-  if (!(await canBind53(NSD_NET))) {
+  const probe = await leaseNet(t);
+  const root53 = await canBind53(probe);
+  await probe.release();
+  if (!root53) {
     // Glue carries addresses, not ports: every server in a hierarchy must be on port 53.
     if (process.env.CI === 'true') t.fail('cannot bind port 53 on loopback; CI runs as root');
     else t.skip('binding port 53 on loopback needs root', () => {});
@@ -140,11 +141,11 @@ t.test('interop with real DNS servers', async (t) => {
   t.test('our resolver through NSD serving the bundled zones', async (t) => {
     if (!requireDaemon(t, 'nsd', 'nsd')) return;
     const dir = scratchDir(t, 'aop-interop-');
-    const net = `127.0.${NSD_NET}.`;
+    const net = (await leaseNet(t)).net;
     // One NSD per role, so the root refers rather than answering for acme itself.
-    await startNsd(t, { dir: path.join(dir, 'root'), addresses: [`${net}2`], zones: [{ origin: 'agents', text: zoneText('agents.zone', NSD_NET) }] });
-    await startNsd(t, { dir: path.join(dir, 'acme'), addresses: [`${net}3`, `${net}4`], zones: [{ origin: 'acme.agents', text: acmeText(NSD_NET) }] });
-    await startNsd(t, { dir: path.join(dir, 'globex'), addresses: [`${net}5`], zones: [{ origin: 'globex.agents', text: zoneText('globex.agents.zone', NSD_NET) }] });
+    await startNsd(t, { dir: path.join(dir, 'root'), addresses: [`${net}2`], zones: [{ origin: 'agents', text: zoneText('agents.zone', net) }] });
+    await startNsd(t, { dir: path.join(dir, 'acme'), addresses: [`${net}3`, `${net}4`], zones: [{ origin: 'acme.agents', text: acmeText(net) }] });
+    await startNsd(t, { dir: path.join(dir, 'globex'), addresses: [`${net}5`], zones: [{ origin: 'globex.agents', text: zoneText('globex.agents.zone', net) }] });
     const port = await startOurResolver(t, net);
     const servers = (name: string) => `${net}${/acme\.agents\.$/.test(name) ? 3 : /globex\.agents\.$/.test(name) ? 5 : 2}`;
 
@@ -167,10 +168,10 @@ t.test('interop with real DNS servers', async (t) => {
     if (!requireDaemon(t, 'knotd', 'knot')) return;
     if (!requireDaemon(t, 'nsd', 'nsd')) return;
     const dir = scratchDir(t, 'aop-interop-');
-    const net = `127.0.${KNOT_NET}.`;
-    await startOurAuthority(t, path.join(dir, 'root'), `${net}2`, { agents: zoneText('agents.zone', KNOT_NET) });
-    await startKnot(t, { dir: path.join(dir, 'acme'), addresses: [`${net}3`, `${net}4`], zones: [{ origin: 'acme.agents', text: acmeText(KNOT_NET) }] });
-    await startNsd(t, { dir: path.join(dir, 'globex'), addresses: [`${net}5`], zones: [{ origin: 'globex.agents', text: zoneText('globex.agents.zone', KNOT_NET) }] });
+    const net = (await leaseNet(t)).net;
+    await startOurAuthority(t, path.join(dir, 'root'), `${net}2`, { agents: zoneText('agents.zone', net) });
+    await startKnot(t, { dir: path.join(dir, 'acme'), addresses: [`${net}3`, `${net}4`], zones: [{ origin: 'acme.agents', text: acmeText(net) }] });
+    await startNsd(t, { dir: path.join(dir, 'globex'), addresses: [`${net}5`], zones: [{ origin: 'globex.agents', text: zoneText('globex.agents.zone', net) }] });
     const port = await startOurResolver(t, net);
     const servers = (name: string) => `${net}${/acme\.agents\.$/.test(name) ? 3 : /globex\.agents\.$/.test(name) ? 5 : 2}`;
     for (const host of [3, 4]) t.match(await version(`${net}${host}`), /"Knot DNS /, `Knot holds ${net}${host}`);
@@ -188,7 +189,7 @@ t.test('interop with real DNS servers', async (t) => {
   t.test('Unbound resolves through our authoritative servers as our resolver does', async (t) => {
     if (!requireDaemon(t, 'unbound', 'unbound')) return;
     const dir = scratchDir(t, 'aop-interop-');
-    const topo = await startTopology(UNBOUND_NET, { extra: { 'acme.agents': BIG + DNAME } });
+    const topo = await startTopology(await leaseNet(t), { extra: { 'acme.agents': BIG + DNAME } });
     t.teardown(() => topo.close());
     const net = topo.net;
     const port = await startOurResolver(t, net);
@@ -214,11 +215,11 @@ t.test('interop with real DNS servers', async (t) => {
   t.test('Unbound with a stub zone at one server of ours holding every zone', async (t) => {
     if (!requireDaemon(t, 'unbound', 'unbound')) return;
     const dir = scratchDir(t, 'aop-interop-');
-    const net = `127.0.${UNBOUND_NET}.`;
+    const net = (await leaseNet(t)).net;
     const all = await startOurAuthority(t, path.join(dir, 'zones'), `${net}6`, {
-      agents: zoneText('agents.zone', UNBOUND_NET),
-      'acme.agents': acmeText(UNBOUND_NET),
-      'globex.agents': zoneText('globex.agents.zone', UNBOUND_NET),
+      agents: zoneText('agents.zone', net),
+      'acme.agents': acmeText(net),
+      'globex.agents': zoneText('globex.agents.zone', net),
     });
     await startUnbound(t, {
       dir: path.join(dir, 'unbound'), address: `${net}8`,
