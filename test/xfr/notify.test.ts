@@ -8,6 +8,7 @@ import { nameToWire } from '../../src/wire/name.js';
 import type { RR } from '../../src/wire/rr.js';
 import { Opcode, Rcode, RRType } from '../../src/wire/types.js';
 import { Notifier, notifyReply, readNotify } from '../../src/xfr/notify.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HOST = '127.0.107.1';
 
@@ -38,7 +39,8 @@ t.test('retried until acknowledged', async (t) => {
   const n = new Notifier({ timeout: 250, attempts: 5 });
   t.teardown(() => n.close());
   await n.notify('example.', soa(7), [{ address: HOST, port: s.port }]);
-  t.equal(s.got.length, 3, 'two lost, the third acknowledged');
+  // A reply slower than the (doubled) wait on a stalled machine costs one attempt more, no more.
+  t.ok(s.got.length >= 3 && s.got.length <= 4, `two lost, the third acknowledged (${s.got.length} sent)`);
   t.equal(n.acked.get(`example. ${HOST}:${s.port}`), 7, 'acknowledged serial 7');
   const m = s.got[0]!;
   t.equal(m.opcode, Opcode.NOTIFY);
@@ -51,7 +53,8 @@ t.test('retried until acknowledged', async (t) => {
 
 t.test('bounded when never acknowledged; a refusal is not retried', async (t) => {
   const silent = await secondary(t, 1000);
-  const n = new Notifier({ timeout: 500, attempts: 3 });
+  // Only the refusing secondary hears from this one, at once: the wait is a backstop.
+  const n = new Notifier({ timeout: 10_000, attempts: 3 });
   t.teardown(() => n.close());
   const logs: string[] = [];
   const n2 = new Notifier({ timeout: 20, attempts: 3, log: (_l, m) => logs.push(m) });
@@ -66,10 +69,11 @@ t.test('bounded when never acknowledged; a refusal is not retried', async (t) =>
 
 t.test('a newer change supersedes the retries of the last', async (t) => {
   const silent = await secondary(t, 1000);
-  const n = new Notifier({ timeout: 300, attempts: 2 });
+  // The second change comes as soon as the first NOTIFY is seen, long before its 1 s wait ends.
+  const n = new Notifier({ timeout: 1000, attempts: 2 });
   t.teardown(() => n.close());
   const first = n.notify('example.', soa(1), [{ address: HOST, port: silent.port }]);
-  await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => silent.got.length >= 1, 'the first NOTIFY', { intervalMs: 1 });
   const second = n.notify('example.', soa(2), [{ address: HOST, port: silent.port }]);
   await Promise.all([first, second]);
   const serials = silent.got.map((m) => readNotify(m)).map((r) => ('serial' in r ? r.serial : undefined));

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDaemon } from '../helpers/server.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { requireDaemon, scratchDir } from '../helpers/child.js';
 import { query } from '../../src/transport/index.js';
 import { compareServers as compare, serialAt as serialOf, startKnotSecondary, startNsdSecondary, waitForSerial as waitFor } from '../helpers/xfr.js';
@@ -14,9 +15,11 @@ import { RRType } from '../../src/wire/types.js';
 import type { Daemon } from '../../src/server/daemon.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PRIMARY = '127.0.102.1';
-const NSD = '127.0.102.2';
-const KNOT = '127.0.102.3';
+// This file's own loopback /24 (NSD and Knot listen on port 53 in it), leased for its life.
+const NET = await leaseNet(t);
+const PRIMARY = NET.host(1);
+const NSD = NET.host(2);
+const KNOT = NET.host(3);
 const ORIGIN = 'acme.agents.';
 
 t.test('NSD and Knot as secondaries of our primary', async (t) => {
@@ -57,7 +60,7 @@ t.test('NSD and Knot as secondaries of our primary', async (t) => {
   const changed = daemon.catalog.get(ORIGIN)!;
   t.equal(changed.serial, next, 'our primary serves the new serial');
   for (const [name, server] of peers) {
-    t.equal(await waitFor(server, ORIGIN, next, 10_000), next, `${name} serves serial ${next} after our NOTIFY`);
+    t.equal(await waitFor(server, ORIGIN, next, 60_000), next, `${name} serves serial ${next} after our NOTIFY`);
     t.same(await compare(ours, server, changed), [], `${name} answers every name of the changed zone as we do`);
     const gone = await query(server, { name: `_agent.writer.${ORIGIN}`, type: RRType.TXT, class: 1 }, { rd: false });
     t.equal(gone.message.rcode, 3, `${name}: the removed name is gone (NXDOMAIN)`);
