@@ -51,9 +51,11 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
 }
 
 export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<number> {
+  let asked: string | undefined;
   try {
     const ms = timeoutMs(a.timeout, 10);
     const server = chooseServer(a.server, io.env);
+    asked = server.asked;
     const lookup = new NetworkLookup(server);
     const signal = AbortSignal.timeout(ms);
     const allowHttp = a.allowHttp ?? 'loopback';
@@ -77,7 +79,7 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     }
     return 0;
   } catch (err) {
-    return reportError(io, 'agent', err, a.json === true);
+    return reportError(io, 'agent', err, a.json === true, asked);
   }
 }
 

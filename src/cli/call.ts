@@ -10,7 +10,7 @@ import { HandOffError, type Attempt } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { daemonStatePath } from './daemon-state.js';
-import { defaultServer } from './dig.js';
+import { askedNote, chooseDefaultServer } from './common.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -35,8 +35,11 @@ export class CallUsageError extends Error {
 
 export type AllowHttp = 'loopback' | 'any' | 'none';
 
-/** `--server ADDR[:PORT]`, else AOP_RESOLVER, the running `aop serve`, resolv.conf, 127.0.0.1 (as aop dig). */
-export function chooseServer(server: string | undefined, env: Record<string, string | undefined> | undefined): { address: string; port: number } {
+/**
+ * `--server ADDR[:PORT]`, else AOP_RESOLVER, the running `aop serve`, resolv.conf, 127.0.0.1 (as aop
+ * dig). `asked` names a server the command chose itself and why, for its DNS errors (reportError).
+ */
+export function chooseServer(server: string | undefined, env: Record<string, string | undefined> | undefined): { address: string; port: number; asked?: string } {
   if (server !== undefined) {
     try {
       const a = parseListen(server, 53);
@@ -47,8 +50,8 @@ export function chooseServer(server: string | undefined, env: Record<string, str
     }
   }
   try {
-    const d = defaultServer(env ?? process.env, undefined, env ? undefined : daemonStatePath());
-    return { address: d.address, port: d.port ?? 53 };
+    const d = chooseDefaultServer(env ?? process.env, env ? {} : { stateFile: daemonStatePath() });
+    return { address: d.address, port: d.port ?? 53, asked: askedNote(d) };
   } catch (err) {
     throw new CallUsageError((err as Error).message);
   }
@@ -60,14 +63,22 @@ export function timeoutMs(seconds: number | undefined, dflt = 30): number {
   return Math.max(1, Math.round(s * 1000));
 }
 
-/** One line on stderr and the exit status for whatever stopped a command. */
-export function reportError(io: CliIo, command: string, err: unknown, json: boolean): number {
+/** Hand-off failures that come from the DNS answer, where the server asked matters. */
+function fromDns(code: string): boolean {
+  return code === 'ERR_AGENT_NOT_FOUND' || code === 'ERR_NO_AGENT_RECORD' || code.startsWith('ERR_LOOKUP_');
+}
+
+/**
+ * One line on stderr and the exit status for whatever stopped a command. `asked` (chooseServer's)
+ * ends a DNS failure's line: which server answered, and why that one.
+ */
+export function reportError(io: CliIo, command: string, err: unknown, json: boolean, asked?: string): number {
   if (err instanceof CallUsageError) {
     io.stderr(`aop: ${command}: ${err.message} (see aop ${command} --help)\n`);
     return 1;
   }
   if (err instanceof HandOffError) {
-    io.stderr(`aop: ${command}: ${err.message}\n`);
+    io.stderr(`aop: ${command}: ${err.message}${asked !== undefined && fromDns(err.code) ? ` ${asked}` : ''}\n`);
     if (json) io.stdout(JSON.stringify({ error: { code: err.code, message: err.message, ...(err.tried ? { tried: err.tried } : {}), ...(err.result ? { result: err.result } : {}) } }, null, 2) + '\n');
     return err.exitCode;
   }
@@ -144,10 +155,12 @@ function outcomeJson(o: CallOutcome, tool: string, before: Attempt[]): unknown {
 /** Run `aop call`; resolves with the exit status. Never throws. */
 export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<number> {
   let handoff: HandOff | undefined;
+  let asked: string | undefined;
   try {
     const ms = timeoutMs(a.timeout);
     const fromJson = parseArgsJson(a.argsJson);
     const server = chooseServer(a.server, io.env);
+    asked = server.asked;
     const { HandOff } = await import('../mcp/handoff.js');
     handoff = new HandOff({ lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp: a.allowHttp ?? 'loopback' });
     const started = performance.now();
@@ -174,7 +187,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     }
     return 0;
   } catch (err) {
-    return reportError(io, 'call', err, a.json === true);
+    return reportError(io, 'call', err, a.json === true, asked);
   } finally {
     await handoff?.close();
   }

@@ -8,7 +8,7 @@ import { readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** A bad command line or a missing input the user named: `aop: message`, exit status 1. */
 export class UsageError extends Error {
-  readonly code: 'ERR_UNKNOWN_OPTION' | 'ERR_MISSING_FILE' | 'ERR_RESOLVER_ENV' | 'ERR_ADDRESS_IN_USE';
+  readonly code: 'ERR_MISSING_FILE' | 'ERR_RESOLVER_ENV' | 'ERR_ADDRESS_IN_USE';
   constructor(code: UsageError['code'], message: string, opts?: { cause?: unknown }) {
     super(message, opts);
     this.name = 'UsageError';
@@ -49,32 +49,37 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The known option closest to `word`: within 1 edit for short words, 2 from four letters on, or
- * the only option that starts with it. Undefined when nothing is that close.
+ * The known options closest to `word`: the nearest within 1 edit for short words and 2 from four
+ * letters on, else the options that start with it (at most three). Empty when nothing is that close.
  */
-export function nearestOption(word: string, known: readonly string[]): string | undefined {
+export function nearestOptions(word: string, known: readonly string[]): string[] {
   const w = word.toLowerCase();
+  const names = [...new Set(known)].sort();
   const limit = w.length >= 4 ? 2 : 1;
   let best: string | undefined;
   let bestD = Infinity;
-  for (const k of new Set(known)) {
+  for (const k of names) {
     const d = editDistance(w, k.toLowerCase());
-    if (d < bestD || (d === bestD && best !== undefined && k < best)) {
+    if (d < bestD) {
       best = k;
       bestD = d;
     }
   }
-  if (best !== undefined && bestD <= limit && bestD < w.length) return best;
-  const prefixed = [...new Set(known)].filter((k) => w.length >= 3 && k.startsWith(w));
-  return prefixed.length === 1 ? prefixed[0] : undefined;
+  if (best !== undefined && bestD <= limit && bestD < w.length) return [best];
+  const prefixed = w.length >= 3 ? names.filter((k) => k.toLowerCase().startsWith(w)) : [];
+  return prefixed.length <= 3 ? prefixed : [];
 }
 
 /**
  * yargs' "Unknown argument(s): a, b" as aop says it: `unknown option --listn; did you mean --listen?`.
- * `argv` tells an option (`--listn`, `-x`) from a stray word; `known` are the command's option names.
+ * `argv` tells an option (`--listn`, `-x`) from a stray word; `known` are the option names of
+ * `command` (`['zone', 'check']`; none at the top level, where a stray word is a command), and
+ * `subcommands` its own commands (`cache`: stats, flush, dump), where a stray word is one too.
  * Undefined when `message` is not yargs' unknown-argument message.
  */
-export function unknownOptionMessage(message: string, argv: readonly string[], known: readonly string[]): string | undefined {
+export function unknownOptionMessage(
+  message: string, argv: readonly string[], known: readonly string[], command: readonly string[] = [], subcommands: readonly string[] = [],
+): string | undefined {
   const m = /^Unknown arguments?: (.*)$/.exec(message);
   if (!m) return undefined;
   const names = m[1]!.split(', ').filter((n) => n !== '');
@@ -91,9 +96,16 @@ export function unknownOptionMessage(message: string, argv: readonly string[], k
   const candidates = known.filter((k) => k.length > 1 && !/[A-Z]/.test(k));
   const parts = names.map((n) => {
     const shown = written.get(n);
-    if (shown === undefined) return `unexpected argument '${n}'`;
-    const near = nearestOption(n, candidates);
-    return `unknown option ${shown}${near !== undefined ? `; did you mean --${near}?` : ''}`;
+    if (shown === undefined) {
+      // A stray word where a command (or a subcommand) is expected names one that does not exist.
+      if (command.length === 0 || subcommands.length > 0) {
+        const near = nearestOptions(n, subcommands).map((c) => `aop ${[...command, c].join(' ')}`);
+        return `unknown command 'aop ${[...command, n].join(' ')}'${near.length > 0 ? `; did you mean ${near.join(' or ')}?` : ''} (see aop ${[...command, '--help'].join(' ')})`;
+      }
+      return `unexpected argument '${n}' (see aop ${command.join(' ')} --help)`;
+    }
+    const near = nearestOptions(n, candidates).map((k) => `--${k}`);
+    return `unknown option ${shown}${near.length > 0 ? `; did you mean ${near.join(' or ')}?` : ''}`;
   });
   return parts.join('; ');
 }

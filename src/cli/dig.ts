@@ -3,12 +3,11 @@
 
 import type { Argv } from 'yargs';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
-import { parseListen } from '../server/listen.js';
-import { Rcode } from '../wire/types.js';
+import { Rcode, rcodeToString } from '../wire/types.js';
 import { packageRoot } from './paths.js';
-import { daemonStatePath, readDaemonState } from './daemon-state.js';
+import { daemonStatePath } from './daemon-state.js';
+import { askedNote, chooseDefaultServer, UsageError, type ServerChoice } from './common.js';
 import { DigUsageError, parseDigArgs, type DigOptions } from './dig/args.js';
 import { bannerText, messageText, replyJson, statsText, viewOf, type Received } from './dig/format.js';
 import { askServer, buildQuery, failureText, serverAddresses, ServerLookupError, type Attempt } from './dig/query.js';
@@ -68,38 +67,23 @@ export interface DefaultServer {
   port?: number;
 }
 
+/** chooseDefaultServer (common.ts) with aop dig's usage error for a bad $AOP_RESOLVER. */
+function digDefault(env: Record<string, string | undefined>, resolvConf: string | undefined, stateFile: string | undefined): ServerChoice {
+  try {
+    return chooseDefaultServer(env, { ...(resolvConf !== undefined ? { resolvConf } : {}), ...(stateFile !== undefined ? { stateFile } : {}) });
+  } catch (err) {
+    if (err instanceof UsageError) throw new DigUsageError(err.message);
+    throw err;
+  }
+}
+
 /**
  * $AOP_RESOLVER, else the running daemon announced in `stateFile` (`aop serve` writes it), else the
- * first nameserver in resolv.conf, else 127.0.0.1.
+ * first nameserver in resolv.conf, else 127.0.0.1 (common.ts chooses).
  */
 export function defaultServer(env: Record<string, string | undefined>, resolvConf = '/etc/resolv.conf', stateFile?: string): DefaultServer {
-  const configured = env.AOP_RESOLVER?.trim();
-  if (configured) {
-    try {
-      const a = parseListen(configured, 53);
-      if (a.port === 0) throw new Error('port must be 1-65535');
-      return { address: a.host, port: a.port };
-    } catch (err) {
-      // parseListen speaks of listen addresses; say what is wrong with this variable instead.
-      const why = (err as Error).message.replace(/^listen address '[^']*': /, '');
-      throw new DigUsageError(`AOP_RESOLVER='${configured}': ${why}; give ADDR, ADDR:PORT or [IPv6]:PORT`);
-    }
-  }
-  if (stateFile !== undefined) {
-    const state = readDaemonState(stateFile);
-    if (state) return { address: state.dns.address, port: state.dns.port };
-  }
-  let text = '';
-  try {
-    text = readFileSync(resolvConf, 'utf8');
-  } catch {
-    // No resolv.conf: dig falls back to the loopback address too.
-  }
-  for (const line of text.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m && isIP(m[1]!) !== 0) return { address: m[1]! };
-  }
-  return { address: '127.0.0.1' };
+  const c = digDefault(env, resolvConf, stateFile);
+  return c.port !== undefined ? { address: c.address, port: c.port } : { address: c.address };
 }
 
 export function processIo(): DigIo {
@@ -146,15 +130,18 @@ async function lookupOnce(o: DigOptions, args: readonly string[], io: DigIo, fai
   let addresses: string[];
   let label: string | undefined;
   let port = o.port;
+  // The server aop chose itself (no @server): named with its source when the answer is an error.
+  let chosen: ServerChoice | undefined;
   if (o.server !== undefined) {
     addresses = await serverAddresses(o.server, o.family);
     label = o.server;
   } else {
-    const d = defaultServer(io.env ?? process.env, io.resolvConf, io.stateFile ?? (io.env ? undefined : daemonStatePath()));
-    addresses = [d.address];
-    port ??= d.port;
+    chosen = digDefault(io.env ?? process.env, io.resolvConf, io.stateFile ?? (io.env ? undefined : daemonStatePath()));
+    addresses = [chosen.address];
+    port ??= chosen.port;
   }
   port ??= 53;
+  const asked = chosen ? ` ${askedNote({ ...chosen, port })}` : '';
   const serversFound = o.server !== undefined ? addresses.length : undefined;
   const text = !o.json && !o.short;
   const failures: Attempt[] = [];
@@ -162,9 +149,9 @@ async function lookupOnce(o: DigOptions, args: readonly string[], io: DigIo, fai
   let edns = o.edns;
   for (let i = 0; i < addresses.length; i++) {
     const address = addresses[i]!;
-    const asked = await askServer(address, port, buildQuery({ ...o, edns }, { name: o.name, type: o.type, cls: o.cls }), o);
-    failures.push(...asked.failures);
-    const r = asked.result;
+    const reply = await askServer(address, port, buildQuery({ ...o, edns }, { name: o.name, type: o.type, cls: o.cls }), o);
+    failures.push(...reply.failures);
+    const r = reply.result;
     if (!r) continue;
     // Attempts that failed before this reply: dig's warnings, on stderr here.
     for (const f of failures.splice(0)) io.stderr(`;; communications error to ${f.server}: ${f.reason}\n`);
@@ -181,6 +168,8 @@ async function lookupOnce(o: DigOptions, args: readonly string[], io: DigIo, fai
       reply: r.reply, message: r.message, transport: r.transport, rtt: r.rtt,
       server: r.server, serverLabel: label ?? r.server.address, when: (io.now ?? (() => new Date()))(),
     };
+    // An error status from a server nobody named may be the wrong server (resolv.conf's, not aop's): say which it was.
+    if (asked !== '' && r.message.rcode !== Rcode.NOERROR) io.stderr(`aop: dig: ${rcodeToString(r.message.rcode)}${asked}\n`);
     if (o.json) {
       io.stdout(JSON.stringify(replyJson(received), null, 2) + '\n');
       return 0;
@@ -194,7 +183,7 @@ async function lookupOnce(o: DigOptions, args: readonly string[], io: DigIo, fai
   }
   if (o.cmd && text) io.stdout(comments + bannerText(version(), args, serversFound, o.short));
   const last = failures[failures.length - 1];
-  return fail(9, `${last ? `communications error to ${last.server}: ${last.reason}; ` : ''}no servers could be reached`);
+  return fail(9, `${last ? `communications error to ${last.server}: ${last.reason}; ` : ''}no servers could be reached${asked}`);
 }
 
 /** Register `aop dig`. Its arguments are dig's, not yargs': they are read from `argv` as given. */

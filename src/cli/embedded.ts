@@ -117,8 +117,12 @@ export interface Embedded {
   close(): Promise<void>;
 }
 
-/** Start what the arguments ask for beside a started daemon; on failure, stop what was started. */
-export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger): Promise<Embedded> {
+/**
+ * Start what the arguments ask for beside an opened daemon; on failure, stop what was started.
+ * `beforeAnnounce` runs once the sockets are open and before the state file is written (aop
+ * serve warms the resolver up there, so the daemon is announced when it answers).
+ */
+export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger, beforeAnnounce?: () => Promise<void>): Promise<Embedded> {
   const parts: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
     for (const p of parts.splice(0).reverse()) await p().catch((err: Error) => log.warn(`shutdown: ${err.message}`));
@@ -159,6 +163,7 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       out.http = http;
       log.info(`MCP gateway: ${http.url} (agents from ${zones.join(', ') || 'no zones'}${a.agentTools ? '; one tool per agent' : ''})`);
     }
+    await beforeAnnounce?.();
     // --state-file alone means its usual place.
     const stateFile = stateFileFor(a);
     // The default socket is the owner's only, as the state file is.

@@ -1,6 +1,6 @@
 // The `aop` command line: one yargs program, one module per command.
 
-import yargs from 'yargs';
+import yargs, { type MiddlewareFunction } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,13 @@ import { mcpCommand } from './mcp.js';
 import { registerCommands } from './register.js';
 import { keyCommand } from './key.js';
 import { reloadCommand } from './reload.js';
+import { UsageError, unknownOptionMessage } from './common.js';
+
+/** What the fail handler needs of the command being run (yargs' own, not in its types). */
+interface CommandContext {
+  getOptions(): { key: Record<string, unknown> };
+  getInternalMethods(): { getContext(): { commands: string[] }; getCommandInstance(): { getCommands(): string[] } };
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
@@ -22,15 +29,25 @@ function version(): string {
 }
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<void> {
+  let known: string[] = [];
+  let command: string[] = [];
+  let subcommands: string[] = [];
   let y = yargs(argv).scriptName('aop').version(version()).strict().demandCommand(1, 'Name a command; see aop --help')
     .recommendCommands().wrap(Math.min(100, process.stdout.columns ?? 100))
     .example('$0 serve', 'serve the bundled zones on 127.0.0.1:5300')
     .example('$0 dig @127.0.0.1 -p 5300 writer.acme.agents SVCB', "an agent's records, in dig's format")
     .example('$0 zone add-agent zones/acme.agents.zone poet --endpoint http://127.0.0.1:18110/mcp --tool write_poem', 'add an agent to a zone file')
+    // The options of the command being run, for the nearest-option hint of an unknown one.
+    .middleware(((_argv: unknown, cmd: CommandContext) => {
+      known = Object.keys(cmd.getOptions().key);
+      command = cmd.getInternalMethods().getContext().commands;
+      subcommands = cmd.getInternalMethods().getCommandInstance().getCommands();
+    }) as unknown as MiddlewareFunction, true)
     .fail((msg, err) => {
-      // One clear line on stderr; usage errors exit 1 as dig's do.
-      process.stderr.write(`aop: ${msg ?? err?.message}\n`);
-      process.exit(err && !msg ? 10 : 1);
+      // One clear line on stderr; usage errors (a bad command line, a missing file, an address in use) exit 1 as dig's do.
+      const text = msg ? unknownOptionMessage(msg, argv, known, command, subcommands) ?? msg : err?.message;
+      process.stderr.write(`aop: ${text}\n`);
+      process.exit(err && !msg && !(err instanceof UsageError) ? 10 : 1);
     });
   y = serveCommand(y);
   y = zoneCommand(y);

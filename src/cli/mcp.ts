@@ -7,7 +7,7 @@ import { parseListen } from '../server/listen.js';
 import { createLogger, type LogLevel } from '../server/log.js';
 import { loadZoneDir } from '../zone/load.js';
 import { daemonStatePath, readDaemonState } from './daemon-state.js';
-import { defaultServer } from './dig.js';
+import { chooseDefaultServer } from './common.js';
 import { packageVersion, parseZoneList } from './embedded.js';
 import { bundledZonesDir } from './paths.js';
 
@@ -48,12 +48,12 @@ export function stdioPlan(a: { server?: string; zones: string[] }, env: Record<s
   } else {
     let d;
     try {
-      d = defaultServer(env, undefined, stateFile);
+      d = chooseDefaultServer(env, { stateFile });
     } catch (err) {
       throw new McpUsageError((err as Error).message);
     }
     server = { address: d.address, port: d.port ?? 53 };
-    source = env.AOP_RESOLVER?.trim() ? '$AOP_RESOLVER' : state ? stateFile : 'resolv.conf';
+    source = d.from;
   }
   let zones = a.zones;
   if (zones.length === 0 && state?.zones && state.dns.address === server.address && state.dns.port === server.port) zones = state.zones;

@@ -2,7 +2,7 @@
 
 import type { Argv } from 'yargs';
 import { Daemon, type ResolverConfig } from '../server/daemon.js';
-import { parseListen } from '../server/listen.js';
+import { AddressInUseError, formatListen, parseListen } from '../server/listen.js';
 import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
 import { loadHints } from '../resolver/hints.js';
 import path from 'node:path';
@@ -16,6 +16,8 @@ import { Keyring } from '../wire/tsig.js';
 import { loadKeyFile, parseKeySpec } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
+import { requirePath, UsageError } from './common.js';
+import { daemonStatePath, readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger): Promise<void> {
@@ -44,6 +46,66 @@ async function servePrimary(workers: number, controlPath: string | undefined, lo
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:5300';
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** Who holds an address, when the state file announces a live aop daemon that has it. */
+function holder(host: string, port: number, stateFile: string): { ours: boolean; state: DaemonState } | undefined {
+  const state = readDaemonState(stateFile);
+  if (!state || state.pid === process.pid) return undefined;
+  const same = (h: string, p: number): boolean => p === port && (h === host || WILDCARDS.has(host));
+  let mcp: { host: string; port: number } | undefined;
+  try {
+    if (state.mcp !== undefined) {
+      const u = new URL(state.mcp);
+      mcp = { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+    }
+  } catch {
+    // A URL that does not parse matches nothing.
+  }
+  return { ours: same(state.dns.address, state.dns.port) || (mcp !== undefined && same(mcp.host, mcp.port)), state };
+}
+
+/**
+ * An address in use (the DNS listeners', the gateway's or a demo agent's) as one line: the
+ * address, who holds it when the state file knows (`in use by aop (pid 1234, started ..., DNS ...,
+ * MCP ...)`), and the flag that moves or drops it. A UsageError (exit 1); undefined for other errors.
+ */
+export function addressInUse(err: unknown, stateFile: string): UsageError | undefined {
+  let host: string;
+  let port: number;
+  let protocol = 'tcp';
+  let fix: string;
+  let what = '';
+  const e = err as (Error & { code?: unknown; cause?: unknown }) | undefined;
+  const node = (x: unknown): (NodeJS.ErrnoException & { address?: string; port?: number }) | undefined =>
+    (x as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE' ? x as NodeJS.ErrnoException & { address?: string; port?: number } : undefined;
+  if (err instanceof AddressInUseError) {
+    ({ host, port } = err.address);
+    protocol = err.protocol;
+    fix = 'stop it or pick another --listen';
+  } else if (e?.code === 'ERR_GATEWAY_LISTEN' && node(e.cause)?.port !== undefined) {
+    host = node(e.cause)!.address ?? '';
+    port = node(e.cause)!.port!;
+    what = 'the MCP gateway\'s address ';
+    fix = 'stop it, pick another --mcp, or run with --no-mcp';
+  } else if (node(err)?.port !== undefined && node(err)!.syscall === 'listen') {
+    // The demo agents' HTTP servers, the only other sockets aop serve opens.
+    host = node(err)!.address ?? '';
+    port = node(err)!.port!;
+    what = 'the demo agent port ';
+    fix = 'stop it or run with --no-demo-agents';
+  } else {
+    return undefined;
+  }
+  const shown = formatListen({ host, port, family: host.includes(':') ? 6 : 4 });
+  const h = holder(host, port, stateFile);
+  const about = (s: DaemonState): string => `pid ${s.pid}${s.started ? `, started ${s.started}` : ''}, DNS ${formatListen({ host: s.dns.address, port: s.dns.port, family: s.dns.address.includes(':') ? 6 : 4 })}${s.mcp ? `, MCP ${s.mcp}` : ''}`;
+  const by = h === undefined ? `is in use by another program (${protocol})`
+    : h.ours ? `is in use by aop (${about(h.state)})`
+    : `is in use (${protocol}); an aop daemon is running (${about(h.state)})`;
+  return new UsageError('ERR_ADDRESS_IN_USE', `${what}${shown} ${by}; ${fix}`, { cause: err });
+}
 
 export function serveCommand(y: Argv): Argv {
   return y.command(
@@ -83,6 +145,13 @@ export function serveCommand(y: Argv): Argv {
       .option('secondary-dir', { type: 'string', describe: 'Folder for the secondaries\' transferred copies (served after a restart until they expire); default: memory only' })
       .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
       .check((a) => {
+        // Files and folders named here must be there: missing is the user's to fix (exit 1), not a failed start (10).
+        if (a.zones !== undefined) requirePath('--zones', a.zones, 'folder');
+        if (a['root-hints'] !== undefined) {
+          requirePath('--root-hints', a['root-hints'], 'file');
+          loadHints(a['root-hints']);
+        }
+        for (const f of a['tsig-key']) requirePath('--tsig-key', f, 'file');
         parseWorkers(a.workers);
         const keys = new Keyring([...a['tsig-key'].flatMap((f) => loadKeyFile(f)), ...a['tsig-secret'].map((k) => parseKeySpec(k))]);
         parsePolicy(a['update-policy']);
@@ -188,20 +257,26 @@ export function serveCommand(y: Argv): Argv {
           secondaryDir: a['secondary-dir'],
         },
       });
-      await daemon.start();
       let extras: Embedded | undefined;
-      if (!inWorker) {
-        try {
+      let opened = false;
+      try {
+        // Every socket first, so an address in use is said at once; then the resolver's warm-up.
+        await daemon.open();
+        opened = true;
+        if (!inWorker) {
           extras = await startEmbedded({
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
             allowHttp: a['mcp-allow-http'], timeoutMs: a['mcp-timeout'], allowedHosts: a['mcp-allowed-host'],
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
-          }, daemon, logger);
-        } catch (err) {
-          await daemon.close();
-          throw err;
+          }, daemon, logger, () => daemon.start());
         }
+        await daemon.start();
+      } catch (err) {
+        await extras?.close();
+        if (opened) await daemon.close();
+        const stateFile = typeof a['state-file'] === 'string' && a['state-file'] !== '' ? path.resolve(a['state-file']) : daemonStatePath();
+        throw addressInUse(err, stateFile) ?? err;
       }
       process.on('SIGHUP', () => {
         logger.info('SIGHUP: reloading zones');

@@ -137,7 +137,7 @@ export function zoneCommand(y: Argv): Argv {
         const origin = originOf(file, a.origin);
         let zone: Zone;
         try {
-          zone = loadZoneFile(file, { origin });
+          zone = loadZoneFile(file, { origin, originFrom: a.origin !== undefined ? 'flag' : 'file-name' });
         } catch (err) {
           if (err instanceof ZoneLoadError) err.origin = origin;
           throw err;

@@ -14,9 +14,9 @@ import { ResolverHandler } from './resolver-handler.js';
 import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
-import { formatListen, type ListenAddress } from './listen.js';
+import { AddressInUseError, formatListen, type ListenAddress } from './listen.js';
 import { createLogger, silentLogger, type Logger } from './log.js';
-import { DEFAULT_UDP_SIZE, Responder } from './respond.js';
+import { DEFAULT_UDP_SIZE, Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
 import { Transfers, type TransferConfig } from './transfers.js';
@@ -98,6 +98,10 @@ export class Daemon {
   private readonly log: Logger;
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
+  private opening?: Promise<void>;
+  private starting?: Promise<void>;
+  /** What open() built for the warm-up's twins. */
+  private warmUpPlan?: { handlers: Handler[]; respondOptions: RespondOptions; responder: Responder };
   /** Journals (IXFR history: `store.journal(origin).changesSince(serial)`) and zone-file rewriting; set with `update`. */
   readonly store?: ZoneStore;
 
@@ -108,7 +112,29 @@ export class Daemon {
     }
   }
 
+  /**
+   * Open, then warm the resolver up and start answering. The listeners are bound before the
+   * warm-up (an address in use fails the start at once); what arrives meanwhile is answered after it.
+   */
   async start(): Promise<void> {
+    await this.open();
+    if (this.starting) return this.starting;
+    this.starting = this.warmUpAndServe();
+    return this.starting;
+  }
+
+  /**
+   * Everything but the warm-up: the zones loaded, the handlers built, the listeners bound but
+   * held, the control socket. Throws AddressInUseError (a listen address is taken), ControlError,
+   * ZonesLoadError; on failure what was opened is closed. start() calls it; calling it first lets
+   * the caller open its own sockets (the MCP gateway, demo agents) before the slow part.
+   */
+  open(): Promise<void> {
+    this.opening ??= this.openOnce();
+    return this.opening;
+  }
+
+  private async openOnce(): Promise<void> {
     if (this.opts.zonesDir !== undefined) {
       const { failed } = this.reload();
       if (this.catalog.size === 0) {
@@ -156,6 +182,34 @@ export class Daemon {
     }
     responder.use(this.transfers.handler);
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
+    this.warmUpPlan = { handlers, respondOptions, responder };
+    const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
+    try {
+      for (const addr of this.opts.listen) {
+        const l = new Listener(addr, responder, this.stats, tcp);
+        try {
+          await l.start({ hold: true });
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          if (e.code === 'EADDRINUSE') throw new AddressInUseError(addr, e.syscall === 'bind' ? 'udp' : 'tcp', { cause: err });
+          throw err;
+        }
+        this.listeners.push(l);
+      }
+      if (this.opts.controlPath !== undefined) {
+        this.control = new ControlServer(this.opts.controlPath, { cache: this.resolver?.cache, stats: () => this.snapshot() });
+        await this.control.start();
+        this.log.info(`control socket ${this.opts.controlPath}`);
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  private async warmUpAndServe(): Promise<void> {
+    const { handlers, respondOptions, responder } = this.warmUpPlan!;
+    const r = this.opts.resolver;
     const warm = r?.warmUp ?? 3000;
     if (r && warm > 0) {
       const t0 = Date.now();
@@ -167,20 +221,12 @@ export class Daemon {
       });
       this.log.debug(`resolver: warmed up with ${warm} made-up resolutions in ${Date.now() - t0} ms`);
     }
-    const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     try {
-      for (const addr of this.opts.listen) {
-        const l = new Listener(addr, responder, this.stats, tcp);
-        await l.start();
-        this.listeners.push(l);
+      for (const l of this.listeners) {
+        l.release();
         this.log.info(`listening on ${formatListen(l.address)} (udp, tcp)`);
       }
-      if (this.opts.controlPath !== undefined) {
-        this.control = new ControlServer(this.opts.controlPath, { cache: this.resolver?.cache, stats: () => this.snapshot() });
-        await this.control.start();
-        this.log.info(`control socket ${this.opts.controlPath}`);
-      }
-      this.transfers.start();
+      this.transfers!.start();
     } catch (err) {
       await this.close();
       throw err;

@@ -10,6 +10,15 @@ export class ListenAddressError extends Error {
   }
 }
 
+/** A listen address another socket holds (EADDRINUSE); `cause` is Node's error. */
+export class AddressInUseError extends Error {
+  readonly code = 'ERR_ADDRESS_IN_USE';
+  constructor(readonly address: ListenAddress, readonly protocol: 'udp' | 'tcp', opts?: { cause?: unknown }) {
+    super(`${formatListen(address)} is in use (${protocol})`, opts);
+    this.name = 'AddressInUseError';
+  }
+}
+
 export interface ListenAddress {
   host: string;
   port: number;

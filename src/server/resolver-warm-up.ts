@@ -1,7 +1,7 @@
 // Start-up warm-up for the resolver. A fresh Node process runs its first thousand or so
 // resolutions as unoptimised code, many times slower than later ones: a resolver started into
 // traffic queues its first second of questions (tens of ms each, bench scenario 3). Before the
-// listeners open, the daemon therefore resolves a few hundred made-up names against a fake
+// listeners answer (they are bound already, holding what arrives: Daemon.open), the daemon resolves made-up names against a fake
 // hierarchy on a loopback socket of its own, through throwaway instances of the same classes
 // (responder, resolver handler, resolver, cache, listener, UDP transport), built with the
 // daemon's own options, so the code the first real questions run is already compiled for the

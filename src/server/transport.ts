@@ -23,12 +23,17 @@ export interface TcpOptions {
 
 export const DEFAULT_TCP: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxInFlight: 64, maxUnsentBytes: 256 * 1024 };
 
+/** Datagrams kept while a listener is held (start({ hold: true })); more are dropped, as a full socket buffer would. */
+const MAX_HELD_DATAGRAMS = 4096;
+
 export class Listener {
   private udp?: dgram.Socket;
   private tcp?: net.Server;
   private readonly conns = new Set<net.Socket>();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /** While held: what arrived, answered on release(). */
+  private held?: { datagrams: Array<[dgram.Socket, Buffer, dgram.RemoteInfo]>; conns: net.Socket[] };
   /** The bound address; the port is the real one when 0 was asked for. */
   address: ListenAddress;
 
@@ -41,7 +46,12 @@ export class Listener {
     this.address = { ...address };
   }
 
-  async start(): Promise<void> {
+  /**
+   * Bind the UDP and TCP sockets. With `hold`, what arrives waits (datagrams queued, connections
+   * unread) until release(): the address is taken at once, the answering starts later.
+   */
+  async start(opts: { hold?: boolean } = {}): Promise<void> {
+    if (opts.hold) this.held = { datagrams: [], conns: [] };
     // With port 0, UDP picks the port and TCP takes the same one; retry if TCP finds it taken.
     for (let attempt = 0; ; attempt++) {
       const udp = await this.bindUdp(this.address.port);
@@ -72,7 +82,20 @@ export class Listener {
     });
   }
 
+  /** Answer what arrived while held, and everything from now on. */
+  release(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    for (const [sock, msg, rinfo] of held.datagrams) this.onDatagram(sock, msg, rinfo);
+    for (const c of held.conns) if (!c.destroyed) this.onConnection(c);
+  }
+
   private onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.held) {
+      if (this.held.datagrams.length < MAX_HELD_DATAGRAMS) this.held.datagrams.push([sock, msg, rinfo]);
+      return;
+    }
     // The hot path: a stored answer goes straight back, with no promise in between.
     const hit = this.responder.cached(msg, 'udp', rinfo.address);
     if (hit) {
@@ -98,6 +121,12 @@ export class Listener {
   }
 
   private onConnection(sock: net.Socket): void {
+    if (this.held) {
+      // Unread until release(); a client that gives up meanwhile is dropped then.
+      sock.on('error', () => sock.destroy());
+      this.held.conns.push(sock);
+      return;
+    }
     if (this.conns.size >= this.tcpOpts.maxConnections) {
       this.stats.tcpRejected++;
       sock.destroy();
@@ -171,6 +200,7 @@ export class Listener {
       ]);
     }
     for (const c of this.conns) c.destroy();
+    for (const c of this.held?.conns.splice(0) ?? []) c.destroy();
     if (udp) await new Promise<void>((r) => udp.close(() => r()));
     await closed;
   }

@@ -156,7 +156,9 @@ export class ZoneStore {
     const file = this.zoneFile(zone.origin);
     const tmp = `${file}.tmp-${process.pid}`;
     const text = `; ${zone.origin} serial ${zone.serial}, written by aop after dynamic updates (RFC 2136).\n`
-      + `; Comments and layout of the original file are not kept. Edit with care: raise the serial.\n${zoneToText(zone)}`;
+      + `; Comments and layout of the original file are not kept. Edit with care: raise the serial.\n`
+      // Names below are absolute; the $ORIGIN says which zone the file is (a one-label origin needs it: docs/zones.md).
+      + `$ORIGIN ${zone.origin}\n${zoneToText(zone)}`;
     const fd = openSync(tmp, 'w');
     try {
       writeSync(fd, text);

@@ -22,6 +22,8 @@ export const ZoneFaultCode = {
   ERR_ZONE_BAD_FILE_NAME: 'a file name in the zones folder does not give a valid origin',
   ERR_ZONE_DUPLICATE_ORIGIN: 'two files in the zones folder give the same origin',
   ERR_ZONE_BAD_ORIGIN: 'the origin given to the loader is not a valid absolute name',
+  ERR_ZONE_ORIGIN_MISMATCH: "the file's leading $ORIGIN is not the zone's origin (file name or --origin), and records fall outside the zone",
+  ERR_ZONE_ORIGIN_IMPLICIT: 'a single-label origin taken from the file name alone, with no $ORIGIN in the file to confirm it',
   // Lexing
   ERR_ZONE_PARENS: 'unbalanced parentheses',
   ERR_ZONE_QUOTE: 'a quoted string is not closed on its line',

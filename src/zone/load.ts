@@ -5,17 +5,59 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:f
 import { isAscii, isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { type ZoneFault, ZoneLoadError } from './errors.js';
-import { parseZone, parseZoneInto } from './parser.js';
+import { parseZone, parseZoneInto, type LeadingOrigin } from './parser.js';
 import { lexChunks } from './lexer.js';
 import { validateZone } from './validate.js';
 import { Zone } from './zone.js';
-import { nameKey, nameToLabels, parseName } from '../wire/name.js';
+import { isInDomain, labelCount, nameKey, nameToLabels, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
 import { rdataToText } from '../wire/rdata.js';
 import { RRClass, RRType, classToString, typeToString } from '../wire/types.js';
 
 export { ZoneLoadError, formatFault } from './errors.js';
 export type { ZoneFault } from './errors.js';
+
+/**
+ * Where the origin given to the loader came from, for the faults that compare it with the file's
+ * own `$ORIGIN`: `file-name` (loadZoneDir; `aop zone check` without --origin) also refuses a
+ * single-label origin the file does not confirm with a `$ORIGIN` of its own (docs/zones.md).
+ */
+export type OriginFrom = 'file-name' | 'flag';
+
+/** How the origin is named in faults. */
+function originWords(origin: string, from: OriginFrom | undefined): string {
+  return from === 'file-name' ? `the file name's origin ${origin}` : from === 'flag' ? `--origin ${origin}` : `the zone's origin ${origin}`;
+}
+
+/** A one-label origin taken from a file name alone (noorigin.zone, no $ORIGIN): almost surely not the zone meant. */
+function implicitOriginFault(origin: string, from: OriginFrom | undefined, leading: LeadingOrigin | undefined, file: string): ZoneFault | undefined {
+  if (from !== 'file-name' || leading !== undefined || labelCount(origin) !== 1) return undefined;
+  return {
+    file, line: 1, col: 1, code: 'ERR_ZONE_ORIGIN_IMPLICIT',
+    message: `the origin ${origin} comes only from the file name and is a single label (a top-level zone): `
+      + `if that is meant, put "$ORIGIN ${origin}" above the records; else name the file after the zone's full origin (acme.agents.zone) or give --origin`,
+  };
+}
+
+/**
+ * The file's leading $ORIGIN is neither the origin nor inside it, and records fell out of the zone:
+ * one fault naming the mismatch instead of one out-of-zone fault per record.
+ */
+function mismatchFault(origin: string, from: OriginFrom | undefined, leading: LeadingOrigin | undefined, faults: readonly ZoneFault[]): ZoneFault | undefined {
+  if (leading === undefined || isInDomain(leading.name, origin)) return undefined;
+  const lost = faults.filter((f) => f.code === 'ERR_ZONE_OUT_OF_ZONE').length;
+  if (lost === 0) return undefined;
+  const fix = from === 'file-name' && leading.name !== '.' ? `rename the file to ${leading.name.replace(/\.$/, '')}.zone or correct the $ORIGIN line`
+    : from === 'flag' && leading.name !== '.' ? `give --origin ${leading.name.replace(/\.$/, '')} or correct the $ORIGIN line`
+    : 'correct the $ORIGIN line';
+  return {
+    file: leading.file, line: leading.line, col: leading.col, code: 'ERR_ZONE_ORIGIN_MISMATCH',
+    message: `$ORIGIN ${leading.name} does not match ${originWords(origin, from)} (${lost} record${lost === 1 ? '' : 's'} outside the zone): ${fix}`,
+  };
+}
+
+/** Faults a wrong origin causes besides the records outside the zone; left out beside ERR_ZONE_ORIGIN_MISMATCH. */
+const ORIGIN_CONSEQUENTIAL = new Set(['ERR_ZONE_OUT_OF_ZONE', 'ERR_ZONE_NO_SOA', 'ERR_ZONE_NO_NS', 'ERR_ZONE_NO_GLUE', 'ERR_ZONE_SOA_NOT_AT_APEX']);
 
 /** Thrown inside the fast path to give up on it (the full path then finds what is wrong). */
 const GIVE_UP = Symbol('give up');
@@ -27,7 +69,7 @@ const GIVE_UP = Symbol('give up');
  * GIVE_UP: the caller then loads the zone the full way (build) for the faults and their places,
  * which costs a second parse only for zones that fail.
  */
-function buildFast(chunks: Iterable<string>, origin: string, file: string | undefined, include: ((p: string) => string) | undefined): Zone | undefined {
+function buildFast(chunks: Iterable<string>, origin: string, file: string | undefined, include: ((p: string) => string) | undefined, from?: OriginFrom): Zone | undefined {
   let canonical: string;
   try {
     canonical = parseName(origin);
@@ -37,15 +79,16 @@ function buildFast(chunks: Iterable<string>, origin: string, file: string | unde
   }
   const zone = Zone.building(canonical, RRClass.IN);
   let faults: ZoneFault[];
+  let leading: LeadingOrigin | undefined;
   try {
-    faults = parseZoneInto(lexChunks(chunks), { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) }, (owner, type, ttl, rdata, run) => {
+    ({ faults, leadingOrigin: leading } = parseZoneInto(lexChunks(chunks), { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) }, (owner, type, ttl, rdata, run) => {
       if (!zone.add(owner, type, RRClass.IN, ttl, rdata, run)) throw GIVE_UP; // out-of-zone data
-    });
+    }));
   } catch (e) {
     if (e === GIVE_UP) return undefined;
     throw e;
   }
-  if (faults.length > 0) return undefined;
+  if (faults.length > 0 || implicitOriginFault(canonical, from, leading, file ?? '<text>') !== undefined) return undefined;
   zone.finish();
   return zone.faultFree() ? zone : undefined;
 }
@@ -108,7 +151,7 @@ function decodeChunk(b: Buffer): string {
 /** Faults that a record lost to an earlier syntax fault may cause; not reported beside syntax faults. */
 const CONSEQUENTIAL = new Set(['ERR_ZONE_NO_SOA', 'ERR_ZONE_NO_NS', 'ERR_ZONE_NO_GLUE']);
 
-function build(text: string, origin: string, file: string | undefined, include: ((p: string) => string) | undefined): Zone {
+function build(text: string, origin: string, file: string | undefined, include: ((p: string) => string) | undefined, from?: OriginFrom): Zone {
   const shown = file ?? '<text>';
   let canonical: string;
   try {
@@ -121,7 +164,11 @@ function build(text: string, origin: string, file: string | undefined, include: 
   const parsed = parseZone(text, { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) });
   let faults = validateZone(canonical, parsed.records, shown);
   if (parsed.faults.length > 0) faults = faults.filter((f) => !CONSEQUENTIAL.has(f.code));
-  const all = [...parsed.faults, ...faults];
+  const mismatch = mismatchFault(canonical, from, parsed.leadingOrigin, faults);
+  if (mismatch) faults = faults.filter((f) => !ORIGIN_CONSEQUENTIAL.has(f.code));
+  const implicit = implicitOriginFault(canonical, from, parsed.leadingOrigin, shown);
+  // The origin first: it may be the cause of the rest.
+  const all = [...(implicit ? [implicit] : []), ...(mismatch ? [mismatch] : []), ...parsed.faults, ...faults];
   if (all.length > 0) throw new ZoneLoadError(all, withFile({ origin: canonical }, file));
   return new Zone(canonical, parsed.records, RRClass.IN);
 }
@@ -134,8 +181,8 @@ function withFile<T extends object>(o: T, file: string | undefined): T & { file?
  * Load zone text. `file` only names the text in faults: $INCLUDE is a fault here, since the
  * text has no folder to read from (loadZoneFile reads includes). Throws ZoneLoadError.
  */
-export function loadZoneText(text: string, opts: { origin: string; file?: string }): Zone {
-  return buildFast([text], opts.origin, opts.file, undefined) ?? build(text, opts.origin, opts.file, undefined);
+export function loadZoneText(text: string, opts: { origin: string; file?: string; originFrom?: OriginFrom }): Zone {
+  return buildFast([text], opts.origin, opts.file, undefined, opts.originFrom) ?? build(text, opts.origin, opts.file, undefined, opts.originFrom);
 }
 
 /** How $INCLUDEd files are read: bytes decoded as the zone file's are; a read failure says why. */
@@ -151,14 +198,17 @@ function includeReader(origin: string): (p: string) => string {
   };
 }
 
-/** Load and validate a zone file, its $INCLUDEs read relative to its folder. Throws ZoneLoadError. */
-export function loadZoneFile(file: string, opts: { origin: string }): Zone {
+/**
+ * Load and validate a zone file, its $INCLUDEs read relative to its folder. `originFrom` says
+ * where the origin came from (see OriginFrom). Throws ZoneLoadError.
+ */
+export function loadZoneFile(file: string, opts: { origin: string; originFrom?: OriginFrom }): Zone {
   const include = includeReader(opts.origin);
-  return buildFast(fileChunks(file), opts.origin, file, include) ?? loadZoneFileFully(file, opts);
+  return buildFast(fileChunks(file), opts.origin, file, include, opts.originFrom) ?? loadZoneFileFully(file, opts);
 }
 
 /** loadZoneFile the full way: the whole text, every record, validateZone. */
-function loadZoneFileFully(file: string, opts: { origin: string }): Zone {
+function loadZoneFileFully(file: string, opts: { origin: string; originFrom?: OriginFrom }): Zone {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -168,11 +218,12 @@ function loadZoneFileFully(file: string, opts: { origin: string }): Zone {
   }
   const text = decodeZoneBytes(bytes, file, opts.origin);
   const include = includeReader(opts.origin);
-  return build(text, opts.origin, file, include);
+  return build(text, opts.origin, file, include, opts.originFrom);
 }
 
 /**
- * Load every `*.zone` file in a folder, its origin taken from its name. A file that fails does
+ * Load every `*.zone` file in a folder, its origin taken from its name (a single-label one only
+ * when the file confirms it with a `$ORIGIN` line: see OriginFrom). A file that fails does
  * not stop the others; its ZoneLoadError has `origin` (when the name gives one) and `file` set.
  */
 export function loadZoneDir(dir: string): { zones: Zone[]; errors: ZoneLoadError[] } {
@@ -207,7 +258,7 @@ export function loadZoneDir(dir: string): { zones: Zone[]; errors: ZoneLoadError
     }
     byOrigin.set(nameKey(origin), file);
     try {
-      zones.push(loadZoneFile(file, { origin }));
+      zones.push(loadZoneFile(file, { origin, originFrom: 'file-name' }));
     } catch (e) {
       if (!(e instanceof ZoneLoadError)) throw e;
       e.origin = origin;

@@ -45,6 +45,15 @@ export interface ParseOptions {
   baseDir?: string;
 }
 
+/** A `$ORIGIN` of the zone file itself before its first record: the origin the file says it is written for. */
+export interface LeadingOrigin {
+  /** The absolute name it sets. */
+  name: string;
+  file: string;
+  line: number;
+  col: number;
+}
+
 /** Deepest $INCLUDE nesting accepted: deeper is almost surely a mistake. */
 export const MAX_INCLUDE_DEPTH = 16;
 
@@ -77,6 +86,10 @@ interface State {
   runOwner: string | undefined;
   /** Takes each record instead of `records` (parseZoneInto). */
   sink: RecordSink | undefined;
+  /** A record line (good or bad) has been read: later $ORIGIN lines are not leading ones. */
+  sawRecord: boolean;
+  /** The last $ORIGIN of the top file before any record. */
+  leadingOrigin: LeadingOrigin | undefined;
 }
 
 /**
@@ -93,10 +106,10 @@ const fault = (st: State, ctx: Ctx, at: { line: number; col: number }, code: str
 const after = (t: Token): { line: number; col: number } => ({ line: t.line, col: t.col + t.text.length + (t.quoted ? 2 : 0) });
 
 /** Parse zone-file text into records and faults. Never throws for bad input. */
-export function parseZone(text: string, opts: ParseOptions): { records: SourcedRR[]; faults: ZoneFault[] } {
+export function parseZone(text: string, opts: ParseOptions): { records: SourcedRR[]; faults: ZoneFault[]; leadingOrigin?: LeadingOrigin } {
   const st = parseInto(lexLines(text), opts, undefined);
   settleTtls(st);
-  return { records: st.records, faults: st.faults };
+  return { records: st.records, faults: st.faults, ...(st.leadingOrigin ? { leadingOrigin: st.leadingOrigin } : {}) };
 }
 
 /**
@@ -104,15 +117,16 @@ export function parseZone(text: string, opts: ParseOptions): { records: SourcedR
  * `sink` as it is parsed rather than collected, TTLs not settled (the sink gets the run
  * numbers to do it). Returns the faults. An exception the sink throws ends the parse.
  */
-export function parseZoneInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink): ZoneFault[] {
-  return parseInto(lines, opts, sink).faults;
+export function parseZoneInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink): { faults: ZoneFault[]; leadingOrigin?: LeadingOrigin } {
+  const st = parseInto(lines, opts, sink);
+  return { faults: st.faults, ...(st.leadingOrigin ? { leadingOrigin: st.leadingOrigin } : {}) };
 }
 
 function parseInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink | undefined): State {
   const file = opts.file ?? TEXT_FILE_NAME;
   const st: State = {
     records: [], faults: [], include: opts.include, defaultTtl: opts.defaultTtl, lastTtl: undefined,
-    runs: [], run: 0, runOwner: undefined, sink,
+    runs: [], run: 0, runOwner: undefined, sink, sawRecord: false, leadingOrigin: undefined,
   };
   let origin: string;
   try {
@@ -162,12 +176,16 @@ function parseLines(lines: Iterable<LogicalLine>, ctx: Ctx, st: State): void {
     if (l.faults.length > 0) {
       for (const f of l.faults) fault(st, ctx, f, f.code, f.message);
       // The record is lost, but its owner still counts for the lines after it.
+      if (first !== undefined && !isDirective) st.sawRecord = true;
       if (first !== undefined && !l.ownerOmitted && !isDirective) ctx.owner = ownerOrNull(first, ctx);
       continue;
     }
     if (first === undefined) continue;
     if (isDirective) directive(l.tokens, ctx, st);
-    else record(l, ctx, st);
+    else {
+      st.sawRecord = true;
+      record(l, ctx, st);
+    }
   }
 }
 
@@ -202,6 +220,8 @@ function directive(tokens: LexToken[], ctx: Ctx, st: State): void {
       if (!arity(1, 1, 'one domain name')) return;
       const o = nameArg(args[0]!, ctx, st, 'origin');
       if (o !== undefined) ctx.origin = o;
+      // The top file's own (an included file's $ORIGIN says nothing of the zone's).
+      if (o !== undefined && !st.sawRecord && ctx.chain.length <= 1) st.leadingOrigin = { name: o, file: ctx.file, line: d.line, col: d.col };
       return;
     }
     case '$TTL': {

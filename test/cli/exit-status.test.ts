@@ -103,7 +103,7 @@ t.test('usage errors, --version, aop --help', async (t) => {
   t.equal(version!.code, 0);
   t.equal(version!.stdout, `${pkg.version}\n`);
   t.equal(unknown!.code, 1);
-  t.equal(unknown!.stderr, 'aop: Unknown argument: nosuch\n');
+  t.equal(unknown!.stderr, "aop: unknown command 'aop nosuch' (see aop --help)\n");
 });
 
 /** The `aop` yargs program in-process, for help texts and usage errors (yargs hands back what it would print). */

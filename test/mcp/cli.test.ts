@@ -110,7 +110,7 @@ t.test('the built bin', async (t) => {
     aopBin(['agent', 'copywriter.acme.agents'], env),
   ]);
   t.equal(nx.code, 2, 'NXDOMAIN: exit 2');
-  t.equal(nx.stderr, 'aop: call: nope.acme.agents.: no such name (NXDOMAIN)\n', 'one line on stderr');
+  t.equal(nx.stderr, `aop: call: nope.acme.agents.: no such name (NXDOMAIN) (asked ${world.dns.address}:${world.dns.port}, from $AOP_RESOLVER)\n`, 'one line on stderr, naming the server $AOP_RESOLVER chose');
   t.equal(nx.stdout, '');
   t.equal(card.code, 0);
   t.match(card.stdout, /^agent        writer\.acme\.agents\.\naliases      copywriter\.acme\.agents\. -> writer\.acme\.agents\.\ntool         draft_copy\ndescription  Drafts marketing copy\ncapabilities writing, marketing\nauth         none\nttl          300 s\nzone         acme\.agents\.\nserver       127\.0\.71\.3#\d+\n/);

@@ -130,7 +130,7 @@ t.test('resolver: a flush reaches every worker', async (t) => {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(zones);
   // The authoritative side: `agents.` in-process, on an ephemeral port.
-  writeFileSync(path.join(zones, 'agents.zone'), `$TTL 300\n@ IN SOA a.root h 1 3600 600 86400 60\n@ IN NS a.root\na.root IN A ${NET}2\nw IN TXT "up"\n`);
+  writeFileSync(path.join(zones, 'agents.zone'), `$ORIGIN agents.\n$TTL 300\n@ IN SOA a.root h 1 3600 600 86400 60\n@ IN NS a.root\na.root IN A ${NET}2\nw IN TXT "up"\n`);
   const { port: upstream } = await startDaemon(t, { zonesDir: zones, listen: [{ host: `${NET}2`, port: 0, family: 4 }] });
   const hints = path.join(dir, 'hints');
   writeFileSync(hints, `agents. 3600000 IN NS a.root.agents.\na.root.agents. 3600000 IN A ${NET}2\n`);

@@ -88,7 +88,7 @@ t.test('127.0.0.1 and ::1 can share a port number', async (t) => {
 t.test('an address already in use fails the start and closes what was opened', async (t) => {
   const busy = await startDaemon(t, { zonesDir });
   const daemon = new Daemon({ zonesDir, listen: [parseListen('127.0.0.1:0'), parseListen(`127.0.0.1:${busy.port}`)] });
-  await t.rejects(daemon.start(), { code: 'EADDRINUSE' });
+  await t.rejects(daemon.start(), { code: 'ERR_ADDRESS_IN_USE', name: 'AddressInUseError', protocol: 'udp', message: `127.0.0.1:${busy.port} is in use (udp)`, cause: { code: 'EADDRINUSE' } });
   t.equal(daemon.listeners.length, 0, 'the first listener was closed again');
 });
 

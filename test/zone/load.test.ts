@@ -119,11 +119,12 @@ t.test('originFromFileName', async (t) => {
 t.test('loadZoneDir', async (t) => {
   const dir = t.testdir({
     'acme.agents.zone': ZONE.replace(/@ NS ns1/, '@ NS ns1.acme.agents.').replace('ns1 A', 'ns1.acme.agents. A'),
-    'agents.zone': ZONE,
+    // One-label origins from file names need a $ORIGIN to confirm them (see 'origins' below).
+    'agents.zone': '$ORIGIN agents.\n' + ZONE,
     'broken.agents.zone': ZONE + 'www CNAME ns1\n',
     'bad name.zone': ZONE,
-    'Dup.zone': ZONE,
-    'dup.zone': ZONE,
+    'Dup.zone': '$ORIGIN Dup.\n' + ZONE,
+    'dup.zone': '$ORIGIN dup.\n' + ZONE,
     'notes.txt': 'not a zone',
     'root.hints': '. NS a.root.\n',
     include: { 'x.zone': 'this folder is not read' },
@@ -148,6 +149,44 @@ t.test('loadZoneDir', async (t) => {
   t.same(none.zones, []);
   t.same(none.errors.map((e) => e.faults[0]!.code), ['ERR_ZONE_READ']);
   t.equal(none.errors[0]!.file, path.join(dir, 'missing'));
+});
+
+t.test('origins: the file name, a leading $ORIGIN, one-label names', async (t) => {
+  const records = (o: string) => ZONE.replace('$TTL 300\n', `$TTL 300\n$ORIGIN ${o}\n`);
+  const dir = t.testdir({
+    'x.zone': records('acme.agents.'),
+    'acme.agents.zone': ZONE,
+    'noorigin.zone': ZONE,
+    'solo.zone': records('solo.'),
+    'parent.agents.zone': '$TTL 300\n$ORIGIN agents.\nparent SOA ns1.parent h 1 2 3 4 5\nparent NS ns1.parent\nns1.parent A 192.0.2.1\n',
+    'bind.example.zone': '$ORIGIN .\n$TTL 300\nbind.example SOA ns1.bind.example. h.bind.example. 1 2 3 4 5\n$ORIGIN bind.example.\n@ NS ns1\nns1 A 192.0.2.1\n',
+    'below.agents.zone': records('www.below.agents.').replace('$TTL 300\n', '$TTL 300\n$ORIGIN below.agents.\n@ SOA ns1 h 1 2 3 4 5\n$ORIGIN www.below.agents.\n').replace(/^@ SOA ns1 hostmaster.*\n/m, ''),
+  });
+  const { zones, errors } = loadZoneDir(dir);
+  t.same(zones.map((z) => z.origin).sort(), ['acme.agents.', 'bind.example.', 'parent.agents.', 'solo.'],
+    'a multi-label name needs no $ORIGIN; a one-label one loads with its own; a $ORIGIN above the origin is fine while the records stay inside');
+  const byFile = new Map(errors.map((e) => [path.basename(e.file ?? ''), e]));
+  t.same([...byFile.keys()].sort(), ['below.agents.zone', 'noorigin.zone', 'x.zone']);
+
+  const x = byFile.get('x.zone')!;
+  t.same(x.faults.map((f) => `${f.code} ${f.line}:${f.col}`), ['ERR_ZONE_ORIGIN_MISMATCH 2:1'], 'one fault, not one per record out of the zone');
+  t.equal(x.message, `${path.join(dir, 'x.zone')}:2:1: $ORIGIN acme.agents. does not match the file name's origin x. (4 records outside the zone): rename the file to acme.agents.zone or correct the $ORIGIN line`);
+  const none = byFile.get('noorigin.zone')!;
+  t.same(none.faults.map((f) => `${f.code} ${f.line}:${f.col}`), ['ERR_ZONE_ORIGIN_IMPLICIT 1:1'], 'a one-label origin from the file name alone is refused');
+  t.match(none.message, /the origin noorigin\. comes only from the file name and is a single label \(a top-level zone\): if that is meant, put "\$ORIGIN noorigin\." above the records/);
+  t.notOk(byFile.get('below.agents.zone')!.faults.some((f) => f.code === 'ERR_ZONE_ORIGIN_MISMATCH'), 'a $ORIGIN inside the zone is no mismatch (its own faults stand)');
+
+  // The library default (origin given, source unknown) keeps loading one-label origins as before.
+  t.equal(loadZoneFile(path.join(dir, 'noorigin.zone'), { origin: 'noorigin.' }).origin, 'noorigin.');
+  t.equal(loadZoneText(ZONE, { origin: 'noorigin.' }).origin, 'noorigin.');
+  t.same(loadError(() => loadZoneText(ZONE, { origin: 'noorigin.', originFrom: 'file-name' })).faults.map((f) => f.code), ['ERR_ZONE_ORIGIN_IMPLICIT'], 'the fast path refuses too');
+  const flag = loadError(() => loadZoneFile(path.join(dir, 'x.zone'), { origin: 'globex.agents.', originFrom: 'flag' }));
+  t.match(flag.message, /\$ORIGIN acme\.agents\. does not match --origin globex\.agents\. \(4 records outside the zone\): give --origin acme\.agents or correct the \$ORIGIN line$/);
+  const other = loadError(() => loadZoneText('$ORIGIN other.\n' + ZONE + 'bad A 1.2.3\n', { origin: 'example.', file: 'e.zone' }));
+  t.same(other.faults.map((f) => f.code), ['ERR_ZONE_ORIGIN_MISMATCH', 'ERR_RDATA_BAD_ADDRESS'], 'syntax faults stay beside the mismatch');
+  t.match(other.faults[0]!.message, /^\$ORIGIN other\. does not match the zone's origin example\./);
+  const later = loadError(() => loadZoneText(ZONE + '$ORIGIN other.\nwww2 A 192.0.2.2\n', { origin: 'example.', file: 'e.zone' }));
+  t.same(later.faults.map((f) => f.code), ['ERR_ZONE_OUT_OF_ZONE'], 'an $ORIGIN after the first record is no claim about the zone: its records are out of zone as before');
 });
 
 t.test('the good fixtures all load as one folder', async (t) => {
