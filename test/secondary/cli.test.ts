@@ -11,12 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { requireDaemon, scratchDir } from '../helpers/child.js';
 import { compareServers, serialAt, startNsdSecondary, waitForSerial } from '../helpers/xfr.js';
 import { loadZoneFile } from '../../src/zone/load.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'aop.js');
-const PRIMARY = '127.0.105.1';
-const SECONDARY = '127.0.105.2';
-const NSD = '127.0.105.3';
+// This file's own loopback /24 (both daemons and NSD listen on port 53 in it), leased for its life.
+const NET = await leaseNet(t);
+const PRIMARY = NET.host(1);
+const SECONDARY = NET.host(2);
+const NSD = NET.host(3);
+const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ORIGIN = 'acme.agents.';
 const SECRET = Buffer.from('transfer key secret for the cli!').toString('base64');
 const KEY = `hmac-sha256:xfr-key:${SECRET}`;
@@ -53,14 +57,14 @@ t.test('aop serve --secondary of aop serve, TSIG-signed transfers, NOTIFY on SIG
     '--notify', SECONDARY, ...(withNsd ? ['--notify', `${NSD}:53`] : [])]);
   const p = { address: PRIMARY, port: 53 };
   const serial = loadZoneFile(path.join(zonesDir, 'acme.agents.zone'), { origin: ORIGIN }).serial;
-  t.equal(await waitForSerial(p, ORIGIN, serial, 20_000), serial, `the primary is up:\n${primary.log()}`);
+  t.equal(await waitForSerial(p, ORIGIN, serial, 60_000), serial, `the primary is up:\n${primary.log()}`);
 
   const secondary = aop(t, ['--secondary', `acme.agents:${PRIMARY},key=xfr-key`, '--tsig-secret', KEY, '--listen', `${SECONDARY}:53`, '--secondary-dir', copies]);
   const s = { address: SECONDARY, port: 53 };
-  t.equal(await waitForSerial(s, ORIGIN, serial, 20_000), serial, `the secondary transferred the zone:\n${secondary.log()}`);
+  t.equal(await waitForSerial(s, ORIGIN, serial, 60_000), serial, `the secondary transferred the zone:\n${secondary.log()}`);
   const zone = loadZoneFile(path.join(zonesDir, 'acme.agents.zone'), { origin: ORIGIN });
   t.same(await compareServers(p, s, zone), [], 'the secondary answers every name as the primary');
-  t.match(primary.log(), /AXFR of acme\.agents\. serial \d+ to 127\.0\.105\.2#/, 'the primary logged the transfer');
+  t.match(primary.log(), new RegExp(`AXFR of acme\\.agents\\. serial \\d+ to ${re(SECONDARY)}#`), 'the primary logged the transfer');
   t.equal(await serialAt(s, 'globex.agents.'), undefined, 'only the secondary zone is served (no bundled zones)');
   if (withNsd) {
     await startNsdSecondary(t, { dir: scratchDir(t, 'aop-cli-nsd-'), address: NSD, origin: ORIGIN, primary: p, key: ['hmac-sha256', 'xfr-key', SECRET] });
@@ -70,12 +74,12 @@ t.test('aop serve --secondary of aop serve, TSIG-signed transfers, NOTIFY on SIG
   const file = path.join(zonesDir, 'acme.agents.zone');
   writeFileSync(file, readFileSync(file, 'utf8').replace(String(serial), String(serial + 1)) + 'cli-added IN TXT "after SIGHUP"\n');
   primary.proc.kill('SIGHUP');
-  t.equal(await waitForSerial(s, ORIGIN, serial + 1, 10_000), serial + 1, `NOTIFY brought the secondary to serial ${serial + 1}:\n${secondary.log()}`);
-  if (withNsd) t.equal(await waitForSerial({ address: NSD, port: 53 }, ORIGIN, serial + 1, 10_000), serial + 1, 'and NSD');
+  t.equal(await waitForSerial(s, ORIGIN, serial + 1, 60_000), serial + 1, `NOTIFY brought the secondary to serial ${serial + 1}:\n${secondary.log()}`);
+  if (withNsd) t.equal(await waitForSerial({ address: NSD, port: 53 }, ORIGIN, serial + 1, 60_000), serial + 1, 'and NSD');
   const changed = loadZoneFile(file, { origin: ORIGIN });
   t.same(await compareServers(p, s, changed), [], 'the secondary answers every name of the changed zone as the primary');
   t.ok(existsSync(path.join(copies, 'acme.agents.zone')), 'the secondary kept its copy on disk');
-  t.match(secondary.log(), /notify refresh from 127\.0\.105\.1:53: (ixfr|axfr), serial/, 'the secondary logged the NOTIFY-driven refresh');
+  t.match(secondary.log(), new RegExp(`notify refresh from ${re(PRIMARY)}:53: (ixfr|axfr), serial`), 'the secondary logged the NOTIFY-driven refresh');
 });
 
 t.test('bad options are refused before anything starts', async (t) => {

@@ -17,8 +17,12 @@ import { parseSecondary, Secondaries } from '../../src/secondary/secondaries.js'
 import type { Zone } from '../../src/zone/zone.js';
 import { loadZoneText } from '../../src/zone/load.js';
 import { Opcode, Rcode } from '../../src/wire/types.js';
+import { leaseNet } from '../helpers/loopback-net.js';
+import { waitUntil } from '../helpers/wait.js';
 
-const HOST = '127.0.106.1';
+// This file's own loopback /24 (a NOTIFY target listens on port 53 in it), leased for its life.
+const NET = await leaseNet(t);
+const HOST = NET.host(1);
 const ORIGIN = 'example.';
 
 function soa(serial: number, refresh = 3600, retry = 600): RR {
@@ -67,7 +71,7 @@ t.test('a bad transfer never replaces the good copy', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-sec-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const installed: (Zone | undefined)[] = [];
-  const sec = new SecondaryZone({ origin: ORIGIN, primary: { address: HOST, port: p.port }, dir, install: (z) => installed.push(z), timeout: 2000 });
+  const sec = new SecondaryZone({ origin: ORIGIN, primary: { address: HOST, port: p.port }, dir, install: (z) => installed.push(z), timeout: 10_000 });
   t.teardown(() => sec.close());
 
   const first = await sec.refresh('test');
@@ -123,15 +127,12 @@ t.test('the SOA refresh timer alone brings changes; the retry timer after a fail
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const reasons: string[] = [];
   const sec = new SecondaryZone({
-    origin: ORIGIN, primary: { address: HOST, port: p.port }, dir, install: () => {}, timeout: 2000,
+    origin: ORIGIN, primary: { address: HOST, port: p.port }, dir, install: () => {}, timeout: 10_000,
     log: (_level, msg) => { const m = / (\w+) refresh from /.exec(msg); if (m) reasons.push(m[1]!); },
   });
   t.teardown(() => sec.close());
-  const until = async (what: string, ok: () => boolean, ms = 6000) => {
-    const end = Date.now() + ms;
-    while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    t.ok(ok(), what);
-  };
+  // The timers fire within seconds; 30 s is only a backstop for a loaded machine.
+  const until = async (what: string, ok: () => boolean) => t.ok(await waitUntil(ok, { intervalMs: 50 }), what);
   sec.start();
   await until('serial 1 transferred at start', () => sec.zone?.serial === 1);
   script.current = () => [timed(2, [a('timer.example.', 2)])];
@@ -151,14 +152,14 @@ t.test('the SOA refresh timer alone brings changes; the retry timer after a fail
 t.test('NOTIFY only from the primary; the NOTIFY handler', async (t) => {
   const script: { current: Script } = { current: () => [zoneV(1)] };
   const p = await primary(t, script);
-  const secs = new Secondaries([{ origin: ORIGIN, primary: { address: HOST, port: p.port } }], { install: () => {}, timeout: 2000, log: () => {} });
+  const secs = new Secondaries([{ origin: ORIGIN, primary: { address: HOST, port: p.port } }], { install: () => {}, timeout: 10_000, log: () => {} });
   t.teardown(() => secs.close());
   const sec = secs.get(ORIGIN)!;
   await sec.refresh('test');
   const notify = (name: string, from: string): Message => decodeMessage(secs.notifyHandler.handle({
     request: newMessage({ id: 9, opcode: Opcode.NOTIFY, aa: true, questions: [{ name, type: RRType.SOA, class: 1 }] }), remoteAddress: from,
   }));
-  t.equal(notify(ORIGIN, '127.0.106.9').rcode, Rcode.REFUSED, 'from another address: REFUSED');
+  t.equal(notify(ORIGIN, NET.host(9)).rcode, Rcode.REFUSED, 'from another address: REFUSED');
   t.equal(sec.counts.notifies, 0);
   const ok = notify('EXAMPLE.', HOST);
   t.equal(ok.rcode, Rcode.NOERROR, 'from the primary: acknowledged');
@@ -195,8 +196,8 @@ t.test('the source address for NOTIFY and transfers', async (t) => {
 t.test('--notify-ns: the zone\'s own name servers, without us', async (t) => {
   const { nameServerAddresses, Transfers } = await import('../../src/server/transfers.js');
   const { Catalog } = await import('../../src/authority/catalog.js');
-  const zone = loadZoneText('$TTL 300\n@ SOA ns1 h 1 3600 900 604800 300\n@ NS ns1\n@ NS ns2\n@ NS ns.elsewhere.example.\nns1 A 127.0.106.1\nns2 A 127.0.106.2\nns2 AAAA 2001:db8::2\n', { origin: 'notify.example.' });
-  t.same(nameServerAddresses(zone).sort(), ['127.0.106.1', '127.0.106.2', '2001:db8:0:0:0:0:0:2'], 'in-zone NS addresses (out-of-zone names are not resolved)');
+  const zone = loadZoneText(`$TTL 300\n@ SOA ns1 h 1 3600 900 604800 300\n@ NS ns1\n@ NS ns2\n@ NS ns.elsewhere.example.\nns1 A ${NET.host(1)}\nns2 A ${NET.host(2)}\nns2 AAAA 2001:db8::2\n`, { origin: 'notify.example.' });
+  t.same(nameServerAddresses(zone).sort(), [NET.host(1), NET.host(2), '2001:db8:0:0:0:0:0:2'], 'in-zone NS addresses (out-of-zone names are not resolved)');
   // ns2 listens for NOTIFY; we are ns1 and must not notify ourselves.
   const got: string[] = [];
   const { default: dgram } = await import('node:dgram');
@@ -206,12 +207,12 @@ t.test('--notify-ns: the zone\'s own name servers, without us', async (t) => {
     got.push(`${rinfo.address} ${m.questions[0]!.name}`);
     sock.send(encodeMessage(newMessage({ id: m.id, qr: true, opcode: Opcode.NOTIFY, aa: true, questions: m.questions })), rinfo.port, rinfo.address);
   });
-  await new Promise<void>((r) => sock.bind(53, '127.0.106.2', r));
+  await new Promise<void>((r) => sock.bind(53, NET.host(2), r));
   t.teardown(() => new Promise<void>((r) => sock.close(() => r())));
-  const tr = new Transfers({ notifyNs: true, sources: ['127.0.106.1'], notifyAttempts: 1 }, new Catalog([zone]), { debug() {}, info() {}, warn() {}, error() {} }, { changed: () => {} });
+  const tr = new Transfers({ notifyNs: true, sources: [NET.host(1)], notifyAttempts: 1 }, new Catalog([zone]), { debug() {}, info() {}, warn() {}, error() {} }, { changed: () => {} });
   t.teardown(() => tr.close());
   tr.zoneChanged(zone);
-  for (let i = 0; i < 50 && tr.notifier.acked.size === 0; i++) await new Promise((r) => setTimeout(r, 20));
-  t.same(got, ['127.0.106.1 notify.example.'], 'ns2 notified, from our address (ns1)');
-  t.same([...tr.notifier.acked.keys()], ['notify.example. 127.0.106.2:53'], 'only ns2: never ourselves');
+  await waitUntil(() => tr.notifier.acked.size > 0);
+  t.same(got, [`${NET.host(1)} notify.example.`], 'ns2 notified, from our address (ns1)');
+  t.same([...tr.notifier.acked.keys()], [`notify.example. ${NET.host(2)}:53`], 'only ns2: never ourselves');
 });
