@@ -1,15 +1,19 @@
-// The hand-off end to end on loopback: an aop Daemon (127.0.71.1) serving the bundled zones with
-// the agents moved to 127.0.72.1, the demo agents there; every bundled agent and alias called by
+// The hand-off end to end on loopback: an aop Daemon (.1 of a leased /24) serving the bundled
+// zones with the agents moved to .2, the demo agents there (on their fixed ports); every bundled agent and alias called by
 // name, the card cache, session and connection reuse, a new session after the old one dies,
 // failover from writer's priority-1 endpoint to its backup.
 
 import t from 'tap';
 import { agentWorld } from '../helpers/mcp-agents.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { HandOff, NetworkLookup, startDemoAgents, type DnsLookup } from '../../src/mcp/index.js';
 import { RRType } from '../../src/wire/types.js';
 
-const DNS = '127.0.71.1';
-const AGENTS = '127.0.72.1';
+// This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+const NET = await leaseNet(t);
+const DNS = NET.host(1);
+const AGENTS = NET.host(2);
+const DOWN = NET.host(3);
 
 /** A DnsLookup that counts the queries it passes on. */
 function counting(inner: DnsLookup): DnsLookup & { count: number; asked: string[] } {
@@ -151,10 +155,10 @@ t.test('listTools: the endpoint tools/list, with the input schema', async (t) =>
 });
 
 t.test("failover: writer's priority-1 endpoint is down, the priority-2 backup answers", async (t) => {
-  // mcp.acme.agents (writer priority 1, editor, researcher) moves to 127.0.72.2, where nothing listens.
+  // mcp.acme.agents (writer priority 1, editor, researcher) moves to DOWN, where nothing listens.
   const w = await agentWorld(t, {
     dnsHost: DNS, agentHost: AGENTS,
-    edit: (text) => text.replace(/^mcp(\s+IN A\s+)127\.0\.72\.1$/m, 'mcp$1127.0.72.2'),
+    edit: (text) => text.replace(new RegExp(`^mcp(\\s+IN A\\s+)${AGENTS.replace(/\./g, '\\.')}$`, 'm'), `mcp$1${DOWN}`),
   });
   const h = new HandOff({ lookup: new NetworkLookup(w.dns) });
   t.teardown(() => h.close());
