@@ -99,7 +99,8 @@ function locateAgentFaults(faults: AgentZoneFault[], file: string, origin: strin
 /** Apply an agent edit to a file (or show it with --dry-run) and report. */
 function edit(file: string, origin: string | undefined, req: AgentEditRequest, dryRun: boolean, journalDir: string | undefined, what: (r: AgentEditResult) => string): void {
   const o = originOf(file, origin);
-  const src = readZoneSourceFile(file, { origin: o });
+  // As aop zone check and the daemon load it: the origin rules of docs/zones.md apply to edits too.
+  const src = readZoneSourceFile(file, { origin: o, originFrom: origin !== undefined ? 'flag' : 'file-name' });
   checkJournal(src, journalDir);
   const result = planAgentEdit(src, req);
   for (const w of result.warnings) process.stderr.write(`aop: warning: ${w}\n`);

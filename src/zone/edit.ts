@@ -17,7 +17,7 @@ import { Zone } from './zone.js';
 import { serialAdd, serialCompare, serialGreater } from './serial.js';
 import { decodeJournal } from './journal.js';
 import { ZoneLoadError, type ZoneFault } from './errors.js';
-import { decodeZoneBytes } from './load.js';
+import { decodeZoneBytes, withOriginFaults, type OriginFrom } from './load.js';
 import { nameKey, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
 import type { RR } from '../wire/rr.js';
@@ -133,9 +133,10 @@ function includeReader(origin: string): (p: string) => string {
 }
 
 /** Parse and validate, as loadZoneFile does, but keep the records' positions. Throws ZoneLoadError. */
-function load(text: string, origin: string, file: string, include: boolean): { records: SourcedRR[]; zone: Zone } {
+function load(text: string, origin: string, file: string, include: boolean, from: OriginFrom | undefined): { records: SourcedRR[]; zone: Zone } {
   const parsed = parseZone(text, { origin, file, ...(include ? { include: includeReader(origin) } : {}) });
-  const faults: ZoneFault[] = [...parsed.faults, ...(parsed.faults.length > 0 ? [] : validateZone(origin, parsed.records, file))];
+  const validation = parsed.faults.length > 0 ? [] : validateZone(origin, parsed.records, file);
+  const faults: ZoneFault[] = withOriginFaults(origin, from, parsed.leadingOrigin, parsed.faults, validation, file);
   if (faults.length > 0) throw new ZoneLoadError(faults, { origin, file });
   return { records: parsed.records, zone: new Zone(origin, parsed.records) };
 }
@@ -145,7 +146,7 @@ function load(text: string, origin: string, file: string, include: boolean): { r
  * `includes` is true, as for a real file). Throws ZoneLoadError when the zone does not load,
  * ZoneEditError ERR_ZONE_EDIT_SERIAL when its serial cannot be rewritten in place.
  */
-export function readZoneSource(text: string, opts: { origin: string; file?: string; includes?: boolean }): ZoneSource {
+export function readZoneSource(text: string, opts: { origin: string; file?: string; includes?: boolean; originFrom?: OriginFrom }): ZoneSource {
   const file = opts.file ?? '<text>';
   let origin: string;
   try {
@@ -154,7 +155,7 @@ export function readZoneSource(text: string, opts: { origin: string; file?: stri
     if (!(e instanceof WireError)) throw e;
     throw new ZoneLoadError([{ file, line: 1, col: 1, code: 'ERR_ZONE_BAD_ORIGIN', message: `bad origin "${opts.origin}": ${e.message}` }], { file });
   }
-  const { records, zone } = load(text, origin, file, opts.includes ?? false);
+  const { records, zone } = load(text, origin, file, opts.includes ?? false, opts.originFrom);
   const logical = lexZone(text);
   const ends = logicalEnds(text);
   // Logical lines of the file itself, by the position of their first token.
@@ -177,7 +178,7 @@ export function readZoneSource(text: string, opts: { origin: string; file?: stri
 }
 
 /** Read a zone file for editing, its $INCLUDEs read as the loader reads them. */
-export function readZoneSourceFile(file: string, opts: { origin: string }): ZoneSource {
+export function readZoneSourceFile(file: string, opts: { origin: string; originFrom?: OriginFrom }): ZoneSource {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -186,7 +187,7 @@ export function readZoneSourceFile(file: string, opts: { origin: string }): Zone
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     throw new ZoneLoadError([{ file, line: 1, col: 1, code: 'ERR_ZONE_READ', message: `cannot read zone file: ${why}` }], { origin: opts.origin, file });
   }
-  return readZoneSource(decodeZoneBytes(bytes, file, opts.origin), { origin: opts.origin, file, includes: true });
+  return readZoneSource(decodeZoneBytes(bytes, file, opts.origin), { origin: opts.origin, file, includes: true, ...(opts.originFrom ? { originFrom: opts.originFrom } : {}) });
 }
 
 /** Where the serial is written: the SOA's third RDATA token (mname, rname, serial). */
@@ -389,7 +390,7 @@ function rrKey(rr: RR): string {
 export function verifyEdit(src: ZoneSource, text: string, change: { removed: readonly RR[]; added: readonly RR[]; serial: number }): Zone {
   let zone: Zone;
   try {
-    zone = load(text, src.origin, src.file, src.file !== '<text>').zone;
+    zone = load(text, src.origin, src.file, src.file !== '<text>', undefined).zone;
   } catch (e) {
     if (e instanceof ZoneLoadError) throw new ZoneEditError('ERR_ZONE_EDIT_VERIFY', `the edited zone would not load, so nothing was written:\n${e.message}`);
     throw e;

@@ -59,6 +59,20 @@ function mismatchFault(origin: string, from: OriginFrom | undefined, leading: Le
 /** Faults a wrong origin causes besides the records outside the zone; left out beside ERR_ZONE_ORIGIN_MISMATCH. */
 const ORIGIN_CONSEQUENTIAL = new Set(['ERR_ZONE_OUT_OF_ZONE', 'ERR_ZONE_NO_SOA', 'ERR_ZONE_NO_NS', 'ERR_ZONE_NO_GLUE', 'ERR_ZONE_SOA_NOT_AT_APEX']);
 
+/**
+ * A zone's faults with the origin rules applied (see OriginFrom): ERR_ZONE_ORIGIN_IMPLICIT and
+ * ERR_ZONE_ORIGIN_MISMATCH first, as they may cause the rest; beside a mismatch, the faults it
+ * causes are left out. `validation` are validateZone's faults, `parsed` the parser's.
+ */
+export function withOriginFaults(
+  origin: string, from: OriginFrom | undefined, leading: LeadingOrigin | undefined, parsed: readonly ZoneFault[], validation: readonly ZoneFault[], file: string,
+): ZoneFault[] {
+  const mismatch = mismatchFault(origin, from, leading, validation);
+  const rest = mismatch ? validation.filter((f) => !ORIGIN_CONSEQUENTIAL.has(f.code)) : validation;
+  const implicit = implicitOriginFault(origin, from, leading, file);
+  return [...(implicit ? [implicit] : []), ...(mismatch ? [mismatch] : []), ...parsed, ...rest];
+}
+
 /** Thrown inside the fast path to give up on it (the full path then finds what is wrong). */
 const GIVE_UP = Symbol('give up');
 
@@ -164,11 +178,7 @@ function build(text: string, origin: string, file: string | undefined, include: 
   const parsed = parseZone(text, { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) });
   let faults = validateZone(canonical, parsed.records, shown);
   if (parsed.faults.length > 0) faults = faults.filter((f) => !CONSEQUENTIAL.has(f.code));
-  const mismatch = mismatchFault(canonical, from, parsed.leadingOrigin, faults);
-  if (mismatch) faults = faults.filter((f) => !ORIGIN_CONSEQUENTIAL.has(f.code));
-  const implicit = implicitOriginFault(canonical, from, parsed.leadingOrigin, shown);
-  // The origin first: it may be the cause of the rest.
-  const all = [...(implicit ? [implicit] : []), ...(mismatch ? [mismatch] : []), ...parsed.faults, ...faults];
+  const all = withOriginFaults(canonical, from, parsed.leadingOrigin, parsed.faults, faults, shown);
   if (all.length > 0) throw new ZoneLoadError(all, withFile({ origin: canonical }, file));
   return new Zone(canonical, parsed.records, RRClass.IN);
 }

@@ -91,6 +91,18 @@ if (!existsSync(path.join(root, 'dist', 'cli', 'common.js'))) {
     t.same([noneFlag.code, noneFlag.stdout], [0, 'zone acme.agents.: loaded serial 2026112501, 30 records\n'], '--origin makes it explicit');
     t.same([multi.code, multi.stdout], [0, 'zone acme.agents.: loaded serial 2026112501, 30 records\n'], 'a multi-label origin from the file name needs no $ORIGIN');
     t.same([tld.code, tld.stdout], [0, 'zone agents.: loaded serial 2026112501, 9 records\n'], 'the bundled agents.zone confirms its one-label origin with $ORIGIN');
+
+    // Edits load the file as aop zone check does: the same refusals, the file left alone.
+    const add = ['add-agent', path.join(dir, 'noorigin.zone'), 'poet', '--endpoint', 'http://127.0.0.1:18110/mcp', '--tool', 'write_poem'];
+    const [refused, explicit, mismatch] = await Promise.all([
+      aop(['zone', ...add]),
+      aop(['zone', ...add, '--origin', 'acme.agents', '--dry-run']),
+      aop(['zone', 'remove-agent', path.join(dir, 'x.zone'), 'writer']),
+    ]);
+    t.same([refused.code, refused.stderr.split('\n')[0]], [1, none.stderr.split('\n')[0]], 'add-agent refuses a one-label origin from the file name alone');
+    t.equal(readFileSync(path.join(dir, 'noorigin.zone'), 'utf8'), bare, 'the file is unchanged');
+    t.equal(explicit.code, 0, 'with --origin it is explicit');
+    t.same([mismatch.code, mismatch.stderr.split('\n')[0]], [1, x.stderr.split('\n')[0]], 'remove-agent refuses a $ORIGIN that disagrees');
   });
 
   t.test('aop serve: a zones folder with a one-label file and no $ORIGIN logs the fault and serves the rest', async (t) => {
