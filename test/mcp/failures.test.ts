@@ -1,19 +1,21 @@
-// The hand-off when things go wrong, each on loopback: an aop Daemon on 127.0.71.2 with the bundled
-// zones (agents on 127.0.72.2, demo agents there), and a scripted HTTP front on 127.0.72.3 in place of
+// The hand-off when things go wrong, each on loopback (a /24 leased for the file): an aop Daemon on
+// .1 with the bundled zones (agents on .2, demo agents there), and a scripted HTTP front on .3 in place of
 // writer's priority-1 endpoint that fails the way a test asks (503, reset, 502, 404, hang, junk,
 // redirect) and otherwise forwards. Retries, failover, deadlines, the circuit breaker, and every error code.
 
 import t, { type Test } from 'tap';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { agentWorld, type AgentWorld } from '../helpers/mcp-agents.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { HandOff, HandOffCode, HandOffError, NetworkLookup, startDemoAgents, type DnsLookup, type HandOffOptions } from '../../src/mcp/index.js';
 
-const DNS = '127.0.71.2';
-const AGENTS = '127.0.72.2';
-const FRONT = '127.0.72.3';
-const DOWN = '127.0.72.4';
+// This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+const NET = await leaseNet(t);
+const DNS = NET.host(1);
+const AGENTS = NET.host(2);
+const FRONT = NET.host(3);
+const DOWN = NET.host(4);
 const P1 = 'http://front.acme.agents';
 const BACKUP = 'http://mcp-backup.acme.agents:18102/agents/writer/mcp';
 
@@ -200,10 +202,10 @@ t.test('listTools: every endpoint 503: each tried with the retry budget, ERR_END
 t.test('listTools: the deadline, and a caller abort', async (t) => {
   const f = await front(t, (rpc) => (isInit(rpc) ? 'hang' : 'forward'));
   const w = await world(t, f.port);
-  const h = handoff(t, w, { connectTimeoutMs: 10_000 });
-  const t0 = performance.now();
-  const e = await rejects(t, h.listTools('writer.acme.agents', { timeoutMs: 400 }), 'ERR_CALL_TIMEOUT', 'a hanging initialize');
-  t.ok(performance.now() - t0 < 3000, 'it ended near the deadline');
+  // The deadline, not the 60 s connect timeout, ends it: the code says which.
+  const h = handoff(t, w, { connectTimeoutMs: 60_000 });
+  const e = await rejects(t, h.listTools('writer.acme.agents', { timeoutMs: 2000 }), 'ERR_CALL_TIMEOUT', 'a hanging initialize');
+  t.match(e?.message, /no answer within 2000 ms/, 'the deadline ended it');
   t.same(e?.tried?.map((a) => a.url), [`${P1}:${f.port}/agents/writer/mcp`], 'the endpoint that was being tried is named');
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error('stop')), 100);
@@ -241,10 +243,10 @@ t.test('404 for the session id opens a new session at the same endpoint', async 
 t.test('the deadline: a call that hangs ends with ERR_CALL_TIMEOUT and is not repeated elsewhere', async (t) => {
   const f = await front(t, (rpc) => (isCall(rpc) ? 'hang' : 'forward'));
   const w = await world(t, f.port);
-  const h = handoff(t, w, { timeoutMs: 600 });
-  const t0 = performance.now();
+  // 3 s: long enough for the session to open first on a loaded machine; the call then hangs
+  // until the deadline ends it (ERR_CALL_TIMEOUT, not a connect timeout or a failover).
+  const h = handoff(t, w, { timeoutMs: 3000 });
   const e = await rejects(t, h.call('writer.acme.agents', { task: 'slow' }), 'ERR_CALL_TIMEOUT', 'hanging tools/call');
-  t.ok(performance.now() - t0 < 5000, 'it ended near the deadline, not at some other timeout');
   t.same(e?.tried?.map((a) => a.url), [`${P1}:${f.port}/agents/writer/mcp`], 'only priority 1 was tried: a sent call may have run');
   // A per-call deadline overrides the default, and a caller's signal aborts with its own code.
   await rejects(t, h.call('writer.acme.agents', { task: 'slow' }, { timeoutMs: 200 }), 'ERR_CALL_TIMEOUT', 'timeoutMs per call');
@@ -257,7 +259,8 @@ t.test('the deadline: a call that hangs ends with ERR_CALL_TIMEOUT and is not re
 t.test('a session that cannot be opened in time fails over (nothing was sent to the tool yet)', async (t) => {
   const f = await front(t, (rpc) => (rpc === 'initialize' ? 'hang' : 'forward'));
   const w = await world(t, f.port);
-  const h = handoff(t, w, { connectTimeoutMs: 300 });
+  // 3 s to open a session: the front never does; the backup must, on a loaded machine too.
+  const h = handoff(t, w, { connectTimeoutMs: 3000 });
   const o = await h.call('writer.acme.agents', { task: 'x' });
   t.equal(o.endpoint, BACKUP);
   t.equal(o.attempts[0]!.code, 'CONNECT_TIMEOUT');
@@ -363,10 +366,9 @@ t.test('endpoints: unreachable, refused by policy, tool missing, tool error', as
 
   const w = await world(t, 18101, { extra });
   const h = handoff(t, w);
-  const t0 = performance.now();
   const r = await rejects(t, h.call('remote.acme.agents', { task: 'x' }), 'ERR_ENDPOINT_REFUSED', 'http to 192.0.2.1');
-  t.ok(performance.now() - t0 < 2000, 'refused without trying to connect');
-  t.equal(r?.tried?.[0]?.code, 'REFUSED_HTTP');
+  // A connection attempt to 192.0.2.1 (TEST-NET) would have ended in a timeout, not in REFUSED_HTTP.
+  t.same(r?.tried?.map((a) => a.code), ['REFUSED_HTTP'], 'refused without trying to connect');
   await rejects(t, handoff(t, w, { allowHttp: 'none' }).call('editor.acme.agents', { text: 'x' }), 'ERR_ENDPOINT_REFUSED', 'allowHttp none, even on loopback');
 
   const m = await rejects(t, h.call('editor.acme.agents', { text: 'x' }, { tool: 'no_such_tool' }), 'ERR_TOOL_MISSING', 'a tool the endpoint lacks');
