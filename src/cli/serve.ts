@@ -7,7 +7,7 @@ import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
 import { loadHints } from '../resolver/hints.js';
 import path from 'node:path';
 import { createLogger, type LogLevel, type Logger } from '../server/log.js';
-import { attachWorker, ClusterPrimary, parseWorkers } from '../server/cluster.js';
+import { attachWorker, ClusterPrimary, parseWorkers, WorkersError } from '../server/cluster.js';
 import cluster from 'node:cluster';
 import { bundledZonesDir } from './paths.js';
 import { TransferAcl } from '../xfr/acl.js';
@@ -35,7 +35,17 @@ async function servePrimary(workers: number, controlPath: string | undefined, lo
   };
   process.on('SIGTERM', () => stop('SIGTERM', 0));
   process.on('SIGINT', () => stop('SIGINT', 0));
-  await primary.start();
+  try {
+    await primary.start();
+  } catch (err) {
+    // A worker stopped on a usage error (an address in use, said above): the command exits 1, as one process would.
+    if (err instanceof WorkersError && err.workerExitCode === 1) {
+      process.stderr.write(`aop: ${err.message}\n`);
+      await primary.close().catch(() => {});
+      process.exit(1);
+    }
+    throw err;
+  }
   process.on('SIGHUP', () => {
     logger.info(`SIGHUP: reloading zones in ${primary.workers.length} workers`);
     primary.reload().then((r) => {

@@ -10,7 +10,8 @@ import { silentLogger, type Logger } from './log.js';
 
 export class WorkersError extends Error {
   readonly code = 'ERR_WORKERS';
-  constructor(message: string) {
+  /** A worker that exited before it was serving: its exit status (1: a usage error it reported, such as an address in use). */
+  constructor(message: string, readonly workerExitCode?: number) {
     super(message);
     this.name = 'WorkersError';
   }
@@ -151,11 +152,11 @@ export class ClusterPrimary {
           resolve();
         }
       };
-      const onExit = (code: number | null, signal: string | null): void => fail(`worker ${w.id} exited (${signal ?? `code ${code}`}) before it was serving; its error is above`);
-      const fail = (why: string): void => {
+      const onExit = (code: number | null, signal: string | null): void => fail(`worker ${w.id} exited (${signal ?? `code ${code}`}) before it was serving; its error is above`, code ?? undefined);
+      const fail = (why: string, exitCode?: number): void => {
         cleanup();
         if (!w.isDead()) w.process.kill('SIGKILL');
-        reject(new WorkersError(why));
+        reject(new WorkersError(why, exitCode));
       };
       const cleanup = (): void => {
         clearTimeout(timer);
