@@ -1,7 +1,7 @@
 // `aop call` and `aop agent`: through the built bin (main.ts wiring, real exit statuses) and
-// in-process (runCall/runAgent) for every exit status. An aop Daemon on 127.0.71.3 serves the
-// bundled zones with the agents on 127.0.73.1, where the demo agents run; a silent HTTP server on
-// 127.0.73.2 plays an agent that never answers.
+// in-process (runCall/runAgent) for every exit status. In a loopback /24 leased for the file, an
+// aop Daemon on .1 serves the bundled zones with the agents on .2, where the demo agents run; a
+// silent HTTP server on .3 plays an agent that never answers.
 
 import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
@@ -10,12 +10,18 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { agentWorld, repoRoot, type AgentWorld } from '../helpers/mcp-agents.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { runCall, parseArgPairs, type CallArgs } from '../../src/cli/call.js';
 import { runAgent, type AgentArgs } from '../../src/cli/agent.js';
 
-const DNS = '127.0.71.3';
-const AGENTS = '127.0.73.1';
-const SILENT = '127.0.73.2';
+// This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+const NET = await leaseNet(t);
+const DNS = NET.host(1);
+const AGENTS = NET.host(2);
+const SILENT = NET.host(3);
+const GONE = NET.host(4);
+/** An address for a RegExp. */
+const re = (s: string): string => s.replace(/\./g, '\\.');
 const bin = path.join(repoRoot, 'bin', 'aop.js');
 
 interface Output { stdout: string; stderr: string; code: number }
@@ -57,7 +63,7 @@ t.before(async () => {
   const extra = [
     // The demo agents bind every endpoint on AGENTS; these hosts have other addresses, where nothing (or a silent server) listens.
     rec('offline', 'gone.acme.agents.', 18199, 'x'),
-    'gone IN A 127.0.73.3',
+    `gone IN A ${GONE}`,
     rec('slow', 'quiet.acme.agents.', slowPort, 'x'),
     `quiet IN A ${SILENT}`,
     rec('remote', 'far.acme.agents.', 8080, 'x'),
@@ -113,8 +119,8 @@ t.test('the built bin', async (t) => {
   t.equal(nx.stderr, `aop: call: nope.acme.agents.: no such name (NXDOMAIN) (asked ${world.dns.address}:${world.dns.port}, from $AOP_RESOLVER)\n`, 'one line on stderr, naming the server $AOP_RESOLVER chose');
   t.equal(nx.stdout, '');
   t.equal(card.code, 0);
-  t.match(card.stdout, /^agent        writer\.acme\.agents\.\naliases      copywriter\.acme\.agents\. -> writer\.acme\.agents\.\ntool         draft_copy\ndescription  Drafts marketing copy\ncapabilities writing, marketing\nauth         none\nttl          300 s\nzone         acme\.agents\.\nserver       127\.0\.71\.3#\d+\n/);
-  t.match(card.stdout, /endpoints, in the order a call tries them:\n  1\. http:\/\/mcp\.acme\.agents:18101\/agents\/writer\/mcp\n     priority 1, streamable-http, 127\.0\.73\.1\n  2\. http:\/\/mcp-backup\.acme\.agents:18102\/agents\/writer\/mcp\n     priority 2, /);
+  t.match(card.stdout, new RegExp(String.raw`^agent        writer\.acme\.agents\.\naliases      copywriter\.acme\.agents\. -> writer\.acme\.agents\.\ntool         draft_copy\ndescription  Drafts marketing copy\ncapabilities writing, marketing\nauth         none\nttl          300 s\nzone         acme\.agents\.\nserver       ${re(DNS)}#\d+\n`));
+  t.match(card.stdout, new RegExp(String.raw`endpoints, in the order a call tries them:\n  1\. http:\/\/mcp\.acme\.agents:18101\/agents\/writer\/mcp\n     priority 1, streamable-http, ${re(AGENTS)}\n  2\. http:\/\/mcp-backup\.acme\.agents:18102\/agents\/writer\/mcp\n     priority 2, `));
 
   const [help, agentHelp] = await Promise.all([aopBin(['call', '--help'], env), aopBin(['agent', '--help'], env)]);
   t.equal(help.code, 0);
@@ -178,7 +184,7 @@ t.test('aop agent in-process: researcher shuffled within its priority, an alias 
     t.equal(r.code, 0, `${name}: exit 0`);
     t.match(JSON.parse(r.stdout), { name: owner, zone, server: `${world.dns.address}#${world.dns.port}` }, `${name} --json: ${owner}'s card, zone ${zone}, the server asked`);
   }
-  t.match((await agent({ name: 'editing.globex.agents' })).stdout, /aliases      editing\.globex\.agents\. -> editor\.acme\.agents\.\n[^]*zone         acme\.agents\.\nserver       127\.0\.71\.3#\d+\n/, 'the text shows the zone and the server');
+  t.match((await agent({ name: 'editing.globex.agents' })).stdout, new RegExp(String.raw`aliases      editing\.globex\.agents\. -> editor\.acme\.agents\.\n[^]*zone         acme\.agents\.\nserver       ${re(DNS)}#\d+\n`), 'the text shows the zone and the server');
   t.equal((await agent({ name: 'nope.acme.agents' })).code, 2);
   t.equal((await agent({ name: 'mcp.acme.agents' })).code, 3);
 });

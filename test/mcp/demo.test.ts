@@ -1,5 +1,5 @@
 // The demo agents: one real MCP server per bundled agent endpoint, derived from the zone files
-// (here copies with the agents on 127.0.72.5-7, one address per subtest, so that no keep-alive
+// (here copies with the agents on .1-.3 of a leased loopback /24, one address per subtest, so that no keep-alive
 // connection of the global fetch outlives its server into the next subtest), each with its record's tool and description, a real
 // input schema and deterministic output; shared ports routed by path; sessions as the spec says.
 
@@ -9,10 +9,13 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { rewrittenZones } from '../helpers/mcp-agents.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { startDemoAgents } from '../../src/mcp/demo/index.js';
 import { BUNDLED_ZONES } from '../../src/mcp/demo/index.js';
 
-const HOST = '127.0.72.5';
+// This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+const NET = await leaseNet(t);
+const HOST = NET.host(1);
 
 const EXPECTED = [
   ['writer.acme.agents.', 'http://mcp.acme.agents:18101/agents/writer/mcp', 'draft_copy', { task: 'Draft a haiku' }],
@@ -32,8 +35,8 @@ const at = (url: string): URL => {
   const u = new URL(url);
   return new URL(`http://${HOST}:${u.port}${u.pathname}`);
 };
-const SHARED = '127.0.72.6';
-const RAW = '127.0.72.7';
+const SHARED = NET.host(2);
+const RAW = NET.host(3);
 
 async function connect(t: Test, url: URL): Promise<Client> {
   const client = new Client({ name: 'demo-test', version: '1' });
