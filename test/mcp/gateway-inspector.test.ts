@@ -1,16 +1,19 @@
 // Interop: the MCP Inspector's CLI mode (@modelcontextprotocol/inspector 2.x, a devDependency) lists
 // the gateway's tools and calls call_agent through it, over HTTP and against `aop mcp --stdio` (the
 // README's forms: `--` keeps `aop mcp`'s --server from the Inspector, which has a --server of its
-// own). Skipped when the Inspector cannot run here; under CI=true that fails instead. Loopback 127.0.75.x.
+// own). Skipped when the Inspector cannot run here; under CI=true that fails instead. On a leased loopback /24.
 
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { copyZones, root, startStack } from '../helpers/gateway.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 
-const DNS = '127.0.75.1';
-const HOSTS = '127.0.75.2';
+// This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+const NET = await leaseNet(t);
+const DNS = NET.host(1);
+const HOSTS = NET.host(2);
 // What `npx mcp-inspector` runs (Inspector 2.x: a launcher; `--cli` first, then the CLI's own options).
 const cli = path.join(root, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js');
 const aopBin = path.join(root, 'bin', 'aop.js');
@@ -18,6 +21,8 @@ const aopBin = path.join(root, 'bin', 'aop.js');
 function inspector(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // tap's loaders: the Inspector needs none
+  delete env.AOP_RESOLVER;
+  env.AOP_STATE_FILE = path.join(root, 'no-such-dir', 'aop-test-state.json'); // never a daemon someone else runs
   return new Promise((resolve) => {
     execFile(process.execPath, [cli, '--cli', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
@@ -61,5 +66,5 @@ t.test('the MCP Inspector CLI against the gateway', async (t) => {
   // Without `--` the Inspector takes --server for itself (a server of its config file) and fails.
   const clash = await inspector([process.execPath, aopBin, 'mcp', '--stdio', '--server', `${DNS}:${stack.dnsPort}`, '--method', 'tools/list']);
   t.not(clash.code, 0, 'without --, --server is the Inspector\'s');
-  t.match(clash.stdout + clash.stderr, /Server '127\.0\.75\.1:\d+' not found/);
+  t.match(clash.stdout + clash.stderr, new RegExp(`Server '${DNS.replace(/\./g, '\\.')}:\\d+' not found`));
 });

@@ -1,6 +1,6 @@
 // `aop mcp --stdio` as a desktop client runs it: a child process speaking MCP on stdin/stdout,
 // looking names up at a DNS server over the network (NetworkLookup). Uses the built dist/.
-// Loopback 127.0.78.x: the DNS server on .1, the zones' hosts moved to .2.
+// A leased loopback /24: the DNS server on .1, the zones' hosts moved to .2.
 
 import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,9 +11,12 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { startDemoAgents } from '../../src/mcp/demo/index.js';
 import { copyZones, json, root, text } from '../helpers/gateway.js';
 import { startDaemon } from '../helpers/server.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 
-const DNS = '127.0.78.1';
-const HOSTS = '127.0.78.2';
+// This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+const NET = await leaseNet(t);
+const DNS = NET.host(1);
+const HOSTS = NET.host(2);
 
 async function stdioClient(t: Test, args: string[]): Promise<{ client: Client; stderr: () => string }> {
   const runtime = mkdtempSync(path.join(os.tmpdir(), 'aop-stdio-run-'));
@@ -65,7 +68,7 @@ t.test('aop mcp --stdio', async (t) => {
   t.test('bad arguments: a usage error, exit status 1', async (t) => {
     const { execFile } = await import('node:child_process');
     const run = (args: string[]) => new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [path.join(root, 'bin', 'aop.js'), 'mcp', ...args], { timeout: 10_000 }, (err, _out, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr: String(stderr) }));
+      execFile(process.execPath, [path.join(root, 'bin', 'aop.js'), 'mcp', ...args], { timeout: 60_000 }, (err, _out, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr: String(stderr) }));
     });
     const noStdio = await run([]);
     t.equal(noStdio.code, 1);

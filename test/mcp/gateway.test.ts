@@ -1,7 +1,7 @@
 // The gateway end to end over Streamable HTTP with the SDK's own client: every tool, call_agent
 // through the DNS to the demo agents, every hand-off error as a tool error with its code, the
 // Swarms AOP result shapes, and the HTTP rules (path, sessions, DNS-rebinding protection).
-// Loopback range 127.0.76.x: DNS and gateway on .1, the zones' hosts moved to .2.
+// A leased loopback /24: DNS and gateway on .1, the zones' hosts moved to .2.
 
 import t, { type Test } from 'tap';
 import { createServer, request, type Server } from 'node:http';
@@ -11,9 +11,12 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 import { startGatewayHttp } from '../../src/mcp/gateway/index.js';
 import { connect, copyZones, json, startStack, text } from '../helpers/gateway.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 
-const DNS = '127.0.76.1';
-const HOSTS = '127.0.76.2';
+// This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+const NET = await leaseNet(t);
+const DNS = NET.host(1);
+const HOSTS = NET.host(2);
 
 function listen(server: Server, host: string): Promise<number> {
   return new Promise((resolve) => server.listen(0, host, () => resolve((server.address() as AddressInfo).port)));
