@@ -16,6 +16,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 import { agentsFromTools, listMcpTools, MANAGEMENT_TOOLS, oneLineDescription, toolCapabilities, toolLabel } from '../../src/cli/import-mcp.js';
 import { copyZones, startStack } from '../helpers/gateway.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { planAgentEdit } from '../../src/update/agent-edit.js';
 import { readZoneSourceFile } from '../../src/zone/edit.js';
 import { loadZoneFile, loadZoneText } from '../../src/zone/load.js';
@@ -208,7 +209,9 @@ t.test('management tools (Swarms AOP discovery and queue, aop gateway) are not a
 });
 
 t.test('aop zone import-mcp against aop\'s own gateway (a Swarms AOP stand-in: the same discovery tools beside one tool per agent)', async (t) => {
-  const address = '127.0.84.1';
+  // A loopback /24 of the test's own: the demo agents behind the gateway have fixed ports.
+  const net = await leaseNet(t);
+  const address = net.host(1);
   const stack = await startStack(t, { zonesDir: copyZones(t, address), dnsAddress: address, agentTools: true });
   const listed = (await listMcpTools(stack.url)).tools.map((x) => x.name);
   const management = listed.filter((n) => MANAGEMENT_TOOLS.has(n));
@@ -234,7 +237,7 @@ t.test('aop zone import-mcp against aop\'s own gateway (a Swarms AOP stand-in: t
   t.match(all.stdout, /^call-agent +300 IN SVCB 1 \. \(/m);
 
   // A gateway without agent tools has nothing but management tools.
-  const bare = await startStack(t, { zonesDir: copyZones(t, '127.0.84.2'), dnsAddress: '127.0.84.2' });
+  const bare = await startStack(t, { zonesDir: copyZones(t, net.host(2)), dnsAddress: net.host(2) });
   const none = await aop(['zone', 'import-mcp', bare.url, '--zone', 'example.agents']);
   t.equal(none.code, 1);
   t.equal(none.stderr, `aop: ${bare.url} lists only management tools, which are not agents (`
