@@ -1,6 +1,6 @@
 // The embedded default of `aop serve` (`npm start`): zones, resolver, MCP gateway and demo agents
 // in one process, announced in a state file so `aop dig` and `aop call` need no flags; removed on
-// SIGTERM. Run as a child from the built dist/, on free ports. Loopback 127.0.79.x.
+// SIGTERM. Run as a child from the built dist/, on free ports of a leased loopback /24.
 
 import t from 'tap';
 import { spawn, execFile } from 'node:child_process';
@@ -11,20 +11,27 @@ import { once } from 'node:events';
 import { daemonStatePath, readDaemonState, removeDaemonState, writeDaemonState } from '../../src/cli/daemon-state.js';
 import { defaultServer } from '../../src/cli/dig.js';
 import { connect, copyZones, json, root, text } from '../helpers/gateway.js';
+import { leaseNet } from '../helpers/loopback-net.js';
+import { waitUntil } from '../helpers/wait.js';
 
-const DNS = '127.0.79.1';
-const HOSTS = '127.0.79.2';
+// This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+const NET = await leaseNet(t);
+const DNS = NET.host(1);
+const HOSTS = NET.host(2);
 const bin = path.join(root, 'bin', 'aop.js');
+// A runtime folder of this file's own: no child reads or writes the user's state file (or another test's).
+const RUNTIME = mkdtempSync(path.join(os.tmpdir(), 'aop-serve-default-'));
+t.teardown(() => rmSync(RUNTIME, { recursive: true, force: true }));
 
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['AOP_RESOLVER', 'NODE_OPTIONS', 'AOP_STATE_FILE'].includes(k)) env[k] = v;
-  return { ...env, ...extra };
+  return { ...env, XDG_RUNTIME_DIR: RUNTIME, ...extra };
 }
 
 function aop(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -63,8 +70,8 @@ t.test('aop serve with the gateway, demo agents and state file', async (t) => {
   let log = '';
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  // Bounded wait (30 s): a loaded machine takes a while to load the MCP SDK and start 10 agents.
-  for (let i = 0; i < 600 && !existsSync(stateFile) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  // A loaded machine takes a while to load the MCP SDK and start 10 agents: 60 s is a backstop.
+  await waitUntil(() => existsSync(stateFile) || child.exitCode !== null, { timeoutMs: 60_000, intervalMs: 50 });
   const state = readDaemonState(stateFile);
   if (!state) throw new Error(`no state file; log:\n${log}`);
   t.equal(state.pid, child.pid);
