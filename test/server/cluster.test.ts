@@ -1,4 +1,4 @@
-// `aop serve --workers 2` (the built CLI) on 127.0.201.x: every worker answers, a SIGHUP reload
+// `aop serve --workers 2` (the built CLI) on a leased loopback /24: every worker answers, a SIGHUP reload
 // reaches every worker, control commands (stats, flush) reach every worker and are merged.
 
 import t from 'tap';
@@ -13,8 +13,10 @@ import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
 import { startDaemon } from '../helpers/server.js';
 import { udpExchange } from '../helpers/udp.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 
-const NET = '127.0.201.'; // this file's 127.0.201.0/24
+// This file's own loopback /24, leased for its life: the workers share a fixed port (5300) in it.
+const NET = (await leaseNet(t)).net;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'aop.js');
 const PORT = 5300;
