@@ -1,20 +1,22 @@
 // `aop cache flush|stats|dump` against a real `aop serve --resolver --control` process resolving
-// through the bundled hierarchy on 127.0.51.x, with dig as the client; and its error messages.
+// through the bundled hierarchy on a leased loopback /24, with dig as the client; and its error messages.
 
 import t from 'tap';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canBind53, startTopology } from '../helpers/topology.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 import { dig } from '../helpers/dig.js';
 import { requireTool } from '../helpers/peers.js';
 import { sendCommand } from '../../src/server/control.js';
 import { control, controlPath, flushLine, formatDump, formatFlush, formatStats } from '../../src/cli/cache.js';
 import { readDaemonState, writeDaemonState } from '../../src/cli/daemon-state.js';
 
-const NET = 51; // this file's 127.0.51.0/24
+// This file's own loopback /24 (the hierarchy listens on port 53 in it), leased for its life.
+const NET = await leaseNet(t);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'aop.js');
 
@@ -32,14 +34,15 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Run `aop ARGS` (the built CLI). */
 function aop(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: childEnv(env), timeout: 15_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { env: childEnv(env), timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ stdout: String(stdout), stderr: String(stderr), code });
     });
   });
 }
 
-function waitFor(getLog: () => string, re: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+/** Wait for `re` in the log; the deadline is a backstop for a loaded machine. */
+function waitFor(getLog: () => string, re: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
@@ -166,7 +169,7 @@ t.test('the command line: one line on stderr and exit 1 on failure', async (t) =
 t.test('flush, stats and dump against a running resolver', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
   if (!(await canBind53(NET))) {
-    if (process.env.CI === 'true') t.fail(`cannot bind port 53 on 127.0.${NET}.x; CI runs as root`);
+    if (process.env.CI === 'true') t.fail(`cannot bind port 53 on ${NET.net}x; CI runs as root`);
     else t.skip('binding port 53 on loopback needs root (glue carries addresses, not ports)', () => {});
     return;
   }
@@ -174,7 +177,7 @@ t.test('flush, stats and dump against a running resolver', async (t) => {
   t.teardown(() => topo.close());
   const dir = tmpDir(t);
   const hints = path.join(dir, 'root.hints');
-  writeFileSync(hints, readFileSync(path.join(root, 'zones', 'root.hints'), 'utf8').replace(/127\.0\.0\.2\b/g, `127.0.${NET}.2`));
+  writeFileSync(hints, topo.hintsText);
   const sock = path.join(dir, 'control.sock');
   const child = spawn(process.execPath, [bin, 'serve', '--resolver', '--root-hints', hints, '--listen', '127.0.0.1:0', '--control', sock], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
   let log = '';
@@ -272,13 +275,13 @@ t.test('the embedded default (npm start) opens a control socket beside its state
   const stateFile = path.join(runtime, 'aop', 'daemon.json');
   const sock = path.join(runtime, 'aop', 'control.sock');
   // No --zones, no --resolver: the embedded default, on free ports and without the demo agents' fixed ones.
-  const args = ['serve', '--listen', `127.0.${NET}.200:0`, '--mcp', `127.0.${NET}.200:0`, '--no-demo-agents', '--warm-up', '0'];
+  const args = ['serve', '--listen', `${NET.host(200)}:0`, '--mcp', `${NET.host(200)}:0`, '--no-demo-agents', '--warm-up', '0'];
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv(env) });
   let log = '';
   child.stderr.on('data', (d) => { log += String(d); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  await waitFor(() => log, /announced in /, 30_000);
+  await waitFor(() => log, /announced in /);
   const state = readDaemonState(stateFile);
   t.equal(state?.pid, child.pid);
   t.equal(state?.control, sock, 'the state file names the socket');
@@ -299,7 +302,7 @@ t.test('the embedded default (npm start) opens a control socket beside its state
   let log2 = '';
   second.stderr.on('data', (d) => { log2 += String(d); });
   t.teardown(() => { if (second.exitCode === null) second.kill('SIGKILL'); });
-  await waitFor(() => log2, /announced in /, 30_000);
+  await waitFor(() => log2, /announced in /);
   t.match(log2, /control socket .*control\.sock is in use by another daemon: this one runs without one/);
   t.notOk(readDaemonState(stateFile)?.control, 'its state file names no socket');
   t.equal((await sendCommand(sock, 'stats')).ok, true, 'the first daemon keeps its socket');
