@@ -14,6 +14,7 @@ import { requireTool } from '../helpers/peers.js';
 import { sendCommand } from '../../src/server/control.js';
 import { control, controlPath, flushLine, formatDump, formatFlush, formatStats } from '../../src/cli/cache.js';
 import { readDaemonState, writeDaemonState } from '../../src/cli/daemon-state.js';
+import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 // This file's own loopback /24 (the hierarchy listens on port 53 in it), leased for its life.
 const NET = await leaseNet(t);
@@ -24,7 +25,8 @@ interface Run { stdout: string; stderr: string; code: number }
 
 /** The environment for the processes we start: AOP_CONTROL (and AOP_STATE_FILE) unset unless given, and without tap's NODE_OPTIONS hooks (slow to load). */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
+  // XDG_RUNTIME_DIR a folder of this process's own unless given: no one else's state file or socket.
+  const env = { ...privateRuntimeEnv(), ...extra };
   if (extra.AOP_CONTROL === undefined) delete env.AOP_CONTROL;
   if (extra.AOP_STATE_FILE === undefined) delete env.AOP_STATE_FILE;
   delete env.NODE_OPTIONS;

@@ -19,6 +19,7 @@ import { ttlWords } from '../../src/cli/dig/format.js';
 import { decodeMessage, encodeMessage, type Message } from '../../src/wire/message.js';
 import { nameToWire } from '../../src/wire/name.js';
 import type { RR } from '../../src/wire/rr.js';
+import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'aop.js');
@@ -89,11 +90,11 @@ async function aopDig(args: string[], io: Partial<DigIo> = {}): Promise<Output> 
 
 /** Run the built CLI, for the wiring through main.ts and real exit statuses. */
 function aopBin(args: string[], env: Record<string, string> = {}): Promise<Output> {
-  const base = { ...process.env };
+  const base = privateRuntimeEnv();
   delete base.AOP_RESOLVER;
   delete base.NODE_OPTIONS; // tap's loaders: the built CLI needs none
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...base, ...env }, timeout: 15_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { env: { ...base, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ stdout: String(stdout), stderr: String(stderr), code });
     });

@@ -16,6 +16,7 @@ import { serveCommand } from '../../src/cli/serve.js';
 import { zoneCommand } from '../../src/cli/zone.js';
 import { cacheCommand } from '../../src/cli/cache.js';
 import { digCommand } from '../../src/cli/dig.js';
+import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'aop.js');
@@ -24,7 +25,7 @@ interface Run { stdout: string; stderr: string; code: number }
 
 /** Run the built `aop`; FORCE_COLOR set, to show that nothing colours its output even when asked. */
 function aop(args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...privateRuntimeEnv(), FORCE_COLOR: '1' };
   delete env.NODE_OPTIONS;
   delete env.AOP_RESOLVER;
   delete env.NO_COLOR;

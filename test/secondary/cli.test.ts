@@ -12,6 +12,7 @@ import { requireDaemon, scratchDir } from '../helpers/child.js';
 import { compareServers, serialAt, startNsdSecondary, waitForSerial } from '../helpers/xfr.js';
 import { loadZoneFile } from '../../src/zone/load.js';
 import { leaseNet } from '../helpers/loopback-net.js';
+import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'aop.js');
@@ -26,7 +27,7 @@ const SECRET = Buffer.from('transfer key secret for the cli!').toString('base64'
 const KEY = `hmac-sha256:xfr-key:${SECRET}`;
 
 function aop(t: { teardown(fn: () => unknown): void }, args: string[]): { proc: ChildProcess; log: () => string } {
-  const env = { ...process.env };
+  const env = privateRuntimeEnv();
   delete env.NODE_OPTIONS;
   const proc = spawn(process.execPath, [bin, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

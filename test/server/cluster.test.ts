@@ -14,6 +14,7 @@ import { RRType } from '../../src/wire/types.js';
 import { startDaemon } from '../helpers/server.js';
 import { udpExchange } from '../helpers/udp.js';
 import { leaseNet } from '../helpers/loopback-net.js';
+import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 // This file's own loopback /24, leased for its life: the workers share a fixed port (5300) in it.
 const NET = (await leaseNet(t)).net;
@@ -31,7 +32,7 @@ interface Served { child: ChildProcess; log: () => string }
 
 /** Start `aop serve ARGS` and wait for the primary to say every worker is serving. */
 async function serve(t: { teardown(fn: () => unknown): void }, args: string[]): Promise<Served> {
-  const env = { ...process.env };
+  const env = privateRuntimeEnv();
   delete env.NODE_OPTIONS; // tap's loader hooks would slow every worker down
   const child = spawn(process.execPath, [bin, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -162,7 +163,7 @@ t.test('resolver: a flush reaches every worker', async (t) => {
 
 t.test('a worker that cannot start stops the cluster with its error', async (t) => {
   const dir = tmpDir(t);
-  const env = { ...process.env };
+  const env = privateRuntimeEnv();
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, [bin, 'serve', '--workers', '2', '--zones', dir, '--listen', `${NET}4:${PORT}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

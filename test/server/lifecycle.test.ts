@@ -8,11 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rawQuery, udpExchange } from '../helpers/udp.js';
+import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixture = path.join(root, 'test', 'fixtures', 'serve', 'example.agents.zone');
 
-function waitFor(getLog: () => string, re: RegExp, timeoutMs = 10_000): Promise<RegExpExecArray> {
+function waitFor(getLog: () => string, re: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
@@ -35,7 +36,7 @@ t.test('serve, reload on SIGHUP, stop on SIGTERM', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const zoneFile = path.join(dir, 'example.agents.zone');
   copyFileSync(fixture, zoneFile);
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--zones', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--zones', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'], env: privateRuntimeEnv() });
   let log = '';
   child.stderr.on('data', (d) => { log += String(d); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -69,7 +70,7 @@ t.test('serve, reload on SIGHUP, stop on SIGTERM', async (t) => {
 t.test('a folder with no loadable zone is a clear startup error', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-empty-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--zones', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--zones', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'], env: privateRuntimeEnv() });
   let log = '';
   child.stderr.on('data', (d) => { log += String(d); });
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));

@@ -12,6 +12,7 @@ import { ListenAddressError, formatListen, parseListen } from '../../src/server/
 import { dig } from '../helpers/dig.js';
 import { requireTool } from '../helpers/peers.js';
 import { startDaemon } from '../helpers/server.js';
+import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const zonesDir = path.join(root, 'test', 'fixtures', 'serve');
@@ -96,13 +97,13 @@ t.test('aop serve with two --listen flags', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
   const v6 = await hasIpv6Loopback();
   const args = [path.join(root, 'bin', 'aop.js'), 'serve', '--zones', zonesDir, '--listen', '127.0.0.1:0', '--listen', v6 ? '[::1]:0' : '127.0.0.2:0'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: privateRuntimeEnv() });
   let log = '';
   child.stderr.on('data', (d) => { log += String(d); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
   const re = /listening on (\[[0-9a-f:]+\]|[0-9.]+):(\d+)/g;
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000; // a backstop: the loop ends as soon as both are listening
   while ([...log.matchAll(re)].length < 2 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
   const found = [...log.matchAll(re)].map((m) => ({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }));
   t.equal(found.length, 2, `two listeners logged:\n${log}`);

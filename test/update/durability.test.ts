@@ -15,6 +15,7 @@ import { formatKeyFile } from '../../src/wire/tsig-key.js';
 import { Opcode, RRClass, RRType, Rcode } from '../../src/wire/types.js';
 import { encodeChange } from '../../src/zone/journal.js';
 import { loadZoneFile } from '../../src/zone/load.js';
+import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ZONE = 'acme.agents.';
@@ -40,7 +41,7 @@ async function serve(t: Test, dir: string): Promise<Serve> {
   const child = spawn(process.execPath, [
     path.join(root, 'bin', 'aop.js'), 'serve', '--zones', path.join(dir, 'zones'), '--journal-dir', path.join(dir, 'journal'),
     '--tsig-key', path.join(dir, 'admin.key'), '--allow-update', '--listen', '127.0.92.1:0',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ], { stdio: ['ignore', 'ignore', 'pipe'], env: privateRuntimeEnv() });
   let log = '';
   child.stderr!.on('data', (d) => { log += String(d); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
