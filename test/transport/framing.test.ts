@@ -75,7 +75,7 @@ t.test('a 64 KiB message in 1-byte chunks costs linear copying, not quadratic', 
     copied += n;
     return n;
   };
-  Buffer.concat = (...args: Parameters<typeof Buffer.concat>): Buffer => {
+  Buffer.concat = (...args: Parameters<typeof Buffer.concat>): ReturnType<typeof Buffer.concat> => {
     const out = concat(...args);
     copied += out.length;
     return out;
