@@ -42,12 +42,14 @@ export function parseDig(out: string, code = 0): DigResult {
   };
 }
 
+// One try, waiting up to 5 s: a backstop (servers on loopback answer in a millisecond, but a
+// loaded machine running many digs at once can be slow to). `args` may override it.
 export async function dig(port: number, args: string[], host = '127.0.0.1'): Promise<DigResult> {
-  const r = await run('dig', [`@${host}`, '-p', String(port), '+norec', '+nocookie', '+time=2', '+tries=1', ...args]);
+  const r = await run('dig', [`@${host}`, '-p', String(port), '+norec', '+nocookie', '+time=5', '+tries=1', ...args]);
   return parseDig(r.stdout, r.code);
 }
 
 export async function kdig(port: number, args: string[], host = '127.0.0.1'): Promise<DigResult> {
-  const r = await run('kdig', [`@${host}`, '-p', String(port), '+norec', '+time=2', '+retry=0', ...args]);
+  const r = await run('kdig', [`@${host}`, '-p', String(port), '+norec', '+time=5', '+retry=0', ...args]);
   return parseDig(r.stdout, r.code);
 }
