@@ -181,7 +181,7 @@ t.test('flush, stats and dump against a running resolver', async (t) => {
   const hints = path.join(dir, 'root.hints');
   writeFileSync(hints, topo.hintsText);
   const sock = path.join(dir, 'control.sock');
-  const child = spawn(process.execPath, [bin, 'serve', '--resolver', '--root-hints', hints, '--listen', '127.0.0.1:0', '--control', sock], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
+  const child = spawn(process.execPath, [bin, 'serve', '--resolver', '--root-hints', hints, '--listen', '127.0.0.1:0', '--control', sock, '--warm-up', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
   let log = '';
   child.stderr.on('data', (d) => { log += String(d); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

@@ -124,10 +124,11 @@ export async function startTopology(net?: NetSpec, opts: TopologyOptions = {}): 
 /**
  * A resolver daemon on 127.0.0.1:0 using the topology's hints. Upstream attempts are bounded at
  * 2 s (a backstop: the servers are live and answer in a millisecond; the per-server timeout
- * comes from their RTT).
+ * comes from their RTT). No start-up warm-up (seconds of CPU for code speed these tests do not
+ * measure; test/server/resolver-answer-cache.test.ts tests it).
  */
 export async function startResolver(topo: Topology, config: Partial<ResolverConfig> = {}): Promise<{ daemon: Daemon; port: number }> {
-  const daemon = new Daemon({ listen: [parseListen('127.0.0.1:0')], resolver: { hints: topo.hints, timeout: 2000, ...config } });
+  const daemon = new Daemon({ listen: [parseListen('127.0.0.1:0')], resolver: { hints: topo.hints, timeout: 2000, warmUp: 0, ...config } });
   await daemon.start();
   return { daemon, port: daemon.listeners[0]!.address.port };
 }

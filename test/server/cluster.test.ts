@@ -108,7 +108,7 @@ t.test('authoritative: every worker answers, a reload reaches every worker', asy
   mkdirSync(zones);
   writeFileSync(path.join(zones, 'clu.test.zone'), zone(1, 'one'));
   const host = `${NET}1`;
-  const { child, log } = await serve(t, ['--workers', '2', '--zones', zones, '--listen', `${host}:${PORT}`, '--control', sock, '--log-level', 'info']);
+  const { child, log } = await serve(t, ['--workers', '2', '--zones', zones, '--listen', `${host}:${PORT}`, '--control', sock, '--log-level', 'info', '--warm-up', '0']);
   const before = await stats(sock);
   t.equal(before.stats.workers, 2, 'two workers report');
   t.equal(new Set(Object.values(before.stats.perWorker).map((w) => w.pid)).size, 2, 'two processes');
@@ -139,7 +139,7 @@ t.test('resolver: a flush reaches every worker', async (t) => {
   writeFileSync(hints, `agents. 3600000 IN NS a.root.agents.\na.root.agents. 3600000 IN A ${NET}2\n`);
   const sock = path.join(dir, 'ctl.sock');
   const host = `${NET}3`;
-  await serve(t, ['--workers', '2', '--resolver', '--root-hints', hints, '--upstream-port', String(upstream), '--listen', `${host}:${PORT}`, '--control', sock, '--log-level', 'info']);
+  await serve(t, ['--workers', '2', '--resolver', '--root-hints', hints, '--upstream-port', String(upstream), '--listen', `${host}:${PORT}`, '--control', sock, '--log-level', 'info', '--warm-up', '0']);
 
   const filled = await askUntilAllWorkers(sock, host, PORT, 'w.agents.', true, [0, 0]);
   t.same(filled.grew, [true, true], 'both workers resolved');
