@@ -10,6 +10,11 @@ import { frameMessage } from '../../src/transport/framing.js';
 import { newTransportStats, openSockets, transportStats, type TransportStats } from '../../src/transport/stats.js';
 import { decodeMessage, encodeMessage, encodeQuery, newMessage, type Message } from '../../src/wire/message.js';
 import { Rcode, RRType } from '../../src/wire/types.js';
+import { waitUntil } from '../helpers/wait.js';
+
+// Where a reply is expected, the query's timeout is a backstop (5 s): a loaded machine may be slow
+// to answer, never wrong. Short timeouts are kept only where the timeout itself is what is tested.
+const BACKSTOP = 5000;
 
 type Host = '127.0.0.1' | '::1';
 type Teardown = { teardown(fn: () => unknown): void };
@@ -146,12 +151,12 @@ for (const host of ['127.0.0.1', '::1'] as const) {
   t.test(`${host}: a normal answer over UDP`, { skip }, async (t) => {
     const s = await udpServer(t, host, (q, reply) => reply(answer(q)));
     const stats = newTransportStats();
-    const r = await query({ address: host, port: s.port }, Q, { timeout: 300, stats });
+    const r = await query({ address: host, port: s.port }, Q, { timeout: BACKSTOP, stats });
     t.equal(r.transport, 'udp');
     t.equal(addressOf(r.message), '192.0.2.7');
     t.same(r.server, { address: host, port: s.port });
     t.equal(r.bytes, r.reply.length);
-    t.ok(r.rtt > 0 && r.rtt < 300, `rtt ${r.rtt}`);
+    t.ok(r.rtt > 0 && r.rtt < BACKSTOP, `rtt ${r.rtt}`);
     t.match(stats, { sent: 1, received: 1, mismatched: 0, tcpFallbacks: 0 });
     const sent = decodeMessage(s.queries[0]!);
     t.equal(sent.edns?.udpSize, 1232, 'EDNS 1232 by default');
@@ -166,7 +171,7 @@ for (const host of ['127.0.0.1', '::1'] as const) {
       setTimeout(() => reply(answer(q)), 20);
     });
     const stats = newTransportStats();
-    const r = await query({ address: host, port: s.port }, Q, { timeout: 300, stats });
+    const r = await query({ address: host, port: s.port }, Q, { timeout: BACKSTOP, stats });
     t.equal(addressOf(r.message), '192.0.2.7');
     t.equal(stats.mismatched, 1);
   });
@@ -184,7 +189,7 @@ for (const host of ['127.0.0.1', '::1'] as const) {
         next();
       });
     const stats = newTransportStats();
-    const r = await query({ address: host, port: d.port }, Q, { timeout: 1000, stats });
+    const r = await query({ address: host, port: d.port }, Q, { timeout: BACKSTOP, stats });
     t.equal(r.transport, 'tcp');
     t.equal(addressOf(r.message), '192.0.2.99');
     t.ok(d.udp.queries[0]!.equals(d.tcp.queries[0]!), 'the same query bytes over TCP');
@@ -217,14 +222,14 @@ t.test('other junk is skipped until the right reply: wrong question, QR=0, short
     })), 30);
   });
   const stats = newTransportStats();
-  const r = await query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 500, stats });
+  const r = await query({ address: '127.0.0.1', port: s.port }, Q, { timeout: BACKSTOP, stats });
   t.equal(addressOf(r.message), '192.0.2.7', 'question echoed in other case is accepted (RFC 4343)');
   t.equal(stats.mismatched, 4);
 });
 
 t.test('a bare FORMERR (no question section) is accepted', async (t) => {
   const s = await udpServer(t, '127.0.0.1', (q, reply) => reply(answer(q, '0.0.0.0', { questions: [], answers: [], rcode: Rcode.FORMERR })));
-  const r = await query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 300, stats: newTransportStats() });
+  const r = await query({ address: '127.0.0.1', port: s.port }, Q, { timeout: BACKSTOP, stats: newTransportStats() });
   t.equal(r.message.rcode, Rcode.FORMERR);
   t.same(r.message.questions, []);
 });
@@ -232,7 +237,7 @@ t.test('a bare FORMERR (no question section) is accepted', async (t) => {
 t.test('an undecodable reply with our ID is a bad reply', async (t) => {
   const s = await udpServer(t, '127.0.0.1', (q, reply) => reply(Buffer.concat([answer(q), Buffer.from([0xde, 0xad])])));
   const stats = newTransportStats();
-  const err = await failure(query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 300, stats }));
+  const err = await failure(query({ address: '127.0.0.1', port: s.port }, Q, { timeout: BACKSTOP, stats }));
   t.equal(err.code, 'ERR_TRANSPORT_BAD_REPLY');
   t.match(err.cause, { code: 'ERR_DECODE_TRAILING' });
   t.ok(err.reply && err.reply.length > 12, 'the raw reply is attached');
@@ -249,7 +254,7 @@ t.test('a TC=1 reply that does not decode still falls back to TCP', async (t) =>
       reply(h);
     },
     (q, sock) => sock.end(frameMessage(answer(q))));
-  const r = await query({ address: '127.0.0.1', port: d.port }, Q, { timeout: 500, stats: newTransportStats() });
+  const r = await query({ address: '127.0.0.1', port: d.port }, Q, { timeout: BACKSTOP, stats: newTransportStats() });
   t.equal(r.transport, 'tcp');
   t.equal(addressOf(r.message), '192.0.2.7');
 });
@@ -257,7 +262,7 @@ t.test('a TC=1 reply that does not decode still falls back to TCP', async (t) =>
 t.test('ignoreTc returns the truncated UDP reply', async (t) => {
   const s = await udpServer(t, '127.0.0.1', (q, reply) => reply(answer(q, '0.0.0.0', { tc: true, answers: [] })));
   const stats = newTransportStats();
-  const r = await query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 300, stats, ignoreTc: true });
+  const r = await query({ address: '127.0.0.1', port: s.port }, Q, { timeout: BACKSTOP, stats, ignoreTc: true });
   t.equal(r.transport, 'udp');
   t.equal(r.message.tc, true);
   t.equal(stats.tcpFallbacks, 0);
@@ -270,7 +275,7 @@ t.test('forced TCP: two replies in one chunk, the wrong one first', async (t) =>
     sock.write(Buffer.concat([frameMessage(wrong), frameMessage(answer(q))]));
   });
   const stats = newTransportStats();
-  const r = await query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 300, stats, tcp: true });
+  const r = await query({ address: '127.0.0.1', port: s.port }, Q, { timeout: BACKSTOP, stats, tcp: true });
   t.equal(r.transport, 'tcp');
   t.equal(addressOf(r.message), '192.0.2.7');
   t.match(stats, { mismatched: 1, received: 1, tcpQueries: 1, tcpFallbacks: 0 });
@@ -278,7 +283,7 @@ t.test('forced TCP: two replies in one chunk, the wrong one first', async (t) =>
 
 t.test('TCP server closing early', async (t) => {
   const stats = newTransportStats();
-  const opts: ExchangeOptions = { timeout: 500, stats, tcp: true };
+  const opts: ExchangeOptions = { timeout: BACKSTOP, stats, tcp: true };
   const ended = await tcpServer(t, '127.0.0.1', (_q, sock) => sock.end());
   const e1 = await failure(query({ address: '127.0.0.1', port: ended.port }, Q, opts));
   t.equal(e1.code, 'ERR_TRANSPORT_TCP_CLOSED', 'FIN before replying');
@@ -298,11 +303,12 @@ t.test('TCP server closing early', async (t) => {
 t.test('no answer: timeout within bounds, over UDP and over TCP', async (t) => {
   const s = await udpServer(t, '127.0.0.1', () => {});
   const stats = newTransportStats();
+  // Not before the timeout (a lower bound, which load cannot break); how much later is up to the machine.
   let start = performance.now();
   const err = await failure(query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 150, stats }));
   let took = performance.now() - start;
   t.equal(err.code, 'ERR_TRANSPORT_TIMEOUT');
-  t.ok(took >= 145 && took < 400, `took ${took.toFixed(0)} ms for a 150 ms timeout`);
+  t.ok(took >= 145, `took ${took.toFixed(0)} ms for a 150 ms timeout`);
   t.match(err.message, /no reply from udp 127\.0\.0\.1:\d+ within 150 ms/);
 
   const silent = await tcpServer(t, '127.0.0.1', () => {});
@@ -311,7 +317,7 @@ t.test('no answer: timeout within bounds, over UDP and over TCP', async (t) => {
   took = performance.now() - start;
   t.equal(e2.code, 'ERR_TRANSPORT_TIMEOUT');
   t.equal(e2.transport, 'tcp');
-  t.ok(took >= 145 && took < 400, `took ${took.toFixed(0)} ms over TCP`);
+  t.ok(took >= 145, `took ${took.toFixed(0)} ms over TCP`);
   t.equal(stats.timeouts, 2);
 });
 
@@ -320,11 +326,10 @@ t.test('abort mid-flight, before the start, and during the TCP fallback', async 
   const stats = newTransportStats();
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error('user gave up')), 50);
-  const start = performance.now();
-  const err = await failure(query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 1000, stats, signal: ac.signal }));
-  t.equal(err.code, 'ERR_TRANSPORT_ABORTED');
+  // The code tells an abort from the (60 s) timeout: no clock needed.
+  const err = await failure(query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 60_000, stats, signal: ac.signal }));
+  t.equal(err.code, 'ERR_TRANSPORT_ABORTED', 'at once, not at the timeout');
   t.match(err.cause, { message: 'user gave up' });
-  t.ok(performance.now() - start < 500, 'at once, not at the timeout');
 
   const before = openSockets();
   const e2 = await failure(query({ address: '127.0.0.1', port: s.port }, Q, { stats, signal: AbortSignal.abort() }));
@@ -334,7 +339,7 @@ t.test('abort mid-flight, before the start, and during the TCP fallback', async 
   // Aborted in the same tick as the call: the socket is still connecting when it is closed.
   for (const tcp of [false, true]) {
     const ac1 = new AbortController();
-    const p = query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 1000, stats, signal: ac1.signal, tcp });
+    const p = query({ address: '127.0.0.1', port: s.port }, Q, { timeout: 60_000, stats, signal: ac1.signal, tcp });
     ac1.abort();
     t.equal((await failure(p)).code, 'ERR_TRANSPORT_ABORTED', `abort while connecting (${tcp ? 'tcp' : 'udp'})`);
   }
@@ -343,24 +348,24 @@ t.test('abort mid-flight, before the start, and during the TCP fallback', async 
   const d = await dualServer(t, '127.0.0.1',
     (q, reply) => reply(answer(q, '0.0.0.0', { tc: true, answers: [] })),
     () => ac2.abort());
-  const e3 = await failure(query({ address: '127.0.0.1', port: d.port }, Q, { timeout: 1000, stats, signal: ac2.signal }));
+  const e3 = await failure(query({ address: '127.0.0.1', port: d.port }, Q, { timeout: 60_000, stats, signal: ac2.signal }));
   t.equal(e3.code, 'ERR_TRANSPORT_ABORTED');
   t.equal(e3.transport, 'tcp');
   t.equal(stats.aborted, 5);
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  // Closing completes on a later turn of the event loop.
+  await waitUntil(() => openSockets() === before, { intervalMs: 5 });
   t.equal(openSockets(), before, 'all closed again');
 });
 
 t.test('nothing listening: ICMP port unreachable is a network error on Linux, at once', async (t) => {
   const port = await deadPort('127.0.0.1');
   const stats = newTransportStats();
-  const start = performance.now();
-  const err = await failure(query({ address: '127.0.0.1', port }, Q, { timeout: 1000, stats }));
-  // Linux reports the ICMP error to connected UDP sockets as ECONNREFUSED; unconnected ones would time out.
-  t.equal(err.code, 'ERR_TRANSPORT_NETWORK');
+  // Linux reports the ICMP error to connected UDP sockets as ECONNREFUSED; unconnected ones would
+  // time out (the code would say so: no clock needed).
+  const err = await failure(query({ address: '127.0.0.1', port }, Q, { timeout: 60_000, stats }));
+  t.equal(err.code, 'ERR_TRANSPORT_NETWORK', 'at once, not at the timeout');
   t.match(err.cause, { code: 'ECONNREFUSED' });
-  t.ok(performance.now() - start < 500, 'well before the timeout');
-  const e2 = await failure(query({ address: '127.0.0.1', port }, Q, { timeout: 1000, stats, tcp: true }));
+  const e2 = await failure(query({ address: '127.0.0.1', port }, Q, { timeout: 60_000, stats, tcp: true }));
   t.equal(e2.code, 'ERR_TRANSPORT_NETWORK');
   t.match(e2.cause, { code: 'ECONNREFUSED' });
   t.equal(stats.networkErrors, 2);
@@ -417,7 +422,7 @@ t.test('many concurrent queries each get their own answer', async (t) => {
   });
   const stats = newTransportStats();
   const rs = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-    query({ address: '127.0.0.1', port: s.port }, { ...Q, name: `n${i}.acme.agents.` }, { timeout: 1000, stats })));
+    query({ address: '127.0.0.1', port: s.port }, { ...Q, name: `n${i}.acme.agents.` }, { timeout: BACKSTOP, stats })));
   t.ok(rs.every((r, i) => addressOf(r.message) === `10.0.0.${i}`));
   t.match(stats, { sent: 50, received: 50, mismatched: 0 });
 });
@@ -434,7 +439,7 @@ t.test('no sockets or timers left after many queries of every outcome', async (t
     for (let i = 0; i < 20; i++) {
       runs.push(query({ address: '127.0.0.1', port: ok.port }, Q, { stats }));
       runs.push(query({ address: '127.0.0.1', port: silent.port }, Q, { timeout: 100, stats }));
-      runs.push(query({ address: '127.0.0.1', port: silent.port }, Q, { timeout: 1000, stats, signal: AbortSignal.timeout(30) }));
+      runs.push(query({ address: '127.0.0.1', port: silent.port }, Q, { timeout: 60_000, stats, signal: AbortSignal.timeout(30) }));
       runs.push(query({ address: '127.0.0.1', port: dead }, Q, { stats }));
       runs.push(query({ address: '127.0.0.1', port: tcp.port }, Q, { stats, tcp: true }));
       runs.push(query({ address: '127.0.0.1', port: dead }, Q, { stats, tcp: true }));
@@ -446,12 +451,14 @@ t.test('no sockets or timers left after many queries of every outcome', async (t
     silent.sock.close();
     await tcp.close();
   })();
-  // Closing handles completes on a later turn of the event loop.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  t.equal(openSockets(), 0, 'every socket we opened has closed');
-  const now = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+  // Closing handles completes on a later turn of the event loop: wait for it (a backstop bounds the wait).
   const count = (list: string[], kind: string) => list.filter((r) => r === kind).length;
-  for (const kind of ['UDPWrap', 'TCPSocketWrap', 'TCPWrap', 'Timeout']) {
+  const KINDS = ['UDPWrap', 'TCPSocketWrap', 'TCPWrap', 'Timeout'];
+  const resources = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+  await waitUntil(() => openSockets() === 0 && KINDS.every((k) => count(resources(), k) <= count(baseline, k)), { intervalMs: 5 });
+  t.equal(openSockets(), 0, 'every socket we opened has closed');
+  const now = resources();
+  for (const kind of KINDS) {
     t.ok(count(now, kind) <= count(baseline, kind), `no more ${kind} than before (${count(now, kind)} vs ${count(baseline, kind)})`);
   }
 });
