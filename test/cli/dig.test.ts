@@ -324,15 +324,15 @@ t.test('no reply exits 9', async (t) => {
 
   // A server that never answers: each attempt times out.
   const sink = dgram.createSocket('udp4');
-  sink.on('message', () => {});
+  let asked = 0;
+  sink.on('message', () => { asked++; });
   await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
   t.teardown(() => sink.close());
-  const started = Date.now();
   const silent = await aopDig(['@127.0.0.1', '-p', String(sink.address().port), 'x.test', '+time=1', '+tries=1', '+short']);
   t.equal(silent.code, 9);
   t.match(silent.stderr, /^aop: dig: communications error to 127\.0\.0\.1#\d+: timed out; no servers could be reached\n$/);
   t.equal(silent.stdout, '');
-  t.ok(Date.now() - started < 3000, 'gave up after one 1-second attempt');
+  t.equal(asked, 1, 'gave up after one attempt');
 });
 
 t.test('the default server: $AOP_RESOLVER, resolv.conf, then 127.0.0.1', async (t) => {

@@ -133,10 +133,9 @@ t.test('ControlServer: commands over the socket', async (t) => {
   t.equal(second!.flushed, 'all');
   t.same(third!.entries, [], 'a line split across writes is joined');
 
-  // A line over 4 KiB without a newline: the daemon drops the connection, the client says so at once.
-  const started = Date.now();
+  // A line over 4 KiB without a newline: the daemon drops the connection, the client says so at
+  // once (the message is not the timeout's).
   await t.rejects(sendCommand(sock, 'x'.repeat(5000)), { code: 'ERR_CONTROL', message: /closed the connection without replying/ });
-  t.ok(Date.now() - started < 2000, 'no wait for the timeout');
   t.equal((await sendCommand(sock, 'stats')).ok, true, 'still serving');
 
   await server.close();

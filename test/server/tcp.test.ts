@@ -65,10 +65,8 @@ t.test('pipelined queries on one connection, framing split across writes', async
 t.test('idle connections are closed', async (t) => {
   const { daemon, port } = await startDaemon(t, { zonesDir, tcp: { idleTimeoutMs: 200 } });
   const sock = await connect(port);
-  const started = Date.now();
   await new Promise((r) => sock.once('close', r));
-  t.ok(Date.now() - started < 5000, 'closed by the server');
-  t.equal(daemon.stats.tcpIdleClosed, 1);
+  t.equal(daemon.stats.tcpIdleClosed, 1, 'closed by the server, as idle');
 });
 
 t.test('connection limit', async (t) => {
