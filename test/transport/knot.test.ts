@@ -4,7 +4,6 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exchange, query } from '../../src/transport/exchange.js';
@@ -13,6 +12,8 @@ import { TransportError } from '../../src/transport/errors.js';
 import { encodeQuery } from '../../src/wire/message.js';
 import { Rcode, RRType } from '../../src/wire/types.js';
 import { requireTool } from '../helpers/peers.js';
+import { leaseNet } from '../helpers/loopback-net.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const ZONE = [
   '$ORIGIN acme.agents.',
@@ -25,20 +26,15 @@ const ZONE = [
   ...Array.from({ length: 40 }, (_, i) => `big TXT "record number ${i} padded out so that the RRset cannot fit in one datagram"`),
 ].join('\n') + '\n';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 async function startKnot(t: { teardown(fn: () => unknown): void }): Promise<{ address: string; port: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'aop-knot-'));
-  const port = await freePort();
+  // Port 53 of a loopback /24 of the test's own: no port to find free (and lose to another
+  // process before knotd binds it).
+  const address = (await leaseNet(t)).host(1);
+  const port = 53;
   writeFileSync(path.join(dir, 'acme.agents.zone'), ZONE);
   writeFileSync(path.join(dir, 'knot.conf'), [
-    'server:', `  listen: 127.0.0.1@${port}`, `  rundir: ${dir}`, `  pidfile: ${dir}/knot.pid`,
+    'server:', `  listen: ${address}@${port}`, `  rundir: ${dir}`, `  pidfile: ${dir}/knot.pid`,
     'database:', `  storage: ${dir}/db`,
     'control:', `  listen: ${dir}/knot.sock`,
     'log:', '  - target: stderr', '    any: error',
@@ -54,9 +50,11 @@ async function startKnot(t: { teardown(fn: () => unknown): void }): Promise<{ ad
     await exited;
     rmSync(dir, { recursive: true, force: true });
   });
-  const server = { address: '127.0.0.1', port };
-  // Ready when it answers; until then the port refuses or the zone is not loaded yet.
-  for (let i = 0; i < 100; i++) {
+  const server = { address, port };
+  // Ready when it answers; until then the port refuses or the zone is not loaded yet. 30 s at
+  // most: a backstop for a loaded machine.
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
     try {
       const r = await query(server, { name: 'writer.acme.agents.', type: RRType.A, class: 1 }, { timeout: 100, stats: newTransportStats() });
       if (r.message.rcode === Rcode.NOERROR) return server;
@@ -113,7 +111,8 @@ t.test('against knotd', async (t) => {
   });
 
   t.test('no sockets left', async (t) => {
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Closing completes on a later turn of the event loop.
+    await waitUntil(() => openSockets() === 0, { intervalMs: 5 });
     t.equal(openSockets(), 0);
   });
 });
