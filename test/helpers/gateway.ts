@@ -1,6 +1,8 @@
 // The gateway's test stack: a copy of the bundled zones moved to one loopback address (so its demo
 // agents clash with no other test file), the daemon, the demo agents, the gateway over HTTP, and
-// the SDK's own client connected to it. Everything stops at teardown.
+// the SDK's own client connected to it. Everything stops at teardown. The demo agents keep the
+// records' fixed ports: take the address from a loopback /24 leased for the test (leaseNet), so
+// a second copy of the suite running beside this one does not bind the same address and port.
 
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -1,5 +1,8 @@
 // A loopback world for hand-off tests: the bundled zones rewritten onto a test's own loopback
 // address (A 127.0.0.1 -> HOST, AAAA ::1 dropped), served by an aop Daemon, with the demo agents on HOST.
+// The demo agents listen on the fixed ports of the records (18101...): take HOST from a loopback
+// /24 leased for the test (leaseNet in loopback-net.ts), so that no other test file, nor a second
+// copy of the suite, binds the same address and port.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
