@@ -41,7 +41,9 @@ function pieces(text: string): Array<{ daemon: boolean; text: string; hostNet?: 
     const flat = line.replace(/\\\n\s*/g, ' ');
     // Inside a for/while/if/heredoc nothing is a daemon line.
     const daemon = depth === 0 && isDaemonLine(flat);
-    depth += (flat.match(/\b(do|then)\b|<<-?\s*'?\w+/g) ?? []).length - (flat.match(/\b(done|fi)\b|^\w+$/g) ?? []).length;
+    // Keywords count outside comments and quotes only.
+    const code = flat.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, "''").replace(/(^|\s)#.*$/, '');
+    depth += (code.match(/\b(do|then)\b|<<-?\s*'?\w+/g) ?? []).length - (code.match(/\b(done|fi)\b|^\w+$/g) ?? []).length;
     if (depth < 0) depth = 0;
     // `npm ci && npm start`: the install (from the registry), then the daemon.
     const install = /^(npm (?:ci|install|i)\b[^&]*)&&\s*(.*)$/.exec(flat.trim());

@@ -248,8 +248,13 @@ export class Machine {
     this.holderPid = h.pid!;
   }
 
+  /**
+   * `env -i VARS nsenter ... bash -c SCRIPT`: tap's process-info hook puts its NODE_OPTIONS into the
+   * environment of every child it sees spawned, whatever env is given; `env -i` keeps it out of the machine.
+   */
   private enter(script: string, hostNet = false): string[] {
-    return ['-t', String(this.holderPid), '-m', ...(hostNet ? [] : ['-n']), '--wd=' + this.checkout, 'bash', '-c', script];
+    return ['-i', ...Object.entries(this.env).map(([k, v]) => `${k}=${v}`),
+      'nsenter', '-t', String(this.holderPid), '-m', ...(hostNet ? [] : ['-n']), '--wd=' + this.checkout, 'bash', '-c', script];
   }
 
   /**
@@ -258,7 +263,7 @@ export class Machine {
    */
   run(script: string, timeoutMs: number, hostNet = false): Promise<RunResult> {
     return new Promise((resolve) => {
-      const p = spawn('nsenter', this.enter(script, hostNet), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const p = spawn('env', this.enter(script, hostNet), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let stdout = '';
       let stderr = '';
       p.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -276,7 +281,7 @@ export class Machine {
 
   /** Start a daemon line in the background and wait until it says it is ready (or dies). */
   startDaemon(line: string, ready: RegExp, timeoutMs: number): Promise<void> {
-    const p = spawn('nsenter', this.enter(line), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const p = spawn('env', this.enter(line), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const d = { proc: p, line, out: [] as string[] };
     this.daemons.push(d);
     return new Promise((resolve, reject) => {
