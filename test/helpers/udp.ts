@@ -1,8 +1,13 @@
-// Send raw datagrams to a test server and collect what comes back within a short window.
+// Send raw datagrams to a test server and collect what comes back.
 
 import dgram from 'node:dgram';
 
-export function udpExchange(port: number, packet: Buffer, waitMs = 300, host = '127.0.0.1'): Promise<Buffer | undefined> {
+/**
+ * The first datagram back, or undefined after `waitMs`. The default (5 s) is a backstop for a
+ * reply that is expected: a loaded machine may be slow to send it. Where no reply is the expected
+ * outcome, wait on the server's counters instead (see test/server/malformed.test.ts).
+ */
+export function udpExchange(port: number, packet: Buffer, waitMs = 5000, host = '127.0.0.1'): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket('udp4');
     const timer = setTimeout(() => {
