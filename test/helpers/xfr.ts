@@ -28,7 +28,7 @@ const rec = (rr: { name: string; type: number; ttl: number; rdata: Buffer }): st
 export async function compareServers(a: Addr, b: Addr, zone: Zone): Promise<string[]> {
   const diffs: string[] = [];
   for (const [name, type] of zoneQuestions(zone)) {
-    const [x, y] = await Promise.all([a, b].map((s) => query(s, { name, type, class: 1 }, { rd: false, tcp: true, timeout: 3000 })));
+    const [x, y] = await Promise.all([a, b].map((s) => query(s, { name, type, class: 1 }, { rd: false, tcp: true, timeout: 10_000 })));
     const sx = x!.message.answers.map(rec).sort().join('\n');
     const sy = y!.message.answers.map(rec).sort().join('\n');
     if (x!.message.rcode !== y!.message.rcode) diffs.push(`${name} ${type}: rcode ${x!.message.rcode} vs ${y!.message.rcode}`);
@@ -38,10 +38,10 @@ export async function compareServers(a: Addr, b: Addr, zone: Zone): Promise<stri
   return diffs;
 }
 
-/** The zone's SOA serial as `server` answers it, or undefined (no answer, or no SOA). */
+/** The zone's SOA serial as `server` answers it, or undefined (no answer within 5 s, a backstop; or no SOA). */
 export async function serialAt(server: Addr, origin: string): Promise<number | undefined> {
   try {
-    const r = await query(server, { name: origin, type: RRType.SOA, class: 1 }, { rd: false, timeout: 1000 });
+    const r = await query(server, { name: origin, type: RRType.SOA, class: 1 }, { rd: false, timeout: 5000 });
     const soa = r.message.answers.find((rr) => rr.type === RRType.SOA);
     return soa ? soa.rdata.readUInt32BE(soa.rdata.length - 20) : undefined;
   } catch {
@@ -67,7 +67,7 @@ export async function waitForRcode(server: Addr, name: string, type: number, rco
   let got: number | undefined;
   while (Date.now() < deadline) {
     try {
-      got = (await query(server, { name, type, class: 1 }, { rd: false, timeout: 1000 })).message.rcode;
+      got = (await query(server, { name, type, class: 1 }, { rd: false, timeout: 5000 })).message.rcode;
     } catch {
       got = undefined;
     }
