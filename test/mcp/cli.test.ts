@@ -127,6 +127,8 @@ t.test('the built bin', async (t) => {
   t.match(help.stdout, /Examples:\n  aop call writer\.acme\.agents --arg/, 'call --help has examples');
   t.match(help.stdout.replace(/\s+/g, ' '), /Exit status: 0 ok, 1 usage, 2 no such name \(NXDOMAIN\), 3 no usable agent record/);
   t.match(agentHelp.stdout, /Examples:\n  aop agent writer\.acme\.agents/, 'agent --help has examples');
+  t.match(help.stdout.replace(/\s+/g, ' '), /13 the DNS server gave a referral, 14 a lame DNS answer/, 'call --help lists the referral and lame statuses');
+  t.match(agentHelp.stdout.replace(/\s+/g, ' '), /Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error, 13 the DNS server gave a referral, 14 a lame DNS answer/, 'agent --help lists its statuses, the referral and lame ones too');
 });
 
 t.test('every exit status of aop call', async (t) => {
