@@ -159,12 +159,12 @@ export function readyPattern(line: string): RegExp {
 
 // ---- the machine ------------------------------------------------------------------------------
 
-/** Whether this process may make network and mount namespaces (root with CAP_SYS_ADMIN). */
+/** Whether this process may make network, mount and PID namespaces (root with CAP_SYS_ADMIN). */
 export function namespacesWork(): { ok: true } | { ok: false; why: string } {
   for (const tool of ['unshare', 'nsenter', 'ip']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return { ok: false, why: `${tool} is not installed (util-linux, iproute2)` };
   }
-  const r = spawnSync('unshare', ['-mn', 'sh', '-c', 'ip link set lo up && mount -t tmpfs tmpfs /mnt'], { encoding: 'utf8' });
+  const r = spawnSync('unshare', ['-mnpf', '--mount-proc', 'sh', '-c', 'ip link set lo up && mount -t tmpfs tmpfs /mnt'], { encoding: 'utf8' });
   if (r.status !== 0) return { ok: false, why: `cannot make network and mount namespaces here: ${(r.stderr || r.error?.message || '').trim()}` };
   return { ok: true };
 }
@@ -231,9 +231,11 @@ export class Machine {
       `mount -t overlay overlay -o lowerdir=/var/lib,upperdir=${this.dir}/upper/var-lib,workdir=${this.dir}/work/var-lib /var/lib`,
       'mount -t tmpfs tmpfs /run',
       'echo up',
-      'exec sleep 3600',
+      // PID 1 of the machine: it waits for its stdin, which closes when the test process ends, however
+      // it ends; when PID 1 exits the kernel kills everything on the machine, so no daemon outlives it.
+      'read -r _ || true',
     ].join('\n');
-    this.holder = spawn('unshare', ['-mn', '--propagation', 'private', 'bash', '-c', setup], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.holder = spawn('unshare', ['-mnpf', '--mount-proc', '--propagation', 'private', 'bash', '-c', setup], { stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
   async start(): Promise<void> {
@@ -244,8 +246,10 @@ export class Machine {
       h.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('up')) resolve(); });
       h.on('exit', (code) => reject(new Error(`the example machine did not start (exit ${code}): ${err.trim()}`)));
     });
-    // The holder is bash exec'd into sleep: its pid is the namespaces' anchor.
-    this.holderPid = h.pid!;
+    // unshare forks PID 1 of the new namespaces: that child is the anchor every command enters.
+    const children = readFileSync(`/proc/${h.pid}/task/${h.pid}/children`, 'utf8').trim().split(/\s+/);
+    this.holderPid = Number(children[0]);
+    if (!(this.holderPid > 0)) throw new Error(`the example machine's first process was not found (unshare ${h.pid})`);
   }
 
   /**
@@ -254,7 +258,7 @@ export class Machine {
    */
   private enter(script: string, hostNet = false): string[] {
     return ['-i', ...Object.entries(this.env).map(([k, v]) => `${k}=${v}`),
-      'nsenter', '-t', String(this.holderPid), '-m', ...(hostNet ? [] : ['-n']), '--wd=' + this.checkout, 'bash', '-c', script];
+      'nsenter', '-t', String(this.holderPid), '-m', '-p', ...(hostNet ? [] : ['-n']), '--wd=' + this.checkout, 'bash', '-c', script];
   }
 
   /**
@@ -321,8 +325,10 @@ export class Machine {
     }
     if (this.holder && this.holder.exitCode === null) {
       const gone = new Promise((r) => this.holder!.once('close', r));
-      this.holder.kill('SIGKILL');
+      this.holder.stdin!.end();
+      const t = setTimeout(() => this.holder!.kill('SIGKILL'), 10_000);
       await gone;
+      clearTimeout(t);
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
