@@ -50,7 +50,8 @@ export function removeDaemonState(file: string, pid = process.pid): void {
   if (s && s.pid === pid) rmSync(file, { force: true });
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this id exists (EPERM: it does, and belongs to someone else). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,7 +4,7 @@
 
 import type { Argv } from 'yargs';
 import { readFileSync } from 'node:fs';
-import { daemonStatePath, readDaemonState } from './daemon-state.js';
+import { alive, daemonStatePath, readDaemonState } from './daemon-state.js';
 
 export class ReloadError extends Error {
   readonly code = 'ERR_RELOAD';
@@ -19,15 +19,6 @@ export interface ReloadTarget {
   /** Where the pid came from, and what the state file says of the daemon. */
   source: string;
   dns?: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The process's argv from /proc (Linux), or undefined where there is none to read. */
