@@ -7,7 +7,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  addressesIn, blur, documents, extractExamples, isDaemonLine, Machine, namespacesWork, needsRegistry, readyPattern, transcriptSteps,
+  addressesIn, blur, daemonCommand, documents, extractExamples, isDaemonLine, Machine, namespacesWork, needsRegistry, readyPattern, transcriptSteps,
   type DocExamples, type Example,
 } from '../helpers/doc-examples.js';
 
@@ -77,7 +77,7 @@ async function runScript(tt: Test, m: Machine, ex: Example): Promise<void> {
     if (p.daemon) {
       const ready = ex.directives.ready ? new RegExp(ex.directives.ready) : readyPattern(p.text);
       try {
-        await m.startDaemon(`${CARRY_IN}\nexec ${p.text.replace(/\s+#.*$/, '')}`, ready, DAEMON_MS);
+        await m.startDaemon(`${CARRY_IN}\nexec ${daemonCommand(p.text)}`, ready, DAEMON_MS);
         tt.pass(`started: ${p.text}`);
       } catch (err) {
         tt.fail(`${ex.file}:${ex.line}: ${(err as Error).message}`);
@@ -99,7 +99,7 @@ async function runTranscript(tt: Test, m: Machine, ex: Example): Promise<void> {
   for (const step of transcriptSteps(ex.text)) {
     if (isDaemonLine(step.command)) {
       try {
-        await m.startDaemon(`${CARRY_IN}\nexec ${step.command.replace(/\s+#.*$/, '')}`, ex.directives.ready ? new RegExp(ex.directives.ready) : readyPattern(step.command), DAEMON_MS);
+        await m.startDaemon(`${CARRY_IN}\nexec ${daemonCommand(step.command)}`, ex.directives.ready ? new RegExp(ex.directives.ready) : readyPattern(step.command), DAEMON_MS);
         tt.pass(`started: ${step.command}`);
       } catch (err) {
         tt.fail(`${ex.file}:${ex.line}: ${(err as Error).message}`);

@@ -138,9 +138,14 @@ export function transcriptSteps(text: string): TranscriptStep[] {
 
 // ---- daemons ----------------------------------------------------------------------------------
 
-/** A line a reader runs in a terminal of its own: it does not return until stopped. */
+/** The command of a daemon line: no trailing comment, and no `&` (the harness backgrounds it itself). */
+export function daemonCommand(line: string): string {
+  return line.replace(/\s+#.*$/, '').trim().replace(/\s*&$/, '');
+}
+
+/** A line a reader runs in a terminal of its own (or with `&`): it does not return until stopped. */
 export function isDaemonLine(line: string): boolean {
-  const cmd = line.replace(/\s+#.*$/, '').trim();
+  const cmd = daemonCommand(line);
   return /(^|&&\s*)npm start$/.test(cmd) || /^(aop|node bin\/aop\.js|npx aop) serve\b/.test(cmd);
 }
 
@@ -151,7 +156,7 @@ export function needsRegistry(cmd: string): boolean {
 
 /** What a daemon prints once it serves (see src/cli/embedded.ts and src/server/daemon.ts). */
 export function readyPattern(line: string): RegExp {
-  const cmd = line.replace(/\s+#.*$/, '').trim();
+  const cmd = daemonCommand(line);
   if (/npm start$/.test(cmd) || /^(aop|node bin\/aop\.js|npx aop) serve$/.test(cmd)) return /\bready: /;
   if (/--mcp\b/.test(cmd) && !/--no-mcp\b/.test(cmd)) return /MCP gateway: /;
   return /listening on /;
