@@ -3,4 +3,5 @@
 
 import { runExamples } from '../helpers/doc-examples-run.js';
 
-runExamples((file) => file === 'README.md');
+// AOP_DOC=docs/x.md,... runs just those documents, here.
+runExamples((file) => process.env.AOP_DOC !== undefined || file === 'README.md');
