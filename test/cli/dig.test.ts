@@ -20,6 +20,12 @@ import { decodeMessage, encodeMessage, type Message } from '../../src/wire/messa
 import { nameToWire } from '../../src/wire/name.js';
 import type { RR } from '../../src/wire/rr.js';
 import { privateRuntimeEnv } from '../helpers/runtime-env.js';
+import { leaseNet } from '../helpers/loopback-net.js';
+
+// Port 53 of an address in a loopback /24 leased for this file, where nothing listens: a port
+// found free and closed again could be taken by another process (a second copy of the suite)
+// before the query reaches it.
+const DEAD = (await leaseNet(t)).host(1);
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'aop.js');
@@ -306,21 +312,17 @@ t.test('usage errors exit 1 with one line on stderr', async (t) => {
   }
 });
 
-/** A loopback UDP port with nothing listening: replies come back as ICMP port unreachable. */
+/** A port of DEAD with nothing listening: queries come back as ICMP port unreachable. */
 async function deadPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  return 53;
 }
 
 t.test('no reply exits 9', async (t) => {
   const port = await deadPort();
-  const refused = await aopDig(['@127.0.0.1', '-p', String(port), 'x.test', '+tries=2']);
+  const refused = await aopDig([`@${DEAD}`, '-p', String(port), 'x.test', '+tries=2']);
   t.equal(refused.code, 9);
-  t.equal(refused.stderr, `aop: dig: communications error to 127.0.0.1#${port}: connection refused; no servers could be reached\n`);
-  t.match(refused.stdout, /^\n; <<>> aop dig .* <<>> @127\.0\.0\.1 .*\n; \(1 server found\)\n;; global options: \+cmd\n$/, 'the banner, as dig prints it');
+  t.equal(refused.stderr, `aop: dig: communications error to ${DEAD}#${port}: connection refused; no servers could be reached\n`);
+  t.match(refused.stdout, new RegExp(String.raw`^\n; <<>> aop dig .* <<>> @${DEAD.replace(/\./g, '\\.')} .*\n; \(1 server found\)\n;; global options: \+cmd\n$`), 'the banner, as dig prints it');
 
   // A server that never answers: each attempt times out.
   const sink = dgram.createSocket('udp4');
@@ -418,7 +420,7 @@ t.test('the built CLI: aop dig through main.ts', async (t) => {
   t.match(nx.stdout, /status: NXDOMAIN/);
   const env = await aopBin(['dig', 'host.example.agents', '+short'], { AOP_RESOLVER: `127.0.0.1:${port}` });
   t.equal(env.stdout, '127.0.0.1\n');
-  const dead = await aopBin(['dig', '@127.0.0.1', '-p', String(await deadPort()), 'x.test', '+tries=1']);
+  const dead = await aopBin(['dig', `@${DEAD}`, '-p', String(await deadPort()), 'x.test', '+tries=1']);
   t.equal(dead.code, 9, 'unreachable server: 9');
   t.match(dead.stderr, /^aop: dig: communications error to .*connection refused; no servers could be reached\n$/);
   const usage = await aopBin(['dig', '+bogus', 'x.test']);

@@ -17,6 +17,7 @@ import { zoneCommand } from '../../src/cli/zone.js';
 import { cacheCommand } from '../../src/cli/cache.js';
 import { digCommand } from '../../src/cli/dig.js';
 import { privateRuntimeEnv } from '../helpers/runtime-env.js';
+import { leaseNet } from '../helpers/loopback-net.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'bin', 'aop.js');
@@ -51,14 +52,14 @@ t.test('aop dig: 9 without a reply, 1 for bad arguments and unknown types', asyn
   await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
   t.teardown(() => silent.close());
   const silentPort = (silent.address() as AddressInfo).port;
-  const closed = createSocket('udp4');
-  await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', resolve));
-  const closedPort = (closed.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  // Closed: port 53 in a loopback /24 leased for the test, where nothing listens (a port found
+  // free and closed again could be taken by another process before the query reaches it).
+  const closedHost = (await leaseNet(t)).host(1);
+  const closedPort = 53;
 
   const cases: Array<[string[], number, RegExp]> = [
     [['@127.0.0.1', '-p', String(silentPort), '+time=1', '+tries=1', '+notcp', 'writer.acme.agents', 'SVCB'], 9, /^aop: dig: communications error to 127\.0\.0\.1#\d+: timed out; no servers could be reached\n$/],
-    [['@127.0.0.1', '-p', String(closedPort), '+time=1', '+tries=1', 'writer.acme.agents'], 9, /^aop: dig: communications error to 127\.0\.0\.1#\d+: connection refused; no servers could be reached\n$/],
+    [[`@${closedHost}`, '-p', String(closedPort), '+time=1', '+tries=1', 'writer.acme.agents'], 9, new RegExp(String.raw`^aop: dig: communications error to ${closedHost.replace(/\./g, '\\.')}#53: connection refused; no servers could be reached\n$`)],
     [['+bogus', 'writer.acme.agents'], 1, /^aop: dig: invalid option '\+bogus' \(see aop dig -h\)\n$/],
     [['-t', 'BOGUS', 'writer.acme.agents'], 1, /^aop: dig: invalid type 'BOGUS' \(see aop dig -h\)\n$/],
     [['writer.acme.agents', 'SVBC'], 1, /^aop: dig: 'SVBC' is not a record type or class/],
