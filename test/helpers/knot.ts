@@ -1,5 +1,6 @@
 // Knot DNS (knotd) as a real authoritative peer: one instance per call, serving the given zones
 // on the given loopback addresses, with its config, database and control socket in a test folder.
+// The port is 53 unless given: take the addresses from a loopback /24 leased for the test (leaseNet).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

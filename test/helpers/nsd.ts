@@ -1,5 +1,7 @@
 // NSD as a real authoritative peer: one instance per call, serving the given zones on the given
 // loopback addresses, with its own config, pid, zone list and xfrd files in a folder of the test's.
+// The port is 53 unless given: take the addresses from a loopback /24 leased for the test
+// (leaseNet in loopback-net.ts), so that nothing else, a second copy of the suite included, has them.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,6 @@
 // Unbound as a real recursive peer: iterator only (no validation), stub zones pointing at test
 // servers on loopback, its config, pidfile and working folder in a folder of the test's.
+// It listens on port 53 unless given: take its address from a loopback /24 leased for the test (leaseNet).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -80,7 +80,7 @@ export async function waitForRcode(server: Addr, name: string, type: number, rco
 export interface SecondaryPeerOptions {
   /** A folder of its own (scratchDir). */
   dir: string;
-  /** Loopback address it listens on (port 53) and transfers from. */
+  /** Loopback address it listens on (port 53) and transfers from: one of a /24 leased for the test (leaseNet). */
   address: string;
   origin: string;
   primary: Addr;
