@@ -5,7 +5,7 @@
 
 import t, { type Test } from 'tap';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   addressesIn, blur, daemonCommand, documents, extractExamples, isDaemonLine, Machine, namespacesWork, needsRegistry, readyPattern, transcriptSteps,
@@ -121,6 +121,17 @@ async function runTranscript(tt: Test, m: Machine, ex: Example): Promise<void> {
   }
 }
 
+/** A TypeScript example: a module in the checkout's root (its imports are the reader's), run with tsx. */
+async function runTypeScript(tt: Test, m: Machine, ex: Example): Promise<void> {
+  const file = `example-${path.basename(ex.file, '.md')}-${ex.line}.mts`;
+  writeFileSync(path.join(m.checkout, file), ex.text + '\n');
+  const r = await m.run(`npx --offline tsx ${file}`, STEP_MS);
+  const want = ex.directives.exit ?? 0;
+  tt.equal(r.code, want, `${ex.file}:${ex.line}: the TypeScript example exits ${want}`, {
+    stdout: r.stdout.slice(-4000), stderr: r.stderr.slice(-4000), daemons: m.daemonOutput().slice(-3000),
+  });
+}
+
 async function runDocument(tt: Test, doc: DocExamples): Promise<void> {
   const runnable = doc.examples.filter((e) => e.directives.skip === undefined);
   for (const e of doc.examples) if (e.directives.skip !== undefined) tt.comment(`${e.file}:${e.line}: not run: ${e.directives.skip}`);
@@ -144,6 +155,7 @@ async function runDocument(tt: Test, doc: DocExamples): Promise<void> {
         tt.equal(r.code, 0, `${ex.file}:${ex.line}: before: ${ex.directives.before}`, { stderr: r.stderr });
       }
       if (ex.kind === 'script') await runScript(tt, m, ex);
+      else if (ex.kind === 'typescript') await runTypeScript(tt, m, ex);
       else await runTranscript(tt, m, ex);
     }
   } finally {

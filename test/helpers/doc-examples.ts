@@ -5,7 +5,8 @@
 // `/etc/aop/zones` and `/run/aop/control.sock` may be written without touching the host).
 //
 // What is an example: a ```sh block (a script, run with bash -e), and a ``` block whose first line
-// starts with `$ ` (a transcript: each `$ ` command is run, the lines after it are its output).
+// starts with `$ ` (a transcript: each `$ ` command is run, the lines after it are its output), and
+// a ```ts block (a module run with tsx from the checkout's root; it must exit 0 by itself).
 // HTML comments just above a fence steer the run (invisible when the Markdown is rendered):
 //   <!-- example: skip=REASON -->         not run; the reason is reported
 //   <!-- example: exit=N -->              the block (or each transcript command) exits N, not 0
@@ -33,7 +34,7 @@ export interface Example {
   file: string;
   /** Line of the opening fence (1-based). */
   line: number;
-  kind: 'script' | 'transcript';
+  kind: 'script' | 'transcript' | 'typescript';
   text: string;
   directives: Directives;
 }
@@ -96,7 +97,7 @@ export function extractExamples(root: string, file: string): DocExamples {
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
     const text = body.join('\n');
-    const kind = lang === 'sh' || lang === 'bash' ? 'script'
+    const kind = lang === 'sh' || lang === 'bash' ? 'script' : lang === 'ts' ? 'typescript'
       : (lang === '' || lang === 'console') && body.find((b) => b.trim() !== '')?.startsWith('$ ') ? 'transcript' : undefined;
     if (kind) doc.examples.push({ file, line: start + 1, kind, text, directives: pending });
     pending = {};
