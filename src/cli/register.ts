@@ -9,7 +9,8 @@ import { exchange, TransportError } from '../transport/index.js';
 import { WireError } from '../wire/errors.js';
 import { signMessage, TsigStreamVerifier, type TsigKey } from '../wire/tsig.js';
 import { loadKeyFile, parseKeySpec } from '../wire/tsig-key.js';
-import { Rcode, rcodeToString } from '../wire/types.js';
+import { Rcode, RRType, rcodeToString } from '../wire/types.js';
+import { encodeQuery } from '../wire/message.js';
 import { parseListen } from '../server/listen.js';
 import { AgentEditError } from '../update/agent-records.js';
 import { deregisterUpdate, registerUpdate } from '../update/build.js';
@@ -53,6 +54,28 @@ export async function sendUpdate(message: Buffer, opts: SendOptions): Promise<nu
     throw new RegisterError('ERR_REGISTER_UNSIGNED_REPLY', `the reply from ${server.host}#${server.port} (${rcodeToString(r.message.rcode)}) failed TSIG verification: ${v.reason}`, EXIT_REFUSED);
   }
   return r.message.rcode;
+}
+
+/**
+ * Whether an endpoint host inside the zone lacks A/AAAA records at the primary (which refuses an
+ * agent whose host has none): the reason to print, or undefined when it has some.
+ */
+export async function hostWithoutAddresses(host: string, serverText: string, timeout = 3000): Promise<string | undefined> {
+  let server: { host: string; port: number };
+  try {
+    server = parseListen(serverText, 53);
+  } catch {
+    return undefined; // sendUpdate reports a bad --server
+  }
+  try {
+    for (const type of [RRType.A, RRType.AAAA]) {
+      const r = await exchange({ address: server.host, port: server.port }, encodeQuery(host, type, { rd: false }), { timeout });
+      if (r.message.answers.some((rr) => rr.type === type)) return undefined;
+    }
+    return `has no A/AAAA records at ${serverText}: add them first, or the server refuses the agent`;
+  } catch {
+    return `could not be checked at ${serverText}: it needs A/AAAA records in the zone`;
+  }
 }
 
 /** The key from --key FILE (its first key, or the one named --key-name) or --key-inline ALG:NAME:SECRET. */
@@ -136,6 +159,10 @@ export function registerCommands(y: Argv): Argv {
           ...(a.priority !== undefined ? { priorities: (a.priority as unknown[]).map(Number) } : {}),
         });
         for (const w of u.warnings) process.stderr.write(`aop: warning: ${w}\n`);
+        for (const host of u.hosts) {
+          const missing = await hostWithoutAddresses(host, a.server as string, a.timeout);
+          if (missing) process.stderr.write(`aop: warning: ${u.name}: endpoint host ${host} ${missing}\n`);
+        }
         const rcode = await sendUpdate(u.message, { key, server: a.server as string, tcp: a.tcp, timeout: a.timeout });
         report('registered', u.name, u.zone, a.server as string, rcode, ` (${u.records.records.length} records, key ${key.name})`);
       }),

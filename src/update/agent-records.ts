@@ -117,6 +117,8 @@ export interface BuiltAgent {
   card: AgentCard;
   records: AgentRecords;
   warnings: string[];
+  /** Endpoint hosts inside the zone whose A/AAAA could not be checked (the zone out of sight). */
+  uncheckedHosts: string[];
 }
 
 /**
@@ -128,20 +130,21 @@ export interface BuiltAgent {
 export function buildAgent(zone: AgentZone, spec: AgentSpec, layout: AgentLayout = {}): BuiltAgent {
   const abs = agentNameIn(spec.name, zone.origin);
   const warnings: string[] = [];
+  const uncheckedHosts: string[] = [];
   try {
-    const card = checkedCard(zone, spec, abs, zone.removed ?? new Set(), warnings, zone.unseen ?? false);
+    const card = checkedCard(zone, spec, abs, zone.removed ?? new Set(), warnings, zone.unseen ? uncheckedHosts : undefined);
     const records = recordsFromCard(card, {
       origin: layout.origin ?? zone.origin, organisation: zone.origin, ...(layout.defaultTtl !== undefined ? { defaultTtl: layout.defaultTtl } : {}),
     });
     warnings.push(...records.warnings);
-    return { name: abs, card, records, warnings };
+    return { name: abs, card, records, warnings, uncheckedHosts };
   } catch (e) {
     if (e instanceof AgentRecordError || e instanceof WireError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
     throw e;
   }
 }
 
-function checkedCard(src: AgentZone, spec: AgentSpec, abs: string, removed: ReadonlySet<SourceRecord>, warnings: string[], standalone: boolean): AgentCard {
+function checkedCard(src: AgentZone, spec: AgentSpec, abs: string, removed: ReadonlySet<SourceRecord>, warnings: string[], unchecked: string[] | undefined): AgentCard {
   if (spec.endpoints.length === 0) throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: give at least one --endpoint URL`);
   if (spec.priorities !== undefined && spec.priorities.length > 0 && spec.priorities.length !== spec.endpoints.length) {
     throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: ${spec.priorities.length} --priority values for ${spec.endpoints.length} --endpoint URLs; give one per endpoint, in the same order`);
@@ -175,8 +178,9 @@ function checkedCard(src: AgentZone, spec: AgentSpec, abs: string, removed: Read
       return;
     }
     const e = endpointFromUrl(url, opts);
-    if (isInDomain(e.target, src.origin) && standalone) {
-      warnings.push(`${abs}: endpoint host ${e.target} needs A/AAAA records in zone ${src.origin}`);
+    if (isInDomain(e.target, src.origin) && unchecked !== undefined) {
+      // The zone is out of sight (a registration): the caller asks the server.
+      if (!unchecked.includes(e.target)) unchecked.push(e.target);
     } else if (isInDomain(e.target, src.origin)) {
       const addrs = at(src, e.target).filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && kept(r));
       if (addrs.length === 0) {

@@ -23,8 +23,10 @@ export interface RegisterUpdate {
   zone: string;
   name: string;
   records: AgentRecords;
-  /** What the user should know: hosts in the zone that could not be checked, a description shortened. */
+  /** What the user should know: a description shortened, plain http beyond loopback. */
   warnings: string[];
+  /** Endpoint hosts inside the zone: the server refuses the agent unless they have A/AAAA records there. */
+  hosts: string[];
 }
 
 function absolute(text: string, what: string): string {
@@ -57,7 +59,7 @@ function update(zone: string, records: RR[], id: number): Buffer {
  */
 export function registerUpdate(req: AgentRegistration, id = randomInt(0, 0x10000)): RegisterUpdate {
   const { name, zone } = registrationZone(req);
-  // The zone's records are out of sight: hosts inside it are not checked (a warning says so).
+  // The zone's records are out of sight: hosts inside it are returned for the caller to check.
   const built = buildAgent({ origin: zone, records: [], unseen: true }, { ...req, name });
   const { records } = built;
   const own = records.addresses.length > 0 ? [deletion(name, RRType.A), deletion(name, RRType.AAAA)] : [];
@@ -65,7 +67,7 @@ export function registerUpdate(req: AgentRegistration, id = randomInt(0, 0x10000
     deletion(name, RRType.SVCB), ...own, deletion(`_agent.${name}`, RRType.TXT),
     ...records.svcb, ...records.addresses, records.txt, records.index,
   ], id);
-  return { message, zone, name, records, warnings: built.warnings };
+  return { message, zone, name, records, warnings: built.warnings, hosts: built.uncheckedHosts };
 }
 
 /**

@@ -43,6 +43,7 @@ t.test('register and deregister an agent with a signed UPDATE', async (t) => {
     '--tool', 'assemble', '--description', 'Builds things', '--capabilities', 'build,test', '--key', keyFile, '--server', server, '--timeout', '15000']);
   t.equal(reg.code, 0, reg.stderr);
   t.match(reg.stdout, /registered robot\.acme\.agents\. in acme\.agents\. at .*: NOERROR \(4 records, key robot-key\)/);
+  t.notMatch(reg.stderr, /A\/AAAA/, 'mcp.acme.agents and mcp-backup.acme.agents have addresses at the server: no warning');
   t.equal(await svcb('robot.acme.agents.'), 2, 'two endpoints');
   t.equal(serial(), start + 1);
 
@@ -103,4 +104,16 @@ t.test('register takes the URL add-agent takes, and writes what add-agent writes
   t.equal(gone.code, 0, gone.stderr);
   t.same(await ask('poet.acme.agents.', RRType.SVCB), []);
   t.same(await ask('poet.acme.agents.', RRType.A), [], 'its own address goes with it');
+});
+
+t.test('an endpoint host inside the zone is looked up at the server before the UPDATE goes', async (t) => {
+  const { hostWithoutAddresses } = await import('../../src/cli/register.js');
+  const { host, port } = await startDaemon(t, { zonesDir: path.join(root, 'zones'), listen: [parseListen('127.0.0.1:0')] });
+  const server = `${host}:${port}`;
+  t.equal(await hostWithoutAddresses('mcp.acme.agents.', server), undefined, 'A records there: nothing to say');
+  t.equal(await hostWithoutAddresses('lab.acme.agents.', server), undefined, 'A and AAAA there');
+  t.match(await hostWithoutAddresses('nohost.acme.agents.', server), /has no A\/AAAA records at 127\.0\.0\.1:\d+: add them first/);
+  const reg = await aop(['register', 'poet.acme.agents', '--endpoint', 'https://nohost.acme.agents/mcp', '--tool', 't',
+    '--key-inline', `hmac-sha256:robot-key:${robot.secret.toString('base64')}`, '--server', server, '--timeout', '15000']);
+  t.match(reg.stderr, /aop: warning: poet\.acme\.agents\.: endpoint host nohost\.acme\.agents\. has no A\/AAAA records at 127\.0\.0\.1:\d+/);
 });

@@ -79,9 +79,10 @@ t.test('the records register writes pass the checks aop clients apply', async (t
   }
 });
 
-t.test('the builder without the zone in sight warns where add-agent would check', async (t) => {
-  const built = buildAgent({ origin: 'acme.agents.', records: [], unseen: true }, { name: 'poet', endpoints: ['http://nohost.acme.agents:1/mcp'], tool: 't' });
-  t.match(built.warnings, [/endpoint host nohost\.acme\.agents\. needs A\/AAAA records in zone acme\.agents\./]);
+t.test('the builder without the zone in sight names the hosts add-agent would check', async (t) => {
+  const built = buildAgent({ origin: 'acme.agents.', records: [], unseen: true }, { name: 'poet', endpoints: ['http://nohost.acme.agents:1/mcp', 'http://nohost.acme.agents:2/mcp', 'https://x.example/mcp'], tool: 't' });
+  t.same(built.uncheckedHosts, ['nohost.acme.agents.'], 'each host inside the zone once');
+  t.match(built.warnings, [/x\.example\. is outside zone acme\.agents\./]);
   const src = readZoneSource(acme, { origin: 'acme.agents.', file: 'acme.agents.zone' });
   t.throws(() => planAgentEdit(src, { add: [{ name: 'poet', endpoints: ['http://nohost.acme.agents:1/mcp'], tool: 't' }] }), { code: 'ERR_ZONE_AGENT_HOST' });
 });
