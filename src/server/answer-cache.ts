@@ -45,8 +45,11 @@ export interface CachedAnswer {
 }
 
 const MIN_UDP = 512;
+/** RFC 1035 2.3.4: a name is at most 255 octets on the wire, its root label included. */
+const MAX_NAME = 255;
 // One scratch buffer for building keys: the hot path allocates nothing but the key string.
-const scratch = Buffer.allocUnsafe(8 + 256);
+// A key is 8 header bytes, the name (at most 255) and type and class (4): 267 bytes.
+const scratch = Buffer.allocUnsafe(8 + MAX_NAME + 4);
 
 /**
  * The cache key of a plain query, or undefined when the query is not a candidate: anything
@@ -68,6 +71,8 @@ export function answerKey(buf: Buffer, transport: 'udp' | 'tcp', maxUdpSize: num
   for (;;) {
     const len = buf[pos];
     if (len === undefined || len > 63 || pos + 1 + len > n) return undefined;
+    // Over 255 octets: not a name (the decoder's FORMERR), and the key would not fit.
+    if (k - 8 + 1 + len > MAX_NAME) return undefined;
     scratch[k++] = len;
     pos++;
     for (const end = pos + len; pos < end; pos++) {
