@@ -145,6 +145,7 @@ export function serveCommand(y: Argv): Argv {
       .option('workers', { type: 'string', default: '1', describe: 'Worker processes sharing the listening sockets: a number (1-64) or auto (one per CPU)' })
       .option('tsig-key', { type: 'string', array: true, default: [] as string[], describe: 'BIND key file (key "name" { algorithm hmac-sha256; secret "..."; };); repeat for more' })
       .option('tsig-secret', { type: 'string', array: true, default: [] as string[], describe: 'A key as ALG:NAME:BASE64SECRET (visible in ps: prefer --tsig-key)' })
+      .option('tsig-max-fudge', { type: 'number', default: 300, describe: 'Most seconds a signed request may be off our clock, whatever fudge it claims (BADTIME beyond)' })
       .option('allow-update', { type: 'boolean', default: false, describe: 'Accept TSIG-signed dynamic updates (RFC 2136) to the --zones zones' })
       .option('update-policy', { type: 'string', array: true, default: [] as string[], describe: "Rule 'grant|deny KEY name|subdomain|wildcard|agent NAME [TYPE...]' or 'grant|deny KEY zonesub|self [TYPE...]'; first match decides; implies --allow-update" })
       .option('journal-dir', { type: 'string', defaultDescription: 'the --zones folder', describe: 'Folder of the update journals (<origin>.jnl)' })
@@ -170,6 +171,7 @@ export function serveCommand(y: Argv): Argv {
           if (keys.size === 0) throw new Error('--allow-update needs at least one --tsig-key or --tsig-secret: updates must be signed');
           if (parseWorkers(a.workers) !== 1) throw new Error('--allow-update needs --workers 1: one process owns the journal');
         }
+        if (!(Number.isInteger(a['tsig-max-fudge']) && a['tsig-max-fudge'] >= 0 && a['tsig-max-fudge'] <= 65535)) throw new Error('--tsig-max-fudge must be a whole number of seconds, 0 to 65535');
         if (!(a['udp-size'] >= 512 && a['udp-size'] <= 4096)) throw new Error('--udp-size must be between 512 and 4096');
         if (!(a['tcp-idle-timeout'] > 0)) throw new Error('--tcp-idle-timeout must be positive');
         if (!(a['tcp-max-connections'] >= 1)) throw new Error('--tcp-max-connections must be at least 1');
@@ -256,6 +258,7 @@ export function serveCommand(y: Argv): Argv {
         tcp: { idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'] },
         logger,
         keyring: new Keyring([...a['tsig-key'].flatMap((f) => loadKeyFile(f)), ...a['tsig-secret'].map((k) => parseKeySpec(k))]),
+        tsigMaxFudge: a['tsig-max-fudge'],
         ...(a['allow-update'] || a['update-policy'].length > 0
           ? { update: { policy: a['update-policy'].length > 0 ? parsePolicy(a['update-policy']) : undefined, journalDir: a['journal-dir'] } }
           : {}),

@@ -41,6 +41,8 @@ export interface DaemonOptions {
   transfers?: TransferConfig;
   /** TSIG keys: signed requests are verified and their replies signed (RFC 8945). */
   keyring?: Keyring;
+  /** Most seconds a signed request's time may be off our clock, whatever fudge it claims (default 300). */
+  tsigMaxFudge?: number;
   /** Accept signed dynamic updates (RFC 2136) to the zones of `zonesDir`, journaled for durability. */
   update?: UpdateConfig;
 }
@@ -165,7 +167,7 @@ export class Daemon {
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
-    const respondOptions = { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, logger: this.log };
+    const respondOptions = { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log };
     const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {

@@ -16,6 +16,8 @@ export interface RespondOptions {
   answerCacheSize?: number;
   /** TSIG keys (RFC 8945): signed requests are verified and their replies signed. */
   keyring?: Keyring;
+  /** Most seconds a signed request's time may be off our clock, whatever its fudge says; default 300 (DEFAULT_MAX_FUDGE). */
+  tsigMaxFudge?: number;
   /** Where TSIG failures are reported. */
   logger?: Logger;
 }
@@ -181,7 +183,7 @@ export class Responder {
     const log = this.opts.logger ?? silentLogger;
     let v: VerifyResult | undefined;
     try {
-      v = verifyRequest(buf, this.opts.keyring ?? new Keyring());
+      v = verifyRequest(buf, this.opts.keyring ?? new Keyring(), this.opts.tsigMaxFudge !== undefined ? { maxFudge: this.opts.tsigMaxFudge } : {});
     } catch (err) {
       log.warn(`tsig: FORMERR to ${remoteAddress}: ${(err as TsigError).message}`);
       return encodeMessage(this.counted(request, Rcode.FORMERR));
