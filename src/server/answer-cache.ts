@@ -93,10 +93,17 @@ export function answerKey(buf: Buffer, transport: 'udp' | 'tcp', maxUdpSize: num
   scratch[1] = (buf[2]! & 0x01) | (recursive ? 0x02 : 0);
   scratch[2] = buf[3]! & 0x30;
   if (arcount === 1) {
-    // OPT: root owner, type 41, class = payload size, TTL = ext-rcode/version/DO, then options (ignored by us).
+    // OPT: root owner, type 41, class = payload size, TTL = ext-rcode/version/DO, then options (framing checked, contents not keyed).
     if (qend + 11 > n || buf[qend] !== 0 || buf[qend + 1] !== 0 || buf[qend + 2] !== 41) return undefined;
     const rdlen = (buf[qend + 9]! << 8) | buf[qend + 10]!;
     if (qend + 11 + rdlen !== n) return undefined;
+    // The options' framing, as the decoder checks it: each header and its data inside the RDATA
+    // (an overrun is FORMERR on the decoding path, so never an answer from here).
+    for (let o = qend + 11; o < n;) {
+      if (o + 4 > n) return undefined;
+      o += 4 + ((buf[o + 2]! << 8) | buf[o + 3]!);
+      if (o > n) return undefined;
+    }
     const size = transport === 'tcp' ? 65535 : Math.max(MIN_UDP, Math.min((buf[qend + 3]! << 8) | buf[qend + 4]!, maxUdpSize));
     // A version other than 0 gets BADVERS, which is never stored.
     if (buf[qend + 6] !== 0) return undefined;
