@@ -13,7 +13,7 @@ import { bundledZonesDir } from './paths.js';
 import { TransferAcl } from '../xfr/acl.js';
 import { parseSecondary } from '../secondary/secondaries.js';
 import { Keyring } from '../wire/tsig.js';
-import { loadKeyFile, parseKeySpec } from '../wire/tsig-key.js';
+import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
 import { requirePath, UsageError } from './common.js';
@@ -164,7 +164,7 @@ export function serveCommand(y: Argv): Argv {
         }
         for (const f of a['tsig-key']) requirePath('--tsig-key', f, 'file');
         parseWorkers(a.workers);
-        const keys = new Keyring([...a['tsig-key'].flatMap((f) => loadKeyFile(f)), ...a['tsig-secret'].map((k) => parseKeySpec(k))]);
+        const keys = new Keyring(loadKeys(a['tsig-key'], a['tsig-secret']));
         parsePolicy(a['update-policy']);
         if (a['allow-update'] || a['update-policy'].length > 0) {
           if (a.zones === undefined) throw new Error('--allow-update needs --zones: updates rewrite the zone files there');
@@ -257,7 +257,7 @@ export function serveCommand(y: Argv): Argv {
         maxUdpSize: a['udp-size'],
         tcp: { idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'] },
         logger,
-        keyring: new Keyring([...a['tsig-key'].flatMap((f) => loadKeyFile(f)), ...a['tsig-secret'].map((k) => parseKeySpec(k))]),
+        keyring: new Keyring(loadKeys(a['tsig-key'], a['tsig-secret'])),
         tsigMaxFudge: a['tsig-max-fudge'],
         ...(a['allow-update'] || a['update-policy'].length > 0
           ? { update: { policy: a['update-policy'].length > 0 ? parsePolicy(a['update-policy']) : undefined, journalDir: a['journal-dir'] } }

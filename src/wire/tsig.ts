@@ -32,7 +32,7 @@ export const TSIG_ALGORITHMS: ReadonlyMap<string, Algorithm> = new Map([
 
 /** A TSIG failure that is not a verdict on a signature: a malformed TSIG record or a bad key. */
 export class TsigError extends WireError {
-  constructor(code: 'ERR_TSIG_MALFORMED' | 'ERR_TSIG_PLACEMENT' | 'ERR_TSIG_ALGORITHM' | 'ERR_TSIG_KEY' | 'ERR_TSIG_KEY_EXISTS', message: string) {
+  constructor(code: 'ERR_TSIG_MALFORMED' | 'ERR_TSIG_PLACEMENT' | 'ERR_TSIG_ALGORITHM' | 'ERR_TSIG_KEY' | 'ERR_TSIG_KEY_EXISTS' | 'ERR_TSIG_KEY_DUPLICATE', message: string) {
     super(code, message);
     this.name = 'TsigError';
   }
@@ -84,6 +84,8 @@ export class Keyring {
     if (key.secret.length === 0) throw new TsigError('ERR_TSIG_KEY', `key ${key.name}: empty secret`);
     const name = absolute(key.name);
     nameToWire(name); // throws NameError for a name that cannot be a DNS name
+    // A second key of one name would silently replace the first (loadKeys names both places).
+    if (this.keys.has(nameKey(name))) throw new TsigError('ERR_TSIG_KEY_DUPLICATE', `key ${key.name}: defined twice`);
     this.keys.set(nameKey(name), { name, algorithm, secret: key.secret });
   }
 
