@@ -386,7 +386,10 @@ export class Resolver {
   /** Walk down from the closest known cut until a server answers for `name`. */
   private async iterate(name: string, type: number, work: Work): Promise<Step> {
     const fresh = work.fresh;
-    let cut = this.closestCut(name);
+    // DS belongs to the parent side of a cut (RFC 4034 5, RFC 4035 3.1.4.1): ask the zone above
+    // the name, never the child, whose apex has no DS (a NODATA) and which may be lame.
+    const parent = type === RRType.DS ? parentName(name) : undefined;
+    let cut = this.closestCut(parent ?? name);
     for (let referrals = 0; referrals <= this.o.maxReferrals; referrals++) {
       const result = await this.askZone(cut, name, type, work);
       if (result.kind === 'fail') return result;
