@@ -1,7 +1,7 @@
 // The daemon: loads the zones, runs the listeners, reloads on demand, shuts down gracefully.
 
 import { Catalog } from '../authority/catalog.js';
-import { loadZoneDir } from '../zone/load.js';
+import { loadZoneDir, type ReadLimits } from '../zone/load.js';
 import { agentFaultLines, checkAgentZone } from '../agent/index.js';
 import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
@@ -29,6 +29,8 @@ import type { PolicyRule } from '../update/policy.js';
 export interface DaemonOptions {
   /** Folder of `<origin>.zone` files served authoritatively. */
   zonesDir?: string;
+  /** What loading a zone of `zonesDir` may read: size cap, $INCLUDE folders (docs/operations.md, "Limits"). */
+  zoneLimits?: ReadLimits;
   listen: ListenAddress[];
   maxUdpSize?: number;
   tcp?: Partial<TcpOptions>;
@@ -260,7 +262,7 @@ export class Daemon {
    */
   reload(): { loaded: number; failed: number } {
     if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
-    const { zones, errors } = loadZoneDir(this.opts.zonesDir);
+    const { zones, errors } = loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits);
     this.responder?.invalidate();
     const present = new Set<string>();
     let agentFailed = 0;
