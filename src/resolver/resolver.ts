@@ -257,6 +257,9 @@ export class Resolver {
       if (step.kind === 'answer') return { rcode: Rcode.NOERROR, answer: [...answer, ...records(step.set)], authority: [], stale, ...reuse(Rcode.NOERROR) };
       if (step.kind === 'negative') return { rcode: step.rcode, answer, authority: step.soa ? records(step.soa) : [], stale, ...reuse(step.rcode) };
       answer.push(...step.records);
+      // A CNAME (a DNAME's synthesised one too) is what QTYPE=CNAME asks for: the chain ends
+      // there (RFC 1034 4.3.2 step 3a; RFC 6672 3.1), as NSD, Knot and PowerDNS answer.
+      if (type === RRType.CNAME) return { rcode: Rcode.NOERROR, answer, authority: [], stale, ...reuse(Rcode.NOERROR) };
       current = step.target;
     }
     return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: `CNAME chain longer than ${this.o.maxChain}` };
