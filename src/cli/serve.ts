@@ -17,6 +17,8 @@ import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
 import { requirePath, UsageError } from './common.js';
+import { prepareJournalDir } from '../update/store.js';
+import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
@@ -148,6 +150,8 @@ export function serveCommand(y: Argv): Argv {
       .option('tsig-max-fudge', { type: 'number', default: 300, describe: 'Most seconds a signed request may be off our clock, whatever fudge it claims (BADTIME beyond)' })
       .option('allow-update', { type: 'boolean', default: false, describe: 'Accept TSIG-signed dynamic updates (RFC 2136) to the --zones zones' })
       .option('update-policy', { type: 'string', array: true, default: [] as string[], describe: "Rule 'grant|deny KEY name|subdomain|wildcard|agent NAME [TYPE...]' or 'grant|deny KEY zonesub|self [TYPE...]'; first match decides; implies --allow-update" })
+      .option('max-zone-bytes', { type: 'number', default: DEFAULT_MAX_ZONE_BYTES, describe: 'Most octets read for one zone, its file and $INCLUDEs together; a larger zone fails to load' })
+      .option('include-dir', { type: 'string', array: true, default: [] as string[], describe: "Folder $INCLUDE may read from besides the zone file's own; repeat for more" })
       .option('journal-dir', { type: 'string', defaultDescription: 'the --zones folder', describe: 'Folder of the update journals (<origin>.jnl)' })
       .option('allow-transfer', { type: 'string', array: true, default: [] as string[], describe: 'Who may AXFR/IXFR the zones: ADDR, ADDR/PREFIX or key:NAME (a --tsig-key); repeat for more. Default: no one' })
       .option('notify', { type: 'string', array: true, default: [] as string[], describe: 'Secondary (ADDR[:PORT]) sent a NOTIFY whenever a zone changes; repeat for more' })
@@ -170,7 +174,15 @@ export function serveCommand(y: Argv): Argv {
           if (a.zones === undefined) throw new Error('--allow-update needs --zones: updates rewrite the zone files there');
           if (keys.size === 0) throw new Error('--allow-update needs at least one --tsig-key or --tsig-secret: updates must be signed');
           if (parseWorkers(a.workers) !== 1) throw new Error('--allow-update needs --workers 1: one process owns the journal');
+          // A folder that cannot hold journals is said here (exit 1), not found by the first update.
+          try {
+            prepareJournalDir(a['journal-dir'] ?? a.zones);
+          } catch (err) {
+            throw new UsageError('ERR_MISSING_FILE', (err as Error).message.replace(/^journal folder/, a['journal-dir'] !== undefined ? '--journal-dir' : 'journal folder (--zones)'));
+          }
         }
+        if (!(Number.isInteger(a['max-zone-bytes']) && a['max-zone-bytes'] >= 1)) throw new Error('--max-zone-bytes must be a whole number of octets, at least 1');
+        for (const d of a['include-dir']) requirePath('--include-dir', d, 'folder');
         if (!(Number.isInteger(a['tsig-max-fudge']) && a['tsig-max-fudge'] >= 0 && a['tsig-max-fudge'] <= 65535)) throw new Error('--tsig-max-fudge must be a whole number of seconds, 0 to 65535');
         if (!(a['udp-size'] >= 512 && a['udp-size'] <= 4096)) throw new Error('--udp-size must be between 512 and 4096');
         if (!(a['tcp-idle-timeout'] > 0)) throw new Error('--tcp-idle-timeout must be positive');
@@ -250,6 +262,7 @@ export function serveCommand(y: Argv): Argv {
       const daemon = new Daemon({
         // A daemon given only secondary zones serves no folder unless told to.
         zonesDir: a.zones ?? (a.resolver || a.secondary.length > 0 ? undefined : bundledZonesDir),
+        zoneLimits: { maxZoneBytes: a['max-zone-bytes'], includeDirs: a['include-dir'] },
         resolver,
         // With workers, the primary owns the control socket and relays to each worker.
         controlPath: control,
