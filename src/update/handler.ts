@@ -34,6 +34,11 @@ export interface UpdateHandlerOptions {
   /** Called after a change is durable and served: the new zone and the change. */
   onChange?: (zone: Zone, change: Change) => void;
   logger?: StoreLogger;
+  /**
+   * Where refusals go instead of logger.warn, by kind (`refused UPDATE`, `refused unsigned UPDATE`):
+   * anyone can send an update to be refused, so the daemon rate-limits these (server/log.ts LogLimiter).
+   */
+  refused?: (kind: string, msg: string) => void;
 }
 
 export class UpdateHandler {
@@ -54,7 +59,11 @@ export class UpdateHandler {
     const who = `${ctx.remoteAddress}#${ctx.remotePort}${ctx.tsig ? ` key ${ctx.tsig.key.name}` : ' unsigned'}`;
     const zoneName = request.questions[0]?.name ?? '?';
     const answer = (rcode: number, reason?: string): Buffer => {
-      if (reason !== undefined) this.log.warn(`update ${zoneName} from ${who}: ${rcodeToString(rcode)}: ${reason}`);
+      if (reason !== undefined) {
+        const line = `update ${zoneName} from ${who}: ${rcodeToString(rcode)}: ${reason}`;
+        if (this.opts.refused) this.opts.refused(ctx.tsig ? 'refused UPDATE' : 'refused unsigned UPDATE', line);
+        else this.log.warn(line);
+      }
       return this.reply(request, rcode);
     };
     // RFC 2136 3.1: exactly one zone, of type SOA.
