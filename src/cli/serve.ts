@@ -16,7 +16,7 @@ import { Keyring } from '../wire/tsig.js';
 import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
-import { requirePath, UsageError } from './common.js';
+import { requireOnce, requirePath, UsageError } from './common.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, readDaemonState, type DaemonState } from './daemon-state.js';
@@ -160,6 +160,11 @@ export function serveCommand(y: Argv): Argv {
       .option('secondary-dir', { type: 'string', describe: 'Folder for the secondaries\' transferred copies (served after a restart until they expire); default: memory only' })
       .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
       .check((a) => {
+        // Single-valued options once each (yargs joins a repeated one's values with commas); one
+        // folder of zones per daemon: reload, the journals and the gateway's state hang on it.
+        requireOnce(a, ['zones', 'root-hints', 'journal-dir', 'secondary-dir', 'control', 'workers'], {
+          zones: 'a daemon serves one folder of zones; put all the <origin>.zone files in one folder, or run one aop serve per folder, each with its own --listen',
+        });
         // Files and folders named here must be there: missing is the user's to fix (exit 1), not a failed start (10).
         if (a.zones !== undefined) requirePath('--zones', a.zones, 'folder');
         if (a['root-hints'] !== undefined) {
