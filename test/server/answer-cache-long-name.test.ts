@@ -1,7 +1,8 @@
 // Names of 253-255 octets in the stored-answer cache: the key keeps the whole name, type and
 // class (a key built three bytes short once lost them, and an A question for a 255-octet name
 // got the stored TXT reply); a name over 255 octets is never a key, so it gets FORMERR from the
-// decoder however often a 255-octet name that shares its first bytes was asked. Real UDP listener.
+// decoder however often a 255-octet name that shares its first bytes was asked. Real UDP listener,
+// and the responder with a resolver (its answers are stored under the same keys).
 
 import t from 'tap';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -62,4 +63,42 @@ t.test('through a listener: each type gets its own answer, an overlong name FORM
   const over = [...labelsOf(255).slice(0, -2), 'x', ...ZONE];
   const reply = (await udpExchange(port, rawQuery(30, over, RRType.A)))!;
   t.equal(reply[3]! & 0x0f, 1, 'a 257-octet name: FORMERR');
+});
+
+t.test('resolver answers: the same keys, so A after TXT for a 255-octet name is the A', async (t) => {
+  const { DnsCache } = await import('../../src/cache/index.js');
+  const { Acl } = await import('../../src/resolver/acl.js');
+  const { Resolver } = await import('../../src/resolver/resolver.js');
+  const { Catalog } = await import('../../src/authority/catalog.js');
+  const { ResolverHandler } = await import('../../src/server/resolver-handler.js');
+  const { AuthorityHandler } = await import('../../src/server/authority-handler.js');
+  const { Responder } = await import('../../src/server/respond.js');
+  const { Stats } = await import('../../src/server/stats.js');
+  const { silentLogger } = await import('../../src/server/log.js');
+  const { encodeMessage } = await import('../../src/wire/message.js');
+  type Query = ConstructorParameters<typeof Resolver>[0]['query'];
+  // One server authoritative for agents.: a TXT and an A record at every name asked.
+  const query: Query = async (server, q) => {
+    const rdata = q.type === RRType.TXT ? Buffer.from('\x04wild', 'latin1') : Buffer.from([192, 0, 2, 7]);
+    const reply = encodeMessage({
+      id: 1, qr: true, opcode: 0, aa: true, tc: false, rd: false, ra: false, ad: false, cd: false, rcode: 0,
+      questions: [q], answers: q.type === RRType.TXT || q.type === RRType.A ? [{ name: q.name, type: q.type, class: 1, ttl: 300, rdata }] : [], authority: [], additional: [],
+    });
+    return { message: decodeMessage(reply), reply, transport: 'udp', rtt: 1, server: { address: server.address, port: server.port ?? 53 }, bytes: reply.length };
+  };
+  const resolver = new Resolver({ hints: { zone: 'agents.', servers: [{ name: 'a.root.agents.', addresses: ['127.0.0.2'] }], ttl: 3600 }, cache: new DnsCache(), query, timeout: 100 });
+  const catalog = new Catalog();
+  const responder = new Responder([new ResolverHandler(resolver, new Acl(['127.0.0.0/8']), catalog, silentLogger), new AuthorityHandler(catalog)], new Stats());
+  const labels = [...labelsOf(255 - 8 + 11).slice(0, -2), 'agents']; // 255 octets under agents.
+  t.equal(labels.reduce((n, l) => n + 1 + l.length, 1), 255, '255-octet name under agents.');
+  const ask = async (type: number, id: number) => {
+    const buf = rawQuery(id, labels, type, { flags: 0x0100 });
+    return decodeMessage((responder.cached(buf, 'udp', '127.0.0.1') ?? await responder.respond(buf, 'udp', '127.0.0.1', 5353)) as Buffer);
+  };
+  for (let round = 0; round < 3; round++) {
+    const txt = await ask(RRType.TXT, 10 + round);
+    t.same([txt.questions[0]!.type, txt.answers.map((r) => r.type)], [RRType.TXT, [RRType.TXT]], `round ${round}: TXT`);
+    const a = await ask(RRType.A, 20 + round);
+    t.same([a.questions[0]!.type, a.answers.map((r) => r.type)], [RRType.A, [RRType.A]], `round ${round}: A, not the stored TXT reply`);
+  }
 });
