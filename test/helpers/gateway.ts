@@ -58,7 +58,7 @@ export interface Stack {
  * Demo agents for the zones, then `extraZones` written beside them (served by the daemon, with
  * no demo agent: the test runs its own endpoints for them), then the daemon and the gateway.
  */
-export async function startStack(t: Teardownable, opts: { zonesDir: string; dnsAddress: string; agentTools?: boolean; zones?: string[]; extraZones?: Record<string, string>; now?: () => number }): Promise<Stack> {
+export async function startStack(t: Teardownable, opts: { zonesDir: string; dnsAddress: string; agentTools?: boolean; zones?: string[]; extraZones?: Record<string, string>; now?: () => number; gatewayPort?: number }): Promise<Stack> {
   const demo = await startDemoAgents({ zonesDir: opts.zonesDir });
   t.teardown(() => demo.close());
   for (const [name, text] of Object.entries(opts.extraZones ?? {})) writeFileSync(path.join(opts.zonesDir, name), text);
@@ -78,7 +78,7 @@ export async function startStack(t: Teardownable, opts: { zonesDir: string; dnsA
   const directory = new AgentDirectory({ lookup, client: handOff, zones: () => opts.zones ?? zonesFromCatalog(daemon.catalog.list()), ...(opts.now ? { now: opts.now } : {}) });
   const gateway = new Gateway({ client: handOff, directory, agentTools: opts.agentTools ?? false, callTimeoutMs: 20_000, retries: 1, serverInfo: { transport: 'streamable-http', host: opts.dnsAddress }, ...(opts.now ? { now: opts.now } : {}) });
   t.teardown(() => gateway.close());
-  const http = await startGatewayHttp(gateway, { host: opts.dnsAddress, port: 0 });
+  const http = await startGatewayHttp(gateway, { host: opts.dnsAddress, port: opts.gatewayPort ?? 0 });
   t.teardown(() => http.close());
   self = [{ address: opts.dnsAddress, port: http.port }];
   return { daemon, dnsPort: daemon.listeners[0]!.address.port, demo, handOff, gateway, http, url: http.url };
