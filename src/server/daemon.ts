@@ -197,7 +197,7 @@ export class Daemon {
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     try {
       for (const addr of this.opts.listen) {
-        const l = new Listener(addr, responder, this.stats, tcp);
+        const l = new Listener(addr, responder, this.stats, tcp, this.log);
         try {
           await l.start({ hold: true });
         } catch (err) {
