@@ -12,13 +12,14 @@ import { leaseNet } from '../helpers/loopback-net.js';
 import { HandOff, HandOffError, NetworkLookup } from '../../src/mcp/index.js';
 import { OriginPools, ReplyTooLargeError } from '../../src/mcp/http.js';
 import { runCall } from '../../src/cli/call.js';
+import { listMcpTools } from '../../src/cli/import-mcp.js';
 
 const NET = await leaseNet(t);
 const DNS = NET.host(1);
 const AGENTS = NET.host(2);
 const world = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS, demo: false });
 
-type Mode = 'huge-json' | 'endless-json' | 'endless-sse' | 'endless-event' | 'sse-ok';
+type Mode = 'huge-json' | 'endless-json' | 'endless-sse' | 'endless-event' | 'sse-ok' | 'list-endless';
 let mode: Mode = 'huge-json';
 /** Bytes the endpoint wrote for tools/call replies (its writes wait for the socket: backpressure). */
 let written = 0;
@@ -57,6 +58,12 @@ function hostile(req: IncomingMessage, res: ServerResponse): void {
     if (msg.id === undefined) return void res.writeHead(202).end();
     if (msg.method === 'initialize') {
       return reply(res, msg.id, { protocolVersion: msg.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'hostile', version: '1' } }, { 'mcp-session-id': 'hostile-1' });
+    }
+    if (msg.method === 'tools/list' && mode === 'list-endless') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let started = false;
+      pump(res, () => (started ? CHUNK : ((started = true), `{"jsonrpc":"2.0","id":${JSON.stringify(msg.id)},"result":{"tools":[{"name":"`)));
+      return;
     }
     if (msg.method === 'tools/list') return reply(res, msg.id, { tools: [{ name: 'draft_copy', inputSchema: { type: 'object' } }] });
     const head = `{"jsonrpc":"2.0","id":${JSON.stringify(msg.id)},"result":{"content":[{"type":"text","text":"`;
@@ -177,4 +184,12 @@ t.test('aop call --max-reply-bytes: exit status 15 and the code in --json', asyn
   mode = 'huge-json';
   const status2 = await runCall({ name: 'writer.acme.agents', server: `${DNS}:${world.dns.port}`, timeout: 20, allowLoopbackZone: ['acme.agents'] }, { ...io, stdout: () => undefined });
   t.equal(status2, 15, 'the 4 MiB default');
+});
+
+t.test("import-mcp's tools-list client is bounded too", async (t) => {
+  mode = 'list-endless';
+  written = 0;
+  const err = await listMcpTools(`http://${AGENTS}:18101/mcp`, { timeoutMs: 20_000 }).then(() => undefined, (e: unknown) => e);
+  t.match(err, { code: 'ERR_IMPORT_MCP_NOT_MCP', message: /past the limits/ });
+  t.ok(written < 64 * MiB, `the endpoint wrote ${(written / MiB).toFixed(1)} MiB`);
 });
