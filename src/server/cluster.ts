@@ -279,11 +279,17 @@ export class ClusterPrimary {
         clearTimeout(timer);
         resolve();
       });
-      try {
-        w.send({ aop: 'shutdown' } satisfies ToWorker);
-      } catch {
-        w.process.kill('SIGTERM');
+      // A worker on its way out (its start failed) may have closed its IPC channel before it is
+      // dead: a send to it then fails through the callback (without one, as an 'error' event
+      // that nothing handles), and SIGTERM does the asking instead.
+      const term = (): void => {
+        try { w.process.kill('SIGTERM'); } catch { /* already gone */ }
+      };
+      if (!w.isConnected()) {
+        term();
+        return;
       }
+      w.send({ aop: 'shutdown' } satisfies ToWorker, undefined, (err) => { if (err) term(); });
     })));
   }
 }
