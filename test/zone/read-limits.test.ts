@@ -3,7 +3,7 @@
 // the zone file's folder (real paths) or --include-dir folders, and faults that quote at most a
 // short, escaped piece of the file.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,7 @@ function faults(fn: () => unknown): string[] {
   return [];
 }
 
-function folder(t: Tap.Test): string {
+function folder(t: Test): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-read-limits-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
