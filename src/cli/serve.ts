@@ -144,6 +144,8 @@ export function serveCommand(y: Argv): Argv {
       .option('udp-size', { type: 'number', default: 1232, describe: 'Largest UDP response sent (512-4096)' })
       .option('tcp-idle-timeout', { type: 'number', default: 10, describe: 'Seconds before an idle TCP connection is closed' })
       .option('tcp-max-connections', { type: 'number', default: 1000, describe: 'Concurrent TCP connections accepted' })
+      .option('tcp-message-timeout', { type: 'number', default: 3, describe: 'Seconds a TCP client has to finish a message once its first byte is in (more bytes do not extend it)' })
+      .option('tcp-max-per-source', { type: 'number', default: 50, describe: 'Concurrent TCP connections from one source address (IPv6: one /64); loopback counts too' })
       .option('workers', { type: 'string', default: '1', describe: 'Worker processes sharing the listening sockets: a number (1-64) or auto (one per CPU)' })
       .option('tsig-key', { type: 'string', array: true, default: [] as string[], describe: 'BIND key file (key "name" { algorithm hmac-sha256; secret "..."; };); repeat for more' })
       .option('tsig-secret', { type: 'string', array: true, default: [] as string[], describe: 'A key as ALG:NAME:BASE64SECRET (visible in ps: prefer --tsig-key)' })
@@ -192,6 +194,8 @@ export function serveCommand(y: Argv): Argv {
         if (!(a['udp-size'] >= 512 && a['udp-size'] <= 4096)) throw new Error('--udp-size must be between 512 and 4096');
         if (!(a['tcp-idle-timeout'] > 0)) throw new Error('--tcp-idle-timeout must be positive');
         if (!(a['tcp-max-connections'] >= 1)) throw new Error('--tcp-max-connections must be at least 1');
+        if (!(a['tcp-message-timeout'] > 0)) throw new Error('--tcp-message-timeout must be positive');
+        if (!(Number.isInteger(a['tcp-max-per-source']) && a['tcp-max-per-source'] >= 1)) throw new Error('--tcp-max-per-source must be a whole number, at least 1');
         for (const l of a.listen) parseListen(l);
         new Acl(a.allow);
         for (const f of a.forward) {
@@ -273,7 +277,10 @@ export function serveCommand(y: Argv): Argv {
         controlPath: control,
         listen: a.listen.map((l) => parseListen(l)),
         maxUdpSize: a['udp-size'],
-        tcp: { idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'] },
+        tcp: {
+          idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'],
+          messageTimeoutMs: a['tcp-message-timeout'] * 1000, maxPerSource: a['tcp-max-per-source'],
+        },
         logger,
         keyring: new Keyring(loadKeys(a['tsig-key'], a['tsig-secret'])),
         tsigMaxFudge: a['tsig-max-fudge'],

@@ -2,7 +2,7 @@
 // pipelining, an idle timeout and a connection limit. Against slow clients holding the TCP slots
 // (slowloris) there are three more guards: a deadline for finishing a message once it has started
 // (each byte no longer buys time), a cap on connections per source, and, when the table is full,
-// the eviction of the connection idle the longest (RFC 7766 6.2.2: a server may close idle
+// the eviction of the connection idle the longest (RFC 7766 6.2: a server may limit and close idle
 // connections under pressure), never one with a message half read or an answer on its way.
 
 import dgram from 'node:dgram';
@@ -93,6 +93,8 @@ export class Listener {
   /** Sources the guards acted on since the last report, with how often. */
   private offenders = new Map<string, number>();
   private reportTimer?: NodeJS.Timeout;
+  /** When the guards first acted in the period being counted. */
+  private reportSince = 0;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   /** While held: what arrived, answered on release(). */
@@ -310,7 +312,9 @@ export class Listener {
     if (this.offenders.has(source) || this.offenders.size < MAX_REPORTED_SOURCES) {
       this.offenders.set(source, (this.offenders.get(source) ?? 0) + 1);
     }
-    this.reportTimer ??= setTimeout(() => this.report(), this.tcpOpts.reportIntervalMs).unref();
+    if (this.reportTimer) return;
+    this.reportSince = Date.now();
+    this.reportTimer = setTimeout(() => this.report(), this.tcpOpts.reportIntervalMs).unref();
   }
 
   private report(): void {
@@ -318,7 +322,7 @@ export class Listener {
     const g = this.guards;
     if (g.messageTimeouts + g.sourceRejected + g.evicted + g.rejected === 0) return;
     const top = [...this.offenders].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([s, n]) => `${s} (${n})`).join(', ');
-    this.log.warn(`tcp ${formatListen(this.address)}: in ${Math.round(this.tcpOpts.reportIntervalMs / 1000)} s, `
+    this.log.warn(`tcp ${formatListen(this.address)}: in ${Math.max(1, Math.round((Date.now() - this.reportSince) / 1000))} s, `
       + `${g.messageTimeouts} closed with a message unfinished after ${this.tcpOpts.messageTimeoutMs} ms, `
       + `${g.sourceRejected} refused over the per-source cap of ${this.tcpOpts.maxPerSource}, `
       + `${g.evicted} idle evicted to make room, ${g.rejected} refused with all ${this.tcpOpts.maxConnections} busy; `
