@@ -96,7 +96,7 @@ function attack(port: number, sources: string[], perSource: number, everyMs: num
     sock.once('close', () => {
       clearInterval(timer);
       socks.delete(sock);
-      setTimeout(() => one(localAddress, lives - 1), 20);
+      setTimeout(() => one(localAddress, lives - 1), 50);
     });
   };
   for (const s of sources) for (let i = 0; i < perSource; i++) one(s, 500);
