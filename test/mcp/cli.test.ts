@@ -32,7 +32,7 @@ function aopBin(args: string[], env: Record<string, string>): Promise<Output> {
   const base = { ...process.env };
   delete base.AOP_RESOLVER;
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args, ...(args[0] === 'call' && !args.includes('--help') ? LOCAL_ZONES.flatMap((z) => ['--allow-loopback-zone', z]) : [])], { env: { ...base, AOP_STATE_FILE: '/nonexistent/aop-test-state.json', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args, ...((args[0] === 'call' || args[0] === 'agent') && !args.includes('--help') ? LOCAL_ZONES.flatMap((z) => ['--allow-loopback-zone', z]) : [])], { env: { ...base, AOP_STATE_FILE: '/nonexistent/aop-test-state.json', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ stdout: String(stdout), stderr: String(stderr), code });
     });
@@ -90,7 +90,7 @@ async function call(a: Omit<CallArgs, 'server'>): Promise<Output> {
 async function agent(a: Omit<AgentArgs, 'server'>): Promise<Output> {
   let stdout = '';
   let stderr = '';
-  const code = await runAgent({ ...a, server: `${world.dns.address}:${world.dns.port}` }, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {} });
+  const code = await runAgent({ allowLoopbackZone: LOCAL_ZONES, ...a, server: `${world.dns.address}:${world.dns.port}` }, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {} });
   return { stdout, stderr, code };
 }
 

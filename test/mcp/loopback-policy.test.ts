@@ -15,6 +15,7 @@ import { leaseNet } from '../helpers/loopback-net.js';
 import { HandOff, HandOffError, NetworkLookup, type HandOffOptions } from '../../src/mcp/index.js';
 import { parseHops } from '../../src/mcp/gateway/server.js';
 import { runCall } from '../../src/cli/call.js';
+import { runAgent } from '../../src/cli/agent.js';
 import { writeDaemonState } from '../../src/cli/daemon-state.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -186,4 +187,14 @@ t.test('aop call: the announced daemon\'s own zones when it is the server asked,
   t.match(stderr, /REFUSED_LOOPBACK|loopback address/);
   t.equal(await runCall({ name: 'writer.acme.agents', arg: ['task=x'], server, allowLoopbackZone: ['acme.agents'] }, { ...quiet, env: {} }), 0, '--allow-loopback-zone');
   t.equal(await runCall({ name: 'writer.acme.agents', arg: ['task=x'], server, allowHttp: 'any' }, { ...quiet, env: {} }), 0, '--allow-http any');
+});
+
+t.test('aop agent marks the endpoints a call would refuse for loopback', async (t) => {
+  let out = '';
+  const io = { stdout: (s: string) => { out += s; }, stderr: () => undefined, env: {} };
+  t.equal(await runAgent({ name: 'writer.acme.agents', server: `${world.dns.address}:${world.dns.port}` }, io), 0);
+  t.match(out, /refused: loopback for a zone not served here/);
+  out = '';
+  t.equal(await runAgent({ name: 'writer.acme.agents', server: `${world.dns.address}:${world.dns.port}`, allowLoopbackZone: ['acme.agents'] }, io), 0);
+  t.notMatch(out, /refused/);
 });
