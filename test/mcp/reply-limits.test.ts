@@ -13,6 +13,7 @@ import { HandOff, HandOffError, NetworkLookup } from '../../src/mcp/index.js';
 import { OriginPools, ReplyTooLargeError } from '../../src/mcp/http.js';
 import { runCall } from '../../src/cli/call.js';
 import { listMcpTools } from '../../src/cli/import-mcp.js';
+import { connect, copyZones, startStack, text } from '../helpers/gateway.js';
 
 const NET = await leaseNet(t);
 const DNS = NET.host(1);
@@ -192,4 +193,32 @@ t.test("import-mcp's tools-list client is bounded too", async (t) => {
   const err = await listMcpTools(`http://${AGENTS}:18101/mcp`, { timeoutMs: 20_000 }).then(() => undefined, (e: unknown) => e);
   t.match(err, { code: 'ERR_IMPORT_MCP_NOT_MCP', message: /past the limits/ });
   t.ok(written < 64 * MiB, `the endpoint wrote ${(written / MiB).toFixed(1)} MiB`);
+});
+
+t.test('the gateway: three call_agents to an endless SSE stream end, and the memory comes back', async (t) => {
+  const zone = [
+    '$ORIGIN hostile.agents.',
+    '$TTL 300',
+    '@ 3600 IN SOA ns1.hostile.agents. hostmaster.hostile.agents. 1 3600 900 604800 300',
+    '@ 3600 IN NS ns1',
+    `ns1 IN A ${NET.host(3)}`,
+    `host IN A ${AGENTS}`,
+    'flood IN SVCB 1 host.hostile.agents. alpn="mcp" port=18101 key65320="/mcp" key65321="streamable-http" key65322="draft_copy" key65326="http"',
+    '',
+  ].join('\n');
+  // The stack's own demo agents on .4, its daemon and gateway on .3; the hostile endpoint on .2.
+  const stack = await startStack(t, { zonesDir: copyZones(t, NET.host(4)), dnsAddress: NET.host(3), extraZones: { 'hostile.agents.zone': zone } });
+  const client = await connect(t, stack.url);
+  mode = 'endless-sse';
+  written = 0;
+  const before = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const results = await Promise.all([1, 2, 3].map(() => client.callTool({ name: 'call_agent', arguments: { name: 'flood.hostile.agents' } })));
+  t.ok(performance.now() - t0 < 15_000, 'they ended before the deadline');
+  for (const r of results) {
+    t.ok(r.isError);
+    t.match(text(r), /^ERR_REPLY_TOO_LARGE: /);
+  }
+  const grew = (process.memoryUsage().rss - before) / MiB;
+  t.ok(grew < 300, `rss grew ${grew.toFixed(1)} MiB`);
 });
