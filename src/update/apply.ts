@@ -176,9 +176,10 @@ function diff(zone: Zone, draft: Draft, explicitSerial: number | undefined, now:
 
 /**
  * Work of the UPDATE path, for tests of its cost: whole-zone validations (validateChange's
- * fallback), records validated, and records keyed to diff the touched RRsets.
+ * fallback), records validated, records keyed to diff the touched RRsets, and agent checks of
+ * every agent (src/update/handler.ts: a name left without an address).
  */
-export const updateWork = { fullValidations: 0, recordsValidated: 0, recordsCompared: 0 };
+export const updateWork = { fullValidations: 0, recordsValidated: 0, recordsCompared: 0, wholeAgentChecks: 0 };
 
 /**
  * validateZone's verdict on the changed zone, from the records the change can affect: every rule

@@ -10,7 +10,7 @@ import type { TsigKey } from '../wire/tsig.js';
 import { Opcode, Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { JournalError, type Change } from '../zone/journal.js';
 import type { Zone } from '../zone/zone.js';
-import { applyUpdate, prescan } from './apply.js';
+import { applyUpdate, prescan, updateWork } from './apply.js';
 import { decide, describeDecision, DEFAULT_POLICY, type PolicyRule } from './policy.js';
 import { checkPrerequisites, type Verdict } from './prereq.js';
 import type { StoreLogger, ZoneStore } from './store.js';
@@ -124,8 +124,8 @@ const ADDRESS_TYPES = new Set<number>([RRType.A, RRType.AAAA, RRType.CNAME]);
 
 /**
  * The first agent-record error (checkAgentZone) the change brings, or undefined. Only the agents
- * at the changed names are checked, and `_agent.X` stands for X; a removed address record can
- * break any agent pointing at that host, so then the whole zone is checked.
+ * at the changed names are checked, and `_agent.X` stands for X; a name left without any address
+ * record can break any agent pointing at that host, so then the whole zone is checked.
  */
 function agentErrors(zone: Zone, change: Change): string | undefined {
   const names = new Set<string>();
@@ -135,9 +135,13 @@ function agentErrors(zone: Zone, change: Change): string | undefined {
     names.add(key);
     if (key.startsWith('_agent.')) names.add(key.slice('_agent.'.length));
   }
-  for (const rr of change.deleted.slice(1)) if (ADDRESS_TYPES.has(rr.type)) whole = true;
+  // Only a name left with no address at all can break an agent elsewhere (ERR_AGENT_ZONE_TARGET);
+  // replacing a host's address, or removing one of several, cannot.
+  const addressless = (name: string): boolean => [RRType.A, RRType.AAAA, RRType.CNAME].every((t) => zone.rrset(name, t) === undefined);
+  for (const rr of change.deleted.slice(1)) if (ADDRESS_TYPES.has(rr.type) && addressless(rr.name)) whole = true;
   // Only errors refuse an update; the index warnings would walk every entry of the index.
-  const faults = checkAgentZone(zone, whole ? {} : { names, indexChecks: false });
+  if (whole) updateWork.wholeAgentChecks++;
+  const faults = checkAgentZone(zone, whole ? { indexChecks: false } : { names, indexChecks: false });
   const error = faults.find((f) => f.severity === 'error');
   return error?.message;
 }

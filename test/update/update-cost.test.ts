@@ -148,14 +148,19 @@ t.test('an UPDATE to a 20,000-record zone touches its change, not the zone', asy
     rr(`_index._agents.${ZONE}`, 'PTR', 'scout.acme.agents.'),
     rr(`new.${ZONE}`, 'A', '127.0.0.9'),
   ]), Rcode.NOERROR);
-  // A removal of a record.
+  // A host's address replaced: it keeps an address, so no agent can lose its endpoint.
+  t.equal(await send([{ ...rr(`h8.${ZONE}`, 'A', '127.0.1.8', 0), class: RRClass.NONE }, rr(`h8.${ZONE}`, 'A', '127.0.2.8')]), Rcode.NOERROR);
+  t.equal(zoneWork.versions - before.versions, 2);
+  t.equal(updateWork.wholeAgentChecks - before.wholeAgentChecks, 0, 'no agent check of every agent for a replaced address');
+  // A removal of a host's last address: then every agent is checked (one could point at it).
   t.equal(await send([{ ...rr(`h7.${ZONE}`, 'A', '127.0.1.7', 0), class: RRClass.NONE }]), Rcode.NOERROR);
+  t.equal(updateWork.wholeAgentChecks - before.wholeAgentChecks, 1, 'a name left without an address checks every agent');
   const after = { ...zoneWork, ...updateWork };
-  t.equal(daemon.catalog.get(ZONE)!.size, size + 4 - 1, 'both applied');
+  t.equal(daemon.catalog.get(ZONE)!.size, size + 4 - 1, 'all applied');
   t.equal(after.recordsBuilt - before.recordsBuilt, 0, 'no zone built record by record');
   t.equal(after.rebuilds - before.rebuilds, 0, 'no rebuild');
-  t.equal(after.versions - before.versions, 2, 'one new version per update');
-  t.ok(after.recordsTouched - before.recordsTouched <= 2 * 2 + 5, `records touched: ${after.recordsTouched - before.recordsTouched}`);
+  t.equal(after.versions - before.versions, 3, 'one new version per update');
+  t.ok(after.recordsTouched - before.recordsTouched <= 3 * 2 + 4 + 2 + 1, `records touched: ${after.recordsTouched - before.recordsTouched}`);
   t.equal(after.fullValidations - before.fullValidations, 0, 'no whole-zone validation');
   t.ok(after.recordsValidated - before.recordsValidated < 60, `records validated: ${after.recordsValidated - before.recordsValidated}`);
   // The index RRset is touched: its records are keyed a few times each, never compared pairwise.
