@@ -6,7 +6,7 @@
 
 import t from 'tap';
 import path from 'node:path';
-import { canBind53, startResolver, startTopology, zoneText } from '../helpers/topology.js';
+import { requirePort53, startResolver, startTopology, zoneText } from '../helpers/topology.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { dig } from '../helpers/dig.js';
 import { requireTool } from '../helpers/peers.js';
@@ -24,14 +24,7 @@ const types = (recs: string[]): string[] => recs.map((l) => `${l.split(' ')[0]} 
 
 t.test('QTYPE=CNAME below a DNAME stops at the synthesised CNAME', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
-  const probe = await leaseNet(t);
-  const root53 = await canBind53(probe);
-  await probe.release();
-  if (!root53) {
-    if (process.env.CI === 'true') t.fail('cannot bind port 53 on loopback; CI runs as root');
-    else t.skip('binding port 53 on loopback needs root', () => {});
-    return;
-  }
+  if (!(await requirePort53(t))) return;
 
   t.test('the resolver, beside PowerDNS Recursor', async (t) => {
     const topo = await startTopology(await leaseNet(t), { extra: { 'acme.agents': DNAME } });

@@ -4,7 +4,7 @@
 // Resolver and PowerDNS Recursor give the parent's DS; so must we.
 
 import t from 'tap';
-import { canBind53, startResolver, startTopology } from '../helpers/topology.js';
+import { requirePort53, startResolver, startTopology } from '../helpers/topology.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { dig } from '../helpers/dig.js';
 import { requireTool } from '../helpers/peers.js';
@@ -19,14 +19,7 @@ const recurse = (host: string, port: number, name: string, type: string) => dig(
 
 t.test('DS at a zone cut is asked at the parent', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
-  const probe = await leaseNet(t);
-  const root53 = await canBind53(probe);
-  await probe.release();
-  if (!root53) {
-    if (process.env.CI === 'true') t.fail('cannot bind port 53 on loopback; CI runs as root');
-    else t.skip('binding port 53 on loopback needs root', () => {});
-    return;
-  }
+  if (!(await requirePort53(t))) return;
 
   t.test('with acme\'s delegation cached, the parent\'s DS, as the peers answer', async (t) => {
     const topo = await startTopology(await leaseNet(t), { extra: { agents: DS } });
