@@ -51,11 +51,25 @@ function targetOf(type: number, rdata: Buffer, owner: string): string | undefine
   }
 }
 
+/** What of the query besides its question shapes the answer. */
+export interface AnswerOptions {
+  /** The query's DO bit (RFC 3225): DNSSEC records of a signed zone go into referrals only then. */
+  dnssecOk?: boolean;
+}
+
+/** The RRSIGs at a node that cover `covered` (RRSIG RDATA starts with the type covered). */
+function sigsOver(node: ZoneNode, covered: number): RRset | undefined {
+  const sigs = node.rrsets.get(RRType.RRSIG);
+  if (!sigs) return undefined;
+  const rdata = sigs.rdata.filter((r) => r.length >= 2 && r.readUInt16BE(0) === covered);
+  return rdata.length > 0 ? { ...sigs, rdata } : undefined;
+}
+
 export class Authority {
   constructor(private readonly catalog: Catalog) {}
 
   /** Answer one question. `qname` keeps the client's case, which owner names echo. */
-  answer(qname: string, qtype: number): AuthAnswer {
+  answer(qname: string, qtype: number, opts: AnswerOptions = {}): AuthAnswer {
     const first = this.zoneFor(qname, qtype);
     const res: AuthAnswer = { rcode: Rcode.NOERROR, aa: false, answer: [], authority: [], additional: [], requiredAdditional: 0 };
     if (!first) {
@@ -71,7 +85,7 @@ export class Authority {
       const key = nameKey(name) + '/' + zone.originKey;
       if (seen.has(key)) break; // a loop inside our data: stop with what we have (RFC 1034 3.6.2)
       seen.add(key);
-      const next = this.step(zone, name, qtype, res);
+      const next = this.step(zone, name, qtype, res, opts.dnssecOk === true);
       if (next === undefined) break;
       name = next;
       zone = this.zoneFor(name, qtype);
@@ -92,7 +106,7 @@ export class Authority {
    * One pass of the algorithm for `name` in `zone`. Returns the name to restart with after a
    * CNAME or DNAME, or undefined when the answer is complete.
    */
-  private step(zone: Zone, name: string, qtype: number, res: AuthAnswer): string | undefined {
+  private step(zone: Zone, name: string, qtype: number, res: AuthAnswer, dnssecOk: boolean): string | undefined {
     const nameLabels = labelCount(name);
     const apexLabels = labelCount(zone.origin);
     // Walk down from the apex: delegations and DNAMEs above the name take precedence.
@@ -104,11 +118,15 @@ export class Authority {
       closest = node;
       const atName = depth === nameLabels;
       if (depth > apexLabels && node.rrsets.has(RRType.NS) && !(atName && qtype === RRType.DS)) {
-        this.referral(zone, node, res);
+        this.referral(zone, node, res, dnssecOk);
         return undefined;
       }
       const dname = node.rrsets.get(RRType.DNAME);
-      if (dname && !atName) return this.synthesizeFromDname(dname, name, res);
+      if (dname && !atName) {
+        const next = this.synthesizeFromDname(dname, name, res);
+        // For QTYPE=CNAME the synthesised CNAME is the answer: no restart (RFC 1034 4.3.2 step 3a).
+        return qtype === RRType.CNAME ? undefined : next;
+      }
       if (atName) return this.atNode(zone, node, name, qtype, res, false);
     }
     // No node at the name: a wildcard at the closest encloser synthesizes one (RFC 4592). A
@@ -165,13 +183,21 @@ export class Authority {
     return next;
   }
 
-  private referral(zone: Zone, cut: ZoneNode, res: AuthAnswer): void {
+  private referral(zone: Zone, cut: ZoneNode, res: AuthAnswer, dnssecOk: boolean): void {
     // A referral is authoritative only if something before it in the chain was.
     if (res.answer.length === 0) res.aa = false;
     const ns = cut.rrsets.get(RRType.NS)!;
     push(res.authority, ns);
-    const ds = cut.rrsets.get(RRType.DS);
-    if (ds) push(res.authority, ds);
+    // RFC 4035 3.1.4 and RFC 3225 3: the DS with its RRSIGs (or, for an insecure delegation, the
+    // NSEC that proves there is none) only when the query set DO and the zone is signed (its
+    // DNSKEY RRset signed at the apex, NSD's test); otherwise NS and glue alone, as NSD and Knot send.
+    if (dnssecOk && sigsOver(zone.apex, RRType.DNSKEY) !== undefined) {
+      const proof = cut.rrsets.has(RRType.DS) ? RRType.DS : RRType.NSEC;
+      const set = cut.rrsets.get(proof);
+      if (set) push(res.authority, set);
+      const sigs = set ? sigsOver(cut, proof) : undefined;
+      if (sigs) push(res.authority, sigs);
+    }
     // Glue for name servers in or below the cut is required; other in-zone addresses are a courtesy.
     const required: RR[] = [];
     const optional: RR[] = [];

@@ -87,7 +87,9 @@ export class DnsCache {
   putRRset(set: RRset, rank: Rank): PutResult {
     const r = this.rrsets.put(set, rank);
     if (r === 'stored') {
-      const removed = (this.negatives.deleteNodata(set.name, set.type, set.class) ? 1 : 0) + this.negatives.dropNxdomainAtOrAbove(set.name, set.class);
+      // Data of any type at the name also contradicts a NODATA cached for ANY there.
+      const removed = (this.negatives.deleteNodata(set.name, set.type, set.class) ? 1 : 0) + (this.negatives.deleteNodata(set.name, RRType.ANY, set.class) ? 1 : 0)
+        + this.negatives.dropNxdomainAtOrAbove(set.name, set.class);
       if (removed > 0) this.generation++;
     }
     return r;

@@ -126,7 +126,8 @@ export class NegativeCache extends TtlCache<NegativeValue> {
     }
     const name = checkName(input.name);
     const cls = checkClass(input.class ?? RRClass.IN);
-    const type = input.kind === 'nodata' ? checkType(input.type) : 0;
+    // A NODATA for ANY (an empty non-terminal asked ANY) is cached too, at its own key.
+    const type = input.kind === 'nodata' ? (input.type === RRType.ANY ? RRType.ANY : checkType(input.type)) : 0;
     const soa = validateRRset(input.soa);
     if (soa.type !== RRType.SOA) throw new CacheError('ERR_CACHE_BAD_SOA', `the authority RRset of a negative answer must be an SOA, got type ${soa.type}`);
     if (soa.class !== cls) throw new CacheError('ERR_CACHE_BAD_SOA', `SOA class ${soa.class} does not match class ${cls}`);

@@ -7,7 +7,7 @@ import { isLoopback } from '../mcp/address.js';
 import { HandOffError } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
-import { chooseServer, processCliIo, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
+import { chooseServer, localPolicy, processCliIo, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
 
 export interface AgentArgs {
   name: string;
@@ -15,18 +15,24 @@ export interface AgentArgs {
   json?: boolean;
   timeout?: number;
   allowHttp?: AllowHttp;
+  /** Zones whose agents may have loopback endpoints, besides the announced local daemon's (as aop call). */
+  allowLoopbackZone?: string[];
 }
 
-function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp): string | undefined {
+/** Addresses that land on this host, as the hand-off's loopback policy counts them. */
+const isLocal = (a: string): boolean => isLoopback(a) || a.startsWith('0.') || a === '::';
+
+function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp, loopbackOk: boolean): string | undefined {
   const addrs = e.addresses ?? [];
   if (addrs.length === 0) return 'skipped: no address';
   if (e.transport !== 'streamable-http') return `skipped: transport ${e.transport}`;
+  if (!loopbackOk && addrs.some(isLocal)) return 'refused: loopback for a zone not served here';
   if (e.scheme === 'http' && allowHttp === 'none') return 'refused: plain http';
   if (e.scheme === 'http' && allowHttp === 'loopback' && !addrs.every(isLoopback)) return 'refused: plain http off loopback';
   return undefined;
 }
 
-export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random): string {
+export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random, loopbackOk = true): string {
   const c = r.card;
   const rows: Array<[string, string]> = [['agent', c.name]];
   if (r.aliases.length > 1) rows.push(['aliases', r.aliases.join(' -> ')]);
@@ -43,7 +49,7 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
   const shared = new Set(c.endpoints.map((e) => e.priority).filter((p, i, all) => all.indexOf(p) !== i));
   out += `endpoints, in the order a call tries them${shared.size > 0 ? ' (shuffled within a priority)' : ''}:\n`;
   ordered.forEach((e, i) => {
-    const note = policyNote(e, allowHttp);
+    const note = policyNote(e, allowHttp, loopbackOk);
     out += `  ${i + 1}. ${e.url}\n     priority ${e.priority}, ${e.transport}, ${e.addresses && e.addresses.length > 0 ? e.addresses.join(' ') : 'no address'}${note ? ` (${note})` : ''}\n`;
   });
   if (c.warnings.length > 0) out += `warnings:\n${c.warnings.map((w) => `  - ${w}\n`).join('')}`;
@@ -68,14 +74,18 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
       throw err;
     }
     const label = `${server.address}#${server.port}`;
+    // As aop call would judge it: loopback only for the zones served here (localPolicy).
+    const zones = localPolicy(server, allowHttp, a.allowLoopbackZone ?? [], io.env).loopbackZones;
+    const zone = r.card.zone?.toLowerCase().replace(/\.+$/, '');
+    const loopbackOk = zones === 'any' || (zone !== undefined && zones.some((z) => z.toLowerCase().replace(/\.+$/, '') === zone));
     if (a.json) {
       const ordered = orderEndpoints(r.card.endpoints);
       io.stdout(JSON.stringify({
-        ...r.card, endpoints: ordered.map((e) => ({ ...e, ...(policyNote(e, allowHttp) ? { note: policyNote(e, allowHttp) } : {}) })),
+        ...r.card, endpoints: ordered.map((e) => ({ ...e, ...(policyNote(e, allowHttp, loopbackOk) ? { note: policyNote(e, allowHttp, loopbackOk) } : {}) })),
         aliases: r.aliases, cacheTtl: r.ttl, server: label,
       }, null, 2) + '\n');
     } else {
-      io.stdout(agentText(r, label, allowHttp));
+      io.stdout(agentText(r, label, allowHttp, Math.random, loopbackOk));
     }
     return 0;
   } catch (err) {
@@ -93,12 +103,13 @@ export function agentCommand(y: Argv): Argv {
       .option('json', { type: 'boolean', default: false, describe: 'Print the card as JSON' })
       .option('timeout', { type: 'number', default: 10, describe: 'Seconds for the lookups' })
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Policy used to mark endpoints a call would refuse' })
+      .option('allow-loopback-zone', { type: 'string', array: true, describe: 'As aop call: loopback endpoints of this zone\'s agents are not marked refused' })
       .epilogue('Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error, 13 the DNS server gave a referral, 14 a lame DNS answer (docs/errors.md).')
       .example('$0 agent writer.acme.agents', "writer's card: two endpoints, priority 1 then 2")
       .example('$0 agent copywriter.acme.agents --server 127.0.0.1:5300', 'an alias: the names followed are shown')
       .example('$0 agent researcher.acme.agents --json', 'the card as JSON'),
     async (argv) => {
-      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'] });
+      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'] });
     },
   );
 }

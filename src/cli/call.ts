@@ -9,7 +9,7 @@ import type { CallOutcome, HandOff } from '../mcp/handoff.js';
 import { HandOffError, type Attempt } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { daemonStatePath } from './daemon-state.js';
+import { daemonStatePath, readDaemonState } from './daemon-state.js';
 import { askedNote, chooseDefaultServer } from './common.js';
 
 export interface CliIo {
@@ -55,6 +55,32 @@ export function chooseServer(server: string | undefined, env: Record<string, str
   } catch (err) {
     throw new CallUsageError((err as Error).message);
   }
+}
+
+/**
+ * Where the hand-off may connect to this host: the zones whose agents may have loopback endpoints
+ * (the announced daemon's own zones when it is the server asked, plus --allow-loopback-zone; every
+ * zone with --allow-http any), and the addresses never called (the DNS server asked, the daemon's gateway).
+ */
+export function localPolicy(server: { address: string; port: number }, allowHttp: AllowHttp, extraZones: readonly string[], env: Record<string, string | undefined> | undefined): {
+  loopbackZones: 'any' | string[];
+  selfAddresses: Array<{ address: string; port: number }>;
+} {
+  // As chooseServer: a given environment (tests) names its state file, else there is none.
+  const file = env === undefined ? daemonStatePath() : env.AOP_STATE_FILE ? daemonStatePath(env) : undefined;
+  const state = file === undefined ? undefined : readDaemonState(file);
+  const local = state !== undefined && state.dns.address === server.address && state.dns.port === server.port;
+  const zones = [...(local ? state.served ?? [] : []), ...extraZones];
+  const self = [{ address: server.address, port: server.port }];
+  if (local && state.mcp !== undefined) {
+    try {
+      const u = new URL(state.mcp);
+      self.push({ address: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) });
+    } catch {
+      // Not a URL: nothing to add.
+    }
+  }
+  return { loopbackZones: allowHttp === 'any' ? 'any' : zones, selfAddresses: self };
 }
 
 export function timeoutMs(seconds: number | undefined, dflt = 30): number {
@@ -145,6 +171,15 @@ export interface CallArgs {
   timeout?: number;
   json?: boolean;
   allowHttp?: AllowHttp;
+  /** Zones whose agents may have loopback endpoints, besides the announced local daemon's. */
+  allowLoopbackZone?: string[];
+  maxReplyBytes?: number;
+  maxReplyEvents?: number;
+}
+
+function positive(what: string, v: number | undefined): number | undefined {
+  if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) throw new CallUsageError(`--${what} ${String(v)} is not a whole number >= 1`);
+  return v;
 }
 
 /** The outcome as JSON; `before` are the failed tries of the tools/list that typed the --arg values. */
@@ -162,7 +197,14 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     const server = chooseServer(a.server, io.env);
     asked = server.asked;
     const { HandOff } = await import('../mcp/handoff.js');
-    handoff = new HandOff({ lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp: a.allowHttp ?? 'loopback' });
+    const allowHttp = a.allowHttp ?? 'loopback';
+    const policy = localPolicy(server, allowHttp, a.allowLoopbackZone ?? [], io.env);
+    const maxReplyBytes = positive('max-reply-bytes', a.maxReplyBytes);
+    const maxReplyEvents = positive('max-reply-events', a.maxReplyEvents);
+    handoff = new HandOff({
+      lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
+      ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}), ...(maxReplyEvents !== undefined ? { maxReplyEvents } : {}),
+    });
     const started = performance.now();
     let tool: Tool | undefined;
     let listing: Attempt[] = [];
@@ -195,8 +237,8 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
 
 // One line per paragraph: yargs wraps the epilogue to the terminal itself.
 export const CALL_EPILOGUE = [
-  'The name is looked up with RD=1 at --server, else $AOP_RESOLVER (ADDR[:PORT]), else the running `aop serve`, else the first nameserver of /etc/resolv.conf. Plain http endpoints are called only on loopback addresses unless --allow-http any.',
-  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer (docs/errors.md).',
+  'The name is looked up with RD=1 at --server, else $AOP_RESOLVER (ADDR[:PORT]), else the running `aop serve`, else the first nameserver of /etc/resolv.conf. Plain http endpoints are called only on loopback addresses unless --allow-http any; loopback endpoints only for agents of the zones the running `aop serve` serves (when it is the server asked) or of an --allow-loopback-zone, and never the DNS server or the daemon\'s gateway. A reply body or SSE event over --max-reply-bytes, or a reply of more than --max-reply-events events, is cut off (exit 15).',
+  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops (docs/errors.md).',
 ].join('\n\n');
 
 export function callCommand(y: Argv): Argv {
@@ -211,6 +253,9 @@ export function callCommand(y: Argv): Argv {
       .option('server', { type: 'string', describe: 'DNS server to ask, ADDR[:PORT]' })
       .option('timeout', { type: 'number', default: 30, describe: 'Seconds for the whole call, lookup included' })
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Where plain http endpoints may be called' })
+      .option('allow-loopback-zone', { type: 'string', array: true, describe: 'Allow loopback endpoints for the agents of this zone (its apex, e.g. acme.agents); repeat for more' })
+      .option('max-reply-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'Largest reply body, and largest SSE event, taken from the agent (bytes)' })
+      .option('max-reply-events', { type: 'number', default: 10000, describe: 'Most SSE events one reply may carry' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the whole result, the endpoint and every attempt as JSON' })
       .epilogue(CALL_EPILOGUE)
       .example('$0 call writer.acme.agents --arg task="Draft a haiku"', "call writer's draft_copy tool")
@@ -220,7 +265,8 @@ export function callCommand(y: Argv): Argv {
     async (argv) => {
       process.exitCode = await runCall({
         name: argv.name as string, arg: argv.arg, argsJson: argv['args-json'], tool: argv.tool, server: argv.server,
-        timeout: argv.timeout, json: argv.json, allowHttp: argv['allow-http'],
+        timeout: argv.timeout, json: argv.json, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'],
+        maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'],
       });
     },
   );

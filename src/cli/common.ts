@@ -33,6 +33,21 @@ export function requirePath(flag: string, p: string, kind: 'file' | 'folder'): v
   if (kind === 'file' && isDir) throw new UsageError('ERR_MISSING_FILE', `${flag} ${p}: is a folder, not a file`);
 }
 
+/**
+ * Options that take one value, each given at most once. yargs makes an array of a repeated
+ * option, which read as a path is the values joined with commas (`--zones a --zones b` was the
+ * folder `a,b`); a repetition is refused instead, naming what was given. `why` says, per option,
+ * what to do instead.
+ */
+export function requireOnce(args: Record<string, unknown>, names: readonly string[], why: Readonly<Record<string, string>> = {}): void {
+  for (const name of names) {
+    const v = args[name];
+    if (!Array.isArray(v)) continue;
+    const given = v.map((x) => `'${String(x)}'`).join(', ');
+    throw new Error(`--${name} given ${v.length} times (${given}): ${why[name] ?? 'give it once'}`);
+  }
+}
+
 /** Edit distance with adjacent transpositions (optimal string alignment): `lsiten` is 1 from `listen`. */
 export function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);

@@ -16,6 +16,8 @@ export interface DaemonState {
   mcp?: string;
   /** The zones the gateway lists agents from. */
   zones?: string[];
+  /** The zones the daemon serves itself (its catalog at start): `aop call` allows loopback endpoints for their agents. */
+  served?: string[];
   /** The control socket for `aop cache`, when the daemon has one. */
   control?: string;
   started: string;
@@ -77,6 +79,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
   if (!Number.isInteger(dns.port) || (dns.port as number) < 1 || (dns.port as number) > 65535) return undefined;
   if (s.mcp !== undefined && typeof s.mcp !== 'string') return undefined;
   if (s.zones !== undefined && !(Array.isArray(s.zones) && s.zones.every((z) => typeof z === 'string'))) return undefined;
+  if (s.served !== undefined && !(Array.isArray(s.served) && s.served.every((z) => typeof z === 'string'))) return undefined;
   if (s.control !== undefined && !(typeof s.control === 'string' && path.isAbsolute(s.control))) return undefined;
   if ((opts.checkAlive ?? true) && !alive(s.pid as number)) return undefined;
   return {
@@ -84,6 +87,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
     dns: { address: dns.address, port: dns.port as number },
     ...(typeof s.mcp === 'string' ? { mcp: s.mcp } : {}),
     ...(Array.isArray(s.zones) ? { zones: s.zones as string[] } : {}),
+    ...(Array.isArray(s.served) ? { served: s.served as string[] } : {}),
     ...(typeof s.control === 'string' ? { control: s.control } : {}),
     started: typeof s.started === 'string' ? s.started : '',
   };

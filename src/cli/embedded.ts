@@ -40,6 +40,9 @@ export function embeddedOptions<T>(y: Argv<T>) {
     .option('mcp-agent-tools', { type: 'boolean', default: false, describe: 'Also surface each discovered agent as a tool of its own (writer_acme_agents)' })
     .option('mcp-allow-http', { type: 'boolean', default: false, describe: 'Let the gateway call plain-http endpoints that are not on loopback' })
     .option('mcp-timeout', { type: 'number', default: 30000, describe: 'Milliseconds a call through the gateway may take, unless the caller says (1-300000)' })
+    .option('mcp-max-reply-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'Largest reply body, and largest SSE event, the gateway takes from an agent (bytes); past it the call fails with ERR_REPLY_TOO_LARGE' })
+    .option('mcp-max-reply-events', { type: 'number', default: 10000, describe: 'Most SSE events one reply of an agent may carry' })
+    .option('mcp-max-hops', { type: 'number', default: 4, describe: 'Refuse a request that came through this many gateways (the aop-hops header)' })
     .option('mcp-allowed-host', { type: 'string', array: true, default: [] as string[], describe: 'Extra Host/Origin name the loopback gateway accepts (DNS-rebinding protection)' })
     .option('demo-agents', { type: 'boolean', defaultDescription: 'on with the bundled zones', describe: 'Run demo MCP agents for the agents in the served zones, on their records\' loopback ports' })
     .option('state-file', { type: 'string', defaultDescription: 'with the bundled zones: $XDG_RUNTIME_DIR/aop/daemon.json or /tmp/aop-$UID/daemon.json', describe: 'Announce this daemon in a file so aop dig, aop call, aop cache and aop reload find it; --no-state-file turns it off' })
@@ -55,6 +58,12 @@ export function embeddedOptions<T>(y: Argv<T>) {
       parseZoneList(a['mcp-zones'] as string[] | undefined);
       const t = a['mcp-timeout'] as number;
       if (!(Number.isInteger(t) && t >= 1 && t <= 300000)) throw new Error('--mcp-timeout must be 1 to 300000 milliseconds');
+      for (const k of ['mcp-max-reply-bytes', 'mcp-max-reply-events'] as const) {
+        const v = a[k] as number;
+        if (!(Number.isSafeInteger(v) && v >= 1)) throw new Error(`--${k} must be a whole number >= 1`);
+      }
+      const h = a['mcp-max-hops'] as number;
+      if (!(Number.isInteger(h) && h >= 1 && h <= 255)) throw new Error('--mcp-max-hops must be 1 to 255');
       return true;
     });
 }
@@ -67,6 +76,9 @@ export interface EmbeddedArgs {
   allowHttp: boolean;
   timeoutMs: number;
   allowedHosts: string[];
+  maxReplyBytes?: number;
+  maxReplyEvents?: number;
+  maxHops?: number;
   demoAgents?: boolean;
   /** `--state-file`: a path, false (--no-state-file) or undefined. */
   stateFile: unknown;
@@ -145,7 +157,16 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       const { AgentDirectory, Gateway, ResolverLookup, startGatewayHttp } = await import('../mcp/gateway/index.js');
       const lookup = new ResolverLookup(daemon);
       const allowHttp = a.allowHttp ? 'any' as const : 'loopback' as const;
-      const handOff = new HandOff({ lookup, allowHttp, timeoutMs: a.timeoutMs, logger: log });
+      // Loopback endpoints only for the agents of zones this daemon serves, never its own listeners
+      // (the gateway, the DNS ports), and every request marked as one hop (aop-hops).
+      let self: Array<{ address: string; port: number }> = [];
+      const handOff = new HandOff({
+        lookup, allowHttp, timeoutMs: a.timeoutMs, logger: log, hops: 1,
+        loopbackZones: () => daemon.catalog.list().map((z) => z.origin),
+        selfAddresses: () => [...self, ...daemon.listeners.map((l) => ({ address: l.address.host, port: l.address.port }))],
+        ...(a.maxReplyBytes !== undefined ? { maxReplyBytes: a.maxReplyBytes } : {}),
+        ...(a.maxReplyEvents !== undefined ? { maxReplyEvents: a.maxReplyEvents } : {}),
+      });
       parts.push(() => handOff.close());
       const explicit = a.mcpZones && a.mcpZones.length > 0 ? a.mcpZones : undefined;
       const zoneList = (): string[] => explicit ?? zonesFromCatalog(daemon.catalog.list());
@@ -154,11 +175,13 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       const serverInfo: { transport: string; host: string; port: number } = { transport: 'streamable-http', host: listen.host, port: listen.port };
       const gateway = new Gateway({
         client: handOff, directory, agentTools: a.agentTools, callTimeoutMs: a.timeoutMs, serverInfo, allowHttp, logger: log, version: packageVersion(),
+        ...(a.maxHops !== undefined ? { maxHops: a.maxHops } : {}),
       });
       parts.push(() => gateway.close());
       const http = await startGatewayHttp(gateway, { host: listen.host, port: listen.port, allowedHosts: a.allowedHosts, logger: log });
       parts.push(() => http.close());
       serverInfo.port = http.port;
+      self = [{ address: listen.host, port: http.port }];
       out.gateway = gateway;
       out.http = http;
       log.info(`MCP gateway: ${http.url} (agents from ${zones.join(', ') || 'no zones'}${a.agentTools ? '; one tool per agent' : ''})`);
@@ -174,6 +197,7 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       const address = first.host === '0.0.0.0' ? '127.0.0.1' : first.host === '::' ? '::1' : first.host;
       writeDaemonState(stateFile, {
         pid: process.pid, dns: { address, port: first.port }, ...(out.http ? { mcp: out.http.url, zones } : {}),
+        served: daemon.catalog.list().map((z) => z.origin.toLowerCase().replace(/\.$/, '')).sort(),
         ...(a.control ? { control: path.resolve(a.control.path) } : {}), started: new Date().toISOString(),
       });
       parts.push(async () => removeDaemonState(stateFile));

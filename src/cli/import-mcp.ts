@@ -5,7 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import { fetch as undiciFetch } from 'undici';
+import { limitedFetch, ReplyTooLargeError } from '../mcp/http.js';
 import { toolProblem } from '../agent/values.js';
 import type { AgentSpec } from '../update/agent-records.js';
 
@@ -73,6 +73,10 @@ function classify(url: string, err: unknown): ImportMcpError {
   if (err instanceof StreamableHTTPError) {
     return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} is not an MCP Streamable HTTP endpoint: ${why}`, { cause: err });
   }
+  const big = (err as { cause?: unknown } | undefined)?.cause;
+  if (big instanceof ReplyTooLargeError) {
+    return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} sent a reply past the limits: ${big.message}`, { cause: err });
+  }
   // undici: "fetch failed" with the socket error as cause.
   const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
   const netCode = cause?.code;
@@ -101,7 +105,8 @@ export async function listMcpTools(url: string, opts: { timeoutMs?: number; sign
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ImportMcpError('ERR_IMPORT_MCP_URL', `${url}: only http and https MCP servers can be imported`);
   const timeout = opts.timeoutMs ?? 10_000;
-  const transport = new StreamableHTTPClientTransport(u, { fetch: undiciFetch as unknown as typeof fetch });
+  // Replies bounded as the hand-off's are (4 MiB a body or SSE event): a hostile server cannot fill memory.
+  const transport = new StreamableHTTPClientTransport(u, { fetch: limitedFetch() });
   const client = new Client({ name: 'aop-import-mcp', version: '1' });
   const reqOpts = { timeout, ...(opts.signal ? { signal: opts.signal } : {}) };
   try {

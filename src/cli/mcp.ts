@@ -7,6 +7,7 @@ import { parseListen } from '../server/listen.js';
 import { createLogger, type LogLevel } from '../server/log.js';
 import { loadZoneDir } from '../zone/load.js';
 import { daemonStatePath, readDaemonState } from './daemon-state.js';
+import { localPolicy } from './call.js';
 import { chooseDefaultServer } from './common.js';
 import { packageVersion, parseZoneList } from './embedded.js';
 import { bundledZonesDir } from './paths.js';
@@ -72,6 +73,7 @@ export function mcpCommand(y: Argv): Argv {
       .option('mcp-agent-tools', { type: 'boolean', default: false, describe: 'Also surface each discovered agent as a tool of its own' })
       .option('mcp-allow-http', { type: 'boolean', default: false, describe: 'Allow plain-http endpoints that are not on loopback' })
       .option('mcp-timeout', { type: 'number', default: 30000, describe: 'Milliseconds a call may take, unless the caller says (1-300000)' })
+      .option('allow-loopback-zone', { type: 'string', array: true, describe: "Allow loopback endpoints for this zone's agents (besides the running aop serve's own zones); repeat for more" })
       .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'warn' as const, describe: 'Log to stderr from this level' })
       .check((a) => {
         if (!a.stdio) throw new Error('say --stdio (for HTTP, run aop serve --mcp ADDR:PORT)');
@@ -92,7 +94,9 @@ export function mcpCommand(y: Argv): Argv {
       const { AgentDirectory, Gateway, runGatewayStdio } = await import('../mcp/gateway/index.js');
       const lookup = new NetworkLookup(plan.server);
       const allowHttp = a['mcp-allow-http'] ? 'any' as const : 'loopback' as const;
-      const handOff = new HandOff({ lookup, allowHttp, timeoutMs: a['mcp-timeout'], logger });
+      // Loopback endpoints only for the running aop serve's own zones (when it is the server asked); one hop (aop-hops).
+      const policy = localPolicy(plan.server, 'loopback', a['allow-loopback-zone'] ?? [], undefined);
+      const handOff = new HandOff({ lookup, allowHttp, timeoutMs: a['mcp-timeout'], logger, hops: 1, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses });
       const directory = new AgentDirectory({ lookup, client: handOff, zones: () => plan.zones });
       const gateway = new Gateway({
         client: handOff, directory, agentTools: a['mcp-agent-tools'], callTimeoutMs: a['mcp-timeout'], allowHttp, logger,

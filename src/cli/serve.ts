@@ -13,10 +13,12 @@ import { bundledZonesDir } from './paths.js';
 import { TransferAcl } from '../xfr/acl.js';
 import { parseSecondary } from '../secondary/secondaries.js';
 import { Keyring } from '../wire/tsig.js';
-import { loadKeyFile, parseKeySpec } from '../wire/tsig-key.js';
+import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
-import { requirePath, UsageError } from './common.js';
+import { requireOnce, requirePath, UsageError } from './common.js';
+import { prepareJournalDir } from '../update/store.js';
+import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
@@ -142,11 +144,16 @@ export function serveCommand(y: Argv): Argv {
       .option('udp-size', { type: 'number', default: 1232, describe: 'Largest UDP response sent (512-4096)' })
       .option('tcp-idle-timeout', { type: 'number', default: 10, describe: 'Seconds before an idle TCP connection is closed' })
       .option('tcp-max-connections', { type: 'number', default: 1000, describe: 'Concurrent TCP connections accepted' })
+      .option('tcp-message-timeout', { type: 'number', default: 3, describe: 'Seconds a TCP client has to finish a message once its first byte is in (more bytes do not extend it)' })
+      .option('tcp-max-per-source', { type: 'number', default: 50, describe: 'Concurrent TCP connections from one source address (IPv6: one /64); loopback counts too' })
       .option('workers', { type: 'string', default: '1', describe: 'Worker processes sharing the listening sockets: a number (1-64) or auto (one per CPU)' })
       .option('tsig-key', { type: 'string', array: true, default: [] as string[], describe: 'BIND key file (key "name" { algorithm hmac-sha256; secret "..."; };); repeat for more' })
       .option('tsig-secret', { type: 'string', array: true, default: [] as string[], describe: 'A key as ALG:NAME:BASE64SECRET (visible in ps: prefer --tsig-key)' })
+      .option('tsig-max-fudge', { type: 'number', default: 300, describe: 'Most seconds a signed request may be off our clock, whatever fudge it claims (BADTIME beyond)' })
       .option('allow-update', { type: 'boolean', default: false, describe: 'Accept TSIG-signed dynamic updates (RFC 2136) to the --zones zones' })
       .option('update-policy', { type: 'string', array: true, default: [] as string[], describe: "Rule 'grant|deny KEY name|subdomain|wildcard|agent NAME [TYPE...]' or 'grant|deny KEY zonesub|self [TYPE...]'; first match decides; implies --allow-update" })
+      .option('max-zone-bytes', { type: 'number', default: DEFAULT_MAX_ZONE_BYTES, describe: 'Most octets read for one zone, its file and $INCLUDEs together; a larger zone fails to load' })
+      .option('include-dir', { type: 'string', array: true, default: [] as string[], describe: "Folder $INCLUDE may read from besides the zone file's own; repeat for more" })
       .option('journal-dir', { type: 'string', defaultDescription: 'the --zones folder', describe: 'Folder of the update journals (<origin>.jnl)' })
       .option('allow-transfer', { type: 'string', array: true, default: [] as string[], describe: 'Who may AXFR/IXFR the zones: ADDR, ADDR/PREFIX or key:NAME (a --tsig-key); repeat for more. Default: no one' })
       .option('notify', { type: 'string', array: true, default: [] as string[], describe: 'Secondary (ADDR[:PORT]) sent a NOTIFY whenever a zone changes; repeat for more' })
@@ -155,6 +162,11 @@ export function serveCommand(y: Argv): Argv {
       .option('secondary-dir', { type: 'string', describe: 'Folder for the secondaries\' transferred copies (served after a restart until they expire); default: memory only' })
       .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
       .check((a) => {
+        // Single-valued options once each (yargs joins a repeated one's values with commas); one
+        // folder of zones per daemon: reload, the journals and the gateway's state hang on it.
+        requireOnce(a, ['zones', 'root-hints', 'journal-dir', 'secondary-dir', 'control', 'workers'], {
+          zones: 'a daemon serves one folder of zones; put all the <origin>.zone files in one folder, or run one aop serve per folder, each with its own --listen',
+        });
         // Files and folders named here must be there: missing is the user's to fix (exit 1), not a failed start (10).
         if (a.zones !== undefined) requirePath('--zones', a.zones, 'folder');
         if (a['root-hints'] !== undefined) {
@@ -163,16 +175,27 @@ export function serveCommand(y: Argv): Argv {
         }
         for (const f of a['tsig-key']) requirePath('--tsig-key', f, 'file');
         parseWorkers(a.workers);
-        const keys = new Keyring([...a['tsig-key'].flatMap((f) => loadKeyFile(f)), ...a['tsig-secret'].map((k) => parseKeySpec(k))]);
+        const keys = new Keyring(loadKeys(a['tsig-key'], a['tsig-secret']));
         parsePolicy(a['update-policy']);
         if (a['allow-update'] || a['update-policy'].length > 0) {
           if (a.zones === undefined) throw new Error('--allow-update needs --zones: updates rewrite the zone files there');
           if (keys.size === 0) throw new Error('--allow-update needs at least one --tsig-key or --tsig-secret: updates must be signed');
           if (parseWorkers(a.workers) !== 1) throw new Error('--allow-update needs --workers 1: one process owns the journal');
+          // A folder that cannot hold journals is said here (exit 1), not found by the first update.
+          try {
+            prepareJournalDir(a['journal-dir'] ?? a.zones);
+          } catch (err) {
+            throw new UsageError('ERR_MISSING_FILE', (err as Error).message.replace(/^journal folder/, a['journal-dir'] !== undefined ? '--journal-dir' : 'journal folder (--zones)'));
+          }
         }
+        if (!(Number.isInteger(a['max-zone-bytes']) && a['max-zone-bytes'] >= 1)) throw new Error('--max-zone-bytes must be a whole number of octets, at least 1');
+        for (const d of a['include-dir']) requirePath('--include-dir', d, 'folder');
+        if (!(Number.isInteger(a['tsig-max-fudge']) && a['tsig-max-fudge'] >= 0 && a['tsig-max-fudge'] <= 65535)) throw new Error('--tsig-max-fudge must be a whole number of seconds, 0 to 65535');
         if (!(a['udp-size'] >= 512 && a['udp-size'] <= 4096)) throw new Error('--udp-size must be between 512 and 4096');
         if (!(a['tcp-idle-timeout'] > 0)) throw new Error('--tcp-idle-timeout must be positive');
         if (!(a['tcp-max-connections'] >= 1)) throw new Error('--tcp-max-connections must be at least 1');
+        if (!(a['tcp-message-timeout'] > 0)) throw new Error('--tcp-message-timeout must be positive');
+        if (!(Number.isInteger(a['tcp-max-per-source']) && a['tcp-max-per-source'] >= 1)) throw new Error('--tcp-max-per-source must be a whole number, at least 1');
         for (const l of a.listen) parseListen(l);
         new Acl(a.allow);
         for (const f of a.forward) {
@@ -248,14 +271,19 @@ export function serveCommand(y: Argv): Argv {
       const daemon = new Daemon({
         // A daemon given only secondary zones serves no folder unless told to.
         zonesDir: a.zones ?? (a.resolver || a.secondary.length > 0 ? undefined : bundledZonesDir),
+        zoneLimits: { maxZoneBytes: a['max-zone-bytes'], includeDirs: a['include-dir'] },
         resolver,
         // With workers, the primary owns the control socket and relays to each worker.
         controlPath: control,
         listen: a.listen.map((l) => parseListen(l)),
         maxUdpSize: a['udp-size'],
-        tcp: { idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'] },
+        tcp: {
+          idleTimeoutMs: a['tcp-idle-timeout'] * 1000, maxConnections: a['tcp-max-connections'],
+          messageTimeoutMs: a['tcp-message-timeout'] * 1000, maxPerSource: a['tcp-max-per-source'],
+        },
         logger,
-        keyring: new Keyring([...a['tsig-key'].flatMap((f) => loadKeyFile(f)), ...a['tsig-secret'].map((k) => parseKeySpec(k))]),
+        keyring: new Keyring(loadKeys(a['tsig-key'], a['tsig-secret'])),
+        tsigMaxFudge: a['tsig-max-fudge'],
         ...(a['allow-update'] || a['update-policy'].length > 0
           ? { update: { policy: a['update-policy'].length > 0 ? parsePolicy(a['update-policy']) : undefined, journalDir: a['journal-dir'] } }
           : {}),
@@ -277,6 +305,7 @@ export function serveCommand(y: Argv): Argv {
           extras = await startEmbedded({
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
             allowHttp: a['mcp-allow-http'], timeoutMs: a['mcp-timeout'], allowedHosts: a['mcp-allowed-host'],
+            maxReplyBytes: a['mcp-max-reply-bytes'], maxReplyEvents: a['mcp-max-reply-events'], maxHops: a['mcp-max-hops'],
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
           }, daemon, logger, () => daemon.start());

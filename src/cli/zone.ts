@@ -3,15 +3,13 @@
 
 import type { Argv } from 'yargs';
 import path from 'node:path';
-import { loadZoneFile, originFromFileName, ZoneLoadError } from '../zone/load.js';
+import { DEFAULT_MAX_ZONE_BYTES, loadZoneFile, originFromFileName, readZoneFileText, type ReadLimits, ZoneLoadError } from '../zone/load.js';
 import { checkJournal, readZoneSourceFile, writeFileAtomic, ZoneEditError } from '../zone/edit.js';
 import { nameKey, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
-import { readFileSync } from 'node:fs';
 import { checkAgentZone, formatAgentFault, TRANSPORTS, type AgentZoneFault, type Transport } from '../agent/index.js';
 import { parseZone } from '../zone/parser.js';
 import type { Zone } from '../zone/zone.js';
-import { decodeZoneBytes } from '../zone/load.js';
 import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from '../update/agent-edit.js';
 
 /** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
@@ -67,12 +65,12 @@ function isImportError(err: unknown): err is Error & { code: string } {
  * The agent faults with the file:line:col of their records, in file order. The Zone keeps no
  * positions, so the file is parsed again (only when there is a fault to place).
  */
-function locateAgentFaults(faults: AgentZoneFault[], file: string, origin: string): AgentZoneFault[] {
+function locateAgentFaults(faults: AgentZoneFault[], file: string, origin: string, limits?: ReadLimits): AgentZoneFault[] {
   if (faults.length === 0) return faults;
-  const read = (p: string): string => decodeZoneBytes(readFileSync(p), p, origin);
   let records: ReturnType<typeof parseZone>['records'];
   try {
-    records = parseZone(read(file), { origin, file, include: read }).records;
+    const { text, include } = readZoneFileText(file, origin, limits);
+    records = parseZone(text, { origin, file, include }).records;
   } catch {
     return faults; // it loaded a moment ago; if it cannot be read now, the names must do
   }
@@ -131,6 +129,8 @@ export function zoneCommand(y: Argv): Argv {
       (c) => c
         .positional('file', { type: 'string', demandOption: true, describe: 'Zone file' })
         .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
+        .option('max-zone-bytes', { type: 'number', default: DEFAULT_MAX_ZONE_BYTES, describe: 'Most octets read for the zone, its file and $INCLUDEs together (as aop serve)' })
+        .option('include-dir', { type: 'string', array: true, default: [] as string[], describe: "Folder $INCLUDE may read from besides the zone file's own (as aop serve); repeat for more" })
         .example('$0 zone check zones/acme.agents.zone', 'check a bundled zone')
         .example('$0 zone check db.acme --origin acme.agents', 'name the origin explicitly'),
       (a) => run(() => {
@@ -138,13 +138,14 @@ export function zoneCommand(y: Argv): Argv {
         const origin = originOf(file, a.origin);
         let zone: Zone;
         try {
-          zone = loadZoneFile(file, { origin, originFrom: a.origin !== undefined ? 'flag' : 'file-name' });
+          const limits = { maxZoneBytes: a['max-zone-bytes'], includeDirs: a['include-dir'] };
+          zone = loadZoneFile(file, { origin, originFrom: a.origin !== undefined ? 'flag' : 'file-name', limits });
         } catch (err) {
           if (err instanceof ZoneLoadError) err.origin = origin;
           throw err;
         }
         // The agent records (docs/records.md, "Checking a zone"): errors refuse the zone, warnings do not.
-        const faults = locateAgentFaults(checkAgentZone(zone), file, zone.origin);
+        const faults = locateAgentFaults(checkAgentZone(zone), file, zone.origin, { maxZoneBytes: a['max-zone-bytes'], includeDirs: a['include-dir'] });
         for (const f of faults) process.stderr.write(`${formatAgentFault(f, zone.origin)}\n`);
         if (faults.some((f) => f.severity === 'error')) {
           process.stderr.write(`zone ${zone.origin}: not loaded due to errors\n`);

@@ -1,6 +1,7 @@
 // The hand-off: agent name -> card (DNS, cached by TTL) -> an MCP tools/call at one of its
 // endpoints, tried by priority and weight, with failover, retries, a deadline and a circuit breaker.
 
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,7 +12,7 @@ import { nameKey } from '../wire/name.js';
 import { CircuitBreaker, type BreakerOptions } from './breaker.js';
 import { describeAttempts, HandOffError, type Attempt } from './errors.js';
 import { isLoopback } from './address.js';
-import { OriginPools } from './http.js';
+import { hopCount, OriginPools, ReplyTooLargeError, replyLimits } from './http.js';
 import { quietLogger, type McpLogger } from './log.js';
 import type { DnsLookup } from './lookup.js';
 import { resolveAgent, type ResolvedAgent } from './resolve.js';
@@ -23,6 +24,17 @@ export interface HandOffOptions {
   lookup: DnsLookup;
   /** 'loopback' (default): http:// only to loopback addresses; 'any': allowed everywhere; 'none': https only. */
   allowHttp?: 'loopback' | 'any' | 'none';
+  /**
+   * The zones whose agents may have endpoints on loopback addresses (any scheme): the zones this
+   * host serves itself, so a record from elsewhere cannot aim the hand-off at a local port. A zone
+   * is the one whose SOA holds the agent's records (card.zone), matched exactly. A function is
+   * asked on every call (a reloaded catalog); 'any' allows loopback for every zone. Default none.
+   */
+  loopbackZones?: 'any' | Iterable<string> | (() => Iterable<string>);
+  /** The aop-hops header on every request, unless a call says otherwise (a gateway gives 1). Default: no header. */
+  hops?: number;
+  /** Addresses and ports never contacted whatever the records say: the caller's own listeners (a gateway, its DNS server). */
+  selfAddresses?: () => Iterable<{ address: string; port: number }>;
   /** Per-call deadline in milliseconds, resolution included. Default 30000. */
   timeoutMs?: number;
   /** Retries per endpoint for transient failures (HTTP 503, connection reset), with jittered backoff. Default 2. */
@@ -39,6 +51,10 @@ export interface HandOffOptions {
   cacheSize?: number;
   /** The clientInfo sent in MCP initialize. */
   clientInfo?: { name: string; version: string };
+  /** Largest response body, and largest SSE event, in bytes: past it the reply is cut off (ERR_REPLY_TOO_LARGE). Default 4 MiB. */
+  maxReplyBytes?: number;
+  /** Most SSE events one response may carry (ERR_REPLY_TOO_LARGE past it). Default 10000. */
+  maxReplyEvents?: number;
 }
 
 export interface CallOutcome {
@@ -56,6 +72,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Call this tool instead of the one the record names (it must be in the endpoint's tools/list). */
   tool?: string;
+  /** Gateways this call has come through (a gateway passes its incoming count + 1): sent as the aop-hops header. */
+  hops?: number;
 }
 
 export interface ToolsOutcome {
@@ -83,6 +101,16 @@ interface Session {
   client: Client;
   transport: StreamableHTTPClientTransport;
   tools: Tool[];
+  /** Rejects when a response of the session passed its limits (the SDK only logs a broken SSE stream). */
+  overflow: Promise<never>;
+}
+
+/** A promise that rejects with the first error `report` is given; unhandled rejections are not raised. */
+function tripwire(): { promise: Promise<never>; report(err: Error): void } {
+  let report: (err: Error) => void = () => undefined;
+  const promise = new Promise<never>((_, reject) => { report = reject; });
+  promise.catch(() => undefined);
+  return { promise, report };
 }
 
 /** What to do after a failed try of one endpoint. */
@@ -111,6 +139,36 @@ function causeCode(err: unknown): string | undefined {
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** The ReplyTooLargeError an error is or was caused by (fetch's body stream fails with TypeError: terminated). */
+function tooLarge(err: unknown): ReplyTooLargeError | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && typeof e === 'object' && e !== null; i++) {
+    if (e instanceof ReplyTooLargeError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A zone name as compared: lower case, no final dot ('' for the root or a non-name). */
+function zoneKey(zone: string): string {
+  return zone.toLowerCase().replace(/\.+$/, '');
+}
+
+/** Addresses that reach this host: loopback, and the unspecified 0.0.0.0/8 and :: (a connect to them lands here). */
+function isLocal(address: string): boolean {
+  const a = address.toLowerCase();
+  return isLoopback(a) || (isIP(a) === 4 && a.startsWith('0.')) || a === '::' || a.startsWith('::ffff:0.');
+}
+
+/** Whether an endpoint address reaches a listener bound to `bound` (a wildcard bind takes every local address). */
+function sameHost(bound: string, address: string): boolean {
+  const b = bound.toLowerCase();
+  const a = address.toLowerCase();
+  if (b === a) return true;
+  if (b === '0.0.0.0' || b === '::') return isLocal(a) || isIP(a) !== 0;
+  return isLocal(b) && isLocal(a);
 }
 
 function causeMessage(err: unknown): string {
@@ -177,6 +235,9 @@ function toolText(result: CallToolResult): string {
 export class HandOff {
   private readonly lookup: DnsLookup;
   private readonly allowHttp: 'loopback' | 'any' | 'none';
+  private readonly loopbackZones: () => Set<string> | 'any';
+  private readonly selfAddresses: () => Iterable<{ address: string; port: number }>;
+  private readonly hops: number | undefined;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly connectTimeoutMs: number;
@@ -200,6 +261,16 @@ export class HandOff {
     this.lookup = opts.lookup;
     this.allowHttp = opts.allowHttp ?? 'loopback';
     if (!['loopback', 'any', 'none'].includes(this.allowHttp)) throw new HandOffError('ERR_HANDOFF_USAGE', `allowHttp "${String(opts.allowHttp)}" is not loopback, any or none`);
+    const lz = opts.loopbackZones ?? [];
+    const keys = (zones: Iterable<string>): Set<string> => new Set([...zones].map(zoneKey).filter((z) => z !== ''));
+    if (lz === 'any') this.loopbackZones = () => 'any';
+    else if (typeof lz === 'function') this.loopbackZones = () => keys(lz());
+    else {
+      const fixed = keys(lz);
+      this.loopbackZones = () => fixed;
+    }
+    this.selfAddresses = opts.selfAddresses ?? (() => []);
+    this.hops = opts.hops;
     this.timeoutMs = ms('timeoutMs', opts.timeoutMs, 30_000);
     this.retries = ms('retries', opts.retries, 2, 0);
     if (this.retries > 10) throw new HandOffError('ERR_HANDOFF_USAGE', `retries ${this.retries} is more than 10`);
@@ -209,7 +280,11 @@ export class HandOff {
     this.random = opts.random ?? Math.random;
     this.clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
     this.cards = new LRUCache({ max: ms('cacheSize', opts.cacheSize, 1000) });
-    this.pools = new OriginPools({ connectTimeoutMs: this.connectTimeoutMs });
+    try {
+      this.pools = new OriginPools({ connectTimeoutMs: this.connectTimeoutMs, limits: replyLimits({ maxReplyBytes: opts.maxReplyBytes, maxReplyEvents: opts.maxReplyEvents }) });
+    } catch (err) {
+      throw new HandOffError('ERR_HANDOFF_USAGE', (err as Error).message);
+    }
     this.breaker = new CircuitBreaker(opts.breaker);
   }
 
@@ -269,7 +344,7 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', 'tool arguments must be an object of name: value');
     }
     if (opts.tool !== undefined && (typeof opts.tool !== 'string' || opts.tool.length === 0)) throw new HandOffError('ERR_HANDOFF_USAGE', 'tool must be a non-empty string');
-    const o = await this.atEndpoints(name, opts, (e, card, signal, deadlineAt) => this.callOn(e, card, opts.tool ?? card.tool, args, signal, deadlineAt));
+    const o = await this.withHops(opts.hops, () => this.atEndpoints(name, opts, (e, card, signal, deadlineAt) => this.callOn(e, card, opts.tool ?? card.tool, args, signal, deadlineAt)));
     const result = o.value;
     const tool = opts.tool ?? o.card.tool;
     if (result.isError === true) {
@@ -290,13 +365,13 @@ export class HandOff {
    */
   async listToolsOutcome(name: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ToolsOutcome> {
     this.checkOpen();
-    const o = await this.atEndpoints(name, opts, async (e, _card, signal) => {
+    const o = await this.withHops(undefined, () => this.atEndpoints(name, opts, async (e, _card, signal) => {
       try {
         return (await this.session(e, signal)).tools;
       } catch (err) {
         throw new SetupFailure(err);
       }
-    });
+    }));
     return { tools: o.value, card: o.card, endpoint: o.endpoint, attempts: o.attempts };
   }
 
@@ -338,6 +413,14 @@ export class HandOff {
     await this.pools.close();
   }
 
+  /** Run `fn` with the hop count (the call's, else the HandOff's) on every request it makes: fetch reads it from the async context. */
+  private withHops<T>(hops: number | undefined, fn: () => Promise<T>): Promise<T> {
+    const n = hops ?? this.hops;
+    if (n === undefined) return fn();
+    if (!Number.isInteger(n) || n < 0 || n > 255) throw new HandOffError('ERR_HANDOFF_USAGE', `hops ${String(n)} is not a whole number in 0..255`);
+    return hopCount.run(n, fn);
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new HandOffError('ERR_HANDOFF_CLOSED', 'the hand-off is closed');
   }
@@ -355,6 +438,7 @@ export class HandOff {
   /** The endpoints in the order to try, those the policy refuses or that have no address recorded in `tried`. */
   private candidates(card: AgentCard, tried: Attempt[]): AgentEndpoint[] {
     const out: AgentEndpoint[] = [];
+    const zones = this.loopbackZones();
     for (const e of orderEndpoints(card.endpoints, this.random)) {
       const addrs = e.addresses ?? [];
       if (e.transport !== 'streamable-http') {
@@ -365,22 +449,43 @@ export class HandOff {
         tried.push({ url: e.url, ok: false, code: 'NO_ADDRESS', error: `no A/AAAA record for ${e.host}`, ms: 0 });
         continue;
       }
-      if (e.scheme === 'http') {
-        const why = this.allowHttp === 'none' ? 'plain http is not allowed (allowHttp: none)'
-          : this.allowHttp === 'loopback' && !addrs.every(isLoopback) ? `plain http to a non-loopback address (${addrs.filter((a) => !isLoopback(a)).join(', ')}) is not allowed`
-          : undefined;
-        if (why !== undefined) {
-          tried.push({ url: e.url, ok: false, code: 'REFUSED_HTTP', error: why, ms: 0 });
-          continue;
-        }
+      const why = this.refusal(card, e, addrs, zones);
+      if (why !== undefined) {
+        tried.push({ url: e.url, ok: false, code: why.code, error: why.error, ms: 0 });
+        continue;
       }
       out.push(e);
     }
     return out;
   }
 
+  /**
+   * Why policy refuses an endpoint, or undefined: one of the caller's own addresses (REFUSED_SELF),
+   * loopback for an agent of a zone not served here (REFUSED_LOOPBACK), plain http where not allowed (REFUSED_HTTP).
+   */
+  private refusal(card: AgentCard, e: AgentEndpoint, addrs: readonly string[], zones: Set<string> | 'any'): { code: string; error: string } | undefined {
+    const port = e.port;
+    const self = [...this.selfAddresses()];
+    const own = addrs.filter((a) => self.some((s) => s.port === port && sameHost(s.address, a)));
+    if (own.length > 0) return { code: 'REFUSED_SELF', error: `${own.join(', ')} port ${port} is this host's own listener (a gateway or its DNS server): never called` };
+    const local = addrs.filter(isLocal);
+    if (local.length > 0 && zones !== 'any' && !(card.zone !== undefined && zones.has(zoneKey(card.zone)))) {
+      return {
+        code: 'REFUSED_LOOPBACK',
+        error: `loopback address ${local.join(', ')} for an agent of ${card.zone === undefined ? 'an unknown zone' : `zone ${card.zone}`}, which this host does not serve, is not allowed`,
+      };
+    }
+    if (e.scheme === 'http') {
+      const why = this.allowHttp === 'none' ? 'plain http is not allowed (allowHttp: none)'
+        : this.allowHttp === 'loopback' && !addrs.every(isLoopback) ? `plain http to a non-loopback address (${addrs.filter((a) => !isLoopback(a)).join(', ')}) is not allowed`
+        : undefined;
+      if (why !== undefined) return { code: 'REFUSED_HTTP', error: why };
+    }
+    return undefined;
+  }
+
   private noEndpoint(card: AgentCard, tried: Attempt[]): HandOffError {
-    const refused = tried.length > 0 && tried.every((a) => a.code === 'REFUSED_HTTP');
+    const refused = tried.length > 0 && tried.every((a) => a.code === 'REFUSED_HTTP' || a.code === 'REFUSED_LOOPBACK' || a.code === 'REFUSED_SELF');
     if (refused) return new HandOffError('ERR_ENDPOINT_REFUSED', `${card.name}: every endpoint refused by policy: ${describeAttempts(tried)}`, { tried, agent: card.name });
     if (tried.length === 0) return new HandOffError('ERR_ENDPOINT_UNREACHABLE', `${card.name}: no endpoint to try`, { tried, agent: card.name });
     return new HandOffError('ERR_ENDPOINT_UNREACHABLE', `${card.name}: no endpoint could be reached: ${describeAttempts(tried)}`, { tried, agent: card.name });
@@ -447,6 +552,8 @@ export class HandOff {
             const ms = Math.round(performance.now() - t0);
             if (v.kind === 'final') {
               tried.push({ url: e.url, ok: false, code: v.error.code, error: v.error.message, ms });
+              // A reply cut off at its limits leaves the session mid-stream: close it (and its connection).
+              if (v.error.code === 'ERR_REPLY_TOO_LARGE') await this.dropSession(e.url);
               throw new HandOffError(v.error.code, v.error.message, { tried, agent: card.name, cause: err });
             }
             tried.push({ url: e.url, ok: false, code: v.code, error: v.message, ms });
@@ -495,7 +602,7 @@ export class HandOff {
     }
     const timeout = Math.max(1, Math.round(deadlineAt - performance.now()));
     try {
-      return await s.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout }) as CallToolResult;
+      return await Promise.race([s.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout }), s.overflow]) as CallToolResult;
     } catch (err) {
       if (err instanceof McpError && err.code !== ErrorCode.RequestTimeout && err.code !== ErrorCode.ConnectionClosed) {
         throw new HandOffError('ERR_TOOL_ERROR', `${card.name}: tool ${tool} failed at ${e.url}: ${err.message}`, { agent: card.name, cause: err });
@@ -530,7 +637,8 @@ export class HandOff {
   }
 
   private async openSession(e: AgentEndpoint, signal: AbortSignal): Promise<Session> {
-    const fetch = this.pools.fetchFor(e.url, e.addresses ?? []);
+    const overflow = tripwire();
+    const fetch = this.pools.fetchFor(e.url, e.addresses ?? [], overflow.report);
     const transport = new StreamableHTTPClientTransport(new URL(e.url), {
       fetch,
       // Only the endpoints a record names are contacted: no redirects.
@@ -541,9 +649,9 @@ export class HandOff {
     client.onerror = (err) => this.log.debug?.(`hand-off: ${e.url}: ${err.message}`);
     const setup = AbortSignal.any([signal, AbortSignal.timeout(this.connectTimeoutMs)]);
     try {
-      await client.connect(transport, { signal: setup, timeout: this.connectTimeoutMs });
-      const { tools } = await client.listTools(undefined, { signal: setup, timeout: this.connectTimeoutMs });
-      const session: Session = { url: e.url, client, transport, tools };
+      await Promise.race([client.connect(transport, { signal: setup, timeout: this.connectTimeoutMs }), overflow.promise]);
+      const { tools } = await Promise.race([client.listTools(undefined, { signal: setup, timeout: this.connectTimeoutMs }), overflow.promise]);
+      const session: Session = { url: e.url, client, transport, tools, overflow: overflow.promise };
       // client.onclose, not transport.onclose: the Protocol owns the transport's handler.
       client.onclose = () => {
         void this.sessions.get(e.url)?.then((s) => { if (s === session) this.sessions.delete(e.url); }, () => undefined);
@@ -582,9 +690,12 @@ export class HandOff {
   /** Sort one failed try: open a new session, retry here, go to the next endpoint, or stop. */
   private classify(err: unknown, phase: 'setup' | 'call', signal: AbortSignal): Verdict {
     if (err instanceof HandOffError) return { kind: 'final', error: err };
+    const big = tooLarge(err);
+    if (big !== undefined) return { kind: 'final', error: new HandOffError('ERR_REPLY_TOO_LARGE', `the reply was cut off: ${big.message}`, { cause: big }) };
     if (err instanceof StreamableHTTPError) {
       const status = err.code ?? 0;
       if (status === 404 && phase === 'call') return { kind: 'session', code: 'HTTP_404', message: 'HTTP 404: the session has expired' };
+      if (status === 508) return { kind: 'final', error: new HandOffError('ERR_HOP_LIMIT', `the endpoint refused the call: it came through too many gateways (HTTP 508)${err.message ? `: ${err.message.slice(0, 200)}` : ''}`, { cause: err }) };
       if (status === 503 || status === 429) return { kind: 'transient', code: `HTTP_${status}`, message: `HTTP ${status}` };
       if (status === -1) return { kind: 'final', error: new HandOffError('ERR_BAD_AGENT_REPLY', `not an MCP reply: ${err.message}`, { cause: err }) };
       return { kind: 'failover', code: `HTTP_${status}`, message: `HTTP ${status}${err.message ? `: ${err.message.slice(0, 200)}` : ''}` };

@@ -1,16 +1,55 @@
 // HTTP for the hand-off: one keep-alive undici Agent per origin, connecting to the addresses the
 // DNS gave for the endpoint host (never the system resolver), with the URL's host in Host and SNI.
 
-import { Agent, buildConnector, fetch as undiciFetch, Response as UndiciResponse, type Dispatcher } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch, getGlobalDispatcher, Response as UndiciResponse, type Dispatcher } from 'undici';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** The header a gateway adds to its outgoing calls: how many gateways the call has come through. */
+export const HOPS_HEADER = 'aop-hops';
+
+/** The hop count of the call running in this async context (HandOff.call sets it); sent as HOPS_HEADER. */
+export const hopCount = new AsyncLocalStorage<number>();
 
 export interface OriginPoolOptions {
   /** Milliseconds to open a TCP (and TLS) connection to one address. Default 5000. */
   connectTimeoutMs?: number;
   /** Idle keep-alive connections kept this long (ms), unless the server says less. Default 60000. */
   keepAliveMs?: number;
+  /** Limits on what one response may bring (ReplyLimits); defaults as DEFAULT_REPLY_LIMITS. */
+  limits?: Partial<ReplyLimits>;
+}
+
+/**
+ * How much one HTTP response may bring, counted as its bytes arrive (before anything buffers
+ * them): a JSON (or any non-SSE) body at most maxReplyBytes; an SSE stream at most maxReplyBytes
+ * per event and maxReplyEvents events. Past either, the exchange is aborted with ReplyTooLargeError.
+ */
+export interface ReplyLimits {
+  maxReplyBytes: number;
+  maxReplyEvents: number;
+}
+
+export const DEFAULT_REPLY_LIMITS: Readonly<ReplyLimits> = { maxReplyBytes: 4 * 1024 * 1024, maxReplyEvents: 10_000 };
+
+/** A response past its ReplyLimits: the exchange was aborted there. */
+export class ReplyTooLargeError extends Error {
+  readonly code = 'ERR_REPLY_TOO_LARGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplyTooLargeError';
+  }
+}
+
+/** The limits with the defaults filled in; throws RangeError on a value that is not a whole number >= 1. */
+export function replyLimits(l: { [K in keyof ReplyLimits]?: number | undefined } = {}): ReplyLimits {
+  const out = { ...DEFAULT_REPLY_LIMITS, ...Object.fromEntries(Object.entries(l).filter(([, v]) => v !== undefined)) } as ReplyLimits;
+  for (const [k, v] of Object.entries(out)) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${k} ${String(v)} is not a whole number >= 1`);
+  }
+  return out;
 }
 
 /** Origins with a pool at most. */
@@ -34,16 +73,18 @@ export class OriginPools {
   private readonly entries = new Map<string, OriginEntry>();
   private readonly connectTimeoutMs: number;
   private readonly keepAliveMs: number;
+  private readonly limits: ReplyLimits;
   /** TCP connections opened, all origins together (a test reads it to check reuse). */
   connectionsOpened = 0;
 
   constructor(opts: OriginPoolOptions = {}) {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
     this.keepAliveMs = opts.keepAliveMs ?? 60_000;
+    this.limits = replyLimits(opts.limits);
   }
 
   /** A fetch for `url`'s origin that connects only to `addresses` (updated in place on later calls). */
-  fetchFor(url: string, addresses: readonly string[]): FetchLike {
+  fetchFor(url: string, addresses: readonly string[], onTooLarge?: (err: ReplyTooLargeError) => void): FetchLike {
     const u = new URL(url);
     const origin = u.origin;
     let entry = this.entries.get(origin);
@@ -90,8 +131,9 @@ export class OriginPools {
       if (addresses.length > 0) entry.addresses = [...addresses];
     }
     const agent = entry.agent;
+    const limits = this.limits;
     // undici's fetch has its own Request/Response classes; at run time they are the web ones the SDK expects.
-    return ((input: string | URL, init?: RequestInit) => trackedFetch(agent, input, init)) as unknown as FetchLike;
+    return ((input: string | URL, init?: RequestInit) => trackedFetch(agent, input, init, limits, onTooLarge)) as unknown as FetchLike;
   }
 
   async close(): Promise<void> {
@@ -99,6 +141,12 @@ export class OriginPools {
     this.entries.clear();
     await Promise.all(agents.map((a) => a.destroy().catch(() => undefined)));
   }
+}
+
+/** A fetch over undici's global dispatcher whose responses are held to `limits` (import-mcp's tools-list client). */
+export function limitedFetch(limits: Partial<ReplyLimits> = {}): FetchLike {
+  const l = replyLimits(limits);
+  return ((input: string | URL, init?: RequestInit) => trackedFetch(getGlobalDispatcher(), input, init, l)) as unknown as FetchLike;
 }
 
 // ---- one fetch ----------------------------------------------------------------------------------
@@ -142,7 +190,7 @@ class Exchange {
   statusText = '';
   headers?: IncomingHttpHeaders;
   ended = false;
-  constructor(private readonly outer: AbortSignal | undefined, private readonly ac: AbortController | undefined) {}
+  constructor(private readonly outer: AbortSignal | undefined, private readonly ac: AbortController | undefined, readonly onTooLarge?: (err: ReplyTooLargeError) => void) {}
   end(): void {
     if (this.ended) return;
     this.ended = true;
@@ -150,9 +198,63 @@ class Exchange {
   }
 }
 
-/** fetch's own dispatch handler (undici 8's controller API), watched: the status and headers, and the end of the exchange. */
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Counts what one response brings against its limits: the body's bytes, or for text/event-stream
+ * each event's bytes and the events (an event ends at an empty line: LF, CRLF or CR endings, as
+ * the SSE spec has them; comment-only blocks count too). Returns an error once a limit is passed.
+ */
+class Meter {
+  private sse = false;
+  private bytes = 0;
+  private events = 0;
+  private lineLen = 0;
+  private lastCR = false;
+  constructor(private readonly limits: ReplyLimits) {}
+
+  start(headers: IncomingHttpHeaders): void {
+    const ct = headers['content-type'];
+    const type = (Array.isArray(ct) ? ct[0] : ct)?.split(';', 1)[0]?.trim().toLowerCase();
+    this.sse = type === 'text/event-stream';
+  }
+
+  add(chunk: Buffer): ReplyTooLargeError | undefined {
+    const { maxReplyBytes, maxReplyEvents } = this.limits;
+    if (!this.sse) {
+      this.bytes += chunk.length;
+      return this.bytes > maxReplyBytes ? new ReplyTooLargeError(`the reply is larger than ${maxReplyBytes} bytes (maxReplyBytes)`) : undefined;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (b === LF && this.lastCR) {
+        this.lastCR = false;
+        continue;
+      }
+      this.lastCR = b === CR;
+      if (b === LF || b === CR) {
+        if (this.lineLen === 0 && this.bytes > 0) {
+          this.bytes = 0;
+          if (++this.events > maxReplyEvents) return new ReplyTooLargeError(`the event stream sent more than ${maxReplyEvents} events (maxReplyEvents)`);
+        }
+        this.lineLen = 0;
+        continue;
+      }
+      this.lineLen++;
+      if (++this.bytes > maxReplyBytes) return new ReplyTooLargeError(`an event of the stream is larger than ${maxReplyBytes} bytes (maxReplyBytes)`);
+    }
+    return undefined;
+  }
+}
+
+/** fetch's own dispatch handler (undici 8's controller API), watched: the status and headers, the size of the body, and the end of the exchange. */
 class Watched implements Handler {
-  constructor(private readonly h: Handler, private readonly x: Exchange) {}
+  private readonly meter: Meter;
+  private stopped = false;
+  constructor(private readonly h: Handler, private readonly x: Exchange, limits: ReplyLimits) {
+    this.meter = new Meter(limits);
+  }
   onRequestStart(controller: Controller, context: unknown): void {
     this.h.onRequestStart?.(controller, context);
   }
@@ -164,10 +266,20 @@ class Watched implements Handler {
       this.x.status = statusCode;
       this.x.statusText = statusMessage ?? '';
       if (statusCode >= 300 && statusCode < 400) this.x.headers = headers;
+      this.meter.start(headers);
     }
     this.h.onResponseStart?.(controller, statusCode, headers, statusMessage);
   }
   onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.stopped) return;
+    const over = this.meter.add(chunk);
+    if (over !== undefined) {
+      // Aborted here, before fetch's body stream queues the chunk: memory holds at most one limit.
+      this.stopped = true;
+      controller.abort(over);
+      this.x.onTooLarge?.(over);
+      return;
+    }
     this.h.onResponseData?.(controller, chunk);
   }
   onResponseEnd(controller: Controller, trailers: IncomingHttpHeaders): void {
@@ -189,15 +301,25 @@ function headersOf(headers: IncomingHttpHeaders): Array<[string, string]> {
   return out;
 }
 
-async function trackedFetch(agent: Agent, input: string | URL, init?: RequestInit): Promise<UndiciResponse> {
+/**
+ * `onTooLarge` hears of a response aborted at its limits: the SDK reports a broken SSE stream
+ * only through onerror, in words, so the hand-off learns of it here and ends the call at once.
+ */
+async function trackedFetch(agent: Dispatcher, input: string | URL, init: RequestInit | undefined, limits: ReplyLimits, onTooLarge?: (err: ReplyTooLargeError) => void): Promise<UndiciResponse> {
   const outer = init?.signal ?? undefined;
   const ac = outer === undefined || outer.aborted ? undefined : new AbortController();
-  const x = new Exchange(outer, ac);
+  const x = new Exchange(outer, ac, onTooLarge);
   if (outer !== undefined && ac !== undefined) linkTo(outer, ac);
   const manual = init?.redirect === 'manual';
+  const hops = hopCount.getStore();
+  if (hops !== undefined) {
+    const headers = new Headers(init?.headers);
+    headers.set(HOPS_HEADER, String(hops));
+    init = { ...init, headers };
+  }
   const dispatcher = {
     isMockActive: false,
-    dispatch: (opts: Dispatcher.DispatchOptions, handler: Handler) => agent.dispatch(opts, new Watched(handler, x)),
+    dispatch: (opts: Dispatcher.DispatchOptions, handler: Handler) => agent.dispatch(opts, new Watched(handler, x, limits)),
   } as unknown as Dispatcher;
   const opts: FetchInit = {
     ...(init as FetchInit),

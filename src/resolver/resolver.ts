@@ -10,7 +10,7 @@ import { isInDomain, labelCount, labelsToText, nameEquals, nameKey, nameToLabels
 import type { RR, RRset } from '../wire/rr.js';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { RRClass, RRType, Rcode, typeToString } from '../wire/types.js';
+import { RRClass, RRType, Rcode, isMetaType, typeToString } from '../wire/types.js';
 import { addressText, classify, type Classified } from './classify.js';
 import type { RootHints } from './hints.js';
 
@@ -101,6 +101,12 @@ export interface ResolverStats {
 /** Further attempts at an address that timed out, each time the zone is asked. */
 const RETRIES = 2;
 
+/** Names whose ANY answer is remembered (which types it held): the oldest is forgotten first. */
+const ANY_INDEX_SIZE = 10_000;
+
+/** A type that data can have (and the caches can hold): not 0, OPT or a meta type (RFC 6895 3.1). */
+const isDataType = (type: number): boolean => type > 0 && type <= 0xffff && !isMetaType(type);
+
 class LimitError extends Error {
   readonly code = 'ERR_RESOLVER_LIMIT';
 }
@@ -129,6 +135,8 @@ interface Refresh {
 /** `until`: see Resolution.reuseUntil; 0 when the step used data not (or no longer) in the cache. */
 type Step =
   | { kind: 'answer'; set: RRset; stale: boolean; until: number }
+  /** The RRsets of an ANY question, as the authority gave them (RFC 8482 lets it give one). */
+  | { kind: 'any'; sets: RRset[]; stale: boolean; until: number }
   | { kind: 'alias'; records: RR[]; target: string; stale: boolean; until: number }
   | { kind: 'negative'; rcode: number; soa?: RRset; stale: boolean; until: number }
   | { kind: 'fail'; reason: string };
@@ -161,6 +169,11 @@ export class Resolver {
   private readonly inflight = new Map<string, Promise<Resolution>>();
   /** Upstream refreshes of one (name, type) for client questions, which outlive the question when stale data was served. */
   private readonly refreshing = new Map<string, Refresh>();
+  /**
+   * Per name, the types an authority gave for ANY: a repeated ANY is answered from those RRsets
+   * in the cache while every one of them is there (as Unbound answers it from its message cache).
+   */
+  private readonly anyTypes = new Map<string, number[]>();
   private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local'>> & { forwarders: Server[] };
   private readonly local: LocalDelegations | undefined;
   private readonly log: ResolverLogger;
@@ -213,6 +226,9 @@ export class Resolver {
   }
 
   private async run(name: string, type: number): Promise<Resolution> {
+    // Only ANY of the meta types is a question for the servers (RFC 6895 3.1); TYPE0 names no
+    // data. The others are FORMERR, as Unbound answers them, and cost no upstream query.
+    if (type !== RRType.ANY && !isDataType(type)) return { rcode: Rcode.FORMERR, answer: [], authority: [], stale: false };
     if (!this.inNamespace(name)) {
       if (this.o.forwarders.length > 0) return this.forward(name, type);
       this.stats.refused++;
@@ -255,8 +271,12 @@ export class Resolver {
       const reuse = (rcode: number): { reuseUntil?: number } =>
         !stale && until > 0 && until !== Infinity && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN) ? { reuseUntil: until } : {};
       if (step.kind === 'answer') return { rcode: Rcode.NOERROR, answer: [...answer, ...records(step.set)], authority: [], stale, ...reuse(Rcode.NOERROR) };
+      if (step.kind === 'any') return { rcode: Rcode.NOERROR, answer: [...answer, ...step.sets.flatMap((s) => records(s))], authority: [], stale, ...reuse(Rcode.NOERROR) };
       if (step.kind === 'negative') return { rcode: step.rcode, answer, authority: step.soa ? records(step.soa) : [], stale, ...reuse(step.rcode) };
       answer.push(...step.records);
+      // A CNAME (a DNAME's synthesised one too) is what QTYPE=CNAME asks for: the chain ends
+      // there (RFC 1034 4.3.2 step 3a; RFC 6672 3.1), as NSD, Knot and PowerDNS answer.
+      if (type === RRType.CNAME) return { rcode: Rcode.NOERROR, answer, authority: [], stale, ...reuse(Rcode.NOERROR) };
       current = step.target;
     }
     return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: `CNAME chain longer than ${this.o.maxChain}` };
@@ -341,6 +361,14 @@ export class Resolver {
     };
     const direct = get(name, type);
     if (direct) return { kind: 'answer', set: direct.set, stale: direct.stale, until: direct.until };
+    if (type === RRType.ANY) {
+      const types = this.anyTypes.get(nameKey(name));
+      const sets = types?.map((t) => get(name, t, false));
+      if (sets && sets.length > 0 && sets.every((x) => x !== undefined)) {
+        const got = sets as Array<NonNullable<(typeof sets)[number]>>;
+        return { kind: 'any', sets: got.map((x) => x.set), stale: got.some((x) => x.stale), until: Math.min(...got.map((x) => x.until)) };
+      }
+    }
     // A DNAME at an ancestor rewrites the name (RFC 6672 3.1). It comes before a CNAME at the
     // name: names below a DNAME cannot own data (2.4), so such a CNAME is older than the DNAME.
     for (let a = parentName(name); a !== undefined && isInDomain(a, this.o.hints.zone); a = parentName(a)) {
@@ -386,7 +414,10 @@ export class Resolver {
   /** Walk down from the closest known cut until a server answers for `name`. */
   private async iterate(name: string, type: number, work: Work): Promise<Step> {
     const fresh = work.fresh;
-    let cut = this.closestCut(name);
+    // DS belongs to the parent side of a cut (RFC 4034 5, RFC 4035 3.1.4.1): ask the zone above
+    // the name, never the child, whose apex has no DS (a NODATA) and which may be lame.
+    const parent = type === RRType.DS ? parentName(name) : undefined;
+    let cut = this.closestCut(parent ?? name);
     for (let referrals = 0; referrals <= this.o.maxReferrals; referrals++) {
       const result = await this.askZone(cut, name, type, work);
       if (result.kind === 'fail') return result;
@@ -407,6 +438,7 @@ export class Resolver {
           fresh.set(setKey(set.name, set.type), set);
           this.cache.putRRset(set, Rank.AnswerAuth);
         }
+        if (type === RRType.ANY) this.rememberAny(name, c.sets, fresh);
         const found = this.fromData(name, type, fresh, false);
         if (found) return found;
         if (c.nxdomain) return this.negative('nxdomain', name, type, c.soa);
@@ -416,6 +448,19 @@ export class Resolver {
       return this.negative(c.kind, name, type, c.soa);
     }
     return { kind: 'fail', reason: `more than ${this.o.maxReferrals} referrals for ${name}` };
+  }
+
+  /**
+   * Which types an ANY answer held at `name` (those kept in `fresh`: not a synthesised CNAME). A
+   * CNAME is left out: ANY is chased through it as other types are, as Unbound and PowerDNS do.
+   */
+  private rememberAny(name: string, sets: RRset[], fresh: Map<string, RRset>): void {
+    const types = sets.filter((s) => s.type !== RRType.CNAME && nameEquals(s.name, name) && fresh.has(setKey(s.name, s.type))).map((s) => s.type);
+    const key = nameKey(name);
+    this.anyTypes.delete(key);
+    if (types.length === 0) return;
+    this.anyTypes.set(key, [...new Set(types)]);
+    if (this.anyTypes.size > ANY_INDEX_SIZE) this.anyTypes.delete(this.anyTypes.keys().next().value!);
   }
 
   private negative(kind: 'nxdomain' | 'nodata', name: string, type: number, soa: RRset | undefined): Step {

@@ -45,8 +45,11 @@ export interface CachedAnswer {
 }
 
 const MIN_UDP = 512;
+/** RFC 1035 2.3.4: a name is at most 255 octets on the wire, its root label included. */
+const MAX_NAME = 255;
 // One scratch buffer for building keys: the hot path allocates nothing but the key string.
-const scratch = Buffer.allocUnsafe(8 + 256);
+// A key is 8 header bytes, the name (at most 255) and type and class (4): 267 bytes.
+const scratch = Buffer.allocUnsafe(8 + MAX_NAME + 4);
 
 /**
  * The cache key of a plain query, or undefined when the query is not a candidate: anything
@@ -68,6 +71,8 @@ export function answerKey(buf: Buffer, transport: 'udp' | 'tcp', maxUdpSize: num
   for (;;) {
     const len = buf[pos];
     if (len === undefined || len > 63 || pos + 1 + len > n) return undefined;
+    // Over 255 octets: not a name (the decoder's FORMERR), and the key would not fit.
+    if (k - 8 + 1 + len > MAX_NAME) return undefined;
     scratch[k++] = len;
     pos++;
     for (const end = pos + len; pos < end; pos++) {
@@ -88,10 +93,17 @@ export function answerKey(buf: Buffer, transport: 'udp' | 'tcp', maxUdpSize: num
   scratch[1] = (buf[2]! & 0x01) | (recursive ? 0x02 : 0);
   scratch[2] = buf[3]! & 0x30;
   if (arcount === 1) {
-    // OPT: root owner, type 41, class = payload size, TTL = ext-rcode/version/DO, then options (ignored by us).
+    // OPT: root owner, type 41, class = payload size, TTL = ext-rcode/version/DO, then options (framing checked, contents not keyed).
     if (qend + 11 > n || buf[qend] !== 0 || buf[qend + 1] !== 0 || buf[qend + 2] !== 41) return undefined;
     const rdlen = (buf[qend + 9]! << 8) | buf[qend + 10]!;
     if (qend + 11 + rdlen !== n) return undefined;
+    // The options' framing, as the decoder checks it: each header and its data inside the RDATA
+    // (an overrun is FORMERR on the decoding path, so never an answer from here).
+    for (let o = qend + 11; o < n;) {
+      if (o + 4 > n) return undefined;
+      o += 4 + ((buf[o + 2]! << 8) | buf[o + 3]!);
+      if (o > n) return undefined;
+    }
     const size = transport === 'tcp' ? 65535 : Math.max(MIN_UDP, Math.min((buf[qend + 3]! << 8) | buf[qend + 4]!, maxUdpSize));
     // A version other than 0 gets BADVERS, which is never stored.
     if (buf[qend + 6] !== 0) return undefined;

@@ -14,7 +14,8 @@ export class AuthorityHandler implements Handler {
 
   handle(ctx: QueryContext): HandlerResult {
     const q = ctx.request.questions[0]!;
-    const a = this.authority.answer(q.name, q.type);
+    // The DO bit shapes referrals; it is part of the stored-answer key, so `cacheable` holds.
+    const a = this.authority.answer(q.name, q.type, { dnssecOk: ctx.request.edns?.dnssecOk === true });
     return {
       rcode: a.rcode, aa: a.aa, answers: a.answer, authority: a.authority, additional: a.additional,
       requiredAdditional: a.requiredAdditional, cacheable: true,

@@ -1,7 +1,7 @@
 // The daemon: loads the zones, runs the listeners, reloads on demand, shuts down gracefully.
 
 import { Catalog } from '../authority/catalog.js';
-import { loadZoneDir } from '../zone/load.js';
+import { loadZoneDir, type ReadLimits } from '../zone/load.js';
 import { agentFaultLines, checkAgentZone } from '../agent/index.js';
 import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
@@ -15,7 +15,7 @@ import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
 import { AddressInUseError, formatListen, type ListenAddress } from './listen.js';
-import { createLogger, silentLogger, type Logger } from './log.js';
+import { createLogger, LogLimiter, silentLogger, type LogLimitOptions, type Logger } from './log.js';
 import { DEFAULT_UDP_SIZE, Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
@@ -29,6 +29,8 @@ import type { PolicyRule } from '../update/policy.js';
 export interface DaemonOptions {
   /** Folder of `<origin>.zone` files served authoritatively. */
   zonesDir?: string;
+  /** What loading a zone of `zonesDir` may read: size cap, $INCLUDE folders (docs/operations.md, "Limits"). */
+  zoneLimits?: ReadLimits;
   listen: ListenAddress[];
   maxUdpSize?: number;
   tcp?: Partial<TcpOptions>;
@@ -41,6 +43,10 @@ export interface DaemonOptions {
   transfers?: TransferConfig;
   /** TSIG keys: signed requests are verified and their replies signed (RFC 8945). */
   keyring?: Keyring;
+  /** Most seconds a signed request's time may be off our clock, whatever fudge it claims (default 300). */
+  tsigMaxFudge?: number;
+  /** Rate limit of the warnings any packet can cause (bad TSIG, refused transfer or update): first `burst` per kind per interval. */
+  logLimit?: LogLimitOptions;
   /** Accept signed dynamic updates (RFC 2136) to the zones of `zonesDir`, journaled for durability. */
   update?: UpdateConfig;
 }
@@ -96,6 +102,8 @@ export class Daemon {
   private responder?: Responder;
   transfers?: Transfers;
   private readonly log: Logger;
+  /** The rate limit of the warnings a client can cause at will (server/log.ts). */
+  private readonly limiter: LogLimiter;
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
   private opening?: Promise<void>;
@@ -107,6 +115,7 @@ export class Daemon {
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
+    this.limiter = new LogLimiter(this.log, opts.logLimit);
     if (opts.update && opts.zonesDir !== undefined) {
       this.store = new ZoneStore({ zonesDir: opts.zonesDir, journalDir: opts.update.journalDir, flushDelayMs: opts.update.flushDelayMs, logger: this.log });
     }
@@ -145,6 +154,7 @@ export class Daemon {
     this.transfers = new Transfers({ sources: this.opts.listen.map((l) => l.host), ...this.opts.transfers }, this.catalog, this.log, {
       changed: () => this.responder?.invalidate(),
       keyring: this.opts.keyring,
+      limiter: this.limiter,
       // IXFR history: the update journals of the zones loaded from files.
       history: historyFromJournals((o) => (this.store && this.loaded.has(o.toLowerCase()) ? this.store.journal(o) : undefined)),
     });
@@ -165,12 +175,13 @@ export class Daemon {
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
-    const respondOptions = { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, logger: this.log };
+    const respondOptions = { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log, limiter: this.limiter };
     const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {
       responder.use(new UpdateHandler({
         catalog: this.catalog, store: this.store, policy: this.opts.update?.policy, logger: this.log,
+        refused: (kind, msg) => this.limiter.warn(kind, msg),
         isPrimary: (origin) => this.loaded.has(origin.toLowerCase()),
         onChange: (zone) => {
           responder.invalidate();
@@ -186,7 +197,7 @@ export class Daemon {
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     try {
       for (const addr of this.opts.listen) {
-        const l = new Listener(addr, responder, this.stats, tcp);
+        const l = new Listener(addr, responder, this.stats, tcp, this.log);
         try {
           await l.start({ hold: true });
         } catch (err) {
@@ -258,7 +269,7 @@ export class Daemon {
    */
   reload(): { loaded: number; failed: number } {
     if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
-    const { zones, errors } = loadZoneDir(this.opts.zonesDir);
+    const { zones, errors } = loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits);
     this.responder?.invalidate();
     const present = new Set<string>();
     let agentFailed = 0;
@@ -319,5 +330,6 @@ export class Daemon {
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
     // After the listeners, so no update commits behind the final zone-file write.
     await this.store?.close();
+    this.limiter.close();
   }
 }

@@ -7,7 +7,7 @@ import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Stats } from './stats.js';
 import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
 import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type TsigKey, type VerifyResult } from '../wire/tsig.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, type LogLimiter, type Logger } from './log.js';
 
 export interface RespondOptions {
   /** Largest UDP response we send, whatever the client offers (RFC 9715 / DNS flag day 2020). */
@@ -16,8 +16,12 @@ export interface RespondOptions {
   answerCacheSize?: number;
   /** TSIG keys (RFC 8945): signed requests are verified and their replies signed. */
   keyring?: Keyring;
+  /** Most seconds a signed request's time may be off our clock, whatever its fudge says; default 300 (DEFAULT_MAX_FUDGE). */
+  tsigMaxFudge?: number;
   /** Where TSIG failures are reported. */
   logger?: Logger;
+  /** Rate limit for the TSIG failure lines (anyone can send a bad signature); without it, each is logged. */
+  limiter?: LogLimiter;
 }
 
 /** A request whose TSIG verified: the key, and the request MAC its replies are signed over. */
@@ -179,16 +183,17 @@ export class Responder {
    */
   private verify(buf: Buffer, request: Message, remoteAddress: string): SignedBy | Buffer {
     const log = this.opts.logger ?? silentLogger;
+    const warn = (msg: string): void => (this.opts.limiter ? this.opts.limiter.warn('TSIG failure', msg) : log.warn(msg));
     let v: VerifyResult | undefined;
     try {
-      v = verifyRequest(buf, this.opts.keyring ?? new Keyring());
+      v = verifyRequest(buf, this.opts.keyring ?? new Keyring(), this.opts.tsigMaxFudge !== undefined ? { maxFudge: this.opts.tsigMaxFudge } : {});
     } catch (err) {
-      log.warn(`tsig: FORMERR to ${remoteAddress}: ${(err as TsigError).message}`);
+      warn(`tsig: FORMERR to ${remoteAddress}: ${(err as TsigError).message}`);
       return encodeMessage(this.counted(request, Rcode.FORMERR));
     }
     if (v === undefined) return encodeMessage(this.counted(request, Rcode.FORMERR)); // decodeMessage saw a TSIG, so unreachable
     if (v.ok) return { key: v.key, mac: v.mac };
-    log.warn(`tsig: ${v.formerr ? 'FORMERR' : `NOTAUTH (${tsigErrorName(v.error)})`} to ${remoteAddress} for ${request.questions[0]?.name ?? '?'} with key ${v.record.keyName}: ${v.reason}`);
+    warn(`tsig: ${v.formerr ? 'FORMERR' : `NOTAUTH (${tsigErrorName(v.error)})`} to ${remoteAddress} for ${request.questions[0]?.name ?? '?'} with key ${v.record.keyName}: ${v.reason}`);
     if (v.formerr) return encodeMessage(this.counted(request, Rcode.FORMERR));
     const reply = this.counted(request, Rcode.NOTAUTH);
     return signError(encodeMessage(reply), v);

@@ -11,6 +11,12 @@ export class Stats {
   tcpConnections = 0;
   tcpRejected = 0;
   tcpIdleClosed = 0;
+  /** TCP connections closed because a message begun was not whole within the message deadline. */
+  tcpMessageTimeouts = 0;
+  /** TCP connections refused because their source already had its cap of connections open. */
+  tcpSourceRejected = 0;
+  /** Idle TCP connections closed to make room for a new one when the table was full. */
+  tcpEvicted = 0;
   truncated = 0;
   /** Queries answered from the encoded-answer cache. */
   answerCacheHits = 0;
@@ -25,6 +31,7 @@ export class Stats {
       queries: this.queries, udpQueries: this.udpQueries, tcpQueries: this.tcpQueries,
       dropped: this.dropped, malformed: this.malformed, truncated: this.truncated, answerCacheHits: this.answerCacheHits,
       tcpConnections: this.tcpConnections, tcpRejected: this.tcpRejected, tcpIdleClosed: this.tcpIdleClosed,
+      tcpMessageTimeouts: this.tcpMessageTimeouts, tcpSourceRejected: this.tcpSourceRejected, tcpEvicted: this.tcpEvicted,
       rcodes: Object.fromEntries(this.rcodes),
     };
   }

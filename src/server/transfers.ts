@@ -16,7 +16,7 @@ import { Notifier } from '../xfr/notify.js';
 import { Secondaries } from '../secondary/secondaries.js';
 import type { SecondaryConfig } from '../secondary/secondary.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
-import type { Logger } from './log.js';
+import type { LogLimiter, Logger } from './log.js';
 
 export interface TransferConfig {
   /** Who may AXFR/IXFR: addresses, networks, `key:NAME`. Default: no one. */
@@ -53,10 +53,13 @@ export class Transfers {
   /** Our own addresses, as a BlockList so any spelling of an IPv6 address matches. */
   private readonly ours = new BlockList();
 
-  constructor(config: TransferConfig, private readonly catalog: Catalog, private readonly log: Logger, hooks: { changed(): void; history?: ZoneHistory; keyring?: Keyring }) {
+  constructor(config: TransferConfig, private readonly catalog: Catalog, private readonly log: Logger, hooks: { changed(): void; history?: ZoneHistory; keyring?: Keyring; limiter?: LogLimiter }) {
     this.acl = new TransferAcl(config.allow ?? []);
     const logAt = (level: 'info' | 'warn' | 'error', msg: string): void => this.log[level](msg);
-    this.handler = new TransferHandler({ zone: (o) => this.servedAt(o), acl: this.acl, history: hooks.history, log: logAt });
+    // The handler's warnings are refusals, which anyone can provoke: rate-limited when the daemon gives a limiter.
+    const limiter = hooks.limiter;
+    const transferLog = (level: 'info' | 'warn', msg: string): void => (level === 'warn' && limiter ? limiter.warn('refused transfer', msg) : logAt(level, msg));
+    this.handler = new TransferHandler({ zone: (o) => this.servedAt(o), acl: this.acl, history: hooks.history, log: transferLog });
     const source = sourcePicker(config.sources ?? []);
     this.notifier = new Notifier({ attempts: config.notifyAttempts, log: logAt, source });
     this.notifyTargets = config.notify ?? [];

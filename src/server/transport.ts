@@ -1,10 +1,16 @@
 // UDP and TCP listeners for one address: datagrams, and RFC 7766 TCP with length framing,
-// pipelining, an idle timeout and a connection limit.
+// pipelining, an idle timeout and a connection limit. Against slow clients holding the TCP slots
+// (slowloris) there are three more guards: a deadline for finishing a message once it has started
+// (each byte no longer buys time), a cap on connections per source, and, when the table is full,
+// the eviction of the connection idle the longest (RFC 7766 6.2: a server may limit and close idle
+// connections under pressure), never one with a message half read or an answer on its way.
 
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { literalLookup } from '../transport/literal-lookup.js';
-import type { ListenAddress } from './listen.js';
+import { FrameDecoder } from '../transport/framing.js';
+import { formatListen, type ListenAddress } from './listen.js';
+import { silentLogger, type Logger } from './log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
 
@@ -19,9 +25,60 @@ export interface TcpOptions {
    * reading until the client reads, so a client that never reads cannot make us buffer without end.
    */
   maxUnsentBytes: number;
+  /**
+   * A message begun (its first byte read) must be whole this long after; the deadline is not moved
+   * by more bytes, so a client trickling a byte at a time cannot keep a slot for ever.
+   */
+  messageTimeoutMs: number;
+  /** Connections open at once from one source (an IPv4 address, an IPv6 /64); loopback counts too. */
+  maxPerSource: number;
+  /** The guards' counts are logged as one line per this period in which they acted, not per connection. */
+  reportIntervalMs: number;
 }
 
-export const DEFAULT_TCP: TcpOptions = { idleTimeoutMs: 10_000, maxConnections: 1000, maxInFlight: 64, maxUnsentBytes: 256 * 1024 };
+export const DEFAULT_TCP: TcpOptions = {
+  idleTimeoutMs: 10_000, maxConnections: 1000, maxInFlight: 64, maxUnsentBytes: 256 * 1024,
+  messageTimeoutMs: 3000, maxPerSource: 50, reportIntervalMs: 60_000,
+};
+
+/** One TCP connection's state. */
+interface TcpConn {
+  sock: net.Socket;
+  source: string;
+  decoder: FrameDecoder;
+  /** Whole queries read, not yet being answered. */
+  queue: Buffer[];
+  /** Queries being answered. */
+  running: number;
+  /** Armed while a message is half read. */
+  messageTimer?: NodeJS.Timeout;
+}
+
+/** What the TCP guards did since the last report line. */
+interface GuardCounts {
+  messageTimeouts: number;
+  sourceRejected: number;
+  evicted: number;
+  rejected: number;
+}
+
+const MAX_REPORTED_SOURCES = 1024;
+
+/**
+ * The key connections are counted under for the per-source cap: an IPv4 address as is, an IPv6
+ * address by its /64 (what one host or site is usually given), an IPv4-mapped one as IPv4.
+ */
+export function sourceKey(address: string): string {
+  const addr = address.replace(/%.*$/, '');
+  if (!addr.includes(':')) return addr;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
+  if (mapped) return mapped[1]!;
+  const [head = '', tail] = addr.split('::');
+  const groups = (s: string): string[] => (s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const h = groups(head);
+  const all = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - groups(tail).length)).fill('0'), ...groups(tail)];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
 
 /** Datagrams kept while a listener is held (start({ hold: true })); more are dropped, as a full socket buffer would. */
 const MAX_HELD_DATAGRAMS = 4096;
@@ -29,7 +86,15 @@ const MAX_HELD_DATAGRAMS = 4096;
 export class Listener {
   private udp?: dgram.Socket;
   private tcp?: net.Server;
-  private readonly conns = new Set<net.Socket>();
+  /** Open connections, least recently active first (a Map keeps insertion order; activity re-inserts). */
+  private readonly conns = new Map<net.Socket, TcpConn>();
+  private readonly perSource = new Map<string, number>();
+  private guards: GuardCounts = { messageTimeouts: 0, sourceRejected: 0, evicted: 0, rejected: 0 };
+  /** Sources the guards acted on since the last report, with how often. */
+  private offenders = new Map<string, number>();
+  private reportTimer?: NodeJS.Timeout;
+  /** When the guards first acted in the period being counted. */
+  private reportSince = 0;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   /** While held: what arrived, answered on release(). */
@@ -42,6 +107,7 @@ export class Listener {
     private readonly responder: Responder,
     private readonly stats: Stats,
     private readonly tcpOpts: TcpOptions = DEFAULT_TCP,
+    private readonly log: Logger = silentLogger,
   ) {
     this.address = { ...address };
   }
@@ -127,34 +193,43 @@ export class Listener {
       this.held.conns.push(sock);
       return;
     }
-    if (this.conns.size >= this.tcpOpts.maxConnections) {
+    const source = sourceKey(sock.remoteAddress ?? '');
+    // The per-source cap first: a source over it must not evict anyone else's connection.
+    if ((this.perSource.get(source) ?? 0) >= this.tcpOpts.maxPerSource) {
+      this.stats.tcpSourceRejected++;
+      this.guarded('sourceRejected', source);
+      sock.destroy();
+      return;
+    }
+    if (this.conns.size >= this.tcpOpts.maxConnections && !this.evictIdle()) {
       this.stats.tcpRejected++;
+      this.guarded('rejected', source);
       sock.destroy();
       return;
     }
     this.stats.tcpConnections++;
-    this.conns.add(sock);
+    const c: TcpConn = { sock, source, decoder: new FrameDecoder(), queue: [], running: 0 };
+    this.conns.set(sock, c);
+    this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
     sock.setNoDelay(true);
     sock.setTimeout(this.tcpOpts.idleTimeoutMs, () => {
       this.stats.tcpIdleClosed++;
       sock.destroy();
     });
-    let pending: Buffer = Buffer.alloc(0);
-    const queue: Buffer[] = [];
-    let running = 0;
     const backlogged = (): boolean => sock.writableLength >= this.tcpOpts.maxUnsentBytes;
     const pump = (): void => {
-      while (running < this.tcpOpts.maxInFlight && queue.length > 0 && !backlogged()) {
-        const msg = queue.shift()!;
-        running++;
+      while (c.running < this.tcpOpts.maxInFlight && c.queue.length > 0 && !backlogged()) {
+        const msg = c.queue.shift()!;
+        c.running++;
         this.track(this.responder.respond(msg, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0).then((out) => {
-          running--;
+          c.running--;
           if (out && !sock.destroyed) {
             for (const one of Array.isArray(out) ? out : [out]) {
               const len = Buffer.alloc(2);
               len.writeUInt16BE(one.length);
               sock.write(Buffer.concat([len, one]));
             }
+            this.touch(c);
           }
           // A response that was dropped (not answerable) ends the connection, as BIND does.
           if (!out) sock.destroy();
@@ -162,22 +237,109 @@ export class Listener {
         }));
       }
       // Back-pressure: stop reading while the queue is long or the client is not reading ours.
-      if (queue.length > this.tcpOpts.maxInFlight || backlogged()) sock.pause();
+      if (c.queue.length > this.tcpOpts.maxInFlight || backlogged()) sock.pause();
       else if (sock.isPaused()) sock.resume();
+    };
+    const onDeadline = (): void => {
+      // While we are not reading (back-pressure) the client cannot finish: that is our wait, not its.
+      if (sock.isPaused()) {
+        c.messageTimer = setTimeout(onDeadline, this.tcpOpts.messageTimeoutMs).unref();
+        return;
+      }
+      c.messageTimer = undefined;
+      this.stats.tcpMessageTimeouts++;
+      this.guarded('messageTimeouts', source);
+      sock.destroy();
     };
     sock.on('drain', pump);
     sock.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < 2 + len) break;
-        queue.push(pending.subarray(2, 2 + len));
-        pending = pending.subarray(2 + len);
+      const msgs = c.decoder.push(chunk);
+      if (msgs.length > 0) {
+        clearTimeout(c.messageTimer);
+        c.messageTimer = undefined;
+        c.queue.push(...msgs);
+        this.touch(c);
+      }
+      // The deadline runs from a message's first byte; later bytes of the same message do not move it.
+      if (c.decoder.pending > 0 && c.messageTimer === undefined) {
+        c.messageTimer = setTimeout(onDeadline, this.tcpOpts.messageTimeoutMs).unref();
       }
       pump();
     });
     sock.on('error', () => sock.destroy());
-    sock.on('close', () => this.conns.delete(sock));
+    sock.on('close', () => this.forget(c));
+  }
+
+  /** Idle: no message half read, no query waiting or being answered, no answer unsent (an AXFR on its way is not idle). */
+  private static idle(c: TcpConn): boolean {
+    return c.decoder.pending === 0 && c.queue.length === 0 && c.running === 0 && c.sock.writableLength === 0;
+  }
+
+  /** Mark a connection as just active: it moves to the back of the eviction order. */
+  private touch(c: TcpConn): void {
+    if (this.conns.get(c.sock) !== c) return;
+    this.conns.delete(c.sock);
+    this.conns.set(c.sock, c);
+  }
+
+  /** Take a connection out of the table (once; eviction does it before the socket's close event). */
+  private forget(c: TcpConn): void {
+    clearTimeout(c.messageTimer);
+    c.messageTimer = undefined;
+    if (this.conns.get(c.sock) !== c) return;
+    this.conns.delete(c.sock);
+    const n = (this.perSource.get(c.source) ?? 1) - 1;
+    if (n > 0) this.perSource.set(c.source, n);
+    else this.perSource.delete(c.source);
+  }
+
+  /** Close the connection idle the longest to make room; false when every connection has work. */
+  private evictIdle(): boolean {
+    for (const c of this.conns.values()) {
+      if (!Listener.idle(c)) continue;
+      this.forget(c);
+      c.sock.destroy();
+      this.stats.tcpEvicted++;
+      this.guarded('evicted', c.source);
+      return true;
+    }
+    return false;
+  }
+
+  /** Count what a guard did, for one report line per period rather than a line per connection. */
+  private guarded(what: keyof GuardCounts, source: string): void {
+    this.guards[what]++;
+    if (this.offenders.has(source) || this.offenders.size < MAX_REPORTED_SOURCES) {
+      this.offenders.set(source, (this.offenders.get(source) ?? 0) + 1);
+    }
+    if (this.reportTimer) return;
+    this.reportSince = Date.now();
+    this.reportTimer = setTimeout(() => this.report(), this.tcpOpts.reportIntervalMs).unref();
+  }
+
+  private report(): void {
+    this.reportTimer = undefined;
+    const g = this.guards;
+    if (g.messageTimeouts + g.sourceRejected + g.evicted + g.rejected === 0) return;
+    const top = [...this.offenders].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([s, n]) => `${s} (${n})`).join(', ');
+    this.log.warn(`tcp ${formatListen(this.address)}: in ${Math.max(1, Math.round((Date.now() - this.reportSince) / 1000))} s, `
+      + `${g.messageTimeouts} closed with a message unfinished after ${this.tcpOpts.messageTimeoutMs} ms, `
+      + `${g.sourceRejected} refused over the per-source cap of ${this.tcpOpts.maxPerSource}, `
+      + `${g.evicted} idle evicted to make room, ${g.rejected} refused with all ${this.tcpOpts.maxConnections} busy; `
+      + `most from ${top}`);
+    this.guards = { messageTimeouts: 0, sourceRejected: 0, evicted: 0, rejected: 0 };
+    this.offenders = new Map();
+  }
+
+  /** The TCP table now: connections open, and how many are idle (evictable), mid-message, or busy answering. */
+  tcpState(): { open: number; idle: number; inMessage: number; busy: number } {
+    let idle = 0;
+    let inMessage = 0;
+    for (const c of this.conns.values()) {
+      if (Listener.idle(c)) idle++;
+      else if (c.decoder.pending > 0) inMessage++;
+    }
+    return { open: this.conns.size, idle, inMessage, busy: this.conns.size - idle - inMessage };
   }
 
   private track(p: Promise<void>): void {
@@ -199,8 +361,12 @@ export class Listener {
         new Promise<void>((r) => setTimeout(r, graceMs).unref()),
       ]);
     }
-    for (const c of this.conns) c.destroy();
+    for (const c of this.conns.keys()) c.destroy();
     for (const c of this.held?.conns.splice(0) ?? []) c.destroy();
+    if (this.reportTimer) {
+      clearTimeout(this.reportTimer);
+      this.report();
+    }
     if (udp) await new Promise<void>((r) => udp.close(() => r()));
     await closed;
   }

@@ -10,7 +10,7 @@ import type { TsigKey } from '../wire/tsig.js';
 import { Opcode, Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { JournalError, type Change } from '../zone/journal.js';
 import type { Zone } from '../zone/zone.js';
-import { applyUpdate, prescan } from './apply.js';
+import { applyUpdate, prescan, updateWork } from './apply.js';
 import { decide, describeDecision, DEFAULT_POLICY, type PolicyRule } from './policy.js';
 import { checkPrerequisites, type Verdict } from './prereq.js';
 import type { StoreLogger, ZoneStore } from './store.js';
@@ -34,6 +34,11 @@ export interface UpdateHandlerOptions {
   /** Called after a change is durable and served: the new zone and the change. */
   onChange?: (zone: Zone, change: Change) => void;
   logger?: StoreLogger;
+  /**
+   * Where refusals go instead of logger.warn, by kind (`refused UPDATE`, `refused unsigned UPDATE`):
+   * anyone can send an update to be refused, so the daemon rate-limits these (server/log.ts LogLimiter).
+   */
+  refused?: (kind: string, msg: string) => void;
 }
 
 export class UpdateHandler {
@@ -54,7 +59,11 @@ export class UpdateHandler {
     const who = `${ctx.remoteAddress}#${ctx.remotePort}${ctx.tsig ? ` key ${ctx.tsig.key.name}` : ' unsigned'}`;
     const zoneName = request.questions[0]?.name ?? '?';
     const answer = (rcode: number, reason?: string): Buffer => {
-      if (reason !== undefined) this.log.warn(`update ${zoneName} from ${who}: ${rcodeToString(rcode)}: ${reason}`);
+      if (reason !== undefined) {
+        const line = `update ${zoneName} from ${who}: ${rcodeToString(rcode)}: ${reason}`;
+        if (this.opts.refused) this.opts.refused(ctx.tsig ? 'refused UPDATE' : 'refused unsigned UPDATE', line);
+        else this.log.warn(line);
+      }
       return this.reply(request, rcode);
     };
     // RFC 2136 3.1: exactly one zone, of type SOA.
@@ -115,8 +124,8 @@ const ADDRESS_TYPES = new Set<number>([RRType.A, RRType.AAAA, RRType.CNAME]);
 
 /**
  * The first agent-record error (checkAgentZone) the change brings, or undefined. Only the agents
- * at the changed names are checked, and `_agent.X` stands for X; a removed address record can
- * break any agent pointing at that host, so then the whole zone is checked.
+ * at the changed names are checked, and `_agent.X` stands for X; a name left without any address
+ * record can break any agent pointing at that host, so then the whole zone is checked.
  */
 function agentErrors(zone: Zone, change: Change): string | undefined {
   const names = new Set<string>();
@@ -126,8 +135,13 @@ function agentErrors(zone: Zone, change: Change): string | undefined {
     names.add(key);
     if (key.startsWith('_agent.')) names.add(key.slice('_agent.'.length));
   }
-  for (const rr of change.deleted.slice(1)) if (ADDRESS_TYPES.has(rr.type)) whole = true;
-  const faults = checkAgentZone(zone, whole ? {} : { names });
+  // Only a name left with no address at all can break an agent elsewhere (ERR_AGENT_ZONE_TARGET);
+  // replacing a host's address, or removing one of several, cannot.
+  const addressless = (name: string): boolean => [RRType.A, RRType.AAAA, RRType.CNAME].every((t) => zone.rrset(name, t) === undefined);
+  for (const rr of change.deleted.slice(1)) if (ADDRESS_TYPES.has(rr.type) && addressless(rr.name)) whole = true;
+  // Only errors refuse an update; the index warnings would walk every entry of the index.
+  if (whole) updateWork.wholeAgentChecks++;
+  const faults = checkAgentZone(zone, whole ? { indexChecks: false } : { names, indexChecks: false });
   const error = faults.find((f) => f.severity === 'error');
   return error?.message;
 }

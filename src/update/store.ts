@@ -2,7 +2,7 @@
 // served or acknowledged; the zone file is rewritten in the background (temp, fsync, rename) and
 // the journal compacted after; at load, the journal is replayed over the zone file.
 
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsc, fsyncSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { nameKey } from '../wire/name.js';
@@ -31,6 +31,49 @@ export interface ZoneStoreOptions {
 
 const quiet: StoreLogger = { info() {}, warn() {}, error() {} };
 
+/**
+ * Make sure the journal folder is a writable folder, creating it (and missing parents) when it is
+ * not there. Not mkdirSync's recursive mode: under /proc (mkdir says ENOENT for a folder whose
+ * parent exists) it loops for ever. Throws JournalError ERR_JOURNAL_IO saying why.
+ */
+export function prepareJournalDir(dir: string): void {
+  const fail = (why: string): JournalError => new JournalError('ERR_JOURNAL_IO', `journal folder ${dir}: ${why}`);
+  const reason = (err: unknown): string => {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is not a folder'
+      : code === 'EROFS' ? 'read-only file system' : code === 'ENOENT' ? 'the file system does not allow it (ENOENT)' : (err as Error).message;
+  };
+  const missing: string[] = [];
+  let at = path.resolve(dir);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fail(reason(err));
+      const up = path.dirname(at);
+      if (up === at) throw fail('no such folder');
+      missing.unshift(at);
+      at = up;
+      continue;
+    }
+    if (!st.isDirectory()) throw fail(at === path.resolve(dir) ? 'not a folder' : `${at} is not a folder`);
+    break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      throw fail(`cannot create ${d}: ${reason(err)}`);
+    }
+  }
+  try {
+    accessSync(dir, fsc.W_OK | fsc.X_OK);
+  } catch (err) {
+    throw fail(`not writable: ${reason(err)}`);
+  }
+}
+
 export class ZoneStore {
   private readonly journals = new Map<string, Journal>();
   private readonly latest = new Map<string, Zone>();
@@ -43,11 +86,7 @@ export class ZoneStore {
   constructor(private readonly opts: ZoneStoreOptions) {
     this.journalDir = opts.journalDir ?? opts.zonesDir;
     this.log = opts.logger ?? quiet;
-    try {
-      mkdirSync(this.journalDir, { recursive: true });
-    } catch (err) {
-      throw new JournalError('ERR_JOURNAL_IO', `cannot create journal folder ${this.journalDir}: ${(err as Error).message}`);
-    }
+    prepareJournalDir(this.journalDir);
   }
 
   private journalFile(origin: string): string {

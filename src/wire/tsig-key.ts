@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { nameKey, nameToWire } from './name.js';
 import { algorithmLabel, canonicalAlgorithm, TsigError, type TsigKey } from './tsig.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -32,6 +33,7 @@ export function parseKeySpec(spec: string): TsigKey {
     throw new TsigError('ERR_TSIG_KEY', `key '${spec.length > 40 ? spec.slice(0, 40) + '...' : spec}': want ALGORITHM:NAME:BASE64SECRET or NAME:BASE64SECRET`);
   }
   const [alg, name, secret] = parts.length === 3 ? parts as [string, string, string] : ['hmac-sha256', parts[0]!, parts[1]!];
+  checkKeyName(name, `key ${name}`);
   return { name, algorithm: algorithmOf(alg, `key ${name}`), secret: decodeSecret(secret, `key ${name}`) };
 }
 
@@ -72,18 +74,54 @@ function tokens(text: string, file: string): Tok[] {
   return out;
 }
 
+/** A key and where it was defined (`FILE:LINE`, or `--tsig-secret NAME`), for refusing a second definition. */
+export interface KeySource {
+  key: TsigKey;
+  where: string;
+}
+
+/** The key name as compared: absolute, case-folded (RFC 8945 4.2: a domain name). */
+function keyId(name: string): string {
+  return nameKey(name.endsWith('.') ? name : `${name}.`);
+}
+
+/** A key name that cannot be a DNS name, as BIND says it: `FILE:LINE: key 'NAME': bad key name`. */
+function checkKeyName(name: string, where: string): void {
+  try {
+    if (name.length === 0) throw new Error('empty');
+    nameToWire(name.endsWith('.') ? name : `${name}.`);
+  } catch (err) {
+    throw new TsigError('ERR_TSIG_KEY', `${where}: key '${name}': bad key name (${(err as Error).message})`);
+  }
+}
+
 /**
- * Keys in BIND's syntax, one or more:
- *   key "writer-key" { algorithm hmac-sha256; secret "base64=="; };
- * Anything else in the text is an ERR_TSIG_KEY naming the line.
+ * Refuse a key defined twice (names compared as DNS names: `Writer-Key.` is `writer-key`), as
+ * BIND does: `FILE:LINE: key 'NAME': already exists, previous definition: FILE:LINE`. Otherwise
+ * the last definition would silently win, and a client holding the first secret get BADSIG.
  */
-export function parseKeyFile(text: string, file = '<key file>'): TsigKey[] {
-  const toks = tokens(text, file);
+export function refuseDuplicateKeys(sources: Iterable<KeySource>): TsigKey[] {
+  const seen = new Map<string, string>();
   const keys: TsigKey[] = [];
+  for (const { key, where } of sources) {
+    const id = keyId(key.name);
+    const previous = seen.get(id);
+    if (previous !== undefined) throw new TsigError('ERR_TSIG_KEY_DUPLICATE', `${where}: key '${key.name}': already exists, previous definition: ${previous}`);
+    seen.set(id, where);
+    keys.push(key);
+  }
+  return keys;
+}
+
+/** parseKeyFile with each key's `FILE:LINE`. */
+export function parseKeyFileSources(text: string, file = '<key file>'): KeySource[] {
+  const toks = tokens(text, file);
+  const lastLine = text.split('\n').length;
+  const out: KeySource[] = [];
   let i = 0;
   const next = (want: string): Tok => {
     const t = toks[i++];
-    if (!t) throw new TsigError('ERR_TSIG_KEY', `${file}: ends early, expected ${want}`);
+    if (!t) throw new TsigError('ERR_TSIG_KEY', `${file}:${toks[toks.length - 1]?.line ?? lastLine}: ends early, expected ${want}`);
     return t;
   };
   const expect = (p: string): void => {
@@ -95,6 +133,7 @@ export function parseKeyFile(text: string, file = '<key file>'): TsigKey[] {
     if (kw.kind !== 'word' || kw.text !== 'key') throw new TsigError('ERR_TSIG_KEY', `${file}:${kw.line}: expected 'key', found '${kw.text}'`);
     const name = next('a key name');
     if (name.kind === 'punct') throw new TsigError('ERR_TSIG_KEY', `${file}:${name.line}: expected a key name, found '${name.text}'`);
+    checkKeyName(name.text, `${file}:${name.line}`);
     expect('{');
     let algorithm: string | undefined;
     let secret: Buffer | undefined;
@@ -109,21 +148,49 @@ export function parseKeyFile(text: string, file = '<key file>'): TsigKey[] {
     }
     expect(';');
     if (!algorithm || !secret) throw new TsigError('ERR_TSIG_KEY', `${file}:${kw.line}: key ${name.text} needs both an algorithm and a secret`);
-    keys.push({ name: name.text, algorithm, secret });
+    if (secret.length === 0) throw new TsigError('ERR_TSIG_KEY', `${file}:${kw.line}: key ${name.text}: empty secret`);
+    out.push({ key: { name: name.text, algorithm, secret }, where: `${file}:${name.line}` });
   }
-  if (keys.length === 0) throw new TsigError('ERR_TSIG_KEY', `${file}: no key in it`);
-  return keys;
+  if (out.length === 0) throw new TsigError('ERR_TSIG_KEY', `${file}:${lastLine}: no key in it`);
+  refuseDuplicateKeys(out);
+  return out;
+}
+
+/**
+ * Keys in BIND's syntax, one or more:
+ *   key "writer-key" { algorithm hmac-sha256; secret "base64=="; };
+ * Anything else in the text is an ERR_TSIG_KEY naming the line; a name defined twice is
+ * ERR_TSIG_KEY_DUPLICATE naming both lines.
+ */
+export function parseKeyFile(text: string, file = '<key file>'): TsigKey[] {
+  return parseKeyFileSources(text, file).map((s) => s.key);
+}
+
+function readKeyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TsigError('ERR_TSIG_KEY', `cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** Keys from a BIND key file; a read failure is ERR_TSIG_KEY naming the file. */
 export function loadKeyFile(file: string): TsigKey[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new TsigError('ERR_TSIG_KEY', `cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseKeyFile(text, file);
+  return parseKeyFile(readKeyFile(file), file);
+}
+
+/**
+ * The keys of several key files and `ALG:NAME:SECRET` specs (`--tsig-key`, `--tsig-secret`): a
+ * name defined twice, in one file or across them, is ERR_TSIG_KEY_DUPLICATE naming both places.
+ */
+export function loadKeys(files: readonly string[], specs: readonly string[] = []): TsigKey[] {
+  return refuseDuplicateKeys([
+    ...files.flatMap((f) => parseKeyFileSources(readKeyFile(f), f)),
+    ...specs.map((spec) => {
+      const key = parseKeySpec(spec);
+      return { key, where: `--tsig-secret ${key.name}` };
+    }),
+  ]);
 }
 
 /** A key in BIND's key-file syntax. */

@@ -11,6 +11,13 @@ export const TsigErrorCode = { NOERROR: 0, BADSIG: 16, BADKEY: 17, BADTIME: 18, 
 
 export const DEFAULT_FUDGE = 300;
 
+/**
+ * Most seconds of clock difference accepted, whatever fudge the signer claims: a fudge of 65535
+ * would otherwise let a captured request replay for 18 hours (RFC 8945 10: the time window is
+ * TSIG's only replay defence). Time is checked against min(fudge, this); outside it, BADTIME.
+ */
+export const DEFAULT_MAX_FUDGE = 300;
+
 interface Algorithm { hash: string; size: number }
 
 /** Canonical algorithm names (RFC 8945 6) -> node:crypto hash and full MAC size. */
@@ -25,7 +32,7 @@ export const TSIG_ALGORITHMS: ReadonlyMap<string, Algorithm> = new Map([
 
 /** A TSIG failure that is not a verdict on a signature: a malformed TSIG record or a bad key. */
 export class TsigError extends WireError {
-  constructor(code: 'ERR_TSIG_MALFORMED' | 'ERR_TSIG_PLACEMENT' | 'ERR_TSIG_ALGORITHM' | 'ERR_TSIG_KEY' | 'ERR_TSIG_KEY_EXISTS', message: string) {
+  constructor(code: 'ERR_TSIG_MALFORMED' | 'ERR_TSIG_PLACEMENT' | 'ERR_TSIG_ALGORITHM' | 'ERR_TSIG_KEY' | 'ERR_TSIG_KEY_EXISTS' | 'ERR_TSIG_KEY_DUPLICATE', message: string) {
     super(code, message);
     this.name = 'TsigError';
   }
@@ -77,6 +84,8 @@ export class Keyring {
     if (key.secret.length === 0) throw new TsigError('ERR_TSIG_KEY', `key ${key.name}: empty secret`);
     const name = absolute(key.name);
     nameToWire(name); // throws NameError for a name that cannot be a DNS name
+    // A second key of one name would silently replace the first (loadKeys names both places).
+    if (this.keys.has(nameKey(name))) throw new TsigError('ERR_TSIG_KEY_DUPLICATE', `key ${key.name}: defined twice`);
     this.keys.set(nameKey(name), { name, algorithm, secret: key.secret });
   }
 
@@ -262,6 +271,8 @@ export interface VerifyOptions {
   now?: number;
   /** Shortest MAC accepted below the full length; default minimumMac (RFC 8945 5.2.2.1). */
   minMac?: number;
+  /** Cap on the fudge a message claims: time is checked against min(fudge, maxFudge); default DEFAULT_MAX_FUDGE. */
+  maxFudge?: number;
 }
 
 function nowSeconds(): number {
@@ -296,8 +307,10 @@ function check(
     return { ok: false, error: TsigErrorCode.BADSIG, reason: `MAC does not verify with key ${key.name}`, record: rec };
   }
   const now = opts.now ?? nowSeconds();
-  if (Math.abs(now - rec.timeSigned) > rec.fudge) {
-    return { ok: false, error: TsigErrorCode.BADTIME, reason: `signed at ${rec.timeSigned}, ${now - rec.timeSigned}s from our clock (fudge ${rec.fudge}s)`, record: rec, key, mac: rec.mac };
+  const window = Math.min(rec.fudge, opts.maxFudge ?? DEFAULT_MAX_FUDGE);
+  if (Math.abs(now - rec.timeSigned) > window) {
+    const capped = window < rec.fudge ? `, its fudge ${rec.fudge}s capped to ${window}s` : ` (fudge ${rec.fudge}s)`;
+    return { ok: false, error: TsigErrorCode.BADTIME, reason: `signed at ${rec.timeSigned}, ${now - rec.timeSigned}s from our clock${capped}`, record: rec, key, mac: rec.mac };
   }
   if (rec.mac.length < (opts.minMac ?? full)) {
     return { ok: false, error: TsigErrorCode.BADTRUNC, reason: `MAC truncated to ${rec.mac.length} octets, below the ${opts.minMac ?? full} we accept`, record: rec, key, mac: rec.mac };

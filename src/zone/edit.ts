@@ -17,7 +17,7 @@ import { Zone } from './zone.js';
 import { serialAdd, serialCompare, serialGreater } from './serial.js';
 import { decodeJournal } from './journal.js';
 import { ZoneLoadError, type ZoneFault } from './errors.js';
-import { decodeZoneBytes, withOriginFaults, type OriginFrom } from './load.js';
+import { includeReader, readZoneFileText, safeFault, withOriginFaults, type OriginFrom } from './load.js';
 import { nameKey, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
 import type { RR } from '../wire/rr.js';
@@ -119,24 +119,12 @@ function logicalEnds(text: string): number[] {
   return ends;
 }
 
-/** Read a file's text as the loader does, and its $INCLUDEs relative to its folder. */
-function includeReader(origin: string): (p: string) => string {
-  return (p: string): string => {
-    let b: Buffer;
-    try {
-      b = readFileSync(p);
-    } catch (e) {
-      throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
-    }
-    return decodeZoneBytes(b, p, origin);
-  };
-}
-
 /** Parse and validate, as loadZoneFile does, but keep the records' positions. Throws ZoneLoadError. */
 function load(text: string, origin: string, file: string, include: boolean, from: OriginFrom | undefined): { records: SourcedRR[]; zone: Zone } {
-  const parsed = parseZone(text, { origin, file, ...(include ? { include: includeReader(origin) } : {}) });
+  // $INCLUDEs read as the loader reads them: regular files inside the zone's folder (load.ts ReadLimits).
+  const parsed = parseZone(text, { origin, file, ...(include ? { include: includeReader(origin, file) } : {}) });
   const validation = parsed.faults.length > 0 ? [] : validateZone(origin, parsed.records, file);
-  const faults: ZoneFault[] = withOriginFaults(origin, from, parsed.leadingOrigin, parsed.faults, validation, file);
+  const faults: ZoneFault[] = withOriginFaults(origin, from, parsed.leadingOrigin, parsed.faults.map(safeFault), validation, file);
   if (faults.length > 0) throw new ZoneLoadError(faults, { origin, file });
   return { records: parsed.records, zone: new Zone(origin, parsed.records) };
 }
@@ -179,15 +167,8 @@ export function readZoneSource(text: string, opts: { origin: string; file?: stri
 
 /** Read a zone file for editing, its $INCLUDEs read as the loader reads them. */
 export function readZoneSourceFile(file: string, opts: { origin: string; originFrom?: OriginFrom }): ZoneSource {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new ZoneLoadError([{ file, line: 1, col: 1, code: 'ERR_ZONE_READ', message: `cannot read zone file: ${why}` }], { origin: opts.origin, file });
-  }
-  return readZoneSource(decodeZoneBytes(bytes, file, opts.origin), { origin: opts.origin, file, includes: true, ...(opts.originFrom ? { originFrom: opts.originFrom } : {}) });
+  const { text } = readZoneFileText(file, opts.origin);
+  return readZoneSource(text, { origin: opts.origin, file, includes: true, ...(opts.originFrom ? { originFrom: opts.originFrom } : {}) });
 }
 
 /** Where the serial is written: the SOA's third RDATA token (mname, rname, serial). */

@@ -28,6 +28,7 @@ export const ZoneFaultCode = {
   ERR_ZONE_PARENS: 'unbalanced parentheses',
   ERR_ZONE_QUOTE: 'a quoted string is not closed on its line',
   ERR_ZONE_ESCAPE: 'a backslash at the end of a line',
+  ERR_ZONE_NUL: 'a raw NUL byte outside a quoted string or comment',
   // Directives
   ERR_ZONE_UNKNOWN_DIRECTIVE: 'a $ directive other than $ORIGIN, $TTL, $INCLUDE',
   ERR_ZONE_BAD_DIRECTIVE: 'a directive with missing or extra arguments',

@@ -287,6 +287,8 @@ const NAME_RDATA = new Map<number, number>([
 ]);
 
 export function sameRdata(type: number, a: Buffer, b: Buffer): boolean {
+  // Folding case keeps the length: RDATA of different lengths are never the same.
+  if (a.length !== b.length) return false;
   return a.equals(b) || canonicalRdata(type, a).equals(canonicalRdata(type, b));
 }
 
@@ -295,29 +297,7 @@ export function sameRdata(type: number, a: Buffer, b: Buffer): boolean {
  * the TTL of the last record added to it). The old zone is untouched, so readers never see half.
  */
 export function applyChange(zone: Zone, change: Change): Zone {
-  const sets = new Map<string, { name: string; type: number; class: number; ttl: number; rdata: Buffer[] }>();
-  const k = (name: string, type: number): string => `${nameKey(name)}|${type}`;
-  for (const node of zone.allNodes()) {
-    for (const s of node.rrsets.values()) sets.set(k(s.name, s.type), { name: s.name, type: s.type, class: s.class, ttl: s.ttl, rdata: [...s.rdata] });
-  }
-  for (const rr of change.deleted) {
-    const s = sets.get(k(rr.name, rr.type));
-    if (!s) continue;
-    s.rdata = s.rdata.filter((d) => !sameRdata(rr.type, d, rr.rdata));
-    if (s.rdata.length === 0) sets.delete(k(rr.name, rr.type));
-  }
-  for (const rr of change.added) {
-    const key = k(rr.name, rr.type);
-    let s = sets.get(key);
-    if (!s) {
-      s = { name: rr.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [] };
-      sets.set(key, s);
-    }
-    s.ttl = rr.ttl;
-    if (rr.type === RRType.SOA) s.rdata = [];
-    if (!s.rdata.some((d) => sameRdata(rr.type, d, rr.rdata))) s.rdata.push(rr.rdata);
-  }
-  const records: RR[] = [];
-  for (const s of sets.values()) for (const rdata of s.rdata) records.push({ name: s.name, type: s.type, class: s.class, ttl: s.ttl, rdata });
-  return new Zone(zone.origin, records, zone.class);
+  // The touched RRsets edited in a copy of the zone's index (Zone.withChange): an UPDATE or a
+  // replayed entry costs what it changes, not a rebuild of every record of the zone.
+  return zone.withChange(change.deleted, change.added, sameRdata);
 }

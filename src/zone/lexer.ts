@@ -13,6 +13,8 @@
 // - Characters from U+0080 up are put in the token as the \DDD escapes of their UTF-8 octets,
 //   so names and text get exactly the octets BIND stores for a UTF-8 file.
 // - A UTF-8 byte-order mark at the start is skipped.
+// - A raw NUL byte outside quotes and comments is a fault (BIND: "syntax error" or "unexpected
+//   token"); inside a quoted string or a comment it is kept or ignored, as BIND does.
 
 import type { Token } from '../wire/token.js';
 
@@ -24,7 +26,7 @@ export interface LexToken extends Token {
 export interface LexFault {
   line: number;
   col: number;
-  code: 'ERR_ZONE_PARENS' | 'ERR_ZONE_QUOTE' | 'ERR_ZONE_ESCAPE';
+  code: 'ERR_ZONE_PARENS' | 'ERR_ZONE_QUOTE' | 'ERR_ZONE_ESCAPE' | 'ERR_ZONE_NUL';
   message: string;
 }
 
@@ -263,6 +265,14 @@ export function* lexLines(text: string, opts: LexOptions = {}): Generator<Logica
     while (i < n) {
       const d = text.charCodeAt(i);
       if (d < 0x80 && ENDS_WORD[d]) break;
+      if (d === 0) {
+        // Once per logical line: a binary file must not give a fault per byte.
+        if (!logical.faults.some((f) => f.code === 'ERR_ZONE_NUL')) {
+          fault('ERR_ZONE_NUL', line, colOf(i), `a raw NUL byte (0x00) outside a quoted string: write it as \\000, or check that this is a text file`);
+        }
+        i++;
+        continue;
+      }
       if (d === BSLASH) {
         const e = i + 1 < n ? text.charCodeAt(i + 1) : -1;
         if (e === -1 || e === LF || (e === CR && (i + 2 >= n || text.charCodeAt(i + 2) === LF))) {
@@ -278,7 +288,7 @@ export function* lexLines(text: string, opts: LexOptions = {}): Generator<Logica
       }
       if (d >= 0x80) { const { esc, width } = escapeNonAscii(text, i); s += esc; i += width; continue; }
       let j = i + 1;
-      for (let e = text.charCodeAt(j); j < n && !ENDS_WORD[e]! && e !== BSLASH && e < 0x80; e = text.charCodeAt(++j));
+      for (let e = text.charCodeAt(j); j < n && !ENDS_WORD[e]! && e !== BSLASH && e !== 0 && e < 0x80; e = text.charCodeAt(++j));
       s += text.slice(i, j);
       i = j;
     }

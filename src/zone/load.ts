@@ -1,7 +1,7 @@
 // Zone loading: zone text or file -> parsed, validated Zone, or a ZoneLoadError listing every
 // fault; a folder of <origin>.zone files; and a zone's canonical text (like named-compilezone -o -).
 
-import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, readdirSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { isAscii, isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { type ZoneFault, ZoneLoadError } from './errors.js';
@@ -16,6 +16,108 @@ import { RRClass, RRType, classToString, typeToString } from '../wire/types.js';
 
 export { ZoneLoadError, formatFault } from './errors.js';
 export type { ZoneFault } from './errors.js';
+
+/**
+ * What loading one zone may read (docs/operations.md, "Limits"). Only regular files are read
+ * (a FIFO would block the daemon, /dev/zero fill its memory), at most `maxZoneBytes` octets for
+ * the zone file and its includes together, and $INCLUDE only inside the zone file's folder or
+ * an `includeDirs` folder, symlinks resolved (a zone must not serve /etc/shadow or log the environ).
+ */
+export interface ReadLimits {
+  /** Most octets read for one zone, its file and every $INCLUDEd file together (default 1 GiB). */
+  maxZoneBytes?: number;
+  /** Folders besides the zone file's own that $INCLUDE may read from. */
+  includeDirs?: readonly string[];
+}
+
+/** 1 GiB: the 1,000,000-agent zone of docs/benchmarks.md is about 370 MB. */
+export const DEFAULT_MAX_ZONE_BYTES = 1 << 30;
+
+/** Octets left to read for one zone. */
+interface Budget { left: number; max: number }
+
+function budgetOf(limits: ReadLimits | undefined): Budget {
+  const max = limits?.maxZoneBytes ?? DEFAULT_MAX_ZONE_BYTES;
+  return { left: max, max };
+}
+
+/** What a file that is not a regular one is, for the refusal. */
+function kindOf(st: Stats): string {
+  return st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device'
+    : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+}
+
+/**
+ * Open a file for reading only when it is a regular file (symlinks followed): O_NONBLOCK so that
+ * opening a FIFO does not wait for a writer, then fstat. Throws Error with a short reason.
+ */
+function openRegular(file: string): number {
+  let fd: number;
+  try {
+    fd = openSync(file, fsc.O_RDONLY | fsc.O_NONBLOCK | (fsc.O_NOCTTY ?? 0));
+  } catch (e) {
+    throw new Error(ioReason(e));
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`it is ${kindOf(st)}, not a regular file`);
+  } catch (e) {
+    closeSync(fd);
+    throw e instanceof Error && !(e as NodeJS.ErrnoException).code ? e : new Error(ioReason(e));
+  }
+  return fd;
+}
+
+function tooLarge(b: Budget): Error {
+  return new Error(`the zone and its includes are larger than the limit of ${b.max} octets (--max-zone-bytes)`);
+}
+
+/** A regular file's octets, at most what the budget has left. Throws Error with a short reason. */
+function readBounded(file: string, budget: Budget): Buffer {
+  const fd = openRegular(file);
+  try {
+    const size = fstatSync(fd).size;
+    if (size > budget.left) throw tooLarge(budget);
+    // One octet more than the budget allows, to notice a file that grew while it was read.
+    let buf = Buffer.allocUnsafe(Math.min(Math.max(size, 4096), budget.left + 1));
+    let have = 0;
+    for (;;) {
+      if (have === buf.length) {
+        if (have > budget.left) throw tooLarge(budget);
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, budget.left + 1));
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      let got: number;
+      try {
+        got = readSync(fd, buf, have, buf.length - have, null);
+      } catch (e) {
+        throw new Error(ioReason(e));
+      }
+      if (got === 0) break;
+      have += got;
+    }
+    if (have > budget.left) throw tooLarge(budget);
+    budget.left -= have;
+    return buf.subarray(0, have);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The real path of a folder, or the path itself when it cannot be resolved. */
+function realOr(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
+function inside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel !== '' && !rel.startsWith('..' + path.sep) && rel !== '..' && !path.isAbsolute(rel);
+}
 
 /**
  * Where the origin given to the loader came from, for the faults that compare it with the file's
@@ -114,10 +216,10 @@ const CHUNK = 1 << 23;
  * A zone file's text in pieces that end at line feeds, checked as UTF-8 (GIVE_UP when it is not
  * valid, or cannot be read: the full path reports where and why).
  */
-function* fileChunks(file: string): Generator<string, void, undefined> {
+function* fileChunks(file: string, budget: Budget): Generator<string, void, undefined> {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openRegular(file);
   } catch {
     throw GIVE_UP;
   }
@@ -137,6 +239,8 @@ function* fileChunks(file: string): Generator<string, void, undefined> {
         throw GIVE_UP;
       }
       const end = have + got;
+      budget.left -= got;
+      if (budget.left < 0) throw GIVE_UP;
       if (got === 0) {
         if (end > 0) yield decodeChunk(buf.subarray(0, end));
         return;
@@ -178,9 +282,27 @@ function build(text: string, origin: string, file: string | undefined, include: 
   const parsed = parseZone(text, { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) });
   let faults = validateZone(canonical, parsed.records, shown);
   if (parsed.faults.length > 0) faults = faults.filter((f) => !CONSEQUENTIAL.has(f.code));
-  const all = withOriginFaults(canonical, from, parsed.leadingOrigin, parsed.faults, faults, shown);
+  const all = withOriginFaults(canonical, from, parsed.leadingOrigin, parsed.faults.map(safeFault), faults, shown);
   if (all.length > 0) throw new ZoneLoadError(all, withFile({ origin: canonical }, file));
   return new Zone(canonical, parsed.records, RRClass.IN);
+}
+
+/** Longest piece of file text a fault message quotes; the rest is cut (an $INCLUDEd secret must not reach the log). */
+export const MAX_SHOWN_TOKEN = 40;
+/** Longest fault message, as a backstop for messages that quote text unquoted. */
+const MAX_MESSAGE = 400;
+
+/**
+ * A parser fault as it may be shown: control characters as \DDD, each quoted piece ('...' or
+ * "...") cut to MAX_SHOWN_TOKEN characters, the message to MAX_MESSAGE.
+ */
+export function safeFault(f: ZoneFault): ZoneFault {
+  const esc = (t: string): string => t.replace(/[\x00-\x1f\x7f]/g, (c) => `\\${c.charCodeAt(0).toString().padStart(3, '0')}`);
+  const cut = (t: string): string => (t.length > MAX_SHOWN_TOKEN ? `${t.slice(0, MAX_SHOWN_TOKEN)}...` : t);
+  let m = f.message.replace(/'([^'\n]*)'|"([^"\n]*)"/g, (all, a: string | undefined, b: string | undefined) => (a !== undefined ? `'${cut(a)}'` : `"${cut(b!)}"`));
+  m = esc(m);
+  if (m.length > MAX_MESSAGE) m = `${m.slice(0, MAX_MESSAGE)}...`;
+  return m === f.message ? f : { ...f, message: m };
 }
 
 function withFile<T extends object>(o: T, file: string | undefined): T & { file?: string } {
@@ -195,39 +317,57 @@ export function loadZoneText(text: string, opts: { origin: string; file?: string
   return buildFast([text], opts.origin, opts.file, undefined, opts.originFrom) ?? build(text, opts.origin, opts.file, undefined, opts.originFrom);
 }
 
-/** How $INCLUDEd files are read: bytes decoded as the zone file's are; a read failure says why. */
-function includeReader(origin: string): (p: string) => string {
+/**
+ * How $INCLUDEd files of `zoneFile` are read: only inside its folder or `limits.includeDirs`
+ * (real paths), only regular files, within the zone's budget; bytes decoded as the zone file's
+ * are; a refusal or read failure says why (the parser makes it an ERR_ZONE_INCLUDE fault).
+ */
+export function includeReader(origin: string, zoneFile: string, limits?: ReadLimits, budget: Budget = budgetOf(limits)): (p: string) => string {
+  const roots = [realOr(path.dirname(path.resolve(zoneFile))), ...(limits?.includeDirs ?? []).map(realOr)];
   return (p) => {
-    let b: Buffer;
+    let real: string;
     try {
-      b = readFileSync(p);
+      real = realpathSync(p);
     } catch (e) {
       throw new Error(ioReason(e));
     }
-    return decodeZoneBytes(b, p, origin);
+    if (!roots.some((r) => inside(r, real))) {
+      throw new Error(`${real} is outside the zone's folder ${roots[0]}${roots.length > 1 ? ' and the --include-dir folders' : ''} (allow another folder with --include-dir)`);
+    }
+    return decodeZoneBytes(readBounded(real, budget), p, origin);
   };
 }
 
 /**
  * Load and validate a zone file, its $INCLUDEs read relative to its folder. `originFrom` says
- * where the origin came from (see OriginFrom). Throws ZoneLoadError.
+ * where the origin came from (see OriginFrom); `limits` what may be read (see ReadLimits).
+ * Throws ZoneLoadError.
  */
-export function loadZoneFile(file: string, opts: { origin: string; originFrom?: OriginFrom }): Zone {
-  const include = includeReader(opts.origin);
-  return buildFast(fileChunks(file), opts.origin, file, include, opts.originFrom) ?? loadZoneFileFully(file, opts);
+export function loadZoneFile(file: string, opts: { origin: string; originFrom?: OriginFrom; limits?: ReadLimits }): Zone {
+  const budget = budgetOf(opts.limits);
+  const include = includeReader(opts.origin, file, opts.limits, budget);
+  return buildFast(fileChunks(file, budget), opts.origin, file, include, opts.originFrom) ?? loadZoneFileFully(file, opts);
+}
+
+/**
+ * A zone file's text as the loader reads it (a regular file, within the budget of `limits`), and
+ * the reader of its includes sharing that budget. Throws ZoneLoadError ERR_ZONE_READ or ERR_ZONE_ENCODING.
+ */
+export function readZoneFileText(file: string, origin: string, limits?: ReadLimits): { text: string; include: (p: string) => string } {
+  const budget = budgetOf(limits);
+  let bytes: Buffer;
+  try {
+    bytes = readBounded(file, budget);
+  } catch (e) {
+    const f: ZoneFault = { file, line: 1, col: 1, code: 'ERR_ZONE_READ', message: `cannot read zone file: ${(e as Error).message}` };
+    throw new ZoneLoadError([f], { origin, file });
+  }
+  return { text: decodeZoneBytes(bytes, file, origin), include: includeReader(origin, file, limits, budget) };
 }
 
 /** loadZoneFile the full way: the whole text, every record, validateZone. */
-function loadZoneFileFully(file: string, opts: { origin: string; originFrom?: OriginFrom }): Zone {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    const f: ZoneFault = { file, line: 1, col: 1, code: 'ERR_ZONE_READ', message: `cannot read zone file: ${ioReason(e)}` };
-    throw new ZoneLoadError([f], { origin: opts.origin, file });
-  }
-  const text = decodeZoneBytes(bytes, file, opts.origin);
-  const include = includeReader(opts.origin);
+function loadZoneFileFully(file: string, opts: { origin: string; originFrom?: OriginFrom; limits?: ReadLimits }): Zone {
+  const { text, include } = readZoneFileText(file, opts.origin, opts.limits);
   return build(text, opts.origin, file, include, opts.originFrom);
 }
 
@@ -236,7 +376,7 @@ function loadZoneFileFully(file: string, opts: { origin: string; originFrom?: Or
  * when the file confirms it with a `$ORIGIN` line: see OriginFrom). A file that fails does
  * not stop the others; its ZoneLoadError has `origin` (when the name gives one) and `file` set.
  */
-export function loadZoneDir(dir: string): { zones: Zone[]; errors: ZoneLoadError[] } {
+export function loadZoneDir(dir: string, limits?: ReadLimits): { zones: Zone[]; errors: ZoneLoadError[] } {
   const zones: Zone[] = [];
   const errors: ZoneLoadError[] = [];
   let names: string[];
@@ -268,7 +408,7 @@ export function loadZoneDir(dir: string): { zones: Zone[]; errors: ZoneLoadError
     }
     byOrigin.set(nameKey(origin), file);
     try {
-      zones.push(loadZoneFile(file, { origin, originFrom: 'file-name' }));
+      zones.push(loadZoneFile(file, { origin, originFrom: 'file-name', ...(limits ? { limits } : {}) }));
     } catch (e) {
       if (!(e instanceof ZoneLoadError)) throw e;
       e.origin = origin;

@@ -408,6 +408,9 @@ function record(l: LogicalLine, ctx: Ctx, st: State): void {
       fault(st, ctx, typeTok, 'ERR_ZONE_SYNTAX', `TTL given twice: "${t}" after "${ttlTok.text}"`);
     } else if (!typeTok.quoted && clsTok !== undefined && classFromString(t) !== undefined) {
       fault(st, ctx, typeTok, 'ERR_ZONE_SYNTAX', `class given twice: "${t}" after "${clsTok.text}"`);
+    } else if (!typeTok.quoted && ttlTok === undefined && /^[-+]\d/.test(t)) {
+      // BIND says "unknown RR type '-1'"; it is meant as a TTL, and TTLs have no sign.
+      fault(st, ctx, typeTok, 'ERR_ZONE_BAD_TTL', `bad TTL: "${t}" has a sign; a TTL is 0 to 2147483647 seconds or a duration like 1h`);
     } else if (!typeTok.quoted && t.startsWith('$')) {
       fault(st, ctx, typeTok, 'ERR_ZONE_SYNTAX', `'${t}' is not a record type: a $ directive must start at the beginning of its line`);
     } else {

@@ -47,6 +47,13 @@ function hashKey(key: string): number {
   return h;
 }
 
+/**
+ * Work counters, for tests that hold an UPDATE's cost to its change: zones built record by
+ * record (`built`, `recordsBuilt`), versions made by withChange and the records they touched,
+ * and withChange's rebuilds (when its garbage outgrew the live records).
+ */
+export const zoneWork = { built: 0, recordsBuilt: 0, versions: 0, recordsTouched: 0, rebuilds: 0 };
+
 export class Zone {
   readonly origin: string;
   readonly originKey: string;
@@ -61,7 +68,13 @@ export class Zone {
   /** Node number -> owner name as first written, where it differs from the key (case). */
   private readonly caseNames = new Map<number, string>();
   private nodeSet = new Int32Array(1024); // first RRset of the node, -1 for none
+  /** Nodes whose parent is this node, so a node emptied by withChange can tell it is a leaf. */
+  private kids = new Int32Array(1024);
   private nodeCount = 0;
+  /** Nodes withChange removed: their key is '' (never matched), their slot kept in `table`. */
+  private deadCount = 0;
+  /** RRsets and RDATA withChange left unreachable; past the live records, the version is rebuilt. */
+  private garbage = 0;
   // RRsets
   private setType = new Uint16Array(1024);
   private setClass = new Uint16Array(1024);
@@ -91,6 +104,8 @@ export class Zone {
   private lastKey = '';
   private lastId = -1;
   private originId = -1;
+  /** Set while building from records known to hold no duplicates (withChange's rebuild). */
+  private distinct = false;
 
   constructor(origin: string, records: Iterable<RR>, cls: number = 1) {
     this.origin = origin;
@@ -98,8 +113,14 @@ export class Zone {
     this.class = cls;
     this.dotOriginKey = this.originKey === '.' ? '.' : '.' + this.originKey;
     // Records from elsewhere (validated, a transfer, an update) are taken whatever their names.
-    for (const rr of records) this.add(rr.name, rr.type, rr.class, rr.ttl, rr.rdata, 0, true);
+    let n = 0;
+    for (const rr of records) {
+      this.add(rr.name, rr.type, rr.class, rr.ttl, rr.rdata, 0, true);
+      n++;
+    }
     this.finish();
+    zoneWork.built++;
+    zoneWork.recordsBuilt += n;
   }
 
   /**
@@ -147,7 +168,9 @@ export class Zone {
     const id = this.nodeCount++;
     this.nodeSet = grow(this.nodeSet, this.nodeCount);
     this.hashes = grow(this.hashes, this.nodeCount);
+    this.kids = grow(this.kids, this.nodeCount);
     this.nodeSet[id] = -1;
+    this.kids[id] = 0;
     this.hashes[id] = h;
     this.keys.push(key);
     if (key !== name) this.caseNames.set(id, name);
@@ -159,7 +182,10 @@ export class Zone {
       const parent = parentName(name);
       if (parent !== undefined) {
         const pk = nameKey(parent);
-        if (this.inZone(pk)) this.ensureNode(parent, pk);
+        if (this.inZone(pk)) {
+          const pid = this.ensureNode(parent, pk);
+          this.kids[pid] = this.kids[pid]! + 1;
+        }
       }
     }
     this.lastKey = key;
@@ -232,18 +258,27 @@ export class Zone {
       this.setTtl[s] = ttl;
       this.setRun[s] = run;
     }
-    // Duplicates collapse (RFC 2181 5).
+    // Duplicates collapse (RFC 2181 5); records known distinct (withChange's rebuild) skip the scan.
     const len = rdata.length;
-    for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) {
+    if (!this.distinct) for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) {
       if (this.rdLen[r] !== len) continue;
       const pos = this.rdPos[r]!;
       const slab = this.slabs[Math.floor(pos / SLAB)]!;
       const off = pos % SLAB;
       if (slab.compare(rdata, 0, len, off, off + len) === 0) return true;
     }
+    this.pushRdata(s, rdata);
+    if (type === RRType.NS && key !== this.originKey) this.cuts.add(key);
+    return true;
+  }
+
+  /** Append RDATA to an RRset's list, copying its octets into the current slab. */
+  private pushRdata(s: number, rdata: Uint8Array): void {
+    const len = rdata.length;
     if (this.slabs.length === 0 || this.slabUsed + len > this.slabSize) {
-      // Slabs grow from 4 KiB to SLAB, so a small zone stays small.
-      this.slabSize = Math.min(SLAB, Math.max(len, 4096, this.slabSize * 2));
+      // Slabs grow from 4 KiB to SLAB, so a small zone stays small; a version made by
+      // withChange starts with a small one (an update adds a few records).
+      this.slabSize = Math.min(SLAB, Math.max(len, this.slabSize === 0 && this.slabs.length > 0 ? 256 : 4096, this.slabSize * 2));
       this.slabs.push(Buffer.allocUnsafeSlow(this.slabSize));
       this.slabUsed = 0;
     }
@@ -263,8 +298,6 @@ export class Zone {
     else this.rdNext[this.setLast[s]!] = r;
     this.setLast[s] = r;
     this.recordCount++;
-    if (type === RRType.NS && key !== this.originKey) this.cuts.add(key);
-    return true;
   }
 
   private rdataAt(r: number): Buffer {
@@ -358,26 +391,31 @@ export class Zone {
     return this.cuts.size > 0;
   }
 
+  /** Keys of the delegation points (names below the apex with NS records). */
+  delegations(): IterableIterator<string> {
+    return this.cuts.values();
+  }
+
   get size(): number {
     return this.recordCount;
   }
 
   /** Number of nodes, empty non-terminals included. */
   get nodeTotal(): number {
-    return this.nodeCount;
+    return this.nodeCount - this.deadCount;
   }
 
   /** Every node, apex first; no particular order after that. */
   *allNodes(): IterableIterator<ZoneNode> {
     yield this.apex;
     // A walk over every node would only churn the cache of recent look-ups.
-    for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId) yield this.makeNode(id);
+    for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId && this.keys[id] !== '') yield this.makeNode(id);
   }
 
   /** Every record, apex first. */
   *records(): IterableIterator<RR> {
     const ids = [this.apexId];
-    for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId) ids.push(id);
+    for (let id = 0; id < this.nodeCount; id++) if (id !== this.apexId && this.keys[id] !== '') ids.push(id);
     for (const id of ids) {
       const name = this.nameOf(id);
       for (let s = this.nodeSet[id]!; s >= 0; s = this.setNext[s]!) {
@@ -386,6 +424,132 @@ export class Zone {
         const ttl = this.setTtl[s]!;
         for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) yield { name, type, class: cls, ttl, rdata: this.rdataAt(r) };
       }
+    }
+  }
+
+  /**
+   * A new zone: this one with `deleted` removed and `added` added, as a journal entry says
+   * (src/zone/journal.ts applyChange: an added SOA replaces the SOA; an added record gives its
+   * RRset its TTL; `same` says which RDATA are equal). For an UPDATE, so its cost follows the
+   * change, not the zone: the index arrays are copied as they are (one memory copy each, no
+   * per-record work), the touched RRsets are edited in the copy, and a name left empty with
+   * nothing below it goes, with the empty non-terminals above it. This zone is not changed: its
+   * RDATA slabs are shared and never written (the new version's RDATA goes in slabs of its own).
+   * What the edit leaves unreachable is counted; once it outgrows the live records, the result
+   * is rebuilt from its records, so the garbage is paid for by the updates that made it.
+   */
+  withChange(deleted: readonly RR[], added: readonly RR[], same: (type: number, a: Buffer, b: Buffer) => boolean): Zone {
+    const z = Object.create(Zone.prototype) as Zone;
+    Object.assign(z, this);
+    const w = z as unknown as Record<string, unknown>;
+    w.table = this.table.slice();
+    w.hashes = this.hashes.slice();
+    w.keys = this.keys.slice();
+    w.caseNames = new Map(this.caseNames);
+    w.nodeSet = this.nodeSet.slice();
+    w.kids = this.kids.slice();
+    w.setType = this.setType.slice(); w.setClass = this.setClass.slice(); w.setTtl = this.setTtl.slice();
+    w.setNext = this.setNext.slice(); w.setFirst = this.setFirst.slice(); w.setLast = this.setLast.slice(); w.setRun = this.setRun.slice();
+    w.rdPos = this.rdPos.slice(); w.rdLen = this.rdLen.slice(); w.rdNext = this.rdNext.slice();
+    w.slabs = this.slabs.slice();
+    w.slabSize = 0; // the next RDATA starts a slab of this version's own
+    w.slabUsed = 0;
+    w.cuts = new Set(this.cuts);
+    w.cache = new Map();
+    w.setCache = new Map();
+    w.lastKey = '';
+    w.lastId = -1;
+    zoneWork.versions++;
+    const touched: number[] = [];
+    for (const rr of deleted) {
+      const id = z.idOf(nameKey(rr.name));
+      if (id < 0) continue;
+      const s = z.findSet(id, rr.type);
+      if (s < 0) continue;
+      zoneWork.recordsTouched++;
+      let prev = -1;
+      for (let r = z.setFirst[s]!; r >= 0; r = z.rdNext[r]!) {
+        if (!same(rr.type, z.rdataAt(r), rr.rdata)) {
+          prev = r;
+          continue;
+        }
+        if (prev < 0) z.setFirst[s] = z.rdNext[r]!;
+        else z.rdNext[prev] = z.rdNext[r]!;
+        if (z.setLast[s] === r) z.setLast[s] = prev;
+        z.recordCount--;
+        z.garbage++;
+      }
+      if (z.setFirst[s]! < 0) {
+        z.dropSet(id, rr.type);
+        touched.push(id);
+      }
+    }
+    for (const rr of added) {
+      zoneWork.recordsTouched++;
+      const key = nameKey(rr.name);
+      const id = z.ensureNode(rr.name, key);
+      let s = z.findSet(id, rr.type);
+      if (s >= 0 && rr.type === RRType.SOA) {
+        z.dropSet(id, rr.type);
+        s = -1;
+      }
+      if (s < 0) {
+        z.add(rr.name, rr.type, rr.class, rr.ttl, rr.rdata, 0, true);
+        continue;
+      }
+      z.setTtl[s] = rr.ttl;
+      let dup = false;
+      for (let r = z.setFirst[s]!; r >= 0 && !dup; r = z.rdNext[r]!) dup = same(rr.type, z.rdataAt(r), rr.rdata);
+      if (!dup) z.pushRdata(s, rr.rdata);
+    }
+    for (const id of touched) z.prune(id);
+    z.lastKey = '';
+    z.lastId = -1;
+    if (z.garbage > z.recordCount + 1024) {
+      zoneWork.rebuilds++;
+      const fresh = Zone.building(z.origin, z.class);
+      fresh.distinct = true;
+      for (const rr of z.records()) fresh.add(rr.name, rr.type, rr.class, rr.ttl, rr.rdata, 0, true);
+      fresh.distinct = false;
+      fresh.finish();
+      return fresh;
+    }
+    return z;
+  }
+
+  /** Unlink the RRset of this type at a node (withChange); its RDATA becomes garbage. */
+  private dropSet(id: number, type: number): void {
+    let prev = -1;
+    let s = this.nodeSet[id]!;
+    while (s >= 0 && this.setType[s] !== type) {
+      prev = s;
+      s = this.setNext[s]!;
+    }
+    if (s < 0) return;
+    if (prev < 0) this.nodeSet[id] = this.setNext[s]!;
+    else this.setNext[prev] = this.setNext[s]!;
+    let n = 0;
+    for (let r = this.setFirst[s]!; r >= 0; r = this.rdNext[r]!) n++;
+    this.recordCount -= n;
+    this.garbage += n + 1;
+    if (type === RRType.DNAME) this.dnames--;
+    if (type === RRType.NS) this.cuts.delete(this.keys[id]!);
+  }
+
+  /** Remove a node that holds nothing and has nothing below it, then its parents the same way (withChange). */
+  private prune(id: number): void {
+    while (id >= 0 && id !== this.apexId && this.keys[id] !== this.originKey && this.nodeSet[id]! < 0 && this.kids[id] === 0 && this.keys[id] !== '') {
+      const name = this.nameOf(id);
+      this.keys[id] = '';
+      this.caseNames.delete(id);
+      this.deadCount++;
+      this.garbage++;
+      const parent = parentName(name);
+      if (parent === undefined) return;
+      const pid = this.idOf(nameKey(parent));
+      if (pid < 0) return;
+      this.kids[pid] = this.kids[pid]! - 1;
+      id = pid;
     }
   }
 

@@ -16,6 +16,8 @@ import { z } from 'zod';
 import { agentWorld, repoRoot, type AgentWorld } from '../helpers/mcp-agents.js';
 import { runCall, type CallArgs } from '../../src/cli/call.js';
 
+/** The test daemon serves these zones: its agents' loopback endpoints are allowed as for the announced daemon's. */
+const LOCAL_ZONES = ['acme.agents', 'globex.agents', 'agents'];
 const DNS = '127.0.74.1';
 const HOST = '127.0.74.2';
 const bin = path.join(repoRoot, 'bin', 'aop.js');
@@ -82,14 +84,14 @@ t.before(async () => {
 async function call(a: Omit<CallArgs, 'server'>): Promise<Output> {
   let stdout = '';
   let stderr = '';
-  const code = await runCall({ ...a, server: `${world.dns.address}:${world.dns.port}` }, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {} });
+  const code = await runCall({ allowLoopbackZone: LOCAL_ZONES, ...a, server: `${world.dns.address}:${world.dns.port}` }, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {} });
   return { stdout, stderr, code };
 }
 
 function aopBin(args: string[]): Promise<Output> {
   const env: Record<string, string | undefined> = { ...process.env, AOP_STATE_FILE: '/nonexistent/aop-test-state.json', AOP_RESOLVER: `${world.dns.address}:${world.dns.port}` };
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args, ...(args[0] === 'call' && !args.includes('--help') ? LOCAL_ZONES.flatMap((z) => ['--allow-loopback-zone', z]) : [])], { env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ stdout: String(stdout), stderr: String(stderr), code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
     });
   });

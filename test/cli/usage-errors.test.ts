@@ -43,7 +43,7 @@ if (!existsSync(path.join(root, 'dist', 'cli', 'common.js'))) {
       aop(['serve', '--zzzzzz']),
     ]);
     t.same(listn, { code: 1, stdout: '', stderr: 'aop: unknown option --listn; did you mean --listen?\n' });
-    t.equal(tsig.stderr, 'aop: unknown option --tsig; did you mean --tsig-key or --tsig-secret?\n');
+    t.equal(tsig.stderr, 'aop: unknown option --tsig; did you mean --tsig-key or --tsig-max-fudge or --tsig-secret?\n');
     t.equal(orign.stderr, 'aop: unknown option --orign; did you mean --origin?\n', "the options of the command run (zone check's)");
     t.equal(stray.stderr, "aop: unexpected argument 'b.zone' (see aop zone check --help)\n");
     t.same([none.code, none.stderr], [1, 'aop: unknown option --zzzzzz\n'], 'no guess when nothing is close');

@@ -58,7 +58,7 @@ export interface Stack {
  * Demo agents for the zones, then `extraZones` written beside them (served by the daemon, with
  * no demo agent: the test runs its own endpoints for them), then the daemon and the gateway.
  */
-export async function startStack(t: Teardownable, opts: { zonesDir: string; dnsAddress: string; agentTools?: boolean; zones?: string[]; extraZones?: Record<string, string>; now?: () => number }): Promise<Stack> {
+export async function startStack(t: Teardownable, opts: { zonesDir: string; dnsAddress: string; agentTools?: boolean; zones?: string[]; extraZones?: Record<string, string>; now?: () => number; gatewayPort?: number }): Promise<Stack> {
   const demo = await startDemoAgents({ zonesDir: opts.zonesDir });
   t.teardown(() => demo.close());
   for (const [name, text] of Object.entries(opts.extraZones ?? {})) writeFileSync(path.join(opts.zonesDir, name), text);
@@ -67,13 +67,20 @@ export async function startStack(t: Teardownable, opts: { zonesDir: string; dnsA
   t.teardown(() => daemon.close());
   const lookup = new ResolverLookup(daemon);
   // Generous timeouts: a loaded 2-core machine can take seconds to open a session.
-  const handOff = new HandOff({ lookup, timeoutMs: 20_000, retries: 1, backoffMs: 10, connectTimeoutMs: 10_000 });
+  // As aop serve wires it (src/cli/embedded.ts): loopback only for the daemon's own zones, never its own listeners, one hop.
+  let self: Array<{ address: string; port: number }> = [];
+  const handOff = new HandOff({
+    lookup, timeoutMs: 20_000, retries: 1, backoffMs: 10, connectTimeoutMs: 10_000, hops: 1,
+    loopbackZones: () => daemon.catalog.list().map((z) => z.origin),
+    selfAddresses: () => [...self, ...daemon.listeners.map((l) => ({ address: l.address.host, port: l.address.port }))],
+  });
   t.teardown(() => handOff.close());
   const directory = new AgentDirectory({ lookup, client: handOff, zones: () => opts.zones ?? zonesFromCatalog(daemon.catalog.list()), ...(opts.now ? { now: opts.now } : {}) });
   const gateway = new Gateway({ client: handOff, directory, agentTools: opts.agentTools ?? false, callTimeoutMs: 20_000, retries: 1, serverInfo: { transport: 'streamable-http', host: opts.dnsAddress }, ...(opts.now ? { now: opts.now } : {}) });
   t.teardown(() => gateway.close());
-  const http = await startGatewayHttp(gateway, { host: opts.dnsAddress, port: 0 });
+  const http = await startGatewayHttp(gateway, { host: opts.dnsAddress, port: opts.gatewayPort ?? 0 });
   t.teardown(() => http.close());
+  self = [{ address: opts.dnsAddress, port: http.port }];
   return { daemon, dnsPort: daemon.listeners[0]!.address.port, demo, handOff, gateway, http, url: http.url };
 }
 

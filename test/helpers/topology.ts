@@ -73,6 +73,26 @@ export async function canBind53(net: NetSpec): Promise<boolean> {
   }
 }
 
+interface SkippableTest {
+  teardown(fn: () => unknown): void;
+  skip(name: string, cb: () => void): unknown;
+  fail(msg: string): unknown;
+}
+
+/**
+ * Whether loopback port 53 can be bound here (glue carries addresses, not ports, so every server
+ * of a hierarchy must be on 53). If not, the test is skipped, or failed under CI=true (CI runs as root).
+ */
+export async function requirePort53(t: SkippableTest): Promise<boolean> {
+  const probe = await leaseNet(t);
+  const ok = await canBind53(probe);
+  await probe.release();
+  if (ok) return true;
+  if (process.env.CI === 'true') t.fail('cannot bind port 53 on loopback; CI runs as root');
+  else t.skip('binding port 53 on loopback needs root', () => {});
+  return false;
+}
+
 /**
  * Start the hierarchy in `net`; with no net, in one leased for the topology's life (released
  * by close()).

@@ -15,6 +15,8 @@ import { runCall, parseArgPairs, type CallArgs } from '../../src/cli/call.js';
 import { runAgent, type AgentArgs } from '../../src/cli/agent.js';
 
 // This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
+/** The test daemon serves these zones: its agents' loopback endpoints are allowed as for the announced daemon's. */
+const LOCAL_ZONES = ['acme.agents', 'globex.agents', 'agents'];
 const NET = await leaseNet(t);
 const DNS = NET.host(1);
 const AGENTS = NET.host(2);
@@ -30,7 +32,7 @@ function aopBin(args: string[], env: Record<string, string>): Promise<Output> {
   const base = { ...process.env };
   delete base.AOP_RESOLVER;
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...base, AOP_STATE_FILE: '/nonexistent/aop-test-state.json', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args, ...((args[0] === 'call' || args[0] === 'agent') && !args.includes('--help') ? LOCAL_ZONES.flatMap((z) => ['--allow-loopback-zone', z]) : [])], { env: { ...base, AOP_STATE_FILE: '/nonexistent/aop-test-state.json', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ stdout: String(stdout), stderr: String(stderr), code });
     });
@@ -81,14 +83,14 @@ t.before(async () => {
 async function call(a: Omit<CallArgs, 'server'>): Promise<Output> {
   let stdout = '';
   let stderr = '';
-  const code = await runCall({ ...a, server: `${world.dns.address}:${world.dns.port}` }, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {} });
+  const code = await runCall({ allowLoopbackZone: LOCAL_ZONES, ...a, server: `${world.dns.address}:${world.dns.port}` }, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {} });
   return { stdout, stderr, code };
 }
 
 async function agent(a: Omit<AgentArgs, 'server'>): Promise<Output> {
   let stdout = '';
   let stderr = '';
-  const code = await runAgent({ ...a, server: `${world.dns.address}:${world.dns.port}` }, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {} });
+  const code = await runAgent({ allowLoopbackZone: LOCAL_ZONES, ...a, server: `${world.dns.address}:${world.dns.port}` }, { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, env: {} });
   return { stdout, stderr, code };
 }
 

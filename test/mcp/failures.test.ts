@@ -93,7 +93,7 @@ async function world(t: Test, frontPort: number, opts: { demo?: boolean; extra?:
 }
 
 function handoff(t: Test, w: AgentWorld, opts: Partial<HandOffOptions> = {}): HandOff {
-  const h = new HandOff({ lookup: new NetworkLookup(w.dns), backoffMs: 10, ...opts });
+  const h = new HandOff({ loopbackZones: 'any', lookup: new NetworkLookup(w.dns), backoffMs: 10, ...opts });
   t.teardown(() => h.close());
   return h;
 }
@@ -381,11 +381,11 @@ t.test('endpoints: unreachable, refused by policy, tool missing, tool error', as
 });
 
 t.test('DNS failures: ERR_LOOKUP_FAILED', async (t) => {
-  const nobody = new HandOff({ lookup: new NetworkLookup({ address: DNS, port: 1 }, { timeoutMs: 500 }) });
+  const nobody = new HandOff({ loopbackZones: 'any', lookup: new NetworkLookup({ address: DNS, port: 1 }, { timeoutMs: 500 }) });
   t.teardown(() => nobody.close());
   await rejects(t, nobody.call('writer.acme.agents', {}), 'ERR_LOOKUP_FAILED', 'no DNS server there');
   const servfail: DnsLookup = { query: async () => ({ rcode: 2, answers: [], authority: [], additional: [] }) };
-  const h = new HandOff({ lookup: servfail });
+  const h = new HandOff({ loopbackZones: 'any', lookup: servfail });
   t.teardown(() => h.close());
   const e = await rejects(t, h.resolve('writer.acme.agents'), 'ERR_LOOKUP_FAILED', 'SERVFAIL');
   t.match(e?.message, /SERVFAIL/);
@@ -402,7 +402,7 @@ t.test('the deadline covers resolution: a DNS that never answers', async (t) => 
       }, { once: true });
     }),
   };
-  const h = new HandOff({ lookup: hanging, timeoutMs: 200 });
+  const h = new HandOff({ loopbackZones: 'any', lookup: hanging, timeoutMs: 200 });
   t.teardown(() => h.close());
   await rejects(t, h.call('writer.acme.agents', {}), 'ERR_CALL_TIMEOUT', 'call');
   await rejects(t, h.resolve('writer.acme.agents'), 'ERR_CALL_TIMEOUT', 'resolve');
@@ -414,10 +414,10 @@ t.test('the deadline covers resolution: a DNS that never answers', async (t) => 
 
 t.test('usage and lifecycle errors', async (t) => {
   const lookup: DnsLookup = { query: async () => ({ rcode: 3, answers: [], authority: [], additional: [] }) };
-  t.throws(() => new HandOff({ lookup, timeoutMs: 0 }), { code: 'ERR_HANDOFF_USAGE' });
-  t.throws(() => new HandOff({ lookup, allowHttp: 'maybe' as 'any' }), { code: 'ERR_HANDOFF_USAGE' });
-  t.throws(() => new HandOff({ lookup: undefined as unknown as DnsLookup }), { code: 'ERR_HANDOFF_USAGE' });
-  const h = new HandOff({ lookup });
+  t.throws(() => new HandOff({ loopbackZones: 'any', lookup, timeoutMs: 0 }), { code: 'ERR_HANDOFF_USAGE' });
+  t.throws(() => new HandOff({ loopbackZones: 'any', lookup, allowHttp: 'maybe' as 'any' }), { code: 'ERR_HANDOFF_USAGE' });
+  t.throws(() => new HandOff({ loopbackZones: 'any', lookup: undefined as unknown as DnsLookup }), { code: 'ERR_HANDOFF_USAGE' });
+  const h = new HandOff({ loopbackZones: 'any', lookup });
   await rejects(t, h.call('writer.acme.agents', [] as unknown as Record<string, unknown>), 'ERR_HANDOFF_USAGE', 'arguments not an object');
   await rejects(t, h.call('writer.acme.agents', {}, { timeoutMs: -1 }), 'ERR_HANDOFF_USAGE', 'a negative deadline');
   await h.close();

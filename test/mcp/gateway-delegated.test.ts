@@ -13,7 +13,7 @@ import { startDelegatedOrg, startRoot } from '../helpers/delegated-org.js';
 
 async function gateway(t: Parameters<typeof connect>[0], daemon: Daemon, host: string) {
   const lookup = new ResolverLookup(daemon);
-  const handOff = new HandOff({ lookup, timeoutMs: 20_000, retries: 1, backoffMs: 10, connectTimeoutMs: 10_000 });
+  const handOff = new HandOff({ loopbackZones: 'any', lookup, timeoutMs: 20_000, retries: 1, backoffMs: 10, connectTimeoutMs: 10_000 });
   t.teardown(() => handOff.close());
   const directory = new AgentDirectory({ lookup, client: handOff, zones: () => zonesFromCatalog(daemon.catalog.list()) });
   const gw = new Gateway({ client: handOff, directory, callTimeoutMs: 20_000, retries: 1 });

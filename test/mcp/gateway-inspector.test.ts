@@ -60,7 +60,7 @@ t.test('the MCP Inspector CLI against the gateway', async (t) => {
   // `aop mcp --stdio --server ...` as the Inspector's server command: after `--`, every word is the command's.
   if (!existsSync(path.join(root, 'dist', 'cli', 'mcp.js'))) throw new Error('dist/ lacks aop mcp: run `npm run build` first');
   const stdio = await inspector(['--method', 'tools/call', '--tool-name', 'call_agent', '--tool-arg', 'name=editor.acme.agents',
-    '--tool-arg', 'arguments={"text":"the  stdio inspector"}', '--', process.execPath, aopBin, 'mcp', '--stdio', '--server', `${DNS}:${stack.dnsPort}`]);
+    '--tool-arg', 'arguments={"text":"the  stdio inspector"}', '--', process.execPath, aopBin, 'mcp', '--stdio', '--server', `${DNS}:${stack.dnsPort}`, '--allow-loopback-zone', 'acme.agents']);
   t.equal(stdio.code, 0, stdio.stderr);
   t.match((JSON.parse(stdio.stdout) as { content: { text: string }[] }).content[0]?.text, /^Edited by editor\.acme\.agents .*\nThe stdio inspector\.$/);
   // Without `--` the Inspector takes --server for itself (a server of its config file) and fails.

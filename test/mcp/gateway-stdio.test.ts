@@ -12,15 +12,22 @@ import { startDemoAgents } from '../../src/mcp/demo/index.js';
 import { copyZones, json, root, text } from '../helpers/gateway.js';
 import { startDaemon } from '../helpers/server.js';
 import { leaseNet } from '../helpers/loopback-net.js';
+import { writeDaemonState } from '../../src/cli/daemon-state.js';
 
 // This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
 const NET = await leaseNet(t);
 const DNS = NET.host(1);
 const HOSTS = NET.host(2);
 
+/** The daemon this test starts, announced as `aop serve` would (its own zones in `served`), so loopback agents are allowed. */
+let announced: { address: string; port: number } | undefined;
+
 async function stdioClient(t: Test, args: string[]): Promise<{ client: Client; stderr: () => string }> {
   const runtime = mkdtempSync(path.join(os.tmpdir(), 'aop-stdio-run-'));
   t.teardown(() => rmSync(runtime, { recursive: true, force: true }));
+  if (announced !== undefined) {
+    writeDaemonState(path.join(runtime, 'aop', 'daemon.json'), { pid: process.pid, dns: announced, served: ['acme.agents', 'agents', 'globex.agents'], started: new Date().toISOString() });
+  }
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'AOP_RESOLVER' && k !== 'NODE_OPTIONS' && k !== 'AOP_STATE_FILE') env[k] = v;
   env.XDG_RUNTIME_DIR = runtime; // no state file of a daemon someone else runs
@@ -38,6 +45,7 @@ t.test('aop mcp --stdio', async (t) => {
   const demo = await startDemoAgents({ zonesDir });
   t.teardown(() => demo.close());
   const { port } = await startDaemon(t, { zonesDir, listen: [{ host: DNS, port: 0, family: 4 }] });
+  announced = { address: DNS, port };
 
   t.test('the default zones: the delegations of the bundled root', async (t) => {
     const { client } = await stdioClient(t, ['--server', `${DNS}:${port}`, '--log-level', 'info']);

@@ -23,7 +23,7 @@ t.test('through a daemon that recurses, a delegated organisation\'s agent is rea
   const world = await startDelegatedOrg(t);
   if (!world) return;
   const root = await startRoot(t, world);
-  const handOff = new HandOff({ lookup: new NetworkLookup({ address: root.host, port: root.port }), timeoutMs: 20_000, retries: 1, backoffMs: 10, connectTimeoutMs: 10_000 });
+  const handOff = new HandOff({ loopbackZones: 'any', lookup: new NetworkLookup({ address: root.host, port: root.port }), timeoutMs: 20_000, retries: 1, backoffMs: 10, connectTimeoutMs: 10_000 });
   t.teardown(() => handOff.close());
   const card = await handOff.resolve('analyst.initech.agents');
   t.equal(card.tool, 'summarize');
@@ -32,8 +32,13 @@ t.test('through a daemon that recurses, a delegated organisation\'s agent is rea
   const text = (o.result.content[0] as { text: string }).text;
   t.match(text, /^Summary by analyst\.initech\.agents \(1 of 3 sentences\):\nSales rose\./);
 
+  // The delegated organisation is on loopback here: aop call allows that only for a zone it is told of.
+  let stderr = '';
+  const refused = await runCall({ name: 'analyst.initech.agents', arg: ['text=One. Two.'], server: `${root.host}:${root.port}` }, { ...quiet, stdout: () => undefined, stderr: (s) => { stderr += s; } });
+  t.equal(refused, 8, 'aop call without --allow-loopback-zone: refused by policy');
+  t.match(stderr, /loopback address .* zone initech\.agents\./);
   let stdout = '';
-  const code = await runCall({ name: 'analyst.initech.agents', arg: ['text=One. Two.'], server: `${root.host}:${root.port}` }, { ...quiet, stdout: (s) => { stdout += s; } });
+  const code = await runCall({ name: 'analyst.initech.agents', arg: ['text=One. Two.'], server: `${root.host}:${root.port}`, allowLoopbackZone: ['initech.agents'] }, { ...quiet, stdout: (s) => { stdout += s; } });
   t.equal(code, 0, 'aop call: exit 0');
   t.match(stdout, /Summary by analyst\.initech\.agents/);
 });
@@ -47,7 +52,7 @@ t.test('from a daemon that does not recurse: ERR_LOOKUP_REFERRAL, naming the ser
   await daemon.start();
   t.teardown(() => daemon.close());
   const server = `${lease.host(1)}:${daemon.listeners[0]!.address.port}`;
-  const handOff = new HandOff({ lookup: new NetworkLookup({ address: lease.host(1), port: daemon.listeners[0]!.address.port }) });
+  const handOff = new HandOff({ loopbackZones: 'any', lookup: new NetworkLookup({ address: lease.host(1), port: daemon.listeners[0]!.address.port }) });
   t.teardown(() => handOff.close());
   const err = await handOff.resolve('analyst.initech.agents').then(() => undefined, (e: unknown) => e);
   t.type(err, HandOffError);
@@ -80,7 +85,7 @@ t.test('a lame reply is ERR_LOOKUP_LAME; a lookup that does not report AA keeps 
     ['AA not reported', {}, 'ERR_NO_AGENT_RECORD', /no SVCB agent record/],
   ];
   for (const [what, over, code, message] of cases) {
-    const h = new HandOff({ lookup: reply(over) });
+    const h = new HandOff({ loopbackZones: 'any', lookup: reply(over) });
     const err = await h.resolve('writer.acme.agents').then(() => undefined, (e: unknown) => e) as HandOffError | undefined;
     t.equal(err?.code, code, what);
     t.match(err?.message, message, what);

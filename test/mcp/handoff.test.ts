@@ -46,7 +46,7 @@ const CASES: Array<{ name: string; args: Record<string, unknown>; agent: string;
 
 t.test('every bundled agent and alias, called by name', async (t) => {
   const w = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS });
-  const h = new HandOff({ lookup: new NetworkLookup(w.dns) });
+  const h = new HandOff({ loopbackZones: 'any', lookup: new NetworkLookup(w.dns) });
   t.teardown(() => h.close());
   for (const c of CASES) {
     const o = await h.call(c.name, c.args);
@@ -67,7 +67,7 @@ const crossCname = (text: string, file: string): string => (file === 'globex.age
 t.test("the card names its source zone: the zone of the final owner's records", async (t) => {
   const w = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS, demo: false, edit: crossCname });
   const lookup = counting(new NetworkLookup(w.dns));
-  const h = new HandOff({ lookup });
+  const h = new HandOff({ loopbackZones: 'any', lookup });
   t.teardown(() => h.close());
   const cases: Array<[string, string, string]> = [
     ['researcher.acme.agents', 'researcher.acme.agents.', 'acme.agents.'],
@@ -95,7 +95,7 @@ t.test("the card names its source zone: the zone of the final owner's records", 
 t.test('the card cache: a warm call does no DNS round trip; the TTL bounds it', async (t) => {
   const w = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS });
   const lookup = counting(new NetworkLookup(w.dns));
-  const h = new HandOff({ lookup });
+  const h = new HandOff({ loopbackZones: 'any', lookup });
   t.teardown(() => h.close());
   const first = await h.call('writer.acme.agents', { task: 'one' });
   const cold = lookup.count;
@@ -116,7 +116,7 @@ t.test('the card cache: a warm call does no DNS round trip; the TTL bounds it', 
 
 t.test('sessions and connections are reused across calls; a dead session is replaced', async (t) => {
   const w = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS });
-  const h = new HandOff({ lookup: new NetworkLookup(w.dns) });
+  const h = new HandOff({ loopbackZones: 'any', lookup: new NetworkLookup(w.dns) });
   t.teardown(() => h.close());
   await h.call('editor.acme.agents', { text: 'warm up' });
   const serverSide = w.demo!.connections;
@@ -145,7 +145,7 @@ t.test('sessions and connections are reused across calls; a dead session is repl
 
 t.test('listTools: the endpoint tools/list, with the input schema', async (t) => {
   const w = await agentWorld(t, { dnsHost: DNS, agentHost: AGENTS });
-  const h = new HandOff({ lookup: new NetworkLookup(w.dns) });
+  const h = new HandOff({ loopbackZones: 'any', lookup: new NetworkLookup(w.dns) });
   t.teardown(() => h.close());
   const tools = await h.listTools('translator.acme.agents');
   t.equal(tools.length, 1);
@@ -160,7 +160,7 @@ t.test("failover: writer's priority-1 endpoint is down, the priority-2 backup an
     dnsHost: DNS, agentHost: AGENTS,
     edit: (text) => text.replace(new RegExp(`^mcp(\\s+IN A\\s+)${AGENTS.replace(/\./g, '\\.')}$`, 'm'), `mcp$1${DOWN}`),
   });
-  const h = new HandOff({ lookup: new NetworkLookup(w.dns) });
+  const h = new HandOff({ loopbackZones: 'any', lookup: new NetworkLookup(w.dns) });
   t.teardown(() => h.close());
   const o = await h.call('writer.acme.agents', { task: 'failover' });
   t.equal(o.endpoint, 'http://mcp-backup.acme.agents:18102/agents/writer/mcp', 'the backup answered');

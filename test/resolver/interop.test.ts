@@ -5,7 +5,7 @@
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { canBind53, hintsText, startTopology, zoneText } from '../helpers/topology.js';
+import { requirePort53, hintsText, startTopology, zoneText } from '../helpers/topology.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { dig, type DigResult } from '../helpers/dig.js';
 import { requireTool } from '../helpers/peers.js';
@@ -129,15 +129,7 @@ function agree(t: Comparison, q: (typeof QUESTIONS)[number], got: DigResult, wan
 
 t.test('interop with real DNS servers', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
-  const probe = await leaseNet(t);
-  const root53 = await canBind53(probe);
-  await probe.release();
-  if (!root53) {
-    // Glue carries addresses, not ports: every server in a hierarchy must be on port 53.
-    if (process.env.CI === 'true') t.fail('cannot bind port 53 on loopback; CI runs as root');
-    else t.skip('binding port 53 on loopback needs root', () => {});
-    return;
-  }
+  if (!(await requirePort53(t))) return;
 
   t.test('our resolver through NSD serving the bundled zones', async (t) => {
     if (!requireDaemon(t, 'nsd', 'nsd')) return;

@@ -1,4 +1,5 @@
 // TCP serving (RFC 7766): length framing, pipelined queries, idle timeout, connection limit.
+// The slowloris guards (message deadline, per-source cap, eviction) are in tcp-slowloris.test.ts.
 
 import t from 'tap';
 import net from 'node:net';
@@ -69,17 +70,21 @@ t.test('idle connections are closed', async (t) => {
   t.equal(daemon.stats.tcpIdleClosed, 1, 'closed by the server, as idle');
 });
 
-t.test('connection limit', async (t) => {
-  const { daemon, port } = await startDaemon(t, { zonesDir, tcp: { maxConnections: 2 } });
+t.test('connection limit: with every connection busy, a new one is refused', async (t) => {
+  const { daemon, port } = await startDaemon(t, { zonesDir, tcp: { maxConnections: 2, messageTimeoutMs: 60_000 } });
   const a = await connect(port);
   const b = await connect(port);
   t.teardown(() => { a.destroy(); b.destroy(); });
-  // Make sure both are accepted before the third arrives.
-  const r = readFrames(b, 1);
-  b.write(frame(rawQuery(1, ['writer', 'example', 'agents'], 64)));
-  await r;
+  // Each has a message half sent, so neither is idle and neither may be evicted for the third.
+  a.write(Buffer.from([0]));
+  b.write(Buffer.from([0]));
+  const listener = daemon.listeners[0]!;
+  for (let i = 0; i < 2000 && listener.tcpState().inMessage < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(listener.tcpState().inMessage, 2, 'both mid-message');
   const c = net.connect(port, '127.0.0.1');
   c.on('error', () => {});
   await new Promise((res) => c.once('close', res));
   t.equal(daemon.stats.tcpRejected, 1, 'third connection refused');
+  t.equal(daemon.stats.tcpEvicted, 0, 'no connection evicted');
+  t.notOk(a.destroyed || b.destroyed, 'the busy two stay open');
 });

@@ -14,6 +14,6 @@ export interface AgentCallResult {
 
 export interface AgentClient {
   resolve(name: string, opts?: { signal?: AbortSignal }): Promise<AgentCard>;
-  call(name: string, args: Record<string, unknown>, opts?: { signal?: AbortSignal; timeoutMs?: number; tool?: string }): Promise<AgentCallResult>;
+  call(name: string, args: Record<string, unknown>, opts?: { signal?: AbortSignal; timeoutMs?: number; tool?: string; hops?: number }): Promise<AgentCallResult>;
   listTools(name: string, opts?: { signal?: AbortSignal }): Promise<Tool[]>;
 }

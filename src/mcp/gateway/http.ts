@@ -8,7 +8,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { isLoopback } from '../handoff.js';
 import { quietLogger, type McpLogger } from '../log.js';
-import type { Gateway } from './server.js';
+import { HOPS_HEADER } from '../http.js';
+import { parseHops, type Gateway } from './server.js';
 
 export interface GatewayHttpOptions {
   host: string;
@@ -178,6 +179,10 @@ export class GatewayHttp {
           if (on === undefined || !this.allowed.has(on)) return reject(res, 403, `Invalid Origin header: ${origin}`);
         }
       }
+      // Gateways calling gateways: a request that came through too many is refused before anything runs.
+      const hops = parseHops(req.headers[HOPS_HEADER]);
+      if (hops === undefined) return reject(res, 400, `Bad Request: ${HOPS_HEADER} is not a whole number`);
+      if (hops >= this.gateway.maxHops) return reject(res, 508, `ERR_HOP_LIMIT: the request came through ${hops} gateways (${HOPS_HEADER}); at most ${this.gateway.maxHops - 1} are allowed`);
       const sid = req.headers['mcp-session-id'];
       if (typeof sid === 'string') {
         const s = this.sessions.get(sid);

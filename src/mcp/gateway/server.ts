@@ -7,6 +7,7 @@ import {
   CallToolRequestSchema, CallToolResultSchema, ErrorCode, ListToolsRequestSchema, McpError,
   type CallToolResult, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { HOPS_HEADER } from '../http.js';
 import { quietLogger, type McpLogger } from '../log.js';
 import type { AgentClient } from './client.js';
 import { AgentDirectory, plainName, toolNameFor, type DirectoryEntry } from './discovery.js';
@@ -28,9 +29,24 @@ export interface GatewayOptions {
   serverInfo?: { transport?: string; host?: string; port?: number; description?: string };
   /** Policy, as get_server_info reports it: which plain-http endpoints are allowed. */
   allowHttp?: 'loopback' | 'any' | 'none';
+  /**
+   * Gateways a call may have come through (the aop-hops header): a request arriving with this
+   * many or more is refused (ERR_HOP_LIMIT), and the gateway's own calls carry its count + 1. Default 4.
+   */
+  maxHops?: number;
   logger?: McpLogger;
   version?: string;
   now?: () => number;
+}
+
+export const DEFAULT_MAX_HOPS = 4;
+
+/** The hop count an aop-hops header value says: 0 when absent, undefined when it is not a whole number. */
+export function parseHops(value: string | string[] | undefined): number | undefined {
+  if (value === undefined) return 0;
+  const v = Array.isArray(value) ? value[value.length - 1] : value;
+  if (v === undefined || !/^\s*\d{1,3}\s*$/.test(v)) return undefined;
+  return Number(v);
 }
 
 const FIXED = Object.keys(inputs) as FixedToolName[];
@@ -53,7 +69,11 @@ export class Gateway {
     this.now = opts.now ?? Date.now;
     this.createdAt = this.now();
     this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
+    this.maxHops = opts.maxHops ?? DEFAULT_MAX_HOPS;
   }
+
+  /** Requests that came through this many gateways or more are refused. */
+  readonly maxHops: number;
 
   get directory(): AgentDirectory {
     return this.opts.directory;
@@ -70,7 +90,10 @@ export class Gateway {
       },
     );
     server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({ tools: await this.listTools(extra.signal) }));
-    server.setRequestHandler(CallToolRequestSchema, async (req, extra) => this.callTool(req.params.name, req.params.arguments ?? {}, extra.signal));
+    server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+      const hops = parseHops(extra.requestInfo?.headers[HOPS_HEADER]);
+      return this.callTool(req.params.name, req.params.arguments ?? {}, extra.signal, hops ?? this.maxHops);
+    });
     this.servers.add(server);
     server.onclose = () => { this.servers.delete(server); };
     if (this.opts.agentTools) this.schedule();
@@ -85,18 +108,19 @@ export class Gateway {
   }
 
   /** Run one tool. Tool failures are results with isError and the error's code; unknown tools are protocol errors. */
-  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal, hops = 0): Promise<CallToolResult> {
+    if (hops >= this.maxHops) return errorResult('ERR_HOP_LIMIT', `${name}: the request came through ${hops} gateways (${HOPS_HEADER}); at most ${this.maxHops - 1} are allowed`);
     let result: CallToolResult;
     if ((FIXED as string[]).includes(name)) {
       const parsed = inputs[name as FixedToolName].safeParse(args);
       if (!parsed.success) {
         return errorResult('ERR_HANDOFF_USAGE', `${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`);
       }
-      result = await this.fixed(name as FixedToolName, parsed.data as Record<string, unknown>, signal);
+      result = await this.fixed(name as FixedToolName, parsed.data as Record<string, unknown>, signal, hops);
     } else {
       const entry = this.opts.agentTools ? (await this.agentTools(signal)).some((x) => x.name === name) ? await this.opts.directory.find(name, signal) : undefined : undefined;
       if (!entry || entry.toolName !== name) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
-      result = await this.call(entry.name, args, undefined, undefined, signal);
+      result = await this.call(entry.name, args, undefined, undefined, signal, hops);
     }
     // What goes back to the client is checked against the protocol's schema, as it is on the way in.
     const checked = CallToolResultSchema.safeParse(result);
@@ -104,7 +128,7 @@ export class Gateway {
     return result;
   }
 
-  private async fixed(name: FixedToolName, a: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+  private async fixed(name: FixedToolName, a: Record<string, unknown>, signal: AbortSignal | undefined, hops: number): Promise<CallToolResult> {
     switch (name) {
       case 'resolve_agent': {
         try {
@@ -115,7 +139,7 @@ export class Gateway {
         }
       }
       case 'call_agent':
-        return this.call(a.name as string, (a.arguments as Record<string, unknown> | undefined) ?? {}, a.tool as string | undefined, a.timeout_ms as number | undefined, signal);
+        return this.call(a.name as string, (a.arguments as Record<string, unknown> | undefined) ?? {}, a.tool as string | undefined, a.timeout_ms as number | undefined, signal, hops);
       case 'discover_agents': {
         if (a.agent_name === undefined) {
           const snap = await this.opts.directory.list(signal);
@@ -181,10 +205,11 @@ export class Gateway {
     return { timeoutMs: this.callTimeoutMs, retries: this.opts.retries ?? 2 };
   }
 
-  private async call(name: string, args: Record<string, unknown>, tool: string | undefined, timeoutMs: number | undefined, signal?: AbortSignal): Promise<CallToolResult> {
+  private async call(name: string, args: Record<string, unknown>, tool: string | undefined, timeoutMs: number | undefined, signal: AbortSignal | undefined, hops: number): Promise<CallToolResult> {
     try {
+      // This gateway is one more hop for whatever the call reaches.
       const r = await this.opts.client.call(name, args, {
-        ...(signal ? { signal } : {}), timeoutMs: timeoutMs ?? this.callTimeoutMs, ...(tool !== undefined ? { tool } : {}),
+        ...(signal ? { signal } : {}), timeoutMs: timeoutMs ?? this.callTimeoutMs, ...(tool !== undefined ? { tool } : {}), hops: hops + 1,
       });
       // The agent's content passes through untouched; where it came from goes in _meta.
       return {
