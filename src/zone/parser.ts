@@ -122,7 +122,7 @@ export function parseZoneInto(lines: Iterable<LogicalLine>, opts: ParseOptions, 
 }
 
 /** Lines of the top file parsed between two pauses of parseZoneSteps. */
-export const LINES_PER_STEP = 2000;
+export const LINES_PER_STEP = 256;
 
 /**
  * parseZoneInto in steps: the generator pauses (yields) every LINES_PER_STEP lines of the top
