@@ -301,7 +301,9 @@ export class Daemon {
     }
     const run = (async () => {
       if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
-      return this.install(await loadZoneDirAsync(this.opts.zonesDir, this.opts.zoneLimits));
+      const dir = this.opts.zonesDir;
+      const load = async () => this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits));
+      return this.store ? this.store.exclusive(load) : load();
     })();
     this.reloadRun = run.finally(() => {
       this.reloadRun = undefined;

@@ -6,6 +6,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ZoneStore } from '../../src/update/store.js';
 import { startDaemon } from '../helpers/server.js';
 import { rawQuery, udpExchange } from '../helpers/udp.js';
 
@@ -76,4 +77,23 @@ t.test('reloads asked for during a reload wait, and run once for all of them', a
   t.equal(daemon.reloading, false);
   t.equal(daemon.catalog.get('a.agents.')!.serial, 2);
   t.equal(daemon.catalog.get('b.agents.')!.serial, 1);
+});
+
+t.test('no zone file is rewritten (nor its journal compacted) while a reload reads the files', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-reload-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new ZoneStore({ zonesDir: dir, flushDelayMs: 0 });
+  const order: string[] = [];
+  let finish!: () => void;
+  const reload = store.exclusive(() => new Promise<void>((resolve) => {
+    finish = () => {
+      order.push('reload done');
+      resolve();
+    };
+  }));
+  const flushed = store.flush().then(() => order.push('rewrite'));
+  await new Promise((r) => setImmediate(r));
+  finish();
+  await Promise.all([reload, flushed]);
+  t.same(order, ['reload done', 'rewrite']);
 });
