@@ -319,12 +319,8 @@ export function serveCommand(y: Argv): Argv {
       }
       process.on('SIGHUP', () => {
         logger.info('SIGHUP: reloading zones');
-        try {
-          daemon.reload();
-          extras?.reloaded();
-        } catch (err) {
-          logger.error(`reload failed: ${(err as Error).message}`);
-        }
+        // Zones load in slices while every zone keeps answering; a SIGHUP meanwhile queues one more reload.
+        daemon.reloadAsync().then(() => extras?.reloaded(), (err: Error) => logger.error(`reload failed: ${err.message}`));
       });
       let stopping = false;
       const stop = (sig: string): void => {

@@ -55,13 +55,21 @@ export function attachWorker(daemon: Daemon, stop: (why: string) => void): void 
       stop('shutdown from the primary');
       return;
     }
+    const send = (reply: Record<string, unknown>): void => {
+      process.send?.({ aop: 'reply', id: m.id, reply } satisfies FromWorker);
+    };
+    if (m.aop === 'reload') {
+      // Loaded in slices: the worker answers queries while its zones reload (Daemon.reloadAsync).
+      daemon.reloadAsync().then((r) => send({ ok: true, ...r }), (err: Error) => send({ ok: false, error: err.message }));
+      return;
+    }
     let reply: Record<string, unknown>;
     try {
-      reply = m.aop === 'reload' ? { ok: true, ...daemon.reload() } : runCommand(target, m.line);
+      reply = runCommand(target, m.line);
     } catch (err) {
       reply = { ok: false, error: (err as Error).message };
     }
-    process.send?.({ aop: 'reply', id: m.id, reply } satisfies FromWorker);
+    send(reply);
   });
   process.on('disconnect', () => stop('the primary went away'));
   process.send?.({ aop: 'ready' } satisfies FromWorker);

@@ -1,7 +1,9 @@
 // The daemon: loads the zones, runs the listeners, reloads on demand, shuts down gracefully.
 
 import { Catalog } from '../authority/catalog.js';
-import { loadZoneDir, type ReadLimits } from '../zone/load.js';
+import { loadZoneDir, loadZoneDirAsync, type ReadLimits } from '../zone/load.js';
+import type { Zone } from '../zone/zone.js';
+import type { ZoneLoadError } from '../zone/errors.js';
 import { agentFaultLines, checkAgentZone } from '../agent/index.js';
 import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
@@ -107,6 +109,9 @@ export class Daemon {
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
   private opening?: Promise<void>;
+  /** The reloadAsync() running, and the one queued behind it. */
+  private reloadRun?: Promise<{ loaded: number; failed: number }>;
+  private reloadNext?: Promise<{ loaded: number; failed: number }>;
   private starting?: Promise<void>;
   /** What open() built for the warm-up's twins. */
   private warmUpPlan?: { handlers: Handler[]; respondOptions: RespondOptions; responder: Responder };
@@ -269,7 +274,45 @@ export class Daemon {
    */
   reload(): { loaded: number; failed: number } {
     if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
-    const { zones, errors } = loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits);
+    return this.install(loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits));
+  }
+
+  /** True from the start of a reloadAsync() to its end (the zones it loaded swapped in). */
+  get reloading(): boolean {
+    return this.reloadRun !== undefined;
+  }
+
+  /**
+   * reload() that does not stop the answers: the zones are loaded one at a time, the event loop
+   * given a turn every few milliseconds of parsing (loadZoneDirAsync), and every zone keeps its
+   * previous version in service until the whole folder is loaded; then each is swapped in at
+   * once. SIGHUP and the cluster's workers reload this way. A call while one runs does not start
+   * a second beside it: it waits, then one more runs for all the calls that came meanwhile
+   * (the files may have changed since the running one read them).
+   */
+  reloadAsync(): Promise<{ loaded: number; failed: number }> {
+    if (this.reloadRun) {
+      const next = (): Promise<{ loaded: number; failed: number }> => {
+        this.reloadNext = undefined;
+        return this.reloadAsync();
+      };
+      this.reloadNext ??= this.reloadRun.then(next, next);
+      return this.reloadNext;
+    }
+    const run = (async () => {
+      if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
+      const dir = this.opts.zonesDir;
+      const load = async () => this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits));
+      return this.store ? this.store.exclusive(load) : load();
+    })();
+    this.reloadRun = run.finally(() => {
+      this.reloadRun = undefined;
+    });
+    return this.reloadRun;
+  }
+
+  /** Put the zones of a folder load in service (see reload()). */
+  private install({ zones, errors }: { zones: Zone[]; errors: ZoneLoadError[] }): { loaded: number; failed: number } {
     this.responder?.invalidate();
     const present = new Set<string>();
     let agentFailed = 0;

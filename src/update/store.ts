@@ -148,6 +148,18 @@ export class ZoneStore {
     this.timer.unref();
   }
 
+  /**
+   * Run `fn` with no zone file rewritten meanwhile (rewrites wait for it, as it waits for one
+   * under way): a reload that reads the files over many turns of the event loop must not see a
+   * rewrite compact the journal between its read of a file and recover(), or the changes would
+   * be in neither.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.flushing.then(fn);
+    this.flushing = run.then(() => {}, () => {});
+    return run;
+  }
+
   /** Write every changed zone file now, then compact its journal. */
   flush(): Promise<void> {
     if (this.timer) {

@@ -5,7 +5,8 @@ import { closeSync, constants as fsc, fstatSync, openSync, readdirSync, readSync
 import { isAscii, isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import { type ZoneFault, ZoneLoadError } from './errors.js';
-import { parseZone, parseZoneInto, type LeadingOrigin } from './parser.js';
+import { drain, parseZone, parseZoneSteps, type LeadingOrigin } from './parser.js';
+import { setImmediate as turn } from 'node:timers/promises';
 import { lexChunks } from './lexer.js';
 import { validateZone } from './validate.js';
 import { Zone } from './zone.js';
@@ -186,6 +187,11 @@ const GIVE_UP = Symbol('give up');
  * which costs a second parse only for zones that fail.
  */
 function buildFast(chunks: Iterable<string>, origin: string, file: string | undefined, include: ((p: string) => string) | undefined, from?: OriginFrom): Zone | undefined {
+  return drain(buildFastSteps(chunks, origin, file, include, from));
+}
+
+/** buildFast in steps: pauses (yields) as the parse does (parseZoneSteps). */
+function* buildFastSteps(chunks: Iterable<string>, origin: string, file: string | undefined, include: ((p: string) => string) | undefined, from?: OriginFrom): Generator<void, Zone | undefined, undefined> {
   let canonical: string;
   try {
     canonical = parseName(origin);
@@ -197,7 +203,7 @@ function buildFast(chunks: Iterable<string>, origin: string, file: string | unde
   let faults: ZoneFault[];
   let leading: LeadingOrigin | undefined;
   try {
-    ({ faults, leadingOrigin: leading } = parseZoneInto(lexChunks(chunks), { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) }, (owner, type, ttl, rdata, run) => {
+    ({ faults, leadingOrigin: leading } = yield* parseZoneSteps(lexChunks(chunks), { origin: canonical, ...(file !== undefined ? { file } : {}), ...(include ? { include } : {}) }, (owner, type, ttl, rdata, run) => {
       if (!zone.add(owner, type, RRClass.IN, ttl, rdata, run)) throw GIVE_UP; // out-of-zone data
     }));
   } catch (e) {
@@ -349,6 +355,32 @@ export function loadZoneFile(file: string, opts: { origin: string; originFrom?: 
   return buildFast(fileChunks(file, budget), opts.origin, file, include, opts.originFrom) ?? loadZoneFileFully(file, opts);
 }
 
+/** Most milliseconds loadZoneFileAsync works before it gives the event loop a turn. */
+export const LOAD_SLICE_MS = 10;
+
+/**
+ * loadZoneFile that lets other work run while it parses: the event loop gets a turn every
+ * LOAD_SLICE_MS of parsing, so a big zone does not hold up the answers of the others. What is
+ * not sliced: reading (8 MiB at a time), the $INCLUDEs, the zone's final checks, and the full
+ * path a zone with faults takes for its fault list. Throws ZoneLoadError.
+ */
+export async function loadZoneFileAsync(file: string, opts: { origin: string; originFrom?: OriginFrom; limits?: ReadLimits }): Promise<Zone> {
+  const budget = budgetOf(opts.limits);
+  const include = includeReader(opts.origin, file, opts.limits, budget);
+  const steps = buildFastSteps(fileChunks(file, budget), opts.origin, file, include, opts.originFrom);
+  let since = performance.now();
+  let r: IteratorResult<void, Zone | undefined>;
+  for (;;) {
+    r = steps.next();
+    if (r.done) break;
+    if (performance.now() - since >= LOAD_SLICE_MS) {
+      await turn();
+      since = performance.now();
+    }
+  }
+  return r.value ?? loadZoneFileFully(file, opts);
+}
+
 /**
  * A zone file's text as the loader reads it (a regular file, within the budget of `limits`), and
  * the reader of its includes sharing that budget. Throws ZoneLoadError ERR_ZONE_READ or ERR_ZONE_ENCODING.
@@ -377,7 +409,43 @@ function loadZoneFileFully(file: string, opts: { origin: string; originFrom?: Or
  * not stop the others; its ZoneLoadError has `origin` (when the name gives one) and `file` set.
  */
 export function loadZoneDir(dir: string, limits?: ReadLimits): { zones: Zone[]; errors: ZoneLoadError[] } {
+  const { files, errors } = zoneDirFiles(dir);
   const zones: Zone[] = [];
+  for (const { file, origin } of files) {
+    try {
+      zones.push(loadZoneFile(file, { origin, originFrom: 'file-name', ...(limits ? { limits } : {}) }));
+    } catch (e) {
+      errors.push(named(e, origin, file));
+    }
+  }
+  return { zones, errors };
+}
+
+/** loadZoneDir one zone at a time with loadZoneFileAsync: the event loop gets turns throughout. */
+export async function loadZoneDirAsync(dir: string, limits?: ReadLimits): Promise<{ zones: Zone[]; errors: ZoneLoadError[] }> {
+  const { files, errors } = zoneDirFiles(dir);
+  const zones: Zone[] = [];
+  for (const { file, origin } of files) {
+    await turn();
+    try {
+      zones.push(await loadZoneFileAsync(file, { origin, originFrom: 'file-name', ...(limits ? { limits } : {}) }));
+    } catch (e) {
+      errors.push(named(e, origin, file));
+    }
+  }
+  return { zones, errors };
+}
+
+function named(e: unknown, origin: string, file: string): ZoneLoadError {
+  if (!(e instanceof ZoneLoadError)) throw e;
+  e.origin = origin;
+  e.file = file;
+  return e;
+}
+
+/** The `*.zone` files of a folder with their origins, and the faults of those that have none (or a taken one). */
+function zoneDirFiles(dir: string): { files: { file: string; origin: string }[]; errors: ZoneLoadError[] } {
+  const files: { file: string; origin: string }[] = [];
   const errors: ZoneLoadError[] = [];
   let names: string[];
   try {
@@ -387,7 +455,7 @@ export function loadZoneDir(dir: string, limits?: ReadLimits): { zones: Zone[]; 
       .sort();
   } catch (e) {
     const f: ZoneFault = { file: dir, line: 1, col: 1, code: 'ERR_ZONE_READ', message: `cannot read zones folder: ${ioReason(e)}` };
-    return { zones, errors: [new ZoneLoadError([f], { file: dir })] };
+    return { files, errors: [new ZoneLoadError([f], { file: dir })] };
   }
   const byOrigin = new Map<string, string>();
   for (const name of names) {
@@ -407,16 +475,9 @@ export function loadZoneDir(dir: string, limits?: ReadLimits): { zones: Zone[]; 
       continue;
     }
     byOrigin.set(nameKey(origin), file);
-    try {
-      zones.push(loadZoneFile(file, { origin, originFrom: 'file-name', ...(limits ? { limits } : {}) }));
-    } catch (e) {
-      if (!(e instanceof ZoneLoadError)) throw e;
-      e.origin = origin;
-      e.file = file;
-      errors.push(e);
-    }
+    files.push({ file, origin });
   }
-  return { zones, errors };
+  return { files, errors };
 }
 
 const FILE_STEM = /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/;

@@ -107,7 +107,7 @@ const after = (t: Token): { line: number; col: number } => ({ line: t.line, col:
 
 /** Parse zone-file text into records and faults. Never throws for bad input. */
 export function parseZone(text: string, opts: ParseOptions): { records: SourcedRR[]; faults: ZoneFault[]; leadingOrigin?: LeadingOrigin } {
-  const st = parseInto(lexLines(text), opts, undefined);
+  const st = drain(parseInto(lexLines(text), opts, undefined));
   settleTtls(st);
   return { records: st.records, faults: st.faults, ...(st.leadingOrigin ? { leadingOrigin: st.leadingOrigin } : {}) };
 }
@@ -118,11 +118,31 @@ export function parseZone(text: string, opts: ParseOptions): { records: SourcedR
  * numbers to do it). Returns the faults. An exception the sink throws ends the parse.
  */
 export function parseZoneInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink): { faults: ZoneFault[]; leadingOrigin?: LeadingOrigin } {
-  const st = parseInto(lines, opts, sink);
+  return drain(parseZoneSteps(lines, opts, sink));
+}
+
+/** Lines of the top file parsed between two pauses of parseZoneSteps. */
+export const LINES_PER_STEP = 256;
+
+/**
+ * parseZoneInto in steps: the generator pauses (yields) every LINES_PER_STEP lines of the top
+ * file, so a caller can give the event loop a turn while a big zone parses (Daemon.reloadAsync).
+ * $INCLUDEd files are parsed without a pause. Returns what parseZoneInto returns.
+ */
+export function* parseZoneSteps(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink): Generator<void, { faults: ZoneFault[]; leadingOrigin?: LeadingOrigin }, undefined> {
+  const st = yield* parseInto(lines, opts, sink);
   return { faults: st.faults, ...(st.leadingOrigin ? { leadingOrigin: st.leadingOrigin } : {}) };
 }
 
-function parseInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink | undefined): State {
+/** Run a generator of steps to its end, without pausing. */
+export function drain<R>(g: Generator<void, R, undefined>): R {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+function* parseInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: RecordSink | undefined): Generator<void, State, undefined> {
   const file = opts.file ?? TEXT_FILE_NAME;
   const st: State = {
     records: [], faults: [], include: opts.include, defaultTtl: opts.defaultTtl, lastTtl: undefined,
@@ -143,7 +163,7 @@ function parseInto(lines: Iterable<LogicalLine>, opts: ParseOptions, sink: Recor
     owner: undefined,
     chain: opts.file !== undefined ? [path.resolve(opts.file)] : [],
   };
-  parseLines(lines, ctx, st);
+  yield* parseLines(lines, ctx, st);
   return st;
 }
 
@@ -169,8 +189,13 @@ function settleTtls(st: State): void {
   st.records.forEach((rr, i) => { rr.ttl = of[i]!.ttl; });
 }
 
-function parseLines(lines: Iterable<LogicalLine>, ctx: Ctx, st: State): void {
+function* parseLines(lines: Iterable<LogicalLine>, ctx: Ctx, st: State): Generator<void, void, undefined> {
+  let n = 0;
   for (const l of lines) {
+    if (++n === LINES_PER_STEP) {
+      n = 0;
+      yield;
+    }
     const first = l.tokens[0];
     const isDirective = first !== undefined && !l.ownerOmitted && !first.quoted && first.text.startsWith('$');
     if (l.faults.length > 0) {
@@ -316,7 +341,7 @@ function include(pathTok: Token, originTok: Token | undefined, ctx: Ctx, st: Sta
   // The included file starts with the includer's previous owner (as BIND does) and its own origin.
   const child: Ctx = { file, dir: path.dirname(file), origin, owner: ctx.owner, chain: [...ctx.chain, resolved] };
   st.runOwner = undefined;
-  parseLines(lexLines(text), child, st);
+  drain(parseLines(lexLines(text), child, st));
   st.runOwner = undefined;
 }
 
