@@ -438,7 +438,10 @@ export class HandOff {
   /** The endpoints in the order to try, those the policy refuses or that have no address recorded in `tried`. */
   private candidates(card: AgentCard, tried: Attempt[]): AgentEndpoint[] {
     const out: AgentEndpoint[] = [];
+    // The policy's inputs, once per card: the caller's listeners, and whether this card's zone may use loopback.
+    const self = [...this.selfAddresses()];
     const zones = this.loopbackZones();
+    const loopbackOk = zones === 'any' || (card.zone !== undefined && zones.has(zoneKey(card.zone)));
     for (const e of orderEndpoints(card.endpoints, this.random)) {
       const addrs = e.addresses ?? [];
       if (e.transport !== 'streamable-http') {
@@ -449,7 +452,7 @@ export class HandOff {
         tried.push({ url: e.url, ok: false, code: 'NO_ADDRESS', error: `no A/AAAA record for ${e.host}`, ms: 0 });
         continue;
       }
-      const why = this.refusal(card, e, addrs, zones);
+      const why = this.refusal(card, e, addrs, self, loopbackOk);
       if (why !== undefined) {
         tried.push({ url: e.url, ok: false, code: why.code, error: why.error, ms: 0 });
         continue;
@@ -463,13 +466,12 @@ export class HandOff {
    * Why policy refuses an endpoint, or undefined: one of the caller's own addresses (REFUSED_SELF),
    * loopback for an agent of a zone not served here (REFUSED_LOOPBACK), plain http where not allowed (REFUSED_HTTP).
    */
-  private refusal(card: AgentCard, e: AgentEndpoint, addrs: readonly string[], zones: Set<string> | 'any'): { code: string; error: string } | undefined {
+  private refusal(card: AgentCard, e: AgentEndpoint, addrs: readonly string[], self: ReadonlyArray<{ address: string; port: number }>, loopbackOk: boolean): { code: string; error: string } | undefined {
     const port = e.port;
-    const self = [...this.selfAddresses()];
     const own = addrs.filter((a) => self.some((s) => s.port === port && sameHost(s.address, a)));
     if (own.length > 0) return { code: 'REFUSED_SELF', error: `${own.join(', ')} port ${port} is this host's own listener (a gateway or its DNS server): never called` };
     const local = addrs.filter(isLocal);
-    if (local.length > 0 && zones !== 'any' && !(card.zone !== undefined && zones.has(zoneKey(card.zone)))) {
+    if (local.length > 0 && !loopbackOk) {
       return {
         code: 'REFUSED_LOOPBACK',
         error: `loopback address ${local.join(', ')} for an agent of ${card.zone === undefined ? 'an unknown zone' : `zone ${card.zone}`}, which this host does not serve, is not allowed`,
