@@ -174,13 +174,13 @@ export function serveCommand(y: Argv): Argv {
           loadHints(a['root-hints']);
         }
         for (const f of a['tsig-key']) requirePath('--tsig-key', f, 'file');
-        parseWorkers(a.workers);
+        const workers = parseWorkers(a.workers);
         const keys = new Keyring(loadKeys(a['tsig-key'], a['tsig-secret']));
         parsePolicy(a['update-policy']);
         if (a['allow-update'] || a['update-policy'].length > 0) {
           if (a.zones === undefined) throw new Error('--allow-update needs --zones: updates rewrite the zone files there');
           if (keys.size === 0) throw new Error('--allow-update needs at least one --tsig-key or --tsig-secret: updates must be signed');
-          if (parseWorkers(a.workers) !== 1) throw new Error('--allow-update needs --workers 1: one process owns the journal');
+          if (workers !== 1) throw new Error('--allow-update needs --workers 1: one process owns the journal');
           // A folder that cannot hold journals is said here (exit 1), not found by the first update.
           try {
             prepareJournalDir(a['journal-dir'] ?? a.zones);
