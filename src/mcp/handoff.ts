@@ -1,7 +1,6 @@
 // The hand-off: agent name -> card (DNS, cached by TTL) -> an MCP tools/call at one of its
 // endpoints, tried by priority and weight, with failover, retries, a deadline and a circuit breaker.
 
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,7 +10,7 @@ import { orderEndpoints, type AgentCard, type AgentEndpoint } from '../agent/ind
 import { nameKey } from '../wire/name.js';
 import { CircuitBreaker, type BreakerOptions } from './breaker.js';
 import { describeAttempts, HandOffError, type Attempt } from './errors.js';
-import { isLoopback } from './address.js';
+import { isLoopback, isLocal, sameHost } from './address.js';
 import { hopCount, OriginPools, ReplyTooLargeError, replyLimits } from './http.js';
 import { quietLogger, type McpLogger } from './log.js';
 import type { DnsLookup } from './lookup.js';
@@ -154,21 +153,6 @@ function tooLarge(err: unknown): ReplyTooLargeError | undefined {
 /** A zone name as compared: lower case, no final dot ('' for the root or a non-name). */
 function zoneKey(zone: string): string {
   return zone.toLowerCase().replace(/\.+$/, '');
-}
-
-/** Addresses that reach this host: loopback, and the unspecified 0.0.0.0/8 and :: (a connect to them lands here). */
-function isLocal(address: string): boolean {
-  const a = address.toLowerCase();
-  return isLoopback(a) || (isIP(a) === 4 && a.startsWith('0.')) || a === '::' || a.startsWith('::ffff:0.');
-}
-
-/** Whether an endpoint address reaches a listener bound to `bound` (a wildcard bind takes every local address). */
-function sameHost(bound: string, address: string): boolean {
-  const b = bound.toLowerCase();
-  const a = address.toLowerCase();
-  if (b === a) return true;
-  if (b === '0.0.0.0' || b === '::') return isLocal(a) || isIP(a) !== 0;
-  return isLocal(b) && isLocal(a);
 }
 
 function causeMessage(err: unknown): string {
