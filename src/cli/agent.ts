@@ -81,7 +81,10 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     if (a.json) {
       const ordered = orderEndpoints(r.card.endpoints);
       io.stdout(JSON.stringify({
-        ...r.card, endpoints: ordered.map((e) => ({ ...e, ...(policyNote(e, allowHttp, loopbackOk) ? { note: policyNote(e, allowHttp, loopbackOk) } : {}) })),
+        ...r.card, endpoints: ordered.map((e) => {
+          const note = policyNote(e, allowHttp, loopbackOk);
+          return { ...e, ...(note ? { note } : {}) };
+        }),
         aliases: r.aliases, cacheTtl: r.ttl, server: label,
       }, null, 2) + '\n');
     } else {
