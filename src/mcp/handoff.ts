@@ -129,25 +129,28 @@ const MAX_SESSIONS = 256;
 
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
 
-/** The string `code` of an error or of one of its causes (fetch wraps socket errors in TypeError). */
-function causeCode(err: unknown): string | undefined {
+/** The first of `err` and its causes (five deep) that `pick` gives a value for. */
+function inCauses<T>(err: unknown, pick: (e: object) => T | undefined): T | undefined {
   let e: unknown = err;
   for (let i = 0; i < 5 && typeof e === 'object' && e !== null; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    const v = pick(e);
+    if (v !== undefined) return v;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
+/** The string `code` of an error or of one of its causes (fetch wraps socket errors in TypeError). */
+function causeCode(err: unknown): string | undefined {
+  return inCauses(err, (e) => {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  });
+}
+
 /** The ReplyTooLargeError an error is or was caused by (fetch's body stream fails with TypeError: terminated). */
 function tooLarge(err: unknown): ReplyTooLargeError | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && typeof e === 'object' && e !== null; i++) {
-    if (e instanceof ReplyTooLargeError) return e;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return inCauses(err, (e) => (e instanceof ReplyTooLargeError ? e : undefined));
 }
 
 /** A zone name as compared: lower case, no final dot ('' for the root or a non-name). */
