@@ -19,7 +19,7 @@ import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, typ
 import { requireOnce, requirePath, UsageError } from './common.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
-import { daemonStatePath, readDaemonState, type DaemonState } from './daemon-state.js';
+import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger): Promise<void> {
@@ -66,15 +66,7 @@ function holder(host: string, port: number, stateFile: string): { ours: boolean;
   const state = readDaemonState(stateFile);
   if (!state || state.pid === process.pid) return undefined;
   const same = (h: string, p: number): boolean => p === port && (h === host || WILDCARDS.has(host));
-  let mcp: { host: string; port: number } | undefined;
-  try {
-    if (state.mcp !== undefined) {
-      const u = new URL(state.mcp);
-      mcp = { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
-    }
-  } catch {
-    // A URL that does not parse matches nothing.
-  }
+  const mcp = gatewayAddress(state);
   return { ours: same(state.dns.address, state.dns.port) || (mcp !== undefined && same(mcp.host, mcp.port)), state };
 }
 
