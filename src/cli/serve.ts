@@ -15,7 +15,7 @@ import { parseSecondary } from '../secondary/secondaries.js';
 import { Keyring } from '../wire/tsig.js';
 import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
-import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
+import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, stateFileFor, type Embedded } from './embedded.js';
 import { requireOnce, requirePath, UsageError } from './common.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
@@ -306,7 +306,8 @@ export function serveCommand(y: Argv): Argv {
       } catch (err) {
         await extras?.close();
         if (opened) await daemon.close();
-        const stateFile = typeof a['state-file'] === 'string' && a['state-file'] !== '' ? path.resolve(a['state-file']) : daemonStatePath();
+        // The file a daemon holding the address would announce itself in: ours, else the usual place.
+        const stateFile = stateFileFor({ stateFile: a['state-file'] as unknown, embedded: true }) ?? daemonStatePath();
         throw addressInUse(err, stateFile) ?? err;
       }
       process.on('SIGHUP', () => {
