@@ -65,6 +65,19 @@ function sigsOver(node: ZoneNode, covered: number): RRset | undefined {
   return rdata.length > 0 ? { ...sigs, rdata } : undefined;
 }
 
+/** Per zone version (each load or change is a new Zone), whether it is signed: tested once, not per referral. */
+const signedZones = new WeakMap<Zone, boolean>();
+
+/** Whether a zone is signed: its DNSKEY RRset signed at the apex (NSD's test). */
+function isSigned(zone: Zone): boolean {
+  let signed = signedZones.get(zone);
+  if (signed === undefined) {
+    signed = sigsOver(zone.apex, RRType.DNSKEY) !== undefined;
+    signedZones.set(zone, signed);
+  }
+  return signed;
+}
+
 export class Authority {
   constructor(private readonly catalog: Catalog) {}
 
@@ -191,7 +204,7 @@ export class Authority {
     // RFC 4035 3.1.4 and RFC 3225 3: the DS with its RRSIGs (or, for an insecure delegation, the
     // NSEC that proves there is none) only when the query set DO and the zone is signed (its
     // DNSKEY RRset signed at the apex, NSD's test); otherwise NS and glue alone, as NSD and Knot send.
-    if (dnssecOk && sigsOver(zone.apex, RRType.DNSKEY) !== undefined) {
+    if (dnssecOk && isSigned(zone)) {
       const proof = cut.rrsets.has(RRType.DS) ? RRType.DS : RRType.NSEC;
       const set = cut.rrsets.get(proof);
       if (set) push(res.authority, set);

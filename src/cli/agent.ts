@@ -3,7 +3,7 @@
 
 import type { Argv } from 'yargs';
 import { orderEndpoints, type AgentCard } from '../agent/index.js';
-import { isLoopback } from '../mcp/address.js';
+import { isLocal, isLoopback } from '../mcp/address.js';
 import { HandOffError } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
@@ -18,9 +18,6 @@ export interface AgentArgs {
   /** Zones whose agents may have loopback endpoints, besides the announced local daemon's (as aop call). */
   allowLoopbackZone?: string[];
 }
-
-/** Addresses that land on this host, as the hand-off's loopback policy counts them. */
-const isLocal = (a: string): boolean => isLoopback(a) || a.startsWith('0.') || a === '::';
 
 function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp, loopbackOk: boolean): string | undefined {
   const addrs = e.addresses ?? [];
@@ -81,7 +78,10 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     if (a.json) {
       const ordered = orderEndpoints(r.card.endpoints);
       io.stdout(JSON.stringify({
-        ...r.card, endpoints: ordered.map((e) => ({ ...e, ...(policyNote(e, allowHttp, loopbackOk) ? { note: policyNote(e, allowHttp, loopbackOk) } : {}) })),
+        ...r.card, endpoints: ordered.map((e) => {
+          const note = policyNote(e, allowHttp, loopbackOk);
+          return { ...e, ...(note ? { note } : {}) };
+        }),
         aliases: r.aliases, cacheTtl: r.ttl, server: label,
       }, null, 2) + '\n');
     } else {

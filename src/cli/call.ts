@@ -9,7 +9,7 @@ import type { CallOutcome, HandOff } from '../mcp/handoff.js';
 import { HandOffError, type Attempt } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { daemonStatePath, readDaemonState } from './daemon-state.js';
+import { daemonStatePath, gatewayAddress, readDaemonState } from './daemon-state.js';
 import { askedNote, chooseDefaultServer } from './common.js';
 
 export interface CliIo {
@@ -72,14 +72,8 @@ export function localPolicy(server: { address: string; port: number }, allowHttp
   const local = state !== undefined && state.dns.address === server.address && state.dns.port === server.port;
   const zones = [...(local ? state.served ?? [] : []), ...extraZones];
   const self = [{ address: server.address, port: server.port }];
-  if (local && state.mcp !== undefined) {
-    try {
-      const u = new URL(state.mcp);
-      self.push({ address: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) });
-    } catch {
-      // Not a URL: nothing to add.
-    }
-  }
+  const gateway = local ? gatewayAddress(state) : undefined;
+  if (gateway !== undefined) self.push({ address: gateway.host, port: gateway.port });
   return { loopbackZones: allowHttp === 'any' ? 'any' : zones, selfAddresses: self };
 }
 

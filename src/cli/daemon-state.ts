@@ -38,6 +38,17 @@ export function defaultControlPath(stateFile: string): string {
   return path.join(path.dirname(stateFile), 'control.sock');
 }
 
+/** The address of the gateway a state file announces (its `mcp` URL), or undefined when it has none that parses. */
+export function gatewayAddress(state: DaemonState): { host: string; port: number } | undefined {
+  if (state.mcp === undefined) return undefined;
+  try {
+    const u = new URL(state.mcp);
+    return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Write the file atomically (rename), readable by the owner only. */
 export function writeDaemonState(file: string, state: DaemonState): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

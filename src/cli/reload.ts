@@ -4,6 +4,7 @@
 
 import type { Argv } from 'yargs';
 import { readFileSync } from 'node:fs';
+import { formatListen } from '../server/listen.js';
 import { alive, daemonStatePath, readDaemonState } from './daemon-state.js';
 
 export class ReloadError extends Error {
@@ -52,7 +53,7 @@ export function reloadTarget(opts: { stateFile?: string; pidFile?: string }, env
       if (stale) throw new ReloadError(`the daemon of ${file} (pid ${stale.pid}) is not running`);
       throw new ReloadError(`no running aop serve announces itself in ${file}: start it with npm start or --state-file FILE, or give --pid-file FILE (a daemon with neither: kill -HUP its pid)`);
     }
-    target = { pid: state.pid, source: file, dns: `${state.dns.address.includes(':') ? `[${state.dns.address}]` : state.dns.address}:${state.dns.port}` };
+    target = { pid: state.pid, source: file, dns: formatListen({ host: state.dns.address, port: state.dns.port, family: state.dns.address.includes(':') ? 6 : 4 }) };
   }
   // A pid that a new process took over: signal only an aop serve.
   const argv = commandLine(target.pid);

@@ -15,11 +15,11 @@ import { parseSecondary } from '../secondary/secondaries.js';
 import { Keyring } from '../wire/tsig.js';
 import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
-import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, type Embedded } from './embedded.js';
+import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, stateFileFor, type Embedded } from './embedded.js';
 import { requireOnce, requirePath, UsageError } from './common.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
-import { daemonStatePath, readDaemonState, type DaemonState } from './daemon-state.js';
+import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger): Promise<void> {
@@ -66,15 +66,7 @@ function holder(host: string, port: number, stateFile: string): { ours: boolean;
   const state = readDaemonState(stateFile);
   if (!state || state.pid === process.pid) return undefined;
   const same = (h: string, p: number): boolean => p === port && (h === host || WILDCARDS.has(host));
-  let mcp: { host: string; port: number } | undefined;
-  try {
-    if (state.mcp !== undefined) {
-      const u = new URL(state.mcp);
-      mcp = { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
-    }
-  } catch {
-    // A URL that does not parse matches nothing.
-  }
+  const mcp = gatewayAddress(state);
   return { ours: same(state.dns.address, state.dns.port) || (mcp !== undefined && same(mcp.host, mcp.port)), state };
 }
 
@@ -174,13 +166,13 @@ export function serveCommand(y: Argv): Argv {
           loadHints(a['root-hints']);
         }
         for (const f of a['tsig-key']) requirePath('--tsig-key', f, 'file');
-        parseWorkers(a.workers);
+        const workers = parseWorkers(a.workers);
         const keys = new Keyring(loadKeys(a['tsig-key'], a['tsig-secret']));
         parsePolicy(a['update-policy']);
         if (a['allow-update'] || a['update-policy'].length > 0) {
           if (a.zones === undefined) throw new Error('--allow-update needs --zones: updates rewrite the zone files there');
           if (keys.size === 0) throw new Error('--allow-update needs at least one --tsig-key or --tsig-secret: updates must be signed');
-          if (parseWorkers(a.workers) !== 1) throw new Error('--allow-update needs --workers 1: one process owns the journal');
+          if (workers !== 1) throw new Error('--allow-update needs --workers 1: one process owns the journal');
           // A folder that cannot hold journals is said here (exit 1), not found by the first update.
           try {
             prepareJournalDir(a['journal-dir'] ?? a.zones);
@@ -314,7 +306,8 @@ export function serveCommand(y: Argv): Argv {
       } catch (err) {
         await extras?.close();
         if (opened) await daemon.close();
-        const stateFile = typeof a['state-file'] === 'string' && a['state-file'] !== '' ? path.resolve(a['state-file']) : daemonStatePath();
+        // The file a daemon holding the address would announce itself in: ours, else the usual place.
+        const stateFile = stateFileFor({ stateFile: a['state-file'] as unknown, embedded: true }) ?? daemonStatePath();
         throw addressInUse(err, stateFile) ?? err;
       }
       process.on('SIGHUP', () => {

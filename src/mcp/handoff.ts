@@ -1,7 +1,6 @@
 // The hand-off: agent name -> card (DNS, cached by TTL) -> an MCP tools/call at one of its
 // endpoints, tried by priority and weight, with failover, retries, a deadline and a circuit breaker.
 
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,7 +10,7 @@ import { orderEndpoints, type AgentCard, type AgentEndpoint } from '../agent/ind
 import { nameKey } from '../wire/name.js';
 import { CircuitBreaker, type BreakerOptions } from './breaker.js';
 import { describeAttempts, HandOffError, type Attempt } from './errors.js';
-import { isLoopback } from './address.js';
+import { isLoopback, isLocal, sameHost } from './address.js';
 import { hopCount, OriginPools, ReplyTooLargeError, replyLimits } from './http.js';
 import { quietLogger, type McpLogger } from './log.js';
 import type { DnsLookup } from './lookup.js';
@@ -130,45 +129,33 @@ const MAX_SESSIONS = 256;
 
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
 
-/** The string `code` of an error or of one of its causes (fetch wraps socket errors in TypeError). */
-function causeCode(err: unknown): string | undefined {
+/** The first of `err` and its causes (five deep) that `pick` gives a value for. */
+function inCauses<T>(err: unknown, pick: (e: object) => T | undefined): T | undefined {
   let e: unknown = err;
   for (let i = 0; i < 5 && typeof e === 'object' && e !== null; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    const v = pick(e);
+    if (v !== undefined) return v;
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
+/** The string `code` of an error or of one of its causes (fetch wraps socket errors in TypeError). */
+function causeCode(err: unknown): string | undefined {
+  return inCauses(err, (e) => {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  });
+}
+
 /** The ReplyTooLargeError an error is or was caused by (fetch's body stream fails with TypeError: terminated). */
 function tooLarge(err: unknown): ReplyTooLargeError | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && typeof e === 'object' && e !== null; i++) {
-    if (e instanceof ReplyTooLargeError) return e;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return inCauses(err, (e) => (e instanceof ReplyTooLargeError ? e : undefined));
 }
 
 /** A zone name as compared: lower case, no final dot ('' for the root or a non-name). */
 function zoneKey(zone: string): string {
   return zone.toLowerCase().replace(/\.+$/, '');
-}
-
-/** Addresses that reach this host: loopback, and the unspecified 0.0.0.0/8 and :: (a connect to them lands here). */
-function isLocal(address: string): boolean {
-  const a = address.toLowerCase();
-  return isLoopback(a) || (isIP(a) === 4 && a.startsWith('0.')) || a === '::' || a.startsWith('::ffff:0.');
-}
-
-/** Whether an endpoint address reaches a listener bound to `bound` (a wildcard bind takes every local address). */
-function sameHost(bound: string, address: string): boolean {
-  const b = bound.toLowerCase();
-  const a = address.toLowerCase();
-  if (b === a) return true;
-  if (b === '0.0.0.0' || b === '::') return isLocal(a) || isIP(a) !== 0;
-  return isLocal(b) && isLocal(a);
 }
 
 function causeMessage(err: unknown): string {
@@ -438,7 +425,10 @@ export class HandOff {
   /** The endpoints in the order to try, those the policy refuses or that have no address recorded in `tried`. */
   private candidates(card: AgentCard, tried: Attempt[]): AgentEndpoint[] {
     const out: AgentEndpoint[] = [];
+    // The policy's inputs, once per card: the caller's listeners, and whether this card's zone may use loopback.
+    const self = [...this.selfAddresses()];
     const zones = this.loopbackZones();
+    const loopbackOk = zones === 'any' || (card.zone !== undefined && zones.has(zoneKey(card.zone)));
     for (const e of orderEndpoints(card.endpoints, this.random)) {
       const addrs = e.addresses ?? [];
       if (e.transport !== 'streamable-http') {
@@ -449,7 +439,7 @@ export class HandOff {
         tried.push({ url: e.url, ok: false, code: 'NO_ADDRESS', error: `no A/AAAA record for ${e.host}`, ms: 0 });
         continue;
       }
-      const why = this.refusal(card, e, addrs, zones);
+      const why = this.refusal(card, e, addrs, self, loopbackOk);
       if (why !== undefined) {
         tried.push({ url: e.url, ok: false, code: why.code, error: why.error, ms: 0 });
         continue;
@@ -463,13 +453,12 @@ export class HandOff {
    * Why policy refuses an endpoint, or undefined: one of the caller's own addresses (REFUSED_SELF),
    * loopback for an agent of a zone not served here (REFUSED_LOOPBACK), plain http where not allowed (REFUSED_HTTP).
    */
-  private refusal(card: AgentCard, e: AgentEndpoint, addrs: readonly string[], zones: Set<string> | 'any'): { code: string; error: string } | undefined {
+  private refusal(card: AgentCard, e: AgentEndpoint, addrs: readonly string[], self: ReadonlyArray<{ address: string; port: number }>, loopbackOk: boolean): { code: string; error: string } | undefined {
     const port = e.port;
-    const self = [...this.selfAddresses()];
     const own = addrs.filter((a) => self.some((s) => s.port === port && sameHost(s.address, a)));
     if (own.length > 0) return { code: 'REFUSED_SELF', error: `${own.join(', ')} port ${port} is this host's own listener (a gateway or its DNS server): never called` };
     const local = addrs.filter(isLocal);
-    if (local.length > 0 && zones !== 'any' && !(card.zone !== undefined && zones.has(zoneKey(card.zone)))) {
+    if (local.length > 0 && !loopbackOk) {
       return {
         code: 'REFUSED_LOOPBACK',
         error: `loopback address ${local.join(', ')} for an agent of ${card.zone === undefined ? 'an unknown zone' : `zone ${card.zone}`}, which this host does not serve, is not allowed`,

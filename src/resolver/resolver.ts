@@ -477,7 +477,7 @@ export class Resolver {
   private closestCut(name: string): StartingCut {
     const local = this.local?.delegationFor(name);
     const cached = this.cache.delegations.closestCut(name);
-    if (cached && (isInDomain(cached.zone, this.o.hints.zone) || local) && (!local || labelCount(cached.zone) > labelCount(local.zone))) {
+    if (cached && (local ? labelCount(cached.zone) > labelCount(local.zone) : isInDomain(cached.zone, this.o.hints.zone))) {
       return { zone: cached.zone, servers: cached.nameservers.map((n) => ({ name: n.name, addresses: [...n.addresses] })) };
     }
     if (local) return { zone: local.zone, servers: local.servers.map((s) => ({ name: s.name, addresses: [...s.addresses] })) };

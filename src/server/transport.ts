@@ -13,6 +13,7 @@ import { formatListen, type ListenAddress } from './listen.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
+import { parseIPv6 } from '../wire/rdata/addr.js';
 
 export interface TcpOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3 suggests seconds, not minutes). */
@@ -73,11 +74,10 @@ export function sourceKey(address: string): string {
   if (!addr.includes(':')) return addr;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
   if (mapped) return mapped[1]!;
-  const [head = '', tail] = addr.split('::');
-  const groups = (s: string): string[] => (s === '' ? [] : s.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
-  const h = groups(head);
-  const all = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - groups(tail).length)).fill('0'), ...groups(tail)];
-  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  // The wire codec's parser, not a second one: the first four groups are the /64.
+  const b = parseIPv6(addr);
+  if (b === undefined) return addr;
+  return `${[0, 2, 4, 6].map((i) => b.readUInt16BE(i).toString(16)).join(':')}::/64`;
 }
 
 /** Datagrams kept while a listener is held (start({ hold: true })); more are dropped, as a full socket buffer would. */

@@ -59,7 +59,7 @@ function ptrTarget(rr: RR): string | undefined {
 }
 
 /** The records removing one agent takes away; throws for a name that is no agent, or has aliases. */
-function agentRemoval(src: ZoneSource, abs: string, withAliases: boolean, keep: (rr: SourceRecord) => boolean): SourceRecord[] {
+function agentRemoval(src: ZoneSource, abs: string, withAliases: boolean): SourceRecord[] {
   const svcb = at(src, abs, RRType.SVCB);
   const cname = at(src, abs, RRType.CNAME);
   if (cname.length > 0 || svcb.some((r) => aliasTarget(r) !== undefined)) {
@@ -77,7 +77,8 @@ function agentRemoval(src: ZoneSource, abs: string, withAliases: boolean, keep: 
   out.push(...listed(abs));
 
   // Aliases in this zone that lead to the agent (other zones' aliases are out of sight).
-  const aliases = src.records.filter((r) => !nameEquals(r.name, abs) && (r.type === RRType.CNAME || r.type === RRType.SVCB) && (r.type === RRType.CNAME ? pointsAt(r) : aliasTarget(r)) !== undefined && nameEquals((r.type === RRType.CNAME ? pointsAt(r) : aliasTarget(r))!, abs));
+  const aliasOf = (r: SourceRecord): string | undefined => (r.type === RRType.CNAME ? pointsAt(r) : r.type === RRType.SVCB ? aliasTarget(r) : undefined);
+  const aliases = src.records.filter((r) => !nameEquals(r.name, abs) && nameEquals(aliasOf(r) ?? '.', abs));
   if (aliases.length > 0 && !withAliases) {
     throw new AgentEditError('ERR_ZONE_AGENT_ALIASES', `${abs} has aliases in the zone: ${aliases.map((r) => `${r.name} (${r.type === RRType.CNAME ? 'CNAME' : 'SVCB 0'})`).join(', ')}; remove them too with --with-aliases, or point them elsewhere first`);
   }
@@ -89,7 +90,7 @@ function agentRemoval(src: ZoneSource, abs: string, withAliases: boolean, keep: 
   // Its own addresses (a '.' target), unless something that stays points at the name.
   if (svcb.some((r) => readSvcb(r.rdata).target === '.')) {
     const gone = new Set<SourceRecord>(out);
-    const used = src.records.some((r) => !gone.has(r) && keep(r) && r.type !== RRType.PTR && !nameEquals(r.name, abs) && nameEquals(pointsAt(r) ?? '.', abs));
+    const used = src.records.some((r) => !gone.has(r) && r.type !== RRType.PTR && !nameEquals(r.name, abs) && nameEquals(pointsAt(r) ?? '.', abs));
     if (!used) out.push(...at(src, abs).filter((r) => r.type === RRType.A || r.type === RRType.AAAA));
   }
   return out;
@@ -127,10 +128,9 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
     names.add(nameKey(abs));
     return { spec, abs };
   });
-  const keepAll = (): boolean => true;
   for (const name of req.remove ?? []) {
     const abs = agentNameIn(name, src.origin);
-    for (const r of agentRemoval(src, abs, req.withAliases ?? false, keepAll)) removed.add(r);
+    for (const r of agentRemoval(src, abs, req.withAliases ?? false)) removed.add(r);
   }
   for (const { abs } of adds) {
     const svcb = at(src, abs, RRType.SVCB);
@@ -141,7 +141,7 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
     if (svcb.length > 0) {
       if (!req.replace) throw new AgentEditError('ERR_ZONE_AGENT_EXISTS', `agent ${abs} already exists in zone ${src.origin}; use --replace to replace its records`);
       // Its index entry stays (the new one would be the same); the rest goes, the new block takes its place.
-      const old = agentRemoval(src, abs, true, keepAll).filter((r) => r.type !== RRType.PTR || !nameEquals(r.name, `_index._agents.${src.origin}`));
+      const old = agentRemoval(src, abs, true).filter((r) => r.type !== RRType.PTR || !nameEquals(r.name, `_index._agents.${src.origin}`));
       const ownAliases = old.filter((r) => !nameEquals(r.name, abs) && !nameEquals(r.name, `_agent.${abs}`));
       for (const r of old) if (!ownAliases.includes(r)) removed.add(r);
       if (svcb[0]!.inFile) addsAt.set(nameKey(abs), Math.min(...svcb.filter((r) => r.inFile).map((r) => r.firstLine)));

@@ -137,7 +137,7 @@ function agentErrors(zone: Zone, change: Change): string | undefined {
   }
   // Only a name left with no address at all can break an agent elsewhere (ERR_AGENT_ZONE_TARGET);
   // replacing a host's address, or removing one of several, cannot.
-  const addressless = (name: string): boolean => [RRType.A, RRType.AAAA, RRType.CNAME].every((t) => zone.rrset(name, t) === undefined);
+  const addressless = (name: string): boolean => [...ADDRESS_TYPES].every((t) => zone.rrset(name, t) === undefined);
   for (const rr of change.deleted.slice(1)) if (ADDRESS_TYPES.has(rr.type) && addressless(rr.name)) whole = true;
   // Only errors refuse an update; the index warnings would walk every entry of the index.
   if (whole) updateWork.wholeAgentChecks++;
