@@ -1,13 +1,13 @@
 // Which clients may ask for recursion: a list of networks checked with node's BlockList.
 // The default is loopback only, so the daemon is never an open resolver by accident.
 
+import { AopError } from '../base/errors.js';
 import { BlockList, isIP } from 'node:net';
 
-export class AclError extends Error {
-  readonly code = 'ERR_ACL_BAD_NETWORK';
+export class AclError extends AopError {
+  declare readonly code: 'ERR_ACL_BAD_NETWORK';
   constructor(message: string) {
-    super(message);
-    this.name = 'AclError';
+    super('ERR_ACL_BAD_NETWORK', message);
   }
 }
 

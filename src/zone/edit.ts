@@ -7,6 +7,7 @@
 // removed plus the added, the serial aside, or nothing is written (ERR_ZONE_EDIT_VERIFY). The
 // write is atomic: a temporary file in the same folder, fsync, rename over the original.
 
+import { AopError } from '../base/errors.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, chownSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -35,12 +36,10 @@ export const ZoneEditCode = {
 } as const;
 export type ZoneEditCodeName = keyof typeof ZoneEditCode;
 
-export class ZoneEditError extends Error {
-  readonly code: ZoneEditCodeName;
+export class ZoneEditError extends AopError {
+  declare readonly code: ZoneEditCodeName;
   constructor(code: ZoneEditCodeName, message: string) {
-    super(message);
-    this.name = 'ZoneEditError';
-    this.code = code;
+    super(code, message);
   }
 }
 

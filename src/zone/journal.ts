@@ -7,6 +7,7 @@
 //   RR   = owner (uncompressed wire name) | u16 type | u16 class | u32 TTL | u16 RDLENGTH | RDATA
 // A torn or corrupt last entry (a crash mid-write) fails its length or checksum and is cut off.
 
+import { AopError } from '../base/errors.js';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -26,12 +27,10 @@ export interface Change {
   added: RR[];
 }
 
-export class JournalError extends Error {
-  readonly code: 'ERR_JOURNAL_CORRUPT' | 'ERR_JOURNAL_IO' | 'ERR_JOURNAL_GAP';
+export class JournalError extends AopError {
+  declare readonly code: 'ERR_JOURNAL_CORRUPT' | 'ERR_JOURNAL_IO' | 'ERR_JOURNAL_GAP';
   constructor(code: JournalError['code'], message: string) {
-    super(message);
-    this.name = 'JournalError';
-    this.code = code;
+    super(code, message);
   }
 }
 
