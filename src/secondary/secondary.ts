@@ -2,6 +2,7 @@
 // AXFR), serve the last good copy, refresh on NOTIFY and on the SOA refresh timer, retry after
 // failures, stop serving at the SOA expire time, and keep the copy on disk across restarts.
 
+import { unmapIPv4 } from '../base/netlist.js';
 import { atomicWrite } from '../base/atomic-write.js';
 import { mkdirSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
@@ -132,8 +133,7 @@ export class SecondaryZone {
 
   /** A NOTIFY arrived from `address`: refresh now if it is our primary. Returns whether it was accepted. */
   notify(address: string): boolean {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if ((mapped ? mapped[1]! : address) !== this.primary.address) {
+    if (unmapIPv4(address) !== this.primary.address) {
       this.log('warn', `secondary ${this.origin}: NOTIFY from ${address} refused: not the primary ${this.primary.address}`);
       return false;
     }
