@@ -3,7 +3,8 @@
 // else /tmp/aop-<uid>/daemon.json. The embedded default's control socket sits beside it
 // (control.sock). The file is removed on exit; one whose pid is not alive is stale and ignored.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { atomicWrite } from '../base/atomic-write.js';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,12 +50,10 @@ export function gatewayAddress(state: DaemonState): { host: string; port: number
   }
 }
 
-/** Write the file atomically (rename), readable by the owner only. */
+/** Write the file atomically (temp, fsync, rename), readable by the owner only. */
 export function writeDaemonState(file: string, state: DaemonState): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
+  atomicWrite(file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
 }
 
 /** Remove the file if it is still ours (another daemon may have replaced it). */

@@ -1,6 +1,7 @@
 // `aop mcp --stdio`: the AOP gateway on stdin/stdout for desktop MCP clients, looking names up
 // at a DNS resolver (--server, else $AOP_RESOLVER, the running `aop serve`, resolv.conf).
 
+import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
 import { zonesFromCatalog } from '../mcp/gateway/discovery.js';
 import { parseListen } from '../server/listen.js';
@@ -12,11 +13,10 @@ import { chooseDefaultServer } from './common.js';
 import { packageVersion, parseZoneList } from './embedded.js';
 import { bundledZonesDir } from './paths.js';
 
-export class McpUsageError extends Error {
-  readonly code = 'ERR_MCP_USAGE';
+export class McpUsageError extends AopError {
+  declare readonly code: 'ERR_MCP_USAGE';
   constructor(message: string) {
-    super(message);
-    this.name = 'McpUsageError';
+    super('ERR_MCP_USAGE', message);
   }
 }
 

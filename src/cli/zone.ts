@@ -1,6 +1,7 @@
 // `aop zone ...`: zone-file tools. `check` loads and validates like named-checkzone; `add-agent`,
 // `remove-agent` and `import-mcp` edit a zone file safely (serial, index, atomic write).
 
+import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { DEFAULT_MAX_ZONE_BYTES, loadZoneFile, originFromFileName, readZoneFileText, type ReadLimits, ZoneLoadError } from '../zone/load.js';
@@ -13,9 +14,10 @@ import type { Zone } from '../zone/zone.js';
 import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from '../update/agent-edit.js';
 
 /** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
-class CliFailure extends Error {
+class CliFailure extends AopError {
+  declare readonly code: 'ERR_ZONE_USAGE';
   constructor(readonly status: number, message: string) {
-    super(message);
+    super('ERR_ZONE_USAGE', message);
   }
 }
 

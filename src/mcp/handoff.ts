@@ -1,6 +1,7 @@
 // The hand-off: agent name -> card (DNS, cached by TTL) -> an MCP tools/call at one of its
 // endpoints, tried by priority and weight, with failover, retries, a deadline and a circuit breaker.
 
+import { deadlineSignal, sleep } from '../base/time.js';
 import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -166,53 +167,6 @@ function causeMessage(err: unknown): string {
     e = e.cause;
   }
   return msg;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const done = (): void => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * One signal for a deadline and the caller's signal: an AbortController, a timer and one listener,
- * released by dispose() when the call is over. AbortSignal.timeout and AbortSignal.any do the
- * same at some 50 µs a call in Node 20 (and AbortSignal.any keeps a weak reference at the source).
- */
-function deadlineSignal(ms: number, caller: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
-  if (caller?.aborted) {
-    ac.abort(caller.reason);
-    return { signal: ac.signal, dispose() {} };
-  }
-  const timer = setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
-  // As AbortSignal.timeout's: the deadline alone does not keep the process alive.
-  timer.unref();
-  const onAbort = (): void => {
-    clearTimeout(timer);
-    ac.abort(caller!.reason);
-  };
-  caller?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: ac.signal,
-    dispose() {
-      clearTimeout(timer);
-      caller?.removeEventListener('abort', onAbort);
-    },
-  };
 }
 
 function toolText(result: CallToolResult): string {

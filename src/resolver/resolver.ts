@@ -3,6 +3,7 @@
 // prefetch, coalescing of identical in-flight questions, and hard limits on the work one
 // client question may cause.
 
+import { AopError } from '../base/errors.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
 import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
 import { encodeQuery, type Question } from '../wire/message.js';
@@ -107,8 +108,11 @@ const ANY_INDEX_SIZE = 10_000;
 /** A type that data can have (and the caches can hold): not 0, OPT or a meta type (RFC 6895 3.1). */
 const isDataType = (type: number): boolean => type > 0 && type <= 0xffff && !isMetaType(type);
 
-class LimitError extends Error {
-  readonly code = 'ERR_RESOLVER_LIMIT';
+class LimitError extends AopError {
+  declare readonly code: 'ERR_RESOLVER_LIMIT';
+  constructor(message: string) {
+    super('ERR_RESOLVER_LIMIT', message);
+  }
 }
 
 interface Work {

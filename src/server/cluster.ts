@@ -2,18 +2,18 @@
 // same listening sockets, and a primary that forks them, replaces crashed ones and broadcasts
 // reloads and control commands so every worker's zones and caches stay coherent.
 
+import { AopError } from '../base/errors.js';
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ControlServer, runCommand, type ControlTarget } from './control.js';
 import type { Daemon } from './daemon.js';
 import { silentLogger, type Logger } from './log.js';
 
-export class WorkersError extends Error {
-  readonly code = 'ERR_WORKERS';
+export class WorkersError extends AopError {
+  declare readonly code: 'ERR_WORKERS';
   /** A worker that exited before it was serving: its exit status (1: a usage error it reported, such as an address in use). */
   constructor(message: string, readonly workerExitCode?: number) {
-    super(message);
-    this.name = 'WorkersError';
+    super('ERR_WORKERS', message);
   }
 }
 

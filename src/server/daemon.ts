@@ -1,5 +1,6 @@
 // The daemon: loads the zones, runs the listeners, reloads on demand, shuts down gracefully.
 
+import { AopError } from '../base/errors.js';
 import { Catalog } from '../authority/catalog.js';
 import { loadZoneDir, loadZoneDirAsync, type ReadLimits } from '../zone/load.js';
 import type { Zone } from '../zone/zone.js';
@@ -87,11 +88,10 @@ function resolverOptions(r: ResolverConfig): Pick<ResolverOptions, 'forwarders' 
   return { forwarders: r.forwarders, timeout: r.timeout, serveStale: r.serveStale, prefetch: r.prefetch };
 }
 
-export class ZonesLoadError extends Error {
-  readonly code = 'ERR_NO_ZONES';
+export class ZonesLoadError extends AopError {
+  declare readonly code: 'ERR_NO_ZONES';
   constructor(message: string) {
-    super(message);
-    this.name = 'ZonesLoadError';
+    super('ERR_NO_ZONES', message);
   }
 }
 

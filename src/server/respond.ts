@@ -6,8 +6,9 @@ import { Opcode, Rcode, RRClass, RRType, isMetaType } from '../wire/types.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Stats } from './stats.js';
 import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
-import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type TsigKey, type VerifyResult } from '../wire/tsig.js';
+import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type VerifyResult } from '../wire/tsig.js';
 import { silentLogger, type LogLimiter, type Logger } from './log.js';
+import type { OpcodeHandler, RequestContext, SignedBy } from '../wire/request.js';
 
 export interface RespondOptions {
   /** Largest UDP response we send, whatever the client offers (RFC 9715 / DNS flag day 2020). */
@@ -24,38 +25,8 @@ export interface RespondOptions {
   limiter?: LogLimiter;
 }
 
-/** A request whose TSIG verified: the key, and the request MAC its replies are signed over. */
-export interface SignedBy {
-  key: TsigKey;
-  mac: Buffer;
-}
-
-/** What an opcode handler sees: the request as received and decoded, and where it came from. */
-export interface RequestContext {
-  /** The request bytes exactly as received (a TSIG MAC covers these). */
-  raw: Buffer;
-  request: Message;
-  transport: 'udp' | 'tcp';
-  remoteAddress: string;
-  remotePort: number;
-  /** Largest message to encode per reply buffer; room for a TSIG record is already taken off. */
-  maxSize: number;
-  /** Set when the request was signed and verified; the responder signs the reply with this key. */
-  tsig?: SignedBy;
-}
-
-/**
- * A handler for requests outside the query chain (UPDATE, NOTIFY, zone transfers), registered
- * with `Responder.use`. It gets the raw and decoded request and returns the encoded reply:
- * one buffer, several (a TCP stream such as AXFR; on UDP only the first is sent), or undefined
- * to drop the request. The responder counts and signs (TSIG) what it returns.
- */
-export interface OpcodeHandler {
-  readonly name: string;
-  /** Whether this handler takes the request: by opcode, and for QUERY by question type (AXFR/IXFR). */
-  wants(request: Message): boolean;
-  handle(ctx: RequestContext): Promise<Buffer | Buffer[] | undefined> | Buffer | Buffer[] | undefined;
-}
+// The request contract lives below the server (src/wire/request.ts); re-exported for the server's own modules.
+export type { OpcodeHandler, RequestContext, SignedBy } from '../wire/request.js';
 
 export const DEFAULT_UDP_SIZE = 1232;
 const MIN_UDP = 512;

@@ -1,7 +1,8 @@
 // Zone transfers in the daemon: AXFR/IXFR out under the transfer ACL, NOTIFY out on every zone
 // change, and secondary zones (transfer in, NOTIFY in, SERVFAIL once expired).
 
-import { BlockList, isIP } from 'node:net';
+import { NetworkList } from '../base/netlist.js';
+import { isIP } from 'node:net';
 import type { Catalog } from '../authority/catalog.js';
 import type { Keyring } from '../wire/tsig.js';
 import type { Server } from '../transport/index.js';
@@ -50,8 +51,8 @@ export class Transfers {
   readonly secondaries: Secondaries | undefined;
   private readonly notifyTargets: Server[];
   private readonly notifyNs: boolean;
-  /** Our own addresses, as a BlockList so any spelling of an IPv6 address matches. */
-  private readonly ours = new BlockList();
+  /** Our own addresses, as a network list so any spelling of an IPv6 address matches. */
+  private readonly ours = new NetworkList();
 
   constructor(config: TransferConfig, private readonly catalog: Catalog, private readonly log: Logger, hooks: { changed(): void; history?: ZoneHistory; keyring?: Keyring; limiter?: LogLimiter }) {
     this.acl = new TransferAcl(config.allow ?? []);
@@ -64,7 +65,7 @@ export class Transfers {
     this.notifier = new Notifier({ attempts: config.notifyAttempts, log: logAt, source });
     this.notifyTargets = config.notify ?? [];
     this.notifyNs = config.notifyNs ?? false;
-    for (const a of config.sources ?? []) if (isIP(a) !== 0) this.ours.addAddress(a, isIP(a) === 6 ? 'ipv6' : 'ipv4');
+    for (const a of config.sources ?? []) this.ours.addAddress(a);
     if (config.secondaries && config.secondaries.length > 0) {
       this.secondaries = new Secondaries(config.secondaries, {
         dir: config.secondaryDir, timeout: config.transferTimeout, source, log: logAt, keyNamed: (name) => hooks.keyring?.get(name),
@@ -93,7 +94,7 @@ export class Transfers {
     if (this.notifyNs) {
       const seen = new Set(targets.map((t) => `${t.address}#${t.port ?? 53}`));
       for (const address of nameServerAddresses(zone)) {
-        if (this.ours.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4') || seen.has(`${address}#53`)) continue;
+        if (this.ours.contains(address) || seen.has(`${address}#53`)) continue;
         seen.add(`${address}#53`);
         targets.push({ address, port: 53 });
       }

@@ -1,5 +1,7 @@
 // Errors of the transport layer: each class carries a stable `code` that callers and tests match on.
 
+import { AopError } from '../base/errors.js';
+
 export type TransportErrorCode =
   | 'ERR_TRANSPORT_TIMEOUT'
   | 'ERR_TRANSPORT_ABORTED'
@@ -26,15 +28,13 @@ export interface TransportErrorDetails {
   reply?: Buffer;
 }
 
-export class TransportError extends Error {
-  readonly code: TransportErrorCode;
+export class TransportError extends AopError {
+  declare readonly code: TransportErrorCode;
   readonly transport: TransportKind | undefined;
   readonly server: Endpoint | undefined;
   readonly reply: Buffer | undefined;
   constructor(code: TransportErrorCode, message: string, details: TransportErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'TransportError';
-    this.code = code;
+    super(code, message, { cause: details.cause });
     this.transport = details.transport;
     this.server = details.server;
     this.reply = details.reply;

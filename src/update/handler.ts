@@ -5,8 +5,8 @@
 import { checkAgentZone } from '../agent/index.js';
 import type { Catalog } from '../authority/catalog.js';
 import { encodeMessage, newMessage, type Message } from '../wire/message.js';
+import type { OpcodeHandler, RequestContext } from '../wire/request.js';
 import { nameKey } from '../wire/name.js';
-import type { TsigKey } from '../wire/tsig.js';
 import { Opcode, Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { JournalError, type Change } from '../zone/journal.js';
 import type { Zone } from '../zone/zone.js';
@@ -15,14 +15,8 @@ import { decide, describeDecision, DEFAULT_POLICY, type PolicyRule } from './pol
 import { checkPrerequisites, type Verdict } from './prereq.js';
 import type { StoreLogger, ZoneStore } from './store.js';
 
-/** The parts of the server's request context this handler reads (src/server/respond.ts RequestContext). */
-export interface UpdateRequest {
-  request: Message;
-  remoteAddress: string;
-  remotePort: number;
-  transport: 'udp' | 'tcp';
-  tsig?: { key: TsigKey; mac: Buffer };
-}
+/** The parts of the request context (src/wire/request.ts) this handler reads. */
+export type UpdateRequest = Pick<RequestContext, 'request' | 'remoteAddress' | 'remotePort' | 'transport' | 'tsig'>;
 
 export interface UpdateHandlerOptions {
   catalog: Catalog;
@@ -41,7 +35,7 @@ export interface UpdateHandlerOptions {
   refused?: (kind: string, msg: string) => void;
 }
 
-export class UpdateHandler {
+export class UpdateHandler implements OpcodeHandler {
   readonly name = 'update';
   private readonly log: StoreLogger;
 

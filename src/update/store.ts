@@ -2,7 +2,8 @@
 // served or acknowledged; the zone file is rewritten in the background (temp, fsync, rename) and
 // the journal compacted after; at load, the journal is replayed over the zone file.
 
-import { accessSync, closeSync, constants as fsc, fsyncSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { atomicWrite } from '../base/atomic-write.js';
+import { accessSync, constants as fsc, readdirSync, statSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { nameKey } from '../wire/name.js';
@@ -205,25 +206,11 @@ export class ZoneStore {
 
   private writeZone(zone: Zone): void {
     const file = this.zoneFile(zone.origin);
-    const tmp = `${file}.tmp-${process.pid}`;
     const text = `; ${zone.origin} serial ${zone.serial}, written by aop after dynamic updates (RFC 2136).\n`
       + `; Comments and layout of the original file are not kept. Edit with care: raise the serial.\n`
       // Names below are absolute; the $ORIGIN says which zone the file is (a one-label origin needs it: docs/zones.md).
       + `$ORIGIN ${zone.origin}\n${zoneToText(zone)}`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-    try {
-      const d = openSync(path.dirname(file), 'r');
-      try { fsyncSync(d); } finally { closeSync(d); }
-    } catch {
-      // a directory fsync is not possible everywhere; the rename is atomic regardless
-    }
+    atomicWrite(file, text);
   }
 
   /** Flush pending zone files and close the journals. */

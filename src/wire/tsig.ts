@@ -34,7 +34,6 @@ export const TSIG_ALGORITHMS: ReadonlyMap<string, Algorithm> = new Map([
 export class TsigError extends WireError {
   constructor(code: 'ERR_TSIG_MALFORMED' | 'ERR_TSIG_PLACEMENT' | 'ERR_TSIG_ALGORITHM' | 'ERR_TSIG_KEY' | 'ERR_TSIG_KEY_EXISTS' | 'ERR_TSIG_KEY_DUPLICATE', message: string) {
     super(code, message);
-    this.name = 'TsigError';
   }
 }
 

@@ -1,6 +1,7 @@
 // NOTIFY (RFC 1996): telling secondaries a zone changed, retried with backoff until each one
 // acknowledges (bounded), and reading a NOTIFY that arrives.
 
+import { sleep } from '../base/time.js';
 import { randomInt } from 'node:crypto';
 import { encodeMessage, newMessage, type Message } from '../wire/message.js';
 import { nameEquals } from '../wire/name.js';
@@ -89,7 +90,8 @@ export class Notifier {
           if (ac.signal.aborted) return;
           if (i === attempts) this.opts.log?.('warn', `notify ${origin} serial ${serial} to ${target.address}:${target.port ?? 53}: no answer after ${attempts} attempts (${(err as Error).message})`);
           // A refused port fails at once: still wait out the attempt's time before the next one.
-          else await sleep(timeout - (Date.now() - started), ac.signal);
+          // Aborted meanwhile (a newer notify of the zone, or close): stop without a word.
+          else await sleep(timeout - (Date.now() - started), ac.signal).catch(() => {});
         }
         timeout *= 2;
       }
@@ -103,19 +105,6 @@ export class Notifier {
     for (const ac of this.pending.values()) ac.abort();
     this.pending.clear();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

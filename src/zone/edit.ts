@@ -7,9 +7,10 @@
 // removed plus the added, the serial aside, or nothing is written (ERR_ZONE_EDIT_VERIFY). The
 // write is atomic: a temporary file in the same folder, fsync, rename over the original.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, chownSync } from 'node:fs';
+import { atomicWrite } from '../base/atomic-write.js';
+import { AopError } from '../base/errors.js';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { lexZone, type LogicalLine } from './lexer.js';
 import { parseZone, type SourcedRR } from './parser.js';
 import { validateZone } from './validate.js';
@@ -35,12 +36,10 @@ export const ZoneEditCode = {
 } as const;
 export type ZoneEditCodeName = keyof typeof ZoneEditCode;
 
-export class ZoneEditError extends Error {
-  readonly code: ZoneEditCodeName;
+export class ZoneEditError extends AopError {
+  declare readonly code: ZoneEditCodeName;
   constructor(code: ZoneEditCodeName, message: string) {
-    super(message);
-    this.name = 'ZoneEditError';
-    this.code = code;
+    super(code, message);
   }
 }
 
@@ -416,44 +415,19 @@ export function writeFileAtomic(file: string, text: string, opts: { expect?: str
   } catch (e) {
     throw new ZoneEditError('ERR_ZONE_EDIT_WRITE', `cannot write ${file}: ${(e as Error).message}`);
   }
-  const dir = path.dirname(real);
-  const tmp = path.join(dir, `.${path.basename(real)}.aop-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', st.mode & 0o7777);
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    chmodSync(tmp, st.mode & 0o7777);
-    try {
-      chownSync(tmp, st.uid, st.gid);
-    } catch {
-      // Only root may give a file away; the file then belongs to whoever edits it.
-    }
-    if (opts.expect !== undefined && readFileSync(real, 'utf8') !== opts.expect) {
-      throw new ZoneEditError('ERR_ZONE_EDIT_CHANGED', `${file} changed on disk while it was being edited; nothing was written, run the command again`);
-    }
-    renameSync(tmp, real);
+    atomicWrite(real, text, {
+      mode: st.mode & 0o7777,
+      owner: { uid: st.uid, gid: st.gid },
+      beforeRename: () => {
+        if (opts.expect !== undefined && readFileSync(real, 'utf8') !== opts.expect) {
+          throw new ZoneEditError('ERR_ZONE_EDIT_CHANGED', `${file} changed on disk while it was being edited; nothing was written, run the command again`);
+        }
+      },
+    });
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Already renamed or never created.
-    }
     if (e instanceof ZoneEditError) throw e;
     throw new ZoneEditError('ERR_ZONE_EDIT_WRITE', `cannot write ${file}: ${(e as Error).message}`);
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some file systems cannot fsync a folder; the rename itself has happened.
   }
 }
 

@@ -1,16 +1,16 @@
 // `aop dig` arguments in dig's own syntax: `[@server] [-p port] name [type] [class] [+options]`,
 // read left to right as dig reads them, so later options override earlier ones.
 
+import { AopError } from '../../base/errors.js';
 import { isIP } from 'node:net';
 import { WireError } from '../../wire/errors.js';
 import { parseName } from '../../wire/name.js';
 import { classFromString, RRClass, RRType, typeFromString, typeToString } from '../../wire/types.js';
 
-export class DigUsageError extends Error {
-  readonly code = 'ERR_DIG_USAGE';
+export class DigUsageError extends AopError {
+  declare readonly code: 'ERR_DIG_USAGE';
   constructor(message: string) {
-    super(message);
-    this.name = 'DigUsageError';
+    super('ERR_DIG_USAGE', message);
   }
 }
 

@@ -1,6 +1,7 @@
 // Building dig's query from the options and sending it with dig's retry rules (+tries, +time,
 // +tcp, +ignore), reporting each failed attempt the way dig words it.
 
+import { AopError } from '../../base/errors.js';
 import { randomInt } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -105,10 +106,9 @@ export async function serverAddresses(server: string, family?: 4 | 6): Promise<s
   return found.map((a) => a.address);
 }
 
-export class ServerLookupError extends Error {
-  readonly code = 'ERR_DIG_SERVER';
+export class ServerLookupError extends AopError {
+  declare readonly code: 'ERR_DIG_SERVER';
   constructor(message: string) {
-    super(message);
-    this.name = 'ServerLookupError';
+    super('ERR_DIG_SERVER', message);
   }
 }

@@ -1,6 +1,7 @@
 // The gateway over Streamable HTTP at /mcp: stateful sessions (one MCP server each), bound to the
 // given address, with DNS-rebinding protection (Host and Origin checked) when bound to loopback.
 
+import { AopError } from '../../base/errors.js';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -24,11 +25,10 @@ export interface GatewayHttpOptions {
   logger?: McpLogger;
 }
 
-export class GatewayHttpError extends Error {
-  readonly code = 'ERR_GATEWAY_LISTEN';
+export class GatewayHttpError extends AopError {
+  declare readonly code: 'ERR_GATEWAY_LISTEN';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'GatewayHttpError';
+    super('ERR_GATEWAY_LISTEN', message, options);
   }
 }
 
