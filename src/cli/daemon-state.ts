@@ -20,6 +20,8 @@ export interface DaemonState {
   served?: string[];
   /** The control socket for `aop cache`, when the daemon has one. */
   control?: string;
+  /** The Prometheus exposition's URL (`--metrics`), when the daemon serves one. */
+  metrics?: string;
   started: string;
 }
 
@@ -44,6 +46,17 @@ export function gatewayAddress(state: DaemonState): { host: string; port: number
   try {
     const u = new URL(state.mcp);
     return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The address of the metrics listener a state file announces, or undefined when it has none that parses. */
+export function metricsAddress(state: DaemonState): { host: string; port: number } | undefined {
+  if (state.metrics === undefined) return undefined;
+  try {
+    const u = new URL(state.metrics);
+    return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 80) };
   } catch {
     return undefined;
   }
