@@ -105,6 +105,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
   if (s.zones !== undefined && !(Array.isArray(s.zones) && s.zones.every((z) => typeof z === 'string'))) return undefined;
   if (s.served !== undefined && !(Array.isArray(s.served) && s.served.every((z) => typeof z === 'string'))) return undefined;
   if (s.control !== undefined && !(typeof s.control === 'string' && path.isAbsolute(s.control))) return undefined;
+  if (s.metrics !== undefined && typeof s.metrics !== 'string') return undefined;
   if ((opts.checkAlive ?? true) && !alive(s.pid as number)) return undefined;
   return {
     pid: s.pid as number,
@@ -113,6 +114,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
     ...(Array.isArray(s.zones) ? { zones: s.zones as string[] } : {}),
     ...(Array.isArray(s.served) ? { served: s.served as string[] } : {}),
     ...(typeof s.control === 'string' ? { control: s.control } : {}),
+    ...(typeof s.metrics === 'string' ? { metrics: s.metrics } : {}),
     started: typeof s.started === 'string' ? s.started : '',
   };
 }
