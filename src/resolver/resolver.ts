@@ -626,8 +626,12 @@ export class Resolver {
     const reasons: string[] = [];
     const q = encodeQuery(name, type, { rd: true });
     for (const f of this.o.forwarders) {
+      // Forwarders are upstream servers too: counted and timed beside the authoritative ones.
+      const upstream = this.metrics?.upstream(f.address);
+      if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
       try {
         const r = await exchange(f, q, { timeout: this.o.timeout, signal: this.controller.signal });
+        if (upstream !== undefined) this.metrics!.upstreamRtt.observe({ upstream }, r.rtt / 1000);
         const m = r.message;
         if (m.rcode === Rcode.SERVFAIL || m.rcode === Rcode.REFUSED) {
           reasons.push(`${f.address}: rcode ${m.rcode}`);
@@ -635,6 +639,7 @@ export class Resolver {
         }
         return { rcode: m.rcode, answer: m.answers, authority: m.authority, stale: false };
       } catch (err) {
+        if (upstream !== undefined && err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT') this.metrics!.upstreamTimeouts.inc({ upstream });
         reasons.push(`${f.address}: ${(err as Error).message}`);
       }
     }
