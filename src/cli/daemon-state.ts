@@ -21,6 +21,8 @@ export interface DaemonState {
   served?: string[];
   /** The control socket for `aop cache`, when the daemon has one. */
   control?: string;
+  /** The Prometheus exposition's URL (`--metrics`), when the daemon serves one. */
+  metrics?: string;
   started: string;
 }
 
@@ -45,6 +47,17 @@ export function gatewayAddress(state: DaemonState): { host: string; port: number
   try {
     const u = new URL(state.mcp);
     return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The address of the metrics listener a state file announces, or undefined when it has none that parses. */
+export function metricsAddress(state: DaemonState): { host: string; port: number } | undefined {
+  if (state.metrics === undefined) return undefined;
+  try {
+    const u = new URL(state.metrics);
+    return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 80) };
   } catch {
     return undefined;
   }
@@ -91,6 +104,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
   if (s.zones !== undefined && !(Array.isArray(s.zones) && s.zones.every((z) => typeof z === 'string'))) return undefined;
   if (s.served !== undefined && !(Array.isArray(s.served) && s.served.every((z) => typeof z === 'string'))) return undefined;
   if (s.control !== undefined && !(typeof s.control === 'string' && path.isAbsolute(s.control))) return undefined;
+  if (s.metrics !== undefined && typeof s.metrics !== 'string') return undefined;
   if ((opts.checkAlive ?? true) && !alive(s.pid as number)) return undefined;
   return {
     pid: s.pid as number,
@@ -99,6 +113,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
     ...(Array.isArray(s.zones) ? { zones: s.zones as string[] } : {}),
     ...(Array.isArray(s.served) ? { served: s.served as string[] } : {}),
     ...(typeof s.control === 'string' ? { control: s.control } : {}),
+    ...(typeof s.metrics === 'string' ? { metrics: s.metrics } : {}),
     started: typeof s.started === 'string' ? s.started : '',
   };
 }

@@ -19,17 +19,30 @@ import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, sta
 import { requireOnce, requirePath, UsageError } from './common.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
-import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
+import { daemonStatePath, gatewayAddress, metricsAddress, readDaemonState, type DaemonState } from './daemon-state.js';
+import { metricsListen, metricsOptions } from './options/metrics.js';
+import { Metrics } from '../base/metrics.js';
+import { MetricsHttp } from '../server/metrics-http.js';
+import type { ListenAddress } from '../server/listen.js';
+import { packageVersion } from './embedded.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
-async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger): Promise<void> {
+async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger, metricsAt?: ListenAddress): Promise<void> {
   const primary = new ClusterPrimary({ workers, controlPath, logger });
+  // The workers' metrics summed, served by the primary from before the workers start (/readyz 503 until they serve).
+  const http = metricsAt && new MetricsHttp({ listen: metricsAt, exposition: () => primary.metrics(), readiness: () => primary.readiness() });
+  if (http) {
+    await http.start().catch((err: unknown) => {
+      throw addressInUse(err, daemonStatePath()) ?? err;
+    });
+    logger.info(`metrics: ${http.url} (summed over ${workers} workers)`);
+  }
   let stopping = false;
   const stop = (why: string, code: number): void => {
     if (stopping) return;
     stopping = true;
     logger.info(`${why}: stopping ${primary.workers.length} workers`);
-    primary.close().then(() => process.exit(code), () => process.exit(1));
+    primary.close().then(() => http?.close()).then(() => process.exit(code), () => process.exit(1));
   };
   primary.onFatal = (why) => {
     logger.error(why);
@@ -44,8 +57,10 @@ async function servePrimary(workers: number, controlPath: string | undefined, lo
     if (err instanceof WorkersError && err.workerExitCode === 1) {
       process.stderr.write(`aop: ${err.message}\n`);
       await primary.close().catch(() => {});
+      await http?.close();
       process.exit(1);
     }
+    await http?.close();
     throw err;
   }
   process.on('SIGHUP', () => {
@@ -67,7 +82,8 @@ function holder(host: string, port: number, stateFile: string): { ours: boolean;
   if (!state || state.pid === process.pid) return undefined;
   const same = (h: string, p: number): boolean => p === port && (h === host || WILDCARDS.has(host));
   const mcp = gatewayAddress(state);
-  return { ours: same(state.dns.address, state.dns.port) || (mcp !== undefined && same(mcp.host, mcp.port)), state };
+  const metrics = metricsAddress(state);
+  return { ours: same(state.dns.address, state.dns.port) || (mcp !== undefined && same(mcp.host, mcp.port)) || (metrics !== undefined && same(metrics.host, metrics.port)), state };
 }
 
 /**
@@ -93,6 +109,11 @@ export function addressInUse(err: unknown, stateFile: string): UsageError | unde
     port = node(e.cause)!.port!;
     what = 'the MCP gateway\'s address ';
     fix = 'stop it, pick another --mcp, or run with --no-mcp';
+  } else if (e?.code === 'ERR_METRICS_LISTEN' && node(e.cause)?.port !== undefined) {
+    host = node(e.cause)!.address ?? '';
+    port = node(e.cause)!.port!;
+    what = 'the metrics address ';
+    fix = 'stop it, pick another --metrics, or run with --no-metrics';
   } else if (node(err)?.port !== undefined && node(err)!.syscall === 'listen') {
     // The demo agents' HTTP servers, the only other sockets aop serve opens.
     host = node(err)!.address ?? '';
@@ -115,7 +136,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => embeddedOptions(c)
+    (c) => metricsOptions(embeddedOptions(c))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -229,12 +250,15 @@ export function serveCommand(y: Argv): Argv {
       if (workers > 1 && cluster.isPrimary) {
         if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');
         if (a.zones === undefined && a.resolver === undefined) logger.warn('with --workers, the MCP gateway, demo agents and state file do not run');
-        await servePrimary(workers, a.control, logger);
+        await servePrimary(workers, a.control, logger, metricsListen(a.metrics, a.zones === undefined && a.resolver === undefined && a.secondary.length === 0));
         return;
       }
       const inWorker = workers > 1 && cluster.isWorker;
       // The embedded default (`npm start`): no --zones, no --resolver.
       const embedded = a.zones === undefined && a.resolver === undefined && a.secondary.length === 0;
+      // With workers each keeps its own registry and the primary serves their sum.
+      const metricsAt = metricsListen(a.metrics, embedded);
+      const metrics = metricsAt ? new Metrics({ version: packageVersion() }) : undefined;
       // The embedded default opens a control socket beside its state file unless given --control.
       const defaultControl = !inWorker && a.control === undefined ? await embeddedControlPath({ stateFile: a['state-file'] as unknown, embedded }, logger) : undefined;
       // --no-control: none at all.
@@ -286,13 +310,21 @@ export function serveCommand(y: Argv): Argv {
           secondaries: a.secondary.map((x) => parseSecondary(x)),
           secondaryDir: a['secondary-dir'],
         },
+        ...(metrics ? { metrics } : {}),
       });
       let extras: Embedded | undefined;
+      let metricsHttp: MetricsHttp | undefined;
       let opened = false;
       try {
         // Every socket first, so an address in use is said at once; then the resolver's warm-up.
         await daemon.open();
         opened = true;
+        if (!inWorker && metrics && metricsAt) {
+          // Bound before the warm-up: /readyz says 503 until the listeners answer.
+          metricsHttp = new MetricsHttp({ listen: metricsAt, exposition: () => metrics.exposition(), readiness: () => daemon.readiness() });
+          await metricsHttp.start();
+          logger.info(`metrics: ${metricsHttp.url}`);
+        }
         if (!inWorker) {
           extras = await startEmbedded({
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
@@ -300,11 +332,13 @@ export function serveCommand(y: Argv): Argv {
             maxReplyBytes: a['mcp-max-reply-bytes'], maxReplyEvents: a['mcp-max-reply-events'], maxHops: a['mcp-max-hops'],
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
+            ...(metricsHttp ? { metricsUrl: metricsHttp.url } : {}), ...(metrics ? { metrics } : {}),
           }, daemon, logger, () => daemon.start());
         }
         await daemon.start();
       } catch (err) {
         await extras?.close();
+        await metricsHttp?.close();
         if (opened) await daemon.close();
         // The file a daemon holding the address would announce itself in: ours, else the usual place.
         const stateFile = stateFileFor({ stateFile: a['state-file'] as unknown, embedded: true }) ?? daemonStatePath();
@@ -320,7 +354,7 @@ export function serveCommand(y: Argv): Argv {
         if (stopping) return;
         stopping = true;
         logger.info(`${sig}: shutting down`);
-        (extras?.close() ?? Promise.resolve()).then(() => daemon.close()).then(() => {
+        (extras?.close() ?? Promise.resolve()).then(() => metricsHttp?.close()).then(() => daemon.close()).then(() => {
           logger.info(`stopped; ${JSON.stringify(daemon.stats.snapshot())}`);
           process.exit(0);
         }, () => process.exit(1));
@@ -328,7 +362,7 @@ export function serveCommand(y: Argv): Argv {
       process.on('SIGTERM', () => stop('SIGTERM'));
       // A worker leaves Ctrl-C to the primary, which stops every worker in order.
       process.on('SIGINT', () => { if (!inWorker) stop('SIGINT'); });
-      if (inWorker) attachWorker(daemon, stop);
+      if (inWorker) attachWorker(daemon, stop, metrics);
     },
   );
 }

@@ -10,6 +10,7 @@ import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelconte
 import { orderEndpoints, type AgentCard, type AgentEndpoint } from '../agent/index.js';
 import { nameKey } from '../wire/name.js';
 import { CircuitBreaker, type BreakerOptions } from './breaker.js';
+import type { Metrics } from '../base/metrics.js';
 import { describeAttempts, HandOffError, type Attempt } from './errors.js';
 import { isLoopback, isLocal, sameHost } from './address.js';
 import { hopCount, OriginPools, ReplyTooLargeError, replyLimits } from './http.js';
@@ -55,6 +56,8 @@ export interface HandOffOptions {
   maxReplyBytes?: number;
   /** Most SSE events one response may carry (ERR_REPLY_TOO_LARGE past it). Default 10000. */
   maxReplyEvents?: number;
+  /** Calls by agent and outcome, their latency, and the breakers' states go here (base/metrics.ts). */
+  metrics?: Metrics;
 }
 
 export interface CallOutcome {
@@ -190,6 +193,7 @@ export class HandOff {
   private readonly sessions = new Map<string, Promise<Session>>();
   private readonly pools: OriginPools;
   readonly breaker: CircuitBreaker;
+  private readonly metrics: Metrics | undefined;
   private closed = false;
 
   constructor(opts: HandOffOptions) {
@@ -227,6 +231,8 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', (err as Error).message);
     }
     this.breaker = new CircuitBreaker(opts.breaker);
+    this.metrics = opts.metrics;
+    opts.metrics?.addBreakers(() => this.breaker.counts());
   }
 
   /** TCP connections the hand-off has opened so far (all endpoints). */
@@ -280,6 +286,25 @@ export class HandOff {
    * rejects with ERR_TOOL_ERROR, the result in `error.result`.
    */
   async call(name: string, args: Record<string, unknown>, opts: CallOptions = {}): Promise<CallOutcome> {
+    const m = this.metrics;
+    if (!m) return this.callOnce(name, args, opts);
+    const t0 = performance.now();
+    let outcome = 'ok';
+    try {
+      return await this.callOnce(name, args, opts);
+    } catch (err) {
+      // The error codes are a fixed set (errors.ts); anything else is one label value.
+      const code = (err as { code?: unknown }).code;
+      outcome = typeof code === 'string' && /^ERR_[A-Z_]{1,40}$/.test(code) ? code : 'error';
+      throw err;
+    } finally {
+      const labels = { agent: m.agent(name), outcome };
+      m.handoffCalls.inc(labels);
+      m.handoffDuration.observe(labels, (performance.now() - t0) / 1000);
+    }
+  }
+
+  private async callOnce(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<CallOutcome> {
     this.checkOpen();
     if (typeof args !== 'object' || args === null || Array.isArray(args)) {
       throw new HandOffError('ERR_HANDOFF_USAGE', 'tool arguments must be an object of name: value');

@@ -7,6 +7,7 @@ import { AopError } from '../base/errors.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
 import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
 import { encodeQuery, type Question } from '../wire/message.js';
+import type { Metrics } from '../base/metrics.js';
 import { isInDomain, labelCount, labelsToText, nameEquals, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
 import type { RR, RRset } from '../wire/rr.js';
 import { setMaxListeners } from 'node:events';
@@ -40,6 +41,8 @@ export interface LocalDelegations {
 
 export interface ResolverOptions {
   hints: RootHints;
+  /** Upstream queries, RTTs and timeouts per server go here (base/metrics.ts). */
+  metrics?: Metrics;
   /** Delegations of the server's own zones, asked first for a starting point (see LocalDelegations). */
   local?: LocalDelegations;
   cache?: DnsCache;
@@ -178,8 +181,9 @@ export class Resolver {
    * in the cache while every one of them is there (as Unbound answers it from its message cache).
    */
   private readonly anyTypes = new Map<string, number[]>();
-  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local'>> & { forwarders: Server[] };
+  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local' | 'metrics'>> & { forwarders: Server[] };
   private readonly local: LocalDelegations | undefined;
+  private readonly metrics: Metrics | undefined;
   private readonly log: ResolverLogger;
   private readonly controller = new AbortController();
 
@@ -187,6 +191,7 @@ export class Resolver {
     this.cache = opts.cache ?? new DnsCache();
     this.log = opts.logger ?? { info() {}, warn() {}, debug() {} };
     this.local = opts.local;
+    this.metrics = opts.metrics;
     // Every upstream attempt listens on this one signal (for close()): many at once is normal.
     setMaxListeners(0, this.controller.signal);
     this.o = {
@@ -581,6 +586,8 @@ export class Resolver {
     if (left <= 0) throw gaveUp();
     if (++work.queries > this.o.maxQueries) throw new LimitError(`more than ${this.o.maxQueries} upstream queries for one question (at ${name} in ${zone})`);
     this.stats.upstreamQueries++;
+    const upstream = this.metrics?.upstream(addr);
+    if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
     let reply: ExchangeResult;
     try {
       reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
@@ -592,15 +599,20 @@ export class Resolver {
       // The attempt had only the time left before the deadline: that ran out.
       if (err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT' && performance.now() >= work.deadline) {
         this.stats.upstreamTimeouts++;
+        if (upstream !== undefined) this.metrics!.upstreamTimeouts.inc({ upstream });
         throw gaveUp();
       }
       if (err instanceof TransportError && err.code !== 'ERR_TRANSPORT_BAD_REPLY') {
         this.cache.infra.timeout(addr);
-        if (err.code === 'ERR_TRANSPORT_TIMEOUT') this.stats.upstreamTimeouts++;
+        if (err.code === 'ERR_TRANSPORT_TIMEOUT') {
+          this.stats.upstreamTimeouts++;
+          if (upstream !== undefined) this.metrics!.upstreamTimeouts.inc({ upstream });
+        }
       }
       return { kind: 'fail', reason: (err as Error).message, timeout: err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT' };
     }
     if (reply.transport === 'udp') this.cache.infra.record(addr, reply.rtt);
+    if (upstream !== undefined) this.metrics!.upstreamRtt.observe({ upstream }, reply.rtt / 1000);
     const classified = classify(reply.message, name, zone);
     if (classified.kind === 'lame') {
       this.stats.lame++;
@@ -618,8 +630,12 @@ export class Resolver {
     const reasons: string[] = [];
     const q = encodeQuery(name, type, { rd: true });
     for (const f of this.o.forwarders) {
+      // Forwarders are upstream servers too: counted and timed beside the authoritative ones.
+      const upstream = this.metrics?.upstream(f.address);
+      if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
       try {
         const r = await exchange(f, q, { timeout: this.o.timeout, signal: this.controller.signal });
+        if (upstream !== undefined) this.metrics!.upstreamRtt.observe({ upstream }, r.rtt / 1000);
         const m = r.message;
         if (m.rcode === Rcode.SERVFAIL || m.rcode === Rcode.REFUSED) {
           reasons.push(`${f.address}: rcode ${m.rcode}`);
@@ -627,6 +643,7 @@ export class Resolver {
         }
         return { rcode: m.rcode, answer: m.answers, authority: m.authority, stale: false };
       } catch (err) {
+        if (upstream !== undefined && err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT') this.metrics!.upstreamTimeouts.inc({ upstream });
         reasons.push(`${f.address}: ${(err as Error).message}`);
       }
     }

@@ -28,6 +28,7 @@ import type { Keyring } from '../wire/tsig.js';
 import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
 import type { PolicyRule } from '../update/policy.js';
+import { QueryCounts, type Metrics } from '../base/metrics.js';
 
 export interface DaemonOptions {
   /** Folder of `<origin>.zone` files served authoritatively. */
@@ -52,6 +53,8 @@ export interface DaemonOptions {
   logLimit?: LogLimitOptions;
   /** Accept signed dynamic updates (RFC 2136) to the zones of `zonesDir`, journaled for durability. */
   update?: UpdateConfig;
+  /** Where the counters are exposed (base/metrics.ts); without it, per-query counts by type and timing are off. */
+  metrics?: Metrics;
 }
 
 export interface UpdateConfig {
@@ -115,6 +118,8 @@ export class Daemon {
   private starting?: Promise<void>;
   /** What open() built for the warm-up's twins. */
   private warmUpPlan?: { handlers: Handler[]; respondOptions: RespondOptions; responder: Responder };
+  /** True once the listeners answer (after the warm-up); readiness() says why not before. */
+  private serving = false;
   /** Journals (IXFR history: `store.journal(origin).changesSince(serial)`) and zone-file rewriting; set with `update`. */
   readonly store?: ZoneStore;
 
@@ -124,6 +129,34 @@ export class Daemon {
     if (opts.update && opts.zonesDir !== undefined) {
       this.store = new ZoneStore({ zonesDir: opts.zonesDir, journalDir: opts.update.journalDir, flushDelayMs: opts.update.flushDelayMs, logger: this.log });
     }
+    if (opts.metrics) {
+      const counts = new QueryCounts();
+      this.stats.perQuery = counts;
+      const stats = this.stats;
+      const daemon = this;
+      opts.metrics.addServer({
+        get server() { return daemon.serverLabel(); },
+        counts, rcodes: stats.rcodes,
+        answerCache: () => ({ hits: stats.answerCacheHits, misses: stats.answerCacheMisses, entries: this.responder?.cacheEntries ?? 0 }),
+      });
+    }
+  }
+
+  /** CoreDNS's `server` label: dns:// and the listen addresses (the bound ports once open). */
+  serverLabel(): string {
+    const addrs = this.listeners.length > 0 ? this.listeners.map((l) => l.address) : this.opts.listen;
+    return `dns://${addrs.map(formatListen).join(',')}`;
+  }
+
+  /**
+   * Whether the daemon answers: zones loaded, listeners bound and released after the warm-up.
+   * A short reason when not (the /readyz body).
+   */
+  readiness(): { ready: boolean; reason: string } {
+    if (this.serving && this.listeners.length > 0) return { ready: true, reason: 'ok' };
+    if (this.serving) return { ready: false, reason: 'stopped' };
+    if (this.warmUpPlan === undefined) return { ready: false, reason: this.opening ? 'loading zones and binding listeners' : 'not started' };
+    return { ready: false, reason: this.starting ? 'warming up the resolver; listeners held' : 'listeners bound and held' };
   }
 
   /**
@@ -166,6 +199,8 @@ export class Daemon {
     for (const s of this.transfers.secondaries?.list() ?? []) {
       if (this.catalog.get(s.origin)) throw new ZonesLoadError(`zone ${s.origin} is both loaded from ${this.opts.zonesDir} and a secondary zone`);
     }
+    this.opts.metrics?.addTransfers(() => this.transfers!.counts());
+    const daemon = this;
     const handlers: Handler[] = [];
     const r = this.opts.resolver;
     if (r) {
@@ -173,6 +208,17 @@ export class Daemon {
       // Our own zones' delegations come before the hints: a referral away from them is resolved from their NS and glue.
       this.resolver = new Resolver({
         ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
+        ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
+      });
+      const resolver = this.resolver;
+      this.opts.metrics?.addResolver({
+        get server() { return daemon.serverLabel(); },
+        stats: resolver.stats,
+        caches: () => {
+          const c = resolver.cache.snapshot();
+          const pick = (x: { hits: number; misses: number; staleHits: number; entries: number }) => ({ hits: x.hits, misses: x.misses, staleHits: x.staleHits, entries: x.entries });
+          return { rrset: pick(c.rrset), negative: pick(c.negative), delegation: pick(c.delegation) };
+        },
       });
       handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
@@ -184,7 +230,7 @@ export class Daemon {
     const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {
-      responder.use(new UpdateHandler({
+      const updates = new UpdateHandler({
         catalog: this.catalog, store: this.store, policy: this.opts.update?.policy, logger: this.log,
         refused: (kind, msg) => this.limiter.warn(kind, msg),
         isPrimary: (origin) => this.loaded.has(origin.toLowerCase()),
@@ -192,7 +238,9 @@ export class Daemon {
           responder.invalidate();
           this.transfers?.zoneChanged(zone);
         },
-      }));
+      });
+      this.opts.metrics?.addUpdates(updates.byRcode);
+      responder.use(updates);
       this.log.info(`dynamic updates: on for ${this.loaded.size} zone(s), ${this.opts.keyring?.size ?? 0} TSIG key(s), `
         + `${this.opts.update?.policy?.length ? `${this.opts.update.policy.length} update-policy rule(s)` : 'default policy (any key, any name in the zone)'}`);
     }
@@ -243,6 +291,7 @@ export class Daemon {
         this.log.info(`listening on ${formatListen(l.address)} (udp, tcp)`);
       }
       this.transfers!.start();
+      this.serving = true;
     } catch (err) {
       await this.close();
       throw err;

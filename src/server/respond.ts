@@ -9,6 +9,7 @@ import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
 import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type VerifyResult } from '../wire/tsig.js';
 import { silentLogger, type LogLimiter, type Logger } from './log.js';
 import type { OpcodeHandler, RequestContext, SignedBy } from '../wire/request.js';
+import { questionType } from '../base/metrics.js';
 
 export interface RespondOptions {
   /** Largest UDP response we send, whatever the client offers (RFC 9715 / DNS flag day 2020). */
@@ -75,6 +76,8 @@ export class Responder {
    */
   cached(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress?: string): Buffer | undefined {
     if (!this.cache || buf.length < 12 || (buf[2]! & 0x80) !== 0) return undefined;
+    const perQuery = this.stats.perQuery;
+    const t0 = perQuery ? performance.now() : 0;
     const key = answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress));
     if (key === undefined) return undefined;
     const out = this.fromCacheKey(key, buf, remoteAddress);
@@ -82,6 +85,7 @@ export class Responder {
     this.stats.queries++;
     if (transport === 'udp') this.stats.udpQueries++;
     else this.stats.tcpQueries++;
+    perQuery?.count(transport, remoteAddress ?? '', questionType(buf), performance.now() - t0);
     return out;
   }
 
@@ -94,6 +98,11 @@ export class Responder {
     return cached.out;
   }
 
+  /** Answers stored in the encoded-answer cache. */
+  get cacheEntries(): number {
+    return this.cache?.size ?? 0;
+  }
+
   /** Forget stored answers: the zones changed. */
   invalidate(): void {
     this.cache?.clear();
@@ -101,6 +110,15 @@ export class Responder {
 
   /** The response to send (several for a TCP stream), or undefined to drop the packet. Never throws. */
   async respond(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<Buffer | Buffer[] | undefined> {
+    const perQuery = this.stats.perQuery;
+    if (!perQuery) return this.respondOnce(buf, transport, remoteAddress, remotePort);
+    const t0 = performance.now();
+    const out = await this.respondOnce(buf, transport, remoteAddress, remotePort);
+    perQuery.count(transport, remoteAddress, questionType(buf), performance.now() - t0);
+    return out;
+  }
+
+  private async respondOnce(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<Buffer | Buffer[] | undefined> {
     this.stats.queries++;
     if (transport === 'udp') this.stats.udpQueries++;
     else this.stats.tcpQueries++;
@@ -113,6 +131,7 @@ export class Responder {
     if (key !== undefined) {
       const cached = this.fromCacheKey(key, buf, remoteAddress);
       if (cached) return cached;
+      this.stats.answerCacheMisses++;
     }
     let request: Message;
     try {

@@ -1,5 +1,7 @@
 // Counters the server keeps: what came in, what went out, and what was refused or dropped.
 
+import type { QueryCounts } from '../base/metrics.js';
+
 export class Stats {
   queries = 0;
   udpQueries = 0;
@@ -20,6 +22,10 @@ export class Stats {
   truncated = 0;
   /** Queries answered from the encoded-answer cache. */
   answerCacheHits = 0;
+  /** Cacheable queries not found in the encoded-answer cache. */
+  answerCacheMisses = 0;
+  /** Per protocol, family and type, with durations: set only when metrics are on (the timing costs a clock read). */
+  perQuery?: QueryCounts;
   readonly rcodes = new Map<number, number>();
 
   countRcode(rcode: number): void {
@@ -29,7 +35,7 @@ export class Stats {
   snapshot(): Record<string, number | Record<string, number>> {
     return {
       queries: this.queries, udpQueries: this.udpQueries, tcpQueries: this.tcpQueries,
-      dropped: this.dropped, malformed: this.malformed, truncated: this.truncated, answerCacheHits: this.answerCacheHits,
+      dropped: this.dropped, malformed: this.malformed, truncated: this.truncated, answerCacheHits: this.answerCacheHits, answerCacheMisses: this.answerCacheMisses,
       tcpConnections: this.tcpConnections, tcpRejected: this.tcpRejected, tcpIdleClosed: this.tcpIdleClosed,
       tcpMessageTimeouts: this.tcpMessageTimeouts, tcpSourceRejected: this.tcpSourceRejected, tcpEvicted: this.tcpEvicted,
       rcodes: Object.fromEntries(this.rcodes),

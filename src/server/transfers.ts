@@ -18,6 +18,7 @@ import { Secondaries } from '../secondary/secondaries.js';
 import type { SecondaryConfig } from '../secondary/secondary.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { LogLimiter, Logger } from './log.js';
+import type { TransferCounts } from '../base/metrics.js';
 
 export interface TransferConfig {
   /** Who may AXFR/IXFR: addresses, networks, `key:NAME`. Default: no one. */
@@ -121,6 +122,14 @@ export class Transfers {
       lastSuccess: z.lastSuccess === undefined ? undefined : new Date(z.lastSuccess).toISOString(), lastError: z.lastError?.message, ...z.counts,
     }]));
     return { out: { ...this.handler.counts }, notifiesAcknowledged: this.notifier.acked.size, secondaries };
+  }
+
+  /** What the metrics read (base/metrics.ts TransferCounts). */
+  counts(): TransferCounts {
+    return {
+      out: this.handler.counts, notify: this.notifier.counts,
+      secondaries: (this.secondaries?.list() ?? []).map((z) => ({ zone: z.origin, serial: z.zone?.serial, expired: z.state !== 'serving', ...z.counts })),
+    };
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,8 @@ export interface UpdateHandlerOptions {
 
 export class UpdateHandler implements OpcodeHandler {
   readonly name = 'update';
+  /** Updates answered, by rcode (the metrics read it). */
+  readonly byRcode = new Map<number, number>();
   private readonly log: StoreLogger;
 
   constructor(private readonly opts: UpdateHandlerOptions) {
@@ -106,6 +108,7 @@ export class UpdateHandler implements OpcodeHandler {
 
   /** The reply: header, the zone section echoed, no records (RFC 2136 3.8). */
   private reply(request: Message, rcode: number): Buffer {
+    this.byRcode.set(rcode, (this.byRcode.get(rcode) ?? 0) + 1);
     const m = newMessage({ id: request.id, qr: true, opcode: Opcode.UPDATE, rcode, questions: request.questions.slice(0, 1) });
     if (request.edns) m.edns = { udpSize: 1232, version: 0, dnssecOk: false, extendedRcode: 0, flags: 0, options: [] };
     else if (rcode > 0xf) m.rcode = Rcode.SERVFAIL;

@@ -56,6 +56,8 @@ export class Notifier {
   private closed = false;
   /** Acknowledged NOTIFYs, by `origin target`: for tests and the stats. */
   readonly acked = new Map<string, number>();
+  /** NOTIFYs by how they ended, for the metrics. */
+  readonly counts = { acknowledged: 0, refused: 0, unanswered: 0 };
 
   constructor(private readonly opts: NotifierOptions = {}) {}
 
@@ -80,14 +82,17 @@ export class Notifier {
           const reply = await sendNotify(target, origin, notifyMessage(origin, soa), { timeout, signal: ac.signal, source: this.opts.source?.(target.address) });
           if (reply.rcode === Rcode.NOERROR) {
             this.acked.set(key, serial);
+            this.counts.acknowledged++;
             this.opts.log?.('info', `notify ${origin} serial ${serial} to ${target.address}:${target.port ?? 53}: acknowledged`);
             return;
           }
           // A secondary that refuses (NOTAUTH, REFUSED, NOTIMP) will not change its mind on retry.
+          this.counts.refused++;
           this.opts.log?.('warn', `notify ${origin} serial ${serial} to ${target.address}:${target.port ?? 53}: answered rcode ${reply.rcode}`);
           return;
         } catch (err) {
           if (ac.signal.aborted) return;
+          if (i === attempts) this.counts.unanswered++;
           if (i === attempts) this.opts.log?.('warn', `notify ${origin} serial ${serial} to ${target.address}:${target.port ?? 53}: no answer after ${attempts} attempts (${(err as Error).message})`);
           // A refused port fails at once: still wait out the attempt's time before the next one.
           // Aborted meanwhile (a newer notify of the zone, or close): stop without a word.

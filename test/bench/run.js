@@ -48,7 +48,7 @@ export const config = {
   /** Extra `aop serve` options for the aop resolvers (e.g. `--warm-up 0`). */
   aopExtra: (env.BENCH_AOP_EXTRA ?? '').split(' ').filter(Boolean),
   /** Scenarios to run, e.g. "1,4". */
-  only: (env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim())).filter(Boolean),
+  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6').split(',').map((s) => Number(s.trim())).filter(Boolean),
   /** Loopback network of the bench: servers on 127.0.200.x. */
   net: '127.0.200.',
 };
@@ -542,6 +542,12 @@ async function main() {
     }
     await guard(4, () => scenario4(dir));
     await guard(5, () => scenario5());
+    await guard(6, async () => {
+      const r = await (await import('./metrics-cost.js')).metricsCost({ dir, names, config, log, net: NET, port: PORT });
+      results.scenarios['6'] = { name: 'metrics cost', ...r };
+      rows.push({ scenario: '6 metrics', metric: 'QPS, --metrics on / --no-metrics (median)', aop: `${r.on.toFixed(0)} / ${r.off.toFixed(0)}`, peer: '', peerValue: '', ratio: r.ratio.toFixed(3) });
+      rows.push({ scenario: '6 metrics', metric: 'queries per CPU-second, on / off', aop: `${r.perCpuOn.toFixed(0)} / ${r.perCpuOff.toFixed(0)}`, peer: '', peerValue: '', ratio: r.perCpuRatio.toFixed(3) });
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -156,6 +156,11 @@ export class AgentDirectory {
     });
   }
 
+  /** The last snapshot read, without reading (the metrics' view); undefined before the first read. */
+  get current(): DirectorySnapshot | undefined {
+    return this.snapshot;
+  }
+
   /** When the current snapshot expires (ms since the epoch); undefined before the first read. */
   get expires(): number | undefined {
     return this.snapshot?.expires;
