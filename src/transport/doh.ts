@@ -65,7 +65,8 @@ export function dohExchange(server: Server & { tls?: TlsPeer }, wire: Buffer, op
     if (method === 'GET') headers[':path'] = `${path}?dns=${wire.toString('base64url')}`;
     else Object.assign(headers, { ':path': path, 'content-type': DNS_MESSAGE, 'content-length': wire.length });
     const req = session.request(headers);
-    req.on('error', (e: Error) => finish(err('ERR_TRANSPORT_NETWORK', `${at}: ${e.message}`, e)));
+    // A stream cancelled by its session's failure carries that failure (a refused certificate) as its cause.
+    req.on('error', (e: Error) => finish(tlsFailure(((e as Error & { cause?: unknown }).cause ?? e) as NodeJS.ErrnoException, 'https', endpoint, server.tls)));
     let status = 0;
     let type = '';
     req.on('response', (h) => {
