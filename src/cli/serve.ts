@@ -25,6 +25,7 @@ import { Metrics } from '../base/metrics.js';
 import { MetricsHttp } from '../server/metrics-http.js';
 import type { ListenAddress } from '../server/listen.js';
 import { packageVersion } from './embedded.js';
+import { encryptedConfig, isTlsForward, parseTlsForward, tlsOptions } from './options/tls.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger, metricsAt?: ListenAddress): Promise<void> {
@@ -136,12 +137,12 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => metricsOptions(embeddedOptions(c))
+    (c) => tlsOptions(metricsOptions(embeddedOptions(c)))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
       .option('allow', { type: 'string', array: true, default: DEFAULT_ALLOW, describe: 'Client network allowed to recurse (CIDR); repeat for more' })
-      .option('forward', { type: 'string', array: true, default: [] as string[], describe: 'Resolver (ADDR[:PORT]) for names outside the namespace; without it they are REFUSED' })
+      .option('forward', { type: 'string', array: true, default: [] as string[], describe: 'Resolver (ADDR[:PORT], or tls://ADDR[:PORT][#AUTH-NAME] for DNS over TLS) for names outside the namespace; without it they are REFUSED' })
       .option('cache-size', { type: 'number', default: 64, describe: 'Cache memory limit in MiB' })
       .option('min-ttl', { type: 'number', default: 0, describe: 'Cache TTL floor in seconds' })
       .option('max-ttl', { type: 'number', default: 86400, describe: 'Cache TTL ceiling in seconds' })
@@ -212,6 +213,10 @@ export function serveCommand(y: Argv): Argv {
         for (const l of a.listen) parseListen(l);
         new Acl(a.allow);
         for (const f of a.forward) {
+          if (isTlsForward(f)) {
+            parseTlsForward(f);
+            continue;
+          }
           try {
             parseListen(f, 53);
           } catch {
@@ -269,7 +274,7 @@ export function serveCommand(y: Argv): Argv {
         resolver = {
           hints: loadHints(a['root-hints'] ?? path.join(bundledZonesDir, 'root.hints')),
           allow: a.allow,
-          forwarders: a.forward.map((f) => { const l = parseListen(f, 53); return { address: l.host, port: l.port }; }),
+          forwarders: a.forward.map((f) => { if (isTlsForward(f)) return parseTlsForward(f, a['forward-tls-ca']); const l = parseListen(f, 53); return { address: l.host, port: l.port }; }),
           upstreamPort: a['upstream-port'],
           timeout: a['upstream-timeout'],
           serveStale: a['stale-window'] > 0,
@@ -298,6 +303,7 @@ export function serveCommand(y: Argv): Argv {
           messageTimeoutMs: a['tcp-message-timeout'] * 1000, maxPerSource: a['tcp-max-per-source'],
         },
         logger,
+        encrypted: encryptedConfig(a),
         keyring: new Keyring(loadKeys(a['tsig-key'], a['tsig-secret'])),
         tsigMaxFudge: a['tsig-max-fudge'],
         ...(a['allow-update'] || a['update-policy'].length > 0

@@ -5,6 +5,8 @@
 
 import { AopError } from '../base/errors.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
+import { DotClient } from '../transport/dot.js';
+import type { TlsPeer } from '../transport/tls-peer.js';
 import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
 import { encodeQuery, type Question } from '../wire/message.js';
 import type { Metrics } from '../base/metrics.js';
@@ -64,12 +66,15 @@ export interface ResolverOptions {
   serveStale?: boolean;
   /** Refresh popular entries in the last 10% of their TTL. Default true. */
   prefetch?: boolean;
-  /** Resolvers to forward names outside the hints' namespace to; none means REFUSED. */
-  forwarders?: Server[];
+  /** Resolvers to forward names outside the hints' namespace to; none means REFUSED. With `tls`, over DNS over TLS (RFC 7858). */
+  forwarders?: Forwarder[];
   logger?: ResolverLogger;
   /** Transport, replaceable in tests. */
   query?: (server: Server, q: Question, opts: QueryOptions) => Promise<ExchangeResult>;
 }
+
+/** A forwarder: a resolver's address, and with `tls` how its DoT certificate is checked. */
+export type Forwarder = Server & { tls?: TlsPeer };
 
 export interface Resolution {
   rcode: number;
@@ -181,7 +186,9 @@ export class Resolver {
    * in the cache while every one of them is there (as Unbound answers it from its message cache).
    */
   private readonly anyTypes = new Map<string, number[]>();
-  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local' | 'metrics'>> & { forwarders: Server[] };
+  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local' | 'metrics'>> & { forwarders: Forwarder[] };
+  /** The DoT forwarders' connections, reused and pipelined; made on first use. */
+  private dot?: DotClient;
   private readonly local: LocalDelegations | undefined;
   private readonly metrics: Metrics | undefined;
   private readonly log: ResolverLogger;
@@ -232,6 +239,7 @@ export class Resolver {
   /** Stop everything in flight (daemon shutdown). */
   close(): void {
     this.controller.abort();
+    this.dot?.close();
   }
 
   private async run(name: string, type: number): Promise<Resolution> {
@@ -634,7 +642,8 @@ export class Resolver {
       const upstream = this.metrics?.upstream(f.address);
       if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
       try {
-        const r = await exchange(f, q, { timeout: this.o.timeout, signal: this.controller.signal });
+        const opts = { timeout: this.o.timeout, signal: this.controller.signal };
+        const r = f.tls ? await (this.dot ??= new DotClient()).exchange(f, q, opts) : await exchange(f, q, opts);
         if (upstream !== undefined) this.metrics!.upstreamRtt.observe({ upstream }, r.rtt / 1000);
         const m = r.message;
         if (m.rcode === Rcode.SERVFAIL || m.rcode === Rcode.REFUSED) {

@@ -9,7 +9,7 @@ import { agentFaultLines, checkAgentZone } from '../agent/index.js';
 import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
 import type { RootHints } from '../resolver/hints.js';
-import { Resolver, type ResolverOptions } from '../resolver/resolver.js';
+import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/resolver.js';
 import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { ControlServer } from './control.js';
@@ -22,6 +22,7 @@ import { createLogger, LogLimiter, silentLogger, type LogLimitOptions, type Logg
 import { DEFAULT_UDP_SIZE, Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
+import { EncryptedListeners, type EncryptedConfig } from './encrypted.js';
 import { Transfers, type TransferConfig } from './transfers.js';
 import { historyFromJournals } from '../xfr/diff.js';
 import type { Keyring } from '../wire/tsig.js';
@@ -55,6 +56,8 @@ export interface DaemonOptions {
   update?: UpdateConfig;
   /** Where the counters are exposed (base/metrics.ts); without it, per-query counts by type and timing are off. */
   metrics?: Metrics;
+  /** DNS over TLS and over HTTPS listeners (src/server/encrypted.ts), under the TCP guards. */
+  encrypted?: EncryptedConfig;
 }
 
 export interface UpdateConfig {
@@ -70,7 +73,7 @@ export interface ResolverConfig {
   hints: RootHints;
   /** Client networks allowed to recurse; default loopback only. */
   allow?: string[];
-  forwarders?: Server[];
+  forwarders?: Forwarder[];
   cache?: DnsCacheOptions;
   /** Port of the authoritative servers (53; tests may change it). */
   upstreamPort?: number;
@@ -102,6 +105,8 @@ export class Daemon {
   readonly catalog = new Catalog();
   readonly stats = new Stats();
   readonly listeners: Listener[] = [];
+  /** DoT and DoH, when configured. */
+  encrypted?: EncryptedListeners;
   resolver?: Resolver;
   private control?: ControlServer;
   private responder?: Responder;
@@ -222,7 +227,7 @@ export class Daemon {
       });
       handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
-        + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => f.address).join(', ')}` : '; other names REFUSED'));
+        + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => (f.tls ? `tls://${f.address}:${f.port ?? 853}${f.tls.name !== undefined ? `#${f.tls.name}` : ''}` : f.address)).join(', ')}` : '; other names REFUSED'));
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
@@ -260,6 +265,10 @@ export class Daemon {
         }
         this.listeners.push(l);
       }
+      if (this.opts.encrypted) {
+        this.encrypted = new EncryptedListeners(this.opts.encrypted, this.log);
+        await this.encrypted.open(responder, this.stats, tcp);
+      }
       if (this.opts.controlPath !== undefined) {
         this.control = new ControlServer(this.opts.controlPath, { cache: this.resolver?.cache, stats: () => this.snapshot() });
         await this.control.start();
@@ -290,6 +299,7 @@ export class Daemon {
         l.release();
         this.log.info(`listening on ${formatListen(l.address)} (udp, tcp)`);
       }
+      this.encrypted?.release();
       this.transfers!.start();
       this.serving = true;
     } catch (err) {
@@ -348,6 +358,8 @@ export class Daemon {
       this.reloadNext ??= this.reloadRun.then(next, next);
       return this.reloadNext;
     }
+    // The TLS certificate too: renewed files are read with the zones (a bad pair keeps the old one).
+    this.encrypted?.reloadCertificate();
     const run = (async () => {
       if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
       const dir = this.opts.zonesDir;
@@ -420,6 +432,7 @@ export class Daemon {
     await this.transfers?.close();
     await this.control?.close();
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
+    await this.encrypted?.close();
     // After the listeners, so no update commits behind the final zone-file write.
     await this.store?.close();
     this.limiter.close();

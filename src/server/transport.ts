@@ -13,7 +13,7 @@ import { formatListen, type ListenAddress } from './listen.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
-import { parseIPv6 } from '../wire/rdata/addr.js';
+import { sourceKey } from '../transport/source-key.js';
 
 export interface TcpOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3 suggests seconds, not minutes). */
@@ -65,20 +65,8 @@ interface GuardCounts {
 
 const MAX_REPORTED_SOURCES = 1024;
 
-/**
- * The key connections are counted under for the per-source cap: an IPv4 address as is, an IPv6
- * address by its /64 (what one host or site is usually given), an IPv4-mapped one as IPv4.
- */
-export function sourceKey(address: string): string {
-  const addr = address.replace(/%.*$/, '');
-  if (!addr.includes(':')) return addr;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  if (mapped) return mapped[1]!;
-  // The wire codec's parser, not a second one: the first four groups are the /64.
-  const b = parseIPv6(addr);
-  if (b === undefined) return addr;
-  return `${[0, 2, 4, 6].map((i) => b.readUInt16BE(i).toString(16)).join(':')}::/64`;
-}
+// The per-source key lives in the transport layer, shared with the HTTP listeners' caps.
+export { sourceKey } from '../transport/source-key.js';
 
 /** Datagrams kept while a listener is held (start({ hold: true })); more are dropped, as a full socket buffer would. */
 const MAX_HELD_DATAGRAMS = 4096;
@@ -101,6 +89,8 @@ export class Listener {
   private held?: { datagrams: Array<[dgram.Socket, Buffer, dgram.RemoteInfo]>; conns: net.Socket[] };
   /** The bound address; the port is the real one when 0 was asked for. */
   address: ListenAddress;
+  /** The protocol the guards' report line names (the DoT listener's connections are 'tls'). */
+  label = 'tcp';
 
   constructor(
     address: ListenAddress,
@@ -184,6 +174,14 @@ export class Listener {
         resolve(server);
       });
     });
+  }
+
+  /**
+   * Serve a stream connection accepted elsewhere under this listener's guards and framing: the DoT
+   * listener (tls-listener.ts) hands over its TLS sockets, so DoT is RFC 7766 TCP inside TLS.
+   */
+  adopt(sock: net.Socket): void {
+    this.onConnection(sock);
   }
 
   private onConnection(sock: net.Socket): void {
@@ -322,7 +320,7 @@ export class Listener {
     const g = this.guards;
     if (g.messageTimeouts + g.sourceRejected + g.evicted + g.rejected === 0) return;
     const top = [...this.offenders].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([s, n]) => `${s} (${n})`).join(', ');
-    this.log.warn(`tcp ${formatListen(this.address)}: in ${Math.max(1, Math.round((Date.now() - this.reportSince) / 1000))} s, `
+    this.log.warn(`${this.label} ${formatListen(this.address)}: in ${Math.max(1, Math.round((Date.now() - this.reportSince) / 1000))} s, `
       + `${g.messageTimeouts} closed with a message unfinished after ${this.tcpOpts.messageTimeoutMs} ms, `
       + `${g.sourceRejected} refused over the per-source cap of ${this.tcpOpts.maxPerSource}, `
       + `${g.evicted} idle evicted to make room, ${g.rejected} refused with all ${this.tcpOpts.maxConnections} busy; `

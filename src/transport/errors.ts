@@ -9,9 +9,13 @@ export type TransportErrorCode =
   | 'ERR_TRANSPORT_BAD_REPLY'
   | 'ERR_TRANSPORT_TCP_CLOSED'
   | 'ERR_TRANSPORT_BAD_QUERY'
-  | 'ERR_TRANSPORT_BAD_OPTION';
+  | 'ERR_TRANSPORT_BAD_OPTION'
+  | 'ERR_TRANSPORT_TLS_CERT'
+  | 'ERR_TRANSPORT_TLS'
+  | 'ERR_TRANSPORT_HTTP';
 
-export type TransportKind = 'udp' | 'tcp';
+/** udp and tcp (RFC 1035), tls (DNS over TLS, RFC 7858), https (DNS over HTTPS, RFC 8484). */
+export type TransportKind = 'udp' | 'tcp' | 'tls' | 'https';
 
 /** A server as the transport used it: the address as given, the port filled in. */
 export interface Endpoint {

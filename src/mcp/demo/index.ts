@@ -3,6 +3,7 @@
 // port and path with its tool. `npm start` runs them for the bundled zones; tests run them on a copy.
 
 import { randomUUID } from 'node:crypto';
+import { limitConnections } from '../../transport/connection-limits.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
@@ -244,8 +245,9 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
           else res.end();
         });
       });
-      // Clients keep their connection (and session) between calls.
+      // Clients keep their connection (and session) between calls; a client cannot hold every socket.
       server.keepAliveTimeout = 65_000;
+      limitConnections(server, { maxConnections: 256, maxPerSource: 64 });
       server.on('connection', (sock: Socket) => {
         connections++;
         sockets.add(sock);

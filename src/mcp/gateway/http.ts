@@ -2,6 +2,7 @@
 // given address, with DNS-rebinding protection (Host and Origin checked) when bound to loopback.
 
 import { AopError } from '../../base/errors.js';
+import { limitConnections, type ConnectionCounts } from '../../transport/connection-limits.js';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -23,6 +24,9 @@ export interface GatewayHttpOptions {
   /** Host names accepted in Host and Origin besides the loopback ones, when bound to loopback. */
   allowedHosts?: string[];
   logger?: McpLogger;
+  /** Connections open at once, and from one source (IPv6: a /64); more are closed at accept (defaults 512, 64). */
+  maxConnections?: number;
+  maxPerSource?: number;
 }
 
 export class GatewayHttpError extends AopError {
@@ -126,7 +130,16 @@ export class GatewayHttp {
       this.allowed = new Set([...LOOPBACK_NAMES, self, ...(opts.allowedHosts ?? []).map((h) => h.toLowerCase())]);
     }
     this.http = createServer((req, res) => { void this.handle(req, res); });
+    // Per-client caps and idle limits (issue 15): a client cannot hold every socket, nor one
+    // open with a request it never finishes. Answers may stream for a whole call (SSE), so no
+    // limit on the response side; keep-alive idling is Node's keepAliveTimeout (5 s).
+    this.connections = limitConnections(this.http, { maxConnections: opts.maxConnections ?? 512, maxPerSource: opts.maxPerSource ?? 64 });
+    this.http.headersTimeout = 10_000;
+    this.http.requestTimeout = 60_000;
   }
+
+  /** Connections open and refused by the caps. */
+  readonly connections: ConnectionCounts;
 
   async start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
