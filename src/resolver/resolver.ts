@@ -3,6 +3,7 @@
 // prefetch, coalescing of identical in-flight questions, and hard limits on the work one
 // client question may cause.
 
+import { silentLogger, type Logger } from '../base/log.js';
 import { AopError } from '../base/errors.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
 import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
@@ -14,12 +15,6 @@ import { performance } from 'node:perf_hooks';
 import { RRClass, RRType, Rcode, isMetaType, typeToString } from '../wire/types.js';
 import { addressText, classify, type Classified } from './classify.js';
 import type { RootHints } from './hints.js';
-
-export interface ResolverLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  debug(msg: string): void;
-}
 
 /** A zone cut to start iterating from: the zone and its servers (addresses when known). */
 export interface StartingCut {
@@ -63,7 +58,7 @@ export interface ResolverOptions {
   prefetch?: boolean;
   /** Resolvers to forward names outside the hints' namespace to; none means REFUSED. */
   forwarders?: Server[];
-  logger?: ResolverLogger;
+  logger?: Logger;
   /** Transport, replaceable in tests. */
   query?: (server: Server, q: Question, opts: QueryOptions) => Promise<ExchangeResult>;
 }
@@ -180,12 +175,12 @@ export class Resolver {
   private readonly anyTypes = new Map<string, number[]>();
   private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local'>> & { forwarders: Server[] };
   private readonly local: LocalDelegations | undefined;
-  private readonly log: ResolverLogger;
+  private readonly log: Logger;
   private readonly controller = new AbortController();
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache ?? new DnsCache();
-    this.log = opts.logger ?? { info() {}, warn() {}, debug() {} };
+    this.log = opts.logger ?? silentLogger;
     this.local = opts.local;
     // Every upstream attempt listens on this one signal (for close()): many at once is normal.
     setMaxListeners(0, this.controller.signal);
