@@ -12,8 +12,8 @@ import { checkZoneName, zonesFromCatalog } from '../mcp/gateway/discovery.js';
 import type { Gateway, GatewayHttp } from '../mcp/gateway/index.js';
 import type { Daemon } from '../server/daemon.js';
 import { formatListen, parseListen } from '../server/listen.js';
-import type { Logger } from '../server/log.js';
 import type { Metrics } from '../base/metrics.js';
+import type { Logger } from '../base/log.js';
 import { daemonStatePath, defaultControlPath, removeDaemonState, writeDaemonState } from './daemon-state.js';
 import { packageRoot } from './paths.js';
 

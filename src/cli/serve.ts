@@ -6,7 +6,8 @@ import { AddressInUseError, formatListen, parseListen } from '../server/listen.j
 import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
 import { loadHints } from '../resolver/hints.js';
 import path from 'node:path';
-import { createLogger, type LogLevel, type Logger } from '../server/log.js';
+import type { Logger } from '../base/log.js';
+import { loggerFrom, logOptions } from './options/log.js';
 import { attachWorker, ClusterPrimary, parseWorkers, WorkersError } from '../server/cluster.js';
 import cluster from 'node:cluster';
 import { bundledZonesDir } from './paths.js';
@@ -174,7 +175,7 @@ export function serveCommand(y: Argv): Argv {
       .option('notify-ns', { type: 'boolean', default: false, describe: "Also NOTIFY each zone's own name servers (apex NS with addresses in the zone), except our own addresses" })
       .option('secondary', { type: 'string', array: true, default: [] as string[], describe: 'Serve ORIGIN as a secondary of PRIMARY: ORIGIN:PRIMARY[:PORT]; repeat for more' })
       .option('secondary-dir', { type: 'string', describe: 'Folder for the secondaries\' transferred copies (served after a restart until they expire); default: memory only' })
-      .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
+      .options(logOptions('info'))
       .check((a) => {
         // Single-valued options once each (yargs joins a repeated one's values with commas); one
         // folder of zones per daemon: reload, the journals and the gateway's state hang on it.
@@ -250,7 +251,7 @@ export function serveCommand(y: Argv): Argv {
       .example('$0 serve --zones zones/ --tsig-key writer.key --update-policy "grant writer-key name writer.acme.agents. ANY"', 'accept signed registrations for one name')
       .example('$0 serve --resolver --listen 127.0.0.1:5353 --control /run/aop.sock', 'a resolver for agent names, from the bundled root hints'),
     async (a) => {
-      const logger = createLogger(a['log-level'] as LogLevel);
+      const logger = loggerFrom(a);
       const workers = parseWorkers(a.workers);
       if (workers > 1 && cluster.isPrimary) {
         if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');

@@ -14,7 +14,7 @@ import type { Metrics } from '../base/metrics.js';
 import { describeAttempts, HandOffError, type Attempt } from './errors.js';
 import { isLoopback, isLocal, sameHost } from './address.js';
 import { hopCount, OriginPools, ReplyTooLargeError, replyLimits } from './http.js';
-import { quietLogger, type McpLogger } from './log.js';
+import { silentLogger, type Logger } from '../base/log.js';
 import type { DnsLookup } from './lookup.js';
 import { resolveAgent, type ResolvedAgent } from './resolve.js';
 
@@ -40,7 +40,7 @@ export interface HandOffOptions {
   timeoutMs?: number;
   /** Retries per endpoint for transient failures (HTTP 503, connection reset), with jittered backoff. Default 2. */
   retries?: number;
-  logger?: McpLogger;
+  logger?: Logger;
   /** Milliseconds to open a session at one endpoint (TCP connect, MCP initialize, tools/list). Default 5000. */
   connectTimeoutMs?: number;
   /** First backoff delay in milliseconds; doubled per retry, jittered. Default 100. */
@@ -186,7 +186,7 @@ export class HandOff {
   private readonly retries: number;
   private readonly connectTimeoutMs: number;
   private readonly backoffMs: number;
-  private readonly log: McpLogger;
+  private readonly log: Logger;
   private readonly random: () => number;
   private readonly clientInfo: { name: string; version: string };
   private readonly cards: LRUCache<string, ResolvedAgent>;
@@ -221,7 +221,7 @@ export class HandOff {
     if (this.retries > 10) throw new HandOffError('ERR_HANDOFF_USAGE', `retries ${this.retries} is more than 10`);
     this.connectTimeoutMs = ms('connectTimeoutMs', opts.connectTimeoutMs, 5000);
     this.backoffMs = ms('backoffMs', opts.backoffMs, 100, 0);
-    this.log = opts.logger ?? quietLogger;
+    this.log = opts.logger ?? silentLogger;
     this.random = opts.random ?? Math.random;
     this.clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
     this.cards = new LRUCache({ max: ms('cacheSize', opts.cacheSize, 1000) });
@@ -614,7 +614,7 @@ export class HandOff {
       reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 },
     });
     const client = new Client(this.clientInfo, { capabilities: {} });
-    client.onerror = (err) => this.log.debug?.(`hand-off: ${e.url}: ${err.message}`);
+    client.onerror = (err) => this.log.debug(`hand-off: ${e.url}: ${err.message}`);
     const setup = AbortSignal.any([signal, AbortSignal.timeout(this.connectTimeoutMs)]);
     try {
       await Promise.race([client.connect(transport, { signal: setup, timeout: this.connectTimeoutMs }), overflow.promise]);

@@ -3,6 +3,7 @@
 // prefetch, coalescing of identical in-flight questions, and hard limits on the work one
 // client question may cause.
 
+import { silentLogger, type Logger } from '../base/log.js';
 import { AopError } from '../base/errors.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
 import { DotClient } from '../transport/dot.js';
@@ -17,12 +18,6 @@ import { performance } from 'node:perf_hooks';
 import { RRClass, RRType, Rcode, isMetaType, typeToString } from '../wire/types.js';
 import { addressText, classify, type Classified } from './classify.js';
 import type { RootHints } from './hints.js';
-
-export interface ResolverLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  debug(msg: string): void;
-}
 
 /** A zone cut to start iterating from: the zone and its servers (addresses when known). */
 export interface StartingCut {
@@ -68,7 +63,7 @@ export interface ResolverOptions {
   prefetch?: boolean;
   /** Resolvers to forward names outside the hints' namespace to; none means REFUSED. With `tls`, over DNS over TLS (RFC 7858). */
   forwarders?: Forwarder[];
-  logger?: ResolverLogger;
+  logger?: Logger;
   /** Transport, replaceable in tests. */
   query?: (server: Server, q: Question, opts: QueryOptions) => Promise<ExchangeResult>;
 }
@@ -191,12 +186,12 @@ export class Resolver {
   private dot?: DotClient;
   private readonly local: LocalDelegations | undefined;
   private readonly metrics: Metrics | undefined;
-  private readonly log: ResolverLogger;
+  private readonly log: Logger;
   private readonly controller = new AbortController();
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache ?? new DnsCache();
-    this.log = opts.logger ?? { info() {}, warn() {}, debug() {} };
+    this.log = opts.logger ?? silentLogger;
     this.local = opts.local;
     this.metrics = opts.metrics;
     // Every upstream attempt listens on this one signal (for close()): many at once is normal.

@@ -7,8 +7,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ControlServer, runCommand, type ControlTarget } from './control.js';
 import type { Daemon } from './daemon.js';
-import { silentLogger, type Logger } from './log.js';
 import { aggregate, type Metrics, type MetricJson } from '../base/metrics.js';
+import { silentLogger, type Logger } from '../base/log.js';
 
 export class WorkersError extends AopError {
   declare readonly code: 'ERR_WORKERS';

@@ -18,7 +18,8 @@ import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
 import { AddressInUseError, formatListen, type ListenAddress } from './listen.js';
-import { createLogger, LogLimiter, silentLogger, type LogLimitOptions, type Logger } from './log.js';
+import { silentLogger, type Logger } from '../base/log.js';
+import { LogLimiter, type LogLimitOptions } from '../base/log-limit.js';
 import { DEFAULT_UDP_SIZE, Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
@@ -82,11 +83,6 @@ export interface ResolverConfig {
   prefetch?: boolean;
   /** Made-up resolutions run at start-up so the first real ones run compiled code (resolver-warm-up.ts); 0 skips. Default 3000. */
   warmUp?: number;
-}
-
-/** A logger shaped as the daemon's (createLogger's) that writes nothing: the warm-up's own SERVFAILs are not news. */
-function quietLogger(): Logger {
-  return createLogger('error', () => {});
 }
 
 /** The resolver options the daemon's resolver and its warm-up twin share. */
@@ -287,7 +283,8 @@ export class Daemon {
     if (r && warm > 0) {
       const t0 = Date.now();
       // Twins of the objects just built, from the same options (see resolver-warm-up.ts).
-      const logger = quietLogger();
+      // The warm-up's own SERVFAILs are not news.
+      const logger = silentLogger;
       await warmUpResolver({
         questions: warm, resolver: resolverOptions(r), cache: r.cache, after: handlers.slice(1), specials: responder.specials,
         respond: { ...respondOptions, logger }, catalog: this.catalog, logger,

@@ -3,7 +3,7 @@
 
 import { DohListener, DOH_PATH } from './doh-listener.js';
 import { AddressInUseError, formatListen, type ListenAddress } from './listen.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
 import { describeMaterial, TlsCertificate, type TlsFiles } from './tls-certificate.js';

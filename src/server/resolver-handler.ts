@@ -13,7 +13,7 @@ import type { RR } from '../wire/rr.js';
 import { Rcode, RRType, typeToString } from '../wire/types.js';
 import type { ReuseOwner } from './answer-cache.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
 
 /**
  * Where an authoritative answer stops at a delegation away from our zones: the name the

@@ -7,7 +7,8 @@ import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Stats } from './stats.js';
 import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
 import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type VerifyResult } from '../wire/tsig.js';
-import { silentLogger, type LogLimiter, type Logger } from './log.js';
+import { silentLogger, type Logger } from '../base/log.js';
+import { type LogLimiter } from '../base/log-limit.js';
 import type { OpcodeHandler, RequestContext, SignedBy } from '../wire/request.js';
 import { questionType } from '../base/metrics.js';
 

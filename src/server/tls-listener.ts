@@ -7,7 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { formatListen, type ListenAddress } from './listen.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, type Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
 import type { TlsCertificate } from './tls-certificate.js';

@@ -17,8 +17,9 @@ import { Notifier } from '../xfr/notify.js';
 import { Secondaries } from '../secondary/secondaries.js';
 import type { SecondaryConfig } from '../secondary/secondary.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
-import type { LogLimiter, Logger } from './log.js';
 import type { TransferCounts } from '../base/metrics.js';
+import type { Logger } from '../base/log.js';
+import type { LogLimiter } from '../base/log-limit.js';
 
 export interface TransferConfig {
   /** Who may AXFR/IXFR: addresses, networks, `key:NAME`. Default: no one. */

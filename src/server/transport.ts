@@ -10,7 +10,7 @@ import net from 'node:net';
 import { literalLookup } from '../transport/literal-lookup.js';
 import { FrameDecoder } from '../transport/framing.js';
 import { formatListen, type ListenAddress } from './listen.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, type Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
 import { sourceKey } from '../transport/source-key.js';

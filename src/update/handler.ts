@@ -2,6 +2,7 @@
 // itself, the agent check of what it changes, the journal, then the reply. Every refusal is
 // logged with its reason and changes nothing.
 
+import { silentLogger, type Logger } from '../base/log.js';
 import { checkAgentZone } from '../agent/index.js';
 import type { Catalog } from '../authority/catalog.js';
 import { encodeMessage, newMessage, type Message } from '../wire/message.js';
@@ -13,7 +14,7 @@ import type { Zone } from '../zone/zone.js';
 import { applyUpdate, prescan, updateWork } from './apply.js';
 import { decide, describeDecision, DEFAULT_POLICY, type PolicyRule } from './policy.js';
 import { checkPrerequisites, type Verdict } from './prereq.js';
-import type { StoreLogger, ZoneStore } from './store.js';
+import type { ZoneStore } from './store.js';
 
 /** The parts of the request context (src/wire/request.ts) this handler reads. */
 export type UpdateRequest = Pick<RequestContext, 'request' | 'remoteAddress' | 'remotePort' | 'transport' | 'tsig'>;
@@ -27,7 +28,7 @@ export interface UpdateHandlerOptions {
   isPrimary?: (origin: string) => boolean;
   /** Called after a change is durable and served: the new zone and the change. */
   onChange?: (zone: Zone, change: Change) => void;
-  logger?: StoreLogger;
+  logger?: Logger;
   /**
    * Where refusals go instead of logger.warn, by kind (`refused UPDATE`, `refused unsigned UPDATE`):
    * anyone can send an update to be refused, so the daemon rate-limits these (server/log.ts LogLimiter).
@@ -39,10 +40,10 @@ export class UpdateHandler implements OpcodeHandler {
   readonly name = 'update';
   /** Updates answered, by rcode (the metrics read it). */
   readonly byRcode = new Map<number, number>();
-  private readonly log: StoreLogger;
+  private readonly log: Logger;
 
   constructor(private readonly opts: UpdateHandlerOptions) {
-    this.log = opts.logger ?? { info() {}, warn() {}, error() {} };
+    this.log = opts.logger ?? silentLogger;
   }
 
   wants(request: Message): boolean {

@@ -2,6 +2,7 @@
 // served or acknowledged; the zone file is rewritten in the background (temp, fsync, rename) and
 // the journal compacted after; at load, the journal is replayed over the zone file.
 
+import { silentLogger, type Logger } from '../base/log.js';
 import { atomicWrite } from '../base/atomic-write.js';
 import { accessSync, constants as fsc, readdirSync, statSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
@@ -12,12 +13,6 @@ import { serialGreater } from '../zone/serial.js';
 import { originFromFileName, zoneToText } from '../zone/load.js';
 import type { Zone } from '../zone/zone.js';
 
-export interface StoreLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
-
 export interface ZoneStoreOptions {
   /** Folder of the `<origin>.zone` files, rewritten after changes. */
   zonesDir: string;
@@ -27,10 +22,8 @@ export interface ZoneStoreOptions {
   flushDelayMs?: number;
   /** Changes kept for IXFR after the zone file holds them. */
   maxHistory?: number;
-  logger?: StoreLogger;
+  logger?: Logger;
 }
-
-const quiet: StoreLogger = { info() {}, warn() {}, error() {} };
 
 /**
  * Make sure the journal folder is a writable folder, creating it (and missing parents) when it is
@@ -82,11 +75,11 @@ export class ZoneStore {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly journalDir: string;
-  private readonly log: StoreLogger;
+  private readonly log: Logger;
 
   constructor(private readonly opts: ZoneStoreOptions) {
     this.journalDir = opts.journalDir ?? opts.zonesDir;
-    this.log = opts.logger ?? quiet;
+    this.log = opts.logger ?? silentLogger;
     prepareJournalDir(this.journalDir);
   }
 

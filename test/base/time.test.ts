@@ -28,7 +28,10 @@ t.test('sleep: an abort rejects, before or during the wait', async (t) => {
 
 t.test('deadlineSignal: the deadline aborts with a TimeoutError', async (t) => {
   const d = deadlineSignal(1);
+  // The deadline's timer is unref'd (it alone does not keep a process alive): hold the test open.
+  const hold = setInterval(() => {}, 1000);
   await new Promise((r) => d.signal.addEventListener('abort', r, { once: true }));
+  clearInterval(hold);
   t.equal((d.signal.reason as DOMException).name, 'TimeoutError');
   d.dispose();
 });

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { isLoopback } from '../handoff.js';
-import { quietLogger, type McpLogger } from '../log.js';
+import { silentLogger, type Logger } from '../../base/log.js';
 import { HOPS_HEADER } from '../http.js';
 import { parseHops, type Gateway } from './server.js';
 
@@ -23,10 +23,10 @@ export interface GatewayHttpOptions {
   sessionIdleMs?: number;
   /** Host names accepted in Host and Origin besides the loopback ones, when bound to loopback. */
   allowedHosts?: string[];
-  logger?: McpLogger;
   /** Connections open at once, and from one source (IPv6: a /64); more are closed at accept (defaults 512, 64). */
   maxConnections?: number;
   maxPerSource?: number;
+  logger?: Logger;
 }
 
 export class GatewayHttpError extends AopError {
@@ -114,14 +114,14 @@ function reject(res: ServerResponse, status: number, message: string, code = -32
 export class GatewayHttp {
   private readonly http: HttpServer;
   private readonly sessions = new Map<string, Session>();
-  private readonly log: McpLogger;
+  private readonly log: Logger;
   private readonly maxSessions: number;
   /** Host names accepted in Host/Origin; undefined when not bound to loopback (no check, as the SDK). */
   private readonly allowed?: Set<string>;
   private bound?: { address: string; port: number };
 
   constructor(private readonly gateway: Gateway, private readonly opts: GatewayHttpOptions) {
-    this.log = opts.logger ?? quietLogger;
+    this.log = opts.logger ?? silentLogger;
     this.maxSessions = opts.maxSessions ?? 100;
     if (isIP(opts.host) === 0) throw new GatewayHttpError(`gateway address '${opts.host}' is not an IPv4 or IPv6 address`);
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new GatewayHttpError(`gateway port ${opts.port} is not 0-65535`);
