@@ -20,6 +20,12 @@ export class Stats {
   truncated = 0;
   /** Queries answered from the encoded-answer cache. */
   answerCacheHits = 0;
+  /** dnstap messages queued for the collector or file, and those dropped (collector absent or slow, queue full). */
+  dnstapMessages = 0;
+  dnstapDropped = 0;
+  /** Query log lines written, and sampled queries not written over the --query-log-rate cap. */
+  queryLogLines = 0;
+  queryLogSuppressed = 0;
   readonly rcodes = new Map<number, number>();
 
   countRcode(rcode: number): void {
@@ -32,6 +38,8 @@ export class Stats {
       dropped: this.dropped, malformed: this.malformed, truncated: this.truncated, answerCacheHits: this.answerCacheHits,
       tcpConnections: this.tcpConnections, tcpRejected: this.tcpRejected, tcpIdleClosed: this.tcpIdleClosed,
       tcpMessageTimeouts: this.tcpMessageTimeouts, tcpSourceRejected: this.tcpSourceRejected, tcpEvicted: this.tcpEvicted,
+      dnstapMessages: this.dnstapMessages, dnstapDropped: this.dnstapDropped,
+      queryLogLines: this.queryLogLines, queryLogSuppressed: this.queryLogSuppressed,
       rcodes: Object.fromEntries(this.rcodes),
     };
   }
