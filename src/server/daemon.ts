@@ -27,6 +27,9 @@ import type { Keyring } from '../wire/tsig.js';
 import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
 import type { PolicyRule } from '../update/policy.js';
+import { openDnstap, tappedQuery, type DnstapConfig, type DnstapTap } from './dnstap/index.js';
+import { QueryLog, type QueryLogOptions } from './query-log.js';
+import { combineTaps, type Tap } from './tap.js';
 
 export interface DaemonOptions {
   /** Folder of `<origin>.zone` files served authoritatively. */
@@ -51,6 +54,10 @@ export interface DaemonOptions {
   logLimit?: LogLimitOptions;
   /** Accept signed dynamic updates (RFC 2136) to the zones of `zonesDir`, journaled for durability. */
   update?: UpdateConfig;
+  /** dnstap output of every query and response (src/server/dnstap/README.md). */
+  dnstap?: DnstapConfig;
+  /** One structured log line per sampled query (src/server/query-log.ts). */
+  queryLog?: QueryLogOptions;
 }
 
 export interface UpdateConfig {
@@ -117,6 +124,10 @@ export class Daemon {
   private warmUpPlan?: { handlers: Handler[]; respondOptions: RespondOptions; responder: Responder };
   /** Journals (IXFR history: `store.journal(origin).changesSince(serial)`) and zone-file rewriting; set with `update`. */
   readonly store?: ZoneStore;
+  /** dnstap output, when configured; closed after the listeners. */
+  dnstap?: DnstapTap;
+  /** What the listeners tell about each query (dnstap, the query log); undefined when neither is on. */
+  private tap?: Tap;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -166,6 +177,8 @@ export class Daemon {
     for (const s of this.transfers.secondaries?.list() ?? []) {
       if (this.catalog.get(s.origin)) throw new ZonesLoadError(`zone ${s.origin} is both loaded from ${this.opts.zonesDir} and a secondary zone`);
     }
+    if (this.opts.dnstap) this.dnstap = openDnstap(this.opts.dnstap, this.stats, this.log);
+    this.tap = combineTaps([this.dnstap, this.opts.queryLog ? new QueryLog(this.log, this.stats, this.opts.queryLog) : undefined]);
     const handlers: Handler[] = [];
     const r = this.opts.resolver;
     if (r) {
@@ -173,6 +186,7 @@ export class Daemon {
       // Our own zones' delegations come before the hints: a referral away from them is resolved from their NS and glue.
       this.resolver = new Resolver({
         ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
+        ...(this.dnstap?.upstream ? { query: tappedQuery(this.dnstap) } : {}),
       });
       handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
@@ -203,6 +217,7 @@ export class Daemon {
     try {
       for (const addr of this.opts.listen) {
         const l = new Listener(addr, responder, this.stats, tcp, this.log);
+        l.tap = this.tap;
         try {
           await l.start({ hold: true });
         } catch (err) {
@@ -371,6 +386,8 @@ export class Daemon {
     await this.transfers?.close();
     await this.control?.close();
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
+    // After the listeners: the last answers' messages go out before STOP.
+    await this.dnstap?.close();
     // After the listeners, so no update commits behind the final zone-file write.
     await this.store?.close();
     this.limiter.close();
