@@ -19,6 +19,7 @@ import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, sta
 import { requireOnce, requirePath, UsageError } from './common.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
+import { dnstapConfig, dnstapOptions } from './options/dnstap.js';
 import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
@@ -115,7 +116,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => embeddedOptions(c)
+    (c) => dnstapOptions(embeddedOptions(c))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -286,6 +287,7 @@ export function serveCommand(y: Argv): Argv {
           secondaries: a.secondary.map((x) => parseSecondary(x)),
           secondaryDir: a['secondary-dir'],
         },
+        ...dnstapConfig(a),
       });
       let extras: Embedded | undefined;
       let opened = false;
