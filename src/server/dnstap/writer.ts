@@ -218,7 +218,7 @@ export class UnixWriter extends QueuedWriter {
     this.blocked = false;
     if (!this.outageLogged) {
       this.outageLogged = true;
-      const why = err ? `: ${(err as NodeJS.ErrnoException).code ?? err.message}` : '';
+      const why = err ? `: ${err instanceof FstrmError ? err.message : (err as NodeJS.ErrnoException).code ?? err.message}` : '';
       this.log.warn(`dnstap: ${was === 'ready' ? 'collector went away' : 'cannot reach the collector'} at ${this.path}${why}; `
         + `retrying every ${this.backoff}-${this.opts.reconnectMaxMs ?? 10_000} ms, messages dropped meanwhile once ${this.queueSize} are queued`);
     }
