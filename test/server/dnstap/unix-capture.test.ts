@@ -3,8 +3,7 @@
 // dig queries with the right message types, addresses and question names.
 
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,22 +11,14 @@ import { dig } from '../../helpers/dig.js';
 import { requireTool, run } from '../../helpers/peers.js';
 import { startDaemon } from '../../helpers/server.js';
 import { waitFor } from '../../helpers/wait.js';
+import { capture } from '../../helpers/fstrm-capture.js';
 
 const zonesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'serve');
-
-/** fstrm_capture on `sock` writing `file`, started and listening. */
-export async function capture(sock: string, file: string): Promise<{ proc: ChildProcess; stop: () => Promise<void> }> {
-  const proc = spawn('fstrm_capture', ['-t', 'protobuf:dnstap.Dnstap', '-u', sock, '-w', file], { stdio: 'ignore' });
-  await waitFor(() => existsSync(sock), `fstrm_capture to listen on ${sock}`);
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  return { proc, stop: async () => { proc.kill('SIGINT'); await exited; } };
-}
 
 t.test('fstrm_capture receives the stream, dnstap-read shows the queries', async (t) => {
   if (!requireTool(t, 'fstrm_capture', 'fstrm-bin') || !requireTool(t, 'dnstap-read', 'bind9-dnsutils') || !requireTool(t, 'dig', 'bind9-dnsutils')) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'aop-dnstap-'));
-  if (!process.env.KEEP) t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  t.comment(dir);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const sock = path.join(dir, 'c.sock');
   const file = path.join(dir, 'out.fstrm');
   const cap = await capture(sock, file);
