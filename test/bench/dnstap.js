@@ -66,3 +66,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const row = await dnstapRow();
   console.log(JSON.stringify(row, null, 2));
 }
+
+/** Scenario 6 of run.js (BENCH_ONLY=...,6): the row into its table and JSON. */
+export async function dnstapScenario(results, rows) {
+  const r = await dnstapRow();
+  results.scenarios['6'] = r;
+  rows.push({ scenario: '6 dnstap', metric: 'authoritative QPS, dnstap on (fstrm_capture)', aop: String(r.on), peer: 'dnstap off', peerValue: String(r.off), ratio: String(r.ratio) });
+}

@@ -11,6 +11,7 @@ import {
   ROOT, cpuSeconds, findTool, memory, startAop, startAopResolver, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
 } from './servers.js';
 import { formatTable, ratioRows } from './report.js';
+import { dnstapScenario } from './dnstap.js';
 
 const env = process.env;
 const num = (name, def) => {
@@ -542,6 +543,7 @@ async function main() {
     }
     await guard(4, () => scenario4(dir));
     await guard(5, () => scenario5());
+    await guard(6, () => dnstapScenario(results, rows));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
