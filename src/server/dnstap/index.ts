@@ -28,11 +28,11 @@ export class DnstapTargetError extends Error {
   }
 }
 
-/** `unix:/path` or `file:/path` (a bare path is a unix socket, as Unbound's dnstap-socket-path). */
+/** `unix:/path` or `file:/path` (a bare absolute path is a unix socket, as Unbound's dnstap-socket-path). */
 export function parseDnstapTarget(text: string): { kind: 'unix' | 'file'; path: string } {
   const m = /^(unix|file):(.*)$/.exec(text);
   const kind = m ? (m[1] as 'unix' | 'file') : 'unix';
-  const path = m ? m[2]! : text;
+  const path = m ? m[2]! : text.startsWith('/') ? text : '';
   if (path === '') throw new DnstapTargetError(`--dnstap '${text}': want unix:/path/to/collector.sock or file:/path/to/capture.fstrm`);
   // sun_path holds 107 bytes and a NUL on Linux; a longer path fails at every connect.
   if (kind === 'unix' && Buffer.byteLength(path) > 107) throw new DnstapTargetError(`--dnstap '${text}': a unix socket path is at most 107 bytes`);
