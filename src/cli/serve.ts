@@ -27,6 +27,7 @@ import { MetricsHttp } from '../server/metrics-http.js';
 import type { ListenAddress } from '../server/listen.js';
 import { packageVersion } from './embedded.js';
 import { encryptedConfig, isTlsForward, parseTlsForward, tlsOptions } from './options/tls.js';
+import { dnstapConfig, dnstapOptions } from './options/dnstap.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger, metricsAt?: ListenAddress): Promise<void> {
@@ -138,7 +139,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => tlsOptions(metricsOptions(embeddedOptions(c)))
+    (c) => dnstapOptions(tlsOptions(metricsOptions(embeddedOptions(c))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -318,6 +319,7 @@ export function serveCommand(y: Argv): Argv {
           secondaryDir: a['secondary-dir'],
         },
         ...(metrics ? { metrics } : {}),
+        ...dnstapConfig(a),
       });
       let extras: Embedded | undefined;
       let metricsHttp: MetricsHttp | undefined;

@@ -31,6 +31,9 @@ import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
 import type { PolicyRule } from '../update/policy.js';
 import { QueryCounts, type Metrics } from '../base/metrics.js';
+import { openDnstap, tappedQuery, type DnstapConfig, type DnstapTap } from './dnstap/index.js';
+import { QueryLog, type QueryLogOptions } from './query-log.js';
+import { combineTaps, type Tap } from './tap.js';
 
 export interface DaemonOptions {
   /** Folder of `<origin>.zone` files served authoritatively. */
@@ -59,6 +62,10 @@ export interface DaemonOptions {
   metrics?: Metrics;
   /** DNS over TLS and over HTTPS listeners (src/server/encrypted.ts), under the TCP guards. */
   encrypted?: EncryptedConfig;
+  /** dnstap output of every query and response (src/server/dnstap/README.md). */
+  dnstap?: DnstapConfig;
+  /** One structured log line per sampled query (src/server/query-log.ts). */
+  queryLog?: QueryLogOptions;
 }
 
 export interface UpdateConfig {
@@ -123,6 +130,10 @@ export class Daemon {
   private serving = false;
   /** Journals (IXFR history: `store.journal(origin).changesSince(serial)`) and zone-file rewriting; set with `update`. */
   readonly store?: ZoneStore;
+  /** dnstap output, when configured; closed after the listeners. */
+  dnstap?: DnstapTap;
+  /** What the listeners tell about each query (dnstap, the query log); undefined when neither is on. */
+  private tap?: Tap;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -202,6 +213,8 @@ export class Daemon {
     }
     this.opts.metrics?.addTransfers(() => this.transfers!.counts());
     const daemon = this;
+    if (this.opts.dnstap) this.dnstap = openDnstap(this.opts.dnstap, this.stats, this.log);
+    this.tap = combineTaps([this.dnstap, this.opts.queryLog ? new QueryLog(this.log, this.stats, this.opts.queryLog) : undefined]);
     const handlers: Handler[] = [];
     const r = this.opts.resolver;
     if (r) {
@@ -209,6 +222,7 @@ export class Daemon {
       // Our own zones' delegations come before the hints: a referral away from them is resolved from their NS and glue.
       this.resolver = new Resolver({
         ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
+        ...(this.dnstap?.upstream ? { query: tappedQuery(this.dnstap) } : {}),
         ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
       });
       const resolver = this.resolver;
@@ -252,6 +266,7 @@ export class Daemon {
     try {
       for (const addr of this.opts.listen) {
         const l = new Listener(addr, responder, this.stats, tcp, this.log);
+        l.tap = this.tap;
         try {
           await l.start({ hold: true });
         } catch (err) {
@@ -430,6 +445,8 @@ export class Daemon {
     await this.control?.close();
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
     await this.encrypted?.close();
+    // After the listeners: the last answers' messages go out before STOP.
+    await this.dnstap?.close();
     // After the listeners, so no update commits behind the final zone-file write.
     await this.store?.close();
     this.limiter.close();

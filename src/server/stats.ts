@@ -26,6 +26,12 @@ export class Stats {
   answerCacheMisses = 0;
   /** Per protocol, family and type, with durations: set only when metrics are on (the timing costs a clock read). */
   perQuery?: QueryCounts;
+  /** dnstap messages queued for the collector or file, and those dropped (collector absent or slow, queue full). */
+  dnstapMessages = 0;
+  dnstapDropped = 0;
+  /** Query log lines written, and sampled queries not written over the --query-log-rate cap. */
+  queryLogLines = 0;
+  queryLogSuppressed = 0;
   readonly rcodes = new Map<number, number>();
 
   countRcode(rcode: number): void {
@@ -38,6 +44,8 @@ export class Stats {
       dropped: this.dropped, malformed: this.malformed, truncated: this.truncated, answerCacheHits: this.answerCacheHits, answerCacheMisses: this.answerCacheMisses,
       tcpConnections: this.tcpConnections, tcpRejected: this.tcpRejected, tcpIdleClosed: this.tcpIdleClosed,
       tcpMessageTimeouts: this.tcpMessageTimeouts, tcpSourceRejected: this.tcpSourceRejected, tcpEvicted: this.tcpEvicted,
+      dnstapMessages: this.dnstapMessages, dnstapDropped: this.dnstapDropped,
+      queryLogLines: this.queryLogLines, queryLogSuppressed: this.queryLogSuppressed,
       rcodes: Object.fromEntries(this.rcodes),
     };
   }

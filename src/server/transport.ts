@@ -14,6 +14,8 @@ import { silentLogger, type Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
 import { sourceKey } from '../transport/source-key.js';
+import { wallClock, type Tap } from './tap.js';
+import { parseIPv6 } from '../wire/rdata/addr.js';
 
 export interface TcpOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3 suggests seconds, not minutes). */
@@ -91,6 +93,8 @@ export class Listener {
   address: ListenAddress;
   /** The protocol the guards' report line names (the DoT listener's connections are 'tls'). */
   label = 'tcp';
+  /** Observers of each answered query (dnstap, the query log); undefined costs one check per query. */
+  tap?: Tap;
 
   constructor(
     address: ListenAddress,
@@ -156,12 +160,15 @@ export class Listener {
     const hit = this.responder.cached(msg, 'udp', rinfo.address);
     if (hit) {
       sock.send(hit, rinfo.port, rinfo.address);
+      if (this.tap !== undefined) this.tapped(msg, hit, 'udp', rinfo.address, rinfo.port, wallClock(), true);
       return;
     }
+    const t0 = this.tap !== undefined ? wallClock() : 0;
     this.track(this.responder.respond(msg, 'udp', rinfo.address, rinfo.port).then((out) => {
       // A multi-message reply is a TCP stream; over UDP only its first message can go.
       const first = Array.isArray(out) ? out[0] : out;
       if (first) sock.send(first, rinfo.port, rinfo.address);
+      if (this.tap !== undefined) this.tapped(msg, first, 'udp', rinfo.address, rinfo.port, t0, false);
     }));
   }
 
@@ -219,8 +226,10 @@ export class Listener {
       while (c.running < this.tcpOpts.maxInFlight && c.queue.length > 0 && !backlogged()) {
         const msg = c.queue.shift()!;
         c.running++;
+        const t0 = this.tap !== undefined ? wallClock() : 0;
         this.track(this.responder.respond(msg, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0).then((out) => {
           c.running--;
+          if (this.tap !== undefined) this.tapped(msg, Array.isArray(out) ? out[0] : out, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0, t0, false);
           if (out && !sock.destroyed) {
             for (const one of Array.isArray(out) ? out : [out]) {
               const len = Buffer.alloc(2);
@@ -266,6 +275,15 @@ export class Listener {
     });
     sock.on('error', () => sock.destroy());
     sock.on('close', () => this.forget(c));
+  }
+
+  /** Tell the tap about one answered (or dropped) query; a stream's first message stands for it. */
+  private tapped(query: Buffer, response: Buffer | undefined, transport: 'udp' | 'tcp', address: string, port: number, queryTime: number, cached: boolean): void {
+    const responseTime = cached ? queryTime : wallClock();
+    this.tap!.answered({
+      query, response, transport, clientAddress: address, clientPort: port,
+      localAddress: this.address.host, localPort: this.address.port, queryTime, responseTime, cached,
+    });
   }
 
   /** Idle: no message half read, no query waiting or being answered, no answer unsent (an AXFR on its way is not idle). */

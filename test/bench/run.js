@@ -11,6 +11,7 @@ import {
   ROOT, cpuSeconds, findTool, memory, startAop, startAopResolver, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
 } from './servers.js';
 import { formatTable, ratioRows } from './report.js';
+import { dnstapScenario } from './dnstap.js';
 
 const env = process.env;
 const num = (name, def) => {
@@ -548,6 +549,7 @@ async function main() {
       rows.push({ scenario: '6 metrics', metric: 'QPS, --metrics on / --no-metrics (median)', aop: `${r.on.toFixed(0)} / ${r.off.toFixed(0)}`, peer: '', peerValue: '', ratio: r.ratio.toFixed(3) });
       rows.push({ scenario: '6 metrics', metric: 'queries per CPU-second, on / off', aop: `${r.perCpuOn.toFixed(0)} / ${r.perCpuOff.toFixed(0)}`, peer: '', peerValue: '', ratio: r.perCpuRatio.toFixed(3) });
     });
+    await guard(7, () => dnstapScenario(results, rows));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
