@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
 const RANK: Record<string, number> = {
+  base: -1,
   wire: 0,
   zone: 1, cache: 1, transport: 1, agent: 1,
   authority: 2, resolver: 2, mcp: 2,

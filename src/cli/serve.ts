@@ -17,6 +17,7 @@ import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, stateFileFor, type Embedded } from './embedded.js';
 import { requireOnce, requirePath, UsageError } from './common.js';
+import { configOptions, levelledLogger, rereadConfig } from './config.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
@@ -115,7 +116,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => embeddedOptions(c)
+    (c) => configOptions(embeddedOptions(c))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -224,7 +225,7 @@ export function serveCommand(y: Argv): Argv {
       .example('$0 serve --zones zones/ --tsig-key writer.key --update-policy "grant writer-key name writer.acme.agents. ANY"', 'accept signed registrations for one name')
       .example('$0 serve --resolver --listen 127.0.0.1:5353 --control /run/aop.sock', 'a resolver for agent names, from the bundled root hints'),
     async (a) => {
-      const logger = createLogger(a['log-level'] as LogLevel);
+      const logger = levelledLogger(a['log-level'] as LogLevel, createLogger);
       const workers = parseWorkers(a.workers);
       if (workers > 1 && cluster.isPrimary) {
         if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');
@@ -312,6 +313,7 @@ export function serveCommand(y: Argv): Argv {
       }
       process.on('SIGHUP', () => {
         logger.info('SIGHUP: reloading zones');
+        rereadConfig({ 'log-level': (v) => logger.setLevel(v as LogLevel), allow: (v) => daemon.setRecursionAllow(v as string[]), 'allow-transfer': (v) => daemon.setTransferAllow(v as string[]) }, logger);
         // Zones load in slices while every zone keeps answering; a SIGHUP meanwhile queues one more reload.
         daemon.reloadAsync().then(() => extras?.reloaded(), (err: Error) => logger.error(`reload failed: ${err.message}`));
       });

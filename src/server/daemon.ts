@@ -101,6 +101,7 @@ export class Daemon {
   readonly listeners: Listener[] = [];
   resolver?: Resolver;
   private control?: ControlServer;
+  private resolverHandler?: ResolverHandler;
   private responder?: Responder;
   transfers?: Transfers;
   private readonly log: Logger;
@@ -174,7 +175,8 @@ export class Daemon {
       this.resolver = new Resolver({
         ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
       });
-      handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
+      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log);
+      handlers.push(this.resolverHandler);
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => f.address).join(', ')}` : '; other names REFUSED'));
     }
@@ -275,6 +277,19 @@ export class Daemon {
   reload(): { loaded: number; failed: number } {
     if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
     return this.install(loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits));
+  }
+
+  /** Who may recurse, from now on (SIGHUP with a new --allow). Throws ERR_ACL_BAD_NETWORK; an error when no resolver runs. */
+  setRecursionAllow(networks: readonly string[]): void {
+    if (!this.resolverHandler) throw new Error('no resolver is running (--resolver)');
+    this.resolverHandler.setAcl(new Acl(networks));
+    this.responder?.invalidate();
+  }
+
+  /** Who may AXFR/IXFR, from now on (SIGHUP with a new --allow-transfer). */
+  setTransferAllow(entries: readonly string[]): void {
+    this.transfers?.setAllow(entries);
+    this.responder?.invalidate();
   }
 
   /** True from the start of a reloadAsync() to its end (the zones it loaded swapped in). */
