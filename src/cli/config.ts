@@ -141,30 +141,33 @@ export function rereadConfig(live: LiveSetters, log: { info(m: string): void; wa
   }
   const flags = commandLineKeys(argv, was.schema);
   const out: Reread = { applied: [], restart: [], overridden: [] };
-  for (const key of new Set([...Object.keys(was.values), ...Object.keys(values)])) {
+  // log-level last, so what this reload changed is said at the level it was asked at.
+  const keys = [...new Set([...Object.keys(was.values), ...Object.keys(values)])].sort((a, b) => Number(a === 'log-level') - Number(b === 'log-level'));
+  for (const key of keys) {
     // A key taken out of the file falls back to the option's default.
     const before = key in was.values ? was.values[key] : was.defaults[key];
     const after = key in values ? values[key] : was.defaults[key];
     if (isDeepStrictEqual(before, after)) continue;
     if (flags.has(key)) {
       out.overridden.push(key);
-      log.info(`config: "${key}" changed in ${was.file}, but --${key} on the command line wins`);
+      log.info(`config: "${key}" changed in ${displayName(was.file)}, but --${key} on the command line wins`);
     } else if (live[key]) {
+      // Said before it is applied: a new log level may hide the line.
+      log.info(`config: "${key}" applied: ${JSON.stringify(after)}`);
       try {
         live[key](after);
       } catch (err) {
-        log.error(`config: "${key}": ${(err as Error).message}; keeping the running value`);
+        log.error(`config: "${key}" not applied: ${(err as Error).message}; keeping the running value`);
         continue;
       }
       out.applied.push(key);
-      log.info(`config: "${key}" applied: ${JSON.stringify(after)}`);
     } else {
       out.restart.push(key);
       log.warn(`config: "${key}" changed; it takes effect when aop serve restarts`);
     }
   }
   loaded = { ...was, values };
-  if (out.applied.length + out.restart.length + out.overridden.length === 0) log.info(`config: ${was.file} re-read, nothing changed`);
+  if (out.applied.length + out.restart.length + out.overridden.length === 0) log.info(`config: ${displayName(was.file)} re-read, nothing changed`);
   return out;
 }
 

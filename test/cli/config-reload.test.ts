@@ -1,0 +1,60 @@
+// SIGHUP re-reads `aop serve --config FILE`: what the daemon can change live (allow-transfer,
+// log-level) changes, a changed key that needs a restart is named, a key a flag overrides stays,
+// and an invalid file changes nothing and is logged with its file:line. A real daemon (dist/) on
+// a leased loopback /24; waits on its log lines and on transfers, never on time.
+
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { transferIn } from '../../src/xfr/client.js';
+import { root } from '../helpers/gateway.js';
+import { leaseNet } from '../helpers/loopback-net.js';
+import { waitFor } from '../helpers/wait.js';
+
+t.test('SIGHUP applies a valid new file and keeps running on an invalid one', async (t) => {
+  const net = await leaseNet(t);
+  const host = net.host(1);
+  const client = net.host(2);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-config-reload-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(path.join(root, 'zones'), path.join(dir, 'zones'), { recursive: true });
+  const file = path.join(dir, 'aop.yaml');
+  const base = `zones: zones\nlisten: ${host}:5300\nmcp: false\ndemo-agents: false\n`;
+  writeFileSync(file, `${base}log-level: info\nallow-transfer: []\ncache-size: 64\nudp-size: 1232\n`);
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  // --udp-size on the command line: the file's changes to it are not ours to apply.
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--udp-size', '1232'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const detail = (): string => log;
+  await waitFor(() => log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
+  t.equal(child.exitCode, null, log);
+
+  const server = { address: host, port: 5300 };
+  await t.rejects(transferIn(server, 'acme.agents.', { localAddress: client, timeout: 10_000 }), { message: /REFUSED/ }, 'no one may transfer at first');
+
+  writeFileSync(file, `${base}log-level: warn\nallow-transfer: [${client}]\ncache-size: 32\nudp-size: 4096\n`);
+  child.kill('SIGHUP');
+  await waitFor(() => log.includes('config: "cache-size" changed; it takes effect when aop serve restarts'), 'the restart note', { detail });
+  t.match(log, /config: "allow-transfer" applied: \["127\.\d+\.\d+\.2"\]/);
+  t.match(log, /config: "udp-size" changed in aop\.yaml, but --udp-size on the command line wins/);
+  t.match(log, /config: "log-level" applied: "warn"/, 'said at the old level, before the change');
+  const axfr = await transferIn(server, 'acme.agents.', { localAddress: client, timeout: 10_000 });
+  t.equal(axfr.kind, 'axfr', 'the new transfer ACL is in force without a restart');
+
+  writeFileSync(file, `${base}log-level: warn\nallow-transfer: []\ncache-size: big\n`);
+  child.kill('SIGHUP');
+  await waitFor(() => log.includes('config: aop.yaml:7: "cache-size": expected a number, got "big"; keeping the running configuration'), 'the file:line error', { detail });
+  t.equal((log.match(/SIGHUP: reloading zones/g) ?? []).length, 1, 'the second SIGHUP\'s info line is below the live log level, warn');
+  const still = await transferIn(server, 'acme.agents.', { localAddress: client, timeout: 10_000 });
+  t.equal(still.kind, 'axfr', 'an invalid file changed nothing');
+  t.equal(child.exitCode, null, 'still running');
+
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  t.equal(child.exitCode, 0);
+});
