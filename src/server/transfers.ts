@@ -81,13 +81,13 @@ export class Transfers {
     }
   }
 
-  /** The zone served at exactly `origin` (a transfer is of a whole zone, never found by suffix). */
   /** Who may transfer from now on (a SIGHUP with a new --allow-transfer). Throws ERR_XFR_BAD_OPTION. */
   setAllow(entries: readonly string[]): void {
     this.acl = new TransferAcl(entries);
     this.handlerOpts.acl = this.acl;
   }
 
+  /** The zone served at exactly `origin` (a transfer is of a whole zone, never found by suffix). */
   private servedAt(origin: string): Zone | undefined {
     return this.catalog.get(origin);
   }
