@@ -17,7 +17,7 @@ import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, stateFileFor, type Embedded } from './embedded.js';
 import { requireOnce, requirePath, UsageError } from './common.js';
-import { configOptions, levelledLogger, rereadConfig } from './config.js';
+import { configOptions, levelledLogger, rereadConfig, type LiveSetters } from './config.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
@@ -311,9 +311,24 @@ export function serveCommand(y: Argv): Argv {
         const stateFile = stateFileFor({ stateFile: a['state-file'] as unknown, embedded: true }) ?? daemonStatePath();
         throw addressInUse(err, stateFile) ?? err;
       }
+      // What a SIGHUP with a changed --config file applies without a restart (docs/configuration.md).
+      const tsig = { files: a['tsig-key'], secrets: a['tsig-secret'] };
+      const liveSetters = (): LiveSetters => ({
+        'log-level': (v) => logger.setLevel(v as LogLevel),
+        allow: (v) => daemon.setRecursionAllow(v as string[]),
+        'allow-transfer': (v) => daemon.setTransferAllow(v as string[]),
+        'tsig-key': (v) => { daemon.setKeys(loadKeys(v as string[], tsig.secrets)); tsig.files = v as string[]; },
+        'tsig-secret': (v) => { daemon.setKeys(loadKeys(tsig.files, v as string[])); tsig.secrets = v as string[]; },
+        'update-policy': (v) => {
+          const rules = v as string[];
+          // No rules and no --allow-update would turn updates off, not open them to any key.
+          if (rules.length === 0 && !a['allow-update']) throw new Error('an empty update-policy turns dynamic updates off: that takes a restart');
+          daemon.setUpdatePolicy(rules.length > 0 ? parsePolicy(rules) : undefined);
+        },
+      });
       process.on('SIGHUP', () => {
         logger.info('SIGHUP: reloading zones');
-        rereadConfig({ 'log-level': (v) => logger.setLevel(v as LogLevel), allow: (v) => daemon.setRecursionAllow(v as string[]), 'allow-transfer': (v) => daemon.setTransferAllow(v as string[]) }, logger);
+        rereadConfig(liveSetters(), logger);
         // Zones load in slices while every zone keeps answering; a SIGHUP meanwhile queues one more reload.
         daemon.reloadAsync().then(() => extras?.reloaded(), (err: Error) => logger.error(`reload failed: ${err.message}`));
       });

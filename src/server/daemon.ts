@@ -23,7 +23,7 @@ import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
 import { Transfers, type TransferConfig } from './transfers.js';
 import { historyFromJournals } from '../xfr/diff.js';
-import type { Keyring } from '../wire/tsig.js';
+import type { Keyring, TsigKey } from '../wire/tsig.js';
 import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
 import type { PolicyRule } from '../update/policy.js';
@@ -102,6 +102,7 @@ export class Daemon {
   resolver?: Resolver;
   private control?: ControlServer;
   private resolverHandler?: ResolverHandler;
+  private updateHandler?: UpdateHandler;
   private responder?: Responder;
   transfers?: Transfers;
   private readonly log: Logger;
@@ -186,7 +187,7 @@ export class Daemon {
     const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {
-      responder.use(new UpdateHandler({
+      responder.use(this.updateHandler = new UpdateHandler({
         catalog: this.catalog, store: this.store, policy: this.opts.update?.policy, logger: this.log,
         refused: (kind, msg) => this.limiter.warn(kind, msg),
         isPrimary: (origin) => this.loaded.has(origin.toLowerCase()),
@@ -284,6 +285,18 @@ export class Daemon {
     if (!this.resolverHandler) throw new Error('no resolver is running (--resolver)');
     this.resolverHandler.setAcl(new Acl(networks));
     this.responder?.invalidate();
+  }
+
+  /** The update-policy rules from now on (SIGHUP); an error when dynamic updates are off (that needs a restart). */
+  setUpdatePolicy(policy: PolicyRule[] | undefined): void {
+    if (!this.updateHandler) throw new Error('dynamic updates are off: turning them on needs a restart');
+    this.updateHandler.setPolicy(policy);
+  }
+
+  /** The TSIG keys from now on (SIGHUP with new key files): requests, transfers and updates all check the one keyring. */
+  setKeys(keys: Iterable<TsigKey>): void {
+    if (!this.opts.keyring) throw new Error('the daemon was started without a keyring');
+    this.opts.keyring.replace(keys);
   }
 
   /** Who may AXFR/IXFR, from now on (SIGHUP with a new --allow-transfer). */
