@@ -58,3 +58,41 @@ t.test('SIGHUP applies a valid new file and keeps running on an invalid one', as
   await new Promise((resolve) => child.once('exit', resolve));
   t.equal(child.exitCode, 0);
 });
+
+t.test('SIGHUP swaps the TSIG keys; a bad key keeps the old ones', async (t) => {
+  const net = await leaseNet(t);
+  const host = net.host(1);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-config-keys-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(path.join(root, 'zones'), path.join(dir, 'zones'), { recursive: true });
+  const file = path.join(dir, 'aop.yaml');
+  const oldSecret = Buffer.alloc(32, 1);
+  const newSecret = Buffer.alloc(32, 2);
+  const base = `zones: zones\nlisten: ${host}:5300\nmcp: false\ndemo-agents: false\nallow-transfer: ["key:xfr"]\n`;
+  writeFileSync(file, `${base}tsig-secret: ["hmac-sha256:xfr:${oldSecret.toString('base64')}"]\n`);
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const detail = (): string => log;
+  await waitFor(() => log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
+  const server = { address: host, port: 5300 };
+  const key = (secret: Buffer) => ({ tsig: { name: 'xfr.', algorithm: 'hmac-sha256.', secret }, timeout: 10_000 });
+  t.equal((await transferIn(server, 'acme.agents.', key(oldSecret))).kind, 'axfr', 'the first key transfers');
+
+  writeFileSync(file, `${base}tsig-secret: ["hmac-sha256:xfr:${newSecret.toString('base64')}"]\n`);
+  child.kill('SIGHUP');
+  await waitFor(() => log.includes('config: "tsig-secret" applied'), 'the key change', { detail });
+  t.equal((await transferIn(server, 'acme.agents.', key(newSecret))).kind, 'axfr', 'the new key transfers without a restart');
+  await t.rejects(transferIn(server, 'acme.agents.', key(oldSecret)), 'the old key no longer does');
+
+  writeFileSync(file, `${base}tsig-secret: ["hmac-nope:xfr:${oldSecret.toString('base64')}"]\n`);
+  child.kill('SIGHUP');
+  await waitFor(() => /config: "tsig-secret" not applied: .*keeping the running value/.test(log), 'the refusal', { detail });
+  t.equal((await transferIn(server, 'acme.agents.', key(newSecret))).kind, 'axfr', 'a bad key changed nothing');
+
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+});
