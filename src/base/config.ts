@@ -102,7 +102,10 @@ export function parseConfig(text: string, file: string, schema: ConfigSchema, sh
       if (typeof v !== 'string' && typeof v !== 'number') return fail(v, want, at);
       const s = String(v);
       if (spec.choices && !spec.choices.includes(s)) return fail(v, `one of ${spec.choices.join(', ')}`, at);
-      return spec.path && s !== '' ? path.resolve(path.dirname(file), s) : s;
+      if (!spec.path || s === '') return s;
+      // `unix:sock` / `file:out.tap` (dnstap's form): the path after the scheme is the file's folder's too.
+      const scheme = /^(unix|file):(?!\/\/)/.exec(s)?.[0] ?? '';
+      return scheme + path.resolve(path.dirname(file), s.slice(scheme.length));
     };
     const want = spec.kind === 'string' ? (spec.negatable ? 'a string or false' : 'a string') : spec.kind === 'number' ? 'a number' : 'true or false';
     if (spec.array) {

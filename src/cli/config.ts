@@ -17,7 +17,7 @@ import { nearestOptions } from './common.js';
  */
 export const PATH_KEYS: readonly string[] = [
   'zones', 'root-hints', 'control', 'tsig-key', 'include-dir', 'journal-dir', 'secondary-dir', 'state-file',
-  'tls-cert', 'tls-key', 'dnstap-file', 'dnstap-socket', 'query-log-file',
+  'tls-cert', 'tls-key', 'forward-tls-ca', 'dnstap', 'dnstap-file', 'dnstap-socket', 'query-log-file',
 ];
 
 /** String options that `--no-x` turns off, so `x: false` in the file. */

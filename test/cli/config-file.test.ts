@@ -12,7 +12,7 @@ import yargs, { type Argv, type MiddlewareFunction } from 'yargs';
 import { stringify } from 'yaml';
 import { serveCommand } from '../../src/cli/serve.js';
 import { PATH_KEYS, readConfigFile, schemaOf } from '../../src/cli/config.js';
-import type { ConfigSchema, OptionSpec } from '../../src/base/config.js';
+import { parseConfig, type ConfigSchema, type OptionSpec } from '../../src/base/config.js';
 import { root } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { waitFor } from '../helpers/wait.js';
@@ -185,6 +185,10 @@ t.test('relative paths are resolved against the file\'s folder', async (t) => {
   t.equal(argv['journal-dir'], '/var/lib/aop');
   t.same(argv.listen, ['127.0.0.1:53'], 'not a path: as written');
   t.same(argv['update-policy'], ['grant k name a.agents. ANY']);
+  // dnstap's `unix:PATH` / `file:PATH`: the path after the scheme is resolved, the scheme kept.
+  const dnstap: ConfigSchema = { options: new Map([['dnstap', { kind: 'string', array: false, path: true }]]) };
+  t.same(parseConfig('dnstap: unix:run/tap.sock\n', file, dnstap).values, { dnstap: `unix:${path.join(sub, 'run', 'tap.sock')}` });
+  t.same(parseConfig('dnstap: file:/var/log/aop.tap\n', file, dnstap).values, { dnstap: 'file:/var/log/aop.tap' });
   // On the command line a relative path stays the working directory's, as always.
   const { argv: flag } = await parseServe(['--config', file, '--zones', 'here']);
   t.equal(flag.zones, 'here');
