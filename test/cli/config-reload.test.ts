@@ -5,13 +5,14 @@
 
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { transferIn } from '../../src/xfr/client.js';
 import { root } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { waitFor } from '../helpers/wait.js';
+import { run } from '../helpers/peers.js';
 
 t.test('SIGHUP applies a valid new file and keeps running on an invalid one', async (t) => {
   const net = await leaseNet(t);
@@ -93,6 +94,46 @@ t.test('SIGHUP swaps the TSIG keys; a bad key keeps the old ones', async (t) => 
   await waitFor(() => /config: "tsig-secret" not applied: .*keeping the running value/.test(log), 'the refusal', { detail });
   t.equal((await transferIn(server, 'acme.agents.', key(newSecret))).kind, 'axfr', 'a bad key changed nothing');
 
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+});
+
+t.test('SIGHUP applies a new update-policy; turning updates on takes a restart', async (t) => {
+  const net = await leaseNet(t);
+  const host = net.host(1);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-config-policy-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, 'zones'));
+  copyFileSync(path.join(root, 'zones', 'acme.agents.zone'), path.join(dir, 'zones', 'acme.agents.zone'));
+  const secret = Buffer.alloc(32, 7).toString('base64');
+  writeFileSync(path.join(dir, 'robot.key'), `key "robot-key" { algorithm hmac-sha256; secret "${secret}"; };\n`);
+  const file = path.join(dir, 'aop.yaml');
+  const base = `zones: zones\nlisten: ${host}:5300\nmcp: false\ndemo-agents: false\ntsig-key: [robot.key]\n`;
+  writeFileSync(file, `${base}update-policy: ["grant robot-key agent writer.acme.agents."]\n`);
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const detail = (): string => log;
+  await waitFor(() => log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
+  const register = () => run(process.execPath, [path.join(root, 'bin', 'aop.js'), 'register', 'robot.acme.agents', '--endpoint', 'https://mcp.acme.agents/agents/robot/mcp',
+    '--tool', 'assemble', '--key', path.join(dir, 'robot.key'), '--server', `${host}:5300`, '--timeout', '15000'], 60_000);
+  const refused = await register();
+  t.equal(refused.code, 2, 'robot.acme.agents is not the key\'s to change at first');
+  t.match(refused.stderr, /REFUSED/);
+
+  writeFileSync(file, `${base}update-policy: ["grant robot-key agent robot.acme.agents."]\n`);
+  child.kill('SIGHUP');
+  await waitFor(() => log.includes('config: "update-policy" applied'), 'the policy change', { detail });
+  const ok = await register();
+  t.equal(ok.code, 0, `the new rule lets it in without a restart: ${ok.stderr}`);
+
+  // Dropping every rule would turn updates off, not open them to any key: refused live.
+  writeFileSync(file, `${base}update-policy: []\n`);
+  child.kill('SIGHUP');
+  await waitFor(() => /config: "update-policy" not applied: an empty update-policy turns dynamic updates off/.test(log), 'the refusal', { detail });
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
 });
