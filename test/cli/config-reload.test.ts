@@ -1,4 +1,4 @@
-// SIGHUP re-reads `aop serve --config FILE`: what the daemon can change live (allow-transfer,
+// SIGHUP re-reads `aop serve --config FILE`: what the daemon can change live (allow-transfer, TSIG keys, update-policy,
 // log-level) changes, a changed key that needs a restart is named, a key a flag overrides stays,
 // and an invalid file changes nothing and is logged with its file:line. A real daemon (dist/) on
 // a leased loopback /24; waits on its log lines and on transfers, never on time.
