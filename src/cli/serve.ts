@@ -345,7 +345,7 @@ export function serveCommand(y: Argv): Argv {
       process.on('SIGTERM', () => stop('SIGTERM'));
       // A worker leaves Ctrl-C to the primary, which stops every worker in order.
       process.on('SIGINT', () => { if (!inWorker) stop('SIGINT'); });
-      if (inWorker) attachWorker(daemon, stop);
+      if (inWorker) attachWorker(daemon, stop, () => rereadConfig(liveSetters(), logger));
     },
   );
 }
