@@ -6,7 +6,7 @@ import { AddressInUseError, formatListen, parseListen } from '../server/listen.j
 import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
 import { loadHints } from '../resolver/hints.js';
 import path from 'node:path';
-import type { Logger } from '../base/log.js';
+import type { Logger, LogLevel } from '../base/log.js';
 import { loggerFrom, logOptions } from './options/log.js';
 import { attachWorker, ClusterPrimary, parseWorkers, WorkersError } from '../server/cluster.js';
 import cluster from 'node:cluster';
@@ -18,6 +18,7 @@ import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, stateFileFor, type Embedded } from './embedded.js';
 import { requireOnce, requirePath, UsageError } from './common.js';
+import { configOptions, levelledLogger, rereadConfig, type LiveSetters } from './config.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, gatewayAddress, metricsAddress, readDaemonState, type DaemonState } from './daemon-state.js';
@@ -139,7 +140,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => dnstapOptions(tlsOptions(metricsOptions(embeddedOptions(c))))
+    (c) => dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c)))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -252,7 +253,7 @@ export function serveCommand(y: Argv): Argv {
       .example('$0 serve --zones zones/ --tsig-key writer.key --update-policy "grant writer-key name writer.acme.agents. ANY"', 'accept signed registrations for one name')
       .example('$0 serve --resolver --listen 127.0.0.1:5353 --control /run/aop.sock', 'a resolver for agent names, from the bundled root hints'),
     async (a) => {
-      const logger = loggerFrom(a);
+      const logger = levelledLogger(a['log-level'] as LogLevel, (level) => loggerFrom({ ...a, 'log-level': level }));
       const workers = parseWorkers(a.workers);
       if (workers > 1 && cluster.isPrimary) {
         if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');
@@ -353,8 +354,24 @@ export function serveCommand(y: Argv): Argv {
         const stateFile = stateFileFor({ stateFile: a['state-file'] as unknown, embedded: true }) ?? daemonStatePath();
         throw addressInUse(err, stateFile) ?? err;
       }
+      // What a SIGHUP with a changed --config file applies without a restart (docs/configuration.md).
+      const tsig = { files: a['tsig-key'], secrets: a['tsig-secret'] };
+      const liveSetters = (): LiveSetters => ({
+        'log-level': (v) => logger.setLevel(v as LogLevel),
+        allow: (v) => daemon.setRecursionAllow(v as string[]),
+        'allow-transfer': (v) => daemon.setTransferAllow(v as string[]),
+        'tsig-key': (v) => { daemon.setKeys(loadKeys(v as string[], tsig.secrets)); tsig.files = v as string[]; },
+        'tsig-secret': (v) => { daemon.setKeys(loadKeys(tsig.files, v as string[])); tsig.secrets = v as string[]; },
+        'update-policy': (v) => {
+          const rules = v as string[];
+          // No rules and no --allow-update would turn updates off, not open them to any key.
+          if (rules.length === 0 && !a['allow-update']) throw new Error('an empty update-policy turns dynamic updates off: that takes a restart');
+          daemon.setUpdatePolicy(rules.length > 0 ? parsePolicy(rules) : undefined);
+        },
+      });
       process.on('SIGHUP', () => {
         logger.info('SIGHUP: reloading zones');
+        rereadConfig(liveSetters(), logger);
         // Zones load in slices while every zone keeps answering; a SIGHUP meanwhile queues one more reload.
         daemon.reloadAsync().then(() => extras?.reloaded(), (err: Error) => logger.error(`reload failed: ${err.message}`));
       });
@@ -371,7 +388,7 @@ export function serveCommand(y: Argv): Argv {
       process.on('SIGTERM', () => stop('SIGTERM'));
       // A worker leaves Ctrl-C to the primary, which stops every worker in order.
       process.on('SIGINT', () => { if (!inWorker) stop('SIGINT'); });
-      if (inWorker) attachWorker(daemon, stop, metrics);
+      if (inWorker) attachWorker(daemon, stop, metrics, () => rereadConfig(liveSetters(), logger));
     },
   );
 }

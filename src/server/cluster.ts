@@ -46,9 +46,10 @@ function isToWorker(m: unknown): m is ToWorker {
 /**
  * Worker side: answer the primary's commands from this worker's daemon. `stop` closes the
  * daemon and exits (the primary sends `shutdown` when it is told to stop); so does losing the
- * primary, so no worker outlives it.
+ * primary, so no worker outlives it. `beforeReload` runs first on each relayed reload (aop serve
+ * re-reads its --config file there, as a single process does on SIGHUP).
  */
-export function attachWorker(daemon: Daemon, stop: (why: string) => void, metrics?: Metrics): void {
+export function attachWorker(daemon: Daemon, stop: (why: string) => void, metrics?: Metrics, beforeReload?: () => void): void {
   const target: ControlTarget = { cache: daemon.resolver?.cache, stats: () => daemon.snapshot() };
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
@@ -60,6 +61,7 @@ export function attachWorker(daemon: Daemon, stop: (why: string) => void, metric
       process.send?.({ aop: 'reply', id: m.id, reply } satisfies FromWorker);
     };
     if (m.aop === 'reload') {
+      beforeReload?.();
       // Loaded in slices: the worker answers queries while its zones reload (Daemon.reloadAsync).
       daemon.reloadAsync().then((r) => send({ ok: true, ...r }), (err: Error) => send({ ok: false, error: err.message }));
       return;

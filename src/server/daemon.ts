@@ -26,7 +26,7 @@ import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
 import { EncryptedListeners, type EncryptedConfig } from './encrypted.js';
 import { Transfers, type TransferConfig } from './transfers.js';
 import { historyFromJournals } from '../xfr/diff.js';
-import type { Keyring } from '../wire/tsig.js';
+import type { Keyring, TsigKey } from '../wire/tsig.js';
 import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
 import type { PolicyRule } from '../update/policy.js';
@@ -112,6 +112,8 @@ export class Daemon {
   encrypted?: EncryptedListeners;
   resolver?: Resolver;
   private control?: ControlServer;
+  private resolverHandler?: ResolverHandler;
+  private updateHandler?: UpdateHandler;
   private responder?: Responder;
   transfers?: Transfers;
   private readonly log: Logger;
@@ -235,7 +237,8 @@ export class Daemon {
           return { rrset: pick(c.rrset), negative: pick(c.negative), delegation: pick(c.delegation) };
         },
       });
-      handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
+      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log);
+      handlers.push(this.resolverHandler);
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => (f.tls ? `tls://${f.address}:${f.port ?? 853}${f.tls.name !== undefined ? `#${f.tls.name}` : ''}` : f.address)).join(', ')}` : '; other names REFUSED'));
     }
@@ -245,7 +248,7 @@ export class Daemon {
     const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {
-      const updates = new UpdateHandler({
+      const updates = this.updateHandler = new UpdateHandler({
         catalog: this.catalog, store: this.store, policy: this.opts.update?.policy, logger: this.log,
         refused: (kind, msg) => this.limiter.warn(kind, msg),
         isPrimary: (origin) => this.loaded.has(origin.toLowerCase()),
@@ -346,6 +349,31 @@ export class Daemon {
   reload(): { loaded: number; failed: number } {
     if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
     return this.install(loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits));
+  }
+
+  /** Who may recurse, from now on (SIGHUP with a new --allow). Throws ERR_ACL_BAD_NETWORK; an error when no resolver runs. */
+  setRecursionAllow(networks: readonly string[]): void {
+    if (!this.resolverHandler) throw new Error('no resolver is running (--resolver)');
+    this.resolverHandler.setAcl(new Acl(networks));
+    this.responder?.invalidate();
+  }
+
+  /** The update-policy rules from now on (SIGHUP); an error when dynamic updates are off (that needs a restart). */
+  setUpdatePolicy(policy: PolicyRule[] | undefined): void {
+    if (!this.updateHandler) throw new Error('dynamic updates are off: turning them on needs a restart');
+    this.updateHandler.setPolicy(policy);
+  }
+
+  /** The TSIG keys from now on (SIGHUP with new key files): requests, transfers and updates all check the one keyring. */
+  setKeys(keys: Iterable<TsigKey>): void {
+    if (!this.opts.keyring) throw new Error('the daemon was started without a keyring');
+    this.opts.keyring.replace(keys);
+  }
+
+  /** Who may AXFR/IXFR, from now on (SIGHUP with a new --allow-transfer). */
+  setTransferAllow(entries: readonly string[]): void {
+    this.transfers?.setAllow(entries);
+    this.responder?.invalidate();
   }
 
   /** True from the start of a reloadAsync() to its end (the zones it loaded swapped in). */

@@ -40,10 +40,15 @@ export class ResolverHandler implements Handler, ReuseOwner {
 
   constructor(
     private readonly resolver: Resolver,
-    private readonly acl: Acl,
+    private acl: Acl,
     private readonly catalog: Catalog,
     private readonly log: Logger,
   ) {}
+
+  /** Who may recurse from now on (a SIGHUP with a new --allow in the config file). */
+  setAcl(acl: Acl): void {
+    this.acl = acl;
+  }
 
   async handle(ctx: QueryContext): Promise<HandlerResult | undefined> {
     const q = ctx.request.questions[0]!;

@@ -12,7 +12,7 @@ import { Rcode, RRType } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
 import { TransferAcl } from '../xfr/acl.js';
 import type { ZoneHistory } from '../xfr/diff.js';
-import { TransferHandler } from '../xfr/handler.js';
+import { TransferHandler, type TransferHandlerOptions } from '../xfr/handler.js';
 import { Notifier } from '../xfr/notify.js';
 import { Secondaries } from '../secondary/secondaries.js';
 import type { SecondaryConfig } from '../secondary/secondary.js';
@@ -47,10 +47,12 @@ export interface TransferConfig {
 }
 
 export class Transfers {
-  readonly acl: TransferAcl;
+  acl: TransferAcl;
   readonly handler: TransferHandler;
   readonly notifier: Notifier;
   readonly secondaries: Secondaries | undefined;
+  /** The handler's options, held so setAllow() changes the ACL it checks. */
+  private readonly handlerOpts: TransferHandlerOptions;
   private readonly notifyTargets: Server[];
   private readonly notifyNs: boolean;
   /** Our own addresses, as a network list so any spelling of an IPv6 address matches. */
@@ -62,7 +64,8 @@ export class Transfers {
     // The handler's warnings are refusals, which anyone can provoke: rate-limited when the daemon gives a limiter.
     const limiter = hooks.limiter;
     const transferLog = (level: 'info' | 'warn', msg: string): void => (level === 'warn' && limiter ? limiter.warn('refused transfer', msg) : logAt(level, msg));
-    this.handler = new TransferHandler({ zone: (o) => this.servedAt(o), acl: this.acl, history: hooks.history, log: transferLog });
+    this.handlerOpts = { zone: (o: string) => this.servedAt(o), acl: this.acl, history: hooks.history, log: transferLog };
+    this.handler = new TransferHandler(this.handlerOpts);
     const source = sourcePicker(config.sources ?? []);
     this.notifier = new Notifier({ attempts: config.notifyAttempts, log: logAt, source });
     this.notifyTargets = config.notify ?? [];
@@ -79,6 +82,12 @@ export class Transfers {
         },
       });
     }
+  }
+
+  /** Who may transfer from now on (a SIGHUP with a new --allow-transfer). Throws ERR_XFR_BAD_OPTION. */
+  setAllow(entries: readonly string[]): void {
+    this.acl = new TransferAcl(entries);
+    this.handlerOpts.acl = this.acl;
   }
 
   /** The zone served at exactly `origin` (a transfer is of a whole zone, never found by suffix). */

@@ -45,6 +45,11 @@ export class UpdateHandler implements OpcodeHandler {
   constructor(private readonly opts: UpdateHandlerOptions) {
     this.log = opts.logger ?? silentLogger;
   }
+  /** The update-policy from now on (SIGHUP with new rules); undefined: the default policy. */
+  setPolicy(policy: readonly PolicyRule[] | undefined): void {
+    this.opts.policy = policy;
+  }
+
 
   wants(request: Message): boolean {
     return request.opcode === Opcode.UPDATE;

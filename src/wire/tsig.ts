@@ -88,6 +88,13 @@ export class Keyring {
     this.keys.set(nameKey(name), { name, algorithm, secret: key.secret });
   }
 
+  /** Swap in a whole new set of keys (SIGHUP with new tsig-key files): all checked first, so a bad set changes nothing. */
+  replace(keys: Iterable<TsigKey>): void {
+    const next = new Keyring(keys);
+    this.keys.clear();
+    for (const [k, v] of next.keys) this.keys.set(k, v);
+  }
+
   get(name: string): TsigKey | undefined {
     return this.keys.get(nameKey(absolute(name)));
   }
