@@ -45,7 +45,7 @@ t.test('SIGHUP applies a valid new file and keeps running on an invalid one', as
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   // --udp-size on the command line: the file's changes to it are not ours to apply.
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--udp-size', '1232'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text', '--udp-size', '1232'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
@@ -93,7 +93,7 @@ t.test('SIGHUP swaps the TSIG keys; a bad key keeps the old ones', async (t) => 
   writeFileSync(file, `${base}tsig-secret: ["hmac-sha256:xfr:${oldSecret.toString('base64')}"]\n`);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
@@ -132,7 +132,7 @@ t.test('SIGHUP applies a new update-policy; turning updates on takes a restart',
   writeFileSync(file, `${base}update-policy: ["grant robot-key agent writer.acme.agents."]\n`);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
@@ -170,7 +170,7 @@ t.test('with --workers 2, every worker re-reads the file on the relayed SIGHUP',
   writeFileSync(file, `${base}allow-transfer: []\n`);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
