@@ -117,7 +117,7 @@ export class Daemon {
   private responder?: Responder;
   transfers?: Transfers;
   private readonly log: Logger;
-  /** The rate limit of the warnings a client can cause at will (server/log.ts). */
+  /** The rate limit of the warnings a client can cause at will (src/base/log-limit.ts). */
   private readonly limiter: LogLimiter;
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();

@@ -31,7 +31,7 @@ export interface UpdateHandlerOptions {
   logger?: Logger;
   /**
    * Where refusals go instead of logger.warn, by kind (`refused UPDATE`, `refused unsigned UPDATE`):
-   * anyone can send an update to be refused, so the daemon rate-limits these (server/log.ts LogLimiter).
+   * anyone can send an update to be refused, so the daemon rate-limits these (src/base/log-limit.ts LogLimiter).
    */
   refused?: (kind: string, msg: string) => void;
 }
