@@ -30,7 +30,7 @@ async function forwardingResolver(t: Test, forward: string, ca: string): Promise
   return { daemon, port: daemon.listeners[0]!.address.port };
 }
 
-const ask = async (port: number, name: string, type = RRType.A) =>
+const ask = async (port: number, name: string, type: number = RRType.A) =>
   (await exchange({ address: '127.0.0.1', port }, encodeQuery(name, type, { rd: true }), { timeout: 5000 })).message;
 
 t.test('parseTlsForward', async (t) => {
