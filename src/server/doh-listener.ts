@@ -140,10 +140,16 @@ export class DohListener {
       if (!reply) return this.fail(res, 400, 'not a DNS query');
       const ttl = minTtl(reply);
       if (res.writableEnded || res.destroyed) return;
-      res.writeHead(200, {
-        'content-type': DNS_MESSAGE, 'content-length': reply.length,
-        'cache-control': `max-age=${ttl ?? 0}`,
-      });
+      const headers = { 'content-type': DNS_MESSAGE, 'content-length': reply.length, 'cache-control': `max-age=${ttl ?? 0}` };
+      if (req.httpVersionMajor === 2) {
+        // The core API: the message and END_STREAM in one DATA frame (some clients, dnsperf's
+        // DoH among them, read each DATA frame as a message).
+        const stream = res.stream;
+        stream.respond({ ':status': 200, ...headers }, { endStream: false });
+        stream.end(reply);
+        return;
+      }
+      res.writeHead(200, headers);
       res.end(reply);
     } catch {
       // A bug here must cost one request, not the daemon.

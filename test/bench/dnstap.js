@@ -67,9 +67,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(JSON.stringify(row, null, 2));
 }
 
-/** Scenario 6 of run.js (BENCH_ONLY=...,6): the row into its table and JSON. */
+/** Scenario 7 of run.js (BENCH_ONLY=...,7): the row into its table and JSON. */
 export async function dnstapScenario(results, rows) {
   const r = await dnstapRow();
-  results.scenarios['6'] = r;
-  rows.push({ scenario: '6 dnstap', metric: 'authoritative QPS, dnstap on (fstrm_capture)', aop: String(r.on), peer: 'dnstap off', peerValue: String(r.off), ratio: String(r.ratio) });
+  results.scenarios['7'] = r;
+  rows.push({ scenario: '7 dnstap', metric: 'authoritative QPS, dnstap on (fstrm_capture)', aop: String(r.on), peer: 'dnstap off', peerValue: String(r.off), ratio: String(r.ratio) });
 }

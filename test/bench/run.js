@@ -49,7 +49,7 @@ export const config = {
   /** Extra `aop serve` options for the aop resolvers (e.g. `--warm-up 0`). */
   aopExtra: (env.BENCH_AOP_EXTRA ?? '').split(' ').filter(Boolean),
   /** Scenarios to run, e.g. "1,4". */
-  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6').split(',').map((s) => Number(s.trim())).filter(Boolean),
+  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())).filter(Boolean),
   /** Loopback network of the bench: servers on 127.0.200.x. */
   net: '127.0.200.',
 };
@@ -550,6 +550,13 @@ async function main() {
       rows.push({ scenario: '6 metrics', metric: 'queries per CPU-second, on / off', aop: `${r.perCpuOn.toFixed(0)} / ${r.perCpuOff.toFixed(0)}`, peer: '', peerValue: '', ratio: r.perCpuRatio.toFixed(3) });
     });
     await guard(7, () => dnstapScenario(results, rows));
+    // Encrypted DNS, its own module (test/bench/encrypted.js).
+    await guard(8, async () => {
+      const { encryptedScenario } = await import('./encrypted.js');
+      const r = await encryptedScenario({ dir, names, config, net: NET, log, median });
+      results.scenarios['8'] = { name: 'encrypted DNS', ...r.out };
+      rows.push(...r.rows);
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
