@@ -16,7 +16,7 @@ const seconds = num(process.env.BENCH_SECONDS, 10);
 const rounds = num(process.env.BENCH_ROUNDS, 3);
 const clients = num(process.env.BENCH_CLIENTS, 4);
 const outstanding = num(process.env.BENCH_OUTSTANDING, 100);
-const HOST = '127.0.200.30';
+const HOST = '127.0.200.70';
 const PORT = 5300;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -47,8 +47,8 @@ export async function encryptedScenario({ dir, names, config, net, log, median }
     ...names.map((n, i) => `${n} A 192.0.${(i >> 8) & 255}.${i & 255}`)].join('\n') + '\n');
   const queries = path.join(sdir, 'queries.txt');
   writeQueryFile(queries, names, 'A');
-  const aopHost = `${net}60`;
-  const peerHost = `${net}61`;
+  const aopHost = `${net}80`;
+  const peerHost = `${net}81`;
   const aop = startAop('aop (encrypted)', {
     zonesDir: zoneDir, listen: [`${aopHost}:5300`],
     extra: ['--listen-tls', `${aopHost}:8853`, '--listen-https', `${aopHost}:8443`, '--tls-cert', cert, '--tls-key', key,
