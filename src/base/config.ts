@@ -2,6 +2,7 @@
 // `file:line: "key": what is wrong`. It knows nothing of the command line: the caller derives the
 // schema from its own option definitions and decides which options hold paths.
 
+import { AopError } from './errors.js';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 
@@ -27,11 +28,10 @@ export interface ConfigSchema {
   suggest?: (key: string, known: readonly string[]) => string[];
 }
 
-export class ConfigError extends Error {
-  readonly code = 'ERR_CONFIG';
+export class ConfigError extends AopError {
+  declare readonly code: 'ERR_CONFIG';
   constructor(readonly file: string, readonly line: number | undefined, readonly detail: string, opts?: { cause?: unknown }) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${detail}`, opts);
-    this.name = 'ConfigError';
+    super('ERR_CONFIG', `${file}${line !== undefined ? `:${line}` : ''}: ${detail}`, opts);
   }
 }
 

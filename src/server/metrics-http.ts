@@ -3,6 +3,7 @@
 // scrape network; it holds few connections and drops slow or idle ones, so a scraper gone wrong
 // (or anyone else) cannot tie it up.
 
+import { AopError } from '../base/errors.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { formatListen, type ListenAddress } from './listen.js';
@@ -21,11 +22,10 @@ export interface MetricsHttpOptions {
   idleTimeoutMs?: number;
 }
 
-export class MetricsListenError extends Error {
-  readonly code = 'ERR_METRICS_LISTEN';
+export class MetricsListenError extends AopError {
+  declare readonly code: 'ERR_METRICS_LISTEN';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MetricsListenError';
+    super('ERR_METRICS_LISTEN', message, options);
   }
 }
 

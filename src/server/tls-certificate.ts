@@ -2,15 +2,15 @@
 // (a clear error naming the file, never a listener that fails each handshake), and read again on
 // SIGHUP; a new pair that does not load keeps the old one in service, and the log says why.
 
+import { AopError } from '../base/errors.js';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 
-export class TlsCertificateError extends Error {
-  readonly code = 'ERR_TLS_CERTIFICATE';
+export class TlsCertificateError extends AopError {
+  declare readonly code: 'ERR_TLS_CERTIFICATE';
   constructor(readonly file: string, message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'TlsCertificateError';
+    super('ERR_TLS_CERTIFICATE', message, opts);
   }
 }
 

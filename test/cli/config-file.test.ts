@@ -99,7 +99,8 @@ t.test('every serve option is a key of the file, with a value of its kind', asyn
 t.test('options that name files are in the path list', async (t) => {
   const { schema } = await parseServe([]);
   // Options whose names say file or folder; each must be in PATH_KEYS (or said here not to be).
-  const notPaths = new Set(['tsig-secret', 'mcp-zones', 'mcp-allow-http', 'mcp-allowed-host']);
+  // https-path is the DoH URL path (/dns-query), not a file.
+  const notPaths = new Set(['tsig-secret', 'mcp-zones', 'mcp-allow-http', 'mcp-allowed-host', 'https-path']);
   for (const key of schema.options.keys()) {
     if (notPaths.has(key)) continue;
     if (/(file|dir|cert|key|socket|hints|zones|control|path)$/.test(key)) t.ok(PATH_KEYS.includes(key), `${key} is resolved against the file's folder`);

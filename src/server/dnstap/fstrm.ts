@@ -4,17 +4,17 @@
 // sends READY with its content type, waits for the reader's ACCEPT, sends START, then data, and
 // at the end STOP, answered by FINISH. A unidirectional one (a file) writes START, data, STOP.
 
+import { AopError } from '../../base/errors.js';
 export const CONTROL = { ACCEPT: 0x01, START: 0x02, STOP: 0x03, READY: 0x04, FINISH: 0x05 } as const;
 export type ControlType = (typeof CONTROL)[keyof typeof CONTROL];
 const FIELD_CONTENT_TYPE = 0x01;
 /** The protocol's own limit on a control frame, so a reader's garbage cannot make us buffer more. */
 export const MAX_CONTROL = 512;
 
-export class FstrmError extends Error {
-  readonly code = 'ERR_FSTRM_PROTOCOL';
+export class FstrmError extends AopError {
+  declare readonly code: 'ERR_FSTRM_PROTOCOL';
   constructor(message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'FstrmError';
+    super('ERR_FSTRM_PROTOCOL', message, opts);
   }
 }
 

@@ -1,6 +1,7 @@
 // dnstap output for the daemon: where it goes (a collector's unix socket or a file), the tap
 // the listeners call, and the wrapper that logs the resolver's upstream queries.
 
+import { AopError } from '../../base/errors.js';
 import { query as transportQuery, type ExchangeResult, type QueryOptions, type Server } from '../../transport/index.js';
 import type { Question } from '../../wire/message.js';
 import type { Logger } from '../../base/log.js';
@@ -20,11 +21,10 @@ export interface DnstapConfig extends Omit<DnstapOptions, 'log'>, Omit<WriterOpt
   path: string;
 }
 
-export class DnstapTargetError extends Error {
-  readonly code = 'ERR_DNSTAP_TARGET';
+export class DnstapTargetError extends AopError {
+  declare readonly code: 'ERR_DNSTAP_TARGET';
   constructor(message: string) {
-    super(message);
-    this.name = 'DnstapTargetError';
+    super('ERR_DNSTAP_TARGET', message);
   }
 }
 
