@@ -19,6 +19,7 @@ import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, sta
 import { requireOnce, requirePath, UsageError } from './common.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
+import { abuseConfig, abuseOptions } from './options/abuse.js';
 import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
@@ -115,7 +116,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => embeddedOptions(c)
+    (c) => abuseOptions(embeddedOptions(c))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -274,6 +275,7 @@ export function serveCommand(y: Argv): Argv {
           messageTimeoutMs: a['tcp-message-timeout'] * 1000, maxPerSource: a['tcp-max-per-source'],
         },
         logger,
+        ...abuseConfig(a),
         keyring: new Keyring(loadKeys(a['tsig-key'], a['tsig-secret'])),
         tsigMaxFudge: a['tsig-max-fudge'],
         ...(a['allow-update'] || a['update-policy'].length > 0

@@ -21,6 +21,7 @@ import { createLogger, LogLimiter, silentLogger, type LogLimitOptions, type Logg
 import { DEFAULT_UDP_SIZE, Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
+import { RateLimiter, type RrlOptions } from './rrl.js';
 import { Transfers, type TransferConfig } from './transfers.js';
 import { historyFromJournals } from '../xfr/diff.js';
 import type { Keyring } from '../wire/tsig.js';
@@ -36,6 +37,8 @@ export interface DaemonOptions {
   listen: ListenAddress[];
   maxUdpSize?: number;
   tcp?: Partial<TcpOptions>;
+  /** Response Rate Limiting of UDP answers, shared by every listener; absent or rate 0: off (the CLI turns it on). */
+  rrl?: RrlOptions;
   logger?: Logger;
   /** Recursion for allowed clients, iterating from these hints. */
   resolver?: ResolverConfig;
@@ -200,9 +203,10 @@ export class Daemon {
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
+    const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
     try {
       for (const addr of this.opts.listen) {
-        const l = new Listener(addr, responder, this.stats, tcp, this.log);
+        const l = new Listener(addr, responder, this.stats, tcp, this.log, rrl);
         try {
           await l.start({ hold: true });
         } catch (err) {

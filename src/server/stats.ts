@@ -20,6 +20,9 @@ export class Stats {
   truncated = 0;
   /** Queries answered from the encoded-answer cache. */
   answerCacheHits = 0;
+  /** UDP answers the rate limiter (rrl.ts) dropped, and those it sent as TC=1 slips instead. */
+  rrlDropped = 0;
+  rrlSlipped = 0;
   readonly rcodes = new Map<number, number>();
 
   countRcode(rcode: number): void {
@@ -32,6 +35,7 @@ export class Stats {
       dropped: this.dropped, malformed: this.malformed, truncated: this.truncated, answerCacheHits: this.answerCacheHits,
       tcpConnections: this.tcpConnections, tcpRejected: this.tcpRejected, tcpIdleClosed: this.tcpIdleClosed,
       tcpMessageTimeouts: this.tcpMessageTimeouts, tcpSourceRejected: this.tcpSourceRejected, tcpEvicted: this.tcpEvicted,
+      rrlDropped: this.rrlDropped, rrlSlipped: this.rrlSlipped,
       rcodes: Object.fromEntries(this.rcodes),
     };
   }
