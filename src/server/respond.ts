@@ -124,11 +124,13 @@ export class Responder {
   }
 
   /**
-   * Whether the request proves its source address is not spoofed (a valid DNS server cookie),
-   * which exempts it from rate limiting. Asked only for answers the limiter would hold back.
+   * Whether a client is exempt from rate limiting: it may recurse (RRL guards the authoritative
+   * side against reflection; who may use the resolver is the recursion ACL's business), or the
+   * request proves its source address is not spoofed (a valid DNS server cookie). Asked only
+   * for answers the limiter would hold back.
    */
-  trusted(_buf: Buffer, _remoteAddress: string): boolean {
-    return false;
+  trusted(_buf: Buffer, remoteAddress: string): boolean {
+    return this.recursive(remoteAddress);
   }
 
   /** Forget stored answers: the zones changed. */
