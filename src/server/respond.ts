@@ -7,6 +7,7 @@ import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Stats } from './stats.js';
 import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
 import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type TsigKey, type VerifyResult } from '../wire/tsig.js';
+import { EdeCode, edeOption } from './ede.js';
 import { silentLogger, type LogLimiter, type Logger } from './log.js';
 
 export interface RespondOptions {
@@ -289,7 +290,7 @@ export class Responder {
       result = await this.handlers[i]!.handle(ctx);
       if (result) break;
     }
-    if (!result) return plain(Rcode.REFUSED);
+    if (!result) result = { rcode: Rcode.REFUSED, aa: false, answers: [], authority: [], additional: [], ede: [{ code: EdeCode.NOT_AUTHORITATIVE }] };
     // The handlers that passed see the answer, nearest first (see Handler.review).
     for (let j = i - 1; j >= 0; j--) {
       const h = this.handlers[j]!;
@@ -301,6 +302,7 @@ export class Responder {
     message.answers = result.answers;
     message.authority = result.authority;
     message.additional = result.additional;
+    if (message.edns && result.ede) for (const e of result.ede) message.edns.options.push(edeOption(e));
     return { message, rcode: result.rcode, requiredAdditional: result.requiredAdditional ?? 0, cacheable: result.cacheable ?? false, ...(result.reuse ? { reuse: result.reuse } : {}) };
   }
 }
