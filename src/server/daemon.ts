@@ -22,6 +22,7 @@ import { DEFAULT_UDP_SIZE, Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
 import { RateLimiter, type RrlOptions } from './rrl.js';
+import { CookieJar } from './cookies.js';
 import { Transfers, type TransferConfig } from './transfers.js';
 import { historyFromJournals } from '../xfr/diff.js';
 import type { Keyring } from '../wire/tsig.js';
@@ -39,6 +40,8 @@ export interface DaemonOptions {
   tcp?: Partial<TcpOptions>;
   /** Response Rate Limiting of UDP answers, shared by every listener; absent or rate 0: off (the CLI turns it on). */
   rrl?: RrlOptions;
+  /** DNS Cookies (RFC 7873/9018): on with a random secret unless false; `secret` shared by servers that accept each other's cookies. */
+  cookies?: { secret?: Buffer } | false;
   logger?: Logger;
   /** Recursion for allowed clients, iterating from these hints. */
   resolver?: ResolverConfig;
@@ -183,7 +186,8 @@ export class Daemon {
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
-    const respondOptions = { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log, limiter: this.limiter };
+    const cookies = this.opts.cookies === false ? undefined : new CookieJar(this.opts.cookies ?? {});
+    const respondOptions = { cookies, maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log, limiter: this.limiter };
     const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {

@@ -8,6 +8,7 @@ import type { Stats } from './stats.js';
 import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
 import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type TsigKey, type VerifyResult } from '../wire/tsig.js';
 import { EdeCode, edeOption } from './ede.js';
+import { BADCOOKIE, EDNS_COOKIE, queryCookie, splitCookie, type CookieJar } from './cookies.js';
 import { silentLogger, type LogLimiter, type Logger } from './log.js';
 
 export interface RespondOptions {
@@ -21,6 +22,8 @@ export interface RespondOptions {
   tsigMaxFudge?: number;
   /** Where TSIG failures are reported. */
   logger?: Logger;
+  /** DNS Cookies (RFC 7873/9018): replies carry a fresh server cookie; a valid one exempts its client from RRL. Absent: off. */
+  cookies?: CookieJar;
   /** Rate limit for the TSIG failure lines (anyone can send a bad signature); without it, each is logged. */
   limiter?: LogLimiter;
 }
@@ -105,6 +108,8 @@ export class Responder {
    */
   cached(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress?: string): Buffer | undefined {
     if (!this.cache || buf.length < 12 || (buf[2]! & 0x80) !== 0) return undefined;
+    // A reply to a cookie must carry a fresh server cookie: those take the full path (measured: test/bench/rrl.js).
+    if (this.opts.cookies && buf[11] !== 0 && queryCookie(buf) !== undefined) return undefined;
     const key = answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress));
     if (key === undefined) return undefined;
     const out = this.fromCacheKey(key, buf, remoteAddress);
@@ -130,8 +135,34 @@ export class Responder {
    * request proves its source address is not spoofed (a valid DNS server cookie). Asked only
    * for answers the limiter would hold back.
    */
-  trusted(_buf: Buffer, remoteAddress: string): boolean {
-    return this.recursive(remoteAddress);
+  trusted(buf: Buffer, remoteAddress: string): boolean {
+    if (this.recursive(remoteAddress)) return true;
+    const jar = this.opts.cookies;
+    const c = jar ? queryCookie(buf) : undefined;
+    const parts = c ? splitCookie(c) : undefined;
+    return parts?.server !== undefined && jar!.valid(parts.client, parts.server, remoteAddress);
+  }
+
+  /**
+   * In place of a slip (rate limited), a BADCOOKIE reply with a fresh server cookie for a query
+   * that has a client cookie but no valid server cookie (RFC 7873 5.2.3, 5.2.4): the client
+   * retries with it and is then exempt. Undefined for a query without a cookie (it gets the TC slip).
+   */
+  badCookie(buf: Buffer, remoteAddress: string): Buffer | undefined {
+    const jar = this.opts.cookies;
+    const c = jar ? queryCookie(buf) : undefined;
+    const parts = c ? splitCookie(c) : undefined;
+    if (!parts) return undefined;
+    let request: Message;
+    try {
+      request = decodeMessage(buf);
+    } catch {
+      return undefined;
+    }
+    const reply = this.counted(request, BADCOOKIE);
+    reply.edns!.options.push(jar!.option(parts.client, remoteAddress));
+    this.stats.badCookies++;
+    return encodeMessage(reply);
   }
 
   /** Forget stored answers: the zones changed. */
@@ -149,7 +180,9 @@ export class Responder {
       this.stats.dropped++;
       return undefined;
     }
-    const key = this.cache ? answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress)) : undefined;
+    const rawCookie = this.opts.cookies && buf[11] !== 0 ? queryCookie(buf) : undefined;
+    // Replies to cookies are not stored nor served from the store: each needs its own server cookie.
+    const key = this.cache && rawCookie === undefined ? answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress)) : undefined;
     if (key !== undefined) {
       const cached = this.fromCacheKey(key, buf, remoteAddress);
       if (cached) return cached;
@@ -168,10 +201,23 @@ export class Responder {
       signed = v;
       request.additional = request.additional.filter((rr) => rr.type !== RRType.TSIG);
     }
+    // RFC 7873 5.2.2: a COOKIE option of the wrong length, or more than one, is FORMERR.
+    let cookie: { client: Buffer; server?: Buffer } | undefined;
+    if (this.opts.cookies && request.edns) {
+      const all = request.edns.options.filter((o) => o.code === EDNS_COOKIE);
+      if (all.length > 0) {
+        cookie = all.length === 1 ? splitCookie(all[0]!.data) : undefined;
+        if (!cookie) {
+          this.stats.malformed++;
+          return encodeMessage(this.counted(request, Rcode.FORMERR));
+        }
+      }
+    }
     const special = this.special.find((h) => h.wants(request));
     if (special) return this.dispatch(special, buf, request, transport, remoteAddress, remotePort, signed);
     try {
       const response = await this.answer(request, transport, remoteAddress, remotePort);
+      if (cookie && response.message.edns) response.message.edns.options.push(this.opts.cookies!.option(cookie.client, remoteAddress));
       this.stats.countRcode(response.rcode);
       const maxSize = (transport === 'tcp' ? TCP_MAX : this.udpLimit(request.edns)) - (signed ? tsigSize(signed.key) : 0);
       const out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });

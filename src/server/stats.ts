@@ -23,6 +23,8 @@ export class Stats {
   /** UDP answers the rate limiter (rrl.ts) dropped, and those it sent as TC=1 slips instead. */
   rrlDropped = 0;
   rrlSlipped = 0;
+  /** BADCOOKIE replies sent in place of a slip, to rate-limited queries with a client cookie but no valid server cookie. */
+  badCookies = 0;
   readonly rcodes = new Map<number, number>();
 
   countRcode(rcode: number): void {
@@ -35,7 +37,7 @@ export class Stats {
       dropped: this.dropped, malformed: this.malformed, truncated: this.truncated, answerCacheHits: this.answerCacheHits,
       tcpConnections: this.tcpConnections, tcpRejected: this.tcpRejected, tcpIdleClosed: this.tcpIdleClosed,
       tcpMessageTimeouts: this.tcpMessageTimeouts, tcpSourceRejected: this.tcpSourceRejected, tcpEvicted: this.tcpEvicted,
-      rrlDropped: this.rrlDropped, rrlSlipped: this.rrlSlipped,
+      rrlDropped: this.rrlDropped, rrlSlipped: this.rrlSlipped, badCookies: this.badCookies,
       rcodes: Object.fromEntries(this.rcodes),
     };
   }

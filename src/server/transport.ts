@@ -190,7 +190,8 @@ export class Listener {
       }
       if (verdict === 'slip') {
         this.stats.rrlSlipped++;
-        out = truncatedReply(out);
+        // A client that speaks cookies is told its server cookie (BADCOOKIE) rather than to use TCP.
+        out = this.responder.badCookie(query, rinfo.address) ?? truncatedReply(out);
       }
     }
     sock.send(out, rinfo.port, rinfo.address);

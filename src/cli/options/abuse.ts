@@ -3,6 +3,7 @@
 import type { Argv } from 'yargs';
 import { Acl } from '../../resolver/acl.js';
 import { DEFAULT_RRL, type RrlOptions } from '../../server/rrl.js';
+import { parseCookieSecret } from '../../server/cookies.js';
 
 export function abuseOptions<T>(y: Argv<T>) {
   return y
@@ -12,7 +13,10 @@ export function abuseOptions<T>(y: Argv<T>) {
     .option('rrl-ipv4-prefix', { type: 'number', default: DEFAULT_RRL.ipv4Prefix, describe: 'IPv4 prefix length counted as one client for rate limiting (0-32)' })
     .option('rrl-ipv6-prefix', { type: 'number', default: DEFAULT_RRL.ipv6Prefix, describe: 'IPv6 prefix length counted as one client for rate limiting (0-128)' })
     .option('rrl-exempt', { type: 'string', array: true, default: [] as string[], describe: 'Client network never rate limited (CIDR); repeat for more' })
+    .option('cookies', { type: 'boolean', default: true, describe: 'DNS Cookies (RFC 7873, RFC 9018 server cookies): answers carry a server cookie, and a client that returns a valid one is not rate limited; --no-cookies turns them off' })
+    .option('cookie-secret', { type: 'string', defaultDescription: 'random at each start', describe: 'Server cookie secret, 32 hex digits; give several servers the same one so they accept each other\'s cookies (visible in ps)' })
     .check((a) => {
+      if (a['cookie-secret'] !== undefined) parseCookieSecret(String(a['cookie-secret']));
       if (!(Number.isInteger(a['rrl-rate']) && a['rrl-rate'] >= 0)) throw new Error('--rrl-rate must be a whole number of answers per second, 0 (off) or more');
       const burst = a['rrl-burst'];
       if (burst !== undefined && !(Number.isInteger(burst) && burst >= 1)) throw new Error('--rrl-burst must be a whole number of answers, at least 1');
@@ -35,11 +39,14 @@ interface AbuseArgs {
   'rrl-ipv4-prefix': number;
   'rrl-ipv6-prefix': number;
   'rrl-exempt': string[];
+  cookies: boolean;
+  'cookie-secret'?: string;
 }
 
 /** The daemon's abuse settings from the parsed options. */
-export function abuseConfig(a: AbuseArgs): { rrl: RrlOptions } {
+export function abuseConfig(a: AbuseArgs): { rrl: RrlOptions; cookies: { secret?: Buffer } | false } {
   return {
+    cookies: a.cookies ? (a['cookie-secret'] !== undefined ? { secret: parseCookieSecret(a['cookie-secret']) } : {}) : false,
     rrl: {
       rate: a['rrl-rate'], slip: a['rrl-slip'], ipv4Prefix: a['rrl-ipv4-prefix'], ipv6Prefix: a['rrl-ipv6-prefix'], exempt: a['rrl-exempt'],
       ...(a['rrl-burst'] !== undefined ? { burst: a['rrl-burst'] } : {}),
