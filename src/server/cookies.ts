@@ -119,3 +119,52 @@ export function queryCookie(buf: Buffer): Buffer | undefined {
   return undefined;
 }
 
+
+/**
+ * `buf` (an encoded reply) with one more EDNS option at the end of its OPT record, which the
+ * encoder writes last; undefined when the last record is not an OPT. This is how a stored
+ * answer gets the asker's cookie without being decoded and encoded again.
+ */
+export function withOption(buf: Buffer, code: number, data: Buffer): Buffer | undefined {
+  if (buf.length < 12 || buf.readUInt16BE(10) === 0) return undefined;
+  const qd = buf.readUInt16BE(4);
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  let pos = 12;
+  for (let i = 0; i < qd; i++) {
+    pos = skipName(buf, pos);
+    if (pos < 0) return undefined;
+    pos += 4;
+  }
+  for (let i = 0; i < records; i++) {
+    const owner = pos;
+    pos = skipName(buf, pos);
+    if (pos < 0 || pos + 10 > buf.length) return undefined;
+    const rdlen = buf.readUInt16BE(pos + 8);
+    const end = pos + 10 + rdlen;
+    if (end > buf.length) return undefined;
+    if (i === records - 1) {
+      if (buf.readUInt16BE(pos) !== 41 || buf[owner] !== 0 || end !== buf.length || rdlen + 4 + data.length > 0xffff) return undefined;
+      const out = Buffer.allocUnsafe(buf.length + 4 + data.length);
+      buf.copy(out);
+      out.writeUInt16BE(rdlen + 4 + data.length, pos + 8);
+      out.writeUInt16BE(code, end);
+      out.writeUInt16BE(data.length, end + 2);
+      data.copy(out, end + 4);
+      return out;
+    }
+    pos = end;
+  }
+  return undefined;
+}
+
+/** The offset after the (possibly compressed) name at `pos`, or -1 when it runs off the end. */
+function skipName(buf: Buffer, pos: number): number {
+  for (;;) {
+    const len = buf[pos];
+    if (len === undefined) return -1;
+    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
+    if (len > 63) return -1;
+    pos += 1 + len;
+    if (len === 0) return pos;
+  }
+}

@@ -8,7 +8,7 @@ import type { Stats } from './stats.js';
 import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
 import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type TsigKey, type VerifyResult } from '../wire/tsig.js';
 import { EdeCode, edeOption } from './ede.js';
-import { BADCOOKIE, EDNS_COOKIE, queryCookie, splitCookie, type CookieJar } from './cookies.js';
+import { BADCOOKIE, EDNS_COOKIE, queryCookie, splitCookie, withOption, type CookieJar } from './cookies.js';
 import { silentLogger, type LogLimiter, type Logger } from './log.js';
 
 export interface RespondOptions {
@@ -108,11 +108,19 @@ export class Responder {
    */
   cached(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress?: string): Buffer | undefined {
     if (!this.cache || buf.length < 12 || (buf[2]! & 0x80) !== 0) return undefined;
-    // A reply to a cookie must carry a fresh server cookie: those take the full path (measured: test/bench/rrl.js).
-    if (this.opts.cookies && buf[11] !== 0 && queryCookie(buf) !== undefined) return undefined;
+    // A cookie gets the stored answer with its own fresh server cookie patched in; a malformed
+    // one takes the full path (FORMERR there).
+    let client: Buffer | undefined;
+    if (this.opts.cookies && buf[11] !== 0) {
+      const raw = queryCookie(buf);
+      if (raw !== undefined) {
+        client = splitCookie(raw)?.client;
+        if (client === undefined) return undefined;
+      }
+    }
     const key = answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress));
     if (key === undefined) return undefined;
-    const out = this.fromCacheKey(key, buf, remoteAddress);
+    const out = this.fromCacheKey(key, buf, remoteAddress, transport, client);
     if (out === undefined) return undefined;
     this.stats.queries++;
     if (transport === 'udp') this.stats.udpQueries++;
@@ -120,13 +128,31 @@ export class Responder {
     return out;
   }
 
-  private fromCacheKey(key: string, buf: Buffer, remoteAddress: string | undefined): Buffer | undefined {
+  /** The stored answer for `key`, with a server cookie for `client` when given; undefined (nothing counted) when there is none or the cookie does not fit. */
+  private fromCacheKey(key: string, buf: Buffer, remoteAddress: string | undefined, transport: 'udp' | 'tcp', client?: Buffer): Buffer | undefined {
     const cached = this.cache!.reply(key, buf, remoteAddress);
     if (!cached) return undefined;
+    let out = cached.out;
+    if (client !== undefined) {
+      if (remoteAddress === undefined) return undefined;
+      const patched = withOption(out, EDNS_COOKIE, this.opts.cookies!.option(client, remoteAddress).data);
+      // The stored answer was made to fit the size the asker offered, without the cookie's 28 bytes.
+      if (patched === undefined || patched.length > (transport === 'tcp' ? TCP_MAX : this.rawUdpLimit(buf))) return undefined;
+      out = patched;
+    }
     this.stats.answerCacheHits++;
     this.stats.countRcode(cached.hit.rcode);
     if (cached.hit.truncated) this.stats.truncated++;
-    return cached.out;
+    return out;
+  }
+
+  /** The UDP size limit of a stored-answer candidate (answerKey checked its shape: question, then the OPT). */
+  private rawUdpLimit(buf: Buffer): number {
+    let pos = 12;
+    while (buf[pos]! !== 0) pos += 1 + buf[pos]!;
+    const opt = pos + 5;
+    if (buf[11] === 0 || opt + 5 > buf.length) return MIN_UDP;
+    return Math.max(MIN_UDP, Math.min(buf.readUInt16BE(opt + 3), this.opts.maxUdpSize));
   }
 
   /**
@@ -180,11 +206,12 @@ export class Responder {
       this.stats.dropped++;
       return undefined;
     }
-    const rawCookie = this.opts.cookies && buf[11] !== 0 ? queryCookie(buf) : undefined;
-    // Replies to cookies are not stored nor served from the store: each needs its own server cookie.
-    const key = this.cache && rawCookie === undefined ? answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress)) : undefined;
+    const key = this.cache ? answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress)) : undefined;
     if (key !== undefined) {
-      const cached = this.fromCacheKey(key, buf, remoteAddress);
+      // Stored answers are kept without a cookie; one is patched in per reply.
+      const raw = this.opts.cookies && buf[11] !== 0 ? queryCookie(buf) : undefined;
+      const client = raw !== undefined ? splitCookie(raw)?.client : undefined;
+      const cached = raw === undefined || client !== undefined ? this.fromCacheKey(key, buf, remoteAddress, transport, client) : undefined;
       if (cached) return cached;
     }
     let request: Message;
@@ -217,14 +244,24 @@ export class Responder {
     if (special) return this.dispatch(special, buf, request, transport, remoteAddress, remotePort, signed);
     try {
       const response = await this.answer(request, transport, remoteAddress, remotePort);
-      if (cookie && response.message.edns) response.message.edns.options.push(this.opts.cookies!.option(cookie.client, remoteAddress));
       this.stats.countRcode(response.rcode);
       const maxSize = (transport === 'tcp' ? TCP_MAX : this.udpLimit(request.edns)) - (signed ? tsigSize(signed.key) : 0);
-      const out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });
+      let out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });
+      // Stored without the cookie (every asker gets its own), so the store serves cookie and cookie-less clients alike.
+      if (!signed && key !== undefined && response.cacheable) this.cache!.store(key, out, response.rcode);
+      else if (!signed && key !== undefined && response.reuse) this.cache!.store(key, out, response.rcode, response.reuse);
+      if (cookie && response.message.edns) {
+        const option = this.opts.cookies!.option(cookie.client, remoteAddress);
+        const patched = withOption(out, option.code, option.data);
+        if (patched !== undefined && patched.length <= maxSize) out = patched;
+        else {
+          // Too big with the cookie: encode again, the cookie inside the limit (records may drop, TC may be set).
+          response.message.edns.options.push(option);
+          out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });
+        }
+      }
       if ((out[2]! & 0x02) !== 0) this.stats.truncated++;
       if (signed) return signMessage(out, signed.key, { requestMac: signed.mac }).message;
-      if (key !== undefined && response.cacheable) this.cache!.store(key, out, response.rcode);
-      else if (key !== undefined && response.reuse) this.cache!.store(key, out, response.rcode, response.reuse);
       return out;
     } catch {
       // A bug in a handler must cost one answer, not the daemon.
