@@ -19,7 +19,7 @@ import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, sta
 import { requireOnce, requirePath, UsageError } from './common.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
-import { abuseConfig, abuseOptions } from './options/abuse.js';
+import { abuseConfig, abuseOptions, shareCookieSecret } from './options/abuse.js';
 import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
@@ -230,6 +230,7 @@ export function serveCommand(y: Argv): Argv {
       if (workers > 1 && cluster.isPrimary) {
         if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');
         if (a.zones === undefined && a.resolver === undefined) logger.warn('with --workers, the MCP gateway, demo agents and state file do not run');
+        shareCookieSecret();
         await servePrimary(workers, a.control, logger);
         return;
       }

@@ -3,7 +3,20 @@
 import type { Argv } from 'yargs';
 import { Acl } from '../../resolver/acl.js';
 import { DEFAULT_RRL, type RrlOptions } from '../../server/rrl.js';
+import { randomBytes } from 'node:crypto';
 import { parseCookieSecret } from '../../server/cookies.js';
+
+/**
+ * How `--workers` share one random cookie secret: the primary puts it in the environment its
+ * workers inherit, so a cookie one worker gave is good at the others (the kernel spreads a
+ * client's queries over them). Only the same user can read a process's environment.
+ */
+const SHARED_SECRET_ENV = 'AOP_WORKERS_COOKIE_SECRET';
+
+/** In the primary, before forking: one random cookie secret for every worker. */
+export function shareCookieSecret(): void {
+  process.env[SHARED_SECRET_ENV] ??= randomBytes(16).toString('hex');
+}
 
 export function abuseOptions<T>(y: Argv<T>) {
   return y
@@ -45,8 +58,9 @@ interface AbuseArgs {
 
 /** The daemon's abuse settings from the parsed options. */
 export function abuseConfig(a: AbuseArgs): { rrl: RrlOptions; cookies: { secret?: Buffer } | false } {
+  const secret = a['cookie-secret'] ?? process.env[SHARED_SECRET_ENV];
   return {
-    cookies: a.cookies ? (a['cookie-secret'] !== undefined ? { secret: parseCookieSecret(a['cookie-secret']) } : {}) : false,
+    cookies: a.cookies ? (secret !== undefined ? { secret: parseCookieSecret(secret) } : {}) : false,
     rrl: {
       rate: a['rrl-rate'], slip: a['rrl-slip'], ipv4Prefix: a['rrl-ipv4-prefix'], ipv6Prefix: a['rrl-ipv6-prefix'], exempt: a['rrl-exempt'],
       ...(a['rrl-burst'] !== undefined ? { burst: a['rrl-burst'] } : {}),
