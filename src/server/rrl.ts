@@ -6,6 +6,7 @@
 // victim prefix, while an honest resolver, which asks the same question a few times a second
 // at most, is never touched.
 
+import { randomBytes } from 'node:crypto';
 import { Acl } from '../resolver/acl.js';
 import { parseIPv6 } from '../wire/rdata/addr.js';
 
@@ -21,7 +22,7 @@ export interface RrlOptions {
   ipv6Prefix: number;
   /** Networks never limited (CIDR or bare addresses). */
   exempt: string[];
-  /** Buckets kept; past it the ones not used during a whole generation are forgotten. */
+  /** Buckets in the fixed table (rounded down to a power of two, at least 16); a newcomer whose hash lands on a taken slot takes it over. */
   tableSize?: number;
   /** Milliseconds; injected by tests. */
   now?: () => number;
@@ -34,42 +35,90 @@ export interface RrlOptions {
  */
 export const DEFAULT_RRL: RrlOptions = { rate: 200, slip: 2, ipv4Prefix: 24, ipv6Prefix: 56, exempt: [] };
 
-const DEFAULT_TABLE = 100_000;
-
-interface Bucket {
-  tokens: number;
-  /** When `tokens` was last brought up to date (ms). */
-  at: number;
-  /** Answers dropped while over the rate, for choosing which slip. */
-  dropped: number;
-}
+/** Buckets in the table by default (a power of two): 3 MB, whatever the traffic. */
+const DEFAULT_TABLE = 1 << 17;
 
 /** What to do with one answer. */
 export type Verdict = 'send' | 'slip' | 'drop';
 
+// The two running hashes of the key being built (module state: no allocation per answer).
+let h1 = 0;
+let h2 = 0;
+
+function mix(b: number): void {
+  h1 = Math.imul(h1 ^ b, 0x01000193); // FNV-1a
+  h2 = Math.imul(h2 ^ b, 0x5bd1e995);
+  h2 ^= h2 >>> 15;
+}
+
+/** Hash the name at `pos`, lower-cased, following compression pointers (a bounded number). */
+function mixName(buf: Buffer, pos: number): void {
+  for (let hops = 0; hops < 16;) {
+    const len = buf[pos];
+    if (len === undefined) return;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 1 >= buf.length) return;
+      pos = ((len & 0x3f) << 8) | buf[pos + 1]!;
+      hops++;
+      continue;
+    }
+    if (len > 63 || len === 0) return;
+    mix(len);
+    const end = Math.min(buf.length, pos + 1 + len);
+    for (let i = pos + 1; i < end; i++) {
+      const c = buf[i]!;
+      mix(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+    }
+    pos = end;
+  }
+}
+
+/**
+ * A fixed table of token buckets indexed by a seeded hash of (client prefix, answer kind), as
+ * NSD keeps it: bounded memory, no allocation per answer, one array slot and some arithmetic.
+ * A second hash tells a slot's owner from a newcomer, which takes the slot over with a full
+ * bucket; the seeds are random, so no one can aim collisions at a victim's bucket.
+ */
 export class RateLimiter {
-  private young = new Map<string, Bucket>();
-  private old = new Map<string, Bucket>();
-  private readonly half: number;
+  private readonly mask: number;
+  private readonly tokens: Float64Array;
+  private readonly at: Float64Array;
+  private readonly dropped: Uint32Array;
+  private readonly tags: Uint32Array;
+  private used = 0;
+  private readonly seed1: number;
+  private readonly seed2: number;
+  private readonly mask4: number;
   private readonly burst: number;
   private readonly perMs: number;
   private readonly now: () => number;
   private readonly exempt: Acl | undefined;
-  /** Prefix per client address: the address strings repeat, the masking need not. */
-  private prefixes = new Map<string, string>();
+  /** Masked IPv6 prefixes per address string (parsing IPv6 is the slow part). */
+  private v6 = new Map<string, Buffer>();
 
   constructor(private readonly opts: RrlOptions) {
     if (!(opts.rate > 0)) throw new RangeError('RateLimiter needs a positive rate (0 means no limiter)');
     this.burst = Math.max(1, opts.burst ?? opts.rate);
     this.perMs = opts.rate / 1000;
-    this.half = Math.max(1, Math.ceil((opts.tableSize ?? DEFAULT_TABLE) / 2));
+    // The largest power of two within the size asked for, at least 16.
+    const want = Math.max(16, opts.tableSize ?? DEFAULT_TABLE);
+    const slots = 2 ** Math.floor(Math.log2(want));
+    this.mask = slots - 1;
+    this.tokens = new Float64Array(slots);
+    this.at = new Float64Array(slots);
+    this.dropped = new Uint32Array(slots);
+    this.tags = new Uint32Array(slots);
+    const seeds = randomBytes(8);
+    this.seed1 = seeds.readUInt32LE(0) | 0;
+    this.seed2 = seeds.readUInt32LE(4) | 0;
+    this.mask4 = opts.ipv4Prefix === 0 ? 0 : (0xffffffff << (32 - opts.ipv4Prefix)) | 0;
     this.now = opts.now ?? Date.now;
     this.exempt = opts.exempt.length > 0 ? new Acl(opts.exempt) : undefined;
   }
 
-  /** Buckets held now (bounded by the table size). */
+  /** Buckets in use now (at most the table size). */
   get size(): number {
-    return this.young.size + this.old.size;
+    return this.used;
   }
 
   /**
@@ -79,46 +128,98 @@ export class RateLimiter {
    */
   check(response: Buffer, address: string, trusted?: (query: Buffer, address: string) => boolean, query?: Buffer): Verdict {
     if (this.exempt?.allows(address)) return 'send';
-    const key = `${this.prefix(address)}|${answerClass(response)}`;
+    h1 = this.seed1;
+    h2 = this.seed2;
+    this.mixPrefix(address);
+    mixClass(response);
+    const slot = h1 & this.mask;
+    const tag = (h2 | 1) >>> 0;
     const now = this.now();
-    let b = this.young.get(key);
-    if (b === undefined) {
-      b = this.old.get(key);
-      if (b !== undefined) this.old.delete(key);
-      else b = { tokens: this.burst, at: now, dropped: 0 };
-      this.put(key, b);
+    if (this.tags[slot] !== tag) {
+      if (this.tags[slot] === 0) this.used++;
+      this.tags[slot] = tag;
+      this.tokens[slot] = this.burst;
+      this.at[slot] = now;
+      this.dropped[slot] = 0;
     }
+    const at = this.at[slot]!;
     // A clock stepped back adds nothing.
-    if (now > b.at) {
-      b.tokens = Math.min(this.burst, b.tokens + (now - b.at) * this.perMs);
-      b.at = now;
+    if (now > at) {
+      this.tokens[slot] = Math.min(this.burst, this.tokens[slot]! + (now - at) * this.perMs);
+      this.at[slot] = now;
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (this.tokens[slot]! >= 1) {
+      this.tokens[slot]! -= 1;
       return 'send';
     }
     if (trusted !== undefined && query !== undefined && trusted(query, address)) return 'send';
-    b.dropped++;
-    return this.opts.slip > 0 && b.dropped % this.opts.slip === 0 ? 'slip' : 'drop';
+    const d = ++this.dropped[slot]!;
+    return this.opts.slip > 0 && d % this.opts.slip === 0 ? 'slip' : 'drop';
   }
 
-  private put(key: string, b: Bucket): void {
-    if (this.young.size >= this.half) {
-      this.old = this.young;
-      this.young = new Map();
+  /** Hash the client's prefix: IPv4 (and IPv4-mapped) parsed from the string as it goes, IPv6 through a cache. */
+  private mixPrefix(address: string): void {
+    let i = address.startsWith('::ffff:') && address.includes('.') ? 7 : 0;
+    if (i === 0 && address.includes(':')) {
+      let p = this.v6.get(address);
+      if (p === undefined) {
+        p = Buffer.from(clientPrefix(address, this.opts.ipv4Prefix, this.opts.ipv6Prefix), 'latin1');
+        if (this.v6.size >= 10_000) this.v6 = new Map();
+        this.v6.set(address, p);
+      }
+      mix(6);
+      for (let k = 0; k < p.length; k++) mix(p[k]!);
+      return;
     }
-    this.young.set(key, b);
+    let n = 0;
+    let octet = 0;
+    for (; i < address.length; i++) {
+      const c = address.charCodeAt(i);
+      if (c === 0x2e) {
+        n = (n << 8) | octet;
+        octet = 0;
+      } else octet = octet * 10 + (c - 0x30);
+    }
+    n = ((n << 8) | octet) & this.mask4;
+    mix(4);
+    mix(n >>> 24);
+    mix((n >>> 16) & 0xff);
+    mix((n >>> 8) & 0xff);
+    mix(n & 0xff);
   }
+}
 
-  /** The client's prefix as a string: `a.b.c.0/24`, `2001:db8:0:ab00::/56`. */
-  prefix(address: string): string {
-    const known = this.prefixes.get(address);
-    if (known !== undefined) return known;
-    const p = clientPrefix(address, this.opts.ipv4Prefix, this.opts.ipv6Prefix);
-    if (this.prefixes.size >= this.half) this.prefixes = new Map();
-    this.prefixes.set(address, p);
-    return p;
+/** Hash the answer's kind, as `answerClass` spells it. */
+function mixClass(response: Buffer): void {
+  if (response.length < 12) return mix(0x65);
+  const rcode = response[3]! & 0x0f;
+  if (rcode !== 0 && rcode !== 3) return mix(0x65);
+  const qd = (response[4]! << 8) | response[5]!;
+  const an = (response[6]! << 8) | response[7]!;
+  if (rcode === 0 && an > 0) {
+    mix(0x61);
+    if (qd > 0) mixName(response, 12);
+    return;
   }
+  mix(rcode === 3 ? 0x78 : 0x6e);
+  const pos = authorityStart(response, qd, an);
+  if (pos > 0 && pos < response.length && ((response[8]! << 8) | response[9]!) > 0) mixName(response, pos);
+}
+
+/** Offset of the first authority record, or -1. */
+function authorityStart(response: Buffer, qd: number, an: number): number {
+  let pos = 12;
+  for (let i = 0; i < qd; i++) {
+    pos = skipName(response, pos);
+    if (pos < 0) return -1;
+    pos += 4;
+  }
+  for (let i = 0; i < an; i++) {
+    pos = skipName(response, pos);
+    if (pos < 0 || pos + 10 > response.length) return -1;
+    pos += 10 + response.readUInt16BE(pos + 8);
+  }
+  return pos;
 }
 
 /** The network `address` is in, at the given prefix lengths; an IPv4-mapped IPv6 address counts as IPv4. */
@@ -188,18 +289,7 @@ export function answerClass(response: Buffer): string {
   const qd = response.readUInt16BE(4);
   const an = response.readUInt16BE(6);
   if (rcode === 0 && an > 0) return `a|${qd > 0 ? readName(response, 12) : ''}`;
-  // Skip the question and answers to the first authority record's owner.
-  let pos = 12;
-  for (let i = 0; i < qd; i++) {
-    pos = skipName(response, pos);
-    if (pos < 0) return rcode === 3 ? 'x|' : 'n|';
-    pos += 4;
-  }
-  for (let i = 0; i < an; i++) {
-    pos = skipName(response, pos);
-    if (pos < 0 || pos + 10 > response.length) break;
-    pos += 10 + response.readUInt16BE(pos + 8);
-  }
+  const pos = authorityStart(response, qd, an);
   const zone = response.readUInt16BE(8) > 0 && pos > 0 && pos < response.length ? readName(response, pos) : '';
   return `${rcode === 3 ? 'x' : 'n'}|${zone}`;
 }

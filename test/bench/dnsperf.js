@@ -66,7 +66,7 @@ function blocks(latencies, size) {
 
 const round3 = (v) => Math.round(v * 1000) / 1000;
 
-export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4, outstanding = 100, rate, timeout = 2, verbose = false, edns = true, cpu }) {
+export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4, outstanding = 100, rate, timeout = 2, verbose = false, edns = true, ednsOption, cpu }) {
   const bin = findTool('dnsperf');
   if (!bin) throw new DnsperfError('dnsperf not installed (Debian package dnsperf)');
   const args = ['-s', server, '-p', String(port), '-d', queryFile, '-c', String(clients), '-q', String(outstanding), '-t', String(timeout)];
@@ -74,6 +74,8 @@ export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4
   if (maxRuns !== undefined) args.push('-n', String(maxRuns));
   if (rate !== undefined) args.push('-Q', String(rate));
   if (edns) args.push('-e');
+  // `CODE:HEX`, an EDNS option in every query (the RRL row sends a client cookie, 10:...).
+  if (ednsOption !== undefined) args.push('-E', ednsOption);
   if (verbose) args.push('-v');
   const cmd = cpu === undefined ? bin : 'taskset';
   const argv = cpu === undefined ? args : ['-c', String(cpu), bin, ...args];
