@@ -7,6 +7,7 @@ import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { agentNames, rootHints, rootZone, shuffled, writeAgentZone, writeMixedCaseQueryFile, writeQueryFile } from './data.js';
 import { dnsperf } from './dnsperf.js';
+import { rrlScenario } from './rrl.js';
 import {
   ROOT, cpuSeconds, findTool, memory, startAop, startAopResolver, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
 } from './servers.js';
@@ -47,8 +48,8 @@ export const config = {
   aopNodeArgs: (env.BENCH_AOP_NODE_ARGS ?? '').split(' ').filter(Boolean),
   /** Extra `aop serve` options for the aop resolvers (e.g. `--warm-up 0`). */
   aopExtra: (env.BENCH_AOP_EXTRA ?? '').split(' ').filter(Boolean),
-  /** Scenarios to run, e.g. "1,4". */
-  only: (env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim())).filter(Boolean),
+  /** Scenarios to run, e.g. "1,4" (6: the cost of RRL and cookies, test/bench/rrl.js). */
+  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6').split(',').map((s) => Number(s.trim())).filter(Boolean),
   /** Loopback network of the bench: servers on 127.0.200.x. */
   net: '127.0.200.',
 };
@@ -542,6 +543,11 @@ async function main() {
     }
     await guard(4, () => scenario4(dir));
     await guard(5, () => scenario5());
+    await guard(6, async () => {
+      const r = await rrlScenario({ dir, net: NET, agents: config.agents, seconds: config.seconds, rounds: config.rounds, clients: config.clients, outstanding: config.outstanding, pin: config.pin, log });
+      results.scenarios['6'] = { name: 'RRL and cookies', ...r.results };
+      rows.push(...r.rows);
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
