@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EdnsOption } from '../wire/message.js';
 import { parseIPv6 } from '../wire/rdata/addr.js';
-import { siphash24 } from './siphash.js';
+import { sipKey, siphash24Into } from './siphash.js';
 
 export const EDNS_COOKIE = 10;
 /** RFC 7873 8: the extended RCODE for a bad or missing server cookie. */
@@ -41,29 +41,64 @@ export function splitCookie(data: Buffer): { client: Buffer; server?: Buffer } |
 }
 
 /** The client's address as the bytes hashed: 4 for IPv4 (and IPv4-mapped IPv6), 16 for IPv6. */
-function addressBytes(address: string): Buffer {
-  const a = address.replace(/%.*$/, '');
-  const mapped = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(a);
-  if (mapped) return Buffer.from([Number(mapped[1]), Number(mapped[2]), Number(mapped[3]), Number(mapped[4])]);
-  return parseIPv6(a) ?? Buffer.alloc(0);
+/** Hash input: client cookie (8), version, reserved, timestamp (8), client address (4 or 16). */
+const input = Buffer.alloc(32);
+
+/**
+ * Write the client's address after the cookie fields of `input` as the bytes hashed: 4 for IPv4
+ * (and IPv4-mapped IPv6), 16 for IPv6. Returns the input's length, or 0 for no address.
+ */
+function putAddress(address: string): number {
+  let i = address.startsWith('::ffff:') && address.includes('.') ? 7 : 0;
+  if (i === 0 && address.includes(':')) {
+    const b = parseIPv6(address.replace(/%.*$/, ''));
+    if (b === undefined) return 0;
+    b.copy(input, 16);
+    return 32;
+  }
+  let at = 16;
+  let octet = 0;
+  for (; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 0x2e) {
+      input[at++] = octet;
+      octet = 0;
+      if (at > 19) return 0;
+    } else if (c >= 0x30 && c <= 0x39) octet = octet * 10 + (c - 0x30);
+    else return 0;
+  }
+  input[at++] = octet;
+  return at === 20 ? 20 : 0;
 }
 
 export class CookieJar {
   readonly secret: Buffer;
+  private readonly key: Uint32Array;
   private readonly now: () => number;
 
   constructor(opts: { secret?: Buffer; now?: () => number } = {}) {
     this.secret = opts.secret ?? randomBytes(16);
     if (this.secret.length !== 16) throw new CookieError(`a cookie secret is 16 bytes, not ${this.secret.length}`);
+    this.key = sipKey(this.secret);
     this.now = opts.now ?? Date.now;
+  }
+
+  /** The reply's COOKIE data: the client cookie and a server cookie (RFC 9018 4.2) for this address at time `seconds`. */
+  private cookieData(client: Buffer, address: string, seconds: number): Buffer {
+    client.copy(input, 0, 0, 8);
+    input.writeUInt32BE(0x01000000, 8); // version 1, reserved
+    input.writeUInt32BE(seconds >>> 0, 12);
+    const len = putAddress(address);
+    const out = Buffer.allocUnsafe(24);
+    input.copy(out, 0, 0, 16);
+    if (len === 0) out.fill(0, 16);
+    else siphash24Into(this.key, input, len, out, 16);
+    return out;
   }
 
   /** A fresh server cookie (RFC 9018 4.2) for this client cookie and address, at time `seconds`. */
   serverCookie(client: Buffer, address: string, seconds = Math.floor(this.now() / 1000)): Buffer {
-    const head = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
-    head.writeUInt32BE(seconds >>> 0, 4);
-    const hash = siphash24(this.secret, Buffer.concat([client, head, addressBytes(address)]));
-    return Buffer.concat([head, hash]);
+    return this.cookieData(client, address, seconds).subarray(8);
   }
 
   /** Whether `server` is a cookie we (or a server with our secret) made for this client cookie and address, and still fresh. */
@@ -73,12 +108,14 @@ export class CookieJar {
     const now = Math.floor(this.now() / 1000);
     // Serial-number arithmetic would allow wrap; a plain window is enough until 2106.
     if (t > now + MAX_AHEAD_S || t < now - MAX_AGE_S) return false;
+    // No address to hash, no proof (the cookie made for it is all zeros).
+    if (putAddress(address) === 0) return false;
     return this.serverCookie(client, address, t).equals(server);
   }
 
   /** The COOKIE option of a reply: the client's cookie and a fresh server cookie. */
   option(client: Buffer, address: string): EdnsOption {
-    return { code: EDNS_COOKIE, data: Buffer.concat([client, this.serverCookie(client, address)]) };
+    return { code: EDNS_COOKIE, data: this.cookieData(client, address, Math.floor(this.now() / 1000)) };
   }
 }
 

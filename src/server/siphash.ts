@@ -44,37 +44,52 @@ function round(): void {
   add(V2, V1); rotl(V1, 17); xor(V1, V2); rotl(V2, 32);
 }
 
-/** The 8-byte SipHash-2-4 of `msg` under a 16-byte `key`, in the reference's (little-endian) byte order. */
-export function siphash24(key: Buffer, msg: Buffer): Buffer {
+/** A 16-byte key as the four little-endian words the rounds use: k0.hi, k0.lo, k1.hi, k1.lo. */
+export function sipKey(key: Buffer): Uint32Array {
   if (key.length !== 16) throw new RangeError(`a SipHash key is 16 bytes, not ${key.length}`);
-  const k0hi = key.readUInt32LE(4);
-  const k0lo = key.readUInt32LE(0);
-  const k1hi = key.readUInt32LE(12);
-  const k1lo = key.readUInt32LE(8);
-  s[0] = (k0hi ^ 0x736f6d65) >>> 0; s[1] = (k0lo ^ 0x70736575) >>> 0;
-  s[2] = (k1hi ^ 0x646f7261) >>> 0; s[3] = (k1lo ^ 0x6e646f6d) >>> 0;
-  s[4] = (k0hi ^ 0x6c796765) >>> 0; s[5] = (k0lo ^ 0x6e657261) >>> 0;
-  s[6] = (k1hi ^ 0x74656462) >>> 0; s[7] = (k1lo ^ 0x79746573) >>> 0;
-  const whole = msg.length - (msg.length % 8);
-  const block = (hi: number, lo: number): void => {
-    s[6] = (s[6]! ^ hi) >>> 0; s[7] = (s[7]! ^ lo) >>> 0;
-    round();
-    round();
-    s[0] = (s[0]! ^ hi) >>> 0; s[1] = (s[1]! ^ lo) >>> 0;
-  };
+  return Uint32Array.of(key.readUInt32LE(4), key.readUInt32LE(0), key.readUInt32LE(12), key.readUInt32LE(8));
+}
+
+function block(hi: number, lo: number): void {
+  s[6] = (s[6]! ^ hi) >>> 0; s[7] = (s[7]! ^ lo) >>> 0;
+  round();
+  round();
+  s[0] = (s[0]! ^ hi) >>> 0; s[1] = (s[1]! ^ lo) >>> 0;
+}
+
+/**
+ * SipHash-2-4 of the first `len` bytes of `msg` under a key from `sipKey`, written into `out`
+ * at `off` (8 bytes, the reference's byte order). Allocates nothing: server cookies are made
+ * for every answer to a client that sends one.
+ */
+export function siphash24Into(k: Uint32Array, msg: Buffer, len: number, out: Buffer, off: number): void {
+  s[0] = (k[0]! ^ 0x736f6d65) >>> 0; s[1] = (k[1]! ^ 0x70736575) >>> 0;
+  s[2] = (k[2]! ^ 0x646f7261) >>> 0; s[3] = (k[3]! ^ 0x6e646f6d) >>> 0;
+  s[4] = (k[0]! ^ 0x6c796765) >>> 0; s[5] = (k[1]! ^ 0x6e657261) >>> 0;
+  s[6] = (k[2]! ^ 0x74656462) >>> 0; s[7] = (k[3]! ^ 0x79746573) >>> 0;
+  const whole = len - (len % 8);
   for (let i = 0; i < whole; i += 8) block(msg.readUInt32LE(i + 4), msg.readUInt32LE(i));
-  // The last block: the leftover bytes, and the length (mod 256) in the top byte.
-  const last = Buffer.alloc(8);
-  msg.copy(last, 0, whole);
-  last[7] = msg.length & 0xff;
-  block(last.readUInt32LE(4), last.readUInt32LE(0));
+  // The last block: the leftover bytes (little-endian), and the length (mod 256) in the top byte.
+  let hi = (len & 0xff) << 24;
+  let lo = 0;
+  for (let i = whole; i < len; i++) {
+    const j = i - whole;
+    if (j < 4) lo |= msg[i]! << (8 * j);
+    else hi |= msg[i]! << (8 * (j - 4));
+  }
+  block(hi >>> 0, lo >>> 0);
   s[5] = (s[5]! ^ 0xff) >>> 0;
   round();
   round();
   round();
   round();
+  out.writeUInt32LE((s[0]! ^ s[2]! ^ s[4]! ^ s[6]!) >>> 0, off + 4);
+  out.writeUInt32LE((s[1]! ^ s[3]! ^ s[5]! ^ s[7]!) >>> 0, off);
+}
+
+/** The 8-byte SipHash-2-4 of `msg` under a 16-byte `key`, in the reference's (little-endian) byte order. */
+export function siphash24(key: Buffer, msg: Buffer): Buffer {
   const out = Buffer.alloc(8);
-  out.writeUInt32LE((s[0]! ^ s[2]! ^ s[4]! ^ s[6]!) >>> 0, 4);
-  out.writeUInt32LE((s[1]! ^ s[3]! ^ s[5]! ^ s[7]!) >>> 0, 0);
+  siphash24Into(sipKey(key), msg, msg.length, out, 0);
   return out;
 }
