@@ -3,6 +3,7 @@
 
 import t from 'tap';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { Daemon } from '../../src/server/daemon.js';
 import { parseListen } from '../../src/server/listen.js';
 import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
+import { FrameDecoder } from '../../src/transport/framing.js';
 import { RRType } from '../../src/wire/types.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { waitFor } from '../helpers/wait.js';
@@ -61,6 +63,17 @@ t.test('one source flooding gets the rate plus slips; another source all its ans
   t.equal(a.slips, s.rrlSlipped, 'the slips are counted');
   t.equal(a.full + a.slips + s.rrlDropped, 200, 'and the drops');
   t.ok(Math.abs(s.rrlSlipped - s.rrlDropped) <= 1, 'slip 2: every second answer held back slips');
+
+  // The flooded source over TCP: never limited (a spoofer cannot complete a handshake).
+  const sock = net.connect({ host, port, localAddress: lease.host(2) });
+  t.teardown(() => sock.destroy());
+  const q = encodeQuery('www.flood.test.', RRType.A, { id: 999 });
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(q.length);
+  sock.write(Buffer.concat([len, q]));
+  const frames = new FrameDecoder();
+  const over = await new Promise<Buffer>((resolve) => sock.on('data', (d: Buffer) => { const m = frames.push(d); if (m.length > 0) resolve(m[0]!); }));
+  t.equal(decodeMessage(over).answers.length, 1, 'the same source over TCP gets its answer');
 
   const b = await client(lease.host(3));
   t.teardown(() => b.sock.close());
