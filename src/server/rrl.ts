@@ -302,9 +302,18 @@ export function truncatedReply(response: Buffer): Buffer {
   let end = 12;
   const qd = response.length >= 12 ? response.readUInt16BE(4) : 0;
   if (qd === 1) {
-    const after = skipName(response, 12);
-    // A compressed question name cannot be cut out alone: then the header only.
-    end = after > 0 && after + 4 <= response.length && (response[after - 2]! & 0xc0) !== 0xc0 ? after + 4 : 12;
+    // The question name's labels up to the root; a compressed one cannot be cut out alone: then the header only.
+    let pos = 12;
+    for (;;) {
+      const len = response[pos];
+      if (len === undefined || len > 63) {
+        pos = -1;
+        break;
+      }
+      pos += 1 + len;
+      if (len === 0) break;
+    }
+    end = pos > 0 && pos + 4 <= response.length ? pos + 4 : 12;
   }
   const out = Buffer.alloc(end);
   response.copy(out, 0, 0, Math.min(end, response.length));

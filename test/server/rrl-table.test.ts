@@ -102,3 +102,15 @@ t.test('a slip is the header and question with TC=1', async (t) => {
   t.same([m.answers.length, m.authority.length, m.additional.length], [0, 0, 0]);
   t.ok(slip.length < big.length, 'smaller than the answer');
 });
+
+t.test('a slip of an answer whose question cannot be cut out is the header alone', async (t) => {
+  const header = Buffer.from([0, 7, 0x84, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  const compressed = Buffer.concat([header, Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]);
+  const slip = truncatedReply(compressed);
+  t.equal(slip.length, 12);
+  t.equal(slip.readUInt16BE(4), 0, 'no question');
+  t.ok((slip[2]! & 0x02) !== 0, 'TC=1');
+  // A label whose last byte has the top bits set is still a label, not a pointer.
+  const odd = Buffer.concat([header, Buffer.from([2, 0x61, 0xc1, 0, 0, 1, 0, 1])]);
+  t.equal(truncatedReply(odd).length, odd.length, 'the question is kept');
+});
