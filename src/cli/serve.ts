@@ -29,6 +29,7 @@ import type { ListenAddress } from '../server/listen.js';
 import { packageVersion } from './embedded.js';
 import { encryptedConfig, isTlsForward, parseTlsForward, tlsOptions } from './options/tls.js';
 import { dnstapConfig, dnstapOptions } from './options/dnstap.js';
+import { abuseConfig, abuseOptions, shareCookieSecret } from './options/abuse.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger, metricsAt?: ListenAddress): Promise<void> {
@@ -140,7 +141,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c)))))
+    (c) => abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -258,6 +259,7 @@ export function serveCommand(y: Argv): Argv {
       if (workers > 1 && cluster.isPrimary) {
         if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');
         if (a.zones === undefined && a.resolver === undefined) logger.warn('with --workers, the MCP gateway, demo agents and state file do not run');
+        shareCookieSecret();
         await servePrimary(workers, a.control, logger, metricsListen(a.metrics, a.zones === undefined && a.resolver === undefined && a.secondary.length === 0));
         return;
       }
@@ -307,6 +309,7 @@ export function serveCommand(y: Argv): Argv {
         },
         logger,
         encrypted: encryptedConfig(a),
+        ...abuseConfig(a),
         keyring: new Keyring(loadKeys(a['tsig-key'], a['tsig-secret'])),
         tsigMaxFudge: a['tsig-max-fudge'],
         ...(a['allow-update'] || a['update-policy'].length > 0

@@ -24,6 +24,8 @@ import { DEFAULT_UDP_SIZE, Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
 import { EncryptedListeners, type EncryptedConfig } from './encrypted.js';
+import { RateLimiter, type RrlOptions } from './rrl.js';
+import { CookieJar } from './cookies.js';
 import { Transfers, type TransferConfig } from './transfers.js';
 import { historyFromJournals } from '../xfr/diff.js';
 import type { Keyring, TsigKey } from '../wire/tsig.js';
@@ -43,6 +45,10 @@ export interface DaemonOptions {
   listen: ListenAddress[];
   maxUdpSize?: number;
   tcp?: Partial<TcpOptions>;
+  /** Response Rate Limiting of UDP answers, shared by every listener; absent or rate 0: off (the CLI turns it on). */
+  rrl?: RrlOptions;
+  /** DNS Cookies (RFC 7873/9018): on with a random secret unless false; `secret` shared by servers that accept each other's cookies. */
+  cookies?: { secret?: Buffer } | false;
   logger?: Logger;
   /** Recursion for allowed clients, iterating from these hints. */
   resolver?: ResolverConfig;
@@ -244,7 +250,8 @@ export class Daemon {
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
-    const respondOptions = { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log, limiter: this.limiter };
+    const cookies = this.opts.cookies === false ? undefined : new CookieJar(this.opts.cookies ?? {});
+    const respondOptions = { cookies, maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log, limiter: this.limiter };
     const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {
@@ -266,9 +273,10 @@ export class Daemon {
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
+    const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
     try {
       for (const addr of this.opts.listen) {
-        const l = new Listener(addr, responder, this.stats, tcp, this.log);
+        const l = new Listener(addr, responder, this.stats, tcp, this.log, rrl);
         l.tap = this.tap;
         try {
           await l.start({ hold: true });

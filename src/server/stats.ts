@@ -32,6 +32,11 @@ export class Stats {
   /** Query log lines written, and sampled queries not written over the --query-log-rate cap. */
   queryLogLines = 0;
   queryLogSuppressed = 0;
+  /** UDP answers the rate limiter (rrl.ts) dropped, and those it sent as TC=1 slips instead. */
+  rrlDropped = 0;
+  rrlSlipped = 0;
+  /** BADCOOKIE replies sent in place of a slip, to rate-limited queries with a client cookie but no valid server cookie. */
+  badCookies = 0;
   readonly rcodes = new Map<number, number>();
 
   countRcode(rcode: number): void {
@@ -46,6 +51,7 @@ export class Stats {
       tcpMessageTimeouts: this.tcpMessageTimeouts, tcpSourceRejected: this.tcpSourceRejected, tcpEvicted: this.tcpEvicted,
       dnstapMessages: this.dnstapMessages, dnstapDropped: this.dnstapDropped,
       queryLogLines: this.queryLogLines, queryLogSuppressed: this.queryLogSuppressed,
+      rrlDropped: this.rrlDropped, rrlSlipped: this.rrlSlipped, badCookies: this.badCookies,
       rcodes: Object.fromEntries(this.rcodes),
     };
   }

@@ -16,6 +16,7 @@ import type { Stats } from './stats.js';
 import { sourceKey } from '../transport/source-key.js';
 import { wallClock, type Tap } from './tap.js';
 import { parseIPv6 } from '../wire/rdata/addr.js';
+import { truncatedReply, type RateLimiter } from './rrl.js';
 
 export interface TcpOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3 suggests seconds, not minutes). */
@@ -89,6 +90,8 @@ export class Listener {
   private idleWaiters: (() => void)[] = [];
   /** While held: what arrived, answered on release(). */
   private held?: { datagrams: Array<[dgram.Socket, Buffer, dgram.RemoteInfo]>; conns: net.Socket[] };
+  /** The responder's cookie check, bound once (not a closure per datagram). */
+  private readonly trusted = (query: Buffer, address: string): boolean => this.responder.trusted(query, address);
   /** The bound address; the port is the real one when 0 was asked for. */
   address: ListenAddress;
   /** The protocol the guards' report line names (the DoT listener's connections are 'tls'). */
@@ -102,6 +105,8 @@ export class Listener {
     private readonly stats: Stats,
     private readonly tcpOpts: TcpOptions = DEFAULT_TCP,
     private readonly log: Logger = silentLogger,
+    /** Response Rate Limiting of UDP answers (rrl.ts); TCP is never limited. */
+    private readonly rrl?: RateLimiter,
   ) {
     this.address = { ...address };
   }
@@ -159,7 +164,7 @@ export class Listener {
     // The hot path: a stored answer goes straight back, with no promise in between.
     const hit = this.responder.cached(msg, 'udp', rinfo.address);
     if (hit) {
-      sock.send(hit, rinfo.port, rinfo.address);
+      this.sendUdp(sock, msg, hit, rinfo);
       if (this.tap !== undefined) this.tapped(msg, hit, 'udp', rinfo.address, rinfo.port, wallClock(), true);
       return;
     }
@@ -167,9 +172,26 @@ export class Listener {
     this.track(this.responder.respond(msg, 'udp', rinfo.address, rinfo.port).then((out) => {
       // A multi-message reply is a TCP stream; over UDP only its first message can go.
       const first = Array.isArray(out) ? out[0] : out;
-      if (first) sock.send(first, rinfo.port, rinfo.address);
+      if (first) this.sendUdp(sock, msg, first, rinfo);
       if (this.tap !== undefined) this.tapped(msg, first, 'udp', rinfo.address, rinfo.port, t0, false);
     }));
+  }
+
+  /** Send a UDP answer, or under the rate limit its slip (TC=1) or nothing. */
+  private sendUdp(sock: dgram.Socket, query: Buffer, out: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.rrl) {
+      const verdict = this.rrl.check(out, rinfo.address, this.trusted, query);
+      if (verdict === 'drop') {
+        this.stats.rrlDropped++;
+        return;
+      }
+      if (verdict === 'slip') {
+        this.stats.rrlSlipped++;
+        // A client that speaks cookies is told its server cookie (BADCOOKIE) rather than to use TCP.
+        out = this.responder.badCookie(query, rinfo.address) ?? truncatedReply(out);
+      }
+    }
+    sock.send(out, rinfo.port, rinfo.address);
   }
 
   private bindTcp(port: number): Promise<net.Server> {

@@ -7,6 +7,7 @@ import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { agentNames, rootHints, rootZone, shuffled, writeAgentZone, writeMixedCaseQueryFile, writeQueryFile } from './data.js';
 import { dnsperf } from './dnsperf.js';
+import { rrlScenario } from './rrl.js';
 import {
   ROOT, cpuSeconds, findTool, memory, startAop, startAopResolver, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
 } from './servers.js';
@@ -48,8 +49,8 @@ export const config = {
   aopNodeArgs: (env.BENCH_AOP_NODE_ARGS ?? '').split(' ').filter(Boolean),
   /** Extra `aop serve` options for the aop resolvers (e.g. `--warm-up 0`). */
   aopExtra: (env.BENCH_AOP_EXTRA ?? '').split(' ').filter(Boolean),
-  /** Scenarios to run, e.g. "1,4". */
-  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())).filter(Boolean),
+  /** Scenarios to run, e.g. "1,4" (6 metrics, 7 dnstap, 8 encrypted DNS, 9 RRL and cookies). */
+  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => Number(s.trim())).filter(Boolean),
   /** Loopback network of the bench: servers on 127.0.200.x. */
   net: '127.0.200.',
 };
@@ -555,6 +556,12 @@ async function main() {
       const { encryptedScenario } = await import('./encrypted.js');
       const r = await encryptedScenario({ dir, names, config, net: NET, log, median });
       results.scenarios['8'] = { name: 'encrypted DNS', ...r.out };
+      rows.push(...r.rows);
+    });
+    // RRL and cookies, its own module (test/bench/rrl.js).
+    await guard(9, async () => {
+      const r = await rrlScenario({ dir, net: NET, agents: config.agents, seconds: config.seconds, rounds: config.rounds, clients: config.clients, outstanding: config.outstanding, pin: config.pin, log });
+      results.scenarios['9'] = { name: 'RRL and cookies', ...r.results };
       rows.push(...r.rows);
     });
   } finally {
