@@ -6,6 +6,7 @@
 // Servers given the same secret accept each other's cookies (an anycast or load-balanced set).
 
 import { randomBytes } from 'node:crypto';
+import { AopError } from '../base/errors.js';
 import type { EdnsOption } from '../wire/message.js';
 import { parseIPv6 } from '../wire/rdata/addr.js';
 import { sipKey, siphash24Into } from './siphash.js';
@@ -18,11 +19,10 @@ export const BADCOOKIE = 23;
 const MAX_AGE_S = 3600;
 const MAX_AHEAD_S = 300;
 
-export class CookieError extends Error {
-  readonly code = 'ERR_COOKIE_SECRET';
+export class CookieError extends AopError {
+  declare readonly code: 'ERR_COOKIE_SECRET';
   constructor(message: string) {
-    super(message);
-    this.name = 'CookieError';
+    super('ERR_COOKIE_SECRET', message);
   }
 }
 

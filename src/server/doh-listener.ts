@@ -61,6 +61,8 @@ export class DohListener {
     const m = this.certificate.material;
     const server = http2.createSecureServer({
       cert: m.cert, key: m.key, allowHTTP1: true,
+      // Each answer is one small write: with Nagle's algorithm it would wait for the ACK of the last.
+      noDelay: true,
       // A client that connects and never finishes the handshake holds a slot this long at most.
       handshakeTimeout: this.tcpOpts.messageTimeoutMs,
       settings: { maxConcurrentStreams: this.tcpOpts.maxInFlight },
@@ -71,6 +73,9 @@ export class DohListener {
     server.on('session', (s) => {
       this.sessions.add(s);
       s.once('close', () => this.sessions.delete(s));
+      // A client's GOAWAY means it opens no more streams here: finish the open ones and close, as
+      // Unbound does. Some clients (dnsperf's DoH) wait for that close before they reconnect.
+      s.once('goaway', () => s.close());
     });
     server.on('connection', (s: net.Socket) => {
       this.sockets.add(s);
