@@ -73,9 +73,6 @@ export class DohListener {
     server.on('session', (s) => {
       this.sessions.add(s);
       s.once('close', () => this.sessions.delete(s));
-      // A client's GOAWAY means it opens no more streams here: finish the open ones and close, as
-      // Unbound does. Some clients (dnsperf's DoH) wait for that close before they reconnect.
-      s.once('goaway', () => s.close());
     });
     server.on('connection', (s: net.Socket) => {
       this.sockets.add(s);
