@@ -1,4 +1,4 @@
-// Imports point one way: wire at the bottom, then zones/cache/transport/agent, then
+// Imports point one way: base at the bottom, then wire, then zones/cache/transport/agent, then
 // authority/resolver/mcp, then the server, then the CLI. A lower module importing a higher one fails here.
 
 import t from 'tap';
@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
 const RANK: Record<string, number> = {
+  // The ground floor: errors, the logger, network lists, atomic writes, timers. Imports nothing of aop.
+  base: -1,
   wire: 0,
   zone: 1, cache: 1, transport: 1, agent: 1,
   authority: 2, resolver: 2, mcp: 2,

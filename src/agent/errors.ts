@@ -1,5 +1,7 @@
 // Errors of the agent layer: records that do not make an agent card, and cards that do not make records.
 
+import { AopError } from '../base/errors.js';
+
 /** Every code an AgentRecordError carries, with what it means (docs/errors.md has a row for each). */
 export const AgentErrorCode = {
   ERR_AGENT_NO_RECORD: 'no SVCB record at the agent name, or an AliasMode record to "." (agent not available)',
@@ -23,16 +25,14 @@ export interface RecordProblem {
   label: string;
 }
 
-export class AgentRecordError extends Error {
-  readonly code: AgentErrorCodeName;
+export class AgentRecordError extends AopError {
+  declare readonly code: AgentErrorCodeName;
   /** For ERR_AGENT_BAD_RECORD: every record and why it was skipped. */
   readonly problems: RecordProblem[];
   /** For ERR_AGENT_ALIAS: the AliasMode target to follow. */
   readonly target: string | undefined;
   constructor(code: AgentErrorCodeName, message: string, extra: { problems?: RecordProblem[]; target?: string } = {}) {
-    super(message);
-    this.name = 'AgentRecordError';
-    this.code = code;
+    super(code, message);
     this.problems = extra.problems ?? [];
     this.target = extra.target;
   }

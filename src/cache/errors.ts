@@ -1,5 +1,7 @@
 // Errors of the cache layer: bad options or bad input from the caller, each with a stable `code`.
 
+import { AopError } from '../base/errors.js';
+
 export type CacheErrorCode =
   | 'ERR_CACHE_BAD_OPTION'
   | 'ERR_CACHE_BAD_NAME'
@@ -12,11 +14,9 @@ export type CacheErrorCode =
   | 'ERR_CACHE_BAD_ADDRESS'
   | 'ERR_CACHE_BAD_RTT';
 
-export class CacheError extends Error {
-  readonly code: CacheErrorCode;
+export class CacheError extends AopError {
+  declare readonly code: CacheErrorCode;
   constructor(code: CacheErrorCode, message: string) {
-    super(message);
-    this.name = 'CacheError';
-    this.code = code;
+    super(code, message);
   }
 }

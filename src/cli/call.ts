@@ -1,6 +1,7 @@
 // `aop call NAME`: resolve an agent name, call its MCP tool, print the result; and the plumbing
 // `aop agent` shares with it (which DNS server to ask, one-line errors, exit statuses).
 
+import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
 import { performance } from 'node:perf_hooks';
 import { parseListen } from '../server/listen.js';
@@ -25,11 +26,10 @@ export const processCliIo: CliIo = {
 };
 
 /** A bad command line: exit status 1. */
-export class CallUsageError extends Error {
-  readonly code = 'ERR_CALL_USAGE';
+export class CallUsageError extends AopError {
+  declare readonly code: 'ERR_CALL_USAGE';
   constructor(message: string) {
-    super(message);
-    this.name = 'CallUsageError';
+    super('ERR_CALL_USAGE', message);
   }
 }
 

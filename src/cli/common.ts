@@ -1,18 +1,17 @@
 // What the commands share: usage errors (exit 1), files named on the command line, the nearest
 // known option to a mistyped one, and the one place that picks a DNS server when none is given.
 
+import { AopError } from '../base/errors.js';
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseListen } from '../server/listen.js';
 import { readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** A bad command line or a missing input the user named: `aop: message`, exit status 1. */
-export class UsageError extends Error {
-  readonly code: 'ERR_MISSING_FILE' | 'ERR_RESOLVER_ENV' | 'ERR_ADDRESS_IN_USE';
+export class UsageError extends AopError {
+  declare readonly code: 'ERR_MISSING_FILE' | 'ERR_RESOLVER_ENV' | 'ERR_ADDRESS_IN_USE';
   constructor(code: UsageError['code'], message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'UsageError';
-    this.code = code;
+    super(code, message, opts);
   }
 }
 

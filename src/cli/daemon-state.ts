@@ -3,7 +3,8 @@
 // else /tmp/aop-<uid>/daemon.json. The embedded default's control socket sits beside it
 // (control.sock). The file is removed on exit; one whose pid is not alive is stale and ignored.
 
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { atomicWrite } from '../base/atomic-write.js';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,8 @@ export interface DaemonState {
   served?: string[];
   /** The control socket for `aop cache`, when the daemon has one. */
   control?: string;
+  /** The Prometheus exposition's URL (`--metrics`), when the daemon serves one. */
+  metrics?: string;
   started: string;
 }
 
@@ -49,12 +52,21 @@ export function gatewayAddress(state: DaemonState): { host: string; port: number
   }
 }
 
-/** Write the file atomically (rename), readable by the owner only. */
+/** The address of the metrics listener a state file announces, or undefined when it has none that parses. */
+export function metricsAddress(state: DaemonState): { host: string; port: number } | undefined {
+  if (state.metrics === undefined) return undefined;
+  try {
+    const u = new URL(state.metrics);
+    return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 80) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write the file atomically (temp, fsync, rename), readable by the owner only. */
 export function writeDaemonState(file: string, state: DaemonState): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
+  atomicWrite(file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
 }
 
 /** Remove the file if it is still ours (another daemon may have replaced it). */
@@ -92,6 +104,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
   if (s.zones !== undefined && !(Array.isArray(s.zones) && s.zones.every((z) => typeof z === 'string'))) return undefined;
   if (s.served !== undefined && !(Array.isArray(s.served) && s.served.every((z) => typeof z === 'string'))) return undefined;
   if (s.control !== undefined && !(typeof s.control === 'string' && path.isAbsolute(s.control))) return undefined;
+  if (s.metrics !== undefined && typeof s.metrics !== 'string') return undefined;
   if ((opts.checkAlive ?? true) && !alive(s.pid as number)) return undefined;
   return {
     pid: s.pid as number,
@@ -100,6 +113,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
     ...(Array.isArray(s.zones) ? { zones: s.zones as string[] } : {}),
     ...(Array.isArray(s.served) ? { served: s.served as string[] } : {}),
     ...(typeof s.control === 'string' ? { control: s.control } : {}),
+    ...(typeof s.metrics === 'string' ? { metrics: s.metrics } : {}),
     started: typeof s.started === 'string' ? s.started : '',
   };
 }

@@ -10,7 +10,8 @@ import { daemonStatePath } from './daemon-state.js';
 import { askedNote, chooseDefaultServer, UsageError, type ServerChoice } from './common.js';
 import { DigUsageError, parseDigArgs, type DigOptions } from './dig/args.js';
 import { bannerText, messageText, replyJson, statsText, viewOf, type Received } from './dig/format.js';
-import { askServer, buildQuery, failureText, serverAddresses, ServerLookupError, type Attempt } from './dig/query.js';
+import { askServer, buildQuery, defaultPort, failureText, serverAddresses, ServerLookupError, tlsPeer, type Attempt } from './dig/query.js';
+import { TransportError } from '../transport/index.js';
 import { runTrace } from './dig/trace.js';
 
 export interface DigIo {
@@ -30,6 +31,12 @@ export const DIG_USAGE = 'aop dig [@server] [-p port] [-t type] [-c class] [-q n
 export const DIG_OPTIONS = `Query options (+noOPTION turns one off):
   +short            print only the data of the answer records
   +tcp              use TCP only (default: UDP, retried over TCP when truncated)
+  +tls              DNS over TLS (RFC 7858; port 853 unless -p)
+  +https[=/PATH]    DNS over HTTPS (RFC 8484) POST to PATH (default /dns-query; port 443 unless -p);
+                    +https-get[=/PATH] and +https-post[=/PATH] choose the method
+  +tls-ca=FILE      PEM CA the server's certificate must chain to (default: the system roots;
+                    aop dig always checks the certificate)
+  +tls-hostname=NAME  the name the certificate must be for (default: @server as given)
   +ignore           show a truncated UDP reply instead of retrying over TCP
   +norec            clear RD (recursion desired); +rec sets it (default)
   +dnssec           set the DO bit (off by default)
@@ -138,9 +145,11 @@ async function lookupOnce(o: DigOptions, args: readonly string[], io: DigIo, fai
   } else {
     chosen = digDefault(io.env ?? process.env, io.resolvConf, io.stateFile ?? (io.env ? undefined : daemonStatePath()));
     addresses = [chosen.address];
-    port ??= chosen.port;
+    // The daemon's announced port is its UDP/TCP one; +tls and +https have their own defaults.
+    if (!o.tls && !o.https) port ??= chosen.port;
   }
-  port ??= 53;
+  port ??= defaultPort(o);
+  const peer = o.tls || o.https ? tlsPeer(o) : undefined;
   const asked = chosen ? ` ${askedNote({ ...chosen, port })}` : '';
   const serversFound = o.server !== undefined ? addresses.length : undefined;
   const text = !o.json && !o.short;
@@ -149,7 +158,16 @@ async function lookupOnce(o: DigOptions, args: readonly string[], io: DigIo, fai
   let edns = o.edns;
   for (let i = 0; i < addresses.length; i++) {
     const address = addresses[i]!;
-    const reply = await askServer(address, port, buildQuery({ ...o, edns }, { name: o.name, type: o.type, cls: o.cls }), o);
+    let reply;
+    try {
+      reply = await askServer(address, port, buildQuery({ ...o, edns }, { name: o.name, type: o.type, cls: o.cls }), o, peer);
+    } catch (err) {
+      // A certificate refused or an HTTP error: no answer from this server, said with its code.
+      if (err instanceof TransportError && (err.code === 'ERR_TRANSPORT_TLS_CERT' || err.code === 'ERR_TRANSPORT_TLS' || err.code === 'ERR_TRANSPORT_HTTP')) {
+        return fail(9, `${err.message} [${err.code}]`);
+      }
+      throw err;
+    }
     failures.push(...reply.failures);
     const r = reply.result;
     if (!r) continue;

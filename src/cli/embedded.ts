@@ -12,7 +12,8 @@ import { checkZoneName, zonesFromCatalog } from '../mcp/gateway/discovery.js';
 import type { Gateway, GatewayHttp } from '../mcp/gateway/index.js';
 import type { Daemon } from '../server/daemon.js';
 import { formatListen, parseListen } from '../server/listen.js';
-import type { Logger } from '../server/log.js';
+import type { Metrics } from '../base/metrics.js';
+import type { Logger } from '../base/log.js';
 import { daemonStatePath, defaultControlPath, removeDaemonState, writeDaemonState } from './daemon-state.js';
 import { packageRoot } from './paths.js';
 
@@ -87,6 +88,10 @@ export interface EmbeddedArgs {
   embedded: boolean;
   /** The control socket the daemon opened (named in the state file), and whether it is the embedded default's. */
   control?: { path: string; isDefault: boolean };
+  /** The metrics listener's URL, announced in the state file. */
+  metricsUrl?: string;
+  /** The registry the hand-off and the directory count into. */
+  metrics?: Metrics;
 }
 
 /** The state file the arguments ask for: --state-file PATH, --state-file alone or the embedded default (its usual place), else none. */
@@ -166,12 +171,14 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
         selfAddresses: () => [...self, ...daemon.listeners.map((l) => ({ address: l.address.host, port: l.address.port }))],
         ...(a.maxReplyBytes !== undefined ? { maxReplyBytes: a.maxReplyBytes } : {}),
         ...(a.maxReplyEvents !== undefined ? { maxReplyEvents: a.maxReplyEvents } : {}),
+        ...(a.metrics ? { metrics: a.metrics } : {}),
       });
       parts.push(() => handOff.close());
       const explicit = a.mcpZones && a.mcpZones.length > 0 ? a.mcpZones : undefined;
       const zoneList = (): string[] => explicit ?? zonesFromCatalog(daemon.catalog.list());
       zones = zoneList();
       const directory = new AgentDirectory({ lookup, client: handOff, zones: zoneList });
+      a.metrics?.addDirectory(() => ({ agents: directory.current?.agents.length ?? 0, problems: directory.current?.problems.length ?? 0 }));
       const serverInfo: { transport: string; host: string; port: number } = { transport: 'streamable-http', host: listen.host, port: listen.port };
       const gateway = new Gateway({
         client: handOff, directory, agentTools: a.agentTools, callTimeoutMs: a.timeoutMs, serverInfo, allowHttp, logger: log, version: packageVersion(),
@@ -198,7 +205,7 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       writeDaemonState(stateFile, {
         pid: process.pid, dns: { address, port: first.port }, ...(out.http ? { mcp: out.http.url, zones } : {}),
         served: daemon.catalog.list().map((z) => z.origin.toLowerCase().replace(/\.$/, '')).sort(),
-        ...(a.control ? { control: path.resolve(a.control.path) } : {}), started: new Date().toISOString(),
+        ...(a.control ? { control: path.resolve(a.control.path) } : {}), ...(a.metricsUrl ? { metrics: a.metricsUrl } : {}), started: new Date().toISOString(),
       });
       parts.push(async () => removeDaemonState(stateFile));
       out.stateFile = stateFile;

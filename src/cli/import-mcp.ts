@@ -2,6 +2,7 @@
 // undici's fetch) and turn each tool into an agent spec: a DNS label from the tool name, the
 // server URL as endpoint, the tool's description, capabilities from its annotations and name.
 
+import { AopError } from '../base/errors.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
@@ -19,12 +20,10 @@ export const ImportMcpCode = {
 } as const;
 export type ImportMcpCodeName = keyof typeof ImportMcpCode;
 
-export class ImportMcpError extends Error {
-  readonly code: ImportMcpCodeName;
+export class ImportMcpError extends AopError {
+  declare readonly code: ImportMcpCodeName;
   constructor(code: ImportMcpCodeName, message: string, opts: { cause?: unknown } = {}) {
-    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
-    this.name = 'ImportMcpError';
-    this.code = code;
+    super(code, message, opts);
   }
 }
 

@@ -1,10 +1,11 @@
 // `aop mcp --stdio`: the AOP gateway on stdin/stdout for desktop MCP clients, looking names up
 // at a DNS resolver (--server, else $AOP_RESOLVER, the running `aop serve`, resolv.conf).
 
+import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
 import { zonesFromCatalog } from '../mcp/gateway/discovery.js';
 import { parseListen } from '../server/listen.js';
-import { createLogger, type LogLevel } from '../server/log.js';
+import { loggerFrom, logOptions } from './options/log.js';
 import { loadZoneDir } from '../zone/load.js';
 import { daemonStatePath, readDaemonState } from './daemon-state.js';
 import { localPolicy } from './call.js';
@@ -12,11 +13,10 @@ import { chooseDefaultServer } from './common.js';
 import { packageVersion, parseZoneList } from './embedded.js';
 import { bundledZonesDir } from './paths.js';
 
-export class McpUsageError extends Error {
-  readonly code = 'ERR_MCP_USAGE';
+export class McpUsageError extends AopError {
+  declare readonly code: 'ERR_MCP_USAGE';
   constructor(message: string) {
-    super(message);
-    this.name = 'McpUsageError';
+    super('ERR_MCP_USAGE', message);
   }
 }
 
@@ -74,7 +74,7 @@ export function mcpCommand(y: Argv): Argv {
       .option('mcp-allow-http', { type: 'boolean', default: false, describe: 'Allow plain-http endpoints that are not on loopback' })
       .option('mcp-timeout', { type: 'number', default: 30000, describe: 'Milliseconds a call may take, unless the caller says (1-300000)' })
       .option('allow-loopback-zone', { type: 'string', array: true, describe: "Allow loopback endpoints for this zone's agents (besides the running aop serve's own zones); repeat for more" })
-      .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'warn' as const, describe: 'Log to stderr from this level' })
+      .options(logOptions('warn'))
       .check((a) => {
         if (!a.stdio) throw new Error('say --stdio (for HTTP, run aop serve --mcp ADDR:PORT)');
         parseZoneList(a['mcp-zones']);
@@ -86,7 +86,7 @@ export function mcpCommand(y: Argv): Argv {
       .example('$0 mcp --stdio --server 127.0.0.1:5300 --mcp-zones acme.agents', "one organisation's agents, from a given server"),
     async (a) => {
       // stdout carries MCP messages: every log line goes to stderr.
-      const logger = createLogger(a['log-level'] as LogLevel);
+      const logger = loggerFrom(a);
       const plan = stdioPlan({ ...(a.server !== undefined ? { server: a.server } : {}), zones: parseZoneList(a['mcp-zones']) });
       // The MCP SDK is loaded here, not at the top, so other commands start fast.
       const { HandOff } = await import('../mcp/handoff.js');

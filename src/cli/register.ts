@@ -3,6 +3,7 @@
 // UPDATE comes from src/update/build.ts (the records `aop zone add-agent` writes); here the key,
 // the sending and the report.
 
+import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
 import { TRANSPORTS, type Transport } from '../agent/index.js';
 import { exchange, TransportError } from '../transport/index.js';
@@ -18,12 +19,10 @@ import { deregisterUpdate, registerUpdate } from '../update/build.js';
 /** Exit statuses: dig's 1 (usage) and 9 (no reply), 2 for a refusal by the server, 10 internal. */
 export const EXIT_REFUSED = 2;
 
-export class RegisterError extends Error {
-  readonly code: 'ERR_REGISTER_INPUT' | 'ERR_REGISTER_REFUSED' | 'ERR_REGISTER_UNSIGNED_REPLY';
+export class RegisterError extends AopError {
+  declare readonly code: 'ERR_REGISTER_INPUT' | 'ERR_REGISTER_REFUSED' | 'ERR_REGISTER_UNSIGNED_REPLY';
   constructor(code: RegisterError['code'], message: string, readonly status: number) {
-    super(message);
-    this.name = 'RegisterError';
-    this.code = code;
+    super(code, message);
   }
 }
 

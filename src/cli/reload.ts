@@ -2,16 +2,16 @@
 // writes, or `--state-file`) or a pid file, never by process name: `pidof node` may pick any
 // Node program. The daemon then reloads its zones (docs/operations.md, Signals).
 
+import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
 import { readFileSync } from 'node:fs';
 import { formatListen } from '../server/listen.js';
 import { alive, daemonStatePath, readDaemonState } from './daemon-state.js';
 
-export class ReloadError extends Error {
-  readonly code = 'ERR_RELOAD';
+export class ReloadError extends AopError {
+  declare readonly code: 'ERR_RELOAD';
   constructor(message: string) {
-    super(message);
-    this.name = 'ReloadError';
+    super('ERR_RELOAD', message);
   }
 }
 

@@ -6,7 +6,8 @@ import { AddressInUseError, formatListen, parseListen } from '../server/listen.j
 import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
 import { loadHints } from '../resolver/hints.js';
 import path from 'node:path';
-import { createLogger, type LogLevel, type Logger } from '../server/log.js';
+import type { Logger, LogLevel } from '../base/log.js';
+import { loggerFrom, logOptions } from './options/log.js';
 import { attachWorker, ClusterPrimary, parseWorkers, WorkersError } from '../server/cluster.js';
 import cluster from 'node:cluster';
 import { bundledZonesDir } from './paths.js';
@@ -17,19 +18,36 @@ import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, stateFileFor, type Embedded } from './embedded.js';
 import { requireOnce, requirePath, UsageError } from './common.js';
+import { configOptions, levelledLogger, rereadConfig, type LiveSetters } from './config.js';
 import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
-import { daemonStatePath, gatewayAddress, readDaemonState, type DaemonState } from './daemon-state.js';
+import { daemonStatePath, gatewayAddress, metricsAddress, readDaemonState, type DaemonState } from './daemon-state.js';
+import { metricsListen, metricsOptions } from './options/metrics.js';
+import { Metrics } from '../base/metrics.js';
+import { MetricsHttp } from '../server/metrics-http.js';
+import type { ListenAddress } from '../server/listen.js';
+import { packageVersion } from './embedded.js';
+import { encryptedConfig, isTlsForward, parseTlsForward, tlsOptions } from './options/tls.js';
+import { dnstapConfig, dnstapOptions } from './options/dnstap.js';
+import { abuseConfig, abuseOptions, shareCookieSecret } from './options/abuse.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
-async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger): Promise<void> {
+async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger, metricsAt?: ListenAddress): Promise<void> {
   const primary = new ClusterPrimary({ workers, controlPath, logger });
+  // The workers' metrics summed, served by the primary from before the workers start (/readyz 503 until they serve).
+  const http = metricsAt && new MetricsHttp({ listen: metricsAt, exposition: () => primary.metrics(), readiness: () => primary.readiness() });
+  if (http) {
+    await http.start().catch((err: unknown) => {
+      throw addressInUse(err, daemonStatePath()) ?? err;
+    });
+    logger.info(`metrics: ${http.url} (summed over ${workers} workers)`);
+  }
   let stopping = false;
   const stop = (why: string, code: number): void => {
     if (stopping) return;
     stopping = true;
     logger.info(`${why}: stopping ${primary.workers.length} workers`);
-    primary.close().then(() => process.exit(code), () => process.exit(1));
+    primary.close().then(() => http?.close()).then(() => process.exit(code), () => process.exit(1));
   };
   primary.onFatal = (why) => {
     logger.error(why);
@@ -44,8 +62,10 @@ async function servePrimary(workers: number, controlPath: string | undefined, lo
     if (err instanceof WorkersError && err.workerExitCode === 1) {
       process.stderr.write(`aop: ${err.message}\n`);
       await primary.close().catch(() => {});
+      await http?.close();
       process.exit(1);
     }
+    await http?.close();
     throw err;
   }
   process.on('SIGHUP', () => {
@@ -67,7 +87,8 @@ function holder(host: string, port: number, stateFile: string): { ours: boolean;
   if (!state || state.pid === process.pid) return undefined;
   const same = (h: string, p: number): boolean => p === port && (h === host || WILDCARDS.has(host));
   const mcp = gatewayAddress(state);
-  return { ours: same(state.dns.address, state.dns.port) || (mcp !== undefined && same(mcp.host, mcp.port)), state };
+  const metrics = metricsAddress(state);
+  return { ours: same(state.dns.address, state.dns.port) || (mcp !== undefined && same(mcp.host, mcp.port)) || (metrics !== undefined && same(metrics.host, metrics.port)), state };
 }
 
 /**
@@ -93,6 +114,11 @@ export function addressInUse(err: unknown, stateFile: string): UsageError | unde
     port = node(e.cause)!.port!;
     what = 'the MCP gateway\'s address ';
     fix = 'stop it, pick another --mcp, or run with --no-mcp';
+  } else if (e?.code === 'ERR_METRICS_LISTEN' && node(e.cause)?.port !== undefined) {
+    host = node(e.cause)!.address ?? '';
+    port = node(e.cause)!.port!;
+    what = 'the metrics address ';
+    fix = 'stop it, pick another --metrics, or run with --no-metrics';
   } else if (node(err)?.port !== undefined && node(err)!.syscall === 'listen') {
     // The demo agents' HTTP servers, the only other sockets aop serve opens.
     host = node(err)!.address ?? '';
@@ -115,12 +141,12 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => embeddedOptions(c)
+    (c) => abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
       .option('allow', { type: 'string', array: true, default: DEFAULT_ALLOW, describe: 'Client network allowed to recurse (CIDR); repeat for more' })
-      .option('forward', { type: 'string', array: true, default: [] as string[], describe: 'Resolver (ADDR[:PORT]) for names outside the namespace; without it they are REFUSED' })
+      .option('forward', { type: 'string', array: true, default: [] as string[], describe: 'Resolver (ADDR[:PORT], or tls://ADDR[:PORT][#AUTH-NAME] for DNS over TLS) for names outside the namespace; without it they are REFUSED' })
       .option('cache-size', { type: 'number', default: 64, describe: 'Cache memory limit in MiB' })
       .option('min-ttl', { type: 'number', default: 0, describe: 'Cache TTL floor in seconds' })
       .option('max-ttl', { type: 'number', default: 86400, describe: 'Cache TTL ceiling in seconds' })
@@ -152,7 +178,7 @@ export function serveCommand(y: Argv): Argv {
       .option('notify-ns', { type: 'boolean', default: false, describe: "Also NOTIFY each zone's own name servers (apex NS with addresses in the zone), except our own addresses" })
       .option('secondary', { type: 'string', array: true, default: [] as string[], describe: 'Serve ORIGIN as a secondary of PRIMARY: ORIGIN:PRIMARY[:PORT]; repeat for more' })
       .option('secondary-dir', { type: 'string', describe: 'Folder for the secondaries\' transferred copies (served after a restart until they expire); default: memory only' })
-      .option('log-level', { choices: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })
+      .options(logOptions('info'))
       .check((a) => {
         // Single-valued options once each (yargs joins a repeated one's values with commas); one
         // folder of zones per daemon: reload, the journals and the gateway's state hang on it.
@@ -191,6 +217,10 @@ export function serveCommand(y: Argv): Argv {
         for (const l of a.listen) parseListen(l);
         new Acl(a.allow);
         for (const f of a.forward) {
+          if (isTlsForward(f)) {
+            parseTlsForward(f);
+            continue;
+          }
           try {
             parseListen(f, 53);
           } catch {
@@ -224,17 +254,21 @@ export function serveCommand(y: Argv): Argv {
       .example('$0 serve --zones zones/ --tsig-key writer.key --update-policy "grant writer-key name writer.acme.agents. ANY"', 'accept signed registrations for one name')
       .example('$0 serve --resolver --listen 127.0.0.1:5353 --control /run/aop.sock', 'a resolver for agent names, from the bundled root hints'),
     async (a) => {
-      const logger = createLogger(a['log-level'] as LogLevel);
+      const logger = levelledLogger(a['log-level'] as LogLevel, (level) => loggerFrom({ ...a, 'log-level': level }));
       const workers = parseWorkers(a.workers);
       if (workers > 1 && cluster.isPrimary) {
         if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');
         if (a.zones === undefined && a.resolver === undefined) logger.warn('with --workers, the MCP gateway, demo agents and state file do not run');
-        await servePrimary(workers, a.control, logger);
+        shareCookieSecret();
+        await servePrimary(workers, a.control, logger, metricsListen(a.metrics, a.zones === undefined && a.resolver === undefined && a.secondary.length === 0));
         return;
       }
       const inWorker = workers > 1 && cluster.isWorker;
       // The embedded default (`npm start`): no --zones, no --resolver.
       const embedded = a.zones === undefined && a.resolver === undefined && a.secondary.length === 0;
+      // With workers each keeps its own registry and the primary serves their sum.
+      const metricsAt = metricsListen(a.metrics, embedded);
+      const metrics = metricsAt ? new Metrics({ version: packageVersion() }) : undefined;
       // The embedded default opens a control socket beside its state file unless given --control.
       const defaultControl = !inWorker && a.control === undefined ? await embeddedControlPath({ stateFile: a['state-file'] as unknown, embedded }, logger) : undefined;
       // --no-control: none at all.
@@ -245,7 +279,7 @@ export function serveCommand(y: Argv): Argv {
         resolver = {
           hints: loadHints(a['root-hints'] ?? path.join(bundledZonesDir, 'root.hints')),
           allow: a.allow,
-          forwarders: a.forward.map((f) => { const l = parseListen(f, 53); return { address: l.host, port: l.port }; }),
+          forwarders: a.forward.map((f) => { if (isTlsForward(f)) return parseTlsForward(f, a['forward-tls-ca']); const l = parseListen(f, 53); return { address: l.host, port: l.port }; }),
           upstreamPort: a['upstream-port'],
           timeout: a['upstream-timeout'],
           serveStale: a['stale-window'] > 0,
@@ -274,6 +308,8 @@ export function serveCommand(y: Argv): Argv {
           messageTimeoutMs: a['tcp-message-timeout'] * 1000, maxPerSource: a['tcp-max-per-source'],
         },
         logger,
+        encrypted: encryptedConfig(a),
+        ...abuseConfig(a),
         keyring: new Keyring(loadKeys(a['tsig-key'], a['tsig-secret'])),
         tsigMaxFudge: a['tsig-max-fudge'],
         ...(a['allow-update'] || a['update-policy'].length > 0
@@ -286,13 +322,22 @@ export function serveCommand(y: Argv): Argv {
           secondaries: a.secondary.map((x) => parseSecondary(x)),
           secondaryDir: a['secondary-dir'],
         },
+        ...(metrics ? { metrics } : {}),
+        ...dnstapConfig(a),
       });
       let extras: Embedded | undefined;
+      let metricsHttp: MetricsHttp | undefined;
       let opened = false;
       try {
         // Every socket first, so an address in use is said at once; then the resolver's warm-up.
         await daemon.open();
         opened = true;
+        if (!inWorker && metrics && metricsAt) {
+          // Bound before the warm-up: /readyz says 503 until the listeners answer.
+          metricsHttp = new MetricsHttp({ listen: metricsAt, exposition: () => metrics.exposition(), readiness: () => daemon.readiness() });
+          await metricsHttp.start();
+          logger.info(`metrics: ${metricsHttp.url}`);
+        }
         if (!inWorker) {
           extras = await startEmbedded({
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
@@ -300,18 +345,36 @@ export function serveCommand(y: Argv): Argv {
             maxReplyBytes: a['mcp-max-reply-bytes'], maxReplyEvents: a['mcp-max-reply-events'], maxHops: a['mcp-max-hops'],
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
+            ...(metricsHttp ? { metricsUrl: metricsHttp.url } : {}), ...(metrics ? { metrics } : {}),
           }, daemon, logger, () => daemon.start());
         }
         await daemon.start();
       } catch (err) {
         await extras?.close();
+        await metricsHttp?.close();
         if (opened) await daemon.close();
         // The file a daemon holding the address would announce itself in: ours, else the usual place.
         const stateFile = stateFileFor({ stateFile: a['state-file'] as unknown, embedded: true }) ?? daemonStatePath();
         throw addressInUse(err, stateFile) ?? err;
       }
+      // What a SIGHUP with a changed --config file applies without a restart (docs/configuration.md).
+      const tsig = { files: a['tsig-key'], secrets: a['tsig-secret'] };
+      const liveSetters = (): LiveSetters => ({
+        'log-level': (v) => logger.setLevel(v as LogLevel),
+        allow: (v) => daemon.setRecursionAllow(v as string[]),
+        'allow-transfer': (v) => daemon.setTransferAllow(v as string[]),
+        'tsig-key': (v) => { daemon.setKeys(loadKeys(v as string[], tsig.secrets)); tsig.files = v as string[]; },
+        'tsig-secret': (v) => { daemon.setKeys(loadKeys(tsig.files, v as string[])); tsig.secrets = v as string[]; },
+        'update-policy': (v) => {
+          const rules = v as string[];
+          // No rules and no --allow-update would turn updates off, not open them to any key.
+          if (rules.length === 0 && !a['allow-update']) throw new Error('an empty update-policy turns dynamic updates off: that takes a restart');
+          daemon.setUpdatePolicy(rules.length > 0 ? parsePolicy(rules) : undefined);
+        },
+      });
       process.on('SIGHUP', () => {
         logger.info('SIGHUP: reloading zones');
+        rereadConfig(liveSetters(), logger);
         // Zones load in slices while every zone keeps answering; a SIGHUP meanwhile queues one more reload.
         daemon.reloadAsync().then(() => extras?.reloaded(), (err: Error) => logger.error(`reload failed: ${err.message}`));
       });
@@ -320,7 +383,7 @@ export function serveCommand(y: Argv): Argv {
         if (stopping) return;
         stopping = true;
         logger.info(`${sig}: shutting down`);
-        (extras?.close() ?? Promise.resolve()).then(() => daemon.close()).then(() => {
+        (extras?.close() ?? Promise.resolve()).then(() => metricsHttp?.close()).then(() => daemon.close()).then(() => {
           logger.info(`stopped; ${JSON.stringify(daemon.stats.snapshot())}`);
           process.exit(0);
         }, () => process.exit(1));
@@ -328,7 +391,7 @@ export function serveCommand(y: Argv): Argv {
       process.on('SIGTERM', () => stop('SIGTERM'));
       // A worker leaves Ctrl-C to the primary, which stops every worker in order.
       process.on('SIGINT', () => { if (!inWorker) stop('SIGINT'); });
-      if (inWorker) attachWorker(daemon, stop);
+      if (inWorker) attachWorker(daemon, stop, metrics, () => rereadConfig(liveSetters(), logger));
     },
   );
 }

@@ -1,6 +1,7 @@
 // `aop zone ...`: zone-file tools. `check` loads and validates like named-checkzone; `add-agent`,
 // `remove-agent` and `import-mcp` edit a zone file safely (serial, index, atomic write).
 
+import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { DEFAULT_MAX_ZONE_BYTES, loadZoneFile, originFromFileName, readZoneFileText, type ReadLimits, ZoneLoadError } from '../zone/load.js';
@@ -13,9 +14,10 @@ import type { Zone } from '../zone/zone.js';
 import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from '../update/agent-edit.js';
 
 /** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
-class CliFailure extends Error {
+class CliFailure extends AopError {
+  declare readonly code: 'ERR_ZONE_USAGE';
   constructor(readonly status: number, message: string) {
-    super(message);
+    super('ERR_ZONE_USAGE', message);
   }
 }
 
@@ -95,10 +97,10 @@ function locateAgentFaults(faults: AgentZoneFault[], file: string, origin: strin
 }
 
 /** Apply an agent edit to a file (or show it with --dry-run) and report. */
-function edit(file: string, origin: string | undefined, req: AgentEditRequest, dryRun: boolean, journalDir: string | undefined, what: (r: AgentEditResult) => string): void {
+function edit(file: string, origin: string | undefined, req: AgentEditRequest, dryRun: boolean, journalDir: string | undefined, what: (r: AgentEditResult) => string, limits: ReadLimits): void {
   const o = originOf(file, origin);
   // As aop zone check and the daemon load it: the origin rules of docs/zones.md apply to edits too.
-  const src = readZoneSourceFile(file, { origin: o, originFrom: origin !== undefined ? 'flag' : 'file-name' });
+  const src = readZoneSourceFile(file, { origin: o, originFrom: origin !== undefined ? 'flag' : 'file-name', limits });
   checkJournal(src, journalDir);
   const result = planAgentEdit(src, req);
   for (const w of result.warnings) process.stderr.write(`aop: warning: ${w}\n`);
@@ -121,16 +123,25 @@ function capabilitiesArg(v: string | undefined): string[] | undefined {
   return v.split(',').map((c) => c.trim()).filter((c) => c !== '');
 }
 
+/** How much of a zone is read and where $INCLUDE may look: the same options and limits as aop serve. */
+function readLimitOptions<T>(c: Argv<T>) {
+  return c
+    .option('max-zone-bytes', { type: 'number', default: DEFAULT_MAX_ZONE_BYTES, describe: 'Most octets read for the zone, its file and $INCLUDEs together (as aop serve)' })
+    .option('include-dir', { type: 'string', array: true, default: [] as string[], describe: "Folder $INCLUDE may read from besides the zone file's own (as aop serve); repeat for more" });
+}
+
+function readLimits(a: { 'max-zone-bytes': number; 'include-dir': string[] }): ReadLimits {
+  return { maxZoneBytes: a['max-zone-bytes'], includeDirs: a['include-dir'] };
+}
+
 export function zoneCommand(y: Argv): Argv {
   return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp', (z) => z
     .command(
       'check <file>',
       'Load and validate a zone file; print its serial and size, or every fault as file:line:col: message',
-      (c) => c
+      (c) => readLimitOptions(c)
         .positional('file', { type: 'string', demandOption: true, describe: 'Zone file' })
         .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
-        .option('max-zone-bytes', { type: 'number', default: DEFAULT_MAX_ZONE_BYTES, describe: 'Most octets read for the zone, its file and $INCLUDEs together (as aop serve)' })
-        .option('include-dir', { type: 'string', array: true, default: [] as string[], describe: "Folder $INCLUDE may read from besides the zone file's own (as aop serve); repeat for more" })
         .example('$0 zone check zones/acme.agents.zone', 'check a bundled zone')
         .example('$0 zone check db.acme --origin acme.agents', 'name the origin explicitly'),
       (a) => run(() => {
@@ -138,14 +149,13 @@ export function zoneCommand(y: Argv): Argv {
         const origin = originOf(file, a.origin);
         let zone: Zone;
         try {
-          const limits = { maxZoneBytes: a['max-zone-bytes'], includeDirs: a['include-dir'] };
-          zone = loadZoneFile(file, { origin, originFrom: a.origin !== undefined ? 'flag' : 'file-name', limits });
+          zone = loadZoneFile(file, { origin, originFrom: a.origin !== undefined ? 'flag' : 'file-name', limits: readLimits(a) });
         } catch (err) {
           if (err instanceof ZoneLoadError) err.origin = origin;
           throw err;
         }
         // The agent records (docs/records.md, "Checking a zone"): errors refuse the zone, warnings do not.
-        const faults = locateAgentFaults(checkAgentZone(zone), file, zone.origin, { maxZoneBytes: a['max-zone-bytes'], includeDirs: a['include-dir'] });
+        const faults = locateAgentFaults(checkAgentZone(zone), file, zone.origin, readLimits(a));
         for (const f of faults) process.stderr.write(`${formatAgentFault(f, zone.origin)}\n`);
         if (faults.some((f) => f.severity === 'error')) {
           process.stderr.write(`zone ${zone.origin}: not loaded due to errors\n`);
@@ -158,7 +168,7 @@ export function zoneCommand(y: Argv): Argv {
     .command(
       'add-agent <file> <name>',
       "Add an agent to a zone file: its SVCB records, _agent TXT and index entry; the serial bumped, the rest of the file untouched",
-      (c) => c
+      (c) => readLimitOptions(c)
         .positional('file', { type: 'string', demandOption: true, describe: 'Zone file to edit' })
         .positional('name', { type: 'string', demandOption: true, describe: 'Agent name, relative to the zone (writer) or absolute (writer.acme.agents.)' })
         .option('endpoint', { type: 'string', array: true, demandOption: true, describe: 'MCP endpoint URL; repeat for failover endpoints, in order' })
@@ -185,13 +195,13 @@ export function zoneCommand(y: Argv): Argv {
           ...(a.auth !== undefined ? { auth: a.auth } : {}),
           ...(a.capabilities !== undefined ? { capabilities: capabilitiesArg(a.capabilities)! } : {}),
         };
-        edit(a.file as string, a.origin, { add: [spec], replace: a.replace }, a['dry-run'], a['journal-dir'], (r) => `${a.replace && r.removed.length > 0 ? 'replaced' : 'added'} agent ${r.added[0]!.name}`);
+        edit(a.file as string, a.origin, { add: [spec], replace: a.replace }, a['dry-run'], a['journal-dir'], (r) => `${a.replace && r.removed.length > 0 ? 'replaced' : 'added'} agent ${r.added[0]!.name}`, readLimits(a));
       }),
     )
     .command(
       'remove-agent <file> <name>',
       "Remove an agent from a zone file: its SVCB records, _agent TXT, index entry and own addresses; shared hosts are kept",
-      (c) => c
+      (c) => readLimitOptions(c)
         .positional('file', { type: 'string', demandOption: true, describe: 'Zone file to edit' })
         .positional('name', { type: 'string', demandOption: true, describe: 'Agent name, relative to the zone or absolute' })
         .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
@@ -202,13 +212,13 @@ export function zoneCommand(y: Argv): Argv {
         .example('$0 zone remove-agent zones/acme.agents.zone editor --with-aliases', 'and the aliases that lead to it (proofreader)')
         .example('$0 zone remove-agent zones/acme.agents.zone writer --dry-run', 'show the diff only'),
       (a) => run(() => {
-        edit(a.file as string, a.origin, { remove: [a.name as string], withAliases: a['with-aliases'] }, a['dry-run'], a['journal-dir'], (r) => `removed agent ${r.removed[0]!.name} (${r.removed.length} records)`);
+        edit(a.file as string, a.origin, { remove: [a.name as string], withAliases: a['with-aliases'] }, a['dry-run'], a['journal-dir'], (r) => `removed agent ${r.removed[0]!.name} (${r.removed.length} records)`, readLimits(a));
       }),
     )
     .command(
       'import-mcp <url>',
       "Read a running MCP server's tools and write an agent per tool (into --file, or print the records)",
-      (c) => c
+      (c) => readLimitOptions(c)
         .positional('url', { type: 'string', demandOption: true, describe: 'The MCP server (Streamable HTTP) URL' })
         .option('zone', { type: 'string', demandOption: true, describe: 'Origin of the zone the agents go in, e.g. acme.agents' })
         .option('file', { type: 'string', describe: 'Zone file to add the agents to (default: print the records)' })
@@ -240,7 +250,7 @@ export function zoneCommand(y: Argv): Argv {
           for (const w of more) process.stderr.write(`aop: warning: ${w}\n`);
           return;
         }
-        edit(a.file, origin, { add: specs, replace: a.replace }, a['dry-run'], a['journal-dir'], () => `added ${specs.length} agent${specs.length === 1 ? '' : 's'} from ${url} (${specs.map((s) => s.name).join(', ')})`);
+        edit(a.file, origin, { add: specs, replace: a.replace }, a['dry-run'], a['journal-dir'], () => `added ${specs.length} agent${specs.length === 1 ? '' : 's'} from ${url} (${specs.map((s) => s.name).join(', ')})`, readLimits(a));
       }),
     )
     .example('$0 zone check zones/acme.agents.zone', 'validate a zone file')

@@ -63,6 +63,13 @@ export class CircuitBreaker {
     this.entries.set(key, e);
   }
 
+  /** Endpoints with an entry (failures seen since the last success), by state: the metrics' gauge. */
+  counts(): Record<BreakerState, number> {
+    const out: Record<BreakerState, number> = { closed: 0, open: 0, 'half-open': 0 };
+    for (const key of this.entries.keys()) out[this.state(key)]++;
+    return out;
+  }
+
   /** Milliseconds until an open circuit may be probed (0 when closed or half-open). */
   retryInMs(key: string): number {
     const e = this.entries.get(key);

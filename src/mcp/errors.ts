@@ -1,5 +1,6 @@
 // Errors of the hand-off: each a stable code a user can act on, with its own `aop call` exit status.
 
+import { AopError } from '../base/errors.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 /** Every HandOffError code, its CLI exit status and what it means (docs/errors.md has a row for each). */
@@ -36,8 +37,8 @@ export interface Attempt {
   ms: number;
 }
 
-export class HandOffError extends Error {
-  readonly code: HandOffCodeName;
+export class HandOffError extends AopError {
+  declare readonly code: HandOffCodeName;
   /** The `aop call` exit status for this code. */
   readonly exitCode: number;
   /** The endpoints tried, in order, when the failure came after trying some. */
@@ -47,9 +48,7 @@ export class HandOffError extends Error {
   /** For ERR_TOOL_ERROR from a result with isError: the result as the agent sent it. */
   readonly result?: CallToolResult;
   constructor(code: HandOffCodeName, message: string, extra: { tried?: Attempt[]; agent?: string; cause?: unknown; result?: CallToolResult } = {}) {
-    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
-    this.name = 'HandOffError';
-    this.code = code;
+    super(code, message, { cause: extra.cause });
     this.exitCode = HandOffCode[code].exit;
     if (extra.tried !== undefined) this.tried = extra.tried;
     if (extra.agent !== undefined) this.agent = extra.agent;

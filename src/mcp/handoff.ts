@@ -1,6 +1,7 @@
 // The hand-off: agent name -> card (DNS, cached by TTL) -> an MCP tools/call at one of its
 // endpoints, tried by priority and weight, with failover, retries, a deadline and a circuit breaker.
 
+import { deadlineSignal, sleep } from '../base/time.js';
 import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,10 +10,11 @@ import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelconte
 import { orderEndpoints, type AgentCard, type AgentEndpoint } from '../agent/index.js';
 import { nameKey } from '../wire/name.js';
 import { CircuitBreaker, type BreakerOptions } from './breaker.js';
+import type { Metrics } from '../base/metrics.js';
 import { describeAttempts, HandOffError, type Attempt } from './errors.js';
 import { isLoopback, isLocal, sameHost } from './address.js';
 import { hopCount, OriginPools, ReplyTooLargeError, replyLimits } from './http.js';
-import { quietLogger, type McpLogger } from './log.js';
+import { silentLogger, type Logger } from '../base/log.js';
 import type { DnsLookup } from './lookup.js';
 import { resolveAgent, type ResolvedAgent } from './resolve.js';
 
@@ -38,7 +40,7 @@ export interface HandOffOptions {
   timeoutMs?: number;
   /** Retries per endpoint for transient failures (HTTP 503, connection reset), with jittered backoff. Default 2. */
   retries?: number;
-  logger?: McpLogger;
+  logger?: Logger;
   /** Milliseconds to open a session at one endpoint (TCP connect, MCP initialize, tools/list). Default 5000. */
   connectTimeoutMs?: number;
   /** First backoff delay in milliseconds; doubled per retry, jittered. Default 100. */
@@ -54,6 +56,8 @@ export interface HandOffOptions {
   maxReplyBytes?: number;
   /** Most SSE events one response may carry (ERR_REPLY_TOO_LARGE past it). Default 10000. */
   maxReplyEvents?: number;
+  /** Calls by agent and outcome, their latency, and the breakers' states go here (base/metrics.ts). */
+  metrics?: Metrics;
 }
 
 export interface CallOutcome {
@@ -168,53 +172,6 @@ function causeMessage(err: unknown): string {
   return msg;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const done = (): void => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * One signal for a deadline and the caller's signal: an AbortController, a timer and one listener,
- * released by dispose() when the call is over. AbortSignal.timeout and AbortSignal.any do the
- * same at some 50 µs a call in Node 20 (and AbortSignal.any keeps a weak reference at the source).
- */
-function deadlineSignal(ms: number, caller: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
-  if (caller?.aborted) {
-    ac.abort(caller.reason);
-    return { signal: ac.signal, dispose() {} };
-  }
-  const timer = setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
-  // As AbortSignal.timeout's: the deadline alone does not keep the process alive.
-  timer.unref();
-  const onAbort = (): void => {
-    clearTimeout(timer);
-    ac.abort(caller!.reason);
-  };
-  caller?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: ac.signal,
-    dispose() {
-      clearTimeout(timer);
-      caller?.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
 function toolText(result: CallToolResult): string {
   return result.content.filter((c) => c.type === 'text').map((c) => (c as { text: string }).text).join('\n');
 }
@@ -229,13 +186,14 @@ export class HandOff {
   private readonly retries: number;
   private readonly connectTimeoutMs: number;
   private readonly backoffMs: number;
-  private readonly log: McpLogger;
+  private readonly log: Logger;
   private readonly random: () => number;
   private readonly clientInfo: { name: string; version: string };
   private readonly cards: LRUCache<string, ResolvedAgent>;
   private readonly sessions = new Map<string, Promise<Session>>();
   private readonly pools: OriginPools;
   readonly breaker: CircuitBreaker;
+  private readonly metrics: Metrics | undefined;
   private closed = false;
 
   constructor(opts: HandOffOptions) {
@@ -263,7 +221,7 @@ export class HandOff {
     if (this.retries > 10) throw new HandOffError('ERR_HANDOFF_USAGE', `retries ${this.retries} is more than 10`);
     this.connectTimeoutMs = ms('connectTimeoutMs', opts.connectTimeoutMs, 5000);
     this.backoffMs = ms('backoffMs', opts.backoffMs, 100, 0);
-    this.log = opts.logger ?? quietLogger;
+    this.log = opts.logger ?? silentLogger;
     this.random = opts.random ?? Math.random;
     this.clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
     this.cards = new LRUCache({ max: ms('cacheSize', opts.cacheSize, 1000) });
@@ -273,6 +231,8 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', (err as Error).message);
     }
     this.breaker = new CircuitBreaker(opts.breaker);
+    this.metrics = opts.metrics;
+    opts.metrics?.addBreakers(() => this.breaker.counts());
   }
 
   /** TCP connections the hand-off has opened so far (all endpoints). */
@@ -326,6 +286,25 @@ export class HandOff {
    * rejects with ERR_TOOL_ERROR, the result in `error.result`.
    */
   async call(name: string, args: Record<string, unknown>, opts: CallOptions = {}): Promise<CallOutcome> {
+    const m = this.metrics;
+    if (!m) return this.callOnce(name, args, opts);
+    const t0 = performance.now();
+    let outcome = 'ok';
+    try {
+      return await this.callOnce(name, args, opts);
+    } catch (err) {
+      // The error codes are a fixed set (errors.ts); anything else is one label value.
+      const code = (err as { code?: unknown }).code;
+      outcome = typeof code === 'string' && /^ERR_[A-Z_]{1,40}$/.test(code) ? code : 'error';
+      throw err;
+    } finally {
+      const labels = { agent: m.agent(name), outcome };
+      m.handoffCalls.inc(labels);
+      m.handoffDuration.observe(labels, (performance.now() - t0) / 1000);
+    }
+  }
+
+  private async callOnce(name: string, args: Record<string, unknown>, opts: CallOptions): Promise<CallOutcome> {
     this.checkOpen();
     if (typeof args !== 'object' || args === null || Array.isArray(args)) {
       throw new HandOffError('ERR_HANDOFF_USAGE', 'tool arguments must be an object of name: value');
@@ -635,7 +614,7 @@ export class HandOff {
       reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 },
     });
     const client = new Client(this.clientInfo, { capabilities: {} });
-    client.onerror = (err) => this.log.debug?.(`hand-off: ${e.url}: ${err.message}`);
+    client.onerror = (err) => this.log.debug(`hand-off: ${e.url}: ${err.message}`);
     const setup = AbortSignal.any([signal, AbortSignal.timeout(this.connectTimeoutMs)]);
     try {
       await Promise.race([client.connect(transport, { signal: setup, timeout: this.connectTimeoutMs }), overflow.promise]);

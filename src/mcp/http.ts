@@ -1,6 +1,7 @@
 // HTTP for the hand-off: one keep-alive undici Agent per origin, connecting to the addresses the
 // DNS gave for the endpoint host (never the system resolver), with the URL's host in Host and SNI.
 
+import { AopError } from '../base/errors.js';
 import { Agent, buildConnector, fetch as undiciFetch, getGlobalDispatcher, Response as UndiciResponse, type Dispatcher } from 'undici';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -35,11 +36,10 @@ export interface ReplyLimits {
 export const DEFAULT_REPLY_LIMITS: Readonly<ReplyLimits> = { maxReplyBytes: 4 * 1024 * 1024, maxReplyEvents: 10_000 };
 
 /** A response past its ReplyLimits: the exchange was aborted there. */
-export class ReplyTooLargeError extends Error {
-  readonly code = 'ERR_REPLY_TOO_LARGE';
+export class ReplyTooLargeError extends AopError {
+  declare readonly code: 'ERR_REPLY_TOO_LARGE';
   constructor(message: string) {
-    super(message);
-    this.name = 'ReplyTooLargeError';
+    super('ERR_REPLY_TOO_LARGE', message);
   }
 }
 

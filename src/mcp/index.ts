@@ -5,5 +5,5 @@ export { HandOffError, HandOffCode, describeAttempts, type Attempt, type HandOff
 export { NetworkLookup, type DnsLookup, type LookupReply, type NetworkLookupOptions } from './lookup.js';
 export { resolveAgent, findZone, type ResolvedAgent } from './resolve.js';
 export { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
-export { quietLogger, type McpLogger } from './log.js';
+export { silentLogger, type Logger } from '../base/log.js';
 export { startDemoAgents, type DemoAgents, type DemoAgentsOptions } from './demo/index.js';

@@ -1,6 +1,7 @@
 // Root hints: where iteration starts. A file in zone-file syntax with NS records for the
 // namespace apex (for aop, `agents.`) and the addresses of those servers.
 
+import { AopError } from '../base/errors.js';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseZone } from '../zone/parser.js';
@@ -8,11 +9,10 @@ import { formatFault } from '../zone/errors.js';
 import { nameKey, readName } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
 
-export class HintsError extends Error {
-  readonly code = 'ERR_HINTS_INVALID';
+export class HintsError extends AopError {
+  declare readonly code: 'ERR_HINTS_INVALID';
   constructor(message: string) {
-    super(message);
-    this.name = 'HintsError';
+    super('ERR_HINTS_INVALID', message);
   }
 }
 

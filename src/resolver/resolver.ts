@@ -3,9 +3,14 @@
 // prefetch, coalescing of identical in-flight questions, and hard limits on the work one
 // client question may cause.
 
+import { silentLogger, type Logger } from '../base/log.js';
+import { AopError } from '../base/errors.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
+import { DotClient } from '../transport/dot.js';
+import type { TlsPeer } from '../transport/tls-peer.js';
 import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
 import { encodeQuery, type Question } from '../wire/message.js';
+import type { Metrics } from '../base/metrics.js';
 import { isInDomain, labelCount, labelsToText, nameEquals, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
 import type { RR, RRset } from '../wire/rr.js';
 import { setMaxListeners } from 'node:events';
@@ -13,12 +18,6 @@ import { performance } from 'node:perf_hooks';
 import { RRClass, RRType, Rcode, isMetaType, typeToString } from '../wire/types.js';
 import { addressText, classify, type Classified } from './classify.js';
 import type { RootHints } from './hints.js';
-
-export interface ResolverLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  debug(msg: string): void;
-}
 
 /** A zone cut to start iterating from: the zone and its servers (addresses when known). */
 export interface StartingCut {
@@ -39,6 +38,8 @@ export interface LocalDelegations {
 
 export interface ResolverOptions {
   hints: RootHints;
+  /** Upstream queries, RTTs and timeouts per server go here (base/metrics.ts). */
+  metrics?: Metrics;
   /** Delegations of the server's own zones, asked first for a starting point (see LocalDelegations). */
   local?: LocalDelegations;
   cache?: DnsCache;
@@ -60,12 +61,15 @@ export interface ResolverOptions {
   serveStale?: boolean;
   /** Refresh popular entries in the last 10% of their TTL. Default true. */
   prefetch?: boolean;
-  /** Resolvers to forward names outside the hints' namespace to; none means REFUSED. */
-  forwarders?: Server[];
-  logger?: ResolverLogger;
+  /** Resolvers to forward names outside the hints' namespace to; none means REFUSED. With `tls`, over DNS over TLS (RFC 7858). */
+  forwarders?: Forwarder[];
+  logger?: Logger;
   /** Transport, replaceable in tests. */
   query?: (server: Server, q: Question, opts: QueryOptions) => Promise<ExchangeResult>;
 }
+
+/** A forwarder: a resolver's address, and with `tls` how its DoT certificate is checked. */
+export type Forwarder = Server & { tls?: TlsPeer };
 
 export interface Resolution {
   rcode: number;
@@ -107,8 +111,11 @@ const ANY_INDEX_SIZE = 10_000;
 /** A type that data can have (and the caches can hold): not 0, OPT or a meta type (RFC 6895 3.1). */
 const isDataType = (type: number): boolean => type > 0 && type <= 0xffff && !isMetaType(type);
 
-class LimitError extends Error {
-  readonly code = 'ERR_RESOLVER_LIMIT';
+class LimitError extends AopError {
+  declare readonly code: 'ERR_RESOLVER_LIMIT';
+  constructor(message: string) {
+    super('ERR_RESOLVER_LIMIT', message);
+  }
 }
 
 interface Work {
@@ -174,15 +181,19 @@ export class Resolver {
    * in the cache while every one of them is there (as Unbound answers it from its message cache).
    */
   private readonly anyTypes = new Map<string, number[]>();
-  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local'>> & { forwarders: Server[] };
+  private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local' | 'metrics'>> & { forwarders: Forwarder[] };
+  /** The DoT forwarders' connections, reused and pipelined; made on first use. */
+  private dot?: DotClient;
   private readonly local: LocalDelegations | undefined;
-  private readonly log: ResolverLogger;
+  private readonly metrics: Metrics | undefined;
+  private readonly log: Logger;
   private readonly controller = new AbortController();
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache ?? new DnsCache();
-    this.log = opts.logger ?? { info() {}, warn() {}, debug() {} };
+    this.log = opts.logger ?? silentLogger;
     this.local = opts.local;
+    this.metrics = opts.metrics;
     // Every upstream attempt listens on this one signal (for close()): many at once is normal.
     setMaxListeners(0, this.controller.signal);
     this.o = {
@@ -223,6 +234,7 @@ export class Resolver {
   /** Stop everything in flight (daemon shutdown). */
   close(): void {
     this.controller.abort();
+    this.dot?.close();
   }
 
   private async run(name: string, type: number): Promise<Resolution> {
@@ -577,6 +589,8 @@ export class Resolver {
     if (left <= 0) throw gaveUp();
     if (++work.queries > this.o.maxQueries) throw new LimitError(`more than ${this.o.maxQueries} upstream queries for one question (at ${name} in ${zone})`);
     this.stats.upstreamQueries++;
+    const upstream = this.metrics?.upstream(addr);
+    if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
     let reply: ExchangeResult;
     try {
       reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
@@ -588,15 +602,20 @@ export class Resolver {
       // The attempt had only the time left before the deadline: that ran out.
       if (err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT' && performance.now() >= work.deadline) {
         this.stats.upstreamTimeouts++;
+        if (upstream !== undefined) this.metrics!.upstreamTimeouts.inc({ upstream });
         throw gaveUp();
       }
       if (err instanceof TransportError && err.code !== 'ERR_TRANSPORT_BAD_REPLY') {
         this.cache.infra.timeout(addr);
-        if (err.code === 'ERR_TRANSPORT_TIMEOUT') this.stats.upstreamTimeouts++;
+        if (err.code === 'ERR_TRANSPORT_TIMEOUT') {
+          this.stats.upstreamTimeouts++;
+          if (upstream !== undefined) this.metrics!.upstreamTimeouts.inc({ upstream });
+        }
       }
       return { kind: 'fail', reason: (err as Error).message, timeout: err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT' };
     }
     if (reply.transport === 'udp') this.cache.infra.record(addr, reply.rtt);
+    if (upstream !== undefined) this.metrics!.upstreamRtt.observe({ upstream }, reply.rtt / 1000);
     const classified = classify(reply.message, name, zone);
     if (classified.kind === 'lame') {
       this.stats.lame++;
@@ -614,8 +633,13 @@ export class Resolver {
     const reasons: string[] = [];
     const q = encodeQuery(name, type, { rd: true });
     for (const f of this.o.forwarders) {
+      // Forwarders are upstream servers too: counted and timed beside the authoritative ones.
+      const upstream = this.metrics?.upstream(f.address);
+      if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
       try {
-        const r = await exchange(f, q, { timeout: this.o.timeout, signal: this.controller.signal });
+        const opts = { timeout: this.o.timeout, signal: this.controller.signal };
+        const r = f.tls ? await (this.dot ??= new DotClient()).exchange(f, q, opts) : await exchange(f, q, opts);
+        if (upstream !== undefined) this.metrics!.upstreamRtt.observe({ upstream }, r.rtt / 1000);
         const m = r.message;
         if (m.rcode === Rcode.SERVFAIL || m.rcode === Rcode.REFUSED) {
           reasons.push(`${f.address}: rcode ${m.rcode}`);
@@ -623,6 +647,7 @@ export class Resolver {
         }
         return { rcode: m.rcode, answer: m.answers, authority: m.authority, stale: false };
       } catch (err) {
+        if (upstream !== undefined && err instanceof TransportError && err.code === 'ERR_TRANSPORT_TIMEOUT') this.metrics!.upstreamTimeouts.inc({ upstream });
         reasons.push(`${f.address}: ${(err as Error).message}`);
       }
     }

@@ -3,6 +3,7 @@
 
 import { isIP } from 'node:net';
 import { encodeMessage, type Message } from '../wire/message.js';
+import type { OpcodeHandler, RequestContext } from '../wire/request.js';
 import { isInDomain, labelCount, nameKey, parseName } from '../wire/name.js';
 import { Opcode, Rcode } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
@@ -103,11 +104,11 @@ export class Secondaries {
     return best;
   }
 
-  /** The NOTIFY handler (the shape of the responder's OpcodeHandler). */
+  /** The NOTIFY handler, an OpcodeHandler (src/wire/request.ts) that reads only the request and its source. */
   readonly notifyHandler = {
     name: 'notify',
     wants: (request: Message): boolean => request.opcode === Opcode.NOTIFY,
-    handle: (ctx: { request: Message; remoteAddress: string }): Buffer => {
+    handle: (ctx: Pick<RequestContext, 'request' | 'remoteAddress'>): Buffer => {
       const n = readNotify(ctx.request);
       if ('rcode' in n) return encodeMessage(notifyReply(ctx.request, n.rcode));
       const z = this.get(n.origin);
@@ -117,7 +118,7 @@ export class Secondaries {
       if (!z.notify(ctx.remoteAddress)) return encodeMessage(notifyReply(ctx.request, Rcode.REFUSED));
       return encodeMessage(notifyReply(ctx.request, Rcode.NOERROR));
     },
-  };
+  } satisfies OpcodeHandler;
 
   async close(): Promise<void> {
     await Promise.all([...this.zones.values()].map((z) => z.close()));

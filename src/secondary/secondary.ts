@@ -2,7 +2,9 @@
 // AXFR), serve the last good copy, refresh on NOTIFY and on the SOA refresh timer, retry after
 // failures, stop serving at the SOA expire time, and keep the copy on disk across restarts.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { unmapIPv4 } from '../base/netlist.js';
+import { atomicWrite } from '../base/atomic-write.js';
+import { mkdirSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from '../transport/index.js';
 import { nameKey } from '../wire/name.js';
@@ -131,8 +133,7 @@ export class SecondaryZone {
 
   /** A NOTIFY arrived from `address`: refresh now if it is our primary. Returns whether it was accepted. */
   notify(address: string): boolean {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if ((mapped ? mapped[1]! : address) !== this.primary.address) {
+    if (unmapIPv4(address) !== this.primary.address) {
       this.log('warn', `secondary ${this.origin}: NOTIFY from ${address} refused: not the primary ${this.primary.address}`);
       return false;
     }
@@ -226,21 +227,13 @@ export class SecondaryZone {
     this.saveCopy(zone);
   }
 
-  /** Write the copy atomically: a temporary file, fsynced, renamed over the old one. */
+  /** Write the copy atomically: a temporary file, fsynced, renamed over the old one, the folder fsynced. */
   private saveCopy(zone: Zone): void {
     const file = this.file;
     if (file === undefined) return;
     try {
       mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.tmp-${process.pid}`;
-      const fd = openSync(tmp, 'w', 0o644);
-      try {
-        writeSync(fd, `; secondary copy of ${this.origin} from ${this.primary.address}#${this.primary.port}, serial ${zone.serial}\n${zoneToText(zone)}`);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, file);
+      atomicWrite(file, `; secondary copy of ${this.origin} from ${this.primary.address}#${this.primary.port}, serial ${zone.serial}\n${zoneToText(zone)}`);
     } catch (e) {
       this.log('error', `secondary ${this.origin}: cannot save the copy to ${file}: ${(e as Error).message}`);
     }

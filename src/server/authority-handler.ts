@@ -2,6 +2,8 @@
 
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import { Authority } from '../authority/answer.js';
+import { Rcode } from '../wire/types.js';
+import { EdeCode } from './ede.js';
 import type { Catalog } from '../authority/catalog.js';
 
 export class AuthorityHandler implements Handler {
@@ -19,6 +21,8 @@ export class AuthorityHandler implements Handler {
     return {
       rcode: a.rcode, aa: a.aa, answers: a.answer, authority: a.authority, additional: a.additional,
       requiredAdditional: a.requiredAdditional, cacheable: true,
+      // REFUSED here means no zone of ours holds the name.
+      ...(a.rcode === Rcode.REFUSED ? { ede: [{ code: EdeCode.NOT_AUTHORITATIVE }] } : {}),
     };
   }
 }

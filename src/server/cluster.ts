@@ -2,18 +2,19 @@
 // same listening sockets, and a primary that forks them, replaces crashed ones and broadcasts
 // reloads and control commands so every worker's zones and caches stay coherent.
 
+import { AopError } from '../base/errors.js';
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { ControlServer, runCommand, type ControlTarget } from './control.js';
 import type { Daemon } from './daemon.js';
-import { silentLogger, type Logger } from './log.js';
+import { aggregate, type Metrics, type MetricJson } from '../base/metrics.js';
+import { silentLogger, type Logger } from '../base/log.js';
 
-export class WorkersError extends Error {
-  readonly code = 'ERR_WORKERS';
+export class WorkersError extends AopError {
+  declare readonly code: 'ERR_WORKERS';
   /** A worker that exited before it was serving: its exit status (1: a usage error it reported, such as an address in use). */
   constructor(message: string, readonly workerExitCode?: number) {
-    super(message);
-    this.name = 'WorkersError';
+    super('ERR_WORKERS', message);
   }
 }
 
@@ -30,7 +31,7 @@ export function parseWorkers(value: string | number | undefined): number {
 }
 
 // Messages between the primary and a worker, over the cluster IPC channel.
-type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'shutdown' };
+type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'metrics'; id: number } | { aop: 'shutdown' };
 type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> };
 
 function isFromWorker(m: unknown): m is FromWorker {
@@ -39,15 +40,16 @@ function isFromWorker(m: unknown): m is FromWorker {
 
 function isToWorker(m: unknown): m is ToWorker {
   const a = (m as ToWorker | null)?.aop;
-  return a === 'cmd' || a === 'reload' || a === 'shutdown';
+  return a === 'cmd' || a === 'reload' || a === 'metrics' || a === 'shutdown';
 }
 
 /**
  * Worker side: answer the primary's commands from this worker's daemon. `stop` closes the
  * daemon and exits (the primary sends `shutdown` when it is told to stop); so does losing the
- * primary, so no worker outlives it.
+ * primary, so no worker outlives it. `beforeReload` runs first on each relayed reload (aop serve
+ * re-reads its --config file there, as a single process does on SIGHUP).
  */
-export function attachWorker(daemon: Daemon, stop: (why: string) => void): void {
+export function attachWorker(daemon: Daemon, stop: (why: string) => void, metrics?: Metrics, beforeReload?: () => void): void {
   const target: ControlTarget = { cache: daemon.resolver?.cache, stats: () => daemon.snapshot() };
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
@@ -59,8 +61,15 @@ export function attachWorker(daemon: Daemon, stop: (why: string) => void): void 
       process.send?.({ aop: 'reply', id: m.id, reply } satisfies FromWorker);
     };
     if (m.aop === 'reload') {
+      beforeReload?.();
       // Loaded in slices: the worker answers queries while its zones reload (Daemon.reloadAsync).
       daemon.reloadAsync().then((r) => send({ ok: true, ...r }), (err: Error) => send({ ok: false, error: err.message }));
+      return;
+    }
+    if (m.aop === 'metrics') {
+      // The primary serves /metrics: this worker's registry as JSON, for it to sum.
+      if (!metrics) send({ ok: false, error: 'this worker keeps no metrics' });
+      else metrics.json().then((json) => send({ ok: true, metrics: json }), (err: Error) => send({ ok: false, error: err.message }));
       return;
     }
     let reply: Record<string, unknown>;
@@ -270,6 +279,24 @@ export class ClusterPrimary {
       (merged.stats as Record<string, unknown>).perWorker = perWorker;
     }
     return merged;
+  }
+
+  /**
+   * The workers' metrics summed (prom-client's AggregatorRegistry): counters and histograms add
+   * up; a worker that does not answer within 5 s is left out of this scrape.
+   */
+  async metrics(): Promise<{ text: string; contentType: string }> {
+    const replies = await this.broadcast((id) => ({ aop: 'metrics', id }), 5000);
+    const all = [...replies.values()].filter((r) => r.ok === true && Array.isArray(r.metrics)).map((r) => r.metrics as MetricJson[]);
+    if (all.length === 0) throw new WorkersError('no worker answered for its metrics');
+    return aggregate(all);
+  }
+
+  /** Ready when every first worker is serving and at least one is alive. */
+  readiness(): { ready: boolean; reason: string } {
+    if (this.stopping) return { ready: false, reason: 'stopping' };
+    if (!this.started) return { ready: false, reason: `starting ${this.opts.workers} workers` };
+    return this.workers.length > 0 ? { ready: true, reason: 'ok' } : { ready: false, reason: 'no worker alive' };
   }
 
   /** Tell every worker to finish what it is answering and exit; SIGKILL any still there after `graceMs`. */

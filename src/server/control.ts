@@ -1,6 +1,7 @@
 // The local control channel: a Unix socket taking one-line commands (flush, stats, dump) and
 // answering one JSON line. Only processes that can open the socket file can use it.
 
+import { AopError } from '../base/errors.js';
 import net from 'node:net';
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -12,11 +13,10 @@ export interface ControlTarget {
   stats(): unknown;
 }
 
-export class ControlError extends Error {
-  readonly code = 'ERR_CONTROL';
+export class ControlError extends AopError {
+  declare readonly code: 'ERR_CONTROL';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ControlError';
+    super('ERR_CONTROL', message, options);
   }
 }
 

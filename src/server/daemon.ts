@@ -1,5 +1,6 @@
 // The daemon: loads the zones, runs the listeners, reloads on demand, shuts down gracefully.
 
+import { AopError } from '../base/errors.js';
 import { Catalog } from '../authority/catalog.js';
 import { loadZoneDir, loadZoneDirAsync, type ReadLimits } from '../zone/load.js';
 import type { Zone } from '../zone/zone.js';
@@ -8,7 +9,7 @@ import { agentFaultLines, checkAgentZone } from '../agent/index.js';
 import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
 import type { RootHints } from '../resolver/hints.js';
-import { Resolver, type ResolverOptions } from '../resolver/resolver.js';
+import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/resolver.js';
 import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { ControlServer } from './control.js';
@@ -17,16 +18,24 @@ import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
 import { AddressInUseError, formatListen, type ListenAddress } from './listen.js';
-import { createLogger, LogLimiter, silentLogger, type LogLimitOptions, type Logger } from './log.js';
+import { silentLogger, type Logger } from '../base/log.js';
+import { LogLimiter, type LogLimitOptions } from '../base/log-limit.js';
 import { DEFAULT_UDP_SIZE, Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { DEFAULT_TCP, Listener, type TcpOptions } from './transport.js';
+import { EncryptedListeners, type EncryptedConfig } from './encrypted.js';
+import { RateLimiter, type RrlOptions } from './rrl.js';
+import { CookieJar } from './cookies.js';
 import { Transfers, type TransferConfig } from './transfers.js';
 import { historyFromJournals } from '../xfr/diff.js';
-import type { Keyring } from '../wire/tsig.js';
+import type { Keyring, TsigKey } from '../wire/tsig.js';
 import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
 import type { PolicyRule } from '../update/policy.js';
+import { QueryCounts, type Metrics } from '../base/metrics.js';
+import { openDnstap, tappedQuery, type DnstapConfig, type DnstapTap } from './dnstap/index.js';
+import { QueryLog, type QueryLogOptions } from './query-log.js';
+import { combineTaps, type Tap } from './tap.js';
 
 export interface DaemonOptions {
   /** Folder of `<origin>.zone` files served authoritatively. */
@@ -36,6 +45,10 @@ export interface DaemonOptions {
   listen: ListenAddress[];
   maxUdpSize?: number;
   tcp?: Partial<TcpOptions>;
+  /** Response Rate Limiting of UDP answers, shared by every listener; absent or rate 0: off (the CLI turns it on). */
+  rrl?: RrlOptions;
+  /** DNS Cookies (RFC 7873/9018): on with a random secret unless false; `secret` shared by servers that accept each other's cookies. */
+  cookies?: { secret?: Buffer } | false;
   logger?: Logger;
   /** Recursion for allowed clients, iterating from these hints. */
   resolver?: ResolverConfig;
@@ -51,6 +64,14 @@ export interface DaemonOptions {
   logLimit?: LogLimitOptions;
   /** Accept signed dynamic updates (RFC 2136) to the zones of `zonesDir`, journaled for durability. */
   update?: UpdateConfig;
+  /** Where the counters are exposed (base/metrics.ts); without it, per-query counts by type and timing are off. */
+  metrics?: Metrics;
+  /** DNS over TLS and over HTTPS listeners (src/server/encrypted.ts), under the TCP guards. */
+  encrypted?: EncryptedConfig;
+  /** dnstap output of every query and response (src/server/dnstap/README.md). */
+  dnstap?: DnstapConfig;
+  /** One structured log line per sampled query (src/server/query-log.ts). */
+  queryLog?: QueryLogOptions;
 }
 
 export interface UpdateConfig {
@@ -66,7 +87,7 @@ export interface ResolverConfig {
   hints: RootHints;
   /** Client networks allowed to recurse; default loopback only. */
   allow?: string[];
-  forwarders?: Server[];
+  forwarders?: Forwarder[];
   cache?: DnsCacheOptions;
   /** Port of the authoritative servers (53; tests may change it). */
   upstreamPort?: number;
@@ -77,21 +98,15 @@ export interface ResolverConfig {
   warmUp?: number;
 }
 
-/** A logger shaped as the daemon's (createLogger's) that writes nothing: the warm-up's own SERVFAILs are not news. */
-function quietLogger(): Logger {
-  return createLogger('error', () => {});
-}
-
 /** The resolver options the daemon's resolver and its warm-up twin share. */
 function resolverOptions(r: ResolverConfig): Pick<ResolverOptions, 'forwarders' | 'timeout' | 'serveStale' | 'prefetch'> {
   return { forwarders: r.forwarders, timeout: r.timeout, serveStale: r.serveStale, prefetch: r.prefetch };
 }
 
-export class ZonesLoadError extends Error {
-  readonly code = 'ERR_NO_ZONES';
+export class ZonesLoadError extends AopError {
+  declare readonly code: 'ERR_NO_ZONES';
   constructor(message: string) {
-    super(message);
-    this.name = 'ZonesLoadError';
+    super('ERR_NO_ZONES', message);
   }
 }
 
@@ -99,12 +114,16 @@ export class Daemon {
   readonly catalog = new Catalog();
   readonly stats = new Stats();
   readonly listeners: Listener[] = [];
+  /** DoT and DoH, when configured. */
+  encrypted?: EncryptedListeners;
   resolver?: Resolver;
   private control?: ControlServer;
+  private resolverHandler?: ResolverHandler;
+  private updateHandler?: UpdateHandler;
   private responder?: Responder;
   transfers?: Transfers;
   private readonly log: Logger;
-  /** The rate limit of the warnings a client can cause at will (server/log.ts). */
+  /** The rate limit of the warnings a client can cause at will (src/base/log-limit.ts). */
   private readonly limiter: LogLimiter;
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
@@ -115,8 +134,14 @@ export class Daemon {
   private starting?: Promise<void>;
   /** What open() built for the warm-up's twins. */
   private warmUpPlan?: { handlers: Handler[]; respondOptions: RespondOptions; responder: Responder };
+  /** True once the listeners answer (after the warm-up); readiness() says why not before. */
+  private serving = false;
   /** Journals (IXFR history: `store.journal(origin).changesSince(serial)`) and zone-file rewriting; set with `update`. */
   readonly store?: ZoneStore;
+  /** dnstap output, when configured; closed after the listeners. */
+  dnstap?: DnstapTap;
+  /** What the listeners tell about each query (dnstap, the query log); undefined when neither is on. */
+  private tap?: Tap;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -124,6 +149,34 @@ export class Daemon {
     if (opts.update && opts.zonesDir !== undefined) {
       this.store = new ZoneStore({ zonesDir: opts.zonesDir, journalDir: opts.update.journalDir, flushDelayMs: opts.update.flushDelayMs, logger: this.log });
     }
+    if (opts.metrics) {
+      const counts = new QueryCounts();
+      this.stats.perQuery = counts;
+      const stats = this.stats;
+      const daemon = this;
+      opts.metrics.addServer({
+        get server() { return daemon.serverLabel(); },
+        counts, rcodes: stats.rcodes,
+        answerCache: () => ({ hits: stats.answerCacheHits, misses: stats.answerCacheMisses, entries: this.responder?.cacheEntries ?? 0 }),
+      });
+    }
+  }
+
+  /** CoreDNS's `server` label: dns:// and the listen addresses (the bound ports once open). */
+  serverLabel(): string {
+    const addrs = this.listeners.length > 0 ? this.listeners.map((l) => l.address) : this.opts.listen;
+    return `dns://${addrs.map(formatListen).join(',')}`;
+  }
+
+  /**
+   * Whether the daemon answers: zones loaded, listeners bound and released after the warm-up.
+   * A short reason when not (the /readyz body).
+   */
+  readiness(): { ready: boolean; reason: string } {
+    if (this.serving && this.listeners.length > 0) return { ready: true, reason: 'ok' };
+    if (this.serving) return { ready: false, reason: 'stopped' };
+    if (this.warmUpPlan === undefined) return { ready: false, reason: this.opening ? 'loading zones and binding listeners' : 'not started' };
+    return { ready: false, reason: this.starting ? 'warming up the resolver; listeners held' : 'listeners bound and held' };
   }
 
   /**
@@ -166,6 +219,10 @@ export class Daemon {
     for (const s of this.transfers.secondaries?.list() ?? []) {
       if (this.catalog.get(s.origin)) throw new ZonesLoadError(`zone ${s.origin} is both loaded from ${this.opts.zonesDir} and a secondary zone`);
     }
+    this.opts.metrics?.addTransfers(() => this.transfers!.counts());
+    const daemon = this;
+    if (this.opts.dnstap) this.dnstap = openDnstap(this.opts.dnstap, this.stats, this.log);
+    this.tap = combineTaps([this.dnstap, this.opts.queryLog ? new QueryLog(this.log, this.stats, this.opts.queryLog) : undefined]);
     const handlers: Handler[] = [];
     const r = this.opts.resolver;
     if (r) {
@@ -173,18 +230,32 @@ export class Daemon {
       // Our own zones' delegations come before the hints: a referral away from them is resolved from their NS and glue.
       this.resolver = new Resolver({
         ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
+        ...(this.dnstap?.upstream ? { query: tappedQuery(this.dnstap) } : {}),
+        ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
       });
-      handlers.push(new ResolverHandler(this.resolver, acl, this.catalog, this.log));
+      const resolver = this.resolver;
+      this.opts.metrics?.addResolver({
+        get server() { return daemon.serverLabel(); },
+        stats: resolver.stats,
+        caches: () => {
+          const c = resolver.cache.snapshot();
+          const pick = (x: { hits: number; misses: number; staleHits: number; entries: number }) => ({ hits: x.hits, misses: x.misses, staleHits: x.staleHits, entries: x.entries });
+          return { rrset: pick(c.rrset), negative: pick(c.negative), delegation: pick(c.delegation) };
+        },
+      });
+      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log);
+      handlers.push(this.resolverHandler);
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
-        + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => f.address).join(', ')}` : '; other names REFUSED'));
+        + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => (f.tls ? `tls://${f.address}:${f.port ?? 853}${f.tls.name !== undefined ? `#${f.tls.name}` : ''}` : f.address)).join(', ')}` : '; other names REFUSED'));
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
     handlers.push(new AuthorityHandler(this.catalog));
-    const respondOptions = { maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log, limiter: this.limiter };
+    const cookies = this.opts.cookies === false ? undefined : new CookieJar(this.opts.cookies ?? {});
+    const respondOptions = { cookies, maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log, limiter: this.limiter };
     const responder = new Responder(handlers, this.stats, respondOptions);
     this.responder = responder;
     if (this.store) {
-      responder.use(new UpdateHandler({
+      const updates = this.updateHandler = new UpdateHandler({
         catalog: this.catalog, store: this.store, policy: this.opts.update?.policy, logger: this.log,
         refused: (kind, msg) => this.limiter.warn(kind, msg),
         isPrimary: (origin) => this.loaded.has(origin.toLowerCase()),
@@ -192,7 +263,9 @@ export class Daemon {
           responder.invalidate();
           this.transfers?.zoneChanged(zone);
         },
-      }));
+      });
+      this.opts.metrics?.addUpdates(updates.byRcode);
+      responder.use(updates);
       this.log.info(`dynamic updates: on for ${this.loaded.size} zone(s), ${this.opts.keyring?.size ?? 0} TSIG key(s), `
         + `${this.opts.update?.policy?.length ? `${this.opts.update.policy.length} update-policy rule(s)` : 'default policy (any key, any name in the zone)'}`);
     }
@@ -200,9 +273,11 @@ export class Daemon {
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
+    const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
     try {
       for (const addr of this.opts.listen) {
-        const l = new Listener(addr, responder, this.stats, tcp, this.log);
+        const l = new Listener(addr, responder, this.stats, tcp, this.log, rrl);
+        l.tap = this.tap;
         try {
           await l.start({ hold: true });
         } catch (err) {
@@ -211,6 +286,10 @@ export class Daemon {
           throw err;
         }
         this.listeners.push(l);
+      }
+      if (this.opts.encrypted) {
+        this.encrypted = new EncryptedListeners(this.opts.encrypted, this.log);
+        await this.encrypted.open(responder, this.stats, tcp);
       }
       if (this.opts.controlPath !== undefined) {
         this.control = new ControlServer(this.opts.controlPath, { cache: this.resolver?.cache, stats: () => this.snapshot() });
@@ -230,7 +309,8 @@ export class Daemon {
     if (r && warm > 0) {
       const t0 = Date.now();
       // Twins of the objects just built, from the same options (see resolver-warm-up.ts).
-      const logger = quietLogger();
+      // The warm-up's own SERVFAILs are not news.
+      const logger = silentLogger;
       await warmUpResolver({
         questions: warm, resolver: resolverOptions(r), cache: r.cache, after: handlers.slice(1), specials: responder.specials,
         respond: { ...respondOptions, logger }, catalog: this.catalog, logger,
@@ -242,7 +322,9 @@ export class Daemon {
         l.release();
         this.log.info(`listening on ${formatListen(l.address)} (udp, tcp)`);
       }
+      this.encrypted?.release();
       this.transfers!.start();
+      this.serving = true;
     } catch (err) {
       await this.close();
       throw err;
@@ -277,6 +359,31 @@ export class Daemon {
     return this.install(loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits));
   }
 
+  /** Who may recurse, from now on (SIGHUP with a new --allow). Throws ERR_ACL_BAD_NETWORK; an error when no resolver runs. */
+  setRecursionAllow(networks: readonly string[]): void {
+    if (!this.resolverHandler) throw new Error('no resolver is running (--resolver)');
+    this.resolverHandler.setAcl(new Acl(networks));
+    this.responder?.invalidate();
+  }
+
+  /** The update-policy rules from now on (SIGHUP); an error when dynamic updates are off (that needs a restart). */
+  setUpdatePolicy(policy: PolicyRule[] | undefined): void {
+    if (!this.updateHandler) throw new Error('dynamic updates are off: turning them on needs a restart');
+    this.updateHandler.setPolicy(policy);
+  }
+
+  /** The TSIG keys from now on (SIGHUP with new key files): requests, transfers and updates all check the one keyring. */
+  setKeys(keys: Iterable<TsigKey>): void {
+    if (!this.opts.keyring) throw new Error('the daemon was started without a keyring');
+    this.opts.keyring.replace(keys);
+  }
+
+  /** Who may AXFR/IXFR, from now on (SIGHUP with a new --allow-transfer). */
+  setTransferAllow(entries: readonly string[]): void {
+    this.transfers?.setAllow(entries);
+    this.responder?.invalidate();
+  }
+
   /** True from the start of a reloadAsync() to its end (the zones it loaded swapped in). */
   get reloading(): boolean {
     return this.reloadRun !== undefined;
@@ -299,6 +406,8 @@ export class Daemon {
       this.reloadNext ??= this.reloadRun.then(next, next);
       return this.reloadNext;
     }
+    // The TLS certificate too: renewed files are read with the zones (a bad pair keeps the old one).
+    this.encrypted?.reloadCertificate();
     const run = (async () => {
       if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
       const dir = this.opts.zonesDir;
@@ -371,6 +480,9 @@ export class Daemon {
     await this.transfers?.close();
     await this.control?.close();
     await Promise.all(this.listeners.splice(0).map((l) => l.close()));
+    await this.encrypted?.close();
+    // After the listeners: the last answers' messages go out before STOP.
+    await this.dnstap?.close();
     // After the listeners, so no update commits behind the final zone-file write.
     await this.store?.close();
     this.limiter.close();

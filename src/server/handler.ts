@@ -2,6 +2,7 @@
 
 import type { Message } from '../wire/message.js';
 import type { Reuse } from './answer-cache.js';
+import type { ExtendedError } from './ede.js';
 
 export interface QueryContext {
   request: Message;
@@ -27,6 +28,8 @@ export interface HandlerResult {
    * until a time, for the clients it allows, TTLs counted down, until its cache is flushed.
    */
   reuse?: Reuse;
+  /** Extended DNS Errors (RFC 8914) for the reply's OPT record; dropped when the request had no EDNS. */
+  ede?: ExtendedError[];
 }
 
 export interface Handler {

@@ -1,21 +1,20 @@
 // Listen addresses: `127.0.0.1:5300`, `[::1]:5300`, `::1` (port defaulted), validated at the edge.
 
+import { AopError } from '../base/errors.js';
 import { isIP } from 'node:net';
 
-export class ListenAddressError extends Error {
-  readonly code = 'ERR_LISTEN_ADDRESS';
+export class ListenAddressError extends AopError {
+  declare readonly code: 'ERR_LISTEN_ADDRESS';
   constructor(message: string) {
-    super(message);
-    this.name = 'ListenAddressError';
+    super('ERR_LISTEN_ADDRESS', message);
   }
 }
 
 /** A listen address another socket holds (EADDRINUSE); `cause` is Node's error. */
-export class AddressInUseError extends Error {
-  readonly code = 'ERR_ADDRESS_IN_USE';
+export class AddressInUseError extends AopError {
+  declare readonly code: 'ERR_ADDRESS_IN_USE';
   constructor(readonly address: ListenAddress, readonly protocol: 'udp' | 'tcp', opts?: { cause?: unknown }) {
-    super(`${formatListen(address)} is in use (${protocol})`, opts);
-    this.name = 'AddressInUseError';
+    super('ERR_ADDRESS_IN_USE', `${formatListen(address)} is in use (${protocol})`, opts);
   }
 }
 

@@ -13,7 +13,8 @@ import type { RR } from '../wire/rr.js';
 import { Rcode, RRType, typeToString } from '../wire/types.js';
 import type { ReuseOwner } from './answer-cache.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../base/log.js';
+import { EdeCode, type ExtendedError } from './ede.js';
 
 /**
  * Where an authoritative answer stops at a delegation away from our zones: the name the
@@ -35,15 +36,39 @@ export function referralAway(result: HandlerResult, qname: string, qtype: number
   return { target, cut: ns.name };
 }
 
+/** Errors from the network below us (as node names them), as against servers that never answered. */
+const NETWORK_ERROR = /\bE(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|NETDOWN|ADDRNOTAVAIL|ACCES|PERM)\b/;
+/** The resolver's words for "nobody answered" (resolver.ts: askZone, forward, the deadline). */
+const UNREACHABLE = /^(no server for .* answered|no forwarder answered|gave up after )/;
+
+/**
+ * The Extended DNS Error a resolution earns (RFC 8914): stale data served (3, or 19 for a stale
+ * NXDOMAIN), or a SERVFAIL because no authority answered (22) or the network said no (23).
+ */
+export function resolutionEde(r: Resolution): ExtendedError | undefined {
+  if (r.stale) return { code: r.rcode === Rcode.NXDOMAIN ? EdeCode.STALE_NXDOMAIN : EdeCode.STALE_ANSWER };
+  // REFUSED by the resolver: a name outside the namespace with nowhere to forward it.
+  if (r.rcode === Rcode.REFUSED) return { code: EdeCode.NOT_AUTHORITATIVE, ...(r.reason ? { text: r.reason } : {}) };
+  if (r.rcode !== Rcode.SERVFAIL || r.reason === undefined) return undefined;
+  if (NETWORK_ERROR.test(r.reason)) return { code: EdeCode.NETWORK_ERROR, text: r.reason };
+  if (UNREACHABLE.test(r.reason)) return { code: EdeCode.NO_REACHABLE_AUTHORITY, text: r.reason };
+  return undefined;
+}
+
 export class ResolverHandler implements Handler, ReuseOwner {
   readonly name = 'resolver';
 
   constructor(
     private readonly resolver: Resolver,
-    private readonly acl: Acl,
+    private acl: Acl,
     private readonly catalog: Catalog,
     private readonly log: Logger,
   ) {}
+
+  /** Who may recurse from now on (a SIGHUP with a new --allow in the config file). */
+  setAcl(acl: Acl): void {
+    this.acl = acl;
+  }
 
   async handle(ctx: QueryContext): Promise<HandlerResult | undefined> {
     const q = ctx.request.questions[0]!;
@@ -51,7 +76,7 @@ export class ResolverHandler implements Handler, ReuseOwner {
     if (!ctx.request.rd || this.catalog.find(q.name)) return undefined;
     if (!this.acl.allows(ctx.remoteAddress)) {
       this.log.debug(`recursion refused for ${ctx.remoteAddress}: not in the allowed networks`);
-      return { rcode: Rcode.REFUSED, aa: false, ra: false, answers: [], authority: [], additional: [] };
+      return { rcode: Rcode.REFUSED, aa: false, ra: false, answers: [], authority: [], additional: [], ede: [{ code: EdeCode.PROHIBITED }] };
     }
     return this.resolved(q.name, q.type, await this.resolver.resolve(q.name, q.type), []);
   }
@@ -81,6 +106,8 @@ export class ResolverHandler implements Handler, ReuseOwner {
     // From fresh cache data only: the responder may keep the encoding (see answer-cache.ts). The
     // local part of a chain can only change with a reload, which empties the stored answers.
     if (r.reuseUntil !== undefined) result.reuse = { owner: this, until: r.reuseUntil };
+    const ede = resolutionEde(r);
+    if (ede) result.ede = [ede];
     return result;
   }
 

@@ -19,8 +19,9 @@ import { nameToWire } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
 import { RRType, Rcode } from '../wire/types.js';
 import { ResolverHandler } from './resolver-handler.js';
-import { silentLogger, type Logger } from './log.js';
-import { Responder, type OpcodeHandler, type RespondOptions } from './respond.js';
+import { silentLogger, type Logger } from '../base/log.js';
+import type { OpcodeHandler } from '../wire/request.js';
+import { Responder, type RespondOptions } from './respond.js';
 import { Stats } from './stats.js';
 import { Listener } from './transport.js';
 

@@ -6,8 +6,13 @@ import { Opcode, Rcode, RRClass, RRType, isMetaType } from '../wire/types.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Stats } from './stats.js';
 import { AnswerCache, answerKey, type Reuse } from './answer-cache.js';
-import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type TsigKey, type VerifyResult } from '../wire/tsig.js';
-import { silentLogger, type LogLimiter, type Logger } from './log.js';
+import { Keyring, TsigError, TsigStreamSigner, signError, signMessage, tsigSize, verifyRequest, type VerifyResult } from '../wire/tsig.js';
+import { silentLogger, type Logger } from '../base/log.js';
+import { type LogLimiter } from '../base/log-limit.js';
+import type { OpcodeHandler, RequestContext, SignedBy } from '../wire/request.js';
+import { questionType } from '../base/metrics.js';
+import { EdeCode, edeOption } from './ede.js';
+import { BADCOOKIE, EDNS_COOKIE, queryCookie, splitCookie, withOption, type CookieJar } from './cookies.js';
 
 export interface RespondOptions {
   /** Largest UDP response we send, whatever the client offers (RFC 9715 / DNS flag day 2020). */
@@ -20,42 +25,14 @@ export interface RespondOptions {
   tsigMaxFudge?: number;
   /** Where TSIG failures are reported. */
   logger?: Logger;
+  /** DNS Cookies (RFC 7873/9018): replies carry a fresh server cookie; a valid one exempts its client from RRL. Absent: off. */
+  cookies?: CookieJar;
   /** Rate limit for the TSIG failure lines (anyone can send a bad signature); without it, each is logged. */
   limiter?: LogLimiter;
 }
 
-/** A request whose TSIG verified: the key, and the request MAC its replies are signed over. */
-export interface SignedBy {
-  key: TsigKey;
-  mac: Buffer;
-}
-
-/** What an opcode handler sees: the request as received and decoded, and where it came from. */
-export interface RequestContext {
-  /** The request bytes exactly as received (a TSIG MAC covers these). */
-  raw: Buffer;
-  request: Message;
-  transport: 'udp' | 'tcp';
-  remoteAddress: string;
-  remotePort: number;
-  /** Largest message to encode per reply buffer; room for a TSIG record is already taken off. */
-  maxSize: number;
-  /** Set when the request was signed and verified; the responder signs the reply with this key. */
-  tsig?: SignedBy;
-}
-
-/**
- * A handler for requests outside the query chain (UPDATE, NOTIFY, zone transfers), registered
- * with `Responder.use`. It gets the raw and decoded request and returns the encoded reply:
- * one buffer, several (a TCP stream such as AXFR; on UDP only the first is sent), or undefined
- * to drop the request. The responder counts and signs (TSIG) what it returns.
- */
-export interface OpcodeHandler {
-  readonly name: string;
-  /** Whether this handler takes the request: by opcode, and for QUERY by question type (AXFR/IXFR). */
-  wants(request: Message): boolean;
-  handle(ctx: RequestContext): Promise<Buffer | Buffer[] | undefined> | Buffer | Buffer[] | undefined;
-}
+// The request contract lives below the server (src/wire/request.ts); re-exported for the server's own modules.
+export type { OpcodeHandler, RequestContext, SignedBy } from '../wire/request.js';
 
 export const DEFAULT_UDP_SIZE = 1232;
 const MIN_UDP = 512;
@@ -104,23 +81,95 @@ export class Responder {
    */
   cached(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress?: string): Buffer | undefined {
     if (!this.cache || buf.length < 12 || (buf[2]! & 0x80) !== 0) return undefined;
+    const perQuery = this.stats.perQuery;
+    const t0 = perQuery ? performance.now() : 0;
+    // A cookie gets the stored answer with its own fresh server cookie patched in; a malformed
+    // one takes the full path (FORMERR there).
+    let client: Buffer | undefined;
+    if (this.opts.cookies && buf[11] !== 0) {
+      const raw = queryCookie(buf);
+      if (raw !== undefined) {
+        client = splitCookie(raw)?.client;
+        if (client === undefined) return undefined;
+      }
+    }
     const key = answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress));
     if (key === undefined) return undefined;
-    const out = this.fromCacheKey(key, buf, remoteAddress);
+    const out = this.fromCacheKey(key, buf, remoteAddress, transport, client);
     if (out === undefined) return undefined;
     this.stats.queries++;
     if (transport === 'udp') this.stats.udpQueries++;
     else this.stats.tcpQueries++;
+    perQuery?.count(transport, remoteAddress ?? '', questionType(buf), performance.now() - t0);
     return out;
   }
 
-  private fromCacheKey(key: string, buf: Buffer, remoteAddress: string | undefined): Buffer | undefined {
+  /** The stored answer for `key`, with a server cookie for `client` when given; undefined (nothing counted) when there is none or the cookie does not fit. */
+  private fromCacheKey(key: string, buf: Buffer, remoteAddress: string | undefined, transport: 'udp' | 'tcp', client?: Buffer): Buffer | undefined {
     const cached = this.cache!.reply(key, buf, remoteAddress);
     if (!cached) return undefined;
+    let out = cached.out;
+    if (client !== undefined) {
+      if (remoteAddress === undefined) return undefined;
+      const patched = withOption(out, EDNS_COOKIE, this.opts.cookies!.option(client, remoteAddress).data);
+      // The stored answer was made to fit the size the asker offered, without the cookie's 28 bytes.
+      if (patched === undefined || patched.length > (transport === 'tcp' ? TCP_MAX : this.rawUdpLimit(buf))) return undefined;
+      out = patched;
+    }
     this.stats.answerCacheHits++;
     this.stats.countRcode(cached.hit.rcode);
     if (cached.hit.truncated) this.stats.truncated++;
-    return cached.out;
+    return out;
+  }
+
+  /** The UDP size limit of a stored-answer candidate (answerKey checked its shape: question, then the OPT). */
+  private rawUdpLimit(buf: Buffer): number {
+    let pos = 12;
+    while (buf[pos]! !== 0) pos += 1 + buf[pos]!;
+    const opt = pos + 5;
+    if (buf[11] === 0 || opt + 5 > buf.length) return MIN_UDP;
+    return Math.max(MIN_UDP, Math.min(buf.readUInt16BE(opt + 3), this.opts.maxUdpSize));
+  }
+
+  /**
+   * Whether a client is exempt from rate limiting: it may recurse (RRL guards the authoritative
+   * side against reflection; who may use the resolver is the recursion ACL's business), or the
+   * request proves its source address is not spoofed (a valid DNS server cookie). Asked only
+   * for answers the limiter would hold back.
+   */
+  trusted(buf: Buffer, remoteAddress: string): boolean {
+    if (this.recursive(remoteAddress)) return true;
+    const jar = this.opts.cookies;
+    const c = jar ? queryCookie(buf) : undefined;
+    const parts = c ? splitCookie(c) : undefined;
+    return parts?.server !== undefined && jar!.valid(parts.client, parts.server, remoteAddress);
+  }
+
+  /**
+   * In place of a slip (rate limited), a BADCOOKIE reply with a fresh server cookie for a query
+   * that has a client cookie but no valid server cookie (RFC 7873 5.2.3, 5.2.4): the client
+   * retries with it and is then exempt. Undefined for a query without a cookie (it gets the TC slip).
+   */
+  badCookie(buf: Buffer, remoteAddress: string): Buffer | undefined {
+    const jar = this.opts.cookies;
+    const c = jar ? queryCookie(buf) : undefined;
+    const parts = c ? splitCookie(c) : undefined;
+    if (!parts) return undefined;
+    let request: Message;
+    try {
+      request = decodeMessage(buf);
+    } catch {
+      return undefined;
+    }
+    const reply = this.counted(request, BADCOOKIE);
+    reply.edns!.options.push(jar!.option(parts.client, remoteAddress));
+    this.stats.badCookies++;
+    return encodeMessage(reply);
+  }
+
+  /** Answers stored in the encoded-answer cache. */
+  get cacheEntries(): number {
+    return this.cache?.size ?? 0;
   }
 
   /** Forget stored answers: the zones changed. */
@@ -130,6 +179,15 @@ export class Responder {
 
   /** The response to send (several for a TCP stream), or undefined to drop the packet. Never throws. */
   async respond(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<Buffer | Buffer[] | undefined> {
+    const perQuery = this.stats.perQuery;
+    if (!perQuery) return this.respondOnce(buf, transport, remoteAddress, remotePort);
+    const t0 = performance.now();
+    const out = await this.respondOnce(buf, transport, remoteAddress, remotePort);
+    perQuery.count(transport, remoteAddress, questionType(buf), performance.now() - t0);
+    return out;
+  }
+
+  private async respondOnce(buf: Buffer, transport: 'udp' | 'tcp', remoteAddress: string, remotePort: number): Promise<Buffer | Buffer[] | undefined> {
     this.stats.queries++;
     if (transport === 'udp') this.stats.udpQueries++;
     else this.stats.tcpQueries++;
@@ -140,8 +198,12 @@ export class Responder {
     }
     const key = this.cache ? answerKey(buf, transport, this.opts.maxUdpSize, this.recursive(remoteAddress)) : undefined;
     if (key !== undefined) {
-      const cached = this.fromCacheKey(key, buf, remoteAddress);
+      // Stored answers are kept without a cookie; one is patched in per reply.
+      const raw = this.opts.cookies && buf[11] !== 0 ? queryCookie(buf) : undefined;
+      const client = raw !== undefined ? splitCookie(raw)?.client : undefined;
+      const cached = raw === undefined || client !== undefined ? this.fromCacheKey(key, buf, remoteAddress, transport, client) : undefined;
       if (cached) return cached;
+      this.stats.answerCacheMisses++;
     }
     let request: Message;
     try {
@@ -157,17 +219,40 @@ export class Responder {
       signed = v;
       request.additional = request.additional.filter((rr) => rr.type !== RRType.TSIG);
     }
+    // RFC 7873 5.2.2: a COOKIE option of the wrong length, or more than one, is FORMERR.
+    let cookie: { client: Buffer; server?: Buffer } | undefined;
+    if (this.opts.cookies && request.edns) {
+      const all = request.edns.options.filter((o) => o.code === EDNS_COOKIE);
+      if (all.length > 0) {
+        cookie = all.length === 1 ? splitCookie(all[0]!.data) : undefined;
+        if (!cookie) {
+          this.stats.malformed++;
+          return encodeMessage(this.counted(request, Rcode.FORMERR));
+        }
+      }
+    }
     const special = this.special.find((h) => h.wants(request));
     if (special) return this.dispatch(special, buf, request, transport, remoteAddress, remotePort, signed);
     try {
       const response = await this.answer(request, transport, remoteAddress, remotePort);
       this.stats.countRcode(response.rcode);
       const maxSize = (transport === 'tcp' ? TCP_MAX : this.udpLimit(request.edns)) - (signed ? tsigSize(signed.key) : 0);
-      const out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });
+      let out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });
+      // Stored without the cookie (every asker gets its own), so the store serves cookie and cookie-less clients alike.
+      if (!signed && key !== undefined && response.cacheable) this.cache!.store(key, out, response.rcode);
+      else if (!signed && key !== undefined && response.reuse) this.cache!.store(key, out, response.rcode, response.reuse);
+      if (cookie && response.message.edns) {
+        const option = this.opts.cookies!.option(cookie.client, remoteAddress);
+        const patched = withOption(out, option.code, option.data);
+        if (patched !== undefined && patched.length <= maxSize) out = patched;
+        else {
+          // Too big with the cookie: encode again, the cookie inside the limit (records may drop, TC may be set).
+          response.message.edns.options.push(option);
+          out = encodeMessage(response.message, { maxSize, requiredAdditional: response.requiredAdditional });
+        }
+      }
       if ((out[2]! & 0x02) !== 0) this.stats.truncated++;
       if (signed) return signMessage(out, signed.key, { requestMac: signed.mac }).message;
-      if (key !== undefined && response.cacheable) this.cache!.store(key, out, response.rcode);
-      else if (key !== undefined && response.reuse) this.cache!.store(key, out, response.rcode, response.reuse);
       return out;
     } catch {
       // A bug in a handler must cost one answer, not the daemon.
@@ -279,7 +364,7 @@ export class Responder {
       result = await this.handlers[i]!.handle(ctx);
       if (result) break;
     }
-    if (!result) return plain(Rcode.REFUSED);
+    if (!result) result = { rcode: Rcode.REFUSED, aa: false, answers: [], authority: [], additional: [], ede: [{ code: EdeCode.NOT_AUTHORITATIVE }] };
     // The handlers that passed see the answer, nearest first (see Handler.review).
     for (let j = i - 1; j >= 0; j--) {
       const h = this.handlers[j]!;
@@ -291,6 +376,7 @@ export class Responder {
     message.answers = result.answers;
     message.authority = result.authority;
     message.additional = result.additional;
+    if (message.edns && result.ede) for (const e of result.ede) message.edns.options.push(edeOption(e));
     return { message, rcode: result.rcode, requiredAdditional: result.requiredAdditional ?? 0, cacheable: result.cacheable ?? false, ...(result.reuse ? { reuse: result.reuse } : {}) };
   }
 }

@@ -1,7 +1,8 @@
 // Zone transfers in the daemon: AXFR/IXFR out under the transfer ACL, NOTIFY out on every zone
 // change, and secondary zones (transfer in, NOTIFY in, SERVFAIL once expired).
 
-import { BlockList, isIP } from 'node:net';
+import { NetworkList } from '../base/netlist.js';
+import { isIP } from 'node:net';
 import type { Catalog } from '../authority/catalog.js';
 import type { Keyring } from '../wire/tsig.js';
 import type { Server } from '../transport/index.js';
@@ -11,12 +12,14 @@ import { Rcode, RRType } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
 import { TransferAcl } from '../xfr/acl.js';
 import type { ZoneHistory } from '../xfr/diff.js';
-import { TransferHandler } from '../xfr/handler.js';
+import { TransferHandler, type TransferHandlerOptions } from '../xfr/handler.js';
 import { Notifier } from '../xfr/notify.js';
 import { Secondaries } from '../secondary/secondaries.js';
 import type { SecondaryConfig } from '../secondary/secondary.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
-import type { LogLimiter, Logger } from './log.js';
+import type { TransferCounts } from '../base/metrics.js';
+import type { Logger } from '../base/log.js';
+import type { LogLimiter } from '../base/log-limit.js';
 
 export interface TransferConfig {
   /** Who may AXFR/IXFR: addresses, networks, `key:NAME`. Default: no one. */
@@ -44,14 +47,16 @@ export interface TransferConfig {
 }
 
 export class Transfers {
-  readonly acl: TransferAcl;
+  acl: TransferAcl;
   readonly handler: TransferHandler;
   readonly notifier: Notifier;
   readonly secondaries: Secondaries | undefined;
+  /** The handler's options, held so setAllow() changes the ACL it checks. */
+  private readonly handlerOpts: TransferHandlerOptions;
   private readonly notifyTargets: Server[];
   private readonly notifyNs: boolean;
-  /** Our own addresses, as a BlockList so any spelling of an IPv6 address matches. */
-  private readonly ours = new BlockList();
+  /** Our own addresses, as a network list so any spelling of an IPv6 address matches. */
+  private readonly ours = new NetworkList();
 
   constructor(config: TransferConfig, private readonly catalog: Catalog, private readonly log: Logger, hooks: { changed(): void; history?: ZoneHistory; keyring?: Keyring; limiter?: LogLimiter }) {
     this.acl = new TransferAcl(config.allow ?? []);
@@ -59,12 +64,13 @@ export class Transfers {
     // The handler's warnings are refusals, which anyone can provoke: rate-limited when the daemon gives a limiter.
     const limiter = hooks.limiter;
     const transferLog = (level: 'info' | 'warn', msg: string): void => (level === 'warn' && limiter ? limiter.warn('refused transfer', msg) : logAt(level, msg));
-    this.handler = new TransferHandler({ zone: (o) => this.servedAt(o), acl: this.acl, history: hooks.history, log: transferLog });
+    this.handlerOpts = { zone: (o: string) => this.servedAt(o), acl: this.acl, history: hooks.history, log: transferLog };
+    this.handler = new TransferHandler(this.handlerOpts);
     const source = sourcePicker(config.sources ?? []);
     this.notifier = new Notifier({ attempts: config.notifyAttempts, log: logAt, source });
     this.notifyTargets = config.notify ?? [];
     this.notifyNs = config.notifyNs ?? false;
-    for (const a of config.sources ?? []) if (isIP(a) !== 0) this.ours.addAddress(a, isIP(a) === 6 ? 'ipv6' : 'ipv4');
+    for (const a of config.sources ?? []) this.ours.addAddress(a);
     if (config.secondaries && config.secondaries.length > 0) {
       this.secondaries = new Secondaries(config.secondaries, {
         dir: config.secondaryDir, timeout: config.transferTimeout, source, log: logAt, keyNamed: (name) => hooks.keyring?.get(name),
@@ -76,6 +82,12 @@ export class Transfers {
         },
       });
     }
+  }
+
+  /** Who may transfer from now on (a SIGHUP with a new --allow-transfer). Throws ERR_XFR_BAD_OPTION. */
+  setAllow(entries: readonly string[]): void {
+    this.acl = new TransferAcl(entries);
+    this.handlerOpts.acl = this.acl;
   }
 
   /** The zone served at exactly `origin` (a transfer is of a whole zone, never found by suffix). */
@@ -93,7 +105,7 @@ export class Transfers {
     if (this.notifyNs) {
       const seen = new Set(targets.map((t) => `${t.address}#${t.port ?? 53}`));
       for (const address of nameServerAddresses(zone)) {
-        if (this.ours.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4') || seen.has(`${address}#53`)) continue;
+        if (this.ours.contains(address) || seen.has(`${address}#53`)) continue;
         seen.add(`${address}#53`);
         targets.push({ address, port: 53 });
       }
@@ -120,6 +132,14 @@ export class Transfers {
       lastSuccess: z.lastSuccess === undefined ? undefined : new Date(z.lastSuccess).toISOString(), lastError: z.lastError?.message, ...z.counts,
     }]));
     return { out: { ...this.handler.counts }, notifiesAcknowledged: this.notifier.acked.size, secondaries };
+  }
+
+  /** What the metrics read (base/metrics.ts TransferCounts). */
+  counts(): TransferCounts {
+    return {
+      out: this.handler.counts, notify: this.notifier.counts,
+      secondaries: (this.secondaries?.list() ?? []).map((z) => ({ zone: z.origin, serial: z.zone?.serial, expired: z.state !== 'serving', ...z.counts })),
+    };
   }
 
   async close(): Promise<void> {

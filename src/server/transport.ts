@@ -10,10 +10,13 @@ import net from 'node:net';
 import { literalLookup } from '../transport/literal-lookup.js';
 import { FrameDecoder } from '../transport/framing.js';
 import { formatListen, type ListenAddress } from './listen.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, type Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
+import { sourceKey } from '../transport/source-key.js';
+import { wallClock, type Tap } from './tap.js';
 import { parseIPv6 } from '../wire/rdata/addr.js';
+import { truncatedReply, type RateLimiter } from './rrl.js';
 
 export interface TcpOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3 suggests seconds, not minutes). */
@@ -65,20 +68,8 @@ interface GuardCounts {
 
 const MAX_REPORTED_SOURCES = 1024;
 
-/**
- * The key connections are counted under for the per-source cap: an IPv4 address as is, an IPv6
- * address by its /64 (what one host or site is usually given), an IPv4-mapped one as IPv4.
- */
-export function sourceKey(address: string): string {
-  const addr = address.replace(/%.*$/, '');
-  if (!addr.includes(':')) return addr;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
-  if (mapped) return mapped[1]!;
-  // The wire codec's parser, not a second one: the first four groups are the /64.
-  const b = parseIPv6(addr);
-  if (b === undefined) return addr;
-  return `${[0, 2, 4, 6].map((i) => b.readUInt16BE(i).toString(16)).join(':')}::/64`;
-}
+// The per-source key lives in the transport layer, shared with the HTTP listeners' caps.
+export { sourceKey } from '../transport/source-key.js';
 
 /** Datagrams kept while a listener is held (start({ hold: true })); more are dropped, as a full socket buffer would. */
 const MAX_HELD_DATAGRAMS = 4096;
@@ -99,8 +90,14 @@ export class Listener {
   private idleWaiters: (() => void)[] = [];
   /** While held: what arrived, answered on release(). */
   private held?: { datagrams: Array<[dgram.Socket, Buffer, dgram.RemoteInfo]>; conns: net.Socket[] };
+  /** The responder's cookie check, bound once (not a closure per datagram). */
+  private readonly trusted = (query: Buffer, address: string): boolean => this.responder.trusted(query, address);
   /** The bound address; the port is the real one when 0 was asked for. */
   address: ListenAddress;
+  /** The protocol the guards' report line names (the DoT listener's connections are 'tls'). */
+  label = 'tcp';
+  /** Observers of each answered query (dnstap, the query log); undefined costs one check per query. */
+  tap?: Tap;
 
   constructor(
     address: ListenAddress,
@@ -108,6 +105,8 @@ export class Listener {
     private readonly stats: Stats,
     private readonly tcpOpts: TcpOptions = DEFAULT_TCP,
     private readonly log: Logger = silentLogger,
+    /** Response Rate Limiting of UDP answers (rrl.ts); TCP is never limited. */
+    private readonly rrl?: RateLimiter,
   ) {
     this.address = { ...address };
   }
@@ -165,14 +164,34 @@ export class Listener {
     // The hot path: a stored answer goes straight back, with no promise in between.
     const hit = this.responder.cached(msg, 'udp', rinfo.address);
     if (hit) {
-      sock.send(hit, rinfo.port, rinfo.address);
+      this.sendUdp(sock, msg, hit, rinfo);
+      if (this.tap !== undefined) this.tapped(msg, hit, 'udp', rinfo.address, rinfo.port, wallClock(), true);
       return;
     }
+    const t0 = this.tap !== undefined ? wallClock() : 0;
     this.track(this.responder.respond(msg, 'udp', rinfo.address, rinfo.port).then((out) => {
       // A multi-message reply is a TCP stream; over UDP only its first message can go.
       const first = Array.isArray(out) ? out[0] : out;
-      if (first) sock.send(first, rinfo.port, rinfo.address);
+      if (first) this.sendUdp(sock, msg, first, rinfo);
+      if (this.tap !== undefined) this.tapped(msg, first, 'udp', rinfo.address, rinfo.port, t0, false);
     }));
+  }
+
+  /** Send a UDP answer, or under the rate limit its slip (TC=1) or nothing. */
+  private sendUdp(sock: dgram.Socket, query: Buffer, out: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.rrl) {
+      const verdict = this.rrl.check(out, rinfo.address, this.trusted, query);
+      if (verdict === 'drop') {
+        this.stats.rrlDropped++;
+        return;
+      }
+      if (verdict === 'slip') {
+        this.stats.rrlSlipped++;
+        // A client that speaks cookies is told its server cookie (BADCOOKIE) rather than to use TCP.
+        out = this.responder.badCookie(query, rinfo.address) ?? truncatedReply(out);
+      }
+    }
+    sock.send(out, rinfo.port, rinfo.address);
   }
 
   private bindTcp(port: number): Promise<net.Server> {
@@ -184,6 +203,14 @@ export class Listener {
         resolve(server);
       });
     });
+  }
+
+  /**
+   * Serve a stream connection accepted elsewhere under this listener's guards and framing: the DoT
+   * listener (tls-listener.ts) hands over its TLS sockets, so DoT is RFC 7766 TCP inside TLS.
+   */
+  adopt(sock: net.Socket): void {
+    this.onConnection(sock);
   }
 
   private onConnection(sock: net.Socket): void {
@@ -221,8 +248,10 @@ export class Listener {
       while (c.running < this.tcpOpts.maxInFlight && c.queue.length > 0 && !backlogged()) {
         const msg = c.queue.shift()!;
         c.running++;
+        const t0 = this.tap !== undefined ? wallClock() : 0;
         this.track(this.responder.respond(msg, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0).then((out) => {
           c.running--;
+          if (this.tap !== undefined) this.tapped(msg, Array.isArray(out) ? out[0] : out, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0, t0, false);
           if (out && !sock.destroyed) {
             for (const one of Array.isArray(out) ? out : [out]) {
               const len = Buffer.alloc(2);
@@ -268,6 +297,15 @@ export class Listener {
     });
     sock.on('error', () => sock.destroy());
     sock.on('close', () => this.forget(c));
+  }
+
+  /** Tell the tap about one answered (or dropped) query; a stream's first message stands for it. */
+  private tapped(query: Buffer, response: Buffer | undefined, transport: 'udp' | 'tcp', address: string, port: number, queryTime: number, cached: boolean): void {
+    const responseTime = cached ? queryTime : wallClock();
+    this.tap!.answered({
+      query, response, transport, clientAddress: address, clientPort: port,
+      localAddress: this.address.host, localPort: this.address.port, queryTime, responseTime, cached,
+    });
   }
 
   /** Idle: no message half read, no query waiting or being answered, no answer unsent (an AXFR on its way is not idle). */
@@ -322,7 +360,7 @@ export class Listener {
     const g = this.guards;
     if (g.messageTimeouts + g.sourceRejected + g.evicted + g.rejected === 0) return;
     const top = [...this.offenders].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([s, n]) => `${s} (${n})`).join(', ');
-    this.log.warn(`tcp ${formatListen(this.address)}: in ${Math.max(1, Math.round((Date.now() - this.reportSince) / 1000))} s, `
+    this.log.warn(`${this.label} ${formatListen(this.address)}: in ${Math.max(1, Math.round((Date.now() - this.reportSince) / 1000))} s, `
       + `${g.messageTimeouts} closed with a message unfinished after ${this.tcpOpts.messageTimeoutMs} ms, `
       + `${g.sourceRejected} refused over the per-source cap of ${this.tcpOpts.maxPerSource}, `
       + `${g.evicted} idle evicted to make room, ${g.rejected} refused with all ${this.tcpOpts.maxConnections} busy; `

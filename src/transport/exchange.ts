@@ -35,6 +35,8 @@ export interface ExchangeOptions {
 export interface ExchangeResult {
   /** The decoded reply. */
   message: Message;
+  /** The query exactly as sent (dnstap's RESOLVER_QUERY). */
+  query?: Buffer;
   /** The reply exactly as received. */
   reply: Buffer;
   transport: TransportKind;
@@ -93,7 +95,7 @@ export async function exchange(server: Server, wireQuery: Buffer, opts: Exchange
   const ctx = (transport: TransportKind): AttemptContext => ({ signal: opts.signal, timeout, transport, server: endpoint, stats });
   const started = performance.now();
   const result = (r: { reply: Buffer; message: Message }, transport: TransportKind): ExchangeResult =>
-    ({ message: r.message, reply: r.reply, transport, rtt: performance.now() - started, server: endpoint, bytes: r.reply.length });
+    ({ message: r.message, query: wireQuery, reply: r.reply, transport, rtt: performance.now() - started, server: endpoint, bytes: r.reply.length });
 
   if (!opts.tcp) {
     const r = await udpAttempt(ctx('udp'), wireQuery, expected);

@@ -4,6 +4,7 @@
 // `aop zone add-agent` / `import-mcp` (a zone-file edit, agent-edit.ts) and `aop register` (a DNS
 // UPDATE, build.ts), so the same inputs give the same records.
 
+import { AopError } from '../base/errors.js';
 import { isIP } from 'node:net';
 import {
   type AgentCard, type AgentEndpoint, type AgentRecords, AgentRecordError, buildUrl, endpointFromUrl, recordsFromCard, type Transport,
@@ -27,12 +28,10 @@ export const AgentEditCode = {
 } as const;
 export type AgentEditCodeName = keyof typeof AgentEditCode;
 
-export class AgentEditError extends Error {
-  readonly code: AgentEditCodeName;
+export class AgentEditError extends AopError {
+  declare readonly code: AgentEditCodeName;
   constructor(code: AgentEditCodeName, message: string) {
-    super(message);
-    this.name = 'AgentEditError';
-    this.code = code;
+    super(code, message);
   }
 }
 

@@ -2,27 +2,22 @@
 // itself, the agent check of what it changes, the journal, then the reply. Every refusal is
 // logged with its reason and changes nothing.
 
+import { silentLogger, type Logger } from '../base/log.js';
 import { checkAgentZone } from '../agent/index.js';
 import type { Catalog } from '../authority/catalog.js';
 import { encodeMessage, newMessage, type Message } from '../wire/message.js';
+import type { OpcodeHandler, RequestContext } from '../wire/request.js';
 import { nameKey } from '../wire/name.js';
-import type { TsigKey } from '../wire/tsig.js';
 import { Opcode, Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { JournalError, type Change } from '../zone/journal.js';
 import type { Zone } from '../zone/zone.js';
 import { applyUpdate, prescan, updateWork } from './apply.js';
 import { decide, describeDecision, DEFAULT_POLICY, type PolicyRule } from './policy.js';
 import { checkPrerequisites, type Verdict } from './prereq.js';
-import type { StoreLogger, ZoneStore } from './store.js';
+import type { ZoneStore } from './store.js';
 
-/** The parts of the server's request context this handler reads (src/server/respond.ts RequestContext). */
-export interface UpdateRequest {
-  request: Message;
-  remoteAddress: string;
-  remotePort: number;
-  transport: 'udp' | 'tcp';
-  tsig?: { key: TsigKey; mac: Buffer };
-}
+/** The parts of the request context (src/wire/request.ts) this handler reads. */
+export type UpdateRequest = Pick<RequestContext, 'request' | 'remoteAddress' | 'remotePort' | 'transport' | 'tsig'>;
 
 export interface UpdateHandlerOptions {
   catalog: Catalog;
@@ -33,21 +28,28 @@ export interface UpdateHandlerOptions {
   isPrimary?: (origin: string) => boolean;
   /** Called after a change is durable and served: the new zone and the change. */
   onChange?: (zone: Zone, change: Change) => void;
-  logger?: StoreLogger;
+  logger?: Logger;
   /**
    * Where refusals go instead of logger.warn, by kind (`refused UPDATE`, `refused unsigned UPDATE`):
-   * anyone can send an update to be refused, so the daemon rate-limits these (server/log.ts LogLimiter).
+   * anyone can send an update to be refused, so the daemon rate-limits these (src/base/log-limit.ts LogLimiter).
    */
   refused?: (kind: string, msg: string) => void;
 }
 
-export class UpdateHandler {
+export class UpdateHandler implements OpcodeHandler {
   readonly name = 'update';
-  private readonly log: StoreLogger;
+  /** Updates answered, by rcode (the metrics read it). */
+  readonly byRcode = new Map<number, number>();
+  private readonly log: Logger;
 
   constructor(private readonly opts: UpdateHandlerOptions) {
-    this.log = opts.logger ?? { info() {}, warn() {}, error() {} };
+    this.log = opts.logger ?? silentLogger;
   }
+  /** The update-policy from now on (SIGHUP with new rules); undefined: the default policy. */
+  setPolicy(policy: readonly PolicyRule[] | undefined): void {
+    this.opts.policy = policy;
+  }
+
 
   wants(request: Message): boolean {
     return request.opcode === Opcode.UPDATE;
@@ -112,6 +114,7 @@ export class UpdateHandler {
 
   /** The reply: header, the zone section echoed, no records (RFC 2136 3.8). */
   private reply(request: Message, rcode: number): Buffer {
+    this.byRcode.set(rcode, (this.byRcode.get(rcode) ?? 0) + 1);
     const m = newMessage({ id: request.id, qr: true, opcode: Opcode.UPDATE, rcode, questions: request.questions.slice(0, 1) });
     if (request.edns) m.edns = { udpSize: 1232, version: 0, dnssecOk: false, extendedRcode: 0, flags: 0, options: [] };
     else if (rcode > 0xf) m.rcode = Rcode.SERVFAIL;

@@ -1,15 +1,15 @@
 // Who may change what: an ordered list of grant/deny rules per TSIG key, BIND's update-policy
 // in a minimal form. The first rule that matches an update record decides; none matching denies.
 
+import { AopError } from '../base/errors.js';
 import { isInDomain, nameEquals, nameToWire, parentName, parseName } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
 import { RRType, typeFromString, typeToString } from '../wire/types.js';
 
-export class PolicyError extends Error {
-  readonly code = 'ERR_UPDATE_POLICY';
+export class PolicyError extends AopError {
+  declare readonly code: 'ERR_UPDATE_POLICY';
   constructor(message: string) {
-    super(message);
-    this.name = 'PolicyError';
+    super('ERR_UPDATE_POLICY', message);
   }
 }
 

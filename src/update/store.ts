@@ -2,7 +2,9 @@
 // served or acknowledged; the zone file is rewritten in the background (temp, fsync, rename) and
 // the journal compacted after; at load, the journal is replayed over the zone file.
 
-import { accessSync, closeSync, constants as fsc, fsyncSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { silentLogger, type Logger } from '../base/log.js';
+import { atomicWrite } from '../base/atomic-write.js';
+import { accessSync, constants as fsc, readdirSync, statSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { nameKey } from '../wire/name.js';
@@ -10,12 +12,6 @@ import { applyChange, Journal, JournalError, type Change } from '../zone/journal
 import { serialGreater } from '../zone/serial.js';
 import { originFromFileName, zoneToText } from '../zone/load.js';
 import type { Zone } from '../zone/zone.js';
-
-export interface StoreLogger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
 
 export interface ZoneStoreOptions {
   /** Folder of the `<origin>.zone` files, rewritten after changes. */
@@ -26,10 +22,8 @@ export interface ZoneStoreOptions {
   flushDelayMs?: number;
   /** Changes kept for IXFR after the zone file holds them. */
   maxHistory?: number;
-  logger?: StoreLogger;
+  logger?: Logger;
 }
-
-const quiet: StoreLogger = { info() {}, warn() {}, error() {} };
 
 /**
  * Make sure the journal folder is a writable folder, creating it (and missing parents) when it is
@@ -81,11 +75,11 @@ export class ZoneStore {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly journalDir: string;
-  private readonly log: StoreLogger;
+  private readonly log: Logger;
 
   constructor(private readonly opts: ZoneStoreOptions) {
     this.journalDir = opts.journalDir ?? opts.zonesDir;
-    this.log = opts.logger ?? quiet;
+    this.log = opts.logger ?? silentLogger;
     prepareJournalDir(this.journalDir);
   }
 
@@ -205,25 +199,11 @@ export class ZoneStore {
 
   private writeZone(zone: Zone): void {
     const file = this.zoneFile(zone.origin);
-    const tmp = `${file}.tmp-${process.pid}`;
     const text = `; ${zone.origin} serial ${zone.serial}, written by aop after dynamic updates (RFC 2136).\n`
       + `; Comments and layout of the original file are not kept. Edit with care: raise the serial.\n`
       // Names below are absolute; the $ORIGIN says which zone the file is (a one-label origin needs it: docs/zones.md).
       + `$ORIGIN ${zone.origin}\n${zoneToText(zone)}`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-    try {
-      const d = openSync(path.dirname(file), 'r');
-      try { fsyncSync(d); } finally { closeSync(d); }
-    } catch {
-      // a directory fsync is not possible everywhere; the rename is atomic regardless
-    }
+    atomicWrite(file, text);
   }
 
   /** Flush pending zone files and close the journals. */

@@ -1,11 +1,10 @@
 // Errors of the wire layer: each class carries a stable `code` that tests and callers match on.
 
-export class WireError extends Error {
-  readonly code: string;
+import { AopError } from '../base/errors.js';
+
+export class WireError extends AopError {
   constructor(code: string, message: string) {
-    super(message);
-    this.name = 'WireError';
-    this.code = code;
+    super(code, message);
   }
 }
 
@@ -13,7 +12,6 @@ export class WireError extends Error {
 export class NameError extends WireError {
   constructor(code: 'ERR_NAME_LABEL_TOO_LONG' | 'ERR_NAME_TOO_LONG' | 'ERR_NAME_EMPTY_LABEL' | 'ERR_NAME_BAD_ESCAPE' | 'ERR_NAME_RELATIVE', message: string) {
     super(code, message);
-    this.name = 'NameError';
   }
 }
 
@@ -21,7 +19,6 @@ export class NameError extends WireError {
 export class DecodeError extends WireError {
   constructor(code: string, message: string) {
     super(code, message);
-    this.name = 'DecodeError';
   }
 }
 
@@ -32,7 +29,6 @@ export class RdataError extends WireError {
   readonly col: number | undefined;
   constructor(code: string, message: string, at?: { line: number; col: number }) {
     super(code, message);
-    this.name = 'RdataError';
     this.line = at?.line;
     this.col = at?.col;
   }

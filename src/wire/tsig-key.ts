@@ -1,8 +1,9 @@
 // TSIG keys as people write them: BIND key files (what `tsig-keygen` and `aop key generate`
 // write and `nsupdate -k` reads) and the `[alg:]name:secret` form of `nsupdate -y`.
 
+import { atomicWrite, fsyncDir } from '../base/atomic-write.js';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { nameKey, nameToWire } from './name.js';
 import { algorithmLabel, canonicalAlgorithm, TsigError, type TsigKey } from './tsig.js';
@@ -219,11 +220,19 @@ export function generateKey(name: string, algorithm = 'hmac-sha256'): TsigKey {
  */
 export function writeKeyFile(file: string, key: TsigKey, opts: { force?: boolean } = {}): void {
   const text = formatKeyFile(key);
-  const target = opts.force ? path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`) : file;
+  const failed = (err: unknown): TsigError => new TsigError('ERR_TSIG_KEY', `cannot write key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  if (opts.force) {
+    try {
+      atomicWrite(file, text, { mode: 0o600 });
+    } catch (err) {
+      throw failed(err);
+    }
+    return;
+  }
   let fd: number;
   try {
     // O_EXCL: the check and the creation are one step.
-    fd = openSync(target, opts.force ? 'w' : 'wx', 0o600);
+    fd = openSync(file, 'wx', 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new TsigError('ERR_TSIG_KEY_EXISTS', `${file} exists: a key file is not overwritten (it may hold a secret in use); --force replaces it`);
@@ -235,16 +244,9 @@ export function writeKeyFile(file: string, key: TsigKey, opts: { force?: boolean
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
-    rmSync(target, { force: true });
-    throw new TsigError('ERR_TSIG_KEY', `cannot write key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    rmSync(file, { force: true });
+    throw failed(err);
   }
   closeSync(fd);
-  if (opts.force) {
-    try {
-      renameSync(target, file);
-    } catch (err) {
-      rmSync(target, { force: true });
-      throw new TsigError('ERR_TSIG_KEY', `cannot write key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
+  fsyncDir(path.dirname(file));
 }

@@ -34,7 +34,6 @@ export const TSIG_ALGORITHMS: ReadonlyMap<string, Algorithm> = new Map([
 export class TsigError extends WireError {
   constructor(code: 'ERR_TSIG_MALFORMED' | 'ERR_TSIG_PLACEMENT' | 'ERR_TSIG_ALGORITHM' | 'ERR_TSIG_KEY' | 'ERR_TSIG_KEY_EXISTS' | 'ERR_TSIG_KEY_DUPLICATE', message: string) {
     super(code, message);
-    this.name = 'TsigError';
   }
 }
 
@@ -87,6 +86,13 @@ export class Keyring {
     // A second key of one name would silently replace the first (loadKeys names both places).
     if (this.keys.has(nameKey(name))) throw new TsigError('ERR_TSIG_KEY_DUPLICATE', `key ${key.name}: defined twice`);
     this.keys.set(nameKey(name), { name, algorithm, secret: key.secret });
+  }
+
+  /** Swap in a whole new set of keys (SIGHUP with new tsig-key files): all checked first, so a bad set changes nothing. */
+  replace(keys: Iterable<TsigKey>): void {
+    const next = new Keyring(keys);
+    this.keys.clear();
+    for (const [k, v] of next.keys) this.keys.set(k, v);
   }
 
   get(name: string): TsigKey | undefined {

@@ -1,11 +1,11 @@
 // Who may transfer a zone: client networks and TSIG key names. The default, an empty list, allows no one.
 
-import { BlockList, isIP } from 'node:net';
+import { NetworkList, parseNetwork } from '../base/netlist.js';
 import { nameKey } from '../wire/name.js';
 import { XfrError } from './errors.js';
 
 export class TransferAcl {
-  private readonly nets = new BlockList();
+  private readonly nets = new NetworkList();
   private readonly keys = new Set<string>();
   readonly entries: string[];
 
@@ -19,25 +19,19 @@ export class TransferAcl {
         this.keys.add(nameKey(name.endsWith('.') ? name : name + '.'));
         continue;
       }
-      const slash = e.indexOf('/');
-      const addr = slash < 0 ? e : e.slice(0, slash);
-      const family = isIP(addr);
-      if (family === 0) throw new XfrError('ERR_XFR_BAD_OPTION', `transfer ACL entry "${e}" is not an address, a network (10.0.0.0/8) or key:NAME`);
-      const max = family === 4 ? 32 : 128;
-      const bits = slash < 0 ? String(max) : e.slice(slash + 1);
-      const prefix = Number(bits);
-      if (!/^\d+$/.test(bits) || prefix > max) throw new XfrError('ERR_XFR_BAD_OPTION', `transfer ACL entry "${e}": prefix length must be 0 to ${max}`);
-      this.nets.addSubnet(addr, prefix, family === 4 ? 'ipv4' : 'ipv6');
+      // Addresses and networks: the shared parser; key:NAME entries are this list's own.
+      const net = parseNetwork(e);
+      if ('fault' in net) {
+        throw new XfrError('ERR_XFR_BAD_OPTION', net.fault === 'address' ? `transfer ACL entry "${e}" is not an address, a network (10.0.0.0/8) or key:NAME` : `transfer ACL entry "${e}": prefix length must be 0 to ${net.max}`);
+      }
+      this.nets.add(net);
     }
   }
 
   /** Whether a client at `address`, whose request was signed (and verified) with `keyName` if any, may transfer. */
   allows(address: string, keyName?: string): boolean {
     if (keyName !== undefined && this.keys.has(nameKey(keyName.endsWith('.') ? keyName : keyName + '.'))) return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    const addr = mapped ? mapped[1]! : address;
-    const family = isIP(addr);
-    return family !== 0 && this.nets.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+    return this.nets.contains(address);
   }
 
   get empty(): boolean {

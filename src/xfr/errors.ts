@@ -1,5 +1,7 @@
 // Errors of zone transfers and NOTIFY: each carries a stable `code` that callers and tests match on.
 
+import { AopError } from '../base/errors.js';
+
 export type XfrErrorCode =
   | 'ERR_XFR_REFUSED'
   | 'ERR_XFR_BAD_STREAM'
@@ -12,14 +14,12 @@ export type XfrErrorCode =
   | 'ERR_XFR_TSIG'
   | 'ERR_XFR_RECORD_TOO_BIG';
 
-export class XfrError extends Error {
-  readonly code: XfrErrorCode;
+export class XfrError extends AopError {
+  declare readonly code: XfrErrorCode;
   /** The RCODE the primary answered, for ERR_XFR_REFUSED. */
   readonly rcode: number | undefined;
   constructor(code: XfrErrorCode, message: string, opts: { cause?: unknown; rcode?: number } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = 'XfrError';
-    this.code = code;
+    super(code, message, { cause: opts.cause });
     this.rcode = opts.rcode;
   }
 }

@@ -1,25 +1,14 @@
 // The transfer handler: AXFR and IXFR requests, checked against the transfer ACL, answered from
-// the zone as it is served now. It fits the responder's OpcodeHandler (src/server/respond.ts).
+// the zone as it is served now. An OpcodeHandler (src/wire/request.ts) the responder dispatches to.
 
 import { encodeMessage, type Message } from '../wire/message.js';
+import type { OpcodeHandler, RequestContext } from '../wire/request.js';
 import { Opcode, Rcode, RRClass, RRType } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
 import type { TransferAcl } from './acl.js';
 import { axfrResponse, transferTemplate } from './axfr-out.js';
 import type { ZoneHistory } from './diff.js';
 import { clientSerial, ixfrResponse } from './ixfr-out.js';
-
-/** The request as the responder hands it over (the shape of its RequestContext). */
-export interface TransferRequest {
-  raw: Buffer;
-  request: Message;
-  transport: 'udp' | 'tcp';
-  remoteAddress: string;
-  remotePort: number;
-  maxSize: number;
-  /** Set by the responder when the request's TSIG verified: the key that signed it. */
-  tsig?: { key: { name: string } };
-}
 
 export interface TransferHandlerOptions {
   /** The zone served at exactly this origin. */
@@ -30,7 +19,7 @@ export interface TransferHandlerOptions {
   log?: (level: 'info' | 'warn', msg: string) => void;
 }
 
-export class TransferHandler {
+export class TransferHandler implements OpcodeHandler {
   readonly name = 'xfr';
   /** Transfers served and refused, for the stats. */
   readonly counts = { axfr: 0, ixfr: 0, incremental: 0, refused: 0 };
@@ -42,7 +31,7 @@ export class TransferHandler {
     return request.opcode === Opcode.QUERY && request.questions.length === 1 && (q!.type === RRType.AXFR || q!.type === RRType.IXFR);
   }
 
-  handle(ctx: TransferRequest): Buffer | Buffer[] {
+  handle(ctx: RequestContext): Buffer | Buffer[] {
     const { request } = ctx;
     const q = request.questions[0]!;
     const what = q.type === RRType.AXFR ? 'AXFR' : 'IXFR';

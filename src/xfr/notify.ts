@@ -1,6 +1,7 @@
 // NOTIFY (RFC 1996): telling secondaries a zone changed, retried with backoff until each one
 // acknowledges (bounded), and reading a NOTIFY that arrives.
 
+import { sleep } from '../base/time.js';
 import { randomInt } from 'node:crypto';
 import { encodeMessage, newMessage, type Message } from '../wire/message.js';
 import { nameEquals } from '../wire/name.js';
@@ -55,6 +56,8 @@ export class Notifier {
   private closed = false;
   /** Acknowledged NOTIFYs, by `origin target`: for tests and the stats. */
   readonly acked = new Map<string, number>();
+  /** NOTIFYs by how they ended, for the metrics. */
+  readonly counts = { acknowledged: 0, refused: 0, unanswered: 0 };
 
   constructor(private readonly opts: NotifierOptions = {}) {}
 
@@ -79,17 +82,21 @@ export class Notifier {
           const reply = await sendNotify(target, origin, notifyMessage(origin, soa), { timeout, signal: ac.signal, source: this.opts.source?.(target.address) });
           if (reply.rcode === Rcode.NOERROR) {
             this.acked.set(key, serial);
+            this.counts.acknowledged++;
             this.opts.log?.('info', `notify ${origin} serial ${serial} to ${target.address}:${target.port ?? 53}: acknowledged`);
             return;
           }
           // A secondary that refuses (NOTAUTH, REFUSED, NOTIMP) will not change its mind on retry.
+          this.counts.refused++;
           this.opts.log?.('warn', `notify ${origin} serial ${serial} to ${target.address}:${target.port ?? 53}: answered rcode ${reply.rcode}`);
           return;
         } catch (err) {
           if (ac.signal.aborted) return;
+          if (i === attempts) this.counts.unanswered++;
           if (i === attempts) this.opts.log?.('warn', `notify ${origin} serial ${serial} to ${target.address}:${target.port ?? 53}: no answer after ${attempts} attempts (${(err as Error).message})`);
           // A refused port fails at once: still wait out the attempt's time before the next one.
-          else await sleep(timeout - (Date.now() - started), ac.signal);
+          // Aborted meanwhile (a newer notify of the zone, or close): stop without a word.
+          else await sleep(timeout - (Date.now() - started), ac.signal).catch(() => {});
         }
         timeout *= 2;
       }
@@ -103,19 +110,6 @@ export class Notifier {
     for (const ac of this.pending.values()) ac.abort();
     this.pending.clear();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

@@ -7,9 +7,10 @@
 // removed plus the added, the serial aside, or nothing is written (ERR_ZONE_EDIT_VERIFY). The
 // write is atomic: a temporary file in the same folder, fsync, rename over the original.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, chownSync } from 'node:fs';
+import { atomicWrite } from '../base/atomic-write.js';
+import { AopError } from '../base/errors.js';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { lexZone, type LogicalLine } from './lexer.js';
 import { parseZone, type SourcedRR } from './parser.js';
 import { validateZone } from './validate.js';
@@ -17,7 +18,7 @@ import { Zone } from './zone.js';
 import { serialAdd, serialCompare, serialGreater } from './serial.js';
 import { decodeJournal } from './journal.js';
 import { ZoneLoadError, type ZoneFault } from './errors.js';
-import { includeReader, readZoneFileText, safeFault, withOriginFaults, type OriginFrom } from './load.js';
+import { includeReader, readZoneFileText, safeFault, withOriginFaults, type OriginFrom, type ReadLimits } from './load.js';
 import { nameKey, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
 import type { RR } from '../wire/rr.js';
@@ -35,12 +36,10 @@ export const ZoneEditCode = {
 } as const;
 export type ZoneEditCodeName = keyof typeof ZoneEditCode;
 
-export class ZoneEditError extends Error {
-  readonly code: ZoneEditCodeName;
+export class ZoneEditError extends AopError {
+  declare readonly code: ZoneEditCodeName;
   constructor(code: ZoneEditCodeName, message: string) {
-    super(message);
-    this.name = 'ZoneEditError';
-    this.code = code;
+    super(code, message);
   }
 }
 
@@ -74,6 +73,8 @@ export interface ZoneSource {
   records: SourceRecord[];
   zone: Zone;
   serial: { value: number; line: number; col: number; text: string };
+  /** What reading it was allowed (--include-dir, --max-zone-bytes): the edited text is checked under the same. */
+  limits?: ReadLimits;
 }
 
 /** Lines of text, each keeping its `\n` (so joining them gives the text back). */
@@ -120,9 +121,11 @@ function logicalEnds(text: string): number[] {
 }
 
 /** Parse and validate, as loadZoneFile does, but keep the records' positions. Throws ZoneLoadError. */
-function load(text: string, origin: string, file: string, include: boolean, from: OriginFrom | undefined): { records: SourcedRR[]; zone: Zone } {
-  // $INCLUDEs read as the loader reads them: regular files inside the zone's folder (load.ts ReadLimits).
-  const parsed = parseZone(text, { origin, file, ...(include ? { include: includeReader(origin, file) } : {}) });
+function load(text: string, origin: string, file: string, include: boolean | ((p: string) => string), from: OriginFrom | undefined): { records: SourcedRR[]; zone: Zone } {
+  // $INCLUDEs read as the loader reads them: regular files inside the zone's folder or an
+  // --include-dir, within the zone's byte budget (load.ts ReadLimits).
+  const reader = typeof include === 'function' ? include : include ? includeReader(origin, file) : undefined;
+  const parsed = parseZone(text, { origin, file, ...(reader ? { include: reader } : {}) });
   const validation = parsed.faults.length > 0 ? [] : validateZone(origin, parsed.records, file);
   const faults: ZoneFault[] = withOriginFaults(origin, from, parsed.leadingOrigin, parsed.faults.map(safeFault), validation, file);
   if (faults.length > 0) throw new ZoneLoadError(faults, { origin, file });
@@ -134,7 +137,7 @@ function load(text: string, origin: string, file: string, include: boolean, from
  * `includes` is true, as for a real file). Throws ZoneLoadError when the zone does not load,
  * ZoneEditError ERR_ZONE_EDIT_SERIAL when its serial cannot be rewritten in place.
  */
-export function readZoneSource(text: string, opts: { origin: string; file?: string; includes?: boolean; originFrom?: OriginFrom }): ZoneSource {
+export function readZoneSource(text: string, opts: { origin: string; file?: string; includes?: boolean | ((p: string) => string); originFrom?: OriginFrom }): ZoneSource {
   const file = opts.file ?? '<text>';
   let origin: string;
   try {
@@ -165,10 +168,12 @@ export function readZoneSource(text: string, opts: { origin: string; file?: stri
   return { file, origin, text, lines: splitLines(text), records: src, zone, serial: serialToken(soa, byPos, file) };
 }
 
-/** Read a zone file for editing, its $INCLUDEs read as the loader reads them. */
-export function readZoneSourceFile(file: string, opts: { origin: string; originFrom?: OriginFrom }): ZoneSource {
-  const { text } = readZoneFileText(file, opts.origin);
-  return readZoneSource(text, { origin: opts.origin, file, includes: true, ...(opts.originFrom ? { originFrom: opts.originFrom } : {}) });
+/** Read a zone file for editing, its $INCLUDEs read as the loader reads them, under the same limits. */
+export function readZoneSourceFile(file: string, opts: { origin: string; originFrom?: OriginFrom; limits?: ReadLimits }): ZoneSource {
+  const { text, include } = readZoneFileText(file, opts.origin, opts.limits);
+  const src = readZoneSource(text, { origin: opts.origin, file, includes: include, ...(opts.originFrom ? { originFrom: opts.originFrom } : {}) });
+  if (opts.limits) src.limits = opts.limits;
+  return src;
 }
 
 /** Where the serial is written: the SOA's third RDATA token (mname, rname, serial). */
@@ -371,7 +376,7 @@ function rrKey(rr: RR): string {
 export function verifyEdit(src: ZoneSource, text: string, change: { removed: readonly RR[]; added: readonly RR[]; serial: number }): Zone {
   let zone: Zone;
   try {
-    zone = load(text, src.origin, src.file, src.file !== '<text>', undefined).zone;
+    zone = load(text, src.origin, src.file, src.file !== '<text>' && includeReader(src.origin, src.file, src.limits), undefined).zone;
   } catch (e) {
     if (e instanceof ZoneLoadError) throw new ZoneEditError('ERR_ZONE_EDIT_VERIFY', `the edited zone would not load, so nothing was written:\n${e.message}`);
     throw e;
@@ -416,44 +421,19 @@ export function writeFileAtomic(file: string, text: string, opts: { expect?: str
   } catch (e) {
     throw new ZoneEditError('ERR_ZONE_EDIT_WRITE', `cannot write ${file}: ${(e as Error).message}`);
   }
-  const dir = path.dirname(real);
-  const tmp = path.join(dir, `.${path.basename(real)}.aop-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', st.mode & 0o7777);
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    chmodSync(tmp, st.mode & 0o7777);
-    try {
-      chownSync(tmp, st.uid, st.gid);
-    } catch {
-      // Only root may give a file away; the file then belongs to whoever edits it.
-    }
-    if (opts.expect !== undefined && readFileSync(real, 'utf8') !== opts.expect) {
-      throw new ZoneEditError('ERR_ZONE_EDIT_CHANGED', `${file} changed on disk while it was being edited; nothing was written, run the command again`);
-    }
-    renameSync(tmp, real);
+    atomicWrite(real, text, {
+      mode: st.mode & 0o7777,
+      owner: { uid: st.uid, gid: st.gid },
+      beforeRename: () => {
+        if (opts.expect !== undefined && readFileSync(real, 'utf8') !== opts.expect) {
+          throw new ZoneEditError('ERR_ZONE_EDIT_CHANGED', `${file} changed on disk while it was being edited; nothing was written, run the command again`);
+        }
+      },
+    });
   } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Already renamed or never created.
-    }
     if (e instanceof ZoneEditError) throw e;
     throw new ZoneEditError('ERR_ZONE_EDIT_WRITE', `cannot write ${file}: ${(e as Error).message}`);
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Some file systems cannot fsync a folder; the rename itself has happened.
   }
 }
 

@@ -1,5 +1,7 @@
 // Zone-loading faults and the error that carries them: every fault has file:line:col and a stable code.
 
+import { AopError } from '../base/errors.js';
+
 /** One thing wrong in a zone file, pointing at the offending token. */
 export interface ZoneFault {
   file: string;
@@ -66,8 +68,8 @@ export function formatFault(f: ZoneFault): string {
 }
 
 /** A zone that failed to load, with every fault found (not just the first). */
-export class ZoneLoadError extends Error {
-  readonly code = 'ERR_ZONE_INVALID';
+export class ZoneLoadError extends AopError {
+  declare readonly code: 'ERR_ZONE_INVALID';
   readonly faults: ZoneFault[];
   /** Origin of the zone, when known. */
   origin?: string;
@@ -75,8 +77,7 @@ export class ZoneLoadError extends Error {
   file?: string;
 
   constructor(faults: ZoneFault[], opts: { origin?: string; file?: string } = {}) {
-    super(faults.map(formatFault).join('\n'));
-    this.name = 'ZoneLoadError';
+    super('ERR_ZONE_INVALID', faults.map(formatFault).join('\n'));
     this.faults = faults;
     if (opts.origin !== undefined) this.origin = opts.origin;
     if (opts.file !== undefined) this.file = opts.file;

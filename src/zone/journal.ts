@@ -7,7 +7,9 @@
 //   RR   = owner (uncompressed wire name) | u16 type | u16 class | u32 TTL | u16 RDLENGTH | RDATA
 // A torn or corrupt last entry (a crash mid-write) fails its length or checksum and is cut off.
 
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, ftruncateSync } from 'node:fs';
+import { atomicWrite, fsyncDir } from '../base/atomic-write.js';
+import { AopError } from '../base/errors.js';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { nameKey, nameToWire, readName } from '../wire/name.js';
@@ -26,12 +28,10 @@ export interface Change {
   added: RR[];
 }
 
-export class JournalError extends Error {
-  readonly code: 'ERR_JOURNAL_CORRUPT' | 'ERR_JOURNAL_IO' | 'ERR_JOURNAL_GAP';
+export class JournalError extends AopError {
+  declare readonly code: 'ERR_JOURNAL_CORRUPT' | 'ERR_JOURNAL_IO' | 'ERR_JOURNAL_GAP';
   constructor(code: JournalError['code'], message: string) {
-    super(message);
-    this.name = 'JournalError';
-    this.code = code;
+    super(code, message);
   }
 }
 
@@ -111,15 +111,6 @@ export function decodeJournal(bytes: Buffer, file = '<journal>'): { changes: Cha
     pos += 8 + len;
   }
   return { changes, goodLength: pos };
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
-  } catch {
-    // Some platforms cannot fsync a directory; the rename is still atomic.
-  }
 }
 
 /**
@@ -231,18 +222,9 @@ export class Journal {
   }
 
   private rewrite(keep: Change[]): void {
-    const tmp = `${this.file}.tmp-${process.pid}`;
     try {
-      const fd = openSync(tmp, 'w');
-      try {
-        writeSync(fd, Buffer.concat([MAGIC, ...keep.map(encodeChange)]));
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      this.closeFd();
-      renameSync(tmp, this.file);
-      fsyncDir(path.dirname(this.file));
+      // The append descriptor is closed just before the rename: it would point at the old file.
+      atomicWrite(this.file, Buffer.concat([MAGIC, ...keep.map(encodeChange)]), { beforeRename: () => this.closeFd() });
     } catch (err) {
       throw new JournalError('ERR_JOURNAL_IO', `cannot rewrite journal ${this.file}: ${(err as Error).message}`);
     }

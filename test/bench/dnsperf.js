@@ -66,7 +66,7 @@ function blocks(latencies, size) {
 
 const round3 = (v) => Math.round(v * 1000) / 1000;
 
-export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4, outstanding = 100, rate, timeout = 2, verbose = false, edns = true, cpu }) {
+export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4, outstanding = 100, rate, timeout = 2, verbose = false, edns = true, cpu, mode, longOptions = [], ednsOption }) {
   const bin = findTool('dnsperf');
   if (!bin) throw new DnsperfError('dnsperf not installed (Debian package dnsperf)');
   const args = ['-s', server, '-p', String(port), '-d', queryFile, '-c', String(clients), '-q', String(outstanding), '-t', String(timeout)];
@@ -74,6 +74,11 @@ export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4
   if (maxRuns !== undefined) args.push('-n', String(maxRuns));
   if (rate !== undefined) args.push('-Q', String(rate));
   if (edns) args.push('-e');
+  // -m dot / -m doh (dnsperf 2.5+), with -O doh-uri=... and -O doh-method=... for DoH.
+  if (mode !== undefined) args.push('-m', mode);
+  for (const o of longOptions) args.push('-O', o);
+  // `CODE:HEX`, an EDNS option in every query (the RRL row sends a client cookie, 10:...).
+  if (ednsOption !== undefined) args.push('-E', ednsOption);
   if (verbose) args.push('-v');
   const cmd = cpu === undefined ? bin : 'taskset';
   const argv = cpu === undefined ? args : ['-c', String(cpu), bin, ...args];

@@ -7,10 +7,12 @@ import { cpus, freemem, loadavg, release, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { agentNames, rootHints, rootZone, shuffled, writeAgentZone, writeMixedCaseQueryFile, writeQueryFile } from './data.js';
 import { dnsperf } from './dnsperf.js';
+import { rrlScenario } from './rrl.js';
 import {
   ROOT, cpuSeconds, findTool, memory, startAop, startAopResolver, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
 } from './servers.js';
 import { formatTable, ratioRows } from './report.js';
+import { dnstapScenario } from './dnstap.js';
 
 const env = process.env;
 const num = (name, def) => {
@@ -47,8 +49,8 @@ export const config = {
   aopNodeArgs: (env.BENCH_AOP_NODE_ARGS ?? '').split(' ').filter(Boolean),
   /** Extra `aop serve` options for the aop resolvers (e.g. `--warm-up 0`). */
   aopExtra: (env.BENCH_AOP_EXTRA ?? '').split(' ').filter(Boolean),
-  /** Scenarios to run, e.g. "1,4". */
-  only: (env.BENCH_ONLY ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim())).filter(Boolean),
+  /** Scenarios to run, e.g. "1,4" (6 metrics, 7 dnstap, 8 encrypted DNS, 9 RRL and cookies). */
+  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => Number(s.trim())).filter(Boolean),
   /** Loopback network of the bench: servers on 127.0.200.x. */
   net: '127.0.200.',
 };
@@ -542,6 +544,26 @@ async function main() {
     }
     await guard(4, () => scenario4(dir));
     await guard(5, () => scenario5());
+    await guard(6, async () => {
+      const r = await (await import('./metrics-cost.js')).metricsCost({ dir, names, config, log, net: NET, port: PORT });
+      results.scenarios['6'] = { name: 'metrics cost', ...r };
+      rows.push({ scenario: '6 metrics', metric: 'QPS, --metrics on / --no-metrics (median)', aop: `${r.on.toFixed(0)} / ${r.off.toFixed(0)}`, peer: '', peerValue: '', ratio: r.ratio.toFixed(3) });
+      rows.push({ scenario: '6 metrics', metric: 'queries per CPU-second, on / off', aop: `${r.perCpuOn.toFixed(0)} / ${r.perCpuOff.toFixed(0)}`, peer: '', peerValue: '', ratio: r.perCpuRatio.toFixed(3) });
+    });
+    await guard(7, () => dnstapScenario(results, rows));
+    // Encrypted DNS, its own module (test/bench/encrypted.js).
+    await guard(8, async () => {
+      const { encryptedScenario } = await import('./encrypted.js');
+      const r = await encryptedScenario({ dir, names, config, net: NET, log, median });
+      results.scenarios['8'] = { name: 'encrypted DNS', ...r.out };
+      rows.push(...r.rows);
+    });
+    // RRL and cookies, its own module (test/bench/rrl.js).
+    await guard(9, async () => {
+      const r = await rrlScenario({ dir, net: NET, agents: config.agents, seconds: config.seconds, rounds: config.rounds, clients: config.clients, outstanding: config.outstanding, pin: config.pin, log });
+      results.scenarios['9'] = { name: 'RRL and cookies', ...r.results };
+      rows.push(...r.rows);
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

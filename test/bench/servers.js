@@ -195,14 +195,20 @@ export function cpuSeconds(pid) {
 
 // ---- aop ---------------------------------------------------------------------------------------
 
+/**
+ * dnsperf is one client asking the same names thousands of times a second: what Response Rate
+ * Limiting exists to stop. Off unless a run sets --rrl-* itself (the RRL row does).
+ */
+const noRrl = (extra) => (extra.some((x) => x.startsWith('--rrl-')) ? [] : ['--rrl-rate', '0']);
+
 /** `aop serve --zones DIR`: the authoritative daemon as a user runs it. */
 export function startAop(name, { zonesDir, listen, nodeArgs = [], extra = [] }) {
-  return new Proc(name, process.execPath, [...nodeArgs, AOP, 'serve', '--zones', zonesDir, ...listen.flatMap((l) => ['--listen', l]), '--log-level', 'warn', ...extra], { cwd: ROOT });
+  return new Proc(name, process.execPath, [...nodeArgs, AOP, 'serve', '--zones', zonesDir, ...listen.flatMap((l) => ['--listen', l]), '--log-level', 'warn', ...noRrl(extra), ...extra], { cwd: ROOT });
 }
 
 /** `aop serve --resolver`: iterates from the given hints file. */
 export function startAopResolver(name, { hints, listen, nodeArgs = [], extra = [] }) {
-  return new Proc(name, process.execPath, [...nodeArgs, AOP, 'serve', '--resolver', '--root-hints', hints, '--listen', listen, '--log-level', 'warn', ...extra], { cwd: ROOT });
+  return new Proc(name, process.execPath, [...nodeArgs, AOP, 'serve', '--resolver', '--root-hints', hints, '--listen', listen, '--log-level', 'warn', ...noRrl(extra), ...extra], { cwd: ROOT });
 }
 
 // ---- peers -------------------------------------------------------------------------------------

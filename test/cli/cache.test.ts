@@ -277,7 +277,7 @@ t.test('the embedded default (npm start) opens a control socket beside its state
   const stateFile = path.join(runtime, 'aop', 'daemon.json');
   const sock = path.join(runtime, 'aop', 'control.sock');
   // No --zones, no --resolver: the embedded default, on free ports and without the demo agents' fixed ones.
-  const args = ['serve', '--listen', `${NET.host(200)}:0`, '--mcp', `${NET.host(200)}:0`, '--no-demo-agents', '--warm-up', '0'];
+  const args = ['serve', '--listen', `${NET.host(200)}:0`, '--mcp', `${NET.host(200)}:0`, '--metrics', `${NET.host(200)}:0`, '--no-demo-agents', '--warm-up', '0'];
   const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv(env) });
   let log = '';
   child.stderr.on('data', (d) => { log += String(d); });

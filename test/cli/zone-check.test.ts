@@ -9,7 +9,7 @@ import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeF
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../../src/server/log.js';
+import type { Logger } from '../../src/base/log.js';
 import { startDaemon } from '../helpers/server.js';
 import { rawQuery, udpExchange } from '../helpers/udp.js';
 

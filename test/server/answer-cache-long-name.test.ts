@@ -74,7 +74,7 @@ t.test('resolver answers: the same keys, so A after TXT for a 255-octet name is 
   const { AuthorityHandler } = await import('../../src/server/authority-handler.js');
   const { Responder } = await import('../../src/server/respond.js');
   const { Stats } = await import('../../src/server/stats.js');
-  const { silentLogger } = await import('../../src/server/log.js');
+  const { silentLogger } = await import('../../src/base/log.js');
   const { encodeMessage } = await import('../../src/wire/message.js');
   type Query = ConstructorParameters<typeof Resolver>[0]['query'];
   // One server authoritative for agents.: a TXT and an A record at every name asked.

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Daemon } from '../../src/server/daemon.js';
 import { AddressInUseError, parseListen } from '../../src/server/listen.js';
 import { loadHints } from '../../src/resolver/hints.js';
-import type { Logger } from '../../src/server/log.js';
+import type { Logger } from '../../src/base/log.js';
 import { encodeQuery, decodeMessage } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Logger } from '../../src/server/log.js';
+import type { Logger } from '../../src/base/log.js';
 import { startDaemon } from '../helpers/server.js';
 import { rawQuery, udpExchange } from '../helpers/udp.js';
 

@@ -12,7 +12,7 @@ import { ResolverHandler } from '../../src/server/resolver-handler.js';
 import { AuthorityHandler } from '../../src/server/authority-handler.js';
 import { Responder } from '../../src/server/respond.js';
 import { Stats } from '../../src/server/stats.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger } from '../../src/base/log.js';
 import { ttlOffsets } from '../../src/server/answer-cache.js';
 import { TransportError, type ExchangeResult, type QueryOptions, type Server } from '../../src/transport/index.js';
 import { decodeMessage, encodeMessage, encodeQuery, type Message, type Question } from '../../src/wire/message.js';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Daemon } from '../../src/server/daemon.js';
-import { createLogger } from '../../src/server/log.js';
+import { createLogger } from '../../src/base/log.js';
 import { sourceKey } from '../../src/server/transport.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { startDaemon } from '../helpers/server.js';
@@ -117,7 +117,7 @@ const tcp = (over: Record<string, number>) => ({ maxConnections: 50, idleTimeout
 
 async function daemonWithLog(t: Test, over: Record<string, number>, extra: object = {}): Promise<{ daemon: Daemon; port: number; lines: string[] }> {
   const lines: string[] = [];
-  const { daemon, port } = await startDaemon(t, { zonesDir, tcp: tcp(over), logger: createLogger('warn', (l) => lines.push(l)), ...extra });
+  const { daemon, port } = await startDaemon(t, { zonesDir, tcp: tcp(over), logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }), ...extra });
   return { daemon, port, lines };
 }
 
@@ -188,7 +188,7 @@ t.test('a full table evicts the connection idle the longest, never one mid-messa
   writeFileSync(path.join(dir, 'example.agents.zone'), (await import('node:fs')).readFileSync(path.join(zonesDir, 'example.agents.zone')));
   const lines: string[] = [];
   const { daemon, port } = await startDaemon(t, {
-    zonesDir: dir, transfers: { allow: ['127.0.0.0/8'] }, logger: createLogger('warn', (l) => lines.push(l)),
+    zonesDir: dir, transfers: { allow: ['127.0.0.0/8'] }, logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }),
     tcp: tcp({ maxConnections: 10, maxPerSource: 50, messageTimeoutMs: 60_000 }),
   });
   const listener = daemon.listeners[0]!;

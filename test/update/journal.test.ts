@@ -140,7 +140,7 @@ t.test('ZoneStore: commit, replay, and a zone file edited past the journal', asy
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'ex.agents.zone'), ZONE);
   const warnings: string[] = [];
-  const logger = { info() {}, warn: (m: string) => { warnings.push(m); }, error: (m: string) => { warnings.push(m); } };
+  const logger = { debug() {}, info() {}, warn: (m: string) => { warnings.push(m); }, error: (m: string) => { warnings.push(m); } };
   const store = new ZoneStore({ zonesDir: dir, flushDelayMs: 10_000, logger });
   let zone = store.recover(loadZoneText(ZONE, { origin: 'ex.agents.' }));
   for (let s = 10; s < 13; s++) {

@@ -1,16 +1,16 @@
 // `aop dig` arguments in dig's own syntax: `[@server] [-p port] name [type] [class] [+options]`,
 // read left to right as dig reads them, so later options override earlier ones.
 
+import { AopError } from '../../base/errors.js';
 import { isIP } from 'node:net';
 import { WireError } from '../../wire/errors.js';
 import { parseName } from '../../wire/name.js';
 import { classFromString, RRClass, RRType, typeFromString, typeToString } from '../../wire/types.js';
 
-export class DigUsageError extends Error {
-  readonly code = 'ERR_DIG_USAGE';
+export class DigUsageError extends AopError {
+  declare readonly code: 'ERR_DIG_USAGE';
   constructor(message: string) {
-    super(message);
-    this.name = 'DigUsageError';
+    super('ERR_DIG_USAGE', message);
   }
 }
 
@@ -44,6 +44,14 @@ export interface DigOptions {
   time: number;
   /** UDP attempts per server (+tries, +retry + 1). */
   tries: number;
+  /** DNS over TLS (+tls, RFC 7858). */
+  tls: boolean;
+  /** DNS over HTTPS (+https, +https-get, +https-post; RFC 8484): the method and endpoint path. */
+  https?: { method: 'GET' | 'POST'; path: string };
+  /** +tls-ca=FILE: the CA the server's certificate must chain to (default the system roots). */
+  tlsCa?: string;
+  /** +tls-hostname=NAME: the name the certificate must be for (default @server, as given). */
+  tlsHostname?: string;
   // Iteration
   trace: boolean;
   rootHints?: string;
@@ -96,7 +104,7 @@ export function defaultDigOptions(): DigOptions {
   return {
     name: '.', type: RRType.A, cls: RRClass.IN,
     rd: true, ad: true, cd: false, aa: false, dnssec: false, edns: 0, bufsize: DEFAULT_BUFSIZE, nsid: false,
-    tcp: false, tcpGiven: false, ignore: false, time: 5, tries: 3,
+    tcp: false, tcpGiven: false, ignore: false, time: 5, tries: 3, tls: false,
     trace: false,
     short: false, json: false, cmd: true, comments: true, stats: true,
     question: true, answer: true, authority: true, additional: true, ttl: true, showClass: true,
@@ -293,6 +301,41 @@ function plusOption(o: DigOptions, text: string): void {
       if (!on) throw new DigUsageError(`invalid option '+${text}'`);
       o.tries = parseNumber(value, 'retry', 0, 99) + 1;
       return;
+    case 'tls':
+      noValue();
+      o.tls = on;
+      if (on) o.https = undefined;
+      return;
+    case 'https':
+    case 'https-post':
+    case 'https-get':
+      if (!on) {
+        noValue();
+        o.https = undefined;
+        return;
+      }
+      if (value !== undefined && !/^\/[\x21-\x7e]*$/.test(value)) throw new DigUsageError(`invalid option '+${text}': the endpoint path must start with /`);
+      // As dig: +https is POST; the path defaults to /dns-query.
+      o.https = { method: key === 'https-get' ? 'GET' : 'POST', path: value ?? '/dns-query' };
+      o.tls = false;
+      return;
+    case 'tls-ca':
+      if (!on) { noValue(); o.tlsCa = undefined; return; }
+      // Without a file, dig checks against the system roots: aop dig always checks, so that is the default.
+      if (value !== undefined && value !== '') o.tlsCa = value;
+      return;
+    case 'tls-hostname':
+      if (!on) { noValue(); o.tlsHostname = undefined; return; }
+      if (value === undefined || value === '') throw new DigUsageError(`invalid option '+${text}': +tls-hostname needs =NAME`);
+      o.tlsHostname = value;
+      return;
+    case 'tls-certfile':
+    case 'tls-keyfile':
+      throw new DigUsageError(`TLS client certificates (+${key}) are not supported by aop dig`);
+    case 'http-plain':
+    case 'http-plain-get':
+    case 'http-plain-post':
+      throw new DigUsageError(`DNS over plain HTTP (+${key}) is not supported by aop dig: use +https`);
     case 'cookie':
       // Accepted for scripts written for dig; aop dig sends no cookie.
       return;

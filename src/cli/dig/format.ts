@@ -7,12 +7,13 @@ import type { RR } from '../../wire/rr.js';
 import { rdataToText } from '../../wire/rdata.js';
 import { classToString, opcodeToString, rcodeToString } from '../../wire/types.js';
 import { digTypeToString, type DigOptions } from './args.js';
+import type { TransportKind } from '../../transport/index.js';
 
 /** A reply as received, with what the statistics lines need. */
 export interface Received {
   reply: Buffer;
   message: Message;
-  transport: 'udp' | 'tcp';
+  transport: TransportKind;
   /** Milliseconds. */
   rtt: number;
   server: { address: string; port: number };

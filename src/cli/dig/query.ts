@@ -1,12 +1,17 @@
 // Building dig's query from the options and sending it with dig's retry rules (+tries, +time,
 // +tcp, +ignore), reporting each failed attempt the way dig words it.
 
+import { AopError } from '../../base/errors.js';
 import { randomInt } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { exchange, TransportError, type ExchangeResult } from '../../transport/index.js';
+import { dotExchange } from '../../transport/dot.js';
+import { dohExchange } from '../../transport/doh.js';
+import type { TlsPeer } from '../../transport/tls-peer.js';
 import { encodeMessage, newMessage } from '../../wire/message.js';
-import type { DigOptions } from './args.js';
+import { DigUsageError, type DigOptions } from './args.js';
 
 export interface Question {
   name: string;
@@ -36,6 +41,9 @@ export function failureText(err: unknown): string {
   const cause = err.cause as NodeJS.ErrnoException | undefined;
   switch (err.code) {
     case 'ERR_TRANSPORT_TIMEOUT': return 'timed out';
+    case 'ERR_TRANSPORT_TLS_CERT':
+    case 'ERR_TRANSPORT_TLS':
+    case 'ERR_TRANSPORT_HTTP': return `${err.message} [${err.code}]`;
     case 'ERR_TRANSPORT_TCP_CLOSED': return 'end of file';
     case 'ERR_TRANSPORT_BAD_REPLY': return `bad reply: ${(cause as Error | undefined)?.message ?? err.message}`;
     case 'ERR_TRANSPORT_NETWORK':
@@ -69,15 +77,47 @@ export interface AskResult {
   failures: Attempt[];
 }
 
+/** The port dig uses when -p is not given: 853 for +tls, 443 for +https, else 53. */
+export function defaultPort(o: Pick<DigOptions, 'tls' | 'https'>): number {
+  return o.https ? 443 : o.tls ? 853 : 53;
+}
+
 /**
- * Send `wire` to one server, up to `o.tries` times while attempts fail (UDP, or TCP with +tcp).
- * Resolves with the reply or with the failures; rejects only on errors retrying cannot fix.
+ * How +tls/+https check the server: against +tls-ca (else the system roots), for +tls-hostname,
+ * else the @server as given (a host name or an address), else the address asked.
  */
-export async function askServer(address: string, port: number, wire: Buffer, o: Pick<DigOptions, 'tcp' | 'ignore' | 'time' | 'tries'>): Promise<AskResult> {
+export function tlsPeer(o: Pick<DigOptions, 'tlsCa' | 'tlsHostname' | 'server'>): TlsPeer {
+  let ca: Buffer | undefined;
+  if (o.tlsCa !== undefined) {
+    try {
+      ca = readFileSync(o.tlsCa);
+    } catch (err) {
+      throw new DigUsageError(`+tls-ca=${o.tlsCa}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new DigUsageError(`+tls-ca=${o.tlsCa}: no PEM certificate in it`);
+  }
+  const name = o.tlsHostname ?? o.server;
+  return { ...(name !== undefined ? { name } : {}), ...(ca ? { ca } : {}) };
+}
+
+/** One exchange over the transport the options choose. */
+function send(address: string, port: number, wire: Buffer, o: Pick<DigOptions, 'tcp' | 'ignore' | 'time' | 'tls' | 'https'>, peer: TlsPeer | undefined): Promise<ExchangeResult> {
+  const timeout = o.time * 1000;
+  if (o.https) return dohExchange({ address, port, tls: peer ?? {} }, wire, { timeout, method: o.https.method, path: o.https.path });
+  if (o.tls) return dotExchange({ address, port, tls: peer ?? {} }, wire, { timeout });
+  return exchange({ address, port }, wire, { tcp: o.tcp, ignoreTc: o.ignore, timeout });
+}
+
+/**
+ * Send `wire` to one server, up to `o.tries` times while attempts fail (UDP, or TCP with +tcp,
+ * or TLS/HTTPS). Resolves with the reply or with the failures; rejects only on errors retrying
+ * cannot fix (a refused certificate, an HTTP error status).
+ */
+export async function askServer(address: string, port: number, wire: Buffer, o: Pick<DigOptions, 'tcp' | 'ignore' | 'time' | 'tries' | 'tls' | 'https'>, peer?: TlsPeer): Promise<AskResult> {
   const failures: Attempt[] = [];
   for (let i = 0; i < o.tries; i++) {
     try {
-      const result = await exchange({ address, port }, wire, { tcp: o.tcp, ignoreTc: o.ignore, timeout: o.time * 1000 });
+      const result = await send(address, port, wire, o, peer);
       return { result, failures };
     } catch (err) {
       if (!isRetryable(err)) throw err;
@@ -105,10 +145,9 @@ export async function serverAddresses(server: string, family?: 4 | 6): Promise<s
   return found.map((a) => a.address);
 }
 
-export class ServerLookupError extends Error {
-  readonly code = 'ERR_DIG_SERVER';
+export class ServerLookupError extends AopError {
+  declare readonly code: 'ERR_DIG_SERVER';
   constructor(message: string) {
-    super(message);
-    this.name = 'ServerLookupError';
+    super('ERR_DIG_SERVER', message);
   }
 }

@@ -3,6 +3,7 @@
 // port and path with its tool. `npm start` runs them for the bundled zones; tests run them on a copy.
 
 import { randomUUID } from 'node:crypto';
+import { limitConnections } from '../../transport/connection-limits.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { nameKey } from '../../wire/name.js';
 import type { RR } from '../../wire/rr.js';
 import { RRType } from '../../wire/types.js';
 import { isLoopback } from '../address.js';
-import { quietLogger, type McpLogger } from '../log.js';
+import { silentLogger, type Logger } from '../../base/log.js';
 import { DEMO_TOOLS, ECHO_TOOL, type DemoTool } from './tools.js';
 
 export interface DemoAgentsOptions {
@@ -24,7 +25,7 @@ export interface DemoAgentsOptions {
   zonesDir?: string;
   /** Bind every endpoint on this address instead of the loopback addresses the zones give. */
   host?: string;
-  logger?: McpLogger;
+  logger?: Logger;
 }
 
 export interface DemoAgents {
@@ -81,7 +82,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-async function handle(routes: Map<string, Route>, req: IncomingMessage, res: ServerResponse, log: McpLogger): Promise<void> {
+async function handle(routes: Map<string, Route>, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
   const pathname = (req.url ?? '/').split('?')[0]!;
   const route = routes.get(pathname);
   if (route === undefined) {
@@ -141,7 +142,7 @@ async function handle(routes: Map<string, Route>, req: IncomingMessage, res: Ser
   const server = mcpServerFor(route);
   await server.connect(transport);
   await transport.handleRequest(req, res, body);
-  log.debug?.(`demo: ${route.agent}: session ${transport.sessionId ?? '?'}`);
+  log.debug(`demo: ${route.agent}: session ${transport.sessionId ?? '?'}`);
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
@@ -160,7 +161,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
  * (or on `host`). Endpoints sharing an address and port share one server, routed by path.
  */
 export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<DemoAgents> {
-  const log = opts.logger ?? quietLogger;
+  const log = opts.logger ?? silentLogger;
   const dir = opts.zonesDir ?? BUNDLED_ZONES;
   const { zones, errors } = loadZoneDir(dir);
   for (const e of errors) log.warn(`demo agents: ${e.file ?? dir}: ${e.message.split('\n')[0]}`);
@@ -244,8 +245,9 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
           else res.end();
         });
       });
-      // Clients keep their connection (and session) between calls.
+      // Clients keep their connection (and session) between calls; a client cannot hold every socket.
       server.keepAliveTimeout = 65_000;
+      limitConnections(server, { maxConnections: 256, maxPerSource: 64 });
       server.on('connection', (sock: Socket) => {
         connections++;
         sockets.add(sock);

@@ -2,6 +2,7 @@
 // (docs/records.md), each entry resolved to an agent card through the hand-off, kept until the
 // smallest TTL among them runs out.
 
+import { AopError } from '../../base/errors.js';
 import type { AgentCard } from '../../agent/index.js';
 import type { Zone } from '../../zone/zone.js';
 import { isInDomain, nameKey, readName } from '../../wire/name.js';
@@ -53,11 +54,10 @@ export interface DirectoryOptions {
   now?: () => number;
 }
 
-export class DirectoryError extends Error {
-  readonly code = 'ERR_GATEWAY_BAD_ZONE';
+export class DirectoryError extends AopError {
+  declare readonly code: 'ERR_GATEWAY_BAD_ZONE';
   constructor(message: string) {
-    super(message);
-    this.name = 'DirectoryError';
+    super('ERR_GATEWAY_BAD_ZONE', message);
   }
 }
 
@@ -154,6 +154,11 @@ export class AgentDirectory {
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending!.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
+  }
+
+  /** The last snapshot read, without reading (the metrics' view); undefined before the first read. */
+  get current(): DirectorySnapshot | undefined {
+    return this.snapshot;
   }
 
   /** When the current snapshot expires (ms since the epoch); undefined before the first read. */

@@ -1,13 +1,15 @@
 // The gateway over Streamable HTTP at /mcp: stateful sessions (one MCP server each), bound to the
 // given address, with DNS-rebinding protection (Host and Origin checked) when bound to loopback.
 
+import { AopError } from '../../base/errors.js';
+import { limitConnections, type ConnectionCounts } from '../../transport/connection-limits.js';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { isLoopback } from '../handoff.js';
-import { quietLogger, type McpLogger } from '../log.js';
+import { silentLogger, type Logger } from '../../base/log.js';
 import { HOPS_HEADER } from '../http.js';
 import { parseHops, type Gateway } from './server.js';
 
@@ -21,14 +23,16 @@ export interface GatewayHttpOptions {
   sessionIdleMs?: number;
   /** Host names accepted in Host and Origin besides the loopback ones, when bound to loopback. */
   allowedHosts?: string[];
-  logger?: McpLogger;
+  /** Connections open at once, and from one source (IPv6: a /64); more are closed at accept (defaults 512, 64). */
+  maxConnections?: number;
+  maxPerSource?: number;
+  logger?: Logger;
 }
 
-export class GatewayHttpError extends Error {
-  readonly code = 'ERR_GATEWAY_LISTEN';
+export class GatewayHttpError extends AopError {
+  declare readonly code: 'ERR_GATEWAY_LISTEN';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'GatewayHttpError';
+    super('ERR_GATEWAY_LISTEN', message, options);
   }
 }
 
@@ -110,14 +114,14 @@ function reject(res: ServerResponse, status: number, message: string, code = -32
 export class GatewayHttp {
   private readonly http: HttpServer;
   private readonly sessions = new Map<string, Session>();
-  private readonly log: McpLogger;
+  private readonly log: Logger;
   private readonly maxSessions: number;
   /** Host names accepted in Host/Origin; undefined when not bound to loopback (no check, as the SDK). */
   private readonly allowed?: Set<string>;
   private bound?: { address: string; port: number };
 
   constructor(private readonly gateway: Gateway, private readonly opts: GatewayHttpOptions) {
-    this.log = opts.logger ?? quietLogger;
+    this.log = opts.logger ?? silentLogger;
     this.maxSessions = opts.maxSessions ?? 100;
     if (isIP(opts.host) === 0) throw new GatewayHttpError(`gateway address '${opts.host}' is not an IPv4 or IPv6 address`);
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new GatewayHttpError(`gateway port ${opts.port} is not 0-65535`);
@@ -126,7 +130,16 @@ export class GatewayHttp {
       this.allowed = new Set([...LOOPBACK_NAMES, self, ...(opts.allowedHosts ?? []).map((h) => h.toLowerCase())]);
     }
     this.http = createServer((req, res) => { void this.handle(req, res); });
+    // Per-client caps and idle limits (issue 15): a client cannot hold every socket, nor one
+    // open with a request it never finishes. Answers may stream for a whole call (SSE), so no
+    // limit on the response side; keep-alive idling is Node's keepAliveTimeout (5 s).
+    this.connections = limitConnections(this.http, { maxConnections: opts.maxConnections ?? 512, maxPerSource: opts.maxPerSource ?? 64 });
+    this.http.headersTimeout = 10_000;
+    this.http.requestTimeout = 60_000;
   }
+
+  /** Connections open and refused by the caps. */
+  readonly connections: ConnectionCounts;
 
   async start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {

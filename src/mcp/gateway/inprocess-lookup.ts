@@ -1,6 +1,7 @@
 // ResolverLookup: a DnsLookup that asks the daemon in-process, through its own query path (the
 // same handler chain as a loopback client: local zones, then the resolver), with no sockets.
 
+import { AopError } from '../../base/errors.js';
 import { decodeMessage, encodeQuery } from '../../wire/message.js';
 import { nameKey } from '../../wire/name.js';
 import { RRClass } from '../../wire/types.js';
@@ -11,11 +12,10 @@ export interface QueryResponder {
   respond(query: Buffer): Promise<Buffer | undefined>;
 }
 
-export class InProcessLookupError extends Error {
-  readonly code = 'ERR_INPROCESS_LOOKUP';
+export class InProcessLookupError extends AopError {
+  declare readonly code: 'ERR_INPROCESS_LOOKUP';
   constructor(message: string) {
-    super(message);
-    this.name = 'InProcessLookupError';
+    super('ERR_INPROCESS_LOOKUP', message);
   }
 }
 

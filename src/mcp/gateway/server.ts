@@ -8,7 +8,7 @@ import {
   type CallToolResult, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { HOPS_HEADER } from '../http.js';
-import { quietLogger, type McpLogger } from '../log.js';
+import { silentLogger, type Logger } from '../../base/log.js';
 import type { AgentClient } from './client.js';
 import { AgentDirectory, plainName, toolNameFor, type DirectoryEntry } from './discovery.js';
 import {
@@ -34,7 +34,7 @@ export interface GatewayOptions {
    * many or more is refused (ERR_HOP_LIMIT), and the gateway's own calls carry its count + 1. Default 4.
    */
   maxHops?: number;
-  logger?: McpLogger;
+  logger?: Logger;
   version?: string;
   now?: () => number;
 }
@@ -54,7 +54,7 @@ const FIXED = Object.keys(inputs) as FixedToolName[];
 export class Gateway {
   readonly name = 'aop-gateway';
   private readonly servers = new Set<Server>();
-  private readonly log: McpLogger;
+  private readonly log: Logger;
   private readonly now: () => number;
   private readonly createdAt: number;
   private readonly callTimeoutMs: number;
@@ -65,7 +65,7 @@ export class Gateway {
   private closed = false;
 
   constructor(private readonly opts: GatewayOptions) {
-    this.log = opts.logger ?? quietLogger;
+    this.log = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
     this.createdAt = this.now();
     this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
