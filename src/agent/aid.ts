@@ -5,13 +5,16 @@
 // the long key names (`version`, `uri`, ...) taken as their one-letter aliases, a key and its alias
 // together refused, unknown keys ignored, the strings of a TXT joined in order. Writing emits the
 // short keys in the order the bundled zones use (v u p a s d e k i), as one string of at most 255
-// octets. aop accepts an `http` URL where AID wants `https`: docs/records.md, "Plain http".
+// octets. Both versions are read, `aid2` and the legacy `aid1`, as AID 2.x clients read them
+// (selectAid picks one per name). aop accepts an `http` URL where AID wants `https`:
+// docs/records.md, "Plain http"; aidClientProblems says what AID clients refuse.
 
 import { AgentRecordError } from './errors.js';
 import { authProblem, show } from './values.js';
 
 export interface AidRecord {
-  v: 'aid2';
+  /** `aid2`, or the legacy `aid1`. */
+  v: AidVersion;
   /** The endpoint URI. */
   u: string;
   /** The protocol token: `mcp` for aop agents. */
@@ -30,7 +33,11 @@ export interface AidRecord {
   i?: string;
 }
 
+/** The version aop writes. */
 export const AID_VERSION = 'aid2';
+/** The versions AID 2.x clients read, newest first; AID 1.x clients read only `aid1`. */
+export const AID_VERSIONS = ['aid2', 'aid1'] as const;
+export type AidVersion = (typeof AID_VERSIONS)[number];
 /** AID's limit on `s`, in octets of UTF-8. */
 export const MAX_AID_DESCRIPTION = 60;
 /** One TXT character-string. */
@@ -52,7 +59,7 @@ function bad(message: string): never {
 function fieldProblem(key: keyof AidRecord, value: string, rec: { p?: string | undefined }): string | undefined {
   switch (key) {
     case 'v':
-      return value === AID_VERSION ? undefined : `is not ${AID_VERSION}`;
+      return (AID_VERSIONS as readonly string[]).includes(value) ? undefined : 'is not aid2 or aid1';
     case 'u': {
       if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(value)) return 'is not an absolute URI';
       if (rec.p !== undefined && HTTP_PROTOCOLS.has(rec.p)) {
@@ -122,6 +129,41 @@ export function parseAid(text: string): AidRecord {
     if (why !== undefined) bad(`AID ${key}=${show(value)} ${why}`);
   }
   return rec as AidRecord;
+}
+
+/**
+ * The record an AID 2.x client uses among the valid records at one name: the `aid2` one, else the
+ * `aid1` one; `ambiguous` names a version with more than one valid record there, which AID 2.x
+ * refuses (it does not choose by answer order). Records of the other version do not count.
+ */
+export function selectAid<T extends { aid: AidRecord }>(valid: readonly T[]): { selected?: T; ambiguous?: AidVersion; counts: Record<AidVersion, number> } {
+  const counts: Record<AidVersion, number> = { aid2: 0, aid1: 0 };
+  for (const r of valid) counts[r.aid.v]++;
+  const version: AidVersion | undefined = counts.aid2 > 0 ? 'aid2' : counts.aid1 > 0 ? 'aid1' : undefined;
+  if (version === undefined) return { counts };
+  if (counts[version] > 1) return { ambiguous: version, counts };
+  return { selected: valid.find((r) => r.aid.v === version)!, counts };
+}
+
+/** Protocols whose `u` AID clients require to start with `https://` (AID 2.x parser; `websocket` wants `wss://`). */
+const REMOTE_EXCEPT = new Set(['local', 'zeroconf', 'websocket']);
+
+/**
+ * What AID clients refuse in a record aop reads (AID 2.x's parser, and 1.x's for `aid1`): a remote
+ * protocol's `u` that does not start with `https://` (exactly: the check is on the text, so
+ * `HTTPS://` and loopback `http://` are refused too), `websocket` without `wss://`, `i` in an
+ * `aid2` record, `k` without `i` in an `aid1` record. Each reason is a sentence part after `u=...`.
+ */
+export function aidClientProblems(rec: AidRecord): string[] {
+  const out: string[] = [];
+  if (rec.p === 'websocket') {
+    if (!rec.u.startsWith('wss://')) out.push(`u=${rec.u} does not start with "wss://", which AID clients require for p=websocket`);
+  } else if (!REMOTE_EXCEPT.has(rec.p) && !rec.u.startsWith('https://')) {
+    out.push(`u=${rec.u} does not start with "https://"; AID clients (1.x and 2.x) refuse a remote agent without TLS, loopback included`);
+  }
+  if (rec.v === 'aid2' && rec.i !== undefined) out.push('i= (kid) is not allowed in an aid2 record; AID 2.x clients refuse it');
+  if (rec.v === 'aid1' && rec.k !== undefined && rec.i === undefined) out.push('k= (pka) without i= (kid); AID clients refuse an aid1 record so');
+  return out;
 }
 
 /** Record -> AID text (short keys, `v u p a s d e k i`). Throws ERR_AGENT_BAD_AID when it cannot be written. */

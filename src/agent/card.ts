@@ -3,7 +3,7 @@
 // RFC 9460 client skips them; the card fails only when none is left. The SVCB is the source of
 // truth: a TXT that disagrees gives a warning, never an error.
 
-import { aidDescription, aidFromTxt, type AidRecord } from './aid.js';
+import { aidDescription, aidFromTxt, selectAid, type AidRecord } from './aid.js';
 import { agentName, classifySvcbSet, pickIndex, unit } from './alias.js';
 import { AgentRecordError, type RecordProblem } from './errors.js';
 import { alpnIds, keyLabel, mandatoryKeys, readSvcb, SvcKey, type SvcbData } from './svcb.js';
@@ -407,11 +407,13 @@ function checkTxt(txtOwner: string, rrs: RR[], card: AgentCard, warnings: string
     }
   }
   if (valid.length === 0) return undefined;
-  if (valid.length > 1) {
-    warnings.push(`${txtOwner} TXT: ${valid.length} valid AID records; AID clients refuse the name as ambiguous`);
+  // As AID 2.x does: the aid2 record, else the aid1 one; two valid records of that version are ambiguous.
+  const choice = selectAid(valid);
+  if (choice.selected === undefined) {
+    warnings.push(`${txtOwner} TXT: ${choice.counts[choice.ambiguous!]} valid ${choice.ambiguous} records; AID clients refuse the name as ambiguous`);
     return undefined;
   }
-  const { aid, strings } = valid[0]!;
+  const { aid, strings } = choice.selected;
   if (strings > 1) warnings.push(`${txtOwner} TXT: ${strings} character-strings; docs/records.md asks for one`);
   if (aid.p !== 'mcp') warnings.push(`${txtOwner} TXT: p=${aid.p}, not mcp`);
   const best = card.endpoints[0]!.priority;

@@ -4,9 +4,10 @@ export { AgentRecordError, AgentErrorCode, type AgentErrorCodeName, type RecordP
 export { cardFromRecords, orderEndpoints, type AgentCard, type AgentEndpoint, type CardOptions } from './card.js';
 export { recordsFromCard, endpointFromUrl, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
 export {
-  parseAid, formatAid, aidFromTxt, aidTxtRdata, aidDescription, txtStrings,
-  AID_VERSION, MAX_AID_DESCRIPTION, MAX_AID_TEXT, type AidRecord,
+  parseAid, formatAid, aidFromTxt, aidTxtRdata, aidDescription, txtStrings, selectAid, aidClientProblems,
+  AID_VERSION, AID_VERSIONS, MAX_AID_DESCRIPTION, MAX_AID_TEXT, type AidRecord, type AidVersion,
 } from './aid.js';
+export { dnsAidProblems, type ClientProblem } from './client-compat.js';
 export { agentName, aliasTarget, classifySvcbSet, AliasChain, MAX_ALIAS_HOPS, type SvcbSetKind } from './alias.js';
 export { SvcKey, keyLabel, readSvcb, writeSvcb, alpnIds, alpnValue, type SvcbData } from './svcb.js';
 export { buildUrl, type UrlResult } from './url.js';

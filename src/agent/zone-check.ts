@@ -7,8 +7,9 @@
 // It takes the zone structurally (src/zone's Zone fits), so this module still imports only
 // src/wire (test/boundaries.test.ts).
 
-import { aidFromTxt, type AidRecord } from './aid.js';
+import { aidClientProblems, aidFromTxt, selectAid, type AidRecord } from './aid.js';
 import { cardFromRecords } from './card.js';
+import { dnsAidProblems } from './client-compat.js';
 import { aidFine, fastCache, svcbFine, type FastRead } from './zone-fast.js';
 import { AgentRecordError, type RecordProblem } from './errors.js';
 import { alpnIds, readSvcb, SvcKey, type SvcbData } from './svcb.js';
@@ -34,12 +35,18 @@ export const AgentZoneCode = {
   // Errors: the zone is refused.
   ERR_AGENT_ZONE_RECORD: 'an agent SVCB record that aop clients skip: malformed, a required key missing or bad, another tool than the agent\'s',
   ERR_AGENT_ZONE_TARGET: 'an agent endpoint host inside the zone with no A, AAAA or CNAME record',
-  ERR_AGENT_ZONE_AID: 'an `_agent` TXT of an agent that is not valid AID, or several AID records at one name',
+  ERR_AGENT_ZONE_AID: 'an `_agent` TXT of an agent that is not valid AID, or several AID records of one version at one name',
   // Warnings: the zone is served.
   ERR_AGENT_ZONE_INCOMPLETE: 'an agent SVCB record that aop clients skip for a missing key (no alpn, no path, transport or tool) or a `mandatory` key aop lacks; an error when the index lists the name and no record of it is usable',
   ERR_AGENT_ZONE_INDEX: 'an `_index._agents` entry that names no agent in the zone, or a name outside it',
   ERR_AGENT_ZONE_UNLISTED: 'an agent the zone\'s `_index._agents` does not list',
   ERR_AGENT_ZONE_NOTE: 'something a client tolerates: a TXT that disagrees with the SVCB, no `_agent` TXT, a dangling alias, ...',
+  // Warnings about what other clients refuse (client-compat.ts, aid.ts's aidClientProblems).
+  ERR_AGENT_ZONE_AID_REFUSED: 'an AID record that AID clients refuse: a `u` that is not https (loopback included), `i` in aid2, `k` without `i` in aid1',
+  ERR_AGENT_ZONE_DNSAID_TARGET: 'an agent record with TargetName `.`, from which DNS-AID clients build an empty host and drop the record',
+  ERR_AGENT_ZONE_DNSAID_CAP: 'a `cap` (key65400) that is not an https URL, which DNS-AID clients never fetch',
+  ERR_AGENT_ZONE_DNSAID_BAP: 'a `bap` (key65402) holding more than one token, or not of the form DNS-AID clients accept (`mcp`, `mcp=1.0`)',
+  ERR_AGENT_ZONE_MANDATORY_PRIVATE: 'a `mandatory` list naming private-use keys (65280-65534): RFC 9460 clients other than aop drop the record',
 } as const;
 export type AgentZoneCodeName = keyof typeof AgentZoneCode;
 
@@ -202,8 +209,14 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
       const txt = next !== undefined && next.name.length === owner.length + 7 && next.name.startsWith('_agent.') && next.name.endsWith(owner)
         ? next.rrsets.get(RRType.TXT)
         : zone.rrset(`_agent.${owner}`, RRType.TXT);
-      if (aidFine(txt, reads)) agents.push(owner);
-      else checkNode(node, false);
+      const verdict = aidFine(txt, reads);
+      if (verdict === 0) {
+        checkNode(node, false);
+        return;
+      }
+      agents.push(owner);
+      // Fine for aop, but a plain http u= that AID clients refuse: the full check's warning.
+      if (verdict === 2) aidRefused(txt!.name, txt!.rdata[0]!, aidFromTxt(txt!.rdata[0]!), add);
     } catch (e) {
       failed(node, e);
     }
@@ -315,9 +328,13 @@ function checkAgent(zone: AgentZoneView, owner: string, svcb: RR[], read: Map<Bu
       add('ERR_AGENT_ZONE_AID', txt!.name, RRType.TXT, rdata, `${txt!.name} TXT: not a valid AID record: ${e.message}`);
     }
   }
-  if (validAid > 1) {
-    add('ERR_AGENT_ZONE_AID', txt!.name, RRType.TXT, undefined, `${txt!.name} TXT: ${validAid} AID records; AID clients refuse a name with more than one`);
+  // As AID 2.x selects: the aid2 record, else the aid1 one; two of one version are ambiguous.
+  const choice = selectAid(aid.map((rr) => ({ rr, aid: readAid.get(rr.rdata)! })));
+  for (const version of ['aid2', 'aid1'] as const) {
+    const n = choice.counts[version];
+    if (n > 1) add('ERR_AGENT_ZONE_AID', txt!.name, RRType.TXT, undefined, `${txt!.name} TXT: ${n} ${version} records; AID clients refuse a name with more than one valid record of a version (one aid2 and one aid1 are fine)`);
   }
+  for (const rr of aid) aidRefused(txt!.name, rr.rdata, readAid.get(rr.rdata)!, add);
 
   const skipped = new Set<Buffer>();
   const skippedLabels: string[] = [];
@@ -330,7 +347,7 @@ function checkAgent(zone: AgentZoneView, owner: string, svcb: RR[], read: Map<Bu
   let warnings: string[] = [];
   let usable = true;
   try {
-    warnings = cardFromRecords(owner, validAid === 1 ? [...svcb, ...aid] : svcb, { onSkip, read: { svcb: read, aid: readAid } }).warnings;
+    warnings = cardFromRecords(owner, choice.selected !== undefined ? [...svcb, choice.selected.rr] : svcb, { onSkip, read: { svcb: read, aid: readAid } }).warnings;
   } catch (e) {
     if (!(e instanceof AgentRecordError)) throw e;
     usable = false;
@@ -346,8 +363,16 @@ function checkAgent(zone: AgentZoneView, owner: string, svcb: RR[], read: Map<Bu
     const tail = incomplete && claimed ? `; ${indexOwnerOf(zone)} lists ${owner} but no record of it is usable` : incomplete ? '; aop clients skip the record' : '';
     add(code, owner, RRType.SVCB, rr.rdata, `${p.label}: ${p.reasons.join('; ')}${tail}`);
   }
+  // What other clients refuse, for every agent record aop reads (a record aop skips may be theirs).
+  for (const rr of svcb) {
+    const s = read.get(rr.rdata);
+    if (s === undefined) continue;
+    for (const p of dnsAidProblems(svcbLabel(owner, s, svcb, read), s)) add(p.code, owner, RRType.SVCB, rr.rdata, p.message);
+  }
   for (const w of warnings) {
     if (skippedLabels.some((l) => w.startsWith(l))) continue;
+    // The card's own note about private keys in mandatory: ERR_AGENT_ZONE_MANDATORY_PRIVATE above says it.
+    if (w.includes(': mandatory lists private keys (')) continue;
     const onTxt = w.startsWith(`${txtOwner} `);
     add('ERR_AGENT_ZONE_NOTE', onTxt ? txt!.name : owner, onTxt ? RRType.TXT : RRType.SVCB, undefined, w);
   }
@@ -365,6 +390,17 @@ function checkAgent(zone: AgentZoneView, owner: string, svcb: RR[], read: Map<Bu
     add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, undefined, `${owner}: no ${txtOwner} TXT; AID clients do not find the agent (docs/records.md, "The _agent TXT")`);
   }
   return usable;
+}
+
+/** `writer.acme.agents. SVCB 1`, with the target when another record of the set has the same priority (card.ts's labels). */
+function svcbLabel(owner: string, s: SvcbData, svcb: readonly RR[], read: ReadonlyMap<Buffer, SvcbData>): string {
+  const shared = svcb.filter((rr) => read.get(rr.rdata)?.priority === s.priority).length > 1;
+  return `${owner} SVCB ${s.priority}${shared ? ` ${s.target}` : ''}`;
+}
+
+/** The warnings for what AID clients refuse in one valid AID record (the fast path and the full check alike). */
+function aidRefused(txtName: string, rdata: Buffer, rec: AidRecord, add: Add): void {
+  for (const why of aidClientProblems(rec)) add('ERR_AGENT_ZONE_AID_REFUSED', txtName, RRType.TXT, rdata, `${txtName} TXT: ${why}`);
 }
 
 /** An AliasMode set: what a client would warn about, and a target in the zone that does not exist. */

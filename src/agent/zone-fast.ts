@@ -15,12 +15,15 @@
 // capabilities, auth, cap and bap across the set; and exactly one `_agent` TXT of one
 // character-string of printable ASCII, with v=aid2, p=mcp, a u that is a lowest-priority
 // endpoint's URL as WHATWG writes it, the auth hint as `a` and the description as `s` (when it
-// fits AID unchanged), and no other AID key.
+// fits AID unchanged), and no other AID key. Nothing another client refuses either
+// (client-compat.ts): no TargetName `.`, a `cap` only over https, a `bap` dns-aid-core takes as
+// is; a plain http `u` is the one such warning the fast path lets through, saying so (aidFine).
 
 import { aidDescription } from './aid.js';
 import { readSvcb, SvcKey } from './svcb.js';
 import { buildUrl, looksLikeAddress } from './url.js';
 import { bapToken, capabilitiesProblem, capProblem, capSha256Problem, descriptionProblem } from './values.js';
+import { dnsAidBapProblem } from './client-compat.js';
 import type { RRset } from '../wire/rr.js';
 import { RRClass } from '../wire/types.js';
 
@@ -185,6 +188,8 @@ function readRecord(cache: FastCache, owner: string, b: Buffer): Read | undefine
   if (p - 1 > 255) return undefined;
   p++;
   const targetEnd = p;
+  // TargetName ".": DNS-AID clients drop the record; the full check warns.
+  if (targetEnd === 3) return undefined;
   let alpn = false;
   let port = -1;
   let transport = false;
@@ -264,7 +269,7 @@ function readRecord(cache: FastCache, owner: string, b: Buffer): Read | undefine
         else if (!same(b, v0, v1, 'https')) return undefined;
         break;
       case SvcKey.cap:
-        if (!cached(cache, key, b, v0, v1, (v) => capProblem(v) === undefined)) return undefined;
+        if (!cached(cache, key, b, v0, v1, (v) => capProblem(v) === undefined && v.toLowerCase().startsWith('https://'))) return undefined;
         r.cap0 = v0;
         r.cap1 = v1;
         break;
@@ -272,7 +277,7 @@ function readRecord(cache: FastCache, owner: string, b: Buffer): Read | undefine
         if (!cached(cache, key, b, v0, v1, (v) => capSha256Problem(v) === undefined)) return undefined;
         break;
       case SvcKey.bap:
-        if (!cached(cache, key, b, v0, v1, (v) => bapToken(v) === 'mcp')) return undefined;
+        if (!cached(cache, key, b, v0, v1, (v) => bapToken(v) === 'mcp' && dnsAidBapProblem(v) === undefined)) return undefined;
         r.bap0 = v0;
         r.bap1 = v1;
         break;
@@ -282,7 +287,7 @@ function readRecord(cache: FastCache, owner: string, b: Buffer): Read | undefine
   }
   if (!alpn || !transport || r.path0 < 0 || r.tool0 < 0) return undefined;
   // The host, once the framing is known good (readSvcb reads it then).
-  const host = targetEnd === 3 ? urlHost(cache, owner) : cache.hosts.get(b, 2, targetEnd, () => urlHost(cache, readSvcb(b).target));
+  const host = cache.hosts.get(b, 2, targetEnd, () => urlHost(cache, readSvcb(b).target));
   if (host === null) return undefined;
   r.host = host;
   r.scheme = scheme;
@@ -333,11 +338,11 @@ function octetsAt(b: Buffer, at: number, n: number, d: Buffer, d0: number, d1: n
  * s the description when AID takes it unchanged, else any 1-60 octets. Values that must equal
  * the SVCB's are matched in place (they hold no `;`), the rest scanned to the next `;`.
  */
-function txtFine(txt: RRset, reads: FastRead): boolean {
-  if (txt.class !== RRClass.IN || txt.rdata.length !== 1) return false;
+function txtFine(txt: RRset, reads: FastRead): AidVerdict {
+  if (txt.class !== RRClass.IN || txt.rdata.length !== 1) return 0;
   const b = txt.rdata[0]!;
   const n = b.length;
-  if (n < 2 || b[0] !== n - 1) return false;
+  if (n < 2 || b[0] !== n - 1) return 0;
   // The card's auth and description are the records' (they agree across the set).
   const r = reads[0]!;
   let best = r.priority;
@@ -359,15 +364,16 @@ function txtFine(txt: RRset, reads: FastRead): boolean {
     }
   }
   let seen = 0;
+  let plain = false;
   for (let i = 1; i < n; ) {
     if (b[i] === 0x3b) {
       i++; // an empty pair
       continue;
     }
-    if (n - i < 3 || b[i + 1] !== 0x3d) return false;
+    if (n - i < 3 || b[i + 1] !== 0x3d) return 0;
     const k = b[i]!;
     const bit = k === 0x76 ? 1 : k === 0x75 ? 2 : k === 0x70 ? 4 : k === 0x61 ? 8 : k === 0x73 ? 16 : 0;
-    if (bit === 0 || (seen & bit) !== 0) return false;
+    if (bit === 0 || (seen & bit) !== 0) return 0;
     seen |= bit;
     const v0 = i + 2;
     let end = -1;
@@ -378,7 +384,10 @@ function txtFine(txt: RRset, reads: FastRead): boolean {
       for (const x of reads) {
         if (x.priority !== best) continue;
         end = hrefAt(b, v0, n, x);
-        if (end >= 0 && (end === n || b[end] === 0x3b)) break;
+        if (end >= 0 && (end === n || b[end] === 0x3b)) {
+          plain = x.scheme === 'http';
+          break;
+        }
       }
     } else if (descAsIs) end = octetsAt(b, v0, n, r.rdata, r.desc0, r.desc1);
     else {
@@ -386,19 +395,19 @@ function txtFine(txt: RRset, reads: FastRead): boolean {
       end = v0;
       while (end < n && b[end] !== 0x3b) {
         const c = b[end]!;
-        if (c < 0x20 || c > 0x7e) return false;
+        if (c < 0x20 || c > 0x7e) return 0;
         end++;
       }
-      if (end === v0 || end - v0 > 60 || b[v0] === 0x20 || b[end - 1] === 0x20) return false;
-      if (descAid !== undefined && b.toString('latin1', v0, end) !== descAid) return false;
+      if (end === v0 || end - v0 > 60 || b[v0] === 0x20 || b[end - 1] === 0x20) return 0;
+      if (descAid !== undefined && b.toString('latin1', v0, end) !== descAid) return 0;
     }
-    if (end < 0 || (end < n && b[end] !== 0x3b)) return false;
+    if (end < 0 || (end < n && b[end] !== 0x3b)) return 0;
     i = end + 1;
   }
-  if ((seen & 7) !== 7) return false;
-  if (r.auth0 >= 0 && (seen & 8) === 0) return false;
-  if ((descAsIs || descAid !== undefined) && (seen & 16) === 0) return false;
-  return true;
+  if ((seen & 7) !== 7) return 0;
+  if (r.auth0 >= 0 && (seen & 8) === 0) return 0;
+  if ((descAsIs || descAid !== undefined) && (seen & 16) === 0) return 0;
+  return plain ? 2 : 1;
 }
 
 const AID2 = Buffer.from('aid2', 'latin1');
@@ -433,7 +442,13 @@ export function svcbFine(cache: FastCache, owner: string, svcb: RRset): FastRead
 /** An agent's SVCB set as svcbFine read it, for aidFine. */
 export type FastRead = readonly Read[];
 
+/**
+ * 0: not sure; 1: clearly fine; 2: clearly fine for aop, but its `u` is plain `http://`, which
+ * AID clients refuse (the zone check adds that one warning, ERR_AGENT_ZONE_AID_REFUSED).
+ */
+export type AidVerdict = 0 | 1 | 2;
+
 /** Whether the agent's `_agent` TXT set (undefined: none) clearly agrees with its SVCB set, read by svcbFine. */
-export function aidFine(txt: RRset | undefined, reads: FastRead): boolean {
-  return txt !== undefined && txtFine(txt, reads);
+export function aidFine(txt: RRset | undefined, reads: FastRead): AidVerdict {
+  return txt === undefined ? 0 : txtFine(txt, reads);
 }
