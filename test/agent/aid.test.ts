@@ -33,7 +33,7 @@ t.test('parse errors', async (t) => {
     ['u=https://x.example/mcp;p=mcp', /no "v" \(version\)/],
     ['v=aid2;p=mcp', /no "u" \(uri\)/],
     ['v=aid2;u=https://x.example/mcp', /no "p" \(proto\)/],
-    ['v=aid1;u=https://x.example/mcp;p=mcp', /v="aid1" is not aid2/],
+    ['v=aid3;u=https://x.example/mcp;p=mcp', /v="aid3" is not aid2 or aid1/],
     ['v=aid2;u=https://x.example/mcp;p=mcp;v=aid2', /key "v" given twice/],
     ['v=aid2;u=https://x.example/mcp;uri=https://y.example/mcp;p=mcp', /keys "u" and "uri" both given/],
     ['v=aid2;u=https://x.example/mcp;p=mcp;oops', /pair "oops" has no "="/],

@@ -276,11 +276,15 @@ t.test('the _agent TXT is checked against the SVCB, which wins', async (t) => {
   one(withTxt('"v=aid2;u=http://a.example.agents:18101/mcp;p=mcp;a=none;s=Drafts"').warnings, /s="Drafts" but the description is "Drafts marketing copy"/);
   one(withTxt('"v=aid2;u=http://a.example.agents:18101/mcp;p=a2a;a=none;s=Drafts marketing copy"').warnings, /p=a2a, not mcp/);
   one(withTxt('"v=aid2;u=http://a.example.agents:18101/mcp;" "p=mcp;a=none;s=Drafts marketing copy"').warnings, /2 character-strings/, 'strings are joined');
-  const broken = withTxt('"v=aid1;u=http://a.example.agents:18101/mcp;p=mcp"');
-  t.match(broken.warnings, [/_agent\.writer\.example\.agents\. TXT: not a valid AID record \(AID v="aid1" is not aid2\)/]);
+  const broken = withTxt('"v=aid3;u=http://a.example.agents:18101/mcp;p=mcp"');
+  t.match(broken.warnings, [/_agent\.writer\.example\.agents\. TXT: not a valid AID record \(AID v="aid3" is not aid2 or aid1\)/]);
   t.equal(broken.aid, undefined);
+  t.equal(withTxt('"v=aid1;u=http://a.example.agents:18101/mcp;p=mcp;a=none;s=Drafts marketing copy"').aid?.v, 'aid1', 'a legacy aid1 record alone is read');
+  const pair = card(`${svcbs}_agent.writer TXT "v=aid1;u=http://c.example.agents:18103/mcp;p=mcp"\n_agent.writer TXT "v=aid2;u=http://a.example.agents:18101/mcp;p=mcp;a=none;s=Drafts marketing copy"\n`);
+  t.equal(pair.aid?.v, 'aid2', 'of an aid1 + aid2 pair, the aid2 record is read (as AID 2.x does)');
+  t.same(pair.warnings, [], 'the aid1 record of a pair is not compared');
   const two = card(`${svcbs}_agent.writer TXT "v=aid2;u=http://a.example.agents:18101/mcp;p=mcp;a=none"\n_agent.writer TXT "v=aid2;u=http://b.example.agents:18102/mcp;p=mcp;a=none"\n`);
-  t.match(two.warnings, [/2 valid AID records; AID clients refuse the name as ambiguous/]);
+  t.match(two.warnings, [/2 valid aid2 records; AID clients refuse the name as ambiguous/]);
   const spf = card(`${svcbs}_agent.writer TXT "v=aid2;u=http://a.example.agents:18101/mcp;p=mcp;a=none;s=Drafts marketing copy"\n_agent.writer TXT "hello"\n`);
   t.equal(spf.aid?.u, 'http://a.example.agents:18101/mcp', 'one valid record among others is used');
   t.equal(spf.warnings.length, 1, 'the other TXT is reported');
