@@ -49,7 +49,9 @@ export function dnsAidProblems(label: string, svcb: SvcbData): ClientProblem[] {
   const out: ClientProblem[] = [];
   const p = svcb.params;
   if (svcb.target === '.') {
-    out.push({ code: 'ERR_AGENT_ZONE_DNSAID_TARGET', message: `${label} .: TargetName "." (the agent's own name); DNS-AID clients (dns-aid-core) build an empty host from it and drop the record; name the host instead` });
+    // The label names the target already when another record shares the priority.
+    const named = label.endsWith(' .') ? label : `${label} .`;
+    out.push({ code: 'ERR_AGENT_ZONE_DNSAID_TARGET', message: `${named}: TargetName "." (the agent's own name); DNS-AID clients (dns-aid-core) build an empty host from it and drop the record; name the host instead` });
   }
   const mandatory = p.get(SvcKey.mandatory);
   if (mandatory !== undefined) {
