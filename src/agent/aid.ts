@@ -148,6 +148,11 @@ export function selectAid<T extends { aid: AidRecord }>(valid: readonly T[]): { 
 /** Protocols whose `u` AID clients require to start with `https://` (AID 2.x parser; `websocket` wants `wss://`). */
 const REMOTE_EXCEPT = new Set(['local', 'zeroconf', 'websocket']);
 
+/** The reason for a remote agent's `u` without `https://` (the zone check's fast path writes it too). */
+export function aidNotHttps(u: string): string {
+  return `u=${u} does not start with "https://"; AID clients (1.x and 2.x) refuse a remote agent without TLS, loopback included`;
+}
+
 /**
  * What AID clients refuse in a record aop reads (AID 2.x's parser, and 1.x's for `aid1`): a remote
  * protocol's `u` that does not start with `https://` (exactly: the check is on the text, so
@@ -159,7 +164,7 @@ export function aidClientProblems(rec: AidRecord): string[] {
   if (rec.p === 'websocket') {
     if (!rec.u.startsWith('wss://')) out.push(`u=${rec.u} does not start with "wss://", which AID clients require for p=websocket`);
   } else if (!REMOTE_EXCEPT.has(rec.p) && !rec.u.startsWith('https://')) {
-    out.push(`u=${rec.u} does not start with "https://"; AID clients (1.x and 2.x) refuse a remote agent without TLS, loopback included`);
+    out.push(aidNotHttps(rec.u));
   }
   if (rec.v === 'aid2' && rec.i !== undefined) out.push('i= (kid) is not allowed in an aid2 record; AID 2.x clients refuse it');
   if (rec.v === 'aid1' && rec.k !== undefined && rec.i === undefined) out.push('k= (pka) without i= (kid); AID clients refuse an aid1 record so');

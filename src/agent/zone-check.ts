@@ -7,10 +7,10 @@
 // It takes the zone structurally (src/zone's Zone fits), so this module still imports only
 // src/wire (test/boundaries.test.ts).
 
-import { aidClientProblems, aidFromTxt, selectAid, type AidRecord } from './aid.js';
+import { aidClientProblems, aidFromTxt, aidNotHttps, selectAid, type AidRecord } from './aid.js';
 import { cardFromRecords } from './card.js';
 import { dnsAidProblems } from './client-compat.js';
-import { aidFine, fastCache, svcbFine, type FastRead } from './zone-fast.js';
+import { aidFine, fastAidU, fastCache, svcbFine, type FastRead } from './zone-fast.js';
 import { AgentRecordError, type RecordProblem } from './errors.js';
 import { alpnIds, readSvcb, SvcKey, type SvcbData } from './svcb.js';
 import type { RR, RRset } from '../wire/rr.js';
@@ -216,7 +216,7 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
       }
       agents.push(owner);
       // Fine for aop, but a plain http u= that AID clients refuse: the full check's warning.
-      if (verdict === 2) aidRefused(txt!.name, txt!.rdata[0]!, aidFromTxt(txt!.rdata[0]!), add);
+      if (verdict === 2) add('ERR_AGENT_ZONE_AID_REFUSED', txt!.name, RRType.TXT, txt!.rdata[0]!, `${txt!.name} TXT: ${aidNotHttps(fastAidU(txt!.rdata[0]!))}`);
     } catch (e) {
       failed(node, e);
     }

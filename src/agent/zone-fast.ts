@@ -448,6 +448,21 @@ export type FastRead = readonly Read[];
  */
 export type AidVerdict = 0 | 1 | 2;
 
+/**
+ * The `u` value of a TXT RDATA aidFine said yes to (one string of `k=value` pairs with one-letter
+ * keys), without parsing the rest.
+ */
+export function fastAidU(rdata: Buffer): string {
+  const n = rdata.length;
+  for (let i = 1; i < n; ) {
+    let end = i;
+    while (end < n && rdata[end] !== 0x3b) end++;
+    if (end - i >= 2 && rdata[i] === 0x75 && rdata[i + 1] === 0x3d) return rdata.toString('latin1', i + 2, end);
+    i = end + 1;
+  }
+  return '';
+}
+
 /** Whether the agent's `_agent` TXT set (undefined: none) clearly agrees with its SVCB set, read by svcbFine. */
 export function aidFine(txt: RRset | undefined, reads: FastRead): AidVerdict {
   return txt === undefined ? 0 : txtFine(txt, reads);
