@@ -171,7 +171,7 @@ function urlHost(cache: FastCache, host: string): string | null {
  * One record, when it is clearly a usable agent record without notes. The framing checks are
  * src/wire's checkSvcb's (svcbValid), or stricter: what passes here, readSvcb reads.
  */
-function readRecord(cache: FastCache, owner: string, b: Buffer): Read | undefined {
+function readRecord(cache: FastCache, b: Buffer): Read | undefined {
   const n = b.length;
   if (n < 3) return undefined;
   const priority = (b[0]! << 8) | b[1]!;
@@ -421,7 +421,7 @@ export function svcbFine(cache: FastCache, owner: string, svcb: RRset): FastRead
   if (owner.includes('\\')) return undefined;
   const reads: Read[] = [];
   for (const rdata of svcb.rdata) {
-    const r = readRecord(cache, owner, rdata);
+    const r = readRecord(cache, rdata);
     if (r === undefined) return undefined;
     reads.push(r);
   }
