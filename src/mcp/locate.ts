@@ -162,7 +162,7 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
   const warnings = [...card.warnings];
   if (card.cap !== undefined && /^https:\/\//i.test(card.cap)) {
     const url = new URL(card.cap);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.?$/, '.');
     const port = url.port === '' ? 443 : Number(url.port);
     let addrs: string[];
     try {
