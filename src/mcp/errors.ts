@@ -10,7 +10,6 @@ export const HandOffCode = {
   ERR_NO_AGENT_RECORD: { exit: 3, means: 'the name exists but has no usable SVCB agent record (or an alias loop, or AliasMode to ".")' },
   ERR_ENDPOINT_UNREACHABLE: { exit: 4, means: 'no endpoint of the agent could be reached; `tried` says what each did' },
   ERR_TOOL_MISSING: { exit: 5, means: "the endpoint's tools/list does not have the tool the record names" },
-  ERR_TOOL_AMBIGUOUS: { exit: 1, means: 'the record names no tool (DNS-AID) and the endpoint lists several: say which with --tool' },
   ERR_CAP_UNREACHABLE: { exit: 17, means: "the DNS-AID capability document (cap) could not be fetched: no address, refused, connect/TLS failure, a status other than 200, timeout" },
   ERR_CAP_TOO_LARGE: { exit: 18, means: 'the capability document is larger than the limit (256 000 bytes)' },
   ERR_CAP_NOT_JSON: { exit: 19, means: 'the capability document is not a JSON object served as JSON' },

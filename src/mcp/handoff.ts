@@ -81,14 +81,14 @@ export function trustedCas(extra: string): string[] {
 
 /**
  * The tool a call uses: the one asked for, else the record's, else (a DNS-AID record names none)
- * the endpoint's only tool. Throws ERR_TOOL_AMBIGUOUS when it lists several, ERR_TOOL_MISSING when none.
+ * the endpoint's only tool. Throws ERR_HANDOFF_USAGE (a usage error: say --tool) when it lists several, ERR_TOOL_MISSING when none.
  */
 export function chooseTool(card: AgentCard, tools: readonly Tool[], asked: string | undefined, url: string): string {
   const named = asked ?? card.tool;
   if (named !== undefined) return named;
   if (tools.length === 1) return tools[0]!.name;
   if (tools.length === 0) throw new HandOffError('ERR_TOOL_MISSING', `${card.name}: the record names no tool and ${url} lists none`, { agent: card.name });
-  throw new HandOffError('ERR_TOOL_AMBIGUOUS', `${card.name}: the record names no tool and ${url} lists ${tools.length}: ${tools.map((t) => t.name).join(', ')}; pick one with --tool`, { agent: card.name });
+  throw new HandOffError('ERR_HANDOFF_USAGE', `${card.name}: the record names no tool and ${url} lists ${tools.length}: ${tools.map((t) => t.name).join(', ')}; pick one with --tool`, { agent: card.name });
 }
 
 export interface CallOutcome {
@@ -553,7 +553,7 @@ export class HandOff {
             const err = caught instanceof SetupFailure ? caught.error : caught;
             if (err instanceof HandOffError) {
               // An answer from the agent (tool missing, tool error): the endpoint works.
-              if (err.code === 'ERR_TOOL_MISSING' || err.code === 'ERR_TOOL_ERROR' || err.code === 'ERR_TOOL_AMBIGUOUS') report(true);
+              if (err.code === 'ERR_TOOL_MISSING' || err.code === 'ERR_TOOL_ERROR' || err.code === 'ERR_HANDOFF_USAGE') report(true);
               if (err.tried !== undefined) throw err;
               tried.push({ url: e.url, ok: false, code: err.code, error: err.message, ms: Math.round(performance.now() - t0) });
               throw new HandOffError(err.code, err.message, { tried, agent: card.name, cause: err.cause, ...(err.result ? { result: err.result } : {}) });

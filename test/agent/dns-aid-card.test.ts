@@ -15,6 +15,16 @@ ns1 A 192.0.2.1
 mcp A 192.0.2.2
 `;
 
+/** What `fn` throws (undefined when it returns). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 function recs(body: string): RR[] {
   return [...loadZoneText(HEAD + body, { origin: ORIGIN }).records()];
 }
@@ -45,19 +55,19 @@ t.test('bap says mcp (with a version) while alpn names transports only', async (
 
 t.test('neither alpn nor bap says mcp, or bap is a list: not an MCP agent', async (t) => {
   for (const body of ['w IN SVCB 1 mcp.example.test. alpn="a2a" port=443 key65402="a2a"\n', 'w IN SVCB 1 mcp.example.test. alpn="h2" port=443 key65402="mcp,a2a"\n']) {
-    const err = (() => { try { cardFromRecords('w.example.test', recs(body), { dnsAid: true }); } catch (e) { return e; } })();
+    const err = thrown(() => cardFromRecords('w.example.test', recs(body), { dnsAid: true }));
     t.ok(err instanceof AgentRecordError && err.code === 'ERR_AGENT_BAD_RECORD', body.trim());
   }
 });
 
 t.test('without the option (the zone tooling) a DNS-AID record is still refused', async (t) => {
-  const err = (() => { try { cardFromRecords('writer.example.test', recs(DNS_AID)); } catch (e) { return e; } })() as AgentRecordError;
+  const err = thrown(() => cardFromRecords('writer.example.test', recs(DNS_AID))) as AgentRecordError;
   t.equal(err.code, 'ERR_AGENT_BAD_RECORD');
   t.match(err.message, /missing key65320 \(path\); missing key65321 \(transport\); missing key65322 \(tool\)/);
 });
 
 t.test('one of aop\'s keys makes it an aop record, held to aop\'s rules', async (t) => {
-  const err = (() => { try { cardFromRecords('w.example.test', recs('w IN SVCB 1 mcp.example.test. alpn="mcp" port=443 key65322="draft"\n'), { dnsAid: true }); } catch (e) { return e; } })() as AgentRecordError;
+  const err = thrown(() => cardFromRecords('w.example.test', recs('w IN SVCB 1 mcp.example.test. alpn="mcp" port=443 key65322="draft"\n'), { dnsAid: true })) as AgentRecordError;
   t.equal(err.code, 'ERR_AGENT_BAD_RECORD');
   t.match(err.message, /missing key65320 \(path\); missing key65321 \(transport\)/);
 });
@@ -73,7 +83,7 @@ t.test('beside records in aop\'s form, a DNS-AID record is skipped with a warnin
 
 t.test('a card without a tool cannot be written as aop records', async (t) => {
   const c = cardFromRecords('writer.example.test', recs(DNS_AID), { dnsAid: true, zone: ORIGIN });
-  const err = (() => { try { recordsFromCard(c); } catch (e) { return e; } })() as AgentRecordError;
+  const err = thrown(() => recordsFromCard(c)) as AgentRecordError;
   t.equal(err.code, 'ERR_AGENT_BAD_CARD');
   t.match(err.message, /no tool/);
 });

@@ -131,7 +131,7 @@ t.test('no cap: the endpoint\'s /.well-known/agent-card.json gives the path', as
 t.test('no cap and no agent card: /mcp; several tools need --tool', async (t) => {
   const h = handOff(t);
   const err = await h.call('plain.dnsaid.test', { text: 'hola' }).then(() => undefined, (e: unknown) => e) as HandOffError;
-  t.equal(err.code, 'ERR_TOOL_AMBIGUOUS');
+  t.equal(err.code, 'ERR_HANDOFF_USAGE');
   t.equal(err.exitCode, 1, 'a usage error');
   t.match(err.message, /the record names no tool and https:\/\/plain\.dnsaid\.test:18443\/mcp lists 2: translate, detect_language; pick one with --tool/);
   const o = await h.call('plain.dnsaid.test', { text: 'hola' }, { tool: 'detect_language' });
