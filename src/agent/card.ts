@@ -47,8 +47,16 @@ export interface AgentCard {
   name: string;
   /** Usable endpoints, lowest priority first; equal priorities in record order (shuffle with orderEndpoints). */
   endpoints: AgentEndpoint[];
-  /** The MCP tool to call (key65322). */
-  tool: string;
+  /** The MCP tool to call (key65322); absent for a DNS-AID card: `--tool`, else the endpoint's only tool. */
+  tool?: string;
+  /**
+   * 'dns-aid' when the records carry none of aop's keys (path, transport, tool) and say `mcp` in
+   * alpn or bap (CardOptions.dnsAid): each endpoint's path is then `/mcp` until the client locates
+   * it (the `cap` document, else the target's /.well-known/agent-card.json; src/mcp/locate.ts).
+   */
+  form?: 'dns-aid';
+  /** For a 'dns-aid' card once located: where the endpoints' path came from. */
+  located?: 'cap' | 'agent-card' | 'default';
   /** key65324, from the preferred record. */
   description?: string;
   /** key65323 as a list; empty when absent. */
@@ -82,6 +90,12 @@ export interface CardOptions {
   onSkip?: (problem: RecordProblem, rr: RR) => void;
   /** SVCB and AID RDATA the caller has read already (by the RDATA buffer itself), so they are not read twice. */
   read?: { svcb?: ReadonlyMap<Buffer, SvcbData>; aid?: ReadonlyMap<Buffer, AidRecord> };
+  /**
+   * Also make a card of records in DNS-AID form (none of aop's keys; alpn or bap says mcp), as a
+   * client of agents other publishers write: https, streamable-http, path `/mcp` to be located,
+   * no tool. Off for the zone tooling, which holds aop's own records to aop's form.
+   */
+  dnsAid?: boolean;
 }
 
 /** Keys whose meaning aop implements, so a `mandatory` list of them does not drop the record. */
@@ -93,7 +107,8 @@ const IMPLEMENTED = new Set<number>([
 
 /** What one usable record says beyond its endpoint. */
 interface RecordMeta {
-  tool: string;
+  tool: string | undefined;
+  dnsAid: boolean;
   description: string | undefined;
   capabilities: string[];
   auth: string | undefined;
@@ -120,7 +135,7 @@ const latin1 = (b: Buffer): string => b.toString('latin1');
  * Reasons for an absent key start `missing `, `no alpn ` or `mandatory lists `: the zone check
  * (zone-check.ts) tells them from wrong values by that.
  */
-function evaluate(owner: string, label: string, svcb: SvcbData): Evaluated {
+function evaluate(owner: string, label: string, svcb: SvcbData, acceptDnsAid = false): Evaluated {
   const reasons: string[] = [];
   const notes: string[] = [];
   const p = svcb.params;
@@ -163,12 +178,19 @@ function evaluate(owner: string, label: string, svcb: SvcbData): Evaluated {
 
   const alpnValue = p.get(SvcKey.alpn);
   const alpn = alpnValue === undefined ? [] : alpnIds(alpnValue);
-  if (alpnValue === undefined) reasons.push('no alpn (it must contain "mcp")');
-  else if (!alpn.includes('mcp')) reasons.push(`alpn ${show(alpn.join(','))} lacks "mcp"`);
+  const bapRaw = p.get(SvcKey.bap);
+  // DNS-AID form: none of aop's keys, and `mcp` in alpn or bap (one token: mcp, mcp=1.0).
+  const aidForm = acceptDnsAid && !p.has(SvcKey.path) && !p.has(SvcKey.transport) && !p.has(SvcKey.tool)
+    && (alpn.includes('mcp') || (bapRaw !== undefined && bapToken(latin1(bapRaw)) === 'mcp'));
+  if (!aidForm) {
+    if (alpnValue === undefined) reasons.push('no alpn (it must contain "mcp")');
+    else if (!alpn.includes('mcp')) reasons.push(`alpn ${show(alpn.join(','))} lacks "mcp"`);
+  }
 
-  const path = required(SvcKey.path, pathProblem);
-  const transport = required(SvcKey.transport, transportProblem) as Transport | undefined;
-  const tool = required(SvcKey.tool, toolProblem);
+  // A DNS-AID record's path is located later (src/mcp/locate.ts); `/mcp` is the last resort.
+  const path = aidForm ? '/mcp' : required(SvcKey.path, pathProblem);
+  const transport = aidForm ? 'streamable-http' : required(SvcKey.transport, transportProblem) as Transport | undefined;
+  const tool = aidForm ? undefined : required(SvcKey.tool, toolProblem);
   const capabilities = optional(SvcKey.capabilities, capabilitiesProblem);
   let description: string | undefined;
   const descValue = p.get(SvcKey.description);
@@ -222,7 +244,7 @@ function evaluate(owner: string, label: string, svcb: SvcbData): Evaluated {
     if ('problem' in built) reasons.push(built.problem);
     else url = built.url;
   }
-  if (reasons.length > 0 || url === undefined || path === undefined || transport === undefined || tool === undefined || effectiveScheme === undefined || port === undefined) {
+  if (reasons.length > 0 || url === undefined || path === undefined || transport === undefined || (tool === undefined && !aidForm) || effectiveScheme === undefined || port === undefined) {
     return { label, svcb, reasons, notes };
   }
   return {
@@ -231,7 +253,7 @@ function evaluate(owner: string, label: string, svcb: SvcbData): Evaluated {
     reasons,
     notes,
     endpoint: { url, target: svcb.target, host, port, path, transport, scheme: effectiveScheme, priority: svcb.priority, alpn },
-    meta: { tool, description, capabilities: capabilities === undefined ? [] : capabilities.split(','), auth, cap, capSha256, bap },
+    meta: { tool, dnsAid: aidForm, description, capabilities: capabilities === undefined ? [] : capabilities.split(','), auth, cap, capSha256, bap },
   };
 }
 
@@ -314,7 +336,7 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
       skip({ owner, priority: pr, target: '', reasons: [malformed[i]!], label }, svcbRRs[i]!);
       return;
     }
-    const ev = evaluate(owner, label, svcb);
+    const ev = evaluate(owner, label, svcb, opts.dnsAid === true);
     ev.rr = svcbRRs[i]!;
     if (ev.endpoint === undefined) skip({ owner, priority: svcb.priority, target: svcb.target, reasons: ev.reasons, label }, svcbRRs[i]!);
     else usable.push(ev);
@@ -323,6 +345,15 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
 
   // Lowest priority first; equal priorities keep record order (Array.prototype.sort is stable).
   usable.sort((a, b) => a.svcb.priority - b.svcb.priority);
+  // Records in aop's form win over DNS-AID ones beside them: one card, one way to locate the path.
+  if (usable.some((ev) => !ev.meta!.dnsAid)) {
+    for (let i = usable.length - 1; i >= 0; i--) {
+      const ev = usable[i]!;
+      if (!ev.meta!.dnsAid) continue;
+      warnings.push(`${ev.label}: skipped: a DNS-AID record (no aop keys) beside records in aop's form`);
+      usable.splice(i, 1);
+    }
+  }
   for (const p of problems) warnings.push(`${p.label}: skipped: ${p.reasons.join('; ')}`);
   const preferred = usable[0]!;
   const meta = preferred.meta!;
@@ -331,7 +362,7 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
     for (const n of ev.notes) warnings.push(`${ev.label}: ${n}`);
     const m = ev.meta!;
     if (m.tool !== meta.tool) {
-      const why = `${keyLabel(SvcKey.tool)} ${show(m.tool)} differs from ${preferred.label}'s ${show(meta.tool)} (one tool per agent)`;
+      const why = `${keyLabel(SvcKey.tool)} ${show(m.tool ?? '')} differs from ${preferred.label}'s ${show(meta.tool ?? '')} (one tool per agent)`;
       warnings.push(`${ev.label}: skipped: ${why}`);
       opts.onSkip?.({ owner, priority: ev.svcb.priority, target: ev.svcb.target, reasons: [why], label: ev.label }, ev.rr!);
       continue;
@@ -374,11 +405,12 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
   const card: AgentCard = {
     name: owner,
     endpoints,
-    tool: meta.tool,
     capabilities: meta.capabilities,
     ttl: Math.min(...svcbRRs.map((r) => r.ttl)),
     warnings,
   };
+  if (meta.tool !== undefined) card.tool = meta.tool;
+  if (meta.dnsAid) card.form = 'dns-aid';
   if (meta.description !== undefined) card.description = meta.description;
   if (meta.auth !== undefined) card.auth = meta.auth;
   if (meta.cap !== undefined) card.cap = meta.cap;

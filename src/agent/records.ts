@@ -200,6 +200,7 @@ export function recordsFromCard(card: AgentCard, opts: RecordsOptions = {}): Age
   const ttl = opts.defaultTtl !== undefined && opts.defaultTtl === card.ttl ? undefined : card.ttl;
 
   // The keys every record of the agent shares.
+  if (card.tool === undefined) bad(`${name}: no tool (aop's records name one)`);
   check(`${name}: tool`, card.tool, toolProblem(card.tool));
   const shared: Array<[number, Buffer]> = [[SvcKey.tool, Buffer.from(card.tool, 'latin1')]];
   if (card.capabilities.length > 0) {

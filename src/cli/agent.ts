@@ -7,7 +7,10 @@ import { isLocal, isLoopback } from '../mcp/address.js';
 import { HandOffError } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
-import { chooseServer, localPolicy, processCliIo, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
+import { chooseServer, localPolicy, processCliIo, readCa, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
+import { OriginPools } from '../mcp/http.js';
+import { locateEndpoint, MAX_DESCRIPTOR_BYTES } from '../mcp/locate.js';
+import { trustedCas } from '../mcp/handoff.js';
 
 export interface AgentArgs {
   name: string;
@@ -17,6 +20,8 @@ export interface AgentArgs {
   allowHttp?: AllowHttp;
   /** Zones whose agents may have loopback endpoints, besides the announced local daemon's (as aop call). */
   allowLoopbackZone?: string[];
+  /** As aop call --ca: a PEM file of CAs for the capability documents of DNS-AID records. */
+  ca?: string;
 }
 
 function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp, loopbackOk: boolean): string | undefined {
@@ -33,7 +38,8 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
   const c = r.card;
   const rows: Array<[string, string]> = [['agent', c.name]];
   if (r.aliases.length > 1) rows.push(['aliases', r.aliases.join(' -> ')]);
-  rows.push(['tool', c.tool]);
+  rows.push(['tool', c.tool ?? "(the record names none: the endpoint's only tool, or --tool)"]);
+  if (c.located !== undefined) rows.push(['path from', c.located === 'cap' ? `the capability document ${c.cap ?? ''}` : c.located === 'agent-card' ? 'the endpoint\'s /.well-known/agent-card.json' : 'nothing: /mcp, as DNS-AID clients guess']);
   if (c.description !== undefined) rows.push(['description', c.description]);
   rows.push(['capabilities', c.capabilities.length > 0 ? c.capabilities.join(', ') : '(none)']);
   if (c.auth !== undefined) rows.push(['auth', c.auth]);
@@ -72,9 +78,20 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     }
     const label = `${server.address}#${server.port}`;
     // As aop call would judge it: loopback only for the zones served here (localPolicy).
-    const zones = localPolicy(server, allowHttp, a.allowLoopbackZone ?? [], io.env).loopbackZones;
+    const policy = localPolicy(server, allowHttp, a.allowLoopbackZone ?? [], io.env);
+    const zones = policy.loopbackZones;
     const zone = r.card.zone?.toLowerCase().replace(/\.+$/, '');
     const loopbackOk = zones === 'any' || (zone !== undefined && zones.some((z) => z.toLowerCase().replace(/\.+$/, '') === zone));
+    if (r.card.form === 'dns-aid') {
+      // As aop call finds it: the cap document, else the agent card, else /mcp.
+      const ca = readCa(a.ca);
+      const pools = new OriginPools({ limits: { maxReplyBytes: MAX_DESCRIPTOR_BYTES }, ...(ca !== undefined ? { ca: trustedCas(ca) } : {}) });
+      try {
+        r = { ...r, card: await locateEndpoint(r.card, { lookup, pools, loopbackOk, self: policy.selfAddresses, signal }) };
+      } finally {
+        await pools.close();
+      }
+    }
     if (a.json) {
       const ordered = orderEndpoints(r.card.endpoints);
       io.stdout(JSON.stringify({
@@ -104,12 +121,13 @@ export function agentCommand(y: Argv): Argv {
       .option('timeout', { type: 'number', default: 10, describe: 'Seconds for the lookups' })
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Policy used to mark endpoints a call would refuse' })
       .option('allow-loopback-zone', { type: 'string', array: true, describe: 'As aop call: loopback endpoints of this zone\'s agents are not marked refused' })
-      .epilogue('Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error, 13 the DNS server gave a referral, 14 a lame DNS answer (docs/errors.md).')
+      .option('ca', { type: 'string', describe: 'As aop call: a PEM file of CA certificates to trust for capability documents' })
+      .epilogue('Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error, 13 the DNS server gave a referral, 14 a lame DNS answer, 17-21 a DNS-AID capability document that cannot be used (docs/errors.md).')
       .example('$0 agent writer.acme.agents', "writer's card: two endpoints, priority 1 then 2")
       .example('$0 agent copywriter.acme.agents --server 127.0.0.1:5300', 'an alias: the names followed are shown')
       .example('$0 agent researcher.acme.agents --json', 'the card as JSON'),
     async (argv) => {
-      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'] });
+      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'], ca: argv.ca });
     },
   );
 }

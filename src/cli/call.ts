@@ -12,6 +12,7 @@ import { NetworkLookup } from '../mcp/lookup.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { daemonStatePath, gatewayAddress, readDaemonState } from './daemon-state.js';
 import { askedNote, chooseDefaultServer } from './common.js';
+import { readFileSync } from 'node:fs';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -75,6 +76,19 @@ export function localPolicy(server: { address: string; port: number }, allowHttp
   const gateway = local ? gatewayAddress(state) : undefined;
   if (gateway !== undefined) self.push({ address: gateway.host, port: gateway.port });
   return { loopbackZones: allowHttp === 'any' ? 'any' : zones, selfAddresses: self };
+}
+
+/** `--ca FILE`: its PEM text, checked to hold a certificate. */
+export function readCa(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CallUsageError(`--ca ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new CallUsageError(`--ca ${file}: no PEM certificate in it`);
+  return text;
 }
 
 export function timeoutMs(seconds: number | undefined, dflt = 30): number {
@@ -169,6 +183,8 @@ export interface CallArgs {
   allowLoopbackZone?: string[];
   maxReplyBytes?: number;
   maxReplyEvents?: number;
+  /** A PEM file of CAs to trust besides the system roots (https endpoints, capability documents). */
+  ca?: string;
 }
 
 function positive(what: string, v: number | undefined): number | undefined {
@@ -195,7 +211,9 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     const policy = localPolicy(server, allowHttp, a.allowLoopbackZone ?? [], io.env);
     const maxReplyBytes = positive('max-reply-bytes', a.maxReplyBytes);
     const maxReplyEvents = positive('max-reply-events', a.maxReplyEvents);
+    const ca = readCa(a.ca);
     handoff = new HandOff({
+      ...(ca !== undefined ? { ca } : {}),
       lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
       ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}), ...(maxReplyEvents !== undefined ? { maxReplyEvents } : {}),
     });
@@ -207,14 +225,15 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
       // The input schema types the --arg values. tools/list is tried as a call is (failover, retries,
       // breaker, within this deadline), and the session it opens is the one the call reuses.
       const lt = await handoff.listToolsOutcome(a.name, { timeoutMs: ms });
-      tool = lt.tools.find((t) => t.name === (a.tool ?? lt.card.tool));
+      const name = a.tool ?? lt.card.tool ?? (lt.tools.length === 1 ? lt.tools[0]!.name : undefined);
+      tool = lt.tools.find((t) => t.name === name);
       listing = lt.attempts.filter((x) => !x.ok);
     }
     const args = { ...fromJson, ...parseArgPairs(pairs, tool) };
     const left = Math.max(1, Math.round(ms - (performance.now() - started)));
     const o = await handoff.call(a.name, args, { timeoutMs: left, ...(a.tool !== undefined ? { tool: a.tool } : {}) });
     if (a.json) {
-      io.stdout(JSON.stringify(outcomeJson(o, a.tool ?? o.card.tool, listing), null, 2) + '\n');
+      io.stdout(JSON.stringify(outcomeJson(o, o.tool, listing), null, 2) + '\n');
     } else {
       const texts = o.result.content.map((c) => (c.type === 'text' ? c.text : `[${c.type} content]`));
       const structured = texts.length === 0 && o.result.structuredContent !== undefined ? JSON.stringify(o.result.structuredContent, null, 2) : '';
@@ -232,7 +251,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
 // One line per paragraph: yargs wraps the epilogue to the terminal itself.
 export const CALL_EPILOGUE = [
   'The name is looked up with RD=1 at --server, else $AOP_RESOLVER (ADDR[:PORT]), else the running `aop serve`, else the first nameserver of /etc/resolv.conf. Plain http endpoints are called only on loopback addresses unless --allow-http any; loopback endpoints only for agents of the zones the running `aop serve` serves (when it is the server asked) or of an --allow-loopback-zone, and never the DNS server or the daemon\'s gateway. A reply body or SSE event over --max-reply-bytes, or a reply of more than --max-reply-events events, is cut off (exit 15).',
-  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops (docs/errors.md).',
+  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops, 17-21 a DNS-AID capability document (cap) unreachable, too large, not JSON, failing its cap-sha256, or without endpoints.mcp (docs/errors.md). Records in DNS-AID form (no aop keys, alpn or bap "mcp") are called at the path their cap document gives, else their /.well-known/agent-card.json, else /mcp; --ca FILE trusts a private CA for them.',
 ].join('\n\n');
 
 export function callCommand(y: Argv): Argv {
@@ -243,7 +262,8 @@ export function callCommand(y: Argv): Argv {
       .positional('name', { type: 'string', demandOption: true, describe: 'Agent name, e.g. writer.acme.agents' })
       .option('arg', { type: 'string', array: true, describe: 'A tool argument as key=value (typed by the tool\'s input schema); repeat for more' })
       .option('args-json', { type: 'string', describe: 'Tool arguments as one JSON object (--arg values override)' })
-      .option('tool', { type: 'string', describe: 'Call this tool instead of the one the record names' })
+      .option('tool', { type: 'string', describe: 'Call this tool instead of the one the record names (a DNS-AID record names none: then the endpoint\'s only tool)' })
+      .option('ca', { type: 'string', describe: 'PEM file of CA certificates to trust besides the system roots, for https endpoints and capability documents' })
       .option('server', { type: 'string', describe: 'DNS server to ask, ADDR[:PORT]' })
       .option('timeout', { type: 'number', default: 30, describe: 'Seconds for the whole call, lookup included' })
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Where plain http endpoints may be called' })
@@ -260,7 +280,7 @@ export function callCommand(y: Argv): Argv {
       process.exitCode = await runCall({
         name: argv.name as string, arg: argv.arg, argsJson: argv['args-json'], tool: argv.tool, server: argv.server,
         timeout: argv.timeout, json: argv.json, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'],
-        maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'],
+        maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'], ca: argv.ca,
       });
     },
   );

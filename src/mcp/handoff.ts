@@ -17,6 +17,9 @@ import { hopCount, OriginPools, ReplyTooLargeError, replyLimits } from './http.j
 import { silentLogger, type Logger } from '../base/log.js';
 import type { DnsLookup } from './lookup.js';
 import { resolveAgent, type ResolvedAgent } from './resolve.js';
+import { locateEndpoint, MAX_DESCRIPTOR_BYTES } from './locate.js';
+import { rootCertificates } from 'node:tls';
+import { readFileSync } from 'node:fs';
 
 export type { Attempt } from './errors.js';
 export { isLoopback } from './address.js';
@@ -58,10 +61,40 @@ export interface HandOffOptions {
   maxReplyEvents?: number;
   /** Calls by agent and outcome, their latency, and the breakers' states go here (base/metrics.ts). */
   metrics?: Metrics;
+  /** CA certificates (PEM text) to trust besides the system roots, for https endpoints and capability documents (`aop call --ca`). */
+  ca?: string;
+}
+
+/** The system roots, NODE_EXTRA_CA_CERTS and `extra`: giving undici a `ca` list replaces Node's defaults, so they are all listed. */
+export function trustedCas(extra: string): string[] {
+  const list = [...rootCertificates, extra];
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (file) {
+    try {
+      list.push(readFileSync(file, 'utf8'));
+    } catch {
+      // Node itself warns about an unreadable NODE_EXTRA_CA_CERTS at start.
+    }
+  }
+  return list;
+}
+
+/**
+ * The tool a call uses: the one asked for, else the record's, else (a DNS-AID record names none)
+ * the endpoint's only tool. Throws ERR_HANDOFF_USAGE (a usage error: say --tool) when it lists several, ERR_TOOL_MISSING when none.
+ */
+export function chooseTool(card: AgentCard, tools: readonly Tool[], asked: string | undefined, url: string): string {
+  const named = asked ?? card.tool;
+  if (named !== undefined) return named;
+  if (tools.length === 1) return tools[0]!.name;
+  if (tools.length === 0) throw new HandOffError('ERR_TOOL_MISSING', `${card.name}: the record names no tool and ${url} lists none`, { agent: card.name });
+  throw new HandOffError('ERR_HANDOFF_USAGE', `${card.name}: the record names no tool and ${url} lists ${tools.length}: ${tools.map((t) => t.name).join(', ')}; pick one with --tool`, { agent: card.name });
 }
 
 export interface CallOutcome {
   result: CallToolResult;
+  /** The tool called: the one asked for, the record's, or the endpoint's only tool. */
+  tool: string;
   card: AgentCard;
   /** The URL of the endpoint that answered. */
   endpoint: string;
@@ -192,6 +225,8 @@ export class HandOff {
   private readonly cards: LRUCache<string, ResolvedAgent>;
   private readonly sessions = new Map<string, Promise<Session>>();
   private readonly pools: OriginPools;
+  /** For capability documents and agent cards: their own, smaller, size limit. */
+  private readonly docs: OriginPools;
   readonly breaker: CircuitBreaker;
   private readonly metrics: Metrics | undefined;
   private closed = false;
@@ -225,8 +260,11 @@ export class HandOff {
     this.random = opts.random ?? Math.random;
     this.clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
     this.cards = new LRUCache({ max: ms('cacheSize', opts.cacheSize, 1000) });
+    if (opts.ca !== undefined && (typeof opts.ca !== 'string' || !opts.ca.includes('-----BEGIN CERTIFICATE-----'))) throw new HandOffError('ERR_HANDOFF_USAGE', 'ca holds no PEM certificate');
+    const ca = opts.ca === undefined ? {} : { ca: trustedCas(opts.ca) };
     try {
-      this.pools = new OriginPools({ connectTimeoutMs: this.connectTimeoutMs, limits: replyLimits({ maxReplyBytes: opts.maxReplyBytes, maxReplyEvents: opts.maxReplyEvents }) });
+      this.pools = new OriginPools({ connectTimeoutMs: this.connectTimeoutMs, limits: replyLimits({ maxReplyBytes: opts.maxReplyBytes, maxReplyEvents: opts.maxReplyEvents }), ...ca });
+      this.docs = new OriginPools({ connectTimeoutMs: this.connectTimeoutMs, limits: { maxReplyBytes: MAX_DESCRIPTOR_BYTES }, ...ca });
     } catch (err) {
       throw new HandOffError('ERR_HANDOFF_USAGE', (err as Error).message);
     }
@@ -266,7 +304,14 @@ export class HandOff {
     }
     const hit = key === '' ? undefined : this.cards.get(key);
     if (hit !== undefined) return hit;
-    const resolved = await resolveAgent(this.lookup, name, { signal });
+    let resolved = await resolveAgent(this.lookup, name, { signal });
+    if (resolved.card.form === 'dns-aid') {
+      // A DNS-AID record carries no path: the cap document, the agent card or /mcp says it (locate.ts).
+      const card = await locateEndpoint(resolved.card, {
+        lookup: this.lookup, pools: this.docs, loopbackOk: this.loopbackOk(resolved.card), self: [...this.selfAddresses()], timeoutMs: this.connectTimeoutMs, signal,
+      });
+      resolved = { ...resolved, card };
+    }
     if (resolved.ttl > 0 && key !== '') this.cards.set(key, resolved, { ttl: resolved.ttl * 1000 });
     return resolved;
   }
@@ -310,13 +355,12 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', 'tool arguments must be an object of name: value');
     }
     if (opts.tool !== undefined && (typeof opts.tool !== 'string' || opts.tool.length === 0)) throw new HandOffError('ERR_HANDOFF_USAGE', 'tool must be a non-empty string');
-    const o = await this.withHops(opts.hops, () => this.atEndpoints(name, opts, (e, card, signal, deadlineAt) => this.callOn(e, card, opts.tool ?? card.tool, args, signal, deadlineAt)));
-    const result = o.value;
-    const tool = opts.tool ?? o.card.tool;
+    const o = await this.withHops(opts.hops, () => this.atEndpoints(name, opts, (e, card, signal, deadlineAt) => this.callOn(e, card, opts.tool, args, signal, deadlineAt)));
+    const { result, tool } = o.value;
     if (result.isError === true) {
       throw new HandOffError('ERR_TOOL_ERROR', `${o.card.name}: tool ${tool} returned an error: ${toolText(result) || '(no text)'}`, { tried: o.attempts, agent: o.card.name, result });
     }
-    return { result, card: o.card, endpoint: o.endpoint, attempts: o.attempts };
+    return { result, tool, card: o.card, endpoint: o.endpoint, attempts: o.attempts };
   }
 
   /** The tools/list of the agent's first reachable endpoint (input schemas included). */
@@ -376,7 +420,7 @@ export class HandOff {
       const s = await p.catch(() => undefined);
       if (s) await this.endSession(s, true);
     }));
-    await this.pools.close();
+    await Promise.all([this.pools.close(), this.docs.close()]);
   }
 
   /** Run `fn` with the hop count (the call's, else the HandOff's) on every request it makes: fetch reads it from the async context. */
@@ -401,13 +445,18 @@ export class HandOff {
     }
   }
 
+  /** Whether the card's zone may have loopback endpoints (loopbackZones). */
+  private loopbackOk(card: AgentCard): boolean {
+    const zones = this.loopbackZones();
+    return zones === 'any' || (card.zone !== undefined && zones.has(zoneKey(card.zone)));
+  }
+
   /** The endpoints in the order to try, those the policy refuses or that have no address recorded in `tried`. */
   private candidates(card: AgentCard, tried: Attempt[]): AgentEndpoint[] {
     const out: AgentEndpoint[] = [];
     // The policy's inputs, once per card: the caller's listeners, and whether this card's zone may use loopback.
     const self = [...this.selfAddresses()];
-    const zones = this.loopbackZones();
-    const loopbackOk = zones === 'any' || (card.zone !== undefined && zones.has(zoneKey(card.zone)));
+    const loopbackOk = this.loopbackOk(card);
     for (const e of orderEndpoints(card.endpoints, this.random)) {
       const addrs = e.addresses ?? [];
       if (e.transport !== 'streamable-http') {
@@ -504,7 +553,7 @@ export class HandOff {
             const err = caught instanceof SetupFailure ? caught.error : caught;
             if (err instanceof HandOffError) {
               // An answer from the agent (tool missing, tool error): the endpoint works.
-              if (err.code === 'ERR_TOOL_MISSING' || err.code === 'ERR_TOOL_ERROR') report(true);
+              if (err.code === 'ERR_TOOL_MISSING' || err.code === 'ERR_TOOL_ERROR' || err.code === 'ERR_HANDOFF_USAGE') report(true);
               if (err.tried !== undefined) throw err;
               tried.push({ url: e.url, ok: false, code: err.code, error: err.message, ms: Math.round(performance.now() - t0) });
               throw new HandOffError(err.code, err.message, { tried, agent: card.name, cause: err.cause, ...(err.result ? { result: err.result } : {}) });
@@ -557,20 +606,21 @@ export class HandOff {
     throw this.noEndpoint(card, tried);
   }
 
-  private async callOn(e: AgentEndpoint, card: AgentCard, tool: string, args: Record<string, unknown>, signal: AbortSignal, deadlineAt: number): Promise<CallToolResult> {
+  private async callOn(e: AgentEndpoint, card: AgentCard, asked: string | undefined, args: Record<string, unknown>, signal: AbortSignal, deadlineAt: number): Promise<{ result: CallToolResult; tool: string }> {
     let s: Session;
     try {
       s = await this.session(e, signal);
     } catch (err) {
       throw new SetupFailure(err);
     }
+    const tool = chooseTool(card, s.tools, asked, e.url);
     if (!s.tools.some((t) => t.name === tool)) {
       const names = s.tools.map((t) => t.name);
       throw new HandOffError('ERR_TOOL_MISSING', `${card.name}: ${e.url} has no tool "${tool}" (tools/list: ${names.length > 0 ? names.join(', ') : 'none'})`, { agent: card.name });
     }
     const timeout = Math.max(1, Math.round(deadlineAt - performance.now()));
     try {
-      return await Promise.race([s.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout }), s.overflow]) as CallToolResult;
+      return { result: await Promise.race([s.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout }), s.overflow]) as CallToolResult, tool };
     } catch (err) {
       if (err instanceof McpError && err.code !== ErrorCode.RequestTimeout && err.code !== ErrorCode.ConnectionClosed) {
         throw new HandOffError('ERR_TOOL_ERROR', `${card.name}: tool ${tool} failed at ${e.url}: ${err.message}`, { agent: card.name, cause: err });

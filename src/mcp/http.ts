@@ -21,6 +21,8 @@ export interface OriginPoolOptions {
   keepAliveMs?: number;
   /** Limits on what one response may bring (ReplyLimits); defaults as DEFAULT_REPLY_LIMITS. */
   limits?: Partial<ReplyLimits>;
+  /** The CA certificates (PEM) https peers must chain to; default the system roots (and NODE_EXTRA_CA_CERTS). */
+  ca?: string[];
 }
 
 /**
@@ -74,6 +76,7 @@ export class OriginPools {
   private readonly connectTimeoutMs: number;
   private readonly keepAliveMs: number;
   private readonly limits: ReplyLimits;
+  private readonly ca: string[] | undefined;
   /** TCP connections opened, all origins together (a test reads it to check reuse). */
   connectionsOpened = 0;
 
@@ -81,6 +84,7 @@ export class OriginPools {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
     this.keepAliveMs = opts.keepAliveMs ?? 60_000;
     this.limits = replyLimits(opts.limits);
+    this.ca = opts.ca;
   }
 
   /** A fetch for `url`'s origin that connects only to `addresses` (updated in place on later calls). */
@@ -90,7 +94,7 @@ export class OriginPools {
     let entry = this.entries.get(origin);
     if (entry === undefined) {
       const holder: OriginEntry = { addresses: [...addresses], agent: undefined as unknown as Agent };
-      const base = buildConnector({ timeout: this.connectTimeoutMs });
+      const base = buildConnector({ timeout: this.connectTimeoutMs, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
       const host = u.hostname;
       const tls = u.protocol === 'https:';
       const connect: buildConnector.connector = (opts, callback) => {

@@ -45,6 +45,15 @@ function zoneOf(owner: string, reply: LookupReply): string | undefined {
  * The zone holding `name`: the owner of the SOA in the answer (at an apex) or the authority section
  * (NODATA below it) of an SOA query at the name. Undefined when the reply does not say, or none came.
  */
+/** `_{agent}._mcp._agents.{domain}` for `{agent}.{domain}`; undefined for a name that cannot have one. */
+export function legacyName(name: string): string | undefined {
+  const dot = name.indexOf('.');
+  const label = name.slice(0, dot);
+  const rest = name.slice(dot + 1);
+  if (dot <= 0 || label.startsWith('_') || rest === '' || rest === '.') return undefined;
+  return `_${label}._mcp._agents.${rest}`;
+}
+
 export async function findZone(lookup: DnsLookup, name: string, signal?: AbortSignal): Promise<string | undefined> {
   try {
     const r = await lookup.query(name, RRType.SOA, signal);
@@ -57,24 +66,26 @@ export async function findZone(lookup: DnsLookup, name: string, signal?: AbortSi
   }
 }
 
+interface Found {
+  chain: AliasChain;
+  reply: LookupReply;
+  /** CNAME and AliasMode records followed on the way. */
+  used: RR[];
+}
+
 /**
- * Resolve `name` to its agent card. Throws HandOffError: ERR_HANDOFF_USAGE (not a DNS name),
- * ERR_AGENT_NOT_FOUND (NXDOMAIN), ERR_NO_AGENT_RECORD (no usable SVCB, AliasMode to ".", an alias
- * loop), ERR_LOOKUP_FAILED (SERVFAIL, REFUSED, no reply, truncated), ERR_LOOKUP_REFERRAL (the
- * server referred us elsewhere), ERR_LOOKUP_LAME (a non-authoritative empty reply). Rejects with
- * the signal's reason when it aborts.
+ * The SVCB answer for `name` (`start` names the agent in errors), aliases followed. Returns the
+ * HandOffError instead of throwing it when `name` itself has no record (NXDOMAIN, NODATA), so the
+ * caller may try the legacy name.
  */
-export async function resolveAgent(lookup: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
-  let start: string;
-  try {
-    start = agentName(name);
-  } catch (err) {
-    throw new HandOffError('ERR_HANDOFF_USAGE', `"${name}" is not a valid agent name: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-  const { signal } = opts;
-  const chain = new AliasChain(start);
+async function findSvcb(lookup: DnsLookup, name: string, start: string, signal: AbortSignal | undefined): Promise<Found | HandOffError> {
+  const chain = new AliasChain(name);
   const used: RR[] = [];
   let reply: LookupReply | undefined;
+  const missing = (err: HandOffError): Found | HandOffError => {
+    if (chain.hops === 0 && used.length === 0) return err;
+    throw err;
+  };
   try {
     // Each turn asks at a new name (AliasChain refuses repeats and a ninth hop), so this ends.
     for (;;) {
@@ -84,7 +95,7 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
       followCnames(chain, reply.answers);
       used.push(...reply.answers.filter((r) => r.type === RRType.CNAME));
       if (reply.rcode === Rcode.NXDOMAIN) {
-        throw new HandOffError('ERR_AGENT_NOT_FOUND', `${chain.current}: no such name (NXDOMAIN)${via}`, { agent: start });
+        return missing(new HandOffError('ERR_AGENT_NOT_FOUND', `${chain.current}: no such name (NXDOMAIN)${via}`, { agent: start }));
       }
       if (reply.rcode !== Rcode.NOERROR) {
         throw new HandOffError('ERR_LOOKUP_FAILED', `${chain.current} SVCB: the DNS server answered ${rcodeToString(reply.rcode)}${via}`, { agent: start });
@@ -110,7 +121,7 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
         if (reply.tc === true) {
           throw new HandOffError('ERR_LOOKUP_FAILED', `${owner} SVCB: ${lookup.source ?? 'the DNS server'} sent a truncated reply (TC=1) with no answer${via}`, { agent: start });
         }
-        throw new HandOffError('ERR_NO_AGENT_RECORD', `${owner}: the name exists but has no SVCB agent record${chain.hops > 0 ? ` (via ${chain.names.join(' -> ')})` : ''}`, { agent: start });
+        return missing(new HandOffError('ERR_NO_AGENT_RECORD', `${owner}: the name exists but has no SVCB agent record${chain.hops > 0 ? ` (via ${chain.names.join(' -> ')})` : ''}`, { agent: start }));
       }
       break;
     }
@@ -118,12 +129,41 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
     if (err instanceof AgentRecordError) throw new HandOffError('ERR_NO_AGENT_RECORD', err.message, { agent: start, cause: err });
     throw err;
   }
+  return { chain, reply, used };
+}
+
+/**
+ * Resolve `name` to its agent card. Throws HandOffError: ERR_HANDOFF_USAGE (not a DNS name),
+ * ERR_AGENT_NOT_FOUND (NXDOMAIN), ERR_NO_AGENT_RECORD (no usable SVCB, AliasMode to ".", an alias
+ * loop), ERR_LOOKUP_FAILED (SERVFAIL, REFUSED, no reply, truncated), ERR_LOOKUP_REFERRAL (the
+ * server referred us elsewhere), ERR_LOOKUP_LAME (a non-authoritative empty reply). Rejects with
+ * the signal's reason when it aborts.
+ */
+export async function resolveAgent(lookup: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
+  let start: string;
+  try {
+    start = agentName(name);
+  } catch (err) {
+    throw new HandOffError('ERR_HANDOFF_USAGE', `"${name}" is not a valid agent name: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  const { signal } = opts;
+  let found = await findSvcb(lookup, start, start, signal);
+  const aliases: string[] = [];
+  if (found instanceof HandOffError) {
+    // dns-aid-core before 0.25 (and several scanners) publish at `_{agent}._mcp._agents.{domain}`.
+    const legacy = legacyName(start);
+    const second = legacy === undefined ? found : await findSvcb(lookup, legacy, start, signal);
+    if (second instanceof HandOffError) throw found;
+    aliases.push(start);
+    found = second;
+  }
+  const { chain, reply, used } = found;
   const owner = chain.current;
   const svcbReply = reply;
   const base = [...svcbReply.answers, ...svcbReply.additional];
   let first: AgentCard;
   try {
-    first = cardFromRecords(owner, base);
+    first = cardFromRecords(owner, base, { dnsAid: true });
   } catch (err) {
     if (err instanceof AgentRecordError) throw new HandOffError('ERR_NO_AGENT_RECORD', err.message, { agent: start, cause: err });
     if (err instanceof WireError) throw new HandOffError('ERR_HANDOFF_USAGE', err.message, { agent: start, cause: err });
@@ -170,8 +210,9 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
   await Promise.all(jobs);
   used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
 
-  const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? {} : { zone });
+  const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? { dnsAid: true } : { zone, dnsAid: true });
+  if (aliases.length > 0) card.warnings.push(`${start} has no record; found at the legacy name ${chain.names[0]} (dns-aid-core before 0.25)`);
   card.warnings.push(...warnings);
   const ttl = used.length > 0 ? Math.min(...used.map((r) => r.ttl)) : card.ttl;
-  return { card, aliases: [...chain.names], ttl: Math.min(ttl, card.ttl) };
+  return { card, aliases: [...aliases, ...chain.names], ttl: Math.min(ttl, card.ttl) };
 }

@@ -197,13 +197,15 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
       log.warn(`demo agents: ${err.message}`);
       continue;
     }
+    // The zone tooling's cards (no dnsAid option) always name their tool.
+    const tool = card.tool!;
     for (const e of card.endpoints) {
       const loop = (e.addresses ?? []).filter(isLoopback);
       if (loop.length === 0 || e.scheme !== 'http' || e.transport !== 'streamable-http') {
         log.info(`demo agents: not serving ${e.url} (${e.scheme !== 'http' ? 'not plain http' : e.transport !== 'streamable-http' ? `transport ${e.transport}` : 'no loopback address'})`);
         continue;
       }
-      const impl = DEMO_TOOLS[card.tool] ?? ECHO_TOOL;
+      const impl = DEMO_TOOLS[tool] ?? ECHO_TOOL;
       for (const host of opts.host !== undefined ? [opts.host] : loop) {
         const key = `${host}|${e.port}`;
         let s = servers.get(key);
@@ -213,9 +215,9 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
           if (existing.agent !== card.name) log.warn(`demo agents: ${host}:${e.port}${e.path} is both ${existing.agent} and ${card.name}; serving ${existing.agent}`);
           continue;
         }
-        s.routes.set(e.path, { agent: card.name, tool: card.tool, description: card.description, impl, sessions: new Map() });
+        s.routes.set(e.path, { agent: card.name, tool, description: card.description, impl, sessions: new Map() });
       }
-      agents.push({ name: card.name, url: e.url, tool: card.tool });
+      agents.push({ name: card.name, url: e.url, tool });
     }
   }
 

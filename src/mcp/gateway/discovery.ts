@@ -1,5 +1,5 @@
 // The gateway's directory of agents: the `_index._agents.<zone>` PTR sets of the configured zones
-// (docs/records.md), each entry resolved to an agent card through the hand-off, kept until the
+// (docs/records.md) and the TXT index DNS-AID publishers write there, each entry resolved to an agent card through the hand-off, kept until the
 // smallest TTL among them runs out.
 
 import { AopError } from '../../base/errors.js';
@@ -208,9 +208,67 @@ export class AgentDirectory {
     return { agents, zones, problems, at, expires: at + age };
   }
 
-  /** The names an index lists inside its zone, in record order. NXDOMAIN and NODATA list none. */
+  /**
+   * The names an index lists inside its zone: the PTR set, then the TXT index DNS-AID clients read
+   * (`"agents=writer:mcp,editor:mcp"`, its `mcp` entries). NXDOMAIN and NODATA list none. A failed
+   * TXT query is a problem only when the PTR query worked (one failure, one problem).
+   */
   private async index(zone: string, problems: ZoneProblem[]): Promise<{ names: string[]; ttl?: number }> {
     const owner = zone === '.' ? '_index._agents.' : `_index._agents.${zone}.`;
+    const ptrProblems: ZoneProblem[] = [];
+    const txtProblems: ZoneProblem[] = [];
+    const [ptr, txt] = await Promise.all([this.ptrIndex(zone, owner, ptrProblems), this.txtIndex(zone, owner, txtProblems)]);
+    const failed = ptrProblems.some((p) => p.code !== 'ERR_GATEWAY_BAD_INDEX');
+    problems.push(...ptrProblems, ...txtProblems.filter((p) => !failed || p.code === 'ERR_GATEWAY_BAD_INDEX'));
+    const names = [...ptr.names];
+    for (const n of txt.names) {
+      if (names.length >= this.maxPerZone) break;
+      if (!names.some((x) => x.toLowerCase() === n.toLowerCase())) names.push(n);
+    }
+    const ttls = [ptr.ttl, txt.ttl].filter((x): x is number => x !== undefined);
+    return { names, ...(ttls.length > 0 ? { ttl: Math.min(...ttls) } : {}) };
+  }
+
+  /** The `mcp` entries of the TXT index at `owner`, as names inside `zone`. */
+  private async txtIndex(zone: string, owner: string, problems: ZoneProblem[]): Promise<{ names: string[]; ttl?: number }> {
+    let reply;
+    try {
+      reply = await this.opts.lookup.query(owner, RRType.TXT);
+    } catch (err) {
+      problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} TXT: ${(err as Error).message}` });
+      return { names: [] };
+    }
+    if (reply.rcode === Rcode.NXDOMAIN) return { names: [] };
+    if (reply.rcode !== Rcode.NOERROR) {
+      problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} TXT: ${this.opts.lookup.source ?? 'the DNS server'} answered ${rcodeToString(reply.rcode)}` });
+      return { names: [] };
+    }
+    const names: string[] = [];
+    let ttl: number | undefined;
+    for (const rr of reply.answers) {
+      if (rr.type !== RRType.TXT || nameKey(rr.name) !== nameKey(owner)) continue;
+      // Every character-string that starts `agents=` (dns-aid-core reads only the first).
+      for (let i = 0; i < rr.rdata.length; i += 1 + rr.rdata[i]!) {
+        const text = rr.rdata.subarray(i + 1, i + 1 + rr.rdata[i]!).toString('latin1');
+        if (!text.startsWith('agents=')) continue;
+        ttl = Math.min(ttl ?? rr.ttl, rr.ttl);
+        for (const entry of text.slice('agents='.length).split(',')) {
+          const [label, proto] = entry.trim().split(':', 2).map((x) => x.trim());
+          if (!label || proto?.toLowerCase() !== 'mcp') continue;
+          if (!/^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/.test(label)) {
+            problems.push({ zone, code: 'ERR_GATEWAY_BAD_INDEX', message: `${owner} TXT: entry ${JSON.stringify(entry.trim())} is not a label, ignored` });
+            continue;
+          }
+          const n = zone === '.' ? label : `${label}.${zone}`;
+          if (!names.some((x) => x.toLowerCase() === n.toLowerCase())) names.push(n);
+        }
+      }
+    }
+    return { names, ...(ttl !== undefined ? { ttl } : {}) };
+  }
+
+  /** The names the PTR index lists inside its zone, in record order. */
+  private async ptrIndex(zone: string, owner: string, problems: ZoneProblem[]): Promise<{ names: string[]; ttl?: number }> {
     let reply;
     try {
       reply = await this.opts.lookup.query(owner, RRType.PTR);

@@ -214,7 +214,7 @@ export class Gateway {
       // The agent's content passes through untouched; where it came from goes in _meta.
       return {
         ...r.result,
-        _meta: { ...(r.result._meta ?? {}), 'aop/agent': plainName(r.card.name), 'aop/endpoint': r.endpoint, 'aop/tool': tool ?? r.card.tool },
+        _meta: { ...(r.result._meta ?? {}), 'aop/agent': plainName(r.card.name), 'aop/endpoint': r.endpoint, 'aop/tool': tool ?? r.card.tool ?? '(its only tool)' },
       };
     } catch (err) {
       this.log.info(`call_agent ${name}: ${(err as Error).message}`);
@@ -284,14 +284,15 @@ export class Gateway {
       let note = '';
       try {
         const listed = await this.opts.client.listTools(e.name);
-        const t = listed.find((x) => x.name === card.tool);
+        // A DNS-AID record names no tool: its endpoint's only one is called.
+        const t = card.tool !== undefined ? listed.find((x) => x.name === card.tool) : listed.length === 1 ? listed[0] : undefined;
         if (t) inputSchema = t.inputSchema;
-        else note = ` (its endpoint does not list ${card.tool})`;
+        else note = card.tool !== undefined ? ` (its endpoint does not list ${card.tool})` : ` (the record names no tool and its endpoint lists ${listed.length})`;
       } catch (err) {
         note = ' (input schema unavailable: endpoint unreachable)';
         this.log.info(`agent tool ${e.toolName}: ${(err as Error).message}`);
       }
-      return { name: e.toolName, description: `${card.description ?? card.tool} — agent ${e.name}, tool ${card.tool}${note}`, inputSchema };
+      return { name: e.toolName, description: `${card.description ?? card.tool ?? e.name} — agent ${e.name}, tool ${card.tool ?? "(its only tool)"}${note}`, inputSchema };
     }));
     const signature = JSON.stringify(tools);
     const changed = this.agentDefs !== undefined && this.agentDefs.signature !== signature;
