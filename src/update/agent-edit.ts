@@ -205,19 +205,25 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
     const ctx = contextAt(src, line);
     return !ctx.afterInclude && ctx.ttl === ttl ? undefined : ttl;
   };
-  if (txt.changed && txtRR !== undefined && txt.anchor !== undefined) {
-    const o = txt.old[0]!;
-    ops.push({ from: txt.anchor, to: txt.anchor, lines: [txtLine(o.ownerOmitted ? '' : o.ownerText ?? o.name, ttlAt(txt.anchor, txtTtl))] });
+  // Where new PTR lines go: after the last index record and the owner-less lines that follow it,
+  // but before an old TXT index there, so the TXT stays last.
+  let pos: number | undefined;
+  if (lastIndex !== undefined) {
+    pos = lastIndex.endLine;
+    const later = src.records.filter((r) => r.inFile && r.firstLine >= pos!).sort((a, b) => a.firstLine - b.firstLine);
+    for (const r of later) {
+      if (r.firstLine !== pos || !r.ownerOmitted || txt.old.includes(r)) break;
+      pos = r.endLine;
+    }
   }
-  const txtAfterPtrs = txt.changed && txtRR !== undefined && txt.anchor === undefined;
+  const txtInPlace = txt.changed && txtRR !== undefined && txt.anchor !== undefined;
+  if (txtInPlace && txt.anchor !== pos) {
+    const o = txt.old[0]!;
+    ops.push({ from: txt.anchor!, to: txt.anchor!, lines: [txtLine(o.ownerOmitted ? '' : o.ownerText ?? o.name, ttlAt(txt.anchor!, txtTtl))] });
+  }
+  const txtAfterPtrs = txt.changed && txtRR !== undefined && (txt.anchor === undefined || txt.anchor === pos);
   if (indexLines.length > 0 || (txtAfterPtrs && lastIndex !== undefined)) {
-    if (lastIndex !== undefined) {
-      let pos = lastIndex.endLine;
-      const later = src.records.filter((r) => r.inFile && r.firstLine >= pos).sort((a, b) => a.firstLine - b.firstLine);
-      for (const r of later) {
-        if (r.firstLine !== pos || !r.ownerOmitted) break;
-        pos = r.endLine;
-      }
+    if (pos !== undefined) {
       const ttl = indexTtl === undefined ? undefined : ttlAt(pos, indexTtl);
       const lines = indexLines.map((n) => zoneLine('', 'PTR', n, ttl) + '\n');
       if (txtAfterPtrs) lines.push(txtLine('', ttlAt(pos, txtTtl)));
