@@ -1,0 +1,112 @@
+// The TXT index at `_index._agents` is kept in step with the PTR set by every way aop changes a
+// zone: add-agent / remove-agent / import-mcp (a zone-file edit) and register / deregister (a DNS
+// UPDATE that reads the index first and rewrites its TXT under a prerequisite, so registrations
+// that race each other both end up listed). Read back with dig, as a DNS-AID client would.
+
+import t from 'tap';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dnsAidIndexView, parseIndexTxt } from '../../src/agent/index.js';
+import { agentsText, planAgentEdit } from '../../src/update/agent-edit.js';
+import { parsePolicy } from '../../src/update/policy.js';
+import { parseListen } from '../../src/server/listen.js';
+import { readName } from '../../src/wire/name.js';
+import { Keyring, type TsigKey } from '../../src/wire/tsig.js';
+import { formatKeyFile } from '../../src/wire/tsig-key.js';
+import { RRType } from '../../src/wire/types.js';
+import { readZoneSource } from '../../src/zone/edit.js';
+import { loadZoneText } from '../../src/zone/load.js';
+import type { Zone } from '../../src/zone/zone.js';
+import { dig } from '../helpers/dig.js';
+import { leaseNet } from '../helpers/loopback-net.js';
+import { requireTool, run } from '../helpers/peers.js';
+import { startDaemon } from '../helpers/server.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const aop = (args: string[]) => run(process.execPath, [path.join(root, 'bin', 'aop.js'), ...args], 60_000);
+const ORG = 'acme.agents.';
+const INDEX = `_index._agents.${ORG}`;
+
+/** The labels of the TXT index and of the PTR set, as sorted lists. */
+function lists(zone: Zone): { txt: string[]; ptr: string[]; records: number } {
+  const txt = zone.rrset(INDEX, RRType.TXT)?.rdata ?? [];
+  const ptr = (zone.rrset(INDEX, RRType.PTR)?.rdata ?? []).map((d) => readName(d, 0).name.replace(`.${ORG}`, '')).sort();
+  return { txt: parseIndexTxt(txt).map((e) => e.label), ptr, records: txt.length };
+}
+
+t.test('zone edits: the TXT index follows every add and remove, one record, sorted', async (t) => {
+  let text = (await import('node:fs')).readFileSync(path.join(root, 'zones', 'acme.agents.zone'), 'utf8');
+  const edit = (req: Parameters<typeof planAgentEdit>[1]): void => {
+    text = planAgentEdit(readZoneSource(text, { origin: ORG }), req).text;
+    const l = lists(loadZoneText(text, { origin: ORG }));
+    t.same(l.txt, l.ptr, `TXT = PTR set (${l.ptr.join(',')})`);
+    t.ok(l.records <= 1, 'one TXT record at most');
+  };
+  edit({ add: [{ name: 'poet', endpoints: ['http://127.0.0.1:18110/mcp'], tool: 'write_poem' }] });
+  edit({ remove: ['writer'], withAliases: true });
+  edit({ add: [{ name: 'writer', endpoints: ['http://mcp.acme.agents:18101/agents/writer/mcp'], tool: 'draft_copy' }] });
+  edit({ add: [{ name: 'poet', endpoints: ['http://127.0.0.1:18111/mcp'], tool: 'write_poem' }], replace: true });
+  // Enough agents that the list outgrows one string: still one record, several strings.
+  edit({ add: Array.from({ length: 30 }, (_, i) => ({ name: `bulk-agent-${i}`, endpoints: [`http://mcp.acme.agents:${19000 + i}/mcp`], tool: 'bulk' })) });
+  const zone = loadZoneText(text, { origin: ORG });
+  const rdata = zone.rrset(INDEX, RRType.TXT)!.rdata[0]!;
+  t.ok(rdata[0]! <= 255 && rdata.length > 256, 'several character-strings');
+  const seen = dnsAidIndexView([rdata]);
+  t.ok(seen.length > 0 && seen.length < lists(zone).ptr.length, `a DNS-AID client sees the first ${seen.length} of ${lists(zone).ptr.length}`);
+  for (const name of [...Array.from({ length: 30 }, (_, i) => `bulk-agent-${i}`), 'editor', 'poet', 'researcher', 'summarizer', 'translator', 'writer']) {
+    text = planAgentEdit(readZoneSource(text, { origin: ORG }), { remove: [name], withAliases: true }).text;
+  }
+  const empty = loadZoneText(text, { origin: ORG });
+  t.equal(empty.rrset(INDEX, RRType.PTR), undefined, 'no agent left: no PTR');
+  t.equal(empty.rrset(INDEX, RRType.TXT), undefined, 'and no TXT index');
+});
+
+t.test('import-mcp text without a zone file carries the TXT index too', async (t) => {
+  const warnings: string[] = [];
+  const text = agentsText('new.agents', [
+    { name: 'b', endpoints: ['https://mcp.example/b'], tool: 'tb' }, { name: 'a', endpoints: ['https://mcp.example/a'], tool: 'ta' },
+  ], warnings);
+  t.match(text, /\n_index\._agents +300 IN PTR +b\.new\.agents\.\n +300 IN PTR +a\.new\.agents\.\n +300 IN TXT +"agents=a:mcp,b:mcp"\n$/);
+});
+
+const robot: TsigKey = { name: 'robot-key', algorithm: 'hmac-sha256.', secret: Buffer.from('cm9ib3Qga2V5IGZvciB0aGUgdHh0IGluZGV4IHRlc3Qh', 'base64') };
+
+t.test('register / deregister rewrite the TXT index; racing registrations are all listed', async (t) => {
+  if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
+  const net = await leaseNet(t);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-txt-index-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  copyFileSync(path.join(root, 'zones', 'acme.agents.zone'), path.join(dir, 'acme.agents.zone'));
+  const keyFile = path.join(dir, 'robot.key');
+  writeFileSync(keyFile, formatKeyFile(robot));
+  const names = ['r1', 'r2', 'r3', 'r4'];
+  const { daemon, host, port } = await startDaemon(t, {
+    zonesDir: dir, listen: [parseListen(`${net.host(1)}:0`)], keyring: new Keyring([robot]),
+    update: { policy: parsePolicy(names.map((n) => `grant robot-key agent ${n}.acme.agents.`)), flushDelayMs: 50 },
+  });
+  const server = `${host}:${port}`;
+  const txtByDig = async (): Promise<string[]> => (await dig(port, ['+tcp', INDEX, 'TXT'], host)).answer;
+
+  // Four at once: each reads the index, the first UPDATE wins, the others' prerequisite fails and they try again.
+  const regs = await Promise.all(names.map((n) => aop(['register', `${n}.acme.agents`, '--endpoint', `http://mcp.acme.agents:${18180 + names.indexOf(n)}/mcp`,
+    '--tool', `t_${n}`, '--key', keyFile, '--server', server, '--timeout', '15000'])));
+  const ok = regs.filter((r) => r.code === 0).length;
+  t.ok(ok >= 2, `${ok} of 4 racing registrations succeeded`);
+  for (const r of regs.filter((x) => x.code !== 0)) t.match(r.stderr, /answered (NXRRSET|YXRRSET)/, 'a registration that lost every race says so');
+  const zone = daemon.catalog.get(ORG)!;
+  const l = lists(zone);
+  t.same(l.txt, l.ptr, 'the TXT index lists exactly the PTR set');
+  t.equal(l.records, 1, 'in one record');
+  const answer = await txtByDig();
+  t.equal(answer.length, 1);
+  for (const n of names.filter((_, i) => regs[i]!.code === 0)) t.match(answer[0]!, new RegExp(`[=,]${n}:mcp[,"]`), `dig: ${n} listed`);
+  t.match(answer[0]!, /"agents=editor:mcp,r1:mcp/, 'sorted, the bundled agents kept');
+
+  const gone = await aop(['deregister', 'r1.acme.agents', '--key', keyFile, '--server', server, '--timeout', '15000']);
+  t.equal(gone.code, 0, gone.stderr);
+  t.notMatch((await txtByDig())[0]!, /r1:mcp/, 'deregistered: gone from the TXT index');
+  const after = lists(daemon.catalog.get(ORG)!);
+  t.same(after.txt, after.ptr);
+});
