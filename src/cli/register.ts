@@ -5,6 +5,7 @@
 
 import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
+import { randomInt } from 'node:crypto';
 import { TRANSPORTS, type Transport } from '../agent/index.js';
 import { exchange, TransportError } from '../transport/index.js';
 import { WireError } from '../wire/errors.js';
@@ -104,12 +105,14 @@ export async function readIndexState(zone: string, serverText: string, timeout =
 }
 
 /** Tries of an UPDATE whose TXT-index prerequisite a concurrent registration broke. */
-const INDEX_TRIES = 3;
+const INDEX_TRIES = 6;
 
 /** Build (from the index as it is now), send, and try again when the index changed in between. */
 async function sendWithIndex(build: (index: IndexState) => Buffer, zone: string, opts: SendOptions): Promise<number> {
   let rcode: number = Rcode.SERVFAIL;
   for (let i = 0; i < INDEX_TRIES; i++) {
+    // Racing registrations spread out rather than colliding again at once.
+    if (i > 0) await new Promise((r) => setTimeout(r, randomInt(10, 50 * i)));
     const index = await readIndexState(zone, opts.server, opts.timeout);
     rcode = await sendUpdate(build(index), opts);
     if (rcode !== Rcode.NXRRSET && rcode !== Rcode.YXRRSET) return rcode;

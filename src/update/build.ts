@@ -82,9 +82,9 @@ export interface IndexState {
 }
 
 /**
- * The TXT index for the new set of names: a prerequisite that the TXT RRset is still exactly what
- * was read (or absent), so a concurrent registration makes this UPDATE fail with NXRRSET/YXRRSET
- * instead of losing an entry; then the old records deleted one by one and the new one added.
+ * The TXT index for the new set of names: prerequisites that the PTR and TXT RRsets are still
+ * exactly what was read (or absent), so a concurrent registration makes this UPDATE fail with
+ * NXRRSET/YXRRSET instead of losing an entry; then the old records deleted one by one and the new one added.
  * Nothing when the text stays the same.
  */
 export function txtIndexChange(zone: string, index: IndexState, names: readonly string[], ttl: number): { prereqs: RR[]; changes: RR[] } {
@@ -93,9 +93,11 @@ export function txtIndexChange(zone: string, index: IndexState, names: readonly 
   const strings = indexStrings(keep, zone);
   const rdata = strings.length > 0 ? indexTxtRdata(strings) : undefined;
   if (rdata === undefined ? index.txt.length === 0 : index.txt.length === 1 && index.txt[0]!.equals(rdata)) return { prereqs: [], changes: [] };
-  const prereqs: RR[] = index.txt.length > 0
-    ? index.txt.map((d) => ({ name: owner, type: RRType.TXT, class: RRClass.IN, ttl: 0, rdata: d }))
-    : [{ name: owner, type: RRType.TXT, class: RRClass.NONE, ttl: 0, rdata: Buffer.alloc(0) }];
+  // Both RRsets as read: the two were read by two queries, and the new TXT is built from the PTRs.
+  const exactly = (type: number, rdatas: readonly Buffer[]): RR[] => (rdatas.length > 0
+    ? rdatas.map((d) => ({ name: owner, type, class: RRClass.IN, ttl: 0, rdata: d }))
+    : [{ name: owner, type, class: RRClass.NONE, ttl: 0, rdata: Buffer.alloc(0) }]);
+  const prereqs = [...exactly(RRType.PTR, index.agents.map((n) => nameToWire(n))), ...exactly(RRType.TXT, index.txt)];
   const changes: RR[] = index.txt.map((d) => ({ name: owner, type: RRType.TXT, class: RRClass.NONE, ttl: 0, rdata: d }));
   if (rdata !== undefined) changes.push({ name: owner, type: RRType.TXT, class: RRClass.IN, ttl, rdata });
   return { prereqs, changes };

@@ -8,14 +8,16 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dnsAidIndexView, parseIndexTxt } from '../../src/agent/index.js';
+import { dnsAidIndexView, indexTxtRdata, parseIndexTxt } from '../../src/agent/index.js';
+import { sendUpdate } from '../../src/cli/register.js';
+import { registerUpdate } from '../../src/update/build.js';
 import { agentsText, planAgentEdit } from '../../src/update/agent-edit.js';
 import { parsePolicy } from '../../src/update/policy.js';
 import { parseListen } from '../../src/server/listen.js';
 import { readName } from '../../src/wire/name.js';
 import { Keyring, type TsigKey } from '../../src/wire/tsig.js';
 import { formatKeyFile } from '../../src/wire/tsig-key.js';
-import { RRType } from '../../src/wire/types.js';
+import { Rcode, RRType } from '../../src/wire/types.js';
 import { readZoneSource } from '../../src/zone/edit.js';
 import { loadZoneText } from '../../src/zone/load.js';
 import type { Zone } from '../../src/zone/zone.js';
@@ -103,6 +105,19 @@ t.test('register / deregister rewrite the TXT index; racing registrations are al
   t.equal(answer.length, 1);
   for (const n of names.filter((_, i) => regs[i]!.code === 0)) t.match(answer[0]!, new RegExp(`[=,]${n}:mcp[,"]`), `dig: ${n} listed`);
   t.match(answer[0]!, /"agents=editor:mcp,r1:mcp/, 'sorted, the bundled agents kept');
+
+  // An UPDATE built from an index read before another registration is refused, and changes nothing.
+  const serial = daemon.catalog.get(ORG)!.serial;
+  const spec = { name: 'r1.acme.agents', endpoints: ['http://mcp.acme.agents:18199/mcp'], tool: 't_r1' };
+  const staleTxt = indexTxtRdata(['agents=editor:mcp']);
+  const agents = zone.rrset(INDEX, RRType.PTR)!.rdata.map((d) => readName(d, 0).name);
+  t.equal(await sendUpdate(registerUpdate(spec, undefined, { agents, txt: [staleTxt], ttl: 300 }).message, { key: robot, server }), Rcode.NXRRSET,
+    'a TXT index that is no longer there: NXRRSET');
+  t.equal(await sendUpdate(registerUpdate(spec, undefined, { agents, txt: [], ttl: 300 }).message, { key: robot, server }), Rcode.YXRRSET,
+    'no TXT index read, but there is one now: YXRRSET');
+  t.equal(await sendUpdate(registerUpdate(spec, undefined, { agents: agents.slice(1), txt: zone.rrset(INDEX, RRType.TXT)!.rdata, ttl: 300 }).message, { key: robot, server }),
+    Rcode.NXRRSET, 'a PTR set read before another registration: NXRRSET');
+  t.equal(daemon.catalog.get(ORG)!.serial, serial, 'nothing changed');
 
   const gone = await aop(['deregister', 'r1.acme.agents', '--key', keyFile, '--server', server, '--timeout', '15000']);
   t.equal(gone.code, 0, gone.stderr);
