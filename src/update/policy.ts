@@ -106,10 +106,10 @@ function nameCovered(rule: PolicyRule, rr: Pick<RR, 'name' | 'type' | 'rdata'>, 
       const agent = rule.name!;
       if (nameEquals(owner, agent) || nameEquals(owner, `_agent.${agent}`)) return true;
       const index = `_index._agents.${zone === '.' ? '' : zone}`;
-      // The TXT index (DNS-AID's form of the same list), one record at a time: register rewrites it.
+      // The TXT index (DNS-AID's form of the same list): register rewrites it, nsupdate may delete the set.
       // It lists every agent, so a key with this rule can rewrite other agents' entries there (not
       // their PTRs or records); docs/records.md says so.
-      if (rr.type === RRType.TXT && rr.rdata.length > 0 && nameEquals(owner, index)) return true;
+      if (rr.type === RRType.TXT && nameEquals(owner, index)) return true;
       // The index entry: only a PTR to this agent, added or deleted one record at a time.
       return rr.type === RRType.PTR && rr.rdata.length > 0 && nameEquals(owner, index) && sameName(rr.rdata, agent);
     }

@@ -12,9 +12,9 @@ import { dnsAidIndexView, indexTxtRdata, parseIndexTxt } from '../../src/agent/i
 import { sendUpdate } from '../../src/cli/register.js';
 import { registerUpdate } from '../../src/update/build.js';
 import { agentsText, planAgentEdit } from '../../src/update/agent-edit.js';
-import { parsePolicy } from '../../src/update/policy.js';
+import { decide, parsePolicy } from '../../src/update/policy.js';
 import { parseListen } from '../../src/server/listen.js';
-import { readName } from '../../src/wire/name.js';
+import { nameToWire, readName } from '../../src/wire/name.js';
 import { Keyring, type TsigKey } from '../../src/wire/tsig.js';
 import { formatKeyFile } from '../../src/wire/tsig-key.js';
 import { Rcode, RRType } from '../../src/wire/types.js';
@@ -124,4 +124,13 @@ t.test('register / deregister rewrite the TXT index; racing registrations are al
   t.notMatch((await txtByDig())[0]!, /r1:mcp/, 'deregistered: gone from the TXT index');
   const after = lists(daemon.catalog.get(ORG)!);
   t.same(after.txt, after.ptr);
+});
+
+t.test('the agent update-policy rule grants the TXT index, and still only the agent\'s own PTR', async (t) => {
+  const rules = parsePolicy(['grant robot-key agent r1.acme.agents.']);
+  const rr = (name: string, type: number, rdata = Buffer.alloc(0)) => ({ name, type, rdata });
+  t.match(decide(rules, 'robot-key', rr(INDEX, RRType.TXT, indexTxtRdata(['agents=r1:mcp'])), ORG), { allowed: true }, 'a TXT index record');
+  t.match(decide(rules, 'robot-key', rr(INDEX, RRType.TXT), ORG), { allowed: true }, 'the TXT set deleted (nsupdate "update delete NAME TXT")');
+  t.match(decide(rules, 'robot-key', rr(`_x.${ORG}`, RRType.TXT, Buffer.from([1, 0x61])), ORG), { allowed: false }, 'a TXT elsewhere');
+  t.match(decide(rules, 'robot-key', rr(INDEX, RRType.PTR, nameToWire('writer.acme.agents.')), ORG), { allowed: false }, 'another agent\'s PTR');
 });
