@@ -128,7 +128,7 @@ t.test('register / deregister rewrite the TXT index; racing registrations are al
 
 t.test('the agent update-policy rule grants the TXT index, and still only the agent\'s own PTR', async (t) => {
   const rules = parsePolicy(['grant robot-key agent r1.acme.agents.']);
-  const rr = (name: string, type: number, rdata = Buffer.alloc(0)) => ({ name, type, rdata });
+  const rr = (name: string, type: number, rdata: Buffer = Buffer.alloc(0)) => ({ name, type, rdata });
   t.match(decide(rules, 'robot-key', rr(INDEX, RRType.TXT, indexTxtRdata(['agents=r1:mcp'])), ORG), { allowed: true }, 'a TXT index record');
   t.match(decide(rules, 'robot-key', rr(INDEX, RRType.TXT), ORG), { allowed: true }, 'the TXT set deleted (nsupdate "update delete NAME TXT")');
   t.match(decide(rules, 'robot-key', rr(`_x.${ORG}`, RRType.TXT, Buffer.from([1, 0x61])), ORG), { allowed: false }, 'a TXT elsewhere');
