@@ -219,7 +219,12 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
   const txtInPlace = txt.changed && txtRR !== undefined && txt.anchor !== undefined;
   if (txtInPlace && txt.anchor !== pos) {
     const o = txt.old[0]!;
-    ops.push({ from: txt.anchor!, to: txt.anchor!, lines: [txtLine(o.ownerOmitted ? '' : o.ownerText ?? o.name, ttlAt(txt.anchor!, txtTtl))] });
+    // An owner-less line inherits from the last record kept above it: only when that is the index.
+    const above = src.records.filter((r) => r.inFile && r.endLine <= txt.anchor! && !removed.has(r)).sort((a, b) => b.endLine - a.endLine)[0];
+    const inherits = o.ownerOmitted && above !== undefined && nameEquals(above.name, indexName) && contextAt(src, above.firstLine).origin === contextAt(src, txt.anchor!).origin;
+    const origin = contextAt(src, txt.anchor!).origin;
+    const owner = inherits ? '' : !o.ownerOmitted && o.ownerText !== undefined ? o.ownerText : isInDomain(indexName, origin) ? indexName.slice(0, indexName.length - origin.length - 1) : indexName;
+    ops.push({ from: txt.anchor!, to: txt.anchor!, lines: [txtLine(owner, ttlAt(txt.anchor!, txtTtl))] });
   }
   const txtAfterPtrs = txt.changed && txtRR !== undefined && (txt.anchor === undefined || txt.anchor === pos);
   if (indexLines.length > 0 || (txtAfterPtrs && lastIndex !== undefined)) {

@@ -134,3 +134,27 @@ t.test('the agent update-policy rule grants the TXT index, and still only the ag
   t.match(decide(rules, 'robot-key', rr(`_x.${ORG}`, RRType.TXT, Buffer.from([1, 0x61])), ORG), { allowed: false }, 'a TXT elsewhere');
   t.match(decide(rules, 'robot-key', rr(INDEX, RRType.PTR, nameToWire('writer.acme.agents.')), ORG), { allowed: false }, 'another agent\'s PTR');
 });
+
+t.test('zone edits with a hand-written TXT index: before the PTRs, between them, or with its own TTL', async (t) => {
+  const head = '$ORIGIN x.agents.\n$TTL 300\n@ 3600 IN SOA ns1 hostmaster 1 3600 900 604800 300\n@ 3600 IN NS ns1\nns1 IN A 127.0.0.3\nmcp IN A 127.0.0.1\n'
+    + 'a IN SVCB 1 mcp.x.agents. alpn="mcp" port=1 key65320="/mcp" key65321="streamable-http" key65322="t" key65326="http" key65402="mcp"\n'
+    + '_agent.a IN TXT "v=aid2;u=http://mcp.x.agents:1/mcp;p=mcp"\n'
+    + 'c IN SVCB 1 mcp.x.agents. alpn="mcp" port=3 key65320="/mcp" key65321="streamable-http" key65322="t" key65326="http" key65402="mcp"\n'
+    + '_agent.c IN TXT "v=aid2;u=http://mcp.x.agents:3/mcp;p=mcp"\n';
+  const layouts: Record<string, string> = {
+    'TXT first': '_index._agents IN TXT "agents=a:mcp,c:mcp"\n               IN PTR a.x.agents.\n               IN PTR c.x.agents.\n',
+    'TXT between': '_index._agents IN PTR a.x.agents.\n               IN TXT "agents=a:mcp,c:mcp"\n               IN PTR c.x.agents.\n',
+    'TXT with its own TTL, elsewhere': '_index._agents IN PTR a.x.agents.\n               IN PTR c.x.agents.\nns2 IN A 127.0.0.4\n_index._agents 60 IN TXT "agents=a:mcp,c:mcp"\n',
+  };
+  for (const [what, index] of Object.entries(layouts)) {
+    const src = readZoneSource(head + index, { origin: 'x.agents.' });
+    const added = planAgentEdit(src, { add: [{ name: 'b', endpoints: ['http://mcp.x.agents:2/mcp'], tool: 't' }] });
+    const z = loadZoneText(added.text, { origin: 'x.agents.' });
+    t.same(parseIndexTxt(z.rrset('_index._agents.x.agents.', RRType.TXT)!.rdata).map((e) => e.label), ['a', 'b', 'c'], `${what}: b added`);
+    t.equal(z.rrset('_index._agents.x.agents.', RRType.PTR)!.rdata.length, 3);
+    const removed = planAgentEdit(readZoneSource(added.text, { origin: 'x.agents.' }), { remove: ['a'] });
+    const z2 = loadZoneText(removed.text, { origin: 'x.agents.' });
+    t.same(parseIndexTxt(z2.rrset('_index._agents.x.agents.', RRType.TXT)!.rdata).map((e) => e.label), ['b', 'c'], `${what}: a removed`);
+    if (what.includes('TTL')) t.equal(z2.rrset('_index._agents.x.agents.', RRType.TXT)!.ttl, 60, 'the TXT keeps its TTL');
+  }
+});
