@@ -290,7 +290,8 @@ function txtIndexPlan(src: ZoneSource, indexName: string, names: readonly string
   const old = at(src, indexName, RRType.TXT);
   let strings: string[];
   try {
-    strings = indexStrings(names.filter((n) => n !== ''), src.origin);
+    // Entries outside the zone (zone check warns about them) have no label relative to it.
+    strings = indexStrings(names.filter((n) => n !== '' && isInDomain(n, src.origin) && !nameEquals(n, src.origin)), src.origin);
   } catch (e) {
     if (e instanceof AgentRecordError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
     throw e;

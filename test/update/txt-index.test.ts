@@ -158,3 +158,11 @@ t.test('zone edits with a hand-written TXT index: before the PTRs, between them,
     if (what.includes('TTL')) t.equal(z2.rrset('_index._agents.x.agents.', RRType.TXT)!.ttl, 60, 'the TXT keeps its TTL');
   }
 });
+
+t.test('an index entry outside the zone is left out of the TXT index, and does not stop the edit', async (t) => {
+  const head = '$ORIGIN x.agents.\n$TTL 300\n@ 3600 IN SOA ns1 hostmaster 1 3600 900 604800 300\n@ 3600 IN NS ns1\nns1 IN A 127.0.0.3\nmcp IN A 127.0.0.1\n'
+    + '_index._agents IN PTR elsewhere.example.\n';
+  const r = planAgentEdit(readZoneSource(head, { origin: 'x.agents.' }), { add: [{ name: 'b', endpoints: ['http://mcp.x.agents:2/mcp'], tool: 't' }] });
+  const z = loadZoneText(r.text, { origin: 'x.agents.' });
+  t.same(parseIndexTxt(z.rrset('_index._agents.x.agents.', RRType.TXT)!.rdata).map((e) => e.label), ['b']);
+});
