@@ -4,6 +4,9 @@ export { AgentRecordError, AgentErrorCode, type AgentErrorCodeName, type RecordP
 export { cardFromRecords, orderEndpoints, type AgentCard, type AgentEndpoint, type CardOptions } from './card.js';
 export { recordsFromCard, endpointFromUrl, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
 export {
+  dnsAidIndexView, INDEX_PROTOCOL, INDEX_TXT_PREFIX, indexLabel, indexStrings, indexTxtRdata, parseIndexString, parseIndexTxt, type IndexEntry,
+} from './index-txt.js';
+export {
   parseAid, formatAid, aidFromTxt, aidTxtRdata, aidDescription, txtStrings, selectAid, aidClientProblems,
   AID_VERSION, AID_VERSIONS, MAX_AID_DESCRIPTION, MAX_AID_TEXT, type AidRecord, type AidVersion,
 } from './aid.js';

@@ -8,6 +8,7 @@
 // src/wire (test/boundaries.test.ts).
 
 import { aidClientProblems, aidFromTxt, aidNotHttps, selectAid, type AidRecord } from './aid.js';
+import { indexLabel, indexStrings, parseIndexTxt } from './index-txt.js';
 import { cardFromRecords } from './card.js';
 import { dnsAidProblems } from './client-compat.js';
 import { aidFine, fastAidU, fastCache, svcbFine, type FastRead } from './zone-fast.js';
@@ -38,7 +39,7 @@ export const AgentZoneCode = {
   ERR_AGENT_ZONE_AID: 'an `_agent` TXT of an agent that is not valid AID, or several AID records of one version at one name',
   // Warnings: the zone is served.
   ERR_AGENT_ZONE_INCOMPLETE: 'an agent SVCB record that aop clients skip for a missing key (no alpn, no path, transport or tool) or a `mandatory` key aop lacks; an error when the index lists the name and no record of it is usable',
-  ERR_AGENT_ZONE_INDEX: 'an `_index._agents` entry that names no agent in the zone, or a name outside it',
+  ERR_AGENT_ZONE_INDEX: 'an `_index._agents` entry that names no agent in the zone, or a name outside it; a TXT index that disagrees with the PTR set',
   ERR_AGENT_ZONE_UNLISTED: 'an agent the zone\'s `_index._agents` does not list',
   ERR_AGENT_ZONE_NOTE: 'something a client tolerates: a TXT that disagrees with the SVCB, no `_agent` TXT, a dangling alias, ...',
   // Warnings about what other clients refuse (client-compat.ts, aid.ts's aidClientProblems).
@@ -299,7 +300,35 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
       if (!listed.has(nameKey(a))) add('ERR_AGENT_ZONE_UNLISTED', a, RRType.SVCB, undefined, `${a}: agent not listed in ${indexOwner}; add "${indexOwner} PTR ${a}" so clients can browse it`);
     }
   }
+  checkTxtIndex(zone, origin, add);
   return faults;
+}
+
+/**
+ * The TXT index (index-txt.ts, what DNS-AID clients walk) against the PTR set: the same names, in
+ * one record. Checked only where a TXT index is published; a zone with PTRs alone is aop's older
+ * layout, which aop clients read in full.
+ */
+function checkTxtIndex(zone: AgentZoneView, origin: string, add: Add): void {
+  const owner = indexName(origin);
+  const txt = zone.rrset(owner, RRType.TXT);
+  if (txt === undefined || txt.rdata.length === 0) return;
+  const want = new Set<string>();
+  for (const rdata of zone.rrset(owner, RRType.PTR)?.rdata ?? []) {
+    const target = nameIn(rdata);
+    if (target !== undefined && isInDomain(target, origin) && !nameEquals(target, origin)) want.add(indexLabel(target, origin));
+  }
+  const have = new Set(parseIndexTxt(txt.rdata).map((e) => e.label.toLowerCase()));
+  const missing = [...want].filter((l) => !have.has(l)).sort();
+  const extra = [...have].filter((l) => !want.has(l)).sort();
+  const fix = want.size > 0 ? `; write it as ${indexStrings([...want].map((l) => `${l}.${origin}`), origin).map((x) => JSON.stringify(x)).join(' ')}` : '; remove it';
+  if (missing.length > 0 || extra.length > 0) {
+    const parts = [missing.length > 0 ? `lacks ${missing.join(', ')}` : '', extra.length > 0 ? `lists ${extra.join(', ')}, which the PTR set does not` : ''].filter((x) => x !== '');
+    add('ERR_AGENT_ZONE_INDEX', owner, RRType.TXT, undefined, `${owner} TXT: ${parts.join(' and ')}; DNS-AID clients walk this list, aop clients the PTRs${fix}`);
+  }
+  if (txt.rdata.length > 1) {
+    add('ERR_AGENT_ZONE_INDEX', owner, RRType.TXT, txt.rdata[1], `${owner} TXT: ${txt.rdata.length} records; DNS-AID clients read only the first string of the first record in the answer, whose order resolvers may change: use one record with several "agents=" strings`);
+  }
 }
 
 /** Reasons (card.ts's evaluate) that say a key is missing rather than wrong. */

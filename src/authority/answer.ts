@@ -25,7 +25,21 @@ export interface AuthAnswer {
 export const MAX_CHAIN = 16;
 
 function push(out: RR[], set: RRset, owner = set.name, ttl = set.ttl): void {
-  for (const rdata of set.rdata) out.push({ name: owner, type: set.type, class: set.class, ttl, rdata });
+  const rdatas = set.type === RRType.SVCB || set.type === RRType.HTTPS ? bySvcPriority(set.rdata) : set.rdata;
+  for (const rdata of rdatas) out.push({ name: owner, type: set.type, class: set.class, ttl, rdata });
+}
+
+/**
+ * SVCB/HTTPS records in SvcPriority order (AliasMode 0 first), ties in zone order: clients that
+ * take the first record (DNS-AID's reference client does) then get the preferred endpoint.
+ */
+export function bySvcPriority(rdata: readonly Buffer[]): readonly Buffer[] {
+  const prio = (r: Buffer): number => (r.length >= 2 ? r.readUInt16BE(0) : 0);
+  for (let i = 1; i < rdata.length; i++) {
+    // Array.prototype.sort is stable, and most sets are one record or already in order.
+    if (prio(rdata[i]!) < prio(rdata[i - 1]!)) return [...rdata].sort((a, b) => prio(a) - prio(b));
+  }
+  return rdata;
 }
 
 /** Name embedded in RDATA of types whose target drives additional-section processing. */

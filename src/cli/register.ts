@@ -5,6 +5,7 @@
 
 import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
+import { randomInt } from 'node:crypto';
 import { TRANSPORTS, type Transport } from '../agent/index.js';
 import { exchange, TransportError } from '../transport/index.js';
 import { WireError } from '../wire/errors.js';
@@ -14,7 +15,8 @@ import { Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { encodeQuery } from '../wire/message.js';
 import { parseListen } from '../server/listen.js';
 import { AgentEditError } from '../update/agent-records.js';
-import { deregisterUpdate, registerUpdate } from '../update/build.js';
+import { deregisterUpdate, type IndexState, registerUpdate } from '../update/build.js';
+import { nameEquals, readName } from '../wire/name.js';
 
 /** Exit statuses: dig's 1 (usage) and 9 (no reply), 2 for a refusal by the server, 10 internal. */
 export const EXIT_REFUSED = 2;
@@ -75,6 +77,47 @@ export async function hostWithoutAddresses(host: string, serverText: string, tim
   } catch {
     return `could not be checked at ${serverText}: it needs A/AAAA records in the zone`;
   }
+}
+
+/**
+ * The organisation index as the primary serves it now (PTR targets, TXT records), read over TCP so
+ * a long index is never truncated; the UPDATE's TXT index is built from it.
+ */
+export async function readIndexState(zone: string, serverText: string, timeout = 3000): Promise<IndexState> {
+  let server: { host: string; port: number };
+  try {
+    server = parseListen(serverText, 53);
+  } catch (err) {
+    throw new RegisterError('ERR_REGISTER_INPUT', `--server ${JSON.stringify(serverText)}: ${(err as Error).message}`, 1);
+  }
+  const owner = `_index._agents.${zone === '.' ? '' : zone}`;
+  const state: IndexState = { agents: [], txt: [] };
+  for (const type of [RRType.PTR, RRType.TXT]) {
+    const r = await exchange({ address: server.host, port: server.port }, encodeQuery(owner, type, { rd: false }), { tcp: true, timeout });
+    for (const rr of r.message.answers) {
+      if (rr.type !== type || !nameEquals(rr.name, owner)) continue;
+      state.ttl ??= rr.ttl;
+      if (type === RRType.TXT) state.txt.push(rr.rdata);
+      else state.agents.push(readName(rr.rdata, 0).name);
+    }
+  }
+  return state;
+}
+
+/** Tries of an UPDATE whose TXT-index prerequisite a concurrent registration broke. */
+const INDEX_TRIES = 6;
+
+/** Build (from the index as it is now), send, and try again when the index changed in between. */
+async function sendWithIndex(build: (index: IndexState) => Buffer, zone: string, opts: SendOptions): Promise<number> {
+  let rcode: number = Rcode.SERVFAIL;
+  for (let i = 0; i < INDEX_TRIES; i++) {
+    // Racing registrations spread out rather than colliding again at once.
+    if (i > 0) await new Promise((r) => setTimeout(r, randomInt(10, 50 * i)));
+    const index = await readIndexState(zone, opts.server, opts.timeout);
+    rcode = await sendUpdate(build(index), opts);
+    if (rcode !== Rcode.NXRRSET && rcode !== Rcode.YXRRSET) return rcode;
+  }
+  return rcode;
 }
 
 /** The key from --key FILE (its first key, or the one named --key-name) or --key-inline ALG:NAME:SECRET. */
@@ -150,19 +193,20 @@ export function registerCommands(y: Argv): Argv {
         const key = keyFrom(a.key, a['key-inline'], a['key-name']);
         if (!(Number.isInteger(a.ttl) && a.ttl >= 0 && a.ttl <= 2147483647)) throw new RegisterError('ERR_REGISTER_INPUT', '--ttl must be a whole number of seconds, 0 to 2147483647', 1);
         const caps = (a.capabilities as string[]).flatMap((c) => c.split(',')).map((c) => c.trim()).filter((c) => c.length > 0);
-        const u = registerUpdate({
+        const spec = {
           name: a.name as string, zone: a.zone, endpoints: (a.endpoint as unknown[]).map(String), tool: a.tool as string, capabilities: caps, ttl: a.ttl,
           transport: a.transport as Transport,
           ...(a.description !== undefined ? { description: a.description } : {}),
           ...(a.auth !== undefined ? { auth: a.auth } : {}),
           ...(a.priority !== undefined ? { priorities: (a.priority as unknown[]).map(Number) } : {}),
-        });
+        };
+        const u = registerUpdate(spec);
         for (const w of u.warnings) process.stderr.write(`aop: warning: ${w}\n`);
         for (const host of u.hosts) {
           const missing = await hostWithoutAddresses(host, a.server as string, a.timeout);
           if (missing) process.stderr.write(`aop: warning: ${u.name}: endpoint host ${host} ${missing}\n`);
         }
-        const rcode = await sendUpdate(u.message, { key, server: a.server as string, tcp: a.tcp, timeout: a.timeout });
+        const rcode = await sendWithIndex((index) => registerUpdate(spec, undefined, index).message, u.zone, { key, server: a.server as string, tcp: a.tcp, timeout: a.timeout });
         report('registered', u.name, u.zone, a.server as string, rcode, ` (${u.records.records.length} records, key ${key.name})`);
       }),
     )
@@ -174,7 +218,8 @@ export function registerCommands(y: Argv): Argv {
       async (a) => run(async () => {
         const key = keyFrom(a.key, a['key-inline'], a['key-name']);
         const u = deregisterUpdate({ name: a.name as string, zone: a.zone });
-        const rcode = await sendUpdate(u.message, { key, server: a.server as string, tcp: a.tcp, timeout: a.timeout });
+        const rcode = await sendWithIndex((index) => deregisterUpdate({ name: a.name as string, zone: a.zone }, undefined, index).message, u.zone,
+          { key, server: a.server as string, tcp: a.tcp, timeout: a.timeout });
         report('deregistered', u.name, u.zone, a.server as string, rcode, ` (key ${key.name})`);
       }),
     );

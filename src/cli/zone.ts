@@ -8,6 +8,7 @@ import { DEFAULT_MAX_ZONE_BYTES, loadZoneFile, originFromFileName, readZoneFileT
 import { checkJournal, readZoneSourceFile, writeFileAtomic, ZoneEditError } from '../zone/edit.js';
 import { nameKey, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
+import { RRType } from '../wire/types.js';
 import { checkAgentZone, formatAgentFault, TRANSPORTS, type AgentZoneFault, type Transport } from '../agent/index.js';
 import { parseZone } from '../zone/parser.js';
 import type { Zone } from '../zone/zone.js';
@@ -212,7 +213,7 @@ export function zoneCommand(y: Argv): Argv {
         .example('$0 zone remove-agent zones/acme.agents.zone editor --with-aliases', 'and the aliases that lead to it (proofreader)')
         .example('$0 zone remove-agent zones/acme.agents.zone writer --dry-run', 'show the diff only'),
       (a) => run(() => {
-        edit(a.file as string, a.origin, { remove: [a.name as string], withAliases: a['with-aliases'] }, a['dry-run'], a['journal-dir'], (r) => `removed agent ${r.removed[0]!.name} (${r.removed.length} records)`, readLimits(a));
+        edit(a.file as string, a.origin, { remove: [a.name as string], withAliases: a['with-aliases'] }, a['dry-run'], a['journal-dir'], (r) => `removed agent ${r.removed[0]!.name} (${r.removed.filter((x) => !(x.type === RRType.TXT && x.name.toLowerCase().startsWith('_index._agents.'))).length} records)`, readLimits(a));
       }),
     )
     .command(

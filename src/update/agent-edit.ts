@@ -3,7 +3,8 @@
 // over src/zone/edit.ts, which keeps the rest of the file byte for byte and verifies the result.
 // The records of an added agent come from agent-records.ts, as `aop register`'s do.
 
-import { type AgentCard, aliasTarget, readSvcb, zoneLine } from '../agent/index.js';
+import { type AgentCard, AgentRecordError, aliasTarget, indexStrings, indexTxtRdata, readSvcb, zoneLine } from '../agent/index.js';
+import { quoteText } from '../wire/rdata/common.js';
 import {
   applyOps, contextAt, type LineOp, nextFileSerial, opsDiff, removalOps, serialOp, type SourceRecord, verifyEdit, type ZoneSource,
 } from '../zone/edit.js';
@@ -11,7 +12,7 @@ import type { RR } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
 import { isInDomain, nameEquals, nameKey, parseName, readName } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
-import { AgentEditError, agentNameIn, type AgentSpec, buildAgent, type BuiltAgent, recordsAt } from './agent-records.js';
+import { AgentEditError, agentNameIn, type AgentSpec, buildAgent, type BuiltAgent, DEFAULT_AGENT_TTL, recordsAt } from './agent-records.js';
 
 export { AgentEditCode, type AgentEditCodeName, AgentEditError, type AgentSpec, DEFAULT_AGENT_TTL } from './agent-records.js';
 
@@ -153,13 +154,15 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
   }
 
   const planned: PlannedAgent[] = [];
-  const ops: LineOp[] = removalOps(src, [...removed], [...addsAt.values()]);
-  const endLine = src.lines.length;
-  const endBlocks: string[] = [];
-  const endCtx = contextAt(src, endLine);
   const indexName = `_index._agents.${src.origin}`;
   const index = at(src, indexName, RRType.PTR).filter((r) => !removed.has(r));
   const indexTtl = index[0]?.ttl;
+  // The TXT index follows the PTR set (index-txt.ts): rewritten when the set of names changes.
+  const txt = txtIndexPlan(src, indexName, [...index.map((r) => ptrTarget(r) ?? ''), ...adds.map((a) => a.abs)], removed);
+  const ops: LineOp[] = removalOps(src, [...removed], [...addsAt.values(), ...(txt.anchor !== undefined ? [txt.anchor] : [])]);
+  const endLine = src.lines.length;
+  const endBlocks: string[] = [];
+  const endCtx = contextAt(src, endLine);
   const added: RR[] = [];
   const indexLines: string[] = [];
   const needsOrigin = (abs: string, origin: string): boolean => !isInDomain(abs, origin) || !isInDomain(indexName, origin);
@@ -192,18 +195,44 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
   }
 
   // Index entries: after the last index record of the file, owner inherited; or a new index at the end.
+  // The TXT index takes the place of the old one, else follows the PTR lines.
   const lastIndex = index.filter((r) => r.inFile).sort((a, b) => b.firstLine - a.firstLine)[0];
-  if (indexLines.length > 0) {
-    if (lastIndex !== undefined) {
-      let pos = lastIndex.endLine;
-      const later = src.records.filter((r) => r.inFile && r.firstLine >= pos).sort((a, b) => a.firstLine - b.firstLine);
-      for (const r of later) {
-        if (r.firstLine !== pos || !r.ownerOmitted) break;
-        pos = r.endLine;
-      }
-      const ctx = contextAt(src, pos);
-      const ttl = !ctx.afterInclude && ctx.ttl === indexTtl ? undefined : indexTtl;
-      ops.push({ from: pos, to: pos, lines: indexLines.map((n) => zoneLine('', 'PTR', n, ttl) + '\n') });
+  const txtTtl = txt.old[0]?.ttl ?? indexTtl ?? planned[0]?.card.ttl ?? DEFAULT_AGENT_TTL;
+  const txtRR = txt.rdata === undefined ? undefined : { name: indexName, type: RRType.TXT, class: src.zone.class, ttl: txtTtl, rdata: txt.rdata };
+  if (txt.changed && txtRR !== undefined) added.push(txtRR);
+  const txtLine = (owner: string, ttl: number | undefined): string => zoneLine(owner, 'TXT', txt.strings.map((s) => quoteText(Buffer.from(s, 'latin1'))).join(' '), ttl) + '\n';
+  const ttlAt = (line: number, ttl: number): number | undefined => {
+    const ctx = contextAt(src, line);
+    return !ctx.afterInclude && ctx.ttl === ttl ? undefined : ttl;
+  };
+  // Where new PTR lines go: after the last index record and the owner-less lines that follow it,
+  // but before an old TXT index there, so the TXT stays last.
+  let pos: number | undefined;
+  if (lastIndex !== undefined) {
+    pos = lastIndex.endLine;
+    const later = src.records.filter((r) => r.inFile && r.firstLine >= pos!).sort((a, b) => a.firstLine - b.firstLine);
+    for (const r of later) {
+      if (r.firstLine !== pos || !r.ownerOmitted || txt.old.includes(r)) break;
+      pos = r.endLine;
+    }
+  }
+  const txtInPlace = txt.changed && txtRR !== undefined && txt.anchor !== undefined;
+  if (txtInPlace && txt.anchor !== pos) {
+    const o = txt.old[0]!;
+    // An owner-less line inherits from the last record kept above it: only when that is the index.
+    const above = src.records.filter((r) => r.inFile && r.endLine <= txt.anchor! && !removed.has(r)).sort((a, b) => b.endLine - a.endLine)[0];
+    const inherits = o.ownerOmitted && above !== undefined && nameEquals(above.name, indexName) && contextAt(src, above.firstLine).origin === contextAt(src, txt.anchor!).origin;
+    const origin = contextAt(src, txt.anchor!).origin;
+    const owner = inherits ? '' : !o.ownerOmitted && o.ownerText !== undefined ? o.ownerText : isInDomain(indexName, origin) ? indexName.slice(0, indexName.length - origin.length - 1) : indexName;
+    ops.push({ from: txt.anchor!, to: txt.anchor!, lines: [txtLine(owner, ttlAt(txt.anchor!, txtTtl))] });
+  }
+  const txtAfterPtrs = txt.changed && txtRR !== undefined && (txt.anchor === undefined || txt.anchor === pos);
+  if (indexLines.length > 0 || (txtAfterPtrs && lastIndex !== undefined)) {
+    if (pos !== undefined) {
+      const ttl = indexTtl === undefined ? undefined : ttlAt(pos, indexTtl);
+      const lines = indexLines.map((n) => zoneLine('', 'PTR', n, ttl) + '\n');
+      if (txtAfterPtrs) lines.push(txtLine('', ttlAt(pos, txtTtl)));
+      ops.push({ from: pos, to: pos, lines });
     } else {
       const origin = needsOrigin(indexName, endCtx.origin) ? src.origin : endCtx.origin;
       if (origin !== endCtx.origin && endBlocks.length === 0) endBlocks.push(`$ORIGIN ${src.origin}\n`);
@@ -211,8 +240,16 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
       // An index kept in an $INCLUDEd file is the same RRset: its TTL, not the new agent's.
       const ttl = indexTtl ?? planned[0]!.card.ttl;
       const ttlText = !endCtx.afterInclude && endCtx.ttl === ttl ? undefined : ttl;
-      endBlocks.push(indexLines.map((n, i) => zoneLine(i === 0 ? owner : '', 'PTR', n, ttlText) + '\n').join(''));
+      const lines = indexLines.map((n, i) => zoneLine(i === 0 ? owner : '', 'PTR', n, ttlText) + '\n');
+      if (txtAfterPtrs) lines.push(txtLine(indexLines.length === 0 ? owner : '', !endCtx.afterInclude && endCtx.ttl === txtTtl ? undefined : txtTtl));
+      endBlocks.push(lines.join(''));
     }
+  } else if (txtAfterPtrs) {
+    // An index whose PTR set is in an $INCLUDEd file: the TXT goes at the end, owner written out.
+    const origin = needsOrigin(indexName, endCtx.origin) ? src.origin : endCtx.origin;
+    if (origin !== endCtx.origin && endBlocks.length === 0) endBlocks.push(`$ORIGIN ${src.origin}\n`);
+    const owner = nameEquals(indexName, origin) ? '@' : indexName.slice(0, indexName.length - origin.length - 1);
+    endBlocks.push(txtLine(owner, !endCtx.afterInclude && endCtx.ttl === txtTtl ? undefined : txtTtl));
   }
   if (endBlocks.length > 0) {
     const last = src.lines[endLine - 1];
@@ -237,6 +274,36 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
   return { text, ops, diff: opsDiff(src.file, src.lines, ops), serial: { old: oldSerial, new: serial }, added, removed: [...removed], warnings };
 }
 
+interface TxtIndexPlan {
+  /** The TXT index records there are now (removed from `removed` when they change). */
+  old: SourceRecord[];
+  /** The strings and RDATA the index should hold; no RDATA when no agent is left. */
+  strings: string[];
+  rdata: Buffer | undefined;
+  changed: boolean;
+  /** The line where the old TXT stood, for the new one (when it was in this file). */
+  anchor: number | undefined;
+}
+
+/** What the TXT index should be for these names, and what it is; the old records go into `removed` when it changes. */
+function txtIndexPlan(src: ZoneSource, indexName: string, names: readonly string[], removed: Set<SourceRecord>): TxtIndexPlan {
+  const old = at(src, indexName, RRType.TXT);
+  let strings: string[];
+  try {
+    // Entries outside the zone (zone check warns about them) have no label relative to it.
+    strings = indexStrings(names.filter((n) => n !== '' && isInDomain(n, src.origin) && !nameEquals(n, src.origin)), src.origin);
+  } catch (e) {
+    if (e instanceof AgentRecordError) throw new AgentEditError('ERR_ZONE_AGENT_BAD', e.message);
+    throw e;
+  }
+  const rdata = strings.length > 0 ? indexTxtRdata(strings) : undefined;
+  const same = rdata === undefined ? old.length === 0 : old.length === 1 && old[0]!.rdata.equals(rdata);
+  if (same) return { old, strings, rdata, changed: false, anchor: undefined };
+  for (const r of old) removed.add(r);
+  const first = old.filter((r) => r.inFile).sort((a, b) => a.firstLine - b.firstLine)[0];
+  return { old, strings, rdata, changed: true, anchor: rdata !== undefined && first !== undefined ? first.firstLine : undefined };
+}
+
 function splitKeep(block: string): string[] {
   return block.split(/(?<=\n)/).filter((l) => l !== '');
 }
@@ -256,13 +323,21 @@ function r0(r: SourceRecord): string {
 export function agentsText(origin: string, specs: readonly AgentSpec[], warnings: string[]): string {
   const blocks: string[] = [`$ORIGIN ${origin}`];
   const index: string[] = [];
+  const names: string[] = [];
+  let ttl = DEFAULT_AGENT_TTL;
   const o = parseName(origin.endsWith('.') ? origin : `${origin}.`);
   for (const spec of specs) {
     const { name: abs, card, records: recs, warnings: more } = buildAgent({ origin: o, records: [], unseen: true }, spec);
     warnings.push(...more);
     blocks.push(recs.text.replace(/\n$/, ''));
+    if (index.length === 0) ttl = card.ttl;
     index.push(index.length === 0 ? recs.indexLine : zoneLine('', 'PTR', abs, card.ttl));
+    names.push(abs);
   }
-  if (index.length > 0) blocks.push(index.join('\n'));
+  if (index.length > 0) {
+    const strings = indexStrings(names, o);
+    index.push(zoneLine('', 'TXT', strings.map((t) => quoteText(Buffer.from(t, 'latin1'))).join(' '), ttl));
+    blocks.push(index.join('\n'));
+  }
   return blocks.join('\n\n') + '\n';
 }

@@ -3,9 +3,9 @@
 // builder `aop zone add-agent` uses, so a registered agent has the records add-agent would write.
 
 import { randomInt } from 'node:crypto';
-import type { AgentRecords } from '../agent/index.js';
+import { type AgentRecords, indexStrings, indexTxtRdata } from '../agent/index.js';
 import { encodeMessage, newMessage } from '../wire/message.js';
-import { nameToWire, parentName, parseName } from '../wire/name.js';
+import { isInDomain, nameEquals, nameToWire, parentName, parseName } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
 import { Opcode, RRClass, RRType } from '../wire/types.js';
@@ -48,8 +48,8 @@ export function registrationZone(req: { name: string; zone?: string }): { name: 
 
 const deletion = (name: string, type: number): RR => ({ name, type, class: RRClass.ANY, ttl: 0, rdata: Buffer.alloc(0) });
 
-function update(zone: string, records: RR[], id: number): Buffer {
-  return encodeMessage(newMessage({ id, opcode: Opcode.UPDATE, questions: [{ name: zone, type: RRType.SOA, class: RRClass.IN }], authority: records }));
+function update(zone: string, records: RR[], id: number, prereqs: RR[] = []): Buffer {
+  return encodeMessage(newMessage({ id, opcode: Opcode.UPDATE, questions: [{ name: zone, type: RRType.SOA, class: RRClass.IN }], answers: prereqs, authority: records }));
 }
 
 /**
@@ -57,28 +57,63 @@ function update(zone: string, records: RR[], id: number): Buffer {
  * when an endpoint is given by IP address and they are written at the agent name), the index PTR
  * added. Throws AgentEditError for input the records cannot carry.
  */
-export function registerUpdate(req: AgentRegistration, id = randomInt(0, 0x10000)): RegisterUpdate {
+export function registerUpdate(req: AgentRegistration, id = randomInt(0, 0x10000), index?: IndexState): RegisterUpdate {
   const { name, zone } = registrationZone(req);
   // The zone's records are out of sight: hosts inside it are returned for the caller to check.
   const built = buildAgent({ origin: zone, records: [], unseen: true }, { ...req, name });
   const { records } = built;
   const own = records.addresses.length > 0 ? [deletion(name, RRType.A), deletion(name, RRType.AAAA)] : [];
+  const txt = index === undefined ? { prereqs: [], changes: [] } : txtIndexChange(zone, index, [...index.agents, name], index.ttl ?? records.index.ttl);
   const message = update(zone, [
     deletion(name, RRType.SVCB), ...own, deletion(`_agent.${name}`, RRType.TXT),
-    ...records.svcb, ...records.addresses, records.txt, records.index,
-  ], id);
+    ...records.svcb, ...records.addresses, records.txt, records.index, ...txt.changes,
+  ], id, txt.prereqs);
   return { message, zone, name, records, warnings: built.warnings, hosts: built.uncheckedHosts };
+}
+
+/** The organisation index as the primary holds it now (read by the caller before the UPDATE). */
+export interface IndexState {
+  /** The PTR set's targets at `_index._agents.<zone>`. */
+  agents: string[];
+  /** The TXT index records' RDATA there (usually one). */
+  txt: Buffer[];
+  /** The index's TTL, when it has records. */
+  ttl?: number;
+}
+
+/**
+ * The TXT index for the new set of names: prerequisites that the PTR and TXT RRsets are still
+ * exactly what was read (or absent), so a concurrent registration makes this UPDATE fail with
+ * NXRRSET/YXRRSET instead of losing an entry; then the old records deleted one by one and the new one added.
+ * Nothing when the text stays the same.
+ */
+export function txtIndexChange(zone: string, index: IndexState, names: readonly string[], ttl: number): { prereqs: RR[]; changes: RR[] } {
+  const owner = `_index._agents.${zone === '.' ? '' : zone}`;
+  const keep = [...new Set(names.filter((n) => isInDomain(n, zone) && !nameEquals(n, zone)).map((n) => n.toLowerCase()))];
+  const strings = indexStrings(keep, zone);
+  const rdata = strings.length > 0 ? indexTxtRdata(strings) : undefined;
+  if (rdata === undefined ? index.txt.length === 0 : index.txt.length === 1 && index.txt[0]!.equals(rdata)) return { prereqs: [], changes: [] };
+  // Both RRsets as read: the two were read by two queries, and the new TXT is built from the PTRs.
+  const exactly = (type: number, rdatas: readonly Buffer[]): RR[] => (rdatas.length > 0
+    ? rdatas.map((d) => ({ name: owner, type, class: RRClass.IN, ttl: 0, rdata: d }))
+    : [{ name: owner, type, class: RRClass.NONE, ttl: 0, rdata: Buffer.alloc(0) }]);
+  const prereqs = [...exactly(RRType.PTR, index.agents.map((n) => nameToWire(n))), ...exactly(RRType.TXT, index.txt)];
+  const changes: RR[] = index.txt.map((d) => ({ name: owner, type: RRType.TXT, class: RRClass.NONE, ttl: 0, rdata: d }));
+  if (rdata !== undefined) changes.push({ name: owner, type: RRType.TXT, class: RRClass.IN, ttl, rdata });
+  return { prereqs, changes };
 }
 
 /**
  * The UPDATE that deregisters an agent: its SVCB set, its own A/AAAA (an IP endpoint's), its
  * `_agent` TXT and its index PTR (only that one) deleted.
  */
-export function deregisterUpdate(req: { name: string; zone?: string }, id = randomInt(0, 0x10000)): { message: Buffer; zone: string; name: string } {
+export function deregisterUpdate(req: { name: string; zone?: string }, id = randomInt(0, 0x10000), index?: IndexState): { message: Buffer; zone: string; name: string } {
   const { name, zone } = registrationZone(req);
+  const txt = index === undefined ? { prereqs: [], changes: [] } : txtIndexChange(zone, index, index.agents.filter((n) => !nameEquals(n, name)), index.ttl ?? 300);
   const message = update(zone, [
     deletion(name, RRType.SVCB), deletion(name, RRType.A), deletion(name, RRType.AAAA), deletion(`_agent.${name}`, RRType.TXT),
     { name: `_index._agents.${zone}`, type: RRType.PTR, class: RRClass.NONE, ttl: 0, rdata: nameToWire(name) },
-  ], id);
+    ...txt.changes,
+  ], id, txt.prereqs);
   return { message, zone, name };
 }

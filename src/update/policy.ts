@@ -38,7 +38,7 @@ const DEFAULT_EXCLUDED = new Set<number>([RRType.SOA, RRType.NS]);
  *   grant * zonesub ANY
  *   grant writer-key agent writer.acme.agents.
  * `agent NAME` covers what `aop register NAME` writes (docs/records.md): the records at NAME, the
- * TXT at `_agent.NAME`, and only the index PTR that points at NAME.
+ * TXT at `_agent.NAME`, only the index PTR that points at NAME, and the index TXT records.
  * A trailing ';' is allowed. Throws PolicyError ERR_UPDATE_POLICY with what is wrong.
  */
 export function parseRule(text: string): PolicyRule {
@@ -105,8 +105,13 @@ function nameCovered(rule: PolicyRule, rr: Pick<RR, 'name' | 'type' | 'rdata'>, 
     case 'agent': {
       const agent = rule.name!;
       if (nameEquals(owner, agent) || nameEquals(owner, `_agent.${agent}`)) return true;
+      const index = `_index._agents.${zone === '.' ? '' : zone}`;
+      // The TXT index (DNS-AID's form of the same list): register rewrites it, nsupdate may delete the set.
+      // It lists every agent, so a key with this rule can rewrite other agents' entries there (not
+      // their PTRs or records); docs/records.md says so.
+      if (rr.type === RRType.TXT && nameEquals(owner, index)) return true;
       // The index entry: only a PTR to this agent, added or deleted one record at a time.
-      return rr.type === RRType.PTR && rr.rdata.length > 0 && nameEquals(owner, `_index._agents.${zone === '.' ? '' : zone}`) && sameName(rr.rdata, agent);
+      return rr.type === RRType.PTR && rr.rdata.length > 0 && nameEquals(owner, index) && sameName(rr.rdata, agent);
     }
     case 'name': return nameEquals(owner, rule.name!);
     case 'subdomain': return isInDomain(owner, rule.name!);

@@ -141,7 +141,7 @@ t.test('aop zone import-mcp prints the records, or writes them into the zone fil
   t.match(printed.stdout, /^\$ORIGIN acme\.agents\.\n\ndraft-poem {7}300 IN SVCB 1 \. \(\n/);
   t.match(printed.stdout, new RegExp(`alpn="mcp" port=${port} key65320="/mcp"`));
   t.match(printed.stdout, /key65322="draft_poem"\n +key65323="read-only,draft,poem"\n +key65324="Drafts a short poem on a theme"\n/);
-  t.match(printed.stdout, /\n\n_index\._agents {3}300 IN PTR draft-poem\.acme\.agents\.\n {17}300 IN PTR count-words\.acme\.agents\.\n$/);
+  t.match(printed.stdout, /\n\n_index\._agents {3}300 IN PTR draft-poem\.acme\.agents\.\n {17}300 IN PTR count-words\.acme\.agents\.\n {17}300 IN TXT "agents=count-words:mcp,draft-poem:mcp"\n$/);
   t.match(printed.stderr, /warning: count-words: description shortened/);
   // The printed text is zone text: it loads after an SOA and NS.
   const zone = loadZoneText('$TTL 300\n@ IN SOA ns1.acme.agents. h.acme.agents. 1 3600 900 604800 300\n@ IN NS ns1\nns1 IN A 127.0.0.3\n' + printed.stdout, { origin: 'acme.agents.' });

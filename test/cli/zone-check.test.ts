@@ -132,6 +132,7 @@ t.test('aop zone check: the audit case (a copy of acme.agents with a ghost index
   t.equal(r.code, 1);
   t.equal(r.stdout, '');
   t.same(r.stderr.split('\n').filter((l) => !/: warning: (_agent\.\S+ TXT: u=http:|\S+ SVCB \d+ \.: TargetName)/.test(l)), [
+    `${file}:${lines - 1}:18: warning: _index._agents.acme.agents. TXT: lacks ghost; DNS-AID clients walk this list, aop clients the PTRs; write it as "agents=editor:mcp,ghost:mcp,researcher:mcp,summarizer:mcp,translator:mcp,writer:mcp"`,
     `${file}:${lines}:1: warning: _index._agents.acme.agents. PTR ghost.acme.agents.: no agent of that name in the zone (no SVCB or CNAME record there); remove the entry or add the agent`,
     `${file}:${lines + 1}:1: broken.acme.agents. SVCB 1: bad key65320 (path) "no-slash": does not start with "/"; bad key65321 (transport) "carrier-pigeon": not "streamable-http" or "sse"`,
     'zone acme.agents.: not loaded due to errors',

@@ -119,8 +119,10 @@ t.test('add-agent by IP, then remove-agent: the file comes back byte for byte bu
   t.equal(add.code, 0, add.stderr);
   t.match(add.stdout, /^zone acme\.agents\.: added agent poet\.acme\.agents\., serial 2026112501 -> \d{10}\n$/);
   const after = readFileSync(file, 'utf8');
-  t.equal(after, before.replace(serialLine(before), serialLine(after)) + [
+  const oldTxt = '                 IN TXT   "agents=editor:mcp,researcher:mcp,summarizer:mcp,translator:mcp,writer:mcp"';
+  t.equal(after, before.replace(serialLine(before), serialLine(after)).replace(`${oldTxt}\n`, '') + [
     '                 IN PTR   poet.acme.agents.',
+    '                 IN TXT   "agents=editor:mcp,poet:mcp,researcher:mcp,summarizer:mcp,translator:mcp,writer:mcp"',
     '',
     'poet             IN SVCB  1 . (',
     '                          alpn="mcp" port=18110 key65320="/mcp"',
@@ -130,8 +132,8 @@ t.test('add-agent by IP, then remove-agent: the file comes back byte for byte bu
     '                 IN A     127.0.0.1',
     '_agent.poet      IN TXT   "v=aid2;u=http://poet.acme.agents:18110/mcp;p=mcp;s=Writes short poems"',
     '',
-  ].join('\n'), 'the serial, then the index entry and the agent block appended; nothing else');
-  t.same(changed(before, after).removed, [serialLine(before)], 'no line removed but the serial');
+  ].join('\n'), 'the serial, then the index entry, the TXT index rewritten and the agent block appended; nothing else');
+  t.same(changed(before, after).removed, [serialLine(before), oldTxt], 'no line removed but the serial and the old TXT index');
   t.ok(Number(/(\d{10}) ; serial/.exec(after)![1]) > 2026112501, 'serial went up');
   t.equal(statSync(file).mode & 0o777, 0o640, 'mode kept');
   t.same(readdirSync(path.dirname(file)), [path.basename(file)], 'no temporary file left');
@@ -155,8 +157,8 @@ t.test('add-agent on existing hosts with failover, into globex', async (t) => {
   }] });
   const after = readFileSync(file, 'utf8');
   const d = changed(before, after);
-  t.equal(d.removed.length, 1, 'one line replaced (the serial)');
-  t.match(after, /IN PTR {3}copyedit\.globex\.agents\.\n {17}IN PTR {3}tester\.globex\.agents\.\n\ntester {11}120 IN SVCB 1 hub\.globex\.agents\. \(/);
+  t.equal(d.removed.length, 2, 'two lines replaced (the serial, the TXT index)');
+  t.match(after, /IN PTR {3}copyedit\.globex\.agents\.\n {17}IN PTR {3}tester\.globex\.agents\.\n {17}IN TXT {3}"agents=coder:mcp,copyedit:mcp,planner:mcp,reviewer:mcp,tester:mcp"\n\ntester {11}120 IN SVCB 1 hub\.globex\.agents\. \(/);
   t.match(d.added.join('\n'), /120 IN SVCB 2 hub\.globex\.agents\./, 'the second endpoint at priority 2');
   t.notMatch(d.added.join('\n'), / A /, 'no address records: the host has them');
   const zone = loadZoneFile(file, { origin: 'globex.agents.' });
@@ -176,10 +178,10 @@ t.test('remove-agent takes exactly the agent: shared hosts stay, its own address
   libEdit(file, 'acme.agents.', { remove: ['translator'] });
   let text = readFileSync(file, 'utf8');
   let d = changed(before, text);
-  t.equal(d.added.length, 1, 'nothing added but the new serial');
-  t.equal(d.removed.length, 9, 'the serial and eight lines');
-  t.match(d.removed.slice(1).join('\n'), /^translator {7}IN SVCB {2}1 lab\.acme\.agents\. \([^]*key65402="mcp" \)\n_agent\.translator IN TXT [^\n]*\n {17}IN PTR {3}translator\.acme\.agents\.$/,
-    'its SVCB, TXT and index entry');
+  t.same(d.added.slice(1), ['                 IN TXT   "agents=editor:mcp,researcher:mcp,summarizer:mcp,writer:mcp"'], 'nothing added but the new serial and the TXT index without it');
+  t.equal(d.removed.length, 10, 'the serial, eight lines and the old TXT index');
+  t.match(d.removed.slice(1).join('\n'), /^translator {7}IN SVCB {2}1 lab\.acme\.agents\. \([^]*key65402="mcp" \)\n_agent\.translator IN TXT [^\n]*\n {17}IN PTR {3}translator\.acme\.agents\.\n {17}IN TXT {3}"agents=[^"]*translator:mcp[^"]*"$/,
+    'its SVCB, TXT, index entry and the old TXT index');
   t.match(text, /\nlab {14}IN A {5}127\.0\.0\.1\n {17}IN AAAA  ::1\n/, 'lab (still used by researcher) is untouched');
   t.match(text, /; translator: on a host with both A and AAAA\.\n/, 'comments are never touched');
   consistent(t, file, 'acme.agents.');
@@ -208,7 +210,7 @@ t.test('remove-agent takes exactly the agent: shared hosts stay, its own address
   // writer is first in the index, whose other entries inherit its owner: the next one gets it written out.
   libEdit(file, 'acme.agents.', { remove: ['writer'], withAliases: true });
   text = readFileSync(file, 'utf8');
-  t.match(text, /\n_index\._agents {3}IN PTR {3}researcher\.acme\.agents\.\n$/, 'the remaining entry carries the owner, aligned as before');
+  t.match(text, /\n_index\._agents {3}IN PTR {3}researcher\.acme\.agents\.\n {17}IN TXT {3}"agents=researcher:mcp"\n$/, 'the remaining entry carries the owner, aligned as before; the TXT index lists it alone');
   t.notMatch(text, /^copywriter/m, 'the AliasMode alias went with it');
   t.match(text, /\nmcp-backup {7}IN A {5}127\.0\.0\.1\n/, 'mcp-backup stays although no agent uses it now');
   consistent(t, file, 'acme.agents.');
@@ -306,7 +308,7 @@ t.test('zones in other shapes: a counter serial on the SOA line, no index yet, $
   t.match(r.text, /host\.example\.agents\. 42 3600/, 'rewritten in place on the SOA line');
   t.match(r.text, /\n\n\$ORIGIN example\.agents\.\nsolo {13}300 IN SVCB 1 ns1\.example\.agents\. \(\n {26}alpn="mcp,h2,http\/1\.1" port=443 key65320="\/mcp"/,
     'back to the zone origin first; the TTL is written, $TTL being 600');
-  t.match(r.text, /\n_index\._agents {3}300 IN PTR solo\.example\.agents\.\n$/, 'a new index at the end');
+  t.match(r.text, /\n_index\._agents {3}300 IN PTR solo\.example\.agents\.\n {17}300 IN TXT "agents=solo:mcp"\n$/, 'a new index at the end, PTR and TXT');
   const zone = loadZoneText(r.text, { origin: 'example.agents.' });
   t.equal(zone.rrset('solo.example.agents.', RRType.SVCB)!.ttl, 300);
   t.ok(zone.rrset('_index._agents.example.agents.', RRType.PTR));

@@ -11,6 +11,7 @@ import { planAgentEdit } from '../../src/update/agent-edit.js';
 import { buildAgent, type AgentSpec } from '../../src/update/agent-records.js';
 import { deregisterUpdate, registerUpdate } from '../../src/update/build.js';
 import { decodeMessage } from '../../src/wire/message.js';
+import { readName } from '../../src/wire/name.js';
 import type { RR } from '../../src/wire/rr.js';
 import { Opcode, RRClass, RRType } from '../../src/wire/types.js';
 import { readZoneSource } from '../../src/zone/edit.js';
@@ -27,7 +28,14 @@ const keys = (rrs: readonly RR[]): string[] => rrs.map(key).sort();
 function both(spec: AgentSpec): { added: RR[]; update: RR[]; deletions: RR[] } {
   const src = readZoneSource(acme, { origin: 'acme.agents.', file: 'acme.agents.zone' });
   const edit = planAgentEdit(src, { add: [spec] });
-  const u = registerUpdate({ ...spec, name: `${spec.name}.acme.agents` });
+  // The index as the primary would serve it (register reads it first): the UPDATE rewrites its TXT.
+  const zone = loadZoneText(acme, { origin: 'acme.agents.' });
+  const index = {
+    agents: zone.rrset('_index._agents.acme.agents.', RRType.PTR)!.rdata.map((d) => readName(d, 0).name),
+    txt: zone.rrset('_index._agents.acme.agents.', RRType.TXT)!.rdata,
+    ttl: 300,
+  };
+  const u = registerUpdate({ ...spec, name: `${spec.name}.acme.agents` }, undefined, index);
   const m = decodeMessage(u.message);
   return {
     added: edit.added,
@@ -66,8 +74,8 @@ t.test('an IP endpoint: the agent name is the host, with its A record, and the U
   t.same(update.filter((r) => r.type === RRType.A).map((r) => [r.name, [...r.rdata].join('.')]), [['poet.acme.agents.', '127.0.0.1']]);
   t.same(deletions.map((r) => [r.name, r.type, r.class]), [
     ['poet.acme.agents.', RRType.SVCB, RRClass.ANY], ['poet.acme.agents.', RRType.A, RRClass.ANY], ['poet.acme.agents.', RRType.AAAA, RRClass.ANY],
-    ['_agent.poet.acme.agents.', RRType.TXT, RRClass.ANY],
-  ]);
+    ['_agent.poet.acme.agents.', RRType.TXT, RRClass.ANY], ['_index._agents.acme.agents.', RRType.TXT, RRClass.NONE],
+  ], 'the old TXT index goes, record by record, the new one comes in');
 });
 
 t.test('the records register writes pass the checks aop clients apply', async (t) => {
