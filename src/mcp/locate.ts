@@ -3,6 +3,7 @@
 // `cap-sha256`), else the `endpoints.mcp` of /.well-known/agent-card.json on the endpoint, else `/mcp`,
 // as dns-aid-core 0.28 finds it. A `cap` that cannot be used refuses the card; the agent card is a hint.
 
+import { AopError } from '../base/errors.js';
 import { createHash } from 'node:crypto';
 import { buildUrl, type AgentCard, type AgentEndpoint } from '../agent/index.js';
 import { nameEquals, readName } from '../wire/name.js';
@@ -34,9 +35,9 @@ export interface LocateOptions {
 
 type Failure = { code: 'ERR_CAP_UNREACHABLE' | 'ERR_CAP_TOO_LARGE' | 'ERR_CAP_NOT_JSON'; message: string };
 
-class DocumentError extends Error {
+class DocumentError extends AopError {
   constructor(readonly failure: Failure) {
-    super(failure.message);
+    super(failure.code, failure.message);
   }
 }
 

@@ -12,8 +12,11 @@ const AGENT = (name: string): string =>
   + `_agent.${name} IN TXT "v=aid2;u=http://mcp.x.agents:18101/mcp;p=mcp"\n`;
 const AGENTS = AGENT('a') + AGENT('b') + '_index._agents IN PTR a.x.agents.\n_index._agents IN PTR b.x.agents.\n';
 
+// The test agents are plain http: what AID clients say of that is another test's subject.
 const brief = (body: string): string[] =>
-  checkAgentZone(loadZoneText(HEAD + body, { origin: 'x.agents.' })).map((f: AgentZoneFault) => `${f.severity} ${f.code} ${f.message}`);
+  checkAgentZone(loadZoneText(HEAD + body, { origin: 'x.agents.' }))
+    .filter((f: AgentZoneFault) => f.code !== 'ERR_AGENT_ZONE_AID_REFUSED')
+    .map((f: AgentZoneFault) => `${f.severity} ${f.code} ${f.message}`);
 
 t.test('a TXT index that agrees with the PTR set: no fault', async (t) => {
   t.same(brief(AGENTS + '_index._agents IN TXT "agents=a:mcp,b:mcp"\n'), []);

@@ -48,7 +48,8 @@ t.test('a flood of bad-TSIG, refused-AXFR and refused-UPDATE packets logs a few 
   copyFileSync(path.join(root, 'zones', 'acme.agents.zone'), path.join(dir, 'acme.agents.zone'));
   let now = 5_000_000;
   const lines: string[] = [];
-  const logger: Logger = { debug() {}, info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+  // The bundled zone's own load warnings (AID clients refuse its http agents) are not refusals.
+  const logger: Logger = { debug() {}, info() {}, warn: (m) => { if (!/^zone |: warning: /.test(m)) lines.push(m); }, error: (m) => lines.push(m) };
   const { host, port } = await startDaemon(t, {
     zonesDir: dir, listen: [parseListen('127.0.0.1:0')], keyring: new Keyring([admin]), update: { flushDelayMs: 50 }, logger,
     logLimit: { burst: 5, intervalMs: 10_000, now: () => now, timer: false },
