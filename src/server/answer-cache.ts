@@ -5,6 +5,7 @@
 // they are kept until a time their owner gives, served only to clients it allows, dropped when
 // its cache changes generation (a flush), and their TTLs are counted down on every hit.
 
+import { skipWireName } from '../wire/name.js';
 /** Who vouches for a reusable resolver answer: the resolver's clock, cache generation and ACL. */
 export interface ReuseOwner {
   /** Changes whenever the data behind stored answers may have been removed (a flush). */
@@ -228,17 +229,6 @@ export class AnswerCache {
   }
 }
 
-/** Skip a (possibly compressed) name at `pos`; the offset after it, or -1 when it runs off the end. */
-function skipName(buf: Buffer, pos: number): number {
-  for (;;) {
-    const len = buf[pos];
-    if (len === undefined) return -1;
-    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
-    if (len > 63) return -1;
-    pos += 1 + len;
-    if (len === 0) return pos;
-  }
-}
 
 /**
  * Offsets of the TTL field of every record in an encoded message, the OPT pseudo-record (whose
@@ -250,13 +240,13 @@ export function ttlOffsets(buf: Buffer): Uint16Array | undefined {
   const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
   let pos = 12;
   for (let i = 0; i < qd; i++) {
-    pos = skipName(buf, pos);
+    pos = skipWireName(buf, pos);
     if (pos < 0 || pos + 4 > buf.length) return undefined;
     pos += 4;
   }
   const out: number[] = [];
   for (let i = 0; i < records; i++) {
-    pos = skipName(buf, pos);
+    pos = skipWireName(buf, pos);
     if (pos < 0 || pos + 10 > buf.length) return undefined;
     if (buf.readUInt16BE(pos) !== 41) out.push(pos + 4);
     pos += 10 + buf.readUInt16BE(pos + 8);

@@ -5,6 +5,7 @@
 // it receives at that address: it is not spoofed, so rate limiting need not hold it back.
 // Servers given the same secret accept each other's cookies (an anycast or load-balanced set).
 
+import { skipWireName } from '../wire/name.js';
 import { randomBytes } from 'node:crypto';
 import { AopError } from '../base/errors.js';
 import type { EdnsOption } from '../wire/message.js';
@@ -168,13 +169,13 @@ export function withOption(buf: Buffer, code: number, data: Buffer): Buffer | un
   const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
   let pos = 12;
   for (let i = 0; i < qd; i++) {
-    pos = skipName(buf, pos);
+    pos = skipWireName(buf, pos);
     if (pos < 0) return undefined;
     pos += 4;
   }
   for (let i = 0; i < records; i++) {
     const owner = pos;
-    pos = skipName(buf, pos);
+    pos = skipWireName(buf, pos);
     if (pos < 0 || pos + 10 > buf.length) return undefined;
     const rdlen = buf.readUInt16BE(pos + 8);
     const end = pos + 10 + rdlen;
@@ -194,14 +195,3 @@ export function withOption(buf: Buffer, code: number, data: Buffer): Buffer | un
   return undefined;
 }
 
-/** The offset after the (possibly compressed) name at `pos`, or -1 when it runs off the end. */
-function skipName(buf: Buffer, pos: number): number {
-  for (;;) {
-    const len = buf[pos];
-    if (len === undefined) return -1;
-    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
-    if (len > 63) return -1;
-    pos += 1 + len;
-    if (len === 0) return pos;
-  }
-}

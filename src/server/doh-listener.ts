@@ -10,7 +10,7 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import { limitConnections, type ConnectionCounts } from '../transport/connection-limits.js';
 import { minTtl } from '../wire/min-ttl.js';
-import { formatListen, type ListenAddress } from './listen.js';
+import { formatListen, listenOn, type ListenAddress } from './listen.js';
 import type { Responder } from './respond.js';
 import type { TlsCertificate } from './tls-certificate.js';
 import { DEFAULT_TCP, type TcpOptions } from './transport.js';
@@ -81,13 +81,7 @@ export class DohListener {
     // Handshake failures (a client that does not trust us, plain HTTP on the TLS port) are the client's.
     server.on('tlsClientError', () => {});
     this.certificate.onChange((next) => server.setSecureContext({ cert: next.cert, key: next.key }));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.address.port, host: this.address.host, ipv6Only: this.address.family === 6 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, this.address);
     this.server = server;
     this.address = { ...this.address, port: (server.address() as net.AddressInfo).port };
   }

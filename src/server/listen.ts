@@ -1,7 +1,7 @@
 // Listen addresses: `127.0.0.1:5300`, `[::1]:5300`, `::1` (port defaulted), validated at the edge.
 
 import { AopError } from '../base/errors.js';
-import { isIP } from 'node:net';
+import { isIP, type Server } from 'node:net';
 
 export class ListenAddressError extends AopError {
   declare readonly code: 'ERR_LISTEN_ADDRESS';
@@ -48,4 +48,18 @@ export function parseListen(text: string, defaultPort = 53): ListenAddress {
 
 export function formatListen(a: ListenAddress): string {
   return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/**
+ * Bind a stream server (TCP, TLS, HTTP/2) to `address`, IPv6-only for a v6 address; resolves
+ * once listening, rejects with Node's error (EADDRINUSE, ...) and leaves no listener behind.
+ */
+export function listenOn(server: Server, address: { host: string; port: number; family: 4 | 6 }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: address.port, host: address.host, ipv6Only: address.family === 6 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

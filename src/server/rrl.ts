@@ -6,6 +6,7 @@
 // victim prefix, while an honest resolver, which asks the same question a few times a second
 // at most, is never touched.
 
+import { skipWireName } from '../wire/name.js';
 import { randomBytes } from 'node:crypto';
 import { Acl } from '../resolver/acl.js';
 import { parseIPv6 } from '../wire/rdata/addr.js';
@@ -210,12 +211,12 @@ function mixClass(response: Buffer): void {
 function authorityStart(response: Buffer, qd: number, an: number): number {
   let pos = 12;
   for (let i = 0; i < qd; i++) {
-    pos = skipName(response, pos);
+    pos = skipWireName(response, pos);
     if (pos < 0) return -1;
     pos += 4;
   }
   for (let i = 0; i < an; i++) {
-    pos = skipName(response, pos);
+    pos = skipWireName(response, pos);
     if (pos < 0 || pos + 10 > response.length) return -1;
     pos += 10 + response.readUInt16BE(pos + 8);
   }
@@ -265,17 +266,6 @@ function readName(buf: Buffer, pos: number): string {
   return '';
 }
 
-/** Offset after the name at `pos`, or -1. */
-function skipName(buf: Buffer, pos: number): number {
-  for (;;) {
-    const len = buf[pos];
-    if (len === undefined) return -1;
-    if ((len & 0xc0) === 0xc0) return pos + 2;
-    if (len > 63) return -1;
-    pos += 1 + len;
-    if (len === 0) return pos;
-  }
-}
 
 /**
  * The kind of answer, as NSD classes them: a positive answer by its name (one flood of one

@@ -6,7 +6,7 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { formatListen, type ListenAddress } from './listen.js';
+import { formatListen, listenOn, type ListenAddress } from './listen.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
@@ -45,13 +45,7 @@ export class TlsListener {
   async start(opts: { hold?: boolean } = {}): Promise<void> {
     if (opts.hold) this.held = [];
     const server = net.createServer((sock) => this.onConnection(sock));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.address.port, host: this.address.host, ipv6Only: this.address.family === 6 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, this.address);
     this.server = server;
     const a = server.address() as net.AddressInfo;
     this.address = { ...this.address, port: a.port };

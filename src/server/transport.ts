@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { literalLookup } from '../transport/literal-lookup.js';
 import { FrameDecoder } from '../transport/framing.js';
-import { formatListen, type ListenAddress } from './listen.js';
+import { formatListen, listenOn, type ListenAddress } from './listen.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
@@ -194,15 +194,10 @@ export class Listener {
     sock.send(out, rinfo.port, rinfo.address);
   }
 
-  private bindTcp(port: number): Promise<net.Server> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((sock) => this.onConnection(sock));
-      server.once('error', reject);
-      server.listen({ port, host: this.address.host, ipv6Only: this.address.family === 6 }, () => {
-        server.off('error', reject);
-        resolve(server);
-      });
-    });
+  private async bindTcp(port: number): Promise<net.Server> {
+    const server = net.createServer((sock) => this.onConnection(sock));
+    await listenOn(server, { ...this.address, port });
+    return server;
   }
 
   /**

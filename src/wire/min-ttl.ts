@@ -2,19 +2,8 @@
 // RDATA decoded): DoH's HTTP freshness lifetime must not outlive it (RFC 8484 5.1), and for a
 // negative answer the authority section's SOA carries the negative-caching TTL (RFC 2308 5).
 
-/** Skip a (possibly compressed) name at `pos`; returns the offset after it, or -1 when malformed. */
-function skipName(buf: Buffer, pos: number): number {
-  for (let hops = 0; hops < 128; hops++) {
-    if (pos >= buf.length) return -1;
-    const len = buf[pos]!;
-    if (len === 0) return pos + 1;
-    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
-    if ((len & 0xc0) !== 0) return -1;
-    pos += 1 + len;
-  }
-  return -1;
-}
 
+import { skipWireName } from './name.js';
 /** The smallest TTL of the answer and authority records, or undefined when there are none (or the message is malformed). */
 export function minTtl(buf: Buffer): number | undefined {
   if (buf.length < 12) return undefined;
@@ -22,13 +11,13 @@ export function minTtl(buf: Buffer): number | undefined {
   const records = buf.readUInt16BE(6) + buf.readUInt16BE(8);
   let pos = 12;
   for (let i = 0; i < qd; i++) {
-    pos = skipName(buf, pos);
+    pos = skipWireName(buf, pos);
     if (pos < 0 || pos + 4 > buf.length) return undefined;
     pos += 4;
   }
   let min: number | undefined;
   for (let i = 0; i < records; i++) {
-    pos = skipName(buf, pos);
+    pos = skipWireName(buf, pos);
     if (pos < 0 || pos + 10 > buf.length) return undefined;
     const ttl = buf.readUInt32BE(pos + 4);
     const rdlength = buf.readUInt16BE(pos + 8);

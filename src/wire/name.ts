@@ -335,3 +335,19 @@ function readNameFull(buf: Uint8Array, offset: number): { name: string; end: num
   }
   return { name: labelsToText(labels), end };
 }
+
+/**
+ * The offset after the (possibly compressed) name at `pos` of a raw message, or -1 when it runs
+ * off the end or holds a label type that is not a length or a pointer. Reads nothing else: for
+ * the paths that look at packets without decoding them (stored answers, cookies, RRL, DoH max-age).
+ */
+export function skipWireName(buf: Buffer, pos: number): number {
+  for (;;) {
+    const len = buf[pos];
+    if (len === undefined) return -1;
+    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
+    if (len > 63) return -1;
+    pos += 1 + len;
+    if (len === 0) return pos;
+  }
+}
