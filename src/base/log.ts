@@ -27,6 +27,11 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
+/** A logger whose level can change while it runs (SIGHUP re-reads `log-level` from the config file). */
+export interface LevelledLogger extends Logger {
+  setLevel(level: LogLevel): void;
+}
+
 /** A logger that writes nothing: the default of every library that takes one. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -84,15 +89,18 @@ function text(out: DestinationStream | ((line: string) => void)): DestinationStr
 }
 
 /** Wrap a pino logger in aop's call style (message first, fields second). */
-function wrap(p: PinoLogger): Logger {
+function wrap(p: PinoLogger): LevelledLogger {
   const at = (level: LogLevel) => (msg: string, fields?: LogFields): void => {
     if (fields === undefined) p[level](msg);
     else p[level](fields, msg);
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return {
+    debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'),
+    setLevel: (level) => { p.level = level; },
+  };
 }
 
-export function createLogger(opts: LoggerOptions = {}): Logger {
+export function createLogger(opts: LoggerOptions = {}): LevelledLogger {
   const tty = opts.tty ?? (opts.write ? false : process.stderr.isTTY === true);
   const format = resolveFormat(opts.format ?? 'auto', tty);
   const dest = format === 'text' ? text(opts.write ?? stderr()) : opts.write ? lines(opts.write) : stderr();

@@ -172,14 +172,3 @@ export function rereadConfig(live: LiveSetters, log: { info(m: string): void; wa
   return out;
 }
 
-/** A logger whose level a SIGHUP can change: `make(level)` builds the one in use. */
-export function levelledLogger<L extends string>(level: L, make: (level: L) => Logger): Logger & { setLevel(level: L): void } {
-  let inner = make(level);
-  return {
-    debug: (m, f) => inner.debug(m, f),
-    info: (m, f) => inner.info(m, f),
-    warn: (m, f) => inner.warn(m, f),
-    error: (m, f) => inner.error(m, f),
-    setLevel: (l: L) => { inner = make(l); },
-  };
-}
