@@ -3,7 +3,7 @@
 // and an invalid file changes nothing and is logged with its file:line. A real daemon (dist/) on
 // a leased loopback /24; waits on its log lines and on transfers, never on time.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +19,25 @@ import { waitFor } from '../helpers/wait.js';
 import { run } from '../helpers/peers.js';
 
 /** RA of the answer to an RD=1 question sent from `from`: whether that client may recurse. */
+/** `aop serve --config aop.yaml --log-format text` in `dir`, its stderr gathered; killed at the end of the test. */
+function startServe(t: Test, dir: string, extra: string[]) {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text', ...extra], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  return {
+    child,
+    get log(): string { return log; },
+    detail: (): string => log,
+    async stop(): Promise<void> {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
 async function recursionAvailable(from: string, server: { address: string; port: number }): Promise<boolean> {
   const s = dgram.createSocket('udp4');
   try {
@@ -42,16 +61,11 @@ t.test('SIGHUP applies a valid new file and keeps running on an invalid one', as
   const file = path.join(dir, 'aop.yaml');
   const base = `zones: zones\nlisten: ${host}:5300\nmcp: false\ndemo-agents: false\nresolver: true\nwarm-up: 0\n`;
   writeFileSync(file, `${base}log-level: info\nallow-transfer: []\ncache-size: 64\nudp-size: 1232\nallow: [127.0.0.1/32]\n`);
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
   // --udp-size on the command line: the file's changes to it are not ours to apply.
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text', '--udp-size', '1232'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  const detail = (): string => log;
-  await waitFor(() => log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
-  t.equal(child.exitCode, null, log);
+  const daemon = startServe(t, dir, ['--udp-size', '1232']);
+  const { child, detail } = daemon;
+  await waitFor(() => daemon.log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
+  t.equal(child.exitCode, null, daemon.log);
 
   const server = { address: host, port: 5300 };
   t.equal(await recursionAvailable(client, server), false, 'the client may not recurse at first');
@@ -59,24 +73,23 @@ t.test('SIGHUP applies a valid new file and keeps running on an invalid one', as
 
   writeFileSync(file, `${base}log-level: warn\nallow-transfer: [${client}]\ncache-size: 32\nudp-size: 4096\nallow: [${net.net}0/24]\n`);
   child.kill('SIGHUP');
-  await waitFor(() => log.includes('config: "cache-size" changed; it takes effect when aop serve restarts'), 'the restart note', { detail });
-  t.match(log, /config: "allow-transfer" applied: \["127\.\d+\.\d+\.2"\]/);
-  t.match(log, /config: "udp-size" changed in aop\.yaml, but --udp-size on the command line wins/);
-  t.match(log, /config: "log-level" applied: "warn"/, 'said at the old level, before the change');
+  await waitFor(() => daemon.log.includes('config: "cache-size" changed; it takes effect when aop serve restarts'), 'the restart note', { detail });
+  t.match(daemon.log, /config: "allow-transfer" applied: \["127\.\d+\.\d+\.2"\]/);
+  t.match(daemon.log, /config: "udp-size" changed in aop\.yaml, but --udp-size on the command line wins/);
+  t.match(daemon.log, /config: "log-level" applied: "warn"/, 'said at the old level, before the change');
   const axfr = await transferIn(server, 'acme.agents.', { localAddress: client, timeout: 10_000 });
   t.equal(axfr.kind, 'axfr', 'the new transfer ACL is in force without a restart');
   t.equal(await recursionAvailable(client, server), true, 'the new recursion ACL too');
 
   writeFileSync(file, `${base}log-level: warn\nallow-transfer: []\ncache-size: big\nallow: [127.0.0.1/32]\n`);
   child.kill('SIGHUP');
-  await waitFor(() => log.includes('config: aop.yaml:9: "cache-size": expected a number, got "big"; keeping the running configuration'), 'the file:line error', { detail });
-  t.equal((log.match(/SIGHUP: reloading zones/g) ?? []).length, 1, 'the second SIGHUP\'s info line is below the live log level, warn');
+  await waitFor(() => daemon.log.includes('config: aop.yaml:9: "cache-size": expected a number, got "big"; keeping the running configuration'), 'the file:line error', { detail });
+  t.equal((daemon.log.match(/SIGHUP: reloading zones/g) ?? []).length, 1, 'the second SIGHUP\'s info line is below the live log level, warn');
   const still = await transferIn(server, 'acme.agents.', { localAddress: client, timeout: 10_000 });
   t.equal(still.kind, 'axfr', 'an invalid file changed nothing');
   t.equal(child.exitCode, null, 'still running');
 
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await daemon.stop();
   t.equal(child.exitCode, 0);
 });
 
@@ -91,31 +104,25 @@ t.test('SIGHUP swaps the TSIG keys; a bad key keeps the old ones', async (t) => 
   const newSecret = Buffer.alloc(32, 2);
   const base = `zones: zones\nlisten: ${host}:5300\nmcp: false\ndemo-agents: false\nallow-transfer: ["key:xfr"]\n`;
   writeFileSync(file, `${base}tsig-secret: ["hmac-sha256:xfr:${oldSecret.toString('base64')}"]\n`);
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  const detail = (): string => log;
-  await waitFor(() => log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
+  const daemon = startServe(t, dir, []);
+  const { child, detail } = daemon;
+  await waitFor(() => daemon.log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
   const server = { address: host, port: 5300 };
   const key = (secret: Buffer) => ({ tsig: { name: 'xfr.', algorithm: 'hmac-sha256.', secret }, timeout: 10_000 });
   t.equal((await transferIn(server, 'acme.agents.', key(oldSecret))).kind, 'axfr', 'the first key transfers');
 
   writeFileSync(file, `${base}tsig-secret: ["hmac-sha256:xfr:${newSecret.toString('base64')}"]\n`);
   child.kill('SIGHUP');
-  await waitFor(() => log.includes('config: "tsig-secret" applied'), 'the key change', { detail });
+  await waitFor(() => daemon.log.includes('config: "tsig-secret" applied'), 'the key change', { detail });
   t.equal((await transferIn(server, 'acme.agents.', key(newSecret))).kind, 'axfr', 'the new key transfers without a restart');
   await t.rejects(transferIn(server, 'acme.agents.', key(oldSecret)), 'the old key no longer does');
 
   writeFileSync(file, `${base}tsig-secret: ["hmac-nope:xfr:${oldSecret.toString('base64')}"]\n`);
   child.kill('SIGHUP');
-  await waitFor(() => /config: "tsig-secret" not applied: .*keeping the running value/.test(log), 'the refusal', { detail });
+  await waitFor(() => /config: "tsig-secret" not applied: .*keeping the running value/.test(daemon.log), 'the refusal', { detail });
   t.equal((await transferIn(server, 'acme.agents.', key(newSecret))).kind, 'axfr', 'a bad key changed nothing');
 
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await daemon.stop();
 });
 
 t.test('SIGHUP applies a new update-policy; turning updates on takes a restart', async (t) => {
@@ -130,14 +137,9 @@ t.test('SIGHUP applies a new update-policy; turning updates on takes a restart',
   const file = path.join(dir, 'aop.yaml');
   const base = `zones: zones\nlisten: ${host}:5300\nmcp: false\ndemo-agents: false\ntsig-key: [robot.key]\n`;
   writeFileSync(file, `${base}update-policy: ["grant robot-key agent writer.acme.agents."]\n`);
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  const detail = (): string => log;
-  await waitFor(() => log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
+  const daemon = startServe(t, dir, []);
+  const { child, detail } = daemon;
+  await waitFor(() => daemon.log.includes(`listening on ${host}:5300`) || child.exitCode !== null, 'the daemon listens', { detail });
   const register = () => run(process.execPath, [path.join(root, 'bin', 'aop.js'), 'register', 'robot.acme.agents', '--endpoint', 'https://mcp.acme.agents/agents/robot/mcp',
     '--tool', 'assemble', '--key', path.join(dir, 'robot.key'), '--server', `${host}:5300`, '--timeout', '15000'], 60_000);
   const refused = await register();
@@ -146,16 +148,15 @@ t.test('SIGHUP applies a new update-policy; turning updates on takes a restart',
 
   writeFileSync(file, `${base}update-policy: ["grant robot-key agent robot.acme.agents."]\n`);
   child.kill('SIGHUP');
-  await waitFor(() => log.includes('config: "update-policy" applied'), 'the policy change', { detail });
+  await waitFor(() => daemon.log.includes('config: "update-policy" applied'), 'the policy change', { detail });
   const ok = await register();
   t.equal(ok.code, 0, `the new rule lets it in without a restart: ${ok.stderr}`);
 
   // Dropping every rule would turn updates off, not open them to any key: refused live.
   writeFileSync(file, `${base}update-policy: []\n`);
   child.kill('SIGHUP');
-  await waitFor(() => /config: "update-policy" not applied: an empty update-policy turns dynamic updates off/.test(log), 'the refusal', { detail });
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await waitFor(() => /config: "update-policy" not applied: an empty update-policy turns dynamic updates off/.test(daemon.log), 'the refusal', { detail });
+  await daemon.stop();
 });
 
 t.test('with --workers 2, every worker re-reads the file on the relayed SIGHUP', async (t) => {
@@ -168,21 +169,15 @@ t.test('with --workers 2, every worker re-reads the file on the relayed SIGHUP',
   const file = path.join(dir, 'aop.yaml');
   const base = `zones: zones\nlisten: ${host}:5300\nmcp: false\ndemo-agents: false\nworkers: 2\n`;
   writeFileSync(file, `${base}allow-transfer: []\n`);
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--config', 'aop.yaml', '--log-format', 'text'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  const detail = (): string => log;
-  await waitFor(() => (log.match(/listening on /g) ?? []).length >= 2 || child.exitCode !== null, 'both workers listen', { timeoutMs: 60_000, detail });
+  const daemon = startServe(t, dir, []);
+  const { child, detail } = daemon;
+  await waitFor(() => (daemon.log.match(/listening on /g) ?? []).length >= 2 || child.exitCode !== null, 'both workers listen', { timeoutMs: 60_000, detail });
   writeFileSync(file, `${base}allow-transfer: [${client}]\n`);
   child.kill('SIGHUP');
-  await waitFor(() => (log.match(/config: "allow-transfer" applied/g) ?? []).length >= 2, 'both workers apply it', { detail });
+  await waitFor(() => (daemon.log.match(/config: "allow-transfer" applied/g) ?? []).length >= 2, 'both workers apply it', { detail });
   // TCP connections are spread over the workers: several transfers reach both.
   for (let i = 0; i < 4; i++) {
     t.equal((await transferIn({ address: host, port: 5300 }, 'acme.agents.', { localAddress: client, timeout: 10_000 })).kind, 'axfr', `transfer ${i + 1}`);
   }
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await daemon.stop();
 });
