@@ -4,15 +4,10 @@
 
 import t from 'tap';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Daemon } from '../../src/server/daemon.js';
-import { parseListen } from '../../src/server/listen.js';
 import { decodeMessage, encodeQuery, type Message } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
 import { EDNS_COOKIE } from '../../src/server/cookies.js';
-import { leaseNet } from '../helpers/loopback-net.js';
+import { startFloodDaemon } from '../helpers/flood-daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 const RATE = 5;
@@ -30,14 +25,7 @@ const query = (id: number, cookie: Buffer) => encodeQuery('www.flood.test.', RRT
 const cookieOf = (m: Message) => m.edns?.options.find((o) => o.code === EDNS_COOKIE)?.data;
 
 t.test('a valid cookie exempts a flooding source; a client cookie alone gets BADCOOKIE for slips', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'aop-cookie-rrl-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(path.join(dir, 'flood.test.zone'), '$TTL 300\n@ IN SOA ns h 1 3600 600 86400 60\n@ IN NS ns\nns IN A 127.0.0.1\nwww IN A 192.0.2.1\n');
-  const lease = await leaseNet(t);
-  const daemon = new Daemon({ zonesDir: dir, listen: [parseListen(`${lease.host(1)}:0`)], rrl: { rate: RATE, slip: 2, ipv4Prefix: 32, ipv6Prefix: 56, exempt: [] } });
-  await daemon.start();
-  t.teardown(() => daemon.close());
-  const { host, port } = daemon.listeners[0]!.address;
+  const { daemon, lease, host, port } = await startFloodDaemon(t, RATE);
   const s = daemon.stats;
 
   const a = await client(lease.host(2));

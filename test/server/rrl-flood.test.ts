@@ -4,16 +4,11 @@
 import t from 'tap';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Daemon } from '../../src/server/daemon.js';
-import { parseListen } from '../../src/server/listen.js';
 import { decodeMessage, encodeQuery } from '../../src/wire/message.js';
 import { FrameDecoder } from '../../src/transport/framing.js';
 import { RRType } from '../../src/wire/types.js';
-import { leaseNet } from '../helpers/loopback-net.js';
+import { startFloodDaemon } from '../helpers/flood-daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 const RATE = 5;
@@ -37,15 +32,7 @@ async function client(host: string): Promise<{ sock: dgram.Socket; full: number;
 }
 
 t.test('one source flooding gets the rate plus slips; another source all its answers', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'aop-rrl-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(path.join(dir, 'flood.test.zone'), '$TTL 300\n@ IN SOA ns h 1 3600 600 86400 60\n@ IN NS ns\nns IN A 127.0.0.1\nwww IN A 192.0.2.1\n');
-  const lease = await leaseNet(t);
-  // /32: both clients are in the leased /24, and each must be a client of its own.
-  const daemon = new Daemon({ zonesDir: dir, listen: [parseListen(`${lease.host(1)}:0`)], rrl: { rate: RATE, slip: 2, ipv4Prefix: 32, ipv6Prefix: 56, exempt: [] } });
-  await daemon.start();
-  t.teardown(() => daemon.close());
-  const { host, port } = daemon.listeners[0]!.address;
+  const { daemon, lease, host, port } = await startFloodDaemon(t, RATE);
   const s = daemon.stats;
 
   const a = await client(lease.host(2));
