@@ -4,8 +4,11 @@
 // (tls-port, https-port) serving the zone as an auth-zone; the row says which peer it was.
 // Known: dnsperf 2.10's DoH client does not complete against Node's HTTP/2 server (it first
 // failed with "frame received when already having a dns msg", and since answers go out through
-// the stream API it loses most queries), while kdig, dig and Node's client are fine; the row then
-// carries dnsperf's error instead of a figure.
+// the stream API it loses most queries), while kdig, dig and Node's client are fine. The cause is
+// dnsperf's: its DoH socket (src/net_doh.c) holds one response buffer per connection ("TODO: need
+// to be able to receive multiple responses at the same time"), so answers to several streams that
+// arrive in one read, as Node's HTTP/2 writes them, are lost. The row then carries dnsperf's error
+// instead of a figure.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
