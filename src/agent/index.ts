@@ -19,3 +19,8 @@ export {
   checkAgentZone, formatAgentFault, agentFaultLines, indexName, AgentZoneCode,
   type AgentZoneFault, type AgentZoneCodeName, type AgentZoneOptions, type AgentZoneView,
 } from './zone-check.js';
+export {
+  CAP_FORMAT, CAP_PATH_PREFIX, MAX_CAPABILITY_BYTES, CapabilityCode, CapabilityError, capabilityFromCard, capabilityTool, capDigest, capPathFor,
+  checkCapability, parseCapability, serializeCapability, serverCardName,
+  type CapabilityCodeName, type CapabilityDocument, type CapabilityFromCardOptions, type CapabilityRemote, type CapabilityTool, type ListedTool, type ParsedCapability,
+} from './capability.js';

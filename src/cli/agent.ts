@@ -9,7 +9,7 @@ import { NetworkLookup } from '../mcp/lookup.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
 import { chooseServer, localPolicy, processCliIo, readCa, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
 import { OriginPools } from '../mcp/http.js';
-import { locateEndpoint, MAX_DESCRIPTOR_BYTES } from '../mcp/locate.js';
+import { locateEndpoint, MAX_DESCRIPTOR_BYTES, mustLocate } from '../mcp/locate.js';
 import { trustedCas } from '../mcp/handoff.js';
 
 export interface AgentArgs {
@@ -82,8 +82,8 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     const zones = policy.loopbackZones;
     const zone = r.card.zone?.toLowerCase().replace(/\.+$/, '');
     const loopbackOk = zones === 'any' || (zone !== undefined && zones.some((z) => z.toLowerCase().replace(/\.+$/, '') === zone));
-    if (r.card.form === 'dns-aid') {
-      // As aop call finds it: the cap document, else the agent card, else /mcp.
+    if (mustLocate(r.card)) {
+      // As aop call finds it: the cap document, else the agent card, else /mcp; a cap-sha256 checked.
       const ca = readCa(a.ca);
       const pools = new OriginPools({ limits: { maxReplyBytes: MAX_DESCRIPTOR_BYTES }, ...(ca !== undefined ? { ca: trustedCas(ca) } : {}) });
       try {
