@@ -238,7 +238,7 @@ export function zoneCommand(y: Argv): Argv {
         if (!(Number.isInteger(a.timeout) && a.timeout >= 10 && a.timeout <= 600000)) throw new CliFailure(1, '--timeout must be 10 to 600000 milliseconds');
         const origin = originOf(a.file ?? 'x.zone', a.zone);
         const url = a.url as string;
-        const { agentsFromTools, describeSkipped, listMcpTools } = await import('./import-mcp.js');
+        const [{ listMcpTools }, { agentsFromTools, describeSkipped }] = await Promise.all([import('../mcp/tools-list.js'), import('../update/import-tools.js')]);
         const { tools } = await listMcpTools(url, { timeoutMs: a.timeout });
         const { specs, warnings, skipped } = agentsFromTools(tools, { url, prefix: a['name-prefix'], ttl: a.ttl, allTools: a['all-tools'] });
         if (skipped.length > 0) {
