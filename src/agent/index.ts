@@ -2,7 +2,7 @@
 
 export { AgentRecordError, AgentErrorCode, type AgentErrorCodeName, type RecordProblem } from './errors.js';
 export { cardFromRecords, orderEndpoints, type AgentCard, type AgentEndpoint, type CardOptions } from './card.js';
-export { recordsFromCard, endpointFromUrl, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
+export { recordsFromCard, endpointFromUrl, svcbRecordText, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
 export {
   dnsAidIndexView, INDEX_PROTOCOL, INDEX_TXT_PREFIX, indexLabel, indexStrings, indexTxtRdata, parseIndexString, parseIndexTxt, type IndexEntry,
 } from './index-txt.js';

@@ -6,6 +6,8 @@ import { AopError } from '../base/errors.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { limitedFetch, ReplyTooLargeError } from './http.js';
 
 /** Every code an ImportMcpError carries (docs/errors.md has a row for each). */
@@ -77,6 +79,38 @@ function classify(url: string, err: unknown): ImportMcpError {
   return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} did not answer as an MCP server: ${why}`, { cause: err });
 }
 
+/** Every page of tools/list from a connected client; `fail` turns an SDK failure into ours. */
+async function readTools(client: Client, protocolVersion: () => string | undefined, reqOpts: { timeout: number; signal?: AbortSignal }, fail: (e: unknown) => Error): Promise<McpToolList> {
+  const tools: McpToolInfo[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    let res;
+    try {
+      res = await client.listTools(cursor !== undefined ? { cursor } : {}, reqOpts);
+    } catch (e) {
+      throw fail(e);
+    }
+    for (const tool of res.tools) {
+      const info: McpToolInfo = { name: tool.name };
+      if (tool.title !== undefined) info.title = tool.title;
+      if (tool.description !== undefined) info.description = tool.description;
+      if (tool.inputSchema !== undefined) info.inputSchema = tool.inputSchema as Record<string, unknown>;
+      if (tool.outputSchema !== undefined) info.outputSchema = tool.outputSchema as Record<string, unknown>;
+      if (tool.annotations !== undefined) info.annotations = tool.annotations;
+      tools.push(info);
+    }
+    cursor = res.nextCursor;
+    if (cursor === undefined) break;
+  }
+  const out: McpToolList = { tools };
+  const info = client.getServerVersion();
+  if (info?.name !== undefined) out.server = info.name;
+  if (info?.version !== undefined) out.version = info.version;
+  const pv = protocolVersion();
+  if (pv !== undefined) out.protocolVersion = pv;
+  return out;
+}
+
 /**
  * Connect to an MCP server over Streamable HTTP and list its tools (every page). Throws
  * ImportMcpError: ERR_IMPORT_MCP_URL, ERR_IMPORT_MCP_UNREACHABLE, ERR_IMPORT_MCP_NOT_MCP.
@@ -100,34 +134,30 @@ export async function listMcpTools(url: string, opts: { timeoutMs?: number; sign
     } catch (e) {
       throw classify(url, e);
     }
-    const tools: McpToolInfo[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      let res;
-      try {
-        res = await client.listTools(cursor !== undefined ? { cursor } : {}, reqOpts);
-      } catch (e) {
-        throw classify(url, e);
-      }
-      for (const tool of res.tools) {
-        const info: McpToolInfo = { name: tool.name };
-        if (tool.title !== undefined) info.title = tool.title;
-        if (tool.description !== undefined) info.description = tool.description;
-        if (tool.inputSchema !== undefined) info.inputSchema = tool.inputSchema as Record<string, unknown>;
-        if (tool.outputSchema !== undefined) info.outputSchema = tool.outputSchema as Record<string, unknown>;
-        if (tool.annotations !== undefined) info.annotations = tool.annotations;
-        tools.push(info);
-      }
-      cursor = res.nextCursor;
-      if (cursor === undefined) break;
-    }
-    const out: McpToolList = { tools };
-    const info = client.getServerVersion();
-    if (info?.name !== undefined) out.server = info.name;
-    if (info?.version !== undefined) out.version = info.version;
-    if (transport.protocolVersion !== undefined) out.protocolVersion = transport.protocolVersion;
-    return out;
+    return await readTools(client, () => transport.protocolVersion, reqOpts, (e) => classify(url, e));
   } finally {
     await client.close().catch(() => {});
+  }
+}
+
+/**
+ * The tools/list of an MCP server object in this process (the SDK's McpServer or Server), over an
+ * in-memory transport: what a client would list from it over the network, with no socket. The
+ * server is connected to the transport and closed after.
+ */
+export async function listServerTools(server: { connect(t: Transport): Promise<void>; close(): Promise<void> }, opts: { timeoutMs?: number } = {}): Promise<McpToolList> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  // The client tells its transport the negotiated version (as it does the HTTP transport's).
+  let version: string | undefined;
+  (clientSide as InMemoryTransport & { setProtocolVersion(v: string): void }).setProtocolVersion = (v: string) => { version = v; };
+  await server.connect(serverSide);
+  const client = new Client({ name: 'aop-capability', version: '1' });
+  const reqOpts = { timeout: opts.timeoutMs ?? 10_000 };
+  try {
+    await client.connect(clientSide, reqOpts);
+    return await readTools(client, () => version, reqOpts, (e) => (e instanceof Error ? e : new Error(String(e))));
+  } finally {
+    await client.close().catch(() => {});
+    await server.close().catch(() => {});
   }
 }
