@@ -52,6 +52,7 @@ async function run(body: () => Promise<void> | void): Promise<void> {
       process.stderr.write(`zone ${err.origin ?? '?'}: not loaded due to errors\n`);
       return;
     } else if (err instanceof AgentEditError || err instanceof CapFileError || err instanceof CapabilityError || err instanceof AgentRecordError) { status = 1; message = err.message; }
+    else if ((err as { code?: unknown }).code === 'ERR_CALL_USAGE') { status = 1; message = (err as Error).message; }
     else if (isImportError(err)) { status = err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1; message = err.message; }
     else if (err instanceof ZoneEditError) {
       // A result that does not verify is aop's bug, not the user's.
@@ -306,6 +307,7 @@ export function zoneCommand(y: Argv): Argv {
         .option('out', { type: 'string', describe: 'Write each generated document here: a file ({name} for several agents), or a folder (<name>.json in it)' })
         .option('cap-file', { type: 'string', describe: 'One agent: take the document from this file as it will be served, instead of generating it' })
         .option('timeout', { type: 'number', default: 10000, describe: "Milliseconds to wait for each reply of an agent's endpoint" })
+        .option('ca', { type: 'string', describe: 'PEM file of a CA to trust (besides the system roots) for https endpoints' })
         .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
         .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a diff; write nothing' })
@@ -329,6 +331,8 @@ export function zoneCommand(y: Argv): Argv {
         const assignments: CapAssignment[] = [];
         const docs: Array<{ file: string; bytes: Buffer }> = [];
         const { generateCapability } = a['cap-file'] === undefined ? await import('../mcp/cap-generate.js') : { generateCapability: undefined };
+        const caText = a.ca === undefined ? undefined : await import('./call.js').then((m) => m.readCa(a.ca));
+        const ca = caText === undefined ? undefined : (await import('../mcp/handoff.js')).trustedCas(caText);
         for (const n of names) {
           const card = agentCardIn(src.zone, n);
           const url = a.url !== undefined ? fillName(a.url, card.name) : defaultCapUrl(card);
@@ -336,7 +340,7 @@ export function zoneCommand(y: Argv): Argv {
           if (generateCapability === undefined) {
             digest = capFileDigest(a['cap-file']!);
           } else {
-            const doc = await generateCapability(card, { timeoutMs: a.timeout });
+            const doc = await generateCapability(card, { timeoutMs: a.timeout, ...(ca !== undefined ? { ca } : {}) });
             for (const w of doc.warnings) process.stderr.write(`aop: warning: ${w}\n`);
             digest = doc.digest;
             if (a.out !== undefined) docs.push({ file: outFileFor(a.out, card.name, many), bytes: doc.bytes });

@@ -7,7 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { limitedFetch, ReplyTooLargeError } from './http.js';
 
 /** Every code an ImportMcpError carries (docs/errors.md has a row for each). */
@@ -115,7 +115,7 @@ async function readTools(client: Client, protocolVersion: () => string | undefin
  * Connect to an MCP server over Streamable HTTP and list its tools (every page). Throws
  * ImportMcpError: ERR_IMPORT_MCP_URL, ERR_IMPORT_MCP_UNREACHABLE, ERR_IMPORT_MCP_NOT_MCP.
  */
-export async function listMcpTools(url: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<McpToolList> {
+export async function listMcpTools(url: string, opts: { timeoutMs?: number; signal?: AbortSignal; fetch?: FetchLike } = {}): Promise<McpToolList> {
   let u: URL;
   try {
     u = new URL(url);
@@ -125,7 +125,7 @@ export async function listMcpTools(url: string, opts: { timeoutMs?: number; sign
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ImportMcpError('ERR_IMPORT_MCP_URL', `${url}: only http and https MCP servers can be imported`);
   const timeout = opts.timeoutMs ?? 10_000;
   // Replies bounded as the hand-off's are (4 MiB a body or SSE event): a hostile server cannot fill memory.
-  const transport = new StreamableHTTPClientTransport(u, { fetch: limitedFetch() });
+  const transport = new StreamableHTTPClientTransport(u, { fetch: opts.fetch ?? limitedFetch() });
   const client = new Client({ name: 'aop-import-mcp', version: '1' });
   const reqOpts = { timeout, ...(opts.signal ? { signal: opts.signal } : {}) };
   try {
