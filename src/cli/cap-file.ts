@@ -2,7 +2,7 @@
 // with {name}), `--cap-file FILE` (the document as it will be served: its digest is taken from
 // the file, after the parser has read it as a client would) and where generated documents go.
 
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { AopError } from '../base/errors.js';
 import { atomicWrite } from '../base/atomic-write.js';
@@ -44,10 +44,10 @@ export const perAgent = (template: string): boolean => template.includes('{name}
 
 /**
  * Where an agent's generated document goes: the template filled, or `<dir>/<name>.json` when it
- * names a folder that exists. Several agents need one of the two.
+ * names a folder (one that exists, or ends in `/`). Several agents need one of the two.
  */
 export function outFileFor(template: string, agent: string, many: boolean): string {
-  let isDir = false;
+  let isDir = template.endsWith('/') || template.endsWith(path.sep);
   try {
     isDir = statSync(template).isDirectory();
   } catch {
@@ -61,6 +61,7 @@ export function outFileFor(template: string, agent: string, many: boolean): stri
 /** Write a document file atomically (temporary file, fsync, rename). */
 export function writeCapFile(file: string, bytes: Uint8Array): void {
   try {
+    mkdirSync(path.dirname(file), { recursive: true });
     atomicWrite(file, bytes);
   } catch (err) {
     throw new CapFileError(`cannot write ${file}: ${(err as Error).message}`, { cause: err });
