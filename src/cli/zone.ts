@@ -340,7 +340,14 @@ export function zoneCommand(y: Argv): Argv {
           if (generateCapability === undefined) {
             digest = capFileDigest(a['cap-file']!);
           } else {
-            const doc = await generateCapability(card, { timeoutMs: a.timeout, ...(ca !== undefined ? { ca } : {}) });
+            let doc: Awaited<ReturnType<typeof generateCapability>>;
+            try {
+              doc = await generateCapability(card, { timeoutMs: a.timeout, ...(ca !== undefined ? { ca } : {}) });
+            } catch (err) {
+              // Which agent of an --all run failed: its name before the reason.
+              if (isImportError(err)) throw new CliFailure(err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1, `${card.name}: ${err.message}; nothing written`);
+              throw err;
+            }
             for (const w of doc.warnings) process.stderr.write(`aop: warning: ${w}\n`);
             digest = doc.digest;
             if (a.out !== undefined) docs.push({ file: outFileFor(a.out, card.name, many), bytes: doc.bytes });

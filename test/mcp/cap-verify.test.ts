@@ -3,7 +3,8 @@
 // (test/helpers/https-site.ts, a test CA). The served bytes hash to the record's cap-sha256 and
 // the card comes back verified; a document that changed after it was pinned refuses the record
 // with ERR_CAP_DIGEST_MISMATCH and no MCP request; a refusal is remembered per hand-off (pools),
-// not fetched again on the next call.
+// not fetched again on the next call (three gateway-style calls, one fetch); `aop zone cap --ca`
+// against the https endpoint makes the very bytes the site serves.
 
 import t from 'tap';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,10 @@ import { startDaemon } from '../helpers/server.js';
 import { makeCertificates } from '../helpers/tls-cert.js';
 import { startHttpsSite, type Route } from '../helpers/https-site.js';
 import { parseListen } from '../../src/server/listen.js';
-import { HandOffError, NetworkLookup } from '../../src/mcp/index.js';
+import { HandOff, HandOffError, NetworkLookup } from '../../src/mcp/index.js';
+import { execFile } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { trustedCas } from '../../src/mcp/handoff.js';
 import { OriginPools } from '../../src/mcp/http.js';
 import { CapRefusals, locateEndpoint, MAX_DESCRIPTOR_BYTES, mustLocate } from '../../src/mcp/locate.js';
@@ -42,6 +46,7 @@ $TTL 300
 @        IN NS  ns.capverify.test.
 ns       IN A   ${HOST}
 mcp      IN A   ${HOST}
+aidtampered IN SVCB 1 mcp.capverify.test. alpn="mcp" port=${PORT} key65400="${capUrl('tampered')}" key65401="${sha.tampered ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'}" key65402="mcp"
 ${['good', 'tampered'].map((n) => `${n} IN SVCB 1 mcp.capverify.test. alpn="mcp,h2" port=${PORT} key65320="/agents/${n}/mcp" key65321="streamable-http" key65322="draft_copy" key65324="Drafts copy" key65400="${capUrl(n)}" key65401="${sha[n] ?? 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'}" key65402="mcp"`).join('\n')}
 `;
 
@@ -132,4 +137,39 @@ t.test('refusals are remembered per pool set, keyed by URL and digest, and bound
   t.equal(small.size, 2, 'bounded');
   t.equal(small.get('https://x.example/a', undefined, true), undefined, 'the least recently used goes first');
   t.equal(small.get('https://x.example/c', undefined, false), undefined, 'another loopback policy is another key');
+});
+
+t.test('the gateway\'s hand-off: a refused cap is not fetched again on the next calls', async (t) => {
+  const h = new HandOff({ lookup: new NetworkLookup({ address: dnsHost, port: dnsPort }), loopbackZones: ['capverify.test'], ca: CA, retries: 0 });
+  t.teardown(() => h.close());
+  site.hits.length = 0;
+  for (let i = 0; i < 3; i++) {
+    const err = await h.call('aidtampered.capverify.test', { text: 'x' }).then(() => undefined, (e: unknown) => e) as HandOffError;
+    t.equal(err.code, 'ERR_CAP_DIGEST_MISMATCH', `call ${i + 1}: refused`);
+  }
+  t.equal(site.hits.filter((p) => p === '/.well-known/aop/cap/tampered.capverify.test.json').length, 1, 'one fetch for three calls');
+  t.equal(site.hits.filter((p) => p.startsWith('/agents/')).length, 0, 'no MCP request');
+});
+
+t.test('aop zone cap --ca: the document from an https endpoint is the one served', async (t) => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const copy = path.join(dir, 'edit');
+  mkdirSync(copy);
+  copyFileSync(path.join(zones, 'capverify.test.zone'), path.join(copy, 'capverify.test.zone'));
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [path.join(root, 'bin', 'aop.js'), 'zone', 'cap', path.join(copy, 'capverify.test.zone'), 'good', '--ca', certs.ca, '--out', path.join(copy, 'caps') + '/'], { env, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }));
+  });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, `good.capverify.test. cap ${capUrl('good')} cap-sha256 ${good.digest}`, 'the digest of the document the site serves');
+  t.match(r.stdout, /already as generated/, 'the records already pin it');
+  t.ok(readFileSync(path.join(copy, 'caps', 'good.capverify.test.json')).equals(good.bytes));
+  const untrusted = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, [path.join(root, 'bin', 'aop.js'), 'zone', 'cap', path.join(copy, 'capverify.test.zone'), 'good', '--out', path.join(copy, 'caps') + '/'], { env, timeout: 60_000 },
+      (err, _stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr: String(stderr) }));
+  });
+  t.equal(untrusted.code, 9, 'without --ca the certificate is not trusted: no usable reply');
+  t.match(untrusted.stderr, /^aop: good\.capverify\.test\.: cannot reach https:\/\/mcp\.capverify\.test:18443\/agents\/good\/mcp: .*; nothing written/);
 });
