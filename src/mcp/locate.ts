@@ -51,8 +51,9 @@ export interface LocateOptions {
  */
 export class CapRefusals {
   private readonly cache: LRUCache<string, HandOffError>;
-  constructor(opts: { max?: number; ttlMs?: number } = {}) {
-    this.cache = new LRUCache({ max: opts.max ?? 1024, ttl: opts.ttlMs ?? 30_000 });
+  /** `now`: milliseconds, for tests (default performance.now). */
+  constructor(opts: { max?: number; ttlMs?: number; now?: () => number } = {}) {
+    this.cache = new LRUCache({ max: opts.max ?? 1024, ttl: opts.ttlMs ?? 30_000, ttlResolution: 0, ...(opts.now !== undefined ? { perf: { now: opts.now } } : {}) });
   }
   /** By URL and digest, and whether loopback was allowed (a policy refusal holds for that policy only). */
   private static key(url: string, digest: string | undefined, loopbackOk: boolean): string {

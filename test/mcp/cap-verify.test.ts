@@ -137,6 +137,13 @@ t.test('refusals are remembered per pool set, keyed by URL and digest, and bound
   t.equal(small.size, 2, 'bounded');
   t.equal(small.get('https://x.example/a', undefined, true), undefined, 'the least recently used goes first');
   t.equal(small.get('https://x.example/c', undefined, false), undefined, 'another loopback policy is another key');
+  let clock = 1_000;
+  const brief = new CapRefusals({ ttlMs: 30_000, now: () => clock });
+  brief.set('https://x.example/a', undefined, true, first);
+  clock += 29_999;
+  t.equal(brief.get('https://x.example/a', undefined, true)?.code, 'ERR_CAP_DIGEST_MISMATCH', 'remembered within 30 s');
+  clock += 2;
+  t.equal(brief.get('https://x.example/a', undefined, true), undefined, 'fetched again after 30 s');
 });
 
 t.test('the gateway\'s hand-off: a refused cap is not fetched again on the next calls', async (t) => {
