@@ -1,5 +1,6 @@
 // `aop zone ...`: zone-file tools. `check` loads and validates like named-checkzone; `add-agent`,
-// `remove-agent` and `import-mcp` edit a zone file safely (serial, index, atomic write).
+// `remove-agent` and `import-mcp` edit a zone file safely (serial, index, atomic write); `cap`
+// (re)generates agents' capability documents and pins them in their records.
 
 import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
@@ -12,8 +13,7 @@ import { RRType } from '../wire/types.js';
 import { checkAgentZone, formatAgentFault, TRANSPORTS, type AgentZoneFault, type Transport } from '../agent/index.js';
 import { parseZone } from '../zone/parser.js';
 import type { Zone } from '../zone/zone.js';
-import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from '../update/agent-edit.js';
-import { agentNames } from '../update/agent-edit.js';
+import { AgentEditError, agentNames, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from '../update/agent-edit.js';
 import { agentCardIn, type CapAssignment, defaultCapUrl, planCapEdit } from '../update/agent-cap.js';
 import { buildAgent } from '../update/agent-records.js';
 import { AgentRecordError, CapabilityError } from '../agent/index.js';

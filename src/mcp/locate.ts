@@ -92,7 +92,7 @@ class DocumentError extends AopError {
 }
 
 /** The hand-off code for a parser refusal of a fetched document. */
-const PARSE_CODES: Record<CapabilityCodeName, HandOffCodeName> = {
+const PARSE_CODES: Record<CapabilityCodeName, Failure['code']> = {
   ERR_CAP_DOC_TOO_LARGE: 'ERR_CAP_TOO_LARGE',
   ERR_CAP_DOC_NOT_JSON: 'ERR_CAP_NOT_JSON',
   ERR_CAP_DOC_NOT_OBJECT: 'ERR_CAP_NOT_JSON',
@@ -181,7 +181,7 @@ function parsed(url: string, bytes: Buffer): ParsedCapability {
   try {
     return parseCapability(bytes);
   } catch (err) {
-    if (err instanceof CapabilityError) throw new DocumentError({ code: PARSE_CODES[err.code] as Failure['code'], message: `${url}: ${err.message}` });
+    if (err instanceof CapabilityError) throw new DocumentError({ code: PARSE_CODES[err.code], message: `${url}: ${err.message}` });
     throw err;
   }
 }
