@@ -334,7 +334,15 @@ export function zoneCommand(y: Argv): Argv {
         const caText = a.ca === undefined ? undefined : await import('./call.js').then((m) => m.readCa(a.ca));
         const ca = caText === undefined ? undefined : (await import('../mcp/handoff.js')).trustedCas(caText);
         for (const n of names) {
-          const card = agentCardIn(src.zone, n);
+          let card: ReturnType<typeof agentCardIn>;
+          try {
+            card = agentCardIn(src.zone, n);
+          } catch (err) {
+            // --all: a name whose records aop does not read (DNS-AID form, broken) is left as it is.
+            if (!a.all || !(err instanceof AgentRecordError)) throw err;
+            process.stderr.write(`aop: warning: ${n}: skipped: ${err.message}\n`);
+            continue;
+          }
           const url = a.url !== undefined ? fillName(a.url, card.name) : defaultCapUrl(card);
           let digest: string;
           if (generateCapability === undefined) {
@@ -355,6 +363,7 @@ export function zoneCommand(y: Argv): Argv {
           assignments.push({ name: card.name, cap: url, capSha256: digest });
           process.stdout.write(`${card.name} cap ${url} cap-sha256 ${digest}\n`);
         }
+        if (assignments.length === 0) throw new CliFailure(1, `zone ${src.origin} has no agent aop can read`);
         const result = planCapEdit(src, assignments);
         if (a['dry-run']) {
           process.stdout.write(result.diff);

@@ -127,3 +127,18 @@ t.test('one agent: --url and --cap-file; bad input refused with the file untouch
   t.match(usage.stderr, /name one agent, or give --all/);
   t.equal(readFileSync(file, 'utf8'), text, 'refusals leave the file as it was');
 });
+
+t.test('--all leaves a record aop does not read (DNS-AID form) as it is, with a warning', async (t) => {
+  const copy = path.join(out, 'dnsaid.agents.zone');
+  writeFileSync(copy, `$TTL 300
+@ IN SOA ns h 1 2 3 4 5
+@ IN NS ns
+ns IN A ${HOST}
+mcp IN A ${HOST}
+theirs IN SVCB 1 mcp alpn="mcp" port=443 key65402="mcp"
+`);
+  const r = await aop(['zone', 'cap', copy, '--all', '--out', out]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /warning: theirs\.dnsaid\.agents\.: skipped: /);
+  t.match(r.stderr, /has no agent aop can read/);
+});
