@@ -304,7 +304,7 @@ export function zoneCommand(y: Argv): Argv {
         .positional('name', { type: 'string', describe: 'Agent name, relative to the zone or absolute (or --all)' })
         .option('all', { type: 'boolean', default: false, describe: 'Every agent of the zone' })
         .option('url', { type: 'string', describe: 'Where each document is served (key65400); {name} is the agent name. Default: the preferred endpoint\'s origin + /.well-known/aop/cap/{name}.json, where aop\'s demo agents serve it' })
-        .option('out', { type: 'string', describe: 'Write each generated document here: a file ({name} for several agents), or a folder (<name>.json in it)' })
+        .option('out', { type: 'string', describe: 'Write each generated document here: a file ({name} for several agents), or a folder (<name>.json in it). Needed with --url; at the default URL the demo agents serve what they generate' })
         .option('cap-file', { type: 'string', describe: 'One agent: take the document from this file as it will be served, instead of generating it' })
         .option('timeout', { type: 'number', default: 10000, describe: "Milliseconds to wait for each reply of an agent's endpoint" })
         .option('ca', { type: 'string', describe: 'PEM file of a CA to trust (besides the system roots) for https endpoints' })
@@ -319,7 +319,8 @@ export function zoneCommand(y: Argv): Argv {
         if (!(Number.isInteger(a.timeout) && a.timeout >= 10 && a.timeout <= 600000)) throw new CliFailure(1, '--timeout must be 10 to 600000 milliseconds');
         if (a['cap-file'] !== undefined && a.all) throw new CliFailure(1, '--cap-file is one document, for one agent; --all generates each');
         if (a['cap-file'] !== undefined && a.url === undefined) throw new CliFailure(1, '--cap-file needs --url: where that document is served');
-        if (a['cap-file'] === undefined && a.out === undefined && !a['dry-run']) throw new CliFailure(1, 'give --out FILE or folder for the generated documents (they must be served at --url), or --cap-file');
+        // With the default URL, aop's own hosts (the demo agents) serve the documents they make; a URL of yours needs the files.
+        if (a['cap-file'] === undefined && a.out === undefined && a.url !== undefined && !a['dry-run']) throw new CliFailure(1, '--url needs --out FILE or folder for the generated documents (to serve at that URL), or --cap-file');
         const file = a.file as string;
         const o = originOf(file, a.origin);
         const src = readZoneSourceFile(file, { origin: o, originFrom: a.origin !== undefined ? 'flag' : 'file-name', limits: readLimits(a) });

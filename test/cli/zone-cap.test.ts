@@ -95,7 +95,7 @@ t.test('a second run changes nothing; the restarted demo agents serve what the r
   const text = readFileSync(file, 'utf8');
   const demo = await startDemoAgents({ zonesDir, host: HOST });
   t.teardown(() => demo.close());
-  const again = await aop(['zone', 'cap', file, '--all', '--out', out]);
+  const again = await aop(['zone', 'cap', file, '--all']); // the default URL: the demo agents serve the documents
   t.equal(again.code, 0, again.stderr);
   t.match(again.stdout, /already as generated; .* not changed/);
   t.equal(readFileSync(file, 'utf8'), text, 'the file is byte for byte the same');
@@ -125,6 +125,9 @@ t.test('one agent: --url and --cap-file; bad input refused with the file untouch
   const usage = await aop(['zone', 'cap', file]);
   t.equal(usage.code, 1);
   t.match(usage.stderr, /name one agent, or give --all/);
+  const noOut = await aop(['zone', 'cap', file, 'writer', '--url', 'https://docs.acme.example/w.json']);
+  t.equal(noOut.code, 1);
+  t.match(noOut.stderr, /--url needs --out/);
   t.equal(readFileSync(file, 'utf8'), text, 'refusals leave the file as it was');
 });
 
