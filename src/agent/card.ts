@@ -67,6 +67,8 @@ export interface AgentCard {
   cap?: string;
   /** key65401 (DNS-AID cap-sha256). */
   capSha256?: string;
+  /** True once a client fetched the `cap` document and found its SHA-256 to be capSha256 (src/mcp/locate.ts). */
+  capVerified?: boolean;
   /** key65402 (DNS-AID bap): the protocol token, before any `=` or `/`. */
   bap?: string;
   /** The SVCB records' TTL (the smallest when they differ). */

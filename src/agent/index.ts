@@ -2,7 +2,7 @@
 
 export { AgentRecordError, AgentErrorCode, type AgentErrorCodeName, type RecordProblem } from './errors.js';
 export { cardFromRecords, orderEndpoints, type AgentCard, type AgentEndpoint, type CardOptions } from './card.js';
-export { recordsFromCard, endpointFromUrl, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
+export { recordsFromCard, endpointFromUrl, svcbRecordText, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
 export {
   dnsAidIndexView, INDEX_PROTOCOL, INDEX_TXT_PREFIX, indexLabel, indexStrings, indexTxtRdata, parseIndexString, parseIndexTxt, type IndexEntry,
 } from './index-txt.js';
@@ -19,3 +19,8 @@ export {
   checkAgentZone, formatAgentFault, agentFaultLines, indexName, AgentZoneCode,
   type AgentZoneFault, type AgentZoneCodeName, type AgentZoneOptions, type AgentZoneView,
 } from './zone-check.js';
+export {
+  CAP_FORMAT, CAP_PATH_PREFIX, MAX_CAPABILITY_BYTES, CapabilityCode, CapabilityError, capabilityFromCard, capabilityTool, capDigest, capPathFor,
+  checkCapability, parseCapability, serializeCapability, serverCardName,
+  type CapabilityCodeName, type CapabilityDocument, type CapabilityFromCardOptions, type CapabilityRemote, type CapabilityTool, type ListedTool, type ParsedCapability,
+} from './capability.js';

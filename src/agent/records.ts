@@ -7,7 +7,7 @@ import { aidDescription, aidTxtRdata, formatAid, type AidRecord } from './aid.js
 import type { AgentCard, AgentEndpoint } from './card.js';
 import { agentName } from './alias.js';
 import { AgentRecordError } from './errors.js';
-import { alpnValue, keyLabel, SvcKey, writeSvcb } from './svcb.js';
+import { alpnValue, keyLabel, readSvcb, SvcKey, writeSvcb } from './svcb.js';
 import { buildUrl, looksLikeAddress } from './url.js';
 import {
   alpnIdProblem, authProblem, bapToken, capabilitiesProblem, capProblem, capSha256Problem, DEFAULT_PORT,
@@ -18,6 +18,7 @@ import { WireError } from '../wire/errors.js';
 import { isInDomain, nameEquals, nameToWire } from '../wire/name.js';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/rdata/addr.js';
 import { quoteText } from '../wire/rdata/common.js';
+import { svcbParamText } from '../wire/rdata/svcb.js';
 import { RRClass, RRType } from '../wire/types.js';
 
 export interface RecordsOptions {
@@ -125,6 +126,19 @@ function svcbLines(owner: string, ttl: number | undefined, priority: number, tar
     lines.push(indent + cur + (lastGroup ? ' )' : ''));
   });
   return lines;
+}
+
+/**
+ * Any SVCB record as zone-file text in the bundled style (one line head, params grouped as
+ * recordsFromCard groups them, each as BIND prints it); ends in a newline. For edits that change
+ * some params of a record the file already has (`aop zone cap`).
+ */
+export function svcbRecordText(owner: string, ttl: number | undefined, rdata: Buffer): string {
+  const s = readSvcb(rdata);
+  const params: string[][] = [[], [], [], []];
+  for (const [key, value] of s.params) params[group(key)]!.push(svcbParamText(key, value));
+  if (params.every((g) => g.length === 0)) return zoneLine(owner, 'SVCB', `${s.priority} ${s.target}`, ttl) + '\n';
+  return svcbLines(owner, ttl, s.priority, s.target, params).join('\n') + '\n';
 }
 
 interface CheckedEndpoint {

@@ -14,6 +14,7 @@ import { dnsAidProblems } from './client-compat.js';
 import { aidFine, fastAidU, fastCache, svcbFine, type FastRead } from './zone-fast.js';
 import { AgentRecordError, type RecordProblem } from './errors.js';
 import { alpnIds, readSvcb, SvcKey, type SvcbData } from './svcb.js';
+import { bapToken } from './values.js';
 import type { RR, RRset } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
 import { isInDomain, nameEquals, nameKey, nameToWire, parentName, readName } from '../wire/name.js';
@@ -38,7 +39,7 @@ export const AgentZoneCode = {
   ERR_AGENT_ZONE_TARGET: 'an agent endpoint host inside the zone with no A, AAAA or CNAME record',
   ERR_AGENT_ZONE_AID: 'an `_agent` TXT of an agent that is not valid AID, or several AID records of one version at one name',
   // Warnings: the zone is served.
-  ERR_AGENT_ZONE_INCOMPLETE: 'an agent SVCB record that aop clients skip for a missing key (no alpn, no path, transport or tool) or a `mandatory` key aop lacks; an error when the index lists the name and no record of it is usable',
+  ERR_AGENT_ZONE_INCOMPLETE: "an agent SVCB record without some of aop's keys (path, transport, tool) or with a `mandatory` key aop lacks: aop clients read one in DNS-AID form (none of aop's keys, `mcp` in alpn or bap) as DNS-AID clients do, and skip the rest; an error when the index lists the name and no record of it is usable",
   ERR_AGENT_ZONE_INDEX: 'an `_index._agents` entry that names no agent in the zone, or a name outside it; a TXT index that disagrees with the PTR set',
   ERR_AGENT_ZONE_UNLISTED: 'an agent the zone\'s `_index._agents` does not list',
   ERR_AGENT_ZONE_NOTE: 'something a client tolerates: a TXT that disagrees with the SVCB, no `_agent` TXT, a dangling alias, ...',
@@ -389,7 +390,9 @@ function checkAgent(zone: AgentZoneView, owner: string, svcb: RR[], read: Map<Bu
     const incomplete = p.reasons.every((r) => INCOMPLETE.test(r));
     const claimed = listed && !usable;
     const code: AgentZoneCodeName = incomplete && !claimed ? 'ERR_AGENT_ZONE_INCOMPLETE' : 'ERR_AGENT_ZONE_RECORD';
-    const tail = incomplete && claimed ? `; ${indexOwnerOf(zone)} lists ${owner} but no record of it is usable` : incomplete ? '; aop clients skip the record' : '';
+    const tail = incomplete && claimed ? `; ${indexOwnerOf(zone)} lists ${owner} but no record of it is usable`
+      : incomplete && dnsAidForm(read.get(rr.rdata)) && !p.reasons.some((r) => r.startsWith('mandatory lists ')) ? '; aop clients read it in DNS-AID form (the path from its cap, else the agent card on its host, else /mcp; the tool from tools/list)'
+        : incomplete ? '; aop clients skip the record' : '';
     add(code, owner, RRType.SVCB, rr.rdata, `${p.label}: ${p.reasons.join('; ')}${tail}`);
   }
   // What other clients refuse, for every agent record aop reads (a record aop skips may be theirs).
@@ -419,6 +422,16 @@ function checkAgent(zone: AgentZoneView, owner: string, svcb: RR[], read: Map<Bu
     add('ERR_AGENT_ZONE_NOTE', owner, RRType.SVCB, undefined, `${owner}: no ${txtOwner} TXT; AID clients do not find the agent (docs/records.md, "The _agent TXT")`);
   }
   return usable;
+}
+
+/** A record an aop client reads in DNS-AID form (card.ts's rule): none of aop's keys, `mcp` in alpn or bap. */
+function dnsAidForm(s: SvcbData | undefined): boolean {
+  if (s === undefined) return false;
+  const p = s.params;
+  if (p.has(SvcKey.path) || p.has(SvcKey.transport) || p.has(SvcKey.tool)) return false;
+  const alpn = p.get(SvcKey.alpn);
+  const bap = p.get(SvcKey.bap);
+  return (alpn !== undefined && alpnIds(alpn).includes('mcp')) || (bap !== undefined && bapToken(bap.toString('latin1')) === 'mcp');
 }
 
 /** `writer.acme.agents. SVCB 1`, with the target when another record of the set has the same priority (card.ts's labels). */

@@ -9,7 +9,7 @@ import { NetworkLookup } from '../mcp/lookup.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
 import { chooseServer, localPolicy, processCliIo, readCa, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
 import { OriginPools } from '../mcp/http.js';
-import { locateEndpoint, MAX_DESCRIPTOR_BYTES } from '../mcp/locate.js';
+import { locateEndpoint, MAX_DESCRIPTOR_BYTES, mustLocate } from '../mcp/locate.js';
 import { trustedCas } from '../mcp/handoff.js';
 
 export interface AgentArgs {
@@ -43,7 +43,7 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
   if (c.description !== undefined) rows.push(['description', c.description]);
   rows.push(['capabilities', c.capabilities.length > 0 ? c.capabilities.join(', ') : '(none)']);
   if (c.auth !== undefined) rows.push(['auth', c.auth]);
-  if (c.cap !== undefined) rows.push(['descriptor', c.cap]);
+  if (c.cap !== undefined) rows.push(['descriptor', `${c.cap}${c.capVerified === true ? ' (its SHA-256 is the record\'s cap-sha256)' : c.capSha256 !== undefined && !/^https:\/\//i.test(c.cap) ? ' (not https: not fetched, not checked)' : ''}`]);
   rows.push(['ttl', `${c.ttl} s${r.ttl < c.ttl ? ` (cached ${r.ttl} s: the shortest TTL of its records)` : ''}`]);
   rows.push(['zone', c.zone ?? '(unknown)']);
   rows.push(['server', server]);
@@ -82,8 +82,8 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     const zones = policy.loopbackZones;
     const zone = r.card.zone?.toLowerCase().replace(/\.+$/, '');
     const loopbackOk = zones === 'any' || (zone !== undefined && zones.some((z) => z.toLowerCase().replace(/\.+$/, '') === zone));
-    if (r.card.form === 'dns-aid') {
-      // As aop call finds it: the cap document, else the agent card, else /mcp.
+    if (mustLocate(r.card)) {
+      // As aop call finds it: the cap document, else the agent card, else /mcp; a cap-sha256 checked.
       const ca = readCa(a.ca);
       const pools = new OriginPools({ limits: { maxReplyBytes: MAX_DESCRIPTOR_BYTES }, ...(ca !== undefined ? { ca: trustedCas(ca) } : {}) });
       try {

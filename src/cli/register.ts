@@ -17,6 +17,7 @@ import { parseListen } from '../server/listen.js';
 import { AgentEditError } from '../update/agent-records.js';
 import { deregisterUpdate, type IndexState, registerUpdate } from '../update/build.js';
 import { nameEquals, readName } from '../wire/name.js';
+import { capFileDigest, CapFileError } from './cap-file.js';
 
 /** Exit statuses: dig's 1 (usage) and 9 (no reply), 2 for a refusal by the server, 10 internal. */
 export const EXIT_REFUSED = 2;
@@ -142,7 +143,7 @@ async function run(body: () => Promise<void>): Promise<void> {
     if (err instanceof RegisterError) {
       process.stderr.write(`aop: ${err.message}\n`);
       process.exitCode = err.status;
-    } else if (err instanceof AgentEditError) {
+    } else if (err instanceof AgentEditError || err instanceof CapFileError) {
       // Input the records cannot carry: a usage error, as for add-agent.
       process.stderr.write(`aop: ${err.message}\n`);
       process.exitCode = 1;
@@ -187,18 +188,22 @@ export function registerCommands(y: Argv): Argv {
         .option('priority', { type: 'number', array: true, describe: 'SvcPriority per --endpoint, in the same order (default 1, 2, 3, ...)' })
         .option('transport', { choices: TRANSPORTS, default: 'streamable-http' as Transport, describe: 'MCP transport of the endpoints' })
         .option('ttl', { type: 'number', default: 300, describe: 'TTL of the records in seconds' })
+        .option('cap', { type: 'string', describe: 'URL of its capability document (key65400); with --cap-file' })
+        .option('cap-file', { type: 'string', describe: 'The capability document as it will be served at --cap: its SHA-256 goes into key65401' })
         .example('$0 register writer.acme.agents --endpoint https://mcp.acme.agents/agents/writer/mcp --tool draft_copy --key writer.key --server 192.0.2.1', 'register an agent')
         .example('$0 register poet.acme.agents --endpoint http://127.0.0.1:18110/mcp --tool write_poem --key writer.key --server 127.0.0.1:5301', 'by IP: an A record at the agent name, as add-agent writes it'),
       async (a) => run(async () => {
         const key = keyFrom(a.key, a['key-inline'], a['key-name']);
         if (!(Number.isInteger(a.ttl) && a.ttl >= 0 && a.ttl <= 2147483647)) throw new RegisterError('ERR_REGISTER_INPUT', '--ttl must be a whole number of seconds, 0 to 2147483647', 1);
         const caps = (a.capabilities as string[]).flatMap((c) => c.split(',')).map((c) => c.trim()).filter((c) => c.length > 0);
+        if ((a.cap === undefined) !== (a['cap-file'] === undefined)) throw new RegisterError('ERR_REGISTER_INPUT', '--cap URL and --cap-file FILE go together: the URL where the document is served, the file holding it as served', 1);
         const spec = {
           name: a.name as string, zone: a.zone, endpoints: (a.endpoint as unknown[]).map(String), tool: a.tool as string, capabilities: caps, ttl: a.ttl,
           transport: a.transport as Transport,
           ...(a.description !== undefined ? { description: a.description } : {}),
           ...(a.auth !== undefined ? { auth: a.auth } : {}),
           ...(a.priority !== undefined ? { priorities: (a.priority as unknown[]).map(Number) } : {}),
+          ...(a.cap !== undefined ? { cap: a.cap, capSha256: capFileDigest(a['cap-file']!) } : {}),
         };
         const u = registerUpdate(spec);
         for (const w of u.warnings) process.stderr.write(`aop: warning: ${w}\n`);

@@ -1,5 +1,6 @@
 // `aop zone ...`: zone-file tools. `check` loads and validates like named-checkzone; `add-agent`,
-// `remove-agent` and `import-mcp` edit a zone file safely (serial, index, atomic write).
+// `remove-agent` and `import-mcp` edit a zone file safely (serial, index, atomic write); `cap`
+// (re)generates agents' capability documents and pins them in their records.
 
 import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
@@ -12,7 +13,11 @@ import { RRType } from '../wire/types.js';
 import { checkAgentZone, formatAgentFault, TRANSPORTS, type AgentZoneFault, type Transport } from '../agent/index.js';
 import { parseZone } from '../zone/parser.js';
 import type { Zone } from '../zone/zone.js';
-import { AgentEditError, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from '../update/agent-edit.js';
+import { AgentEditError, agentNames, agentsText, planAgentEdit, type AgentEditRequest, type AgentEditResult } from '../update/agent-edit.js';
+import { agentCardIn, type CapAssignment, defaultCapUrl, planCapEdit } from '../update/agent-cap.js';
+import { buildAgent } from '../update/agent-records.js';
+import { AgentRecordError, CapabilityError } from '../agent/index.js';
+import { capFileDigest, CapFileError, fillName, outFileFor, perAgent, writeCapFile } from './cap-file.js';
 
 /** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
 class CliFailure extends AopError {
@@ -46,7 +51,8 @@ async function run(body: () => Promise<void> | void): Promise<void> {
       process.exitCode = 1;
       process.stderr.write(`zone ${err.origin ?? '?'}: not loaded due to errors\n`);
       return;
-    } else if (err instanceof AgentEditError) { status = 1; message = err.message; }
+    } else if (err instanceof AgentEditError || err instanceof CapFileError || err instanceof CapabilityError || err instanceof AgentRecordError) { status = 1; message = err.message; }
+    else if ((err as { code?: unknown }).code === 'ERR_CALL_USAGE') { status = 1; message = (err as Error).message; }
     else if (isImportError(err)) { status = err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1; message = err.message; }
     else if (err instanceof ZoneEditError) {
       // A result that does not verify is aop's bug, not the user's.
@@ -124,6 +130,13 @@ function capabilitiesArg(v: string | undefined): string[] | undefined {
   return v.split(',').map((c) => c.trim()).filter((c) => c !== '');
 }
 
+/** `--cap URL --cap-file FILE` as spec fields: both or neither. */
+function capArgs(cap: string | undefined, file: string | undefined): { cap?: string; capSha256?: string } {
+  if (cap === undefined && file === undefined) return {};
+  if (cap === undefined || file === undefined) throw new CliFailure(1, '--cap URL and --cap-file FILE go together: the URL where the document is served, the file holding it as served');
+  return { cap, capSha256: capFileDigest(file) };
+}
+
 /** How much of a zone is read and where $INCLUDE may look: the same options and limits as aop serve. */
 function readLimitOptions<T>(c: Argv<T>) {
   return c
@@ -136,7 +149,7 @@ function readLimits(a: { 'max-zone-bytes': number; 'include-dir': string[] }): R
 }
 
 export function zoneCommand(y: Argv): Argv {
-  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp', (z) => z
+  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp, cap', (z) => z
     .command(
       'check <file>',
       'Load and validate a zone file; print its serial and size, or every fault as file:line:col: message',
@@ -182,6 +195,8 @@ export function zoneCommand(y: Argv): Argv {
         .option('ttl', { type: 'number', default: 300, describe: 'TTL of the new records, seconds' })
         .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
         .option('replace', { type: 'boolean', default: false, describe: 'Replace the agent if it exists, instead of refusing' })
+        .option('cap', { type: 'string', describe: 'URL of its capability document (key65400); with --cap-file' })
+        .option('cap-file', { type: 'string', describe: 'The capability document as it will be served at --cap: its SHA-256 goes into key65401' })
         .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a diff; write nothing' })
         .example('$0 zone add-agent zones/acme.agents.zone poet --endpoint http://mcp.acme.agents:18110/agents/poet/mcp --tool write_poem --description "Writes short poems"', 'an agent on an existing host')
@@ -195,6 +210,7 @@ export function zoneCommand(y: Argv): Argv {
           ...(a.description !== undefined ? { description: a.description } : {}),
           ...(a.auth !== undefined ? { auth: a.auth } : {}),
           ...(a.capabilities !== undefined ? { capabilities: capabilitiesArg(a.capabilities)! } : {}),
+          ...capArgs(a.cap, a['cap-file']),
         };
         edit(a.file as string, a.origin, { add: [spec], replace: a.replace }, a['dry-run'], a['journal-dir'], (r) => `${a.replace && r.removed.length > 0 ? 'replaced' : 'added'} agent ${r.added[0]!.name}`, readLimits(a));
       }),
@@ -228,6 +244,9 @@ export function zoneCommand(y: Argv): Argv {
         .option('timeout', { type: 'number', default: 10000, describe: 'Milliseconds to wait for each reply of the server' })
         .option('replace', { type: 'boolean', default: false, describe: 'Replace agents that exist, instead of refusing' })
         .option('all-tools', { type: 'boolean', default: false, describe: "Also import the server's management tools (Swarms AOP discovery and queue tools, aop gateway tools), which are skipped by default" })
+        .option('cap', { type: 'string', describe: 'URL of each agent\'s capability document (key65400); {name} is the agent name. With --cap-out or --cap-file' })
+        .option('cap-out', { type: 'string', describe: 'Generate each agent\'s document from the tools/list and write it here: a file ({name} for several), or a folder' })
+        .option('cap-file', { type: 'string', describe: 'One agent: the document as it will be served at --cap (its SHA-256 goes into key65401)' })
         .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'With --file: print the change as a diff; write nothing' })
         .example('$0 zone import-mcp http://127.0.0.1:8000/mcp --zone acme.agents', 'print an agent per tool')
@@ -238,9 +257,32 @@ export function zoneCommand(y: Argv): Argv {
         if (!(Number.isInteger(a.timeout) && a.timeout >= 10 && a.timeout <= 600000)) throw new CliFailure(1, '--timeout must be 10 to 600000 milliseconds');
         const origin = originOf(a.file ?? 'x.zone', a.zone);
         const url = a.url as string;
-        const { agentsFromTools, describeSkipped, listMcpTools } = await import('./import-mcp.js');
-        const { tools } = await listMcpTools(url, { timeoutMs: a.timeout });
-        const { specs, warnings, skipped } = agentsFromTools(tools, { url, prefix: a['name-prefix'], ttl: a.ttl, allTools: a['all-tools'] });
+        const [{ listMcpTools }, { agentsFromTools, describeSkipped }] = await Promise.all([import('../mcp/tools-list.js'), import('../update/import-tools.js')]);
+        if (a.cap === undefined && (a['cap-out'] !== undefined || a['cap-file'] !== undefined)) throw new CliFailure(1, '--cap-out and --cap-file need --cap URL (where the document is served)');
+        if (a.cap !== undefined && (a['cap-out'] === undefined) === (a['cap-file'] === undefined)) throw new CliFailure(1, '--cap needs exactly one of --cap-out (generate the documents) or --cap-file (the document as served)');
+        const list = await listMcpTools(url, { timeoutMs: a.timeout });
+        const { specs, warnings, skipped } = agentsFromTools(list.tools, { url, prefix: a['name-prefix'], ttl: a.ttl, allTools: a['all-tools'] });
+        if (a.cap !== undefined) {
+          const many = specs.length > 1;
+          if (many && !perAgent(a.cap)) throw new CliFailure(1, `--cap ${a.cap}: ${specs.length} agents need one URL each; put {name} in it`);
+          if (many && a['cap-file'] !== undefined) throw new CliFailure(1, `--cap-file is one document, for one agent; ${url} gives ${specs.length}: use --cap-out`);
+          const { capabilityOf } = await import('../mcp/cap-generate.js');
+          for (const spec of specs) {
+            // The card as the records will carry it (the document leaves cap and cap-sha256 out).
+            const { name, card } = buildAgent({ origin, records: [], unseen: true }, spec);
+            spec.cap = fillName(a.cap, name);
+            if (a['cap-file'] !== undefined) {
+              spec.capSha256 = capFileDigest(a['cap-file']);
+              continue;
+            }
+            const doc = capabilityOf(card, list);
+            for (const w of doc.warnings) process.stderr.write(`aop: warning: ${w}\n`);
+            spec.capSha256 = doc.digest;
+            const out = outFileFor(a['cap-out']!, name, many);
+            if (!a['dry-run']) writeCapFile(out, doc.bytes);
+            process.stderr.write(`aop: ${name}: capability document ${a['dry-run'] ? '(dry run, not written) ' : ''}${out}, cap-sha256 ${doc.digest}\n`);
+          }
+        }
         if (skipped.length > 0) {
           process.stderr.write(`aop: skipped ${skipped.length} management tool${skipped.length === 1 ? '' : 's'} of ${url}, which list or manage agents rather than being one (${describeSkipped(skipped)}); --all-tools imports them too\n`);
         }
@@ -252,6 +294,92 @@ export function zoneCommand(y: Argv): Argv {
           return;
         }
         edit(a.file, origin, { add: specs, replace: a.replace }, a['dry-run'], a['journal-dir'], () => `added ${specs.length} agent${specs.length === 1 ? '' : 's'} from ${url} (${specs.map((s) => s.name).join(', ')})`, readLimits(a));
+      }),
+    )
+    .command(
+      'cap <file> [name]',
+      "(Re)generate agents' capability documents from their records and their endpoints' tools/list, write them out, and set cap and cap-sha256 in their SVCB records",
+      (c) => readLimitOptions(c)
+        .positional('file', { type: 'string', demandOption: true, describe: 'Zone file to edit' })
+        .positional('name', { type: 'string', describe: 'Agent name, relative to the zone or absolute (or --all)' })
+        .option('all', { type: 'boolean', default: false, describe: 'Every agent of the zone' })
+        .option('url', { type: 'string', describe: 'Where each document is served (key65400); {name} is the agent name. Default: the preferred endpoint\'s origin + /.well-known/aop/cap/{name}.json, where aop\'s demo agents serve it' })
+        .option('out', { type: 'string', describe: 'Write each generated document here: a file ({name} for several agents), or a folder (<name>.json in it). Needed with --url; at the default URL the demo agents serve what they generate' })
+        .option('cap-file', { type: 'string', describe: 'One agent: take the document from this file as it will be served, instead of generating it' })
+        .option('timeout', { type: 'number', default: 10000, describe: "Milliseconds to wait for each reply of an agent's endpoint" })
+        .option('ca', { type: 'string', describe: 'PEM file of a CA to trust (besides the system roots) for https endpoints' })
+        .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
+        .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a diff; write nothing' })
+        .example('$0 zone cap zones/acme.agents.zone writer --out caps/', "writer's document into caps/writer.acme.agents.json, its records updated")
+        .example('$0 zone cap zones/acme.agents.zone --all --out caps/', 'every agent at once')
+        .example('$0 zone cap acme.agents.zone poet --url https://docs.acme.example/cap/poet.json --cap-file poet.json', 'a document you serve yourself'),
+      (a) => run(async () => {
+        if ((a.name === undefined) === !a.all) throw new CliFailure(1, 'name one agent, or give --all for every agent of the zone');
+        if (!(Number.isInteger(a.timeout) && a.timeout >= 10 && a.timeout <= 600000)) throw new CliFailure(1, '--timeout must be 10 to 600000 milliseconds');
+        if (a['cap-file'] !== undefined && a.all) throw new CliFailure(1, '--cap-file is one document, for one agent; --all generates each');
+        if (a['cap-file'] !== undefined && a.url === undefined) throw new CliFailure(1, '--cap-file needs --url: where that document is served');
+        // With the default URL, aop's own hosts (the demo agents) serve the documents they make; a URL of yours needs the files.
+        if (a['cap-file'] === undefined && a.out === undefined && a.url !== undefined && !a['dry-run']) throw new CliFailure(1, '--url needs --out FILE or folder for the generated documents (to serve at that URL), or --cap-file');
+        const file = a.file as string;
+        const o = originOf(file, a.origin);
+        const src = readZoneSourceFile(file, { origin: o, originFrom: a.origin !== undefined ? 'flag' : 'file-name', limits: readLimits(a) });
+        checkJournal(src, a['journal-dir']);
+        const names = a.all ? agentNames(src) : [a.name as string];
+        if (names.length === 0) throw new CliFailure(1, `zone ${src.origin} has no agents`);
+        const many = names.length > 1;
+        if (many && a.url !== undefined && !perAgent(a.url)) throw new CliFailure(1, `--url ${a.url}: ${names.length} agents need one URL each; put {name} in it`);
+        const assignments: CapAssignment[] = [];
+        const docs: Array<{ file: string; bytes: Buffer }> = [];
+        const { generateCapability } = a['cap-file'] === undefined ? await import('../mcp/cap-generate.js') : { generateCapability: undefined };
+        const caText = a.ca === undefined ? undefined : await import('./call.js').then((m) => m.readCa(a.ca));
+        const ca = caText === undefined ? undefined : (await import('../mcp/handoff.js')).trustedCas(caText);
+        for (const n of names) {
+          let card: ReturnType<typeof agentCardIn>;
+          try {
+            card = agentCardIn(src.zone, n);
+          } catch (err) {
+            // --all: a name whose records aop does not read (DNS-AID form, broken) is left as it is.
+            if (!a.all || !(err instanceof AgentRecordError)) throw err;
+            process.stderr.write(`aop: warning: ${n}: skipped: ${err.message}\n`);
+            continue;
+          }
+          const url = a.url !== undefined ? fillName(a.url, card.name) : defaultCapUrl(card);
+          let digest: string;
+          if (generateCapability === undefined) {
+            digest = capFileDigest(a['cap-file']!);
+          } else {
+            let doc: Awaited<ReturnType<typeof generateCapability>>;
+            try {
+              doc = await generateCapability(card, { timeoutMs: a.timeout, ...(ca !== undefined ? { ca } : {}) });
+            } catch (err) {
+              // Which agent of an --all run failed: its name before the reason.
+              if (isImportError(err)) throw new CliFailure(err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1, `${card.name}: ${err.message}; nothing written`);
+              throw err;
+            }
+            for (const w of doc.warnings) process.stderr.write(`aop: warning: ${w}\n`);
+            digest = doc.digest;
+            if (a.out !== undefined) docs.push({ file: outFileFor(a.out, card.name, many), bytes: doc.bytes });
+          }
+          assignments.push({ name: card.name, cap: url, capSha256: digest });
+          process.stdout.write(`${card.name} cap ${url} cap-sha256 ${digest}\n`);
+        }
+        if (assignments.length === 0) throw new CliFailure(1, `zone ${src.origin} has no agent aop can read`);
+        const result = planCapEdit(src, assignments);
+        if (a['dry-run']) {
+          process.stdout.write(result.diff);
+          process.stdout.write(`; dry run: ${file} not changed${result.ops.length > 0 ? ` (serial would be ${result.serial.new})` : ''}, no document written\n`);
+          return;
+        }
+        // The documents first: a record must never name a digest whose document is not there.
+        for (const d of docs) writeCapFile(d.file, d.bytes);
+        for (const d of docs) process.stdout.write(`wrote ${d.file} (${d.bytes.length} bytes)\n`);
+        if (result.ops.length === 0) {
+          process.stdout.write(`zone ${src.origin}: cap and cap-sha256 already as generated; ${file} not changed\n`);
+          return;
+        }
+        writeFileAtomic(file, result.text, { expect: src.text });
+        process.stdout.write(`zone ${src.origin}: cap for ${assignments.length} agent${assignments.length === 1 ? '' : 's'} (${result.removed.length} SVCB records), serial ${result.serial.old} -> ${result.serial.new}\n`);
       }),
     )
     .example('$0 zone check zones/acme.agents.zone', 'validate a zone file')

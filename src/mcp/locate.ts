@@ -2,10 +2,14 @@
 // the `cap` document's `endpoints.mcp` (fetched over https, size-capped, checked against
 // `cap-sha256`), else the `endpoints.mcp` of /.well-known/agent-card.json on the endpoint, else `/mcp`,
 // as dns-aid-core 0.28 finds it. A `cap` that cannot be used refuses the card; the agent card is a hint.
+// A card in aop's form that carries `cap` and `cap-sha256` has its document fetched and checked
+// too (aop verifying its own records): a mismatch refuses it. Refusals are remembered briefly.
 
+import { LRUCache } from 'lru-cache';
 import { AopError } from '../base/errors.js';
-import { createHash } from 'node:crypto';
-import { buildUrl, type AgentCard, type AgentEndpoint } from '../agent/index.js';
+import {
+  buildUrl, capDigest, CapabilityError, type CapabilityCodeName, MAX_CAPABILITY_BYTES, parseCapability, type AgentCard, type AgentEndpoint, type ParsedCapability,
+} from '../agent/index.js';
 import { nameEquals, readName } from '../wire/name.js';
 import { formatIPv4, formatIPv6 } from '../wire/rdata/addr.js';
 import { RRType } from '../wire/types.js';
@@ -15,7 +19,9 @@ import type { OriginPools, ReplyTooLargeError } from './http.js';
 import type { DnsLookup } from './lookup.js';
 
 /** The largest capability document or agent card read (dns-aid-core's limit). */
-export const MAX_DESCRIPTOR_BYTES = 256_000;
+export const MAX_DESCRIPTOR_BYTES = MAX_CAPABILITY_BYTES;
+
+export { capDigest };
 
 /** The agent card A2A and dns-aid-core read on an endpoint's host. */
 export const AGENT_CARD_PATH = '/.well-known/agent-card.json';
@@ -31,9 +37,53 @@ export interface LocateOptions {
   /** Milliseconds per document, connect included. Default 5000. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Where refusals of `cap` documents are remembered. Default: one per `pools` (a HandOff keeps its
+   * pools for its life, so each hand-off, and the gateway's, has its own; the CA list is the pools').
+   */
+  refusals?: CapRefusals;
 }
 
-type Failure = { code: 'ERR_CAP_UNREACHABLE' | 'ERR_CAP_TOO_LARGE' | 'ERR_CAP_NOT_JSON'; message: string };
+/**
+ * Refused `cap` documents, remembered for a short while by URL and digest, so an agent whose
+ * document is down, too large or tampered with is not fetched again on every call (a gateway
+ * calls on behalf of many clients). Bounded: the least recently used entries go first.
+ */
+export class CapRefusals {
+  private readonly cache: LRUCache<string, HandOffError>;
+  /** `now`: milliseconds, for tests (default performance.now). */
+  constructor(opts: { max?: number; ttlMs?: number; now?: () => number } = {}) {
+    this.cache = new LRUCache({ max: opts.max ?? 1024, ttl: opts.ttlMs ?? 30_000, ttlResolution: 0, ...(opts.now !== undefined ? { perf: { now: opts.now } } : {}) });
+  }
+  /** By URL and digest, and whether loopback was allowed (a policy refusal holds for that policy only). */
+  private static key(url: string, digest: string | undefined, loopbackOk: boolean): string {
+    return `${url}\n${digest ?? ''}\n${loopbackOk ? 1 : 0}`;
+  }
+  get(url: string, digest: string | undefined, loopbackOk: boolean): HandOffError | undefined {
+    return this.cache.get(CapRefusals.key(url, digest, loopbackOk));
+  }
+  set(url: string, digest: string | undefined, loopbackOk: boolean, err: HandOffError): void {
+    this.cache.set(CapRefusals.key(url, digest, loopbackOk), err);
+  }
+  get size(): number {
+    return this.cache.size;
+  }
+  clear(): void {
+    this.cache.clear();
+  }
+}
+
+/** The refusals of each pool set (LocateOptions.refusals' default). */
+const byPools = new WeakMap<OriginPools, CapRefusals>();
+
+function refusalsOf(o: LocateOptions): CapRefusals {
+  if (o.refusals !== undefined) return o.refusals;
+  let r = byPools.get(o.pools);
+  if (r === undefined) byPools.set(o.pools, (r = new CapRefusals()));
+  return r;
+}
+
+type Failure = { code: 'ERR_CAP_UNREACHABLE' | 'ERR_CAP_TOO_LARGE' | 'ERR_CAP_NOT_JSON' | 'ERR_CAP_NO_ENDPOINT'; message: string };
 
 class DocumentError extends AopError {
   constructor(readonly failure: Failure) {
@@ -41,10 +91,15 @@ class DocumentError extends AopError {
   }
 }
 
-/** base64url SHA-256 without padding, as key65401 holds it. */
-export function capDigest(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('base64url');
-}
+/** The hand-off code for a parser refusal of a fetched document. */
+const PARSE_CODES: Record<CapabilityCodeName, Failure['code']> = {
+  ERR_CAP_DOC_TOO_LARGE: 'ERR_CAP_TOO_LARGE',
+  ERR_CAP_DOC_NOT_JSON: 'ERR_CAP_NOT_JSON',
+  ERR_CAP_DOC_NOT_OBJECT: 'ERR_CAP_NOT_JSON',
+  ERR_CAP_DOC_INVALID: 'ERR_CAP_NOT_JSON',
+  ERR_CAP_DOC_ENDPOINT: 'ERR_CAP_NO_ENDPOINT',
+  ERR_CAP_DOC_TOOL_MISSING: 'ERR_CAP_NOT_JSON',
+};
 
 /** The host's A and AAAA addresses by the lookup (CNAMEs in the answer followed). */
 async function addressesOf(lookup: DnsLookup, host: string, signal: AbortSignal | undefined): Promise<string[]> {
@@ -85,8 +140,8 @@ function causeText(err: unknown): string {
   return msg;
 }
 
-/** GET `url` at `addresses`: the body bytes and the JSON object in them, or a DocumentError. */
-async function fetchDocument(url: string, addresses: readonly string[], o: LocateOptions): Promise<{ bytes: Buffer; json: Record<string, unknown> }> {
+/** GET `url` at `addresses`: the body bytes (served as JSON), or a DocumentError. */
+async function fetchDocument(url: string, addresses: readonly string[], o: LocateOptions): Promise<Buffer> {
   const ms = o.timeoutMs ?? 5000;
   const timer = AbortSignal.timeout(ms);
   const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer;
@@ -118,22 +173,23 @@ async function fetchDocument(url: string, addresses: readonly string[], o: Locat
   if (type !== 'application/json' && !type.endsWith('+json')) {
     throw new DocumentError({ code: 'ERR_CAP_NOT_JSON', message: `${url}: served as ${type === '' ? 'no content type' : type}, not application/json` });
   }
-  let json: unknown;
+  return bytes;
+}
+
+/** The document read by the parser (src/agent/capability.ts), or a HandOffError-ready failure. */
+function parsed(url: string, bytes: Buffer): ParsedCapability {
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    return parseCapability(bytes);
   } catch (err) {
-    throw new DocumentError({ code: 'ERR_CAP_NOT_JSON', message: `${url}: not JSON (${(err as Error).message})` });
+    if (err instanceof CapabilityError) throw new DocumentError({ code: PARSE_CODES[err.code], message: `${url}: ${err.message}` });
+    throw err;
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new DocumentError({ code: 'ERR_CAP_NOT_JSON', message: `${url}: not a JSON object` });
-  return { bytes, json: json as Record<string, unknown> };
 }
 
 /** `endpoints.mcp` of a document as a path for `e`: a path, or an https URL at e's own origin. */
-function mcpPath(json: Record<string, unknown>, e: AgentEndpoint): string | undefined {
-  const endpoints = json.endpoints;
-  if (typeof endpoints !== 'object' || endpoints === null) return undefined;
-  const v = (endpoints as Record<string, unknown>).mcp;
-  if (typeof v !== 'string' || v.length === 0 || v.length > 2048) return undefined;
+function mcpPath(doc: ParsedCapability, e: AgentEndpoint): string | undefined {
+  const v = doc.mcp;
+  if (v === undefined) return undefined;
   if (v.startsWith('/')) return 'url' in buildUrl(e.scheme, e.host, e.port, v) ? v : undefined;
   try {
     const u = new URL(v);
@@ -153,43 +209,85 @@ function refuse(card: AgentCard, code: HandOffCodeName, message: string, cause?:
   return new HandOffError(code, `${card.name}: capability document (cap): ${message}`, { agent: card.name, ...(cause !== undefined ? { cause } : {}) });
 }
 
+/** Whether `card.cap` is a URL the client fetches: https only, as dns-aid-core. */
+const fetchable = (cap: string | undefined): cap is string => cap !== undefined && /^https:\/\//i.test(cap);
+
 /**
- * The card with its endpoints' path located; cards of aop's form come back as they are. Throws
- * HandOffError ERR_CAP_UNREACHABLE, _TOO_LARGE, _NOT_JSON, _DIGEST_MISMATCH or _NO_ENDPOINT when the
- * record names an https `cap` that cannot be used: then nothing is called.
+ * Whether locateEndpoint has work to do for the card: a DNS-AID card not yet located, or a card
+ * in aop's form with an https `cap` and a `cap-sha256` not yet checked. The hand-off calls it
+ * for every card it resolves (not only DNS-AID ones), so aop's own records are verified too.
  */
-export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise<AgentCard> {
-  if (card.form !== 'dns-aid' || card.located !== undefined) return card;
-  const warnings = [...card.warnings];
-  if (card.cap !== undefined && /^https:\/\//i.test(card.cap)) {
-    const url = new URL(card.cap);
-    const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.?$/, '.');
-    const port = url.port === '' ? 443 : Number(url.port);
-    let addrs: string[];
-    try {
-      addrs = await addressesOf(o.lookup, host, o.signal);
-    } catch (err) {
-      if (o.signal?.aborted) throw err;
-      throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no DNS answer for ${host}: ${(err as Error).message}`, err);
-    }
-    if (addrs.length === 0) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no A/AAAA record for ${host}`);
-    const why = refusal(addrs, port, o, card.zone);
-    if (why !== undefined) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: refused: ${why}`);
-    let doc: { bytes: Buffer; json: Record<string, unknown> };
-    try {
-      doc = await fetchDocument(card.cap, addrs, o);
-    } catch (err) {
-      if (err instanceof DocumentError) throw refuse(card, err.failure.code, err.failure.message, err);
-      throw err;
-    }
+export function mustLocate(card: AgentCard): boolean {
+  if (card.form === 'dns-aid') return card.located === undefined;
+  return fetchable(card.cap) && card.capSha256 !== undefined && card.capVerified !== true;
+}
+
+/** The document at card.cap, fetched, checked against cap-sha256 and parsed; refusals remembered (o.refusals). */
+async function capDocument(card: AgentCard & { cap: string }, o: LocateOptions, warnings: string[]): Promise<ParsedCapability> {
+  const refusals = refusalsOf(o);
+  const known = refusals.get(card.cap, card.capSha256, o.loopbackOk);
+  if (known !== undefined) throw refuse(card, known.code, `${known.message.replace(/^.*?capability document \(cap\): /, '')} (refused within the last moments; not fetched again)`, known);
+  try {
+    return await capDocumentOnce(card, o, warnings);
+  } catch (err) {
+    if (err instanceof HandOffError && !o.signal?.aborted) refusals.set(card.cap, card.capSha256, o.loopbackOk, err);
+    throw err;
+  }
+}
+
+async function capDocumentOnce(card: AgentCard & { cap: string }, o: LocateOptions, warnings: string[]): Promise<ParsedCapability> {
+  const url = new URL(card.cap);
+  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.?$/, '.');
+  const port = url.port === '' ? 443 : Number(url.port);
+  let addrs: string[];
+  try {
+    addrs = await addressesOf(o.lookup, host, o.signal);
+  } catch (err) {
+    if (o.signal?.aborted) throw err;
+    throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no DNS answer for ${host}: ${(err as Error).message}`, err);
+  }
+  if (addrs.length === 0) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no A/AAAA record for ${host}`);
+  const why = refusal(addrs, port, o, card.zone);
+  if (why !== undefined) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: refused: ${why}`);
+  try {
+    const bytes = await fetchDocument(card.cap, addrs, o);
+    // The digest before the parse: a tampered document is refused as tampered, whatever it holds.
     if (card.capSha256 !== undefined) {
-      const actual = capDigest(doc.bytes);
+      const actual = capDigest(bytes);
       if (actual !== card.capSha256) throw refuse(card, 'ERR_CAP_DIGEST_MISMATCH', `${card.cap}: SHA-256 ${actual}, but the record's cap-sha256 is ${card.capSha256}; the record is refused`);
     } else {
       warnings.push(`${card.name}: no cap-sha256: the capability document ${card.cap} is used unverified`);
     }
+    return parsed(card.cap, bytes);
+  } catch (err) {
+    if (err instanceof DocumentError) throw refuse(card, err.failure.code, err.failure.message, err);
+    throw err;
+  }
+}
+
+/**
+ * The card with its endpoints' path located, or its `cap` verified; other cards come back as they
+ * are (mustLocate). Throws HandOffError ERR_CAP_UNREACHABLE, _TOO_LARGE, _NOT_JSON,
+ * _DIGEST_MISMATCH or _NO_ENDPOINT when the record names an https `cap` that cannot be used:
+ * then nothing is called.
+ */
+export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise<AgentCard> {
+  if (!mustLocate(card)) return card;
+  const warnings = [...card.warnings];
+  if (card.form !== 'dns-aid') {
+    // aop's own form: the records say where to call; the document must be the one they hash.
+    const doc = await capDocument(card as AgentCard & { cap: string }, o, warnings);
+    const preferred = card.endpoints[0];
+    if (doc.document !== undefined && preferred !== undefined && doc.document.endpoints.mcp !== preferred.path) {
+      warnings.push(`${card.name}: the capability document's endpoints.mcp ${doc.document.endpoints.mcp} is not the record's path ${preferred.path}; DNS-AID clients call the document's`);
+    }
+    if (doc.document?.tool !== undefined && doc.document.tool !== card.tool) warnings.push(`${card.name}: the capability document names tool ${doc.document.tool}, the record ${card.tool ?? '(none)'}`);
+    return { ...card, capVerified: true, warnings };
+  }
+  if (fetchable(card.cap)) {
+    const doc = await capDocument(card as AgentCard & { cap: string }, o, warnings);
     const endpoints = card.endpoints.map((e) => {
-      const p = mcpPath(doc.json, e);
+      const p = mcpPath(doc, e);
       if (p === undefined) throw refuse(card, 'ERR_CAP_NO_ENDPOINT', `${card.cap}: no endpoints.mcp path (a top-level "endpoints": {"mcp": "/path"})`);
       return withPath(e, p);
     });
@@ -209,8 +307,8 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
         const url = `${origin}${AGENT_CARD_PATH}`;
         if (addrs.length === 0 || refusal(addrs, e.port, o, card.zone) !== undefined) return undefined;
         try {
-          const doc = await fetchDocument(url, addrs, o);
-          const path = mcpPath(doc.json, e);
+          const doc = parsed(url, await fetchDocument(url, addrs, o));
+          const path = mcpPath(doc, e);
           if (path === undefined) warnings.push(`${url}: no endpoints.mcp path; using /mcp`);
           return path;
         } catch (err) {

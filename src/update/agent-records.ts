@@ -50,6 +50,10 @@ export interface AgentSpec {
   /** Default 300 (docs/records.md, TTLs). */
   ttl?: number;
   transport?: Transport;
+  /** The capability document's URL (key65400, DNS-AID `cap`); written into every SVCB record of the agent. */
+  cap?: string;
+  /** base64url SHA-256 of the document as served (key65401, `cap-sha256`); only with `cap`. */
+  capSha256?: string;
 }
 
 export const DEFAULT_AGENT_TTL = 300;
@@ -195,6 +199,12 @@ function checkedCard(src: AgentZone, spec: AgentSpec, abs: string, removed: Read
   };
   if (spec.description !== undefined) card.description = spec.description;
   if (spec.auth !== undefined) card.auth = spec.auth;
+  if (spec.capSha256 !== undefined && spec.cap === undefined) throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: a cap-sha256 without a cap URL; give --cap too`);
+  if (spec.cap !== undefined) {
+    card.cap = spec.cap;
+    if (!/^https:\/\//i.test(spec.cap)) warnings.push(`${abs}: cap ${spec.cap} is not an https URL; DNS-AID clients fetch the capability document only over https`);
+  }
+  if (spec.capSha256 !== undefined) card.capSha256 = spec.capSha256;
   // Addresses already at the agent name: the same set is kept as it is; a different one is a clash.
   const own = at(src, abs).filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && kept(r));
   if (ipAddresses !== undefined && own.length > 0) {

@@ -45,7 +45,7 @@ t.test('which SVCB records are agent records', async (t) => {
     ['error ERR_AGENT_ZONE_RECORD noalpn.x.agents. SVCB 1: no alpn (it must contain "mcp"); bad key65320 (path) "x": does not start with "/"; missing key65321 (transport); missing key65322 (tool)'],
     'aop keys without alpn: an agent record, and a bad value is an error');
   t.same(brief(check('dnsaid IN SVCB 1 mcp.x.agents. alpn="mcp,h2" port=443\n')),
-    ['warning ERR_AGENT_ZONE_INCOMPLETE dnsaid.x.agents. SVCB 1: missing key65320 (path); missing key65321 (transport); missing key65322 (tool); aop clients skip the record']);
+    ['warning ERR_AGENT_ZONE_INCOMPLETE dnsaid.x.agents. SVCB 1: missing key65320 (path); missing key65321 (transport); missing key65322 (tool); aop clients read it in DNS-AID form (the path from its cap, else the agent card on its host, else /mcp; the tool from tools/list)']);
   t.same(brief(check('listed IN SVCB 1 mcp.x.agents. alpn="h2" port=443\n_index._agents IN PTR listed.x.agents.\n')).map((l) => l.split(':')[0]),
     ['error ERR_AGENT_ZONE_RECORD listed.x.agents. SVCB 1'], 'a name the index lists is an agent, whatever its alpn');
 });

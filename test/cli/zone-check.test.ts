@@ -66,7 +66,7 @@ const EXPECTED: Record<string, { code: number; stdout: string; stderr: string[] 
   },
   'incomplete.agents.zone': {
     code: 1, stdout: '', stderr: [
-      `${corpus}/incomplete.agents.zone:8:1: warning: dnsaid.incomplete.agents. SVCB 1: missing key65320 (path); missing key65321 (transport); missing key65322 (tool); aop clients skip the record`,
+      `${corpus}/incomplete.agents.zone:8:1: warning: dnsaid.incomplete.agents. SVCB 1: missing key65320 (path); missing key65321 (transport); missing key65322 (tool); aop clients read it in DNS-AID form (the path from its cap, else the agent card on its host, else /mcp; the tool from tools/list)`,
       `${corpus}/incomplete.agents.zone:9:1: listed.incomplete.agents. SVCB 1: missing key65321 (transport); missing key65322 (tool); _index._agents.incomplete.agents. lists listed.incomplete.agents. but no record of it is usable`,
       `${corpus}/incomplete.agents.zone:10:1: warning: other.incomplete.agents. SVCB 1: has aop keys but its alpn lacks "mcp", so it is no agent record; aop clients skip it`,
       'zone incomplete.agents.: not loaded due to errors',

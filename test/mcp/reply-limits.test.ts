@@ -12,7 +12,7 @@ import { leaseNet } from '../helpers/loopback-net.js';
 import { HandOff, HandOffError, NetworkLookup } from '../../src/mcp/index.js';
 import { OriginPools, ReplyTooLargeError } from '../../src/mcp/http.js';
 import { runCall } from '../../src/cli/call.js';
-import { listMcpTools } from '../../src/cli/import-mcp.js';
+import { listMcpTools } from '../../src/mcp/tools-list.js';
 import { connect, copyZones, startStack, text } from '../helpers/gateway.js';
 
 const NET = await leaseNet(t);

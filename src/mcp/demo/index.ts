@@ -19,6 +19,10 @@ import { RRType } from '../../wire/types.js';
 import { isLoopback } from '../address.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import { DEMO_TOOLS, ECHO_TOOL, type DemoTool } from './tools.js';
+import { type AgentCard, capPathFor } from '../../agent/index.js';
+import { capabilityOf } from '../cap-generate.js';
+import { CapabilityDocs } from '../cap-serve.js';
+import { listServerTools } from '../tools-list.js';
 
 export interface DemoAgentsOptions {
   /** Folder of `<origin>.zone` files. Default the bundled zones/. */
@@ -169,7 +173,7 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
   if (opts.host !== undefined && !isLoopback(opts.host)) throw new Error(`demo agents: host ${opts.host} is not a loopback address`);
 
   const addresses = new Map<string, RR[]>();
-  const svcbSets: Array<{ name: string; records: RR[] }> = [];
+  const svcbSets: Array<{ name: string; records: RR[]; zone: string }> = [];
   for (const zone of zones) {
     for (const rr of zone.records()) {
       if (rr.type === RRType.A || rr.type === RRType.AAAA) {
@@ -180,18 +184,20 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
     }
     for (const node of zone.allNodes()) {
       const set = node.rrsets.get(RRType.SVCB);
-      if (set !== undefined) svcbSets.push({ name: set.name, records: set.rdata.map((rdata) => ({ name: set.name, type: set.type, class: set.class, ttl: set.ttl, rdata })) });
+      if (set !== undefined) svcbSets.push({ name: set.name, zone: zone.origin, records: set.rdata.map((rdata) => ({ name: set.name, type: set.type, class: set.class, ttl: set.ttl, rdata })) });
     }
   }
 
   // address|port -> path -> route
-  const servers = new Map<string, { host: string; port: number; routes: Map<string, Route> }>();
+  const servers = new Map<string, { host: string; port: number; routes: Map<string, Route>; docs: CapabilityDocs }>();
+  // Each agent's capability document, served at capPathFor(name) on every server of its endpoints.
+  const capCards = new Map<string, { card: AgentCard; route: Route; servers: Set<CapabilityDocs> }>();
   const agents: DemoAgents['agents'] = [];
-  for (const { name, records } of svcbSets) {
+  for (const { name, records, zone } of svcbSets) {
     if (classifySvcbSet(name, records).kind !== 'service') continue;
     let card;
     try {
-      card = cardFromRecords(name, [...records, ...[...addresses.values()].flat()]);
+      card = cardFromRecords(name, [...records, ...[...addresses.values()].flat()], { zone });
     } catch (err) {
       if (!(err instanceof AgentRecordError)) throw err;
       log.warn(`demo agents: ${err.message}`);
@@ -209,15 +215,29 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
       for (const host of opts.host !== undefined ? [opts.host] : loop) {
         const key = `${host}|${e.port}`;
         let s = servers.get(key);
-        if (s === undefined) servers.set(key, (s = { host, port: e.port, routes: new Map() }));
+        if (s === undefined) servers.set(key, (s = { host, port: e.port, routes: new Map(), docs: new CapabilityDocs() }));
         const existing = s.routes.get(e.path);
         if (existing !== undefined) {
           if (existing.agent !== card.name) log.warn(`demo agents: ${host}:${e.port}${e.path} is both ${existing.agent} and ${card.name}; serving ${existing.agent}`);
           continue;
         }
-        s.routes.set(e.path, { agent: card.name, tool, description: card.description, impl, sessions: new Map() });
+        const route: Route = { agent: card.name, tool, description: card.description, impl, sessions: new Map() };
+        s.routes.set(e.path, route);
+        const c = capCards.get(card.name) ?? { card, route, servers: new Set<CapabilityDocs>() };
+        c.servers.add(s.docs);
+        capCards.set(card.name, c);
       }
       agents.push({ name: card.name, url: e.url, tool });
+    }
+  }
+
+  // The document from the records and the tool's own tools/list (in process): the bytes `aop zone cap` hashes.
+  for (const { card, route, servers: docs } of capCards.values()) {
+    try {
+      const cap = capabilityOf(card, await listServerTools(mcpServerFor(route)));
+      for (const d of docs) d.set(capPathFor(card.name), cap.bytes);
+    } catch (err) {
+      log.warn(`demo agents: ${card.name}: no capability document: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -238,9 +258,10 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
     }));
   };
   try {
-    for (const { host, port, routes } of servers.values()) {
+    for (const { host, port, routes, docs } of servers.values()) {
       const sockets = new Set<Socket>();
       const server = createServer((req, res) => {
+        if (docs.handle(req, res)) return;
         handle(routes, req, res, log).catch((err: unknown) => {
           log.warn(`demo agents: ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
           if (!res.headersSent) jsonError(res, 500, -32603, 'internal error');

@@ -12,6 +12,8 @@ import { isLoopback } from '../handoff.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import { HOPS_HEADER } from '../http.js';
 import { parseHops, type Gateway } from './server.js';
+import { CapabilityDocs } from '../cap-serve.js';
+import { GATEWAY_CAP_PATH, gatewayCapabilityBytes } from './capability.js';
 
 export interface GatewayHttpOptions {
   host: string;
@@ -119,6 +121,8 @@ export class GatewayHttp {
   /** Host names accepted in Host/Origin; undefined when not bound to loopback (no check, as the SDK). */
   private readonly allowed?: Set<string>;
   private bound?: { address: string; port: number };
+  /** The gateway's capability document, at GATEWAY_CAP_PATH once listening. */
+  private readonly docs = new CapabilityDocs();
 
   constructor(private readonly gateway: Gateway, private readonly opts: GatewayHttpOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -152,6 +156,12 @@ export class GatewayHttp {
     });
     const a = this.http.address();
     if (a && typeof a === 'object') this.bound = { address: a.address, port: a.port };
+    this.docs.set(GATEWAY_CAP_PATH, gatewayCapabilityBytes(this.url, this.gateway.version));
+  }
+
+  /** Where the gateway serves its capability document (a record's `cap`). */
+  get capabilityUrl(): string {
+    return new URL(GATEWAY_CAP_PATH, this.url).href;
   }
 
   get port(): number {
@@ -180,6 +190,8 @@ export class GatewayHttp {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const path = (req.url ?? '/').split('?')[0];
+      // Public metadata, the same bytes for every client: served before the session checks.
+      if (this.docs.handle(req, res)) return;
       if (path !== MCP_PATH) return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
       if (this.allowed) {
         // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.

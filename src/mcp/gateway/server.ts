@@ -75,6 +75,11 @@ export class Gateway {
   /** Requests that came through this many gateways or more are refused. */
   readonly maxHops: number;
 
+  /** The version the gateway gives in initialize (and in its capability document). */
+  get version(): string {
+    return this.opts.version ?? '0.0.0';
+  }
+
   get directory(): AgentDirectory {
     return this.opts.directory;
   }

@@ -735,13 +735,16 @@ function valueToText(key: number, v: Buffer): string {
   }
 }
 
+/** One SvcParam in presentation form as BIND 9.18 prints it: `alpn="mcp,h2"`, `port=443`, `key65400="..."`. */
+export function svcbParamText(key: number, value: Buffer): string {
+  const name = key < PRINTED_BY_NAME ? KEY_NAMES[key]! : `key${key}`;
+  return value.length > 0 ? `${name}=${valueToText(key, value)}` : name;
+}
+
 /** Wire -> presentation as BIND 9.18 prints it; throws RdataError when malformed. */
 export function svcbToText(rdata: Buffer, what: string): string {
   const { priority, target, params } = readSvcb(rdata, what);
   let s = `${priority} ${target}`;
-  for (const [key, value] of params) {
-    s += ' ' + (key < PRINTED_BY_NAME ? KEY_NAMES[key]! : `key${key}`);
-    if (value.length > 0) s += '=' + valueToText(key, value);
-  }
+  for (const [key, value] of params) s += ' ' + svcbParamText(key, value);
   return s;
 }

@@ -1,39 +1,10 @@
-// `aop zone import-mcp`: list a running MCP server's tools (SDK client over Streamable HTTP, with
-// undici's fetch) and turn each tool into an agent spec: a DNS label from the tool name, the
-// server URL as endpoint, the tool's description, capabilities from its annotations and name.
+// `aop zone import-mcp`'s agents: each tool of a server's tools/list (src/mcp/tools-list.ts)
+// turned into an agent spec: a DNS label from the tool name, the server URL as endpoint, the
+// tool's description, capabilities from its annotations and name; management tools left out.
 
-import { AopError } from '../base/errors.js';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import { limitedFetch, ReplyTooLargeError } from '../mcp/http.js';
 import { toolProblem } from '../agent/values.js';
-import type { AgentSpec } from '../update/agent-records.js';
-
-/** Every code an ImportMcpError carries (docs/errors.md has a row for each). */
-export const ImportMcpCode = {
-  ERR_IMPORT_MCP_URL: 'the server URL is not an http(s) URL',
-  ERR_IMPORT_MCP_UNREACHABLE: 'no reply from the server: connection refused or reset, unknown host, or timeout',
-  ERR_IMPORT_MCP_NOT_MCP: 'the server replied, but not as an MCP server (an HTTP error, HTML, a failed initialize)',
-  ERR_IMPORT_MCP_NO_TOOLS: 'the server lists no tools that can become agents',
-  ERR_IMPORT_MCP_NAME_CLASH: 'two tools give the same agent name',
-} as const;
-export type ImportMcpCodeName = keyof typeof ImportMcpCode;
-
-export class ImportMcpError extends AopError {
-  declare readonly code: ImportMcpCodeName;
-  constructor(code: ImportMcpCodeName, message: string, opts: { cause?: unknown } = {}) {
-    super(code, message, opts);
-  }
-}
-
-/** What import-mcp uses of a tool from `tools/list`. */
-export interface McpToolInfo {
-  name: string;
-  title?: string;
-  description?: string;
-  annotations?: { title?: string; readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
-}
+import { ImportMcpError, type McpToolInfo } from '../mcp/tools-list.js';
+import type { AgentSpec } from './agent-records.js';
 
 /**
  * Tools of an MCP server that manage or list its agents rather than being one: Swarms AOP's
@@ -58,86 +29,6 @@ export function describeSkipped(names: readonly string[]): string {
     else byKind.set(kind, [n]);
   }
   return [...byKind].map(([kind, list]) => `${kind}: ${list.join(', ')}`).join('; ');
-}
-
-/** Pages of `tools/list` read at most (a server that keeps handing out cursors is cut off). */
-const MAX_PAGES = 100;
-
-/** Why a request failed, as one of our codes: no reply at all, or a reply that is not MCP. */
-function classify(url: string, err: unknown): ImportMcpError {
-  const why = err instanceof Error ? err.message : String(err);
-  if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
-    return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `no reply from ${url} in time (${why})`, { cause: err });
-  }
-  if (err instanceof StreamableHTTPError) {
-    return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} is not an MCP Streamable HTTP endpoint: ${why}`, { cause: err });
-  }
-  const big = (err as { cause?: unknown } | undefined)?.cause;
-  if (big instanceof ReplyTooLargeError) {
-    return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} sent a reply past the limits: ${big.message}`, { cause: err });
-  }
-  // undici: "fetch failed" with the socket error as cause.
-  const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-  const netCode = cause?.code;
-  if (err instanceof TypeError && /fetch failed/.test(why)) {
-    return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `cannot reach ${url}: ${netCode ?? cause?.message ?? why}`, { cause: err });
-  }
-  if (typeof netCode === 'string' && /^(ECONN|ENOTFOUND|EAI_|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|UND_ERR_CONNECT|UND_ERR_SOCKET)/.test(netCode)) {
-    return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `cannot reach ${url}: ${netCode}`, { cause: err });
-  }
-  if (err instanceof DOMException && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
-    return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `no reply from ${url} in time`, { cause: err });
-  }
-  return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} did not answer as an MCP server: ${why}`, { cause: err });
-}
-
-/**
- * Connect to an MCP server over Streamable HTTP and list its tools (every page). Throws
- * ImportMcpError: ERR_IMPORT_MCP_URL, ERR_IMPORT_MCP_UNREACHABLE, ERR_IMPORT_MCP_NOT_MCP.
- */
-export async function listMcpTools(url: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ server?: string; tools: McpToolInfo[] }> {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new ImportMcpError('ERR_IMPORT_MCP_URL', `${JSON.stringify(url)} is not a URL (want http://host:port/path)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ImportMcpError('ERR_IMPORT_MCP_URL', `${url}: only http and https MCP servers can be imported`);
-  const timeout = opts.timeoutMs ?? 10_000;
-  // Replies bounded as the hand-off's are (4 MiB a body or SSE event): a hostile server cannot fill memory.
-  const transport = new StreamableHTTPClientTransport(u, { fetch: limitedFetch() });
-  const client = new Client({ name: 'aop-import-mcp', version: '1' });
-  const reqOpts = { timeout, ...(opts.signal ? { signal: opts.signal } : {}) };
-  try {
-    try {
-      await client.connect(transport, reqOpts);
-    } catch (e) {
-      throw classify(url, e);
-    }
-    const tools: McpToolInfo[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      let res;
-      try {
-        res = await client.listTools(cursor !== undefined ? { cursor } : {}, reqOpts);
-      } catch (e) {
-        throw classify(url, e);
-      }
-      for (const tool of res.tools) {
-        const info: McpToolInfo = { name: tool.name };
-        if (tool.title !== undefined) info.title = tool.title;
-        if (tool.description !== undefined) info.description = tool.description;
-        if (tool.annotations !== undefined) info.annotations = tool.annotations;
-        tools.push(info);
-      }
-      cursor = res.nextCursor;
-      if (cursor === undefined) break;
-    }
-    const server = client.getServerVersion()?.name;
-    return server !== undefined ? { server, tools } : { tools };
-  } finally {
-    await client.close().catch(() => {});
-  }
 }
 
 /** A tool name as one DNS label: lower case, runs of other characters as one '-', at most 63. */

@@ -1,0 +1,163 @@
+// A running MCP server's tools/list (the SDK client over Streamable HTTP, with the hand-off's
+// bounded fetch), every page, with the server's name and version and the protocol version it
+// speaks: what `aop zone import-mcp` turns into agents and `aop zone cap` into capability documents.
+
+import { AopError } from '../base/errors.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { limitedFetch, ReplyTooLargeError } from './http.js';
+
+/** Every code an ImportMcpError carries (docs/errors.md has a row for each). */
+export const ImportMcpCode = {
+  ERR_IMPORT_MCP_URL: 'the server URL is not an http(s) URL',
+  ERR_IMPORT_MCP_UNREACHABLE: 'no reply from the server: connection refused or reset, unknown host, or timeout',
+  ERR_IMPORT_MCP_NOT_MCP: 'the server replied, but not as an MCP server (an HTTP error, HTML, a failed initialize)',
+  ERR_IMPORT_MCP_NO_TOOLS: 'the server lists no tools that can become agents',
+  ERR_IMPORT_MCP_NAME_CLASH: 'two tools give the same agent name',
+} as const;
+export type ImportMcpCodeName = keyof typeof ImportMcpCode;
+
+export class ImportMcpError extends AopError {
+  declare readonly code: ImportMcpCodeName;
+  constructor(code: ImportMcpCodeName, message: string, opts: { cause?: unknown } = {}) {
+    super(code, message, opts);
+  }
+}
+
+/** What aop uses of a tool from `tools/list`. */
+export interface McpToolInfo {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema?: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: { title?: string; readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean; openWorldHint?: boolean };
+}
+
+/** A server's tools and what it said of itself in initialize. */
+export interface McpToolList {
+  /** serverInfo.name. */
+  server?: string;
+  /** serverInfo.version. */
+  version?: string;
+  /** The protocol version the server chose in initialize. */
+  protocolVersion?: string;
+  tools: McpToolInfo[];
+}
+
+/** Pages of `tools/list` read at most (a server that keeps handing out cursors is cut off). */
+const MAX_PAGES = 100;
+
+/** Why a request failed, as one of our codes: no reply at all, or a reply that is not MCP. */
+function classify(url: string, err: unknown): ImportMcpError {
+  const why = err instanceof Error ? err.message : String(err);
+  if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+    return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `no reply from ${url} in time (${why})`, { cause: err });
+  }
+  if (err instanceof StreamableHTTPError) {
+    return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} is not an MCP Streamable HTTP endpoint: ${why}`, { cause: err });
+  }
+  const big = (err as { cause?: unknown } | undefined)?.cause;
+  if (big instanceof ReplyTooLargeError) {
+    return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} sent a reply past the limits: ${big.message}`, { cause: err });
+  }
+  // undici: "fetch failed" with the socket error as cause.
+  const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  const netCode = cause?.code;
+  if (err instanceof TypeError && /fetch failed/.test(why)) {
+    return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `cannot reach ${url}: ${netCode ?? cause?.message ?? why}`, { cause: err });
+  }
+  if (typeof netCode === 'string' && /^(ECONN|ENOTFOUND|EAI_|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|UND_ERR_CONNECT|UND_ERR_SOCKET)/.test(netCode)) {
+    return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `cannot reach ${url}: ${netCode}`, { cause: err });
+  }
+  if (err instanceof DOMException && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+    return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `no reply from ${url} in time`, { cause: err });
+  }
+  return new ImportMcpError('ERR_IMPORT_MCP_NOT_MCP', `${url} did not answer as an MCP server: ${why}`, { cause: err });
+}
+
+/** Every page of tools/list from a connected client; `fail` turns an SDK failure into ours. */
+async function readTools(client: Client, protocolVersion: () => string | undefined, reqOpts: { timeout: number; signal?: AbortSignal }, fail: (e: unknown) => Error): Promise<McpToolList> {
+  const tools: McpToolInfo[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    let res;
+    try {
+      res = await client.listTools(cursor !== undefined ? { cursor } : {}, reqOpts);
+    } catch (e) {
+      throw fail(e);
+    }
+    for (const tool of res.tools) {
+      const info: McpToolInfo = { name: tool.name };
+      if (tool.title !== undefined) info.title = tool.title;
+      if (tool.description !== undefined) info.description = tool.description;
+      if (tool.inputSchema !== undefined) info.inputSchema = tool.inputSchema as Record<string, unknown>;
+      if (tool.outputSchema !== undefined) info.outputSchema = tool.outputSchema as Record<string, unknown>;
+      if (tool.annotations !== undefined) info.annotations = tool.annotations;
+      tools.push(info);
+    }
+    cursor = res.nextCursor;
+    if (cursor === undefined) break;
+  }
+  const out: McpToolList = { tools };
+  const info = client.getServerVersion();
+  if (info?.name !== undefined) out.server = info.name;
+  if (info?.version !== undefined) out.version = info.version;
+  const pv = protocolVersion();
+  if (pv !== undefined) out.protocolVersion = pv;
+  return out;
+}
+
+/**
+ * Connect to an MCP server over Streamable HTTP and list its tools (every page). Throws
+ * ImportMcpError: ERR_IMPORT_MCP_URL, ERR_IMPORT_MCP_UNREACHABLE, ERR_IMPORT_MCP_NOT_MCP.
+ */
+export async function listMcpTools(url: string, opts: { timeoutMs?: number; signal?: AbortSignal; fetch?: FetchLike } = {}): Promise<McpToolList> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ImportMcpError('ERR_IMPORT_MCP_URL', `${JSON.stringify(url)} is not a URL (want http://host:port/path)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ImportMcpError('ERR_IMPORT_MCP_URL', `${url}: only http and https MCP servers can be imported`);
+  const timeout = opts.timeoutMs ?? 10_000;
+  // Replies bounded as the hand-off's are (4 MiB a body or SSE event): a hostile server cannot fill memory.
+  const transport = new StreamableHTTPClientTransport(u, { fetch: opts.fetch ?? limitedFetch() });
+  const client = new Client({ name: 'aop-import-mcp', version: '1' });
+  const reqOpts = { timeout, ...(opts.signal ? { signal: opts.signal } : {}) };
+  try {
+    try {
+      await client.connect(transport, reqOpts);
+    } catch (e) {
+      throw classify(url, e);
+    }
+    return await readTools(client, () => transport.protocolVersion, reqOpts, (e) => classify(url, e));
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+/**
+ * The tools/list of an MCP server object in this process (the SDK's McpServer or Server), over an
+ * in-memory transport: what a client would list from it over the network, with no socket. The
+ * server is connected to the transport and closed after.
+ */
+export async function listServerTools(server: { connect(t: Transport): Promise<void>; close(): Promise<void> }, opts: { timeoutMs?: number } = {}): Promise<McpToolList> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  // The client tells its transport the negotiated version (as it does the HTTP transport's).
+  let version: string | undefined;
+  (clientSide as InMemoryTransport & { setProtocolVersion(v: string): void }).setProtocolVersion = (v: string) => { version = v; };
+  await server.connect(serverSide);
+  const client = new Client({ name: 'aop-capability', version: '1' });
+  const reqOpts = { timeout: opts.timeoutMs ?? 10_000 };
+  try {
+    await client.connect(clientSide, reqOpts);
+    return await readTools(client, () => version, reqOpts, (e) => (e instanceof Error ? e : new Error(String(e))));
+  } finally {
+    await client.close().catch(() => {});
+    await server.close().catch(() => {});
+  }
+}
