@@ -70,7 +70,7 @@ t.test('the MCP SDK client calls every https demo agent, trusting the local CA',
   const untrusted = fetchVia(host, undefined);
   t.teardown(() => untrusted.close());
   const client = new Client({ name: 'sdk-tls-test', version: '0.0.0' });
-  await t.rejects(client.connect(new StreamableHTTPClientTransport(new URL(https[0]!.url), { fetch: untrusted.fetch })), {}, 'an untrusting client is refused');
+  await t.rejects(client.connect(new StreamableHTTPClientTransport(new URL(https[0]!.url), { fetch: untrusted.fetch })), 'an untrusting client is refused');
   const raw = await untrusted.fetch(https[0]!.url, { method: 'POST' }).then(() => 'answered', (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message);
   t.match(raw, /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER_CERT/, 'a certificate error, not a connection one');
 });
