@@ -17,6 +17,7 @@ import type { Metrics } from '../base/metrics.js';
 import type { Logger } from '../base/log.js';
 import { daemonStatePath, defaultControlPath, removeDaemonState, writeDaemonState } from './daemon-state.js';
 import { packageRoot } from './paths.js';
+import { UsageError } from './common.js';
 
 export const DEFAULT_MCP_LISTEN = '127.0.0.1:8053';
 export const DEFAULT_MCP_PORT = 8053;
@@ -155,11 +156,22 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       const { startDemoAgents } = await import('../mcp/demo/index.js');
       // The https endpoints' certificate: the local CA beside the state file (its usual place
       // without one), opened only when the zones have https endpoints.
-      const { localCaDirFor, openLocalCa } = await import('../mcp/local-ca.js');
+      const { LocalCaError, localCaDirFor, openLocalCa } = await import('../mcp/local-ca.js');
       let ca: LocalCa | undefined;
       const demo = await startDemoAgents({
         zonesDir: a.zonesDir, logger: log,
-        tls: { leafFor: async (hosts) => (ca = await openLocalCa(localCaDirFor(stateFileFor(a) ?? daemonStatePath()), { logger: log })).leafFor(hosts) },
+        tls: {
+          leafFor: async (hosts) => {
+            try {
+              ca = await openLocalCa(localCaDirFor(stateFileFor(a) ?? daemonStatePath()), { logger: log });
+            } catch (err) {
+              // A CA file to fix, as a bad --tls-cert is: exit 1.
+              if (err instanceof LocalCaError) throw new UsageError('ERR_LOCAL_CA', err.message, { cause: err });
+              throw err;
+            }
+            return ca.leafFor(hosts);
+          },
+        },
       });
       parts.push(() => demo.close());
       out.demo = demo;

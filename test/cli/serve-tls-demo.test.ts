@@ -7,7 +7,7 @@
 
 import t, { type Test } from 'tap';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -114,4 +114,19 @@ t.test('aop serve with the TLS demo world: the CA made, announced, trusted for i
   t.equal(again.code, 0, again.stderr);
   t.equal((JSON.parse(again.stdout) as { endpoint: string }).endpoint, 'https://mcp.acme.agents:18403/agents/editor/mcp');
   t.equal(await stop(second.child), 0);
+});
+
+t.test('a corrupt CA file stops aop serve with exit 1, naming the file, and is left as it was', async (t) => {
+  const zonesDir = copyZones(t, HOSTS, {}, { tls: true });
+  const runtime = mkdtempSync(path.join(os.tmpdir(), 'aop-serve-tls-bad-'));
+  t.teardown(() => rmSync(runtime, { recursive: true, force: true }));
+  const dir = path.join(runtime, 'aop', 'local-ca');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(dir, 'ca.pem'), 'not a certificate\n');
+  writeFileSync(path.join(dir, 'ca-key.pem'), 'not a key\n', { mode: 0o600 });
+  const r = await aop(['serve', '--zones', zonesDir, '--listen', `${DNS}:0`, '--no-mcp', '--demo-agents', '--state-file', '--log-format', 'text'], cleanEnv({ XDG_RUNTIME_DIR: runtime }));
+  t.equal(r.code, 1, 'exit 1: a file to fix');
+  t.match(r.stderr, new RegExp(`aop: local CA: ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/ca\\.pem: not a PEM certificate`));
+  t.equal(readFileSync(path.join(dir, 'ca.pem'), 'utf8'), 'not a certificate\n', 'not replaced');
+  t.notOk(existsSync(path.join(runtime, 'aop', 'daemon.json')), 'nothing announced');
 });
