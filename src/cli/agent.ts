@@ -7,7 +7,7 @@ import { isLocal, isLoopback } from '../mcp/address.js';
 import { HandOffError } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
-import { chooseServer, localPolicy, processCliIo, readCa, reportError, timeoutMs, type AllowHttp, type CliIo } from './call.js';
+import { chooseServer, localPolicy, processCliIo, reportError, trustedCa, timeoutMs, type AllowHttp, type CliIo } from './call.js';
 import { OriginPools } from '../mcp/http.js';
 import { locateEndpoint, MAX_DESCRIPTOR_BYTES, mustLocate } from '../mcp/locate.js';
 import { trustedCas } from '../mcp/handoff.js';
@@ -84,7 +84,7 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     const loopbackOk = zones === 'any' || (zone !== undefined && zones.some((z) => z.toLowerCase().replace(/\.+$/, '') === zone));
     if (mustLocate(r.card)) {
       // As aop call finds it: the cap document, else the agent card, else /mcp; a cap-sha256 checked.
-      const ca = readCa(a.ca);
+      const ca = trustedCa(a.ca, policy.caFile, io, 'agent');
       const pools = new OriginPools({ limits: { maxReplyBytes: MAX_DESCRIPTOR_BYTES }, ...(ca !== undefined ? { ca: trustedCas(ca) } : {}) });
       try {
         r = { ...r, card: await locateEndpoint(r.card, { lookup, pools, loopbackOk, self: policy.selfAddresses, signal }) };

@@ -61,11 +61,13 @@ export function chooseServer(server: string | undefined, env: Record<string, str
 /**
  * Where the hand-off may connect to this host: the zones whose agents may have loopback endpoints
  * (the announced daemon's own zones when it is the server asked, plus --allow-loopback-zone; every
- * zone with --allow-http any), and the addresses never called (the DNS server asked, the daemon's gateway).
+ * zone with --allow-http any), the addresses never called (the DNS server asked, the daemon's
+ * gateway), and the local CA file that daemon announces (its https demo agents chain to it).
  */
 export function localPolicy(server: { address: string; port: number }, allowHttp: AllowHttp, extraZones: readonly string[], env: Record<string, string | undefined> | undefined): {
   loopbackZones: 'any' | string[];
   selfAddresses: Array<{ address: string; port: number }>;
+  caFile?: string;
 } {
   // As chooseServer: a given environment (tests) names its state file, else there is none.
   const file = env === undefined ? daemonStatePath() : env.AOP_STATE_FILE ? daemonStatePath(env) : undefined;
@@ -75,7 +77,29 @@ export function localPolicy(server: { address: string; port: number }, allowHttp
   const self = [{ address: server.address, port: server.port }];
   const gateway = local ? gatewayAddress(state) : undefined;
   if (gateway !== undefined) self.push({ address: gateway.host, port: gateway.port });
-  return { loopbackZones: allowHttp === 'any' ? 'any' : zones, selfAddresses: self };
+  return { loopbackZones: allowHttp === 'any' ? 'any' : zones, selfAddresses: self, ...(local && state.ca !== undefined ? { caFile: state.ca } : {}) };
+}
+
+/**
+ * The CAs a command trusts besides the system roots: --ca FILE, and the local daemon's CA when it
+ * is the server asked (its https demo agents, which only its zones name: the loopback policy keeps
+ * other zones off those addresses). An announced CA that cannot be read is said on stderr, not fatal:
+ * the plain-http endpoints still answer.
+ */
+export function trustedCa(caArg: string | undefined, announced: string | undefined, io: CliIo, command: string): string | undefined {
+  const given = readCa(caArg);
+  let local: string | undefined;
+  if (announced !== undefined) {
+    try {
+      local = readFileSync(announced, 'utf8');
+      if (!local.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    } catch (err) {
+      local = undefined;
+      const e = err as NodeJS.ErrnoException;
+      io.stderr(`aop: ${command}: the local daemon's CA ${announced}: ${e.code === 'ENOENT' ? 'no such file' : e.message}; its https endpoints will not verify\n`);
+    }
+  }
+  return given !== undefined && local !== undefined ? `${given.trim()}\n${local}` : given ?? local;
 }
 
 /** `--ca FILE`: its PEM text, checked to hold a certificate. */
@@ -211,7 +235,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     const policy = localPolicy(server, allowHttp, a.allowLoopbackZone ?? [], io.env);
     const maxReplyBytes = positive('max-reply-bytes', a.maxReplyBytes);
     const maxReplyEvents = positive('max-reply-events', a.maxReplyEvents);
-    const ca = readCa(a.ca);
+    const ca = trustedCa(a.ca, policy.caFile, io, 'call');
     handoff = new HandOff({
       ...(ca !== undefined ? { ca } : {}),
       lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,

@@ -23,6 +23,8 @@ export interface DaemonState {
   control?: string;
   /** The Prometheus exposition's URL (`--metrics`), when the daemon serves one. */
   metrics?: string;
+  /** The local CA certificate (PEM file) its https demo agents chain to: `aop call` trusts it for this daemon's zones. */
+  ca?: string;
   started: string;
 }
 
@@ -105,6 +107,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
   if (s.served !== undefined && !(Array.isArray(s.served) && s.served.every((z) => typeof z === 'string'))) return undefined;
   if (s.control !== undefined && !(typeof s.control === 'string' && path.isAbsolute(s.control))) return undefined;
   if (s.metrics !== undefined && typeof s.metrics !== 'string') return undefined;
+  if (s.ca !== undefined && !(typeof s.ca === 'string' && path.isAbsolute(s.ca))) return undefined;
   if ((opts.checkAlive ?? true) && !alive(s.pid as number)) return undefined;
   return {
     pid: s.pid as number,
@@ -114,6 +117,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
     ...(Array.isArray(s.served) ? { served: s.served as string[] } : {}),
     ...(typeof s.control === 'string' ? { control: s.control } : {}),
     ...(typeof s.metrics === 'string' ? { metrics: s.metrics } : {}),
+    ...(typeof s.ca === 'string' ? { ca: s.ca } : {}),
     started: typeof s.started === 'string' ? s.started : '',
   };
 }

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 // Types only at the top: the MCP SDK is loaded when a part starts, so other commands start fast.
 import type { DemoAgents } from '../mcp/demo/index.js';
+import type { LocalCa } from '../mcp/local-ca.js';
 import { checkZoneName, zonesFromCatalog } from '../mcp/gateway/discovery.js';
 import type { Gateway, GatewayHttp } from '../mcp/gateway/index.js';
 import type { Daemon } from '../server/daemon.js';
@@ -16,6 +17,7 @@ import type { Metrics } from '../base/metrics.js';
 import type { Logger } from '../base/log.js';
 import { daemonStatePath, defaultControlPath, removeDaemonState, writeDaemonState } from './daemon-state.js';
 import { packageRoot } from './paths.js';
+import { UsageError } from './common.js';
 
 export const DEFAULT_MCP_LISTEN = '127.0.0.1:8053';
 export const DEFAULT_MCP_PORT = 8053;
@@ -125,6 +127,8 @@ export async function embeddedControlPath(a: Pick<EmbeddedArgs, 'stateFile' | 'e
 }
 
 export interface Embedded {
+  /** The local CA certificate file the https demo agents chain to, when they run. */
+  caFile?: string;
   gateway?: Gateway;
   http?: GatewayHttp;
   demo?: DemoAgents;
@@ -145,14 +149,38 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
     for (const p of parts.splice(0).reverse()) await p().catch((err: Error) => log.warn(`shutdown: ${err.message}`));
   };
   const out: Embedded = { reloaded: () => out.gateway?.toolsChanged(), close };
+  let caPem: string | undefined;
   try {
     if (a.demoAgents ?? a.embedded) {
       if (a.zonesDir === undefined) throw new Error('--demo-agents needs zones to take the agents from (--zones)');
       const { startDemoAgents } = await import('../mcp/demo/index.js');
-      const demo = await startDemoAgents({ zonesDir: a.zonesDir, logger: log });
+      // The https endpoints' certificate: the local CA beside the state file (its usual place
+      // without one), opened only when the zones have https endpoints.
+      const { LocalCaError, localCaDirFor, openLocalCa } = await import('../mcp/local-ca.js');
+      let ca: LocalCa | undefined;
+      const demo = await startDemoAgents({
+        zonesDir: a.zonesDir, logger: log,
+        tls: {
+          leafFor: async (hosts) => {
+            try {
+              ca = await openLocalCa(localCaDirFor(stateFileFor(a) ?? daemonStatePath()), { logger: log });
+            } catch (err) {
+              // A CA file to fix, as a bad --tls-cert is: exit 1.
+              if (err instanceof LocalCaError) throw new UsageError('ERR_LOCAL_CA', err.message, { cause: err });
+              throw err;
+            }
+            return ca.leafFor(hosts);
+          },
+        },
+      });
       parts.push(() => demo.close());
       out.demo = demo;
       log.info(`demo agents: ${demo.agents.length} endpoints on ${demo.listening.join(', ')}`);
+      if (ca !== undefined) {
+        caPem = ca.caPem;
+        out.caFile = ca.files.caCert;
+        log.info(`local CA: ${ca.files.caCert} (${ca.created ? 'made now' : 'kept from an earlier start'}); the https demo agents (${demo.httpsHosts.join(', ')}) chain to it. aop call and the gateway trust it for these zones; other clients: curl --cacert ${ca.files.caCert}, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS (zones/README.md)`);
+      }
     }
     const mcp = a.mcp === false ? undefined : typeof a.mcp === 'string' && a.mcp !== '' ? a.mcp : (a.mcp === '' || a.embedded) ? DEFAULT_MCP_LISTEN : undefined;
     let zones: string[] = [];
@@ -167,6 +195,8 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       let self: Array<{ address: string; port: number }> = [];
       const handOff = new HandOff({
         lookup, allowHttp, timeoutMs: a.timeoutMs, logger: log, hops: 1,
+        // In-process, the gateway knows the local CA its demo agents chain to.
+        ...(caPem !== undefined ? { ca: caPem } : {}),
         loopbackZones: () => daemon.catalog.list().map((z) => z.origin),
         selfAddresses: () => [...self, ...daemon.listeners.map((l) => ({ address: l.address.host, port: l.address.port }))],
         ...(a.maxReplyBytes !== undefined ? { maxReplyBytes: a.maxReplyBytes } : {}),
@@ -205,7 +235,8 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       writeDaemonState(stateFile, {
         pid: process.pid, dns: { address, port: first.port }, ...(out.http ? { mcp: out.http.url, zones } : {}),
         served: daemon.catalog.list().map((z) => z.origin.toLowerCase().replace(/\.$/, '')).sort(),
-        ...(a.control ? { control: path.resolve(a.control.path) } : {}), ...(a.metricsUrl ? { metrics: a.metricsUrl } : {}), started: new Date().toISOString(),
+        ...(a.control ? { control: path.resolve(a.control.path) } : {}), ...(a.metricsUrl ? { metrics: a.metricsUrl } : {}),
+        ...(out.caFile !== undefined ? { ca: out.caFile } : {}), started: new Date().toISOString(),
       });
       parts.push(async () => removeDaemonState(stateFile));
       out.stateFile = stateFile;

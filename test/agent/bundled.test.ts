@@ -81,19 +81,21 @@ t.test('every bundled agent becomes the card the README describes', async (t) =>
     t.equal(card.bap, 'mcp');
     t.ok(card.description !== undefined && card.capabilities.length > 0, `${name}: description and capabilities`);
     t.equal(card.aid?.u, row.urls[0], `${name}: the AID TXT carries the preferred URL`);
-    for (const e of card.endpoints) {
-      t.equal(e.scheme, 'http');
+    card.endpoints.forEach((e, i) => {
+      // The preferred endpoint is https (the local CA's), the others plain http (zones/README.md).
+      t.equal(e.scheme, i === 0 ? 'https' : 'http', `${name}: ${e.url}: scheme`);
+      if (i === 0) t.equal(e.priority, 1, `${name}: the https endpoint is the preferred one`);
       t.equal(e.transport, 'streamable-http');
       t.same(e.alpn, ['mcp']);
       t.ok(e.addresses !== undefined && e.addresses.length > 0 && e.addresses.every((a) => a === '127.0.0.1' || a === '::1'), `${name}: ${e.host} on loopback`);
-    }
+    });
   }
   const writer = cards.get('writer.acme.agents.')!;
-  t.same(writer.endpoints.map((e) => e.priority), [1, 2], 'writer: failover');
+  t.same(writer.endpoints.map((e) => e.priority), [1, 2, 3], 'writer: failover');
   const researcher = cards.get('researcher.acme.agents.')!;
-  t.same(researcher.endpoints.map((e) => e.priority), [1, 1], 'researcher: load sharing');
+  t.same(researcher.endpoints.map((e) => e.priority), [1, 2, 2], 'researcher: load sharing at priority 2');
   const summarizer = cards.get('summarizer.acme.agents.')!;
-  t.equal(summarizer.endpoints[0]!.target, '.', 'summarizer: target "."');
+  t.equal(summarizer.endpoints[0]!.target, 'summarizer.acme.agents.', 'summarizer: its own name as the target, not "." (dns-aid-core drops ".")');
   t.equal(summarizer.endpoints[0]!.host, 'summarizer.acme.agents.');
   t.same(cards.get('translator.acme.agents.')!.endpoints[0]!.addresses, ['127.0.0.1', '::1'], 'translator: A and AAAA');
   t.equal(writer.auth, 'none');

@@ -3,7 +3,10 @@
 // concurrent calls through the gateway. Uses the bundled zones and their demo agents.
 
 import { Resolver } from 'node:dns/promises';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { quantile } from './dnsperf.js';
@@ -12,9 +15,12 @@ import { ROOT, startAop, waitForAnswer } from './servers.js';
 const AGENT = 'writer.acme.agents';
 const ARGS = { task: 'Draft a haiku about DNS' };
 
-async function connect(url) {
+/** An MCP client; `ca` (PEM) is trusted for an https URL (the local CA of the demo agents). */
+async function connect(url, ca) {
   const client = new Client({ name: 'aop-bench', version: '0.1.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca } });
+  const fetch = dispatcher === undefined ? undefined : (u, init) => undiciFetch(u, { ...init, dispatcher });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), fetch ? { fetch } : {}));
   return client;
 }
 
@@ -54,14 +60,17 @@ async function timed(fn) {
  * session, the agent's tools/call).
  */
 export async function handoffScenario({ host, dnsPort = 5300, mcpPort = 8053, calls = 500, warmup = Number(process.env.BENCH_HANDOFF_WARMUP ?? 500), concurrent = 1000, log = () => {} }) {
+  // A state file of the run's own: the demo agents' local CA is made beside it, not in the user's.
+  const stateFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'aop-bench-handoff-')), 'daemon.json');
   const aop = startAop('aop gateway', {
     zonesDir: path.join(ROOT, 'zones'),
     listen: [`${host}:${dnsPort}`],
-    extra: ['--mcp', `${host}:${mcpPort}`, '--demo-agents'],
+    extra: ['--mcp', `${host}:${mcpPort}`, '--demo-agents', '--state-file', stateFile],
   });
   const clients = [];
   try {
-    await waitForAnswer(aop, host, dnsPort, `${AGENT}.`, 'SVCB', { timeoutMs: 60_000 });
+    // The AID TXT: the probe has no EDNS, and writer's three SVCB records pass 512 bytes (TC).
+    await waitForAnswer(aop, host, dnsPort, `_agent.${AGENT}.`, 'TXT', { timeoutMs: 60_000 });
     const gw = await connectWhenUp(`http://${host}:${mcpPort}/mcp`, 30_000);
     clients.push(gw);
     // Where the agent is, as its records say (the gateway finds the same): the direct client's target.
@@ -72,7 +81,9 @@ export async function handoffScenario({ host, dnsPort = 5300, mcpPort = 8053, ca
     dns.setServers([`${host}:${dnsPort}`]);
     const [address] = await dns.resolve4(endpoint.hostname);
     endpoint.hostname = address;
-    const direct = await connect(endpoint.href);
+    // The priority-1 endpoint is https with the local CA's leaf, which names 127.0.0.1 and ::1 too.
+    const ca = endpoint.protocol === 'https:' ? readFileSync(path.join(path.dirname(stateFile), 'local-ca', 'ca.pem'), 'utf8') : undefined;
+    const direct = await connect(endpoint.href, ca);
     clients.push(direct);
     const viaGateway = () => gw.callTool({ name: 'call_agent', arguments: { name: AGENT, arguments: ARGS } });
     const viaDirect = () => direct.callTool({ name: info.endpoint_tool, arguments: ARGS });

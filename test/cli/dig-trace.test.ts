@@ -100,7 +100,7 @@ t.test('walks from the root hints to the answer, step for step as dig sees each 
     t.equal(s[i]!.bytes, want[i]!.bytes, `step ${i}: the size of the same reply to dig`);
   }
   t.match(s[1]!.records, [/^acme\.agents\.\t\t3600\tIN\tNS\tns1\.acme\.agents\.$/, /ns2\.acme\.agents\.$/]);
-  t.match(s[2]!.records, [/^writer\.acme\.agents\.\t300\tIN\tSVCB\t1 mcp\.acme\.agents\. alpn="mcp" port=18101 /, /\tSVCB\t2 mcp-backup/]);
+  t.match(s[2]!.records, [/^writer\.acme\.agents\.\t300\tIN\tSVCB\t1 mcp\.acme\.agents\. alpn="mcp" port=18401 /, /\tSVCB\t2 mcp\.acme\.agents\. alpn="mcp" port=18101 /, /\tSVCB\t3 mcp-backup/]);
   t.ok(r.stdout.endsWith(' ms\n\n'), 'each step ends with a blank line, as in dig');
 });
 
@@ -165,9 +165,10 @@ t.test('+short and +json', async (t) => {
   const short = await tr.run(['editor.acme.agents', 'SVCB', '+short']);
   t.equal(short.code, 0);
   const lines = short.stdout.trimEnd().split('\n');
-  t.equal(lines.length, 2, 'the answers only: priming NS, then the SVCB (the referral has no answer section)');
+  t.equal(lines.length, 3, 'the answers only: priming NS, then the SVCB set (the referral has no answer section)');
   t.match(lines[0]!, /^NS a\.root\.agents\. from server a\.root\.agents in \d+ ms\.$/);
-  t.match(lines[1]!, /^SVCB 1 mcp\.acme\.agents\. alpn="mcp" port=18103 .* from server ns1\.acme\.agents in \d+ ms\.$/);
+  t.match(lines[1]!, /^SVCB 1 mcp\.acme\.agents\. alpn="mcp" port=18403 .* from server ns1\.acme\.agents in \d+ ms\.$/);
+  t.match(lines[2]!, /^SVCB 2 mcp\.acme\.agents\. alpn="mcp" port=18103 .* from server ns1\.acme\.agents in \d+ ms\.$/);
 
   const json = await tr.run(['editor.acme.agents', 'SVCB', '+json']);
   t.equal(json.code, 0);

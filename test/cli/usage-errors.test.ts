@@ -83,13 +83,13 @@ if (!existsSync(path.join(root, 'dist', 'cli', 'common.js'))) {
       aop(['zone', 'check', path.join(dir, 'agents.zone')]),
     ]);
     t.equal(x.code, 1);
-    t.equal(x.stderr, `${path.join(dir, 'x.zone')}:${originLine}:1: $ORIGIN acme.agents. does not match the file name's origin x. (31 records outside the zone): rename the file to acme.agents.zone or correct the $ORIGIN line\nzone x.: not loaded due to errors\n`,
+    t.equal(x.stderr, `${path.join(dir, 'x.zone')}:${originLine}:1: $ORIGIN acme.agents. does not match the file name's origin x. (36 records outside the zone): rename the file to acme.agents.zone or correct the $ORIGIN line\nzone x.: not loaded due to errors\n`,
       'one line for the mismatch, not one per record');
-    t.equal(flag.stderr, `${path.join(dir, 'x.zone')}:${originLine}:1: $ORIGIN acme.agents. does not match --origin globex.agents. (31 records outside the zone): give --origin acme.agents or correct the $ORIGIN line\nzone globex.agents.: not loaded due to errors\n`);
+    t.equal(flag.stderr, `${path.join(dir, 'x.zone')}:${originLine}:1: $ORIGIN acme.agents. does not match --origin globex.agents. (36 records outside the zone): give --origin acme.agents or correct the $ORIGIN line\nzone globex.agents.: not loaded due to errors\n`);
     t.equal(none.code, 1, 'a one-label origin from the file name alone is refused');
     t.equal(none.stderr, `${path.join(dir, 'noorigin.zone')}:1:1: the origin noorigin. comes only from the file name and is a single label (a top-level zone): if that is meant, put "$ORIGIN noorigin." above the records; else name the file after the zone's full origin (acme.agents.zone) or give --origin\nzone noorigin.: not loaded due to errors\n`);
-    t.same([noneFlag.code, noneFlag.stdout], [0, 'zone acme.agents.: loaded serial 2026112501, 31 records\n'], '--origin makes it explicit');
-    t.same([multi.code, multi.stdout], [0, 'zone acme.agents.: loaded serial 2026112501, 31 records\n'], 'a multi-label origin from the file name needs no $ORIGIN');
+    t.same([noneFlag.code, noneFlag.stdout], [0, 'zone acme.agents.: loaded serial 2026112501, 36 records\n'], '--origin makes it explicit');
+    t.same([multi.code, multi.stdout], [0, 'zone acme.agents.: loaded serial 2026112501, 36 records\n'], 'a multi-label origin from the file name needs no $ORIGIN');
     t.same([tld.code, tld.stdout], [0, 'zone agents.: loaded serial 2026112501, 9 records\n'], 'the bundled agents.zone confirms its one-label origin with $ORIGIN');
 
     // Edits load the file as aop zone check does: the same refusals, the file left alone.

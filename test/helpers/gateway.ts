@@ -17,20 +17,23 @@ import { AgentDirectory, Gateway, ResolverLookup, startGatewayHttp, zonesFromCat
 import { Daemon } from '../../src/server/daemon.js';
 import { parseListen } from '../../src/server/listen.js';
 import type { Teardownable } from './server.js';
+import { plainHttpZone } from './plain-http-zones.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bundledZones = path.join(root, 'zones');
 
 /**
  * The bundled zones with every 127.0.0.1 replaced by `address` and the ::1 addresses dropped,
- * plus extra zone files (name -> text). Returns the folder.
+ * plus extra zone files (name -> text). Returns the folder. Their plain-http form (the https
+ * endpoints taken out: plain-http-zones.ts) unless `tls`.
  */
-export function copyZones(t: Teardownable, address: string, extra: Record<string, string> = {}): string {
+export function copyZones(t: Teardownable, address: string, extra: Record<string, string> = {}, opts: { tls?: boolean } = {}): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-gw-zones-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const f of readdirSync(bundledZones)) {
     if (!f.endsWith('.zone') && f !== 'root.hints') continue;
-    const text = readFileSync(path.join(bundledZones, f), 'utf8')
+    const bundled = readFileSync(path.join(bundledZones, f), 'utf8');
+    const text = (opts.tls || !f.endsWith('.zone') ? bundled : plainHttpZone(bundled))
       .replace(/\b127\.0\.0\.1\b/g, address)
       .split('\n').filter((l) => !/\bAAAA\s+::1\b/.test(l)).join('\n');
     writeFileSync(path.join(dir, f), text);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { startDaemon } from './server.js';
 import { parseListen } from '../../src/server/listen.js';
 import { startDemoAgents, type DemoAgents } from '../../src/mcp/demo/index.js';
+import { plainHttpZone } from './plain-http-zones.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -18,12 +19,16 @@ interface Teardownable {
   teardown(fn: () => unknown): void;
 }
 
-/** A copy of the bundled zones with every agent host on `host`, then `edit` applied to each file's text. */
-export function rewrittenZones(t: Teardownable, host: string, edit: (text: string, file: string) => string = (x) => x): string {
+/**
+ * A copy of the bundled zones with every agent host on `host`, in their plain-http form (the https
+ * endpoints taken out: plain-http-zones.ts) unless `tls`, then `edit` applied to each file's text.
+ */
+export function rewrittenZones(t: Teardownable, host: string, edit: (text: string, file: string) => string = (x) => x, tls = false): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-mcp-zones-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const f of readdirSync(path.join(repoRoot, 'zones')).filter((n) => n.endsWith('.zone'))) {
-    const text = readFileSync(path.join(repoRoot, 'zones', f), 'utf8')
+    const bundled = readFileSync(path.join(repoRoot, 'zones', f), 'utf8');
+    const text = (tls ? bundled : plainHttpZone(bundled))
       .replaceAll('127.0.0.1', host)
       .replace(/^[^\n;]*IN AAAA\s+::1[^\n]*$/gm, '');
     writeFileSync(path.join(dir, f), edit(text, f));

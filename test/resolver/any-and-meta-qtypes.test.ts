@@ -20,9 +20,9 @@ const recurse = (host: string, port: number, name: string, type: string) => dig(
 
 /** ANY questions: [name, status, answer records]. */
 const ANY: Array<[string, string, number]> = [
-  ['writer.acme.agents.', 'NOERROR', 2],
+  ['writer.acme.agents.', 'NOERROR', 3],
   ['lab.acme.agents.', 'NOERROR', 1],
-  ['proofreader.acme.agents.', 'NOERROR', 2], // the CNAME, chased: editor's SVCB
+  ['proofreader.acme.agents.', 'NOERROR', 3], // the CNAME, chased: editor's two SVCB records
   ['_agents.acme.agents.', 'NOERROR', 0],
   ['nobody.acme.agents.', 'NXDOMAIN', 0],
 ];

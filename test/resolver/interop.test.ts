@@ -34,24 +34,24 @@ const acmeText = (net: string) => zoneText('acme.agents.zone', net) + BIG + DNAM
  * so that two peers failing alike do not pass.
  */
 const QUESTIONS: Array<[name: string, type: string, status: string, answers: number]> = [
-  ['writer.acme.agents.', 'SVCB', 'NOERROR', 2],
-  ['proofreader.acme.agents.', 'SVCB', 'NOERROR', 2],
+  ['writer.acme.agents.', 'SVCB', 'NOERROR', 3],
+  ['proofreader.acme.agents.', 'SVCB', 'NOERROR', 3],
   ['nobody.acme.agents.', 'SVCB', 'NXDOMAIN', 0],
-  ['planner.globex.agents.', 'SVCB', 'NOERROR', 1],
+  ['planner.globex.agents.', 'SVCB', 'NOERROR', 2],
   ['copywriter.acme.agents.', 'SVCB', 'NOERROR', 1],
   ['copyedit.globex.agents.', 'SVCB', 'NOERROR', 1],
   ['_agent.copyedit.globex.agents.', 'TXT', 'NOERROR', 2],
   ['_agent.proofreader.acme.agents.', 'TXT', 'NOERROR', 2],
   ['_index._agents.acme.agents.', 'PTR', 'NOERROR', 5],
   ['_agents.acme.agents.', 'PTR', 'NOERROR', 0],
-  ['researcher.acme.agents.', 'SVCB', 'NOERROR', 2],
-  ['summarizer.acme.agents.', 'SVCB', 'NOERROR', 1],
+  ['researcher.acme.agents.', 'SVCB', 'NOERROR', 3],
+  ['summarizer.acme.agents.', 'SVCB', 'NOERROR', 2],
   ['lab.acme.agents.', 'AAAA', 'NOERROR', 1],
   ['writer.acme.agents.', 'AAAA', 'NOERROR', 0],
   ['x.nobody.globex.agents.', 'A', 'NXDOMAIN', 0],
   ['ns1.acme.agents.', 'A', 'NOERROR', 1],
   ['big.acme.agents.', 'TXT', 'NOERROR', 12],
-  ['coder.old.acme.agents.', 'SVCB', 'NOERROR', 3],
+  ['coder.old.acme.agents.', 'SVCB', 'NOERROR', 4],
 ];
 
 /** Records without their TTL, sorted: RRset order is not significant. */

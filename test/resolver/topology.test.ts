@@ -111,7 +111,7 @@ t.test('resolver topology', async (t) => {
     t.equal(r.status, 'NOERROR');
     t.ok(r.flags.has('ra'), 'RA set');
     t.notOk(r.flags.has('aa'), 'not authoritative');
-    t.equal(r.answer.length, 2, 'both SVCB records (failover pair)');
+    t.equal(r.answer.length, 3, 'every SVCB record (https, then the plain-http failover pair)');
     t.match(r.answer[0], /^writer\.acme\.agents\. \d+ IN SVCB \d mcp(-backup)?\.acme\.agents\. alpn="mcp"/);
     t.ok(topo.root.stats.queries >= 1, 'root asked');
     t.ok(topo.acme1.stats.queries + topo.acme2.stats.queries >= 1, 'acme asked');
@@ -126,7 +126,7 @@ t.test('resolver topology', async (t) => {
     t.equal(topo.root.stats.queries, rootBefore, 'the root is not asked again');
     const gx = await rec(port, 'planner.globex.agents', 'SVCB');
     t.equal(gx.status, 'NOERROR');
-    t.equal(gx.answer.length, 1);
+    t.equal(gx.answer.length, 2);
   });
 
   t.test('CNAME and AliasMode chains across zones', async (t) => {
@@ -198,7 +198,7 @@ t.test('resolver topology', async (t) => {
     c.advance(3600 * 2);
     const stale = await rec(port, 'writer.acme.agents', 'SVCB');
     t.equal(stale.status, 'NOERROR', 'stale data served');
-    t.equal(stale.answer.length, 2);
+    t.equal(stale.answer.length, 3);
     t.equal(Number(stale.answer[0]!.split(' ')[1]), 30, 'stale TTL is 30 (RFC 8767)');
     t.ok(daemon.resolver!.stats.staleAnswers >= 1);
     const never = await rec(port, 'never-seen.acme.agents', 'SVCB');
@@ -220,7 +220,7 @@ t.test('resolver topology', async (t) => {
     t.equal(first.status, 'NOERROR');
     t.same(first.answer.slice(0, 2), want(300), 'from upstream: the DNAME, then the CNAME with its TTL');
     t.match(first.answer[2], /^coder\.globex\.agents\. \d+ IN SVCB /, 'then the target');
-    t.equal(first.answer.length, 3);
+    t.equal(first.answer.length, 4, 'the target is an SVCB set of two (https, http)');
     const before = topo.upstreamQueries();
     for (const what of ['from the cache', 'from the encoded answer']) {
       const again = await rec(port, 'coder.old.acme.agents', 'SVCB');
@@ -277,7 +277,7 @@ t.test('resolver topology', async (t) => {
       const r = await rec(port, 'writer.acme.agents', 'SVCB');
       times.push(queryTime(r));
       t.equal(r.status, 'NOERROR', `stale answer ${i + 1}`);
-      t.equal(r.answer.length, 2);
+      t.equal(r.answer.length, 3);
       t.equal(Number(r.answer[0]!.split(' ')[1]), 30, 'TTL 30');
     }
     // The resolution that started with the first question may still be running: let it end

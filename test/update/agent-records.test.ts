@@ -83,8 +83,8 @@ t.test('the records register writes pass the checks aop clients apply', async (t
   for (const endpoints of [['http://127.0.0.1:18110/mcp'], ['http://mcp.acme.agents:18110/mcp']]) {
     const edit = planAgentEdit(src, { add: [{ name: 'poet', endpoints, tool: 'write_poem' }] });
     const zone = loadZoneText(edit.text, { origin: 'acme.agents.' });
-    // Plain-http agents (and the bundled summarizer's TargetName ".") draw the warnings about what
-    // AID and DNS-AID clients refuse; nothing else may be said of the records register writes.
+    // Plain-http agents draw the warning about what AID clients refuse; nothing else may be said of
+    // the records register writes.
     const clientWarnings = new Set(['ERR_AGENT_ZONE_AID_REFUSED', 'ERR_AGENT_ZONE_DNSAID_TARGET']);
     t.same(checkAgentZone(zone).filter((f) => !clientWarnings.has(f.code)).map((f) => `${f.severity} ${f.message}`), [], `${endpoints[0]}: no other warnings, no errors`);
   }

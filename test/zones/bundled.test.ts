@@ -383,11 +383,16 @@ t.test('the bundled zones agree with each other and with docs/records.md', async
         }
         const tools = new Set(recs.map((s) => str(s, 'key65322')));
         t.equal(tools.size, 1, `${owner}: one tool across its records`);
+        const best = Math.min(...recs.map((s) => s.priority));
+        t.equal(recs.filter((s) => s.priority === best).length, 1, `${owner}: one preferred endpoint`);
         for (const s of recs) {
           t.same(recordFaults(s), [], `${owner} ${s.priority} ${s.target}: aop-complete`);
-          t.equal(str(s, 'key65326'), 'http', `${owner}: bundled endpoints are plain http on loopback`);
+          // The preferred endpoint is https (no key65326: the default) on 184xx, the others plain http on 181xx.
+          const https = s.priority === best;
+          t.equal(str(s, 'key65326'), https ? undefined : 'http', `${owner} ${s.priority}: ${https ? 'https (no key65326)' : 'plain http'} on loopback`);
           const port = str(s, 'port') ?? '';
-          t.ok(/^181\d\d$/.test(port), `${owner}: port ${port} in 181xx`);
+          t.ok((https ? /^184\d\d$/ : /^181\d\d$/).test(port), `${owner}: port ${port} in ${https ? '184xx' : '181xx'}`);
+          t.not(s.target, '.', `${owner}: a named target (dns-aid-core drops ".")`);
           t.notOk(ports.has(port), `${owner}: port ${port} not used by ${ports.get(port)} too`);
           ports.set(port, owner);
           const host = s.target === '.' ? owner : s.target;

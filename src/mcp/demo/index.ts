@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { limitConnections } from '../../transport/connection-limits.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,17 @@ export interface DemoAgentsOptions {
   zonesDir?: string;
   /** Bind every endpoint on this address instead of the loopback addresses the zones give. */
   host?: string;
+  /**
+   * The certificate for the https endpoints (the local CA's leaf: src/mcp/local-ca.ts), asked once
+   * for the host names of all of them. Without it, https endpoints are not served.
+   */
+  tls?: DemoTls;
   logger?: Logger;
+}
+
+/** What the demo agents need to serve https: a key and a certificate (chain) for these hosts. */
+export interface DemoTls {
+  leafFor(hosts: readonly string[]): Promise<{ cert: string; key: string }>;
 }
 
 export interface DemoAgents {
@@ -37,6 +48,8 @@ export interface DemoAgents {
   agents: { name: string; url: string; tool: string }[];
   /** Where the servers listen (`127.0.0.1:18101`, `[::1]:18104`). */
   listening: string[];
+  /** The host names of the https endpoints served (the leaf certificate's names), sorted. */
+  httpsHosts: string[];
   /** TCP connections accepted so far, all servers together. */
   readonly connections: number;
   close(): Promise<void>;
@@ -189,7 +202,8 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
   }
 
   // address|port -> path -> route
-  const servers = new Map<string, { host: string; port: number; routes: Map<string, Route>; docs: CapabilityDocs }>();
+  const servers = new Map<string, { host: string; port: number; scheme: 'http' | 'https'; routes: Map<string, Route>; docs: CapabilityDocs }>();
+  const httpsHosts = new Set<string>();
   // Each agent's capability document, served at capPathFor(name) on every server of its endpoints.
   const capCards = new Map<string, { card: AgentCard; route: Route; servers: Set<CapabilityDocs> }>();
   const agents: DemoAgents['agents'] = [];
@@ -207,15 +221,20 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
     const tool = card.tool!;
     for (const e of card.endpoints) {
       const loop = (e.addresses ?? []).filter(isLoopback);
-      if (loop.length === 0 || e.scheme !== 'http' || e.transport !== 'streamable-http') {
-        log.info(`demo agents: not serving ${e.url} (${e.scheme !== 'http' ? 'not plain http' : e.transport !== 'streamable-http' ? `transport ${e.transport}` : 'no loopback address'})`);
+      const scheme = e.scheme === 'http' || (e.scheme === 'https' && opts.tls !== undefined) ? e.scheme : undefined;
+      if (loop.length === 0 || scheme === undefined || e.transport !== 'streamable-http') {
+        log.info(`demo agents: not serving ${e.url} (${scheme === undefined ? (e.scheme === 'https' ? 'https without a certificate' : `scheme ${e.scheme}`) : e.transport !== 'streamable-http' ? `transport ${e.transport}` : 'no loopback address'})`);
         continue;
       }
       const impl = DEMO_TOOLS[tool] ?? ECHO_TOOL;
       for (const host of opts.host !== undefined ? [opts.host] : loop) {
         const key = `${host}|${e.port}`;
         let s = servers.get(key);
-        if (s === undefined) servers.set(key, (s = { host, port: e.port, routes: new Map(), docs: new CapabilityDocs() }));
+        if (s === undefined) servers.set(key, (s = { host, port: e.port, scheme, routes: new Map(), docs: new CapabilityDocs() }));
+        if (s.scheme !== scheme) {
+          log.warn(`demo agents: ${host}:${e.port} is both http and https in the records; serving ${s.scheme}, not ${e.url}`);
+          continue;
+        }
         const existing = s.routes.get(e.path);
         if (existing !== undefined) {
           if (existing.agent !== card.name) log.warn(`demo agents: ${host}:${e.port}${e.path} is both ${existing.agent} and ${card.name}; serving ${existing.agent}`);
@@ -228,8 +247,11 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
         capCards.set(card.name, c);
       }
       agents.push({ name: card.name, url: e.url, tool });
+      if (scheme === 'https') httpsHosts.add(e.host.toLowerCase().replace(/\.$/, ''));
     }
   }
+  // One leaf for every https host: the certificate names them all (and 127.0.0.1, ::1).
+  const leaf = httpsHosts.size > 0 && opts.tls !== undefined ? await opts.tls.leafFor([...httpsHosts]) : undefined;
 
   // The document from the records and the tool's own tools/list (in process): the bytes `aop zone cap` hashes.
   for (const { card, route, servers: docs } of capCards.values()) {
@@ -258,16 +280,17 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
     }));
   };
   try {
-    for (const { host, port, routes, docs } of servers.values()) {
+    for (const { host, port, scheme, routes, docs } of servers.values()) {
       const sockets = new Set<Socket>();
-      const server = createServer((req, res) => {
+      const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
         if (docs.handle(req, res)) return;
         handle(routes, req, res, log).catch((err: unknown) => {
           log.warn(`demo agents: ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
           if (!res.headersSent) jsonError(res, 500, -32603, 'internal error');
           else res.end();
         });
-      });
+      };
+      const server: Server = scheme === 'https' ? createHttpsServer({ cert: leaf!.cert, key: leaf!.key }, onRequest) : createServer(onRequest);
       // Clients keep their connection (and session) between calls; a client cannot hold every socket.
       server.keepAliveTimeout = 65_000;
       limitConnections(server, { maxConnections: 256, maxPerSource: 64 });
@@ -288,7 +311,7 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
       running.push({ server, routes, sockets });
       const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
       listening.push(shown);
-      log.info(`demo agents: ${shown} serves ${[...routes.entries()].map(([p, r]) => `${r.agent.replace(/\.$/, '')} (${r.tool}) at ${p}`).join(', ')}`);
+      log.info(`demo agents: ${scheme}://${shown} serves ${[...routes.entries()].map(([p, r]) => `${r.agent.replace(/\.$/, '')} (${r.tool}) at ${p}`).join(', ')}`);
     }
   } catch (err) {
     await closeAll();
@@ -297,6 +320,7 @@ export async function startDemoAgents(opts: DemoAgentsOptions = {}): Promise<Dem
   return {
     agents,
     listening,
+    httpsHosts: [...httpsHosts].sort(),
     get connections() {
       return connections;
     },
