@@ -374,7 +374,8 @@ export function cardFromRecords(name: string, records: readonly RR[], opts: Card
       if (m.description !== meta.description) differs.push(keyLabel(SvcKey.description));
       if (m.capabilities.join(',') !== meta.capabilities.join(',')) differs.push(keyLabel(SvcKey.capabilities));
       if (m.auth !== meta.auth) differs.push(keyLabel(SvcKey.auth));
-      if (m.cap !== meta.cap) differs.push(keyLabel(SvcKey.cap));
+      // A cap on the preferred records only is how aop writes it (src/agent/records.ts).
+      if (m.cap !== undefined && m.cap !== meta.cap) differs.push(keyLabel(SvcKey.cap));
       if (m.bap !== meta.bap) differs.push(keyLabel(SvcKey.bap));
       if (differs.length > 0) warnings.push(`${ev.label}: ${differs.join(', ')} differ from ${preferred.label}; the card takes ${preferred.label}'s`);
     }

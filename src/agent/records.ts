@@ -231,13 +231,16 @@ export function recordsFromCard(card: AgentCard, opts: RecordsOptions = {}): Age
     check(`${name}: auth`, card.auth, authProblem(card.auth));
     shared.push([SvcKey.auth, Buffer.from(card.auth, 'latin1')]);
   }
+  // The capability document describes the agent, not an endpoint: it goes on the preferred
+  // records only (those of the lowest SvcPriority, which a DNS-AID client takes first), which keeps a failover set within the answer budget.
+  const capShared: Array<[number, Buffer]> = [];
   if (card.cap !== undefined) {
     check(`${name}: ${keyLabel(SvcKey.cap)}`, card.cap, capProblem(card.cap));
-    shared.push([SvcKey.cap, Buffer.from(card.cap, 'latin1')]);
+    capShared.push([SvcKey.cap, Buffer.from(card.cap, 'latin1')]);
   }
   if (card.capSha256 !== undefined) {
     check(`${name}: ${keyLabel(SvcKey.capSha256)}`, card.capSha256, capSha256Problem(card.capSha256));
-    shared.push([SvcKey.capSha256, Buffer.from(card.capSha256, 'latin1')]);
+    capShared.push([SvcKey.capSha256, Buffer.from(card.capSha256, 'latin1')]);
   }
   if (card.bap !== undefined) {
     if (bapToken(card.bap) !== card.bap) bad(`${name}: ${keyLabel(SvcKey.bap)} ${show(card.bap)} is not a protocol token`);
@@ -246,7 +249,8 @@ export function recordsFromCard(card: AgentCard, opts: RecordsOptions = {}): Age
 
   if (card.endpoints.length === 0) bad(`${name}: no endpoints`);
   if (card.endpoints.length > MAX_ENDPOINTS) warnings.push(`${name}: ${card.endpoints.length} endpoints; docs/records.md keeps agents to ${MAX_ENDPOINTS} so the answer fits one UDP packet`);
-  const checked = card.endpoints.map((e, i) => endpointRecord(name, e, shared, i));
+  const preferred = Math.min(...card.endpoints.map((e) => e.priority));
+  const checked = card.endpoints.map((e, i) => endpointRecord(name, e, e.priority === preferred ? [...shared, ...capShared] : shared, i));
   for (let i = 0; i < checked.length; i++) {
     for (let j = 0; j < i; j++) {
       if (checked[i]!.rdata.equals(checked[j]!.rdata)) bad(`${name}: endpoints ${j + 1} and ${i + 1} are the same record`);

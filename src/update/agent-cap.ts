@@ -44,12 +44,20 @@ export function planCapEdit(src: ZoneSource, assignments: readonly CapAssignment
     if (shaWhy !== undefined) throw new AgentEditError('ERR_ZONE_AGENT_BAD', `${abs}: cap-sha256 ${JSON.stringify(a.capSha256)}: ${shaWhy}`);
     const svcb = recordsAt(src, abs, RRType.SVCB).filter((r) => aliasTarget(r) === undefined);
     if (svcb.length === 0) throw new AgentEditError('ERR_ZONE_AGENT_NOT_FOUND', `no agent ${abs} in zone ${src.origin} (no ServiceMode SVCB record there)`);
+    // On the preferred records only (the lowest SvcPriority), as the record builder writes them;
+    // the others lose any they had: the document describes the agent, not one endpoint.
+    const preferred = Math.min(...svcb.map((r) => readSvcb(r.rdata).priority));
     for (const r of svcb) {
       if (!r.inFile) throw new ZoneEditError('ERR_ZONE_EDIT_INCLUDE', `${r.file}:${r.line}:${r.col}: this record is in an $INCLUDEd file; edit that file by hand`);
       const s = readSvcb(r.rdata);
       const params = new Map(s.params);
-      params.set(SvcKey.cap, Buffer.from(a.cap, 'latin1'));
-      params.set(SvcKey.capSha256, Buffer.from(a.capSha256, 'latin1'));
+      if (s.priority === preferred) {
+        params.set(SvcKey.cap, Buffer.from(a.cap, 'latin1'));
+        params.set(SvcKey.capSha256, Buffer.from(a.capSha256, 'latin1'));
+      } else {
+        params.delete(SvcKey.cap);
+        params.delete(SvcKey.capSha256);
+      }
       const rdata = writeSvcb(s.priority, s.target, params);
       if (rdata.equals(r.rdata)) continue;
       const ctx = contextAt(src, r.firstLine);
