@@ -240,6 +240,11 @@ export class Resolver {
     return isInDomain(name, this.o.hints.zone) || this.local?.delegationFor(name) !== undefined;
   }
 
+  /** The zone `name` is in, as far as the resolver knows: its deepest known cut (a validator's zone of unsigned data). */
+  zoneCut(name: string): string {
+    return this.closestCut(name).zone;
+  }
+
   /** Resolve one question. Never throws: failures are SERVFAIL or REFUSED with a reason. */
   resolve(name: string, type: number): Promise<Resolution> {
     this.stats.questions++;

@@ -14,6 +14,7 @@ import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
+import { validatorFor, type ValidationConfig } from '../resolver/validate/index.js';
 import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
@@ -94,6 +95,8 @@ export interface ResolverConfig {
   timeout?: number;
   serveStale?: boolean;
   prefetch?: boolean;
+  /** Trust anchors and the like: with them, answers are validated (DNSSEC; resolver/validate). */
+  validation?: ValidationConfig;
   /** Made-up resolutions run at start-up so the first real ones run compiled code (resolver-warm-up.ts); 0 skips. Default 3000. */
   warmUp?: number;
 }
@@ -230,6 +233,7 @@ export class Daemon {
       // Our own zones' delegations come before the hints: a referral away from them is resolved from their NS and glue.
       this.resolver = new Resolver({
         ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
+        ...(r.validation ? { dnssec: true } : {}),
         ...(this.dnstap?.upstream ? { query: tappedQuery(this.dnstap) } : {}),
         ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
       });
@@ -243,7 +247,9 @@ export class Daemon {
           return { rrset: pick(c.rrset), negative: pick(c.negative), delegation: pick(c.delegation) };
         },
       });
-      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log);
+      const validator = r.validation ? validatorFor(this.resolver, r.validation) : undefined;
+      if (validator) this.log.info(`resolver: validating DNSSEC from the trust anchors of ${validator.anchors.zones().join(', ')}`);
+      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log, validator);
       handlers.push(this.resolverHandler);
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => (f.tls ? `tls://${f.address}:${f.port ?? 853}${f.tls.name !== undefined ? `#${f.tls.name}` : ''}` : f.address)).join(', ')}` : '; other names REFUSED'));

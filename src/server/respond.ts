@@ -373,6 +373,7 @@ export class Responder {
     const message = this.reply(request, result.rcode);
     message.aa = result.aa;
     message.ra = result.ra ?? false;
+    message.ad = result.ad ?? false;
     message.answers = result.answers;
     message.authority = result.authority;
     message.additional = result.additional;
