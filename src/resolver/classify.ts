@@ -49,12 +49,9 @@ export function toSignedRRsets(rrs: readonly RR[], keep = false): RRset[] {
   return sets;
 }
 
-/** NSEC3 (RFC 5155); wire/types.ts names it once its codec lands there. */
-const NSEC3 = 50;
-
 /** The NSEC and NSEC3 sets of an authority section (a denial or a wildcard proof), or undefined. */
 function denial(sets: RRset[]): { proof?: RRset[] } {
-  const proof = sets.filter((s) => s.type === RRType.NSEC || s.type === NSEC3);
+  const proof = sets.filter((s) => s.type === RRType.NSEC || s.type === RRType.NSEC3);
   return proof.length > 0 ? { proof } : {};
 }
 

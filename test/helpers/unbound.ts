@@ -1,4 +1,4 @@
-// Unbound as a real recursive peer: iterator only (no validation), stub zones pointing at test
+// Unbound as a real recursive peer: iterator only (validating with `trustAnchorFile`), stub zones pointing at test
 // servers on loopback, its config, pidfile and working folder in a folder of the test's.
 // It listens on port 53 unless given: take its address from a loopback /24 leased for the test (leaseNet).
 
@@ -17,6 +17,8 @@ export interface UnboundOptions {
   stubs: Record<string, string[]>;
   /** Query name minimisation; 'strict' forbids falling back to the full name (RFC 9156). */
   qnameMinimisation?: boolean | 'strict';
+  /** Validate DNSSEC from this trust anchor file (DS or DNSKEY records), giving Extended DNS Errors. */
+  trustAnchorFile?: string;
   /** A name Unbound must be able to resolve before the test starts. */
   ready: { name: string; type: string };
 }
@@ -38,8 +40,10 @@ export async function startUnbound(t: Teardownable, opts: UnboundOptions): Promi
       `qname-minimisation-strict: ${qmin === 'strict' ? 'yes' : 'no'}`,
       'rrset-roundrobin: no',
       'minimal-responses: no',
+      ...(opts.trustAnchorFile ? [`trust-anchor-file: "${opts.trustAnchorFile}"`, 'ede: yes', 'val-log-level: 2'] : []),
     ],
     stubs: opts.stubs,
+    ...(opts.trustAnchorFile ? { modules: 'validator iterator' } : {}),
   });
   writeFileSync(conf, lines.join('\n') + '\n');
   await checkConfig(sbin('unbound-checkconf'), [conf]);

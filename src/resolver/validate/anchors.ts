@@ -57,8 +57,9 @@ export class TrustAnchors {
 
 /** Anchors from zone-file text: DS and DNSKEY records only, owner names absolute (origin `.`). */
 export function parseTrustAnchors(text: string, file = '<text>'): TrustAnchors {
-  const { records, faults } = parseZone(text, { origin: '.', file });
-  if (faults.length > 0) throw new TrustAnchorError(`trust anchors ${file}: ${faults.map((f) => formatFault(f)).join('; ')}`);
+  // Anchor files (BIND's, Unbound's) often leave the TTL out: it means nothing for an anchor.
+  const { records, faults } = parseZone(text, { origin: '.', file, defaultTtl: 3600 });
+  if (faults.length > 0) throw new TrustAnchorError(faults.map((f) => formatFault(f)).join('; '));
   const byZone = new Map<string, TrustAnchor>();
   for (const rr of records) {
     if (rr.type !== RRType.DS && rr.type !== RRType.DNSKEY) {
