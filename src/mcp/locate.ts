@@ -13,6 +13,7 @@ import { isLocal, sameHost } from './address.js';
 import { HandOffError, type HandOffCodeName } from './errors.js';
 import type { OriginPools, ReplyTooLargeError } from './http.js';
 import type { DnsLookup } from './lookup.js';
+import { isSecurityRefusal } from './security.js';
 
 /** The largest capability document or agent card read (dns-aid-core's limit). */
 export const MAX_DESCRIPTOR_BYTES = 256_000;
@@ -169,7 +170,7 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
     try {
       addrs = await addressesOf(o.lookup, host, o.signal);
     } catch (err) {
-      if (o.signal?.aborted) throw err;
+      if (o.signal?.aborted || isSecurityRefusal(err)) throw err;
       throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no DNS answer for ${host}: ${(err as Error).message}`, err);
     }
     if (addrs.length === 0) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no A/AAAA record for ${host}`);

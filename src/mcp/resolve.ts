@@ -8,6 +8,7 @@ import type { RR } from '../wire/rr.js';
 import { Rcode, RRType, rcodeToString, typeToString } from '../wire/types.js';
 import { HandOffError } from './errors.js';
 import { describeNotAnAnswer, notAnAnswer, type DnsLookup, type LookupReply } from './lookup.js';
+import { isSecurityRefusal } from './security.js';
 
 export interface ResolvedAgent {
   card: AgentCard;
@@ -30,7 +31,8 @@ async function ask(lookup: DnsLookup, name: string, type: number, signal: AbortS
   try {
     return await lookup.query(name, type, signal);
   } catch (err) {
-    if (signal?.aborted) throw err;
+    // A DNSSEC refusal (security.ts) is the answer, not a lookup that failed.
+    if (signal?.aborted || isSecurityRefusal(err)) throw err;
     throw new HandOffError('ERR_LOOKUP_FAILED', `${name} ${typeToString(type)}: no DNS reply: ${err instanceof Error ? err.message : String(err)}`, { agent, cause: err });
   }
 }
@@ -61,7 +63,7 @@ export async function findZone(lookup: DnsLookup, name: string, signal?: AbortSi
     const soa = [...r.answers, ...r.authority].find((rr) => rr.type === RRType.SOA && isInDomain(name, rr.name));
     return soa?.name;
   } catch (err) {
-    if (signal?.aborted) throw err;
+    if (signal?.aborted || isSecurityRefusal(err)) throw err;
     return undefined;
   }
 }
@@ -194,7 +196,8 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
         }
       }
     } catch (err) {
-      if (signal?.aborted) throw err;
+      // A bogus (or, by policy, insecure) address or TXT refuses the agent: never a warning.
+      if (signal?.aborted || isSecurityRefusal(err)) throw err;
       warnings.push(`${qname} ${typeToString(type)}: no DNS reply (${err instanceof Error ? err.message : String(err)})`);
     }
   };
