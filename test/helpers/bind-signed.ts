@@ -68,16 +68,8 @@ function zone(origin: string, nsAddr: string, body: string[]): string {
   ].join('\n') + '\n';
 }
 
-/** The ordinary contents of a leaf zone: an address, a wildcard, an empty non-terminal. */
-function leaf(origin: string, nsAddr: string, more: string[] = []): string {
-  return zone(origin, nsAddr, [
-    `www.${origin} IN A 192.0.2.1`,
-    `www.${origin} IN TXT "hello"`,
-    `*.wild.${origin} IN A 192.0.2.2`,
-    `sub.deep.${origin} IN A 192.0.2.3`,
-    ...more,
-  ]);
-}
+/** The agent every leaf zone publishes: `writer.<zone>`, an MCP endpoint at `mcp.<zone>` (AGENT_PORT). */
+export const AGENT_PORT = 18101;
 
 const withoutTypes = (text: string, types: string[]): string =>
   text.split('\n').filter((l) => {
@@ -92,9 +84,24 @@ const only = (text: string, types: string[]): string[] =>
     return types.includes(f[3] ?? '') || (f[3] === 'RRSIG' && types.includes(f[4] ?? ''));
   });
 
-/** Build and sign the whole hierarchy for the servers in `net` (`127.A.B.`), in `dir`. */
-export async function signedHierarchy(dir: string, net: string): Promise<SignedHierarchy> {
+/**
+ * Build and sign the whole hierarchy for the servers in `net` (`127.A.B.`), in `dir`. With
+ * `agentAt`, every leaf zone also publishes the agent `writer.<zone>` with its endpoint there.
+ */
+export async function signedHierarchy(dir: string, net: string, opts: { agentAt?: string } = {}): Promise<SignedHierarchy> {
   const at = (h: number) => `${net}${h}`;
+  /** The ordinary contents of a leaf zone: an address, a wildcard, an empty non-terminal, the agent. */
+  const leaf = (origin: string, nsAddr: string, more: string[] = []): string => zone(origin, nsAddr, [
+    ...(opts.agentAt === undefined ? [] : [
+      `writer.${origin} IN SVCB 1 mcp.${origin} alpn="mcp" port=${AGENT_PORT} key65320="/mcp" key65321="streamable-http" key65322="echo"`,
+      `mcp.${origin} IN A ${opts.agentAt}`,
+    ]),
+    `www.${origin} IN A 192.0.2.1`,
+    `www.${origin} IN TXT "hello"`,
+    `*.wild.${origin} IN A 192.0.2.2`,
+    `sub.deep.${origin} IN A 192.0.2.3`,
+    ...more,
+  ]);
   const kidsAddr = at(HOSTS.kids);
   const keys = (z: string) => path.join(dir, 'keys', z === '.' ? 'root' : z.replace(/\.$/, ''));
   const kids: Record<string, string> = {};
