@@ -275,7 +275,6 @@ export function serveCommand(y: Argv): Argv {
       // --no-control: none at all.
       const control = inWorker || (a.control as unknown) === false ? undefined : a.control ?? defaultControl;
       let resolver: ResolverConfig | undefined;
-      if (a['trust-anchor'].length > 0 && !(a.resolver ?? embedded)) throw new Error('--trust-anchor needs --resolver: only the resolver validates');
       if (a.resolver ?? embedded) {
         const mib = 1024 * 1024;
         resolver = {

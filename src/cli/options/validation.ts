@@ -11,6 +11,13 @@ export function validationOptions<T>(y: Argv<T>) {
     .check((a) => {
       const t = a['bogus-ttl'];
       if (!(Number.isInteger(t) && t >= 1 && t <= 300)) throw new Error('--bogus-ttl must be a whole number of seconds, 1 to 300');
+      if (a['trust-anchor'].length === 0) return true;
+      // As serve.ts decides: the resolver runs with --resolver, or by default with no zones of any kind.
+      const s = a as { resolver?: boolean; zones?: string; secondary?: string[] };
+      const embedded = s.zones === undefined && s.resolver === undefined && (s.secondary ?? []).length === 0;
+      if (!(s.resolver ?? embedded)) throw new Error('--trust-anchor needs --resolver: only the resolver validates');
+      // A bad file is the user's to fix (exit 1, the fault's line), not a failed start.
+      readTrustAnchorFiles(a['trust-anchor']);
       return true;
     });
 }
