@@ -86,7 +86,7 @@ export interface NetworkLookupOptions {
 }
 
 /** The Extended DNS Errors of a reply's OPT record (option 15: INFO-CODE, then UTF-8 text). */
-function edeOf(options: ReadonlyArray<{ code: number; data: Buffer }> | undefined): LookupReply['ede'] {
+export function edeOf(options: ReadonlyArray<{ code: number; data: Buffer }> | undefined): LookupReply['ede'] {
   const out = (options ?? []).filter((o) => o.code === 15 && o.data.length >= 2).map((o) => {
     const text = o.data.subarray(2).toString('utf8');
     return { code: o.data.readUInt16BE(0), ...(text !== '' ? { text } : {}) };
