@@ -2,8 +2,9 @@
 // (made by the test, in its own temp folder: no private key is ever committed), zones signed by
 // `dnssec-signzone`, DS records from `dnssec-dsfromkey`. The root `.` delegates `org.`, which
 // delegates children that are each a case: signed well (NSEC3 or NSEC), unsigned, signed with
-// NSEC3 opt-out above an unsigned grandchild, and broken ones (expired signatures, data signed by
-// a key the DNSKEY set lacks, a DS that matches no key, NSEC3 records removed).
+// NSEC3 opt-out above an unsigned grandchild, and broken ones (expired or not yet valid
+// signatures, RRSIGs stripped, data signed by a key the DNSKEY set lacks, a DS that matches no
+// key, NSEC3 records removed).
 
 import { readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -133,6 +134,21 @@ export async function signedHierarchy(dir: string, net: string, opts: { agentAt?
     const z = 'expired.org.';
     const k = await keygen(keys(z), z, true);
     kids[z] = await sign(dir, z, leaf(z, kidsAddr), keys(z), 'nsec3', ['-P', '-s', '20200101000000', '-e', '20200201000000']);
+    delegate(z, [await ds(k)]);
+  }
+  // Not yet valid: every signature starts in 2030.
+  {
+    const z = 'future.org.';
+    const k = await keygen(keys(z), z, true);
+    kids[z] = await sign(dir, z, leaf(z, kidsAddr), keys(z), 'nsec3', ['-P', '-s', '20300101000000', '-e', '20300201000000']);
+    delegate(z, [await ds(k)]);
+  }
+  // Stripped: signed, then the RRSIGs over its A records removed (what a downgrading middlebox does).
+  {
+    const z = 'stripped.org.';
+    const k = await keygen(keys(z), z, true);
+    const signed = await sign(dir, z, leaf(z, kidsAddr), keys(z), 'nsec3');
+    kids[z] = signed.split('\n').filter((l) => { const f = l.trim().split(/\s+/); return !(f[3] === 'RRSIG' && f[4] === 'A'); }).join('\n');
     delegate(z, [await ds(k)]);
   }
   // Wrong key: the DNSKEY set (key A, matching the DS) is good, but the data is signed by key B, absent from it.

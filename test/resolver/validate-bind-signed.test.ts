@@ -54,6 +54,8 @@ const CASES: Case[] = [
   { what: 'secure parent of an opt-out span', name: 'www.optout.org.', type: 'A', rcode: 'NOERROR', ad: true },
   { what: 'insecure delegation in an NSEC3 opt-out span', name: 'www.child.optout.org.', type: 'A', rcode: 'NOERROR', ad: false },
   { what: 'bogus: expired RRSIG', name: 'www.expired.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 7 },
+  { what: 'bogus: RRSIG not yet valid', name: 'www.future.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 8 },
+  { what: 'bogus: RRSIGs stripped', name: 'www.stripped.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 10 },
   { what: 'bogus: data signed by a key not in the DNSKEY set', name: 'www.wrongkey.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 9 },
   { what: 'bogus: DS matches no DNSKEY', name: 'www.dsmismatch.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 9 },
   { what: 'bogus: NXDOMAIN without NSEC3', name: 'nope.nonsec.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 12 },
