@@ -20,6 +20,8 @@ export interface LookupReply {
   ad?: boolean;
   /** Extended DNS Error INFO-CODEs of the reply (RFC 8914): why a SERVFAIL is one. */
   ede?: Array<{ code: number; text?: string }>;
+  /** The DNSSEC state a VerifiedLookup (security.ts) gave the reply: secure, insecure or unverified. */
+  security?: 'secure' | 'insecure' | 'bogus' | 'unverified';
 }
 
 export interface DnsLookup {

@@ -8,7 +8,7 @@ import type { RR } from '../wire/rr.js';
 import { Rcode, RRType, rcodeToString, typeToString } from '../wire/types.js';
 import { HandOffError } from './errors.js';
 import { describeNotAnAnswer, notAnAnswer, type DnsLookup, type LookupReply } from './lookup.js';
-import { isSecurityRefusal } from './security.js';
+import { isSecurityRefusal, weakestSecurity, type RecordSecurity, type SecurityRecord } from './security.js';
 
 export interface ResolvedAgent {
   card: AgentCard;
@@ -16,6 +16,23 @@ export interface ResolvedAgent {
   aliases: string[];
   /** Seconds the card may be cached: the smallest TTL of the records it was built from. */
   ttl: number;
+  /**
+   * The DNSSEC state of every reply the card rests on, when the lookup judged them (a
+   * VerifiedLookup, security.ts): the weakest, and each record.
+   */
+  security?: { state: RecordSecurity; records: SecurityRecord[] };
+}
+
+/** `lookup`, noting the DNSSEC state of each reply it gives (for ResolvedAgent.security). */
+function judged(lookup: DnsLookup, out: SecurityRecord[]): DnsLookup {
+  return {
+    ...(lookup.source !== undefined ? { source: lookup.source } : {}),
+    async query(name, type, signal) {
+      const r = await lookup.query(name, type, signal);
+      if (r.security !== undefined) out.push({ name, type: typeToString(type), security: r.security });
+      return r;
+    },
+  };
 }
 
 /** Follow the CNAMEs in an answer section from the chain's current name, one hop per record. */
@@ -141,7 +158,9 @@ async function findSvcb(lookup: DnsLookup, name: string, start: string, signal: 
  * server referred us elsewhere), ERR_LOOKUP_LAME (a non-authoritative empty reply). Rejects with
  * the signal's reason when it aborts.
  */
-export async function resolveAgent(lookup: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
+export async function resolveAgent(given: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
+  const security: SecurityRecord[] = [];
+  const lookup = judged(given, security);
   let start: string;
   try {
     start = agentName(name);
@@ -217,5 +236,8 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
   if (aliases.length > 0) card.warnings.push(`${start} has no record; found at the legacy name ${chain.names[0]} (dns-aid-core before 0.25)`);
   card.warnings.push(...warnings);
   const ttl = used.length > 0 ? Math.min(...used.map((r) => r.ttl)) : card.ttl;
-  return { card, aliases: [...aliases, ...chain.names], ttl: Math.min(ttl, card.ttl) };
+  return {
+    card, aliases: [...aliases, ...chain.names], ttl: Math.min(ttl, card.ttl),
+    ...(security.length > 0 ? { security: { state: weakestSecurity(security), records: security } } : {}),
+  };
 }

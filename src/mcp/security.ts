@@ -73,8 +73,7 @@ export class VerifiedLookup implements DnsLookup {
 
   /** The weakest state of the records so far, with them. */
   summary(): SecuritySummary {
-    const state = this.seen.reduce<RecordSecurity>((w, r) => (WEIGHT[r.security] > WEIGHT[w] ? r.security : w), 'secure');
-    return { state: this.seen.length === 0 ? 'unverified' : state, resolver: this.source ?? 'the DNS server', trusted: this.trusted, requireSecure: this.requireSecure, records: this.records };
+    return { state: weakestSecurity(this.seen), resolver: this.source ?? 'the DNS server', trusted: this.trusted, requireSecure: this.requireSecure, records: this.records };
   }
 
   async query(name: string, type: number, signal?: AbortSignal): Promise<LookupReply> {
@@ -89,6 +88,7 @@ export class VerifiedLookup implements DnsLookup {
     if (r.rcode !== Rcode.NOERROR && r.rcode !== Rcode.NXDOMAIN) return r;
     const security: RecordSecurity = !this.trusted ? 'unverified' : r.ad === true ? 'secure' : 'insecure';
     this.note({ name, type: typeToString(type), security });
+    r.security = security;
     if (this.requireSecure && security !== 'secure') {
       const why = security === 'unverified'
         ? `${from} is not on this host, so its AD bit proves nothing (ask the local validating aop resolver)`
@@ -102,6 +102,12 @@ export class VerifiedLookup implements DnsLookup {
     this.seen.push(rec);
     if (this.seen.length > MAX_RECORDS) this.seen.shift();
   }
+}
+
+/** The weakest state of `records` ('unverified' when there are none). */
+export function weakestSecurity(records: readonly SecurityRecord[]): RecordSecurity {
+  if (records.length === 0) return 'unverified';
+  return records.reduce<RecordSecurity>((w, r) => (WEIGHT[r.security] > WEIGHT[w] ? r.security : w), 'secure');
 }
 
 /** Whether a hand-off error is the policy's (these must not be turned into warnings or retries). */

@@ -23,6 +23,9 @@ import { parseHints } from '../../src/resolver/hints.js';
 import { parseTrustAnchors } from '../../src/resolver/validate/index.js';
 import { runCall, type CallArgs } from '../../src/cli/call.js';
 import { runAgent, type AgentArgs } from '../../src/cli/agent.js';
+import { resolveAgent } from '../../src/mcp/resolve.js';
+import { NetworkLookup } from '../../src/mcp/lookup.js';
+import { VerifiedLookup } from '../../src/mcp/security.js';
 
 interface Output { stdout: string; stderr: string; code: number }
 
@@ -123,6 +126,11 @@ t.test('the verified hand-off', async (t) => {
     t.ok(card.security.trusted, 'from a resolver on this host');
     t.ok(card.security.records.some((x) => x.name === 'writer.secure.org.' && x.type === 'SVCB' && x.security === 'secure'), 'the SVCB record secure');
     t.ok(card.security.records.every((x) => x.security === 'secure'), 'every record it rests on secure');
+    // The library: the resolution says the state of the records it rests on (what the gateway shows).
+    const [host, port] = validating.split(':');
+    const resolved = await resolveAgent(new VerifiedLookup(new NetworkLookup({ address: host!, port: Number(port) }, { dnssec: true })), 'writer.secure.org');
+    t.equal(resolved.security?.state, 'secure', 'resolveAgent: secure');
+    t.ok(resolved.security!.records.some((x) => x.type === 'SVCB'), 'resolveAgent: the SVCB among its records');
     const text = await agent({ name: 'writer.secure.org', server: validating, json: false });
     t.match(text.stdout, /^dnssec +secure \(/m, 'the text card says secure');
   });
