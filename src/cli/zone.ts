@@ -2,6 +2,7 @@
 // `remove-agent` and `import-mcp` edit a zone file safely (serial, index, atomic write).
 
 import { AopError } from '../base/errors.js';
+import { DnssecError } from '../dnssec/errors.js';
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { DEFAULT_MAX_ZONE_BYTES, loadZoneFile, originFromFileName, readZoneFileText, type ReadLimits, ZoneLoadError } from '../zone/load.js';
@@ -136,7 +137,7 @@ function readLimits(a: { 'max-zone-bytes': number; 'include-dir': string[] }): R
 }
 
 export function zoneCommand(y: Argv): Argv {
-  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp', (z) => z
+  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp, ds', (z) => z
     .command(
       'check <file>',
       'Load and validate a zone file; print its serial and size, or every fault as file:line:col: message',
@@ -252,6 +253,26 @@ export function zoneCommand(y: Argv): Argv {
           return;
         }
         edit(a.file, origin, { add: specs, replace: a.replace }, a['dry-run'], a['journal-dir'], () => `added ${specs.length} agent${specs.length === 1 ? '' : 's'} from ${url} (${specs.map((s) => s.name).join(', ')})`, readLimits(a));
+      }),
+    )
+    .command(
+      'ds <zone>',
+      'Print the DS records for the parent of a zone signed by aop serve --dnssec (one per key-signing key)',
+      (c) => c
+        .positional('zone', { type: 'string', demandOption: true, describe: 'Zone origin, e.g. acme.agents' })
+        .option('key-dir', { type: 'string', demandOption: true, describe: 'The key folder given to aop serve --key-dir' })
+        .option('digest', { type: 'number', array: true, default: [2], describe: 'DS digest type: 2 (SHA-256) or 4 (SHA-384); repeat for both' })
+        .example('$0 zone ds acme.agents --key-dir keys', 'the DS line to put in the agents. zone'),
+      (a) => run(async () => {
+        for (const d of a.digest) if (d !== 2 && d !== 4) throw new CliFailure(1, `--digest ${d}: use 2 (SHA-256) or 4 (SHA-384)`);
+        let zone: string;
+        try {
+          zone = parseName(a.zone as string, '.');
+        } catch (err) {
+          throw new CliFailure(1, `bad zone name '${a.zone as string}': ${(err as Error).message}`);
+        }
+        const { parentDsLines } = await import('../dnssec/parent-ds.js');
+        for (const line of parentDsLines(zone, a['key-dir'], a.digest)) process.stdout.write(`${line}\n`);
       }),
     )
     .example('$0 zone check zones/acme.agents.zone', 'validate a zone file')

@@ -12,6 +12,7 @@ import type { RootHints } from '../resolver/hints.js';
 import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/resolver.js';
 import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
+import { Signer, type SignerOptions } from '../authority/signer.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
 import { validatorFor, type ValidationConfig } from '../resolver/validate/index.js';
@@ -73,6 +74,8 @@ export interface DaemonOptions {
   dnstap?: DnstapConfig;
   /** One structured log line per sampled query (src/server/query-log.ts). */
   queryLog?: QueryLogOptions;
+  /** Sign every zone served (`aop serve --dnssec`, src/authority/signer.ts). */
+  dnssec?: Omit<SignerOptions, 'logger'>;
 }
 
 export interface UpdateConfig {
@@ -115,6 +118,8 @@ export class ZonesLoadError extends AopError {
 
 export class Daemon {
   readonly catalog = new Catalog();
+  /** The online signer, with `dnssec` set. */
+  signer?: Signer;
   readonly stats = new Stats();
   readonly listeners: Listener[] = [];
   /** DoT and DoH, when configured. */
@@ -149,6 +154,11 @@ export class Daemon {
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
     this.limiter = new LogLimiter(this.log, opts.logLimit);
+    if (opts.dnssec) {
+      const signer = this.signer = new Signer({ ...opts.dnssec, logger: this.log, servedZone: (o) => this.catalog.get(o) });
+      this.catalog.view = (zone) => signer.view(zone);
+      this.catalog.signing = true;
+    }
     if (opts.update && opts.zonesDir !== undefined) {
       this.store = new ZoneStore({ zonesDir: opts.zonesDir, journalDir: opts.update.journalDir, flushDelayMs: opts.update.flushDelayMs, logger: this.log });
     }
@@ -211,6 +221,8 @@ export class Daemon {
         throw new ZonesLoadError(failed > 0 ? `no zone in ${this.opts.zonesDir} loaded (${failed} failed)` : `no *.zone files in ${this.opts.zonesDir}`);
       }
     }
+    // Keys read or made and every zone signed before the first answer; a key fault stops the start.
+    this.signer?.prime(this.catalog.list());
     // NOTIFYs and transfers leave from a listen address: secondaries take NOTIFY from their primary's address only.
     this.transfers = new Transfers({ sources: this.opts.listen.map((l) => l.host), ...this.opts.transfers }, this.catalog, this.log, {
       changed: () => this.responder?.invalidate(),
@@ -277,6 +289,10 @@ export class Daemon {
     }
     responder.use(this.transfers.handler);
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
+    this.signer?.start(() => this.catalog.list(), (signed) => {
+      responder.invalidate();
+      this.transfers?.zoneChanged(signed);
+    });
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
@@ -482,6 +498,7 @@ export class Daemon {
   }
 
   async close(): Promise<void> {
+    this.signer?.stop();
     this.resolver?.close();
     await this.transfers?.close();
     await this.control?.close();

@@ -1,4 +1,4 @@
-// Unbound as a real recursive peer: iterator only (validating with `trustAnchorFile`), stub zones pointing at test
+// Unbound as a real recursive peer: iterator only (validating with a trust anchor when given), stub zones pointing at test
 // servers on loopback, its config, pidfile and working folder in a folder of the test's.
 // It listens on port 53 unless given: take its address from a loopback /24 leased for the test (leaseNet).
 
@@ -17,10 +17,10 @@ export interface UnboundOptions {
   stubs: Record<string, string[]>;
   /** Query name minimisation; 'strict' forbids falling back to the full name (RFC 9156). */
   qnameMinimisation?: boolean | 'strict';
-  /** Validate DNSSEC from this trust anchor file (DS or DNSKEY records), giving Extended DNS Errors. */
-  trustAnchorFile?: string;
   /** A name Unbound must be able to resolve before the test starts. */
   ready: { name: string; type: string };
+  /** Validate (module-config "validator iterator") with this trust-anchor-file (DS or DNSKEY lines). */
+  trustAnchorFile?: string;
 }
 
 /** Start `unbound -d` and wait until it resolves `opts.ready` (NOERROR or NXDOMAIN). */
@@ -40,6 +40,7 @@ export async function startUnbound(t: Teardownable, opts: UnboundOptions): Promi
       `qname-minimisation-strict: ${qmin === 'strict' ? 'yes' : 'no'}`,
       'rrset-roundrobin: no',
       'minimal-responses: no',
+      // ede: Extended DNS Errors on SERVFAIL, for comparing verdicts with aop's.
       ...(opts.trustAnchorFile ? [`trust-anchor-file: "${opts.trustAnchorFile}"`, 'ede: yes', 'val-log-level: 2'] : []),
     ],
     stubs: opts.stubs,
