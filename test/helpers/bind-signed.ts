@@ -55,7 +55,8 @@ async function sign(dir: string, zone: string, text: string, keyDir: string, den
   const nsec = denial === 'nsec' ? [] : ['-3', '-', '-H', '0', ...(denial === 'optout' ? ['-A'] : [])];
   // One key per zone but the root's: -z lets a KSK sign everything (a combined signing key).
   const ksks = readdirSync(keyDir).filter((f) => f.endsWith('.key')).length === 1 ? ['-z'] : [];
-  await tool('dnssec-signzone', ['-q', '-S', '-K', keyDir, '-O', 'full', '-o', zone, '-f', out, ...ksks, ...nsec, ...extra, file]);
+  // -d: its dsset- files go beside the zone, not into the working directory (the checkout).
+  await tool('dnssec-signzone', ['-q', '-S', '-K', keyDir, '-d', dir, '-O', 'full', '-o', zone, '-f', out, ...ksks, ...nsec, ...extra, file]);
   return readFileSync(out, 'utf8');
 }
 
@@ -149,6 +150,20 @@ export async function signedHierarchy(dir: string, net: string, opts: { agentAt?
     const k = await keygen(keys(z), z, true);
     const signed = await sign(dir, z, leaf(z, kidsAddr), keys(z), 'nsec3');
     kids[z] = signed.split('\n').filter((l) => { const f = l.trim().split(/\s+/); return !(f[3] === 'RRSIG' && f[4] === 'A'); }).join('\n');
+    delegate(z, [await ds(k)]);
+  }
+  // A signer that is no zone: www's RRSIG A replaced by one from a key of "www.forged.org", a
+  // name inside forged.org with no delegation (its proof of no DS has no NS bit).
+  {
+    const z = 'forged.org.';
+    const k = await keygen(keys(z), z, true);
+    const signed = await sign(dir, z, leaf(z, kidsAddr), keys(z), 'nsec3');
+    const fake = `www.${z}`;
+    await keygen(keys(fake), fake, true);
+    const fakeSigned = await sign(dir, fake, zone(fake, kidsAddr, [`${fake} IN A 192.0.2.1`]), keys(fake), 'nsec3');
+    const isRrsigA = (l: string, owner: string) => { const f = l.trim().split(/\s+/); return f[0] === owner && f[3] === 'RRSIG' && f[4] === 'A'; };
+    const forgedSig = fakeSigned.split('\n').filter((l) => isRrsigA(l, fake));
+    kids[z] = [...signed.split('\n').filter((l) => !isRrsigA(l, fake)), ...forgedSig].join('\n') + '\n';
     delegate(z, [await ds(k)]);
   }
   // Wrong key: the DNSKEY set (key A, matching the DS) is good, but the data is signed by key B, absent from it.

@@ -57,6 +57,7 @@ const CASES: Case[] = [
   { what: 'bogus: RRSIG not yet valid', name: 'www.future.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 8 },
   { what: 'bogus: RRSIGs stripped', name: 'www.stripped.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 10 },
   { what: 'bogus: data signed by a key not in the DNSKEY set', name: 'www.wrongkey.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 9 },
+  { what: 'bogus: signed by a "zone" that is no zone cut', name: 'www.forged.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 10 },
   { what: 'bogus: DS matches no DNSKEY', name: 'www.dsmismatch.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 9 },
   { what: 'bogus: NXDOMAIN without NSEC3', name: 'nope.nonsec.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 12 },
 ];

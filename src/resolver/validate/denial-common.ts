@@ -4,7 +4,11 @@
 import { labelCount, nameEquals, nameToLabels, parentName } from '../../wire/name.js';
 
 /** A denial proof: proven, made insecure by NSEC3 opt-out (RFC 5155 6) or too many iterations (RFC 9276), or not there. */
-export type Proof = { result: 'proven' } | { result: 'insecure'; why: string } | { result: 'missing'; why: string };
+export type Proof =
+  /** `delegation`, for a DS denial: the matching record is a delegation's (NS, no SOA; RFC 6840 4.4). */
+  | { result: 'proven'; delegation?: boolean }
+  | { result: 'insecure'; why: string }
+  | { result: 'missing'; why: string };
 
 export const proven: Proof = { result: 'proven' };
 export const missing = (why: string): Proof => ({ result: 'missing', why });

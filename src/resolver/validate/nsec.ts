@@ -75,7 +75,7 @@ export function nsecNodata(qname: string, qtype: number, zone: string, sets: rea
     // The parent's NSEC at a delegation proves there is no DS; for any other type it is a referral.
     if (qtype !== RRType.DS && has(match, RRType.NS) && !has(match, RRType.SOA)) return missing(`the NSEC at ${qname} is the parent side of a delegation`);
     if (qtype === RRType.DS && has(match, RRType.SOA) && !same(qname, '.')) return missing(`the NSEC at ${qname} is from the child zone, not the parent`);
-    return proven;
+    return qtype === RRType.DS ? { result: 'proven', delegation: has(match, RRType.NS) } : proven;
   }
   const cover = nsecs.find((n) => covers(n, qname) && usable(n, qname));
   if (!cover) return missing(`no NSEC at or covering ${qname}`);

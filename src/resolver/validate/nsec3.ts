@@ -106,7 +106,8 @@ export function nsec3Nodata(qname: string, qtype: number, zone: string, sets: re
   if (m) {
     if (has(m, qtype) || has(m, RRType.CNAME)) return missing(`the NSEC3 for ${qname} lists the type asked for (or a CNAME)`);
     if (qtype !== RRType.DS && has(m, RRType.NS) && !has(m, RRType.SOA)) return missing(`the NSEC3 for ${qname} is the parent side of a delegation`);
-    return proven;
+    if (qtype === RRType.DS && has(m, RRType.SOA) && qname !== '.') return missing(`the NSEC3 for ${qname} is from the child zone, not the parent`);
+    return qtype === RRType.DS ? { result: 'proven', delegation: has(m, RRType.NS) } : proven;
   }
   const cep = closestEncloser(l.set, qname, zone);
   if (!cep) return missing(`no NSEC3 matches ${qname} and no closest encloser proof`);

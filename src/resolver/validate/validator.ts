@@ -189,7 +189,7 @@ export class Validator {
     const ttl = Math.min(s.ttl, checked.ttl, zk.ttl);
     if (p.result === 'missing') return bogus(DnssecEde.NSEC_MISSING, p.why);
     if (p.result === 'insecure') return insecure(p.why, ttl);
-    return { security: 'secure', ttl };
+    return { security: 'secure', ttl, ...(qtype === RRType.DS ? { delegation: p.delegation === true } : {}) };
   }
 
   /** The validated DNSKEY set of `zone`, or why there is none (shared while in flight, cached after). */
@@ -224,8 +224,14 @@ export class Validator {
       const v = await this.verdict(zone, RRType.DS, r, depth);
       if (v.security !== 'secure') return fail(v.security === 'insecure' ? { ...v, why: v.why ?? `no chain of trust to ${zone}` } : v);
       ds = r.answer.filter((rr) => rr.type === RRType.DS && nameEquals(rr.name, zone)).map((rr) => rr.rdata);
-      // A secure proof that there is no DS: an insecure delegation (RFC 4035 5.2).
-      if (ds.length === 0) return fail(insecure(`${zone} is an insecure delegation (proven no DS)`, v.ttl));
+      // A secure proof that there is no DS: an insecure delegation (RFC 4035 5.2), if the proof
+      // shows a delegation there (RFC 6840 4.4). Else the name is no zone at all, and whatever
+      // names it as signer (a forged RRSIG) must not pass as insecure.
+      if (ds.length === 0) {
+        // Its data then has no RRSIG of its real zone: RRSIGs Missing, as Unbound says.
+        if (v.delegation !== true) return fail(bogus(DnssecEde.RRSIGS_MISSING, `${zone} is not a zone cut (the proof of no DS shows no delegation there): its RRSIGs are not its zone's`));
+        return fail(insecure(`${zone} is an insecure delegation (proven no DS)`, v.ttl));
+      }
       dsTtl = v.ttl;
     }
     const r = await this.o.lookup(zone, RRType.DNSKEY);

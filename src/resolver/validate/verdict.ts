@@ -27,6 +27,8 @@ export interface Verdict {
   why?: string;
   /** Seconds the verdict holds: the shortest TTL and signature lifetime it rests on. */
   ttl: number;
+  /** For a secure denial of a DS: whether it shows a delegation there (the NS bit), which makes the child insecure. */
+  delegation?: boolean;
 }
 
 export const bogus = (ede: number, why: string, ttl = 0): Verdict => ({ security: 'bogus', ede, why, ttl });
