@@ -112,10 +112,13 @@ export async function signedHierarchy(dir: string, net: string, opts: { agentAt?
     delegations.push(`${z} IN NS ns.${z}`, `ns.${z} IN A ${kidsAddr}`, ...dsLines);
   };
 
-  // Signed well: NSEC3 (as aop signs) and NSEC.
+  // Signed well: NSEC3 (as aop signs) and NSEC. Each delegates an unsigned child served on the
+  // same server (no referral between them): unsignedkid.<zone>.
   for (const [z, denial] of [['secure.org.', 'nsec3'], ['nsec.org.', 'nsec']] as const) {
     const k = await keygen(keys(z), z, true);
-    kids[z] = await sign(dir, z, leaf(z, kidsAddr), keys(z), denial);
+    const kid = `unsignedkid.${z}`;
+    kids[z] = await sign(dir, z, leaf(z, kidsAddr, [`${kid} IN NS ns.${kid}`, `ns.${kid} IN A ${kidsAddr}`]), keys(z), denial);
+    kids[kid] = leaf(kid, kidsAddr);
     delegate(z, [await ds(k)]);
   }
   // Unsigned, no DS at org: org's NSEC3 proves there is none.

@@ -47,6 +47,9 @@ export interface ValidatorStats {
 /** Nesting of DS/DNSKEY look-ups: deeper than any real chain (one per zone cut). */
 const MAX_DEPTH = 24;
 
+/** Names asked for DS below a signed zone when unsigned data is found there (insecureCutBelow). */
+const MAX_CUT_WALK = 8;
+
 /** A verdict cache key's fingerprint of the data it is about. */
 function fingerprint(r: Resolution): string {
   const h = createHash('sha1');
@@ -124,6 +127,10 @@ export class Validator {
       const zone = this.o.zoneOf(set.type === RRType.DS ? parentName(set.name) ?? '.' : set.name);
       const zk = await this.zoneKeys(zone, depth + 1);
       if (zk.security !== 'secure') return { ...zk.verdict, ttl: Math.min(zk.verdict.ttl, set.ttl) };
+      // A child zone served by its parent's server answers without a referral, so the resolver
+      // may not know the cut: look for a proven insecure delegation between the zone and the name.
+      const below = await this.insecureCutBelow(zone, set.type === RRType.DS ? parentName(set.name) ?? '.' : set.name, depth);
+      if (below) return { ...below, ttl: Math.min(below.ttl, set.ttl) };
       return bogus(DnssecEde.RRSIGS_MISSING, `${set.name} type ${set.type} has no RRSIG, but ${zone} is signed`);
     }
     const tried: Verdict[] = [];
@@ -149,6 +156,25 @@ export class Validator {
     // An insecure signer zone (proven, e.g. under an unsigned delegation) makes the set insecure.
     const soft = tried.find((v) => v.security !== 'bogus');
     return soft ?? tried[0]!;
+  }
+
+  /**
+   * The insecure verdict of a delegation between `zone` (secure) and `name`, proven by its
+   * parent's signed denial of DS (with the NS bit, or an opt-out span), or undefined: a signed
+   * child, a bogus proof, or no delegation there. At most MAX_CUT_WALK names are asked about.
+   */
+  private async insecureCutBelow(zone: string, name: string, depth: number): Promise<Verdict | undefined> {
+    const steps = labelCount(name) - labelCount(zone);
+    for (let i = 1; i <= Math.min(steps, MAX_CUT_WALK); i++) {
+      const x = suffix(name, labelCount(zone) + i);
+      const r = await this.o.lookup(x, RRType.DS);
+      if (r.rcode === Rcode.NXDOMAIN) return undefined;
+      const v = await this.verdict(x, RRType.DS, r, depth + 1);
+      if (v.security === 'insecure') return v;
+      if (v.security !== 'secure' || r.answer.some((rr) => rr.type === RRType.DS)) return undefined;
+      if (v.delegation === true) return insecure(`${x} is an insecure delegation (proven no DS)`, v.ttl);
+    }
+    return undefined;
   }
 
   private wildcardProof(name: string, labels: number, zone: string, proofs: RRset[]): Proof {
