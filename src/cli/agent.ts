@@ -107,8 +107,10 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     }
     if (a.json) {
       const ordered = orderEndpoints(r.card.endpoints);
+      // The card's dnssec is `security` below, with the resolver that judged it.
+      const { dnssec: _judged, ...card } = r.card;
       io.stdout(JSON.stringify({
-        ...r.card, endpoints: ordered.map((e) => {
+        ...card, endpoints: ordered.map((e) => {
           const note = policyNote(e, allowHttp, loopbackOk);
           return { ...e, ...(note ? { note } : {}) };
         }),

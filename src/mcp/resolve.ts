@@ -233,6 +233,7 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
 
   const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? { dnsAid: true } : { zone, dnsAid: true });
+  if (security.length > 0) card.dnssec = { state: weakestSecurity(security), records: security.map((r) => ({ name: r.name, type: r.type, security: r.security })) };
   if (aliases.length > 0) card.warnings.push(`${start} has no record; found at the legacy name ${chain.names[0]} (dns-aid-core before 0.25)`);
   card.warnings.push(...warnings);
   const ttl = used.length > 0 ? Math.min(...used.map((r) => r.ttl)) : card.ttl;

@@ -131,6 +131,7 @@ t.test('the verified hand-off', async (t) => {
     const resolved = await resolveAgent(new VerifiedLookup(new NetworkLookup({ address: host!, port: Number(port) }, { dnssec: true })), 'writer.secure.org');
     t.equal(resolved.security?.state, 'secure', 'resolveAgent: secure');
     t.ok(resolved.security!.records.some((x) => x.type === 'SVCB'), 'resolveAgent: the SVCB among its records');
+    t.equal(resolved.card.dnssec?.state, 'secure', 'the card itself says so (the gateway\'s resolve_agent shows the card)');
     const text = await agent({ name: 'writer.secure.org', server: validating, json: false });
     t.match(text.stdout, /^dnssec +secure \(/m, 'the text card says secure');
   });
