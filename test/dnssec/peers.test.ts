@@ -13,7 +13,8 @@ import { dig } from '../helpers/dig.js';
 import { requireTool, run } from '../helpers/peers.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { startUnbound } from '../helpers/unbound.js';
-import { requirePort53 } from '../helpers/topology.js';
+import { requirePort53, zoneText } from '../helpers/topology.js';
+import { startKresd } from '../helpers/kresd.js';
 import { startKnotSecondary, startNsdSecondary } from '../helpers/xfr.js';
 import { bundledZonesDir } from '../../src/cli/paths.js';
 import { parseListen } from '../../src/server/listen.js';
@@ -145,5 +146,29 @@ t.test('NSD and Knot secondaries serve the signed zone unchanged', async (t) => 
       t.ok(good > 0 && bad.length === 0, `${name}: ${good} RRSIGs from aop verify (${bad.join(', ')})`);
       if (status === 'NXDOMAIN') t.ok(r.authority.some((l) => l.includes(' NSEC3 ')), `${name}: NSEC3 denial`);
     }
+  }
+});
+
+t.test('Knot Resolver, given the agents. anchor, validates the bundled world served on port 53', async (t) => {
+  if (!(await requirePort53(t)) || !requireDaemon(t, 'kresd', 'knot-resolver')) return;
+  const dir = scratchDir(t, 'aop-sigkres-');
+  const net = await leaseNet(t);
+  const zones = path.join(dir, 'zones');
+  mkdirSync(zones);
+  for (const z of ZONES) writeFileSync(path.join(zones, `${z}zone`), zoneText(`${z}zone`, net.net));
+  const keyDir = path.join(dir, 'keys');
+  // One daemon on every address the bundled glue names: .2 (agents.), .3 and .4 (acme), .5 (globex).
+  await startDaemon(t, {
+    zonesDir: zones, listen: [2, 3, 4, 5].map((n) => parseListen(`${net.host(n)}:53`)),
+    dnssec: { keyDir, algorithm: 15, keyLayout: 'split', times: { validity: 86400 * 14, refresh: 86400 * 5, backdate: 3600 } },
+  });
+  await startKresd(t, {
+    dir: path.join(dir, 'kresd'), address: net.host(8), hints: { 'a.root.agents.': net.host(2) },
+    ready: { name: 'agents.', type: 'SOA' }, trustAnchors: parentDsLines('agents.', keyDir),
+  });
+  for (const [name, type, status] of [['lab.acme.agents', 'AAAA', 'NOERROR'], ['hub.globex.agents', 'A', 'NOERROR'], ['nope.acme.agents', 'A', 'NXDOMAIN']]) {
+    const r = await dig(53, ['+rec', '+dnssec', name!, type!], net.host(8));
+    t.equal(r.status, status, `Knot Resolver: ${name} ${type}`);
+    t.ok(r.flags.has('ad'), `Knot Resolver: AD on ${name} ${type} (Ed25519, KSK and ZSK)`);
   }
 });
