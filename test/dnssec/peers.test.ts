@@ -56,6 +56,10 @@ t.test('dnssec-verify and ldns-verify-zone accept an AXFR of every signed zone',
     const l = await run('ldns-verify-zone', [file], 60_000);
     t.equal(l.code, 0, `ldns-verify-zone ${z}: ${l.stdout}${l.stderr}`);
   }
+  // Each RRSIG goes out with the TTL of the RRset it covers.
+  const agents = readFileSync(path.join(dir, 'agents.axfr'), 'utf8');
+  t.match(agents, /^agents\.\s+0\s+IN\s+RRSIG\s+NSEC3PARAM /m, 'RRSIG over NSEC3PARAM with its TTL, 0');
+  t.match(agents, /^agents\.\s+86400\s+IN\s+RRSIG\s+SOA /m, 'RRSIG over SOA with the SOA TTL');
   // The check can fail: an edited record is caught.
   const acme = readFileSync(path.join(dir, 'acme.agents.axfr'), 'utf8').replace(/^(lab\.acme\.agents\.\s+\d+\s+IN\s+A\s+)\S+/m, '$1127.0.0.99');
   writeFileSync(path.join(dir, 'bad.axfr'), acme);
