@@ -30,9 +30,16 @@ export interface ChainName {
   types: number[];
 }
 
-/** The NSEC3 records for `names` in `origin`, with the TTL given (RFC 9077: the negative TTL). */
-export function nsec3Chain(origin: string, names: readonly ChainName[], p: Nsec3Params, ttl: number): RR[] {
-  const hashed = names.map((n) => ({ hash: nsec3Hash(n.name, p.salt, p.iterations), types: n.types }));
+/** The NSEC3 records for `names` in `origin`, with the TTL given (RFC 9077: the negative TTL); `memo` keeps hashes by name. */
+export function nsec3Chain(origin: string, names: readonly ChainName[], p: Nsec3Params, ttl: number, memo?: Map<string, Buffer>): RR[] {
+  const hashOf = (name: string): Buffer => {
+    if (!memo) return nsec3Hash(name, p.salt, p.iterations);
+    const key = name.toLowerCase();
+    let h = memo.get(key);
+    if (h === undefined) memo.set(key, (h = nsec3Hash(name, p.salt, p.iterations)));
+    return h;
+  };
+  const hashed = names.map((n) => ({ hash: hashOf(n.name), types: n.types }));
   hashed.sort((a, b) => Buffer.compare(a.hash, b.hash));
   // Two names with one hash cannot both be proven: the first stays (a SHA-1 collision).
   const chain = hashed.filter((h, i) => i === 0 || !h.hash.equals(hashed[i - 1]!.hash));

@@ -5,11 +5,9 @@
 // by the RRset's content, so a new version (an UPDATE) signs only the RRsets that changed and a
 // refresh signs only the signatures that near expiry.
 
-import { createHash } from 'node:crypto';
 import type { RR } from '../wire/rr.js';
 import { RRType } from '../wire/types.js';
 import { nameKey, parentName } from '../wire/name.js';
-import { canonicalRdataOrder } from '../dnssec/canonical.js';
 import { dsFromDnskey } from '../dnssec/ds.js';
 import { signRrset } from '../dnssec/rrsig.js';
 import type { DnssecKey } from '../dnssec/keys.js';
@@ -72,6 +70,15 @@ export class SignatureCache {
     this.entries = this.used;
     this.used = new Map();
   }
+
+  private hashMemo?: { params: string; map: Map<string, Buffer> };
+
+  /** NSEC3 hashes by name, kept across versions while the parameters stay. */
+  hashes(p: Nsec3Params): Map<string, Buffer> {
+    const params = `${p.iterations}/${p.salt.toString('hex')}`;
+    if (this.hashMemo?.params !== params) this.hashMemo = { params, map: new Map() };
+    return this.hashMemo.map;
+  }
 }
 
 export interface SignedZone {
@@ -88,6 +95,7 @@ export function signZone(
   zone: Zone, keys: ZoneKeys, nsec3: Nsec3Params, times: SigningTimes, cache: SignatureCache, now: number, serial?: number,
   childDs?: (cut: string) => Buffer[] | undefined,
 ): SignedZone {
+  const hashes = cache.hashes(nsec3);
   const origin = zone.origin;
   const apexKey = zone.originKey;
   const records: RR[] = [];
@@ -141,7 +149,9 @@ export function signZone(
     chain.push({ name: node.name, types });
   }
   const negTtl = Math.min(soa.ttl, base.negativeTtl);
-  const nsec3s = nsec3Chain(origin, chain, nsec3, negTtl);
+  // Names gone from the zone leave their hashes behind: drop them all once they outnumber the live ones.
+  if (hashes.size > 2 * chain.length + 1024) hashes.clear();
+  const nsec3s = nsec3Chain(origin, chain, nsec3, negTtl, hashes);
   for (const rr of nsec3s) toSign.push({ name: rr.name, type: rr.type, ttl: rr.ttl, rdata: [rr.rdata] });
 
   const out: RR[] = [...records, ...nsec3s];
@@ -176,13 +186,13 @@ function occluded(zone: Zone, key: string, apexKey: string): boolean {
   return false;
 }
 
-/** What a set of signatures depends on: owner, type, TTL, content (canonical), and the signing keys. */
+/**
+ * What a set of signatures depends on: owner, type, TTL, content and the signing keys. The
+ * RDATA as octets, in sorted order: a key, not a digest, since hashing every RRset of a large
+ * zone at each version costs more than the memory.
+ */
 function cacheKey(set: { name: string; type: number; ttl: number; rdata: readonly Buffer[] }, keys: readonly DnssecKey[]): string {
-  const h = createHash('sha256');
-  for (const r of canonicalRdataOrder(set.type, set.rdata)) {
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(r.length);
-    h.update(len).update(r);
-  }
-  return `${set.name}|${set.type}|${set.ttl}|${keys.map((k) => `${k.algorithm}+${k.tag}`).join(',')}|${h.digest('base64')}`;
+  const head = `${set.name}|${set.type}|${set.ttl}|${keys.map((k) => `${k.algorithm}+${k.tag}`).join(',')}|`;
+  if (set.rdata.length === 1) return head + set.rdata[0]!.toString('latin1');
+  return head + set.rdata.map((r) => r.toString('latin1')).sort().join('\u0000');
 }

@@ -47,7 +47,7 @@ async function run(body: () => Promise<void> | void): Promise<void> {
       process.exitCode = 1;
       process.stderr.write(`zone ${err.origin ?? '?'}: not loaded due to errors\n`);
       return;
-    } else if (err instanceof AgentEditError) { status = 1; message = err.message; }
+    } else if (err instanceof AgentEditError || err instanceof DnssecError) { status = 1; message = err.message; }
     else if (isImportError(err)) { status = err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1; message = err.message; }
     else if (err instanceof ZoneEditError) {
       // A result that does not verify is aop's bug, not the user's.

@@ -15,7 +15,7 @@ export function parentDsLines(zone: string, keyDir: string, digestTypes: readonl
   const sep = keys.filter(isKsk);
   const out: string[] = [];
   for (const k of sep.length > 0 ? sep : keys) {
-    for (const d of digestTypes) out.push(`${origin} IN DS ${rdataToText(RRType.DS, dsFromDnskey(origin, k.dnskey, d))}`);
+    for (const d of digestTypes) out.push(`${k.zone} IN DS ${rdataToText(RRType.DS, dsFromDnskey(k.zone, k.dnskey, d))}`);
   }
   return out;
 }

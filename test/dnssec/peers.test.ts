@@ -13,7 +13,8 @@ import { dig } from '../helpers/dig.js';
 import { requireTool, run } from '../helpers/peers.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { startUnbound } from '../helpers/unbound.js';
-import { requirePort53 } from '../helpers/topology.js';
+import { requirePort53, zoneText } from '../helpers/topology.js';
+import { startKresd } from '../helpers/kresd.js';
 import { startKnotSecondary, startNsdSecondary } from '../helpers/xfr.js';
 import { bundledZonesDir } from '../../src/cli/paths.js';
 import { parseListen } from '../../src/server/listen.js';
@@ -55,6 +56,10 @@ t.test('dnssec-verify and ldns-verify-zone accept an AXFR of every signed zone',
     const l = await run('ldns-verify-zone', [file], 60_000);
     t.equal(l.code, 0, `ldns-verify-zone ${z}: ${l.stdout}${l.stderr}`);
   }
+  // Each RRSIG goes out with the TTL of the RRset it covers.
+  const agents = readFileSync(path.join(dir, 'agents.axfr'), 'utf8');
+  t.match(agents, /^agents\.\s+0\s+IN\s+RRSIG\s+NSEC3PARAM /m, 'RRSIG over NSEC3PARAM with its TTL, 0');
+  t.match(agents, /^agents\.\s+86400\s+IN\s+RRSIG\s+SOA /m, 'RRSIG over SOA with the SOA TTL');
   // The check can fail: an edited record is caught.
   const acme = readFileSync(path.join(dir, 'acme.agents.axfr'), 'utf8').replace(/^(lab\.acme\.agents\.\s+\d+\s+IN\s+A\s+)\S+/m, '$1127.0.0.99');
   writeFileSync(path.join(dir, 'bad.axfr'), acme);
@@ -145,5 +150,29 @@ t.test('NSD and Knot secondaries serve the signed zone unchanged', async (t) => 
       t.ok(good > 0 && bad.length === 0, `${name}: ${good} RRSIGs from aop verify (${bad.join(', ')})`);
       if (status === 'NXDOMAIN') t.ok(r.authority.some((l) => l.includes(' NSEC3 ')), `${name}: NSEC3 denial`);
     }
+  }
+});
+
+t.test('Knot Resolver, given the agents. anchor, validates the bundled world served on port 53', async (t) => {
+  if (!(await requirePort53(t)) || !requireDaemon(t, 'kresd', 'knot-resolver')) return;
+  const dir = scratchDir(t, 'aop-sigkres-');
+  const net = await leaseNet(t);
+  const zones = path.join(dir, 'zones');
+  mkdirSync(zones);
+  for (const z of ZONES) writeFileSync(path.join(zones, `${z}zone`), zoneText(`${z}zone`, net.net));
+  const keyDir = path.join(dir, 'keys');
+  // One daemon on every address the bundled glue names: .2 (agents.), .3 and .4 (acme), .5 (globex).
+  await startDaemon(t, {
+    zonesDir: zones, listen: [2, 3, 4, 5].map((n) => parseListen(`${net.host(n)}:53`)),
+    dnssec: { keyDir, algorithm: 15, keyLayout: 'split', times: { validity: 86400 * 14, refresh: 86400 * 5, backdate: 3600 } },
+  });
+  await startKresd(t, {
+    dir: path.join(dir, 'kresd'), address: net.host(8), hints: { 'a.root.agents.': net.host(2) },
+    ready: { name: 'agents.', type: 'SOA' }, trustAnchors: parentDsLines('agents.', keyDir),
+  });
+  for (const [name, type, status] of [['lab.acme.agents', 'AAAA', 'NOERROR'], ['hub.globex.agents', 'A', 'NOERROR'], ['nope.acme.agents', 'A', 'NXDOMAIN']]) {
+    const r = await dig(53, ['+rec', '+dnssec', name!, type!], net.host(8));
+    t.equal(r.status, status, `Knot Resolver: ${name} ${type}`);
+    t.ok(r.flags.has('ad'), `Knot Resolver: AD on ${name} ${type} (Ed25519, KSK and ZSK)`);
   }
 });

@@ -32,6 +32,7 @@ big             IN TXT "${'x'.repeat(200)}"
                 IN TXT "${'y'.repeat(200)}"
                 IN TXT "${'z'.repeat(200)}"
 lab2            IN NS  ns.lab2.elsewhere.example.
+alias           IN DNAME acme.agents.
 `;
 
 const admin: TsigKey = { name: 'admin-key', algorithm: 'hmac-sha256.', secret: Buffer.from('YWRtaW4gc2VjcmV0IGZvciB0aGUgYWNtZSB6b25lIQ==', 'base64') };
@@ -145,6 +146,15 @@ t.test('signed answers', async (t) => {
     const nd = await q(['+dnssec', 'c.wild.acme.agents', 'A']);
     verified(t, all(nd), 'wildcard NODATA');
     t.ok(matches(nsec3s(all(nd)), '*.wild.acme.agents.'), 'the wildcard NSEC3 shows no A');
+  });
+
+  await t.test('DNAME: the DNAME signed, the synthesized CNAME not (RFC 6672 5.3.1), the target signed', async (t) => {
+    const r = await q(['+dnssec', 'lab.alias.acme.agents', 'AAAA']);
+    t.equal(r.status, 'NOERROR');
+    const rrs = all(r);
+    const covered = rrs.filter((x) => x.type === RRType.RRSIG).map((x) => readRrsig(x.rdata).typeCovered);
+    t.ok(covered.includes(RRType.DNAME) && covered.includes(RRType.AAAA) && !covered.includes(RRType.CNAME), `RRSIGs over ${covered.join(', ')}`);
+    verified(t, rrs, 'DNAME answer');
   });
 
   await t.test('TC when the signatures do not fit', async (t) => {
