@@ -200,10 +200,6 @@ export class Resolver {
    */
   private readonly anyTypes = new Map<string, number[]>();
   private readonly o: Required<Omit<ResolverOptions, 'cache' | 'logger' | 'forwarders' | 'local' | 'metrics'>> & { forwarders: Forwarder[] };
-  /** Whether upstream questions ask for DNSSEC records (ResolverOptions.dnssec). */
-  get dnssec(): boolean {
-    return this.o.dnssec;
-  }
   /** The DoT forwarders' connections, reused and pipelined; made on first use. */
   private dot?: DotClient;
   private readonly local: LocalDelegations | undefined;
