@@ -475,7 +475,12 @@ export class Resolver {
           // use, so the answer always carries the DNAME and the CNAME never outlives it.
           if (set.type === RRType.CNAME && dnames.some((d) => !nameEquals(set.name, d.name) && isInDomain(set.name, d.name))) continue;
           // A wildcard expansion keeps its proof that the name itself does not exist (RFC 4035 5.3.4).
-          if (c.proof && expanded(set)) set.proof = c.proof;
+          // Only one at the name asked is kept: further down a CNAME chain the server's proof may
+          // be missing or prove another name (NSD after a DNAME), and asked on its own it sends it.
+          if (expanded(set)) {
+            if (!c.proof || !nameEquals(set.name, name)) continue;
+            set.proof = c.proof;
+          }
           fresh.set(setKey(set.name, set.type), set);
           this.cache.putRRset(set, Rank.AnswerAuth);
         }

@@ -102,6 +102,7 @@ export async function signedHierarchy(dir: string, net: string, opts: { agentAt?
     `www.${origin} IN TXT "hello"`,
     `*.wild.${origin} IN A 192.0.2.2`,
     `sub.deep.${origin} IN A 192.0.2.3`,
+    `dname.${origin} IN DNAME wild.${origin}`,
     ...more,
   ]);
   const kidsAddr = at(HOSTS.kids);

@@ -48,6 +48,8 @@ const CASES: Case[] = [
   { what: 'secure NODATA (NSEC)', name: 'www.nsec.org.', type: 'AAAA', rcode: 'NOERROR', ad: true },
   { what: 'secure wildcard expansion (NSEC)', name: 'x.wild.nsec.org.', type: 'A', rcode: 'NOERROR', ad: true },
   { what: 'secure empty non-terminal (NSEC)', name: 'deep.nsec.org.', type: 'A', rcode: 'NOERROR', ad: true },
+  { what: 'secure DNAME into a wildcard (NSEC3)', name: 'x.dname.secure.org.', type: 'A', rcode: 'NOERROR', ad: true },
+  { what: 'secure DNAME into a wildcard (NSEC)', name: 'x.dname.nsec.org.', type: 'A', rcode: 'NOERROR', ad: true },
   { what: 'secure DS (at the parent)', name: 'secure.org.', type: 'DS', rcode: 'NOERROR', ad: true },
   { what: 'insecure delegation (NSEC3 proof of no DS)', name: 'www.unsigned.org.', type: 'A', rcode: 'NOERROR', ad: false },
   { what: 'insecure NXDOMAIN below an unsigned delegation', name: 'nope.unsigned.org.', type: 'A', rcode: 'NXDOMAIN', ad: false },
