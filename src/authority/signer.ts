@@ -37,6 +37,9 @@ export interface SignerOptions {
 export const DEFAULT_TIMES: SigningTimes = { validity: 14 * 86400, refresh: 5 * 86400, backdate: 3600 };
 
 interface ZoneState {
+  /** Every key of the zone in the key folder, read at first use and again by reloadKeys(). */
+  all: DnssecKey[];
+  /** The ones in use now, by their timing fields. */
   keys: ZoneKeys;
   cache: SignatureCache;
   /** The stored version last signed, and its signed form. */
@@ -100,7 +103,20 @@ export class Signer {
     const now = this.now();
     for (const z of zones) {
       const st = this.zones.get(z.originKey);
-      if (!st?.signed || st.from !== z || now < st.signed.expiration - this.opts.times.refresh) continue;
+      if (!st?.signed || st.from !== z) continue;
+      // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed) changes the signing.
+      let keysChanged = false;
+      try {
+        const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin);
+        if (!sameKeys(keys, st.keys)) {
+          this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
+          st.keys = keys;
+          keysChanged = true;
+        }
+      } catch (err) {
+        this.log.error(`zone ${z.origin}: the keys in use stay: ${(err as Error).message}`);
+      }
+      if (!keysChanged && now < st.signed.expiration - this.opts.times.refresh) continue;
       try {
         out.push(this.sign(z, true));
         this.counts.refreshes++;
@@ -128,6 +144,7 @@ export class Signer {
   private sign(zone: Zone, bump: boolean): Zone {
     const st = this.state(zone.origin);
     const now = this.now();
+    st.keys = selectKeys(st.all, now, this.opts.keyDir, zone.origin);
     // The signed serial moves forward whenever the signed data does: a new version keeps its
     // own serial unless a refresh already went past it.
     let serial: number;
@@ -164,13 +181,14 @@ export class Signer {
     const key = origin.toLowerCase();
     let st = this.zones.get(key);
     if (!st) {
-      st = { keys: this.loadKeys(origin), cache: new SignatureCache() };
+      const all = this.loadKeys(origin);
+      st = { all, keys: selectKeys(all, this.now(), this.opts.keyDir, origin), cache: new SignatureCache() };
       this.zones.set(key, st);
     }
     return st;
   }
 
-  private loadKeys(origin: string): ZoneKeys {
+  private loadKeys(origin: string): DnssecKey[] {
     const dir = this.opts.keyDir;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const now = this.now();
@@ -187,13 +205,40 @@ export class Signer {
     for (const k of all) {
       if (!isSupportedAlgorithm(k.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `key ${k.tag} of ${origin} in ${dir} is of algorithm ${k.algorithm}, which aop cannot sign with`);
     }
-    const published = all.filter((k) => (k.timing.Publish ?? k.timing.Created ?? 0) <= now && !(k.timing.Delete !== undefined && k.timing.Delete <= now));
-    const active = published.filter((k) => (k.timing.Activate ?? k.timing.Publish ?? 0) <= now && !(k.timing.Inactive !== undefined && k.timing.Inactive <= now));
-    if (active.length === 0) throw new DnssecError('ERR_DNSSEC_KEY_FILE', `${dir}: no active key for ${origin} (check the Activate and Inactive times)`);
-    const ksk = active.filter(isKsk);
-    const zsk = active.filter((k) => !isKsk(k));
-    return { published, ksk: ksk.length > 0 ? ksk : zsk, zsk: zsk.length > 0 ? zsk : ksk };
+    return all;
   }
+
+  /**
+   * Read every zone's keys from the folder again (on SIGHUP): keys added with dnssec-keygen, or
+   * retimed with dnssec-settime, take effect at the next refresh() without a restart. A folder
+   * that cannot be read keeps the keys in use, with an error logged.
+   */
+  reloadKeys(): void {
+    for (const [key, st] of this.zones) {
+      const origin = st.all[0]?.zone ?? key;
+      try {
+        st.all = this.loadKeys(origin);
+      } catch (err) {
+        this.log.error(`zone ${origin}: keys not reloaded, the ones in use stay: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+/** The keys in use at `now` by their timing: published (Publish..Delete) and active (Activate..Inactive). */
+function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin: string): ZoneKeys {
+  const published = all.filter((k) => (k.timing.Publish ?? k.timing.Created ?? 0) <= now && !(k.timing.Delete !== undefined && k.timing.Delete <= now));
+  const active = published.filter((k) => (k.timing.Activate ?? k.timing.Publish ?? 0) <= now && !(k.timing.Inactive !== undefined && k.timing.Inactive <= now));
+  if (active.length === 0) throw new DnssecError('ERR_DNSSEC_KEY_FILE', `${dir}: no active key for ${origin} (check the Activate and Inactive times)`);
+  const ksk = active.filter(isKsk);
+  const zsk = active.filter((k) => !isKsk(k));
+  return { published, ksk: ksk.length > 0 ? ksk : zsk, zsk: zsk.length > 0 ? zsk : ksk };
+}
+
+const tagsOf = (ks: readonly DnssecKey[]): string => ks.map((k) => `${k.algorithm}+${k.tag}`).sort().join(',');
+
+function sameKeys(a: ZoneKeys, b: ZoneKeys): boolean {
+  return tagsOf(a.published) === tagsOf(b.published) && tagsOf(a.ksk) === tagsOf(b.ksk) && tagsOf(a.zsk) === tagsOf(b.zsk);
 }
 
 /** A zone that came signed: its DNSKEY RRset has RRSIGs (NSD's test for a signed zone). */

@@ -494,6 +494,11 @@ export class Daemon {
         this.log.info(`zone ${origin}: file removed, no longer served`);
       }
     }
+    // Keys added or retimed in the key folder (dnssec-keygen, dnssec-settime) take effect now.
+    if (this.signer) {
+      this.signer.reloadKeys();
+      for (const signed of this.signer.refresh(this.catalog.list())) this.transfers?.zoneChanged(signed);
+    }
     return { loaded: zones.length - agentFailed, failed: errors.length + agentFailed };
   }
 

@@ -56,6 +56,9 @@ t.test('dnssec-verify and ldns-verify-zone accept an AXFR of every signed zone',
     const l = await run('ldns-verify-zone', [file], 60_000);
     t.equal(l.code, 0, `ldns-verify-zone ${z}: ${l.stdout}${l.stderr}`);
   }
+  // IXFR of a signed zone: the whole signed zone, AXFR-style (the journals hold unsigned changes).
+  const ixfr = await run('dig', [`@${host}`, '-p', String(port), '+nocmd', '+nostats', '+nocomments', 'acme.agents.', 'IXFR=2026112500']);
+  t.ok(ixfr.stdout.split('\n').filter((l) => / RRSIG /.test(l)).length > 10, 'IXFR sends the signatures');
   // Each RRSIG goes out with the TTL of the RRset it covers.
   const agents = readFileSync(path.join(dir, 'agents.axfr'), 'utf8');
   t.match(agents, /^agents\.\s+0\s+IN\s+RRSIG\s+NSEC3PARAM /m, 'RRSIG over NSEC3PARAM with its TTL, 0');

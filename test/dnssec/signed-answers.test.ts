@@ -5,7 +5,7 @@
 // UPDATE re-signing what it touched.
 
 import t, { type Test } from 'tap';
-import { appendFileSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from '../helpers/server.js';
 import { scratchDir } from '../helpers/child.js';
@@ -88,6 +88,15 @@ t.test('signed answers', async (t) => {
     t.notOk(k.answer.some((l) => l.includes('RRSIG')));
   });
 
+  await t.test('the stored-answer cache keeps DO=0 and DO=1 answers apart', async (t) => {
+    for (const round of [1, 2]) {
+      const plain = await q(['mcp.acme.agents', 'A']);
+      const signed = await q(['+dnssec', 'mcp.acme.agents', 'A']);
+      t.notOk(plain.answer.some((l) => l.includes(' RRSIG ')), `round ${round}: DO=0 has no RRSIG`);
+      t.ok(signed.answer.some((l) => l.includes(' RRSIG ')), `round ${round}: DO=1 has its RRSIG`);
+    }
+  });
+
   await t.test('positive answers carry RRSIGs that verify', async (t) => {
     for (const [name, type] of [['lab.acme.agents', 'AAAA'], ['acme.agents', 'DNSKEY'], ['acme.agents', 'SOA'], ['_agent.writer.acme.agents', 'TXT'], ['acme.agents', 'CDS']]) {
       const r = await q(['+dnssec', name!, type!]);
@@ -162,6 +171,16 @@ t.test('signed answers', async (t) => {
     t.ok(r.flags.has('tc'), 'TC set at 512 octets');
     const plain = await q(['+bufsize=1232', 'big.acme.agents', 'TXT']);
     t.notOk(plain.flags.has('tc'), 'the same answer unsigned fits in 1232');
+  });
+
+  await t.test('a reload re-signs the changed zone', async (t) => {
+    appendFileSync(path.join(zones, 'globex.agents.zone'), 'reloaded IN TXT "after SIGHUP"\n');
+    const text = readFileSync(path.join(zones, 'globex.agents.zone'), 'utf8').replace(/2026112501/, '2026112502');
+    writeFileSync(path.join(zones, 'globex.agents.zone'), text);
+    await daemon.reloadAsync();
+    const r = await q(['+dnssec', 'reloaded.globex.agents', 'TXT']);
+    t.equal(r.status, 'NOERROR');
+    verified(t, all(r), 'a record of the reloaded zone');
   });
 
   await t.test('a dynamic UPDATE re-signs the touched RRset and the chain', async (t) => {

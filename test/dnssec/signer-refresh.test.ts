@@ -12,7 +12,8 @@ import { readRrsig } from '../../src/wire/rdata/dnssec.js';
 import { RRType } from '../../src/wire/types.js';
 import { rdataFromText } from '../../src/wire/rdata.js';
 import { tokenize } from '../../src/wire/token.js';
-import { readKeyDir } from '../../src/dnssec/keys.js';
+import { generateKey, readKeyDir, writeKeyFiles, ZSK_FLAGS } from '../../src/dnssec/keys.js';
+import { keyTag } from '../../src/dnssec/keytag.js';
 import { verifyRrsig } from '../../src/dnssec/rrsig.js';
 import { DnssecError } from '../../src/dnssec/errors.js';
 import type { Zone } from '../../src/zone/zone.js';
@@ -105,4 +106,42 @@ t.test('zones that came signed, and key faults', async (t) => {
   s2.view(loadZoneText(ZONE, { origin: 'broken.' }));
   t.equal(errors.filter((e) => e.includes('broken.')).length, 1, 'one error logged, not one per version');
   t.match(errors[0], /ECDSAP256SHA256 public key|Kbroken/);
+});
+
+t.test('a ZSK rolled by its timing fields (pre-publish), as dnssec-keygen -S and dnssec-settime set them', async (t) => {
+  let now = T0;
+  const dir = scratchDir(t, 'aop-signer-roll-');
+  const signer = new Signer({ keyDir: dir, algorithm: 13, keyLayout: 'split', times, now: () => now });
+  const zone = loadZoneText(ZONE, { origin: 'example.' });
+  signer.view(zone);
+  const [ksk, z1] = [readKeyDir(dir).find((k) => k.flags === 257)!, readKeyDir(dir).find((k) => k.flags === 256)!];
+  // The successor: published now, active at T0+5000; the old ZSK inactive then, deleted at T0+8000.
+  const z2 = generateKey('example.', 13, ZSK_FLAGS, T0);
+  z2.timing = { Created: T0, Publish: T0, Activate: T0 + 5000 };
+  writeKeyFiles(dir, z2);
+  writeKeyFiles(dir, { ...z1, timing: { ...z1.timing, Inactive: T0 + 5000, Delete: T0 + 8000 } });
+  signer.reloadKeys();
+  const tagsIn = (z: Zone, type: number): number[] => [...new Set(sigs(z).filter((s) => s.typeCovered === type).map((s) => s.keyTag))].sort();
+  const dnskeyTags = (z: Zone): number[] => z.apex.rrsets.get(RRType.DNSKEY)!.rdata.map((r) => keyTag(r)).sort();
+
+  now = T0 + 1;
+  const [pre] = signer.refresh([zone]);
+  t.ok(pre, 'the new key is published at once');
+  t.same(dnskeyTags(pre!), [ksk.tag, z1.tag, z2.tag].sort(), 'DNSKEY: KSK, old and new ZSK');
+  t.same(tagsIn(pre!, RRType.A), [z1.tag], 'data still signed by the old ZSK');
+  t.same(tagsIn(pre!, RRType.DNSKEY), [ksk.tag], 'DNSKEY signed by the KSK');
+  t.ok(allVerify(pre!));
+
+  now = T0 + 5001;
+  const [active] = signer.refresh([zone]);
+  t.same(tagsIn(active!, RRType.A), [z2.tag], 'after Activate: signed by the new ZSK');
+  t.same(dnskeyTags(active!), [ksk.tag, z1.tag, z2.tag].sort(), 'the old ZSK stays published until Delete');
+  t.ok(allVerify(active!));
+
+  now = T0 + 8001;
+  const [done] = signer.refresh([zone]);
+  t.same(dnskeyTags(done!), [ksk.tag, z2.tag].sort(), 'after Delete: the old ZSK is gone');
+  t.ok(allVerify(done!));
+  t.ok(done!.serial > active!.serial && active!.serial > pre!.serial, 'each step under a new serial');
+  t.same(signer.refresh([zone]), [], 'nothing more to do');
 });
