@@ -125,6 +125,9 @@ export async function signedHierarchy(dir: string, net: string, opts: { agentAt?
   // Unsigned, no DS at org: org's NSEC3 proves there is none.
   kids['unsigned.org.'] = leaf('unsigned.org.', kidsAddr);
   delegate('unsigned.org.', []);
+  // A DS of an algorithm no validator implements (253, private): the child is insecure (RFC 4035 5.2).
+  kids['unsupported.org.'] = leaf('unsupported.org.', kidsAddr);
+  delegate('unsupported.org.', [`unsupported.org. IN DS 12345 253 2 ${'AB'.repeat(32)}`]);
   // Opt-out: optout.org is signed with NSEC3 opt-out and delegates the unsigned child.optout.org.
   {
     const z = 'optout.org.';

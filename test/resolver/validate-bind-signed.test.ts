@@ -55,6 +55,7 @@ const CASES: Case[] = [
   { what: 'insecure NXDOMAIN below an unsigned delegation', name: 'nope.unsigned.org.', type: 'A', rcode: 'NXDOMAIN', ad: false },
   { what: 'insecure child served by its signed parent\'s server (NSEC3)', name: 'www.unsignedkid.secure.org.', type: 'A', rcode: 'NOERROR', ad: false },
   { what: 'insecure child served by its signed parent\'s server (NSEC)', name: 'www.unsignedkid.nsec.org.', type: 'A', rcode: 'NOERROR', ad: false },
+  { what: 'insecure: the only DS has an algorithm no one implements', name: 'www.unsupported.org.', type: 'A', rcode: 'NOERROR', ad: false, ede: 1 },
   { what: 'secure parent of an opt-out span', name: 'www.optout.org.', type: 'A', rcode: 'NOERROR', ad: true },
   { what: 'insecure delegation in an NSEC3 opt-out span', name: 'www.child.optout.org.', type: 'A', rcode: 'NOERROR', ad: false },
   { what: 'bogus: expired RRSIG', name: 'www.expired.org.', type: 'A', rcode: 'SERVFAIL', ad: false, ede: 7 },
