@@ -12,6 +12,9 @@ const RANK: Record<string, number> = {
   base: -1,
   wire: 0,
   zone: 1, cache: 1, transport: 1, agent: 1,
+  // DNSSEC primitives (canonical form, key tags, DS, NSEC3 hashes, algorithms, key files):
+  // wire below, the signer (authority) and the validator (resolver) above.
+  dnssec: 1,
   authority: 2, resolver: 2, mcp: 2,
   // Dynamic updates: above the catalog they change, below the server that dispatches to them.
   update: 2.5,

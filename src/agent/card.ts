@@ -79,6 +79,11 @@ export interface AgentCard {
   aid?: AidRecord;
   /** What was skipped or disagreed: skipped records, a TXT that does not match the SVCB, ... */
   warnings: string[];
+  /**
+   * The DNSSEC state of the records the card was read from, when a validating resolver judged
+   * them (src/mcp/security.ts): the weakest, and each record's.
+   */
+  dnssec?: { state: 'secure' | 'insecure' | 'bogus' | 'unverified'; records: Array<{ name: string; type: string; security: 'secure' | 'insecure' | 'bogus' | 'unverified' }> };
 }
 
 export interface CardOptions {

@@ -7,6 +7,7 @@ import { NameError } from '../wire/errors.js';
 import type { RR, RRset } from '../wire/rr.js';
 import type { Zone, ZoneNode } from '../zone/zone.js';
 import type { Catalog } from './catalog.js';
+import { closestEncloserProof, covering, dedupe, matching, nextCloser, nsec3Index } from './denial.js';
 
 export interface AuthAnswer {
   rcode: number;
@@ -79,6 +80,12 @@ function sigsOver(node: ZoneNode, covered: number): RRset | undefined {
   return rdata.length > 0 ? { ...sigs, rdata } : undefined;
 }
 
+/** The RRSIGs over `set` at `node`, with the set's TTL (or `ttl`) and `owner` (a wildcard's answer name). */
+function pushSigs(out: RR[], node: ZoneNode, set: RRset, owner = set.name, ttl = set.ttl): void {
+  const sigs = sigsOver(node, set.type);
+  if (sigs) push(out, sigs, owner, ttl);
+}
+
 /** Per zone version (each load or change is a new Zone), whether it is signed: tested once, not per referral. */
 const signedZones = new WeakMap<Zone, boolean>();
 
@@ -123,9 +130,13 @@ export class Authority {
 
   /** The zone to answer from: the most specific one, except for DS at a zone apex. */
   private zoneFor(name: string, qtype: number): Zone | undefined {
-    const zone = this.catalog.find(name);
+    const stored = this.catalog.find(name);
+    const zone = stored && this.catalog.view(stored);
     // DS lives on the parent side of a cut: when we serve both sides, the parent answers (RFC 4035 3.1.4.1).
-    if (zone && qtype === RRType.DS && nameKey(name) === zone.originKey) return this.catalog.findParent(name) ?? zone;
+    if (zone && qtype === RRType.DS && nameKey(name) === zone.originKey) {
+      const parent = this.catalog.findParent(name);
+      return parent ? this.catalog.view(parent) : zone;
+    }
     return zone;
   }
 
@@ -134,6 +145,8 @@ export class Authority {
    * CNAME or DNAME, or undefined when the answer is complete.
    */
   private step(zone: Zone, name: string, qtype: number, res: AuthAnswer, dnssecOk: boolean): string | undefined {
+    // RFC 4035 3.1: RRSIGs and denial proofs only when the query set DO and the zone is signed.
+    const sign = dnssecOk && isSigned(zone);
     const nameLabels = labelCount(name);
     const apexLabels = labelCount(zone.origin);
     // Walk down from the apex: delegations and DNAMEs above the name take precedence.
@@ -151,43 +164,80 @@ export class Authority {
       const dname = node.rrsets.get(RRType.DNAME);
       if (dname && !atName) {
         const next = this.synthesizeFromDname(dname, name, res);
+        if (sign) pushSigs(res.answer, node, dname);
         // For QTYPE=CNAME the synthesised CNAME is the answer: no restart (RFC 1034 4.3.2 step 3a).
         return qtype === RRType.CNAME ? undefined : next;
       }
-      if (atName) return this.atNode(zone, node, name, qtype, res, false);
+      if (atName) return this.atNode(zone, node, name, qtype, res, undefined, sign);
     }
     // No node at the name: a wildcard at the closest encloser synthesizes one (RFC 4592). A
     // wildcard that is only an empty non-terminal still exists, so it gives NODATA (RFC 4592 2.2.2).
     const wildcard = zone.nodeByKey(nameKey('*.' + closest.name));
-    if (wildcard) return this.atNode(zone, wildcard, name, qtype, res, true);
+    if (wildcard) return this.atNode(zone, wildcard, name, qtype, res, closest.name, sign);
     this.negative(zone, res, Rcode.NXDOMAIN);
+    // RFC 5155 7.2.2: the closest encloser proof and the NSEC3 covering the wildcard at it.
+    if (sign) this.prove(zone, res, (idx) => [...closestEncloserProof(idx, name, closest.name), covering(idx, '*.' + closest.name)]);
     return undefined;
   }
 
-  /** The name exists (or a wildcard matched it): answer, follow a CNAME, or NODATA. */
-  private atNode(zone: Zone, node: ZoneNode, name: string, qtype: number, res: AuthAnswer, wildcard: boolean): string | undefined {
+  /**
+   * The name exists (or a wildcard matched it; `encloser` is then the closest encloser, where
+   * the wildcard sits): answer, follow a CNAME, or NODATA.
+   */
+  private atNode(zone: Zone, node: ZoneNode, name: string, qtype: number, res: AuthAnswer, encloser: string | undefined, sign: boolean): string | undefined {
+    const wildcard = encloser !== undefined;
     // Owner names echo the question's spelling when they are the question (or a wildcard match).
     const owner = wildcard || nameKey(node.name) === nameKey(name) ? name : node.name;
+    const answerWith = (set: RRset): void => {
+      push(res.answer, set, owner);
+      if (!sign) return;
+      pushSigs(res.answer, node, set, owner);
+      // RFC 5155 7.2.6: a wildcard answer proves that the next closer name does not exist.
+      if (wildcard) this.prove(zone, res, (idx) => [covering(idx, nextCloser(name, encloser))]);
+    };
     if (qtype === RRType.ANY) {
       // RFC 8482: one RRset is enough; pick the lowest type for a stable answer.
       const types = [...node.rrsets.keys()].sort((a, b) => a - b);
       const set = types.length > 0 ? node.rrsets.get(types[0]!) : undefined;
-      if (set) push(res.answer, set, owner);
-      else this.negative(zone, res, Rcode.NOERROR);
+      if (set) answerWith(set);
+      else this.nodata(zone, res, name, encloser, sign);
       return undefined;
     }
     const exact = node.rrsets.get(qtype);
     if (exact) {
-      push(res.answer, exact, owner);
+      answerWith(exact);
       return undefined;
     }
     const cname = node.rrsets.get(RRType.CNAME);
     if (cname) {
-      push(res.answer, cname, owner);
+      answerWith(cname);
       return readName(cname.rdata[0]!, 0).name;
     }
-    this.negative(zone, res, Rcode.NOERROR);
+    this.nodata(zone, res, name, encloser, sign);
     return undefined;
+  }
+
+  /** NODATA: the SOA, and when signed the NSEC3 proof (RFC 5155 7.2.3-7.2.5). */
+  private nodata(zone: Zone, res: AuthAnswer, name: string, encloser: string | undefined, sign: boolean): void {
+    this.negative(zone, res, Rcode.NOERROR);
+    if (!sign) return;
+    if (encloser === undefined) this.prove(zone, res, (idx) => [matching(idx, name)]);
+    else this.prove(zone, res, (idx) => [...closestEncloserProof(idx, name, encloser), matching(idx, '*.' + encloser)]);
+  }
+
+  /** The SOA's RRSIGs and the NSEC3 RRsets `pick` chooses, each with its RRSIGs, into the authority section. */
+  private prove(zone: Zone, res: AuthAnswer, pick: (idx: NonNullable<ReturnType<typeof nsec3Index>>) => Array<RRset | undefined>): void {
+    const soaSigned = res.authority.some((r) => r.type === RRType.RRSIG && r.rdata.readUInt16BE(0) === RRType.SOA);
+    if (!soaSigned && res.authority.some((r) => r.type === RRType.SOA)) pushSigs(res.authority, zone.apex, zone.soa, zone.soa.name, zone.negativeTtl);
+    const idx = nsec3Index(zone);
+    if (!idx) return;
+    const have = new Set(res.authority.filter((r) => r.type === RRType.NSEC3).map((r) => nameKey(r.name)));
+    for (const set of dedupe(pick(idx).filter((x): x is RRset => x !== undefined))) {
+      if (have.has(nameKey(set.name))) continue;
+      push(res.authority, set);
+      const node = zone.nodeByKey(nameKey(set.name));
+      if (node) pushSigs(res.authority, node, set);
+    }
   }
 
   /** RFC 6672: the DNAME itself, a CNAME synthesized from it, then restart at the new name. */
@@ -223,7 +273,9 @@ export class Authority {
       const set = cut.rrsets.get(proof);
       if (set) push(res.authority, set);
       const sigs = set ? sigsOver(cut, proof) : undefined;
-      if (sigs) push(res.authority, sigs);
+      if (sigs) push(res.authority, sigs, sigs.name, set!.ttl);
+      // NSEC3 (opt-out off): the NSEC3 matching the cut, whose bitmap lacks DS (RFC 5155 7.2.7).
+      if (!set) this.prove(zone, res, (idx) => [matching(idx, cut.name)]);
     }
     // Glue for name servers in or below the cut is required; other in-zone addresses are a courtesy.
     const required: RR[] = [];
@@ -268,7 +320,7 @@ export class Authority {
       if (rr.type === RRType.CNAME || rr.type === RRType.DNAME || rr.type === RRType.PTR) continue;
       const host = targetOf(rr.type, rr.rdata, rr.name);
       if (host === undefined) continue;
-      const node = this.catalog.find(host)?.node(host);
+      const node = this.catalog.findServed(host)?.node(host);
       if (!node) continue;
       if (rr.type === RRType.SVCB || rr.type === RRType.HTTPS) add(node, rr.type);
       add(node, RRType.A);

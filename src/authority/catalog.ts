@@ -5,6 +5,14 @@ import type { Zone } from '../zone/zone.js';
 
 export class Catalog {
   private readonly zones = new Map<string, Zone>();
+  /**
+   * What is served for a stored zone version: the zone itself, or with `aop serve --dnssec` its
+   * signed form (src/authority/signer.ts). Updates and reloads see the stored zone; answers and
+   * transfers see this.
+   */
+  view: (zone: Zone) => Zone = (zone) => zone;
+  /** Whether `view` signs: IXFR then sends whole zones, the journals holding unsigned changes. */
+  signing = false;
 
   constructor(zones: Iterable<Zone> = []) {
     for (const z of zones) this.set(z);
@@ -39,6 +47,18 @@ export class Catalog {
   findParent(origin: string): Zone | undefined {
     const p = parentName(origin);
     return p === undefined ? undefined : this.find(p);
+  }
+
+  /** find() as served (see `view`). */
+  findServed(name: string): Zone | undefined {
+    const z = this.find(name);
+    return z && this.view(z);
+  }
+
+  /** get() as served (see `view`). */
+  getServed(origin: string): Zone | undefined {
+    const z = this.get(origin);
+    return z && this.view(z);
   }
 
   get size(): number {

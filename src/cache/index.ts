@@ -15,3 +15,4 @@ export {
 } from './delegation-cache.js';
 export { InfraCache, type InfraCacheOptions, type ChooseOptions, type ServerInfo } from './infra-cache.js';
 export { DnsCache, type DnsCacheOptions, type CacheLookup, type DnsCacheSnapshot } from './cache.js';
+export { ValidationCache, type ValidationCacheOptions } from './validation-cache.js';

@@ -35,6 +35,8 @@ export interface NegativeInput {
   soa: RRset;
   /** Negative TTL if the caller computed it; default min(SOA TTL, SOA MINIMUM) (RFC 2308 section 5). */
   ttl?: number;
+  /** The NSEC/NSEC3 sets (with sigs) of the answer's authority section: the denial, for validation. */
+  proof?: RRset[];
 }
 
 export interface NegativeHit {
@@ -54,6 +56,8 @@ export interface NegativeHit {
   prefetch: boolean;
   /** True when an NXDOMAIN at an ancestor answered (RFC 8020). */
   inherited: boolean;
+  /** The denial's NSEC/NSEC3 sets, when the answer came with them (see NegativeInput.proof). */
+  proof?: RRset[];
 }
 
 export interface NegativeGetOptions {
@@ -68,6 +72,7 @@ interface NegativeValue {
   type: number;
   class: number;
   soa: RRset;
+  proof?: RRset[];
 }
 
 export function nxdomainKey(name: string, cls: number): string {
@@ -139,8 +144,10 @@ export class NegativeCache extends TtlCache<NegativeValue> {
       this.store.delete(key);
       return 'zero-ttl';
     }
-    const value: NegativeValue = { kind: input.kind, name, type, class: cls, soa: { ...soa, ttl } };
-    if (!this.store.put(key, name, value, ttl, rrsetSize(soa) + name.length)) return 'too-large';
+    const proof = input.proof && input.proof.length > 0 ? input.proof.map(validateRRset) : undefined;
+    const value: NegativeValue = { kind: input.kind, name, type, class: cls, soa: { ...soa, ttl }, ...(proof ? { proof } : {}) };
+    const size = rrsetSize(soa) + name.length + (proof ?? []).reduce((n, p) => n + rrsetSize(p), 0);
+    if (!this.store.put(key, name, value, ttl, size)) return 'too-large';
     return 'stored';
   }
 
@@ -175,6 +182,7 @@ export class NegativeCache extends TtlCache<NegativeValue> {
     const hit: NegativeHit = {
       kind: v.kind, name: v.name, class: v.class, soa: { ...v.soa, ttl: f.ttl, rdata: v.soa.rdata.slice() },
       ttl: f.ttl, originalTtl: e.ttl, expires: e.expires, stale: f.stale, prefetch: f.prefetch, inherited,
+      ...(v.proof ? { proof: v.proof } : {}),
     };
     if (v.kind === 'nodata') hit.type = v.type;
     return hit;

@@ -63,7 +63,21 @@ export function rrsetKey(name: string, type: number, cls: number): string {
 export function rrsetSize(set: RRset): number {
   let n = ENTRY_OVERHEAD + set.name.length;
   for (const r of set.rdata) n += r.length + 16;
+  for (const r of set.sigs ?? []) n += r.length + 16;
+  for (const p of set.proof ?? []) n += rrsetSize(p);
   return n;
+}
+
+/** The DNSSEC parts of a set (RRSIGs, wildcard proof), copied, for a stored or returned copy. */
+function dnssecParts(set: RRset): Pick<RRset, 'sigs' | 'proof'> {
+  const out: Pick<RRset, 'sigs' | 'proof'> = {};
+  if (set.sigs && set.sigs.length > 0) out.sigs = ownCopies(set.sigs);
+  if (set.proof && set.proof.length > 0) out.proof = set.proof.map((p) => ({ ...p, rdata: ownCopies(p.rdata), ...dnssecParts(p) }));
+  return out;
+}
+
+function sameSigs(a: RRset, b: RRset): boolean {
+  return sameRdata(a.sigs ?? [], b.sigs ?? []) && (a.proof?.length ?? 0) === (b.proof?.length ?? 0);
 }
 
 function sameRdata(a: readonly Buffer[], b: readonly Buffer[]): boolean {
@@ -102,12 +116,12 @@ export class RRsetCache extends TtlCache<RRsetValue> {
     }
     // The same data again at the same rank and TTL (glue and additional records come with
     // every answer): restart its clock in place rather than store a copy.
-    if (old && old.value.rank === rank && old.value.rrset.ttl === ttl && old.value.rrset.name === valid.name && sameRdata(old.value.rrset.rdata, valid.rdata)) {
+    if (old && old.value.rank === rank && old.value.rrset.ttl === ttl && old.value.rrset.name === valid.name && sameRdata(old.value.rrset.rdata, valid.rdata) && sameSigs(old.value.rrset, valid)) {
       this.store.restart(key, old, now);
       this.store.stats.inserts++;
       return 'stored';
     }
-    const stored: RRset = { ...valid, ttl, rdata: ownCopies(valid.rdata) };
+    const stored: RRset = { ...valid, ttl, rdata: ownCopies(valid.rdata), ...dnssecParts(valid) };
     if (!this.store.put(key, valid.name, { rrset: stored, rank }, ttl, rrsetSize(stored), now)) return 'too-large';
     return 'stored';
   }
@@ -140,7 +154,7 @@ export class RRsetCache extends TtlCache<RRsetValue> {
     const f = this.store.freshness(e, now, mark);
     const s = e.value.rrset;
     return {
-      rrset: { name: s.name, type: s.type, class: s.class, ttl: f.ttl, rdata: s.rdata.slice() },
+      rrset: { name: s.name, type: s.type, class: s.class, ttl: f.ttl, rdata: s.rdata.slice(), ...(s.sigs ? { sigs: s.sigs } : {}), ...(s.proof ? { proof: s.proof } : {}) },
       rank: e.value.rank, ttl: f.ttl, originalTtl: e.ttl, expires: e.expires, stale: f.stale, prefetch: f.prefetch,
     };
   }
@@ -182,7 +196,7 @@ function ownCopies(bufs: readonly Buffer[]): Buffer[] {
 /** Check an RRset from the caller; returns a canonical copy with deduplicated, copied RDATA. */
 export function validateRRset(set: RRset): RRset {
   const valid = checkRRset(set);
-  return { ...valid, rdata: ownCopies(valid.rdata) };
+  return { ...valid, rdata: ownCopies(valid.rdata), ...dnssecParts(valid) };
 }
 
 /** validateRRset without the copy: the RDATA are the caller's buffers, deduplicated. */
@@ -208,5 +222,5 @@ function checkRRset(set: RRset): RRset {
     }
     rdata.push(r);
   }
-  return { name, type, class: cls, ttl, rdata };
+  return { name, type, class: cls, ttl, rdata, ...(set.sigs ? { sigs: set.sigs } : {}), ...(set.proof ? { proof: set.proof } : {}) };
 }

@@ -6,6 +6,7 @@ import { orderEndpoints, type AgentCard } from '../agent/index.js';
 import { isLocal, isLoopback } from '../mcp/address.js';
 import { HandOffError } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
+import { VerifiedLookup, type SecuritySummary } from '../mcp/security.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
 import { chooseServer, localPolicy, processCliIo, reportError, trustedCa, timeoutMs, type AllowHttp, type CliIo } from './call.js';
 import { OriginPools } from '../mcp/http.js';
@@ -22,6 +23,8 @@ export interface AgentArgs {
   allowLoopbackZone?: string[];
   /** As aop call --ca: a PEM file of CAs for the capability documents of DNS-AID records. */
   ca?: string;
+  /** As aop call --require-secure: refuse unless every record is DNSSEC-secure. */
+  requireSecure?: boolean;
 }
 
 function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp, loopbackOk: boolean): string | undefined {
@@ -34,7 +37,15 @@ function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp, loo
   return undefined;
 }
 
-export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random, loopbackOk = true): string {
+/** The DNSSEC line of the card: the weakest state of the records and what it rests on. */
+function securityText(s: SecuritySummary): string {
+  const counts = new Map<string, number>();
+  for (const r of s.records) counts.set(r.security, (counts.get(r.security) ?? 0) + 1);
+  const detail = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
+  return `${s.state} (${detail || 'no records'}; AD from ${s.resolver}${s.trusted ? '' : ', not trusted: not on this host'})`;
+}
+
+export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random, loopbackOk = true, security?: SecuritySummary): string {
   const c = r.card;
   const rows: Array<[string, string]> = [['agent', c.name]];
   if (r.aliases.length > 1) rows.push(['aliases', r.aliases.join(' -> ')]);
@@ -47,6 +58,8 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
   rows.push(['ttl', `${c.ttl} s${r.ttl < c.ttl ? ` (cached ${r.ttl} s: the shortest TTL of its records)` : ''}`]);
   rows.push(['zone', c.zone ?? '(unknown)']);
   rows.push(['server', server]);
+  // Shown when there is something to say: secure records, or a policy that asked. (--json always has it.)
+  if (security !== undefined && (security.state === 'secure' || security.requireSecure)) rows.push(['dnssec', securityText(security)]);
   let out = rows.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n') + '\n';
   const ordered = orderEndpoints(c.endpoints, random);
   const shared = new Set(c.endpoints.map((e) => e.priority).filter((p, i, all) => all.indexOf(p) !== i));
@@ -65,7 +78,7 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     const ms = timeoutMs(a.timeout, 10);
     const server = chooseServer(a.server, io.env);
     asked = server.asked;
-    const lookup = new NetworkLookup(server);
+    const lookup = new VerifiedLookup(new NetworkLookup(server, { dnssec: true }), { requireSecure: a.requireSecure === true });
     const signal = AbortSignal.timeout(ms);
     const allowHttp = a.allowHttp ?? 'loopback';
     let r: ResolvedAgent;
@@ -94,15 +107,17 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     }
     if (a.json) {
       const ordered = orderEndpoints(r.card.endpoints);
+      // The card's dnssec is `security` below, with the resolver that judged it.
+      const { dnssec: _judged, ...card } = r.card;
       io.stdout(JSON.stringify({
-        ...r.card, endpoints: ordered.map((e) => {
+        ...card, endpoints: ordered.map((e) => {
           const note = policyNote(e, allowHttp, loopbackOk);
           return { ...e, ...(note ? { note } : {}) };
         }),
-        aliases: r.aliases, cacheTtl: r.ttl, server: label,
+        aliases: r.aliases, cacheTtl: r.ttl, server: label, security: lookup.summary(),
       }, null, 2) + '\n');
     } else {
-      io.stdout(agentText(r, label, allowHttp, Math.random, loopbackOk));
+      io.stdout(agentText(r, label, allowHttp, Math.random, loopbackOk, lookup.summary()));
     }
     return 0;
   } catch (err) {
@@ -122,12 +137,13 @@ export function agentCommand(y: Argv): Argv {
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Policy used to mark endpoints a call would refuse' })
       .option('allow-loopback-zone', { type: 'string', array: true, describe: 'As aop call: loopback endpoints of this zone\'s agents are not marked refused' })
       .option('ca', { type: 'string', describe: 'As aop call: a PEM file of CA certificates to trust for capability documents' })
+      .option('require-secure', { type: 'boolean', default: false, describe: 'As aop call: fail (exit 23) unless every record is DNSSEC-secure' })
       .epilogue('Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error, 13 the DNS server gave a referral, 14 a lame DNS answer, 17-21 a DNS-AID capability document that cannot be used (docs/errors.md).')
       .example('$0 agent writer.acme.agents', "writer's card: two endpoints, priority 1 then 2")
       .example('$0 agent copywriter.acme.agents --server 127.0.0.1:5300', 'an alias: the names followed are shown')
       .example('$0 agent researcher.acme.agents --json', 'the card as JSON'),
     async (argv) => {
-      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'], ca: argv.ca });
+      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'], ca: argv.ca, requireSecure: argv['require-secure'] });
     },
   );
 }

@@ -9,6 +9,7 @@ import { parseListen } from '../server/listen.js';
 import type { CallOutcome, HandOff } from '../mcp/handoff.js';
 import { HandOffError, type Attempt } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
+import { VerifiedLookup } from '../mcp/security.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { daemonStatePath, gatewayAddress, readDaemonState } from './daemon-state.js';
 import { askedNote, chooseDefaultServer } from './common.js';
@@ -209,6 +210,8 @@ export interface CallArgs {
   maxReplyEvents?: number;
   /** A PEM file of CAs to trust besides the system roots (https endpoints, capability documents). */
   ca?: string;
+  /** Call only an agent whose every record is DNSSEC-secure, by a validating resolver on this host (mcp/security.ts). */
+  requireSecure?: boolean;
 }
 
 function positive(what: string, v: number | undefined): number | undefined {
@@ -238,7 +241,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     const ca = trustedCa(a.ca, policy.caFile, io, 'call');
     handoff = new HandOff({
       ...(ca !== undefined ? { ca } : {}),
-      lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
+      lookup: new VerifiedLookup(new NetworkLookup(server, { dnssec: true }), { requireSecure: a.requireSecure === true }), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
       ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}), ...(maxReplyEvents !== undefined ? { maxReplyEvents } : {}),
     });
     const started = performance.now();
@@ -292,6 +295,7 @@ export function callCommand(y: Argv): Argv {
       .option('timeout', { type: 'number', default: 30, describe: 'Seconds for the whole call, lookup included' })
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Where plain http endpoints may be called' })
       .option('allow-loopback-zone', { type: 'string', array: true, describe: 'Allow loopback endpoints for the agents of this zone (its apex, e.g. acme.agents); repeat for more' })
+      .option('require-secure', { type: 'boolean', default: false, describe: 'Call the agent only if every record it rests on is DNSSEC-secure (AD from a validating resolver on this host); exit 23 otherwise. Bogus records are always refused (exit 22)' })
       .option('max-reply-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'Largest reply body, and largest SSE event, taken from the agent (bytes)' })
       .option('max-reply-events', { type: 'number', default: 10000, describe: 'Most SSE events one reply may carry' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the whole result, the endpoint and every attempt as JSON' })
@@ -304,7 +308,7 @@ export function callCommand(y: Argv): Argv {
       process.exitCode = await runCall({
         name: argv.name as string, arg: argv.arg, argsJson: argv['args-json'], tool: argv.tool, server: argv.server,
         timeout: argv.timeout, json: argv.json, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'],
-        maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'], ca: argv.ca,
+        maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'], ca: argv.ca, requireSecure: argv['require-secure'],
       });
     },
   );

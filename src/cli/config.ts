@@ -19,6 +19,7 @@ import { nearestOptions } from './common.js';
 export const PATH_KEYS: readonly string[] = [
   'zones', 'root-hints', 'control', 'tsig-key', 'include-dir', 'journal-dir', 'secondary-dir', 'state-file',
   'tls-cert', 'tls-key', 'forward-tls-ca', 'dnstap', 'dnstap-file', 'dnstap-socket', 'query-log-file',
+  'key-dir',
 ];
 
 /** String options that `--no-x` turns off, so `x: false` in the file. */

@@ -188,7 +188,9 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       const listen = parseListen(mcp, DEFAULT_MCP_PORT);
       const { HandOff } = await import('../mcp/handoff.js');
       const { AgentDirectory, Gateway, ResolverLookup, startGatewayHttp } = await import('../mcp/gateway/index.js');
-      const lookup = new ResolverLookup(daemon);
+      // The daemon is its own resolver: its AD (with --trust-anchor) is trusted, and bogus agents are refused (mcp/security.ts).
+      const { VerifiedLookup } = await import('../mcp/security.js');
+      const lookup = new VerifiedLookup(new ResolverLookup(daemon), { trusted: true });
       const allowHttp = a.allowHttp ? 'any' as const : 'loopback' as const;
       // Loopback endpoints only for the agents of zones this daemon serves, never its own listeners
       // (the gateway, the DNS ports), and every request marked as one hop (aop-hops).

@@ -92,7 +92,9 @@ export function mcpCommand(y: Argv): Argv {
       const { HandOff } = await import('../mcp/handoff.js');
       const { NetworkLookup } = await import('../mcp/lookup.js');
       const { AgentDirectory, Gateway, runGatewayStdio } = await import('../mcp/gateway/index.js');
-      const lookup = new NetworkLookup(plan.server);
+      const { VerifiedLookup } = await import('../mcp/security.js');
+      // DO=1, and bogus agents refused (mcp/security.ts); AD is trusted from a resolver on this host.
+      const lookup = new VerifiedLookup(new NetworkLookup(plan.server, { dnssec: true }));
       const allowHttp = a['mcp-allow-http'] ? 'any' as const : 'loopback' as const;
       // Loopback endpoints only for the running aop serve's own zones (when it is the server asked); one hop (aop-hops).
       const policy = localPolicy(plan.server, 'loopback', a['allow-loopback-zone'] ?? [], undefined);

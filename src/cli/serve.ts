@@ -23,6 +23,7 @@ import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, gatewayAddress, metricsAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 import { metricsListen, metricsOptions } from './options/metrics.js';
+import { dnssecConfig, dnssecOptions } from './options/dnssec.js';
 import { Metrics } from '../base/metrics.js';
 import { MetricsHttp } from '../server/metrics-http.js';
 import type { ListenAddress } from '../server/listen.js';
@@ -30,6 +31,7 @@ import { packageVersion } from './embedded.js';
 import { encryptedConfig, isTlsForward, parseTlsForward, tlsOptions } from './options/tls.js';
 import { dnstapConfig, dnstapOptions } from './options/dnstap.js';
 import { abuseConfig, abuseOptions, shareCookieSecret } from './options/abuse.js';
+import { validationConfig, validationOptions } from './options/validation.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger, metricsAt?: ListenAddress): Promise<void> {
@@ -141,7 +143,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))
+    (c) => validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -285,6 +287,7 @@ export function serveCommand(y: Argv): Argv {
           serveStale: a['stale-window'] > 0,
           prefetch: a.prefetch,
           warmUp: a['warm-up'],
+          ...validationConfig(a),
           cache: {
             minTtl: a['min-ttl'], maxTtl: a['max-ttl'], staleWindow: a['stale-window'],
             staleClientTimeout: a['stale-client-timeout'], staleRecheck: a['stale-recheck'],
@@ -324,6 +327,7 @@ export function serveCommand(y: Argv): Argv {
         },
         ...(metrics ? { metrics } : {}),
         ...dnstapConfig(a),
+        ...dnssecConfig(a),
       });
       let extras: Embedded | undefined;
       let metricsHttp: MetricsHttp | undefined;

@@ -3,6 +3,7 @@
 // (re)generates agents' capability documents and pins them in their records.
 
 import { AopError } from '../base/errors.js';
+import { DnssecError } from '../dnssec/errors.js';
 import type { Argv } from 'yargs';
 import path from 'node:path';
 import { DEFAULT_MAX_ZONE_BYTES, loadZoneFile, originFromFileName, readZoneFileText, type ReadLimits, ZoneLoadError } from '../zone/load.js';
@@ -51,7 +52,7 @@ async function run(body: () => Promise<void> | void): Promise<void> {
       process.exitCode = 1;
       process.stderr.write(`zone ${err.origin ?? '?'}: not loaded due to errors\n`);
       return;
-    } else if (err instanceof AgentEditError || err instanceof CapFileError || err instanceof CapabilityError || err instanceof AgentRecordError) { status = 1; message = err.message; }
+    } else if (err instanceof AgentEditError || err instanceof CapFileError || err instanceof CapabilityError || err instanceof AgentRecordError || err instanceof DnssecError) { status = 1; message = err.message; }
     else if ((err as { code?: unknown }).code === 'ERR_CALL_USAGE') { status = 1; message = (err as Error).message; }
     else if (isImportError(err)) { status = err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1; message = err.message; }
     else if (err instanceof ZoneEditError) {
@@ -149,7 +150,7 @@ function readLimits(a: { 'max-zone-bytes': number; 'include-dir': string[] }): R
 }
 
 export function zoneCommand(y: Argv): Argv {
-  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp, cap', (z) => z
+  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp, cap, ds', (z) => z
     .command(
       'check <file>',
       'Load and validate a zone file; print its serial and size, or every fault as file:line:col: message',
@@ -380,6 +381,26 @@ export function zoneCommand(y: Argv): Argv {
         }
         writeFileAtomic(file, result.text, { expect: src.text });
         process.stdout.write(`zone ${src.origin}: cap for ${assignments.length} agent${assignments.length === 1 ? '' : 's'} (${result.removed.length} SVCB records), serial ${result.serial.old} -> ${result.serial.new}\n`);
+      }),
+    )
+    .command(
+      'ds <zone>',
+      'Print the DS records for the parent of a zone signed by aop serve --dnssec (one per key-signing key)',
+      (c) => c
+        .positional('zone', { type: 'string', demandOption: true, describe: 'Zone origin, e.g. acme.agents' })
+        .option('key-dir', { type: 'string', demandOption: true, describe: 'The key folder given to aop serve --key-dir' })
+        .option('digest', { type: 'number', array: true, default: [2], describe: 'DS digest type: 2 (SHA-256) or 4 (SHA-384); repeat for both' })
+        .example('$0 zone ds acme.agents --key-dir keys', 'the DS line to put in the agents. zone'),
+      (a) => run(async () => {
+        for (const d of a.digest) if (d !== 2 && d !== 4) throw new CliFailure(1, `--digest ${d}: use 2 (SHA-256) or 4 (SHA-384)`);
+        let zone: string;
+        try {
+          zone = parseName(a.zone as string, '.');
+        } catch (err) {
+          throw new CliFailure(1, `bad zone name '${a.zone as string}': ${(err as Error).message}`);
+        }
+        const { parentDsLines } = await import('../dnssec/parent-ds.js');
+        for (const line of parentDsLines(zone, a['key-dir'], a.digest)) process.stdout.write(`${line}\n`);
       }),
     )
     .example('$0 zone check zones/acme.agents.zone', 'validate a zone file')

@@ -17,6 +17,7 @@ import { isLocal, sameHost } from './address.js';
 import { HandOffError, type HandOffCodeName } from './errors.js';
 import type { OriginPools, ReplyTooLargeError } from './http.js';
 import type { DnsLookup } from './lookup.js';
+import { isSecurityRefusal } from './security.js';
 
 /** The largest capability document or agent card read (dns-aid-core's limit). */
 export const MAX_DESCRIPTOR_BYTES = MAX_CAPABILITY_BYTES;
@@ -243,7 +244,7 @@ async function capDocumentOnce(card: AgentCard & { cap: string }, o: LocateOptio
   try {
     addrs = await addressesOf(o.lookup, host, o.signal);
   } catch (err) {
-    if (o.signal?.aborted) throw err;
+    if (o.signal?.aborted || isSecurityRefusal(err)) throw err;
     throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no DNS answer for ${host}: ${(err as Error).message}`, err);
   }
   if (addrs.length === 0) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no A/AAAA record for ${host}`);

@@ -16,6 +16,12 @@ export interface LookupReply {
   aa?: boolean;
   /** The TC flag: the reply was cut short and not asked again over TCP. */
   tc?: boolean;
+  /** The AD flag (RFC 4035 3.2.3): what a validating resolver says of the data; see security.ts. */
+  ad?: boolean;
+  /** Extended DNS Error INFO-CODEs of the reply (RFC 8914): why a SERVFAIL is one. */
+  ede?: Array<{ code: number; text?: string }>;
+  /** The DNSSEC state a VerifiedLookup (security.ts) gave the reply: secure, insecure or unverified. */
+  security?: 'secure' | 'insecure' | 'bogus' | 'unverified';
 }
 
 export interface DnsLookup {
@@ -77,6 +83,17 @@ export function describeNotAnAnswer(n: NotAnAnswer, what: string, source: string
 export interface NetworkLookupOptions {
   /** Milliseconds per DNS attempt (UDP, then TCP on TC=1). Default 2000. */
   timeoutMs?: number;
+  /** Ask with DO=1 (RFC 3225), so a validating resolver says with AD whether the data is secure. Default false. */
+  dnssec?: boolean;
+}
+
+/** The Extended DNS Errors of a reply's OPT record (option 15: INFO-CODE, then UTF-8 text). */
+export function edeOf(options: ReadonlyArray<{ code: number; data: Buffer }> | undefined): LookupReply['ede'] {
+  const out = (options ?? []).filter((o) => o.code === 15 && o.data.length >= 2).map((o) => {
+    const text = o.data.subarray(2).toString('utf8');
+    return { code: o.data.readUInt16BE(0), ...(text !== '' ? { text } : {}) };
+  });
+  return out.length > 0 ? out : undefined;
 }
 
 /** Queries with RD=1 to one recursive resolver (or an authoritative server holding the zones). */
@@ -84,8 +101,10 @@ export class NetworkLookup implements DnsLookup {
   readonly server: { address: string; port: number };
   readonly source: string;
   private readonly timeoutMs: number;
+  readonly dnssec: boolean;
 
   constructor(server: { address: string; port: number }, opts: NetworkLookupOptions = {}) {
+    this.dnssec = opts.dnssec ?? false;
     this.server = { address: server.address, port: server.port };
     this.source = server.address.includes(':') ? `[${server.address}]:${server.port}` : `${server.address}:${server.port}`;
     this.timeoutMs = opts.timeoutMs ?? 2000;
@@ -96,9 +115,12 @@ export class NetworkLookup implements DnsLookup {
 
   async query(name: string, type: number, signal?: AbortSignal): Promise<LookupReply> {
     const s: Server = this.server;
-    const r = await query(s, { name, type, class: RRClass.IN }, { rd: true, timeout: this.timeoutMs, ...(signal ? { signal } : {}) });
+    const r = await query(s, { name, type, class: RRClass.IN }, {
+      rd: true, timeout: this.timeoutMs, ...(signal ? { signal } : {}), ...(this.dnssec ? { edns: { udpSize: 1232, dnssecOk: true } } : {}),
+    });
     const m = r.message;
-    return { rcode: m.rcode, answers: m.answers, authority: m.authority, additional: m.additional, aa: m.aa, tc: m.tc };
+    const ede = edeOf(m.edns?.options);
+    return { rcode: m.rcode, answers: m.answers, authority: m.authority, additional: m.additional, aa: m.aa, tc: m.tc, ad: m.ad, ...(ede ? { ede } : {}) };
   }
 }
 

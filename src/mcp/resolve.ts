@@ -8,6 +8,7 @@ import type { RR } from '../wire/rr.js';
 import { Rcode, RRType, rcodeToString, typeToString } from '../wire/types.js';
 import { HandOffError } from './errors.js';
 import { describeNotAnAnswer, notAnAnswer, type DnsLookup, type LookupReply } from './lookup.js';
+import { isSecurityRefusal, weakestSecurity, type RecordSecurity, type SecurityRecord } from './security.js';
 
 export interface ResolvedAgent {
   card: AgentCard;
@@ -15,6 +16,23 @@ export interface ResolvedAgent {
   aliases: string[];
   /** Seconds the card may be cached: the smallest TTL of the records it was built from. */
   ttl: number;
+  /**
+   * The DNSSEC state of every reply the card rests on, when the lookup judged them (a
+   * VerifiedLookup, security.ts): the weakest, and each record.
+   */
+  security?: { state: RecordSecurity; records: SecurityRecord[] };
+}
+
+/** `lookup`, noting the DNSSEC state of each reply it gives (for ResolvedAgent.security). */
+function judged(lookup: DnsLookup, out: SecurityRecord[]): DnsLookup {
+  return {
+    ...(lookup.source !== undefined ? { source: lookup.source } : {}),
+    async query(name, type, signal) {
+      const r = await lookup.query(name, type, signal);
+      if (r.security !== undefined) out.push({ name, type: typeToString(type), security: r.security });
+      return r;
+    },
+  };
 }
 
 /** Follow the CNAMEs in an answer section from the chain's current name, one hop per record. */
@@ -30,7 +48,8 @@ async function ask(lookup: DnsLookup, name: string, type: number, signal: AbortS
   try {
     return await lookup.query(name, type, signal);
   } catch (err) {
-    if (signal?.aborted) throw err;
+    // A DNSSEC refusal (security.ts) is the answer, not a lookup that failed.
+    if (signal?.aborted || isSecurityRefusal(err)) throw err;
     throw new HandOffError('ERR_LOOKUP_FAILED', `${name} ${typeToString(type)}: no DNS reply: ${err instanceof Error ? err.message : String(err)}`, { agent, cause: err });
   }
 }
@@ -61,7 +80,7 @@ export async function findZone(lookup: DnsLookup, name: string, signal?: AbortSi
     const soa = [...r.answers, ...r.authority].find((rr) => rr.type === RRType.SOA && isInDomain(name, rr.name));
     return soa?.name;
   } catch (err) {
-    if (signal?.aborted) throw err;
+    if (signal?.aborted || isSecurityRefusal(err)) throw err;
     return undefined;
   }
 }
@@ -139,7 +158,9 @@ async function findSvcb(lookup: DnsLookup, name: string, start: string, signal: 
  * server referred us elsewhere), ERR_LOOKUP_LAME (a non-authoritative empty reply). Rejects with
  * the signal's reason when it aborts.
  */
-export async function resolveAgent(lookup: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
+export async function resolveAgent(given: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
+  const security: SecurityRecord[] = [];
+  const lookup = judged(given, security);
   let start: string;
   try {
     start = agentName(name);
@@ -194,7 +215,8 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
         }
       }
     } catch (err) {
-      if (signal?.aborted) throw err;
+      // A bogus (or, by policy, insecure) address or TXT refuses the agent: never a warning.
+      if (signal?.aborted || isSecurityRefusal(err)) throw err;
       warnings.push(`${qname} ${typeToString(type)}: no DNS reply (${err instanceof Error ? err.message : String(err)})`);
     }
   };
@@ -211,8 +233,12 @@ export async function resolveAgent(lookup: DnsLookup, name: string, opts: { sign
   used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
 
   const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? { dnsAid: true } : { zone, dnsAid: true });
+  if (security.length > 0) card.dnssec = { state: weakestSecurity(security), records: security.map((r) => ({ name: r.name, type: r.type, security: r.security })) };
   if (aliases.length > 0) card.warnings.push(`${start} has no record; found at the legacy name ${chain.names[0]} (dns-aid-core before 0.25)`);
   card.warnings.push(...warnings);
   const ttl = used.length > 0 ? Math.min(...used.map((r) => r.ttl)) : card.ttl;
-  return { card, aliases: [...aliases, ...chain.names], ttl: Math.min(ttl, card.ttl) };
+  return {
+    card, aliases: [...aliases, ...chain.names], ttl: Math.min(ttl, card.ttl),
+    ...(security.length > 0 ? { security: { state: weakestSecurity(security), records: security } } : {}),
+  };
 }

@@ -9,9 +9,9 @@ import { RRType, Rcode, rcodeToString } from '../wire/types.js';
 
 export type Classified =
   /** Authoritative data for the question (possibly with a CNAME/DNAME chain, possibly ending in NXDOMAIN). */
-  | { kind: 'answer'; sets: RRset[]; nxdomain: boolean; soa?: RRset }
-  | { kind: 'nodata'; soa?: RRset }
-  | { kind: 'nxdomain'; soa?: RRset }
+  | { kind: 'answer'; sets: RRset[]; nxdomain: boolean; soa?: RRset; proof?: RRset[] }
+  | { kind: 'nodata'; soa?: RRset; proof?: RRset[] }
+  | { kind: 'nxdomain'; soa?: RRset; proof?: RRset[] }
   | { kind: 'referral'; zone: string; nameservers: string[]; glue: Map<string, string[]>; ttl: number; glueSets: RRset[] }
   | { kind: 'lame'; reason: string };
 
@@ -28,6 +28,31 @@ export function toRRsets(rrs: readonly RR[]): RRset[] {
     }
   }
   return [...sets.values()];
+}
+
+/**
+ * toRRsets, with each RRSIG put on the set it covers (`sigs`) rather than in a set of its own:
+ * what a DO=1 reply carries, kept for the validator. RRSIGs of no set here are dropped. Without
+ * RRSIGs (DO=0 replies) the same as toRRsets. `keep` keeps RRSIGs as a set (the question asked for them).
+ */
+export function toSignedRRsets(rrs: readonly RR[], keep = false): RRset[] {
+  if (keep || !rrs.some((r) => r.type === RRType.RRSIG)) return toRRsets(rrs);
+  const sets = toRRsets(rrs.filter((r) => r.type !== RRType.RRSIG));
+  for (const rr of rrs) {
+    if (rr.type !== RRType.RRSIG || rr.rdata.length < 2) continue;
+    const covered = rr.rdata.readUInt16BE(0);
+    const set = sets.find((s) => s.type === covered && s.class === rr.class && nameEquals(s.name, rr.name));
+    if (!set) continue;
+    set.sigs ??= [];
+    if (!set.sigs.some((d) => d.equals(rr.rdata))) set.sigs.push(rr.rdata);
+  }
+  return sets;
+}
+
+/** The NSEC and NSEC3 sets of an authority section (a denial or a wildcard proof), or undefined. */
+function denial(sets: RRset[]): { proof?: RRset[] } {
+  const proof = sets.filter((s) => s.type === RRType.NSEC || s.type === RRType.NSEC3);
+  return proof.length > 0 ? { proof } : {};
 }
 
 export function addressText(type: number, rdata: Buffer): string | undefined {
@@ -51,18 +76,21 @@ export function classify(reply: Message, qname: string, zone: string): Classifie
   const inZone = (rr: RR) => isInDomain(rr.name, zone);
   const answers = reply.answers.filter(inZone);
   const authority = reply.authority.filter(inZone);
-  const soaSet = toRRsets(authority.filter((r) => r.type === RRType.SOA))[0];
+  const authSets = toSignedRRsets(authority);
+  const soaSet = authSets.find((s) => s.type === RRType.SOA);
+  const proof = denial(authSets);
   // A negative answer's SOA must be the apex of a zone that contains the name.
   const soa = soaSet && isInDomain(qname, soaSet.name) ? soaSet : undefined;
   const nxdomain = reply.rcode === Rcode.NXDOMAIN;
 
   if (answers.length > 0) {
     if (!reply.aa) return { kind: 'lame', reason: 'non-authoritative answer from a server asked iteratively' };
-    return { kind: 'answer', sets: toRRsets(answers), nxdomain, soa };
+    const sets = toSignedRRsets(answers, q.type === RRType.RRSIG);
+    return { kind: 'answer', sets, nxdomain, soa, ...proof };
   }
   if (nxdomain) {
     if (!reply.aa && !soa) return { kind: 'lame', reason: 'NXDOMAIN without authority' };
-    return { kind: 'nxdomain', soa };
+    return { kind: 'nxdomain', soa, ...proof };
   }
   const ns = authority.filter((r) => r.type === RRType.NS);
   if (ns.length > 0 && !reply.aa) {
@@ -89,6 +117,6 @@ export function classify(reply: Message, qname: string, zone: string): Classifie
     }
     return { kind: 'referral', zone: cut, nameservers, glue, ttl: Math.min(...nsSet.map((r) => r.ttl)), glueSets: toRRsets(glueRecords) };
   }
-  if (reply.aa || soa) return { kind: 'nodata', soa };
+  if (reply.aa || soa) return { kind: 'nodata', soa, ...proof };
   return { kind: 'lame', reason: 'empty non-authoritative reply' };
 }

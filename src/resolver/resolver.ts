@@ -64,6 +64,11 @@ export interface ResolverOptions {
   /** Resolvers to forward names outside the hints' namespace to; none means REFUSED. With `tls`, over DNS over TLS (RFC 7858). */
   forwarders?: Forwarder[];
   logger?: Logger;
+  /**
+   * Ask with DO=1 and keep what DNSSEC needs (RFC 4035 4.1): each set's RRSIGs, the NSEC/NSEC3
+   * denials and wildcard proofs, handed on in the resolution for a validator. Default false.
+   */
+  dnssec?: boolean;
   /** Transport, replaceable in tests. */
   query?: (server: Server, q: Question, opts: QueryOptions) => Promise<ExchangeResult>;
 }
@@ -144,14 +149,27 @@ type Step =
   | { kind: 'answer'; set: RRset; stale: boolean; until: number }
   /** The RRsets of an ANY question, as the authority gave them (RFC 8482 lets it give one). */
   | { kind: 'any'; sets: RRset[]; stale: boolean; until: number }
-  | { kind: 'alias'; records: RR[]; target: string; stale: boolean; until: number }
-  | { kind: 'negative'; rcode: number; soa?: RRset; stale: boolean; until: number }
+  | { kind: 'alias'; records: RR[]; target: string; stale: boolean; until: number; proof?: RRset[] }
+  | { kind: 'negative'; rcode: number; soa?: RRset; stale: boolean; until: number; proof?: RRset[] }
   | { kind: 'fail'; reason: string };
 
 const setKey = (name: string, type: number) => `${nameKey(name)}/${type}`;
 
+/** The set's records, then its RRSIGs when it has them (asked with DNSSEC). */
 function records(set: RRset, ttl = set.ttl): RR[] {
-  return set.rdata.map((rdata) => ({ name: set.name, type: set.type, class: set.class, ttl, rdata }));
+  const out = set.rdata.map((rdata) => ({ name: set.name, type: set.type, class: set.class, ttl, rdata }));
+  if (set.sigs) for (const rdata of set.sigs) out.push({ name: set.name, type: RRType.RRSIG, class: set.class, ttl, rdata });
+  return out;
+}
+
+/** The records of NSEC/NSEC3 proofs (with their RRSIGs), for the authority section. */
+function proofRecords(proof: readonly RRset[] | undefined): RR[] {
+  return proof ? proof.flatMap((p) => records(p)) : [];
+}
+
+/** Whether an RRSIG over `set` says it was expanded from a wildcard (its labels field is short; RFC 4035 5.3.2). */
+function expanded(set: RRset): boolean {
+  return set.sigs?.some((sig) => sig.length > 3 && sig[3]! < labelCount(set.name)) ?? false;
 }
 
 function hitSet(hit: CachedRRset): RRset {
@@ -208,6 +226,7 @@ export class Resolver {
       serveStale: opts.serveStale ?? true,
       prefetch: opts.prefetch ?? true,
       forwarders: opts.forwarders ?? [],
+      dnssec: opts.dnssec ?? false,
       query: opts.query ?? transportQuery,
     };
   }
@@ -215,6 +234,11 @@ export class Resolver {
   /** Whether a name is ours to resolve iteratively: inside the hints' zone, or below a local delegation. */
   inNamespace(name: string): boolean {
     return isInDomain(name, this.o.hints.zone) || this.local?.delegationFor(name) !== undefined;
+  }
+
+  /** The zone `name` is in, as far as the resolver knows: its deepest known cut (a validator's zone of unsigned data). */
+  zoneCut(name: string): string {
+    return this.closestCut(name).zone;
   }
 
   /** Resolve one question. Never throws: failures are SERVFAIL or REFUSED with a reason. */
@@ -269,6 +293,8 @@ export class Resolver {
   /** Follow CNAME and DNAME links from `name` to the data or a negative answer. */
   private async chain(name: string, type: number, work: Work): Promise<Resolution> {
     const answer: RR[] = [];
+    /** Wildcard proofs of the links, for the authority section (DNSSEC only). */
+    const proofs: RR[] = [];
     const seen = new Set<string>();
     let stale = false;
     let until = Infinity;
@@ -282,13 +308,14 @@ export class Resolver {
       until = Math.min(until, step.until);
       const reuse = (rcode: number): { reuseUntil?: number } =>
         !stale && until > 0 && until !== Infinity && (rcode === Rcode.NOERROR || rcode === Rcode.NXDOMAIN) ? { reuseUntil: until } : {};
-      if (step.kind === 'answer') return { rcode: Rcode.NOERROR, answer: [...answer, ...records(step.set)], authority: [], stale, ...reuse(Rcode.NOERROR) };
-      if (step.kind === 'any') return { rcode: Rcode.NOERROR, answer: [...answer, ...step.sets.flatMap((s) => records(s))], authority: [], stale, ...reuse(Rcode.NOERROR) };
-      if (step.kind === 'negative') return { rcode: step.rcode, answer, authority: step.soa ? records(step.soa) : [], stale, ...reuse(step.rcode) };
+      if (step.kind === 'answer') return { rcode: Rcode.NOERROR, answer: [...answer, ...records(step.set)], authority: [...proofs, ...proofRecords(step.set.proof)], stale, ...reuse(Rcode.NOERROR) };
+      if (step.kind === 'any') return { rcode: Rcode.NOERROR, answer: [...answer, ...step.sets.flatMap((s) => records(s))], authority: [...proofs, ...step.sets.flatMap((s) => proofRecords(s.proof))], stale, ...reuse(Rcode.NOERROR) };
+      if (step.kind === 'negative') return { rcode: step.rcode, answer, authority: [...(step.soa ? records(step.soa) : []), ...proofs, ...proofRecords(step.proof)], stale, ...reuse(step.rcode) };
       answer.push(...step.records);
+      proofs.push(...proofRecords(step.proof));
       // A CNAME (a DNAME's synthesised one too) is what QTYPE=CNAME asks for: the chain ends
       // there (RFC 1034 4.3.2 step 3a; RFC 6672 3.1), as NSD, Knot and PowerDNS answer.
-      if (type === RRType.CNAME) return { rcode: Rcode.NOERROR, answer, authority: [], stale, ...reuse(Rcode.NOERROR) };
+      if (type === RRType.CNAME) return { rcode: Rcode.NOERROR, answer, authority: proofs, stale, ...reuse(Rcode.NOERROR) };
       current = step.target;
     }
     return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: `CNAME chain longer than ${this.o.maxChain}` };
@@ -402,12 +429,12 @@ export class Resolver {
     }
     if (type !== RRType.CNAME) {
       const cname = get(name, RRType.CNAME);
-      if (cname) return { kind: 'alias', records: records(cname.set), target: readName(cname.set.rdata[0]!, 0).name, stale: cname.stale, until: cname.until };
+      if (cname) return { kind: 'alias', records: records(cname.set), target: readName(cname.set.rdata[0]!, 0).name, stale: cname.stale, until: cname.until, ...(cname.set.proof ? { proof: cname.set.proof } : {}) };
     }
     const neg: NegativeHit | undefined = this.cache.negatives.get(name, type, RRClass.IN, { allowStale });
     if (neg && (!neg.stale || allowStale)) {
       if (!allowStale) this.stats.cacheAnswers++;
-      return { kind: 'negative', rcode: neg.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: neg.soa, stale: neg.stale, until: neg.stale ? 0 : neg.expires };
+      return { kind: 'negative', rcode: neg.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: neg.soa, stale: neg.stale, until: neg.stale ? 0 : neg.expires, ...(neg.proof ? { proof: neg.proof } : {}) };
     }
     return undefined;
   }
@@ -447,17 +474,24 @@ export class Resolver {
           // It is neither cached nor kept: fromData synthesises it again from the DNAME on every
           // use, so the answer always carries the DNAME and the CNAME never outlives it.
           if (set.type === RRType.CNAME && dnames.some((d) => !nameEquals(set.name, d.name) && isInDomain(set.name, d.name))) continue;
+          // A wildcard expansion keeps its proof that the name itself does not exist (RFC 4035 5.3.4).
+          // Only one at the name asked is kept: further down a CNAME chain the server's proof may
+          // be missing or prove another name (NSD after a DNAME), and asked on its own it sends it.
+          if (expanded(set)) {
+            if (!c.proof || !nameEquals(set.name, name)) continue;
+            set.proof = c.proof;
+          }
           fresh.set(setKey(set.name, set.type), set);
           this.cache.putRRset(set, Rank.AnswerAuth);
         }
         if (type === RRType.ANY) this.rememberAny(name, c.sets, fresh);
         const found = this.fromData(name, type, fresh, false);
         if (found) return found;
-        if (c.nxdomain) return this.negative('nxdomain', name, type, c.soa);
+        if (c.nxdomain) return this.negative('nxdomain', name, type, c.soa, c.proof);
         return { kind: 'fail', reason: `${result.server} answered about other names than ${name}` };
       }
       if (c.kind === 'lame') return { kind: 'fail', reason: c.reason }; // ask() filters these out already
-      return this.negative(c.kind, name, type, c.soa);
+      return this.negative(c.kind, name, type, c.soa, c.proof);
     }
     return { kind: 'fail', reason: `more than ${this.o.maxReferrals} referrals for ${name}` };
   }
@@ -475,10 +509,10 @@ export class Resolver {
     if (this.anyTypes.size > ANY_INDEX_SIZE) this.anyTypes.delete(this.anyTypes.keys().next().value!);
   }
 
-  private negative(kind: 'nxdomain' | 'nodata', name: string, type: number, soa: RRset | undefined): Step {
-    if (soa) this.cache.putNegative({ kind, name, type, soa });
+  private negative(kind: 'nxdomain' | 'nodata', name: string, type: number, soa: RRset | undefined, proof?: RRset[]): Step {
+    if (soa) this.cache.putNegative({ kind, name, type, soa, ...(proof ? { proof } : {}) });
     const ttl = soa ? Math.min(soa.ttl, soa.rdata[0]!.readUInt32BE(soa.rdata[0]!.length - 4)) : 0;
-    return { kind: 'negative', rcode: kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: soa ? { ...soa, ttl } : undefined, stale: false, until: 0 };
+    return { kind: 'negative', rcode: kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, soa: soa ? { ...soa, ttl } : undefined, stale: false, until: 0, ...(proof ? { proof } : {}) };
   }
 
   /**
@@ -594,7 +628,7 @@ export class Resolver {
     let reply: ExchangeResult;
     try {
       reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
-        rd: false, edns: { udpSize: 1232 }, signal: this.controller.signal,
+        rd: false, edns: this.o.dnssec ? { udpSize: 1232, dnssecOk: true } : { udpSize: 1232 }, signal: this.controller.signal,
         timeout: Math.max(1, Math.min(this.o.timeout, this.cache.infra.timeoutFor(addr), left)),
       });
     } catch (err) {

@@ -12,8 +12,10 @@ import type { RootHints } from '../resolver/hints.js';
 import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/resolver.js';
 import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
+import { Signer, type SignerOptions } from '../authority/signer.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
+import { validatorFor, type ValidationConfig } from '../resolver/validate/index.js';
 import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
@@ -72,6 +74,8 @@ export interface DaemonOptions {
   dnstap?: DnstapConfig;
   /** One structured log line per sampled query (src/server/query-log.ts). */
   queryLog?: QueryLogOptions;
+  /** Sign every zone served (`aop serve --dnssec`, src/authority/signer.ts). */
+  dnssec?: Omit<SignerOptions, 'logger'>;
 }
 
 export interface UpdateConfig {
@@ -94,6 +98,8 @@ export interface ResolverConfig {
   timeout?: number;
   serveStale?: boolean;
   prefetch?: boolean;
+  /** Trust anchors and the like: with them, answers are validated (DNSSEC; resolver/validate). */
+  validation?: ValidationConfig;
   /** Made-up resolutions run at start-up so the first real ones run compiled code (resolver-warm-up.ts); 0 skips. Default 3000. */
   warmUp?: number;
 }
@@ -112,6 +118,8 @@ export class ZonesLoadError extends AopError {
 
 export class Daemon {
   readonly catalog = new Catalog();
+  /** The online signer, with `dnssec` set. */
+  signer?: Signer;
   readonly stats = new Stats();
   readonly listeners: Listener[] = [];
   /** DoT and DoH, when configured. */
@@ -146,6 +154,11 @@ export class Daemon {
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
     this.limiter = new LogLimiter(this.log, opts.logLimit);
+    if (opts.dnssec) {
+      const signer = this.signer = new Signer({ ...opts.dnssec, logger: this.log, servedZone: (o) => this.catalog.get(o) });
+      this.catalog.view = (zone) => signer.view(zone);
+      this.catalog.signing = true;
+    }
     if (opts.update && opts.zonesDir !== undefined) {
       this.store = new ZoneStore({ zonesDir: opts.zonesDir, journalDir: opts.update.journalDir, flushDelayMs: opts.update.flushDelayMs, logger: this.log });
     }
@@ -208,6 +221,8 @@ export class Daemon {
         throw new ZonesLoadError(failed > 0 ? `no zone in ${this.opts.zonesDir} loaded (${failed} failed)` : `no *.zone files in ${this.opts.zonesDir}`);
       }
     }
+    // Keys read or made and every zone signed before the first answer; a key fault stops the start.
+    this.signer?.prime(this.catalog.list());
     // NOTIFYs and transfers leave from a listen address: secondaries take NOTIFY from their primary's address only.
     this.transfers = new Transfers({ sources: this.opts.listen.map((l) => l.host), ...this.opts.transfers }, this.catalog, this.log, {
       changed: () => this.responder?.invalidate(),
@@ -230,6 +245,7 @@ export class Daemon {
       // Our own zones' delegations come before the hints: a referral away from them is resolved from their NS and glue.
       this.resolver = new Resolver({
         ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
+        ...(r.validation ? { dnssec: true } : {}),
         ...(this.dnstap?.upstream ? { query: tappedQuery(this.dnstap) } : {}),
         ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
       });
@@ -243,7 +259,9 @@ export class Daemon {
           return { rrset: pick(c.rrset), negative: pick(c.negative), delegation: pick(c.delegation) };
         },
       });
-      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log);
+      const validator = r.validation ? validatorFor(this.resolver, r.validation) : undefined;
+      if (validator) this.log.info(`resolver: validating DNSSEC from the trust anchors of ${validator.anchors.zones().join(', ')}`);
+      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log, validator);
       handlers.push(this.resolverHandler);
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => (f.tls ? `tls://${f.address}:${f.port ?? 853}${f.tls.name !== undefined ? `#${f.tls.name}` : ''}` : f.address)).join(', ')}` : '; other names REFUSED'));
@@ -271,6 +289,10 @@ export class Daemon {
     }
     responder.use(this.transfers.handler);
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
+    this.signer?.start(() => this.catalog.list(), (signed) => {
+      responder.invalidate();
+      this.transfers?.zoneChanged(signed);
+    });
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
@@ -472,10 +494,16 @@ export class Daemon {
         this.log.info(`zone ${origin}: file removed, no longer served`);
       }
     }
+    // Keys added or retimed in the key folder (dnssec-keygen, dnssec-settime) take effect now.
+    if (this.signer) {
+      this.signer.reloadKeys();
+      for (const signed of this.signer.refresh(this.catalog.list())) this.transfers?.zoneChanged(signed);
+    }
     return { loaded: zones.length - agentFailed, failed: errors.length + agentFailed };
   }
 
   async close(): Promise<void> {
+    this.signer?.stop();
     this.resolver?.close();
     await this.transfers?.close();
     await this.control?.close();

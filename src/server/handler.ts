@@ -16,6 +16,8 @@ export interface HandlerResult {
   rcode: number;
   aa: boolean;
   ra?: boolean;
+  /** Authentic Data (RFC 4035 3.2.3): set only by a validating resolver, for secure answers. */
+  ad?: boolean;
   answers: Message['answers'];
   authority: Message['authority'];
   additional: Message['additional'];

@@ -14,6 +14,8 @@ import { Rcode, RRType, typeToString } from '../wire/types.js';
 import type { ReuseOwner } from './answer-cache.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Logger } from '../base/log.js';
+import type { Validator } from '../resolver/validate/validator.js';
+import { withoutDnssec } from '../resolver/validate/validator.js';
 import { EdeCode, type ExtendedError } from './ede.js';
 
 /**
@@ -63,6 +65,8 @@ export class ResolverHandler implements Handler, ReuseOwner {
     private acl: Acl,
     private readonly catalog: Catalog,
     private readonly log: Logger,
+    /** With trust anchors: answers are validated (RFC 4035 4.3), see validated(). */
+    private readonly validator?: Validator,
   ) {}
 
   /** Who may recurse from now on (a SIGHUP with a new --allow in the config file). */
@@ -78,7 +82,7 @@ export class ResolverHandler implements Handler, ReuseOwner {
       this.log.debug(`recursion refused for ${ctx.remoteAddress}: not in the allowed networks`);
       return { rcode: Rcode.REFUSED, aa: false, ra: false, answers: [], authority: [], additional: [], ede: [{ code: EdeCode.PROHIBITED }] };
     }
-    return this.resolved(q.name, q.type, await this.resolver.resolve(q.name, q.type), []);
+    return this.validated(ctx, q.name, q.type, await this.resolver.resolve(q.name, q.type), []);
   }
 
   /**
@@ -93,7 +97,34 @@ export class ResolverHandler implements Handler, ReuseOwner {
     if (away === undefined) return { ...result, ra: true };
     this.log.debug(`${q.name} ${typeToString(q.type)}: ${away.cut} is delegated away; resolving ${away.target}`);
     // The CNAMEs of our own data that led there come first (RFC 1034 4.3.2 step 3a).
-    return this.resolved(away.target, q.type, await this.resolver.resolve(away.target, q.type), result.answers);
+    return this.validated(ctx, away.target, q.type, await this.resolver.resolve(away.target, q.type), result.answers);
+  }
+
+  /**
+   * With a validator, the resolution judged before it is answered (RFC 4035 4.3, RFC 6840 5.7
+   * and 5.9): bogus is SERVFAIL with the Extended DNS Error that says why; secure sets AD, but
+   * only for a client that set AD or DO; CD=1 gets the data unjudged, AD clear. DNSSEC records
+   * go only to a client that set DO (RFC 4035 3.2.1).
+   */
+  private async validated(ctx: QueryContext, name: string, type: number, r: Resolution, prefix: RR[]): Promise<HandlerResult> {
+    if (!this.validator) return this.resolved(name, type, r, prefix);
+    const req = ctx.request;
+    const dnssecOk = req.edns?.dnssecOk === true;
+    const plain = (res: Resolution): Resolution => dnssecOk ? res : { ...res, answer: withoutDnssec(res.answer, type), authority: withoutDnssec(res.authority, type) };
+    if (req.cd) return this.resolved(name, type, plain(r), prefix);
+    const v = await this.validator.validate(name, type, r);
+    if (v.security === 'bogus') {
+      this.log.info(`${name} ${typeToString(type)}: SERVFAIL: DNSSEC bogus: ${v.why ?? 'no reason'}`);
+      return { rcode: Rcode.SERVFAIL, aa: false, ra: true, answers: [], authority: [], additional: [], ede: [{ code: v.ede ?? EdeCode.DNSSEC_BOGUS, ...(v.why ? { text: v.why } : {}) }] };
+    }
+    const result = this.resolved(name, type, plain(r), prefix);
+    if (v.security === 'secure' && prefix.length === 0) {
+      result.ad = req.ad || dnssecOk;
+      // The stored encoding lasts no longer than the signatures it was judged by.
+      if (result.reuse) result.reuse = { ...result.reuse, until: Math.min(result.reuse.until, this.resolver.cache.now() + v.ttl * 1000) };
+    }
+    if (v.security === 'insecure' && v.ede !== undefined && !result.ede) result.ede = [{ code: v.ede, ...(v.why ? { text: v.why } : {}) }];
+    return result;
   }
 
   /** A resolution as a handler result, after `prefix` (the local part of a CNAME chain). */

@@ -336,7 +336,7 @@ export class Responder {
       id: request.id, qr: true, opcode: request.opcode, aa: false, tc: false, rd: request.rd, ra: false,
       ad: false, cd: request.cd, rcode, questions: request.questions.slice(0, 1), answers: [], authority: [], additional: [],
     };
-    // RFC 3225 3: the DO bit is copied into the response (we sign nothing, so it promises nothing).
+    // RFC 3225 3: the DO bit is copied into the response (with --dnssec, DO=1 answers carry RRSIGs).
     if (request.edns) message.edns = { udpSize: this.opts.maxUdpSize, version: 0, dnssecOk: request.edns.dnssecOk, extendedRcode: 0, flags: 0, options: [] };
     return message;
   }
@@ -373,6 +373,7 @@ export class Responder {
     const message = this.reply(request, result.rcode);
     message.aa = result.aa;
     message.ra = result.ra ?? false;
+    message.ad = result.ad ?? false;
     message.answers = result.answers;
     message.authority = result.authority;
     message.additional = result.additional;

@@ -64,7 +64,9 @@ export class Transfers {
     // The handler's warnings are refusals, which anyone can provoke: rate-limited when the daemon gives a limiter.
     const limiter = hooks.limiter;
     const transferLog = (level: 'info' | 'warn', msg: string): void => (level === 'warn' && limiter ? limiter.warn('refused transfer', msg) : logAt(level, msg));
-    this.handlerOpts = { zone: (o: string) => this.servedAt(o), acl: this.acl, history: hooks.history, log: transferLog };
+    // A signed zone's journal holds its unsigned changes: IXFR of it sends the whole zone (RFC 1995 4).
+    const history = catalog.signing ? undefined : hooks.history;
+    this.handlerOpts = { zone: (o: string) => this.servedAt(o), acl: this.acl, history, log: transferLog };
     this.handler = new TransferHandler(this.handlerOpts);
     const source = sourcePicker(config.sources ?? []);
     this.notifier = new Notifier({ attempts: config.notifyAttempts, log: logAt, source });
@@ -92,7 +94,7 @@ export class Transfers {
 
   /** The zone served at exactly `origin` (a transfer is of a whole zone, never found by suffix). */
   private servedAt(origin: string): Zone | undefined {
-    return this.catalog.get(origin);
+    return this.catalog.getServed(origin);
   }
 
   start(): void {
@@ -100,7 +102,9 @@ export class Transfers {
   }
 
   /** A zone was loaded, reloaded or updated: NOTIFY the secondaries (not awaited; retries run on). */
-  zoneChanged(zone: Zone): void {
+  zoneChanged(stored: Zone): void {
+    // The serial secondaries will see: the signed version's, when the zone is signed here.
+    const zone = this.catalog.view(stored);
     const targets = [...this.notifyTargets];
     if (this.notifyNs) {
       const seen = new Set(targets.map((t) => `${t.address}#${t.port ?? 53}`));

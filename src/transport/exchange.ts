@@ -50,8 +50,10 @@ export interface ExchangeResult {
 export interface QueryOptions extends ExchangeOptions {
   /** Recursion desired. Default true, as dig; the iterative resolver passes false. */
   rd?: boolean;
-  /** EDNS(0) with this payload size (default 1232, the DNS flag day 2020 value), or false for none. */
-  edns?: { udpSize: number } | false;
+  /** EDNS(0) with this payload size (default 1232, the DNS flag day 2020 value), or false for none; `dnssecOk` sets DO (RFC 3225). */
+  edns?: { udpSize: number; dnssecOk?: boolean } | false;
+  /** Checking disabled (RFC 4035 3.2.2): a validating resolver asked this way hands over what it has. */
+  cd?: boolean;
   /** Random source in [0, 1) for the query ID, for tests; default crypto.randomInt. */
   random?: () => number;
 }
@@ -129,7 +131,8 @@ export async function query(server: Server, question: Question, opts: QueryOptio
   const id = opts.random ? Math.floor(opts.random() * 0x10000) & 0xffff : randomInt(0, 0x10000);
   let wire: Buffer;
   try {
-    wire = encodeQuery(name, type, { id, rd: opts.rd ?? true, edns: opts.edns === false ? false : { udpSize }, cls });
+    const dnssecOk = opts.edns ? opts.edns.dnssecOk === true : false;
+    wire = encodeQuery(name, type, { id, rd: opts.rd ?? true, ...(opts.cd ? { cd: true } : {}), edns: opts.edns === false ? false : { udpSize, ...(dnssecOk ? { dnssecOk } : {}) }, cls });
   } catch (err) {
     if (err instanceof WireError) throw new TransportError('ERR_TRANSPORT_BAD_QUERY', `cannot encode the query: ${err.message}`, { cause: err });
     throw err;

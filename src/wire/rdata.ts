@@ -2,7 +2,7 @@
 // prints a zone (`named-compilezone -k ignore -o - ORIGIN FILE`), and wire validation.
 //
 // Types with full presentation support: A NS CNAME SOA PTR HINFO MX TXT RP AFSDB AAAA SRV NAPTR
-// DNAME DS SSHFP DNSKEY TLSA SVCB HTTPS SPF URI CAA. Every type, these included, also takes the
+// DNAME DS SSHFP RRSIG NSEC DNSKEY NSEC3 NSEC3PARAM TLSA CDS CDNSKEY SVCB HTTPS SPF URI CAA. Every type, these included, also takes the
 // RFC 3597 generic form `\# <length> <hex>`; for the types above the data is then checked with
 // checkRdata. Any other type must be written in generic form and is printed in it.
 //
@@ -13,15 +13,14 @@
 // - TXT, SPF: dns-packet's `txt` codec for the character-string framing, after our escape
 //   handling and the 255-octet limit (it would write 256 as a length of 0); its decoder's
 //   overflow error becomes ERR_RDATA_BAD_WIRE.
-// - DS, TLSA: dns-packet's `ds` and `tlsa` codecs, with the length checks (digest sizes per
-//   digest type, at least one octet of data) done first.
 // - Ours: every type holding a name (NS CNAME PTR DNAME MX AFSDB SRV RP SOA NAPTR): dns-packet
 //   splits names at escaped dots, ignores \DDD, writes labels as UTF-8 and does no length
 //   checks. AAAA: dns-packet prints the first run of zeros rather than the longest and has no
 //   ::ffff:a.b.c.d form, so it does not match BIND. HINFO, NAPTR strings, CAA: dns-packet
 //   treats them as UTF-8 strings, losing arbitrary octets. DNSKEY: dns-packet forces protocol 3.
-//   SSHFP: dns-packet throws on fingerprint types other than 1 and 2. SVCB, HTTPS, URI:
-//   dns-packet has no codec.
+//   SSHFP: dns-packet throws on fingerprint types other than 1 and 2. DS, TLSA: ours too
+//   (rdata/dnssec.ts, rdata/certs.ts), with the digest-length checks. SVCB, HTTPS, URI,
+//   RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY: dns-packet has no codec (or a partial one).
 //
 // Errors are RdataError with a stable code and, when parsing text, the line/col of the token at
 // fault (for a missing field: just after the last token):

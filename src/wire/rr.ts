@@ -17,6 +17,13 @@ export interface RRset {
   class: number;
   ttl: number;
   rdata: Buffer[];
+  /** RRSIG RDATA covering this set, kept when the resolver asks with DO=1 (RFC 4035 3.2.1). */
+  sigs?: Buffer[];
+  /**
+   * The NSEC or NSEC3 sets (with their sigs) that came with the set in one answer: the proof
+   * that a wildcard expansion was right (RFC 4035 5.3.4, RFC 5155 8.8).
+   */
+  proof?: RRset[];
 }
 
 export function rrsetToRecords(set: RRset, ttl = set.ttl, name = set.name): RR[] {

@@ -20,7 +20,13 @@ export function transferTemplate(request: Message, rcode = 0, udpSize = 1232): M
 export function axfrRecords(zone: Zone): RR[] {
   const soa: RR = { name: zone.soa.name, type: RRType.SOA, class: zone.soa.class, ttl: zone.soa.ttl, rdata: zone.soa.rdata[0]! };
   const out: RR[] = [soa];
-  for (const rr of zone.records()) if (rr.type !== RRType.SOA) out.push(rr);
+  for (const rr of zone.records()) {
+    if (rr.type === RRType.SOA) continue;
+    // The zone keeps one TTL for all the RRSIGs at a name; each goes out with the TTL of the
+    // RRset it covers (RFC 4034 3), as BIND and NSD send them.
+    const covered = rr.type === RRType.RRSIG && rr.rdata.length >= 2 ? zone.rrset(rr.name, rr.rdata.readUInt16BE(0)) : undefined;
+    out.push(covered && covered.ttl !== rr.ttl ? { ...rr, ttl: covered.ttl } : rr);
+  }
   out.push(soa);
   return out;
 }

@@ -66,7 +66,7 @@ function blocks(latencies, size) {
 
 const round3 = (v) => Math.round(v * 1000) / 1000;
 
-export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4, outstanding = 100, rate, timeout = 2, verbose = false, edns = true, cpu, mode, longOptions = [], ednsOption }) {
+export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4, outstanding = 100, rate, timeout = 2, verbose = false, edns = true, cpu, mode, longOptions = [], ednsOption, dnssecOk = false }) {
   const bin = findTool('dnsperf');
   if (!bin) throw new DnsperfError('dnsperf not installed (Debian package dnsperf)');
   const args = ['-s', server, '-p', String(port), '-d', queryFile, '-c', String(clients), '-q', String(outstanding), '-t', String(timeout)];
@@ -74,6 +74,8 @@ export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4
   if (maxRuns !== undefined) args.push('-n', String(maxRuns));
   if (rate !== undefined) args.push('-Q', String(rate));
   if (edns) args.push('-e');
+  // -D: the DO bit, so a signed server sends its RRSIGs (scenario 10).
+  if (dnssecOk) args.push('-D');
   // -m dot / -m doh (dnsperf 2.5+), with -O doh-uri=... and -O doh-method=... for DoH.
   if (mode !== undefined) args.push('-m', mode);
   for (const o of longOptions) args.push('-O', o);

@@ -50,7 +50,7 @@ export const config = {
   /** Extra `aop serve` options for the aop resolvers (e.g. `--warm-up 0`). */
   aopExtra: (env.BENCH_AOP_EXTRA ?? '').split(' ').filter(Boolean),
   /** Scenarios to run, e.g. "1,4" (6 metrics, 7 dnstap, 8 encrypted DNS, 9 RRL and cookies). */
-  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => Number(s.trim())).filter(Boolean),
+  only: (env.BENCH_ONLY ?? '1,2,3,4,5,6,7,8,9,10,11').split(',').map((s) => Number(s.trim())).filter(Boolean),
   /** Loopback network of the bench: servers on 127.0.200.x. */
   net: '127.0.200.',
 };
@@ -563,6 +563,20 @@ async function main() {
       const r = await rrlScenario({ dir, net: NET, agents: config.agents, seconds: config.seconds, rounds: config.rounds, clients: config.clients, outstanding: config.outstanding, pin: config.pin, log });
       results.scenarios['9'] = { name: 'RRL and cookies', ...r.results };
       rows.push(...r.rows);
+    });
+    // DNSSEC signing, its own module (test/bench/signed-cost.js).
+    await guard(10, async () => {
+      const r = await (await import('./signed-cost.js')).signedCost({ dir, names, config, log, net: NET, port: PORT });
+      results.scenarios['10'] = { name: 'signed vs unsigned', ...r };
+      rows.push({ scenario: '10 dnssec', metric: 'QPS with DO=1, --dnssec / unsigned (median)', aop: `${r.signed.toFixed(0)} / ${r.unsigned.toFixed(0)}`, peer: '', peerValue: '', ratio: r.ratio.toFixed(3) });
+      rows.push({ scenario: '10 dnssec', metric: 'queries per CPU-second, signed / unsigned', aop: `${r.perCpuSigned.toFixed(0)} / ${r.perCpuUnsigned.toFixed(0)}`, peer: '', peerValue: '', ratio: r.perCpuRatio.toFixed(3) });
+    });
+    // DNSSEC validation, its own module (test/bench/validating-cost.js).
+    await guard(11, async () => {
+      const r = await (await import('./validating-cost.js')).validatingCost({ dir, names, config, log, net: NET, port: PORT });
+      results.scenarios['11'] = { name: 'validating vs non-validating resolver, warm', ...r };
+      rows.push({ scenario: '11 validation', metric: 'warm resolver QPS with DO=1, validating / not (median)', aop: `${r.validating.toFixed(0)} / ${r.plain.toFixed(0)}`, peer: '', peerValue: '', ratio: r.ratio.toFixed(3) });
+      rows.push({ scenario: '11 validation', metric: 'queries per CPU-second, validating / not', aop: `${r.perCpuValidating.toFixed(0)} / ${r.perCpuPlain.toFixed(0)}`, peer: '', peerValue: '', ratio: r.perCpuRatio.toFixed(3) });
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

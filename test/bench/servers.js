@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { knotServerConf, nsdServerConf, unboundConf } from '../helpers/peer-conf.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const AOP = path.join(ROOT, 'bin/aop.js');
+export const AOP = path.join(ROOT, 'bin/aop.js');
 
 /** A binary's path: PATH first, then the sbin folders (Debian puts daemons there). */
 export function findTool(name) {

@@ -1,4 +1,4 @@
-// Knot Resolver (kresd 5) as a real recursive peer: no DNSSEC, root hints pointing at a test
+// Knot Resolver (kresd 5) as a real recursive peer: no DNSSEC unless given trust anchors, root hints pointing at a test
 // server of `agents.` on loopback, its config and cache in a folder of the test's.
 // It listens on port 53: take its address from a loopback /24 leased for the test (leaseNet).
 
@@ -15,6 +15,8 @@ export interface KresdOptions {
   hints: Record<string, string>;
   /** A name kresd must be able to resolve before the test starts. */
   ready: { name: string; type: string };
+  /** Validate from these trust anchors (DS or DNSKEY records in zone-file form) instead of none. */
+  trustAnchors?: string[];
 }
 
 /** Start `kresd -n` and wait until it resolves `opts.ready` (NOERROR or NXDOMAIN). */
@@ -25,6 +27,7 @@ export async function startKresd(t: Teardownable, opts: KresdOptions): Promise<P
   writeFileSync(conf, [
     `net.listen('${opts.address}', 53, { kind = 'dns' })`,
     'trust_anchors.remove(\'.\')',
+    ...(opts.trustAnchors ?? []).map((a) => `trust_anchors.add('${a}')`),
     "modules.load('hints > iterate')",
     `hints.root({ ${hints} })`,
     'cache.size = 10 * MB',

@@ -9,7 +9,7 @@ import { checkConfig, sbin, startPeer, waitUntilAnswers, type PeerProcess, type 
 import { nsdServerConf } from './peer-conf.js';
 
 export interface PeerZone {
-  /** Without the trailing dot: 'acme.agents'. */
+  /** Without the trailing dot: 'acme.agents'; the root is '.'. */
   origin: string;
   text: string;
 }
@@ -34,7 +34,7 @@ export async function startNsd(t: Teardownable, opts: NsdOptions): Promise<PeerP
     extra: ['hide-version: no'],
   });
   for (const z of opts.zones) {
-    const file = `${z.origin}.zone`;
+    const file = z.origin === '.' ? 'root.zone' : `${z.origin}.zone`;
     writeFileSync(path.join(dir, file), z.text);
     await checkConfig(sbin('nsd-checkzone'), [z.origin, path.join(dir, file)]);
     lines.push('zone:', `  name: "${z.origin}"`, `  zonefile: "${file}"`);
@@ -42,6 +42,7 @@ export async function startNsd(t: Teardownable, opts: NsdOptions): Promise<PeerP
   writeFileSync(conf, lines.join('\n') + '\n');
   await checkConfig(sbin('nsd-checkconf'), [conf]);
   const proc = startPeer(t, `nsd (${opts.addresses.join(', ')})`, sbin('nsd'), ['-d', '-c', conf]);
-  for (const a of opts.addresses) await waitUntilAnswers(proc, a, port, `${opts.zones[0]!.origin}.`, 'SOA');
+  const first = opts.zones[0]!.origin;
+  for (const a of opts.addresses) await waitUntilAnswers(proc, a, port, first === '.' ? '.' : `${first}.`, 'SOA');
   return proc;
 }

@@ -54,11 +54,11 @@ export function knotServerConf({ dir, listen, workers = 1, log = 'info' }) {
 }
 
 /**
- * Unbound's `server:` section (iterator only, no validation, loopback servers allowed and
+ * Unbound's `server:` section (`modules`, default iterator only: no validation; loopback servers allowed and
  * loopback clients let in), `extra` server options, `remote-control:` off, then a stub-zone per
  * entry of `stubs` (zone -> ["addr" or "addr@port", ...]).
  */
-export function unboundConf({ dir, address, port, workers = 1, verbosity = 1, extra = [], stubs = {} }) {
+export function unboundConf({ dir, address, port, workers = 1, verbosity = 1, extra = [], stubs = {}, modules = 'iterator' }) {
   const lines = [
     'server:',
     `  interface: ${address}`,
@@ -72,7 +72,7 @@ export function unboundConf({ dir, address, port, workers = 1, verbosity = 1, ex
     '  logfile: ""',
     `  verbosity: ${verbosity}`,
     `  num-threads: ${workers}`,
-    '  module-config: "iterator"',
+    `  module-config: "${modules}"`,
     // Unbound refuses to ask servers on loopback by default.
     '  do-not-query-localhost: no',
     '  access-control: 127.0.0.0/8 allow',

@@ -1,4 +1,4 @@
-// Unbound as a real recursive peer: iterator only (no validation), stub zones pointing at test
+// Unbound as a real recursive peer: iterator only (validating with a trust anchor when given), stub zones pointing at test
 // servers on loopback, its config, pidfile and working folder in a folder of the test's.
 // It listens on port 53 unless given: take its address from a loopback /24 leased for the test (leaseNet).
 
@@ -19,6 +19,8 @@ export interface UnboundOptions {
   qnameMinimisation?: boolean | 'strict';
   /** A name Unbound must be able to resolve before the test starts. */
   ready: { name: string; type: string };
+  /** Validate (module-config "validator iterator") with this trust-anchor-file (DS or DNSKEY lines). */
+  trustAnchorFile?: string;
 }
 
 /** Start `unbound -d` and wait until it resolves `opts.ready` (NOERROR or NXDOMAIN). */
@@ -38,8 +40,11 @@ export async function startUnbound(t: Teardownable, opts: UnboundOptions): Promi
       `qname-minimisation-strict: ${qmin === 'strict' ? 'yes' : 'no'}`,
       'rrset-roundrobin: no',
       'minimal-responses: no',
+      // ede: Extended DNS Errors on SERVFAIL, for comparing verdicts with aop's.
+      ...(opts.trustAnchorFile ? [`trust-anchor-file: "${opts.trustAnchorFile}"`, 'ede: yes', 'val-log-level: 2'] : []),
     ],
     stubs: opts.stubs,
+    ...(opts.trustAnchorFile ? { modules: 'validator iterator' } : {}),
   });
   writeFileSync(conf, lines.join('\n') + '\n');
   await checkConfig(sbin('unbound-checkconf'), [conf]);

@@ -5,7 +5,7 @@ import { AopError } from '../../base/errors.js';
 import { decodeMessage, encodeQuery } from '../../wire/message.js';
 import { nameKey } from '../../wire/name.js';
 import { RRClass } from '../../wire/types.js';
-import type { DnsLookup, LookupReply } from '../lookup.js';
+import { edeOf, type DnsLookup, type LookupReply } from '../lookup.js';
 
 /** What the daemon offers: query bytes in, response bytes out (undefined: dropped). */
 export interface QueryResponder {
@@ -29,7 +29,8 @@ export class ResolverLookup implements DnsLookup {
 
   async query(name: string, type: number, signal?: AbortSignal): Promise<LookupReply> {
     signal?.throwIfAborted();
-    const wire = encodeQuery(name, type, { rd: true });
+    // DO=1: the daemon's validating resolver (with --trust-anchor) says with AD what it proved (security.ts).
+    const wire = encodeQuery(name, type, { rd: true, edns: { dnssecOk: true } });
     const out = await this.daemon.respond(wire);
     signal?.throwIfAborted();
     if (!out) throw new InProcessLookupError(`${name}: the server dropped the query`);
@@ -39,6 +40,7 @@ export class ResolverLookup implements DnsLookup {
     if (m.id !== wire.readUInt16BE(0) || !q || absKey(q.name) !== absKey(name) || q.type !== type || q.class !== RRClass.IN) {
       throw new InProcessLookupError(`${name}: the reply does not match the question`);
     }
-    return { rcode: m.rcode, answers: m.answers, authority: m.authority, additional: m.additional, aa: m.aa, tc: m.tc };
+    const ede = edeOf(m.edns?.options);
+    return { rcode: m.rcode, answers: m.answers, authority: m.authority, additional: m.additional, aa: m.aa, tc: m.tc, ad: m.ad, ...(ede ? { ede } : {}) };
   }
 }

@@ -5,6 +5,30 @@ import { NameError, RdataError } from '../errors.js';
 import { labelsToText, MAX_LABEL, MAX_NAME_WIRE, nameToWire, parseName } from '../name.js';
 import type { Token } from '../token.js';
 
+/** One type's RDATA codec (the table is CODECS in records.ts). */
+export interface Codec {
+  fromText(f: Fields, origin: string): Buffer;
+  /** Throws RdataError (ERR_RDATA_BAD_WIRE) when the RDATA is malformed for the type. */
+  toText(rdata: Buffer): string;
+  check?(rdata: Buffer): void;
+}
+
+export function u8(n: number): Buffer {
+  return Buffer.from([n]);
+}
+
+export function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+}
+
+export function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
 export type At = { line: number; col: number } | undefined;
 
 export function at(tok: Token | undefined): At {

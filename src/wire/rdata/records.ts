@@ -1,4 +1,5 @@
-// Per-type RDATA codecs other than SVCB/HTTPS: presentation tokens -> wire, wire -> the
+// Per-type RDATA codecs other than SVCB/HTTPS (svcb.ts), DNSSEC (dnssec.ts) and TLSA/SSHFP
+// (certs.ts), and the table of every codec: presentation tokens -> wire, wire -> the
 // presentation BIND 9.18 prints. Each toText reads the whole RDATA with bounds checks, so it
 // doubles as the wire validator (checkRdata).
 
@@ -6,33 +7,30 @@ import dnsPacket from 'dns-packet';
 import { RRType } from '../types.js';
 import { formatIPv6, parseIPv4, parseIPv6 } from './addr.js';
 import {
-  base64Words,
   charStringWire,
+  type Codec,
   fail,
   Fields,
-  hexWords,
   nameWire,
-  parseBase64Tokens,
   parseCharString,
   parseHexTokens,
   parseNameField,
   parseNumber,
-  parseNumberOrName,
   quoteText,
   show,
+  u16,
+  u32,
+  u8,
   unescapeText,
   WireReader,
 } from './common.js';
-import { checkSvcb, svcbFromText, svcbToText } from './svcb.js';
 import type { Token } from '../token.js';
+import { checkSvcb, svcbFromText, svcbToText } from './svcb.js';
+import { CDNSKEY, CDS, DNSKEY, DS, NSEC, NSEC3, NSEC3PARAM, RRSIG } from './dnssec.js';
+import { SSHFP, TLSA } from './certs.js';
 import { parseDuration } from '../ttl.js';
 
-export interface Codec {
-  fromText(f: Fields, origin: string): Buffer;
-  /** Throws RdataError (ERR_RDATA_BAD_WIRE) when the RDATA is malformed for the type. */
-  toText(rdata: Buffer): string;
-  check?(rdata: Buffer): void;
-}
+export type { Codec } from './common.js';
 
 // dns-packet's per-type codecs are CommonJS objects its type declarations do not describe.
 // They read and write an RDLENGTH prefix in front of the RDATA.
@@ -40,13 +38,9 @@ interface PacketCodec<T> {
   encode(data: T, buf?: Buffer, offset?: number): Buffer;
   decode(buf: Buffer, offset?: number): T;
 }
-interface DsData { keyTag: number; algorithm: number; digestType: number; digest: Buffer }
-interface TlsaData { usage: number; selector: number; matchingType: number; certificate: Buffer }
 const packet = dnsPacket as unknown as {
   a: PacketCodec<string>;
   txt: PacketCodec<Buffer[]>;
-  ds: PacketCodec<DsData>;
-  tlsa: PacketCodec<TlsaData>;
 };
 
 /** dns-packet writes RDLENGTH with writeUInt16BE and throws a RangeError beyond 65535: check first. */
@@ -58,22 +52,6 @@ function withLength(rdata: Buffer): Buffer {
   const len = Buffer.alloc(2);
   len.writeUInt16BE(rdata.length);
   return Buffer.concat([len, rdata]);
-}
-
-function u8(n: number): Buffer {
-  return Buffer.from([n]);
-}
-
-function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
 }
 
 // ---------------------------------------------------------------- addresses
@@ -581,107 +559,6 @@ const URI: Codec = {
   },
 };
 
-// ---------------------------------------------------------------- DNSSEC and keys
-
-/** DNSSEC algorithm mnemonics, exactly those BIND 9.18 accepts (case-insensitive). */
-const ALGORITHMS: Record<string, number> = {
-  RSAMD5: 1, DH: 2, DSA: 3, RSASHA1: 5, NSEC3DSA: 6, NSEC3RSASHA1: 7, RSASHA256: 8, RSASHA512: 10,
-  ECCGOST: 12, ECDSAP256SHA256: 13, ECDSAP384SHA384: 14, ED25519: 15, ED448: 16, INDIRECT: 252,
-  PRIVATEDNS: 253, PRIVATEOID: 254,
-};
-const DIGESTS: Record<string, number> = { 'SHA-1': 1, SHA1: 1, 'SHA-256': 2, SHA256: 2, GOST: 3, 'SHA-384': 4, SHA384: 4 };
-const PROTOCOLS: Record<string, number> = { NONE: 0, TLS: 1, EMAIL: 2, DNSSEC: 3, IPSEC: 4, ALL: 255 };
-/** Digest lengths BIND enforces for DS (SHA-1, SHA-256, SHA-384); other types may be any length. */
-const DS_DIGEST_LENGTH = new Map([[1, 20], [2, 32], [4, 48]]);
-const SSHFP_DIGEST_LENGTH = new Map([[1, 20], [2, 32]]);
-
-const DS: Codec = {
-  fromText(f) {
-    const keyTag = parseNumber(f.next('key tag'), 'DS key tag', 0xffff);
-    const algorithm = parseNumberOrName(f.next('algorithm'), 'DS algorithm', 0xff, ALGORITHMS);
-    const digestType = parseNumberOrName(f.next('digest type'), 'DS digest type', 0xff, DIGESTS);
-    if (f.left === 0) f.next('digest');
-    const toks = f.rest();
-    const digest = parseHexTokens(toks, 'DS digest', undefined);
-    const want = DS_DIGEST_LENGTH.get(digestType);
-    if (digest.length === 0 || (want !== undefined && digest.length !== want)) {
-      fail('ERR_RDATA_BAD_LENGTH', `DS digest is ${digest.length} octets; digest type ${digestType} needs ${want ?? 'at least 1'}`, toks[0]);
-    }
-    fitsRdata(4 + digest.length, 'DS', toks[0]);
-    return packet.ds.encode({ keyTag, algorithm, digestType, digest }).subarray(2);
-  },
-  toText(rdata) {
-    if (rdata.length < 5) fail('ERR_RDATA_BAD_WIRE', `DS RDATA of ${rdata.length} octets is shorter than its fields`);
-    const want = DS_DIGEST_LENGTH.get(rdata[3]!);
-    if (want !== undefined && rdata.length !== 4 + want) fail('ERR_RDATA_BAD_WIRE', `DS digest is ${rdata.length - 4} octets; digest type ${rdata[3]} needs ${want}`);
-    const ds = packet.ds.decode(withLength(rdata));
-    return `${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${hexWords(ds.digest)}`;
-  },
-};
-
-// DNSKEY is ours: dns-packet refuses any protocol but 3 when decoding and forces 3 when encoding.
-const DNSKEY: Codec = {
-  fromText(f) {
-    const flags = parseNumber(f.next('flags'), 'DNSKEY flags', 0xffff);
-    const protocol = parseNumberOrName(f.next('protocol'), 'DNSKEY protocol', 0xff, PROTOCOLS);
-    const algorithm = parseNumberOrName(f.next('algorithm'), 'DNSKEY algorithm', 0xff, ALGORITHMS);
-    if (f.left === 0) f.next('public key');
-    const key = parseBase64Tokens(f.rest(), 'DNSKEY public key');
-    return Buffer.concat([u16(flags), u8(protocol), u8(algorithm), key]);
-  },
-  toText(rdata) {
-    const r = new WireReader(rdata, 'DNSKEY');
-    const flags = r.u16('flags');
-    const protocol = r.u8('protocol');
-    const algorithm = r.u8('algorithm');
-    const key = r.rest();
-    if (key.length === 0) fail('ERR_RDATA_BAD_WIRE', 'DNSKEY has no public key');
-    return `${flags} ${protocol} ${algorithm} ${base64Words(key)}`;
-  },
-};
-
-const TLSA: Codec = {
-  fromText(f) {
-    const usage = parseNumber(f.next('certificate usage'), 'TLSA certificate usage', 0xff);
-    const selector = parseNumber(f.next('selector'), 'TLSA selector', 0xff);
-    const matchingType = parseNumber(f.next('matching type'), 'TLSA matching type', 0xff);
-    if (f.left === 0) f.next('certificate association data');
-    const toks = f.rest();
-    const certificate = parseHexTokens(toks, 'TLSA certificate association data', undefined);
-    fitsRdata(3 + certificate.length, 'TLSA', toks[0]);
-    return packet.tlsa.encode({ usage, selector, matchingType, certificate }).subarray(2);
-  },
-  toText(rdata) {
-    if (rdata.length < 4) fail('ERR_RDATA_BAD_WIRE', `TLSA RDATA of ${rdata.length} octets is shorter than its fields`);
-    const t = packet.tlsa.decode(withLength(rdata));
-    return `${t.usage} ${t.selector} ${t.matchingType} ${hexWords(t.certificate)}`;
-  },
-};
-
-// SSHFP is ours: dns-packet throws on fingerprint types other than 1 and 2.
-const SSHFP: Codec = {
-  fromText(f) {
-    const algorithm = parseNumber(f.next('algorithm'), 'SSHFP algorithm', 0xff);
-    const type = parseNumber(f.next('fingerprint type'), 'SSHFP fingerprint type', 0xff);
-    const toks = f.rest();
-    const fp = parseHexTokens(toks, 'SSHFP fingerprint', undefined);
-    const want = SSHFP_DIGEST_LENGTH.get(type);
-    if (want !== undefined && fp.length !== want) {
-      fail('ERR_RDATA_BAD_LENGTH', `SSHFP fingerprint is ${fp.length} octets; type ${type} needs ${want}`, toks[0] ?? f.endAt());
-    }
-    return Buffer.concat([u8(algorithm), u8(type), fp]);
-  },
-  toText(rdata) {
-    const r = new WireReader(rdata, 'SSHFP');
-    const algorithm = r.u8('algorithm');
-    const type = r.u8('fingerprint type');
-    const fp = r.rest();
-    const want = SSHFP_DIGEST_LENGTH.get(type);
-    if (want !== undefined && fp.length !== want) fail('ERR_RDATA_BAD_WIRE', `SSHFP fingerprint is ${fp.length} octets; type ${type} needs ${want}`);
-    return fp.length === 0 ? `${algorithm} ${type}` : `${algorithm} ${type} ${hexWords(fp)}`;
-  },
-};
-
 function svcb(what: string): Codec {
   return {
     fromText: (f, origin) => svcbFromText(f, origin),
@@ -708,8 +585,14 @@ export const CODECS = new Map<number, Codec>([
   [RRType.DNAME, singleName('DNAME', 'target')],
   [RRType.DS, DS],
   [RRType.SSHFP, SSHFP],
+  [RRType.RRSIG, RRSIG],
+  [RRType.NSEC, NSEC],
   [RRType.DNSKEY, DNSKEY],
+  [RRType.NSEC3, NSEC3],
+  [RRType.NSEC3PARAM, NSEC3PARAM],
   [RRType.TLSA, TLSA],
+  [RRType.CDS, CDS],
+  [RRType.CDNSKEY, CDNSKEY],
   [RRType.SVCB, svcb('SVCB')],
   [RRType.HTTPS, svcb('HTTPS')],
   [RRType.SPF, txtLike('SPF')],

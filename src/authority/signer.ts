@@ -1,0 +1,253 @@
+// The online signer (`aop serve --dnssec`): every zone served is signed with keys from a key
+// directory (made there, in BIND's key-file format, when a zone has none). The catalog keeps
+// the zones as loaded or updated; the signer gives the signed version of each (Catalog.view),
+// made on first use per zone version and kept until the next version. Signatures are cached
+// across versions (zone-signer.ts), so an UPDATE re-signs only what it touched, and a refresh
+// pass re-signs, under a new serial, any zone whose signatures come within `refresh` seconds
+// of expiry. Zones that arrive signed already (a dnssec-signzone file, a signed transfer) are
+// served as they are.
+
+import { mkdirSync } from 'node:fs';
+import type { Logger } from '../base/log.js';
+import { silentLogger } from '../base/log.js';
+import { isSupportedAlgorithm } from '../dnssec/algorithms.js';
+import { generateKey, isKsk, KSK_FLAGS, readKeyDir, writeKeyFiles, ZSK_FLAGS, type DnssecKey } from '../dnssec/keys.js';
+import { RRType } from '../wire/types.js';
+import type { Zone } from '../zone/zone.js';
+import { RFC9276_PARAMS, type Nsec3Params } from './nsec3-chain.js';
+import { SignatureCache, signZone, type SignedZone, type SigningTimes, type ZoneKeys } from './zone-signer.js';
+import { DnssecError } from '../dnssec/errors.js';
+import { dsFromDnskey } from '../dnssec/ds.js';
+
+export interface SignerOptions {
+  keyDir: string;
+  /** Algorithm for keys made here: 13 (ECDSA P-256, the default) or 15 (Ed25519). */
+  algorithm: number;
+  /** One combined signing key (flags 257) per zone, or a KSK (257) and a ZSK (256). */
+  keyLayout: 'combined' | 'split';
+  times: SigningTimes;
+  nsec3?: Nsec3Params;
+  logger?: Logger;
+  /** Seconds since 1970; tests move it. */
+  now?: () => number;
+  /** The stored zone at exactly this origin, when served here: a delegation to it gets its DS. */
+  servedZone?: (origin: string) => Zone | undefined;
+}
+
+export const DEFAULT_TIMES: SigningTimes = { validity: 14 * 86400, refresh: 5 * 86400, backdate: 3600 };
+
+interface ZoneState {
+  /** Every key of the zone in the key folder, read at first use and again by reloadKeys(). */
+  all: DnssecKey[];
+  /** The ones in use now, by their timing fields. */
+  keys: ZoneKeys;
+  cache: SignatureCache;
+  /** The stored version last signed, and its signed form. */
+  from?: Zone;
+  signed?: SignedZone;
+  serial?: number;
+}
+
+export class Signer {
+  private readonly zones = new Map<string, ZoneState>();
+  private readonly signedOf = new WeakMap<Zone, Zone>();
+  private readonly failed = new Set<string>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private timer?: NodeJS.Timeout;
+  /** Zone signings, and signatures made and reused, for the log and tests. */
+  readonly counts = { signings: 0, refreshes: 0 };
+
+  constructor(private readonly opts: SignerOptions) {
+    this.log = opts.logger ?? silentLogger;
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+    if (!isSupportedAlgorithm(opts.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `DNSSEC algorithm ${opts.algorithm} is not supported (8, 13, 14 and 15 are)`);
+  }
+
+  /** The signed form of a stored zone version (the zone itself when it came signed, or its keys fail). */
+  view(zone: Zone): Zone {
+    const hit = this.signedOf.get(zone);
+    if (hit) return hit;
+    if (preSigned(zone)) {
+      this.signedOf.set(zone, zone);
+      return zone;
+    }
+    try {
+      const signed = this.sign(zone, false);
+      this.failed.delete(zone.originKey);
+      return signed;
+    } catch (err) {
+      // Logged once per zone until it works again; the zone is served unsigned meanwhile.
+      if (!this.failed.has(zone.originKey)) this.log.error(`zone ${zone.origin}: not signed, served unsigned: ${(err as Error).message}`);
+      this.failed.add(zone.originKey);
+      return zone;
+    }
+  }
+
+  /** Sign every zone now; throws on the first whose keys cannot be read or made (for startup). */
+  prime(zones: Iterable<Zone>): void {
+    for (const z of zones) if (!this.signedOf.has(z) && !preSigned(z)) this.sign(z, false);
+  }
+
+  /** The keys used for a zone (read or made on first use). */
+  keysFor(origin: string): ZoneKeys {
+    return this.state(origin).keys;
+  }
+
+  /**
+   * Re-sign the zones whose signatures come within `refresh` of expiry. Returns the signed
+   * zones that changed, for NOTIFY and the stored-answer cache.
+   */
+  refresh(zones: Iterable<Zone>): Zone[] {
+    const out: Zone[] = [];
+    const now = this.now();
+    for (const z of zones) {
+      const st = this.zones.get(z.originKey);
+      if (!st?.signed || st.from !== z) continue;
+      // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed) changes the signing.
+      let keysChanged = false;
+      try {
+        const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin);
+        if (!sameKeys(keys, st.keys)) {
+          this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
+          st.keys = keys;
+          keysChanged = true;
+        }
+      } catch (err) {
+        this.log.error(`zone ${z.origin}: the keys in use stay: ${(err as Error).message}`);
+      }
+      if (!keysChanged && now < st.signed.expiration - this.opts.times.refresh) continue;
+      try {
+        out.push(this.sign(z, true));
+        this.counts.refreshes++;
+      } catch (err) {
+        this.log.error(`zone ${z.origin}: re-signing failed; the old signatures stay: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  /** Run refresh() on a timer; `changed` gets each re-signed zone. */
+  start(zones: () => Iterable<Zone>, changed: (signed: Zone) => void): void {
+    const every = Math.max(1000, Math.min(this.opts.times.refresh * 250, 3_600_000));
+    this.timer = setInterval(() => {
+      for (const s of this.refresh(zones())) changed(s);
+    }, every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private sign(zone: Zone, bump: boolean): Zone {
+    const st = this.state(zone.origin);
+    const now = this.now();
+    st.keys = selectKeys(st.all, now, this.opts.keyDir, zone.origin);
+    // The signed serial moves forward whenever the signed data does: a new version keeps its
+    // own serial unless a refresh already went past it.
+    let serial: number;
+    if (bump) serial = ((st.serial ?? zone.serial) + 1) >>> 0;
+    else if (st.serial === undefined || serialBefore(st.serial, zone.serial)) serial = zone.serial;
+    else serial = (st.serial + 1) >>> 0;
+    const signed = signZone(zone, st.keys, this.opts.nsec3 ?? RFC9276_PARAMS, this.opts.times, st.cache, now, serial === zone.serial ? undefined : serial, (cut) => this.childDs(cut));
+    st.from = zone;
+    st.signed = signed;
+    st.serial = serial;
+    this.signedOf.set(zone, signed.zone);
+    this.counts.signings++;
+    this.log.info(`zone ${zone.origin}: signed serial ${serial} (${st.cache.counts.made} signatures made, ${st.cache.counts.reused} reused so far)`);
+    return signed.zone;
+  }
+
+  /** DS records for a child zone served here: from our keys, or a signed child's own SEP keys. */
+  private childDs(origin: string): Buffer[] | undefined {
+    const child = this.opts.servedZone?.(origin);
+    if (!child) return undefined;
+    if (preSigned(child)) {
+      const sep = child.apex.rrsets.get(RRType.DNSKEY)?.rdata.filter((k) => k.length > 4 && (k.readUInt16BE(0) & 1) === 1) ?? [];
+      return sep.map((k) => dsFromDnskey(child.origin, k, 2));
+    }
+    try {
+      return this.state(child.origin).keys.ksk.map((k) => dsFromDnskey(child.origin, k.dnskey, 2));
+    } catch (err) {
+      this.log.error(`zone ${child.origin}: no DS for it in its parent: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private state(origin: string): ZoneState {
+    const key = origin.toLowerCase();
+    let st = this.zones.get(key);
+    if (!st) {
+      const all = this.loadKeys(origin);
+      st = { all, keys: selectKeys(all, this.now(), this.opts.keyDir, origin), cache: new SignatureCache() };
+      this.zones.set(key, st);
+    }
+    return st;
+  }
+
+  private loadKeys(origin: string): DnssecKey[] {
+    const dir = this.opts.keyDir;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const now = this.now();
+    let all = readKeyDir(dir, origin);
+    if (all.length === 0) {
+      const made = this.opts.keyLayout === 'split'
+        ? [generateKey(origin, this.opts.algorithm, KSK_FLAGS, now), generateKey(origin, this.opts.algorithm, ZSK_FLAGS, now)]
+        : [generateKey(origin, this.opts.algorithm, KSK_FLAGS, now)];
+      for (const k of made) writeKeyFiles(dir, k);
+      const role = (k: DnssecKey): string => (made.length === 1 ? 'combined signing key' : isKsk(k) ? 'KSK' : 'ZSK');
+      this.log.info(`zone ${origin}: made ${made.map((k) => `${role(k)} ${k.tag}`).join(' and ')} (algorithm ${this.opts.algorithm}) in ${dir}`);
+      all = made;
+    }
+    for (const k of all) {
+      if (!isSupportedAlgorithm(k.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `key ${k.tag} of ${origin} in ${dir} is of algorithm ${k.algorithm}, which aop cannot sign with`);
+    }
+    return all;
+  }
+
+  /**
+   * Read every zone's keys from the folder again (on SIGHUP): keys added with dnssec-keygen, or
+   * retimed with dnssec-settime, take effect at the next refresh() without a restart. A folder
+   * that cannot be read keeps the keys in use, with an error logged.
+   */
+  reloadKeys(): void {
+    for (const [key, st] of this.zones) {
+      const origin = st.all[0]?.zone ?? key;
+      try {
+        st.all = this.loadKeys(origin);
+      } catch (err) {
+        this.log.error(`zone ${origin}: keys not reloaded, the ones in use stay: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+/** The keys in use at `now` by their timing: published (Publish..Delete) and active (Activate..Inactive). */
+function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin: string): ZoneKeys {
+  const published = all.filter((k) => (k.timing.Publish ?? k.timing.Created ?? 0) <= now && !(k.timing.Delete !== undefined && k.timing.Delete <= now));
+  const active = published.filter((k) => (k.timing.Activate ?? k.timing.Publish ?? 0) <= now && !(k.timing.Inactive !== undefined && k.timing.Inactive <= now));
+  if (active.length === 0) throw new DnssecError('ERR_DNSSEC_KEY_FILE', `${dir}: no active key for ${origin} (check the Activate and Inactive times)`);
+  const ksk = active.filter(isKsk);
+  const zsk = active.filter((k) => !isKsk(k));
+  return { published, ksk: ksk.length > 0 ? ksk : zsk, zsk: zsk.length > 0 ? zsk : ksk };
+}
+
+const tagsOf = (ks: readonly DnssecKey[]): string => ks.map((k) => `${k.algorithm}+${k.tag}`).sort().join(',');
+
+function sameKeys(a: ZoneKeys, b: ZoneKeys): boolean {
+  return tagsOf(a.published) === tagsOf(b.published) && tagsOf(a.ksk) === tagsOf(b.ksk) && tagsOf(a.zsk) === tagsOf(b.zsk);
+}
+
+/** A zone that came signed: its DNSKEY RRset has RRSIGs (NSD's test for a signed zone). */
+function preSigned(zone: Zone): boolean {
+  return zone.apex.rrsets.get(RRType.RRSIG)?.rdata.some((r) => r.length >= 2 && r.readUInt16BE(0) === RRType.DNSKEY) ?? false;
+}
+
+function serialBefore(a: number, b: number): boolean {
+  return a !== b && ((a < b && b - a < 0x80000000) || (a > b && a - b > 0x80000000));
+}
+
+export type { DnssecKey };

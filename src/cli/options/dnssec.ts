@@ -1,0 +1,55 @@
+// `aop serve --dnssec` and its options: where the keys live, the algorithm and layout of keys
+// made there, and the signature times; and what they make of the daemon's config.
+
+import type { Argv } from 'yargs';
+import type { DaemonOptions } from '../../server/daemon.js';
+import { DEFAULT_TIMES } from '../../authority/signer.js';
+import { parseDuration } from '../../wire/ttl.js';
+
+const ALGORITHMS: Record<string, number> = { ecdsap256sha256: 13, 'ecdsa-p256': 13, '13': 13, ed25519: 15, '15': 15 };
+
+function seconds(value: unknown, flag: string): number {
+  const d = parseDuration(String(value), 0x7fffffff);
+  if ('error' in d) throw new Error(`${flag} '${String(value)}': ${d.error}`);
+  return d.value;
+}
+
+export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('dnssec', { type: 'boolean', default: false, describe: 'Sign every zone served (NSEC3, RFC 9276 parameters), with keys from --key-dir' })
+    .option('key-dir', { type: 'string', describe: 'Folder of BIND key files (K<zone>+<alg>+<tag>.key/.private); keys are made there for a zone that has none' })
+    .option('dnssec-algorithm', { type: 'string', default: 'ecdsap256sha256', describe: 'Algorithm of keys made here: ecdsap256sha256 (13) or ed25519 (15)' })
+    .option('dnssec-keys', { type: 'string', default: 'combined', choices: ['combined', 'split'], describe: 'Keys made here: one combined signing key, or a KSK and a ZSK' })
+    .option('dnssec-validity', { type: 'string', default: '14d', describe: 'How long a new signature is valid (seconds or 1w2d3h4m5s)' })
+    .option('dnssec-refresh', { type: 'string', default: '5d', describe: 'Re-sign signatures with less than this left' })
+    .option('dnssec-backdate', { type: 'string', default: '1h', describe: 'Set signature inception back by this, for clocks behind ours' })
+    .check((a) => {
+      if (a.dnssec !== true) return true;
+      if (typeof a['key-dir'] !== 'string' || a['key-dir'] === '') throw new Error('--dnssec needs --key-dir DIR (keys are read there, or made there on first start)');
+      if (ALGORITHMS[String(a['dnssec-algorithm']).toLowerCase()] === undefined) throw new Error(`--dnssec-algorithm '${String(a['dnssec-algorithm'])}': use ecdsap256sha256 (13) or ed25519 (15)`);
+      const validity = seconds(a['dnssec-validity'], '--dnssec-validity');
+      const refresh = seconds(a['dnssec-refresh'], '--dnssec-refresh');
+      seconds(a['dnssec-backdate'], '--dnssec-backdate');
+      if (!(refresh > 0 && refresh < validity)) throw new Error('--dnssec-refresh must be more than 0 and less than --dnssec-validity');
+      // Each worker would make its own keys on first start.
+      if (a.workers !== '1' && a.workers !== undefined) throw new Error('--dnssec needs --workers 1');
+      return true;
+    });
+}
+
+/** The daemon's signer config, with --dnssec. */
+export function dnssecConfig(a: Record<string, unknown>): Pick<DaemonOptions, 'dnssec'> {
+  if (a.dnssec !== true) return {};
+  return {
+    dnssec: {
+      keyDir: a['key-dir'] as string,
+      algorithm: ALGORITHMS[String(a['dnssec-algorithm']).toLowerCase()]!,
+      keyLayout: a['dnssec-keys'] === 'split' ? 'split' : 'combined',
+      times: {
+        validity: seconds(a['dnssec-validity'] ?? DEFAULT_TIMES.validity, '--dnssec-validity'),
+        refresh: seconds(a['dnssec-refresh'] ?? DEFAULT_TIMES.refresh, '--dnssec-refresh'),
+        backdate: seconds(a['dnssec-backdate'] ?? DEFAULT_TIMES.backdate, '--dnssec-backdate'),
+      },
+    },
+  };
+}

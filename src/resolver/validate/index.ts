@@ -1,0 +1,34 @@
+// The validating resolver's parts, and the one call that joins a validator to a resolver.
+
+import { ValidationCache } from '../../cache/validation-cache.js';
+import type { Resolver } from '../resolver.js';
+import type { TrustAnchors } from './anchors.js';
+import { Validator } from './validator.js';
+
+export { TrustAnchorError, TrustAnchors, parseTrustAnchors, readTrustAnchors, readTrustAnchorFiles, type TrustAnchor } from './anchors.js';
+export { Validator, withoutDnssec, type ValidatorOptions, type ValidatorStats } from './validator.js';
+export { DnssecEde, type Security, type Verdict } from './verdict.js';
+
+export interface ValidationConfig {
+  anchors: TrustAnchors;
+  /** Seconds a bogus verdict is kept (1..300). Default 30. */
+  bogusTtl?: number;
+  /** Unix seconds, for signature windows (tests). */
+  now?: () => number;
+}
+
+/**
+ * A validator for `resolver` (which must ask with `dnssec: true`): DNSKEY and DS sets come
+ * through the resolver and its cache; verdicts live on that cache's clock and generation.
+ */
+export function validatorFor(resolver: Resolver, config: ValidationConfig): Validator {
+  const clock = { now: () => resolver.cache.now(), generation: () => resolver.cache.generation, bogusTtl: config.bogusTtl };
+  return new Validator({
+    anchors: config.anchors,
+    lookup: (name, type) => resolver.resolve(name, type),
+    zoneOf: (name) => resolver.zoneCut(name),
+    verdicts: new ValidationCache(clock),
+    keys: new ValidationCache(clock),
+    ...(config.now ? { now: config.now } : {}),
+  });
+}
