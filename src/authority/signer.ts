@@ -32,6 +32,12 @@ export interface SignerOptions {
   now?: () => number;
   /** The stored zone at exactly this origin, when served here: a delegation to it gets its DS. */
   servedZone?: (origin: string) => Zone | undefined;
+  /**
+   * Seconds a ZSK signs before it is rolled by pre-publication (RFC 7583 3.2.1): a successor is
+   * made and published, takes over after the DNSKEY TTL and an hour, and the old key is removed
+   * once its signatures have left caches. Off (undefined) by default; KSKs are never rolled here.
+   */
+  zskLifetime?: number;
 }
 
 export const DEFAULT_TIMES: SigningTimes = { validity: 14 * 86400, refresh: 5 * 86400, backdate: 3600 };
@@ -104,6 +110,7 @@ export class Signer {
     for (const z of zones) {
       const st = this.zones.get(z.originKey);
       if (!st?.signed || st.from !== z) continue;
+      if (this.opts.zskLifetime !== undefined) this.rollZsks(z, st, now, this.opts.zskLifetime);
       // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed) changes the signing.
       let keysChanged = false;
       try {
@@ -206,6 +213,39 @@ export class Signer {
       if (!isSupportedAlgorithm(k.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `key ${k.tag} of ${origin} in ${dir} is of algorithm ${k.algorithm}, which aop cannot sign with`);
     }
     return all;
+  }
+
+  /**
+   * ZSK pre-publication: for each active ZSK older than `lifetime` with no successor yet, make
+   * one (published now, active after the DNSKEY TTL and an hour) and time the old key out
+   * (inactive then, deleted after the zone's longest TTL and an hour more). Both written to the
+   * key folder, so a restart or BIND reading the folder continues the roll.
+   */
+  private rollZsks(zone: Zone, st: ZoneState, now: number, lifetime: number): void {
+    const zsks = st.all.filter((k) => !isKsk(k) && !(k.timing.Delete !== undefined && k.timing.Delete <= now));
+    if (zsks.length === 0 || st.all.every((k) => !isKsk(k))) return; // a combined key is not a ZSK
+    const pending = zsks.some((k) => (k.timing.Activate ?? 0) > now);
+    if (pending) return;
+    const dnskeyTtl = zone.apex.rrsets.get(RRType.DNSKEY)?.ttl ?? zone.soa.ttl;
+    for (const old of zsks) {
+      const since = old.timing.Activate ?? old.timing.Created ?? now;
+      if (old.timing.Inactive !== undefined || now - since < lifetime) continue;
+      let maxTtl = 0;
+      for (const rr of zone.records()) if (rr.ttl > maxTtl) maxTtl = rr.ttl;
+      const next = generateKey(zone.origin, old.algorithm, ZSK_FLAGS, now);
+      const activate = now + dnskeyTtl + 3600;
+      next.timing = { Created: now, Publish: now, Activate: activate };
+      old.timing = { ...old.timing, Inactive: activate, Delete: activate + maxTtl + 3600 };
+      try {
+        writeKeyFiles(this.opts.keyDir, next);
+        writeKeyFiles(this.opts.keyDir, old);
+      } catch (err) {
+        this.log.error(`zone ${zone.origin}: ZSK ${old.tag} not rolled: ${(err as Error).message}`);
+        return;
+      }
+      st.all.push(next);
+      this.log.info(`zone ${zone.origin}: rolling ZSK ${old.tag} to ${next.tag}: published now, active ${new Date(activate * 1000).toISOString()}, ${old.tag} removed ${new Date(old.timing.Delete! * 1000).toISOString()}`);
+    }
   }
 
   /**

@@ -19,6 +19,7 @@ t.test('aop serve --dnssec says what is wrong', async (t) => {
     [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-validity', 'soon'], /--dnssec-validity 'soon'/],
     [['--dnssec', '--key-dir', '/tmp/k', '--workers', '2'], /--dnssec needs --workers 1/],
     [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-keys', 'three'], /dnssec-keys/],
+    [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-zsk-lifetime', '1h'], /--dnssec-zsk-lifetime must be at least 1d/],
   ];
   for (const [args, re] of cases) {
     const r = await aop('serve', '--listen', '127.0.0.1:0', ...args);

@@ -66,7 +66,7 @@ async function signzone(t: Test, dir: string, extra: string[]): Promise<Signed> 
   const file = path.join(dir, 'example.com.zone');
   writeFileSync(file, ZONE);
   const out = path.join(dir, `signed-${extra.join('')}.zone`);
-  const res = await run('dnssec-signzone', ['-K', dir, '-S', '-o', ORIGIN, '-f', out, ...extra, file], 60_000);
+  const res = await run('dnssec-signzone', ['-K', dir, '-d', dir, '-S', '-o', ORIGIN, '-f', out, ...extra, file], 60_000);
   t.equal(res.code, 0, `dnssec-signzone ${extra.join(' ')}: ${res.stderr}`);
   const zoneText = readFileSync(out, 'utf8');
   const zone = loadZoneText(zoneText, { origin: ORIGIN });

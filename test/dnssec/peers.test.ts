@@ -156,14 +156,25 @@ t.test('NSD and Knot secondaries serve the signed zone unchanged', async (t) => 
   }
 });
 
-t.test('Knot Resolver, given the agents. anchor, validates the bundled world served on port 53', async (t) => {
+t.test('Knot Resolver, given the agents. anchor, validates the bundled world on port 53; a tampered record is SERVFAIL', async (t) => {
   if (!(await requirePort53(t)) || !requireDaemon(t, 'kresd', 'knot-resolver')) return;
   const dir = scratchDir(t, 'aop-sigkres-');
   const net = await leaseNet(t);
+  const keyDir = path.join(dir, 'keys');
+  // acme.agents. signed first, by a daemon of its own, then its lab A edited after signing.
+  const pre = path.join(dir, 'pre');
+  mkdirSync(pre);
+  writeFileSync(path.join(pre, 'acme.agents.zone'), zoneText('acme.agents.zone', net.net));
+  const signer = await startDaemon(t, {
+    zonesDir: pre, listen: [parseListen(`${net.host(20)}:0`)], transfers: { allow: ['127.0.0.0/8'] },
+    dnssec: { keyDir, algorithm: 15, keyLayout: 'split', times: { validity: 86400 * 14, refresh: 86400 * 5, backdate: 3600 } },
+  });
+  const signedAcme = (await axfr(signer.host, signer.port, 'acme.agents.')).split('\n').filter((l) => l.trim() !== '');
+  const tampered = signedAcme.slice(0, -1).join('\n').replace(/^(lab\.acme\.agents\.\s+\d+\s+IN\s+A\s+)\S+/m, '$1127.0.0.99');
   const zones = path.join(dir, 'zones');
   mkdirSync(zones);
-  for (const z of ZONES) writeFileSync(path.join(zones, `${z}zone`), zoneText(`${z}zone`, net.net));
-  const keyDir = path.join(dir, 'keys');
+  for (const z of ['agents.', 'globex.agents.']) writeFileSync(path.join(zones, `${z}zone`), zoneText(`${z}zone`, net.net));
+  writeFileSync(path.join(zones, 'acme.agents.zone'), tampered + '\n');
   // One daemon on every address the bundled glue names: .2 (agents.), .3 and .4 (acme), .5 (globex).
   await startDaemon(t, {
     zonesDir: zones, listen: [2, 3, 4, 5].map((n) => parseListen(`${net.host(n)}:53`)),
@@ -173,9 +184,11 @@ t.test('Knot Resolver, given the agents. anchor, validates the bundled world ser
     dir: path.join(dir, 'kresd'), address: net.host(8), hints: { 'a.root.agents.': net.host(2) },
     ready: { name: 'agents.', type: 'SOA' }, trustAnchors: parentDsLines('agents.', keyDir),
   });
-  for (const [name, type, status] of [['lab.acme.agents', 'AAAA', 'NOERROR'], ['hub.globex.agents', 'A', 'NOERROR'], ['nope.acme.agents', 'A', 'NXDOMAIN']]) {
+  for (const [name, type, status] of [['lab.acme.agents', 'AAAA', 'NOERROR'], ['mcp.acme.agents', 'A', 'NOERROR'], ['hub.globex.agents', 'A', 'NOERROR'], ['nope.acme.agents', 'A', 'NXDOMAIN']]) {
     const r = await dig(53, ['+rec', '+dnssec', name!, type!], net.host(8));
     t.equal(r.status, status, `Knot Resolver: ${name} ${type}`);
     t.ok(r.flags.has('ad'), `Knot Resolver: AD on ${name} ${type} (Ed25519, KSK and ZSK)`);
   }
+  const bad = await dig(53, ['+rec', '+dnssec', 'lab.acme.agents', 'A'], net.host(8));
+  t.equal(bad.status, 'SERVFAIL', 'Knot Resolver: SERVFAIL for the record edited after signing');
 });

@@ -29,7 +29,7 @@ t.test('delv validates answers from a dnssec-signzone zone served by aop', async
   writeFileSync(src, ZONE);
   const zones = path.join(dir, 'zones');
   mkdirSync(zones);
-  const signed = await run('dnssec-signzone', ['-K', keys, '-S', '-3', '-', '-H', '0', '-o', 'example.test.', '-f', path.join(zones, 'example.test.zone'), src], 60_000);
+  const signed = await run('dnssec-signzone', ['-K', keys, '-d', dir, '-S', '-3', '-', '-H', '0', '-o', 'example.test.', '-f', path.join(zones, 'example.test.zone'), src], 60_000);
   t.equal(signed.code, 0, signed.stderr);
   const { host, port } = await startDaemon(t, { zonesDir: zones });
   const ds = (await run('dnssec-dsfromkey', ['-2', path.join(keys, `${ksk}.key`)])).stdout.trim().split(/\s+/);

@@ -145,3 +145,40 @@ t.test('a ZSK rolled by its timing fields (pre-publish), as dnssec-keygen -S and
   t.ok(done!.serial > active!.serial && active!.serial > pre!.serial, 'each step under a new serial');
   t.same(signer.refresh([zone]), [], 'nothing more to do');
 });
+
+t.test('automatic ZSK roll by pre-publication (--dnssec-zsk-lifetime)', async (t) => {
+  let now = T0;
+  const dir = scratchDir(t, 'aop-signer-auto-');
+  const long = { validity: 1_000_000, refresh: 100_000, backdate: 3600 };
+  const signer = new Signer({ keyDir: dir, algorithm: 13, keyLayout: 'split', times: long, zskLifetime: 50_000, now: () => now });
+  const zone = loadZoneText(ZONE, { origin: 'example.' });
+  signer.view(zone);
+  const ksk = readKeyDir(dir).find((k) => k.flags === 257)!;
+  const z1 = readKeyDir(dir).find((k) => k.flags === 256)!;
+  const zskTags = (z: Zone): number[] => [...new Set(sigs(z).filter((s) => s.typeCovered === RRType.A).map((s) => s.keyTag))];
+  const published = (z: Zone): number[] => z.apex.rrsets.get(RRType.DNSKEY)!.rdata.map((r) => keyTag(r)).sort();
+
+  now = T0 + 49_000;
+  t.same(signer.refresh([zone]), [], 'no roll before the lifetime');
+  now = T0 + 50_001;
+  const [pub] = signer.refresh([zone]);
+  t.ok(pub, 'the successor is published');
+  const files = readKeyDir(dir);
+  t.equal(files.length, 3, 'and written to the key folder');
+  const z2 = files.find((k) => k.flags === 256 && k.tag !== z1.tag)!;
+  t.same(published(pub!), [ksk.tag, z1.tag, z2.tag].sort(), 'DNSKEY: both ZSKs');
+  t.same(zskTags(pub!), [z1.tag], 'the old ZSK still signs');
+  t.equal(z2.timing.Activate, now + 300 + 3600, 'the new one active after the DNSKEY TTL and an hour');
+  t.equal(files.find((k) => k.tag === z1.tag)!.timing.Inactive, z2.timing.Activate, 'the old one retires then (in its file)');
+
+  now = z2.timing.Activate! + 1;
+  const [active] = signer.refresh([zone]);
+  t.same(zskTags(active!), [z2.tag], 'the new ZSK signs');
+  t.same(published(active!), [ksk.tag, z1.tag, z2.tag].sort(), 'the old one still published');
+  t.ok(allVerify(active!));
+  now = files.find((k) => k.tag === z1.tag)!.timing.Delete! + 1;
+  const [done] = signer.refresh([zone]);
+  t.same(published(done!), [ksk.tag, z2.tag].sort(), 'the old ZSK removed');
+  t.ok(allVerify(done!));
+  t.equal(readKeyDir(dir).filter((k) => k.flags === 257).length, 1, 'the KSK is not rolled');
+});

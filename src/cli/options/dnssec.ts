@@ -23,6 +23,7 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
     .option('dnssec-validity', { type: 'string', default: '14d', describe: 'How long a new signature is valid (seconds or 1w2d3h4m5s)' })
     .option('dnssec-refresh', { type: 'string', default: '5d', describe: 'Re-sign signatures with less than this left' })
     .option('dnssec-backdate', { type: 'string', default: '1h', describe: 'Set signature inception back by this, for clocks behind ours' })
+    .option('dnssec-zsk-lifetime', { type: 'string', describe: 'Roll each ZSK (KSK/ZSK split only) by pre-publication after this long, e.g. 90d; off when not given' })
     .check((a) => {
       if (a.dnssec !== true) return true;
       if (typeof a['key-dir'] !== 'string' || a['key-dir'] === '') throw new Error('--dnssec needs --key-dir DIR (keys are read there, or made there on first start)');
@@ -30,6 +31,7 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
       const validity = seconds(a['dnssec-validity'], '--dnssec-validity');
       const refresh = seconds(a['dnssec-refresh'], '--dnssec-refresh');
       seconds(a['dnssec-backdate'], '--dnssec-backdate');
+      if (a['dnssec-zsk-lifetime'] !== undefined && seconds(a['dnssec-zsk-lifetime'], '--dnssec-zsk-lifetime') < 86400) throw new Error('--dnssec-zsk-lifetime must be at least 1d');
       if (!(refresh > 0 && refresh < validity)) throw new Error('--dnssec-refresh must be more than 0 and less than --dnssec-validity');
       // Each worker would make its own keys on first start.
       if (a.workers !== '1' && a.workers !== undefined) throw new Error('--dnssec needs --workers 1');
@@ -50,6 +52,7 @@ export function dnssecConfig(a: Record<string, unknown>): Pick<DaemonOptions, 'd
         refresh: seconds(a['dnssec-refresh'] ?? DEFAULT_TIMES.refresh, '--dnssec-refresh'),
         backdate: seconds(a['dnssec-backdate'] ?? DEFAULT_TIMES.backdate, '--dnssec-backdate'),
       },
+      ...(a['dnssec-zsk-lifetime'] !== undefined ? { zskLifetime: seconds(a['dnssec-zsk-lifetime'], '--dnssec-zsk-lifetime') } : {}),
     },
   };
 }
