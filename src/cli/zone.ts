@@ -18,6 +18,7 @@ import { AgentEditError, agentNames, agentsText, planAgentEdit, type AgentEditRe
 import { agentCardIn, type CapAssignment, defaultCapUrl, planCapEdit } from '../update/agent-cap.js';
 import { buildAgent } from '../update/agent-records.js';
 import { AgentRecordError, CapabilityError } from '../agent/index.js';
+import { daemonStatePath, readDaemonState } from './daemon-state.js';
 import { capFileDigest, CapFileError, fillName, outFileFor, perAgent, writeCapFile } from './cap-file.js';
 
 /** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
@@ -308,7 +309,7 @@ export function zoneCommand(y: Argv): Argv {
         .option('out', { type: 'string', describe: 'Write each generated document here: a file ({name} for several agents), or a folder (<name>.json in it). Needed with --url; at the default URL the demo agents serve what they generate' })
         .option('cap-file', { type: 'string', describe: 'One agent: take the document from this file as it will be served, instead of generating it' })
         .option('timeout', { type: 'number', default: 10000, describe: "Milliseconds to wait for each reply of an agent's endpoint" })
-        .option('ca', { type: 'string', describe: 'PEM file of a CA to trust (besides the system roots) for https endpoints' })
+        .option('ca', { type: 'string', describe: 'PEM file of a CA to trust for https endpoints, besides the system roots (and the local aop serve\'s CA, for a zone it serves)' })
         .option('origin', { type: 'string', describe: 'Zone origin (default: the file name without .zone)' })
         .option('journal-dir', { type: 'string', describe: "Where the daemon keeps this zone's journal (default: beside the file); pending dynamic updates there stop the edit" })
         .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a diff; write nothing' })
@@ -333,7 +334,10 @@ export function zoneCommand(y: Argv): Argv {
         const assignments: CapAssignment[] = [];
         const docs: Array<{ file: string; bytes: Buffer }> = [];
         const { generateCapability } = a['cap-file'] === undefined ? await import('../mcp/cap-generate.js') : { generateCapability: undefined };
-        const caText = a.ca === undefined ? undefined : await import('./call.js').then((m) => m.readCa(a.ca));
+        // As aop call: the local daemon's CA (its https demo agents) when it serves this zone.
+        const state = readDaemonState(daemonStatePath());
+        const announced = state?.ca !== undefined && (state.served ?? []).some((z) => nameKey(z.replace(/\.?$/, '.')) === nameKey(src.origin)) ? state.ca : undefined;
+        const caText = await import('./call.js').then((m) => m.trustedCa(a.ca, announced, m.processCliIo, 'zone cap'));
         const ca = caText === undefined ? undefined : (await import('../mcp/handoff.js')).trustedCas(caText);
         for (const n of names) {
           let card: ReturnType<typeof agentCardIn>;

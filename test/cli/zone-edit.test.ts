@@ -179,7 +179,7 @@ t.test('remove-agent takes exactly the agent: shared hosts stay, its own address
   let text = readFileSync(file, 'utf8');
   let d = changed(before, text);
   t.same(d.added.slice(1), ['                 IN TXT   "agents=editor:mcp,researcher:mcp,summarizer:mcp,writer:mcp"'], 'nothing added but the new serial and the TXT index without it');
-  t.equal(d.removed.length, 16, 'the serial, fourteen lines (two SVCB records, https and http, the TXT, the PTR) and the old TXT index');
+  t.equal(d.removed.length, 18, 'the serial, sixteen lines (two SVCB records, https with cap and http, the TXT, the PTR) and the old TXT index');
   t.match(d.removed.slice(1).join('\n'), /^translator {7}IN SVCB {2}1 lab\.acme\.agents\. \([^]*key65402="mcp" \)\n_agent\.translator IN TXT [^\n]*\n {17}IN PTR {3}translator\.acme\.agents\.\n {17}IN TXT {3}"agents=[^"]*translator:mcp[^"]*"$/,
     'its SVCB, TXT, index entry and the old TXT index');
   t.match(text, /\nlab {14}IN A {5}127\.0\.0\.1\n {17}IN AAAA  ::1\n/, 'lab (still used by researcher) is untouched');

@@ -74,7 +74,7 @@ t.test('DoH: per-source cap and idle timeout', async (t) => {
 t.test('the MCP gateway: per-source cap', async (t) => {
   const lease = await leaseNet(t);
   // The gateway object is only asked on requests; none is made here.
-  const g = new GatewayHttp({} as Gateway, { host: '127.0.0.1', port: 0, maxPerSource: 2 });
+  const g = new GatewayHttp({ version: '0.0.0' } as Gateway, { host: '127.0.0.1', port: 0, maxPerSource: 2 });
   await g.start();
   t.teardown(() => g.close());
   const open = (localAddress?: string): Promise<net.Socket> => new Promise((resolve, reject) => {
