@@ -185,6 +185,9 @@ export interface CallArgs {
   maxReplyEvents?: number;
   /** A PEM file of CAs to trust besides the system roots (https endpoints, capability documents). */
   ca?: string;
+  /** --credentials FILE, --interactive (src/cli/auth.ts). */
+  credentials?: string;
+  interactive?: boolean;
 }
 
 function positive(what: string, v: number | undefined): number | undefined {
@@ -212,8 +215,10 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     const maxReplyBytes = positive('max-reply-bytes', a.maxReplyBytes);
     const maxReplyEvents = positive('max-reply-events', a.maxReplyEvents);
     const ca = readCa(a.ca);
+    const { cliAuthorizer } = await import('./auth.js');
+    const auth = await cliAuthorizer(a, { io, allowHttp, ...(ca !== undefined ? { ca } : {}) });
     handoff = new HandOff({
-      ...(ca !== undefined ? { ca } : {}),
+      ...(ca !== undefined ? { ca } : {}), auth,
       lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
       ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}), ...(maxReplyEvents !== undefined ? { maxReplyEvents } : {}),
     });
@@ -251,7 +256,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
 // One line per paragraph: yargs wraps the epilogue to the terminal itself.
 export const CALL_EPILOGUE = [
   'The name is looked up with RD=1 at --server, else $AOP_RESOLVER (ADDR[:PORT]), else the running `aop serve`, else the first nameserver of /etc/resolv.conf. Plain http endpoints are called only on loopback addresses unless --allow-http any; loopback endpoints only for agents of the zones the running `aop serve` serves (when it is the server asked) or of an --allow-loopback-zone, and never the DNS server or the daemon\'s gateway. A reply body or SSE event over --max-reply-bytes, or a reply of more than --max-reply-events events, is cut off (exit 15).',
-  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops, 17-21 a DNS-AID capability document (cap) unreachable, too large, not JSON, failing its cap-sha256, or without endpoints.mcp (docs/errors.md). Records in DNS-AID form (no aop keys, alpn or bap "mcp") are called at the path their cap document gives, else their /.well-known/agent-card.json, else /mcp; --ca FILE trusts a private CA for them.',
+  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops, 17-21 a DNS-AID capability document (cap) unreachable, too large, not JSON, failing its cap-sha256, or without endpoints.mcp, 22 authorization required and not configured, 23 consent refused, 24 token request failed, 25 insufficient scope after step-up, 26 authorization server or metadata refused, 27 bad credentials file (docs/errors.md, docs/auth.md). Records in DNS-AID form (no aop keys, alpn or bap "mcp") are called at the path their cap document gives, else their /.well-known/agent-card.json, else /mcp; --ca FILE trusts a private CA for them.',
 ].join('\n\n');
 
 export function callCommand(y: Argv): Argv {
@@ -271,6 +276,8 @@ export function callCommand(y: Argv): Argv {
       .option('max-reply-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'Largest reply body, and largest SSE event, taken from the agent (bytes)' })
       .option('max-reply-events', { type: 'number', default: 10000, describe: 'Most SSE events one reply may carry' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the whole result, the endpoint and every attempt as JSON' })
+      .option('credentials', { type: 'string', describe: 'Credentials file for agents that demand OAuth (default ~/.config/aop/credentials; must be mode 600)' })
+      .option('interactive', { type: 'boolean', describe: 'Let an agent that demands a login ask you (a URL to open; $BROWSER runs it); default: at a terminal' })
       .epilogue(CALL_EPILOGUE)
       .example('$0 call writer.acme.agents --arg task="Draft a haiku"', "call writer's draft_copy tool")
       .example('$0 call translator.acme.agents --arg text="hello world" --arg target_language=es', 'several arguments')
@@ -281,6 +288,7 @@ export function callCommand(y: Argv): Argv {
         name: argv.name as string, arg: argv.arg, argsJson: argv['args-json'], tool: argv.tool, server: argv.server,
         timeout: argv.timeout, json: argv.json, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'],
         maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'], ca: argv.ca,
+        credentials: argv.credentials, interactive: argv.interactive,
       });
     },
   );

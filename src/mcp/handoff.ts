@@ -25,6 +25,7 @@ import { EndpointPolicy } from './handoff/policy.js';
 import { SessionPool, type Session } from './handoff/sessions.js';
 import { chooseTool, toolText } from './handoff/tool.js';
 import { trustedCas } from './handoff/trust.js';
+import type { Authorizer } from './oauth/authorizer.js';
 
 export type { Attempt } from './errors.js';
 export { isLoopback } from './address.js';
@@ -70,6 +71,11 @@ export interface HandOffOptions {
   metrics?: Metrics;
   /** CA certificates (PEM text) to trust besides the system roots, for https endpoints and capability documents (`aop call --ca`). */
   ca?: string;
+  /**
+   * Gets tokens for endpoints that demand authorization (oauth/authorizer.ts): the credentials
+   * file, the token cache, and whether a person can log in. Without it a 401 is ERR_AUTH_REQUIRED.
+   */
+  auth?: Authorizer;
 }
 
 export interface CallOutcome {
@@ -148,7 +154,7 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', (err as Error).message);
     }
     this.breaker = new CircuitBreaker(opts.breaker);
-    this.sessions = new SessionPool({ pools: this.pools, clientInfo, log, connectTimeoutMs: this.connectTimeoutMs });
+    this.sessions = new SessionPool({ pools: this.pools, clientInfo, log, connectTimeoutMs: this.connectTimeoutMs, ...(opts.auth !== undefined ? { auth: opts.auth } : {}) });
     this.failover = { policy: this.policy, breaker: this.breaker, dropSession: (url) => this.sessions.drop(url), log, retries, backoffMs, random };
     this.metrics = opts.metrics;
     opts.metrics?.addBreakers(() => this.breaker.counts());
@@ -258,7 +264,7 @@ export class HandOff {
     this.checkOpen();
     const o = await this.withHops(undefined, () => this.atEndpoints(name, opts, async (e, _card, signal) => {
       try {
-        return (await this.sessions.session(e, signal)).tools;
+        return (await this.sessions.session(e, _card, signal)).tools;
       } catch (err) {
         throw new SetupFailure(err);
       }
@@ -314,7 +320,7 @@ export class HandOff {
   private async callOn(e: AgentEndpoint, card: AgentCard, asked: string | undefined, args: Record<string, unknown>, signal: AbortSignal, deadlineAt: number): Promise<{ result: CallToolResult; tool: string }> {
     let s: Session;
     try {
-      s = await this.sessions.session(e, signal);
+      s = await this.sessions.session(e, card, signal);
     } catch (err) {
       throw new SetupFailure(err);
     }
@@ -323,14 +329,18 @@ export class HandOff {
       const names = s.tools.map((t) => t.name);
       throw new HandOffError('ERR_TOOL_MISSING', `${card.name}: ${e.url} has no tool "${tool}" (tools/list: ${names.length > 0 ? names.join(', ') : 'none'})`, { agent: card.name });
     }
-    const timeout = Math.max(1, Math.round(deadlineAt - performance.now()));
-    try {
-      return { result: await Promise.race([s.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout }), s.overflow]) as CallToolResult, tool };
-    } catch (err) {
-      if (err instanceof McpError && err.code !== ErrorCode.RequestTimeout && err.code !== ErrorCode.ConnectionClosed) {
-        throw new HandOffError('ERR_TOOL_ERROR', `${card.name}: tool ${tool} failed at ${e.url}: ${err.message}`, { agent: card.name, cause: err });
+    for (;;) {
+      const timeout = Math.max(1, Math.round(deadlineAt - performance.now()));
+      try {
+        return { result: await Promise.race([s.client.callTool({ name: tool, arguments: args }, undefined, { signal, timeout }), s.overflow]) as CallToolResult, tool };
+      } catch (err) {
+        // A 401 (expired token) or 403 insufficient_scope (step-up) mid-session: a token, then the same call again.
+        if (await this.sessions.authorizeAfter(err, e, card, s.auth, signal)) continue;
+        if (err instanceof McpError && err.code !== ErrorCode.RequestTimeout && err.code !== ErrorCode.ConnectionClosed) {
+          throw new HandOffError('ERR_TOOL_ERROR', `${card.name}: tool ${tool} failed at ${e.url}: ${err.message}`, { agent: card.name, cause: err });
+        }
+        throw err;
       }
-      throw err;
     }
   }
 }
