@@ -19,6 +19,16 @@ rest=${url#http://localhost:}
 port=${rest%%/*}
 path=/${rest#*/}
 [ "$path" = "/$rest" ] && path=/
+# The tool each scenario's server has (the record must name one).
+tool=test-tool
+args=
+command=call
+case "${MCP_CONFORMANCE_SCENARIO:-}" in
+  tools_call) tool=add_numbers; args='{"a":2,"b":3}' ;;
+  sse-retry) tool=test_reconnection ;;
+  # The server lists no tools: open a session (initialize, tools/list), as aop login does.
+  initialize) command=login ;;
+esac
 free_port() { "$node" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 dns=$(free_port)
 
@@ -30,7 +40,7 @@ cat > "$work/zones/localhost.zone" <<EOF
 @      IN NS   ns
 ns     IN A    127.0.0.1
 @      IN A    127.0.0.1
-agent  IN SVCB 1 localhost. ( alpn="mcp" port=$port key65320="$path" key65321="streamable-http" key65322="${AOP_CONFORMANCE_TOOL:-test-tool}" key65326="http" )
+agent  IN SVCB 1 localhost. ( alpn="mcp" port=$port key65320="$path" key65321="streamable-http" key65322="$tool" key65326="http" )
 EOF
 
 # The scenario's context (client ids, secrets, keys) as a credentials file (JSON is YAML).
@@ -56,5 +66,5 @@ until $aop dig @127.0.0.1 -p "$dns" agent.localhost SVCB +short >/dev/null 2>&1;
 done
 
 BROWSER="$root/test/conformance/browser.sh" AOP_OAUTH_DIR="$work/oauth" AOP_LOGIN_WAIT_SECONDS=20 \
-  $aop call agent.localhost --server "127.0.0.1:$dns" --allow-loopback-zone localhost \
-  --credentials "$work/credentials" --interactive --timeout 25 ${AOP_CALL_ARGS:-}
+  $aop $command agent.localhost --server "127.0.0.1:$dns" --allow-loopback-zone localhost \
+  --credentials "$work/credentials" --interactive --timeout 25 ${args:+--args-json "$args"}
