@@ -138,7 +138,7 @@ export class SessionPool {
       throw new HandOffError('ERR_AUTH_INSUFFICIENT_SCOPE', `${card.name}: ${e.url} still answers 403 insufficient_scope${challenge.scope ? ` (scope "${challenge.scope.slice(0, 100)}")` : ''} after ${auth.stepUps} step-ups`, { agent: card.name });
     }
     const granted = await authorizer.authorize({
-      endpoint: e.url, agent: card.name, status, challenge, signal,
+      endpoint: e.url, agent: card.name, status, challenge, signal, addresses: e.addresses ?? [],
       ...(auth.token !== undefined ? { refused: auth.token } : {}),
       ...(auth.scope !== undefined ? { heldScope: auth.scope } : {}),
     });

@@ -59,6 +59,8 @@ export interface AuthRequest {
   endpoint: string;
   /** The agent name, for the credentials file and messages. */
   agent: string;
+  /** The endpoint host's addresses, as the DNS gave them: its metadata is fetched there. */
+  addresses?: readonly string[];
   status: 401 | 403;
   challenge: Challenge;
   /** The token the endpoint just refused, if one was sent: never offered again. */
@@ -157,6 +159,7 @@ export class Authorizer {
       ...(this.opts.requestTimeoutMs !== undefined ? { timeoutMs: this.opts.requestTimeoutMs } : {}),
       ...(this.opts.maxBytes !== undefined ? { maxBytes: this.opts.maxBytes } : {}),
       ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}),
+      endpoint: { origin: new URL(req.endpoint).origin, addresses: req.addresses ?? [] },
     }, req.signal);
     try {
       return await this.flow(req, fetch);
@@ -172,9 +175,14 @@ export class Authorizer {
     // 1. The protected resource metadata (RFC 9728): at the challenge's URL, else path-based, else root.
     let prm: OAuthProtectedResourceMetadata | undefined;
     if (req.challenge.resourceMetadataUrl !== undefined) {
-      const why = urlProblem(req.challenge.resourceMetadataUrl, this.allowHttp);
-      if (why !== undefined) throw invalid(`${where}: resource_metadata ${why}`);
-      if (new URL(req.challenge.resourceMetadataUrl).origin !== endpoint.origin) {
+      let rm: URL;
+      try {
+        rm = new URL(req.challenge.resourceMetadataUrl);
+      } catch {
+        throw invalid(`${where}: its resource_metadata ${clip(req.challenge.resourceMetadataUrl, 200)} is not a URL`);
+      }
+      // At the endpoint's own origin only: the hand-off's policy let that be called, and nothing else is fetched on a header's word.
+      if (rm.origin !== endpoint.origin) {
         throw invalid(`${where}: its resource_metadata ${clip(req.challenge.resourceMetadataUrl, 200)} is at another origin than the endpoint: not fetched`);
       }
     }
@@ -202,7 +210,7 @@ export class Authorizer {
       asUrl = endpoint.origin;
       resource = resourceUrlFromServerUrl(endpoint).href;
     }
-    const asWhy = urlProblem(asUrl, this.allowHttp);
+    const asWhy = this.problem(asUrl, endpoint.origin);
     if (asWhy !== undefined) throw invalid(`${where}: authorization server ${asWhy}`);
     let meta: AuthorizationServerMetadata | undefined;
     try {
@@ -217,7 +225,7 @@ export class Authorizer {
         : `${where} demands authorization, but its authorization server ${asUrl} publishes no metadata (RFC 8414, OpenID discovery)`);
     }
     const entry = findCredential(this.credentials, req.agent, asUrl);
-    this.checkMetadata(meta, asUrl, entry, where);
+    this.checkMetadata(meta, asUrl, entry, where, endpoint.origin);
 
     // 3. The scope: a step-up adds the challenge's to what is held; else the challenge's, scopes_supported, the entry's.
     const scope = req.status === 403 ? union(req.heldScope, req.challenge.scope)
@@ -250,15 +258,25 @@ export class Authorizer {
     throw new HandOffError('ERR_AUTH_REQUIRED', `${where} demands authorization by ${asUrl}${scope ? ` (scope "${clip(scope, 100)}")` : ''} and none is configured: add client credentials for ${req.agent} or its zone to ${file}, or run \`aop login ${req.agent}\` at a terminal`);
   }
 
+  /** urlProblem, except at the endpoint's own origin (the hand-off's policy let that be called). */
+  private problem(url: string, endpointOrigin: string): string | undefined {
+    try {
+      if (new URL(url).origin === endpointOrigin) return undefined;
+    } catch {
+      // urlProblem says it is not a URL.
+    }
+    return urlProblem(url, this.allowHttp);
+  }
+
   /** RFC 8414 3.3 and the malicious-server cases: the issuer is the URL asked, every endpoint usable and at the issuer's origin. */
-  private checkMetadata(meta: AuthorizationServerMetadata, asUrl: string, entry: CredentialEntry | undefined, where: string): void {
+  private checkMetadata(meta: AuthorizationServerMetadata, asUrl: string, entry: CredentialEntry | undefined, where: string, endpointOrigin: string): void {
     if (!sameIssuer(meta.issuer, asUrl)) throw invalid(`${where}: the metadata of ${asUrl} names issuer ${clip(meta.issuer, 200)}, not itself (RFC 8414 3.3)`);
     const origin = new URL(asUrl).origin;
     const allowed = new Set([origin, ...(entry?.endpointOrigins ?? [])]);
     for (const k of ['token_endpoint', 'authorization_endpoint', 'registration_endpoint'] as const) {
       const v = meta[k];
       if (v === undefined) continue;
-      const why = urlProblem(v, this.allowHttp);
+      const why = this.problem(v, endpointOrigin);
       if (why !== undefined) throw invalid(`${where}: ${k} ${why}`);
       if (!allowed.has(new URL(v).origin)) {
         throw invalid(`${where}: the ${k} ${clip(v, 200)} is at another origin than the issuer ${origin}; list it in endpoint_origins of the credentials entry if that is meant`);

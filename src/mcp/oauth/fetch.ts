@@ -3,6 +3,8 @@
 // each request bounded in time and its body in bytes, so a hostile authorization server gets a
 // clear ERR_AUTH_SERVER_INVALID and never a hang or a buffer the size it chose.
 
+import { lookup as systemLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { HandOffError } from '../errors.js';
@@ -17,6 +19,11 @@ export interface AuthFetchOptions {
   maxBytes?: number;
   /** CA certificates (PEM) to trust, the system roots included (trustedCas). */
   ca?: string[];
+  /**
+   * The MCP endpoint's own origin and the addresses the DNS gave for it: its metadata is fetched
+   * there (never through the system resolver), and the hand-off's policy already let it be called.
+   */
+  endpoint?: { origin: string; addresses: readonly string[] };
 }
 
 /** Whether a URL's host is loopback by its name: `localhost` (RFC 6761) or a loopback address literal. */
@@ -47,10 +54,22 @@ const invalid = (message: string, cause?: unknown): HandOffError => new HandOffE
 export function authFetch(opts: AuthFetchOptions, signal?: AbortSignal): { fetch: FetchLike; close(): Promise<void> } {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
-  const agent = new Agent({ connect: { timeout: timeoutMs, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const pinned = opts.endpoint;
+  const pinnedHost = pinned === undefined ? undefined : new URL(pinned.origin).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // The endpoint's host goes to the addresses the DNS gave; any other host to the system resolver.
+  const lookup = (hostname: string, options: { all?: boolean }, cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void => {
+    if (pinned !== undefined && hostname.toLowerCase() === pinnedHost && pinned.addresses.length > 0) {
+      const list = pinned.addresses.map((a) => ({ address: a, family: isIP(a) }));
+      if (options.all) cb(null, list);
+      else cb(null, list[0]!.address, list[0]!.family);
+      return;
+    }
+    systemLookup(hostname, options as never, cb as never);
+  };
+  const agent = new Agent({ connect: { timeout: timeoutMs, lookup, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) } as never, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const fetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
     const url = String(input instanceof URL ? input.href : input);
-    const why = urlProblem(url, opts.allowHttp);
+    const why = pinned !== undefined && new URL(url).origin === pinned.origin ? undefined : urlProblem(url, opts.allowHttp);
     if (why !== undefined) throw invalid(why);
     const timer = AbortSignal.timeout(timeoutMs);
     const s = signal === undefined ? timer : AbortSignal.any([signal, timer]);
