@@ -18,8 +18,8 @@ export interface BearerGuardOptions {
   issuer: string;
   /** Its JWKS URL (the `jwks_uri` of its metadata). */
   jwksUrl: string;
-  /** The gateway's resource URL (tokens' `aud`, the metadata's `resource`): its public https URL of /mcp. */
-  resource: string;
+  /** The gateway's resource URL (tokens' `aud`, the metadata's `resource`): its public URL of /mcp. Default: the URL it listens on (bindResource). */
+  resource?: string;
   /** Scopes every request needs. */
   requiredScopes?: string[];
   /** Scopes a tools/call of each tool needs besides (`call_agent`, the per-agent tools under '*'). */
@@ -55,22 +55,36 @@ const quote = (s: string): string => s.replace(/["\\]/g, '');
 
 export class BearerGuard {
   private readonly keys: JWTVerifyGetKey;
-  readonly resource: string;
-  readonly metadataUrl: string;
+  private res = '';
+  private meta = '';
 
   constructor(private readonly opts: BearerGuardOptions) {
-    for (const [k, v] of [['issuer', opts.issuer], ['jwksUrl', opts.jwksUrl], ['resource', opts.resource]] as const) {
+    for (const [k, v] of [['issuer', opts.issuer], ['jwksUrl', opts.jwksUrl], ['resource', opts.resource ?? 'http://x']] as const) {
       try {
         new URL(v);
       } catch {
         throw new GatewayAuthError(`gateway auth: ${k} '${String(v)}' is not a URL`);
       }
     }
-    this.resource = opts.resource;
-    const r = new URL(opts.resource);
-    // RFC 9728 3.1: the well-known path is inserted between the host and the resource's path.
-    this.metadataUrl = `${r.origin}/.well-known/oauth-protected-resource${r.pathname === '/' ? '' : r.pathname}`;
+    if (opts.resource !== undefined) this.bindResource(opts.resource);
     this.keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: opts.jwksTimeoutMs ?? 5000, cooldownDuration: 30_000 });
+  }
+
+  /** The resource URL, unless one was given: the gateway's own once it listens. */
+  bindResource(url: string): void {
+    if (this.res !== '' && this.opts.resource !== undefined) return;
+    this.res = url;
+    const r = new URL(url);
+    // RFC 9728 3.1: the well-known path is inserted between the host and the resource's path.
+    this.meta = `${r.origin}/.well-known/oauth-protected-resource${r.pathname === '/' ? '' : r.pathname}`;
+  }
+
+  get resource(): string {
+    return this.res;
+  }
+
+  get metadataUrl(): string {
+    return this.meta;
   }
 
   /** The protected resource metadata document (RFC 9728 2). */

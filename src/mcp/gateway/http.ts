@@ -163,6 +163,7 @@ export class GatewayHttp {
     });
     const a = this.http.address();
     if (a && typeof a === 'object') this.bound = { address: a.address, port: a.port };
+    this.opts.auth?.bindResource(this.url);
   }
 
   get port(): number {
