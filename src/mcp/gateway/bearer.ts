@@ -3,7 +3,7 @@
 // gateway's resource URL, expiry, and scope; per-tool scopes (discovery vs call_agent); the
 // protected resource metadata document; 401 and 403 with the WWW-Authenticate that says why.
 
-import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AopError } from '../../base/errors.js';
 
 export class GatewayAuthError extends AopError {
@@ -118,7 +118,7 @@ export class BearerGuard {
     try {
       ({ payload } = await jwtVerify(token, this.keys, { issuer: this.opts.issuer, audience: this.resource, clockTolerance: 30, requiredClaims: ['exp'] }));
     } catch (err) {
-      const why = (err as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'the token has expired' : `the token is not valid: ${(err as Error).message.slice(0, 120)}`;
+      const why = err instanceof joseErrors.JWTExpired ? 'the token has expired' : `the token is not valid: ${(err as Error).message.slice(0, 120)}`;
       return { ok: false, status: 401, challenge: this.challenge(required, 'invalid_token', why), reason: why };
     }
     const scopes = scopeList(payload);
