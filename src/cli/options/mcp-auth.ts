@@ -8,6 +8,7 @@ import type { Logger } from '../../base/log.js';
 import type { BearerGuard } from '../../mcp/gateway/bearer.js';
 import type { Authorizer } from '../../mcp/oauth/authorizer.js';
 import type { ListenAddress } from '../../server/listen.js';
+import { UsageError } from '../common.js';
 
 export interface McpAuthConfig {
   issuer?: string;
@@ -65,7 +66,7 @@ export async function gatewayGuard(c: McpAuthConfig | undefined, listen: ListenA
   if (c?.issuer === undefined) {
     if (loopback) return undefined;
     if (c?.insecureNoAuth !== true) {
-      throw new Error(`the MCP gateway on ${listen.host} (not loopback) needs authorization: --mcp-auth-issuer URL, or --mcp-insecure-no-auth to serve it open`);
+      throw new UsageError('ERR_MCP_AUTH_REQUIRED', `the MCP gateway on ${listen.host} (not loopback) needs authorization: --mcp-auth-issuer URL, or --mcp-insecure-no-auth to serve it open`);
     }
     log.warn(`MCP gateway on ${listen.host}:${listen.port} WITHOUT AUTHORIZATION (--mcp-insecure-no-auth): anyone who can reach it can call every agent it can`);
     return undefined;
