@@ -3,7 +3,6 @@
 
 import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
-import { performance } from 'node:perf_hooks';
 import { parseListen } from '../server/listen.js';
 // The hand-off (and the MCP SDK under it) loads only when a call runs, so other commands start fast.
 import type { CallOutcome, HandOff } from '../mcp/handoff.js';
@@ -195,9 +194,9 @@ function positive(what: string, v: number | undefined): number | undefined {
   return v;
 }
 
-/** The outcome as JSON; `before` are the failed tries of the tools/list that typed the --arg values. */
-function outcomeJson(o: CallOutcome, tool: string, before: Attempt[]): unknown {
-  return { agent: o.card.name, tool, endpoint: o.endpoint, result: o.result, attempts: [...before.map((a) => ({ ...a, step: 'tools/list' })), ...o.attempts] };
+/** The outcome as JSON: the agent, tool, endpoint, result and every try (session opening included). */
+function outcomeJson(o: CallOutcome): unknown {
+  return { agent: o.card.name, tool: o.tool, endpoint: o.endpoint, result: o.result, attempts: o.attempts };
 }
 
 /** Run `aop call`; resolves with the exit status. Never throws. */
@@ -222,23 +221,17 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
       lookup: new NetworkLookup(server), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
       ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}), ...(maxReplyEvents !== undefined ? { maxReplyEvents } : {}),
     });
-    const started = performance.now();
-    let tool: Tool | undefined;
-    let listing: Attempt[] = [];
     const pairs = a.arg ?? [];
-    if (pairs.length > 0) {
-      // The input schema types the --arg values. tools/list is tried as a call is (failover, retries,
-      // breaker, within this deadline), and the session it opens is the one the call reuses.
-      const lt = await handoff.listToolsOutcome(a.name, { timeoutMs: ms });
-      const name = a.tool ?? lt.card.tool ?? (lt.tools.length === 1 ? lt.tools[0]!.name : undefined);
-      tool = lt.tools.find((t) => t.name === name);
-      listing = lt.attempts.filter((x) => !x.ok);
-    }
-    const args = { ...fromJson, ...parseArgPairs(pairs, tool) };
-    const left = Math.max(1, Math.round(ms - (performance.now() - started)));
-    const o = await handoff.call(a.name, args, { timeoutMs: left, ...(a.tool !== undefined ? { tool: a.tool } : {}) });
+    // key=value form and repeats are checked before anything is looked up; types once the schema is known.
+    if (pairs.length > 0) parseArgPairs(pairs, undefined);
+    // The --arg values are typed by the input schema of the tool called, from the tools/list of
+    // the session the call itself opens: one trip through the endpoint loop.
+    const o = await handoff.call(a.name, fromJson, {
+      timeoutMs: ms, ...(a.tool !== undefined ? { tool: a.tool } : {}),
+      ...(pairs.length > 0 ? { argsFor: (tool: Tool | undefined) => parseArgPairs(pairs, tool) } : {}),
+    });
     if (a.json) {
-      io.stdout(JSON.stringify(outcomeJson(o, o.tool, listing), null, 2) + '\n');
+      io.stdout(JSON.stringify(outcomeJson(o), null, 2) + '\n');
     } else {
       const texts = o.result.content.map((c) => (c.type === 'text' ? c.text : `[${c.type} content]`));
       const structured = texts.length === 0 && o.result.structuredContent !== undefined ? JSON.stringify(o.result.structuredContent, null, 2) : '';
@@ -247,6 +240,8 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     }
     return 0;
   } catch (err) {
+    // A bad --arg value, found once the tool's schema was known: the usage error it is.
+    if (err instanceof HandOffError && err.cause instanceof CallUsageError) return reportError(io, 'call', err.cause, a.json === true, asked);
     return reportError(io, 'call', err, a.json === true, asked);
   } finally {
     await handoff?.close();

@@ -97,6 +97,12 @@ export interface CallOptions {
   tool?: string;
   /** Gateways this call has come through (a gateway passes its incoming count + 1): sent as the aop-hops header. */
   hops?: number;
+  /**
+   * The arguments, made from the tools/list entry of the tool called, at the endpoint called (aop
+   * call --arg types its values by that input schema): one trip, one endpoint loop. Its result is
+   * merged over `args`; what it throws ends the call as ERR_HANDOFF_USAGE, its error the cause.
+   */
+  argsFor?: (tool: Tool | undefined) => Record<string, unknown>;
 }
 
 export interface ToolsOutcome {
@@ -242,7 +248,7 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', 'tool arguments must be an object of name: value');
     }
     if (opts.tool !== undefined && (typeof opts.tool !== 'string' || opts.tool.length === 0)) throw new HandOffError('ERR_HANDOFF_USAGE', 'tool must be a non-empty string');
-    const o = await this.withHops(opts.hops, () => this.atEndpoints(name, opts, (e, card, signal, deadlineAt) => this.callOn(e, card, opts.tool, args, signal, deadlineAt)));
+    const o = await this.withHops(opts.hops, () => this.atEndpoints(name, opts, (e, card, signal, deadlineAt) => this.callOn(e, card, opts.tool, args, signal, deadlineAt, opts.argsFor)));
     const { result, tool } = o.value;
     if (result.isError === true) {
       throw new HandOffError('ERR_TOOL_ERROR', `${o.card.name}: tool ${tool} returned an error: ${toolText(result) || '(no text)'}`, { tried: o.attempts, agent: o.card.name, result });
@@ -317,7 +323,7 @@ export class HandOff {
     if (this.closed) throw new HandOffError('ERR_HANDOFF_CLOSED', 'the hand-off is closed');
   }
 
-  private async callOn(e: AgentEndpoint, card: AgentCard, asked: string | undefined, args: Record<string, unknown>, signal: AbortSignal, deadlineAt: number): Promise<{ result: CallToolResult; tool: string }> {
+  private async callOn(e: AgentEndpoint, card: AgentCard, asked: string | undefined, given: Record<string, unknown>, signal: AbortSignal, deadlineAt: number, argsFor?: CallOptions['argsFor']): Promise<{ result: CallToolResult; tool: string }> {
     let s: Session;
     try {
       s = await this.sessions.session(e, card, signal);
@@ -328,6 +334,14 @@ export class HandOff {
     if (!s.tools.some((t) => t.name === tool)) {
       const names = s.tools.map((t) => t.name);
       throw new HandOffError('ERR_TOOL_MISSING', `${card.name}: ${e.url} has no tool "${tool}" (tools/list: ${names.length > 0 ? names.join(', ') : 'none'})`, { agent: card.name });
+    }
+    let args = given;
+    if (argsFor !== undefined) {
+      try {
+        args = { ...given, ...argsFor(s.tools.find((t) => t.name === tool)) };
+      } catch (err) {
+        throw new HandOffError('ERR_HANDOFF_USAGE', err instanceof Error ? err.message : String(err), { agent: card.name, cause: err });
+      }
     }
     for (;;) {
       const timeout = Math.max(1, Math.round(deadlineAt - performance.now()));
