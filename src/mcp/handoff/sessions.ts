@@ -57,7 +57,7 @@ export interface SessionPoolOptions {
 }
 
 /** `base` with the session's bearer token on requests to `origin`, and its 401/403 challenges kept. */
-function authorizedFetch(base: FetchLike, origin: string, auth: SessionAuth): FetchLike {
+export function authorizedFetch(base: FetchLike, origin: string, auth: SessionAuth): FetchLike {
   return (async (input: string | URL, init?: RequestInit) => {
     let i = init;
     if (auth.token !== undefined && new URL(String(input)).origin === origin) {
