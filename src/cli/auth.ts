@@ -41,7 +41,9 @@ export function terminalLogin(io: CliIo, env: Record<string, string | undefined>
 export async function cliAuthorizer(a: AuthArgs, opts: { io: CliIo; allowHttp: AllowHttp; ca?: string; interactiveDefault?: boolean }): Promise<Authorizer> {
   const env = opts.io.env ?? process.env;
   const file = a.credentials ?? env.AOP_CREDENTIALS ?? defaultCredentialsPath(env);
-  const credentials = loadCredentials(file, { required: a.credentials !== undefined || env.AOP_CREDENTIALS !== undefined });
+  const named = a.credentials !== undefined || env.AOP_CREDENTIALS !== undefined;
+  // A file named on the command line is checked at once; the default one only when an agent demands authorization.
+  const credentials = named ? loadCredentials(file, { required: true }) : () => loadCredentials(file);
   const store = new TokenStore(env.AOP_OAUTH_DIR || defaultTokenDir(env));
   const interactive = a.interactive ?? opts.interactiveDefault ?? (process.stdin.isTTY === true && process.stderr.isTTY === true);
   const { Authorizer } = await import('../mcp/oauth/authorizer.js');

@@ -3,7 +3,7 @@
 // next call), aop logout, and the interactive flow's refusal (a real loopback redirect).
 
 import t from 'tap';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { leaseNet } from '../helpers/loopback-net.js';
@@ -64,6 +64,19 @@ t.test('a credentials file others can read: exit 27, and no secret printed', asy
   t.equal(await runCall({ ...base, credentials: f }, r.io), 27);
   t.match(r.out.stderr, /others may read or write it \(mode 0644\): chmod 600/);
   t.notMatch(r.out.stderr, SECRET);
+});
+
+t.test('the default credentials file is read when the agent demands authorization, and checked the same', async (t) => {
+  const xdg = path.join(dir, 'xdg');
+  mkdirSync(path.join(xdg, 'aop'), { recursive: true });
+  credentials(path.join('xdg', 'aop', 'credentials'), 0o640, good);
+  const r = io({ AOP_OAUTH_DIR: path.join(dir, 'cache-xdg'), XDG_CONFIG_HOME: xdg });
+  t.equal(await runCall({ ...base }, r.io), 27, r.out.stderr);
+  t.match(r.out.stderr, /xdg\/aop\/credentials: holds secrets but others may read or write it \(mode 0640\)/);
+  chmodSync(path.join(xdg, 'aop', 'credentials'), 0o600);
+  const r2 = io({ AOP_OAUTH_DIR: path.join(dir, 'cache-xdg'), XDG_CONFIG_HOME: xdg });
+  t.equal(await runCall({ ...base }, r2.io), 0, r2.out.stderr);
+  t.equal(r2.out.stdout, 'echo: hi\n');
 });
 
 t.test('a credentials file that is not YAML: exit 27, its lines not quoted', async (t) => {

@@ -96,5 +96,7 @@ export async function gatewayAuthorizer(c: McpAuthConfig | undefined, allowHttp:
   const { defaultCredentialsPath, loadCredentials } = await import('../../mcp/oauth/credentials.js');
   const { Authorizer } = await import('../../mcp/oauth/authorizer.js');
   const file = c?.credentials ?? defaultCredentialsPath();
-  return new Authorizer({ credentials: loadCredentials(file, { required: c?.credentials !== undefined }), allowHttp, log });
+  // A file named on the command line is checked at start; the default one when an agent first demands authorization.
+  const credentials = c?.credentials !== undefined ? loadCredentials(file, { required: true }) : () => loadCredentials(file);
+  return new Authorizer({ credentials, allowHttp, log });
 }

@@ -40,7 +40,8 @@ export interface InteractiveLogin {
 }
 
 export interface AuthorizerOptions {
-  credentials?: Credentials;
+  /** The credentials, or a function that reads them when an endpoint first demands authorization (its errors surface then). */
+  credentials?: Credentials | (() => Credentials);
   store?: TokenStore;
   allowHttp?: AllowHttp;
   /** CA certificates (PEM) for https authorization servers, the system roots included. */
@@ -114,18 +115,24 @@ function union(a: string | undefined, b: string | undefined): string | undefined
 }
 
 export class Authorizer {
-  readonly credentials: Credentials;
+  private creds: Credentials | (() => Credentials);
   readonly store: TokenStore;
   private readonly allowHttp: AllowHttp;
   private readonly log: Logger;
   private readonly clientName: string;
 
   constructor(private readonly opts: AuthorizerOptions = {}) {
-    this.credentials = opts.credentials ?? emptyCredentials;
+    this.creds = opts.credentials ?? emptyCredentials;
     this.store = opts.store ?? new TokenStore();
     this.allowHttp = opts.allowHttp ?? 'loopback';
     this.log = opts.log ?? silentLogger;
     this.clientName = opts.clientName ?? 'aop';
+  }
+
+  /** The credentials, read on first use when given as a function. */
+  get credentials(): Credentials {
+    if (typeof this.creds === 'function') this.creds = this.creds();
+    return this.creds;
   }
 
   /** A fresh cached token for an endpoint, sent before it asks (only ever to the endpoint's own origin). */
