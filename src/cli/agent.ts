@@ -137,7 +137,7 @@ export function agentCommand(y: Argv): Argv {
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Policy used to mark endpoints a call would refuse' })
       .option('allow-loopback-zone', { type: 'string', array: true, describe: 'As aop call: loopback endpoints of this zone\'s agents are not marked refused' })
       .option('ca', { type: 'string', describe: 'As aop call: a PEM file of CA certificates to trust for capability documents' })
-      .option('require-secure', { type: 'boolean', default: false, describe: 'As aop call: fail (exit 23) unless every record is DNSSEC-secure' })
+      .option('require-secure', { type: 'boolean', default: false, describe: 'As aop call: fail (exit 29) unless every record is DNSSEC-secure' })
       .epilogue('Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error, 13 the DNS server gave a referral, 14 a lame DNS answer, 17-21 a DNS-AID capability document that cannot be used (docs/errors.md).')
       .example('$0 agent writer.acme.agents', "writer's card: two endpoints, priority 1 then 2")
       .example('$0 agent copywriter.acme.agents --server 127.0.0.1:5300', 'an alias: the names followed are shown')

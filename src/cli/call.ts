@@ -3,7 +3,6 @@
 
 import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
-import { performance } from 'node:perf_hooks';
 import { parseListen } from '../server/listen.js';
 // The hand-off (and the MCP SDK under it) loads only when a call runs, so other commands start fast.
 import type { CallOutcome, HandOff } from '../mcp/handoff.js';
@@ -212,6 +211,9 @@ export interface CallArgs {
   ca?: string;
   /** Call only an agent whose every record is DNSSEC-secure, by a validating resolver on this host (mcp/security.ts). */
   requireSecure?: boolean;
+  /** --credentials FILE, --interactive (src/cli/auth.ts). */
+  credentials?: string;
+  interactive?: boolean;
 }
 
 function positive(what: string, v: number | undefined): number | undefined {
@@ -219,9 +221,9 @@ function positive(what: string, v: number | undefined): number | undefined {
   return v;
 }
 
-/** The outcome as JSON; `before` are the failed tries of the tools/list that typed the --arg values. */
-function outcomeJson(o: CallOutcome, tool: string, before: Attempt[]): unknown {
-  return { agent: o.card.name, tool, endpoint: o.endpoint, result: o.result, attempts: [...before.map((a) => ({ ...a, step: 'tools/list' })), ...o.attempts] };
+/** The outcome as JSON: the agent, tool, endpoint, result and every try (session opening included). */
+function outcomeJson(o: CallOutcome): unknown {
+  return { agent: o.card.name, tool: o.tool, endpoint: o.endpoint, result: o.result, attempts: o.attempts };
 }
 
 /** Run `aop call`; resolves with the exit status. Never throws. */
@@ -239,28 +241,24 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     const maxReplyBytes = positive('max-reply-bytes', a.maxReplyBytes);
     const maxReplyEvents = positive('max-reply-events', a.maxReplyEvents);
     const ca = trustedCa(a.ca, policy.caFile, io, 'call');
+    const { cliAuthorizer } = await import('./auth.js');
+    const auth = await cliAuthorizer(a, { io, allowHttp, ...(ca !== undefined ? { ca } : {}) });
     handoff = new HandOff({
-      ...(ca !== undefined ? { ca } : {}),
+      ...(ca !== undefined ? { ca } : {}), auth,
       lookup: new VerifiedLookup(new NetworkLookup(server, { dnssec: true }), { requireSecure: a.requireSecure === true }), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
       ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}), ...(maxReplyEvents !== undefined ? { maxReplyEvents } : {}),
     });
-    const started = performance.now();
-    let tool: Tool | undefined;
-    let listing: Attempt[] = [];
     const pairs = a.arg ?? [];
-    if (pairs.length > 0) {
-      // The input schema types the --arg values. tools/list is tried as a call is (failover, retries,
-      // breaker, within this deadline), and the session it opens is the one the call reuses.
-      const lt = await handoff.listToolsOutcome(a.name, { timeoutMs: ms });
-      const name = a.tool ?? lt.card.tool ?? (lt.tools.length === 1 ? lt.tools[0]!.name : undefined);
-      tool = lt.tools.find((t) => t.name === name);
-      listing = lt.attempts.filter((x) => !x.ok);
-    }
-    const args = { ...fromJson, ...parseArgPairs(pairs, tool) };
-    const left = Math.max(1, Math.round(ms - (performance.now() - started)));
-    const o = await handoff.call(a.name, args, { timeoutMs: left, ...(a.tool !== undefined ? { tool: a.tool } : {}) });
+    // key=value form and repeats are checked before anything is looked up; types once the schema is known.
+    if (pairs.length > 0) parseArgPairs(pairs, undefined);
+    // The --arg values are typed by the input schema of the tool called, from the tools/list of
+    // the session the call itself opens: one trip through the endpoint loop.
+    const o = await handoff.call(a.name, fromJson, {
+      timeoutMs: ms, ...(a.tool !== undefined ? { tool: a.tool } : {}),
+      ...(pairs.length > 0 ? { argsFor: (tool: Tool | undefined) => parseArgPairs(pairs, tool) } : {}),
+    });
     if (a.json) {
-      io.stdout(JSON.stringify(outcomeJson(o, o.tool, listing), null, 2) + '\n');
+      io.stdout(JSON.stringify(outcomeJson(o), null, 2) + '\n');
     } else {
       const texts = o.result.content.map((c) => (c.type === 'text' ? c.text : `[${c.type} content]`));
       const structured = texts.length === 0 && o.result.structuredContent !== undefined ? JSON.stringify(o.result.structuredContent, null, 2) : '';
@@ -269,6 +267,8 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     }
     return 0;
   } catch (err) {
+    // A bad --arg value, found once the tool's schema was known: the usage error it is.
+    if (err instanceof HandOffError && err.cause instanceof CallUsageError) return reportError(io, 'call', err.cause, a.json === true, asked);
     return reportError(io, 'call', err, a.json === true, asked);
   } finally {
     await handoff?.close();
@@ -278,7 +278,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
 // One line per paragraph: yargs wraps the epilogue to the terminal itself.
 export const CALL_EPILOGUE = [
   'The name is looked up with RD=1 at --server, else $AOP_RESOLVER (ADDR[:PORT]), else the running `aop serve`, else the first nameserver of /etc/resolv.conf. Plain http endpoints are called only on loopback addresses unless --allow-http any; loopback endpoints only for agents of the zones the running `aop serve` serves (when it is the server asked) or of an --allow-loopback-zone, and never the DNS server or the daemon\'s gateway. A reply body or SSE event over --max-reply-bytes, or a reply of more than --max-reply-events events, is cut off (exit 15).',
-  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops, 17-21 a DNS-AID capability document (cap) unreachable, too large, not JSON, failing its cap-sha256, or without endpoints.mcp (docs/errors.md). Records in DNS-AID form (no aop keys, alpn or bap "mcp") are called at the path their cap document gives, else their /.well-known/agent-card.json, else /mcp; --ca FILE trusts a private CA for them.',
+  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops, 17-21 a DNS-AID capability document (cap) unreachable, too large, not JSON, failing its cap-sha256, or without endpoints.mcp, 22 authorization required and not configured, 23 consent refused, 24 token request failed, 25 insufficient scope after step-up, 26 authorization server or metadata refused, 27 bad credentials file, 28 DNSSEC-bogus records, 29 records not DNSSEC-secure with --require-secure (docs/errors.md, docs/auth.md, docs/dnssec-validation.md). Records in DNS-AID form (no aop keys, alpn or bap "mcp") are called at the path their cap document gives, else their /.well-known/agent-card.json, else /mcp; --ca FILE trusts a private CA for them.',
 ].join('\n\n');
 
 export function callCommand(y: Argv): Argv {
@@ -295,10 +295,12 @@ export function callCommand(y: Argv): Argv {
       .option('timeout', { type: 'number', default: 30, describe: 'Seconds for the whole call, lookup included' })
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Where plain http endpoints may be called' })
       .option('allow-loopback-zone', { type: 'string', array: true, describe: 'Allow loopback endpoints for the agents of this zone (its apex, e.g. acme.agents); repeat for more' })
-      .option('require-secure', { type: 'boolean', default: false, describe: 'Call the agent only if every record it rests on is DNSSEC-secure (AD from a validating resolver on this host); exit 23 otherwise. Bogus records are always refused (exit 22)' })
+      .option('require-secure', { type: 'boolean', default: false, describe: 'Call the agent only if every record it rests on is DNSSEC-secure (AD from a validating resolver on this host); exit 29 otherwise. Bogus records are always refused (exit 28)' })
       .option('max-reply-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'Largest reply body, and largest SSE event, taken from the agent (bytes)' })
       .option('max-reply-events', { type: 'number', default: 10000, describe: 'Most SSE events one reply may carry' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the whole result, the endpoint and every attempt as JSON' })
+      .option('credentials', { type: 'string', describe: 'Credentials file for agents that demand OAuth (default ~/.config/aop/credentials; must be mode 600)' })
+      .option('interactive', { type: 'boolean', describe: 'Let an agent that demands a login ask you (a URL to open; $BROWSER runs it); default: at a terminal' })
       .epilogue(CALL_EPILOGUE)
       .example('$0 call writer.acme.agents --arg task="Draft a haiku"', "call writer's draft_copy tool")
       .example('$0 call translator.acme.agents --arg text="hello world" --arg target_language=es', 'several arguments')
@@ -309,6 +311,7 @@ export function callCommand(y: Argv): Argv {
         name: argv.name as string, arg: argv.arg, argsJson: argv['args-json'], tool: argv.tool, server: argv.server,
         timeout: argv.timeout, json: argv.json, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'],
         maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'], ca: argv.ca, requireSecure: argv['require-secure'],
+        credentials: argv.credentials, interactive: argv.interactive,
       });
     },
   );

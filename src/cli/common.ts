@@ -9,7 +9,7 @@ import { readDaemonState, type DaemonState } from './daemon-state.js';
 
 /** A bad command line or a missing input the user named: `aop: message`, exit status 1. */
 export class UsageError extends AopError {
-  declare readonly code: 'ERR_MISSING_FILE' | 'ERR_RESOLVER_ENV' | 'ERR_ADDRESS_IN_USE' | 'ERR_LOCAL_CA';
+  declare readonly code: 'ERR_MISSING_FILE' | 'ERR_RESOLVER_ENV' | 'ERR_ADDRESS_IN_USE' | 'ERR_LOCAL_CA' | 'ERR_MCP_AUTH_REQUIRED';
   constructor(code: UsageError['code'], message: string, opts?: { cause?: unknown }) {
     super(code, message, opts);
   }

@@ -18,6 +18,7 @@ import type { Logger } from '../base/log.js';
 import { daemonStatePath, defaultControlPath, removeDaemonState, writeDaemonState } from './daemon-state.js';
 import { packageRoot } from './paths.js';
 import { UsageError } from './common.js';
+import { gatewayAuthorizer, gatewayGuard, type McpAuthConfig } from './options/mcp-auth.js';
 
 export const DEFAULT_MCP_LISTEN = '127.0.0.1:8053';
 export const DEFAULT_MCP_PORT = 8053;
@@ -94,6 +95,8 @@ export interface EmbeddedArgs {
   metricsUrl?: string;
   /** The registry the hand-off and the directory count into. */
   metrics?: Metrics;
+  /** The gateway's authorization (options/mcp-auth.ts). */
+  mcpAuth?: McpAuthConfig;
 }
 
 /** The state file the arguments ask for: --state-file PATH, --state-file alone or the embedded default (its usual place), else none. */
@@ -195,7 +198,12 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       // Loopback endpoints only for the agents of zones this daemon serves, never its own listeners
       // (the gateway, the DNS ports), and every request marked as one hop (aop-hops).
       let self: Array<{ address: string; port: number }> = [];
+      // Bearer tokens on a non-loopback gateway (or the loud opt-out); its own credentials for the agents it calls.
+      const { isLoopbackAddress } = await import('../mcp/gateway/http.js');
+      const guard = await gatewayGuard(a.mcpAuth, listen, isLoopbackAddress(listen.host), log);
+      const auth = await gatewayAuthorizer(a.mcpAuth, allowHttp, log);
       const handOff = new HandOff({
+        auth,
         lookup, allowHttp, timeoutMs: a.timeoutMs, logger: log, hops: 1,
         // In-process, the gateway knows the local CA its demo agents chain to.
         ...(caPem !== undefined ? { ca: caPem } : {}),
@@ -217,7 +225,7 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
         ...(a.maxHops !== undefined ? { maxHops: a.maxHops } : {}),
       });
       parts.push(() => gateway.close());
-      const http = await startGatewayHttp(gateway, { host: listen.host, port: listen.port, allowedHosts: a.allowedHosts, logger: log });
+      const http = await startGatewayHttp(gateway, { host: listen.host, port: listen.port, allowedHosts: a.allowedHosts, logger: log, ...(guard !== undefined ? { auth: guard } : {}) });
       parts.push(() => http.close());
       serverInfo.port = http.port;
       self = [{ address: listen.host, port: http.port }];

@@ -11,6 +11,7 @@ import { digCommand } from './dig.js';
 import { zoneCommand } from './zone.js';
 import { callCommand } from './call.js';
 import { agentCommand } from './agent.js';
+import { loginCommands } from './auth.js';
 import { mcpCommand } from './mcp.js';
 import { registerCommands } from './register.js';
 import { keyCommand } from './key.js';
@@ -55,6 +56,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   y = digCommand(y, argv);
   y = callCommand(y);
   y = agentCommand(y);
+  y = loginCommands(y);
   y = mcpCommand(y);
   y = registerCommands(y);
   y = keyCommand(y);

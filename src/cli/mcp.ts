@@ -98,7 +98,10 @@ export function mcpCommand(y: Argv): Argv {
       const allowHttp = a['mcp-allow-http'] ? 'any' as const : 'loopback' as const;
       // Loopback endpoints only for the running aop serve's own zones (when it is the server asked); one hop (aop-hops).
       const policy = localPolicy(plan.server, 'loopback', a['allow-loopback-zone'] ?? [], undefined);
-      const handOff = new HandOff({ lookup, allowHttp, timeoutMs: a['mcp-timeout'], logger, hops: 1, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses });
+      // Its own credentials for agents that demand OAuth (~/.config/aop/credentials); nobody to log in on stdio.
+      const { gatewayAuthorizer } = await import('./options/mcp-auth.js');
+      const auth = await gatewayAuthorizer(undefined, allowHttp, logger);
+      const handOff = new HandOff({ lookup, allowHttp, timeoutMs: a['mcp-timeout'], logger, hops: 1, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses, auth });
       const directory = new AgentDirectory({ lookup, client: handOff, zones: () => plan.zones });
       const gateway = new Gateway({
         client: handOff, directory, agentTools: a['mcp-agent-tools'], callTimeoutMs: a['mcp-timeout'], allowHttp, logger,

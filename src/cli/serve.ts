@@ -24,6 +24,7 @@ import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, gatewayAddress, metricsAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 import { metricsListen, metricsOptions } from './options/metrics.js';
 import { dnssecConfig, dnssecOptions } from './options/dnssec.js';
+import { mcpAuthConfig, mcpAuthOptions } from './options/mcp-auth.js';
 import { Metrics } from '../base/metrics.js';
 import { MetricsHttp } from '../server/metrics-http.js';
 import type { ListenAddress } from '../server/listen.js';
@@ -143,7 +144,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))))
+    (c) => mcpAuthOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c)))))))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -347,6 +348,7 @@ export function serveCommand(y: Argv): Argv {
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
             allowHttp: a['mcp-allow-http'], timeoutMs: a['mcp-timeout'], allowedHosts: a['mcp-allowed-host'],
             maxReplyBytes: a['mcp-max-reply-bytes'], maxReplyEvents: a['mcp-max-reply-events'], maxHops: a['mcp-max-hops'],
+            mcpAuth: mcpAuthConfig(a),
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
             ...(metricsHttp ? { metricsUrl: metricsHttp.url } : {}), ...(metrics ? { metrics } : {}),

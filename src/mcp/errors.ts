@@ -19,8 +19,8 @@ export const HandOffCode = {
   ERR_CALL_TIMEOUT: { exit: 7, means: 'the call did not finish within its deadline' },
   ERR_ENDPOINT_REFUSED: { exit: 8, means: "policy refused every endpoint: plain http to a non-loopback address, loopback for a zone not served here, or the caller's own listener" },
   ERR_HOP_LIMIT: { exit: 16, means: 'a gateway refused the call: it came through too many gateways (the aop-hops header)' },
-  ERR_AGENT_BOGUS: { exit: 22, means: "the validating resolver found the agent's records bogus (DNSSEC: forged, or signed wrongly): the agent is not called" },
-  ERR_AGENT_INSECURE: { exit: 23, means: "with --require-secure: a record the agent rests on is not DNSSEC-secure (unsigned, or from a resolver not trusted to validate): the agent is not called" },
+  ERR_AGENT_BOGUS: { exit: 28, means: "the validating resolver found the agent's records bogus (DNSSEC: forged, or signed wrongly): the agent is not called" },
+  ERR_AGENT_INSECURE: { exit: 29, means: "with --require-secure: a record the agent rests on is not DNSSEC-secure (unsigned, or from a resolver not trusted to validate): the agent is not called" },
   ERR_LOOKUP_FAILED: { exit: 9, means: 'the DNS lookup failed: SERVFAIL, REFUSED, no reply or a truncated one' },
   ERR_LOOKUP_REFERRAL: { exit: 13, means: 'the DNS server answered with a referral: it does not recurse and does not serve the name' },
   ERR_LOOKUP_LAME: { exit: 14, means: 'the DNS server gave a lame answer: not authoritative, and neither data nor a referral' },
@@ -28,6 +28,12 @@ export const HandOffCode = {
   ERR_REPLY_TOO_LARGE: { exit: 15, means: 'the endpoint sent a reply past the limits: a body or an SSE event over maxReplyBytes, or more than maxReplyEvents events' },
   ERR_CALL_ABORTED: { exit: 12, means: "the caller's AbortSignal aborted the call" },
   ERR_HANDOFF_CLOSED: { exit: 10, means: 'the HandOff was closed' },
+  ERR_AUTH_REQUIRED: { exit: 22, means: 'the endpoint demands authorization (HTTP 401) and none is configured for it, or it publishes no usable metadata' },
+  ERR_AUTH_CONSENT_REFUSED: { exit: 23, means: 'the person at the authorization server refused consent (access_denied), or the login was not finished in time' },
+  ERR_AUTH_TOKEN_FAILED: { exit: 24, means: "the authorization server refused the token request: its error and error_description are in the message" },
+  ERR_AUTH_INSUFFICIENT_SCOPE: { exit: 25, means: 'the endpoint still answers 403 insufficient_scope after the step-ups allowed' },
+  ERR_AUTH_SERVER_INVALID: { exit: 26, means: 'the authorization metadata or server was refused: another origin, plain http, too large, no answer in time, not valid metadata, a redirect' },
+  ERR_AUTH_CREDENTIALS: { exit: 27, means: 'the credentials file cannot be used: unreadable, not YAML, readable by others, or an entry that is wrong' },
 } as const;
 
 export type HandOffCodeName = keyof typeof HandOffCode;

@@ -7,3 +7,4 @@ export { resolveAgent, findZone, type ResolvedAgent } from './resolve.js';
 export { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.js';
 export { silentLogger, type Logger } from '../base/log.js';
 export { startDemoAgents, type DemoAgents, type DemoAgentsOptions } from './demo/index.js';
+export { Authorizer, TokenStore, loadCredentials, parseCredentials, defaultCredentialsPath, defaultTokenDir, type AuthorizerOptions, type Credentials, type CredentialEntry, type InteractiveLogin } from './oauth/index.js';

@@ -1,5 +1,5 @@
-// `aop call NAME --arg k=v` and transient failures: the tools/list that types the --arg values is
-// tried as the call is (retry on 503 with backoff, failover, the deadline). An aop Daemon on
+// `aop call NAME --arg k=v` and transient failures: the session whose tools/list types the --arg
+// values is the call's own, tried in its one endpoint loop (retry on 503 with backoff, failover, the deadline). An aop Daemon on
 // 127.0.74.1 serves the bundled zones plus `flaky` (a real MCP server on 127.0.74.2 that answers the
 // first initialize with HTTP 503) and `dead` (two endpoints there that answer 503 to everything).
 // In-process (runCall) and through the built bin.
@@ -106,10 +106,10 @@ t.test('--arg against an endpoint that answers the first initialize with 503: re
   const before = inits();
   const r = await call({ name: 'flaky.acme.agents', arg: ['task=hi', 'n=3'], json: true });
   t.equal(r.code, 0, `exit 0 (${r.stderr.trim() || 'no stderr'})`);
-  const o = JSON.parse(r.stdout) as { endpoint: string; result: { content: Array<{ text: string }> }; attempts: Array<{ url: string; ok: boolean; code?: string; step?: string }> };
+  const o = JSON.parse(r.stdout) as { endpoint: string; result: { content: Array<{ text: string }> }; attempts: Array<{ url: string; ok: boolean; code?: string }> };
   t.equal(o.result.content[0]!.text, 'echo hi; n=3 (number)', "the --arg values were typed by the tool's schema (n is a number)");
   t.equal(o.endpoint, FLAKY());
-  t.match(o.attempts, [{ url: FLAKY(), ok: false, code: 'HTTP_503', step: 'tools/list' }, { url: FLAKY(), ok: true }], "--json's attempts show the retried tools/list");
+  t.match(o.attempts, [{ url: FLAKY(), ok: false, code: 'HTTP_503' }, { url: FLAKY(), ok: true }], "--json's attempts show the retried session opening and the call, in one loop");
   t.equal(o.attempts.length, 2);
   t.equal(inits() - before, 2, 'initialize twice: the 503, then the session the call reused');
 });

@@ -2,9 +2,9 @@
 // DO=1 and act on its verdict. A BIND-signed root -> org -> secure.org hierarchy (NSD) publishes
 // the agent writer.secure.org; a lying authoritative (an aop daemon on secure.org's address,
 // serving a forged unsigned zone) points it at a forged endpoint. With validation, aop call
-// refuses with ERR_AGENT_BOGUS (exit 22) and the forged endpoint gets no connection; without
+// refuses with ERR_AGENT_BOGUS (exit 28) and the forged endpoint gets no connection; without
 // validation it would have been called (checked, so the test can fail). --require-secure refuses
-// the agent of an unsigned zone (ERR_AGENT_INSECURE, exit 23) before connecting.
+// the agent of an unsigned zone (ERR_AGENT_INSECURE, exit 29) before connecting.
 
 import t, { type Test } from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -101,12 +101,12 @@ t.test('the verified hand-off', async (t) => {
     const forged = await counter(t, `${n}77`);
     const validating = await resolverDaemon(t, h, true);
     const r = await call({ name: 'writer.secure.org', server: validating });
-    t.equal(r.code, 22, 'exit 22');
+    t.equal(r.code, 28, 'exit 28');
     const e = JSON.parse(r.stdout) as { error: { code: string; message: string } };
     t.equal(e.error.code, 'ERR_AGENT_BOGUS', 'ERR_AGENT_BOGUS');
     t.match(e.error.message, /writer\.secure\.org\. SVCB: .* bogus \(DNSSEC, EDE 9/, 'says which record and why (DNSKEY missing)');
     const card = await agent({ name: 'writer.secure.org', server: validating });
-    t.equal(card.code, 22, 'aop agent: exit 22 too');
+    t.equal(card.code, 28, 'aop agent: exit 28 too');
     t.equal(forged.connections, 0, 'the forged endpoint got no connection');
 
     // The same call through a resolver that does not validate reaches the forger: what validation prevents.
@@ -141,7 +141,7 @@ t.test('the verified hand-off', async (t) => {
     const endpoint = await counter(t, `${n}66`);
     const validating = await resolverDaemon(t, h, true);
     const r = await call({ name: 'writer.unsigned.org', server: validating, requireSecure: true });
-    t.equal(r.code, 23, 'exit 23');
+    t.equal(r.code, 29, 'exit 29');
     t.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'ERR_AGENT_INSECURE', 'ERR_AGENT_INSECURE');
     t.equal(endpoint.connections, 0, 'no connection');
     const card = JSON.parse((await agent({ name: 'writer.unsigned.org', server: validating })).stdout) as { security: { state: string } };

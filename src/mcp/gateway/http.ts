@@ -11,7 +11,8 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { isLoopback } from '../handoff.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import { HOPS_HEADER } from '../http.js';
-import { parseHops, type Gateway } from './server.js';
+import { FIXED, parseHops, type Gateway } from './server.js';
+import type { BearerGuard, Verdict } from './bearer.js';
 import { CapabilityDocs } from '../cap-serve.js';
 import { GATEWAY_CAP_PATH, gatewayCapabilityBytes } from './capability.js';
 
@@ -29,6 +30,8 @@ export interface GatewayHttpOptions {
   maxConnections?: number;
   maxPerSource?: number;
   logger?: Logger;
+  /** Require bearer tokens (bearer.ts) and publish the protected resource metadata; absent: no authorization. */
+  auth?: BearerGuard;
 }
 
 export class GatewayHttpError extends AopError {
@@ -113,6 +116,13 @@ function reject(res: ServerResponse, status: number, message: string, code = -32
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
+/** A 401 or 403 of the bearer guard, with its WWW-Authenticate. */
+function refuse(res: ServerResponse, v: Verdict): void {
+  if (res.headersSent) return;
+  res.writeHead(v.status ?? 401, { 'content-type': 'application/json', 'www-authenticate': v.challenge ?? 'Bearer' })
+    .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: v.status === 403 ? `Forbidden: ${v.reason ?? 'insufficient scope'}` : `Unauthorized: ${v.reason ?? 'a bearer token is required'}` }, id: null }));
+}
+
 export class GatewayHttp {
   private readonly http: HttpServer;
   private readonly sessions = new Map<string, Session>();
@@ -157,6 +167,7 @@ export class GatewayHttp {
     const a = this.http.address();
     if (a && typeof a === 'object') this.bound = { address: a.address, port: a.port };
     this.docs.set(GATEWAY_CAP_PATH, gatewayCapabilityBytes(this.url, this.gateway.version));
+    this.opts.auth?.bindResource(this.url);
   }
 
   /** Where the gateway serves its capability document (a record's `cap`). */
@@ -192,6 +203,11 @@ export class GatewayHttp {
       const path = (req.url ?? '/').split('?')[0];
       // Public metadata, the same bytes for every client: served before the session checks.
       if (this.docs.handle(req, res)) return;
+      const guard = this.opts.auth;
+      if (guard !== undefined && req.method === 'GET' && (path === new URL(guard.metadataUrl).pathname || path === '/.well-known/oauth-protected-resource')) {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(guard.metadata()));
+        return;
+      }
       if (path !== MCP_PATH) return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
       if (this.allowed) {
         // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
@@ -208,6 +224,13 @@ export class GatewayHttp {
       const hops = parseHops(req.headers[HOPS_HEADER]);
       if (hops === undefined) return reject(res, 400, `Bad Request: ${HOPS_HEADER} is not a whole number`);
       if (hops >= this.gateway.maxHops) return reject(res, 508, `ERR_HOP_LIMIT: the request came through ${hops} gateways (${HOPS_HEADER}); at most ${this.gateway.maxHops - 1} are allowed`);
+      let verdict: Verdict | undefined;
+      if (guard !== undefined) {
+        verdict = await guard.check(req.headers.authorization);
+        if (!verdict.ok) return refuse(res, verdict);
+        // The SDK hands it to the request handlers as extra.authInfo.
+        (req as IncomingMessage & { auth?: unknown }).auth = { token: verdict.token, clientId: verdict.clientId ?? verdict.subject ?? '', scopes: verdict.scopes ?? [], ...(verdict.expiresAt !== undefined ? { expiresAt: verdict.expiresAt } : {}) };
+      }
       const sid = req.headers['mcp-session-id'];
       if (typeof sid === 'string') {
         const s = this.sessions.get(sid);
@@ -215,17 +238,30 @@ export class GatewayHttp {
         s.used = Date.now();
         const body = await readJsonBody(req, res);
         if (body === REJECTED) return;
+        if (guard !== undefined && verdict !== undefined && !this.toolAllowed(guard, verdict, body, res)) return;
         await s.transport.handleRequest(req, res, body);
         return;
       }
       if (req.method !== 'POST') return reject(res, 400, 'Bad Request: no Mcp-Session-Id; start a session with initialize');
       const body = await readJsonBody(req, res);
       if (body === REJECTED) return;
+      if (guard !== undefined && verdict !== undefined && !this.toolAllowed(guard, verdict, body, res)) return;
       await this.open(req, res, body);
     } catch (err) {
       this.log.warn(`gateway http: ${(err as Error).message}`);
       reject(res, 500, 'Internal error');
     }
+  }
+
+  /** Per-tool scopes: a tools/call of a tool whose scopes the token lacks is answered 403 insufficient_scope. */
+  private toolAllowed(guard: BearerGuard, v: Verdict, body: unknown, res: ServerResponse): boolean {
+    const msg = body as { method?: unknown; params?: { name?: unknown } } | undefined;
+    if (msg?.method !== 'tools/call' || typeof msg.params?.name !== 'string') return true;
+    const name = msg.params.name;
+    const t = guard.checkTool(v, name, !(FIXED as readonly string[]).includes(name));
+    if (t.ok) return true;
+    refuse(res, t);
+    return false;
   }
 
   /** A POST without a session: a new transport and server; kept only if it was an initialize. */

@@ -49,7 +49,7 @@ export function parseHops(value: string | string[] | undefined): number | undefi
   return Number(v);
 }
 
-const FIXED = Object.keys(inputs) as FixedToolName[];
+export const FIXED = Object.keys(inputs) as FixedToolName[];
 
 export class Gateway {
   readonly name = 'aop-gateway';
@@ -90,7 +90,8 @@ export class Gateway {
     const server = new Server(
       { name: this.name, version: this.opts.version ?? '0.0.0' },
       {
-        capabilities: { tools: { listChanged: true } },
+        // logging: the SDK's Server answers logging/setLevel itself once the capability is declared.
+        capabilities: { tools: { listChanged: true }, logging: {} },
         instructions: 'Agents have DNS names (writer.acme.agents). resolve_agent finds one, call_agent calls it; discover_agents, list_agents and search_agents list the agents of the configured zones.',
       },
     );
@@ -107,7 +108,7 @@ export class Gateway {
 
   /** Every tool: the fixed ones, then one per discovered agent when enabled. */
   async listTools(signal?: AbortSignal): Promise<Tool[]> {
-    const fixed: Tool[] = FIXED.map((name) => ({ name, description: descriptions[name], inputSchema: inputJsonSchema(name) }));
+    const fixed: Tool[] = FIXED.map((name) => ({ name, description: descriptions[name], inputSchema: inputJsonSchema(name), ...toolMeta(name) }));
     if (!this.opts.agentTools) return fixed;
     return [...fixed, ...await this.agentTools(signal)];
   }
@@ -344,6 +345,16 @@ export class Gateway {
     await Promise.all([...this.servers].map((s) => s.close().catch(() => {})));
     this.servers.clear();
   }
+}
+
+/**
+ * Annotations and output schema of a fixed tool: the discovery tools only read (readOnlyHint) and
+ * always answer a JSON object (structuredContent); call_agent calls out to any agent (openWorldHint)
+ * and answers what the agent answered, so it declares no output schema.
+ */
+function toolMeta(name: FixedToolName): Pick<Tool, 'annotations' | 'outputSchema'> {
+  if (name === 'call_agent') return { annotations: { readOnlyHint: false, openWorldHint: true } };
+  return { annotations: { readOnlyHint: true, openWorldHint: true }, outputSchema: { type: 'object', additionalProperties: true } };
 }
 
 export function jsonResult(value: Record<string, unknown>): CallToolResult {
