@@ -17,7 +17,7 @@ import { hopCount, OriginPools, replyLimits } from './http.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { DnsLookup } from './lookup.js';
 import { resolveAgent, type ResolvedAgent } from './resolve.js';
-import { locateEndpoint, MAX_DESCRIPTOR_BYTES } from './locate.js';
+import { locateEndpoint, MAX_DESCRIPTOR_BYTES, mustLocate } from './locate.js';
 import { abortError, guard } from './handoff/abort.js';
 import { SetupFailure } from './handoff/classify.js';
 import { tryEndpoints, type EndpointOp, type FailoverOptions, type Reached } from './handoff/failover.js';
@@ -198,8 +198,9 @@ export class HandOff {
     const hit = key === '' ? undefined : this.cards.get(key);
     if (hit !== undefined) return hit;
     let resolved = await resolveAgent(this.lookup, name, { signal });
-    if (resolved.card.form === 'dns-aid') {
-      // A DNS-AID record carries no path: the cap document, the agent card or /mcp says it (locate.ts).
+    if (mustLocate(resolved.card)) {
+      // A DNS-AID record carries no path: the cap document, the agent card or /mcp says it; a record
+      // of aop's form with an https cap and cap-sha256 gets its document checked (locate.ts).
       const card = await locateEndpoint(resolved.card, {
         lookup: this.lookup, pools: this.docs, loopbackOk: this.policy.loopbackOk(resolved.card), self: [...this.policy.selfAddresses()], timeoutMs: this.connectTimeoutMs, signal,
       });

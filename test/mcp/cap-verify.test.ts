@@ -99,7 +99,7 @@ t.test('a document that changed after it was pinned: ERR_CAP_DIGEST_MISMATCH, no
   t.notOk(site.hits.includes('/agents/tampered/mcp'), 'no MCP request');
 });
 
-t.test('aop call refuses it too, with no MCP request', { todo: 'needs src/mcp/handoff.ts to call locateEndpoint when mustLocate(card), not only for DNS-AID cards (merge)' }, async (t) => {
+t.test('aop call refuses it too, with no MCP request', async (t) => {
   site.hits.length = 0;
   const c = io();
   t.equal(await runCall({ name: 'tampered.capverify.test', arg: ['text=hi'], ...common }, c), 20, c.err);
