@@ -54,7 +54,7 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
   if (c.description !== undefined) rows.push(['description', c.description]);
   rows.push(['capabilities', c.capabilities.length > 0 ? c.capabilities.join(', ') : '(none)']);
   if (c.auth !== undefined) rows.push(['auth', c.auth]);
-  if (c.cap !== undefined) rows.push(['descriptor', `${c.cap}${c.capVerified === true ? ' (its SHA-256 is the record\'s cap-sha256)' : c.capSha256 !== undefined && !/^https:\/\//i.test(c.cap) ? ' (not https: not fetched, not checked)' : ''}`]);
+  if (c.cap !== undefined) rows.push(['descriptor', `${c.cap}${c.capVerified === true ? ' (its SHA-256 is the record\'s cap-sha256)' : c.capVerified === false ? ' (could not be fetched: not checked; see the warnings)' : c.capSha256 !== undefined && !/^https:\/\//i.test(c.cap) ? ' (not https: not fetched, not checked)' : ''}`]);
   rows.push(['ttl', `${c.ttl} s${r.ttl < c.ttl ? ` (cached ${r.ttl} s: the shortest TTL of its records)` : ''}`]);
   rows.push(['zone', c.zone ?? '(unknown)']);
   rows.push(['server', server]);

@@ -276,8 +276,16 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
   if (!mustLocate(card)) return card;
   const warnings = [...card.warnings];
   if (card.form !== 'dns-aid') {
-    // aop's own form: the records say where to call; the document must be the one they hash.
-    const doc = await capDocument(card as AgentCard & { cap: string }, o, warnings);
+    // aop's own form: the records say where to call; the document must be the one they hash. A
+    // document that does not match refuses the card; one that cannot be had (unreachable, a CA
+    // this client does not trust, too large) is a warning: the call does not depend on it.
+    let doc: ParsedCapability;
+    try {
+      doc = await capDocument(card as AgentCard & { cap: string }, o, warnings);
+    } catch (err) {
+      if (!(err instanceof HandOffError) || err.code === 'ERR_CAP_DIGEST_MISMATCH' || o.signal?.aborted) throw err;
+      return { ...card, capVerified: false, warnings: [...warnings, `${err.message}; calling the records' endpoints unverified by it`] };
+    }
     const preferred = card.endpoints[0];
     if (doc.document !== undefined && preferred !== undefined && doc.document.endpoints.mcp !== preferred.path) {
       warnings.push(`${card.name}: the capability document's endpoints.mcp ${doc.document.endpoints.mcp} is not the record's path ${preferred.path}; DNS-AID clients call the document's`);
