@@ -1,7 +1,7 @@
 // `aop register` / `aop deregister`: an agent's records (docs/records.md) added to or removed from
 // its zone by a TSIG-signed DNS UPDATE (RFC 2136, RFC 8945), as `nsupdate -k` would send it. The
-// UPDATE comes from src/update/build.ts (the records `aop zone add-agent` writes); here the key,
-// the sending and the report.
+// UPDATE comes from src/update/build.ts (the records `aop zone add-agent` writes) and goes out
+// through src/update/client.ts; here the options, the key file and the report.
 
 import { AopError } from '../base/errors.js';
 import type { Argv } from 'yargs';
@@ -15,110 +15,19 @@ import { Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { encodeQuery } from '../wire/message.js';
 import { parseListen } from '../server/listen.js';
 import { AgentEditError } from '../update/agent-records.js';
-import { deregisterUpdate, type IndexState, registerUpdate } from '../update/build.js';
+import { deregisterUpdate, registerUpdate } from '../update/build.js';
+import { EXIT_REFUSED, hostWithoutAddresses, RegisterError, sendWithIndex, type UpdateServer } from '../update/client.js';
 import { nameEquals, readName } from '../wire/name.js';
 import { capFileDigest, CapFileError } from './cap-file.js';
 
-/** Exit statuses: dig's 1 (usage) and 9 (no reply), 2 for a refusal by the server, 10 internal. */
-export const EXIT_REFUSED = 2;
-
-export class RegisterError extends AopError {
-  declare readonly code: 'ERR_REGISTER_INPUT' | 'ERR_REGISTER_REFUSED' | 'ERR_REGISTER_UNSIGNED_REPLY';
-  constructor(code: RegisterError['code'], message: string, readonly status: number) {
-    super(code, message);
-  }
-}
-
-export interface SendOptions {
-  key: TsigKey;
-  server: string;
-  tcp?: boolean;
-  timeout?: number;
-}
-
-/** Sign, send, check the reply's signature; returns the reply's RCODE. Throws RegisterError or TransportError. */
-export async function sendUpdate(message: Buffer, opts: SendOptions): Promise<number> {
-  let server: { host: string; port: number };
+/** `--server ADDR[:PORT]` (port 53 by default), or a usage error naming it. */
+export function serverFrom(text: string): UpdateServer {
   try {
-    server = parseListen(opts.server, 53);
+    const l = parseListen(text, 53);
+    return { address: l.host, port: l.port };
   } catch (err) {
-    throw new RegisterError('ERR_REGISTER_INPUT', `--server ${JSON.stringify(opts.server)}: ${(err as Error).message}`, 1);
+    throw new RegisterError('ERR_REGISTER_INPUT', `--server ${JSON.stringify(text)}: ${(err as Error).message}`, 1);
   }
-  const signed = signMessage(message, opts.key);
-  const r = await exchange({ address: server.host, port: server.port }, signed.message, { tcp: opts.tcp, timeout: opts.timeout ?? 3000 });
-  const v = new TsigStreamVerifier(opts.key, signed.mac).verify(r.reply);
-  if (!v.ok) {
-    const tsigError = ({ 16: 'BADSIG', 17: 'BADKEY', 18: 'BADTIME', 22: 'BADTRUNC' } as Record<number, string>)[v.error] ?? String(v.error);
-    // A server that rejected our key answers NOTAUTH with an unsigned TSIG error: that is the answer.
-    if (r.message.rcode === Rcode.NOTAUTH) {
-      throw new RegisterError('ERR_REGISTER_REFUSED', `${server.host}#${server.port} answered NOTAUTH (TSIG ${tsigError}): the server does not accept key ${opts.key.name} (${v.reason})`, EXIT_REFUSED);
-    }
-    throw new RegisterError('ERR_REGISTER_UNSIGNED_REPLY', `the reply from ${server.host}#${server.port} (${rcodeToString(r.message.rcode)}) failed TSIG verification: ${v.reason}`, EXIT_REFUSED);
-  }
-  return r.message.rcode;
-}
-
-/**
- * Whether an endpoint host inside the zone lacks A/AAAA records at the primary (which refuses an
- * agent whose host has none): the reason to print, or undefined when it has some.
- */
-export async function hostWithoutAddresses(host: string, serverText: string, timeout = 3000): Promise<string | undefined> {
-  let server: { host: string; port: number };
-  try {
-    server = parseListen(serverText, 53);
-  } catch {
-    return undefined; // sendUpdate reports a bad --server
-  }
-  try {
-    for (const type of [RRType.A, RRType.AAAA]) {
-      const r = await exchange({ address: server.host, port: server.port }, encodeQuery(host, type, { rd: false }), { timeout });
-      if (r.message.answers.some((rr) => rr.type === type)) return undefined;
-    }
-    return `has no A/AAAA records at ${serverText}: add them first, or the server refuses the agent`;
-  } catch {
-    return `could not be checked at ${serverText}: it needs A/AAAA records in the zone`;
-  }
-}
-
-/**
- * The organisation index as the primary serves it now (PTR targets, TXT records), read over TCP so
- * a long index is never truncated; the UPDATE's TXT index is built from it.
- */
-export async function readIndexState(zone: string, serverText: string, timeout = 3000): Promise<IndexState> {
-  let server: { host: string; port: number };
-  try {
-    server = parseListen(serverText, 53);
-  } catch (err) {
-    throw new RegisterError('ERR_REGISTER_INPUT', `--server ${JSON.stringify(serverText)}: ${(err as Error).message}`, 1);
-  }
-  const owner = `_index._agents.${zone === '.' ? '' : zone}`;
-  const state: IndexState = { agents: [], txt: [] };
-  for (const type of [RRType.PTR, RRType.TXT]) {
-    const r = await exchange({ address: server.host, port: server.port }, encodeQuery(owner, type, { rd: false }), { tcp: true, timeout });
-    for (const rr of r.message.answers) {
-      if (rr.type !== type || !nameEquals(rr.name, owner)) continue;
-      state.ttl ??= rr.ttl;
-      if (type === RRType.TXT) state.txt.push(rr.rdata);
-      else state.agents.push(readName(rr.rdata, 0).name);
-    }
-  }
-  return state;
-}
-
-/** Tries of an UPDATE whose TXT-index prerequisite a concurrent registration broke. */
-const INDEX_TRIES = 6;
-
-/** Build (from the index as it is now), send, and try again when the index changed in between. */
-async function sendWithIndex(build: (index: IndexState) => Buffer, zone: string, opts: SendOptions): Promise<number> {
-  let rcode: number = Rcode.SERVFAIL;
-  for (let i = 0; i < INDEX_TRIES; i++) {
-    // Racing registrations spread out rather than colliding again at once.
-    if (i > 0) await new Promise((r) => setTimeout(r, randomInt(10, 50 * i)));
-    const index = await readIndexState(zone, opts.server, opts.timeout);
-    rcode = await sendUpdate(build(index), opts);
-    if (rcode !== Rcode.NXRRSET && rcode !== Rcode.YXRRSET) return rcode;
-  }
-  return rcode;
 }
 
 /** The key from --key FILE (its first key, or the one named --key-name) or --key-inline ALG:NAME:SECRET. */
@@ -205,13 +114,14 @@ export function registerCommands(y: Argv): Argv {
           ...(a.priority !== undefined ? { priorities: (a.priority as unknown[]).map(Number) } : {}),
           ...(a.cap !== undefined ? { cap: a.cap, capSha256: capFileDigest(a['cap-file']!) } : {}),
         };
+        const server = serverFrom(a.server as string);
         const u = registerUpdate(spec);
         for (const w of u.warnings) process.stderr.write(`aop: warning: ${w}\n`);
         for (const host of u.hosts) {
-          const missing = await hostWithoutAddresses(host, a.server as string, a.timeout);
+          const missing = await hostWithoutAddresses(host, server, a.timeout);
           if (missing) process.stderr.write(`aop: warning: ${u.name}: endpoint host ${host} ${missing}\n`);
         }
-        const rcode = await sendWithIndex((index) => registerUpdate(spec, undefined, index).message, u.zone, { key, server: a.server as string, tcp: a.tcp, timeout: a.timeout });
+        const rcode = await sendWithIndex((index) => registerUpdate(spec, undefined, index).message, u.zone, { key, server, tcp: a.tcp, timeout: a.timeout });
         report('registered', u.name, u.zone, a.server as string, rcode, ` (${u.records.records.length} records, key ${key.name})`);
       }),
     )
@@ -222,9 +132,10 @@ export function registerCommands(y: Argv): Argv {
         .example('$0 deregister writer.acme.agents --key writer.key --server 192.0.2.1', 'remove an agent'),
       async (a) => run(async () => {
         const key = keyFrom(a.key, a['key-inline'], a['key-name']);
+        const server = serverFrom(a.server as string);
         const u = deregisterUpdate({ name: a.name as string, zone: a.zone });
         const rcode = await sendWithIndex((index) => deregisterUpdate({ name: a.name as string, zone: a.zone }, undefined, index).message, u.zone,
-          { key, server: a.server as string, tcp: a.tcp, timeout: a.timeout });
+          { key, server, tcp: a.tcp, timeout: a.timeout });
         report('deregistered', u.name, u.zone, a.server as string, rcode, ` (key ${key.name})`);
       }),
     );

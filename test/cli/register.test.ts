@@ -107,13 +107,14 @@ t.test('register takes the URL add-agent takes, and writes what add-agent writes
 });
 
 t.test('an endpoint host inside the zone is looked up at the server before the UPDATE goes', async (t) => {
-  const { hostWithoutAddresses } = await import('../../src/cli/register.js');
+  const { hostWithoutAddresses } = await import('../../src/update/client.js');
   const { host, port } = await startDaemon(t, { zonesDir: path.join(root, 'zones'), listen: [parseListen('127.0.0.1:0')] });
-  const server = `${host}:${port}`;
+  const server = { address: host, port };
+  const serverText = `${host}:${port}`;
   t.equal(await hostWithoutAddresses('mcp.acme.agents.', server), undefined, 'A records there: nothing to say');
   t.equal(await hostWithoutAddresses('lab.acme.agents.', server), undefined, 'A and AAAA there');
   t.match(await hostWithoutAddresses('nohost.acme.agents.', server), /has no A\/AAAA records at 127\.0\.0\.1:\d+: add them first/);
   const reg = await aop(['register', 'poet.acme.agents', '--endpoint', 'https://nohost.acme.agents/mcp', '--tool', 't',
-    '--key-inline', `hmac-sha256:robot-key:${robot.secret.toString('base64')}`, '--server', server, '--timeout', '15000']);
+    '--key-inline', `hmac-sha256:robot-key:${robot.secret.toString('base64')}`, '--server', serverText, '--timeout', '15000']);
   t.match(reg.stderr, /aop: warning: poet\.acme\.agents\.: endpoint host nohost\.acme\.agents\. has no A\/AAAA records at 127\.0\.0\.1:\d+/);
 });

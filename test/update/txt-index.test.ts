@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dnsAidIndexView, indexTxtRdata, parseIndexTxt } from '../../src/agent/index.js';
-import { sendUpdate } from '../../src/cli/register.js';
+import { sendUpdate } from '../../src/update/client.js';
 import { registerUpdate } from '../../src/update/build.js';
 import { agentsText, planAgentEdit } from '../../src/update/agent-edit.js';
 import { decide, parsePolicy } from '../../src/update/policy.js';
@@ -88,12 +88,13 @@ t.test('register / deregister rewrite the TXT index; racing registrations are al
     zonesDir: dir, listen: [parseListen(`${net.host(1)}:0`)], keyring: new Keyring([robot]),
     update: { policy: parsePolicy(names.map((n) => `grant robot-key agent ${n}.acme.agents.`)), flushDelayMs: 50 },
   });
-  const server = `${host}:${port}`;
+  const server = { address: host, port };
+  const serverText = `${host}:${port}`;
   const txtByDig = async (): Promise<string[]> => (await dig(port, ['+tcp', INDEX, 'TXT'], host)).answer;
 
   // Four at once: each reads the index, the first UPDATE wins, the others' prerequisite fails and they try again.
   const regs = await Promise.all(names.map((n) => aop(['register', `${n}.acme.agents`, '--endpoint', `http://mcp.acme.agents:${18180 + names.indexOf(n)}/mcp`,
-    '--tool', `t_${n}`, '--key', keyFile, '--server', server, '--timeout', '15000'])));
+    '--tool', `t_${n}`, '--key', keyFile, '--server', serverText, '--timeout', '15000'])));
   const ok = regs.filter((r) => r.code === 0).length;
   t.ok(ok >= 2, `${ok} of 4 racing registrations succeeded`);
   for (const r of regs.filter((x) => x.code !== 0)) t.match(r.stderr, /answered (NXRRSET|YXRRSET)/, 'a registration that lost every race says so');
@@ -119,7 +120,7 @@ t.test('register / deregister rewrite the TXT index; racing registrations are al
     Rcode.NXRRSET, 'a PTR set read before another registration: NXRRSET');
   t.equal(daemon.catalog.get(ORG)!.serial, serial, 'nothing changed');
 
-  const gone = await aop(['deregister', 'r1.acme.agents', '--key', keyFile, '--server', server, '--timeout', '15000']);
+  const gone = await aop(['deregister', 'r1.acme.agents', '--key', keyFile, '--server', serverText, '--timeout', '15000']);
   t.equal(gone.code, 0, gone.stderr);
   t.notMatch((await txtByDig())[0]!, /r1:mcp/, 'deregistered: gone from the TXT index');
   const after = lists(daemon.catalog.get(ORG)!);

@@ -18,7 +18,7 @@ import { Keyring, TsigStreamVerifier, findTsig, signMessage, type TsigKey } from
 import { formatKeyFile } from '../../src/wire/tsig-key.js';
 import { Opcode, RRClass, RRType, Rcode, typeFromString } from '../../src/wire/types.js';
 import { parsePolicy } from '../../src/update/policy.js';
-import { sendUpdate } from '../../src/cli/register.js';
+import { sendUpdate } from '../../src/update/client.js';
 import { registerUpdate, deregisterUpdate } from '../../src/update/build.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -170,18 +170,18 @@ t.test('policy: a key limited to one agent', async (t) => {
   const s = await setup(t);
   const before = s.serial();
   const own = registerUpdate({ name: 'newbie.acme.agents', endpoints: ['http://mcp.acme.agents:18160/mcp'], tool: 'newb' });
-  t.equal(await sendUpdate(own.message, { key: writer, server: `${s.host}:${s.port}`, timeout: 10_000 }), Rcode.NOERROR, 'its own name');
+  t.equal(await sendUpdate(own.message, { key: writer, server: { address: s.host, port: s.port }, timeout: 10_000 }), Rcode.NOERROR, 'its own name');
   t.match(await s.dig('newbie.acme.agents', 'SVCB'), /port=18160/);
   t.match(await s.dig('_index._agents.acme.agents', 'PTR'), /newbie\.acme\.agents\./);
   const other = registerUpdate({ name: 'writer.acme.agents', endpoints: ['http://evil.example:1/mcp'], tool: 'x' });
-  t.equal(await sendUpdate(other.message, { key: writer, server: `${s.host}:${s.port}`, timeout: 10_000 }), Rcode.REFUSED, "another agent's name");
+  t.equal(await sendUpdate(other.message, { key: writer, server: { address: s.host, port: s.port }, timeout: 10_000 }), Rcode.REFUSED, "another agent's name");
   t.equal(await s.update(writer, [delOne('_index._agents.acme.agents.', 'PTR', 'writer.acme.agents.')]), Rcode.REFUSED, "another agent's index entry");
   t.equal(await s.update(writer, [del('_index._agents.acme.agents.', 'PTR')]), Rcode.REFUSED, 'the whole index');
   t.equal(await s.update(writer, [rr('newbie.acme.agents.', 60, 'NS', 'ns1.acme.agents.')]), Rcode.REFUSED, 'NS is not in the default types');
   t.match(await s.dig('writer.acme.agents', 'SVCB'), /mcp\.acme\.agents/, 'writer untouched');
   t.equal(s.serial(), before + 1);
   const gone = deregisterUpdate({ name: 'newbie.acme.agents' });
-  t.equal(await sendUpdate(gone.message, { key: writer, server: `${s.host}:${s.port}`, timeout: 10_000 }), Rcode.NOERROR, 'deregisters itself');
+  t.equal(await sendUpdate(gone.message, { key: writer, server: { address: s.host, port: s.port }, timeout: 10_000 }), Rcode.NOERROR, 'deregisters itself');
   t.equal(await s.dig('newbie.acme.agents', 'SVCB'), '');
   t.notMatch(await s.dig('_index._agents.acme.agents', 'PTR'), /newbie/);
 });
