@@ -5,19 +5,8 @@
 
 export type Security = 'secure' | 'insecure' | 'bogus' | 'indeterminate';
 
-/** The RFC 8914 INFO-CODEs validation gives (numbers, so the server layer adds them unchanged). */
-export const DnssecEde = {
-  UNSUPPORTED_DNSKEY_ALGORITHM: 1,
-  UNSUPPORTED_DS_DIGEST: 2,
-  DNSSEC_INDETERMINATE: 5,
-  DNSSEC_BOGUS: 6,
-  SIGNATURE_EXPIRED: 7,
-  SIGNATURE_NOT_YET_VALID: 8,
-  DNSKEY_MISSING: 9,
-  RRSIGS_MISSING: 10,
-  NO_ZONE_KEY_BIT: 11,
-  NSEC_MISSING: 12,
-} as const;
+/** The RFC 8914 INFO-CODEs validation gives: the one table (wire/ede-codes.ts). */
+export { EdeCode as DnssecEde } from '../../wire/ede-codes.js';
 
 export interface Verdict {
   security: Security;
