@@ -2,7 +2,7 @@
 // query (dnsperf prints no percentiles; its per-query lines give them exactly).
 
 import { spawn } from 'node:child_process';
-import { findTool } from './servers.js';
+import { cpuSeconds as cpuSecondsOf, findTool } from './servers.js';
 
 export class DnsperfError extends Error {
   constructor(message) {
@@ -131,4 +131,29 @@ export function dnsperf({ server, port, queryFile, seconds, maxRuns, clients = 4
       resolve(out);
     });
   });
+}
+
+/** The median of numbers. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Timed dnsperf rounds over two or more servers answering the same queries, in alternating order
+ * (so drift in the machine's load falls on both), with DO=1: each server's QPS and queries per
+ * server CPU-second per round, in `qps[key]` and `perCpu[key]`.
+ */
+export async function alternatingRounds({ defs, procOf, port, queryFile, config, log, qps, perCpu }) {
+  for (let round = 0; round < config.rounds; round++) {
+    for (const d of round % 2 === 0 ? defs : [...defs].reverse()) {
+      const proc = procOf(d);
+      const cpu0 = cpuSecondsOf(proc.pid);
+      const r = await dnsperf({ server: d.host, port, queryFile, seconds: config.seconds, clients: config.clients, outstanding: config.outstanding, dnssecOk: true, cpu: config.pin ? 1 : undefined });
+      const cpu = cpuSecondsOf(proc.pid) - cpu0;
+      qps[d.key].push(r.qps);
+      perCpu[d.key].push(r.completed / cpu);
+      log(`  ${d.key}: ${Math.round(r.qps)} qps, ${Math.round(r.completed / cpu)} per CPU-second, ${r.lost} lost`);
+    }
+  }
 }

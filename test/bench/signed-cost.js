@@ -6,8 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { shuffled, writeAgentZone, writeQueryFile } from './data.js';
-import { dnsperf } from './dnsperf.js';
-import { cpuSeconds, startAop, waitForAnswer } from './servers.js';
+import { alternatingRounds, dnsperf, median } from './dnsperf.js';
+import { startAop, waitForAnswer } from './servers.js';
 
 export async function signedCost({ dir, names, config, log, net, port }) {
   log('scenario 10: signed (--dnssec) vs unsigned, DO=1 queries (authoritative, scenario 1 queries)');
@@ -31,24 +31,10 @@ export async function signedCost({ dir, names, config, log, net, port }) {
       await waitForAnswer(proc, d.host, port, last, 'SVCB', { timeoutMs: 120_000 });
     }
     for (const d of defs) await dnsperf({ server: d.host, port, queryFile, maxRuns: 1, clients: config.clients, outstanding: config.outstanding, timeout: 5, dnssecOk: true, cpu: config.pin ? 1 : undefined });
-    for (let round = 0; round < config.rounds; round++) {
-      for (const d of round % 2 === 0 ? defs : [...defs].reverse()) {
-        const proc = running[defs.indexOf(d)];
-        const cpu0 = cpuSeconds(proc.pid);
-        const r = await dnsperf({ server: d.host, port, queryFile, seconds: config.seconds, clients: config.clients, outstanding: config.outstanding, dnssecOk: true, cpu: config.pin ? 1 : undefined });
-        const cpu = cpuSeconds(proc.pid) - cpu0;
-        qps[d.key].push(r.qps);
-        perCpu[d.key].push(r.completed / cpu);
-        log(`  ${d.key}: ${Math.round(r.qps)} qps, ${Math.round(r.completed / cpu)} per CPU-second, ${r.lost} lost`);
-      }
-    }
+    await alternatingRounds({ defs, procOf: (d) => running[defs.indexOf(d)], port, queryFile, config, log, qps, perCpu });
   } finally {
     await Promise.all(running.map((p) => p.stop()));
   }
-  const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   const signed = median(qps.signed);
   const unsigned = median(qps.unsigned);
   const cpuS = median(perCpu.signed);

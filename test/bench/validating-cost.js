@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { shuffled, writeAgentZone, writeQueryFile } from './data.js';
-import { dnsperf } from './dnsperf.js';
-import { AOP, cpuSeconds, startAop, startAopResolver, waitForAnswer } from './servers.js';
+import { alternatingRounds, dnsperf, median } from './dnsperf.js';
+import { AOP, startAop, startAopResolver, waitForAnswer } from './servers.js';
 
 export async function validatingCost({ dir, names, config, log, net, port }) {
   log('scenario 11: validating (--trust-anchor) vs non-validating resolver, warm, DO=1 queries');
@@ -47,24 +47,10 @@ export async function validatingCost({ dir, names, config, log, net, port }) {
       const w = await dnsperf({ server: d.host, port, queryFile, maxRuns: 1, rate: config.rate, clients: config.clients, timeout: 5, dnssecOk: true, cpu: config.pin ? 1 : undefined });
       log(`  ${d.key} warm-up: ${w.sent} names, ${w.lost} lost, rcodes ${JSON.stringify(w.rcodes)}`);
     }
-    for (let round = 0; round < config.rounds; round++) {
-      for (const d of round % 2 === 0 ? defs : [...defs].reverse()) {
-        const proc = procs[d.key];
-        const cpu0 = cpuSeconds(proc.pid);
-        const r = await dnsperf({ server: d.host, port, queryFile, seconds: config.seconds, clients: config.clients, outstanding: config.outstanding, dnssecOk: true, cpu: config.pin ? 1 : undefined });
-        const cpu = cpuSeconds(proc.pid) - cpu0;
-        qps[d.key].push(r.qps);
-        perCpu[d.key].push(r.completed / cpu);
-        log(`  ${d.key}: ${Math.round(r.qps)} qps, ${Math.round(r.completed / cpu)} per CPU-second, ${r.lost} lost`);
-      }
-    }
+    await alternatingRounds({ defs, procOf: (d) => procs[d.key], port, queryFile, config, log, qps, perCpu });
   } finally {
     await Promise.all(running.map((p) => p.stop()));
   }
-  const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   const v = median(qps.validating);
   const p = median(qps.plain);
   const cv = median(perCpu.validating);
