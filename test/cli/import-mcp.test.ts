@@ -4,7 +4,6 @@
 // server that is not MCP, two tools that make one name, an agent that exists.
 
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -24,21 +23,13 @@ import { loadZoneFile, loadZoneText } from '../../src/zone/load.js';
 import { cardFromRecords } from '../../src/agent/index.js';
 import { RRType } from '../../src/wire/types.js';
 import { requireTool, run } from '../helpers/peers.js';
+import { runAop, type AopRun } from '../helpers/aop-cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'bin', 'aop.js');
 
-interface Run { stdout: string; stderr: string; code: number }
+type Run = AopRun;
 
-function aop(args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ stdout: String(stdout), stderr: String(stderr), code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
-  });
-}
+const aop = (args: string[]): Promise<AopRun> => runAop(args);
 
 type ToolDef = { name: string; description?: string; annotations?: Record<string, unknown> };
 

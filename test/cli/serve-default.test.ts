@@ -3,7 +3,7 @@
 // SIGTERM. Run as a child from the built dist/, on free ports of a leased loopback /24.
 
 import t from 'tap';
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { defaultServer } from '../../src/cli/dig.js';
 import { connect, copyZones, json, root, text } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { waitUntil } from '../helpers/wait.js';
+import { runAop, type AopRun } from '../helpers/aop-cli.js';
 
 // This file's own loopback /24 (the demo agents' ports are fixed), leased for its life.
 const NET = await leaseNet(t);
@@ -29,13 +30,7 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, XDG_RUNTIME_DIR: RUNTIME, ...extra };
 }
 
-function aop(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const aop = (args: string[], env: Record<string, string>): Promise<AopRun> => runAop(args, { env });
 
 t.test('the state file: where it is, and when it is ignored', async (t) => {
   t.equal(daemonStatePath({ AOP_STATE_FILE: '/x/state.json' }), '/x/state.json');

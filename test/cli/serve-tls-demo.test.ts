@@ -6,7 +6,7 @@
 // trusted (the call falls back to plain http) until --ca names it.
 
 import t, { type Test } from 'tap';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { readDaemonState } from '../../src/cli/daemon-state.js';
 import { connect, copyZones, root, text } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { waitUntil } from '../helpers/wait.js';
+import { runAop, type AopRun } from '../helpers/aop-cli.js';
 
 const NET = await leaseNet(t);
 const DNS = NET.host(1);
@@ -27,13 +28,7 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
-function aop(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+const aop = (args: string[], env: Record<string, string>): Promise<AopRun> => runAop(args, { env });
 
 async function serve(t: Test, zonesDir: string, env: Record<string, string>, stateFile: string): Promise<{ child: ChildProcess; log: () => string }> {
   const child = spawn(process.execPath, [bin, 'serve', '--zones', zonesDir, '--resolver', '--listen', `${DNS}:0`, '--mcp', `${DNS}:0`, '--demo-agents', '--state-file', '--log-format', 'text'], { env, stdio: ['ignore', 'ignore', 'pipe'] });

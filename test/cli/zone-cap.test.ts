@@ -5,11 +5,9 @@
 // the new zone, serve the documents the records pin; --cap-file and --url for one agent.
 
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { rewrittenZones } from '../helpers/mcp-agents.js';
 import { requireTool, run } from '../helpers/peers.js';
@@ -17,19 +15,10 @@ import { startDemoAgents } from '../../src/mcp/demo/index.js';
 import { loadZoneFile } from '../../src/zone/load.js';
 import { capDigest, capPathFor, readSvcb, SvcKey } from '../../src/agent/index.js';
 import { RRType } from '../../src/wire/types.js';
+import { runAop, type AopRun } from '../helpers/aop-cli.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'bin', 'aop.js');
 
-function aop(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ stdout: String(stdout), stderr: String(stderr), code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
-  });
-}
+const aop = (args: string[]): Promise<AopRun> => runAop(args);
 
 const NET = await leaseNet(t);
 const HOST = NET.host(1);

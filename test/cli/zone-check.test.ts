@@ -4,7 +4,6 @@
 // agent error is not served, a reload keeps the previous version, warnings are logged.
 
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,22 +11,14 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../src/base/log.js';
 import { startDaemon } from '../helpers/server.js';
 import { rawQuery, udpExchange } from '../helpers/udp.js';
+import { runAop, type AopRun } from '../helpers/aop-cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'bin', 'aop.js');
 const corpus = path.join('test', 'fixtures', 'agent-zones');
 
-interface Run { stdout: string; stderr: string; code: number }
+type Run = AopRun;
 
-function aop(args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, cwd: root, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ stdout: String(stdout), stderr: String(stderr), code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
-  });
-}
+const aop = (args: string[]): Promise<AopRun> => runAop(args, { cwd: root });
 
 /** What `aop zone check` says of each zone of the corpus: status, stdout, stderr lines. */
 const EXPECTED: Record<string, { code: number; stdout: string; stderr: string[] }> = {

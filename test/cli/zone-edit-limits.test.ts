@@ -3,24 +3,15 @@
 // --max-zone-bytes caps what is read. Before, the editors took the defaults whatever was given.
 
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAop, type AopRun } from '../helpers/aop-cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'bin', 'aop.js');
 
-function aop(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
-  });
-}
+const aop = (args: string[]): Promise<AopRun> => runAop(args);
 
 t.test('the zone editors honour --include-dir and --max-zone-bytes', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-edit-limits-'));

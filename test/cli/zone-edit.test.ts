@@ -4,7 +4,6 @@
 // result, --dry-run's diff is the real change, and every refusal leaves the file as it was.
 
 import t, { type Test } from 'tap';
-import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,12 +16,12 @@ import { isInDomain, nameEquals, readName } from '../../src/wire/name.js';
 import { RRType } from '../../src/wire/types.js';
 import type { RR } from '../../src/wire/rr.js';
 import { requireTool, run } from '../helpers/peers.js';
+import { runAop, type AopRun } from '../helpers/aop-cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(root, 'bin', 'aop.js');
 const need = (t: object, tool: string, pkg: string): boolean => requireTool(t as Parameters<typeof requireTool>[0], tool, pkg);
 
-interface Run { stdout: string; stderr: string; code: number }
+type Run = AopRun;
 type TT = Test;
 
 /** What the CLI does, in-process (each `aop` process costs a second or more on a busy machine). */
@@ -33,15 +32,7 @@ function libEdit(file: string, origin: string, req: AgentEditRequest): AgentEdit
   return r;
 }
 
-function aop(args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ stdout: String(stdout), stderr: String(stderr), code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
-    });
-  });
-}
+const aop = (args: string[]): Promise<AopRun> => runAop(args);
 
 function tmp(t: { teardown(fn: () => unknown): void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-zone-edit-'));
