@@ -1,0 +1,78 @@
+// A small world for the health tests: zone hz.agents. with one agent (writer) whose two endpoints
+// (priority 1 each, plain http) run on two addresses of a leased loopback /24, each served by its
+// own demo-agent instance so a test can stop one and start it again on the same address and port.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startDemoAgents, type DemoAgents } from '../../src/mcp/demo/index.js';
+import { scratchDir } from '../helpers/child.js';
+import type { NetLease } from '../helpers/loopback-net.js';
+
+export const ORIGIN = 'hz.agents.';
+export const PORT = 18590;
+
+export interface HealthWorld {
+  dir: string;
+  /** The daemon's folder: both endpoints. */
+  zonesDir: string;
+  hosts: { a: string; b: string; dns: string };
+  urls: { a: string; b: string };
+  /** Start (again) the demo agent behind endpoint a or b. */
+  start(which: 'a' | 'b'): Promise<void>;
+  /** Stop it: its port refuses connections. */
+  stop(which: 'a' | 'b'): Promise<void>;
+}
+
+function svcb(host: string, prio = 1): string {
+  return `writer IN SVCB ${prio} ${host}.${ORIGIN} alpn="mcp" port=${PORT} key65320="/agents/writer/mcp" key65321="streamable-http" key65322="draft_copy" key65323="writing" key65326="http"`;
+}
+
+function zone(net: NetLease, records: string[], extra = ''): string {
+  return `$ORIGIN ${ORIGIN}
+$TTL 60
+@ IN SOA ns1 hostmaster 1 3600 900 604800 60
+@ IN NS ns1
+ns1 IN A ${net.host(1)}
+a IN A ${net.host(11)}
+b IN A ${net.host(12)}
+_index._agents IN PTR writer
+${records.join('\n')}
+${extra}`;
+}
+
+interface Teardownable {
+  teardown(fn: () => unknown): void;
+}
+
+export function healthWorld(t: Teardownable, net: NetLease, opts: { priorities?: [number, number] } = {}): HealthWorld {
+  const dir = scratchDir(t, 'aop-health-');
+  const [pa, pb] = opts.priorities ?? [1, 1];
+  const folder = (name: string, records: string[]): string => {
+    const d = path.join(dir, name);
+    mkdirSync(d);
+    writeFileSync(path.join(d, `${ORIGIN}zone`), zone(net, records));
+    return d;
+  };
+  const zonesDir = folder('zones', [svcb('a', pa), svcb('b', pb)]);
+  const only = { a: folder('only-a', [svcb('a', pa)]), b: folder('only-b', [svcb('b', pb)]) };
+  const running: Partial<Record<'a' | 'b', DemoAgents>> = {};
+  const world: HealthWorld = {
+    dir, zonesDir,
+    hosts: { a: net.host(11), b: net.host(12), dns: net.host(1) },
+    urls: { a: `http://a.hz.agents:${PORT}/agents/writer/mcp`, b: `http://b.hz.agents:${PORT}/agents/writer/mcp` },
+    async start(which) {
+      if (running[which]) return;
+      running[which] = await startDemoAgents({ zonesDir: only[which] });
+    },
+    async stop(which) {
+      const d = running[which];
+      delete running[which];
+      await d?.close();
+    },
+  };
+  t.teardown(async () => {
+    await world.stop('a');
+    await world.stop('b');
+  });
+  return world;
+}
