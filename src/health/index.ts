@@ -2,5 +2,4 @@
 
 export { HealthMonitor, HealthConfigError, checkHealthOptions, DEFAULT_HEALTH, type HealthOptions, type EndpointHealth, type EndpointStatus, type MonitorOptions } from './monitor.js';
 export { probeTargets, recordEndpoint, type ProbeTarget } from './targets.js';
-export { probeEndpoint, type ProbeResult } from './probe.js';
 export { healthySubset } from './filter.js';

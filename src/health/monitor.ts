@@ -12,7 +12,7 @@ import type { RRset } from '../wire/rr.js';
 import { RRType } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
 import { healthySubset } from './filter.js';
-import { probeEndpoint, type ProbeResult } from './probe.js';
+import { probeEndpoint, type ProbeResult } from '../mcp/probe.js';
 import type { ProbeTarget } from './targets.js';
 
 export interface HealthOptions {

@@ -22,6 +22,7 @@ import { abortError, guard } from './handoff/abort.js';
 import { SetupFailure } from './handoff/classify.js';
 import { tryEndpoints, type EndpointOp, type FailoverOptions, type Reached } from './handoff/failover.js';
 import { EndpointPolicy } from './handoff/policy.js';
+import { EndpointStats, type EndpointStatsOptions } from './handoff/endpoint-stats.js';
 import { SessionPool, type Session } from './handoff/sessions.js';
 import { chooseTool, toolText } from './handoff/tool.js';
 import { trustedCas } from './handoff/trust.js';
@@ -57,6 +58,11 @@ export interface HandOffOptions {
   /** First backoff delay in milliseconds; doubled per retry, jittered. Default 100. */
   backoffMs?: number;
   breaker?: BreakerOptions;
+  /**
+   * How endpoints of one priority are ordered: by recent failures and measured latency
+   * (handoff/endpoint-stats.ts); `false` keeps the weighted shuffle alone. Default on.
+   */
+  endpointStats?: EndpointStatsOptions | false;
   /** Random source in [0, 1) for endpoint order and jitter; inject in tests. */
   random?: () => number;
   /** Cards cached at most (each for its records' TTL). Default 1000. */
@@ -127,6 +133,8 @@ export class HandOff {
   /** For capability documents and agent cards: their own, smaller, size limit. */
   private readonly docs: OriginPools;
   readonly breaker: CircuitBreaker;
+  /** What each endpoint did (latency, failures): the order within a priority, and the agents' reachable state. */
+  readonly endpointStats: EndpointStats;
   private readonly metrics: Metrics | undefined;
   private closed = false;
 
@@ -141,7 +149,11 @@ export class HandOff {
     const allowHttp = opts.allowHttp ?? 'loopback';
     if (!['loopback', 'any', 'none'].includes(allowHttp)) throw new HandOffError('ERR_HANDOFF_USAGE', `allowHttp "${String(opts.allowHttp)}" is not loopback, any or none`);
     const random = opts.random ?? Math.random;
-    this.policy = new EndpointPolicy({ allowHttp, loopbackZones: opts.loopbackZones ?? [], selfAddresses: opts.selfAddresses ?? (() => []), random });
+    const stats = this.endpointStats = new EndpointStats(opts.endpointStats === false ? {} : opts.endpointStats);
+    this.policy = new EndpointPolicy({
+      allowHttp, loopbackZones: opts.loopbackZones ?? [], selfAddresses: opts.selfAddresses ?? (() => []), random,
+      ...(opts.endpointStats === false ? {} : { rank: (list) => stats.order(list) }),
+    });
     this.hops = opts.hops;
     this.timeoutMs = ms('timeoutMs', opts.timeoutMs, 30_000);
     const retries = ms('retries', opts.retries, 2, 0);
@@ -160,8 +172,11 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', (err as Error).message);
     }
     this.breaker = new CircuitBreaker(opts.breaker);
-    this.sessions = new SessionPool({ pools: this.pools, clientInfo, log, connectTimeoutMs: this.connectTimeoutMs, ...(opts.auth !== undefined ? { auth: opts.auth } : {}) });
-    this.failover = { policy: this.policy, breaker: this.breaker, dropSession: (url) => this.sessions.drop(url), log, retries, backoffMs, random };
+    this.sessions = new SessionPool({
+      pools: this.pools, clientInfo, log, connectTimeoutMs: this.connectTimeoutMs, ...(opts.auth !== undefined ? { auth: opts.auth } : {}),
+      opened: (url, ms) => stats.latency(url, ms),
+    });
+    this.failover = { policy: this.policy, breaker: this.breaker, dropSession: (url) => this.sessions.drop(url), log, retries, backoffMs, random, stats };
     this.metrics = opts.metrics;
     opts.metrics?.addBreakers(() => this.breaker.counts());
   }

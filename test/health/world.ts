@@ -3,6 +3,8 @@
 // own demo-agent instance so a test can stop one and start it again on the same address and port.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { startDemoAgents, type DemoAgents } from '../../src/mcp/demo/index.js';
 import { scratchDir } from '../helpers/child.js';
@@ -21,6 +23,33 @@ export interface HealthWorld {
   start(which: 'a' | 'b'): Promise<void>;
   /** Stop it: its port refuses connections. */
   stop(which: 'a' | 'b'): Promise<void>;
+  /**
+   * Start the endpoint as a slow one: its demo agent on a third address, behind a proxy on the
+   * record's address that holds every request `delayMs` before passing it on.
+   */
+  startSlow(which: 'a' | 'b', delayMs: number): Promise<void>;
+}
+
+/** A proxy on host:port to upstream:port that waits `delayMs` before each request goes on. */
+function delayingProxy(host: string, upstream: string, port: number, delayMs: number): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    setTimeout(() => {
+      const up = http.request({ host: upstream, port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => { res.destroy(); });
+      req.pipe(up);
+    }, delayMs);
+  });
+  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve({
+      close: () => new Promise<void>((r) => { server.close(() => r()); for (const s of sockets) s.destroy(); }),
+    }));
+  });
 }
 
 function svcb(host: string, prio = 1): string {
@@ -55,7 +84,7 @@ export function healthWorld(t: Teardownable, net: NetLease, opts: { priorities?:
   };
   const zonesDir = folder('zones', [svcb('a', pa), svcb('b', pb)]);
   const only = { a: folder('only-a', [svcb('a', pa)]), b: folder('only-b', [svcb('b', pb)]) };
-  const running: Partial<Record<'a' | 'b', DemoAgents>> = {};
+  const running: Partial<Record<'a' | 'b', { close(): Promise<void> }>> = {};
   const world: HealthWorld = {
     dir, zonesDir,
     hosts: { a: net.host(11), b: net.host(12), dns: net.host(1) },
@@ -63,6 +92,13 @@ export function healthWorld(t: Teardownable, net: NetLease, opts: { priorities?:
     async start(which) {
       if (running[which]) return;
       running[which] = await startDemoAgents({ zonesDir: only[which] });
+    },
+    async startSlow(which, delayMs) {
+      if (running[which]) return;
+      const behind = net.host(which === 'a' ? 21 : 22);
+      const demo: DemoAgents = await startDemoAgents({ zonesDir: only[which], host: behind });
+      const proxy = await delayingProxy(net.host(which === 'a' ? 11 : 12), behind, PORT, delayMs);
+      running[which] = { close: async () => { await proxy.close(); await demo.close(); } };
     },
     async stop(which) {
       const d = running[which];

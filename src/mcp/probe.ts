@@ -1,13 +1,18 @@
-// One health probe of one MCP endpoint: a fresh session (initialize) and a ping, over Streamable
+// One health probe of one MCP endpoint (the authoritative server's --health-probe, aop agent): a fresh session (initialize) and a ping, over Streamable
 // HTTP with the MCP SDK's client, as the hand-off opens its sessions; the session is ended at
 // once (HTTP DELETE), so probing never leaves sessions behind at the agent.
 
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OriginPools } from '../mcp/http.js';
-import { causeCode, causeMessage } from '../mcp/handoff/classify.js';
-import type { ProbeTarget } from './targets.js';
+import type { OriginPools } from './http.js';
+import { causeCode, causeMessage } from './handoff/classify.js';
+
+/** Where to probe: the endpoint URL and the addresses to connect to. */
+export interface ProbeTarget {
+  url: string;
+  addresses: readonly string[];
+}
 
 export interface ProbeResult {
   ok: boolean;
