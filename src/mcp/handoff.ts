@@ -27,6 +27,8 @@ import { SessionPool, type Session } from './handoff/sessions.js';
 import { chooseTool, toolText } from './handoff/tool.js';
 import { trustedCas } from './handoff/trust.js';
 import type { Authorizer } from './oauth/authorizer.js';
+import { probeEndpoint } from './probe.js';
+import { agentStates, reachFromProbe, reachFromStats, type AgentStates, type EndpointReach } from './agent-state.js';
 
 export type { Attempt } from './errors.js';
 export { isLoopback } from './address.js';
@@ -136,6 +138,7 @@ export class HandOff {
   /** What each endpoint did (latency, failures): the order within a priority, and the agents' reachable state. */
   readonly endpointStats: EndpointStats;
   private readonly metrics: Metrics | undefined;
+  private readonly clientInfo: { name: string; version: string };
   private closed = false;
 
   constructor(opts: HandOffOptions) {
@@ -161,7 +164,7 @@ export class HandOff {
     this.connectTimeoutMs = ms('connectTimeoutMs', opts.connectTimeoutMs, 5000);
     const backoffMs = ms('backoffMs', opts.backoffMs, 100, 0);
     const log = opts.logger ?? silentLogger;
-    const clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
+    const clientInfo = this.clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
     this.cards = new LRUCache({ max: ms('cacheSize', opts.cacheSize, 1000) });
     if (opts.ca !== undefined && (typeof opts.ca !== 'string' || !opts.ca.includes('-----BEGIN CERTIFICATE-----'))) throw new HandOffError('ERR_HANDOFF_USAGE', 'ca holds no PEM certificate');
     const ca = opts.ca === undefined ? {} : { ca: trustedCas(opts.ca) };
@@ -223,6 +226,34 @@ export class HandOff {
     }
     if (resolved.ttl > 0 && key !== '') this.cards.set(key, resolved, { ttl: resolved.ttl * 1000 });
     return resolved;
+  }
+
+  /**
+   * Probe every endpoint of the card the policy allows, at once (MCP initialize + ping, src/mcp/probe.ts):
+   * each result is told to the endpoint stats (the order of later calls) and returned; endpoints
+   * the policy refuses are not contacted and come back unknown with the reason.
+   */
+  async probe(card: AgentCard, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<EndpointReach[]> {
+    this.checkOpen();
+    const refused: Attempt[] = [];
+    const allowed = this.policy.candidates(card, refused);
+    const timeoutMs = opts.timeoutMs ?? this.connectTimeoutMs;
+    const probed = await Promise.all(allowed.map(async (e) => {
+      const r = await probeEndpoint({ url: e.url, addresses: e.addresses ?? [] }, { pools: this.pools, timeoutMs, clientInfo: this.clientInfo, ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (r.ok) {
+        this.endpointStats.latency(e.url, r.ms);
+        this.endpointStats.success(e.url);
+      } else {
+        this.endpointStats.failure(e.url, r.error);
+      }
+      return reachFromProbe(e.url, r);
+    }));
+    return [...probed, ...refused.map((a) => ({ url: a.url, reachable: null, note: a.error }))];
+  }
+
+  /** The card's three states from what this hand-off has seen of its endpoints (no network). */
+  states(card: AgentCard): AgentStates {
+    return agentStates(card, reachFromStats(card, this.endpointStats));
   }
 
   /** Forget a cached card, so the next call asks the DNS again. */
