@@ -1,6 +1,7 @@
-// A small world for the health tests: zone hz.agents. with one agent (writer) whose two endpoints
-// (priority 1 each, plain http) run on two addresses of a leased loopback /24, each served by its
-// own demo-agent instance so a test can stop one and start it again on the same address and port.
+// A small world for the health tests: zone hz.agents. with, by default, one agent (writer) whose two
+// endpoints (priority 1 each, plain http) run on two addresses (a, b) of a leased loopback /24; each
+// address is served by its own demo-agent instance, so a test can stop one and start it again on
+// the same address and port. Other agents can be given (label, host, capabilities).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -52,8 +53,16 @@ function delayingProxy(host: string, upstream: string, port: number, delayMs: nu
   });
 }
 
-function svcb(host: string, prio = 1): string {
-  return `writer IN SVCB ${prio} ${host}.${ORIGIN} alpn="mcp" port=${PORT} key65320="/agents/writer/mcp" key65321="streamable-http" key65322="draft_copy" key65323="writing" key65326="http"`;
+/** An agent record: `label` at `host` (a or b), with its capabilities. */
+export interface AgentSpec {
+  label: string;
+  host: 'a' | 'b';
+  priority?: number;
+  capabilities?: string;
+}
+
+function svcb(s: AgentSpec): string {
+  return `${s.label} IN SVCB ${s.priority ?? 1} ${s.host}.${ORIGIN} alpn="mcp" port=${PORT} key65320="/agents/${s.label}/mcp" key65321="streamable-http" key65322="draft_copy" key65323="${s.capabilities ?? 'writing'}" key65326="http"`;
 }
 
 function zone(net: NetLease, records: string[], extra = ''): string {
@@ -64,7 +73,6 @@ $TTL 60
 ns1 IN A ${net.host(1)}
 a IN A ${net.host(11)}
 b IN A ${net.host(12)}
-_index._agents IN PTR writer
 ${records.join('\n')}
 ${extra}`;
 }
@@ -73,17 +81,21 @@ interface Teardownable {
   teardown(fn: () => unknown): void;
 }
 
-export function healthWorld(t: Teardownable, net: NetLease, opts: { priorities?: [number, number] } = {}): HealthWorld {
+/** writer, with an endpoint at a and one at b, both priority 1. */
+const WRITER: AgentSpec[] = [{ label: 'writer', host: 'a' }, { label: 'writer', host: 'b' }];
+
+export function healthWorld(t: Teardownable, net: NetLease, opts: { agents?: AgentSpec[] } = {}): HealthWorld {
   const dir = scratchDir(t, 'aop-health-');
-  const [pa, pb] = opts.priorities ?? [1, 1];
+  const agents = opts.agents ?? WRITER;
+  const index = [...new Set(agents.map((a) => a.label))].map((l) => `_index._agents IN PTR ${l}`);
   const folder = (name: string, records: string[]): string => {
     const d = path.join(dir, name);
     mkdirSync(d);
     writeFileSync(path.join(d, `${ORIGIN}zone`), zone(net, records));
     return d;
   };
-  const zonesDir = folder('zones', [svcb('a', pa), svcb('b', pb)]);
-  const only = { a: folder('only-a', [svcb('a', pa)]), b: folder('only-b', [svcb('b', pb)]) };
+  const zonesDir = folder('zones', [...index, ...agents.map(svcb)]);
+  const only = { a: folder('only-a', agents.filter((x) => x.host === 'a').map(svcb)), b: folder('only-b', agents.filter((x) => x.host === 'b').map(svcb)) };
   const running: Partial<Record<'a' | 'b', { close(): Promise<void> }>> = {};
   const world: HealthWorld = {
     dir, zonesDir,
