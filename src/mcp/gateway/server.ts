@@ -44,8 +44,9 @@ export interface GatewayOptions {
 
 export const DEFAULT_MAX_HOPS = 4;
 
-/** Agents probed at once while choosing one by capability. */
+/** Agents probed at once while choosing one by capability, and at most in all. */
 const PROBE_BATCH = 8;
+const PROBE_MAX = 32;
 
 /** The hop count an aop-hops header value says: 0 when absent, undefined when it is not a whole number. */
 export function parseHops(value: string | string[] | undefined): number | undefined {
@@ -251,10 +252,11 @@ export class Gateway {
       return errorResult('ERR_AGENT_NOT_FOUND', `no agent listed in ${snap.zones.join(', ') || 'the configured zones'} offers capability "${capability}"`, { capability });
     }
     const states = (card: AgentCard) => client.states?.(card) ?? agentStates(card, []);
-    // Not known yet: probe them (at most a few at once), so the choice rests on answers.
-    const unknown = offering.filter((e) => states(e.card!).reachable === null);
+    // Not known yet: probe the best-placed of them (a few at once, a bounded number), so the choice rests on answers.
+    const provisional = rankByCapability(capability, offering.map((e) => ({ card: e.card!, states: states(e.card!) })));
+    const unknown = provisional.filter((c) => c.states.reachable === null).slice(0, PROBE_MAX);
     for (let i = 0; i < unknown.length && client.probe; i += PROBE_BATCH) {
-      await Promise.all(unknown.slice(i, i + PROBE_BATCH).map((e) => client.probe!(e.card!, signal ? { signal } : {}).catch(() => [])));
+      await Promise.all(unknown.slice(i, i + PROBE_BATCH).map((c) => client.probe!(c.card, signal ? { signal } : {}).catch(() => [])));
     }
     const ranked = rankByCapability(capability, offering.map((e) => ({ card: e.card!, states: states(e.card!) })));
     if (ranked.length === 0) {
