@@ -20,6 +20,8 @@ const RANK: Record<string, number> = {
   update: 2.5,
   // Zone transfers (wire, zone, transport) below the secondary zones that use them.
   xfr: 2, secondary: 2.5,
+  // The authoritative server's endpoint probes (MCP client of mcp/, agent records): below the server.
+  health: 2.5,
   server: 3,
   cli: 4,
 };

@@ -99,8 +99,31 @@ function isSigned(zone: Zone): boolean {
   return signed;
 }
 
+/**
+ * Answer-time filtering of RRsets (aop serve --health-probe leaves SVCB records whose endpoint is
+ * down out): `filter` gives the records to serve, or undefined for the whole set; for a signed zone
+ * `sign` gives the RRSIGs over that subset, and without them (undefined) the whole set is served,
+ * since a subset with the full set's signatures would not validate.
+ */
+export interface RRsetFilter {
+  filter(zone: Zone, set: RRset): readonly Buffer[] | undefined;
+  sign?(zone: Zone, subset: RRset): Buffer[] | undefined;
+}
+
 export class Authority {
-  constructor(private readonly catalog: Catalog) {}
+  constructor(private readonly catalog: Catalog, private readonly rrsetFilter?: RRsetFilter) {}
+
+  /** The set as served: filtered (with its own RRSIGs when `sign`), or undefined to serve it as stored. */
+  private filtered(zone: Zone, set: RRset, sign: boolean): { set: RRset; sigs?: Buffer[] } | undefined {
+    const f = this.rrsetFilter;
+    if (f === undefined || set.type !== RRType.SVCB) return undefined;
+    const rdata = f.filter(zone, set);
+    if (rdata === undefined || rdata.length === set.rdata.length || rdata.length === 0) return undefined;
+    const subset: RRset = { name: set.name, type: set.type, class: set.class, ttl: set.ttl, rdata: [...rdata] };
+    if (!sign) return { set: subset };
+    const sigs = f.sign?.(zone, subset);
+    return sigs === undefined ? undefined : { set: subset, sigs };
+  }
 
   /** Answer one question. `qname` keeps the client's case, which owner names echo. */
   answer(qname: string, qtype: number, opts: AnswerOptions = {}): AuthAnswer {
@@ -188,10 +211,13 @@ export class Authority {
     const wildcard = encloser !== undefined;
     // Owner names echo the question's spelling when they are the question (or a wildcard match).
     const owner = wildcard || nameKey(node.name) === nameKey(name) ? name : node.name;
-    const answerWith = (set: RRset): void => {
+    const answerWith = (stored: RRset): void => {
+      const f = this.filtered(zone, stored, sign);
+      const set = f?.set ?? stored;
       push(res.answer, set, owner);
       if (!sign) return;
-      pushSigs(res.answer, node, set, owner);
+      if (f?.sigs) push(res.answer, { name: set.name, type: RRType.RRSIG, class: set.class, ttl: set.ttl, rdata: f.sigs }, owner);
+      else pushSigs(res.answer, node, set, owner);
       // RFC 5155 7.2.6: a wildcard answer proves that the next closer name does not exist.
       if (wildcard) this.prove(zone, res, (idx) => [covering(idx, nextCloser(name, encloser))]);
     };
@@ -309,20 +335,22 @@ export class Authority {
     if (res.rcode !== Rcode.NOERROR) return;
     const have = new Set(res.additional.map((r) => nameKey(r.name) + '/' + r.type));
     for (const r of res.answer) have.add(nameKey(r.name) + '/' + r.type);
-    const add = (node: ZoneNode, type: number): void => {
+    const add = (node: ZoneNode, type: number, zone?: Zone): void => {
       const k = nameKey(node.name) + '/' + type;
-      const set = node.rrsets.get(type);
-      if (!set || have.has(k)) return;
+      const stored = node.rrsets.get(type);
+      if (!stored || have.has(k)) return;
       have.add(k);
-      push(res.additional, set);
+      // No RRSIGs go with additional data here, so a filtered SVCB set needs none.
+      push(res.additional, (zone && this.filtered(zone, stored, false)?.set) ?? stored);
     };
     for (const rr of res.answer) {
       if (rr.type === RRType.CNAME || rr.type === RRType.DNAME || rr.type === RRType.PTR) continue;
       const host = targetOf(rr.type, rr.rdata, rr.name);
       if (host === undefined) continue;
-      const node = this.catalog.findServed(host)?.node(host);
+      const served = this.catalog.findServed(host);
+      const node = served?.node(host);
       if (!node) continue;
-      if (rr.type === RRType.SVCB || rr.type === RRType.HTTPS) add(node, rr.type);
+      if (rr.type === RRType.SVCB || rr.type === RRType.HTTPS) add(node, rr.type, served);
       add(node, RRType.A);
       add(node, RRType.AAAA);
     }

@@ -15,7 +15,9 @@ import { generateKey, isKsk, KSK_FLAGS, readKeyDir, writeKeyFiles, ZSK_FLAGS, ty
 import { RRType } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
 import { RFC9276_PARAMS, type Nsec3Params } from './nsec3-chain.js';
-import { SignatureCache, signZone, type SignedZone, type SigningTimes, type ZoneKeys } from './zone-signer.js';
+import { cacheKey, SignatureCache, signZone, type SignedZone, type SigningTimes, type ZoneKeys } from './zone-signer.js';
+import { signRrset } from '../dnssec/rrsig.js';
+import type { RRset } from '../wire/rr.js';
 import { DnssecError } from '../dnssec/errors.js';
 import { dsFromDnskey } from '../dnssec/ds.js';
 
@@ -40,9 +42,14 @@ export interface SignerOptions {
   zskLifetime?: number;
 }
 
+/** Subsets' signatures kept per zone: a few per agent with flapping endpoints. */
+const SUBSET_SIGS = 4096;
+
 export const DEFAULT_TIMES: SigningTimes = { validity: 14 * 86400, refresh: 5 * 86400, backdate: 3600 };
 
 interface ZoneState {
+  /** Signatures over RRsets served filtered (signSubset), by content; emptied when it grows past SUBSET_SIGS. */
+  subsets?: Map<string, { sigs: Buffer[]; expiration: number }>;
   /** Every key of the zone in the key folder, read at first use and again by reloadKeys(). */
   all: DnssecKey[];
   /** The ones in use now, by their timing fields. */
@@ -88,6 +95,30 @@ export class Signer {
       this.failed.add(zone.originKey);
       return zone;
     }
+  }
+
+  /**
+   * RRSIGs over a subset of an RRset of a zone version this signer signed (`zone` is its signed
+   * form, as served): the answer-time signatures of a health-filtered SVCB set, made with the
+   * zone's signing keys and kept by content, so each subset is signed once per key and validity.
+   * Undefined for a zone that came signed (no keys here) or is not the version last signed.
+   */
+  signSubset(zone: Zone, subset: RRset): Buffer[] | undefined {
+    const st = this.zones.get(zone.originKey);
+    if (st?.signed?.zone !== zone || st.keys.zsk.length === 0) return undefined;
+    const now = this.now();
+    const rrset = { name: subset.name, type: subset.type, class: subset.class, ttl: subset.ttl, rdata: subset.rdata };
+    const key = cacheKey(rrset, st.keys.zsk);
+    st.subsets ??= new Map();
+    const hit = st.subsets.get(key);
+    if (hit !== undefined && hit.expiration - now > this.opts.times.refresh) return hit.sigs;
+    const { validity, backdate } = this.opts.times;
+    // No later than the zone's own signatures: a refresh re-signs the zone, and these with it.
+    const expiration = Math.min(now + validity, st.signed.expiration);
+    const sigs = st.keys.zsk.map((k) => signRrset(rrset, { zone: zone.origin, algorithm: k.algorithm, tag: k.tag, privateKey: k.privateKey }, now - backdate, expiration));
+    if (st.subsets.size >= SUBSET_SIGS) st.subsets.clear();
+    st.subsets.set(key, { sigs, expiration });
+    return sigs;
   }
 
   /** Sign every zone now; throws on the first whose keys cannot be read or made (for startup). */

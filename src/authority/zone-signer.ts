@@ -191,7 +191,7 @@ function occluded(zone: Zone, key: string, apexKey: string): boolean {
  * RDATA as octets, in sorted order: a key, not a digest, since hashing every RRset of a large
  * zone at each version costs more than the memory.
  */
-function cacheKey(set: { name: string; type: number; ttl: number; rdata: readonly Buffer[] }, keys: readonly DnssecKey[]): string {
+export function cacheKey(set: { name: string; type: number; ttl: number; rdata: readonly Buffer[] }, keys: readonly DnssecKey[]): string {
   const head = `${set.name}|${set.type}|${set.ttl}|${keys.map((k) => `${k.algorithm}+${k.tag}`).join(',')}|`;
   if (set.rdata.length === 1) return head + set.rdata[0]!.toString('latin1');
   return head + set.rdata.map((r) => r.toString('latin1')).sort().join('\u0000');

@@ -114,6 +114,12 @@ export interface TransferCounts {
   secondaries: Array<{ zone: string; serial: number | undefined; expired: boolean; axfr: number; ixfr: number; current: number; failed: number; notifies: number }>;
 }
 
+/** What the endpoint probes count, read at scrape time. */
+export interface HealthSource {
+  counts: { readonly ok: number; readonly failed: number };
+  states(): Record<string, number>;
+}
+
 type Values = MetricValueWithName<string>[];
 /** A metric as prom-client's JSON gives it (what a worker sends the primary). */
 export type MetricJson = MetricObjectWithValues<MetricValueWithName<string>>;
@@ -144,6 +150,7 @@ export class Metrics {
   private readonly directories: Array<() => { agents: number; problems: number }> = [];
   private readonly transferSources: Array<() => TransferCounts> = [];
   private readonly updateSources: Array<ReadonlyMap<number, number>> = [];
+  private readonly healthSources: HealthSource[] = [];
   private readonly upstreams = new BoundedLabel(64);
   private readonly agents = new BoundedLabel(100);
 
@@ -207,6 +214,11 @@ export class Metrics {
   /** Dynamic updates answered, by rcode (update/handler.ts). */
   addUpdates(byRcode: ReadonlyMap<number, number>): void {
     this.updateSources.push(byRcode);
+  }
+
+  /** The authoritative server's endpoint probes (src/health/). */
+  addHealth(h: HealthSource): void {
+    this.healthSources.push(h);
   }
 
   /** The exposition text and its content type. */
@@ -286,6 +298,11 @@ export class Metrics {
       for (const u of this.updateSources) for (const [k, v] of u) sum.set(k, (sum.get(k) ?? 0) + v);
       return [...sum].map(([rcode, value]) => ({ value, labels: { result: rcodeName(rcode) } }));
     });
+    reg('health_probes_total', 'Endpoint health probes (MCP initialize + ping), by result (ok, failed).', 'counter', () => this.healthSources.flatMap((h) => [
+      { value: h.counts.ok, labels: { result: 'ok' } }, { value: h.counts.failed, labels: { result: 'failed' } },
+    ]));
+    reg('health_endpoints', 'Probed agent endpoints, by state (up, down).', 'gauge', () => this.healthSources.flatMap((h) =>
+      Object.entries(h.states()).map(([state, value]) => ({ value, labels: { state } }))));
     const transfers = (): TransferCounts[] => this.transferSources.map((f) => f());
     reg('xfr_out_total', 'Zone transfers requested of us, by type and result (full, incremental, refused).', 'counter', () => transfers().flatMap((t) => [
       { value: t.out.axfr, labels: { type: 'AXFR', result: 'full' } },

@@ -1,9 +1,10 @@
 // `aop agent NAME`: the agent card as the DNS gives it, laid out for people (or as JSON): the
-// endpoints in the order a call would try them, tool, description, capabilities, TTL, zone, server.
+// endpoints in the order a call would try them, tool, description, capabilities, TTL, zone, server,
+// and its three states (registered, reachable: each usable endpoint probed, verified).
 
 import type { Argv } from 'yargs';
 import { orderEndpoints, type AgentCard } from '../agent/index.js';
-import { isLocal, isLoopback } from '../mcp/address.js';
+import { isLocal, isLoopback, sameHost } from '../mcp/address.js';
 import { HandOffError } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import { VerifiedLookup, type SecuritySummary } from '../mcp/security.js';
@@ -12,6 +13,8 @@ import { chooseServer, localPolicy, processCliIo, reportError, trustedCa, timeou
 import { OriginPools } from '../mcp/http.js';
 import { locateEndpoint, MAX_DESCRIPTOR_BYTES, mustLocate } from '../mcp/locate.js';
 import { trustedCas } from '../mcp/handoff.js';
+import { probeEndpoint } from '../mcp/probe.js';
+import { agentStates, reachFromProbe, statesText, type AgentStates, type EndpointReach } from '../mcp/agent-state.js';
 
 export interface AgentArgs {
   name: string;
@@ -25,6 +28,8 @@ export interface AgentArgs {
   ca?: string;
   /** As aop call --require-secure: refuse unless every record is DNSSEC-secure. */
   requireSecure?: boolean;
+  /** Probe the endpoints a call could use (MCP initialize + ping) for the reachable state; default true. */
+  probe?: boolean;
 }
 
 function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp, loopbackOk: boolean): string | undefined {
@@ -45,7 +50,13 @@ function securityText(s: SecuritySummary): string {
   return `${s.state} (${detail || 'no records'}; AD from ${s.resolver}${s.trusted ? '' : ', not trusted: not on this host'})`;
 }
 
-export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random, loopbackOk = true, security?: SecuritySummary): string {
+/** An endpoint's probe result, for its line: `answered in 3 ms`, `no answer: ECONNREFUSED: ...`. */
+function reachNote(r: EndpointReach | undefined): string | undefined {
+  if (r === undefined || r.reachable === null) return undefined;
+  return r.reachable ? `answered in ${r.ms ?? 0} ms` : `no answer: ${r.error ?? 'failed'}`;
+}
+
+export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random, loopbackOk = true, security?: SecuritySummary, states?: AgentStates): string {
   const c = r.card;
   const rows: Array<[string, string]> = [['agent', c.name]];
   if (r.aliases.length > 1) rows.push(['aliases', r.aliases.join(' -> ')]);
@@ -58,6 +69,7 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
   rows.push(['ttl', `${c.ttl} s${r.ttl < c.ttl ? ` (cached ${r.ttl} s: the shortest TTL of its records)` : ''}`]);
   rows.push(['zone', c.zone ?? '(unknown)']);
   rows.push(['server', server]);
+  if (states !== undefined) rows.push(['state', statesText(states)]);
   // Shown when there is something to say: secure records, or a policy that asked. (--json always has it.)
   if (security !== undefined && (security.state === 'secure' || security.requireSecure)) rows.push(['dnssec', securityText(security)]);
   let out = rows.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n') + '\n';
@@ -66,7 +78,8 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
   out += `endpoints, in the order a call tries them${shared.size > 0 ? ' (shuffled within a priority)' : ''}:\n`;
   ordered.forEach((e, i) => {
     const note = policyNote(e, allowHttp, loopbackOk);
-    out += `  ${i + 1}. ${e.url}\n     priority ${e.priority}, ${e.transport}, ${e.addresses && e.addresses.length > 0 ? e.addresses.join(' ') : 'no address'}${note ? ` (${note})` : ''}\n`;
+    const reach = reachNote(states?.endpoints.find((x) => x.url === e.url));
+    out += `  ${i + 1}. ${e.url}\n     priority ${e.priority}, ${e.transport}, ${e.addresses && e.addresses.length > 0 ? e.addresses.join(' ') : 'no address'}${note ? ` (${note})` : ''}${reach ? `, ${reach}` : ''}\n`;
   });
   if (c.warnings.length > 0) out += `warnings:\n${c.warnings.map((w) => `  - ${w}\n`).join('')}`;
   return out;
@@ -95,9 +108,10 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     const zones = policy.loopbackZones;
     const zone = r.card.zone?.toLowerCase().replace(/\.+$/, '');
     const loopbackOk = zones === 'any' || (zone !== undefined && zones.some((z) => z.toLowerCase().replace(/\.+$/, '') === zone));
+    const probe = a.probe !== false;
+    const ca = mustLocate(r.card) || probe ? trustedCa(a.ca, policy.caFile, io, 'agent') : undefined;
     if (mustLocate(r.card)) {
       // As aop call finds it: the cap document, else the agent card, else /mcp; a cap-sha256 checked.
-      const ca = trustedCa(a.ca, policy.caFile, io, 'agent');
       const pools = new OriginPools({ limits: { maxReplyBytes: MAX_DESCRIPTOR_BYTES }, ...(ca !== undefined ? { ca: trustedCas(ca) } : {}) });
       try {
         r = { ...r, card: await locateEndpoint(r.card, { lookup, pools, loopbackOk, self: policy.selfAddresses, signal }) };
@@ -105,6 +119,23 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
         await pools.close();
       }
     }
+    // Reachable: each endpoint a call could use, probed at once (initialize + ping); those policy
+    // would refuse are not contacted.
+    const reach: EndpointReach[] = [];
+    if (probe) {
+      const pools = new OriginPools({ ...(ca !== undefined ? { ca: trustedCas(ca) } : {}) });
+      try {
+        const each = Math.min(5000, ms);
+        reach.push(...await Promise.all(r.card.endpoints.map(async (e): Promise<EndpointReach> => {
+          const refused = policyNote(e, allowHttp, loopbackOk) ?? (policy.selfAddresses.some((s) => s.port === e.port && (e.addresses ?? []).some((x) => sameHost(s.address, x))) ? 'refused: this host\'s own listener' : undefined);
+          if (refused !== undefined) return { url: e.url, reachable: null, note: refused };
+          return reachFromProbe(e.url, await probeEndpoint({ url: e.url, addresses: e.addresses ?? [] }, { pools, timeoutMs: each, clientInfo: { name: 'aop-agent', version: '0.1.0' } }));
+        })));
+      } finally {
+        await pools.close();
+      }
+    }
+    const states = agentStates(r.card, reach, lookup.summary().state);
     if (a.json) {
       const ordered = orderEndpoints(r.card.endpoints);
       // The card's dnssec is `security` below, with the resolver that judged it.
@@ -114,10 +145,10 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
           const note = policyNote(e, allowHttp, loopbackOk);
           return { ...e, ...(note ? { note } : {}) };
         }),
-        aliases: r.aliases, cacheTtl: r.ttl, server: label, security: lookup.summary(),
+        aliases: r.aliases, cacheTtl: r.ttl, server: label, security: lookup.summary(), state: states,
       }, null, 2) + '\n');
     } else {
-      io.stdout(agentText(r, label, allowHttp, Math.random, loopbackOk, lookup.summary()));
+      io.stdout(agentText(r, label, allowHttp, Math.random, loopbackOk, lookup.summary(), states));
     }
     return 0;
   } catch (err) {
@@ -138,12 +169,13 @@ export function agentCommand(y: Argv): Argv {
       .option('allow-loopback-zone', { type: 'string', array: true, describe: 'As aop call: loopback endpoints of this zone\'s agents are not marked refused' })
       .option('ca', { type: 'string', describe: 'As aop call: a PEM file of CA certificates to trust for capability documents' })
       .option('require-secure', { type: 'boolean', default: false, describe: 'As aop call: fail (exit 29) unless every record is DNSSEC-secure' })
+      .option('probe', { type: 'boolean', default: true, describe: 'Probe the endpoints a call could use (MCP initialize + ping) for the reachable state; --no-probe contacts none' })
       .epilogue('Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error, 13 the DNS server gave a referral, 14 a lame DNS answer, 17-21 a DNS-AID capability document that cannot be used (docs/errors.md).')
       .example('$0 agent writer.acme.agents', "writer's card: two endpoints, priority 1 then 2")
       .example('$0 agent copywriter.acme.agents --server 127.0.0.1:5300', 'an alias: the names followed are shown')
       .example('$0 agent researcher.acme.agents --json', 'the card as JSON'),
     async (argv) => {
-      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'], ca: argv.ca, requireSecure: argv['require-secure'] });
+      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'], ca: argv.ca, requireSecure: argv['require-secure'], probe: argv.probe });
     },
   );
 }

@@ -6,6 +6,7 @@ import { AddressInUseError, formatListen, parseListen } from '../server/listen.j
 import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
 import { loadHints } from '../resolver/hints.js';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Logger, LogLevel } from '../base/log.js';
 import { loggerFrom, logOptions } from './options/log.js';
 import { attachWorker, ClusterPrimary, parseWorkers, WorkersError } from '../server/cluster.js';
@@ -33,6 +34,7 @@ import { encryptedConfig, isTlsForward, parseTlsForward, tlsOptions } from './op
 import { dnstapConfig, dnstapOptions } from './options/dnstap.js';
 import { abuseConfig, abuseOptions, shareCookieSecret } from './options/abuse.js';
 import { validationConfig, validationOptions } from './options/validation.js';
+import { healthConfig, healthOptions } from './options/health.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger, metricsAt?: ListenAddress): Promise<void> {
@@ -144,7 +146,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => mcpAuthOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c)))))))))
+    (c) => healthOptions(mcpAuthOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -329,6 +331,7 @@ export function serveCommand(y: Argv): Argv {
         ...(metrics ? { metrics } : {}),
         ...dnstapConfig(a),
         ...dnssecConfig(a),
+        ...healthConfig(a),
       });
       let extras: Embedded | undefined;
       let metricsHttp: MetricsHttp | undefined;
@@ -354,6 +357,8 @@ export function serveCommand(y: Argv): Argv {
             ...(metricsHttp ? { metricsUrl: metricsHttp.url } : {}), ...(metrics ? { metrics } : {}),
           }, daemon, logger, () => daemon.start());
         }
+        // The probes trust the local CA the https demo agents chain to, as the gateway does.
+        if (extras?.caFile !== undefined) daemon.health?.trust(readFileSync(extras.caFile, 'utf8'));
         await daemon.start();
       } catch (err) {
         await extras?.close();

@@ -22,10 +22,13 @@ import { abortError, guard } from './handoff/abort.js';
 import { SetupFailure } from './handoff/classify.js';
 import { tryEndpoints, type EndpointOp, type FailoverOptions, type Reached } from './handoff/failover.js';
 import { EndpointPolicy } from './handoff/policy.js';
+import { EndpointStats, type EndpointStatsOptions } from './handoff/endpoint-stats.js';
 import { SessionPool, type Session } from './handoff/sessions.js';
 import { chooseTool, toolText } from './handoff/tool.js';
 import { trustedCas } from './handoff/trust.js';
 import type { Authorizer } from './oauth/authorizer.js';
+import { probeEndpoint } from './probe.js';
+import { agentStates, reachFromProbe, reachFromStats, type AgentStates, type EndpointReach } from './agent-state.js';
 
 export type { Attempt } from './errors.js';
 export { isLoopback } from './address.js';
@@ -57,6 +60,11 @@ export interface HandOffOptions {
   /** First backoff delay in milliseconds; doubled per retry, jittered. Default 100. */
   backoffMs?: number;
   breaker?: BreakerOptions;
+  /**
+   * How endpoints of one priority are ordered: by recent failures and measured latency
+   * (handoff/endpoint-stats.ts); `false` keeps the weighted shuffle alone. Default on.
+   */
+  endpointStats?: EndpointStatsOptions | false;
   /** Random source in [0, 1) for endpoint order and jitter; inject in tests. */
   random?: () => number;
   /** Cards cached at most (each for its records' TTL). Default 1000. */
@@ -127,7 +135,10 @@ export class HandOff {
   /** For capability documents and agent cards: their own, smaller, size limit. */
   private readonly docs: OriginPools;
   readonly breaker: CircuitBreaker;
+  /** What each endpoint did (latency, failures): the order within a priority, and the agents' reachable state. */
+  readonly endpointStats: EndpointStats;
   private readonly metrics: Metrics | undefined;
+  private readonly clientInfo: { name: string; version: string };
   private closed = false;
 
   constructor(opts: HandOffOptions) {
@@ -141,7 +152,11 @@ export class HandOff {
     const allowHttp = opts.allowHttp ?? 'loopback';
     if (!['loopback', 'any', 'none'].includes(allowHttp)) throw new HandOffError('ERR_HANDOFF_USAGE', `allowHttp "${String(opts.allowHttp)}" is not loopback, any or none`);
     const random = opts.random ?? Math.random;
-    this.policy = new EndpointPolicy({ allowHttp, loopbackZones: opts.loopbackZones ?? [], selfAddresses: opts.selfAddresses ?? (() => []), random });
+    const stats = this.endpointStats = new EndpointStats(opts.endpointStats === false ? {} : opts.endpointStats);
+    this.policy = new EndpointPolicy({
+      allowHttp, loopbackZones: opts.loopbackZones ?? [], selfAddresses: opts.selfAddresses ?? (() => []), random,
+      ...(opts.endpointStats === false ? {} : { rank: (list) => stats.order(list) }),
+    });
     this.hops = opts.hops;
     this.timeoutMs = ms('timeoutMs', opts.timeoutMs, 30_000);
     const retries = ms('retries', opts.retries, 2, 0);
@@ -149,7 +164,7 @@ export class HandOff {
     this.connectTimeoutMs = ms('connectTimeoutMs', opts.connectTimeoutMs, 5000);
     const backoffMs = ms('backoffMs', opts.backoffMs, 100, 0);
     const log = opts.logger ?? silentLogger;
-    const clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
+    const clientInfo = this.clientInfo = opts.clientInfo ?? { name: 'aop-handoff', version: '0.1.0' };
     this.cards = new LRUCache({ max: ms('cacheSize', opts.cacheSize, 1000) });
     if (opts.ca !== undefined && (typeof opts.ca !== 'string' || !opts.ca.includes('-----BEGIN CERTIFICATE-----'))) throw new HandOffError('ERR_HANDOFF_USAGE', 'ca holds no PEM certificate');
     const ca = opts.ca === undefined ? {} : { ca: trustedCas(opts.ca) };
@@ -160,8 +175,11 @@ export class HandOff {
       throw new HandOffError('ERR_HANDOFF_USAGE', (err as Error).message);
     }
     this.breaker = new CircuitBreaker(opts.breaker);
-    this.sessions = new SessionPool({ pools: this.pools, clientInfo, log, connectTimeoutMs: this.connectTimeoutMs, ...(opts.auth !== undefined ? { auth: opts.auth } : {}) });
-    this.failover = { policy: this.policy, breaker: this.breaker, dropSession: (url) => this.sessions.drop(url), log, retries, backoffMs, random };
+    this.sessions = new SessionPool({
+      pools: this.pools, clientInfo, log, connectTimeoutMs: this.connectTimeoutMs, ...(opts.auth !== undefined ? { auth: opts.auth } : {}),
+      opened: (url, ms) => stats.latency(url, ms),
+    });
+    this.failover = { policy: this.policy, breaker: this.breaker, dropSession: (url) => this.sessions.drop(url), log, retries, backoffMs, random, stats };
     this.metrics = opts.metrics;
     opts.metrics?.addBreakers(() => this.breaker.counts());
   }
@@ -208,6 +226,34 @@ export class HandOff {
     }
     if (resolved.ttl > 0 && key !== '') this.cards.set(key, resolved, { ttl: resolved.ttl * 1000 });
     return resolved;
+  }
+
+  /**
+   * Probe every endpoint of the card the policy allows, at once (MCP initialize + ping, src/mcp/probe.ts):
+   * each result is told to the endpoint stats (the order of later calls) and returned; endpoints
+   * the policy refuses are not contacted and come back unknown with the reason.
+   */
+  async probe(card: AgentCard, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<EndpointReach[]> {
+    this.checkOpen();
+    const refused: Attempt[] = [];
+    const allowed = this.policy.candidates(card, refused);
+    const timeoutMs = opts.timeoutMs ?? this.connectTimeoutMs;
+    const probed = await Promise.all(allowed.map(async (e) => {
+      const r = await probeEndpoint({ url: e.url, addresses: e.addresses ?? [] }, { pools: this.pools, timeoutMs, clientInfo: this.clientInfo, ...(opts.signal ? { signal: opts.signal } : {}) });
+      if (r.ok) {
+        this.endpointStats.latency(e.url, r.ms);
+        this.endpointStats.success(e.url);
+      } else {
+        this.endpointStats.failure(e.url, r.error);
+      }
+      return reachFromProbe(e.url, r);
+    }));
+    return [...probed, ...refused.map((a) => ({ url: a.url, reachable: null, note: a.error }))];
+  }
+
+  /** The card's three states from what this hand-off has seen of its endpoints (no network). */
+  states(card: AgentCard): AgentStates {
+    return agentStates(card, reachFromStats(card, this.endpointStats));
   }
 
   /** Forget a cached card, so the next call asks the DNS again. */

@@ -1,7 +1,7 @@
 // The authoritative handler: answers from the catalog, REFUSED for names outside every zone.
 
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
-import { Authority } from '../authority/answer.js';
+import { Authority, type RRsetFilter } from '../authority/answer.js';
 import { Rcode } from '../wire/types.js';
 import { EdeCode } from './ede.js';
 import type { Catalog } from '../authority/catalog.js';
@@ -10,8 +10,8 @@ export class AuthorityHandler implements Handler {
   readonly name = 'authority';
   private readonly authority: Authority;
 
-  constructor(readonly catalog: Catalog) {
-    this.authority = new Authority(catalog);
+  constructor(readonly catalog: Catalog, filter?: RRsetFilter) {
+    this.authority = new Authority(catalog, filter);
   }
 
   handle(ctx: QueryContext): HandlerResult {

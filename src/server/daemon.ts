@@ -38,6 +38,9 @@ import { QueryCounts, type Metrics } from '../base/metrics.js';
 import { openDnstap, tappedQuery, type DnstapConfig, type DnstapTap } from './dnstap/index.js';
 import { QueryLog, type QueryLogOptions } from './query-log.js';
 import { combineTaps, type Tap } from './tap.js';
+import { HealthMonitor, probeTargets, type HealthOptions } from '../health/index.js';
+import { RRType } from '../wire/types.js';
+import { formatIPv4, formatIPv6 } from '../wire/rdata/addr.js';
 
 export interface DaemonOptions {
   /** Folder of `<origin>.zone` files served authoritatively. */
@@ -76,6 +79,8 @@ export interface DaemonOptions {
   queryLog?: QueryLogOptions;
   /** Sign every zone served (`aop serve --dnssec`, src/authority/signer.ts). */
   dnssec?: Omit<SignerOptions, 'logger'>;
+  /** Probe the agents' MCP endpoints and leave those that are down out of SVCB answers (`aop serve --health-probe`, src/health/). */
+  health?: HealthOptions;
 }
 
 export interface UpdateConfig {
@@ -150,6 +155,8 @@ export class Daemon {
   dnstap?: DnstapTap;
   /** What the listeners tell about each query (dnstap, the query log); undefined when neither is on. */
   private tap?: Tap;
+  /** The endpoint probes, with `health`. */
+  health?: HealthMonitor;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -267,7 +274,13 @@ export class Daemon {
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => (f.tls ? `tls://${f.address}:${f.port ?? 853}${f.tls.name !== undefined ? `#${f.tls.name}` : ''}` : f.address)).join(', ')}` : '; other names REFUSED'));
     }
     if (this.transfers.secondaries) handlers.push(this.transfers.expiredHandler);
-    handlers.push(new AuthorityHandler(this.catalog));
+    if (this.opts.health) this.health = this.healthMonitor(this.opts.health);
+    const health = this.health;
+    const signer = this.signer;
+    handlers.push(new AuthorityHandler(this.catalog, health && {
+      filter: (zone, set) => health.filter(zone, set),
+      ...(signer ? { sign: (zone, subset) => signer.signSubset(zone, subset) } : {}),
+    }));
     const cookies = this.opts.cookies === false ? undefined : new CookieJar(this.opts.cookies ?? {});
     const respondOptions = { cookies, maxUdpSize: this.opts.maxUdpSize ?? DEFAULT_UDP_SIZE, keyring: this.opts.keyring, tsigMaxFudge: this.opts.tsigMaxFudge, logger: this.log, limiter: this.limiter };
     const responder = new Responder(handlers, this.stats, respondOptions);
@@ -346,6 +359,7 @@ export class Daemon {
       }
       this.encrypted?.release();
       this.transfers!.start();
+      this.health?.start();
       this.serving = true;
     } catch (err) {
       await this.close();
@@ -502,7 +516,23 @@ export class Daemon {
     return { loaded: zones.length - agentFailed, failed: errors.length + agentFailed };
   }
 
+  /** The probes of the endpoints the served zones' agent records name; a change of state drops the stored answers. */
+  private healthMonitor(o: HealthOptions): HealthMonitor {
+    const catalog = this.catalog;
+    const addresses = (host: string): string[] => {
+      const node = catalog.find(host)?.node(host);
+      if (!node) return [];
+      return [...(node.rrsets.get(RRType.A)?.rdata.map(formatIPv4) ?? []), ...(node.rrsets.get(RRType.AAAA)?.rdata.map(formatIPv6) ?? [])];
+    };
+    const m = new HealthMonitor({ ...o, logger: this.log, targets: () => probeTargets(catalog.list(), addresses) });
+    m.onChange(() => this.responder?.invalidate());
+    this.opts.metrics?.addHealth({ counts: m.counts, states: () => m.stateCounts() });
+    this.log.info(`health: probing the agents' MCP endpoints every ${o.intervalMs} ms (down after ${o.fall} failures, up after ${o.rise} answers)`);
+    return m;
+  }
+
   async close(): Promise<void> {
+    await this.health?.stop();
     this.signer?.stop();
     this.resolver?.close();
     await this.transfers?.close();

@@ -122,7 +122,7 @@ t.test('the built bin', async (t) => {
   t.equal(nx.stdout, '');
   t.equal(card.code, 0);
   t.match(card.stdout, new RegExp(String.raw`^agent        writer\.acme\.agents\.\naliases      copywriter\.acme\.agents\. -> writer\.acme\.agents\.\ntool         draft_copy\ndescription  Drafts marketing copy\ncapabilities writing, marketing\nauth         none\nttl          300 s\nzone         acme\.agents\.\nserver       ${re(DNS)}#\d+\n`));
-  t.match(card.stdout, new RegExp(String.raw`endpoints, in the order a call tries them:\n  1\. http:\/\/mcp\.acme\.agents:18101\/agents\/writer\/mcp\n     priority 1, streamable-http, ${re(AGENTS)}\n  2\. http:\/\/mcp-backup\.acme\.agents:18102\/agents\/writer\/mcp\n     priority 2, `));
+  t.match(card.stdout, new RegExp(String.raw`endpoints, in the order a call tries them:\n  1\. http:\/\/mcp\.acme\.agents:18101\/agents\/writer\/mcp\n     priority 1, streamable-http, ${re(AGENTS)}(?:, answered in \d+ ms)?\n  2\. http:\/\/mcp-backup\.acme\.agents:18102\/agents\/writer\/mcp\n     priority 2, `));
 
   const [help, agentHelp] = await Promise.all([aopBin(['call', '--help'], env), aopBin(['agent', '--help'], env)]);
   t.equal(help.code, 0);

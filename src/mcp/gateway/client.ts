@@ -4,6 +4,7 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentCard } from '../../agent/index.js';
 import type { Attempt } from '../errors.js';
+import type { AgentStates, EndpointReach } from '../agent-state.js';
 
 export interface AgentCallResult {
   result: CallToolResult;
@@ -16,4 +17,8 @@ export interface AgentClient {
   resolve(name: string, opts?: { signal?: AbortSignal }): Promise<AgentCard>;
   call(name: string, args: Record<string, unknown>, opts?: { signal?: AbortSignal; timeoutMs?: number; tool?: string; hops?: number }): Promise<AgentCallResult>;
   listTools(name: string, opts?: { signal?: AbortSignal }): Promise<Tool[]>;
+  /** The three states of a card from what the client has seen (HandOff.states); absent: not known. */
+  states?(card: AgentCard): AgentStates;
+  /** Probe the card's endpoints now (HandOff.probe). */
+  probe?(card: AgentCard, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<EndpointReach[]>;
 }

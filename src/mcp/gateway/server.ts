@@ -11,6 +11,9 @@ import { HOPS_HEADER } from '../http.js';
 import { silentLogger, type Logger } from '../../base/log.js';
 import type { AgentClient } from './client.js';
 import { AgentDirectory, plainName, toolNameFor, type DirectoryEntry } from './discovery.js';
+import type { AgentCard } from '../../agent/index.js';
+import { agentStates } from '../agent-state.js';
+import { offers, rankByCapability } from './select.js';
 import {
   agentInfo, cardJson, descriptions, discoveryInfo, inputJsonSchema, inputs, matches, SEARCH_FIELDS,
   type FixedToolName,
@@ -40,6 +43,10 @@ export interface GatewayOptions {
 }
 
 export const DEFAULT_MAX_HOPS = 4;
+
+/** Agents probed at once while choosing one by capability, and at most in all. */
+const PROBE_BATCH = 8;
+const PROBE_MAX = 32;
 
 /** The hop count an aop-hops header value says: 0 when absent, undefined when it is not a whole number. */
 export function parseHops(value: string | string[] | undefined): number | undefined {
@@ -139,12 +146,16 @@ export class Gateway {
       case 'resolve_agent': {
         try {
           const card = await this.opts.client.resolve(a.name as string, signal ? { signal } : {});
-          return jsonResult(cardJson(card));
+          // With probe: the states from the answers just had; else from what calls have seen.
+          const reach = a.probe === true ? await this.opts.client.probe?.(card, signal ? { signal } : {}) : undefined;
+          const state = reach !== undefined ? agentStates(card, reach) : this.opts.client.states?.(card);
+          return jsonResult({ ...cardJson(card), ...(state ? { state } : {}) });
         } catch (err) {
           return errorFrom(err);
         }
       }
       case 'call_agent':
+        if (a.capability !== undefined) return this.callByCapability(a.capability as string, (a.arguments as Record<string, unknown> | undefined) ?? {}, a.tool as string | undefined, a.timeout_ms as number | undefined, signal, hops);
         return this.call(a.name as string, (a.arguments as Record<string, unknown> | undefined) ?? {}, a.tool as string | undefined, a.timeout_ms as number | undefined, signal, hops);
       case 'discover_agents': {
         if (a.agent_name === undefined) {
@@ -226,6 +237,43 @@ export class Gateway {
       this.log.info(`call_agent ${name}: ${(err as Error).message}`);
       return errorFrom(err);
     }
+  }
+
+  /**
+   * call_agent with a capability: the listed agents offering it, ranked by rankByCapability
+   * (verified, reachable, fastest); those whose reachability is not known yet are probed first.
+   * The best is called; when none of its endpoints can be reached, the next, and so on.
+   */
+  private async callByCapability(capability: string, args: Record<string, unknown>, tool: string | undefined, timeoutMs: number | undefined, signal: AbortSignal | undefined, hops: number): Promise<CallToolResult> {
+    const client = this.opts.client;
+    const snap = await this.opts.directory.list(signal);
+    const offering = snap.agents.filter((e) => e.card !== undefined && offers(e.card, capability));
+    if (offering.length === 0) {
+      return errorResult('ERR_AGENT_NOT_FOUND', `no agent listed in ${snap.zones.join(', ') || 'the configured zones'} offers capability "${capability}"`, { capability });
+    }
+    const states = (card: AgentCard) => client.states?.(card) ?? agentStates(card, []);
+    // Not known yet: probe the best-placed of them (a few at once, a bounded number), so the choice rests on answers.
+    const provisional = rankByCapability(capability, offering.map((e) => ({ card: e.card!, states: states(e.card!) })));
+    const unknown = provisional.filter((c) => c.states.reachable === null).slice(0, PROBE_MAX);
+    for (let i = 0; i < unknown.length && client.probe; i += PROBE_BATCH) {
+      await Promise.all(unknown.slice(i, i + PROBE_BATCH).map((c) => client.probe!(c.card, signal ? { signal } : {}).catch(() => [])));
+    }
+    const ranked = rankByCapability(capability, offering.map((e) => ({ card: e.card!, states: states(e.card!) })));
+    if (ranked.length === 0) {
+      return errorResult('ERR_ENDPOINT_UNREACHABLE', `capability "${capability}": no endpoint of ${offering.map((e) => e.name).join(', ')} answered`, { capability });
+    }
+    let last: CallToolResult | undefined;
+    for (const c of ranked) {
+      const r = await this.call(c.card.name, args, tool, timeoutMs, signal, hops);
+      const code = (r.structuredContent as { error?: { code?: string } } | undefined)?.error?.code;
+      if (r.isError === true && (code === 'ERR_ENDPOINT_UNREACHABLE' || code === 'ERR_ENDPOINT_REFUSED')) {
+        last = r;
+        continue;
+      }
+      const chosen = states(c.card);
+      return { ...r, _meta: { ...(r._meta ?? {}), 'aop/capability': capability, 'aop/verified': chosen.verified, 'aop/candidates': ranked.map((x) => plainName(x.card.name)) } };
+    }
+    return last!;
   }
 
   private async serverInfo(signal?: AbortSignal): Promise<Record<string, unknown>> {

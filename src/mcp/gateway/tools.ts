@@ -19,13 +19,18 @@ export type SearchField = (typeof SEARCH_FIELDS)[number];
 export const MAX_TIMEOUT_MS = 300_000;
 
 export const inputs = {
-  resolve_agent: z.object({ name: dnsName.describe('The agent\'s DNS name, e.g. writer.acme.agents') }).strict(),
-  call_agent: z.object({
+  resolve_agent: z.object({
     name: dnsName.describe('The agent\'s DNS name, e.g. writer.acme.agents'),
+    probe: z.boolean().optional().describe('Probe its endpoints now (MCP initialize + ping) for the reachable state; default: what calls have seen'),
+  }).strict(),
+  call_agent: z.object({
+    name: dnsName.optional().describe('The agent\'s DNS name, e.g. writer.acme.agents (or give capability)'),
+    capability: z.string().min(1).max(63).regex(/^[A-Za-z0-9_.-]+$/, 'not a capability: letters, digits, "-", "_" and "."').optional()
+      .describe('Instead of a name: call the best reachable, verified agent of the configured zones offering this capability, e.g. translation'),
     arguments: z.record(z.string(), z.unknown()).optional().describe('Arguments for the agent\'s tool, e.g. {"task": "Draft a haiku"}'),
     tool: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/).optional().describe('Call this tool at the agent\'s endpoint instead of the one its record names'),
     timeout_ms: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional().describe('Deadline for the whole call, in milliseconds'),
-  }).strict(),
+  }).strict().refine((a) => (a.name === undefined) !== (a.capability === undefined), { message: 'give name or capability, not both' }),
   discover_agents: z.object({ agent_name: agentRef.optional().describe('One agent (DNS name or tool name); all agents when absent') }).strict(),
   list_agents: z.object({}).strict(),
   search_agents: z.object({
@@ -40,8 +45,8 @@ export const inputs = {
 export type FixedToolName = keyof typeof inputs;
 
 export const descriptions: Record<FixedToolName, string> = {
-  resolve_agent: 'Look an agent up by its DNS name and return its agent card: endpoints (URL, transport, priority), tool, description, capabilities, TTL.',
-  call_agent: 'Call an agent by its DNS name: resolve its records, connect to its MCP endpoint (failing over between endpoints) and call its tool with the arguments. Returns the agent\'s result.',
+  resolve_agent: 'Look an agent up by its DNS name and return its agent card: endpoints (URL, transport, priority), tool, description, capabilities, TTL, and its state (registered, reachable, verified).',
+  call_agent: 'Call an agent by its DNS name, or the best reachable, verified agent offering a capability: resolve its records, connect to its MCP endpoint (failing over between endpoints) and call its tool with the arguments. Returns the agent\'s result.',
   discover_agents: 'Discover the agents listed in the DNS indexes of the configured zones: name, description, tags (its zone), capabilities. With agent_name, one agent (any DNS name, listed or not).',
   list_agents: 'List the names of all agents listed in the DNS indexes of the configured zones.',
   search_agents: 'Search the listed agents by keyword in their name, description, tags or capabilities.',

@@ -10,6 +10,7 @@ import type { CircuitBreaker } from '../breaker.js';
 import { describeAttempts, HandOffError, type Attempt } from '../errors.js';
 import { classify, SetupFailure } from './classify.js';
 import type { EndpointPolicy } from './policy.js';
+import type { EndpointStats } from './endpoint-stats.js';
 
 /** What one operation got from the endpoint that answered. */
 export interface Reached<T> {
@@ -31,6 +32,8 @@ export interface FailoverOptions {
   retries: number;
   backoffMs: number;
   random: () => number;
+  /** Told of every endpoint's outcome, for the order of later calls. */
+  stats?: EndpointStats;
 }
 
 /** ERR_ENDPOINT_REFUSED when policy refused them all, else ERR_ENDPOINT_UNREACHABLE. */
@@ -57,8 +60,13 @@ export async function tryEndpoints<T>(o: FailoverOptions, card: AgentCard, signa
     const report = (ok: boolean): void => {
       if (reported) return;
       reported = true;
-      if (ok) o.breaker.success(e.url);
-      else o.breaker.failure(e.url);
+      if (ok) {
+        o.breaker.success(e.url);
+        o.stats?.success(e.url);
+      } else {
+        o.breaker.failure(e.url);
+        o.stats?.failure(e.url, tried.at(-1)?.error);
+      }
     };
     try {
       let sessionRetried = false;

@@ -1,4 +1,5 @@
-// Endpoint selection: the card's endpoints in the order to try (priority, then weight), less those
+// Endpoint selection: the card's endpoints in the order to try (priority, then weight, then the
+// measured latency and recent failures when a rank is given), less those
 // the policy refuses without contacting them (the caller's own listeners, loopback for a zone not
 // served here, plain http where it is not allowed) or that cannot be tried (no address, transport).
 
@@ -18,6 +19,8 @@ export interface EndpointPolicyOptions {
   loopbackZones: 'any' | Iterable<string> | (() => Iterable<string>);
   selfAddresses: () => Iterable<{ address: string; port: number }>;
   random: () => number;
+  /** Reorders each priority's endpoints (by measured latency and recent failures: endpoint-stats.ts). */
+  rank?: <T extends AgentEndpoint>(list: readonly T[]) => T[];
 }
 
 export class EndpointPolicy {
@@ -25,8 +28,10 @@ export class EndpointPolicy {
   private readonly loopbackZones: () => Set<string> | 'any';
   readonly selfAddresses: () => Iterable<{ address: string; port: number }>;
   private readonly random: () => number;
+  private readonly rank: (<T extends AgentEndpoint>(list: readonly T[]) => T[]) | undefined;
 
   constructor(opts: EndpointPolicyOptions) {
+    this.rank = opts.rank;
     this.allowHttp = opts.allowHttp;
     const lz = opts.loopbackZones;
     const keys = (zones: Iterable<string>): Set<string> => new Set([...zones].map(zoneKey).filter((z) => z !== ''));
@@ -52,7 +57,8 @@ export class EndpointPolicy {
     // The policy's inputs, once per card: the caller's listeners, and whether this card's zone may use loopback.
     const self = [...this.selfAddresses()];
     const loopbackOk = this.loopbackOk(card);
-    for (const e of orderEndpoints(card.endpoints, this.random)) {
+    const ordered = orderEndpoints(card.endpoints, this.random);
+    for (const e of this.rank ? this.rank(ordered) : ordered) {
       const addrs = e.addresses ?? [];
       if (e.transport !== 'streamable-http') {
         tried.push({ url: e.url, ok: false, code: 'UNSUPPORTED_TRANSPORT', error: `transport ${e.transport} is not supported (streamable-http only)`, ms: 0 });

@@ -1,6 +1,7 @@
 // The MCP sessions of a hand-off: one per endpoint URL, opened by initialize + tools/list over
 // Streamable HTTP, reused by later calls, dropped when they fail and closed politely at the end.
 
+import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -54,6 +55,8 @@ export interface SessionPoolOptions {
   connectTimeoutMs: number;
   /** Gets tokens after a 401/403; without it such an endpoint is ERR_AUTH_REQUIRED. */
   auth?: Authorizer;
+  /** Told how long each session took to open (connect, initialize, tools/list), in ms. */
+  opened?: (url: string, ms: number) => void;
 }
 
 /** `base` with the session's bearer token on requests to `origin`, and its 401/403 challenges kept. */
@@ -162,10 +165,12 @@ export class SessionPool {
     const client = new Client(clientInfo, { capabilities: {} });
     client.onerror = (err) => log.debug(`hand-off: ${e.url}: ${err.message}`);
     const setup = AbortSignal.any([signal, AbortSignal.timeout(connectTimeoutMs)]);
+    const t0 = performance.now();
     try {
       await Promise.race([client.connect(transport, { signal: setup, timeout: connectTimeoutMs }), overflow.promise]);
       const { tools } = await Promise.race([client.listTools(undefined, { signal: setup, timeout: connectTimeoutMs }), overflow.promise]);
       const session: Session = { url: e.url, client, transport, tools, overflow: overflow.promise, auth };
+      this.opts.opened?.(e.url, performance.now() - t0);
       // client.onclose, not transport.onclose: the Protocol owns the transport's handler.
       client.onclose = () => {
         void this.sessions.get(e.url)?.then((s) => { if (s === session) this.sessions.delete(e.url); }, () => undefined);
