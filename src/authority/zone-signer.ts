@@ -36,6 +36,8 @@ export interface ZoneKeys {
   ksk: DnssecKey[];
   /** Keys that sign the rest (the same keys as `ksk` with a combined signing key). */
   zsk: DnssecKey[];
+  /** Keys with a CDS and CDNSKEY at the apex (RFC 7344): the DS set the zone asks its parent for. */
+  cds: DnssecKey[];
 }
 
 interface CachedSigs {
@@ -113,7 +115,7 @@ export function signZone(
   const soa = zone.soa;
   const keyTtl = zone.apex.rrsets.get(RRType.DNSKEY)?.ttl ?? soa.ttl;
   for (const k of keys.published) records.push({ name: origin, type: RRType.DNSKEY, class: zone.class, ttl: keyTtl, rdata: k.dnskey });
-  for (const k of keys.ksk) {
+  for (const k of keys.cds) {
     records.push({ name: origin, type: RRType.CDS, class: zone.class, ttl: keyTtl, rdata: dsFromDnskey(origin, k.dnskey, 2) });
     records.push({ name: origin, type: RRType.CDNSKEY, class: zone.class, ttl: keyTtl, rdata: k.dnskey });
   }
