@@ -7,7 +7,12 @@
 // of expiry. Zones that arrive signed already (a dnssec-signzone file, a signed transfer) are
 // served as they are.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { atomicWrite } from '../base/atomic-write.js';
+import { rdataToText } from '../wire/rdata.js';
+import { parseZone } from '../zone/parser.js';
+import { formatFault } from '../zone/load.js';
 import type { Logger } from '../base/log.js';
 import { silentLogger } from '../base/log.js';
 import { isSupportedAlgorithm } from '../dnssec/algorithms.js';
@@ -74,8 +79,10 @@ export class Signer {
   private readonly zones = new Map<string, ZoneState>();
   private readonly signedOf = new WeakMap<Zone, Zone>();
   private readonly failed = new Set<string>();
+  private readonly adopted = new Map<string, Buffer[] | undefined>();
   private readonly log: Logger;
-  private readonly now: () => number;
+  /** Seconds since 1970 on the signer's clock (the daemon's, or a test's). */
+  readonly now: () => number;
   private timer?: NodeJS.Timeout;
   /** Zone signings, and signatures made and reused, for the log and tests. */
   readonly counts = { signings: 0, refreshes: 0 };
@@ -155,9 +162,14 @@ export class Signer {
     return out;
   }
 
+  /** Milliseconds between passes: a quarter of the refresh time, 1 s to 1 h. */
+  passEvery(): number {
+    return Math.max(1000, Math.min(this.opts.times.refresh * 250, 3_600_000));
+  }
+
   /** Run refresh() on a timer; `changed` gets each re-signed zone. */
   start(zones: () => Iterable<Zone>, changed: (signed: Zone) => void): void {
-    const every = Math.max(1000, Math.min(this.opts.times.refresh * 250, 3_600_000));
+    const every = this.passEvery();
     this.timer = setInterval(() => {
       for (const s of this.refresh(zones())) changed(s);
     }, every);
@@ -179,7 +191,7 @@ export class Signer {
     if (bump) serial = ((st.serial ?? zone.serial) + 1) >>> 0;
     else if (st.serial === undefined || serialBefore(st.serial, zone.serial)) serial = zone.serial;
     else serial = (st.serial + 1) >>> 0;
-    const signed = signZone(zone, st.keys, this.opts.nsec3 ?? RFC9276_PARAMS, this.opts.times, st.cache, now, serial === zone.serial ? undefined : serial, (cut) => this.childDs(cut));
+    const signed = signZone(zone, st.keys, this.opts.nsec3 ?? RFC9276_PARAMS, this.opts.times, st.cache, now, serial === zone.serial ? undefined : serial, (cut, inZone) => this.childDs(cut, inZone));
     st.childDsSeen = this.childDsKey(zone);
     st.from = zone;
     st.signed = signed;
@@ -192,12 +204,11 @@ export class Signer {
 
   /** The DS records a signing of `zone` would put at its delegations to zones served here. */
   private childDsKey(zone: Zone): string {
-    if (!this.opts.servedZone) return '';
     const parts: string[] = [];
     for (const cutKey of zone.delegations()) {
       const cut = zone.nodeByKey(cutKey);
-      if (!cut || cut.rrsets.has(RRType.DS)) continue;
-      const ds = this.childDs(cut.name);
+      if (!cut) continue;
+      const ds = this.childDs(cut.name, cut.rrsets.get(RRType.DS)?.rdata);
       if (ds) parts.push(`${cutKey}:${ds.map((d) => d.toString('hex')).sort().join(',')}`);
     }
     return parts.join(';');
@@ -207,7 +218,11 @@ export class Signer {
    * DS records for a child zone served here: what its CDS asks for (its keys with a CDS now,
    * RFC 7344; as a parental agent in the same process), or a signed child's own SEP keys.
    */
-  private childDs(origin: string): Buffer[] | undefined {
+  private childDs(origin: string, inZone?: readonly Buffer[]): Buffer[] | undefined {
+    const adopted = this.adoptedDs(origin);
+    if (adopted) return adopted;
+    // A DS written in the parent's zone file is kept as written.
+    if (inZone) return undefined;
     const child = this.opts.servedZone?.(origin);
     if (!child) return undefined;
     if (preSigned(child)) {
@@ -284,6 +299,36 @@ export class Signer {
       st.all.push(next);
       this.log.info(`zone ${zone.origin}: rolling ZSK ${old.tag} to ${next.tag}: published now, active ${new Date(activate * 1000).toISOString()}, ${old.tag} removed ${new Date(old.timing.Delete! * 1000).toISOString()}`);
     }
+  }
+
+  /** `dsset-<child>` in the key folder, BIND's name for a child's DS set (dnssec-signzone -g reads them). */
+  private dssetFile(origin: string): string {
+    return path.join(this.opts.keyDir, `dsset-${nameKey(origin)}`);
+  }
+
+  /** The DS set adopted for a child from its CDS (cds-scan.ts), kept in the key folder across restarts. */
+  adoptedDs(origin: string): Buffer[] | undefined {
+    const key = nameKey(origin);
+    if (!this.adopted.has(key)) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(this.dssetFile(origin), 'utf8');
+      } catch {
+        text = undefined;
+      }
+      const { records, faults } = text === undefined ? { records: [], faults: [] } : parseZone(text, { origin: '.', file: this.dssetFile(origin), defaultTtl: 3600 });
+      if (faults.length > 0) this.log.error(`${this.dssetFile(origin)}: ignored: ${faults.map((f) => formatFault(f)).join('; ')}`);
+      const ds = faults.length > 0 ? [] : records.filter((r) => r.type === RRType.DS && nameKey(r.name) === key).map((r) => r.rdata);
+      this.adopted.set(key, ds.length > 0 ? ds : undefined);
+    }
+    return this.adopted.get(key);
+  }
+
+  /** Make `ds` the DS set of the child `origin` in its parent here (written to `dsset-<child>` first). */
+  adoptDs(origin: string, ds: Buffer[], ttl: number): void {
+    const text = ds.map((d) => `${nameKey(origin)} ${ttl} IN DS ${rdataToText(RRType.DS, d)}`).join('\n') + '\n';
+    atomicWrite(this.dssetFile(origin), `; DS set of ${nameKey(origin)} adopted from its CDS by aop\n${text}`, { mode: 0o644 });
+    this.adopted.set(nameKey(origin), ds);
   }
 
   /** The parent's DS set for `origin`: from the parent zone when it is served here, else what opts.parentDs saw. */

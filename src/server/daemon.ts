@@ -13,6 +13,7 @@ import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/reso
 import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { Signer, type SignerOptions } from '../authority/signer.js';
+import { Rollover, type RolloverOptions } from '../authority/rollover.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
 import { validatorFor, type ValidationConfig } from '../resolver/validate/index.js';
@@ -75,7 +76,7 @@ export interface DaemonOptions {
   /** One structured log line per sampled query (src/server/query-log.ts). */
   queryLog?: QueryLogOptions;
   /** Sign every zone served (`aop serve --dnssec`, src/authority/signer.ts). */
-  dnssec?: Omit<SignerOptions, 'logger'>;
+  dnssec?: Omit<SignerOptions, 'logger'> & { rollover?: RolloverOptions };
 }
 
 export interface UpdateConfig {
@@ -120,6 +121,8 @@ export class Daemon {
   readonly catalog = new Catalog();
   /** The online signer, with `dnssec` set. */
   signer?: Signer;
+  /** Parental agents and the CDS scan around the signer's passes (src/authority/rollover.ts), when configured. */
+  rollover?: Rollover;
   readonly stats = new Stats();
   readonly listeners: Listener[] = [];
   /** DoT and DoH, when configured. */
@@ -155,7 +158,8 @@ export class Daemon {
     this.log = opts.logger ?? silentLogger;
     this.limiter = new LogLimiter(this.log, opts.logLimit);
     if (opts.dnssec) {
-      const signer = this.signer = new Signer({ ...opts.dnssec, logger: this.log, servedZone: (o) => this.catalog.get(o) });
+      const signer = this.signer = new Signer({ ...opts.dnssec, logger: this.log, servedZone: (o) => this.catalog.get(o), parentDs: (o) => this.rollover?.parentDs(o) });
+      if (opts.dnssec.rollover) this.rollover = new Rollover(signer, this.catalog, opts.dnssec.rollover, this.log);
       this.catalog.view = (zone) => signer.view(zone);
       this.catalog.signing = true;
     }
@@ -289,10 +293,12 @@ export class Daemon {
     }
     responder.use(this.transfers.handler);
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
-    this.signer?.start(() => this.catalog.list(), (signed) => {
+    const signedChanged = (signed: Zone): void => {
       responder.invalidate();
       this.transfers?.zoneChanged(signed);
-    });
+    };
+    if (this.rollover) this.rollover.start(this.signer!.passEvery(), signedChanged);
+    else this.signer?.start(() => this.catalog.list(), signedChanged);
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
@@ -379,6 +385,20 @@ export class Daemon {
   reload(): { loaded: number; failed: number } {
     if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
     return this.install(loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits));
+  }
+
+  /**
+   * One DNSSEC pass now, as the timer makes them: the parental agents and the CDS scan (with
+   * rollover options), then signature refresh and key timing, on the signer's clock. For tests
+   * that move the clock, and for reloads.
+   */
+  async dnssecPass(): Promise<void> {
+    if (!this.signer) return;
+    const changed = this.rollover ? await this.rollover.pass() : this.signer.refresh(this.catalog.list());
+    for (const signed of changed) {
+      this.responder?.invalidate();
+      this.transfers?.zoneChanged(signed);
+    }
   }
 
   /** Who may recurse, from now on (SIGHUP with a new --allow). Throws ERR_ACL_BAD_NETWORK; an error when no resolver runs. */
@@ -504,6 +524,7 @@ export class Daemon {
 
   async close(): Promise<void> {
     this.signer?.stop();
+    this.rollover?.stop();
     this.resolver?.close();
     await this.transfers?.close();
     await this.control?.close();
