@@ -23,7 +23,7 @@ import { RFC9276_PARAMS, type Nsec3Params } from './nsec3-chain.js';
 import { SignatureCache, signZone, type SignedZone, type SigningTimes, type ZoneKeys } from './zone-signer.js';
 import { DnssecError } from '../dnssec/errors.js';
 import { dsFromDnskey } from '../dnssec/ds.js';
-import { hasCds, isActive, isPublished } from '../dnssec/key-timing.js';
+import { asPublished, hasCds, isActive, isPublished, isRevoked } from '../dnssec/key-timing.js';
 import { nameKey, parentName } from '../wire/name.js';
 import { kskRollStep, type ParentDs } from './ksk-roll.js';
 
@@ -381,11 +381,12 @@ export class Signer {
 
 /** The keys in use at `now` by their timing: published (Publish..Delete) and active (Activate..Inactive). */
 function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin: string): ZoneKeys {
-  const published = all.filter((k) => isPublished(k, now));
-  const active = all.filter((k) => isActive(k, now));
+  // A revoked key (RFC 5011) is published with the REVOKE bit and still signs the DNSKEY RRset.
+  const published = all.filter((k) => isPublished(k, now)).map((k) => asPublished(k, now));
+  const active = all.filter((k) => isActive(k, now)).map((k) => asPublished(k, now));
   if (active.length === 0) throw new DnssecError('ERR_DNSSEC_KEY_FILE', `${dir}: no active key for ${origin} (check the Activate and Inactive times)`);
   const ksk = active.filter(isKsk);
-  const zsk = active.filter((k) => !isKsk(k));
+  const zsk = active.filter((k) => !isKsk(k) && !isRevoked(k, now));
   const signing = ksk.length > 0 ? ksk : zsk;
   // With no SEP key at all, the keys that sign the DNSKEY RRset are the ones the DS names.
   const cds = all.filter((k) => hasCds(k, now) && (isKsk(k) || ksk.length === 0));

@@ -4,6 +4,7 @@
 // used (`dnssec-keygen -G`); one with no timing at all (old key files) is used from the start.
 
 import { isKsk, type DnssecKey } from './keys.js';
+import { keyTag } from './keytag.js';
 
 type Timed = Pick<DnssecKey, 'timing' | 'flags'>;
 
@@ -37,7 +38,24 @@ export function isActive(k: Timed, now: number): boolean {
  * else while it is an active key-signing key.
  */
 export function hasCds(k: Timed, now: number): boolean {
+  if (isRevoked(k, now)) return false;
   if (k.timing.SyncDelete !== undefined && k.timing.SyncDelete <= now) return false;
   if (k.timing.SyncPublish !== undefined) return k.timing.SyncPublish <= now;
   return isKsk(k) && isActive(k, now);
+}
+
+/** DNSKEY flag bit 8 (RFC 5011 section 3): the key is revoked. */
+export const REVOKE_FLAG = 0x0080;
+
+/** Past its Revoke time (dnssec-settime -R): published with the REVOKE bit, self-signing (RFC 5011). */
+export function isRevoked(k: Timed, now: number): boolean {
+  return k.timing.Revoke !== undefined && k.timing.Revoke <= now;
+}
+
+/** The key as published at `now`: with the REVOKE bit set (and so a new key tag) once revoked. */
+export function asPublished(k: DnssecKey, now: number): DnssecKey {
+  if (!isRevoked(k, now) || (k.flags & REVOKE_FLAG) !== 0) return k;
+  const dnskey = Buffer.from(k.dnskey);
+  dnskey.writeUInt16BE(k.flags | REVOKE_FLAG, 0);
+  return { ...k, flags: k.flags | REVOKE_FLAG, dnskey, tag: keyTag(dnskey) };
 }

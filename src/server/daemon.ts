@@ -16,7 +16,7 @@ import { Signer, type SignerOptions } from '../authority/signer.js';
 import { Rollover, type RolloverOptions } from '../authority/rollover.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
-import { validatorFor, type ValidationConfig } from '../resolver/validate/index.js';
+import { validatorFor, type ValidationConfig, type Validator } from '../resolver/validate/index.js';
 import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
@@ -121,6 +121,8 @@ export class Daemon {
   readonly catalog = new Catalog();
   /** The online signer, with `dnssec` set. */
   signer?: Signer;
+  /** The resolver's validator, with trust anchors (its anchorTracker keeps RFC 5011 anchors). */
+  validator?: Validator;
   /** Parental agents and the CDS scan around the signer's passes (src/authority/rollover.ts), when configured. */
   rollover?: Rollover;
   readonly stats = new Stats();
@@ -263,8 +265,9 @@ export class Daemon {
           return { rrset: pick(c.rrset), negative: pick(c.negative), delegation: pick(c.delegation) };
         },
       });
-      const validator = r.validation ? validatorFor(this.resolver, r.validation) : undefined;
+      const validator = this.validator = r.validation ? validatorFor(this.resolver, { logger: this.log, ...r.validation }) : undefined;
       if (validator) this.log.info(`resolver: validating DNSSEC from the trust anchors of ${validator.anchors.zones().join(', ')}`);
+      validator?.anchorTracker?.start();
       this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log, validator);
       handlers.push(this.resolverHandler);
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
@@ -525,6 +528,7 @@ export class Daemon {
   async close(): Promise<void> {
     this.signer?.stop();
     this.rollover?.stop();
+    this.validator?.anchorTracker?.stop();
     this.resolver?.close();
     await this.transfers?.close();
     await this.control?.close();

@@ -96,7 +96,7 @@ t.test('KSK rollover by double-DS, child and parent on aop, validated at every p
     t.ok(r.flags.has('ad') && r.status === 'NOERROR', `${label}: Unbound AD on www.child.example A`);
   }
 
-  const [ksk1] = kskTags();
+  const ksk1 = kskTags()[0]!;
   t.equal(kskTags().length, 1, 'one KSK to begin with');
   await t.test('before', (t) => phase(t, 'before'));
 
