@@ -55,7 +55,12 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
 
 function agents(list: unknown): Server[] {
   return ((list ?? []) as string[]).map((text) => {
-    const l = parseListen(String(text));
+    let l: { host: string; port: number };
+    try {
+      l = parseListen(String(text));
+    } catch {
+      l = { host: '', port: 53 };
+    }
     if (isIP(l.host) === 0) throw new Error(`--dnssec-parental-agent '${String(text)}': an IPv4 or IPv6 address, with :PORT if not 53`);
     return { address: l.host, port: l.port };
   });
