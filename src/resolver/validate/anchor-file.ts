@@ -6,8 +6,8 @@
 //   ;;last_queried: 1800000000 ;;Fri Jan 15 08:00:00 2027
 //   example. 300 IN DNSKEY 257 3 13 mdsswUyr... ;{id = 2371 (ksk), size = 256b} ;;state=2 [  VALID  ] ;;count=0 ;;lastchange=1800000000 ;;Fri ...
 //
-// Unbound reads the file aop writes and aop reads Unbound's. A line without a state comment
-// is VALID (a plain anchor file works as a start).
+// The layout follows Unbound's (autotrust.c); reading each other's files is not tested yet. A
+// line without a state comment is VALID (a plain anchor file works as a start).
 
 import { readFileSync } from 'node:fs';
 import { atomicWrite } from '../../base/atomic-write.js';
