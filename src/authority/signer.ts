@@ -7,7 +7,12 @@
 // of expiry. Zones that arrive signed already (a dnssec-signzone file, a signed transfer) are
 // served as they are.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { atomicWrite } from '../base/atomic-write.js';
+import { rdataToText } from '../wire/rdata.js';
+import { parseZone } from '../zone/parser.js';
+import { formatFault } from '../zone/load.js';
 import type { Logger } from '../base/log.js';
 import { silentLogger } from '../base/log.js';
 import { isSupportedAlgorithm } from '../dnssec/algorithms.js';
@@ -20,6 +25,9 @@ import { signRrset } from '../dnssec/rrsig.js';
 import type { RRset } from '../wire/rr.js';
 import { DnssecError } from '../dnssec/errors.js';
 import { dsFromDnskey } from '../dnssec/ds.js';
+import { asPublished, hasCds, isActive, isPublished, isRevoked } from '../dnssec/key-timing.js';
+import { nameKey, parentName } from '../wire/name.js';
+import { kskRollStep, type ParentDs } from './ksk-roll.js';
 
 export interface SignerOptions {
   keyDir: string;
@@ -37,9 +45,20 @@ export interface SignerOptions {
   /**
    * Seconds a ZSK signs before it is rolled by pre-publication (RFC 7583 3.2.1): a successor is
    * made and published, takes over after the DNSKEY TTL and an hour, and the old key is removed
-   * once its signatures have left caches. Off (undefined) by default; KSKs are never rolled here.
+   * once its signatures have left caches. Off (undefined) by default.
    */
   zskLifetime?: number;
+  /**
+   * Seconds a KSK signs before it is rolled by the double-DS method (ksk-roll.ts, KSK/ZSK split
+   * only): the successor's CDS is published, and it takes over once the parent's DS set holds
+   * its DS and that set's TTL has passed. Off (undefined) by default.
+   */
+  kskLifetime?: number;
+  /**
+   * The parent's DS set for a zone whose parent is not served here (what a parental agent
+   * answered, src/authority/parent-ds-watch.ts). A parent served here is read directly.
+   */
+  parentDs?: (origin: string) => ParentDs | undefined;
 }
 
 /** Subsets' signatures kept per zone: a few per agent with flapping endpoints. */
@@ -59,14 +78,18 @@ interface ZoneState {
   from?: Zone;
   signed?: SignedZone;
   serial?: number;
+  /** The child DS records the last signing put in (a child served here changing keys re-signs). */
+  childDsSeen?: string;
 }
 
 export class Signer {
   private readonly zones = new Map<string, ZoneState>();
   private readonly signedOf = new WeakMap<Zone, Zone>();
   private readonly failed = new Set<string>();
+  private readonly adopted = new Map<string, Buffer[] | undefined>();
   private readonly log: Logger;
-  private readonly now: () => number;
+  /** Seconds since 1970 on the signer's clock (the daemon's, or a test's). */
+  readonly now: () => number;
   private timer?: NodeJS.Timeout;
   /** Zone signings, and signatures made and reused, for the log and tests. */
   readonly counts = { signings: 0, refreshes: 0 };
@@ -138,10 +161,13 @@ export class Signer {
   refresh(zones: Iterable<Zone>): Zone[] {
     const out: Zone[] = [];
     const now = this.now();
-    for (const z of zones) {
+    // Children first: a parent served here then signs its children's new DS in the same pass.
+    const ordered = [...zones].sort((a, b) => b.originKey.split('.').length - a.originKey.split('.').length);
+    for (const z of ordered) {
       const st = this.zones.get(z.originKey);
       if (!st?.signed || st.from !== z) continue;
       if (this.opts.zskLifetime !== undefined) this.rollZsks(z, st, now, this.opts.zskLifetime);
+      if (this.opts.kskLifetime !== undefined) this.rollKsks(z, st, now, this.opts.kskLifetime);
       // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed) changes the signing.
       let keysChanged = false;
       try {
@@ -154,7 +180,9 @@ export class Signer {
       } catch (err) {
         this.log.error(`zone ${z.origin}: the keys in use stay: ${(err as Error).message}`);
       }
-      if (!keysChanged && now < st.signed.expiration - this.opts.times.refresh) continue;
+      const dsChanged = this.childDsKey(z) !== st.childDsSeen;
+      if (dsChanged) this.log.info(`zone ${z.origin}: a child's DS set changed; re-signing`);
+      if (!keysChanged && !dsChanged && now < st.signed.expiration - this.opts.times.refresh) continue;
       try {
         out.push(this.sign(z, true));
         this.counts.refreshes++;
@@ -165,9 +193,14 @@ export class Signer {
     return out;
   }
 
+  /** Milliseconds between passes: a quarter of the refresh time, 1 s to 1 h. */
+  passEvery(): number {
+    return Math.max(1000, Math.min(this.opts.times.refresh * 250, 3_600_000));
+  }
+
   /** Run refresh() on a timer; `changed` gets each re-signed zone. */
   start(zones: () => Iterable<Zone>, changed: (signed: Zone) => void): void {
-    const every = Math.max(1000, Math.min(this.opts.times.refresh * 250, 3_600_000));
+    const every = this.passEvery();
     this.timer = setInterval(() => {
       for (const s of this.refresh(zones())) changed(s);
     }, every);
@@ -189,7 +222,8 @@ export class Signer {
     if (bump) serial = ((st.serial ?? zone.serial) + 1) >>> 0;
     else if (st.serial === undefined || serialBefore(st.serial, zone.serial)) serial = zone.serial;
     else serial = (st.serial + 1) >>> 0;
-    const signed = signZone(zone, st.keys, this.opts.nsec3 ?? RFC9276_PARAMS, this.opts.times, st.cache, now, serial === zone.serial ? undefined : serial, (cut) => this.childDs(cut));
+    const signed = signZone(zone, st.keys, this.opts.nsec3 ?? RFC9276_PARAMS, this.opts.times, st.cache, now, serial === zone.serial ? undefined : serial, (cut, inZone) => this.childDs(cut, inZone));
+    st.childDsSeen = this.childDsKey(zone);
     st.from = zone;
     st.signed = signed;
     st.serial = serial;
@@ -199,8 +233,27 @@ export class Signer {
     return signed.zone;
   }
 
-  /** DS records for a child zone served here: from our keys, or a signed child's own SEP keys. */
-  private childDs(origin: string): Buffer[] | undefined {
+  /** The DS records a signing of `zone` would put at its delegations to zones served here. */
+  private childDsKey(zone: Zone): string {
+    const parts: string[] = [];
+    for (const cutKey of zone.delegations()) {
+      const cut = zone.nodeByKey(cutKey);
+      if (!cut) continue;
+      const ds = this.childDs(cut.name, cut.rrsets.get(RRType.DS)?.rdata);
+      if (ds) parts.push(`${cutKey}:${ds.map((d) => d.toString('hex')).sort().join(',')}`);
+    }
+    return parts.join(';');
+  }
+
+  /**
+   * DS records for a child zone served here: what its CDS asks for (its keys with a CDS now,
+   * RFC 7344; as a parental agent in the same process), or a signed child's own SEP keys.
+   */
+  private childDs(origin: string, inZone?: readonly Buffer[]): Buffer[] | undefined {
+    const adopted = this.adoptedDs(origin);
+    if (adopted) return adopted;
+    // A DS written in the parent's zone file is kept as written.
+    if (inZone) return undefined;
     const child = this.opts.servedZone?.(origin);
     if (!child) return undefined;
     if (preSigned(child)) {
@@ -208,7 +261,7 @@ export class Signer {
       return sep.map((k) => dsFromDnskey(child.origin, k, 2));
     }
     try {
-      return this.state(child.origin).keys.ksk.map((k) => dsFromDnskey(child.origin, k.dnskey, 2));
+      return this.state(child.origin).keys.cds.map((k) => dsFromDnskey(child.origin, k.dnskey, 2));
     } catch (err) {
       this.log.error(`zone ${child.origin}: no DS for it in its parent: ${(err as Error).message}`);
       return undefined;
@@ -279,6 +332,67 @@ export class Signer {
     }
   }
 
+  /** `dsset-<child>` in the key folder, BIND's name for a child's DS set (dnssec-signzone -g reads them). */
+  private dssetFile(origin: string): string {
+    return path.join(this.opts.keyDir, `dsset-${nameKey(origin)}`);
+  }
+
+  /** The DS set adopted for a child from its CDS (cds-scan.ts), kept in the key folder across restarts. */
+  adoptedDs(origin: string): Buffer[] | undefined {
+    const key = nameKey(origin);
+    if (!this.adopted.has(key)) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(this.dssetFile(origin), 'utf8');
+      } catch {
+        text = undefined;
+      }
+      const { records, faults } = text === undefined ? { records: [], faults: [] } : parseZone(text, { origin: '.', file: this.dssetFile(origin), defaultTtl: 3600 });
+      if (faults.length > 0) this.log.error(`${this.dssetFile(origin)}: ignored: ${faults.map((f) => formatFault(f)).join('; ')}`);
+      const ds = faults.length > 0 ? [] : records.filter((r) => r.type === RRType.DS && nameKey(r.name) === key).map((r) => r.rdata);
+      this.adopted.set(key, ds.length > 0 ? ds : undefined);
+    }
+    return this.adopted.get(key);
+  }
+
+  /** Make `ds` the DS set of the child `origin` in its parent here (written to `dsset-<child>` first). */
+  adoptDs(origin: string, ds: Buffer[], ttl: number): void {
+    const text = ds.map((d) => `${nameKey(origin)} ${ttl} IN DS ${rdataToText(RRType.DS, d)}`).join('\n') + '\n';
+    atomicWrite(this.dssetFile(origin), `; DS set of ${nameKey(origin)} adopted from its CDS by aop\n${text}`, { mode: 0o644 });
+    this.adopted.set(nameKey(origin), ds);
+  }
+
+  /** The parent's DS set for `origin`: from the parent zone when it is served here, else what opts.parentDs saw. */
+  parentDsOf(origin: string): ParentDs | undefined {
+    for (let p = parentName(nameKey(origin)); p !== undefined; p = parentName(p)) {
+      const parent = this.opts.servedZone?.(p);
+      if (!parent) continue;
+      const node = this.view(parent).nodeByKey(nameKey(origin));
+      const set = node?.rrsets.get(RRType.DS);
+      return { ds: set?.rdata ?? [], ttl: set?.ttl ?? parent.soa.ttl };
+    }
+    return this.opts.parentDs?.(origin);
+  }
+
+  /** One step of a double-DS KSK roll (ksk-roll.ts); changed keys are written to the key folder. */
+  private rollKsks(zone: Zone, st: ZoneState, now: number, lifetime: number): void {
+    const dnskeyTtl = zone.apex.rrsets.get(RRType.DNSKEY)?.ttl ?? zone.soa.ttl;
+    const step = kskRollStep(zone.origin, st.all, now, {
+      lifetime, dnskeyTtl, parent: this.parentDsOf(zone.origin),
+      make: (flags) => generateKey(zone.origin, st.all.find(isKsk)?.algorithm ?? this.opts.algorithm, flags, now),
+    });
+    if (step.changed.length === 0) return;
+    try {
+      for (const k of step.changed) writeKeyFiles(this.opts.keyDir, k);
+    } catch (err) {
+      this.log.error(`zone ${zone.origin}: KSK roll step not taken: ${(err as Error).message}`);
+      if (step.made) st.all = st.all.filter((k) => k !== step.made);
+      return;
+    }
+    if (step.made) st.all.push(step.made);
+    this.log.info(`zone ${zone.origin}: ${step.said}`);
+  }
+
   /**
    * Read every zone's keys from the folder again (on SIGHUP): keys added with dnssec-keygen, or
    * retimed with dnssec-settime, take effect at the next refresh() without a restart. A folder
@@ -298,18 +412,22 @@ export class Signer {
 
 /** The keys in use at `now` by their timing: published (Publish..Delete) and active (Activate..Inactive). */
 function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin: string): ZoneKeys {
-  const published = all.filter((k) => (k.timing.Publish ?? k.timing.Created ?? 0) <= now && !(k.timing.Delete !== undefined && k.timing.Delete <= now));
-  const active = published.filter((k) => (k.timing.Activate ?? k.timing.Publish ?? 0) <= now && !(k.timing.Inactive !== undefined && k.timing.Inactive <= now));
+  // A revoked key (RFC 5011) is published with the REVOKE bit and still signs the DNSKEY RRset.
+  const published = all.filter((k) => isPublished(k, now)).map((k) => asPublished(k, now));
+  const active = all.filter((k) => isActive(k, now)).map((k) => asPublished(k, now));
   if (active.length === 0) throw new DnssecError('ERR_DNSSEC_KEY_FILE', `${dir}: no active key for ${origin} (check the Activate and Inactive times)`);
   const ksk = active.filter(isKsk);
-  const zsk = active.filter((k) => !isKsk(k));
-  return { published, ksk: ksk.length > 0 ? ksk : zsk, zsk: zsk.length > 0 ? zsk : ksk };
+  const zsk = active.filter((k) => !isKsk(k) && !isRevoked(k, now));
+  const signing = ksk.length > 0 ? ksk : zsk;
+  // With no SEP key at all, the keys that sign the DNSKEY RRset are the ones the DS names.
+  const cds = all.filter((k) => hasCds(k, now) && (isKsk(k) || ksk.length === 0));
+  return { published, ksk: signing, zsk: zsk.length > 0 ? zsk : ksk, cds: cds.length > 0 || ksk.length > 0 ? cds : signing };
 }
 
 const tagsOf = (ks: readonly DnssecKey[]): string => ks.map((k) => `${k.algorithm}+${k.tag}`).sort().join(',');
 
 function sameKeys(a: ZoneKeys, b: ZoneKeys): boolean {
-  return tagsOf(a.published) === tagsOf(b.published) && tagsOf(a.ksk) === tagsOf(b.ksk) && tagsOf(a.zsk) === tagsOf(b.zsk);
+  return tagsOf(a.published) === tagsOf(b.published) && tagsOf(a.ksk) === tagsOf(b.ksk) && tagsOf(a.zsk) === tagsOf(b.zsk) && tagsOf(a.cds) === tagsOf(b.cds);
 }
 
 /** A zone that came signed: its DNSKEY RRset has RRSIGs (NSD's test for a signed zone). */

@@ -36,6 +36,8 @@ export interface ZoneKeys {
   ksk: DnssecKey[];
   /** Keys that sign the rest (the same keys as `ksk` with a combined signing key). */
   zsk: DnssecKey[];
+  /** Keys with a CDS and CDNSKEY at the apex (RFC 7344): the DS set the zone asks its parent for. */
+  cds: DnssecKey[];
 }
 
 interface CachedSigs {
@@ -93,14 +95,28 @@ export interface SignedZone {
  */
 export function signZone(
   zone: Zone, keys: ZoneKeys, nsec3: Nsec3Params, times: SigningTimes, cache: SignatureCache, now: number, serial?: number,
-  childDs?: (cut: string) => Buffer[] | undefined,
+  childDs?: (cut: string, inZone: readonly Buffer[] | undefined) => Buffer[] | undefined,
 ): SignedZone {
   const hashes = cache.hashes(nsec3);
   const origin = zone.origin;
   const apexKey = zone.originKey;
+  const soa = zone.soa;
+  // The DS at each delegation: as the zone has it, unless `childDs` says otherwise (a child
+  // signed here, or a DS set adopted from a child's CDS).
+  const dsAt = new Map<string, { name: string; ttl: number; rdata: Buffer[] }>();
+  if (childDs) {
+    for (const cutKey of zone.delegations()) {
+      const cut = zone.nodeByKey(cutKey);
+      if (!cut) continue;
+      const own = cut.rrsets.get(RRType.DS);
+      const ds = childDs(cut.name, own?.rdata);
+      if (ds !== undefined) dsAt.set(cutKey, { name: cut.name, ttl: own?.ttl ?? cut.rrsets.get(RRType.NS)?.ttl ?? soa.ttl, rdata: ds });
+    }
+  }
   const records: RR[] = [];
   for (const rr of zone.records()) {
     if (MANAGED_ANYWHERE.has(rr.type)) continue;
+    if (rr.type === RRType.DS && dsAt.has(nameKey(rr.name))) continue;
     if (MANAGED_AT_APEX.has(rr.type) && nameKey(rr.name) === apexKey) continue;
     if (rr.type === RRType.SOA && serial !== undefined) {
       const rdata = Buffer.from(rr.rdata);
@@ -110,22 +126,13 @@ export function signZone(
     }
     records.push(rr);
   }
-  const soa = zone.soa;
   const keyTtl = zone.apex.rrsets.get(RRType.DNSKEY)?.ttl ?? soa.ttl;
   for (const k of keys.published) records.push({ name: origin, type: RRType.DNSKEY, class: zone.class, ttl: keyTtl, rdata: k.dnskey });
-  for (const k of keys.ksk) {
+  for (const k of keys.cds) {
     records.push({ name: origin, type: RRType.CDS, class: zone.class, ttl: keyTtl, rdata: dsFromDnskey(origin, k.dnskey, 2) });
     records.push({ name: origin, type: RRType.CDNSKEY, class: zone.class, ttl: keyTtl, rdata: k.dnskey });
   }
-  // DS at the parent for the child zones signed here too, unless the zone says otherwise.
-  if (childDs) {
-    for (const cutKey of zone.delegations()) {
-      const cut = zone.nodeByKey(cutKey);
-      if (!cut || cut.rrsets.has(RRType.DS)) continue;
-      const ttl = cut.rrsets.get(RRType.NS)?.ttl ?? soa.ttl;
-      for (const rdata of childDs(cut.name) ?? []) records.push({ name: cut.name, type: RRType.DS, class: zone.class, ttl, rdata });
-    }
-  }
+  for (const d of dsAt.values()) for (const rdata of d.rdata) records.push({ name: d.name, type: RRType.DS, class: zone.class, ttl: d.ttl, rdata });
   // RFC 5155 4: NSEC3PARAM TTL is not defined; 0 as BIND writes it keeps it out of caches.
   records.push({ name: origin, type: RRType.NSEC3PARAM, class: zone.class, ttl: 0, rdata: nsec3ParamRdata(nsec3) });
   const base = new Zone(origin, records, zone.class);

@@ -47,3 +47,35 @@ export function deadlineSignal(ms: number, caller?: AbortSignal): { signal: Abor
     },
   };
 }
+
+/**
+ * The daemon's clock: milliseconds since 1970. Date.now unless a test moves it (ManualClock), so
+ * what runs on days (signature refresh, key rollover, trust-anchor hold-downs) is tested without
+ * waiting. Timers still fire on real time; each pass reads this clock for what is due.
+ */
+export type Clock = () => number;
+
+export const systemClock: Clock = () => Date.now();
+
+/** Whole seconds since 1970 on `clock` (DNSSEC's times). */
+export function unixSeconds(clock: Clock = systemClock): number {
+  return Math.floor(clock() / 1000);
+}
+
+/** A clock that only moves when told: for tests of what happens after days. */
+export class ManualClock {
+  constructor(public ms: number = Date.now()) {}
+
+  /** The clock as a `Clock` function. */
+  readonly now: Clock = () => this.ms;
+
+  /** Move forward by `seconds`. */
+  advance(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+
+  /** Whole seconds since 1970. */
+  seconds(): number {
+    return Math.floor(this.ms / 1000);
+  }
+}

@@ -35,6 +35,7 @@ import { dnstapConfig, dnstapOptions } from './options/dnstap.js';
 import { abuseConfig, abuseOptions, shareCookieSecret } from './options/abuse.js';
 import { validationConfig, validationOptions } from './options/validation.js';
 import { healthConfig, healthOptions } from './options/health.js';
+import { managedAnchorOptions, withManagedAnchors } from './options/managed-anchors.js';
 
 /** The cluster primary of `aop serve --workers N`: forks, relays SIGHUP and the control socket, stops. */
 async function servePrimary(workers: number, controlPath: string | undefined, logger: Logger, metricsAt?: ListenAddress): Promise<void> {
@@ -146,7 +147,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => healthOptions(mcpAuthOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))))))
+    (c) => healthOptions(mcpAuthOptions(managedAnchorOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c)))))))))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -290,7 +291,7 @@ export function serveCommand(y: Argv): Argv {
           serveStale: a['stale-window'] > 0,
           prefetch: a.prefetch,
           warmUp: a['warm-up'],
-          ...validationConfig(a),
+          ...withManagedAnchors(validationConfig(a), a),
           cache: {
             minTtl: a['min-ttl'], maxTtl: a['max-ttl'], staleWindow: a['stale-window'],
             staleClientTimeout: a['stale-client-timeout'], staleRecheck: a['stale-recheck'],

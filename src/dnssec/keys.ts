@@ -3,8 +3,10 @@
 // dnssec-keygen writes them. aop reads dnssec-keygen's files and writes files dnssec-signzone
 // and Knot (`keymgr import-bind`) accept. Keys are generated with node:crypto.
 //
-// Timing metadata (Created, Publish, Activate, and Inactive/Delete when set) is written in
-// both files as BIND does: YYYYMMDDHHMMSS in UTC, with the ctime form in the .key comments.
+// Timing metadata (Created, Publish, Activate, and the others of TIMING_FIELDS when set) is
+// written in both files as BIND does: YYYYMMDDHHMMSS in UTC, with the ctime form in the .key
+// comments. A key with timing but no Publish or Activate (`dnssec-keygen -G`, or a KSK waiting
+// for its DS in a double-DS roll) is neither published nor used, as in BIND.
 
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,7 +25,9 @@ import { keyTag } from './keytag.js';
 export const ZSK_FLAGS = 256;
 export const KSK_FLAGS = 257;
 
-export const TIMING_FIELDS = ['Created', 'Publish', 'Activate', 'Inactive', 'Delete'] as const;
+// BIND's names and order (dst_parse.c): DSPublish/DSRemoved record when the parent's DS was seen
+// added and removed, SyncPublish/SyncDelete bound the key's CDS/CDNSKEY (dnssec-settime -P sync).
+export const TIMING_FIELDS = ['Created', 'Publish', 'Activate', 'Revoke', 'Inactive', 'Delete', 'DSPublish', 'SyncPublish', 'SyncDelete', 'DSRemoved'] as const;
 export type TimingField = (typeof TIMING_FIELDS)[number];
 
 export interface DnssecKey {

@@ -59,3 +59,24 @@ export function verifyRrsig(rrset: Omit<RrsetToSign, 'ttl'>, rrsigRdata: Buffer,
   }
   return verifyData(sig.algorithm, pub, data, sig.signature);
 }
+
+/**
+ * The keys of `keys` with a good RRSIG over `rrset` among `sigs`, by `signer` and inside its
+ * validity window at `now` (RFC 1982 arithmetic on 32-bit seconds): for the parental agent and
+ * the trust-anchor tracker, which check one RRset against keys they already trust.
+ */
+export function keysThatSigned(rrset: Omit<RrsetToSign, 'ttl'>, sigs: readonly Buffer[], keys: readonly Buffer[], signer: string, now: number): Buffer[] {
+  const before = (a: number, b: number): boolean => ((b - a) >>> 0) < 0x80000000;
+  const out: Buffer[] = [];
+  for (const sig of sigs) {
+    let f;
+    try {
+      f = readRrsig(sig);
+    } catch {
+      continue;
+    }
+    if (f.signerName.toLowerCase() !== signer.toLowerCase() || !before(f.inception, now) || !before(now, f.expiration)) continue;
+    for (const k of keys) if (!out.includes(k) && verifyRrsig(rrset, sig, k)) out.push(k);
+  }
+  return out;
+}

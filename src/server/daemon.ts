@@ -13,9 +13,10 @@ import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/reso
 import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { Signer, type SignerOptions } from '../authority/signer.js';
+import { Rollover, type RolloverOptions } from '../authority/rollover.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
-import { validatorFor, type ValidationConfig } from '../resolver/validate/index.js';
+import { validatorFor, type ValidationConfig, type Validator } from '../resolver/validate/index.js';
 import { CatalogDelegations } from './local-delegations.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
@@ -78,7 +79,7 @@ export interface DaemonOptions {
   /** One structured log line per sampled query (src/server/query-log.ts). */
   queryLog?: QueryLogOptions;
   /** Sign every zone served (`aop serve --dnssec`, src/authority/signer.ts). */
-  dnssec?: Omit<SignerOptions, 'logger'>;
+  dnssec?: Omit<SignerOptions, 'logger'> & { rollover?: RolloverOptions };
   /** Probe the agents' MCP endpoints and leave those that are down out of SVCB answers (`aop serve --health-probe`, src/health/). */
   health?: HealthOptions;
 }
@@ -125,6 +126,10 @@ export class Daemon {
   readonly catalog = new Catalog();
   /** The online signer, with `dnssec` set. */
   signer?: Signer;
+  /** The resolver's validator, with trust anchors (its anchorTracker keeps RFC 5011 anchors). */
+  validator?: Validator;
+  /** Parental agents and the CDS scan around the signer's passes (src/authority/rollover.ts), when configured. */
+  rollover?: Rollover;
   readonly stats = new Stats();
   readonly listeners: Listener[] = [];
   /** DoT and DoH, when configured. */
@@ -162,7 +167,8 @@ export class Daemon {
     this.log = opts.logger ?? silentLogger;
     this.limiter = new LogLimiter(this.log, opts.logLimit);
     if (opts.dnssec) {
-      const signer = this.signer = new Signer({ ...opts.dnssec, logger: this.log, servedZone: (o) => this.catalog.get(o) });
+      const signer = this.signer = new Signer({ ...opts.dnssec, logger: this.log, servedZone: (o) => this.catalog.get(o), parentDs: (o) => this.rollover?.parentDs(o) });
+      if (opts.dnssec.rollover) this.rollover = new Rollover(signer, this.catalog, opts.dnssec.rollover, this.log);
       this.catalog.view = (zone) => signer.view(zone);
       this.catalog.signing = true;
     }
@@ -266,8 +272,9 @@ export class Daemon {
           return { rrset: pick(c.rrset), negative: pick(c.negative), delegation: pick(c.delegation) };
         },
       });
-      const validator = r.validation ? validatorFor(this.resolver, r.validation) : undefined;
+      const validator = this.validator = r.validation ? validatorFor(this.resolver, { logger: this.log, ...r.validation }) : undefined;
       if (validator) this.log.info(`resolver: validating DNSSEC from the trust anchors of ${validator.anchors.zones().join(', ')}`);
+      validator?.anchorTracker?.start();
       this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log, validator);
       handlers.push(this.resolverHandler);
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
@@ -302,10 +309,12 @@ export class Daemon {
     }
     responder.use(this.transfers.handler);
     if (this.transfers.secondaries) responder.use(this.transfers.secondaries.notifyHandler);
-    this.signer?.start(() => this.catalog.list(), (signed) => {
+    const signedChanged = (signed: Zone): void => {
       responder.invalidate();
       this.transfers?.zoneChanged(signed);
-    });
+    };
+    if (this.rollover) this.rollover.start(this.signer!.passEvery(), signedChanged);
+    else this.signer?.start(() => this.catalog.list(), signedChanged);
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
@@ -393,6 +402,20 @@ export class Daemon {
   reload(): { loaded: number; failed: number } {
     if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
     return this.install(loadZoneDir(this.opts.zonesDir, this.opts.zoneLimits));
+  }
+
+  /**
+   * One DNSSEC pass now, as the timer makes them: the parental agents and the CDS scan (with
+   * rollover options), then signature refresh and key timing, on the signer's clock. For tests
+   * that move the clock, and for reloads.
+   */
+  async dnssecPass(): Promise<void> {
+    if (!this.signer) return;
+    const changed = this.rollover ? await this.rollover.pass() : this.signer.refresh(this.catalog.list());
+    for (const signed of changed) {
+      this.responder?.invalidate();
+      this.transfers?.zoneChanged(signed);
+    }
   }
 
   /** Who may recurse, from now on (SIGHUP with a new --allow). Throws ERR_ACL_BAD_NETWORK; an error when no resolver runs. */
@@ -534,6 +557,8 @@ export class Daemon {
   async close(): Promise<void> {
     await this.health?.stop();
     this.signer?.stop();
+    this.rollover?.stop();
+    this.validator?.anchorTracker?.stop();
     this.resolver?.close();
     await this.transfers?.close();
     await this.control?.close();

@@ -1,10 +1,13 @@
 // `aop serve --dnssec` and its options: where the keys live, the algorithm and layout of keys
 // made there, and the signature times; and what they make of the daemon's config.
 
+import { isIP } from 'node:net';
 import type { Argv } from 'yargs';
 import type { DaemonOptions } from '../../server/daemon.js';
 import { DEFAULT_TIMES } from '../../authority/signer.js';
 import { parseDuration } from '../../wire/ttl.js';
+import { parseListen } from '../../server/listen.js';
+import type { Server } from '../../transport/exchange.js';
 
 const ALGORITHMS: Record<string, number> = { ecdsap256sha256: 13, 'ecdsa-p256': 13, '13': 13, ed25519: 15, '15': 15 };
 
@@ -24,8 +27,19 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
     .option('dnssec-refresh', { type: 'string', default: '5d', describe: 'Re-sign signatures with less than this left' })
     .option('dnssec-backdate', { type: 'string', default: '1h', describe: 'Set signature inception back by this, for clocks behind ours' })
     .option('dnssec-zsk-lifetime', { type: 'string', describe: 'Roll each ZSK (KSK/ZSK split only) by pre-publication after this long, e.g. 90d; off when not given' })
+    .option('dnssec-ksk-lifetime', { type: 'string', describe: 'Roll each KSK (KSK/ZSK split only) by double-DS after this long, e.g. 365d: CDS published, switched once the parent has the new DS; off when not given' })
+    .option('dnssec-parental-agent', { type: 'string', array: true, default: [] as string[], describe: 'ADDR[:PORT] of a server of the parent zone, asked for our zones\' DS sets (a KSK roll waits on it). Repeat for more' })
+    .option('dnssec-cds-scan', { type: 'boolean', default: false, describe: 'Act as parental agent: follow the CDS/CDNSKEY of secure child zones served elsewhere (RFC 7344, 8078)' })
+    .option('dnssec-cds-port', { type: 'number', default: 53, describe: 'Port the children\'s name servers (from glue) are asked on by --dnssec-cds-scan' })
     .check((a) => {
       if (a.dnssec !== true) return true;
+      if (a['dnssec-ksk-lifetime'] !== undefined) {
+        if (seconds(a['dnssec-ksk-lifetime'], '--dnssec-ksk-lifetime') < 86400) throw new Error('--dnssec-ksk-lifetime must be at least 1d');
+        if (a['dnssec-keys'] !== 'split') throw new Error('--dnssec-ksk-lifetime needs --dnssec-keys split (a combined key is not rolled by double-DS)');
+      }
+      agents(a['dnssec-parental-agent']);
+      const port = a['dnssec-cds-port'];
+      if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new Error(`--dnssec-cds-port ${String(port)}: a port, 1 to 65535`);
       if (typeof a['key-dir'] !== 'string' || a['key-dir'] === '') throw new Error('--dnssec needs --key-dir DIR (keys are read there, or made there on first start)');
       if (ALGORITHMS[String(a['dnssec-algorithm']).toLowerCase()] === undefined) throw new Error(`--dnssec-algorithm '${String(a['dnssec-algorithm'])}': use ecdsap256sha256 (13) or ed25519 (15)`);
       const validity = seconds(a['dnssec-validity'], '--dnssec-validity');
@@ -37,6 +51,19 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
       if (a.workers !== '1' && a.workers !== undefined) throw new Error('--dnssec needs --workers 1');
       return true;
     });
+}
+
+function agents(list: unknown): Server[] {
+  return ((list ?? []) as string[]).map((text) => {
+    let l: { host: string; port: number };
+    try {
+      l = parseListen(String(text));
+    } catch {
+      l = { host: '', port: 53 };
+    }
+    if (isIP(l.host) === 0) throw new Error(`--dnssec-parental-agent '${String(text)}': an IPv4 or IPv6 address, with :PORT if not 53`);
+    return { address: l.host, port: l.port };
+  });
 }
 
 /** The daemon's signer config, with --dnssec. */
@@ -53,6 +80,10 @@ export function dnssecConfig(a: Record<string, unknown>): Pick<DaemonOptions, 'd
         backdate: seconds(a['dnssec-backdate'] ?? DEFAULT_TIMES.backdate, '--dnssec-backdate'),
       },
       ...(a['dnssec-zsk-lifetime'] !== undefined ? { zskLifetime: seconds(a['dnssec-zsk-lifetime'], '--dnssec-zsk-lifetime') } : {}),
+      ...(a['dnssec-ksk-lifetime'] !== undefined ? { kskLifetime: seconds(a['dnssec-ksk-lifetime'], '--dnssec-ksk-lifetime') } : {}),
+      ...(a['dnssec-ksk-lifetime'] !== undefined || a['dnssec-cds-scan'] === true || agents(a['dnssec-parental-agent']).length > 0
+        ? { rollover: { parentalAgents: agents(a['dnssec-parental-agent']), cdsScan: a['dnssec-cds-scan'] === true, cdsPort: Number(a['dnssec-cds-port'] ?? 53) } }
+        : {}),
     },
   };
 }

@@ -38,6 +38,11 @@ export class TrustAnchors {
     return [...this.byZone.values()].map((a) => a.zone);
   }
 
+  /** Add or replace the anchor of a zone (RFC 5011 updates, managed-anchors.ts). */
+  set(anchor: TrustAnchor): void {
+    this.byZone.set(nameKey(anchor.zone), anchor);
+  }
+
   /** The anchor for exactly this zone, if any. */
   at(zone: string): TrustAnchor | undefined {
     return this.byZone.get(nameKey(zone));

@@ -4,17 +4,25 @@ import { ValidationCache } from '../../cache/validation-cache.js';
 import type { Resolver } from '../resolver.js';
 import type { TrustAnchors } from './anchors.js';
 import { Validator } from './validator.js';
+import { AnchorTracker, type ManagedAnchor } from './managed-anchors.js';
+import type { Logger } from '../../base/log.js';
 
 export { TrustAnchorError, TrustAnchors, parseTrustAnchors, readTrustAnchors, readTrustAnchorFiles, type TrustAnchor } from './anchors.js';
 export { Validator, withoutDnssec, type ValidatorOptions, type ValidatorStats } from './validator.js';
+export { AnchorTracker, ManagedAnchor, DEFAULT_HOLD_DOWN, type ManagedAnchorOptions } from './managed-anchors.js';
+export { AnchorState, readAnchorFile } from './anchor-file.js';
 export { DnssecEde, type Security, type Verdict } from './verdict.js';
 
 export interface ValidationConfig {
   anchors: TrustAnchors;
+  /** Anchors kept up to date by RFC 5011 (`--trust-anchor-managed FILE`), added to `anchors`. */
+  managed?: ManagedAnchor[];
   /** Seconds a bogus verdict is kept (1..300). Default 30. */
   bogusTtl?: number;
   /** Unix seconds, for signature windows (tests). */
   now?: () => number;
+  /** Where the RFC 5011 tracker says what it did. */
+  logger?: Logger;
 }
 
 /**
@@ -23,7 +31,7 @@ export interface ValidationConfig {
  */
 export function validatorFor(resolver: Resolver, config: ValidationConfig): Validator {
   const clock = { now: () => resolver.cache.now(), generation: () => resolver.cache.generation, bogusTtl: config.bogusTtl };
-  return new Validator({
+  const validator = new Validator({
     anchors: config.anchors,
     lookup: (name, type) => resolver.resolve(name, type),
     zoneOf: (name) => resolver.zoneCut(name),
@@ -31,4 +39,13 @@ export function validatorFor(resolver: Resolver, config: ValidationConfig): Vali
     keys: new ValidationCache(clock),
     ...(config.now ? { now: config.now } : {}),
   });
+  if (config.managed?.length) {
+    validator.anchorTracker = new AnchorTracker(config.managed, config.anchors, {
+      lookup: (name, type) => resolver.resolve(name, type),
+      now: config.now ?? (() => Math.floor(resolver.cache.now() / 1000)),
+      changed: () => validator.anchorsChanged(),
+      ...(config.logger ? { logger: config.logger } : {}),
+    });
+  }
+  return validator;
 }

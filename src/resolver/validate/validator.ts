@@ -15,6 +15,7 @@ import { Rcode, RRType } from '../../wire/types.js';
 import { toSignedRRsets } from '../classify.js';
 import type { Resolution } from '../resolver.js';
 import type { TrustAnchors } from './anchors.js';
+import type { AnchorTracker } from './managed-anchors.js';
 import { suffix, type Proof } from './denial-common.js';
 import { nsecNodata, nsecNxdomain, nsecWildcard } from './nsec.js';
 import { nsec3Nodata, nsec3Nxdomain, nsec3Wildcard } from './nsec3.js';
@@ -63,6 +64,8 @@ export class Validator {
   readonly stats: ValidatorStats = { secure: 0, insecure: 0, bogus: 0, indeterminate: 0 };
   private readonly now: () => number;
   private readonly pendingKeys = new Map<string, Promise<ZoneKeys>>();
+  /** RFC 5011 updates of the managed anchors, when there are any (validatorFor sets it). */
+  anchorTracker?: AnchorTracker;
 
   constructor(private readonly o: ValidatorOptions) {
     this.now = o.now ?? (() => Math.floor(Date.now() / 1000));
@@ -70,6 +73,12 @@ export class Validator {
 
   get anchors(): TrustAnchors {
     return this.o.anchors;
+  }
+
+  /** The trust anchors changed (RFC 5011): verdicts and key sets resting on the old ones are forgotten. */
+  anchorsChanged(): void {
+    this.o.keys.clear();
+    this.o.verdicts.clear();
   }
 
   /** The verdict on a resolution of (qname, qtype). Never throws: trouble is bogus with a reason. */

@@ -1,0 +1,106 @@
+// The network half of key rollover, around the signer's clock-driven passes: before each
+// refresh, the parent's DS set of every zone signed here whose parent is elsewhere is asked of
+// the parental agents (`--dnssec-parental-agent`, as BIND's parental-agents: the KSK roll waits
+// on it), and, with `--dnssec-cds-scan`, the CDS of every secure child served elsewhere is
+// read and, when the current DS chain vouches for it, made the child's DS here (cds-scan.ts).
+
+import type { Logger } from '../base/log.js';
+import { query, type Server } from '../transport/exchange.js';
+import { nameEquals, nameKey, parentName } from '../wire/name.js';
+import { Rcode, RRType } from '../wire/types.js';
+import type { Zone } from '../zone/zone.js';
+import { scanDelegations } from './cds-scan.js';
+import type { ParentDs } from './ksk-roll.js';
+import type { Signer } from './signer.js';
+
+export interface RolloverOptions {
+  /** Servers of the parent zones, asked for our zones' DS sets. */
+  parentalAgents?: Server[];
+  /** Read the CDS of secure children served elsewhere, and follow it. */
+  cdsScan?: boolean;
+  /** Port the children's name servers (from glue) are asked on. Default 53. */
+  cdsPort?: number;
+  /** Milliseconds per query. Default 1500. */
+  timeout?: number;
+}
+
+export class Rollover {
+  private readonly seen = new Map<string, ParentDs>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<Zone[]>;
+
+  constructor(
+    private readonly signer: Signer,
+    private readonly zones: { list(): Zone[]; get(origin: string): Zone | undefined },
+    private readonly opts: RolloverOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** The parent's DS set last seen for `origin` (undefined when no agent answered for it). */
+  parentDs(origin: string): ParentDs | undefined {
+    return this.seen.get(nameKey(origin));
+  }
+
+  private parentHere(origin: string): boolean {
+    for (let p = parentName(origin); p !== undefined; p = parentName(p)) if (this.zones.get(p)) return true;
+    return false;
+  }
+
+  private servedHere(origin: string): boolean {
+    return this.zones.get(origin) !== undefined;
+  }
+
+  /** Ask the parental agents for the DS set of `origin`; the first authoritative answer counts. */
+  private async watch(origin: string): Promise<void> {
+    for (const agent of this.opts.parentalAgents ?? []) {
+      try {
+        const r = await query(agent, { name: origin, type: RRType.DS, class: 1 }, { rd: false, edns: { udpSize: 1232, dnssecOk: true }, timeout: this.opts.timeout ?? 1500 });
+        if (!r.message.aa || r.message.rcode !== Rcode.NOERROR) continue;
+        const ds = r.message.answers.filter((rr) => rr.type === RRType.DS && nameEquals(rr.name, origin));
+        const soa = r.message.authority.find((rr) => rr.type === RRType.SOA);
+        const ttl = ds[0]?.ttl ?? (soa ? Math.min(soa.ttl, soa.rdata.readUInt32BE(soa.rdata.length - 4)) : 0);
+        this.seen.set(nameKey(origin), { ds: ds.map((rr) => rr.rdata), ttl });
+        return;
+      } catch (err) {
+        this.log.debug(`zone ${origin}: parental agent ${agent.address}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** One pass: the parents' DS sets, the children's CDS, then the signer's refresh. Returns the re-signed zones. */
+  pass(): Promise<Zone[]> {
+    this.running ??= this.passOnce().finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  private async passOnce(): Promise<Zone[]> {
+    const zones = this.zones.list();
+    for (const z of zones) {
+      if (!this.parentHere(z.originKey)) await this.watch(z.origin);
+    }
+    if (this.opts.cdsScan) {
+      for (const z of zones) {
+        await scanDelegations(z, {
+          now: this.signer.now(), port: this.opts.cdsPort ?? 53, log: this.log, timeout: this.opts.timeout,
+          servedHere: (o) => this.servedHere(o),
+          currentDs: (cut) => this.signer.adoptedDs(cut) ?? z.nodeByKey(nameKey(cut))?.rrsets.get(RRType.DS)?.rdata ?? [],
+          adopt: (cut, ds, ttl) => this.signer.adoptDs(cut, ds, ttl),
+        });
+      }
+    }
+    return this.signer.refresh(zones);
+  }
+
+  /** Run pass() on a timer (every quarter of the refresh time, 1 s to 1 h); `changed` gets each re-signed zone. */
+  start(every: number, changed: (signed: Zone) => void): void {
+    this.timer = setInterval(() => {
+      this.pass().then((zs) => zs.forEach(changed), (err: unknown) => this.log.error(`DNSSEC rollover pass failed: ${(err as Error).message}`));
+    }, every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,135 @@
+// A full KSK rollover by double-DS between two aop daemons on the daemon clock: the child
+// (`--dnssec-ksk-lifetime`, `--dnssec-parental-agent` at the parent) and the parent
+// (`--dnssec-cds-scan`), each on port 53 of its own loopback address (glue carries no port).
+// At every phase, before, during the double-DS and after, an aop validating resolver on the
+// same clock and (when installed) Unbound given the parent's anchor set AD on the child's
+// names, and dnssec-verify accepts an AXFR of both zones. The clock starts 40 days back, so
+// that the signatures made along the way are valid on the real clock too (Unbound's).
+
+import t, { type Test } from 'tap';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ManualClock } from '../../src/base/time.js';
+import { Daemon } from '../../src/server/daemon.js';
+import { parseListen } from '../../src/server/listen.js';
+import { parseHints } from '../../src/resolver/hints.js';
+import { parentDsLines } from '../../src/dnssec/parent-ds.js';
+import { readKeyDir } from '../../src/dnssec/keys.js';
+import { parseTrustAnchors } from '../../src/resolver/validate/index.js';
+import { scratchDir, requireDaemon } from '../helpers/child.js';
+import { dig } from '../helpers/dig.js';
+import { hasTool, requireTool, run } from '../helpers/peers.js';
+import { leaseNet } from '../helpers/loopback-net.js';
+import { requirePort53 } from '../helpers/topology.js';
+import { startUnbound } from '../helpers/unbound.js';
+
+const DAY = 86400;
+const times = { validity: 80 * DAY, refresh: 30 * DAY, backdate: 3600 };
+
+t.test('KSK rollover by double-DS, child and parent on aop, validated at every phase', async (t) => {
+  if (!requireTool(t, 'dig', 'bind9-dnsutils') || !requireTool(t, 'dnssec-verify', 'bind9-utils')) return;
+  if (!(await requirePort53(t))) return;
+  const net = await leaseNet(t);
+  const [P, C] = [net.host(2), net.host(3)];
+  const dir = scratchDir(t, 'aop-kskroll-e2e-');
+  const clock = new ManualClock(Date.now() - 40 * DAY * 1000);
+  const seconds = () => clock.seconds();
+  const mk = (name: string) => { const d = path.join(dir, name); mkdirSync(d); return d; };
+  const [pz, cz, pk, ck] = [mk('pzones'), mk('czones'), mk('pkeys'), mk('ckeys')];
+
+  writeFileSync(path.join(cz, 'child.example.zone'), `$ORIGIN child.example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A ${C}\nwww A 192.0.2.3\n`);
+  const child = new Daemon({
+    zonesDir: cz, listen: [parseListen(`${C}:53`)], transfers: { allow: ['127.0.0.0/8'] },
+    dnssec: { keyDir: ck, algorithm: 13, keyLayout: 'split', times, now: seconds, kskLifetime: 30 * DAY, rollover: { parentalAgents: [{ address: P, port: 53 }] } },
+  });
+  await child.start();
+  t.teardown(() => child.close());
+  const ds0 = parentDsLines('child.example.', ck).map((l) => l.replace(' IN DS ', ' 600 IN DS '));
+  writeFileSync(path.join(pz, 'example.zone'), `$ORIGIN example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A ${P}\nchild 600 NS ns.child\nns.child A ${C}\n${ds0.join('\n')}\n`);
+  const parent = new Daemon({
+    zonesDir: pz, listen: [parseListen(`${P}:53`)], transfers: { allow: ['127.0.0.0/8'] },
+    dnssec: { keyDir: pk, algorithm: 13, keyLayout: 'combined', times, now: seconds, rollover: { cdsScan: true } },
+  });
+  await parent.start();
+  t.teardown(() => parent.close());
+
+  const anchorLines = parentDsLines('example.', pk);
+  const anchorFile = path.join(dir, 'example.anchor');
+  writeFileSync(anchorFile, anchorLines.join('\n') + '\n');
+  const resolver = new Daemon({
+    listen: [parseListen('127.0.0.1:0')],
+    resolver: {
+      hints: parseHints(`example. 3600 IN NS ns.example.\nns.example. 3600 IN A ${P}\n`), timeout: 2000, warmUp: 0,
+      cache: { now: clock.now }, validation: { anchors: parseTrustAnchors(anchorLines.join('\n')), now: seconds },
+    },
+  });
+  await resolver.start();
+  t.teardown(() => resolver.close());
+  const rport = resolver.listeners[0]!.address.port;
+  const withUnbound = hasTool('unbound') || process.env.CI === 'true';
+  if (!withUnbound) t.comment('unbound not installed: phases checked with aop and dnssec-verify only');
+
+  const kskTags = () => readKeyDir(ck, 'child.example.').filter((k) => k.flags === 257).map((k) => k.tag);
+  const rrTags = async (name: string, type: string, host = P) => (await dig(53, ['+norec', '+dnssec', name, type], host)).answer.filter((l) => l.split(' ')[3] === type).map((l) => Number(l.split(' ')[4] === '257' ? NaN : l.split(' ')[4])).sort();
+  const dnskeys = async () => (await dig(53, ['+norec', 'child.example.', 'DNSKEY'], C)).answer.filter((l) => l.split(' ')[3] === 'DNSKEY');
+  let unboundN = 10;
+
+  async function phase(t: Test, label: string): Promise<void> {
+    for (const [name, type] of [['www.child.example.', 'A'], ['child.example.', 'DNSKEY'], ['child.example.', 'DS'], ['nope.child.example.', 'A']] as const) {
+      const r = await dig(rport, ['+rec', '+dnssec', name, type]);
+      t.ok(r.flags.has('ad') && (r.status === 'NOERROR' || r.status === 'NXDOMAIN'), `${label}: aop resolver AD on ${name} ${type} (${r.status})`);
+    }
+    for (const [zone, host, flags] of [['child.example.', C, []], ['example.', P, ['-z']]] as const) {
+      const axfr = (await run('dig', [`@${host}`, '+nocmd', '+nostats', '+nocomments', zone, 'AXFR'])).stdout;
+      const file = path.join(dir, `${zone}${label.replace(/\W+/g, '-')}.signed`);
+      writeFileSync(file, axfr);
+      const v = await run('dnssec-verify', [...flags, '-o', zone, file]);
+      t.equal(v.code, 0, `${label}: dnssec-verify accepts ${zone} ${v.code === 0 ? '' : v.stderr + v.stdout}`);
+    }
+    if (!withUnbound || !requireDaemon(t, 'unbound', 'unbound')) return;
+    const at = net.host(unboundN++);
+    await startUnbound(t, {
+      dir: path.join(dir, `unbound-${unboundN}`), address: at, stubs: { 'example.': [`${P}@53`], 'child.example.': [`${C}@53`] },
+      ready: { name: 'example.', type: 'SOA' }, trustAnchorFile: anchorFile,
+    });
+    const r = await dig(53, ['+rec', '+dnssec', 'www.child.example.', 'A'], at);
+    t.ok(r.flags.has('ad') && r.status === 'NOERROR', `${label}: Unbound AD on www.child.example A`);
+  }
+
+  const ksk1 = kskTags()[0]!;
+  t.equal(kskTags().length, 1, 'one KSK to begin with');
+  await t.test('before', (t) => phase(t, 'before'));
+
+  clock.advance(30 * DAY + 1);
+  await child.dnssecPass();
+  const ksk2 = kskTags().find((k) => k !== ksk1)!;
+  t.ok(ksk2, 'the child made a successor KSK after its lifetime');
+  t.same(await rrTags('child.example.', 'CDS', C), [ksk1, ksk2].sort(), 'the child publishes the CDS of both');
+  const pub = (tag: number) => readKeyDir(ck, 'child.example.').find((k) => k.tag === tag)!.dnskey.subarray(4).toString('base64');
+  const published = async (tag: number) => (await dnskeys()).some((l) => l.split(' ').slice(7).join('') === pub(tag));
+  t.ok(await published(ksk1), 'the old KSK is in the DNSKEY RRset');
+  t.notOk(await published(ksk2), 'the new one is not (double-DS: only its DS goes ahead)');
+  await parent.dnssecPass();
+  t.same(await rrTags('child.example.', 'DS'), [ksk1, ksk2].sort(), 'the parent took both DS from the CDS (double-DS)');
+  await t.test('double-DS, old KSK signing', (t) => phase(t, 'double-DS'));
+
+  clock.advance(60);
+  await child.dnssecPass();
+  const k2 = readKeyDir(ck, 'child.example.').find((k) => k.tag === ksk2)!;
+  t.ok(k2.timing.DSPublish !== undefined && k2.timing.Activate === k2.timing.DSPublish! + 600, 'the child saw the DS at the parent and timed the switch a DS TTL later');
+  clock.advance(601);
+  await child.dnssecPass();
+  await parent.dnssecPass();
+  t.same(await rrTags('child.example.', 'DS'), [ksk1, ksk2].sort(), 'both DS at the parent while the old CDS stays');
+  t.ok(await published(ksk2) && !(await published(ksk1)), 'switched: the new KSK alone in the DNSKEY RRset');
+  await t.test('double-DS, new KSK signing', (t) => phase(t, 'switched'));
+
+  clock.advance(301);
+  await child.dnssecPass();
+  t.same(await rrTags('child.example.', 'CDS', C), [ksk2], 'the old CDS is gone');
+  await parent.dnssecPass();
+  t.same(await rrTags('child.example.', 'DS'), [ksk2], 'the parent dropped the old DS');
+  await child.dnssecPass();
+  t.ok(readKeyDir(ck, 'child.example.').find((k) => k.tag === ksk1)!.timing.DSRemoved !== undefined, 'the child recorded DSRemoved: the roll is over');
+  await t.test('after', (t) => phase(t, 'after'));
+});
