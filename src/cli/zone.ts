@@ -273,7 +273,7 @@ export function zoneCommand(y: Argv): Argv {
         if (a.cap !== undefined && (a['cap-out'] === undefined) === (a['cap-file'] === undefined)) throw new CliFailure(1, '--cap needs exactly one of --cap-out (generate the documents) or --cap-file (the document as served)');
         // A server that demands OAuth: the credentials and flows of aop call (docs/auth.md), matched by the zone's name.
         const authorizer = await cliAuthorizer({ ...(a.credentials !== undefined ? { credentials: a.credentials } : {}), ...(a.interactive !== undefined ? { interactive: a.interactive } : {}) }, { io: processCliIo, allowHttp: 'loopback' });
-        const list = await listMcpTools(url, { timeoutMs: a.timeout, auth: { authorizer, name: origin.replace(/\.$/, '') } });
+        const list = await listMcpTools(url, { timeoutMs: a.timeout, auth: { authorizer, name: origin.replace(/\.$/, ''), loginHint: '`aop zone import-mcp ... --interactive`' } });
         const { specs, warnings, skipped } = agentsFromTools(list.tools, { url, prefix: a['name-prefix'], ttl: a.ttl, allTools: a['all-tools'] });
         if (a.cap !== undefined) {
           const many = specs.length > 1;

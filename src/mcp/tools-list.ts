@@ -124,6 +124,8 @@ export interface ToolsListAuth {
   authorizer: Authorizer;
   /** The agent name or zone the credentials file's entries are matched against (import-mcp: the --zone). */
   name: string;
+  /** The command that logs in interactively, for the ERR_AUTH_REQUIRED message. */
+  loginHint?: string;
 }
 
 export interface ListMcpToolsOptions {
@@ -188,6 +190,7 @@ async function authorizeAfter(err: unknown, url: string, auth: SessionAuth, opts
   }
   const granted = await opts.auth.authorizer.authorize({
     endpoint: url, agent: opts.auth.name, status, challenge,
+    ...(opts.auth.loginHint !== undefined ? { loginHint: opts.auth.loginHint } : {}),
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     ...(auth.token !== undefined ? { refused: auth.token } : {}),
     ...(auth.scope !== undefined ? { heldScope: auth.scope } : {}),

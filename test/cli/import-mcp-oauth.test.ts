@@ -65,7 +65,7 @@ t.test('with client credentials for the zone: a token from oidc-provider for the
 t.test('no credentials and no terminal: ERR_AUTH_REQUIRED, exit 22 (not "not MCP")', async (t) => {
   const r = await importMcp(['--no-interactive'], env('cache-none'));
   t.equal(r.code, 22, r.stderr);
-  t.match(r.stderr, /demands authorization by http:\/\/[^ ]+ .*and none is configured: add client credentials for acme\.agents/);
+  t.match(r.stderr, /demands authorization by http:\/\/[^ ]+ .*and none is configured: add client credentials for acme\.agents or its zone to [^ ]+\/xdg\/aop\/credentials, or run `aop zone import-mcp \.\.\. --interactive` at a terminal/);
   t.notMatch(r.stderr, /not an MCP|ERR_IMPORT_MCP/);
 });
 

@@ -69,6 +69,8 @@ export interface AuthRequest {
   refused?: string;
   /** The scope held so far (a step-up asks for it and the challenge's together). */
   heldScope?: string;
+  /** The command that logs in interactively, for the ERR_AUTH_REQUIRED message. Default `aop login AGENT`. */
+  loginHint?: string;
   signal?: AbortSignal;
 }
 
@@ -328,7 +330,7 @@ export class Authorizer {
     if (entry?.grant === 'client_credentials') return this.clientCredentials(entry, asUrl, meta, resource, scope, req.endpoint, fetch);
     if (this.opts.interactive !== undefined) return this.authorizationCode(entry, asUrl, meta, resource, scope, req, fetch);
     const file = this.credentials.file || 'the credentials file';
-    throw new HandOffError('ERR_AUTH_REQUIRED', `${where} demands authorization by ${asUrl}${scope ? ` (scope "${clip(scope, 100)}")` : ''} and none is configured: add client credentials for ${req.agent} or its zone to ${file}, or run \`aop login ${req.agent}\` at a terminal`);
+    throw new HandOffError('ERR_AUTH_REQUIRED', `${where} demands authorization by ${asUrl}${scope ? ` (scope "${clip(scope, 100)}")` : ''} and none is configured: add client credentials for ${req.agent} or its zone to ${file}, or run ${req.loginHint ?? `\`aop login ${req.agent}\``} at a terminal`);
   }
 
   /** urlProblem, except at the endpoint's own origin (the hand-off's policy let that be called). */
