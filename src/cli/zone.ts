@@ -312,7 +312,7 @@ export function zoneCommand(y: Argv): Argv {
     .command(
       'cap <file> [name]',
       "(Re)generate agents' capability documents from their records and their endpoints' tools/list, write them out, and set cap and cap-sha256 in their SVCB records",
-      (c) => readLimitOptions(c)
+      (c) => authOptions(readLimitOptions(c))
         .positional('file', { type: 'string', demandOption: true, describe: 'Zone file to edit' })
         .positional('name', { type: 'string', describe: 'Agent name, relative to the zone or absolute (or --all)' })
         .option('all', { type: 'boolean', default: false, describe: 'Every agent of the zone' })
@@ -350,6 +350,7 @@ export function zoneCommand(y: Argv): Argv {
         const announced = state?.ca !== undefined && (state.served ?? []).some((z) => nameKey(z.replace(/\.?$/, '.')) === nameKey(src.origin)) ? state.ca : undefined;
         const caText = await import('./call.js').then((m) => m.trustedCa(a.ca, announced, m.processCliIo, 'zone cap'));
         const ca = caText === undefined ? undefined : (await import('../mcp/handoff.js')).trustedCas(caText);
+        const authorizer = generateCapability === undefined ? undefined : await cliAuthorizer({ ...(a.credentials !== undefined ? { credentials: a.credentials } : {}), ...(a.interactive !== undefined ? { interactive: a.interactive } : {}) }, { io: processCliIo, allowHttp: 'loopback', ...(caText !== undefined ? { ca: caText } : {}) });
         for (const n of names) {
           let card: ReturnType<typeof agentCardIn>;
           try {
@@ -367,7 +368,7 @@ export function zoneCommand(y: Argv): Argv {
           } else {
             let doc: Awaited<ReturnType<typeof generateCapability>>;
             try {
-              doc = await generateCapability(card, { timeoutMs: a.timeout, ...(ca !== undefined ? { ca } : {}) });
+              doc = await generateCapability(card, { timeoutMs: a.timeout, ...(ca !== undefined ? { ca } : {}), ...(authorizer !== undefined ? { auth: authorizer } : {}) });
             } catch (err) {
               // Which agent of an --all run failed: its name before the reason.
               if (isImportError(err)) throw new CliFailure(err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1, `${card.name}: ${err.message}; nothing written`);

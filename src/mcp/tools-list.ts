@@ -126,6 +126,8 @@ export interface ToolsListAuth {
   name: string;
   /** The command that logs in interactively, for the ERR_AUTH_REQUIRED message. */
   loginHint?: string;
+  /** The server host's addresses as the zone gives them: its metadata is fetched there (else the system resolver). */
+  addresses?: readonly string[];
 }
 
 export interface ListMcpToolsOptions {
@@ -191,6 +193,7 @@ async function authorizeAfter(err: unknown, url: string, auth: SessionAuth, opts
   const granted = await opts.auth.authorizer.authorize({
     endpoint: url, agent: opts.auth.name, status, challenge,
     ...(opts.auth.loginHint !== undefined ? { loginHint: opts.auth.loginHint } : {}),
+    ...(opts.auth.addresses !== undefined ? { addresses: opts.auth.addresses } : {}),
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     ...(auth.token !== undefined ? { refused: auth.token } : {}),
     ...(auth.scope !== undefined ? { heldScope: auth.scope } : {}),

@@ -111,3 +111,29 @@ t.test('at a terminal (--interactive): the code flow of aop call, refused at the
   t.match(r.stderr, /Open this URL in a browser:\n\n {2}http:\/\/[^\n]+\/authorize\?response_type=code&client_id=dyn-import&code_challenge=[^&]+&code_challenge_method=S256/);
   t.match(r.stderr, /consent refused at the authorization server: not today/);
 });
+
+t.test('aop zone cap at an agent whose endpoint demands OAuth: a token by the agent\'s name, its document generated', async (t) => {
+  let capGuard: BearerGuard | undefined;
+  const agent = await protectedAgent(t, NET.host(6), {
+    authorizationServers: () => [oidc.issuer], scopesSupported: ['mcp:tools'],
+    accept: async (token) => ((await capGuard!.check(`Bearer ${token}`)).ok ? 'ok' : false),
+  });
+  capGuard = new BearerGuard({ issuer: oidc.issuer, jwksUrl: oidc.jwksUri, resource: `http://w.acme.agents:${agent.port}/mcp`, requiredScopes: ['mcp:tools'] });
+  const zone = path.join(dir, 'acme.agents.zone');
+  writeFileSync(zone, `$ORIGIN acme.agents.
+$TTL 300
+@ IN SOA ns hostmaster 1 3600 900 604800 300
+@ IN NS ns
+ns IN A 127.0.0.1
+w IN A ${NET.host(6)}
+w IN SVCB 1 w.acme.agents. ( alpn="mcp" port=${agent.port} key65320="/mcp" key65321="streamable-http" key65322="echo" key65326="http" )
+`);
+  const before = oidc.tokenRequests.length;
+  const r = await runAop(['zone', 'cap', zone, 'w', '--dry-run', '--credentials', path.join(dir, 'good')], { env: env('cache-cap') });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^w\.acme\.agents\. cap \S+ cap-sha256 \S+$/m);
+  t.equal(oidc.tokenRequests.slice(before)[0]?.get('resource'), `http://w.acme.agents:${agent.port}/mcp`);
+  const none = await runAop(['zone', 'cap', zone, 'w', '--dry-run', '--no-interactive'], { env: env('cache-cap-none') });
+  t.equal(none.code, 22, none.stderr);
+  t.match(none.stderr, /w\.acme\.agents\.: http:\/\/w\.acme\.agents:\d+\/mcp demands authorization/);
+});
