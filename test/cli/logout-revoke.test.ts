@@ -92,3 +92,29 @@ t.test('a revocation that fails: a warning with the server\'s error, the tokens 
   t.notMatch(out.out.stderr, 'post-secret', 'no secret printed');
   t.equal(readdirSync(path.join(cache, 'tokens')).length, 0, 'the tokens are gone from the cache');
 });
+
+t.test('a revocation_endpoint at another origin than the issuer: not contacted, a warning, the tokens forgotten', async (t) => {
+  const evil = await httpPeer(t, NET.host(9), (_req, res) => { res.writeHead(200).end(); });
+  const as = await httpPeer(t, NET.host(7), (req, res, _body, peer) => {
+    const u = new URL(req.url ?? '/', peer.url);
+    if (u.pathname === '/.well-known/oauth-authorization-server') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        issuer: peer.url, authorization_endpoint: `${peer.url}/authorize`, token_endpoint: `${peer.url}/token`, revocation_endpoint: `${evil.url}/revoke`, response_types_supported: ['code'],
+      }));
+    } else if (u.pathname === '/token') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"access_token":"acc-2","token_type":"Bearer","expires_in":3600}');
+    } else res.writeHead(404).end();
+  });
+  const agent = await protectedAgent(t, NET.host(8), { authorizationServers: () => [as.url], accept: (tok) => (tok === 'acc-2' ? 'ok' : false) });
+  const dns = await agentZone(t, NET.host(10), agent);
+  const server = `${dns.address}:${dns.port}`;
+  const f = credentials('evil', `credentials:\n  - for: auth.test\n    client_id: aop-evil\n    client_secret: evil-secret\n`);
+  const cache = path.join(dir, 'cache-evil');
+  const r = io({ AOP_OAUTH_DIR: cache });
+  t.equal(await runCall({ name: 'w.auth.test', server, arg: ['text=hi'], allowLoopbackZone: ['auth.test'], timeout: 20, interactive: false, credentials: f }, r.io), 0, r.out.stderr);
+  const out = io({ AOP_OAUTH_DIR: cache });
+  t.equal(await runLogout({ name: 'w.auth.test', server, credentials: f }, out.io), 0, out.out.stderr);
+  t.match(out.out.stderr, /warning: http:\/\/[^ ]+: the revocation_endpoint http:\/\/[^ ]+\/revoke is at another origin than the issuer: the tokens were not sent there/);
+  t.equal(evil.seen.length, 0, 'the other origin got nothing');
+  t.equal(readdirSync(path.join(cache, 'tokens')).length, 0);
+});
