@@ -13,7 +13,8 @@ import { chooseServer, localPolicy, processCliIo, reportError, trustedCa, timeou
 import { OriginPools } from '../mcp/http.js';
 import { locateEndpoint, MAX_DESCRIPTOR_BYTES, mustLocate } from '../mcp/locate.js';
 import { trustedCas } from '../mcp/handoff.js';
-import { probeEndpoint } from '../mcp/probe.js';
+import { probeEndpoint, type ProbeResult } from '../mcp/probe.js';
+import { checkAuthHint, demandText, type Demand, type HintVerdict } from '../mcp/auth-hint.js';
 import { agentStates, reachFromProbe, statesText, type AgentStates, type EndpointReach } from '../mcp/agent-state.js';
 
 export interface AgentArgs {
@@ -56,7 +57,30 @@ function reachNote(r: EndpointReach | undefined): string | undefined {
   return r.reachable ? `answered in ${r.ms ?? 0} ms` : `no answer: ${r.error ?? 'failed'}`;
 }
 
-export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random, loopbackOk = true, security?: SecuritySummary, states?: AgentStates): string {
+/** The auth hint against what one probed endpoint demanded (src/mcp/auth-hint.ts). */
+export interface AuthCheck extends HintVerdict {
+  url: string;
+  demand: Demand;
+}
+
+/** The check of each probed endpoint that showed what it demands. */
+export function authChecks(auth: string | undefined, probes: ReadonlyArray<{ url: string; result: ProbeResult }>): AuthCheck[] {
+  return probes.flatMap(({ url, result }) => (result.demand === undefined ? [] : [{ url, demand: result.demand, ...checkAuthHint(auth, result.demand) }]));
+}
+
+/** The auth row: the hint, and what the endpoints demanded of a probe without credentials. */
+function authText(auth: string | undefined, checks: readonly AuthCheck[]): string | undefined {
+  const worst = checks.find((c) => c.level === 'refused') ?? checks.find((c) => c.level === 'warning') ?? checks[0];
+  if (worst === undefined) return auth;
+  const stated = auth ?? '(not stated)';
+  if (worst.level === 'refused') return `${stated} (REFUSED: a call would not be made: ${worst.url}: ${worst.message})`;
+  if (worst.level === 'warning') return `${stated} (warning: ${worst.url}: ${worst.message})`;
+  // A hint the endpoints bear out is shown as the record says it (--json has every check); one not stated, with what was seen.
+  if (auth !== undefined || worst.demand.kind === 'none') return auth;
+  return `${stated} (${worst.url} demands ${demandText(worst.demand)})`;
+}
+
+export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp, random: () => number = Math.random, loopbackOk = true, security?: SecuritySummary, states?: AgentStates, checks: readonly AuthCheck[] = []): string {
   const c = r.card;
   const rows: Array<[string, string]> = [['agent', c.name]];
   if (r.aliases.length > 1) rows.push(['aliases', r.aliases.join(' -> ')]);
@@ -64,7 +88,8 @@ export function agentText(r: ResolvedAgent, server: string, allowHttp: AllowHttp
   if (c.located !== undefined) rows.push(['path from', c.located === 'cap' ? `the capability document ${c.cap ?? ''}` : c.located === 'agent-card' ? 'the endpoint\'s /.well-known/agent-card.json' : 'nothing: /mcp, as DNS-AID clients guess']);
   if (c.description !== undefined) rows.push(['description', c.description]);
   rows.push(['capabilities', c.capabilities.length > 0 ? c.capabilities.join(', ') : '(none)']);
-  if (c.auth !== undefined) rows.push(['auth', c.auth]);
+  const auth = authText(c.auth, checks);
+  if (auth !== undefined) rows.push(['auth', auth]);
   if (c.cap !== undefined) rows.push(['descriptor', `${c.cap}${c.capVerified === true ? ' (its SHA-256 is the record\'s cap-sha256)' : c.capVerified === false ? ' (could not be fetched: not checked; see the warnings)' : c.capSha256 !== undefined && !/^https:\/\//i.test(c.cap) ? ' (not https: not fetched, not checked)' : ''}`]);
   rows.push(['ttl', `${c.ttl} s${r.ttl < c.ttl ? ` (cached ${r.ttl} s: the shortest TTL of its records)` : ''}`]);
   rows.push(['zone', c.zone ?? '(unknown)']);
@@ -122,6 +147,7 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     // Reachable: each endpoint a call could use, probed at once (initialize + ping); those policy
     // would refuse are not contacted.
     const reach: EndpointReach[] = [];
+    const probes: Array<{ url: string; result: ProbeResult }> = [];
     if (probe) {
       const pools = new OriginPools({ ...(ca !== undefined ? { ca: trustedCas(ca) } : {}) });
       try {
@@ -129,13 +155,16 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
         reach.push(...await Promise.all(r.card.endpoints.map(async (e): Promise<EndpointReach> => {
           const refused = policyNote(e, allowHttp, loopbackOk) ?? (policy.selfAddresses.some((s) => s.port === e.port && (e.addresses ?? []).some((x) => sameHost(s.address, x))) ? 'refused: this host\'s own listener' : undefined);
           if (refused !== undefined) return { url: e.url, reachable: null, note: refused };
-          return reachFromProbe(e.url, await probeEndpoint({ url: e.url, addresses: e.addresses ?? [] }, { pools, timeoutMs: each, clientInfo: { name: 'aop-agent', version: '0.1.0' } }));
+          const result = await probeEndpoint({ url: e.url, addresses: e.addresses ?? [] }, { pools, timeoutMs: each, clientInfo: { name: 'aop-agent', version: '0.1.0' } });
+          probes.push({ url: e.url, result });
+          return reachFromProbe(e.url, result);
         })));
       } finally {
         await pools.close();
       }
     }
     const states = agentStates(r.card, reach, lookup.summary().state);
+    const checks = authChecks(r.card.auth, probes);
     if (a.json) {
       const ordered = orderEndpoints(r.card.endpoints);
       // The card's dnssec is `security` below, with the resolver that judged it.
@@ -145,10 +174,10 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
           const note = policyNote(e, allowHttp, loopbackOk);
           return { ...e, ...(note ? { note } : {}) };
         }),
-        aliases: r.aliases, cacheTtl: r.ttl, server: label, security: lookup.summary(), state: states,
+        aliases: r.aliases, cacheTtl: r.ttl, server: label, security: lookup.summary(), state: states, authCheck: checks,
       }, null, 2) + '\n');
     } else {
-      io.stdout(agentText(r, label, allowHttp, Math.random, loopbackOk, lookup.summary(), states));
+      io.stdout(agentText(r, label, allowHttp, Math.random, loopbackOk, lookup.summary(), states, checks));
     }
     return 0;
   } catch (err) {

@@ -92,7 +92,7 @@ export async function runLogin(a: LoginArgs, io: CliIo = processCliIo): Promise<
   }
 }
 
-/** `aop logout NAME`: forget the tokens for every endpoint of the agent. */
+/** `aop logout NAME`: revoke (where the server advertises it) and forget the tokens for every endpoint of the agent. */
 export async function runLogout(a: LoginArgs, io: CliIo = processCliIo): Promise<number> {
   let handoff: HandOff | undefined;
   try {
@@ -102,8 +102,16 @@ export async function runLogout(a: LoginArgs, io: CliIo = processCliIo): Promise
     const { HandOff } = await import('../mcp/handoff.js');
     handoff = new HandOff({ lookup: new NetworkLookup(server), timeoutMs: timeoutMs(a.timeout ?? 30), allowHttp });
     const card = await handoff.resolve(a.name);
-    const n = card.endpoints.reduce((sum, e) => sum + auth.forget(e.url), 0);
-    io.stdout(`${card.name}: ${n} token${n === 1 ? '' : 's'} forgotten\n`);
+    let n = 0;
+    let revoked = 0;
+    for (const e of card.endpoints) {
+      const r = await auth.logout(e.url, card.name);
+      n += r.forgotten;
+      revoked += r.revoked;
+      // A failed revocation does not keep the tokens: they are forgotten here all the same.
+      for (const w of r.warnings) io.stderr(`aop: logout: warning: ${w}; forgotten here all the same\n`);
+    }
+    io.stdout(`${card.name}: ${n} token${n === 1 ? '' : 's'} forgotten${revoked > 0 ? ` (${revoked} revoked at the authorization server)` : ''}\n`);
     return 0;
   } catch (err) {
     return reportError(io, 'logout', err, false);

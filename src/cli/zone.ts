@@ -20,6 +20,8 @@ import { buildAgent } from '../update/agent-records.js';
 import { AgentRecordError, CapabilityError } from '../agent/index.js';
 import { daemonStatePath, readDaemonState } from './daemon-state.js';
 import { capFileDigest, CapFileError, fillName, outFileFor, perAgent, writeCapFile } from './cap-file.js';
+import { authOptions, cliAuthorizer } from './auth.js';
+import { processCliIo } from './call.js';
 
 /** A refusal or bad input: the message, and the exit status (dig's: 1 usage, 9 no reply, 10 internal). */
 class CliFailure extends AopError {
@@ -56,6 +58,7 @@ async function run(body: () => Promise<void> | void): Promise<void> {
     } else if (err instanceof AgentEditError || err instanceof CapFileError || err instanceof CapabilityError || err instanceof AgentRecordError || err instanceof DnssecError) { status = 1; message = err.message; }
     else if ((err as { code?: unknown }).code === 'ERR_CALL_USAGE') { status = 1; message = (err as Error).message; }
     else if (isImportError(err)) { status = err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1; message = err.message; }
+    else if (isAuthError(err)) { status = err.exitCode; message = err.message; }
     else if (err instanceof ZoneEditError) {
       // A result that does not verify is aop's bug, not the user's.
       status = err.code === 'ERR_ZONE_EDIT_VERIFY' ? 10 : 1;
@@ -70,6 +73,12 @@ async function run(body: () => Promise<void> | void): Promise<void> {
 function isImportError(err: unknown): err is Error & { code: string } {
   const code = (err as { code?: unknown } | undefined)?.code;
   return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_IMPORT_MCP_');
+}
+
+/** The hand-off's authorization errors (import-mcp at a protected server): their own exit statuses, 22-27, as aop call's. */
+function isAuthError(err: unknown): err is Error & { code: string; exitCode: number } {
+  const e = err as { code?: unknown; exitCode?: unknown } | undefined;
+  return err instanceof Error && typeof e?.code === 'string' && e.code.startsWith('ERR_AUTH_') && typeof e.exitCode === 'number';
 }
 
 /**
@@ -237,7 +246,7 @@ export function zoneCommand(y: Argv): Argv {
     .command(
       'import-mcp <url>',
       "Read a running MCP server's tools and write an agent per tool (into --file, or print the records)",
-      (c) => readLimitOptions(c)
+      (c) => authOptions(readLimitOptions(c))
         .positional('url', { type: 'string', demandOption: true, describe: 'The MCP server (Streamable HTTP) URL' })
         .option('zone', { type: 'string', demandOption: true, describe: 'Origin of the zone the agents go in, e.g. acme.agents' })
         .option('file', { type: 'string', describe: 'Zone file to add the agents to (default: print the records)' })
@@ -262,7 +271,9 @@ export function zoneCommand(y: Argv): Argv {
         const [{ listMcpTools }, { agentsFromTools, describeSkipped }] = await Promise.all([import('../mcp/tools-list.js'), import('../update/import-tools.js')]);
         if (a.cap === undefined && (a['cap-out'] !== undefined || a['cap-file'] !== undefined)) throw new CliFailure(1, '--cap-out and --cap-file need --cap URL (where the document is served)');
         if (a.cap !== undefined && (a['cap-out'] === undefined) === (a['cap-file'] === undefined)) throw new CliFailure(1, '--cap needs exactly one of --cap-out (generate the documents) or --cap-file (the document as served)');
-        const list = await listMcpTools(url, { timeoutMs: a.timeout });
+        // A server that demands OAuth: the credentials and flows of aop call (docs/auth.md), matched by the zone's name.
+        const authorizer = await cliAuthorizer({ ...(a.credentials !== undefined ? { credentials: a.credentials } : {}), ...(a.interactive !== undefined ? { interactive: a.interactive } : {}) }, { io: processCliIo, allowHttp: 'loopback' });
+        const list = await listMcpTools(url, { timeoutMs: a.timeout, auth: { authorizer, name: origin.replace(/\.$/, ''), loginHint: '`aop zone import-mcp ... --interactive`' } });
         const { specs, warnings, skipped } = agentsFromTools(list.tools, { url, prefix: a['name-prefix'], ttl: a.ttl, allTools: a['all-tools'] });
         if (a.cap !== undefined) {
           const many = specs.length > 1;
@@ -301,7 +312,7 @@ export function zoneCommand(y: Argv): Argv {
     .command(
       'cap <file> [name]',
       "(Re)generate agents' capability documents from their records and their endpoints' tools/list, write them out, and set cap and cap-sha256 in their SVCB records",
-      (c) => readLimitOptions(c)
+      (c) => authOptions(readLimitOptions(c))
         .positional('file', { type: 'string', demandOption: true, describe: 'Zone file to edit' })
         .positional('name', { type: 'string', describe: 'Agent name, relative to the zone or absolute (or --all)' })
         .option('all', { type: 'boolean', default: false, describe: 'Every agent of the zone' })
@@ -339,6 +350,7 @@ export function zoneCommand(y: Argv): Argv {
         const announced = state?.ca !== undefined && (state.served ?? []).some((z) => nameKey(z.replace(/\.?$/, '.')) === nameKey(src.origin)) ? state.ca : undefined;
         const caText = await import('./call.js').then((m) => m.trustedCa(a.ca, announced, m.processCliIo, 'zone cap'));
         const ca = caText === undefined ? undefined : (await import('../mcp/handoff.js')).trustedCas(caText);
+        const authorizer = generateCapability === undefined ? undefined : await cliAuthorizer({ ...(a.credentials !== undefined ? { credentials: a.credentials } : {}), ...(a.interactive !== undefined ? { interactive: a.interactive } : {}) }, { io: processCliIo, allowHttp: 'loopback', ...(caText !== undefined ? { ca: caText } : {}) });
         for (const n of names) {
           let card: ReturnType<typeof agentCardIn>;
           try {
@@ -356,7 +368,7 @@ export function zoneCommand(y: Argv): Argv {
           } else {
             let doc: Awaited<ReturnType<typeof generateCapability>>;
             try {
-              doc = await generateCapability(card, { timeoutMs: a.timeout, ...(ca !== undefined ? { ca } : {}) });
+              doc = await generateCapability(card, { timeoutMs: a.timeout, ...(ca !== undefined ? { ca } : {}), ...(authorizer !== undefined ? { auth: authorizer } : {}) });
             } catch (err) {
               // Which agent of an --all run failed: its name before the reason.
               if (isImportError(err)) throw new CliFailure(err.code === 'ERR_IMPORT_MCP_UNREACHABLE' ? 9 : 1, `${card.name}: ${err.message}; nothing written`);

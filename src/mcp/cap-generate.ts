@@ -5,6 +5,7 @@
 import { type AgentCard, capabilityFromCard, capDigest, type CapabilityDocument, CapabilityError, serializeCapability } from '../agent/index.js';
 import { OriginPools } from './http.js';
 import { listMcpTools, type McpToolList } from './tools-list.js';
+import type { Authorizer } from './oauth/authorizer.js';
 
 export interface GeneratedCapability {
   document: CapabilityDocument;
@@ -32,7 +33,7 @@ export function capabilityOf(card: AgentCard, list: McpToolList): GeneratedCapab
  * trustedCas). Throws ImportMcpError (the endpoint cannot be listed) or CapabilityError (its
  * tools/list has no tool of the agent's name, or makes no valid document).
  */
-export async function generateCapability(card: AgentCard, opts: { timeoutMs?: number; signal?: AbortSignal; ca?: string[] } = {}): Promise<GeneratedCapability> {
+export async function generateCapability(card: AgentCard, opts: { timeoutMs?: number; signal?: AbortSignal; ca?: string[]; auth?: Authorizer } = {}): Promise<GeneratedCapability> {
   const e = card.endpoints[0];
   if (e === undefined) throw new CapabilityError('ERR_CAP_DOC_INVALID', `${card.name}: no endpoint to list tools at`);
   const pools = e.addresses !== undefined && e.addresses.length > 0 ? new OriginPools(opts.ca !== undefined ? { ca: opts.ca } : {}) : undefined;
@@ -41,6 +42,8 @@ export async function generateCapability(card: AgentCard, opts: { timeoutMs?: nu
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(pools !== undefined ? { fetch: pools.fetchFor(e.url, e.addresses!) } : {}),
+      // An endpoint that demands OAuth: a token as the hand-off gets one, by the agent's name.
+      ...(opts.auth !== undefined ? { auth: { authorizer: opts.auth, name: card.name, ...(e.addresses !== undefined ? { addresses: e.addresses } : {}) } } : {}),
     });
     return capabilityOf(card, list);
   } finally {

@@ -33,6 +33,7 @@ export const HandOffCode = {
   ERR_AUTH_TOKEN_FAILED: { exit: 24, means: "the authorization server refused the token request: its error and error_description are in the message" },
   ERR_AUTH_INSUFFICIENT_SCOPE: { exit: 25, means: 'the endpoint still answers 403 insufficient_scope after the step-ups allowed' },
   ERR_AUTH_SERVER_INVALID: { exit: 26, means: 'the authorization metadata or server was refused: another origin, plain http, too large, no answer in time, not valid metadata, a redirect' },
+  ERR_AUTH_HINT_MISMATCH: { exit: 30, means: "the record's auth hint promises authorization (OAuth, an API key, ...) but the endpoint answers without demanding it, or demands another scheme than the OAuth promised: a likely downgrade or a stale record; the tool is not called" },
   ERR_AUTH_CREDENTIALS: { exit: 27, means: 'the credentials file cannot be used: unreadable, not YAML, readable by others, or an entry that is wrong' },
 } as const;
 

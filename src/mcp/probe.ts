@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OriginPools } from './http.js';
 import { causeCode, causeMessage } from './handoff/classify.js';
+import { demandOf, type Demand } from './auth-hint.js';
 
 /** Where to probe: the endpoint URL and the addresses to connect to. */
 export interface ProbeTarget {
@@ -20,6 +21,8 @@ export interface ProbeResult {
   ms: number;
   /** Why it failed: the socket error's code or the SDK's message, short. */
   error?: string;
+  /** What the endpoint demanded of the probe, which carries no credentials (for the auth hint's check). */
+  demand?: Demand;
 }
 
 export interface ProbeOptions {
@@ -33,8 +36,14 @@ export interface ProbeOptions {
 export async function probeEndpoint(target: ProbeTarget, o: ProbeOptions): Promise<ProbeResult> {
   const t0 = performance.now();
   const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs);
+  const base = o.pools.fetchFor(target.url, target.addresses);
+  let challenge: string | null | undefined;
   const transport = new StreamableHTTPClientTransport(new URL(target.url), {
-    fetch: o.pools.fetchFor(target.url, target.addresses),
+    fetch: (async (input: string | URL, init?: RequestInit) => {
+      const res = await base(input, init);
+      if (res.status === 401) challenge = res.headers.get('www-authenticate');
+      return res;
+    }) as typeof base,
     requestInit: { redirect: 'manual' },
     reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1000, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 },
   });
@@ -45,11 +54,11 @@ export async function probeEndpoint(target: ProbeTarget, o: ProbeOptions): Promi
     await client.ping({ signal, timeout: o.timeoutMs });
     const ms = Math.round(performance.now() - t0);
     await endSession(transport);
-    return { ok: true, ms };
+    return { ok: true, ms, demand: { kind: 'none' } };
   } catch (err) {
     const ms = Math.round(performance.now() - t0);
     const why = signal.aborted && !o.signal?.aborted ? `no answer within ${o.timeoutMs} ms` : `${causeCode(err) ?? 'ERROR'}: ${causeMessage(err).slice(0, 200)}`;
-    return { ok: false, ms, error: why };
+    return { ok: false, ms, error: why, ...(challenge !== undefined ? { demand: demandOf(challenge) } : {}) };
   } finally {
     await client.close().catch(() => undefined);
   }

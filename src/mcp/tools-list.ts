@@ -9,6 +9,9 @@ import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { limitedFetch, ReplyTooLargeError } from './http.js';
+import { HandOffError } from './errors.js';
+import { parseChallenge, type Authorizer } from './oauth/authorizer.js';
+import { authorizedFetch, MAX_STEP_UPS, type SessionAuth } from './handoff/sessions.js';
 
 /** Every code an ImportMcpError carries (docs/errors.md has a row for each). */
 export const ImportMcpCode = {
@@ -52,7 +55,12 @@ export interface McpToolList {
 const MAX_PAGES = 100;
 
 /** Why a request failed, as one of our codes: no reply at all, or a reply that is not MCP. */
-function classify(url: string, err: unknown): ImportMcpError {
+function classify(url: string, err: unknown): ImportMcpError | HandOffError {
+  if (err instanceof HandOffError) return err;
+  // A 401 is the server demanding authorization, never "not MCP" (the hand-off's ERR_AUTH_REQUIRED).
+  if (err instanceof StreamableHTTPError && err.code === 401) {
+    return new HandOffError('ERR_AUTH_REQUIRED', `${url} demands authorization (HTTP 401) and no credentials are configured for it`, { cause: err });
+  }
   const why = err instanceof Error ? err.message : String(err);
   if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
     return new ImportMcpError('ERR_IMPORT_MCP_UNREACHABLE', `no reply from ${url} in time (${why})`, { cause: err });
@@ -111,11 +119,32 @@ async function readTools(client: Client, protocolVersion: () => string | undefin
   return out;
 }
 
+/** How import-mcp authorizes at a server that demands it: the hand-off's OAuth client, and the name its credentials are looked up by. */
+export interface ToolsListAuth {
+  authorizer: Authorizer;
+  /** The agent name or zone the credentials file's entries are matched against (import-mcp: the --zone). */
+  name: string;
+  /** The command that logs in interactively, for the ERR_AUTH_REQUIRED message. */
+  loginHint?: string;
+  /** The server host's addresses as the zone gives them: its metadata is fetched there (else the system resolver). */
+  addresses?: readonly string[];
+}
+
+export interface ListMcpToolsOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  fetch?: FetchLike;
+  /** Without it, a server's 401 is ERR_AUTH_REQUIRED at once. */
+  auth?: ToolsListAuth;
+}
+
 /**
- * Connect to an MCP server over Streamable HTTP and list its tools (every page). Throws
- * ImportMcpError: ERR_IMPORT_MCP_URL, ERR_IMPORT_MCP_UNREACHABLE, ERR_IMPORT_MCP_NOT_MCP.
+ * Connect to an MCP server over Streamable HTTP and list its tools (every page). On a 401 (or a
+ * 403 insufficient_scope) with `auth`, a token is got as the hand-off gets one and the listing
+ * starts again. Throws ImportMcpError: ERR_IMPORT_MCP_URL, ERR_IMPORT_MCP_UNREACHABLE,
+ * ERR_IMPORT_MCP_NOT_MCP; HandOffError ERR_AUTH_* when authorization fails.
  */
-export async function listMcpTools(url: string, opts: { timeoutMs?: number; signal?: AbortSignal; fetch?: FetchLike } = {}): Promise<McpToolList> {
+export async function listMcpTools(url: string, opts: ListMcpToolsOptions = {}): Promise<McpToolList> {
   let u: URL;
   try {
     u = new URL(url);
@@ -124,20 +153,56 @@ export async function listMcpTools(url: string, opts: { timeoutMs?: number; sign
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ImportMcpError('ERR_IMPORT_MCP_URL', `${url}: only http and https MCP servers can be imported`);
   const timeout = opts.timeoutMs ?? 10_000;
-  // Replies bounded as the hand-off's are (4 MiB a body or SSE event): a hostile server cannot fill memory.
-  const transport = new StreamableHTTPClientTransport(u, { fetch: opts.fetch ?? limitedFetch() });
-  const client = new Client({ name: 'aop-import-mcp', version: '1' });
   const reqOpts = { timeout, ...(opts.signal ? { signal: opts.signal } : {}) };
-  try {
+  // Replies bounded as the hand-off's are (4 MiB a body or SSE event): a hostile server cannot fill memory.
+  const base = opts.fetch ?? limitedFetch();
+  const auth: SessionAuth = { grants: 0, stepUps: 0 };
+  const cached = opts.auth?.authorizer.cachedToken(url);
+  if (cached !== undefined) auth.token = cached;
+  for (;;) {
+    // The token (when one is held) goes to the server's own origin only.
+    const transport = new StreamableHTTPClientTransport(u, { fetch: authorizedFetch(base, u.origin, auth), requestInit: { redirect: 'manual' } });
+    const client = new Client({ name: 'aop-import-mcp', version: '1' });
     try {
-      await client.connect(transport, reqOpts);
-    } catch (e) {
-      throw classify(url, e);
+      try {
+        await client.connect(transport, reqOpts);
+      } catch (e) {
+        throw classify(url, e);
+      }
+      return await readTools(client, () => transport.protocolVersion, reqOpts, (e) => classify(url, e));
+    } catch (err) {
+      if (!(await authorizeAfter(err, url, auth, opts))) throw err;
+    } finally {
+      await client.close().catch(() => {});
     }
-    return await readTools(client, () => transport.protocolVersion, reqOpts, (e) => classify(url, e));
-  } finally {
-    await client.close().catch(() => {});
   }
+}
+
+/** After a 401 or 403 insufficient_scope: a (new, or stepped-up) token into `auth`, and true (list again). */
+async function authorizeAfter(err: unknown, url: string, auth: SessionAuth, opts: ListMcpToolsOptions): Promise<boolean> {
+  const http = (err as { cause?: unknown }).cause;
+  if (!(http instanceof StreamableHTTPError) || (http.code !== 401 && http.code !== 403)) return false;
+  const status = http.code as 401 | 403;
+  const challenge = parseChallenge(auth.challenge?.header);
+  if (status === 403 && challenge.error !== 'insufficient_scope') return false;
+  if (opts.auth === undefined) return false;
+  if (status === 401 && auth.grants >= 2) throw new HandOffError('ERR_AUTH_REQUIRED', `${url} refused the token it was just given (HTTP 401 again)`, { cause: http });
+  if (status === 403 && auth.stepUps >= MAX_STEP_UPS) {
+    throw new HandOffError('ERR_AUTH_INSUFFICIENT_SCOPE', `${url} still answers 403 insufficient_scope${challenge.scope ? ` (scope "${challenge.scope.slice(0, 100)}")` : ''} after ${auth.stepUps} step-ups`, { cause: http });
+  }
+  const granted = await opts.auth.authorizer.authorize({
+    endpoint: url, agent: opts.auth.name, status, challenge,
+    ...(opts.auth.loginHint !== undefined ? { loginHint: opts.auth.loginHint } : {}),
+    ...(opts.auth.addresses !== undefined ? { addresses: opts.auth.addresses } : {}),
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    ...(auth.token !== undefined ? { refused: auth.token } : {}),
+    ...(auth.scope !== undefined ? { heldScope: auth.scope } : {}),
+  });
+  auth.token = granted.token;
+  if (granted.scope !== undefined) auth.scope = granted.scope;
+  if (status === 403) auth.stepUps++;
+  else auth.grants++;
+  return true;
 }
 
 /**

@@ -54,6 +54,8 @@ export interface ProtectedAgentOptions {
   scopesSupported?: string[];
   /** The scope a 403 asks for. */
   stepUpScope?: string;
+  /** Not protected at all ('none'), or a 401 with this WWW-Authenticate instead of Bearer (e.g. 'Basic realm="x"'). Default: Bearer. */
+  demand?: 'none' | string;
 }
 
 /** A protected MCP agent at /mcp with one tool, `echo`. */
@@ -75,7 +77,11 @@ export async function protectedAgent(t: Teardownable, host: string, o: Protected
     }
     const auth = req.headers.authorization ?? '';
     const token = /^Bearer (.+)$/i.exec(auth)?.[1];
-    const verdict = token === undefined ? false : await o.accept(token);
+    if (o.demand !== undefined && o.demand !== 'none' && token === undefined) {
+      res.writeHead(401, { 'www-authenticate': o.demand }).end();
+      return;
+    }
+    const verdict = o.demand === 'none' ? 'ok' : token === undefined ? false : await o.accept(token);
     const prm = o.authorizationServers !== undefined ? `, resource_metadata="${peer.url}/.well-known/oauth-protected-resource/mcp"` : '';
     if (verdict === false) {
       res.writeHead(401, { 'www-authenticate': `Bearer realm="mcp"${prm}`, 'content-type': 'application/json' }).end('{"error":"invalid_token"}');

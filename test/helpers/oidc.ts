@@ -25,9 +25,16 @@ export interface Oidc {
   tokenRequests: URLSearchParams[];
   /** A client-credentials token straight from the token endpoint (what a test's own client holds). */
   token(client: OidcClient, resource: string, scope: string): Promise<string>;
+  /** RFC 7662 introspection (with `revocation`): whether the provider still holds the token active. */
+  introspect(client: OidcClient, token: string): Promise<boolean>;
 }
 
-export async function startOidc(t: Teardownable, host: string, clients: OidcClient[]): Promise<Oidc> {
+export interface OidcOptions {
+  /** Revocation (RFC 7009) and introspection (RFC 7662) on, and opaque access tokens (a JWT cannot be revoked). */
+  revocation?: boolean;
+}
+
+export async function startOidc(t: Teardownable, host: string, clients: OidcClient[], opts: OidcOptions = {}): Promise<Oidc> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' };
   const server = http.createServer();
@@ -41,12 +48,13 @@ export async function startOidc(t: Teardownable, host: string, clients: OidcClie
     jwks: { keys: [jwk as never] },
     features: {
       clientCredentials: { enabled: true },
+      ...(opts.revocation ? { revocation: { enabled: true, allowedPolicy: async () => true }, introspection: { enabled: true, allowedPolicy: async () => true } } : {}),
       devInteractions: { enabled: false },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => undefined,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => ({ scope: scopes.join(' '), audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: 600, jwt: { sign: { alg: 'RS256' } } }),
+        getResourceServerInfo: (_ctx: unknown, resource: string) => ({ scope: scopes.join(' '), audience: resource, accessTokenFormat: opts.revocation ? 'opaque' : 'jwt', accessTokenTTL: 600, jwt: { sign: { alg: 'RS256' } } }),
       },
     },
   } as never);
@@ -76,6 +84,16 @@ export async function startOidc(t: Teardownable, host: string, clients: OidcClie
       const body = await res.json() as { access_token?: string; error?: string; error_description?: string };
       if (!body.access_token) throw new Error(`oidc-provider: ${body.error}: ${body.error_description}`);
       return body.access_token;
+    },
+    async introspect(client, token) {
+      const res = await fetch(`${issuer}/token/introspection`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}` },
+        body: new URLSearchParams({ token }),
+      });
+      const body = await res.json() as { active?: boolean; error?: string };
+      if (body.active === undefined) throw new Error(`oidc-provider introspection: ${body.error}`);
+      return body.active;
     },
   };
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../../base/log.js';
 import { HandOffError } from '../errors.js';
 import type { OriginPools } from '../http.js';
 import { parseChallenge, type Authorizer } from '../oauth/authorizer.js';
+import { checkAuthHint, demandOf, type Demand } from '../auth-hint.js';
 
 /**
  * The authorization of one session: the bearer token its requests carry (to the endpoint's own
@@ -108,14 +109,39 @@ export class SessionPool {
     const auth: SessionAuth = { grants: 0, stepUps: 0 };
     const cached = this.opts.auth?.cachedToken(e.url);
     if (cached !== undefined) auth.token = cached;
+    // What the endpoint demands is seen only when the first try carries no token.
+    let demand: Demand | undefined = auth.token === undefined ? undefined : { kind: 'bearer' };
     for (;;) {
       try {
-        return await this.openOnce(e, signal, auth);
+        const s = await this.openOnce(e, signal, auth);
+        if (demand === undefined) {
+          // Opened without credentials: a hint that promised some is refused before any tool call goes there.
+          demand = { kind: 'none' };
+          const refusal = this.judgeHint(card, e, demand);
+          if (refusal !== undefined) {
+            await end(s, true);
+            throw refusal;
+          }
+        }
+        return s;
       } catch (err) {
+        if (err instanceof HandOffError) throw err;
+        if (demand === undefined && err instanceof StreamableHTTPError && err.code === 401) {
+          demand = demandOf(auth.challenge?.header);
+          const refusal = this.judgeHint(card, e, demand);
+          if (refusal !== undefined) throw refusal;
+        }
         // A 401 (or 403 insufficient_scope) at initialize: get a token and open again.
         if (!(await this.authorizeAfter(err, e, card, auth, signal))) throw err;
       }
     }
+  }
+
+  /** The record's auth hint against the endpoint's demand: a warning logged, or the ERR_AUTH_HINT_MISMATCH to throw. */
+  private judgeHint(card: AgentCard, e: AgentEndpoint, d: Demand): HandOffError | undefined {
+    const v = checkAuthHint(card.auth, d);
+    if (v.level === 'warning') this.opts.log.warn(`hand-off: ${card.name}: ${e.url}: ${v.message}`);
+    return v.level === 'refused' ? new HandOffError('ERR_AUTH_HINT_MISMATCH', `${card.name}: ${e.url}: ${v.message}`, { agent: card.name }) : undefined;
   }
 
   /**
@@ -133,7 +159,6 @@ export class SessionPool {
     if (authorizer === undefined) {
       throw new HandOffError('ERR_AUTH_REQUIRED', `${card.name}: ${e.url} demands authorization (HTTP ${status})${hint} and this hand-off has no credentials configured`, { agent: card.name });
     }
-    if (hint !== '') this.opts.log.warn(`hand-off: ${card.name}: ${e.url} demands authorization${hint}`);
     if (status === 401 && auth.grants >= 2) {
       throw new HandOffError('ERR_AUTH_REQUIRED', `${card.name}: ${e.url} refused the token it was just given (HTTP 401 again)`, { agent: card.name });
     }

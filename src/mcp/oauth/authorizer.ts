@@ -24,6 +24,7 @@ import { emptyCredentials, findCredential, sameIssuer, type CredentialEntry, typ
 import { authFetch, urlProblem } from './fetch.js';
 import { loopbackRedirect } from './loopback.js';
 import { resourceKey, TokenStore, type StoredToken } from './store.js';
+import { revokeToken } from './revoke.js';
 
 /** What a 401 or 403 said in its WWW-Authenticate header (RFC 6750 3, RFC 9728 5.1). */
 export interface Challenge {
@@ -68,6 +69,8 @@ export interface AuthRequest {
   refused?: string;
   /** The scope held so far (a step-up asks for it and the challenge's together). */
   heldScope?: string;
+  /** The command that logs in interactively, for the ERR_AUTH_REQUIRED message. Default `aop login AGENT`. */
+  loginHint?: string;
   signal?: AbortSignal;
 }
 
@@ -148,15 +151,80 @@ export class Authorizer {
     return this.store.allTokens().filter((t) => (t.endpoints ?? []).some((e) => resourceKey(e) === endpointKey));
   }
 
-  /** Forget every token for an endpoint (aop logout). Returns how many. */
+  /** Forget every token for an endpoint, locally only. Returns how many. */
   forget(endpoint: string): number {
+    const list = this.tokensFor(endpoint);
+    for (const t of list) this.store.drop(t);
+    return list.length;
+  }
+
+  /** The cached tokens for an endpoint: for it as the resource, or got for it. */
+  private tokensFor(endpoint: string): StoredToken[] {
     const key = resourceKey(endpoint);
-    let n = this.store.dropResource(endpoint);
-    for (const t of this.tokensNaming(key)) {
+    return [...new Set([...this.store.forResource(endpoint), ...this.tokensNaming(key)])];
+  }
+
+  /**
+   * `aop logout`: revoke each token for the endpoint at its authorization server when that
+   * advertises a revocation_endpoint (RFC 7009: the refresh token first, then the access token),
+   * then forget it. A revocation that fails is a warning; the token is forgotten all the same.
+   */
+  async logout(endpoint: string, agent: string, signal?: AbortSignal): Promise<{ forgotten: number; revoked: number; warnings: string[] }> {
+    const warnings: string[] = [];
+    let revoked = 0;
+    const list = this.tokensFor(endpoint);
+    for (const t of list) {
+      try {
+        const w = await this.revoke(t, agent, signal);
+        if (w === true) revoked++;
+        else if (w !== false) warnings.push(w);
+      } catch (err) {
+        warnings.push(`${t.issuer}: the tokens were not revoked: ${clip((err as Error).message)}`);
+      }
       this.store.drop(t);
-      n++;
     }
-    return n;
+    return { forgotten: list.length, revoked, warnings };
+  }
+
+  /** True: revoked; false: the server advertises no revocation; a string: why it failed. */
+  private async revoke(t: StoredToken, agent: string, signal?: AbortSignal): Promise<boolean | string> {
+    const { fetch, close } = authFetch({
+      allowHttp: this.allowHttp,
+      ...(this.opts.requestTimeoutMs !== undefined ? { timeoutMs: this.opts.requestTimeoutMs } : {}),
+      ...(this.opts.maxBytes !== undefined ? { maxBytes: this.opts.maxBytes } : {}),
+      ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}),
+    }, signal);
+    try {
+      let meta: AuthorizationServerMetadata | undefined;
+      try {
+        meta = await discoverAuthorizationServerMetadata(t.issuer, { fetchFn: fetch });
+      } catch (err) {
+        return `${t.issuer}: its metadata could not be read, so the tokens were not revoked: ${isZod(err) ? 'not valid metadata (RFC 8414)' : clip((err as Error).message)}`;
+      }
+      // RFC 8414 and OpenID discovery both may carry it (the SDK types only the first).
+      const at = (meta as { revocation_endpoint?: unknown } | undefined)?.revocation_endpoint;
+      if (meta === undefined || typeof at !== 'string') return false;
+      const entry = findCredential(this.credentials, agent, t.issuer);
+      // As the other endpoints: at the issuer's origin (or one the entry allows), https or loopback http.
+      const why = urlProblem(at, this.allowHttp);
+      if (why !== undefined) return `${t.issuer}: revocation_endpoint ${why}: the tokens were not revoked`;
+      const allowed = new Set([new URL(t.issuer).origin, ...(entry?.endpointOrigins ?? [])]);
+      if (!allowed.has(new URL(at).origin)) return `${t.issuer}: the revocation_endpoint ${clip(at, 200)} is at another origin than the issuer: the tokens were not sent there`;
+      const client = this.clientFor(t.clientId, t.issuer, entry);
+      if (client === undefined) return `${t.issuer}: no client credentials for ${t.clientId} to revoke the tokens with`;
+      const failed: string[] = [];
+      const metadata = { ...meta, revocation_endpoint: at };
+      for (const [hint, token] of [['refresh_token', t.refreshToken], ['access_token', t.accessToken]] as const) {
+        if (token === undefined) continue;
+        const e = await revokeToken({ metadata, token, hint, client, fetch });
+        if (e !== undefined) failed.push(`revoking the ${hint.replace('_', ' ')} failed: ${e}`);
+      }
+      if (failed.length > 0) return `${t.issuer}: ${failed.join('; ')}`;
+      this.log.info(`oauth: revoked the tokens from ${t.issuer} for ${t.resource}`);
+      return true;
+    } finally {
+      await close();
+    }
   }
 
   /** Get a token for the endpoint after its 401/403 (see the head of this file). Throws HandOffError ERR_AUTH_*. */
@@ -262,7 +330,7 @@ export class Authorizer {
     if (entry?.grant === 'client_credentials') return this.clientCredentials(entry, asUrl, meta, resource, scope, req.endpoint, fetch);
     if (this.opts.interactive !== undefined) return this.authorizationCode(entry, asUrl, meta, resource, scope, req, fetch);
     const file = this.credentials.file || 'the credentials file';
-    throw new HandOffError('ERR_AUTH_REQUIRED', `${where} demands authorization by ${asUrl}${scope ? ` (scope "${clip(scope, 100)}")` : ''} and none is configured: add client credentials for ${req.agent} or its zone to ${file}, or run \`aop login ${req.agent}\` at a terminal`);
+    throw new HandOffError('ERR_AUTH_REQUIRED', `${where} demands authorization by ${asUrl}${scope ? ` (scope "${clip(scope, 100)}")` : ''} and none is configured: add client credentials for ${req.agent} or its zone to ${file}, or run ${req.loginHint ?? `\`aop login ${req.agent}\``} at a terminal`);
   }
 
   /** urlProblem, except at the endpoint's own origin (the hand-off's policy let that be called). */
