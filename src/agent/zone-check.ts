@@ -18,7 +18,8 @@ import { bapToken } from './values.js';
 import type { RR, RRset } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
 import { isInDomain, nameEquals, nameKey, nameToWire, parentName, readName } from '../wire/name.js';
-import { RRClass, RRType } from '../wire/types.js';
+import { RRClass, RRType, typeToString } from '../wire/types.js';
+import { answerOctets, MAX_DNS_MESSAGE } from '../wire/answer-size.js';
 
 type ZoneNodeView = { name: string; rrsets: ReadonlyMap<number, RRset> };
 
@@ -49,6 +50,8 @@ export const AgentZoneCode = {
   ERR_AGENT_ZONE_DNSAID_CAP: 'a `cap` (key65400) that is not an https URL, which DNS-AID clients never fetch',
   ERR_AGENT_ZONE_DNSAID_BAP: 'a `bap` (key65402) holding more than one token, or not of the form DNS-AID clients accept (`mcp`, `mcp=1.0`)',
   ERR_AGENT_ZONE_MANDATORY_PRIVATE: 'a `mandatory` list naming private-use keys (65280-65534): RFC 9460 clients other than aop drop the record',
+  // Any RRset, agent or not: one no DNS message can hold (an UPDATE that makes one is refused).
+  ERR_AGENT_ZONE_RRSET_TOO_LARGE: 'an RRset whose smallest answer is over 65,535 octets, so no DNS message holds it, over TCP either: servers answer TC=1 with no records (BIND too), and clients see nothing',
 } as const;
 export type AgentZoneCodeName = keyof typeof AgentZoneCode;
 
@@ -228,6 +231,7 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
     : [...opts.names].map((k) => zone.node!(k)).filter((n) => n !== undefined);
   for (const node of nodes) {
     if (opts.names !== undefined && !opts.names.has(nameKey(node.name))) continue;
+    for (const set of node.rrsets.values()) checkSize(set, add);
     if (pending !== undefined) settle(node);
     try {
       checkNode(node, fast !== undefined);
@@ -330,6 +334,16 @@ function checkTxtIndex(zone: AgentZoneView, origin: string, add: Add): void {
   if (txt.rdata.length > 1) {
     add('ERR_AGENT_ZONE_INDEX', owner, RRType.TXT, txt.rdata[1], `${owner} TXT: ${txt.rdata.length} records; DNS-AID clients read only the first string of the first record in the answer, whose order resolvers may change: use one record with several "agents=" strings`);
   }
+}
+
+/** An RRset no DNS message can hold (answer-size.ts): a warning at load, a refusal for an UPDATE (update/handler.ts). */
+function checkSize(set: RRset, add: Add): void {
+  const octets = answerOctets(set);
+  if (octets === undefined || octets <= MAX_DNS_MESSAGE) return;
+  const index = /^_index\._agents\./i.test(set.name) || /\._cap\._agents\./i.test(set.name);
+  const fix = index ? '; page the index (docs/records.md, "A paged index": aop zone add-agent and aop register page it)' : '; split the data over several names';
+  add('ERR_AGENT_ZONE_RRSET_TOO_LARGE', set.name, set.type, undefined,
+    `${set.name} ${typeToString(set.type)}: ${set.rdata.length} records need about ${octets} octets in an answer, more than the ${MAX_DNS_MESSAGE} one DNS message holds (over TCP too): servers answer TC=1 with no records and clients see none of them${fix}`);
 }
 
 /** Reasons (card.ts's evaluate) that say a key is missing rather than wrong. */

@@ -145,6 +145,8 @@ function agentErrors(zone: Zone, change: Change): string | undefined {
   // Only errors refuse an update; the index warnings would walk every entry of the index.
   if (whole) updateWork.wholeAgentChecks++;
   const faults = checkAgentZone(zone, whole ? { indexChecks: false } : { names, indexChecks: false });
-  const error = faults.find((f) => f.severity === 'error');
+  // An RRset this change makes too large for any message would be served as TC=1 with nothing:
+  // refused, like an error (BIND refuses such updates with max-records-per-type).
+  const error = faults.find((f) => f.severity === 'error' || (f.code === 'ERR_AGENT_ZONE_RRSET_TOO_LARGE' && names.has(nameKey(f.owner))));
   return error?.message;
 }
