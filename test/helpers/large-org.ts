@@ -6,6 +6,7 @@
 
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { capIndexRoot, entryHash, layoutIndex, orgIndexRoot, type IndexMember } from '../../src/agent/index.js';
 
 export const CAPABILITIES = ['translation', 'writing', 'review', 'search', 'summarising', 'coding', 'vision'];
 
@@ -25,7 +26,7 @@ export interface LargeOrg {
 export const agentLabel = (i: number): string => `agent-${String(i).padStart(7, '0')}`;
 
 /** Zone-file lines of the organisation, in chunks (a million agents is some 400 MB of text). */
-export function* largeOrgLines(o: LargeOrg, paged?: (labels: string[]) => Iterable<string>): Generator<string> {
+export function* largeOrgLines(o: LargeOrg): Generator<string> {
   const port = o.port ?? 18999;
   yield `$ORIGIN ${o.org}.\n$TTL 300\n@ 3600 IN SOA ns1.${o.org}. hostmaster.${o.org}. 1 3600 900 604800 300\n  3600 IN NS ns1\nns1 IN A ${o.address}\nmcp IN A ${o.address}\n`;
   let chunk = '';
@@ -51,20 +52,38 @@ export function* largeOrgLines(o: LargeOrg, paged?: (labels: string[]) => Iterab
       }
     }
     yield idx;
-  } else if (paged) {
-    yield* paged(labels);
+  } else {
+    const org = `${o.org}.`;
+    const members: IndexMember[] = labels.map((l) => ({ name: `${l}.${org}`, hash: entryHash(`${l}.${org}`, org) }));
+    yield* indexLines(layoutIndex(orgIndexRoot(org), members));
+    for (const [c, cap] of CAPABILITIES.entries()) {
+      yield* indexLines(layoutIndex(capIndexRoot(org, cap)!, members.filter((_, i) => i % CAPABILITIES.length === c)));
+    }
   }
 }
 
+/** Zone-file lines of an index layout (layoutIndex), absolute names. */
+export function* indexLines(layout: ReadonlyMap<string, readonly string[]>): Generator<string> {
+  let chunk = '';
+  for (const [owner, targets] of layout) {
+    for (const target of targets) chunk += `${owner} IN PTR ${target}\n`;
+    if (chunk.length > 1 << 20) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield chunk;
+}
+
 /** The whole zone as one string (for up to some 100,000 agents). */
-export function largeOrgText(o: LargeOrg, paged?: (labels: string[]) => Iterable<string>): string {
-  return [...largeOrgLines(o, paged)].join('');
+export function largeOrgText(o: LargeOrg): string {
+  return [...largeOrgLines(o)].join('');
 }
 
 /** The zone written to a file, streamed (any size). */
-export async function writeLargeOrg(file: string, o: LargeOrg, paged?: (labels: string[]) => Iterable<string>): Promise<void> {
+export async function writeLargeOrg(file: string, o: LargeOrg): Promise<void> {
   const out = createWriteStream(file);
-  for (const chunk of largeOrgLines(o, paged)) {
+  for (const chunk of largeOrgLines(o)) {
     if (!out.write(chunk)) await once(out, 'drain');
   }
   out.end();
