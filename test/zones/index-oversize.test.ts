@@ -18,6 +18,14 @@ import { connect, json } from '../helpers/gateway.js';
 import { largeOrgText } from '../helpers/large-org.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { serveWithGateway } from '../helpers/serve-process.js';
+import { startDaemon } from '../helpers/server.js';
+import { parseListen } from '../../src/server/listen.js';
+import { parsePolicy } from '../../src/update/policy.js';
+import { sendUpdate } from '../../src/update/client.js';
+import { encodeMessage, newMessage } from '../../src/wire/message.js';
+import { nameToWire } from '../../src/wire/name.js';
+import { Keyring, type TsigKey } from '../../src/wire/tsig.js';
+import { Opcode, Rcode, RRClass } from '../../src/wire/types.js';
 
 const NET = await leaseNet(t);
 const HOST = NET.host(1);
@@ -50,4 +58,22 @@ t.test('aop serve --mcp: TC=1 over TCP, and the gateway reports the index instea
   t.ok(problems.some((p) => /truncated reply \(TC=1\)/.test(p.message)), `the index problem is reported: ${JSON.stringify(problems)}`);
   t.equal(list.total_count, 0, 'nothing could be listed from the flat index');
   await client.close();
+});
+
+t.test('an UPDATE that pushes an RRset past what a message holds is refused', async (t) => {
+  const key: TsigKey = { name: 'admin-key', algorithm: 'hmac-sha256.', secret: Buffer.from('YWRtaW4ga2V5IGZvciB0aGUgb3ZlcnNpemUgdGVzdCE=', 'base64') };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-oversize-update-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // 2,200 entries fit (61,654 octets as an answer); 200 more do not.
+  writeFileSync(path.join(dir, `${ORG}.zone`), largeOrgText({ org: ORG, agents: 2200, address: HOST, layout: 'flat' }));
+  const { daemon, host, port } = await startDaemon(t, {
+    zonesDir: dir, listen: [parseListen(`${NET.host(3)}:0`)], keyring: new Keyring([key]),
+    update: { policy: parsePolicy(['grant admin-key zonesub ANY']), flushDelayMs: 50 },
+  });
+  const owner = `_index._agents.${ORG}.`;
+  const ptrs = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ name: owner, type: RRType.PTR, class: RRClass.IN, ttl: 300, rdata: nameToWire(`extra-${from + i}.${ORG}.`) }));
+  const update = (rrs: ReturnType<typeof ptrs>) => encodeMessage(newMessage({ id: 7, opcode: Opcode.UPDATE, questions: [{ name: `${ORG}.`, type: RRType.SOA, class: RRClass.IN }], authority: rrs }));
+  t.equal(await sendUpdate(update(ptrs(0, 200)), { key, server: { address: host, port }, tcp: true }), Rcode.REFUSED, 'REFUSED');
+  t.equal(daemon.catalog.get(`${ORG}.`)!.rrset(owner, RRType.PTR)!.rdata.length, 2200, 'nothing changed');
+  t.equal(await sendUpdate(update(ptrs(0, 5)), { key, server: { address: host, port }, tcp: true }), Rcode.NOERROR, 'a change that still fits goes through');
 });
