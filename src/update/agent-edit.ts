@@ -4,7 +4,7 @@
 // The records of an added agent come from agent-records.ts, as `aop register`'s do.
 
 import {
-  type AgentCard, AgentRecordError, aliasTarget, capIndexRoot, indexStrings, indexTxtRdata, orgIndexRoot, PAGE_MAX, readSvcb, SvcKey, zoneLine,
+  type AgentCard, AgentRecordError, aliasTarget, capIndexRoot, entryHash, indexStrings, indexTxtRdata, layoutIndex, orgIndexRoot, PAGE_MAX, readSvcb, SvcKey, zoneLine,
 } from '../agent/index.js';
 import { IndexModel } from './index-model.js';
 import { quoteText } from '../wire/rdata/common.js';
@@ -424,6 +424,23 @@ export function agentsText(origin: string, specs: readonly AgentSpec[], warnings
     if (index.length === 0) ttl = card.ttl;
     index.push(index.length === 0 ? recs.indexLine : zoneLine('', 'PTR', abs, card.ttl));
     names.push(abs);
+  }
+  if (names.length > PAGE_MAX) {
+    // Past PAGE_MAX the index is written paged, with its capability indexes (index-pages.ts).
+    const members = names.map((name) => ({ name, hash: entryHash(name, o) }));
+    const layouts = [layoutIndex(orgIndexRoot(o), members)];
+    const caps = new Map<string, typeof members>();
+    specs.forEach((spec, i) => {
+      for (const c of spec.capabilities ?? []) {
+        const capRoot = capIndexRoot(o, c);
+        if (capRoot === undefined) continue;
+        if (!caps.has(capRoot)) caps.set(capRoot, []);
+        caps.get(capRoot)!.push(members[i]!);
+      }
+    });
+    for (const [capRoot, list] of caps) layouts.push(layoutIndex(capRoot, list));
+    blocks.push(layouts.flatMap((l) => [...l].flatMap(([owner, targets]) => targets.map((x) => zoneLine(owner, 'PTR', x, ttl)))).join('\n'));
+    return blocks.join('\n\n') + '\n';
   }
   if (index.length > 0) {
     const strings = indexStrings(names, o);

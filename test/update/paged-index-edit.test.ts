@@ -6,7 +6,7 @@
 
 import t from 'tap';
 import { capIndexRoot, checkAgentZone, entryHash, orgIndexRoot, PAGE_MAX, pageOwner, zoneIndexEntries } from '../../src/agent/index.js';
-import { planAgentEdit } from '../../src/update/agent-edit.js';
+import { agentsText, planAgentEdit } from '../../src/update/agent-edit.js';
 import { RRType } from '../../src/wire/types.js';
 import { readZoneSource } from '../../src/zone/edit.js';
 import { loadZoneText } from '../../src/zone/load.js';
@@ -48,4 +48,15 @@ t.test('the 501st agent pages a flat index', async (t) => {
   t.equal(agentsOf(r.text).length, PAGE_MAX + 1);
   const want = Array.from({ length: PAGE_MAX }, (_, i) => i).filter((i) => i % CAPABILITIES.length === 1).map((i) => `${agentLabel(i)}.${ORG}`);
   t.same(agentsOf(r.text, capIndexRoot(ORG, 'writing')), [...want, `one-more.${ORG}`].sort(), 'the capability index of every agent, the new one too');
+});
+
+t.test('import-mcp text of more than PAGE_MAX agents carries a paged index', async (t) => {
+  const specs = Array.from({ length: PAGE_MAX + 100 }, (_, i) => spec(agentLabel(i), CAPABILITIES[i % CAPABILITIES.length]!));
+  const body = agentsText(ORG, specs, []);
+  const head = `$ORIGIN ${ORG}\n$TTL 300\n@ 3600 IN SOA ns1 hostmaster 1 3600 900 604800 300\n@ 3600 IN NS ns1\nns1 IN A 127.0.0.3\nmcp IN A 127.0.0.1\n`;
+  const text = head + body;
+  t.notMatch(body, /IN TXT +"agents=/, 'no TXT index');
+  t.same(indexFaults(text), []);
+  t.equal(agentsOf(text).length, PAGE_MAX + 100);
+  t.equal(agentsOf(text, capIndexRoot(ORG, 'review')).length, specs.filter((x) => x.capabilities[0] === 'review').length);
 });
