@@ -3,7 +3,7 @@
 // builder `aop zone add-agent` uses, so a registered agent has the records add-agent would write.
 
 import { randomInt } from 'node:crypto';
-import { type AgentRecords, capIndexRoot, indexStrings, indexTxtRdata, isPage, orgIndexRoot, PAGE_MAX } from '../agent/index.js';
+import { type AgentRecords, capIndexRoot, entryHash, indexStrings, indexTxtRdata, isPage, orgIndexRoot, PAGE_MAX, pagePath } from '../agent/index.js';
 import { IndexModel, type IndexPtr } from './index-model.js';
 import { encodeMessage, newMessage } from '../wire/message.js';
 import { isInDomain, nameEquals, nameToWire, parentName, parseName } from '../wire/name.js';
@@ -143,6 +143,17 @@ export function pagedIndexChange(
       else m.remove(name);
       adds.push(...m.changes.add);
       removes.push(...m.changes.remove);
+    }
+  }
+  if (op === 'remove') {
+    // Wherever its paths may list it, read or not (a split since the read): deleting a record
+    // that is not there changes nothing.
+    const roots = [root, ...capabilities.map((c) => capIndexRoot(zone, c)).filter((x): x is string => x !== undefined)];
+    const hash = entryHash(name, zone);
+    for (const r of roots) {
+      for (const owner of pagePath(r, hash)) {
+        if (!removes.some((p) => nameEquals(p.owner, owner) && nameEquals(p.target, name))) removes.push({ owner, target: name.endsWith('.') ? name : `${name}.` });
+      }
     }
   }
   const rr = (p: IndexPtr, cls: number): RR => ({ name: p.owner, type: RRType.PTR, class: cls, ttl: cls === RRClass.IN ? ttl : 0, rdata: nameToWire(p.target) });
