@@ -7,6 +7,10 @@ export {
   dnsAidIndexView, INDEX_PROTOCOL, INDEX_TXT_PREFIX, indexLabel, indexStrings, indexTxtRdata, parseIndexString, parseIndexTxt, type IndexEntry,
 } from './index-txt.js';
 export {
+  capabilityLabel, capIndexRoot, entryHash, isPage, layoutIndex, listedOnPath, MAX_PAGE_DEPTH, orgIndexRoot, PAGE_MAX, pageDepth, pageOwner, pagePath,
+  placeOf, zoneIndexEntries, type IndexMember, type PagePlace, type PtrView, type ZoneIndexEntry,
+} from './index-pages.js';
+export {
   parseAid, formatAid, aidFromTxt, aidTxtRdata, aidDescription, txtStrings, selectAid, aidClientProblems,
   AID_VERSION, AID_VERSIONS, MAX_AID_DESCRIPTION, MAX_AID_TEXT, type AidRecord, type AidVersion,
 } from './aid.js';

@@ -9,6 +9,7 @@
 
 import { aidClientProblems, aidFromTxt, aidNotHttps, selectAid, type AidRecord } from './aid.js';
 import { indexLabel, indexStrings, parseIndexTxt } from './index-txt.js';
+import { listedOnPath, zoneIndexEntries } from './index-pages.js';
 import { cardFromRecords } from './card.js';
 import { dnsAidProblems } from './client-compat.js';
 import { aidFine, fastAidU, fastCache, svcbFine, type FastRead } from './zone-fast.js';
@@ -17,8 +18,9 @@ import { alpnIds, readSvcb, SvcKey, type SvcbData } from './svcb.js';
 import { bapToken } from './values.js';
 import type { RR, RRset } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
-import { isInDomain, nameEquals, nameKey, nameToWire, parentName, readName } from '../wire/name.js';
-import { RRClass, RRType } from '../wire/types.js';
+import { isInDomain, nameEquals, nameKey, parentName, readName } from '../wire/name.js';
+import { RRClass, RRType, typeToString } from '../wire/types.js';
+import { answerOctets, MAX_DNS_MESSAGE } from '../wire/answer-size.js';
 
 type ZoneNodeView = { name: string; rrsets: ReadonlyMap<number, RRset> };
 
@@ -49,6 +51,8 @@ export const AgentZoneCode = {
   ERR_AGENT_ZONE_DNSAID_CAP: 'a `cap` (key65400) that is not an https URL, which DNS-AID clients never fetch',
   ERR_AGENT_ZONE_DNSAID_BAP: 'a `bap` (key65402) holding more than one token, or not of the form DNS-AID clients accept (`mcp`, `mcp=1.0`)',
   ERR_AGENT_ZONE_MANDATORY_PRIVATE: 'a `mandatory` list naming private-use keys (65280-65534): RFC 9460 clients other than aop drop the record',
+  // Any RRset, agent or not: one no DNS message can hold (an UPDATE that makes one is refused).
+  ERR_AGENT_ZONE_RRSET_TOO_LARGE: 'an RRset whose smallest answer is over 65,535 octets, so no DNS message holds it, over TCP either: servers answer TC=1 with no records (BIND too), and clients see nothing',
 } as const;
 export type AgentZoneCodeName = keyof typeof AgentZoneCode;
 
@@ -110,16 +114,6 @@ function svcbOf(rdata: Buffer): SvcbData | undefined {
   }
 }
 
-/** Octets of a name key's wire form (labels and their length octets, and the root's). */
-function wireLength(key: string): number {
-  if (key === '.') return 1;
-  try {
-    return nameToWire(key).length;
-  } catch {
-    return -1;
-  }
-}
-
 function nameIn(rdata: Buffer): string | undefined {
   try {
     return readName(rdata, 0).name;
@@ -171,22 +165,20 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
     return ok;
   };
 
-  // The index first: a listed name is an agent whatever its records say.
+  // The index first: a listed name is an agent whatever its records say. A paged index
+  // (index-pages.ts) is walked through its pages; checking a few names without the index checks
+  // looks only at the pages on each name's hash path.
   const index = indexName(origin);
   const ptrs = zone.rrset(index, RRType.PTR);
   const listed = new Set<string>();
   const indexOwner = ptrs?.name ?? index;
-  // Checking a few names without the index checks: only entries as long as one of their wire
-  // forms can name them (a PTR's RDATA is the name, uncompressed), so most are not decoded.
-  const lengths = opts.names !== undefined && opts.indexChecks === false ? new Set([...opts.names].map((k) => wireLength(k))) : undefined;
-  for (const rdata of ptrs?.rdata ?? []) {
-    if (lengths !== undefined && !lengths.has(rdata.length)) continue;
-    const target = nameIn(rdata);
-    if (target === undefined) {
-      add('ERR_AGENT_ZONE_INDEX', indexOwner, RRType.PTR, rdata, `${indexOwner} PTR: malformed RDATA`);
-      continue;
-    }
-    listed.add(nameKey(target));
+  const subset = opts.names !== undefined && opts.indexChecks === false;
+  const walked = subset ? undefined : zoneIndexEntries(zone, index);
+  if (subset) {
+    for (const k of opts.names!) if (listedOnPath(zone, index, origin, k)) listed.add(k);
+  } else {
+    for (const m of walked!.malformed) add('ERR_AGENT_ZONE_INDEX', m.owner, RRType.PTR, m.rdata, `${m.owner} PTR: malformed RDATA`);
+    for (const e of walked!.entries) listed.add(nameKey(e.target));
   }
 
   const agents: string[] = [];
@@ -228,6 +220,7 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
     : [...opts.names].map((k) => zone.node!(k)).filter((n) => n !== undefined);
   for (const node of nodes) {
     if (opts.names !== undefined && !opts.names.has(nameKey(node.name))) continue;
+    for (const set of node.rrsets.values()) checkSize(set, add);
     if (pending !== undefined) settle(node);
     try {
       checkNode(node, fast !== undefined);
@@ -282,26 +275,24 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
   }
 
   // The index against the agents.
-  if (opts.indexChecks === false) return faults;
-  for (const rdata of ptrs?.rdata ?? []) {
-    const target = nameIn(rdata);
-    if (target === undefined) continue;
-    const entry = `${indexOwner} PTR ${target}`;
+  if (opts.indexChecks === false || walked === undefined) return faults;
+  for (const { target, owner, rdata } of walked.entries) {
+    const entry = `${owner} PTR ${target}`;
     if (!isInDomain(target, origin)) {
-      add('ERR_AGENT_ZONE_INDEX', indexOwner, RRType.PTR, rdata, `${entry}: outside zone ${origin}; aop clients ignore the entry`);
+      add('ERR_AGENT_ZONE_INDEX', owner, RRType.PTR, rdata, `${entry}: outside zone ${origin}; aop clients ignore the entry`);
       continue;
     }
     if (belowCut(target)) continue;
     if (zone.rrset(target, RRType.SVCB) === undefined && zone.rrset(target, RRType.CNAME) === undefined) {
-      add('ERR_AGENT_ZONE_INDEX', indexOwner, RRType.PTR, rdata, `${entry}: no agent of that name in the zone (no SVCB or CNAME record there); remove the entry or add the agent`);
+      add('ERR_AGENT_ZONE_INDEX', owner, RRType.PTR, rdata, `${entry}: no agent of that name in the zone (no SVCB or CNAME record there); remove the entry or add the agent`);
     }
   }
-  if (ptrs !== undefined && ptrs.rdata.length > 0) {
+  if (walked.entries.length > 0) {
     for (const a of agents) {
       if (!listed.has(nameKey(a))) add('ERR_AGENT_ZONE_UNLISTED', a, RRType.SVCB, undefined, `${a}: agent not listed in ${indexOwner}; add "${indexOwner} PTR ${a}" so clients can browse it`);
     }
   }
-  checkTxtIndex(zone, origin, add);
+  checkTxtIndex(zone, origin, walked.pages.length > 0, add);
   return faults;
 }
 
@@ -310,10 +301,14 @@ export function checkAgentZone(zone: AgentZoneView, opts: AgentZoneOptions = {})
  * one record. Checked only where a TXT index is published; a zone with PTRs alone is aop's older
  * layout, which aop clients read in full.
  */
-function checkTxtIndex(zone: AgentZoneView, origin: string, add: Add): void {
+function checkTxtIndex(zone: AgentZoneView, origin: string, paged: boolean, add: Add): void {
   const owner = indexName(origin);
   const txt = zone.rrset(owner, RRType.TXT);
   if (txt === undefined || txt.rdata.length === 0) return;
+  if (paged) {
+    add('ERR_AGENT_ZONE_INDEX', owner, RRType.TXT, undefined, `${owner} TXT: the index is paged, and a paged index has no TXT index (it would not fit one message, and DNS-AID clients read its first string only); aop's edits remove it (docs/records.md, "A paged index")`);
+    return;
+  }
   const want = new Set<string>();
   for (const rdata of zone.rrset(owner, RRType.PTR)?.rdata ?? []) {
     const target = nameIn(rdata);
@@ -330,6 +325,16 @@ function checkTxtIndex(zone: AgentZoneView, origin: string, add: Add): void {
   if (txt.rdata.length > 1) {
     add('ERR_AGENT_ZONE_INDEX', owner, RRType.TXT, txt.rdata[1], `${owner} TXT: ${txt.rdata.length} records; DNS-AID clients read only the first string of the first record in the answer, whose order resolvers may change: use one record with several "agents=" strings`);
   }
+}
+
+/** An RRset no DNS message can hold (answer-size.ts): a warning at load, a refusal for an UPDATE (update/handler.ts). */
+function checkSize(set: RRset, add: Add): void {
+  const octets = answerOctets(set);
+  if (octets === undefined || octets <= MAX_DNS_MESSAGE) return;
+  const index = /^_index\._agents\./i.test(set.name) || /\._cap\._agents\./i.test(set.name);
+  const fix = index ? '; page the index (docs/records.md, "A paged index": aop zone add-agent and aop register page it)' : '; split the data over several names';
+  add('ERR_AGENT_ZONE_RRSET_TOO_LARGE', set.name, set.type, undefined,
+    `${set.name} ${typeToString(set.type)}: ${set.rdata.length} records need about ${octets} octets in an answer, more than the ${MAX_DNS_MESSAGE} one DNS message holds (over TCP too): servers answer TC=1 with no records and clients see none of them${fix}`);
 }
 
 /** Reasons (card.ts's evaluate) that say a key is missing rather than wrong. */

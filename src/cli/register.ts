@@ -121,7 +121,7 @@ export function registerCommands(y: Argv): Argv {
           const missing = await hostWithoutAddresses(host, server, a.timeout);
           if (missing) process.stderr.write(`aop: warning: ${u.name}: endpoint host ${host} ${missing}\n`);
         }
-        const rcode = await sendWithIndex((index) => registerUpdate(spec, undefined, index).message, u.zone, { key, server, tcp: a.tcp, timeout: a.timeout });
+        const rcode = await sendWithIndex((index) => registerUpdate(spec, undefined, index), u.zone, { key, server, tcp: a.tcp, timeout: a.timeout }, { name: u.name, capabilities: caps });
         report('registered', u.name, u.zone, a.server as string, rcode, ` (${u.records.records.length} records, key ${key.name})`);
       }),
     )
@@ -134,8 +134,8 @@ export function registerCommands(y: Argv): Argv {
         const key = keyFrom(a.key, a['key-inline'], a['key-name']);
         const server = serverFrom(a.server as string);
         const u = deregisterUpdate({ name: a.name as string, zone: a.zone });
-        const rcode = await sendWithIndex((index) => deregisterUpdate({ name: a.name as string, zone: a.zone }, undefined, index).message, u.zone,
-          { key, server, tcp: a.tcp, timeout: a.timeout });
+        const rcode = await sendWithIndex((index) => deregisterUpdate({ name: a.name as string, zone: a.zone }, undefined, index), u.zone,
+          { key, server, tcp: a.tcp, timeout: a.timeout }, { name: u.name });
         report('deregistered', u.name, u.zone, a.server as string, rcode, ` (key ${key.name})`);
       }),
     );

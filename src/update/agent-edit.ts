@@ -3,14 +3,17 @@
 // over src/zone/edit.ts, which keeps the rest of the file byte for byte and verifies the result.
 // The records of an added agent come from agent-records.ts, as `aop register`'s do.
 
-import { type AgentCard, AgentRecordError, aliasTarget, indexStrings, indexTxtRdata, readSvcb, zoneLine } from '../agent/index.js';
+import {
+  type AgentCard, AgentRecordError, aliasTarget, capIndexRoot, entryHash, indexStrings, indexTxtRdata, layoutIndex, orgIndexRoot, PAGE_MAX, readSvcb, SvcKey, zoneLine,
+} from '../agent/index.js';
+import { IndexModel } from './index-model.js';
 import { quoteText } from '../wire/rdata/common.js';
 import {
   applyOps, contextAt, type LineOp, nextFileSerial, opsDiff, removalOps, serialOp, type SourceRecord, verifyEdit, type ZoneSource,
 } from '../zone/edit.js';
 import type { RR } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
-import { isInDomain, nameEquals, nameKey, parseName, readName } from '../wire/name.js';
+import { isInDomain, nameEquals, nameKey, nameToWire, parseName, readName } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
 import { AgentEditError, agentNameIn, type AgentSpec, buildAgent, type BuiltAgent, DEFAULT_AGENT_TTL, recordsAt } from './agent-records.js';
 
@@ -155,10 +158,15 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
 
   const planned: PlannedAgent[] = [];
   const indexName = `_index._agents.${src.origin}`;
-  const index = at(src, indexName, RRType.PTR).filter((r) => !removed.has(r));
+  // A paged index (or one this edit pages) is changed page by page (index-model.ts); the flat
+  // index and its TXT are written below as always.
+  const paged = pagedEdit(src, adds, req.remove ?? [], removed);
+  const index = paged !== undefined ? [] : at(src, indexName, RRType.PTR).filter((r) => !removed.has(r));
   const indexTtl = index[0]?.ttl;
   // The TXT index follows the PTR set (index-txt.ts): rewritten when the set of names changes.
-  const txt = txtIndexPlan(src, indexName, [...index.map((r) => ptrTarget(r) ?? ''), ...adds.map((a) => a.abs)], removed);
+  const txt = paged !== undefined
+    ? { old: [], strings: [], rdata: undefined, changed: false, anchor: undefined }
+    : txtIndexPlan(src, indexName, [...index.map((r) => ptrTarget(r) ?? ''), ...adds.map((a) => a.abs)], removed);
   const ops: LineOp[] = removalOps(src, [...removed], [...addsAt.values(), ...(txt.anchor !== undefined ? [txt.anchor] : [])]);
   const endLine = src.lines.length;
   const endBlocks: string[] = [];
@@ -187,7 +195,7 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
     const block = prefix + records.text;
     if (line !== undefined) ops.push({ from: line, to: line, lines: splitKeep(block) });
     else endBlocks.push(block);
-    const listedAlready = index.some((r) => nameEquals(ptrTarget(r) ?? '', abs));
+    const listedAlready = paged !== undefined || index.some((r) => nameEquals(ptrTarget(r) ?? '', abs));
     if (!listedAlready) {
       added.push({ ...records.index, ttl: indexTtl ?? card.ttl });
       indexLines.push(abs);
@@ -251,6 +259,10 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
     const owner = nameEquals(indexName, origin) ? '@' : indexName.slice(0, indexName.length - origin.length - 1);
     endBlocks.push(txtLine(owner, !endCtx.afterInclude && endCtx.ttl === txtTtl ? undefined : txtTtl));
   }
+  if (paged !== undefined && paged.lines.length > 0) {
+    endBlocks.push(paged.lines.join(''));
+    added.push(...paged.added);
+  }
   if (endBlocks.length > 0) {
     const last = src.lines[endLine - 1];
     const lines: string[] = [];
@@ -272,6 +284,85 @@ export function planAgentEdit(src: ZoneSource, req: AgentEditRequest): AgentEdit
   const text = applyOps(src.lines, ops);
   verifyEdit(src, text, { removed: [...removed], added, serial });
   return { text, ops, diff: opsDiff(src.file, src.lines, ops), serial: { old: oldSerial, new: serial }, added, removed: [...removed], warnings };
+}
+
+/** The index PTRs a paged edit adds (as lines at the end of the file, absolute names) and their RRs; what it removes goes into `removed`. */
+interface PagedEdit {
+  lines: string[];
+  added: RR[];
+}
+
+/** The capabilities (key65323) of the agent at `name` in the zone's records. */
+function capabilitiesIn(src: ZoneSource, name: string): string[] {
+  const caps = new Set<string>();
+  for (const r of at(src, name, RRType.SVCB)) {
+    try {
+      for (const c of readSvcb(r.rdata).params.get(SvcKey.capabilities)?.toString('latin1').split(',') ?? []) if (c !== '') caps.add(c);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+    }
+  }
+  return [...caps];
+}
+
+/**
+ * The index part of an edit when the index is paged, or this edit takes the flat index past
+ * PAGE_MAX (docs/records.md, "A paged index"): undefined otherwise. Every added agent goes to
+ * its page (and its capabilities' indexes), every removed one leaves them; a root that splits
+ * loses its TXT index and gets the capability indexes of every agent.
+ */
+function pagedEdit(src: ZoneSource, adds: ReadonlyArray<{ spec: AgentSpec; abs: string }>, removes: readonly string[], removed: Set<SourceRecord>): PagedEdit | undefined {
+  const root = orgIndexRoot(src.origin);
+  const ptrsUnder = (r: string): SourceRecord[] => src.records.filter((x) => x.type === RRType.PTR && isInDomain(x.name, r));
+  const orgRecords = ptrsUnder(root);
+  const known = (recs: readonly SourceRecord[]) => recs.flatMap((r) => { const t = ptrTarget(r); return t === undefined ? [] : [{ owner: r.name, target: t }]; });
+  const org = new IndexModel(root, src.origin, known(orgRecords));
+  const gone = removes.map((n) => agentNameIn(n, src.origin));
+  if (!org.paged) {
+    const flat = new Set(org.targets(root).map((x) => nameKey(x)));
+    for (const g of gone) flat.delete(nameKey(g));
+    for (const a of adds) flat.add(nameKey(a.abs));
+    if (flat.size <= PAGE_MAX) return undefined;
+  }
+  for (const g of gone) org.remove(g);
+  for (const a of adds) org.add(a.abs);
+  const ttl = orgRecords[0]?.ttl ?? adds[0]?.spec.ttl ?? DEFAULT_AGENT_TTL;
+  const changes = [{ model: org, records: orgRecords }];
+  const capModels = new Map<string, { model: IndexModel; records: SourceRecord[] }>();
+  const capModel = (cap: string): IndexModel | undefined => {
+    const capRoot = capIndexRoot(src.origin, cap);
+    if (capRoot === undefined) return undefined;
+    let m = capModels.get(capRoot);
+    if (m === undefined) {
+      const records = ptrsUnder(capRoot);
+      capModels.set(capRoot, (m = { model: new IndexModel(capRoot, src.origin, known(records)), records }));
+      changes.push(m);
+    }
+    return m.model;
+  };
+  if (org.changes.rootSplit) {
+    for (const r of at(src, root, RRType.TXT)) removed.add(r);
+    const goneKeys = new Set(gone.map((g) => nameKey(g)));
+    for (const agent of agentNames(src)) {
+      if (goneKeys.has(nameKey(agent)) || adds.some((a) => nameEquals(a.abs, agent))) continue;
+      for (const cap of capabilitiesIn(src, agent)) capModel(cap)?.add(agent);
+    }
+  } else {
+    for (const g of gone) for (const cap of capabilitiesIn(src, g)) capModel(cap)?.remove(g);
+  }
+  for (const a of adds) for (const cap of a.spec.capabilities ?? []) capModel(cap)?.add(a.abs);
+  const lines: string[] = [];
+  const added: RR[] = [];
+  for (const { model, records } of changes) {
+    for (const p of model.changes.remove) {
+      for (const r of records) if (nameEquals(r.name, p.owner) && nameEquals(ptrTarget(r) ?? '', p.target)) removed.add(r);
+    }
+    for (const p of model.changes.add) {
+      lines.push(zoneLine(p.owner, 'PTR', p.target, ttl) + '\n');
+      added.push({ name: p.owner, type: RRType.PTR, class: src.zone.class, ttl, rdata: nameToWire(p.target) });
+    }
+  }
+  return { lines, added };
 }
 
 interface TxtIndexPlan {
@@ -333,6 +424,23 @@ export function agentsText(origin: string, specs: readonly AgentSpec[], warnings
     if (index.length === 0) ttl = card.ttl;
     index.push(index.length === 0 ? recs.indexLine : zoneLine('', 'PTR', abs, card.ttl));
     names.push(abs);
+  }
+  if (names.length > PAGE_MAX) {
+    // Past PAGE_MAX the index is written paged, with its capability indexes (index-pages.ts).
+    const members = names.map((name) => ({ name, hash: entryHash(name, o) }));
+    const layouts = [layoutIndex(orgIndexRoot(o), members)];
+    const caps = new Map<string, typeof members>();
+    specs.forEach((spec, i) => {
+      for (const c of spec.capabilities ?? []) {
+        const capRoot = capIndexRoot(o, c);
+        if (capRoot === undefined) continue;
+        if (!caps.has(capRoot)) caps.set(capRoot, []);
+        caps.get(capRoot)!.push(members[i]!);
+      }
+    });
+    for (const [capRoot, list] of caps) layouts.push(layoutIndex(capRoot, list));
+    blocks.push(layouts.flatMap((l) => [...l].flatMap(([owner, targets]) => targets.map((x) => zoneLine(owner, 'PTR', x, ttl)))).join('\n'));
+    return blocks.join('\n\n') + '\n';
   }
   if (index.length > 0) {
     const strings = indexStrings(names, o);

@@ -3,7 +3,8 @@
 // builder `aop zone add-agent` uses, so a registered agent has the records add-agent would write.
 
 import { randomInt } from 'node:crypto';
-import { type AgentRecords, indexStrings, indexTxtRdata } from '../agent/index.js';
+import { type AgentRecords, capIndexRoot, entryHash, indexStrings, indexTxtRdata, isPage, orgIndexRoot, PAGE_MAX, pagePath } from '../agent/index.js';
+import { IndexModel, type IndexPtr } from './index-model.js';
 import { encodeMessage, newMessage } from '../wire/message.js';
 import { isInDomain, nameEquals, nameToWire, parentName, parseName } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
@@ -27,6 +28,11 @@ export interface RegisterUpdate {
   warnings: string[];
   /** Endpoint hosts inside the zone: the server refuses the agent unless they have A/AAAA records there. */
   hosts: string[];
+  /**
+   * UPDATEs to send first, in order: the index changes of a paged index when they are too many
+   * for one message with the agent's records (a page that splits).
+   */
+  before: Buffer[];
 }
 
 function absolute(text: string, what: string): string {
@@ -63,12 +69,100 @@ export function registerUpdate(req: AgentRegistration, id = randomInt(0, 0x10000
   const built = buildAgent({ origin: zone, records: [], unseen: true }, { ...req, name });
   const { records } = built;
   const own = records.addresses.length > 0 ? [deletion(name, RRType.A), deletion(name, RRType.AAAA)] : [];
+  const paged = index === undefined ? undefined : pagedIndexChange(zone, name, req.capabilities ?? [], index, 'add', index.ttl ?? records.index.ttl, id);
+  if (paged !== undefined) {
+    const message = update(zone, [
+      deletion(name, RRType.SVCB), ...own, deletion(`_agent.${name}`, RRType.TXT),
+      ...records.svcb, ...records.addresses, records.txt, ...paged.inline,
+    ], id);
+    return { message, zone, name, records, warnings: built.warnings, hosts: built.uncheckedHosts, before: paged.before };
+  }
   const txt = index === undefined ? { prereqs: [], changes: [] } : txtIndexChange(zone, index, [...index.agents, name], index.ttl ?? records.index.ttl);
   const message = update(zone, [
     deletion(name, RRType.SVCB), ...own, deletion(`_agent.${name}`, RRType.TXT),
     ...records.svcb, ...records.addresses, records.txt, records.index, ...txt.changes,
   ], id, txt.prereqs);
-  return { message, zone, name, records, warnings: built.warnings, hosts: built.uncheckedHosts };
+  return { message, zone, name, records, warnings: built.warnings, hosts: built.uncheckedHosts, before: [] };
+}
+
+/** Index changes carried in the agent's own UPDATE; more go first, in UPDATEs of CHUNK records. */
+const INLINE = 64;
+const CHUNK = 200;
+
+/**
+ * The index changes of registering (`add`) or deregistering (`remove`) an agent when the index
+ * is paged or is about to be (docs/records.md, "A paged index"): the PTRs on the agent's hash
+ * path, of the organisation index and of its capabilities' indexes; when the root splits, the TXT
+ * index removed and every capability index built. Undefined when the index is flat and stays
+ * flat (the caller writes the flat index and its TXT, as always). Adding a record that exists
+ * and deleting one that does not are no-ops (RFC 2136 3.4.2), so no prerequisite is needed: two
+ * registrations at once each add their own entry.
+ */
+export function pagedIndexChange(
+  zone: string, name: string, capabilities: readonly string[], index: IndexState, op: 'add' | 'remove', ttl: number, id: number,
+): { inline: RR[]; before: Buffer[] } | undefined {
+  const root = orgIndexRoot(zone);
+  const known: IndexPtr[] = [...index.agents.map((target) => ({ owner: root, target })), ...(index.paths ?? [])];
+  const org = new IndexModel(root, zone, known.filter((p) => isInDomain(p.owner, root)));
+  if (!org.paged) {
+    if (op === 'remove') return undefined;
+    if (index.agents.some((n) => nameEquals(n, name)) || index.agents.length + 1 <= PAGE_MAX) return undefined;
+  }
+  if (op === 'add') org.add(name);
+  else org.remove(name);
+  const adds: IndexPtr[] = [...org.changes.add];
+  const removes: IndexPtr[] = [...org.changes.remove];
+  const extra: RR[] = [];
+  const capModel = (cap: string): IndexModel | undefined => {
+    const capRoot = capIndexRoot(zone, cap);
+    return capRoot === undefined ? undefined : new IndexModel(capRoot, zone, (index.paths ?? []).filter((p) => isInDomain(p.owner, capRoot)));
+  };
+  if (org.changes.rootSplit) {
+    // The flat index becomes paged: its TXT index goes, and every capability index is built.
+    for (const d of index.txt) extra.push({ name: root, type: RRType.TXT, class: RRClass.NONE, ttl: 0, rdata: d });
+    const models = new Map<string, IndexModel>();
+    const members: Array<[string, readonly string[]]> = [...(index.capabilitiesOf ?? new Map()).entries()];
+    members.push([name, capabilities]);
+    for (const [agent, caps] of members) {
+      for (const cap of caps) {
+        let m = models.get(cap);
+        if (m === undefined) {
+          const made = capModel(cap);
+          if (made === undefined) continue;
+          models.set(cap, (m = made));
+        }
+        m.add(agent);
+      }
+    }
+    for (const m of models.values()) adds.push(...m.changes.add);
+  } else if (org.paged || org.changes.add.length > 0) {
+    for (const cap of new Set(capabilities)) {
+      const m = capModel(cap);
+      if (m === undefined) continue;
+      if (op === 'add') m.add(name);
+      else m.remove(name);
+      adds.push(...m.changes.add);
+      removes.push(...m.changes.remove);
+    }
+  }
+  if (op === 'remove') {
+    // Wherever its paths may list it, read or not (a split since the read): deleting a record
+    // that is not there changes nothing.
+    const roots = [root, ...capabilities.map((c) => capIndexRoot(zone, c)).filter((x): x is string => x !== undefined)];
+    const hash = entryHash(name, zone);
+    for (const r of roots) {
+      for (const owner of pagePath(r, hash)) {
+        if (!removes.some((p) => nameEquals(p.owner, owner) && nameEquals(p.target, name))) removes.push({ owner, target: name.endsWith('.') ? name : `${name}.` });
+      }
+    }
+  }
+  const rr = (p: IndexPtr, cls: number): RR => ({ name: p.owner, type: RRType.PTR, class: cls, ttl: cls === RRClass.IN ? ttl : 0, rdata: nameToWire(p.target) });
+  const all = [...adds.map((p) => rr(p, RRClass.IN)), ...extra, ...removes.map((p) => rr(p, RRClass.NONE))];
+  if (all.length <= INLINE) return { inline: all, before: [] };
+  // Adds first, then deletions: a reader never finds an agent in neither place.
+  const before: Buffer[] = [];
+  for (let i = 0; i < all.length; i += CHUNK) before.push(update(zone, all.slice(i, i + CHUNK), (id + 1 + i / CHUNK) & 0xffff));
+  return { inline: [], before };
 }
 
 /** The organisation index as the primary holds it now (read by the caller before the UPDATE). */
@@ -79,6 +173,12 @@ export interface IndexState {
   txt: Buffer[];
   /** The index's TTL, when it has records. */
   ttl?: number;
+  /** The PTR records read on the agent's hash paths (pages of the organisation and capability indexes), for a paged index. */
+  paths?: IndexPtr[];
+  /** Capabilities of every agent the root lists, read when the root is full: its split builds the capability indexes. */
+  capabilitiesOf?: Map<string, string[]>;
+  /** The agent's own capabilities as served (for a deregistration, which gets no spec). */
+  ownCapabilities?: string[];
 }
 
 /**
@@ -107,13 +207,21 @@ export function txtIndexChange(zone: string, index: IndexState, names: readonly 
  * The UPDATE that deregisters an agent: its SVCB set, its own A/AAAA (an IP endpoint's), its
  * `_agent` TXT and its index PTR (only that one) deleted.
  */
-export function deregisterUpdate(req: { name: string; zone?: string }, id = randomInt(0, 0x10000), index?: IndexState): { message: Buffer; zone: string; name: string } {
+export function deregisterUpdate(req: { name: string; zone?: string }, id = randomInt(0, 0x10000), index?: IndexState): { message: Buffer; zone: string; name: string; before: Buffer[] } {
   const { name, zone } = registrationZone(req);
+  const paged = index === undefined ? undefined : pagedIndexChange(zone, name, index.ownCapabilities ?? [], index, 'remove', index.ttl ?? 300, id);
+  if (paged !== undefined) {
+    const message = update(zone, [
+      deletion(name, RRType.SVCB), deletion(name, RRType.A), deletion(name, RRType.AAAA), deletion(`_agent.${name}`, RRType.TXT),
+      ...paged.inline,
+    ], id);
+    return { message, zone, name, before: paged.before };
+  }
   const txt = index === undefined ? { prereqs: [], changes: [] } : txtIndexChange(zone, index, index.agents.filter((n) => !nameEquals(n, name)), index.ttl ?? 300);
   const message = update(zone, [
     deletion(name, RRType.SVCB), deletion(name, RRType.A), deletion(name, RRType.AAAA), deletion(`_agent.${name}`, RRType.TXT),
     { name: `_index._agents.${zone}`, type: RRType.PTR, class: RRClass.NONE, ttl: 0, rdata: nameToWire(name) },
     ...txt.changes,
   ], id, txt.prereqs);
-  return { message, zone, name };
+  return { message, zone, name, before: [] };
 }

@@ -8,6 +8,7 @@ import type { Catalog } from '../authority/catalog.js';
 import { encodeMessage, newMessage, type Message } from '../wire/message.js';
 import type { OpcodeHandler, RequestContext } from '../wire/request.js';
 import { nameKey } from '../wire/name.js';
+import { tooLargeForAnyMessage } from '../wire/answer-size.js';
 import { Opcode, Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { JournalError, type Change } from '../zone/journal.js';
 import type { Zone } from '../zone/zone.js';
@@ -145,6 +146,21 @@ function agentErrors(zone: Zone, change: Change): string | undefined {
   // Only errors refuse an update; the index warnings would walk every entry of the index.
   if (whole) updateWork.wholeAgentChecks++;
   const faults = checkAgentZone(zone, whole ? { indexChecks: false } : { names, indexChecks: false });
-  const error = faults.find((f) => f.severity === 'error');
+  // An RRset this change makes too large for any message would be served as TC=1 with nothing:
+  // refused, like an error (BIND refuses such updates with max-records-per-type). One that was
+  // too large already (the load warned) is the operator's to page; changes to it go through.
+  const error = faults.find((f) => f.severity === 'error' || (f.code === 'ERR_AGENT_ZONE_RRSET_TOO_LARGE' && names.has(nameKey(f.owner)) && !wasTooLarge(zone, change, f.owner, f.type)));
   return error?.message;
+}
+
+/** Whether the RRset at owner/type was already too large for a message before `change`. */
+function wasTooLarge(zone: Zone, change: Change, owner: string, type: number): boolean {
+  const now = zone.rrset(owner, type);
+  if (now === undefined) return false;
+  const key = nameKey(owner);
+  const same = (rr: { name: string; type: number }): boolean => rr.type === type && nameKey(rr.name) === key;
+  const added = new Set(change.added.slice(1).filter(same).map((rr) => rr.rdata.toString('latin1')));
+  const rdata = now.rdata.filter((d) => !added.has(d.toString('latin1')));
+  rdata.push(...change.deleted.slice(1).filter(same).map((rr) => rr.rdata));
+  return tooLargeForAnyMessage({ ...now, rdata });
 }

@@ -2,7 +2,8 @@
 // in a minimal form. The first rule that matches an update record decides; none matching denies.
 
 import { AopError } from '../base/errors.js';
-import { isInDomain, nameEquals, nameToWire, parentName, parseName } from '../wire/name.js';
+import { isInDomain, nameEquals, nameToWire, parentName, parseName, readName } from '../wire/name.js';
+import { entryHash, isPage, orgIndexRoot, pagePath } from '../agent/index.js';
 import type { RR } from '../wire/rr.js';
 import { RRType, typeFromString, typeToString } from '../wire/types.js';
 
@@ -110,8 +111,14 @@ function nameCovered(rule: PolicyRule, rr: Pick<RR, 'name' | 'type' | 'rdata'>, 
       // It lists every agent, so a key with this rule can rewrite other agents' entries there (not
       // their PTRs or records); docs/records.md says so.
       if (rr.type === RRType.TXT && nameEquals(owner, index)) return true;
-      // The index entry: only a PTR to this agent, added or deleted one record at a time.
-      return rr.type === RRType.PTR && rr.rdata.length > 0 && nameEquals(owner, index) && sameName(rr.rdata, agent);
+      // The index entry: only a PTR to this agent, added or deleted one record at a time, at the
+      // index or at a page on the agent's hash path (of the index or of a capability index).
+      if (rr.type !== RRType.PTR || rr.rdata.length === 0) return false;
+      if (sameName(rr.rdata, agent)) return nameEquals(owner, index) || onAgentPath(owner, agent, zone);
+      // A page entry (a node naming a page directly below it): a registration that fills a page
+      // adds them, a deregistration that empties one removes it. Moving other agents' entries
+      // (a split) needs a key with a wider rule.
+      return pageEntry(owner, rr.rdata, zone);
     }
     case 'name': return nameEquals(owner, rule.name!);
     case 'subdomain': return isInDomain(owner, rule.name!);
@@ -122,6 +129,33 @@ function nameCovered(rule: PolicyRule, rr: Pick<RR, 'name' | 'type' | 'rdata'>, 
     case 'zonesub': return isInDomain(owner, zone);
     case 'self': return nameEquals(owner, keyName.endsWith('.') ? keyName : `${keyName}.`);
   }
+}
+
+/** True when `owner` is a node on `agent`'s hash path of the organisation index or of a capability index (docs/records.md, "A paged index"). */
+function onAgentPath(owner: string, agent: string, zone: string): boolean {
+  const hash = entryHash(agent, zone);
+  if (pagePath(orgIndexRoot(zone), hash).some((o) => nameEquals(o, owner))) return true;
+  const caps = `_cap._agents.${zone === '.' ? '' : zone}`;
+  if (!isInDomain(owner, caps) || nameEquals(owner, caps)) return false;
+  // The capability root is the name just above `_cap`; the labels before it are page digits.
+  const labels = owner.replace(/\.$/, '').split('.');
+  const at = labels.length - caps.replace(/\.$/, '').split('.').length - 1;
+  const root = `${labels.slice(at).join('.')}.`;
+  return pagePath(root, hash).some((o) => nameEquals(o, owner));
+}
+
+/** A PTR at a node of the index (or of a capability index) to a page directly below it. */
+function pageEntry(owner: string, rdata: Buffer, zone: string): boolean {
+  let target: string;
+  try {
+    target = readName(rdata, 0).name;
+  } catch {
+    return false;
+  }
+  const index = orgIndexRoot(zone);
+  const caps = `_cap._agents.${zone === '.' ? '' : zone}`;
+  const inIndex = isInDomain(owner, index) || (isInDomain(owner, caps) && !nameEquals(owner, caps));
+  return inIndex && nameEquals(parentName(target) ?? '', owner) && /^[0-9a-f]\./.test(target) && isPage(target, owner);
 }
 
 function sameName(wire: Buffer, name: string): boolean {

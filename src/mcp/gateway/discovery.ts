@@ -5,9 +5,10 @@
 import { AopError } from '../../base/errors.js';
 import type { AgentCard } from '../../agent/index.js';
 import type { Zone } from '../../zone/zone.js';
-import { isInDomain, nameKey, readName } from '../../wire/name.js';
+import { nameKey } from '../../wire/name.js';
 import { Rcode, RRType, rcodeToString } from '../../wire/types.js';
-import { describeNotAnAnswer, notAnAnswer, type DnsLookup } from '../lookup.js';
+import type { DnsLookup } from '../lookup.js';
+import { walkOrgIndex } from '../index-walk.js';
 import type { AgentClient } from './client.js';
 
 /** One agent named by an index. */
@@ -49,7 +50,7 @@ export interface DirectoryOptions {
   maxAgeMs?: number;
   /** Lower bound, so a zero TTL does not turn every tool call into a DNS walk (default 1000). */
   minAgeMs?: number;
-  /** Most agents taken from one index; the rest are ignored with a problem (default 1000). */
+  /** Most agents taken from one index, its pages included; the rest are ignored with a problem (default 10000). */
   maxPerZone?: number;
   now?: () => number;
 }
@@ -133,7 +134,7 @@ export class AgentDirectory {
     this.now = opts.now ?? Date.now;
     this.maxAgeMs = opts.maxAgeMs ?? 300_000;
     this.minAgeMs = opts.minAgeMs ?? 1000;
-    this.maxPerZone = opts.maxPerZone ?? 1000;
+    this.maxPerZone = opts.maxPerZone ?? 10_000;
   }
 
   /**
@@ -267,56 +268,10 @@ export class AgentDirectory {
     return { names, ...(ttl !== undefined ? { ttl } : {}) };
   }
 
-  /** The names the PTR index lists inside its zone, in record order. */
-  private async ptrIndex(zone: string, owner: string, problems: ZoneProblem[]): Promise<{ names: string[]; ttl?: number }> {
-    let reply;
-    try {
-      reply = await this.opts.lookup.query(owner, RRType.PTR);
-    } catch (err) {
-      problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} PTR: ${(err as Error).message}` });
-      return { names: [] };
-    }
-    const from = this.opts.lookup.source ?? 'the DNS server';
-    if (reply.rcode === Rcode.NXDOMAIN) return { names: [] };
-    if (reply.rcode !== Rcode.NOERROR) {
-      problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} PTR: ${from} answered ${rcodeToString(reply.rcode)}` });
-      return { names: [] };
-    }
-    // An index that cannot be read must show: a referral (nobody recursed for us) or a lame
-    // reply is not "no agents", and neither is a reply cut short.
-    const odd = notAnAnswer(reply, owner);
-    if (odd !== undefined) {
-      problems.push({ zone, code: odd.kind === 'referral' ? 'ERR_LOOKUP_REFERRAL' : 'ERR_LOOKUP_LAME', message: describeNotAnAnswer(odd, `${owner} PTR`, this.opts.lookup.source) });
-      return { names: [] };
-    }
-    if (reply.tc === true) {
-      problems.push({ zone, code: 'ERR_LOOKUP_FAILED', message: `${owner} PTR: ${from} sent a truncated reply (TC=1)` });
-      if (reply.answers.length === 0) return { names: [] };
-    }
-    const names: string[] = [];
-    let ttl: number | undefined;
-    for (const rr of reply.answers) {
-      if (rr.type !== RRType.PTR || nameKey(rr.name) !== nameKey(owner)) continue;
-      let target: string;
-      try {
-        target = readName(rr.rdata, 0).name;
-      } catch {
-        problems.push({ zone, code: 'ERR_GATEWAY_BAD_INDEX', message: `${owner} PTR: malformed RDATA skipped` });
-        continue;
-      }
-      // docs/records.md: entries outside the organisation's domain are ignored.
-      if (!isInDomain(absolute(target), absolute(zone)) || nameKey(absolute(target)) === nameKey(absolute(zone))) {
-        problems.push({ zone, code: 'ERR_GATEWAY_BAD_INDEX', message: `${owner} PTR ${target}: outside ${zone}, ignored` });
-        continue;
-      }
-      if (names.length >= this.maxPerZone) {
-        problems.push({ zone, code: 'ERR_GATEWAY_BAD_INDEX', message: `${owner}: more than ${this.maxPerZone} entries; the rest ignored` });
-        break;
-      }
-      ttl = Math.min(ttl ?? rr.ttl, rr.ttl);
-      const n = plainName(target);
-      if (!names.some((x) => x.toLowerCase() === n.toLowerCase())) names.push(n);
-    }
-    return { names, ...(ttl !== undefined ? { ttl } : {}) };
+  /** The names the PTR index lists inside its zone, through its pages (index-walk.ts), in the order found. */
+  private async ptrIndex(zone: string, _owner: string, problems: ZoneProblem[]): Promise<{ names: string[]; ttl?: number }> {
+    const walk = await walkOrgIndex(this.opts.lookup, zone === '.' ? '.' : absolute(zone), { maxNames: this.maxPerZone });
+    for (const p of walk.problems) problems.push({ zone, ...p });
+    return { names: walk.names, ...(walk.ttl !== undefined ? { ttl: walk.ttl } : {}) };
   }
 }
