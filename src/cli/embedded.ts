@@ -97,6 +97,8 @@ export interface EmbeddedArgs {
   metrics?: Metrics;
   /** The gateway's authorization (options/mcp-auth.ts). */
   mcpAuth?: McpAuthConfig;
+  /** The trust anchor file of the bundled root (cli/bundled-dnssec.ts), announced in the state file. */
+  anchorFile?: string;
 }
 
 /** The state file the arguments ask for: --state-file PATH, --state-file alone or the embedded default (its usual place), else none. */
@@ -246,7 +248,7 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
         pid: process.pid, dns: { address, port: first.port }, ...(out.http ? { mcp: out.http.url, zones } : {}),
         served: daemon.catalog.list().map((z) => z.origin.toLowerCase().replace(/\.$/, '')).sort(),
         ...(a.control ? { control: path.resolve(a.control.path) } : {}), ...(a.metricsUrl ? { metrics: a.metricsUrl } : {}),
-        ...(out.caFile !== undefined ? { ca: out.caFile } : {}), started: new Date().toISOString(),
+        ...(out.caFile !== undefined ? { ca: out.caFile } : {}), ...(a.anchorFile !== undefined ? { anchor: a.anchorFile } : {}), started: new Date().toISOString(),
       });
       parts.push(async () => removeDaemonState(stateFile));
       out.stateFile = stateFile;
