@@ -356,7 +356,8 @@ export function serveCommand(y: Argv): Argv {
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
             ...(metricsHttp ? { metricsUrl: metricsHttp.url } : {}), ...(metrics ? { metrics } : {}),
-            ...(bundled ? { anchorFile: bundled.anchorFile } : {}),
+            ...(bundled ? { anchorFile: bundled.anchorFile } : {}), requireSecure: a['mcp-require-secure'] as boolean | undefined,
+            ...(resolver?.validation ? { anchors: resolver.validation.anchors } : {}),
           }, daemon, logger, () => daemon.start());
         }
         await daemon.start();

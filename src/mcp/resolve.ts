@@ -1,7 +1,7 @@
 // Name -> agent card over a DnsLookup: SVCB at the name (CNAMEs and AliasMode followed with an
 // AliasChain), then the `_agent` TXT and the endpoint hosts' A/AAAA, made into a card by src/agent.
 
-import { AgentRecordError, AliasChain, agentName, cardFromRecords, classifySvcbSet, type AgentCard } from '../agent/index.js';
+import { AgentRecordError, AliasChain, agentName, cardFromRecords, classifySvcbSet, type AgentCard, type DnssecChainLink } from '../agent/index.js';
 import { WireError } from '../wire/errors.js';
 import { isInDomain, nameEquals, readName } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
@@ -24,12 +24,13 @@ export interface ResolvedAgent {
 }
 
 /** `lookup`, noting the DNSSEC state of each reply it gives (for ResolvedAgent.security). */
-function judged(lookup: DnsLookup, out: SecurityRecord[]): DnsLookup {
+function judged(lookup: DnsLookup, out: SecurityRecord[], chain: Map<string, DnssecChainLink>): DnsLookup {
   return {
     ...(lookup.source !== undefined ? { source: lookup.source } : {}),
     async query(name, type, signal) {
       const r = await lookup.query(name, type, signal);
-      if (r.security !== undefined) out.push({ name, type: typeToString(type), security: r.security });
+      if (r.security !== undefined) out.push({ name, type: typeToString(type), security: r.security, ...(r.signedBy ? { signedBy: r.signedBy } : {}) });
+      for (const l of r.chain ?? []) chain.set(l.zone.toLowerCase(), l);
       return r;
     },
   };
@@ -160,7 +161,8 @@ async function findSvcb(lookup: DnsLookup, name: string, start: string, signal: 
  */
 export async function resolveAgent(given: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
   const security: SecurityRecord[] = [];
-  const lookup = judged(given, security);
+  const links = new Map<string, DnssecChainLink>();
+  const lookup = judged(given, security, links);
   let start: string;
   try {
     start = agentName(name);
@@ -233,7 +235,16 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
 
   const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? { dnsAid: true } : { zone, dnsAid: true });
-  if (security.length > 0) card.dnssec = { state: weakestSecurity(security), records: security.map((r) => ({ name: r.name, type: r.type, security: r.security })) };
+  // requireSecure 'auto': a signed agent's records must all be secure (security.ts).
+  (given as { checkAgent?: (agent: string, records: SecurityRecord[]) => void }).checkAgent?.(start, security);
+  if (security.length > 0) {
+    const judge = (given as { judge?: unknown }).judge;
+    card.dnssec = {
+      state: weakestSecurity(security), records: security.map((r) => ({ name: r.name, type: r.type, security: r.security, ...(r.signedBy ? { signedBy: r.signedBy } : {}) })),
+      validatedBy: judge !== undefined && security.some((r) => r.signedBy !== undefined) ? 'aop' : 'resolver',
+      ...(links.size > 0 ? { chain: [...links.values()] } : {}),
+    };
+  }
   if (aliases.length > 0) card.warnings.push(`${start} has no record; found at the legacy name ${chain.names[0]} (dns-aid-core before 0.25)`);
   card.warnings.push(...warnings);
   const ttl = used.length > 0 ? Math.min(...used.map((r) => r.ttl)) : card.ttl;

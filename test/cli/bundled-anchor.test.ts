@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { readDaemonState, type DaemonState } from '../../src/cli/daemon-state.js';
-import { root } from '../helpers/gateway.js';
+import { connect, json, root } from '../helpers/gateway.js';
+import { execFile } from 'node:child_process';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { waitUntil } from '../helpers/wait.js';
 import { dig } from '../helpers/dig.js';
@@ -27,10 +28,19 @@ function env(runtime: string): Record<string, string> {
   return { ...out, XDG_RUNTIME_DIR: runtime };
 }
 
+function aop(args: string[], runtime: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env: env(runtime), timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
 async function serve(t: Test, runtime: string, extra: string[] = []): Promise<{ state: DaemonState; child: ChildProcess; log: () => string }> {
   const stateFile = path.join(runtime, 'aop', 'daemon.json');
   rmSync(stateFile, { force: true });
-  const child = spawn(process.execPath, [bin, 'serve', '--listen', `${NET.host(1)}:0`, '--no-mcp', '--no-demo-agents', '--no-metrics', '--warm-up', '0', '--log-format', 'text', ...extra], { env: env(runtime), stdio: ['ignore', 'ignore', 'pipe'] });
+  const mcp = extra.includes('--mcp') ? [] : ['--no-mcp'];
+  const child = spawn(process.execPath, [bin, 'serve', '--listen', `${NET.host(1)}:0`, ...mcp, '--no-demo-agents', '--no-metrics', '--warm-up', '0', '--log-format', 'text', ...extra], { env: env(runtime), stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
@@ -49,7 +59,7 @@ t.test('aop serve on the bundled zones: signed, its root anchor announced, AD=1 
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
   const runtime = mkdtempSync(path.join(os.tmpdir(), 'aop-bundled-anchor-'));
   t.teardown(() => rmSync(runtime, { recursive: true, force: true }));
-  const { state, child, log } = await serve(t, runtime);
+  const { state, child, log } = await serve(t, runtime, ['--mcp', `${NET.host(1)}:0`]);
   t.ok(state.anchor, 'the state file names the anchor file');
   t.equal(path.dirname(state.anchor!), path.join(runtime, 'aop', 'dnssec'), 'beside the state file');
   const text = readFileSync(state.anchor!, 'utf8');
@@ -83,6 +93,22 @@ t.test('aop serve on the bundled zones: signed, its root anchor announced, AD=1 
     const v = await run('delv', [`@${host}`, '-p', String(port), '-a', conf, '+root=agents.', 'writer.acme.agents', 'SVCB']);
     t.match(v.stdout + v.stderr, /; fully validated/, 'delv with the announced anchor: fully validated');
   } else t.comment('delv not installed: the peer check is left out');
+
+  // aop agent with no flags validates the daemon's answers itself, from the anchor it announces.
+  const card = await aop(['agent', 'writer.acme.agents', '--json'], runtime);
+  t.equal(card.code, 0, card.stderr);
+  const sec = (JSON.parse(card.stdout) as { security: { state: string; validatedBy: string; chain: Array<{ zone: string }> } }).security;
+  t.equal(sec.state, 'secure', 'aop agent: secure');
+  t.equal(sec.validatedBy, 'aop', 'aop agent: validated from the announced anchor');
+  t.same(sec.chain.map((l) => l.zone), ['agents.', 'acme.agents.'], 'aop agent: the chain');
+  // The gateway's resolve_agent: the card with the chain.
+  const client = await connect(t, state.mcp!);
+  const rc = json(await client.callTool({ name: 'resolve_agent', arguments: { name: 'planner.globex.agents' } })) as { dnssec: { state: string; validatedBy: string; chain: Array<{ zone: string; anchor: boolean }>; records: Array<{ type: string; signedBy?: Array<{ zone: string }> }> } };
+  t.equal(rc.dnssec.state, 'secure', 'resolve_agent: secure');
+  t.equal(rc.dnssec.validatedBy, 'aop', 'resolve_agent: validated by the gateway itself');
+  t.same(rc.dnssec.chain.map((l) => [l.zone, l.anchor]), [['agents.', true], ['globex.agents.', false]], 'resolve_agent: the chain');
+  t.equal(rc.dnssec.records.find((x) => x.type === 'SVCB')?.signedBy?.[0]?.zone, 'globex.agents.', 'resolve_agent: the SVCB signed by globex.agents.');
+  await client.close();
 
   await stop(child);
   const again = await serve(t, runtime);

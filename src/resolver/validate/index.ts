@@ -8,6 +8,7 @@ import { Validator } from './validator.js';
 export { TrustAnchorError, TrustAnchors, parseTrustAnchors, readTrustAnchors, readTrustAnchorFiles, type TrustAnchor } from './anchors.js';
 export { Validator, withoutDnssec, type ValidatorOptions, type ValidatorStats } from './validator.js';
 export { DnssecEde, type Security, type Verdict } from './verdict.js';
+export { StubValidator, type ChainKey, type ChainLink, type SignedBy, type StubAsk, type StubVerdict } from './stub.js';
 
 /** Answers from zones served beside the resolver (server/local-answers.ts): the validator asks them first. */
 export interface LocalAnswers {
