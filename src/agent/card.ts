@@ -40,6 +40,8 @@ export interface AgentEndpoint {
   alpn: string[];
   /** The host's addresses, when the records given held its A/AAAA (A first, in record order). */
   addresses?: string[];
+  /** For https: the DNSSEC-secure TLSA RDATA at `_<port>._tcp.<host>` (hex), which the certificate must match (DANE). */
+  tlsa?: string[];
 }
 
 export interface AgentCard {

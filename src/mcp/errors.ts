@@ -21,6 +21,7 @@ export const HandOffCode = {
   ERR_HOP_LIMIT: { exit: 16, means: 'a gateway refused the call: it came through too many gateways (the aop-hops header)' },
   ERR_AGENT_BOGUS: { exit: 28, means: "the validating resolver found the agent's records bogus (DNSSEC: forged, or signed wrongly): the agent is not called" },
   ERR_AGENT_INSECURE: { exit: 29, means: "with --require-secure: a record the agent rests on is not DNSSEC-secure (unsigned, or from a resolver not trusted to validate): the agent is not called" },
+  ERR_DANE_MISMATCH: { exit: 30, means: "an https endpoint's certificate matches none of its DNSSEC-secure TLSA records (DANE, RFC 6698/7671): it is not called" },
   ERR_LOOKUP_FAILED: { exit: 9, means: 'the DNS lookup failed: SERVFAIL, REFUSED, no reply or a truncated one' },
   ERR_LOOKUP_REFERRAL: { exit: 13, means: 'the DNS server answered with a referral: it does not recurse and does not serve the name' },
   ERR_LOOKUP_LAME: { exit: 14, means: 'the DNS server gave a lame answer: not authoritative, and neither data nor a referral' },

@@ -226,6 +226,21 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   const hosts = new Map<string, string>();
   for (const e of first.endpoints) if (e.addresses === undefined || e.addresses.length === 0) hosts.set(e.host.toLowerCase(), e.host);
   for (const host of hosts.values()) jobs.push(side(host, RRType.A), side(host, RRType.AAAA));
+  // DANE (RFC 7671): the TLSA at _<port>._tcp.<host> of each https endpoint, used only when secure.
+  const tlsa = new Map<string, string[]>();
+  const tlsaNames = new Set(first.endpoints.filter((e) => e.scheme === 'https').map((e) => `_${e.port}._tcp.${e.host.replace(/\.?$/, '.')}`));
+  for (const qname of tlsaNames) {
+    jobs.push((async () => {
+      try {
+        const r = await lookup.query(qname, RRType.TLSA, signal);
+        const rrs = r.answers.filter((x) => x.type === RRType.TLSA && nameEquals(x.name, qname));
+        if (r.rcode === Rcode.NOERROR && r.security === 'secure' && rrs.length > 0) tlsa.set(qname.toLowerCase(), rrs.map((x) => x.rdata.toString('hex')));
+      } catch (err) {
+        if (signal?.aborted || isSecurityRefusal(err)) throw err;
+        warnings.push(`${qname} TLSA: no DNS reply (${err instanceof Error ? err.message : String(err)}); WebPKI is used`);
+      }
+    })());
+  }
   // The source zone: positive answers usually carry no authority section, so ask an SOA at the
   // owner (beside the other side queries, so it adds no round trip). The card, zone included, is
   // cached for its TTL by the hand-off: one extra query per agent per TTL, none on a warm call.
@@ -235,6 +250,10 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
 
   const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? { dnsAid: true } : { zone, dnsAid: true });
+  for (const e of card.endpoints) {
+    const t = e.scheme === 'https' ? tlsa.get(`_${e.port}._tcp.${e.host.replace(/\.?$/, '.')}`.toLowerCase()) : undefined;
+    if (t !== undefined) e.tlsa = t;
+  }
   // requireSecure 'auto': a signed agent's records must all be secure (security.ts).
   (given as { checkAgent?: (agent: string, records: SecurityRecord[]) => void }).checkAgent?.(start, security);
   if (security.length > 0) {
