@@ -23,6 +23,7 @@ import { DEFAULT_TIMES, Signer } from '../../src/authority/signer.js';
 import { Daemon } from '../../src/server/daemon.js';
 import { runCall, type CallArgs } from '../../src/cli/call.js';
 import { runAgent } from '../../src/cli/agent.js';
+import { root } from '../helpers/gateway.js';
 
 interface Output { stdout: string; stderr: string; code: number }
 const io = (o: Output) => ({ stdout: (s: string) => { o.stdout += s; }, stderr: (s: string) => { o.stderr += s; }, env: {} });
@@ -45,6 +46,9 @@ t.test('DANE-checked https endpoints', async (t: Test) => {
   // openssl's digest of the same key, as `ldns-dane` or a TLSA generator would compute it.
   const o = await run('sh', ['-c', `openssl x509 -in ${certs.cert} -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r`]);
   t.equal(o.stdout.split(' ')[0], spki, 'openssl agrees on the 3 1 1 digest');
+  // `aop zone tlsa` prints the record a zone publishes for it.
+  const z = await run(process.execPath, [path.join(root, 'bin', 'aop.js'), 'zone', 'tlsa', 'dane.acme.agents', '--cert', certs.cert, '--port', String(PORT)]);
+  t.equal(z.stdout, `_${PORT}._tcp.dane.acme.agents. IN TLSA 3 1 1 ${spki.toUpperCase()}\n`, 'aop zone tlsa prints the 3 1 1 record');
   const caDigest = createHash('sha256').update(ca.raw).digest('hex');
   const chainFile = path.join(dir, 'tls', 'chain.pem');
   writeFileSync(chainFile, readFileSync(certs.cert, 'utf8') + readFileSync(certs.ca, 'utf8'));
