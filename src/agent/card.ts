@@ -40,6 +40,8 @@ export interface AgentEndpoint {
   alpn: string[];
   /** The host's addresses, when the records given held its A/AAAA (A first, in record order). */
   addresses?: string[];
+  /** For https: the DNSSEC-secure TLSA RDATA at `_<port>._tcp.<host>` (hex), which the certificate must match (DANE). */
+  tlsa?: string[];
 }
 
 export interface AgentCard {
@@ -83,7 +85,14 @@ export interface AgentCard {
    * The DNSSEC state of the records the card was read from, when a validating resolver judged
    * them (src/mcp/security.ts): the weakest, and each record's.
    */
-  dnssec?: { state: 'secure' | 'insecure' | 'bogus' | 'unverified'; records: Array<{ name: string; type: string; security: 'secure' | 'insecure' | 'bogus' | 'unverified' }> };
+  dnssec?: {
+    state: 'secure' | 'insecure' | 'bogus' | 'unverified';
+    records: Array<{ name: string; type: string; security: 'secure' | 'insecure' | 'bogus' | 'unverified'; signedBy?: DnssecSigner[] }>;
+    /** Who judged: this client from its own trust anchors ('aop'), or the resolver's AD bit ('resolver'). */
+    validatedBy?: 'aop' | 'resolver';
+    /** The chain of trust the secure records rest on, anchor first (when the client validated itself). */
+    chain?: DnssecChainLink[];
+  };
 }
 
 export interface CardOptions {
@@ -521,4 +530,26 @@ export function orderEndpoints<T extends { priority: number; weight?: number }>(
     }
   }
   return out;
+}
+
+/** A DNSSEC key, as the card shows it: key tag, algorithm (13 ECDSA P-256, 15 Ed25519, ...), flags (257 KSK, 256 ZSK). */
+export interface DnssecKeyRef {
+  tag: number;
+  algorithm: number;
+  flags?: number;
+}
+
+/** Which zone signed a record, with which keys (those whose RRSIG verifies). */
+export interface DnssecSigner {
+  zone: string;
+  keys: DnssecKeyRef[];
+}
+
+/** One zone of the chain of trust: its DS at the parent (or the anchor), its keys, and which of them sign its DNSKEY set. */
+export interface DnssecChainLink {
+  zone: string;
+  anchor: boolean;
+  ds: Array<{ tag: number; algorithm: number; digestType: number }>;
+  dnskeys: DnssecKeyRef[];
+  dnskeySignedBy: number[];
 }

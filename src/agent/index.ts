@@ -1,7 +1,7 @@
 // The agent module's public surface: records <-> typed agent cards (docs/records.md). src/mcp and the CLI import from here.
 
 export { AgentRecordError, AgentErrorCode, type AgentErrorCodeName, type RecordProblem } from './errors.js';
-export { cardFromRecords, orderEndpoints, type AgentCard, type AgentEndpoint, type CardOptions } from './card.js';
+export { cardFromRecords, orderEndpoints, type AgentCard, type AgentEndpoint, type CardOptions, type DnssecChainLink, type DnssecKeyRef, type DnssecSigner } from './card.js';
 export { recordsFromCard, endpointFromUrl, svcbRecordText, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
 export {
   dnsAidIndexView, INDEX_PROTOCOL, INDEX_TXT_PREFIX, indexLabel, indexStrings, indexTxtRdata, parseIndexString, parseIndexTxt, type IndexEntry,

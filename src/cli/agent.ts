@@ -6,10 +6,9 @@ import type { Argv } from 'yargs';
 import { orderEndpoints, type AgentCard } from '../agent/index.js';
 import { isLocal, isLoopback, sameHost } from '../mcp/address.js';
 import { HandOffError } from '../mcp/errors.js';
-import { NetworkLookup } from '../mcp/lookup.js';
-import { VerifiedLookup, type SecuritySummary } from '../mcp/security.js';
+import type { SecuritySummary } from '../mcp/security.js';
 import { resolveAgent, type ResolvedAgent } from '../mcp/resolve.js';
-import { chooseServer, localPolicy, processCliIo, reportError, trustedCa, timeoutMs, type AllowHttp, type CliIo } from './call.js';
+import { chooseServer, localPolicy, processCliIo, reportError, trustedCa, timeoutMs, verifiedLookup, type AllowHttp, type CliIo } from './call.js';
 import { OriginPools } from '../mcp/http.js';
 import { locateEndpoint, MAX_DESCRIPTOR_BYTES, mustLocate } from '../mcp/locate.js';
 import { trustedCas } from '../mcp/handoff.js';
@@ -27,10 +26,12 @@ export interface AgentArgs {
   allowLoopbackZone?: string[];
   /** As aop call --ca: a PEM file of CAs for the capability documents of DNS-AID records. */
   ca?: string;
-  /** As aop call --require-secure: refuse unless every record is DNSSEC-secure. */
+  /** As aop call --require-secure (undefined: auto). */
   requireSecure?: boolean;
   /** Probe the endpoints a call could use (MCP initialize + ping) for the reachable state; default true. */
   probe?: boolean;
+  /** As aop call --trust-anchor. */
+  trustAnchor?: string[];
 }
 
 function policyNote(e: AgentCard['endpoints'][number], allowHttp: AllowHttp, loopbackOk: boolean): string | undefined {
@@ -48,6 +49,13 @@ function securityText(s: SecuritySummary): string {
   const counts = new Map<string, number>();
   for (const r of s.records) counts.set(r.security, (counts.get(r.security) ?? 0) + 1);
   const detail = [...counts].map(([k, n]) => `${n} ${k}`).join(', ');
+  if (s.validatedBy === 'aop') {
+    const chain = (s.chain ?? []).map((l) => {
+      const keys = l.dnskeys.filter((k) => l.dnskeySignedBy.includes(k.tag)).map((k) => `${k.tag}/${k.algorithm}`).join(',') || 'none';
+      return `${l.zone} (${l.anchor ? 'trust anchor' : `DS ${l.ds.map((d) => d.tag).join(',') || 'none'}`}, keys ${keys})`;
+    }).join(' -> ');
+    return `${s.state} (${detail || 'no records'}; validated here from the trust anchor of ${(s.anchors ?? []).join(', ')}${chain ? `: ${chain}` : ''})`;
+  }
   return `${s.state} (${detail || 'no records'}; AD from ${s.resolver}${s.trusted ? '' : ', not trusted: not on this host'})`;
 }
 
@@ -116,9 +124,11 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
     const ms = timeoutMs(a.timeout, 10);
     const server = chooseServer(a.server, io.env);
     asked = server.asked;
-    const lookup = new VerifiedLookup(new NetworkLookup(server, { dnssec: true }), { requireSecure: a.requireSecure === true });
-    const signal = AbortSignal.timeout(ms);
     const allowHttp = a.allowHttp ?? 'loopback';
+    // As aop call would judge it: loopback only for the zones served here (localPolicy).
+    const policy = localPolicy(server, allowHttp, a.allowLoopbackZone ?? [], io.env);
+    const lookup = verifiedLookup(server, a, policy.anchorFile, io, 'agent');
+    const signal = AbortSignal.timeout(ms);
     let r: ResolvedAgent;
     try {
       // The card names its zone (resolveAgent asks an SOA at the owner when the reply did not say).
@@ -128,8 +138,6 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
       throw err;
     }
     const label = `${server.address}#${server.port}`;
-    // As aop call would judge it: loopback only for the zones served here (localPolicy).
-    const policy = localPolicy(server, allowHttp, a.allowLoopbackZone ?? [], io.env);
     const zones = policy.loopbackZones;
     const zone = r.card.zone?.toLowerCase().replace(/\.+$/, '');
     const loopbackOk = zones === 'any' || (zone !== undefined && zones.some((z) => z.toLowerCase().replace(/\.+$/, '') === zone));
@@ -197,14 +205,15 @@ export function agentCommand(y: Argv): Argv {
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Policy used to mark endpoints a call would refuse' })
       .option('allow-loopback-zone', { type: 'string', array: true, describe: 'As aop call: loopback endpoints of this zone\'s agents are not marked refused' })
       .option('ca', { type: 'string', describe: 'As aop call: a PEM file of CA certificates to trust for capability documents' })
-      .option('require-secure', { type: 'boolean', default: false, describe: 'As aop call: fail (exit 29) unless every record is DNSSEC-secure' })
+      .option('require-secure', { type: 'boolean', defaultDescription: 'auto, as aop call', describe: 'As aop call: fail (exit 29) unless every record is DNSSEC-secure; --no-require-secure refuses only bogus ones' })
+      .option('trust-anchor', { type: 'string', array: true, describe: 'As aop call: validate the answers here from this anchor file; repeat for more' })
       .option('probe', { type: 'boolean', default: true, describe: 'Probe the endpoints a call could use (MCP initialize + ping) for the reachable state; --no-probe contacts none' })
       .epilogue('Exit status as aop call: 0 ok, 1 usage, 2 no such name, 3 no usable agent record, 9 DNS lookup failed, 10 internal error, 13 the DNS server gave a referral, 14 a lame DNS answer, 17-21 a DNS-AID capability document that cannot be used (docs/errors.md).')
       .example('$0 agent writer.acme.agents', "writer's card: two endpoints, priority 1 then 2")
       .example('$0 agent copywriter.acme.agents --server 127.0.0.1:5300', 'an alias: the names followed are shown')
       .example('$0 agent researcher.acme.agents --json', 'the card as JSON'),
     async (argv) => {
-      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'], ca: argv.ca, requireSecure: argv['require-secure'], probe: argv.probe });
+      process.exitCode = await runAgent({ name: argv.name as string, server: argv.server, json: argv.json, timeout: argv.timeout, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'], ca: argv.ca, requireSecure: argv['require-secure'], probe: argv.probe, trustAnchor: argv['trust-anchor'] });
     },
   );
 }

@@ -9,6 +9,7 @@ import type { CallOutcome, HandOff } from '../mcp/handoff.js';
 import { HandOffError, type Attempt } from '../mcp/errors.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import { VerifiedLookup } from '../mcp/security.js';
+import { readTrustAnchorFiles, StubValidator } from '../resolver/validate/index.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { daemonStatePath, gatewayAddress, readDaemonState } from './daemon-state.js';
 import { askedNote, chooseDefaultServer } from './common.js';
@@ -68,6 +69,7 @@ export function localPolicy(server: { address: string; port: number }, allowHttp
   loopbackZones: 'any' | string[];
   selfAddresses: Array<{ address: string; port: number }>;
   caFile?: string;
+  anchorFile?: string;
 } {
   // As chooseServer: a given environment (tests) names its state file, else there is none.
   const file = env === undefined ? daemonStatePath() : env.AOP_STATE_FILE ? daemonStatePath(env) : undefined;
@@ -77,7 +79,35 @@ export function localPolicy(server: { address: string; port: number }, allowHttp
   const self = [{ address: server.address, port: server.port }];
   const gateway = local ? gatewayAddress(state) : undefined;
   if (gateway !== undefined) self.push({ address: gateway.host, port: gateway.port });
-  return { loopbackZones: allowHttp === 'any' ? 'any' : zones, selfAddresses: self, ...(local && state.ca !== undefined ? { caFile: state.ca } : {}) };
+  return {
+    loopbackZones: allowHttp === 'any' ? 'any' : zones, selfAddresses: self, ...(local && state.ca !== undefined ? { caFile: state.ca } : {}),
+    ...(local && state.anchor !== undefined ? { anchorFile: state.anchor } : {}),
+  };
+}
+
+/**
+ * The lookup a command asks through: DO=1 to the server, judged by VerifiedLookup (mcp/security.ts).
+ * With trust anchors (--trust-anchor, and the one the local daemon announces when it is the server
+ * asked) the command validates the answers itself (resolver/validate/stub.ts), asking the same
+ * server for the DNSKEY and DS sets with CD=1. --require-secure: undefined is 'auto' (the default),
+ * false (--no-require-secure) is said on stderr: only bogus records are refused then.
+ */
+export function verifiedLookup(server: { address: string; port: number }, a: { requireSecure?: boolean; trustAnchor?: string[] }, anchorFile: string | undefined, io: CliIo, command: string): VerifiedLookup {
+  const files = [...(a.trustAnchor ?? []), ...(anchorFile !== undefined ? [anchorFile] : [])];
+  let judge: StubValidator | undefined;
+  if (files.length > 0) {
+    let anchors;
+    try {
+      anchors = readTrustAnchorFiles(files);
+    } catch (err) {
+      // The announced file is the daemon's to keep; a broken one is said, and the resolver's AD read instead.
+      if (a.trustAnchor?.length) throw new CallUsageError(`--trust-anchor: ${(err as Error).message}`);
+      io.stderr(`aop: ${command}: the local daemon's trust anchor ${anchorFile}: ${(err as Error).message}; its AD bit is read instead\n`);
+    }
+    if (anchors) judge = new StubValidator({ anchors, ask: new NetworkLookup(server, { dnssec: true, checkingDisabled: true }) });
+  }
+  if (a.requireSecure === false) io.stderr(`aop: ${command}: --no-require-secure: records that are not DNSSEC-secure are followed (only bogus ones are refused)\n`);
+  return new VerifiedLookup(new NetworkLookup(server, { dnssec: true }), { requireSecure: a.requireSecure ?? 'auto', ...(judge ? { judge } : {}) });
 }
 
 /**
@@ -209,8 +239,13 @@ export interface CallArgs {
   maxReplyEvents?: number;
   /** A PEM file of CAs to trust besides the system roots (https endpoints, capability documents). */
   ca?: string;
-  /** Call only an agent whose every record is DNSSEC-secure, by a validating resolver on this host (mcp/security.ts). */
+  /**
+   * true: call only an agent whose every record is DNSSEC-secure; undefined (the default, 'auto'):
+   * so where a trust anchor covers the name or the agent's SVCB is secure; false: only bogus is refused (mcp/security.ts).
+   */
   requireSecure?: boolean;
+  /** Trust anchor files (DS or DNSKEY, zone-file syntax): the command validates what it is given itself. */
+  trustAnchor?: string[];
   /** --credentials FILE, --interactive (src/cli/auth.ts). */
   credentials?: string;
   interactive?: boolean;
@@ -245,7 +280,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
     const auth = await cliAuthorizer(a, { io, allowHttp, ...(ca !== undefined ? { ca } : {}) });
     handoff = new HandOff({
       ...(ca !== undefined ? { ca } : {}), auth,
-      lookup: new VerifiedLookup(new NetworkLookup(server, { dnssec: true }), { requireSecure: a.requireSecure === true }), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
+      lookup: verifiedLookup(server, a, policy.anchorFile, io, 'call'), timeoutMs: ms, allowHttp, loopbackZones: policy.loopbackZones, selfAddresses: () => policy.selfAddresses,
       ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}), ...(maxReplyEvents !== undefined ? { maxReplyEvents } : {}),
     });
     const pairs = a.arg ?? [];
@@ -278,7 +313,7 @@ export async function runCall(a: CallArgs, io: CliIo = processCliIo): Promise<nu
 // One line per paragraph: yargs wraps the epilogue to the terminal itself.
 export const CALL_EPILOGUE = [
   'The name is looked up with RD=1 at --server, else $AOP_RESOLVER (ADDR[:PORT]), else the running `aop serve`, else the first nameserver of /etc/resolv.conf. Plain http endpoints are called only on loopback addresses unless --allow-http any; loopback endpoints only for agents of the zones the running `aop serve` serves (when it is the server asked) or of an --allow-loopback-zone, and never the DNS server or the daemon\'s gateway. A reply body or SSE event over --max-reply-bytes, or a reply of more than --max-reply-events events, is cut off (exit 15).',
-  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops, 17-21 a DNS-AID capability document (cap) unreachable, too large, not JSON, failing its cap-sha256, or without endpoints.mcp, 22 authorization required and not configured, 23 consent refused, 24 token request failed, 25 insufficient scope after step-up, 26 authorization server or metadata refused, 27 bad credentials file, 28 DNSSEC-bogus records, 29 records not DNSSEC-secure with --require-secure (docs/errors.md, docs/auth.md, docs/dnssec-validation.md). Records in DNS-AID form (no aop keys, alpn or bap "mcp") are called at the path their cap document gives, else their /.well-known/agent-card.json, else /mcp; --ca FILE trusts a private CA for them.',
+  'Exit status: 0 ok, 1 usage, 2 no such name (NXDOMAIN), 3 no usable agent record, 4 no endpoint reachable, 5 tool missing at the endpoint, 6 the tool returned an error, 7 timeout, 8 endpoints refused by policy, 9 DNS lookup failed, 10 internal error, 11 malformed MCP reply, 12 interrupted, 13 the DNS server gave a referral, 14 a lame DNS answer, 15 a reply past the limits, 16 a gateway refused the call for too many hops, 17-21 a DNS-AID capability document (cap) unreachable, too large, not JSON, failing its cap-sha256, or without endpoints.mcp, 22 authorization required and not configured, 23 consent refused, 24 token request failed, 25 insufficient scope after step-up, 26 authorization server or metadata refused, 27 bad credentials file, 28 DNSSEC-bogus records, 29 records not DNSSEC-secure where --require-secure asks it (by default: under a trust anchor, or of an agent whose SVCB is secure), 30 the certificate of an https endpoint does not match its secure TLSA records (DANE), 31 the record's auth hint promises authorization the endpoint does not demand (docs/errors.md, docs/auth.md, docs/dnssec-validation.md). Records in DNS-AID form (no aop keys, alpn or bap "mcp") are called at the path their cap document gives, else their /.well-known/agent-card.json, else /mcp; --ca FILE trusts a private CA for them.',
 ].join('\n\n');
 
 export function callCommand(y: Argv): Argv {
@@ -295,7 +330,8 @@ export function callCommand(y: Argv): Argv {
       .option('timeout', { type: 'number', default: 30, describe: 'Seconds for the whole call, lookup included' })
       .option('allow-http', { choices: ['loopback', 'any', 'none'] as const, default: 'loopback' as const, describe: 'Where plain http endpoints may be called' })
       .option('allow-loopback-zone', { type: 'string', array: true, describe: 'Allow loopback endpoints for the agents of this zone (its apex, e.g. acme.agents); repeat for more' })
-      .option('require-secure', { type: 'boolean', default: false, describe: 'Call the agent only if every record it rests on is DNSSEC-secure (AD from a validating resolver on this host); exit 29 otherwise. Bogus records are always refused (exit 28)' })
+      .option('require-secure', { type: 'boolean', defaultDescription: 'auto: where a trust anchor covers the name, or the agent\'s SVCB is secure', describe: 'Call the agent only if every record it rests on is DNSSEC-secure; exit 29 otherwise. --no-require-secure: only bogus records are refused (exit 28, always)' })
+      .option('trust-anchor', { type: 'string', array: true, describe: 'File of DS or DNSKEY records (zone-file syntax): validate the answers here, from this anchor (the local daemon\'s announced anchor is used too); repeat for more' })
       .option('max-reply-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'Largest reply body, and largest SSE event, taken from the agent (bytes)' })
       .option('max-reply-events', { type: 'number', default: 10000, describe: 'Most SSE events one reply may carry' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the whole result, the endpoint and every attempt as JSON' })
@@ -310,7 +346,7 @@ export function callCommand(y: Argv): Argv {
       process.exitCode = await runCall({
         name: argv.name as string, arg: argv.arg, argsJson: argv['args-json'], tool: argv.tool, server: argv.server,
         timeout: argv.timeout, json: argv.json, allowHttp: argv['allow-http'], allowLoopbackZone: argv['allow-loopback-zone'],
-        maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'], ca: argv.ca, requireSecure: argv['require-secure'],
+        maxReplyBytes: argv['max-reply-bytes'], maxReplyEvents: argv['max-reply-events'], ca: argv.ca, requireSecure: argv['require-secure'], trustAnchor: argv['trust-anchor'],
         credentials: argv.credentials, interactive: argv.interactive,
       });
     },

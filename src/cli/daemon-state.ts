@@ -25,6 +25,12 @@ export interface DaemonState {
   metrics?: string;
   /** The local CA certificate (PEM file) its https demo agents chain to: `aop call` trusts it for this daemon's zones. */
   ca?: string;
+  /**
+   * The trust anchor file (DS records, zone-file syntax) its validating resolver uses: `aop call`
+   * and `aop agent` validate this daemon's answers themselves with it, and require secure records
+   * for the names it covers (docs/dnssec-validation.md).
+   */
+  anchor?: string;
   started: string;
 }
 
@@ -108,6 +114,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
   if (s.control !== undefined && !(typeof s.control === 'string' && path.isAbsolute(s.control))) return undefined;
   if (s.metrics !== undefined && typeof s.metrics !== 'string') return undefined;
   if (s.ca !== undefined && !(typeof s.ca === 'string' && path.isAbsolute(s.ca))) return undefined;
+  if (s.anchor !== undefined && !(typeof s.anchor === 'string' && path.isAbsolute(s.anchor))) return undefined;
   if ((opts.checkAlive ?? true) && !alive(s.pid as number)) return undefined;
   return {
     pid: s.pid as number,
@@ -118,6 +125,7 @@ export function readDaemonState(file: string, opts: { checkAlive?: boolean } = {
     ...(typeof s.control === 'string' ? { control: s.control } : {}),
     ...(typeof s.metrics === 'string' ? { metrics: s.metrics } : {}),
     ...(typeof s.ca === 'string' ? { ca: s.ca } : {}),
+    ...(typeof s.anchor === 'string' ? { anchor: s.anchor } : {}),
     started: typeof s.started === 'string' ? s.started : '',
   };
 }

@@ -14,6 +14,7 @@ import type { Gateway, GatewayHttp } from '../mcp/gateway/index.js';
 import type { Daemon } from '../server/daemon.js';
 import { formatListen, parseListen } from '../server/listen.js';
 import type { Metrics } from '../base/metrics.js';
+import type { TrustAnchors } from '../resolver/validate/index.js';
 import type { Logger } from '../base/log.js';
 import { daemonStatePath, defaultControlPath, removeDaemonState, writeDaemonState } from './daemon-state.js';
 import { packageRoot } from './paths.js';
@@ -49,6 +50,7 @@ export function embeddedOptions<T>(y: Argv<T>) {
     .option('mcp-max-hops', { type: 'number', default: 4, describe: 'Refuse a request that came through this many gateways (the aop-hops header)' })
     .option('mcp-allowed-host', { type: 'string', array: true, default: [] as string[], describe: 'Extra Host/Origin name the loopback gateway accepts (DNS-rebinding protection)' })
     .option('demo-agents', { type: 'boolean', defaultDescription: 'on with the bundled zones', describe: 'Run demo MCP agents for the agents in the served zones, on their records\' loopback ports' })
+    .option('mcp-require-secure', { type: 'boolean', defaultDescription: 'auto: where a trust anchor of the resolver covers the name, or the agent\'s SVCB is secure', describe: 'The gateway calls an agent only if every record it rests on is DNSSEC-secure; --no-mcp-require-secure refuses only bogus records' })
     .option('state-file', { type: 'string', defaultDescription: 'with the bundled zones: $XDG_RUNTIME_DIR/aop/daemon.json or /tmp/aop-$UID/daemon.json', describe: 'Announce this daemon in a file so aop dig, aop call, aop cache and aop reload find it; --no-state-file turns it off' })
     .check((a) => {
       const mcp = a.mcp as unknown;
@@ -97,6 +99,12 @@ export interface EmbeddedArgs {
   metrics?: Metrics;
   /** The gateway's authorization (options/mcp-auth.ts). */
   mcpAuth?: McpAuthConfig;
+  /** The trust anchor file of the bundled root (cli/bundled-dnssec.ts), announced in the state file. */
+  anchorFile?: string;
+  /** The resolver's trust anchors: the gateway validates what it is given from them too (security.ts). */
+  anchors?: TrustAnchors;
+  /** --mcp-require-secure: undefined is 'auto'. */
+  requireSecure?: boolean;
 }
 
 /** The state file the arguments ask for: --state-file PATH, --state-file alone or the embedded default (its usual place), else none. */
@@ -193,7 +201,11 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       const { AgentDirectory, Gateway, ResolverLookup, startGatewayHttp } = await import('../mcp/gateway/index.js');
       // The daemon is its own resolver: its AD (with --trust-anchor) is trusted, and bogus agents are refused (mcp/security.ts).
       const { VerifiedLookup } = await import('../mcp/security.js');
-      const lookup = new VerifiedLookup(new ResolverLookup(daemon), { trusted: true });
+      // With the resolver's anchors it validates itself too, so the cards show the chain (resolve_agent).
+      const judge = a.anchors !== undefined && a.anchors.size > 0
+        ? new (await import('../resolver/validate/index.js')).StubValidator({ anchors: a.anchors, ask: new ResolverLookup(daemon, { checkingDisabled: true }) }) : undefined;
+      if (a.requireSecure === false) log.warn('MCP gateway: --no-mcp-require-secure: agents are called on records that are not DNSSEC-secure (only bogus ones are refused)');
+      const lookup = new VerifiedLookup(new ResolverLookup(daemon), { trusted: true, requireSecure: a.requireSecure ?? 'auto', ...(judge ? { judge } : {}) });
       const allowHttp = a.allowHttp ? 'any' as const : 'loopback' as const;
       // Loopback endpoints only for the agents of zones this daemon serves, never its own listeners
       // (the gateway, the DNS ports), and every request marked as one hop (aop-hops).
@@ -246,7 +258,7 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
         pid: process.pid, dns: { address, port: first.port }, ...(out.http ? { mcp: out.http.url, zones } : {}),
         served: daemon.catalog.list().map((z) => z.origin.toLowerCase().replace(/\.$/, '')).sort(),
         ...(a.control ? { control: path.resolve(a.control.path) } : {}), ...(a.metricsUrl ? { metrics: a.metricsUrl } : {}),
-        ...(out.caFile !== undefined ? { ca: out.caFile } : {}), started: new Date().toISOString(),
+        ...(out.caFile !== undefined ? { ca: out.caFile } : {}), ...(a.anchorFile !== undefined ? { anchor: a.anchorFile } : {}), started: new Date().toISOString(),
       });
       parts.push(async () => removeDaemonState(stateFile));
       out.stateFile = stateFile;

@@ -24,7 +24,8 @@ import { prepareJournalDir } from '../update/store.js';
 import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, gatewayAddress, metricsAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 import { metricsListen, metricsOptions } from './options/metrics.js';
-import { dnssecConfig, dnssecOptions } from './options/dnssec.js';
+import { dnssecConfig, dnssecOptions, keyChoice } from './options/dnssec.js';
+import { prepareBundledDnssec } from './bundled-dnssec.js';
 import { mcpAuthConfig, mcpAuthOptions } from './options/mcp-auth.js';
 import { Metrics } from '../base/metrics.js';
 import { MetricsHttp } from '../server/metrics-http.js';
@@ -279,6 +280,9 @@ export function serveCommand(y: Argv): Argv {
       const defaultControl = !inWorker && a.control === undefined ? await embeddedControlPath({ stateFile: a['state-file'] as unknown, embedded }, logger) : undefined;
       // --no-control: none at all.
       const control = inWorker || (a.control as unknown) === false ? undefined : a.control ?? defaultControl;
+      // The bundled world signed, with keys and the root's anchor beside the state file (cli/bundled-dnssec.ts).
+      const bundled = embedded && workers === 1 && a.dnssec === undefined
+        ? prepareBundledDnssec(stateFileFor({ stateFile: a['state-file'] as unknown, embedded }) ?? daemonStatePath(), 'agents.', keyChoice(a), logger) : undefined;
       let resolver: ResolverConfig | undefined;
       if (a.resolver ?? embedded) {
         const mib = 1024 * 1024;
@@ -291,7 +295,7 @@ export function serveCommand(y: Argv): Argv {
           serveStale: a['stale-window'] > 0,
           prefetch: a.prefetch,
           warmUp: a['warm-up'],
-          ...withManagedAnchors(validationConfig(a), a),
+          ...withManagedAnchors(validationConfig(a, bundled?.anchors), a),
           cache: {
             minTtl: a['min-ttl'], maxTtl: a['max-ttl'], staleWindow: a['stale-window'],
             staleClientTimeout: a['stale-client-timeout'], staleRecheck: a['stale-recheck'],
@@ -331,7 +335,7 @@ export function serveCommand(y: Argv): Argv {
         },
         ...(metrics ? { metrics } : {}),
         ...dnstapConfig(a),
-        ...dnssecConfig(a),
+        ...dnssecConfig(bundled ? { ...a, dnssec: true, 'key-dir': bundled.keyDir } : a),
         ...healthConfig(a),
       });
       let extras: Embedded | undefined;
@@ -356,6 +360,8 @@ export function serveCommand(y: Argv): Argv {
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
             ...(metricsHttp ? { metricsUrl: metricsHttp.url } : {}), ...(metrics ? { metrics } : {}),
+            ...(bundled ? { anchorFile: bundled.anchorFile } : {}), requireSecure: a['mcp-require-secure'] as boolean | undefined,
+            ...(resolver?.validation ? { anchors: resolver.validation.anchors } : {}),
           }, daemon, logger, () => daemon.start());
         }
         // The probes trust the local CA the https demo agents chain to, as the gateway does.

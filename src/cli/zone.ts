@@ -160,7 +160,7 @@ function readLimits(a: { 'max-zone-bytes': number; 'include-dir': string[] }): R
 }
 
 export function zoneCommand(y: Argv): Argv {
-  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp, cap, ds', (z) => z
+  return y.command('zone', 'Zone-file tools: check, add-agent, remove-agent, import-mcp, cap, ds, tlsa', (z) => z
     .command(
       'check <file>',
       'Load and validate a zone file; print its serial and size, or every fault as file:line:col: message',
@@ -417,6 +417,35 @@ export function zoneCommand(y: Argv): Argv {
         }
         const { parentDsLines } = await import('../dnssec/parent-ds.js');
         for (const line of parentDsLines(zone, a['key-dir'], a.digest)) process.stdout.write(`${line}\n`);
+      }),
+    )
+    .command(
+      'tlsa <host>',
+      'Print the TLSA record (DANE-EE, 3 1 1: the SHA-256 of the key) for an https endpoint\'s certificate',
+      (c) => c
+        .positional('host', { type: 'string', demandOption: true, describe: 'The endpoint host, e.g. mcp.acme.agents' })
+        .option('cert', { type: 'string', demandOption: true, describe: 'PEM file of the endpoint\'s certificate (the first one in it is used)' })
+        .option('port', { type: 'number', default: 443, describe: 'The endpoint port' })
+        .example('$0 zone tlsa mcp.acme.agents --cert leaf.pem --port 18401', 'the TLSA line for acme.agents'),
+      (a) => run(async () => {
+        const port = a.port;
+        if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new CliFailure(1, `--port ${String(port)}: want 1-65535`);
+        let host: string;
+        try {
+          host = parseName(a.host as string, '.');
+        } catch (err) {
+          throw new CliFailure(1, `bad host name '${a.host as string}': ${(err as Error).message}`);
+        }
+        const { readFileSync } = await import('node:fs');
+        const { X509Certificate, createHash } = await import('node:crypto');
+        let cert;
+        try {
+          cert = new X509Certificate(readFileSync(a.cert));
+        } catch (err) {
+          throw new CliFailure(1, `--cert ${a.cert}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not a PEM certificate (${(err as Error).message})`}`);
+        }
+        const digest = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('hex').toUpperCase();
+        process.stdout.write(`_${port}._tcp.${host} IN TLSA 3 1 1 ${digest}\n`);
       }),
     )
     .example('$0 zone check zones/acme.agents.zone', 'validate a zone file')

@@ -21,6 +21,7 @@ export const HandOffCode = {
   ERR_HOP_LIMIT: { exit: 16, means: 'a gateway refused the call: it came through too many gateways (the aop-hops header)' },
   ERR_AGENT_BOGUS: { exit: 28, means: "the validating resolver found the agent's records bogus (DNSSEC: forged, or signed wrongly): the agent is not called" },
   ERR_AGENT_INSECURE: { exit: 29, means: "with --require-secure: a record the agent rests on is not DNSSEC-secure (unsigned, or from a resolver not trusted to validate): the agent is not called" },
+  ERR_DANE_MISMATCH: { exit: 30, means: "an https endpoint's certificate matches none of its DNSSEC-secure TLSA records (DANE, RFC 6698/7671): it is not called" },
   ERR_LOOKUP_FAILED: { exit: 9, means: 'the DNS lookup failed: SERVFAIL, REFUSED, no reply or a truncated one' },
   ERR_LOOKUP_REFERRAL: { exit: 13, means: 'the DNS server answered with a referral: it does not recurse and does not serve the name' },
   ERR_LOOKUP_LAME: { exit: 14, means: 'the DNS server gave a lame answer: not authoritative, and neither data nor a referral' },
@@ -33,7 +34,7 @@ export const HandOffCode = {
   ERR_AUTH_TOKEN_FAILED: { exit: 24, means: "the authorization server refused the token request: its error and error_description are in the message" },
   ERR_AUTH_INSUFFICIENT_SCOPE: { exit: 25, means: 'the endpoint still answers 403 insufficient_scope after the step-ups allowed' },
   ERR_AUTH_SERVER_INVALID: { exit: 26, means: 'the authorization metadata or server was refused: another origin, plain http, too large, no answer in time, not valid metadata, a redirect' },
-  ERR_AUTH_HINT_MISMATCH: { exit: 30, means: "the record's auth hint promises authorization (OAuth, an API key, ...) but the endpoint answers without demanding it, or demands another scheme than the OAuth promised: a likely downgrade or a stale record; the tool is not called" },
+  ERR_AUTH_HINT_MISMATCH: { exit: 31, means: "the record's auth hint promises authorization (OAuth, an API key, ...) but the endpoint answers without demanding it, or demands another scheme than the OAuth promised: a likely downgrade or a stale record; the tool is not called" },
   ERR_AUTH_CREDENTIALS: { exit: 27, means: 'the credentials file cannot be used: unreadable, not YAML, readable by others, or an entry that is wrong' },
 } as const;
 

@@ -7,6 +7,24 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import { daneCheck, readTlsa, usableTlsa, type TlsaRecord } from './dane.js';
+
+/** The certificates a TLS peer sent, leaf first (as getPeerCertificate(true) links them). */
+function peerChain(socket: TLSSocket): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  let c = socket.getPeerCertificate(true) as (ReturnType<TLSSocket['getPeerCertificate']> & { issuerCertificate?: unknown; raw?: Buffer }) | undefined;
+  const seen = new Set<string>();
+  while (c && c.raw && out.length < 10) {
+    const key = c.raw.toString('base64');
+    if (seen.has(key)) break;
+    seen.add(key);
+    out.push(new X509Certificate(c.raw));
+    c = c.issuerCertificate as typeof c;
+  }
+  return out;
+}
 
 /** The header a gateway adds to its outgoing calls: how many gateways the call has come through. */
 export const HOPS_HEADER = 'aop-hops';
@@ -61,7 +79,10 @@ interface OriginEntry {
   agent: Agent;
   /** Current addresses of the host, in the order to try; replaced when the card is re-resolved. */
   addresses: string[];
+  /** Secure TLSA records of an https origin (dane.ts): its certificate is checked against them, not WebPKI. */
+  tlsa?: TlsaRecord[];
 }
+
 
 /** The connect error for an origin with every address tried: the last error, naming them all. */
 function connectError(errors: Array<{ address: string; err: Error }>, host: string): Error {
@@ -88,13 +109,30 @@ export class OriginPools {
   }
 
   /** A fetch for `url`'s origin that connects only to `addresses` (updated in place on later calls). */
-  fetchFor(url: string, addresses: readonly string[], onTooLarge?: (err: ReplyTooLargeError) => void): FetchLike {
+  fetchFor(url: string, addresses: readonly string[], onTooLarge?: (err: ReplyTooLargeError) => void, tlsaHex?: readonly string[]): FetchLike {
     const u = new URL(url);
     const origin = u.origin;
+    const tlsa = tlsaHex === undefined ? undefined : usableTlsa(tlsaHex.map((h) => readTlsa(Buffer.from(h, 'hex'))).filter((r): r is TlsaRecord => r !== undefined));
     let entry = this.entries.get(origin);
     if (entry === undefined) {
-      const holder: OriginEntry = { addresses: [...addresses], agent: undefined as unknown as Agent };
-      const base = buildConnector({ timeout: this.connectTimeoutMs, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
+      const holder: OriginEntry = { addresses: [...addresses], agent: undefined as unknown as Agent, ...(tlsa && tlsa.length > 0 ? { tlsa } : {}) };
+      const webpki = buildConnector({ timeout: this.connectTimeoutMs, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
+      // With secure TLSA records the certificate is judged by them alone (RFC 7671 5.1: a DANE-EE key may be self-signed).
+      // No session resumption: a resumed TLS 1.3 session shows no certificate to check.
+      const danePeer = buildConnector({ timeout: this.connectTimeoutMs, rejectUnauthorized: false, maxCachedSessions: 0 });
+      const base: buildConnector.connector = (opts, cb) => {
+        const records = holder.tlsa;
+        if (records === undefined || records.length === 0) return webpki(opts, cb);
+        return danePeer(opts, (err, socket) => {
+          if (err !== null || socket === null) return cb(err, null);
+          const chain = peerChain(socket as unknown as TLSSocket);
+          const c = daneCheck(records, chain, host);
+          if (c.ok) return cb(null, socket);
+          socket.destroy();
+          // The failover loop reads the code (DANE_MISMATCH) and ends with ERR_DANE_MISMATCH when nothing else worked.
+          cb(Object.assign(new Error(`DANE: ${c.why}`), { code: 'DANE_MISMATCH' }), null);
+        });
+      };
       const host = u.hostname;
       const tls = u.protocol === 'https:';
       const connect: buildConnector.connector = (opts, callback) => {
@@ -133,6 +171,7 @@ export class OriginPools {
       this.entries.delete(origin);
       this.entries.set(origin, entry);
       if (addresses.length > 0) entry.addresses = [...addresses];
+      if (tlsa !== undefined) entry.tlsa = tlsa;
     }
     const agent = entry.agent;
     const limits = this.limits;

@@ -4,6 +4,7 @@
 import { query, TransportError, type Server } from '../transport/index.js';
 import { isInDomain, nameEquals, readName } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
+import type { DnssecChainLink, DnssecSigner } from '../agent/index.js';
 import { RRClass, RRType, Rcode } from '../wire/types.js';
 
 /** The parts of a DNS reply the hand-off reads. */
@@ -22,6 +23,9 @@ export interface LookupReply {
   ede?: Array<{ code: number; text?: string }>;
   /** The DNSSEC state a VerifiedLookup (security.ts) gave the reply: secure, insecure or unverified. */
   security?: 'secure' | 'insecure' | 'bogus' | 'unverified';
+  /** For a reply this client validated as secure: who signed it, and the chain of trust (security.ts). */
+  signedBy?: DnssecSigner[];
+  chain?: DnssecChainLink[];
 }
 
 export interface DnsLookup {
@@ -85,6 +89,8 @@ export interface NetworkLookupOptions {
   timeoutMs?: number;
   /** Ask with DO=1 (RFC 3225), so a validating resolver says with AD whether the data is secure. Default false. */
   dnssec?: boolean;
+  /** Ask with CD=1 too: the resolver hands the data over unjudged, for this client to validate (stub.ts). Default false. */
+  checkingDisabled?: boolean;
 }
 
 /** The Extended DNS Errors of a reply's OPT record (option 15: INFO-CODE, then UTF-8 text). */
@@ -102,9 +108,11 @@ export class NetworkLookup implements DnsLookup {
   readonly source: string;
   private readonly timeoutMs: number;
   readonly dnssec: boolean;
+  readonly checkingDisabled: boolean;
 
   constructor(server: { address: string; port: number }, opts: NetworkLookupOptions = {}) {
     this.dnssec = opts.dnssec ?? false;
+    this.checkingDisabled = opts.checkingDisabled ?? false;
     this.server = { address: server.address, port: server.port };
     this.source = server.address.includes(':') ? `[${server.address}]:${server.port}` : `${server.address}:${server.port}`;
     this.timeoutMs = opts.timeoutMs ?? 2000;
@@ -116,7 +124,7 @@ export class NetworkLookup implements DnsLookup {
   async query(name: string, type: number, signal?: AbortSignal): Promise<LookupReply> {
     const s: Server = this.server;
     const r = await query(s, { name, type, class: RRClass.IN }, {
-      rd: true, timeout: this.timeoutMs, ...(signal ? { signal } : {}), ...(this.dnssec ? { edns: { udpSize: 1232, dnssecOk: true } } : {}),
+      rd: true, timeout: this.timeoutMs, ...(signal ? { signal } : {}), ...(this.checkingDisabled ? { cd: true } : {}), ...(this.dnssec ? { edns: { udpSize: 1232, dnssecOk: true } } : {}),
     });
     const m = r.message;
     const ede = edeOf(m.edns?.options);

@@ -1,7 +1,7 @@
 // Name -> agent card over a DnsLookup: SVCB at the name (CNAMEs and AliasMode followed with an
 // AliasChain), then the `_agent` TXT and the endpoint hosts' A/AAAA, made into a card by src/agent.
 
-import { AgentRecordError, AliasChain, agentName, cardFromRecords, classifySvcbSet, type AgentCard } from '../agent/index.js';
+import { AgentRecordError, AliasChain, agentName, cardFromRecords, classifySvcbSet, type AgentCard, type DnssecChainLink } from '../agent/index.js';
 import { WireError } from '../wire/errors.js';
 import { isInDomain, nameEquals, readName } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
@@ -24,12 +24,13 @@ export interface ResolvedAgent {
 }
 
 /** `lookup`, noting the DNSSEC state of each reply it gives (for ResolvedAgent.security). */
-function judged(lookup: DnsLookup, out: SecurityRecord[]): DnsLookup {
+function judged(lookup: DnsLookup, out: SecurityRecord[], chain: Map<string, DnssecChainLink>): DnsLookup {
   return {
     ...(lookup.source !== undefined ? { source: lookup.source } : {}),
     async query(name, type, signal) {
       const r = await lookup.query(name, type, signal);
-      if (r.security !== undefined) out.push({ name, type: typeToString(type), security: r.security });
+      if (r.security !== undefined) out.push({ name, type: typeToString(type), security: r.security, ...(r.signedBy ? { signedBy: r.signedBy } : {}) });
+      for (const l of r.chain ?? []) chain.set(l.zone.toLowerCase(), l);
       return r;
     },
   };
@@ -160,7 +161,8 @@ async function findSvcb(lookup: DnsLookup, name: string, start: string, signal: 
  */
 export async function resolveAgent(given: DnsLookup, name: string, opts: { signal?: AbortSignal } = {}): Promise<ResolvedAgent> {
   const security: SecurityRecord[] = [];
-  const lookup = judged(given, security);
+  const links = new Map<string, DnssecChainLink>();
+  const lookup = judged(given, security, links);
   let start: string;
   try {
     start = agentName(name);
@@ -224,6 +226,21 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   const hosts = new Map<string, string>();
   for (const e of first.endpoints) if (e.addresses === undefined || e.addresses.length === 0) hosts.set(e.host.toLowerCase(), e.host);
   for (const host of hosts.values()) jobs.push(side(host, RRType.A), side(host, RRType.AAAA));
+  // DANE (RFC 7671): the TLSA at _<port>._tcp.<host> of each https endpoint, used only when secure.
+  const tlsa = new Map<string, string[]>();
+  const tlsaNames = new Set(first.endpoints.filter((e) => e.scheme === 'https').map((e) => `_${e.port}._tcp.${e.host.replace(/\.?$/, '.')}`));
+  for (const qname of tlsaNames) {
+    jobs.push((async () => {
+      try {
+        const r = await lookup.query(qname, RRType.TLSA, signal);
+        const rrs = r.answers.filter((x) => x.type === RRType.TLSA && nameEquals(x.name, qname));
+        if (r.rcode === Rcode.NOERROR && r.security === 'secure' && rrs.length > 0) tlsa.set(qname.toLowerCase(), rrs.map((x) => x.rdata.toString('hex')));
+      } catch (err) {
+        if (signal?.aborted || isSecurityRefusal(err)) throw err;
+        warnings.push(`${qname} TLSA: no DNS reply (${err instanceof Error ? err.message : String(err)}); WebPKI is used`);
+      }
+    })());
+  }
   // The source zone: positive answers usually carry no authority section, so ask an SOA at the
   // owner (beside the other side queries, so it adds no round trip). The card, zone included, is
   // cached for its TTL by the hand-off: one extra query per agent per TTL, none on a warm call.
@@ -233,7 +250,20 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
 
   const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? { dnsAid: true } : { zone, dnsAid: true });
-  if (security.length > 0) card.dnssec = { state: weakestSecurity(security), records: security.map((r) => ({ name: r.name, type: r.type, security: r.security })) };
+  for (const e of card.endpoints) {
+    const t = e.scheme === 'https' ? tlsa.get(`_${e.port}._tcp.${e.host.replace(/\.?$/, '.')}`.toLowerCase()) : undefined;
+    if (t !== undefined) e.tlsa = t;
+  }
+  // requireSecure 'auto': a signed agent's records must all be secure (security.ts).
+  (given as { checkAgent?: (agent: string, records: SecurityRecord[]) => void }).checkAgent?.(start, security);
+  if (security.length > 0) {
+    const judge = (given as { judge?: unknown }).judge;
+    card.dnssec = {
+      state: weakestSecurity(security), records: security.map((r) => ({ name: r.name, type: r.type, security: r.security, ...(r.signedBy ? { signedBy: r.signedBy } : {}) })),
+      validatedBy: judge !== undefined && security.some((r) => r.signedBy !== undefined) ? 'aop' : 'resolver',
+      ...(links.size > 0 ? { chain: [...links.values()] } : {}),
+    };
+  }
   if (aliases.length > 0) card.warnings.push(`${start} has no record; found at the legacy name ${chain.names[0]} (dns-aid-core before 0.25)`);
   card.warnings.push(...warnings);
   const ttl = used.length > 0 ? Math.min(...used.map((r) => r.ttl)) : card.ttl;

@@ -18,6 +18,7 @@ import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
 import { validatorFor, type ValidationConfig, type Validator } from '../resolver/validate/index.js';
 import { CatalogDelegations } from './local-delegations.js';
+import { CatalogAnswers } from './local-answers.js';
 import { warmUpResolver } from './resolver-warm-up.js';
 import type { Handler } from './handler.js';
 import { AddressInUseError, formatListen, type ListenAddress } from './listen.js';
@@ -272,10 +273,12 @@ export class Daemon {
           return { rrset: pick(c.rrset), negative: pick(c.negative), delegation: pick(c.delegation) };
         },
       });
-      const validator = this.validator = r.validation ? validatorFor(this.resolver, { logger: this.log, ...r.validation }) : undefined;
+      // The validator asks our own zones first (they may be the whole chain: the embedded default signs the bundled world).
+      const local = new CatalogAnswers(this.catalog);
+      const validator = this.validator = r.validation ? validatorFor(this.resolver, { logger: this.log, ...r.validation }, local) : undefined;
       if (validator) this.log.info(`resolver: validating DNSSEC from the trust anchors of ${validator.anchors.zones().join(', ')}`);
       validator?.anchorTracker?.start();
-      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log, validator);
+      this.resolverHandler = new ResolverHandler(this.resolver, acl, this.catalog, this.log, validator, local);
       handlers.push(this.resolverHandler);
       this.log.info(`resolver: iterating from ${r.hints.zone} (${r.hints.servers.map((s) => s.name).join(', ')}); recursion for ${acl.networks.join(', ') || 'no one'}`
         + (r.forwarders?.length ? `; forwarding other names to ${r.forwarders.map((f) => (f.tls ? `tls://${f.address}:${f.port ?? 853}${f.tls.name !== undefined ? `#${f.tls.name}` : ''}` : f.address)).join(', ')}` : '; other names REFUSED'));

@@ -15,6 +15,7 @@ import type { ReuseOwner } from './answer-cache.js';
 import type { Handler, HandlerResult, QueryContext } from './handler.js';
 import type { Logger } from '../base/log.js';
 import type { Validator } from '../resolver/validate/validator.js';
+import type { LocalAnswers } from '../resolver/validate/index.js';
 import { withoutDnssec } from '../resolver/validate/validator.js';
 import { EdeCode, type ExtendedError } from './ede.js';
 
@@ -67,6 +68,8 @@ export class ResolverHandler implements Handler, ReuseOwner {
     private readonly log: Logger,
     /** With trust anchors: answers are validated (RFC 4035 4.3), see validated(). */
     private readonly validator?: Validator,
+    /** Our own zones, signed, for judging their answers (see localVerdict). */
+    private readonly local?: LocalAnswers,
   ) {}
 
   /** Who may recurse from now on (a SIGHUP with a new --allow in the config file). */
@@ -94,7 +97,7 @@ export class ResolverHandler implements Handler, ReuseOwner {
     if (!this.acl.allows(ctx.remoteAddress)) return result;
     const q = ctx.request.questions[0]!;
     const away = ctx.request.rd ? referralAway(result, q.name, q.type, this.catalog) : undefined;
-    if (away === undefined) return { ...result, ra: true };
+    if (away === undefined) return this.localVerdict(ctx, { ...result, ra: true });
     this.log.debug(`${q.name} ${typeToString(q.type)}: ${away.cut} is delegated away; resolving ${away.target}`);
     // The CNAMEs of our own data that led there come first (RFC 1034 4.3.2 step 3a).
     return this.validated(ctx, away.target, q.type, await this.resolver.resolve(away.target, q.type), result.answers);
@@ -125,6 +128,31 @@ export class ResolverHandler implements Handler, ReuseOwner {
     }
     if (v.security === 'insecure' && v.ede !== undefined && !result.ede) result.ede = [{ code: v.ede, ...(v.why ? { text: v.why } : {}) }];
     return result;
+  }
+
+  /**
+   * Our own zones' answer to a client that uses us as its validating resolver (RD=1, allowed,
+   * asking with AD or DO, not CD): judged from the trust anchors like any other, so AD=1 means
+   * the chain from the anchor was checked, not that we hold the zone (RFC 4035 3.1.6 lets an
+   * authoritative server vouch for its own data only by explicit configuration; this is that,
+   * earned). Bogus is SERVFAIL as for resolved data. Names no anchor covers are left as they are.
+   */
+  private async localVerdict(ctx: QueryContext, result: HandlerResult): Promise<HandlerResult> {
+    const req = ctx.request;
+    const dnssecOk = req.edns?.dnssecOk === true;
+    if (!this.validator || !this.local || !req.rd || req.cd || !(req.ad || dnssecOk)) return result;
+    const q = req.questions[0]!;
+    if (result.rcode !== Rcode.NOERROR && result.rcode !== Rcode.NXDOMAIN) return result;
+    if (!this.validator.anchors.closest(q.name)) return result;
+    // The signed form of the same answer (a DO=0 answer carries no RRSIGs to judge).
+    const signed = dnssecOk ? { rcode: result.rcode, answer: result.answers, authority: result.authority, stale: false } : this.local.answer(q.name, q.type);
+    if (!signed) return result;
+    const v = await this.validator.validate(q.name, q.type, signed);
+    if (v.security === 'bogus') {
+      this.log.info(`${q.name} ${typeToString(q.type)}: SERVFAIL: DNSSEC bogus (our own zone): ${v.why ?? 'no reason'}`);
+      return { rcode: Rcode.SERVFAIL, aa: false, ra: true, answers: [], authority: [], additional: [], ede: [{ code: v.ede ?? EdeCode.DNSSEC_BOGUS, ...(v.why ? { text: v.why } : {}) }] };
+    }
+    return v.security === 'secure' ? { ...result, ad: true } : result;
   }
 
   /** A resolution as a handler result, after `prefix` (the local part of a CNAME chain). */

@@ -1,6 +1,6 @@
 // The record's auth hint (key65325) against what the endpoint demands, over real sockets: a
 // record promising OAuth whose endpoint answers without any authorization, or demands HTTP Basic,
-// is refused (ERR_AUTH_HINT_MISMATCH, exit 30) before any tool call is sent there; a record saying
+// is refused (ERR_AUTH_HINT_MISMATCH, exit 31) before any tool call is sent there; a record saying
 // none (or apikey) whose endpoint demands OAuth is a warning and the OAuth flow goes on
 // (oidc-provider issues the token); `aop agent` shows each verdict on its auth line.
 

@@ -19,7 +19,7 @@ function seconds(value: unknown, flag: string): number {
 
 export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('dnssec', { type: 'boolean', default: false, describe: 'Sign every zone served (NSEC3, RFC 9276 parameters), with keys from --key-dir' })
+    .option('dnssec', { type: 'boolean', defaultDescription: 'on with the bundled zones (keys beside the state file), else off', describe: 'Sign every zone served (NSEC3, RFC 9276 parameters), with keys from --key-dir; --no-dnssec turns the bundled world\'s signing off' })
     .option('key-dir', { type: 'string', describe: 'Folder of BIND key files (K<zone>+<alg>+<tag>.key/.private); keys are made there for a zone that has none' })
     .option('dnssec-algorithm', { type: 'string', default: 'ecdsap256sha256', describe: 'Algorithm of keys made here: ecdsap256sha256 (13) or ed25519 (15)' })
     .option('dnssec-keys', { type: 'string', default: 'combined', choices: ['combined', 'split'], describe: 'Keys made here: one combined signing key, or a KSK and a ZSK' })
@@ -64,6 +64,11 @@ function agents(list: unknown): Server[] {
     if (isIP(l.host) === 0) throw new Error(`--dnssec-parental-agent '${String(text)}': an IPv4 or IPv6 address, with :PORT if not 53`);
     return { address: l.host, port: l.port };
   });
+}
+
+/** The algorithm and layout of keys made here (the bundled world's too). */
+export function keyChoice(a: Record<string, unknown>): { algorithm: number; keyLayout: 'combined' | 'split' } {
+  return { algorithm: ALGORITHMS[String(a['dnssec-algorithm'] ?? 'ecdsap256sha256').toLowerCase()] ?? 13, keyLayout: a['dnssec-keys'] === 'split' ? 'split' : 'combined' };
 }
 
 /** The daemon's signer config, with --dnssec. */

@@ -2,7 +2,7 @@
 // bogus verdict is kept.
 
 import type { Argv } from 'yargs';
-import { readTrustAnchorFiles, type ValidationConfig } from '../../resolver/validate/index.js';
+import { readTrustAnchorFiles, TrustAnchors, type ValidationConfig } from '../../resolver/validate/index.js';
 
 export function validationOptions<T>(y: Argv<T>) {
   return y
@@ -27,8 +27,18 @@ interface ValidationArgs {
   'bogus-ttl': number;
 }
 
-/** The resolver's validation settings, or nothing when no anchor is given (no validation, as before). */
-export function validationConfig(a: ValidationArgs): { validation?: ValidationConfig } {
-  if (a['trust-anchor'].length === 0) return {};
-  return { validation: { anchors: readTrustAnchorFiles(a['trust-anchor']), bogusTtl: a['bogus-ttl'] } };
+/**
+ * The resolver's validation settings, or nothing when no anchor is given (no validation, as before).
+ * `extra`: anchors beside the files (the bundled root's, cli/bundled-dnssec.ts).
+ */
+export function validationConfig(a: ValidationArgs, extra?: TrustAnchors): { validation?: ValidationConfig } {
+  if (a['trust-anchor'].length === 0 && (extra === undefined || extra.size === 0)) return {};
+  const files = a['trust-anchor'].length > 0 ? readTrustAnchorFiles(a['trust-anchor']) : new TrustAnchors();
+  const all = new Map(files.zones().map((z) => [z.toLowerCase(), files.at(z)!]));
+  for (const z of extra?.zones() ?? []) {
+    const e = extra!.at(z)!;
+    const have = all.get(z.toLowerCase());
+    all.set(z.toLowerCase(), have ? { zone: have.zone, ds: [...have.ds, ...e.ds], dnskey: [...have.dnskey, ...e.dnskey] } : e);
+  }
+  return { validation: { anchors: new TrustAnchors(all.values()), bogusTtl: a['bogus-ttl'] } };
 }

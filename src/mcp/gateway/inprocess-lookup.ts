@@ -25,12 +25,13 @@ const absKey = (n: string): string => nameKey(n.endsWith('.') ? n : `${n}.`);
 export class ResolverLookup implements DnsLookup {
   readonly source = 'the daemon (in-process)';
 
-  constructor(private readonly daemon: QueryResponder) {}
+  /** `checkingDisabled`: ask with CD=1, for the gateway's own validation (resolver/validate/stub.ts). */
+  constructor(private readonly daemon: QueryResponder, private readonly opts: { checkingDisabled?: boolean } = {}) {}
 
   async query(name: string, type: number, signal?: AbortSignal): Promise<LookupReply> {
     signal?.throwIfAborted();
     // DO=1: the daemon's validating resolver (with --trust-anchor) says with AD what it proved (security.ts).
-    const wire = encodeQuery(name, type, { rd: true, edns: { dnssecOk: true } });
+    const wire = encodeQuery(name, type, { rd: true, ...(this.opts.checkingDisabled ? { cd: true } : {}), edns: { dnssecOk: true } });
     const out = await this.daemon.respond(wire);
     signal?.throwIfAborted();
     if (!out) throw new InProcessLookupError(`${name}: the server dropped the query`);

@@ -41,6 +41,8 @@ function noEndpoint(card: AgentCard, tried: Attempt[]): HandOffError {
   const refused = tried.length > 0 && tried.every((a) => a.code === 'REFUSED_HTTP' || a.code === 'REFUSED_LOOPBACK' || a.code === 'REFUSED_SELF');
   if (refused) return new HandOffError('ERR_ENDPOINT_REFUSED', `${card.name}: every endpoint refused by policy: ${describeAttempts(tried)}`, { tried, agent: card.name });
   if (tried.length === 0) return new HandOffError('ERR_ENDPOINT_UNREACHABLE', `${card.name}: no endpoint to try`, { tried, agent: card.name });
+  // A certificate that fails its secure TLSA is not a network fault: someone may be in the path.
+  if (tried.some((a) => a.code === 'DANE_MISMATCH')) return new HandOffError('ERR_DANE_MISMATCH', `${card.name}: no endpoint could be used, and a certificate failed DANE: ${describeAttempts(tried)}`, { tried, agent: card.name });
   return new HandOffError('ERR_ENDPOINT_UNREACHABLE', `${card.name}: no endpoint could be reached: ${describeAttempts(tried)}`, { tried, agent: card.name });
 }
 

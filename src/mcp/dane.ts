@@ -1,0 +1,55 @@
+// DANE for the hand-off's https endpoints (RFC 6698, RFC 7671): when the TLSA RRset at
+// `_<port>._tcp.<host>` is DNSSEC-secure, the endpoint's certificate is checked against it instead
+// of WebPKI. Usage 3 (DANE-EE): the leaf certificate (selector 0) or its public key (selector 1)
+// matches, by value (matching 0), SHA-256 (1) or SHA-512 (2); no name or date checks (RFC 7671
+// 5.1). Usage 2 (DANE-TA): a certificate the server sent matches, the leaf chains to it by
+// signatures, and the leaf names the host (RFC 7671 5.2). Usages 0 and 1 (PKIX) are not used
+// here: with only those, normal WebPKI applies.
+
+import { createHash, X509Certificate } from 'node:crypto';
+
+export interface TlsaRecord {
+  usage: number;
+  selector: number;
+  matchingType: number;
+  data: Buffer;
+}
+
+/** A TLSA RDATA, or undefined when it is too short to be one. */
+export function readTlsa(rdata: Buffer): TlsaRecord | undefined {
+  if (rdata.length < 4) return undefined;
+  return { usage: rdata[0]!, selector: rdata[1]!, matchingType: rdata[2]!, data: Buffer.from(rdata.subarray(3)) };
+}
+
+/** The records DANE uses here: usage 2 or 3, selector 0 or 1, matching type 0, 1 or 2. */
+export function usableTlsa(records: readonly TlsaRecord[]): TlsaRecord[] {
+  return records.filter((r) => (r.usage === 2 || r.usage === 3) && (r.selector === 0 || r.selector === 1) && r.matchingType <= 2);
+}
+
+function associated(cert: X509Certificate, r: TlsaRecord): boolean {
+  const content = r.selector === 0 ? cert.raw : cert.publicKey.export({ type: 'spki', format: 'der' });
+  const value = r.matchingType === 0 ? content : createHash(r.matchingType === 1 ? 'sha256' : 'sha512').update(content).digest();
+  return value.equals(r.data);
+}
+
+/**
+ * Whether the chain the server sent (leaf first) satisfies one of `records` for `host`; why not,
+ * in words, when it does not.
+ */
+export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Certificate[], host: string): { ok: true; usage: number } | { ok: false; why: string } {
+  const leaf = chain[0];
+  if (leaf === undefined) return { ok: false, why: 'the server sent no certificate' };
+  for (const r of usableTlsa(records)) {
+    if (r.usage === 3 && associated(leaf, r)) return { ok: true, usage: 3 };
+    if (r.usage === 2) {
+      for (let i = 1; i < chain.length; i++) {
+        if (!associated(chain[i]!, r)) continue;
+        // The leaf must chain to the matched certificate, signature by signature.
+        let ok = true;
+        for (let j = 0; j < i && ok; j++) ok = chain[j]!.verify(chain[j + 1]!.publicKey);
+        if (ok && leaf.checkHost(host) !== undefined) return { ok: true, usage: 2 };
+      }
+    }
+  }
+  return { ok: false, why: `the certificate of ${host} matches none of its ${records.length} TLSA record(s) (SHA-256 of its key: ${createHash('sha256').update(leaf.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')})` };
+}
