@@ -20,6 +20,8 @@ const RANK: Record<string, number> = {
   update: 2.5,
   // Zone transfers (wire, zone, transport) below the secondary zones that use them.
   xfr: 2, secondary: 2.5,
+  // The directory's crawler and search index (mcp, xfr and agent below; the CLI wires it to the gateway).
+  directory: 2.75,
   server: 3,
   cli: 4,
 };

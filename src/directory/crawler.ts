@@ -351,7 +351,7 @@ export class Crawler {
       // The transfer is not validated here: the zone's SOA as the resolver judged it speaks for its records.
       if (soa.security !== undefined) card.dnssec = { state: soa.security as 'secure', records: [] };
       try {
-        out.push(await this.withDocument(card, zone, { server, zone, serial: soa.serial }, spend, problems, signal));
+        out.push(await this.withDocument(card, name, zone, { server, zone, serial: soa.serial }, spend, problems, signal));
       } catch (err) {
         if (!(err instanceof BudgetError)) throw err;
         problems.push({ code: err.code, message: err.message });
@@ -380,7 +380,7 @@ export class Crawler {
       try {
         await spend.step(signal);
         const resolved = await resolveAgent(this.opts.lookup, name, signal ? { signal } : {});
-        out.push(await this.withDocument(resolved.card, zone, source, spend, problems, signal));
+        out.push(await this.withDocument(resolved.card, name, zone, source, spend, problems, signal));
       } catch (err) {
         if (err instanceof BudgetError) { stopped ??= err; return; }
         if (signal?.aborted) throw err;
@@ -391,10 +391,10 @@ export class Crawler {
     return { records: out, complete: stopped === undefined };
   }
 
-  private async withDocument(card: AgentCard, zone: string, source: DirectoryRecord['source'], spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal): Promise<DirectoryRecord> {
+  private async withDocument(card: AgentCard, listedAs: string, zone: string, source: DirectoryRecord['source'], spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal): Promise<DirectoryRecord> {
     const got = await fetchCapability(card, spend, { lookup: this.opts.lookup, pools: this.pools, allowLoopback: this.opts.allowLoopback ?? false, ...(signal ? { signal } : {}) });
     if (got.problem) problems.push(got.problem);
-    return recordFromCard(card, zone, { ...(got.doc ? { doc: got.doc } : {}), capCheck: got.check, source, confirmedAt: this.now() });
+    return recordFromCard(card, zone, { ...(got.doc ? { doc: got.doc } : {}), capCheck: got.check, source, confirmedAt: this.now(), listedAs });
   }
 
   async close(): Promise<void> {

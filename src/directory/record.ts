@@ -55,7 +55,7 @@ function schemaText(schema: unknown, max = 4096): string {
 /** The record for a card, its document (when fetched) and where it came from. */
 export function recordFromCard(
   card: AgentCard, org: string,
-  meta: { doc?: ParsedCapability; capCheck: CapCheck; source: DirectoryRecord['source']; confirmedAt: number },
+  meta: { doc?: ParsedCapability; capCheck: CapCheck; source: DirectoryRecord['source']; confirmedAt: number; listedAs?: string },
 ): DirectoryRecord {
   const doc = meta.doc?.document;
   const json = meta.doc?.json;
@@ -77,7 +77,8 @@ export function recordFromCard(
   const description = card.description ?? doc?.description ?? (typeof json?.description === 'string' ? json.description.slice(0, 1000) : '');
   const dnssec = card.dnssec?.state ?? 'unverified';
   return {
-    name: plain(card.name),
+    // The name the index lists (an alias stays its own entry, with the card it leads to).
+    name: plain(meta.listedAs ?? card.name),
     org: plain(org),
     description,
     capabilities: [...caps],

@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { HOPS_HEADER } from '../http.js';
 import { silentLogger, type Logger } from '../../base/log.js';
+import { isAopError } from '../../base/errors.js';
 import type { AgentClient } from './client.js';
 import { AgentDirectory, plainName, toolNameFor, type DirectoryEntry } from './discovery.js';
 import { DEFAULT_PAGE, SnapshotCatalog, type AgentCatalog, type AgentFilters } from './catalog.js';
@@ -135,8 +136,9 @@ export class Gateway {
       try {
         result = await this.fixed(name as FixedToolName, parsed.data as Record<string, unknown>, signal, hops);
       } catch (err) {
-        if (!(err instanceof CursorError)) throw err;
-        return errorResult(err.code, `${name}: ${err.message}`);
+        // A catalog's refusal of the request (a cursor of another query, a query of no words) is the tool's error.
+        if (!(err instanceof CursorError) && !(isAopError(err) && /^ERR_DIRECTORY_QUERY$/.test(err.code))) throw err;
+        return errorResult((err as CursorError).code, `${name}: ${(err as Error).message}`);
       }
     } else {
       const entry = this.opts.agentTools ? (await this.agentTools(signal)).some((x) => x.name === name) ? await this.opts.directory.find(name, signal) : undefined : undefined;
