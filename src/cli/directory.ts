@@ -3,7 +3,7 @@
 
 import type { Argv } from 'yargs';
 import { createLogger } from '../base/log.js';
-import { Crawler, DirectoryDbError, DirectoryStore, StoreCatalog, type CrawlReport } from '../directory/index.js';
+import { Crawler, DirectoryDbError, DirectoryStore, listenForNotify, NotifyListenError, StoreCatalog, type CrawlReport, type NotifyListener } from '../directory/index.js';
 import { SearchQueryError } from '../directory/fts-query.js';
 import { NetworkLookup } from '../mcp/lookup.js';
 import { VerifiedLookup } from '../mcp/security.js';
@@ -44,11 +44,12 @@ export function directoryCommand(y: Argv): Argv {
       .option('db', { type: 'string', demandOption: true, describe: 'The directory index (SQLite file; made when missing)' })
       .option('server', { type: 'string', describe: 'Recursive resolver (or server holding the zones) to ask, ADDR[:PORT]; default as aop dig' })
       .option('watch', { type: 'boolean', default: false, describe: 'Keep running: each zone\'s SOA checked when due, crawled when its serial moves' })
+      .option('notify-listen', { type: 'string', describe: 'With --watch: take NOTIFY (UDP) on ADDR[:PORT] and check that zone at once (list it as a secondary: aop serve --notify ADDR:PORT)' })
       .option('force', { type: 'boolean', default: true, describe: 'Read every organisation again; --no-force reads only those whose serial moved' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the crawl report as JSON' }))
       .example('$0 directory crawl --db dir.db --server 127.0.0.1:5300 --root agents --root-server 127.0.0.1:5300 --transfer-from 127.0.0.1:5300 --allow-loopback', 'crawl the bundled zones of a local aop serve'),
     async (argv) => {
-      const a = argv as unknown as { db: string; server?: string; watch: boolean; force: boolean; json: boolean };
+      const a = argv as unknown as { db: string; server?: string; watch: boolean; force: boolean; json: boolean; 'notify-listen'?: string };
       let store: DirectoryStore | undefined;
       let crawler: Crawler | undefined;
       try {
@@ -70,14 +71,27 @@ export function directoryCommand(y: Argv): Argv {
           process.stdout.write(a.json ? `${JSON.stringify(r)}\n` : reportText(r));
           return;
         }
+        let notify: NotifyListener | undefined;
+        if (a['notify-listen'] !== undefined) {
+          let at;
+          try {
+            at = parseListen(a['notify-listen'], 53);
+          } catch (err) {
+            throw new DirectoryUsageError(`--notify-listen '${a['notify-listen']}': ${(err as Error).message}`);
+          }
+          const c = crawler;
+          notify = await listenForNotify(at.host, at.port, (z) => c.knows(z), (z) => c.notify(z), log);
+          log.info(`directory: taking NOTIFY on ${notify.address.address}:${notify.address.port}`);
+        }
         const ac = new AbortController();
         const stop = (): void => ac.abort();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         await crawler.run(ac.signal, (zones) => process.stdout.write(reportText({ zones, rootProblems: [], ms: zones.reduce((n, z) => n + z.ms, 0) })));
+        await notify?.close();
       } catch (err) {
         process.stderr.write(`aop: ${(err as Error).message}\n`);
-        process.exitCode = err instanceof DirectoryUsageError || err instanceof DirectoryDbError ? 1 : 10;
+        process.exitCode = err instanceof DirectoryUsageError || err instanceof DirectoryDbError || err instanceof NotifyListenError ? 1 : 10;
       } finally {
         await crawler?.close();
         store?.close();

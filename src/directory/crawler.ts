@@ -147,6 +147,15 @@ export class Crawler {
     return { zones: reports, rootProblems: problems, ms: performance.now() - started };
   }
 
+  /** The organisations of the last round of run() (what a NOTIFY may be about). */
+  private known = new Set<string>();
+
+  /** Whether `zone` is one the crawler keeps (run()'s last listing, or the store's). */
+  knows(zone: string): boolean {
+    const z = plain(zone);
+    return this.known.has(z) || (this.opts.orgs ?? []).some((o) => plain(o) === z) || this.opts.store.zone(z) !== undefined;
+  }
+
   /** Ask for a check of `zone` soon (NOTIFY): at most once per minRefreshMs. */
   notify(zone: string): void {
     this.due.add(plain(zone));
@@ -158,18 +167,28 @@ export class Crawler {
    * clamped to minRefreshMs..maxRefreshMs), sooner on notify(); the root read again at each round.
    */
   async run(signal: AbortSignal, onRound?: (r: ZoneReport[]) => void): Promise<void> {
+    let listed: { at: number; zones: string[] } | undefined;
+    // The root's listing is read again every few minutes, not at every round.
+    const rootEvery = Math.max(this.minRefreshMs, Math.min(300_000, this.maxRefreshMs));
     while (!signal.aborted) {
       try {
-        const { zones } = await this.organisations(signal);
+        if (listed === undefined || this.now() - listed.at >= rootEvery) listed = { at: this.now(), zones: (await this.organisations(signal)).zones };
+        const zones = listed.zones;
+        this.known = new Set(zones);
         const now = this.now();
         const dueZones = zones.filter((z) => this.due.has(z) || (this.opts.store.zone(z)?.next ?? 0) <= now);
         for (const z of dueZones) this.due.delete(z);
         const reports: ZoneReport[] = [];
-        await mapLimit(dueZones, this.opts.concurrency ?? 4, async (zone) => { reports.push(await this.checkZone(zone, { signal })); });
+        await mapLimit(dueZones, this.opts.concurrency ?? 4, async (zone) => {
+          const r = await this.checkZone(zone, { signal });
+          // A NOTIFY within minRefreshMs of the last check waits for the next round, not forgotten.
+          if (r.outcome === 'skipped') this.due.add(zone);
+          else reports.push(r);
+        });
         if (reports.length > 0) onRound?.(reports);
         const next = Math.min(...zones.map((z) => this.opts.store.zone(z)?.next ?? now + this.minRefreshMs), now + this.maxRefreshMs);
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.max(this.minRefreshMs / 5, next - this.now()));
+          const timer = setTimeout(done, this.due.size > 0 ? this.minRefreshMs / 5 : Math.max(this.minRefreshMs / 5, next - this.now()));
           function done(): void { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); }
           this.wake = done;
           signal.addEventListener('abort', done, { once: true });

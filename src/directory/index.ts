@@ -9,3 +9,4 @@ export { walkIndex, querySource, recordSource, MAX_INDEX_DEPTH, type IndexSource
 export { recordFromCard, isVerified, verificationRank, type DirectoryRecord, type DirectoryTool, type CapCheck } from './record.js';
 export { ftsMatch, SearchQueryError, FTS_COLUMNS, FTS_WEIGHTS } from './fts-query.js';
 export { fetchCapability, capPools } from './cap-fetch.js';
+export { listenForNotify, NotifyListenError, type NotifyListener } from './notify-listen.js';
