@@ -385,7 +385,7 @@ export class Crawler {
   private async fromQueries(zone: string, soa: { serial: number }, spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal): Promise<{ records: DirectoryRecord[]; complete: boolean }> {
     const index = await walkIndex(querySource(this.opts.lookup), zone, spend, signal);
     problems.push(...index.problems);
-    const failed = index.problems.some((p) => p.code.startsWith('ERR_LOOKUP') || p.code.startsWith('ERR_DIRECTORY_'));
+    const failed = index.problems.some((p) => p.code.startsWith('ERR_LOOKUP_') || p.code.startsWith('ERR_DIRECTORY_'));
     const rest = await this.resolveNames(zone, index.names, soa, spend, problems, signal);
     return { records: rest.records, complete: rest.complete && !failed };
   }
