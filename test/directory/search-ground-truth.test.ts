@@ -128,6 +128,20 @@ t.test('equal relevance: verified agents first', async (t) => {
   const p = await new StoreCatalog(store).search({ query: 'contracts', fields: ['description'], limit: 10 });
   t.same(p.agents.map((a) => a.name), ['bb.tie.example', 'cc.tie.example', 'aa.tie.example'], 'verified, then secure, then neither');
   t.same(p.agents.map((a) => a.verification?.verified), [true, false, false]);
+  // Forty tied agents over pages of seven: the verified ones first across all pages, each once.
+  const tied = Array.from({ length: 40 }, (_, i) => base(`t${String(i).padStart(2, '0')}.tie.example`, i % 3 === 0 ? 'secure' : 'insecure', i % 3 === 0 ? 'checked' : 'absent'));
+  store.upsert(tied.map((r) => ({ ...r, description: 'drafts leases' })), 1);
+  const paged: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await new StoreCatalog(store).search({ query: 'leases', fields: ['description'], limit: 7, ...(cursor ? { cursor } : {}) });
+    paged.push(...page.agents.map((a) => a.name));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  t.equal(new Set(paged).size, 40, 'every tied agent once across the pages');
+  const firstUnverified = paged.findIndex((n) => Number(n.slice(1, 3)) % 3 !== 0);
+  t.equal(firstUnverified, 14, 'the 14 verified ones fill the first two pages');
+  t.ok(paged.slice(firstUnverified).every((n) => Number(n.slice(1, 3)) % 3 !== 0), 'then the rest');
   // A hit in the name outranks one in the description.
   store.upsert([{ ...base('contracts.tie.example', 'insecure', 'absent'), description: 'other work' }], 2);
   const q = await new StoreCatalog(store).search({ query: 'contracts', fields: ['name', 'description'], limit: 10 });
