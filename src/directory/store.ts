@@ -73,6 +73,13 @@ function fromRow(r: Row): StoredAgent {
   return { ...rec, verified: isVerified(rec) };
 }
 
+/**
+ * Agent ids carry their verification: band 0 (verified), 1, 2 (neither) times ID_BAND, plus a
+ * sequence. FTS5 orders ties in bm25 by rowid at no cost (reading any stored value per match costs
+ * 3x the bm25), so `ORDER BY score, rowid` ranks by relevance, then verification, then age.
+ */
+const ID_BAND = 2 ** 40;
+
 const COLS = 'a.name, a.org, a.description, a.capabilities, a.tools, a.transports, a.endpoints, a.card, a.dnssec, a.cap_check, a.source_server, a.source_zone, a.serial, a.confirmed';
 
 export class DirectoryStore {
@@ -80,6 +87,8 @@ export class DirectoryStore {
   private readonly stmts = new Map<string, StatementSync>();
   /** Bumped by every write: counts are cached per generation. */
   private generation = 0;
+  /** The last id sequence used (the low part of an id, below ID_BAND). */
+  private seq = 0;
   private readonly counts = new Map<string, { gen: number; n: number }>();
   readonly file: string;
 
@@ -135,6 +144,7 @@ export class DirectoryStore {
       CREATE INDEX IF NOT EXISTS problems_zone ON problems (zone);
     `);
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
+    this.seq = (db.prepare(`SELECT coalesce(max(id % ${ID_BAND}), 0) AS n FROM agents`).get() as { n: number }).n;
   }
 
   private stmt(sql: string): StatementSync {
@@ -166,9 +176,9 @@ export class DirectoryStore {
   /** Add or replace agents (in the caller's transaction, or one of their own), stamped with `crawl`. */
   upsert(records: readonly DirectoryRecord[], crawl: number): void {
     const run = (): void => {
-      const find = this.stmt('SELECT id FROM agents WHERE name = ?');
-      const ins = this.stmt(`INSERT INTO agents (name, org, description, capabilities, tools, transports, endpoints, card, dnssec, cap_check, vrank, source_server, source_zone, serial, first_seen, confirmed, crawl)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const find = this.stmt('SELECT id, first_seen FROM agents WHERE name = ?');
+      const ins = this.stmt(`INSERT INTO agents (id, name, org, description, capabilities, tools, transports, endpoints, card, dnssec, cap_check, vrank, source_server, source_zone, serial, first_seen, confirmed, crawl)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       const upd = this.stmt(`UPDATE agents SET org = ?, description = ?, capabilities = ?, tools = ?, transports = ?, endpoints = ?, card = ?, dnssec = ?, cap_check = ?, vrank = ?,
         source_server = ?, source_zone = ?, serial = ?, confirmed = ?, crawl = ? WHERE id = ?`);
       const delFts = this.stmt('DELETE FROM agents_fts WHERE rowid = ?');
@@ -182,16 +192,20 @@ export class DirectoryStore {
           r.org, r.description, JSON.stringify(r.capabilities), JSON.stringify(r.tools), JSON.stringify(r.transports), JSON.stringify(r.endpoints),
           JSON.stringify(r.card), r.dnssec, r.capCheck, verificationRank(r), r.source.server ?? null, r.source.zone, r.source.serial ?? null,
         ] as const;
-        const old = find.get(r.name) as { id: number } | undefined;
+        const old = find.get(r.name) as { id: number; first_seen: number } | undefined;
+        const band = 2 - verificationRank(r);
         let id: number;
-        if (old !== undefined) {
+        if (old !== undefined && Math.floor(old.id / ID_BAND) === band) {
           id = old.id;
           upd.run(...row, r.confirmedAt, crawl, id);
           delFts.run(id);
           delCaps.run(id);
           delTr.run(id);
         } else {
-          id = Number(ins.run(r.name, ...row, r.confirmedAt, r.confirmedAt, crawl).lastInsertRowid);
+          // A new agent, or one whose verification changed: an id in its verification's band.
+          if (old !== undefined) this.removeId(old.id);
+          id = band * ID_BAND + ++this.seq;
+          ins.run(id, r.name, ...row, old?.first_seen ?? r.confirmedAt, r.confirmedAt, crawl);
         }
         // Names split at dots and dashes by the tokenizer: `writer.acme.agents` is found by `writer`.
         insFts.run(id, r.name, r.org, r.description, r.capabilities.join(' '), r.tools.map((t) => `${t.name} ${t.description ?? ''}`).join(' '), r.tools.map((t) => t.schema ?? '').join(' '));
@@ -309,25 +323,12 @@ export class DirectoryStore {
 
   /** Agents matching an FTS5 expression (fts-query.ts), best first: bm25, then verification, then the order they came in. */
   search(match: string, f: StoreFilters, offset: number, limit: number): StoredAgent[] {
-    // bm25 from the FTS index alone (reading any stored column per match costs 3x as much), the
-    // candidates' verification from the agents table, then the order: score, verification, id. The
-    // candidates are the best `offset + limit` and every one tied with the last of them, so the
-    // order is exact on every page.
+    // The page's ids from the FTS index alone (ties in bm25 by id: verification first, see ID_BAND), then those rows.
     const { where, params } = ftsFilterSql(f);
-    const k = offset + limit;
-    const slack = 16;
-    const base = `SELECT f.rowid AS id, bm25(agents_fts, ${FTS_WEIGHTS.join(', ')}) AS score FROM agents_fts f WHERE agents_fts MATCH ? ${where.map((w) => `AND ${w}`).join(' ')}`;
-    let cands = this.stmt(`${base} ORDER BY score LIMIT ?`).all(match, ...params, k + slack) as Array<{ id: number; score: number }>;
-    if (cands.length === k + slack && cands.length >= k && cands[k - 1]!.score === cands[cands.length - 1]!.score) {
-      // The tie runs past what was read: every match with that score.
-      const tied = this.stmt(`${base} AND bm25(agents_fts, ${FTS_WEIGHTS.join(', ')}) <= ? ORDER BY score`).all(match, ...params, cands[k - 1]!.score) as Array<{ id: number; score: number }>;
-      cands = tied;
-    }
-    if (cands.length === 0 || cands.length <= offset) return [];
-    const vrank = new Map<number, number>();
-    for (const r of this.stmt('SELECT id, vrank FROM agents WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(cands.map((c) => c.id))) as Array<{ id: number; vrank: number }>) vrank.set(r.id, r.vrank);
-    cands.sort((a, b) => a.score - b.score || (vrank.get(b.id) ?? 0) - (vrank.get(a.id) ?? 0) || a.id - b.id);
-    const ids = cands.slice(offset, k).map((c) => c.id);
+    const sql = `SELECT f.rowid AS id, bm25(agents_fts, ${FTS_WEIGHTS.join(', ')}) AS score FROM agents_fts f
+      WHERE agents_fts MATCH ? ${where.map((w) => `AND ${w}`).join(' ')} ORDER BY score, f.rowid LIMIT ? OFFSET ?`;
+    const ids = (this.stmt(sql).all(match, ...params, limit, offset) as Array<{ id: number }>).map((r) => r.id);
+    if (ids.length === 0) return [];
     const byId = new Map<number, StoredAgent>();
     for (const r of this.stmt(`SELECT a.id, ${COLS} FROM agents a WHERE a.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as unknown as Array<Row & { id: number }>) byId.set(r.id, fromRow(r));
     return ids.map((id) => byId.get(id)).filter((a): a is StoredAgent => a !== undefined);
@@ -365,7 +366,7 @@ function ftsFilterSql(f: StoreFilters): { where: string[]; params: Array<string 
   if (f.org !== undefined) { where.push('+f.rowid IN (SELECT id FROM agents WHERE org = ?)'); params.push(f.org.toLowerCase().replace(/\.$/, '')); }
   if (f.capability !== undefined) { where.push('+f.rowid IN (SELECT agent FROM agent_caps WHERE cap = ?)'); params.push(f.capability.toLowerCase()); }
   if (f.transport !== undefined) { where.push('+f.rowid IN (SELECT agent FROM agent_transports WHERE transport = ?)'); params.push(f.transport); }
-  if (f.verifiedOnly === true) where.push('+f.rowid IN (SELECT id FROM agents WHERE vrank = 2)');
+  if (f.verifiedOnly === true) where.push(`+f.rowid < ${ID_BAND}`);
   return { where, params };
 }
 
