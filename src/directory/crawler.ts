@@ -180,7 +180,7 @@ export class Crawler {
         for (const z of dueZones) this.due.delete(z);
         const reports: ZoneReport[] = [];
         await mapLimit(dueZones, this.opts.concurrency ?? 4, async (zone) => {
-          const r = await this.checkZone(zone, { signal });
+          const r = await this.checkZone(zone, { signal, spaced: true });
           // A NOTIFY within minRefreshMs of the last check waits for the next round, not forgotten.
           if (r.outcome === 'skipped') this.due.add(zone);
           else reports.push(r);
@@ -202,8 +202,11 @@ export class Crawler {
     }
   }
 
-  /** One zone: its SOA, and when its serial moved (or `force`), a crawl. One check of a zone at a time. */
-  checkZone(zone: string, opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<ZoneReport> {
+  /**
+   * One zone: its SOA, and when its serial moved (or `force`), a crawl. One check of a zone at a
+   * time. `spaced` (the run loop's, NOTIFY's): skipped within minRefreshMs of the last check.
+   */
+  checkZone(zone: string, opts: { force?: boolean; signal?: AbortSignal; spaced?: boolean } = {}): Promise<ZoneReport> {
     const z = plain(zone);
     let p = this.inFlight.get(z);
     if (p === undefined) {
@@ -213,13 +216,13 @@ export class Crawler {
     return p;
   }
 
-  private async check(zone: string, opts: { force?: boolean; signal?: AbortSignal }): Promise<ZoneReport> {
+  private async check(zone: string, opts: { force?: boolean; signal?: AbortSignal; spaced?: boolean }): Promise<ZoneReport> {
     const started = performance.now();
     const store = this.opts.store;
     const prev = store.zone(zone);
     const now = this.now();
     const report = (outcome: ZoneReport['outcome'], rest: Partial<ZoneReport> = {}): ZoneReport => ({ zone, outcome, agents: 0, removed: 0, problems: [], ms: performance.now() - started, ...rest });
-    if (!opts.force && prev?.checked !== undefined && now - prev.checked < this.minRefreshMs) return report('skipped', { agents: prev.agents ?? 0 });
+    if (opts.spaced && !opts.force && prev?.checked !== undefined && now - prev.checked < this.minRefreshMs) return report('skipped', { agents: prev.agents ?? 0 });
     const soa = await this.soa(zone, opts.signal);
     if ('problem' in soa) {
       const problems = [soa.problem];
