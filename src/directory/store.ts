@@ -4,7 +4,7 @@
 // when checked) and their problems. Written in transactions, so a crash leaves the last whole
 // write; kept across restarts, and built incrementally (one zone's changes touch its rows only).
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AopError } from '../base/errors.js';
@@ -101,7 +101,9 @@ export class DirectoryStore {
   static open(file: string): DirectoryStore {
     let db: DatabaseSync;
     try {
-      if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      // One level only: a recursive mkdir never returns under /proc (Node 24), and a deeper missing folder is a typo.
+      const dir = path.dirname(path.resolve(file));
+      if (file !== ':memory:' && !existsSync(dir)) mkdirSync(dir);
       db = new DatabaseSync(file);
     } catch (err) {
       throw new DirectoryDbError(`directory database ${file}: cannot open: ${(err as Error).message}`, { cause: err });
