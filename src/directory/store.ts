@@ -80,6 +80,8 @@ function fromRow(r: Row): StoredAgent {
  */
 const ID_BAND = 2 ** 40;
 
+export const DEFAULT_CANDIDATE_CAP = 10_000;
+
 const COLS = 'a.name, a.org, a.description, a.capabilities, a.tools, a.transports, a.endpoints, a.card, a.dnssec, a.cap_check, a.source_server, a.source_zone, a.serial, a.confirmed';
 
 export class DirectoryStore {
@@ -92,13 +94,16 @@ export class DirectoryStore {
   private readonly counts = new Map<string, { gen: number; n: number }>();
   readonly file: string;
 
-  private constructor(file: string, db: DatabaseSync) {
+  private constructor(file: string, db: DatabaseSync, readonly candidateCap: number) {
     this.file = file;
     this.db = db;
   }
 
-  /** Open (or make) the index at `file` (':memory:' for none on disk). Throws DirectoryDbError. */
-  static open(file: string): DirectoryStore {
+  /**
+   * Open (or make) the index at `file` (':memory:' for none on disk). `candidateCap`: most matches
+   * one search ranks (default 10000, see search()). Throws DirectoryDbError.
+   */
+  static open(file: string, opts: { candidateCap?: number } = {}): DirectoryStore {
     let db: DatabaseSync;
     try {
       // One level only: a recursive mkdir never returns under /proc (Node 24), and a deeper missing folder is a typo.
@@ -108,7 +113,7 @@ export class DirectoryStore {
     } catch (err) {
       throw new DirectoryDbError(`directory database ${file}: cannot open: ${(err as Error).message}`, { cause: err });
     }
-    const store = new DirectoryStore(file, db);
+    const store = new DirectoryStore(file, db, opts.candidateCap ?? DEFAULT_CANDIDATE_CAP);
     try {
       store.init();
     } catch (err) {
@@ -327,9 +332,14 @@ export class DirectoryStore {
   search(match: string, f: StoreFilters, offset: number, limit: number): StoredAgent[] {
     // The page's ids from the FTS index alone (ties in bm25 by id: verification first, see ID_BAND), then those rows.
     const { where, params } = ftsFilterSql(f);
+    const cond = where.map((w) => `AND ${w}`).join(' ');
+    // bm25 costs about a microsecond per match and SQLite runs on the event loop: a query matching
+    // more than candidateCap agents ranks the first candidateCap in id order (verified first, then
+    // oldest), so one broad query ("a") cannot hold the gateway for a second. The total stays exact.
+    const edge = this.stmt(`SELECT f.rowid AS id FROM agents_fts f WHERE agents_fts MATCH ? ${cond} ORDER BY f.rowid LIMIT 1 OFFSET ?`).get(match, ...params, this.candidateCap) as { id: number } | undefined;
     const sql = `SELECT f.rowid AS id, bm25(agents_fts, ${FTS_WEIGHTS.join(', ')}) AS score FROM agents_fts f
-      WHERE agents_fts MATCH ? ${where.map((w) => `AND ${w}`).join(' ')} ORDER BY score, f.rowid LIMIT ? OFFSET ?`;
-    const ids = (this.stmt(sql).all(match, ...params, limit, offset) as Array<{ id: number }>).map((r) => r.id);
+      WHERE agents_fts MATCH ? ${cond} AND f.rowid < ? ORDER BY score, f.rowid LIMIT ? OFFSET ?`;
+    const ids = (this.stmt(sql).all(match, ...params, edge?.id ?? Number.MAX_SAFE_INTEGER, limit, offset) as Array<{ id: number }>).map((r) => r.id);
     if (ids.length === 0) return [];
     const byId = new Map<number, StoredAgent>();
     for (const r of this.stmt(`SELECT a.id, ${COLS} FROM agents a WHERE a.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as unknown as Array<Row & { id: number }>) byId.set(r.id, fromRow(r));

@@ -147,3 +147,18 @@ t.test('equal relevance: verified agents first', async (t) => {
   const q = await new StoreCatalog(store).search({ query: 'contracts', fields: ['name', 'description'], limit: 10 });
   t.equal(q.agents[0]!.name, 'contracts.tie.example', 'the name weighs more');
 });
+
+t.test('a query matching more agents than the candidate cap: the verified first, the total exact', async (t) => {
+  const store = DirectoryStore.open(':memory:', { candidateCap: 5 });
+  t.teardown(() => store.close());
+  const rec = (i: number): DirectoryRecord => ({
+    name: `w${String(i).padStart(2, '0')}.broad.example`, org: 'broad.example', description: 'writes words', capabilities: [], tools: [], transports: [],
+    endpoints: [], card: {}, dnssec: i % 5 === 0 ? 'secure' : 'insecure', capCheck: 'absent', source: { zone: 'broad.example' }, confirmedAt: 0,
+  });
+  store.upsert(Array.from({ length: 20 }, (_, i) => rec(i)), 1);
+  const p = await new StoreCatalog(store).search({ query: 'words', fields: ['description'], limit: 10 });
+  t.equal(p.total, 20, 'the total counts every match');
+  t.equal(p.agents.length, 5, 'the page holds the ranked candidates only');
+  t.same(p.agents.slice(0, 4).map((a) => a.verification?.verified), [true, true, true, true], 'the verified ones among them, first');
+  t.notOk(p.nextCursor, 'no page past the candidates');
+});
