@@ -22,6 +22,8 @@ const RANK: Record<string, number> = {
   xfr: 2, secondary: 2.5,
   // The authoritative server's endpoint probes (MCP client of mcp/, agent records): below the server.
   health: 2.5,
+  // The directory's crawler and search index (mcp, xfr and agent below; the CLI wires it to the gateway).
+  directory: 2.75,
   server: 3,
   cli: 4,
 };

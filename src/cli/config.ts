@@ -20,6 +20,7 @@ export const PATH_KEYS: readonly string[] = [
   'zones', 'root-hints', 'control', 'tsig-key', 'include-dir', 'journal-dir', 'secondary-dir', 'state-file',
   'tls-cert', 'tls-key', 'forward-tls-ca', 'dnstap', 'dnstap-file', 'dnstap-socket', 'query-log-file',
   'key-dir',
+  'directory-db', 'directory-ca',
 ];
 
 /** String options that `--no-x` turns off, so `x: false` in the file. */

@@ -20,6 +20,7 @@ import { daemonStatePath, defaultControlPath, removeDaemonState, writeDaemonStat
 import { packageRoot } from './paths.js';
 import { UsageError } from './common.js';
 import { gatewayAuthorizer, gatewayGuard, type McpAuthConfig } from './options/mcp-auth.js';
+import type { ServeDirectoryConfig } from './options/directory.js';
 
 export const DEFAULT_MCP_LISTEN = '127.0.0.1:8053';
 export const DEFAULT_MCP_PORT = 8053;
@@ -105,6 +106,8 @@ export interface EmbeddedArgs {
   anchors?: TrustAnchors;
   /** --mcp-require-secure: undefined is 'auto'. */
   requireSecure?: boolean;
+  /** `--directory-db FILE`: the gateway's list tools read it; the daemon crawls into it (options/directory.ts). */
+  directory?: ServeDirectoryConfig | undefined;
 }
 
 /** The state file the arguments ask for: --state-file PATH, --state-file alone or the embedded default (its usual place), else none. */
@@ -232,7 +235,9 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       const directory = new AgentDirectory({ lookup, client: handOff, zones: zoneList });
       a.metrics?.addDirectory(() => ({ agents: directory.current?.agents.length ?? 0, problems: directory.current?.problems.length ?? 0 }));
       const serverInfo: { transport: string; host: string; port: number } = { transport: 'streamable-http', host: listen.host, port: listen.port };
+      const catalog = a.directory ? await startDirectory(a.directory, lookup, zoneList, log, parts) : undefined;
       const gateway = new Gateway({
+        ...(catalog ? { catalog } : {}),
         client: handOff, directory, agentTools: a.agentTools, callTimeoutMs: a.timeoutMs, serverInfo, allowHttp, logger: log, version: packageVersion(),
         ...(a.maxHops !== undefined ? { maxHops: a.maxHops } : {}),
       });
@@ -270,4 +275,31 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
     throw err;
   }
   return out;
+}
+
+/**
+ * `--directory-db`: the index opened, and (unless --no-directory-crawl) crawled in the background
+ * through the daemon's own lookup: the root given, the organisations given, else the served zones
+ * and their delegations. Stopped with the rest.
+ */
+async function startDirectory(d: ServeDirectoryConfig, lookup: import('../mcp/lookup.js').DnsLookup, served: () => string[], log: Logger, parts: Array<() => Promise<void>>): Promise<import('../mcp/gateway/index.js').AgentCatalog> {
+  const { DirectoryStore, StoreCatalog } = await import('../directory/index.js');
+  const { crawlerFor } = await import('./directory.js');
+  let store;
+  try {
+    store = DirectoryStore.open(d.db);
+  } catch (err) {
+    throw new UsageError('ERR_MISSING_FILE', (err as Error).message, { cause: err });
+  }
+  const s = store;
+  parts.push(async () => s.close());
+  if (d.crawl) {
+    const orgs = d.config.orgs.length > 0 || d.config.root !== undefined ? d.config.orgs : served().filter((z) => z !== '.');
+    const crawler = crawlerFor(s, lookup, { ...d.config, orgs }, log);
+    const ac = new AbortController();
+    const running = crawler.run(ac.signal);
+    parts.push(async () => { ac.abort(); await running; await crawler.close(); });
+    log.info(`directory: ${d.db} (${s.stats().agents} agents), crawling ${d.config.root !== undefined ? `the delegations of ${d.config.root}` : orgs.join(', ')}`);
+  }
+  return new StoreCatalog(s);
 }

@@ -16,6 +16,7 @@ import { mcpCommand } from './mcp.js';
 import { registerCommands } from './register.js';
 import { keyCommand } from './key.js';
 import { reloadCommand } from './reload.js';
+import { directoryCommand } from './directory.js';
 import { UsageError, unknownOptionMessage } from './common.js';
 
 /** What the fail handler needs of the command being run (yargs' own, not in its types). */
@@ -61,5 +62,6 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
   y = registerCommands(y);
   y = keyCommand(y);
   y = reloadCommand(y);
+  y = directoryCommand(y);
   await y.parseAsync();
 }

@@ -17,6 +17,7 @@ import { parseSecondary } from '../secondary/secondaries.js';
 import { Keyring } from '../wire/tsig.js';
 import { loadKeys } from '../wire/tsig-key.js';
 import { parsePolicy } from '../update/policy.js';
+import { directoryOptions, serveDirectoryConfig } from './options/directory.js';
 import { embeddedControlPath, embeddedOptions, parseZoneList, startEmbedded, stateFileFor, type Embedded } from './embedded.js';
 import { requireOnce, requirePath, UsageError } from './common.js';
 import { configOptions, rereadConfig, type LiveSetters } from './config.js';
@@ -148,7 +149,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => healthOptions(mcpAuthOptions(managedAnchorOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c)))))))))))
+    (c) => directoryOptions(healthOptions(mcpAuthOptions(managedAnchorOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))))))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -356,7 +357,7 @@ export function serveCommand(y: Argv): Argv {
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
             allowHttp: a['mcp-allow-http'], timeoutMs: a['mcp-timeout'], allowedHosts: a['mcp-allowed-host'],
             maxReplyBytes: a['mcp-max-reply-bytes'], maxReplyEvents: a['mcp-max-reply-events'], maxHops: a['mcp-max-hops'],
-            mcpAuth: mcpAuthConfig(a),
+            mcpAuth: mcpAuthConfig(a), directory: serveDirectoryConfig(a as Record<string, unknown>),
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
             ...(metricsHttp ? { metricsUrl: metricsHttp.url } : {}), ...(metrics ? { metrics } : {}),

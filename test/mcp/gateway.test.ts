@@ -227,7 +227,7 @@ t.test('the gateway over Streamable HTTP', async (t) => {
     const globex = json(await client.callTool({ name: 'search_agents', arguments: { query: 'globex', search_fields: ['tags'] } }));
     t.equal(globex.total_matches, 4, 'tags are the zone');
     const all = json(await client.callTool({ name: 'search_agents', arguments: { query: 'text' } }));
-    t.same(all.search_fields, ['name', 'description', 'tags', 'capabilities'], 'all four fields by default');
+    t.same(all.search_fields, ['name', 'description', 'tags', 'capabilities', 'tools'], 'all five fields by default (tools: the tool names)');
     t.same(all.matching_agents.map((a: { agent_name: string }) => a.agent_name), ['editor.acme.agents', 'translator.acme.agents', 'copyedit.globex.agents']);
     const bad = await client.callTool({ name: 'search_agents', arguments: { query: 'x', search_fields: ['prompt'] } });
     t.equal(json(bad).error.code, 'ERR_HANDOFF_USAGE', 'an unknown field is refused');

@@ -22,6 +22,14 @@ export interface DirectoryEntry {
   card?: AgentCard;
   /** Why the entry has no card: the hand-off's code and message. */
   error?: { code: string; message: string };
+  /** What the directory (src/directory) checked: the records' DNSSEC state, the capability document's digest. */
+  verification?: { dnssec: string; capSha256: string; verified: boolean };
+  /** Where the directory read the entry: the server and zone, the zone's SOA serial. */
+  source?: { server?: string; zone: string; serial?: number };
+  /** When the directory last saw the entry in the DNS (ms since the epoch). */
+  confirmedAt?: number;
+  /** The tools the capability document lists. */
+  tools?: string[];
 }
 
 /** A zone whose index could not be read (SERVFAIL, REFUSED, no reply, a referral, a lame or truncated reply), or a bad entry in it. */

@@ -11,3 +11,9 @@ export { runGatewayStdio, type GatewayStdio } from './stdio.js';
 export { ResolverLookup, InProcessLookupError, type QueryResponder } from './inprocess-lookup.js';
 export { SEARCH_FIELDS, MAX_TIMEOUT_MS, inputs as gatewayInputs, type FixedToolName } from './tools.js';
 export type { AgentClient, AgentCallResult } from './client.js';
+export {
+  SnapshotCatalog, passes as passesFilters, verified as isVerifiedEntry, DEFAULT_PAGE, MAX_PAGE,
+  type AgentCatalog, type AgentFilters, type AgentPage, type PageRequest, type SearchRequest,
+} from './catalog.js';
+export { CursorError, encodeCursor, decodeCursor, requestDigest, type CursorPosition } from './cursor.js';
+export { discoveryInfo, type SearchField } from './tools.js';

@@ -9,19 +9,27 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { HOPS_HEADER } from '../http.js';
 import { silentLogger, type Logger } from '../../base/log.js';
+import { isAopError } from '../../base/errors.js';
 import type { AgentClient } from './client.js';
 import { AgentDirectory, plainName, toolNameFor, type DirectoryEntry } from './discovery.js';
 import type { AgentCard } from '../../agent/index.js';
 import { agentStates } from '../agent-state.js';
 import { offers, rankByCapability } from './select.js';
+import { DEFAULT_PAGE, SnapshotCatalog, type AgentCatalog, type AgentFilters } from './catalog.js';
+import { CursorError } from './cursor.js';
 import {
-  agentInfo, cardJson, descriptions, discoveryInfo, inputJsonSchema, inputs, matches, SEARCH_FIELDS,
+  agentInfo, cardJson, descriptions, discoveryInfo, inputJsonSchema, inputs, SEARCH_FIELDS,
   type FixedToolName,
 } from './tools.js';
 
 export interface GatewayOptions {
   client: AgentClient;
   directory: AgentDirectory;
+  /**
+   * Where list_agents, discover_agents and search_agents read: the on-disk directory of crawled
+   * organisations (src/directory). Default: the configured zones' indexes (the directory above), paginated.
+   */
+  catalog?: AgentCatalog;
   /** Surface each discovered agent as a tool of its own (`writer_acme_agents`). */
   agentTools?: boolean;
   /** Deadline of a call when the caller gives none, ms (default 30000). */
@@ -77,7 +85,10 @@ export class Gateway {
     this.createdAt = this.now();
     this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
     this.maxHops = opts.maxHops ?? DEFAULT_MAX_HOPS;
+    this.catalog = opts.catalog ?? new SnapshotCatalog(opts.directory);
   }
+
+  private readonly catalog: AgentCatalog;
 
   /** Requests that came through this many gateways or more are refused. */
   readonly maxHops: number;
@@ -129,7 +140,13 @@ export class Gateway {
       if (!parsed.success) {
         return errorResult('ERR_HANDOFF_USAGE', `${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`);
       }
-      result = await this.fixed(name as FixedToolName, parsed.data as Record<string, unknown>, signal, hops);
+      try {
+        result = await this.fixed(name as FixedToolName, parsed.data as Record<string, unknown>, signal, hops);
+      } catch (err) {
+        // A catalog's refusal of the request (a cursor of another query, a query of no words) is the tool's error.
+        if (!(err instanceof CursorError) && !(isAopError(err) && /^ERR_DIRECTORY_QUERY$/.test(err.code))) throw err;
+        return errorResult((err as CursorError).code, `${name}: ${(err as Error).message}`);
+      }
     } else {
       const entry = this.opts.agentTools ? (await this.agentTools(signal)).some((x) => x.name === name) ? await this.opts.directory.find(name, signal) : undefined : undefined;
       if (!entry || entry.toolName !== name) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
@@ -159,23 +176,21 @@ export class Gateway {
         return this.call(a.name as string, (a.arguments as Record<string, unknown> | undefined) ?? {}, a.tool as string | undefined, a.timeout_ms as number | undefined, signal, hops);
       case 'discover_agents': {
         if (a.agent_name === undefined) {
-          const snap = await this.opts.directory.list(signal);
-          return jsonResult({ success: true, agents: snap.agents.map(discoveryInfo) });
+          const p = await this.catalog.list(pageOf(a), signal);
+          return jsonResult({ success: true, agents: p.agents.map(discoveryInfo), ...(p.nextCursor !== undefined ? { total_count: p.total, nextCursor: p.nextCursor } : {}) });
         }
         const e = await this.entry(a.agent_name as string, signal);
         if (!e.card) return jsonResult({ success: false, error: notFound(a.agent_name as string, e), agents: [], ...(e.error ? { code: e.error.code } : {}) });
         return jsonResult({ success: true, agents: [discoveryInfo(e)] });
       }
       case 'list_agents': {
-        const snap = await this.opts.directory.list(signal);
-        const names = snap.agents.map((e) => e.name);
-        return jsonResult({ success: true, agent_names: names, total_count: names.length });
+        const p = await this.catalog.list(pageOf(a), signal);
+        return jsonResult({ success: true, agent_names: p.agents.map((e) => e.name), total_count: p.total, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
       }
       case 'search_agents': {
         const fields = (a.search_fields as (typeof SEARCH_FIELDS)[number][] | undefined) ?? [...SEARCH_FIELDS];
-        const snap = await this.opts.directory.list(signal);
-        const hits = snap.agents.map(discoveryInfo).filter((i) => matches(i, a.query as string, fields));
-        return jsonResult({ success: true, matching_agents: hits, total_matches: hits.length, query: a.query, search_fields: fields });
+        const p = await this.catalog.search({ ...pageOf(a), query: a.query as string, fields }, signal);
+        return jsonResult({ success: true, matching_agents: p.agents.map(discoveryInfo), total_matches: p.total, query: a.query, search_fields: fields, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
       }
       case 'get_agent_details': {
         const e = await this.entry(a.agent_name as string, signal);
@@ -200,7 +215,7 @@ export class Gateway {
 
   /** A listed agent by DNS or tool name; a DNS name not in any index is resolved directly. */
   private async entry(ref: string, signal?: AbortSignal): Promise<DirectoryEntry> {
-    const listed = await this.opts.directory.find(ref, signal);
+    const listed = await this.opts.directory.find(ref, signal) ?? (this.opts.catalog ? await this.opts.catalog.find(ref, signal) : undefined);
     if (listed) return listed;
     const name = plainName(ref);
     const e: DirectoryEntry = { name, zone: '', toolName: toolNameFor(name) };
@@ -306,6 +321,7 @@ export class Gateway {
       // aop's own additions.
       zones: snap.zones,
       zone_problems: snap.problems,
+      ...(this.opts.catalog ? { directory: await this.opts.catalog.info(signal) } : {}),
       agent_tools: this.opts.agentTools ?? false,
       allow_http: this.opts.allowHttp ?? 'loopback',
       directory_expires_iso: new Date(snap.expires).toISOString(),
@@ -422,6 +438,18 @@ function errorFrom(err: unknown): CallToolResult {
     ...(Array.isArray(e.tried) ? { tried: e.tried } : {}),
     ...(typeof e.agent === 'string' ? { agent: e.agent } : {}),
   });
+}
+
+/** The page and filters of a list tool's arguments. */
+function pageOf(a: Record<string, unknown>): AgentFilters & { cursor?: string; limit: number } {
+  return {
+    limit: (a.limit as number | undefined) ?? DEFAULT_PAGE,
+    ...(a.cursor !== undefined ? { cursor: a.cursor as string } : {}),
+    ...(a.organization !== undefined ? { organization: plainName(a.organization as string).toLowerCase() } : {}),
+    ...(a.capability !== undefined ? { capability: a.capability as string } : {}),
+    ...(a.transport !== undefined ? { transport: a.transport as string } : {}),
+    ...(a.verified_only === true ? { verifiedOnly: true } : {}),
+  };
 }
 
 function notFound(ref: string, e: DirectoryEntry): string {

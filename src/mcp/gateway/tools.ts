@@ -13,10 +13,20 @@ const dnsName = z.string().min(1).max(254)
 /** A name a Swarms client passes: a DNS name or a gateway tool name (`writer_acme_agents`). */
 const agentRef = z.string().min(1).max(254).regex(/^[A-Za-z0-9_.-]+$/, 'not an agent name: a DNS name such as writer.acme.agents, or a tool name such as writer_acme_agents');
 
-export const SEARCH_FIELDS = ['name', 'description', 'tags', 'capabilities'] as const;
+export const SEARCH_FIELDS = ['name', 'description', 'tags', 'capabilities', 'tools'] as const;
 export type SearchField = (typeof SEARCH_FIELDS)[number];
 
 export const MAX_TIMEOUT_MS = 300_000;
+
+/** Pagination (MCP's cursor and nextCursor) and the filters of the list tools. */
+const paging = {
+  cursor: z.string().min(1).max(1024).optional().describe('The nextCursor of the previous page; absent for the first'),
+  limit: z.number().int().min(1).max(1000).optional().describe('Most agents on the page (default 100)'),
+  organization: dnsName.optional().describe('Only agents of this organisation (the zone whose index lists them), e.g. acme.agents'),
+  capability: z.string().min(1).max(63).optional().describe('Only agents with this capability, exactly (any case)'),
+  transport: z.string().min(1).max(32).regex(/^[a-z0-9-]+$/).optional().describe('Only agents with an endpoint of this transport: streamable-http or sse'),
+  verified_only: z.boolean().optional().describe('Only agents whose records are DNSSEC-secure and whose capability document matched its cap-sha256'),
+};
 
 export const inputs = {
   resolve_agent: z.object({
@@ -31,11 +41,12 @@ export const inputs = {
     tool: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.-]+$/).optional().describe('Call this tool at the agent\'s endpoint instead of the one its record names'),
     timeout_ms: z.number().int().min(1).max(MAX_TIMEOUT_MS).optional().describe('Deadline for the whole call, in milliseconds'),
   }).strict().refine((a) => (a.name === undefined) !== (a.capability === undefined), { message: 'give name or capability, not both' }),
-  discover_agents: z.object({ agent_name: agentRef.optional().describe('One agent (DNS name or tool name); all agents when absent') }).strict(),
-  list_agents: z.object({}).strict(),
+  discover_agents: z.object({ agent_name: agentRef.optional().describe('One agent (DNS name or tool name); all agents when absent'), ...paging }).strict(),
+  list_agents: z.object(paging).strict(),
   search_agents: z.object({
-    query: z.string().min(1).max(256).describe('Keyword, matched case-insensitively as a substring'),
-    search_fields: z.array(z.enum(SEARCH_FIELDS)).min(1).max(4).optional().describe('Fields to search; default all four'),
+    query: z.string().min(1).max(256).describe('Keywords: a substring of the chosen fields; with the directory (--directory-db), words matched as prefixes and ranked by relevance'),
+    search_fields: z.array(z.enum(SEARCH_FIELDS)).min(1).max(SEARCH_FIELDS.length).optional().describe('Fields to search; default all'),
+    ...paging,
   }).strict(),
   get_agent_details: z.object({ agent_name: agentRef.describe('DNS name or tool name') }).strict(),
   get_agents_info: z.object({ agent_names: z.array(agentRef).min(1).max(100).describe('DNS names or tool names') }).strict(),
@@ -48,8 +59,8 @@ export const descriptions: Record<FixedToolName, string> = {
   resolve_agent: 'Look an agent up by its DNS name and return its agent card: endpoints (URL, transport, priority), tool, description, capabilities, TTL, and its state (registered, reachable, verified).',
   call_agent: 'Call an agent by its DNS name, or the best reachable, verified agent offering a capability: resolve its records, connect to its MCP endpoint (failing over between endpoints) and call its tool with the arguments. Returns the agent\'s result.',
   discover_agents: 'Discover the agents listed in the DNS indexes of the configured zones: name, description, tags (its zone), capabilities. With agent_name, one agent (any DNS name, listed or not).',
-  list_agents: 'List the names of all agents listed in the DNS indexes of the configured zones.',
-  search_agents: 'Search the listed agents by keyword in their name, description, tags or capabilities.',
+  list_agents: 'List the names of the agents listed in the DNS indexes (of the configured zones, or of every organisation the directory crawled), in name order; paginated (nextCursor), with filters.',
+  search_agents: 'Search the agents by keyword in their name, description, tags (their zone), capabilities or tools; paginated (nextCursor), with filters.',
   get_agent_details: 'Details of one agent: its configuration as the gateway calls it, and its discovery information.',
   get_agents_info: 'Details of several agents at once, with the names that were not found.',
   get_server_info: 'Information about this gateway: its agents, zones, transport and settings.',
@@ -92,6 +103,11 @@ export function discoveryInfo(e: DirectoryEntry): Record<string, unknown> {
     endpoints: card?.endpoints.map((p) => ({ url: p.url, transport: p.transport, priority: p.priority })) ?? [],
     ttl: card?.ttl ?? null,
     ...(e.error ? { error: e.error } : {}),
+    // The on-disk directory's additions (src/directory): what it checked, where and when it read it.
+    ...(e.verification ? { verification: e.verification } : {}),
+    ...(e.tools ? { tools: e.tools } : {}),
+    ...(e.source ? { source: e.source } : {}),
+    ...(e.confirmedAt !== undefined ? { last_confirmed: new Date(e.confirmedAt).toISOString() } : {}),
   };
 }
 
@@ -125,6 +141,7 @@ export function matches(info: Record<string, unknown>, query: string, fields: re
   return fields.some((f) => {
     if (f === 'name') return has(info.agent_name);
     if (f === 'description') return has(info.description);
+    if (f === 'tools') return has(info.endpoint_tool) || (Array.isArray(info.tools) && info.tools.some(has));
     const list = info[f];
     return Array.isArray(list) && list.some(has);
   });

@@ -1,0 +1,77 @@
+// The gateway's list tools over the on-disk directory: list_agents in name order (keyset cursors),
+// search_agents by FTS5 relevance (bm25), then verification (offset cursors), with the exact
+// filters; each entry with what was checked, where it was read and when.
+
+import type { AgentCard } from '../agent/index.js';
+import {
+  decodeCursor, encodeCursor, requestDigest, toolNameFor,
+  type AgentCatalog, type AgentFilters, type AgentPage, type DirectoryEntry, type PageRequest, type SearchRequest, type ZoneProblem,
+} from '../mcp/gateway/index.js';
+import { ftsMatch } from './fts-query.js';
+import type { DirectoryStore, StoreFilters, StoredAgent } from './store.js';
+import { CursorError } from '../mcp/gateway/cursor.js';
+
+const filtersOf = (f: AgentFilters): StoreFilters => ({
+  ...(f.organization !== undefined ? { org: f.organization } : {}),
+  ...(f.capability !== undefined ? { capability: f.capability } : {}),
+  ...(f.transport !== undefined ? { transport: f.transport } : {}),
+  ...(f.verifiedOnly === true ? { verifiedOnly: true } : {}),
+});
+const filterKey = (f: AgentFilters): unknown[] => [f.organization?.toLowerCase() ?? null, f.capability?.toLowerCase() ?? null, f.transport ?? null, f.verifiedOnly === true];
+
+/** A stored agent as the gateway's entry: its card as the DNS gave it, plus the directory's notes. */
+export function entryOf(a: StoredAgent): DirectoryEntry {
+  return {
+    name: a.name, zone: a.org, toolName: toolNameFor(a.name),
+    card: a.card as unknown as AgentCard,
+    verification: { dnssec: a.dnssec, capSha256: a.capCheck, verified: a.verified },
+    source: a.source, confirmedAt: a.confirmedAt, tools: a.tools.map((t) => t.name),
+  };
+}
+
+export class StoreCatalog implements AgentCatalog {
+  constructor(private readonly store: DirectoryStore) {}
+
+  async list(req: PageRequest): Promise<AgentPage> {
+    const digest = requestDigest(['dir-list', ...filterKey(req)]);
+    let after: string | undefined;
+    if (req.cursor !== undefined) {
+      const at = decodeCursor(req.cursor, digest);
+      if (!('after' in at)) throw new CursorError('the cursor is not one this gateway gave (pass nextCursor back unchanged)');
+      after = at.after;
+    }
+    const f = filtersOf(req);
+    // One more than asked: whether there is a next page, without counting.
+    const rows = this.store.list(f, after, req.limit + 1);
+    const agents = rows.slice(0, req.limit).map(entryOf);
+    const last = agents[agents.length - 1];
+    return { agents, total: this.store.count(f), ...(rows.length > req.limit && last ? { nextCursor: encodeCursor(digest, { after: last.name }) } : {}) };
+  }
+
+  async search(req: SearchRequest): Promise<AgentPage> {
+    // Throws SearchQueryError (a query of no words): the tool's error result says so.
+    const match = ftsMatch(req.query, req.fields);
+    const digest = requestDigest(['dir-search', match, ...filterKey(req)]);
+    let offset = 0;
+    if (req.cursor !== undefined) {
+      const at = decodeCursor(req.cursor, digest);
+      if (!('offset' in at)) throw new CursorError('the cursor is not one this gateway gave (pass nextCursor back unchanged)');
+      offset = at.offset;
+    }
+    const f = filtersOf(req);
+    const rows = this.store.search(match, f, offset, req.limit + 1);
+    const agents = rows.slice(0, req.limit).map(entryOf);
+    return { agents, total: this.store.count(f, match), ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}) };
+  }
+
+  async find(nameOrTool: string): Promise<DirectoryEntry | undefined> {
+    const key = nameOrTool.toLowerCase().replace(/\.$/, '');
+    const a = this.store.get(key) ?? (key.includes('.') ? undefined : this.store.get(key.replace(/_/g, '.')));
+    return a === undefined ? undefined : entryOf(a);
+  }
+
+  async info(): Promise<{ agents: number; zones: number; problems: ZoneProblem[]; db: string }> {
+    const s = this.store.stats();
+    return { agents: s.agents, zones: s.zones, problems: this.store.problems(100).map((p) => ({ zone: p.zone, code: p.code, message: p.message })), db: this.store.file };
+  }
+}

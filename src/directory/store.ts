@@ -1,0 +1,393 @@
+// The directory's index on disk: SQLite (node:sqlite) with an FTS5 table over each agent's name,
+// organisation, description, capabilities, tool names and input schemas, beside plain tables for
+// the exact filters (organisation, capability, transport, verified), the zones crawled (serial,
+// when checked) and their problems. Written in transactions, so a crash leaves the last whole
+// write; kept across restarts, and built incrementally (one zone's changes touch its rows only).
+
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { AopError } from '../base/errors.js';
+import { FTS_WEIGHTS } from './fts-query.js';
+import { isVerified, verificationRank, type DirectoryRecord } from './record.js';
+
+export class DirectoryDbError extends AopError {
+  declare readonly code: 'ERR_DIRECTORY_DB';
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('ERR_DIRECTORY_DB', message, opts);
+  }
+}
+
+const SCHEMA_VERSION = '1';
+
+export interface StoreFilters {
+  org?: string;
+  capability?: string;
+  transport?: string;
+  verifiedOnly?: boolean;
+}
+
+/** One zone as the crawler last saw it. */
+export interface ZoneState {
+  zone: string;
+  /** The server the zone was read from (`127.0.0.3:53`, or the resolver). */
+  server?: string;
+  serial?: number;
+  /** How it was read: `axfr`, `ixfr`, `queries`. */
+  method?: string;
+  /** Last SOA check, last change seen, next check due (ms since the epoch). */
+  checked?: number;
+  changed?: number;
+  next?: number;
+  agents?: number;
+  /** Consecutive checks that found a new serial (a zone that changes all the time). */
+  churn?: number;
+}
+
+export interface StoredProblem {
+  zone: string;
+  code: string;
+  message: string;
+  at: number;
+}
+
+export interface StoredAgent extends DirectoryRecord {
+  verified: boolean;
+}
+
+interface Row {
+  name: string; org: string; description: string; capabilities: string; tools: string; transports: string; endpoints: string;
+  card: string; dnssec: string; cap_check: string; source_server: string | null; source_zone: string; serial: number | null; confirmed: number;
+}
+
+function fromRow(r: Row): StoredAgent {
+  const rec: DirectoryRecord = {
+    name: r.name, org: r.org, description: r.description,
+    capabilities: JSON.parse(r.capabilities) as string[], tools: JSON.parse(r.tools) as DirectoryRecord['tools'],
+    transports: JSON.parse(r.transports) as string[], endpoints: JSON.parse(r.endpoints) as DirectoryRecord['endpoints'],
+    card: JSON.parse(r.card) as Record<string, unknown>,
+    dnssec: r.dnssec as DirectoryRecord['dnssec'], capCheck: r.cap_check as DirectoryRecord['capCheck'],
+    source: { ...(r.source_server !== null ? { server: r.source_server } : {}), zone: r.source_zone, ...(r.serial !== null ? { serial: r.serial } : {}) },
+    confirmedAt: r.confirmed,
+  };
+  return { ...rec, verified: isVerified(rec) };
+}
+
+/**
+ * Agent ids carry their verification: band 0 (verified), 1, 2 (neither) times ID_BAND, plus a
+ * sequence. FTS5 orders ties in bm25 by rowid at no cost (reading any stored value per match costs
+ * 3x the bm25), so `ORDER BY score, rowid` ranks by relevance, then verification, then age.
+ */
+const ID_BAND = 2 ** 40;
+
+export const DEFAULT_CANDIDATE_CAP = 10_000;
+
+const COLS = 'a.name, a.org, a.description, a.capabilities, a.tools, a.transports, a.endpoints, a.card, a.dnssec, a.cap_check, a.source_server, a.source_zone, a.serial, a.confirmed';
+
+export class DirectoryStore {
+  private readonly db: DatabaseSync;
+  private readonly stmts = new Map<string, StatementSync>();
+  /** Bumped by every write: counts are cached per generation. */
+  private generation = 0;
+  /** The last id sequence used (the low part of an id, below ID_BAND). */
+  private seq = 0;
+  private readonly counts = new Map<string, { gen: number; n: number }>();
+  readonly file: string;
+
+  private constructor(file: string, db: DatabaseSync, readonly candidateCap: number) {
+    this.file = file;
+    this.db = db;
+  }
+
+  /**
+   * Open (or make) the index at `file` (':memory:' for none on disk). `candidateCap`: most matches
+   * one search ranks (default 10000, see search()). Throws DirectoryDbError.
+   */
+  static open(file: string, opts: { candidateCap?: number } = {}): DirectoryStore {
+    let db: DatabaseSync;
+    try {
+      // One level only: a recursive mkdir never returns under /proc (Node 24), and a deeper missing folder is a typo.
+      const dir = path.dirname(path.resolve(file));
+      if (file !== ':memory:' && !existsSync(dir)) mkdirSync(dir);
+      db = new DatabaseSync(file);
+    } catch (err) {
+      throw new DirectoryDbError(`directory database ${file}: cannot open: ${(err as Error).message}`, { cause: err });
+    }
+    const store = new DirectoryStore(file, db, opts.candidateCap ?? DEFAULT_CANDIDATE_CAP);
+    try {
+      store.init();
+    } catch (err) {
+      db.close();
+      if (err instanceof DirectoryDbError) throw err;
+      throw new DirectoryDbError(`directory database ${file}: not a directory database, or damaged: ${(err as Error).message}`, { cause: err });
+    }
+    return store;
+  }
+
+  private init(): void {
+    const db = this.db;
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const v = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined;
+    if (v !== undefined && v.value !== SCHEMA_VERSION) throw new DirectoryDbError(`directory database ${this.file}: schema ${v.value}, this aop reads ${SCHEMA_VERSION}: crawl into a new file`);
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS agents (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, org TEXT NOT NULL, description TEXT NOT NULL,
+        capabilities TEXT NOT NULL, tools TEXT NOT NULL, transports TEXT NOT NULL, endpoints TEXT NOT NULL, card TEXT NOT NULL,
+        dnssec TEXT NOT NULL, cap_check TEXT NOT NULL, vrank INTEGER NOT NULL,
+        source_server TEXT, source_zone TEXT NOT NULL, serial INTEGER, first_seen INTEGER NOT NULL, confirmed INTEGER NOT NULL, crawl INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS agents_org ON agents (org, name);
+      CREATE INDEX IF NOT EXISTS agents_vrank ON agents (vrank, name);
+      CREATE TABLE IF NOT EXISTS agent_caps (cap TEXT NOT NULL, agent INTEGER NOT NULL, PRIMARY KEY (cap, agent)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS agent_transports (transport TEXT NOT NULL, agent INTEGER NOT NULL, PRIMARY KEY (transport, agent)) WITHOUT ROWID;
+      CREATE VIRTUAL TABLE IF NOT EXISTS agents_fts USING fts5 (name, org, description, capabilities, tools, schemas, tokenize = 'unicode61');
+      CREATE TABLE IF NOT EXISTS zones (
+        zone TEXT PRIMARY KEY, server TEXT, serial INTEGER, method TEXT, checked INTEGER, changed INTEGER, next INTEGER, agents INTEGER, churn INTEGER, crawl INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS problems (zone TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS problems_zone ON problems (zone);
+    `);
+    db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
+    this.seq = (db.prepare(`SELECT coalesce(max(id % ${ID_BAND}), 0) AS n FROM agents`).get() as { n: number }).n;
+  }
+
+  private stmt(sql: string): StatementSync {
+    let s = this.stmts.get(sql);
+    if (s === undefined) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  /** Run `fn` in one transaction. */
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      this.db.exec('COMMIT');
+      this.generation++;
+      return out;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** Start a new crawl of `zone`: the stamp its rows get; rows of older stamps go at `finishCrawl`. */
+  beginCrawl(zone: string): number {
+    this.stmt('INSERT INTO zones (zone, crawl) VALUES (?, 1) ON CONFLICT (zone) DO UPDATE SET crawl = crawl + 1').run(zone);
+    return (this.stmt('SELECT crawl FROM zones WHERE zone = ?').get(zone) as { crawl: number }).crawl;
+  }
+
+  /** Add or replace agents (in the caller's transaction, or one of their own), stamped with `crawl`. */
+  upsert(records: readonly DirectoryRecord[], crawl: number): void {
+    const run = (): void => {
+      const find = this.stmt('SELECT id, first_seen FROM agents WHERE name = ?');
+      const ins = this.stmt(`INSERT INTO agents (id, name, org, description, capabilities, tools, transports, endpoints, card, dnssec, cap_check, vrank, source_server, source_zone, serial, first_seen, confirmed, crawl)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const upd = this.stmt(`UPDATE agents SET org = ?, description = ?, capabilities = ?, tools = ?, transports = ?, endpoints = ?, card = ?, dnssec = ?, cap_check = ?, vrank = ?,
+        source_server = ?, source_zone = ?, serial = ?, confirmed = ?, crawl = ? WHERE id = ?`);
+      const delFts = this.stmt('DELETE FROM agents_fts WHERE rowid = ?');
+      const insFts = this.stmt('INSERT INTO agents_fts (rowid, name, org, description, capabilities, tools, schemas) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const delCaps = this.stmt('DELETE FROM agent_caps WHERE agent = ?');
+      const delTr = this.stmt('DELETE FROM agent_transports WHERE agent = ?');
+      const insCap = this.stmt('INSERT OR IGNORE INTO agent_caps (cap, agent) VALUES (?, ?)');
+      const insTr = this.stmt('INSERT OR IGNORE INTO agent_transports (transport, agent) VALUES (?, ?)');
+      for (const r of records) {
+        const row = [
+          r.org, r.description, JSON.stringify(r.capabilities), JSON.stringify(r.tools), JSON.stringify(r.transports), JSON.stringify(r.endpoints),
+          JSON.stringify(r.card), r.dnssec, r.capCheck, verificationRank(r), r.source.server ?? null, r.source.zone, r.source.serial ?? null,
+        ] as const;
+        const old = find.get(r.name) as { id: number; first_seen: number } | undefined;
+        const band = 2 - verificationRank(r);
+        let id: number;
+        if (old !== undefined && Math.floor(old.id / ID_BAND) === band) {
+          id = old.id;
+          upd.run(...row, r.confirmedAt, crawl, id);
+          delFts.run(id);
+          delCaps.run(id);
+          delTr.run(id);
+        } else {
+          // A new agent, or one whose verification changed: an id in its verification's band.
+          if (old !== undefined) this.removeId(old.id);
+          id = band * ID_BAND + ++this.seq;
+          ins.run(id, r.name, ...row, old?.first_seen ?? r.confirmedAt, r.confirmedAt, crawl);
+        }
+        // Names split at dots and dashes by the tokenizer: `writer.acme.agents` is found by `writer`.
+        insFts.run(id, r.name, r.org, r.description, r.capabilities.join(' '), r.tools.map((t) => `${t.name} ${t.description ?? ''}`).join(' '), r.tools.map((t) => t.schema ?? '').join(' '));
+        for (const c of r.capabilities) insCap.run(c, id);
+        for (const t of r.transports) insTr.run(t, id);
+      }
+    };
+    if (this.db.isTransaction) run();
+    else this.transaction(run);
+  }
+
+  /** Stamp every agent of `org` confirmed at `at` (its zone's serial did not change). */
+  confirm(org: string, at: number): void {
+    this.stmt('UPDATE agents SET confirmed = ? WHERE org = ?').run(at, org);
+    this.generation++;
+  }
+
+  /** Remove the agents of `org` the crawl `crawl` did not see again; how many went. */
+  finishCrawl(org: string, crawl: number): number {
+    const gone = this.stmt('SELECT id FROM agents WHERE org = ? AND crawl < ?').all(org, crawl) as Array<{ id: number }>;
+    if (gone.length === 0) return 0;
+    const run = (): void => {
+      for (const { id } of gone) this.removeId(id);
+    };
+    if (this.db.isTransaction) run();
+    else this.transaction(run);
+    return gone.length;
+  }
+
+  /** Remove one agent by name; whether it was there. */
+  remove(name: string): boolean {
+    const row = this.stmt('SELECT id FROM agents WHERE name = ?').get(name.toLowerCase().replace(/\.$/, '')) as { id: number } | undefined;
+    if (row === undefined) return false;
+    this.transaction(() => this.removeId(row.id));
+    return true;
+  }
+
+  /** Remove an organisation and everything of it (its zone no longer delegated). */
+  removeOrg(org: string): number {
+    const ids = this.stmt('SELECT id FROM agents WHERE org = ?').all(org) as Array<{ id: number }>;
+    this.transaction(() => {
+      for (const { id } of ids) this.removeId(id);
+      this.stmt('DELETE FROM zones WHERE zone = ?').run(org);
+      this.stmt('DELETE FROM problems WHERE zone = ?').run(org);
+    });
+    return ids.length;
+  }
+
+  private removeId(id: number): void {
+    this.stmt('DELETE FROM agents_fts WHERE rowid = ?').run(id);
+    this.stmt('DELETE FROM agent_caps WHERE agent = ?').run(id);
+    this.stmt('DELETE FROM agent_transports WHERE agent = ?').run(id);
+    this.stmt('DELETE FROM agents WHERE id = ?').run(id);
+  }
+
+  zone(zone: string): ZoneState | undefined {
+    const r = this.stmt('SELECT zone, server, serial, method, checked, changed, next, agents, churn FROM zones WHERE zone = ?').get(zone) as Record<string, unknown> | undefined;
+    return r === undefined ? undefined : zoneFromRow(r);
+  }
+
+  zones(): ZoneState[] {
+    return (this.stmt('SELECT zone, server, serial, method, checked, changed, next, agents, churn FROM zones ORDER BY zone').all() as Array<Record<string, unknown>>).map(zoneFromRow);
+  }
+
+  setZone(s: ZoneState): void {
+    this.stmt(`INSERT INTO zones (zone, server, serial, method, checked, changed, next, agents, churn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (zone) DO UPDATE SET server = excluded.server, serial = excluded.serial, method = excluded.method, checked = excluded.checked,
+      changed = excluded.changed, next = excluded.next, agents = excluded.agents, churn = excluded.churn`)
+      .run(s.zone, s.server ?? null, s.serial ?? null, s.method ?? null, s.checked ?? null, s.changed ?? null, s.next ?? null, s.agents ?? null, s.churn ?? 0);
+    this.generation++;
+  }
+
+  /** Replace the problems of `zone` with these. */
+  setProblems(zone: string, problems: ReadonlyArray<Omit<StoredProblem, 'zone'>>): void {
+    const run = (): void => {
+      this.stmt('DELETE FROM problems WHERE zone = ?').run(zone);
+      const ins = this.stmt('INSERT INTO problems (zone, code, message, at) VALUES (?, ?, ?, ?)');
+      for (const p of problems) ins.run(zone, p.code, p.message, p.at);
+    };
+    if (this.db.isTransaction) run();
+    else this.transaction(run);
+  }
+
+  problems(limit = 1000): StoredProblem[] {
+    return this.stmt('SELECT zone, code, message, at FROM problems ORDER BY zone, rowid LIMIT ?').all(limit) as unknown as StoredProblem[];
+  }
+
+  get(name: string): StoredAgent | undefined {
+    const r = this.stmt(`SELECT ${COLS} FROM agents a WHERE a.name = ?`).get(name.toLowerCase().replace(/\.$/, '')) as Row | undefined;
+    return r === undefined ? undefined : fromRow(r);
+  }
+
+  /** Agents in name order after `after`, passing the filters. */
+  list(f: StoreFilters, after: string | undefined, limit: number): StoredAgent[] {
+    const { where, params } = filterSql(f);
+    const cond = [...(after !== undefined ? ['a.name > ?'] : []), ...where];
+    const sql = `SELECT ${COLS} FROM agents a ${cond.length > 0 ? `WHERE ${cond.join(' AND ')}` : ''} ORDER BY a.name LIMIT ?`;
+    return (this.stmt(sql).all(...(after !== undefined ? [after] : []), ...params, limit) as unknown as Row[]).map(fromRow);
+  }
+
+  /** How many agents pass the filters (cached until the next write). */
+  count(f: StoreFilters, match?: string): number {
+    const key = JSON.stringify([f.org, f.capability, f.transport, f.verifiedOnly === true, match]);
+    const c = this.counts.get(key);
+    if (c !== undefined && c.gen === this.generation) return c.n;
+    const { where, params } = match === undefined ? filterSql(f) : ftsFilterSql(f);
+    const sql = match === undefined
+      ? `SELECT count(*) AS n FROM agents a ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
+      : `SELECT count(*) AS n FROM agents_fts f WHERE agents_fts MATCH ? ${where.map((w) => `AND ${w}`).join(' ')}`;
+    const n = (this.stmt(sql).get(...(match !== undefined ? [match] : []), ...params) as { n: number }).n;
+    if (this.counts.size > 1000) this.counts.clear();
+    this.counts.set(key, { gen: this.generation, n });
+    return n;
+  }
+
+  /** Agents matching an FTS5 expression (fts-query.ts), best first: bm25, then verification, then the order they came in. */
+  search(match: string, f: StoreFilters, offset: number, limit: number): StoredAgent[] {
+    // The page's ids from the FTS index alone (ties in bm25 by id: verification first, see ID_BAND), then those rows.
+    const { where, params } = ftsFilterSql(f);
+    const cond = where.map((w) => `AND ${w}`).join(' ');
+    // bm25 costs about a microsecond per match and SQLite runs on the event loop: a query matching
+    // more than candidateCap agents ranks the first candidateCap in id order (verified first, then
+    // oldest), so one broad query ("a") cannot hold the gateway for a second. The total stays exact.
+    const edge = this.stmt(`SELECT f.rowid AS id FROM agents_fts f WHERE agents_fts MATCH ? ${cond} ORDER BY f.rowid LIMIT 1 OFFSET ?`).get(match, ...params, this.candidateCap) as { id: number } | undefined;
+    const sql = `SELECT f.rowid AS id, bm25(agents_fts, ${FTS_WEIGHTS.join(', ')}) AS score FROM agents_fts f
+      WHERE agents_fts MATCH ? ${cond} AND f.rowid < ? ORDER BY score, f.rowid LIMIT ? OFFSET ?`;
+    const ids = (this.stmt(sql).all(match, ...params, edge?.id ?? Number.MAX_SAFE_INTEGER, limit, offset) as Array<{ id: number }>).map((r) => r.id);
+    if (ids.length === 0) return [];
+    const byId = new Map<number, StoredAgent>();
+    for (const r of this.stmt(`SELECT a.id, ${COLS} FROM agents a WHERE a.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as unknown as Array<Row & { id: number }>) byId.set(r.id, fromRow(r));
+    return ids.map((id) => byId.get(id)).filter((a): a is StoredAgent => a !== undefined);
+  }
+
+  /** Agents, zones and problems held. */
+  stats(): { agents: number; zones: number; problems: number } {
+    const n = (sql: string): number => (this.stmt(sql).get() as { n: number }).n;
+    return { agents: n('SELECT count(*) AS n FROM agents'), zones: n('SELECT count(*) AS n FROM zones'), problems: n('SELECT count(*) AS n FROM problems') };
+  }
+
+  /** The names of the agents of `org`. */
+  namesOf(org: string): string[] {
+    return (this.stmt('SELECT name FROM agents WHERE org = ? ORDER BY name').all(org) as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+function zoneFromRow(r: Record<string, unknown>): ZoneState {
+  const out: ZoneState = { zone: r.zone as string };
+  for (const k of ['server', 'serial', 'method', 'checked', 'changed', 'next', 'agents', 'churn'] as const) {
+    if (r[k] !== null && r[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = r[k];
+  }
+  return out;
+}
+
+/** The filters over the FTS table's rowid: each a set of ids built once per query, not a join per match. */
+function ftsFilterSql(f: StoreFilters): { where: string[]; params: Array<string | number> } {
+  const where: string[] = [];
+  const params: Array<string | number> = [];
+  // `+`: not a constraint handed to FTS5 (which would run the MATCH once per id, 100x slower), a set tested per match.
+  if (f.org !== undefined) { where.push('+f.rowid IN (SELECT id FROM agents WHERE org = ?)'); params.push(f.org.toLowerCase().replace(/\.$/, '')); }
+  if (f.capability !== undefined) { where.push('+f.rowid IN (SELECT agent FROM agent_caps WHERE cap = ?)'); params.push(f.capability.toLowerCase()); }
+  if (f.transport !== undefined) { where.push('+f.rowid IN (SELECT agent FROM agent_transports WHERE transport = ?)'); params.push(f.transport); }
+  if (f.verifiedOnly === true) where.push(`+f.rowid < ${ID_BAND}`);
+  return { where, params };
+}
+
+function filterSql(f: StoreFilters): { where: string[]; params: Array<string | number> } {
+  const where: string[] = [];
+  const params: Array<string | number> = [];
+  if (f.org !== undefined) { where.push('a.org = ?'); params.push(f.org.toLowerCase().replace(/\.$/, '')); }
+  if (f.capability !== undefined) { where.push('a.id IN (SELECT agent FROM agent_caps WHERE cap = ?)'); params.push(f.capability.toLowerCase()); }
+  if (f.transport !== undefined) { where.push('a.id IN (SELECT agent FROM agent_transports WHERE transport = ?)'); params.push(f.transport); }
+  if (f.verifiedOnly === true) where.push('a.vrank = 2');
+  return { where, params };
+}

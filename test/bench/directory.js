@@ -1,0 +1,169 @@
+// `node test/bench/directory.js` (after `npm run build`): the directory's figures. Generates
+// ORGS organisations of PER_ORG agents each under a root `agents.` (each organisation's index
+// paged, 500 PTRs a page, the contract of docs/directory.md), serves them with one `aop serve`
+// (AXFR allowed to loopback, NOTIFY to the crawler), and measures:
+//   - a full crawl from the root (root AXFR, then each organisation by AXFR): time, peak RSS, DB size;
+//   - a crawl by queries alone of QUERY_ORGS organisations (no transfer): agents a second;
+//   - search_agents through the gateway's tool (in-process, JSON included) at CONCURRENCY in flight:
+//     p50/p99; the same searches straight on FTS5 (the store, no gateway) as the floor;
+//   - list_agents' first page at CONCURRENCY in flight: p50/p99;
+//   - a change to one agent: from the zone's reload (SIGHUP) to the agent found by search, on NOTIFY.
+// Environment: BENCH_DIR_ORGS (default 100), BENCH_DIR_PER_ORG (1000), BENCH_DIR_QUERY_ORGS (2),
+// BENCH_DIR_CONCURRENCY (100), BENCH_DIR_SEARCHES (2000), BENCH_DIR_KEEP=1 keeps the files.
+// Prints one JSON object; docs/directory.md ("Figures") has the numbers of one run.
+
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
+const env = process.env;
+const num = (k, d) => (env[k] ? Number(env[k]) : d);
+const ORGS = num('BENCH_DIR_ORGS', 100);
+const PER_ORG = num('BENCH_DIR_PER_ORG', 1000);
+const QUERY_ORGS = num('BENCH_DIR_QUERY_ORGS', 2);
+const CONCURRENCY = num('BENCH_DIR_CONCURRENCY', 100);
+const SEARCHES = num('BENCH_DIR_SEARCHES', 2000);
+const PAGE = 500;
+const ADDR = '127.0.201.1';
+const PORT = 5391;
+const NOTIFY_PORT = 5392;
+
+const { DirectoryStore, Crawler, StoreCatalog, listenForNotify } = await dist('directory/index.js');
+const { NetworkLookup } = await dist('mcp/lookup.js');
+const { Gateway, AgentDirectory } = await dist('mcp/gateway/index.js');
+const { RRType } = await dist('wire/types.js');
+
+const CAPS = ['translation', 'summarization', 'coding', 'review', 'planning', 'research', 'legal', 'finance', 'medical', 'travel', 'support', 'sales'];
+const WORDS = ['contracts', 'invoices', 'haiku', 'kubernetes', 'genome', 'flights', 'tickets', 'leads', 'poetry', 'tax', 'audit', 'recipes'];
+const org = (o) => `org${String(o).padStart(4, '0')}`;
+
+async function writeOrg(dir, o, serial = 1, extra = '') {
+  const origin = `${org(o)}.agents.`;
+  const out = createWriteStream(path.join(dir, `${origin}zone`));
+  out.write(`$ORIGIN ${origin}\n$TTL 300\n@ IN SOA ns1 host ( ${serial} 3600 900 604800 300 )\n@ IN NS ns1\nns1 IN A ${ADDR}\nmcp IN A 127.0.0.1\n`);
+  const pages = Math.ceil(PER_ORG / PAGE);
+  for (let p = 0; p < pages; p++) out.write(`_index._agents IN PTR p${p}._index._agents\n`);
+  let chunk = '';
+  for (let i = 0; i < PER_ORG; i++) {
+    const n = o * PER_ORG + i;
+    const cap = `${CAPS[n % CAPS.length]},${CAPS[(n * 5 + 1) % CAPS.length]}`;
+    chunk += `a${i} IN SVCB 1 mcp ( alpn="mcp" port=18199 key65320="/a${i}" key65321="${n % 3 ? 'streamable-http' : 'sse'}" key65322="do_${WORDS[n % WORDS.length]}" key65323="${cap}" key65324="Agent ${i} of ${org(o)}: ${WORDS[(n * 5) % WORDS.length]} work" key65326="http" )\n`
+      + `p${Math.floor(i / PAGE)}._index._agents IN PTR a${i}\n`;
+    if (chunk.length > 1 << 20) { if (!out.write(chunk)) await once(out, 'drain'); chunk = ''; }
+  }
+  out.end(chunk + extra);
+  await once(out, 'finish');
+}
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+async function concurrent(n, total, fn) {
+  const lat = [];
+  let i = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (i < total) {
+      const k = i++;
+      const s = performance.now();
+      await fn(k);
+      lat.push(performance.now() - s);
+    }
+  }));
+  const ms = performance.now() - t0;
+  return { p50_ms: +pct(lat, 50).toFixed(2), p99_ms: +pct(lat, 99).toFixed(2), per_second: Math.round((total / ms) * 1000) };
+}
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'aop-bench-dir-'));
+const zones = path.join(work, 'zones');
+mkdirSync(zones);
+const t0 = performance.now();
+const root = [`$ORIGIN agents.`, '$TTL 3600', '@ IN SOA a.root host ( 1 3600 900 604800 300 )', '@ IN NS a.root', `a.root IN A ${ADDR}`];
+for (let o = 0; o < ORGS; o++) { await writeOrg(zones, o); root.push(`${org(o)} IN NS ns1.${org(o)}`, `ns1.${org(o)} IN A ${ADDR}`); }
+writeFileSync(path.join(zones, 'agents.zone'), root.join('\n') + '\n');
+const genMs = performance.now() - t0;
+
+const daemon = spawn(process.execPath, [path.join(ROOT, 'bin/aop.js'), 'serve', '--zones', zones, '--listen', `${ADDR}:${PORT}`, '--allow-transfer', '127.0.0.0/8',
+  '--notify', `127.0.0.1:${NOTIFY_PORT}`, '--log-level', 'error', '--rrl-rate', '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const server = { address: ADDR, port: PORT };
+const lookup = new NetworkLookup(server, { timeoutMs: 5000 });
+let exited = false;
+daemon.on('exit', () => { exited = true; });
+const loadStart = performance.now();
+for (;;) {
+  if (exited) throw new Error('aop serve stopped (its stderr is above)');
+  try { const r = await lookup.query(`${org(ORGS - 1)}.agents.`, RRType.SOA); if (r.answers.length > 0) break; } catch { /* not yet */ }
+  await new Promise((r) => setTimeout(r, 200));
+}
+const loadMs = performance.now() - loadStart;
+
+const out = { orgs: ORGS, per_org: PER_ORG, agents: ORGS * PER_ORG, generate_s: +(genMs / 1000).toFixed(1), daemon_load_s: +(loadMs / 1000).toFixed(1) };
+try {
+  const dbFile = path.join(work, 'dir.db');
+  const store = DirectoryStore.open(dbFile);
+  const crawler = new Crawler({ store, lookup, root: 'agents.', rootServers: [server], transferServers: () => [server], concurrency: 4, minRefreshMs: 50, budget: { maxAgents: Math.max(100_000, PER_ORG) } });
+  const rss0 = process.memoryUsage().rss;
+  const c0 = performance.now();
+  const report = await crawler.crawlOnce();
+  const crawlMs = performance.now() - c0;
+  out.crawl_axfr = {
+    seconds: +(crawlMs / 1000).toFixed(1), agents: store.stats().agents, agents_per_second: Math.round(store.stats().agents / (crawlMs / 1000)),
+    problems: report.zones.reduce((n, z) => n + z.problems.length, 0), peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), rss_before_mb: Math.round(rss0 / 2 ** 20),
+    db_mb: Math.round((statSync(dbFile).size + (() => { try { return statSync(`${dbFile}-wal`).size; } catch { return 0; } })()) / 2 ** 20),
+  };
+
+  // By queries alone, a few organisations (a query per index page, then SVCB, TXT, A, AAAA, SOA per agent).
+  const qstore = DirectoryStore.open(':memory:');
+  const qc = new Crawler({ store: qstore, lookup, orgs: Array.from({ length: QUERY_ORGS }, (_, o) => `${org(o)}.agents`), transfer: false, budget: { ratePerSecond: 100_000 }, agentConcurrency: 32 });
+  const q0 = performance.now();
+  await qc.crawlOnce();
+  const qMs = performance.now() - q0;
+  out.crawl_queries = { orgs: QUERY_ORGS, agents: qstore.stats().agents, seconds: +(qMs / 1000).toFixed(1), agents_per_second: Math.round(qstore.stats().agents / (qMs / 1000)) };
+  await qc.close();
+  qstore.close();
+
+  const none = { resolve: async () => { throw new Error('none'); }, call: async () => { throw new Error('none'); }, listTools: async () => [] };
+  const catalog = new StoreCatalog(store);
+  const gateway = new Gateway({ client: none, directory: new AgentDirectory({ lookup, client: none, zones: () => [] }), catalog });
+  const queries = Array.from({ length: SEARCHES }, (_, k) => k % 4 === 0 ? `${WORDS[k % WORDS.length]} ${CAPS[k % CAPS.length]}` : k % 4 === 1 ? WORDS[k % WORDS.length] : k % 4 === 2 ? `a${k % PER_ORG}` : CAPS[(k * 3) % CAPS.length]);
+  out.search_agents = await concurrent(CONCURRENCY, SEARCHES, async (k) => {
+    const r = await gateway.callTool('search_agents', { query: queries[k], limit: 10, ...(k % 5 === 0 ? { organization: `${org(k % ORGS)}.agents` } : {}) });
+    if (r.isError) throw new Error(r.content[0].text);
+  });
+  const { ftsMatch } = await dist('directory/fts-query.js');
+  out.fts5_floor = await concurrent(1, SEARCHES, async (k) => { store.search(ftsMatch(queries[k], ['name', 'description', 'tags', 'capabilities', 'tools']), {}, 0, 10); });
+  out.list_agents_first_page = await concurrent(CONCURRENCY, SEARCHES, async (k) => {
+    const r = await gateway.callTool('list_agents', { limit: 100, ...(k % 2 ? { organization: `${org(k % ORGS)}.agents` } : {}) });
+    if (r.isError) throw new Error(r.content[0].text);
+  });
+
+  // A change to one organisation, seen on NOTIFY.
+  let notifiedAt;
+  const listener = await listenForNotify('127.0.0.1', NOTIFY_PORT, (z) => crawler.knows(z), (z) => { notifiedAt ??= performance.now(); crawler.notify(z); });
+  const ac = new AbortController();
+  let seen;
+  const found = new Promise((resolve) => { seen = resolve; });
+  const running = crawler.run(ac.signal, () => { if (store.get(`fresh.${org(0)}.agents`)) seen(); });
+  await new Promise((r) => setTimeout(r, 300));
+  await writeOrg(zones, 0, 2, `fresh IN SVCB 1 mcp ( alpn="mcp" port=18199 key65320="/fresh" key65321="streamable-http" key65322="fresh_tool" key65324="A fresh agent" key65326="http" )\n_index._agents IN PTR fresh\n`);
+  const n0 = performance.now();
+  daemon.kill('SIGHUP');
+  await Promise.race([found, new Promise((r) => setTimeout(r, 120_000))]);
+  const done = performance.now();
+  out.change_on_notify_ms = store.get(`fresh.${org(0)}.agents`) ? Math.round(done - n0) : null;
+  out.notify_to_search_ms = notifiedAt !== undefined && out.change_on_notify_ms !== null ? Math.round(done - notifiedAt) : null;
+  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads all its zones) to the agent found; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, AXFR and re-index of that one zone)';
+  ac.abort();
+  await running;
+  await listener.close();
+  await gateway.close();
+  await crawler.close();
+  store.close();
+} finally {
+  daemon.kill('SIGTERM');
+  if (env.BENCH_DIR_KEEP !== '1') rmSync(work, { recursive: true, force: true });
+}
+process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
