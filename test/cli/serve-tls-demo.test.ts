@@ -77,7 +77,7 @@ t.test('aop serve with the TLS demo world: the CA made, announced, trusted for i
   }
   const agent = await aop(['agent', 'writer.acme.agents'], env);
   t.equal(agent.code, 0, agent.stderr);
-  t.match(agent.stdout, /1\. https:\/\/mcp\.acme\.agents:18401\/agents\/writer\/mcp\n\s+priority 1, streamable-http, [\d.]+\n/, 'aop agent: the https endpoint first, nothing refused');
+  t.match(agent.stdout, /1\. https:\/\/mcp\.acme\.agents:18401\/agents\/writer\/mcp\n\s+priority 1, streamable-http, [\d.]+(, answered in \d+ ms)?\n/, 'aop agent: the https endpoint first, nothing refused');
 
   // The gateway, in-process, trusts it too.
   const client = await connect(t, state.mcp!);

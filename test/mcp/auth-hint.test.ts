@@ -79,7 +79,7 @@ t.test('a record promising OAuth whose endpoint demands nothing: refused, no too
   const err = await handOff(t).call('promise-open.hint.test', { text: 'secret stuff' }).then(() => undefined, (e: unknown) => e);
   t.ok(err instanceof HandOffError, String(err));
   t.equal((err as HandOffError).code, 'ERR_AUTH_HINT_MISMATCH');
-  t.equal((err as HandOffError).exitCode, 30);
+  t.equal((err as HandOffError).exitCode, 31);
   t.match((err as HandOffError).message, /auth hint says "oauth2_code" but the endpoint answered without demanding any authorization: a downgrade/);
   t.equal(calls(open), before, 'the arguments never went there');
 });
