@@ -7,9 +7,7 @@ import { capDigest, parseCapability, type AgentCard, type ParsedCapability } fro
 import { isLocal } from '../mcp/address.js';
 import { OriginPools, ReplyTooLargeError } from '../mcp/http.js';
 import type { DnsLookup } from '../mcp/lookup.js';
-import { nameEquals, readName } from '../wire/name.js';
-import { formatIPv4, formatIPv6 } from '../wire/rdata/addr.js';
-import { RRType } from '../wire/types.js';
+import { addressesOf } from '../mcp/locate.js';
 import type { CapCheck } from './record.js';
 import type { ZoneSpend } from './budget.js';
 
@@ -29,26 +27,6 @@ export interface CapOutcome {
   problem?: { code: string; message: string };
 }
 
-async function addresses(lookup: DnsLookup, host: string, signal?: AbortSignal): Promise<string[]> {
-  const out: string[] = [];
-  for (const type of [RRType.A, RRType.AAAA]) {
-    const r = await lookup.query(host, type, signal);
-    let target = host;
-    // At most 8 CNAME hops: a loop ends here, not in the crawler.
-    for (let hop = 0; hop < 8; hop++) {
-      const c = r.answers.find((x) => x.type === RRType.CNAME && nameEquals(x.name, target));
-      if (c === undefined) break;
-      target = readName(c.rdata, 0).name;
-    }
-    for (const rr of r.answers) {
-      if (rr.type !== type || !nameEquals(rr.name, target)) continue;
-      if (type === RRType.A && rr.rdata.length === 4) out.push(formatIPv4(rr.rdata));
-      if (type === RRType.AAAA && rr.rdata.length === 16) out.push(formatIPv6(rr.rdata));
-    }
-  }
-  return out;
-}
-
 /** The card's document, when its records name an https `cap`; what the digest check found. */
 export async function fetchCapability(card: AgentCard, spend: ZoneSpend, o: CapFetchOptions): Promise<CapOutcome> {
   const cap = card.cap;
@@ -64,7 +42,7 @@ export async function fetchCapability(card: AgentCard, spend: ZoneSpend, o: CapF
   await spend.step(o.signal);
   let addrs: string[];
   try {
-    addrs = await addresses(o.lookup, url.hostname.replace(/^\[|\]$/g, '').replace(/\.?$/, '.'), o.signal);
+    addrs = await addressesOf(o.lookup, url.hostname.replace(/^\[|\]$/g, '').replace(/\.?$/, '.'), o.signal);
   } catch (err) {
     return fail(`no DNS answer for its host: ${(err as Error).message}`);
   }

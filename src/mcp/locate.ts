@@ -102,8 +102,8 @@ const PARSE_CODES: Record<CapabilityCodeName, Failure['code']> = {
   ERR_CAP_DOC_TOOL_MISSING: 'ERR_CAP_NOT_JSON',
 };
 
-/** The host's A and AAAA addresses by the lookup (CNAMEs in the answer followed). */
-async function addressesOf(lookup: DnsLookup, host: string, signal: AbortSignal | undefined): Promise<string[]> {
+/** The host's A and AAAA addresses by the lookup (at most 8 CNAMEs in the answer followed, so a loop ends here). */
+export async function addressesOf(lookup: DnsLookup, host: string, signal?: AbortSignal): Promise<string[]> {
   const out: string[] = [];
   for (const type of [RRType.A, RRType.AAAA]) {
     const r = await lookup.query(host, type, signal);

@@ -11,7 +11,7 @@ import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/tran
 import { limitedFetch, ReplyTooLargeError } from './http.js';
 import { HandOffError } from './errors.js';
 import { parseChallenge, type Authorizer } from './oauth/authorizer.js';
-import { authorizedFetch, MAX_STEP_UPS, type SessionAuth } from './handoff/sessions.js';
+import { authorizedFetch, MAX_STEP_UPS, recordGrant, type SessionAuth } from './handoff/sessions.js';
 
 /** Every code an ImportMcpError carries (docs/errors.md has a row for each). */
 export const ImportMcpCode = {
@@ -198,10 +198,7 @@ async function authorizeAfter(err: unknown, url: string, auth: SessionAuth, opts
     ...(auth.token !== undefined ? { refused: auth.token } : {}),
     ...(auth.scope !== undefined ? { heldScope: auth.scope } : {}),
   });
-  auth.token = granted.token;
-  if (granted.scope !== undefined) auth.scope = granted.scope;
-  if (status === 403) auth.stepUps++;
-  else auth.grants++;
+  recordGrant(auth, granted, status);
   return true;
 }
 

@@ -28,6 +28,14 @@ export interface SessionAuth {
 /** Step-ups (403 insufficient_scope) one session may try before ERR_AUTH_INSUFFICIENT_SCOPE. */
 export const MAX_STEP_UPS = 2;
 
+/** Keep a new token, and count it as a grant (after a 401) or a step-up (after a 403). */
+export function recordGrant(auth: SessionAuth, granted: { token: string; scope?: string | undefined }, status: number): void {
+  auth.token = granted.token;
+  if (granted.scope !== undefined) auth.scope = granted.scope;
+  if (status === 403) auth.stepUps++;
+  else auth.grants++;
+}
+
 export interface Session {
   url: string;
   client: Client;
@@ -170,10 +178,7 @@ export class SessionPool {
       ...(auth.token !== undefined ? { refused: auth.token } : {}),
       ...(auth.scope !== undefined ? { heldScope: auth.scope } : {}),
     });
-    auth.token = granted.token;
-    if (granted.scope !== undefined) auth.scope = granted.scope;
-    if (status === 403) auth.stepUps++;
-    else auth.grants++;
+    recordGrant(auth, granted, status);
     return true;
   }
 
