@@ -121,7 +121,7 @@ export async function coldValidating({ dir, config, log, net, port }) {
           const own0 = cpuSeconds(proc.pid);
           const r = await dnsperf({ server: d.host, port, queryFile, maxRuns: 1, rate: config.coldRate, clients: config.clients, timeout: 5, verbose: true, dnssecOk: true, cpu: config.pin ? 1 : undefined });
           runs[d.key].push({
-            round, names: count, sent: r.sent, completed: r.completed, lost: r.lost, rcodes: r.rcodes,
+            round, names: count, sent: r.sent, completed: r.completed, lost: r.lost, rcodes: r.rcodes, notNoerror: r.completed - (r.rcodes?.NOERROR ?? 0),
             p50Ms: r.p50Ms, p99Ms: r.p99Ms, maxMs: r.maxLatencyMs, cpuSeconds: cpuSeconds(proc.pid) - own0,
           });
           log(`  round ${round + 1} ${d.key}: ${r.completed}/${r.sent} answered, rcodes ${JSON.stringify(r.rcodes)}, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms`);
@@ -143,6 +143,7 @@ export async function coldValidating({ dir, config, log, net, port }) {
     const med = (f) => median(rs.map(f));
     res[key] = {
       rounds: rs.length, p50Ms: med((x) => x.p50Ms), p99Ms: med((x) => x.p99Ms), lost: rs.reduce((n, x) => n + x.lost, 0),
+      notNoerror: rs.reduce((n, x) => n + x.notNoerror, 0),
       cpuMsPerName: med((x) => (1000 * x.cpuSeconds) / x.completed), runs: rs,
     };
   }

@@ -587,6 +587,8 @@ async function main() {
         { metric: 'validating, cold: p99 latency (ms, median of rounds)', get: (x) => x.p99Ms, digits: 3 },
         { metric: 'validating, cold: resolver CPU per name (ms)', get: (x) => x.cpuMsPerName, digits: 3 },
         { metric: 'validating, cold: lost lookups (all rounds)', get: (x) => x.lost, digits: 0 },
+        // SERVFAIL is what a failed validation (or a timed-out upstream) looks like: never hidden.
+        { metric: 'validating, cold: answers other than NOERROR (all rounds)', get: (x) => x.notNoerror, digits: 0 },
       ];
       rows.push(...ratioRows('12 validating cold', r.aop, [{ name: 'Unbound', value: r.unbound }], metrics));
     });
