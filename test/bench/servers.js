@@ -261,12 +261,12 @@ export function startKnot(name, { dir, address, port, zones, workers = 1 }) {
  * the same root server aop's hints name, so both resolvers walk the same hierarchy. Cache sizes
  * are raised to aop's default budget (64 MiB) so that neither evicts during the warm run.
  */
-export function startUnbound(name, { dir, address, port, stubs, workers = 1 }) {
+export function startUnbound(name, { dir, address, port, stubs, workers = 1, modules, extra = [] }) {
   mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, 'unbound.conf');
   const lines = unboundConf({
-    dir, address: `${address}@${port}`, workers, verbosity: 0, stubs,
-    extra: ['msg-cache-size: 24m', 'rrset-cache-size: 40m'],
+    dir, address: `${address}@${port}`, workers, verbosity: 0, stubs, modules,
+    extra: ['msg-cache-size: 24m', 'rrset-cache-size: 40m', ...extra],
   });
   writeFileSync(conf, lines.join('\n') + '\n');
   check(findTool('unbound-checkconf'), [conf]);
