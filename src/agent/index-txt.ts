@@ -107,3 +107,32 @@ export function dnsAidIndexView(rdatas: readonly Buffer[]): IndexEntry[] {
   }
   return [];
 }
+
+/** What a crawler or the gateway takes from one TXT index record. */
+export interface IndexRecordRead {
+  /** Some string of the record starts `agents=` (its TTL then counts for the index). */
+  indexed: boolean;
+  /** The labels of its `mcp` entries, in order. */
+  labels: string[];
+  /** `mcp` entries (trimmed) whose label is no DNS label: the caller reports them. */
+  notLabels: string[];
+}
+
+const INDEX_LABEL = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/;
+
+/** Every `agents=` string of one TXT record, read leniently (a short last string is read as far as it goes). */
+export function readIndexRecord(rdata: Buffer): IndexRecordRead {
+  const out: IndexRecordRead = { indexed: false, labels: [], notLabels: [] };
+  for (let i = 0; i < rdata.length; i += 1 + rdata[i]!) {
+    const text = rdata.subarray(i + 1, i + 1 + rdata[i]!).toString('latin1');
+    if (!text.startsWith(INDEX_TXT_PREFIX)) continue;
+    out.indexed = true;
+    for (const entry of text.slice(INDEX_TXT_PREFIX.length).split(',')) {
+      const [label, proto] = entry.trim().split(':', 2).map((x) => x.trim());
+      if (!label || proto?.toLowerCase() !== INDEX_PROTOCOL) continue;
+      if (INDEX_LABEL.test(label)) out.labels.push(label);
+      else out.notLabels.push(entry.trim());
+    }
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ export { AgentRecordError, AgentErrorCode, type AgentErrorCodeName, type RecordP
 export { cardFromRecords, orderEndpoints, type AgentCard, type AgentEndpoint, type CardOptions, type DnssecChainLink, type DnssecKeyRef, type DnssecSigner } from './card.js';
 export { recordsFromCard, endpointFromUrl, svcbRecordText, zoneLine, type AgentRecords, type RecordsOptions, type EndpointOptions } from './records.js';
 export {
-  dnsAidIndexView, INDEX_PROTOCOL, INDEX_TXT_PREFIX, indexLabel, indexStrings, indexTxtRdata, parseIndexString, parseIndexTxt, type IndexEntry,
+  dnsAidIndexView, INDEX_PROTOCOL, INDEX_TXT_PREFIX, indexLabel, indexStrings, indexTxtRdata, parseIndexString, parseIndexTxt, readIndexRecord, type IndexEntry, type IndexRecordRead,
 } from './index-txt.js';
 export {
   capabilityLabel, capIndexRoot, entryHash, isPage, layoutIndex, listedOnPath, MAX_PAGE_DEPTH, orgIndexRoot, PAGE_MAX, pageDepth, pageOwner, pagePath,

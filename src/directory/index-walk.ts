@@ -4,6 +4,7 @@
 // target inside the organisation is an agent. With no PTRs, the TXT index `agents=label:mcp,...`
 // DNS-AID publishers write. The same walk reads a zone transferred whole or asked name by name.
 
+import { readIndexRecord } from '../agent/index.js';
 import { isInDomain, nameKey, readName } from '../wire/name.js';
 import { Rcode, RRType, rcodeToString } from '../wire/types.js';
 import { describeNotAnAnswer, notAnAnswer, type DnsLookup } from '../mcp/lookup.js';
@@ -94,23 +95,17 @@ export async function walkIndex(source: IndexSource, org: string, spend: ZoneSpe
       const got = await source.read(top, RRType.TXT);
       if (got.problem && problems.length === 0) problems.push(got.problem);
       for (const rr of got.records) {
-        for (let i = 0; i < rr.rdata.length; i += 1 + rr.rdata[i]!) {
-          const text = rr.rdata.subarray(i + 1, i + 1 + rr.rdata[i]!).toString('latin1');
-          if (!text.startsWith('agents=')) continue;
-          ttl = Math.min(ttl ?? rr.ttl, rr.ttl);
-          for (const entry of text.slice('agents='.length).split(',')) {
-            const [label, proto] = entry.trim().split(':', 2).map((x) => x.trim());
-            if (!label || proto?.toLowerCase() !== 'mcp') continue;
-            if (!/^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/.test(label)) {
-              problems.push({ code: 'ERR_GATEWAY_BAD_INDEX', message: `${top} TXT: entry ${JSON.stringify(entry.trim().slice(0, 80))} is not a label, ignored` });
-              continue;
-            }
-            const n = plain(org === '.' ? label : `${label}.${plain(org)}`);
-            if (seen.has(n)) continue;
-            if (names.length >= spend.budget.maxAgents) throw new BudgetError('ERR_DIRECTORY_TOO_MANY_AGENTS', `${plain(org)}: its TXT index lists more than ${spend.budget.maxAgents} agents; the rest ignored`);
-            seen.add(n);
-            names.push(n);
-          }
+        const read = readIndexRecord(rr.rdata);
+        if (read.indexed) ttl = Math.min(ttl ?? rr.ttl, rr.ttl);
+        for (const entry of read.notLabels) {
+          problems.push({ code: 'ERR_GATEWAY_BAD_INDEX', message: `${top} TXT: entry ${JSON.stringify(entry.slice(0, 80))} is not a label, ignored` });
+        }
+        for (const label of read.labels) {
+          const n = plain(org === '.' ? label : `${label}.${plain(org)}`);
+          if (seen.has(n)) continue;
+          if (names.length >= spend.budget.maxAgents) throw new BudgetError('ERR_DIRECTORY_TOO_MANY_AGENTS', `${plain(org)}: its TXT index lists more than ${spend.budget.maxAgents} agents; the rest ignored`);
+          seen.add(n);
+          names.push(n);
         }
       }
     }

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { agentNames, rootHints, rootZone, shuffled, writeAgentZone, writeQueryFile } from './data.js';
 import { dnsperf, median } from './dnsperf.js';
-import { AOP, cpuSeconds, findTool, startAop, startAopResolver, startUnbound, waitForAnswer } from './servers.js';
+import { AOP, cpuSeconds, findTool, reloadAndSettle, startAop, startAopResolver, startUnbound, waitForAnswer } from './servers.js';
 
 const orgOrigin = (i) => `sorg${String(i).padStart(3, '0')}.agents.`;
 const zoneDs = (origin, keyDir) => execFileSync(process.execPath, [AOP, 'zone', 'ds', origin, '--key-dir', keyDir], { encoding: 'utf8' });
@@ -21,20 +21,6 @@ const zoneDs = (origin, keyDir) => execFileSync(process.execPath, [AOP, 'zone', 
 function adSet(host, port, qname) {
   const out = execFileSync(findTool('dig'), [`@${host}`, '-p', String(port), '+dnssec', '+tries=1', '+time=5', qname, 'SVCB'], { encoding: 'utf8' });
   return /status: NOERROR/.test(out) && /flags:[^;]*\bad\b/.test(out);
-}
-
-/** SIGHUP the upstream servers (they drop their stored answers on reload) and wait until they are idle again. */
-async function reload(procs) {
-  for (const p of procs) p.child.kill('SIGHUP');
-  for (const p of procs) {
-    let last = cpuSeconds(p.pid);
-    for (let i = 0; i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      const now = cpuSeconds(p.pid);
-      if (now - last < 0.02) break;
-      last = now;
-    }
-  }
 }
 
 export async function coldValidating({ dir, config, log, net, port }) {
@@ -114,7 +100,7 @@ export async function coldValidating({ dir, config, log, net, port }) {
     for (let round = 0; round < config.rounds; round++) {
       for (const d of round % 2 === 0 ? defs : [...defs].reverse()) {
         if (errors[d.key]) continue;
-        await reload(running);
+        await reloadAndSettle(running);
         const proc = d.start();
         try {
           await waitForAnswer(proc, d.host, port, 'agents.', 'SOA', { timeoutMs: 60_000, rd: true });

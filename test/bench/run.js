@@ -9,7 +9,7 @@ import { agentNames, rootHints, rootZone, shuffled, writeAgentZone, writeMixedCa
 import { dnsperf } from './dnsperf.js';
 import { rrlScenario } from './rrl.js';
 import {
-  ROOT, cpuSeconds, findTool, memory, startAop, startAopResolver, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
+  ROOT, cpuSeconds, findTool, reloadAndSettle, memory, startAop, startAopResolver, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
 } from './servers.js';
 import { formatTable, ratioRows } from './report.js';
 import { dnstapScenario } from './dnstap.js';
@@ -319,7 +319,7 @@ async function scenario3(dir, hier) {
   for (let round = 0; round < config.rounds; round++) {
     for (const d of round % 2 === 0 ? defs : [...defs].reverse()) {
       if (errors[d.key]) continue;
-      await reloadUpstreams(hier);
+      await reloadAndSettle(hier.procs);
       // A fresh process per run: caches empty, nothing learnt from another run.
       const l = await launch(d.start, { host: d.host, port: PORT, ...READY });
       if (l.error) {
@@ -371,19 +371,6 @@ async function scenario3(dir, hier) {
   rows.push(...ratioRows('3 resolver cold', res.aop, [{ name: 'Unbound', value: res.unbound }], metrics));
 }
 
-/** SIGHUP the hierarchy's servers (they drop their stored answers on reload) and wait until they are idle again. */
-async function reloadUpstreams(hier) {
-  for (const p of hier.procs) p.child.kill('SIGHUP');
-  for (const p of hier.procs) {
-    let last = cpuSeconds(p.pid);
-    for (let i = 0; i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      const now = cpuSeconds(p.pid);
-      if (now - last < 0.02) break;
-      last = now;
-    }
-  }
-}
 
 // ---- scenario 4: scale -------------------------------------------------------------------------
 

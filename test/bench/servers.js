@@ -272,3 +272,17 @@ export function startUnbound(name, { dir, address, port, stubs, workers = 1, mod
   check(findTool('unbound-checkconf'), [conf]);
   return new Proc(name, findTool('unbound'), ['-d', '-c', conf]);
 }
+
+/** SIGHUP servers (they drop their stored answers on reload) and wait until each is idle again (bounded: 25 s each). */
+export async function reloadAndSettle(procs) {
+  for (const p of procs) p.child.kill('SIGHUP');
+  for (const p of procs) {
+    let last = cpuSeconds(p.pid);
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = cpuSeconds(p.pid);
+      if (now - last < 0.02) break;
+      last = now;
+    }
+  }
+}

@@ -3,7 +3,7 @@
 // smallest TTL among them runs out.
 
 import { AopError } from '../../base/errors.js';
-import type { AgentCard } from '../../agent/index.js';
+import { readIndexRecord, type AgentCard } from '../../agent/index.js';
 import type { Zone } from '../../zone/zone.js';
 import { nameKey } from '../../wire/name.js';
 import { Rcode, RRType, rcodeToString } from '../../wire/types.js';
@@ -257,20 +257,14 @@ export class AgentDirectory {
     for (const rr of reply.answers) {
       if (rr.type !== RRType.TXT || nameKey(rr.name) !== nameKey(owner)) continue;
       // Every character-string that starts `agents=` (dns-aid-core reads only the first).
-      for (let i = 0; i < rr.rdata.length; i += 1 + rr.rdata[i]!) {
-        const text = rr.rdata.subarray(i + 1, i + 1 + rr.rdata[i]!).toString('latin1');
-        if (!text.startsWith('agents=')) continue;
-        ttl = Math.min(ttl ?? rr.ttl, rr.ttl);
-        for (const entry of text.slice('agents='.length).split(',')) {
-          const [label, proto] = entry.trim().split(':', 2).map((x) => x.trim());
-          if (!label || proto?.toLowerCase() !== 'mcp') continue;
-          if (!/^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/.test(label)) {
-            problems.push({ zone, code: 'ERR_GATEWAY_BAD_INDEX', message: `${owner} TXT: entry ${JSON.stringify(entry.trim())} is not a label, ignored` });
-            continue;
-          }
-          const n = zone === '.' ? label : `${label}.${zone}`;
-          if (!names.some((x) => x.toLowerCase() === n.toLowerCase())) names.push(n);
-        }
+      const read = readIndexRecord(rr.rdata);
+      if (read.indexed) ttl = Math.min(ttl ?? rr.ttl, rr.ttl);
+      for (const entry of read.notLabels) {
+        problems.push({ zone, code: 'ERR_GATEWAY_BAD_INDEX', message: `${owner} TXT: entry ${JSON.stringify(entry)} is not a label, ignored` });
+      }
+      for (const label of read.labels) {
+        const n = zone === '.' ? label : `${label}.${zone}`;
+        if (!names.some((x) => x.toLowerCase() === n.toLowerCase())) names.push(n);
       }
     }
     return { names, ...(ttl !== undefined ? { ttl } : {}) };
