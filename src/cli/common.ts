@@ -38,7 +38,12 @@ export function requirePath(flag: string, p: string, kind: 'file' | 'folder'): v
  * folder `a,b`); a repetition is refused instead, naming what was given. `why` says, per option,
  * what to do instead.
  */
-export function requireOnce(args: Record<string, unknown>, names: readonly string[], why: Readonly<Record<string, string>> = {}): void {
+/** What to do instead, for the options where "give it once" is not enough. */
+export const ONCE_WHY: Readonly<Record<string, string>> = {
+  zones: 'a daemon serves one folder of zones; put all the <origin>.zone files in one folder, or run one aop serve per folder, each with its own --listen',
+};
+
+export function requireOnce(args: Record<string, unknown>, names: readonly string[], why: Readonly<Record<string, string>> = ONCE_WHY): void {
   for (const name of names) {
     const v = args[name];
     if (!Array.isArray(v)) continue;

@@ -17,7 +17,7 @@ import { registerCommands } from './register.js';
 import { keyCommand } from './key.js';
 import { reloadCommand } from './reload.js';
 import { directoryCommand } from './directory.js';
-import { UsageError, unknownOptionMessage } from './common.js';
+import { requireOnce, UsageError, unknownOptionMessage } from './common.js';
 
 /** What the fail handler needs of the command being run (yargs' own, not in its types). */
 interface CommandContext {
@@ -45,6 +45,15 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<void
       command = cmd.getInternalMethods().getContext().commands;
       subcommands = cmd.getInternalMethods().getCommandInstance().getCommands();
     }) as unknown as MiddlewareFunction, true)
+    // A single-valued option given twice would reach its reader as an array (pino's "default level
+    // warn,info must be included"): refuse it here for every command, naming what was given.
+    .check((a, opts) => {
+      const declared = opts as unknown as { key: Record<string, unknown>; array: string[] };
+      const arrays = new Set(declared.array);
+      const repeated = Object.keys(declared.key).filter((k) => !arrays.has(k) && Array.isArray(a[k]) && argv.some((x) => x === `--${k}` || x.startsWith(`--${k}=`)));
+      requireOnce(a, repeated);
+      return true;
+    }, true)
     .fail((msg, err) => {
       // One clear line on stderr; usage errors (a bad command line, a missing file, an address in use) exit 1 as dig's do.
       const text = msg ? unknownOptionMessage(msg, argv, known, command, subcommands) ?? msg : err?.message;

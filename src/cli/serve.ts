@@ -190,9 +190,7 @@ export function serveCommand(y: Argv): Argv {
       .check((a) => {
         // Single-valued options once each (yargs joins a repeated one's values with commas); one
         // folder of zones per daemon: reload, the journals and the gateway's state hang on it.
-        requireOnce(a, ['zones', 'root-hints', 'journal-dir', 'secondary-dir', 'control', 'workers'], {
-          zones: 'a daemon serves one folder of zones; put all the <origin>.zone files in one folder, or run one aop serve per folder, each with its own --listen',
-        });
+        requireOnce(a, ['zones', 'root-hints', 'journal-dir', 'secondary-dir', 'control', 'workers']);
         // Files and folders named here must be there: missing is the user's to fix (exit 1), not a failed start (10).
         if (a.zones !== undefined) requirePath('--zones', a.zones, 'folder');
         if (a['root-hints'] !== undefined) {

@@ -42,3 +42,13 @@ t.test('aop serve --zones A --zones B: exit 1, one line naming both', async (t) 
   t.notMatch(zones.stderr, /zones,test/, 'not read as one folder "zones,test/fixtures/serve"');
   t.same([hints.code, hints.stderr], [1, "aop: --root-hints given 2 times ('zones/root.hints', 'zones/root.hints'): give it once\n"], 'other single-valued options too');
 });
+
+t.test('every command: a single-valued option given twice is refused, not passed on as an array', async (t) => {
+  const [level, server] = await Promise.all([
+    aop(['serve', '--log-level', 'warn', '--log-level', 'info', '--listen', '127.0.0.1:0']),
+    aop(['call', 'writer.acme.agents', '--server', '127.0.0.1', '--server', '127.0.0.2']),
+  ]);
+  // Before: pino's own "default level:warn,info must be included in custom levels", exit 10.
+  t.same([level.code, level.stderr], [1, "aop: --log-level given 2 times ('warn', 'info'): give it once\n"], 'aop serve --log-level');
+  t.same([server.code, server.stderr], [1, "aop: --server given 2 times ('127.0.0.1', '127.0.0.2'): give it once\n"], 'aop call --server');
+});
