@@ -130,12 +130,22 @@ export class InfraCache {
   /**
    * A query to `addr` timed out. Each timeout doubles its timeout and its ordering penalty
    * (RFC 6298 5.5); from `deadAfter` in a row it is held back, for backoffBase doubled per
-   * further timeout up to maxBackoff, and then offered again as a probe.
+   * further timeout up to maxBackoff, and then offered again as a probe. `sentWith` is the
+   * timeoutFor(addr) the query was sent with: a timeout of a query sent before the last back-off
+   * is not counted again.
    */
-  timeout(addr: string): void {
+  timeout(addr: string, sentWith?: number): void {
     checkAddr(addr);
     const now = this.now();
     const e = this.entry(addr, now);
+    // Queries in flight together share one timeout: when the first of them has already backed the
+    // server off, the rest (sent with the shorter timeout, an older generation) add nothing, as in
+    // Unbound's rtt_lost. Counting each one held back a server that only paused, for every zone it
+    // serves, after a burst of parallel cold questions.
+    if (sentWith !== undefined && sentWith < this.rto(e)) {
+      this.save(addr, e, now);
+      return;
+    }
     e.timeouts++;
     if (e.timeouts >= this.o.deadAfter) {
       const exp = Math.min(e.timeouts - this.o.deadAfter, MAX_DOUBLINGS);

@@ -626,10 +626,11 @@ export class Resolver {
     const upstream = this.metrics?.upstream(addr);
     if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
     let reply: ExchangeResult;
+    const rto = this.cache.infra.timeoutFor(addr);
     try {
       reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
         rd: false, edns: this.o.dnssec ? { udpSize: 1232, dnssecOk: true } : { udpSize: 1232 }, signal: this.controller.signal,
-        timeout: Math.max(1, Math.min(this.o.timeout, this.cache.infra.timeoutFor(addr), left)),
+        timeout: Math.max(1, Math.min(this.o.timeout, rto, left)),
       });
     } catch (err) {
       if (err instanceof TransportError && err.code === 'ERR_TRANSPORT_ABORTED') throw new LimitError('the resolver is shutting down');
@@ -640,7 +641,7 @@ export class Resolver {
         throw gaveUp();
       }
       if (err instanceof TransportError && err.code !== 'ERR_TRANSPORT_BAD_REPLY') {
-        this.cache.infra.timeout(addr);
+        this.cache.infra.timeout(addr, rto);
         if (err.code === 'ERR_TRANSPORT_TIMEOUT') {
           this.stats.upstreamTimeouts++;
           if (upstream !== undefined) this.metrics!.upstreamTimeouts.inc({ upstream });
