@@ -3,6 +3,7 @@
 import type { Argv } from 'yargs';
 import { Daemon, type ResolverConfig } from '../server/daemon.js';
 import { AddressInUseError, formatListen, parseListen } from '../server/listen.js';
+import { probeUdpFree } from '../server/transport.js';
 import { Acl, DEFAULT_ALLOW } from '../resolver/acl.js';
 import { loadHints } from '../resolver/hints.js';
 import path from 'node:path';
@@ -266,6 +267,8 @@ export function serveCommand(y: Argv): Argv {
         if ((typeof a.mcp === 'string' && a.mcp !== '') || a['demo-agents'] === true) throw new Error('--mcp and --demo-agents need --workers 1');
         if (a.zones === undefined && a.resolver === undefined) logger.warn('with --workers, the MCP gateway, demo agents and state file do not run');
         shareCookieSecret();
+        // Each worker binds its UDP socket with SO_REUSEPORT: a port another daemon holds is refused here.
+        for (const l of a.listen) await probeUdpFree(parseListen(l)).catch((err: unknown) => { throw addressInUse(err, daemonStatePath()) ?? err; });
         await servePrimary(workers, a.control, logger, metricsListen(a.metrics, a.zones === undefined && a.resolver === undefined && a.secondary.length === 0));
         return;
       }

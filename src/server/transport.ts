@@ -5,11 +5,12 @@
 // the eviction of the connection idle the longest (RFC 7766 6.2: a server may limit and close idle
 // connections under pressure), never one with a message half read or an answer on its way.
 
+import cluster from 'node:cluster';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { literalLookup } from '../transport/literal-lookup.js';
 import { FrameDecoder } from '../transport/framing.js';
-import { formatListen, listenOn, type ListenAddress } from './listen.js';
+import { AddressInUseError, formatListen, listenOn, type ListenAddress } from './listen.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
 import type { Stats } from './stats.js';
@@ -136,9 +137,13 @@ export class Listener {
   private bindUdp(port: number): Promise<dgram.Socket> {
     return new Promise((resolve, reject) => {
       // Replies go to the address a datagram came from, an IP literal: no dns.lookup per send.
-      const sock = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6, lookup: literalLookup });
+      // A cluster worker binds a socket of its own with SO_REUSEPORT, so the kernel spreads the
+      // datagrams over the workers by flow; through the primary's shared handle every worker
+      // polls one socket. Port 0 keeps the shared handle: each worker would get its own port.
+      const own = cluster.isWorker && port !== 0;
+      const sock = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6, lookup: literalLookup, reusePort: own });
       sock.once('error', reject);
-      sock.bind(port, this.address.host, () => {
+      sock.bind({ port, address: this.address.host, exclusive: own }, () => {
         sock.off('error', reject);
         sock.on('error', () => { /* ICMP errors for one client must not stop the socket */ });
         sock.on('message', (msg, rinfo) => this.onDatagram(sock, msg, rinfo));
@@ -403,4 +408,21 @@ export class Listener {
     if (udp) await new Promise<void>((r) => udp.close(() => r()));
     await closed;
   }
+}
+
+/**
+ * Before forking workers that bind with SO_REUSEPORT: is the UDP address free? A second daemon
+ * of the same user would otherwise join the first one's reuseport group and take half its
+ * queries without a word. Binds a plain socket (which any holder refuses) and closes it.
+ */
+export function probeUdpFree(address: ListenAddress): Promise<void> {
+  if (address.port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket({ type: address.family === 6 ? 'udp6' : 'udp4', ipv6Only: address.family === 6, lookup: literalLookup });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      sock.close();
+      reject(err.code === 'EADDRINUSE' ? new AddressInUseError(address, 'udp', { cause: err }) : err);
+    });
+    sock.bind({ port: address.port, address: address.host, exclusive: true }, () => sock.close(() => resolve()));
+  });
 }

@@ -2,7 +2,7 @@
 // reaches every worker, control commands (stats, flush) reach every worker and are merged.
 
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { RRType } from '../../src/wire/types.js';
 import { startDaemon } from '../helpers/server.js';
 import { udpExchange } from '../helpers/udp.js';
 import { leaseNet } from '../helpers/loopback-net.js';
+import { requireTool } from '../helpers/peers.js';
 import { privateRuntimeEnv } from '../helpers/runtime-env.js';
 
 // This file's own loopback /24, leased for its life: the workers share a fixed port (5300) in it.
@@ -112,6 +113,21 @@ t.test('authoritative: every worker answers, a reload reaches every worker', asy
   const before = await stats(sock);
   t.equal(before.stats.workers, 2, 'two workers report');
   t.equal(new Set(Object.values(before.stats.perWorker).map((w) => w.pid)).size, 2, 'two processes');
+  await t.test("each worker owns its UDP socket (SO_REUSEPORT), not the primary's shared handle", async (t) => {
+    if (!requireTool(t, 'ss', 'iproute2')) return;
+    const ss = spawnSync('ss', ['-Hulnp'], { encoding: 'utf8' });
+    const lines = ss.stdout.split('\n').filter((l) => l.includes(` ${host}:${PORT} `));
+    const owners = lines.map((l) => [...l.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])).sort());
+    const workers = Object.values(before.stats.perWorker).map((w) => w.pid).sort();
+    t.equal(lines.length, 2, `two sockets on ${host}:${PORT}:\n${lines.join('\n')}`);
+    t.same(owners.map((o) => o.length), [1, 1], 'each held by one process');
+    t.same(owners.flat().sort(), workers, 'the two workers');
+    // A second cluster of the same user could join that reuseport group and take half the queries.
+    const second = spawnSync(process.execPath, [bin, 'serve', '--workers', '2', '--zones', zones, '--listen', `${host}:${PORT}`], { encoding: 'utf8', env: { ...privateRuntimeEnv(), NODE_OPTIONS: '' }, timeout: 60_000 });
+    t.equal(second.status, 1, 'a second --workers 2 on the same address: exit 1');
+    t.match(second.stderr, new RegExp(`${host.replaceAll('.', '\\.')}:${PORT} is in use`), second.stderr);
+    t.notMatch(second.stderr, /worker \d+ exited/, 'refused by its primary before any worker joined the group');
+  });
 
   const first = await askUntilAllWorkers(sock, host, PORT, 'w.clu.test.', false, counts(before));
   t.same(first.grew, [true, true], 'both workers answered');
