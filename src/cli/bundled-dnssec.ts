@@ -7,7 +7,7 @@
 // in the checkout would let anyone sign a forged `agents.`.
 
 import path from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { atomicWrite } from '../base/atomic-write.js';
 import type { Logger } from '../base/log.js';
 import { DEFAULT_TIMES, Signer } from '../authority/signer.js';
@@ -27,6 +27,17 @@ export interface BundledDnssec {
 
 export function bundledDnssecDir(stateFile: string): string {
   return path.join(path.dirname(stateFile), BUNDLED_DNSSEC_DIR);
+}
+
+/**
+ * The bundled root's anchor as `aop serve` (npm start) last wrote it beside `stateFile`, for a
+ * resolver started on its own with the bundled hints: `anchors` is undefined when there is no
+ * file yet. A file that is there but does not parse is an error naming it, never skipped.
+ */
+export function bundledAnchorFor(stateFile: string): { file: string; anchors?: TrustAnchors } {
+  const file = path.join(bundledDnssecDir(stateFile), 'anchor');
+  if (!existsSync(file)) return { file };
+  return { file, anchors: parseTrustAnchors(readFileSync(file, 'utf8'), file) };
 }
 
 /**

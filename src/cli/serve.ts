@@ -27,7 +27,7 @@ import { DEFAULT_MAX_ZONE_BYTES } from '../zone/load.js';
 import { daemonStatePath, gatewayAddress, metricsAddress, readDaemonState, type DaemonState } from './daemon-state.js';
 import { metricsListen, metricsOptions } from './options/metrics.js';
 import { dnssecConfig, dnssecOptions, keyChoice } from './options/dnssec.js';
-import { prepareBundledDnssec } from './bundled-dnssec.js';
+import { bundledAnchorFor, prepareBundledDnssec } from './bundled-dnssec.js';
 import { mcpAuthConfig, mcpAuthOptions } from './options/mcp-auth.js';
 import { Metrics } from '../base/metrics.js';
 import { MetricsHttp } from '../server/metrics-http.js';
@@ -285,6 +285,12 @@ export function serveCommand(y: Argv): Argv {
       // The bundled world signed, with keys and the root's anchor beside the state file (cli/bundled-dnssec.ts).
       const bundled = embedded && workers === 1 && a.dnssec === undefined
         ? prepareBundledDnssec(stateFileFor({ stateFile: a['state-file'] as unknown, embedded }) ?? daemonStatePath(), 'agents.', keyChoice(a), logger) : undefined;
+      // A resolver started on its own with the bundled hints validates the bundled root with the
+      // anchor npm start wrote beside the state file; without one it says it does not validate.
+      const apart = !embedded && a.resolver === true && a['root-hints'] === undefined && a['trust-anchor'].length === 0 && a.forward.length === 0;
+      const found = apart ? bundledAnchorFor(daemonStatePath()) : undefined;
+      if (found?.anchors) logger.info(`validating with the bundled root's anchor ${found.file} (written by aop serve; --trust-anchor FILE to choose another)`);
+      else if (found) logger.warn(`not validating: no --trust-anchor, and the bundled root's anchor ${found.file} is not there yet (npm start writes it)`);
       let resolver: ResolverConfig | undefined;
       if (a.resolver ?? embedded) {
         const mib = 1024 * 1024;
@@ -297,7 +303,7 @@ export function serveCommand(y: Argv): Argv {
           serveStale: a['stale-window'] > 0,
           prefetch: a.prefetch,
           warmUp: a['warm-up'],
-          ...withManagedAnchors(validationConfig(a, bundled?.anchors), a),
+          ...withManagedAnchors(validationConfig(a, bundled?.anchors ?? found?.anchors), a),
           cache: {
             minTtl: a['min-ttl'], maxTtl: a['max-ttl'], staleWindow: a['stale-window'],
             staleClientTimeout: a['stale-client-timeout'], staleRecheck: a['stale-recheck'],
