@@ -5,6 +5,7 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { request } from 'node:http';
 import { resolveAgent } from '../../src/mcp/resolve.js';
 import { NetworkLookup } from '../../src/mcp/lookup.js';
 import { AgentDirectory, Gateway, type AgentClient } from '../../src/mcp/gateway/index.js';
@@ -47,6 +48,13 @@ t.test('the directory page: search, filter, open an agent, hostile text escaped'
   t.match((await bad.json() as { error: { code: string; message: string } }).error, { code: 'ERR_WEB_QUERY', message: /limit/ });
   const unknown = await fetch(`${base}/api/agents?color=red`);
   t.match((await unknown.json() as { error: { message: string } }).error.message, /unknown parameter "color"/);
+  const status = (headers: Record<string, string>): Promise<number> => new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port: http.port, path: '/api/agents', headers }, (r) => { r.resume(); resolve(r.statusCode ?? 0); }).on('error', reject).end();
+  });
+  t.equal(await status({ host: 'evil.example' }), 403, 'DNS rebinding: a foreign Host');
+  t.equal(await status({ host: `127.0.0.1:${http.port}`, origin: 'http://evil.example' }), 403, 'a foreign Origin');
+  const post = await fetch(`${base}/api/agents`, { method: 'POST' });
+  t.equal(post.status, 405);
   const page = await fetch(`${base}/`);
   t.match(page.headers.get('content-security-policy'), /script-src 'self'/);
 
