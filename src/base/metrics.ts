@@ -215,7 +215,7 @@ export class Metrics {
 
   /** One line per long task running or done (Progress.line), for /readyz's body. */
   progressLines(): string[] {
-    return this.progress.map((p) => p.line());
+    return this.progress.filter((p) => p.started).map((p) => p.line());
   }
 
   /** Transfers out and in, NOTIFYs, and the secondary zones (server/transfers.ts). */
@@ -306,7 +306,7 @@ export class Metrics {
     reg('directory_agents', 'Agents the gateway directory lists.', 'gauge', () => this.directories.map((d) => ({ value: d().agents, labels: {} })));
     reg('directory_zone_problems', 'Zones whose agent index the gateway directory could not read.', 'gauge', () => this.directories.map((d) => ({ value: d().problems, labels: {} })));
     const progress = (name: string, help: string, get: (s: ProgressSnapshot) => number): void =>
-      reg(name, help, 'gauge', () => this.progress.map((p) => { const s = p.snapshot(); return { value: get(s), labels: { task: s.task } }; }));
+      reg(name, help, 'gauge', () => this.progress.filter((p) => p.started).map((p) => { const s = p.snapshot(); return { value: get(s), labels: { task: s.task } }; }));
     progress('progress_running', 'Long work (a directory crawl, a large zone load) running now: 1, or 0 once done, by task.', (s) => (s.running ? 1 : 0));
     progress('progress_done', 'Units of the long work done (zones of a crawl), by task.', (s) => s.done);
     progress('progress_total', 'Units of the long work planned (0 while unknown), by task.', (s) => s.total);

@@ -22,6 +22,7 @@ export class Progress {
   private errorCount = 0;
   private startedAt = 0;
   private endedAt: number | undefined = 0;
+  private begun = false;
   private readonly listeners: Array<() => void> = [];
 
   /** `unit` and `itemName` say what the line counts: "zones", "agents". */
@@ -35,7 +36,13 @@ export class Progress {
     this.totalUnits = total;
     this.startedAt = this.now();
     this.endedAt = undefined;
+    this.begun = true;
     this.changed();
+  }
+
+  /** Whether it ran at all (a task never started is not reported). */
+  get started(): boolean {
+    return this.begun;
   }
 
   plan(total: number): void {

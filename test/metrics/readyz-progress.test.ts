@@ -1,5 +1,6 @@
 // The daemon's in-process directory crawl (aop serve --directory-db) shows its progress in
-// /readyz's body and as the aop_progress_* gauges: zones done of planned, agents, errors.
+// /readyz's body and as the aop_progress_* gauges: zones done of planned, agents, errors; and a
+// reload of the zones (SIGHUP) its zones and records.
 
 import t from 'tap';
 import { spawn } from 'node:child_process';
@@ -40,4 +41,9 @@ t.test('/readyz and /metrics show the crawl', async (t) => {
   t.match(metrics, /aop_progress_done\{task="directory crawl"\} [1-9]/);
   t.match(metrics, /aop_progress_items\{task="directory crawl"\} \d+/);
   t.match(metrics, /aop_progress_errors\{task="directory crawl"\} \d+/);
+  t.notMatch(ready, /zone reload/, 'no reload yet: not reported');
+
+  c.kill('SIGHUP');
+  await waitFor(async () => /zone reload: (\d+)\/\1 zones, [1-9]\d* records, 0 errors, [\d.]+ s, done/.test(ready = await get('/readyz')), 'a finished reload in /readyz', { timeoutMs: 60_000, detail: () => `${ready}\n${stderr}` });
+  t.match(await get('/metrics'), /aop_progress_items\{task="zone reload"\} [1-9]/);
 });
