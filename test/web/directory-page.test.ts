@@ -55,6 +55,10 @@ t.test('the directory page: search, filter, open an agent, hostile text escaped'
   t.equal(await status({ host: `127.0.0.1:${http.port}`, origin: 'http://evil.example' }), 403, 'a foreign Origin');
   const post = await fetch(`${base}/api/agents`, { method: 'POST' });
   t.equal(post.status, 405);
+  const reach = await (await fetch(`${base}/api/agents?reachable_only=true`)).json() as { agents: unknown[]; total: number };
+  t.same([reach.agents.length, reach.total], [0, 9], 'reachable only: nothing called or probed yet, so none shown of the 9');
+  const one = await fetch(`${base}/api/agent?name=nobody.acme.agents`);
+  t.equal(one.status, 404, 'an agent that is not there');
   const page = await fetch(`${base}/`);
   t.match(page.headers.get('content-security-policy'), /script-src 'self'/);
 
