@@ -1,19 +1,19 @@
 // Re-take docs/directory-page.png: the bundled zones on a real daemon, a gateway on loopback,
-// its directory page in headless chromium. Run: npx tsx scripts/directory-page-screenshot.ts
+// its directory page in headless chromium. Run: npx tsx test/bench/directory-page-screenshot.ts
 // (needs /usr/bin/chromium, or AOP_CHROMIUM=path).
 
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { resolveAgent } from '../src/mcp/resolve.js';
-import { NetworkLookup } from '../src/mcp/lookup.js';
-import { AgentDirectory, Gateway, type AgentClient } from '../src/mcp/gateway/index.js';
-import { startGatewayHttp } from '../src/mcp/gateway/http.js';
-import { Daemon } from '../src/server/daemon.js';
-import { parseListen } from '../src/server/listen.js';
+import { resolveAgent } from '../../src/mcp/resolve.js';
+import { NetworkLookup } from '../../src/mcp/lookup.js';
+import { AgentDirectory, Gateway, type AgentClient } from '../../src/mcp/gateway/index.js';
+import { startGatewayHttp } from '../../src/mcp/gateway/http.js';
+import { Daemon } from '../../src/server/daemon.js';
+import { parseListen } from '../../src/server/listen.js';
 
-const root = path.join(import.meta.dirname, '..');
+const root = path.join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-shot-'));
 for (const f of readdirSync(path.join(root, 'zones'))) if (f.endsWith('.zone')) writeFileSync(path.join(dir, f), readFileSync(path.join(root, 'zones', f)));
 const daemon = new Daemon({ zonesDir: dir, listen: [parseListen('127.0.0.1:0')] });
