@@ -98,5 +98,13 @@ t.test('the directory page: search, filter, open an agent, hostile text escaped'
   t.equal(await tab.$$eval('#agent b, #agent script', (x) => x.length), 0, 'no element made from it');
   t.match(await tab.textContent('#agent-card'), /endpoint/);
   t.match(await tab.textContent('#agent-card'), /registered/);
+  // Even script that did get into the page would not run: the CSP refuses inline script.
+  const inline = await tab.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.appendChild(s);
+    return (window as unknown as { __inline?: number }).__inline;
+  });
+  t.equal(inline, undefined, 'the Content-Security-Policy refuses inline script');
   t.same(problems, [], 'no page errors');
 });
