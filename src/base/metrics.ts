@@ -8,6 +8,7 @@
 // takes values from a bounded set: never a query name; agents and upstream servers through
 // BoundedLabel (the first ones seen, then "other").
 
+import type { Progress, ProgressSnapshot } from './progress.js';
 import {
   AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValueWithName,
 } from 'prom-client';
@@ -148,6 +149,7 @@ export class Metrics {
   private readonly resolvers: ResolverSource[] = [];
   private readonly breakerSources: Array<() => Record<string, number>> = [];
   private readonly directories: Array<() => { agents: number; problems: number }> = [];
+  private readonly progress: Progress[] = [];
   private readonly transferSources: Array<() => TransferCounts> = [];
   private readonly updateSources: Array<ReadonlyMap<number, number>> = [];
   private readonly healthSources: HealthSource[] = [];
@@ -204,6 +206,16 @@ export class Metrics {
   /** The gateway directory: agents listed and zone problems (mcp/gateway). */
   addDirectory(size: () => { agents: number; problems: number }): void {
     this.directories.push(size);
+  }
+
+  /** Long work (a directory crawl, a large zone load): the aop_progress_* gauges and /readyz's lines. */
+  addProgress(p: Progress): void {
+    this.progress.push(p);
+  }
+
+  /** One line per long task running or done (Progress.line), for /readyz's body. */
+  progressLines(): string[] {
+    return this.progress.filter((p) => p.started).map((p) => p.line());
   }
 
   /** Transfers out and in, NOTIFYs, and the secondary zones (server/transfers.ts). */
@@ -293,6 +305,13 @@ export class Metrics {
     });
     reg('directory_agents', 'Agents the gateway directory lists.', 'gauge', () => this.directories.map((d) => ({ value: d().agents, labels: {} })));
     reg('directory_zone_problems', 'Zones whose agent index the gateway directory could not read.', 'gauge', () => this.directories.map((d) => ({ value: d().problems, labels: {} })));
+    const progress = (name: string, help: string, get: (s: ProgressSnapshot) => number): void =>
+      reg(name, help, 'gauge', () => this.progress.filter((p) => p.started).map((p) => { const s = p.snapshot(); return { value: get(s), labels: { task: s.task } }; }));
+    progress('progress_running', 'Long work (a directory crawl, a large zone load) running now: 1, or 0 once done, by task.', (s) => (s.running ? 1 : 0));
+    progress('progress_done', 'Units of the long work done (zones of a crawl), by task.', (s) => s.done);
+    progress('progress_total', 'Units of the long work planned (0 while unknown), by task.', (s) => s.total);
+    progress('progress_items', 'Things the long work found so far (agents of a crawl), by task.', (s) => s.items);
+    progress('progress_errors', 'Errors the long work met so far (zone problems of a crawl), by task.', (s) => s.errors);
     reg('updates_total', 'Dynamic updates (RFC 2136) answered, by result (the rcode).', 'counter', () => {
       const sum = new Map<number, number>();
       for (const u of this.updateSources) for (const [k, v] of u) sum.set(k, (sum.get(k) ?? 0) + v);

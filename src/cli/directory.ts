@@ -1,6 +1,8 @@
 // `aop directory crawl`: crawl the organisations below a root into a directory index (once, or
 // --watch to keep it current); `aop directory search` / `list`: read it as the gateway does.
 
+import { Progress } from '../base/progress.js';
+import { showProgress } from './progress-line.js';
 import type { Argv } from 'yargs';
 import { createLogger } from '../base/log.js';
 import { Crawler, DirectoryDbError, DirectoryStore, listenForNotify, NotifyListenError, StoreCatalog, type CrawlReport, type NotifyListener } from '../directory/index.js';
@@ -14,12 +16,12 @@ import { chooseDefaultServer } from './common.js';
 import { crawlConfig, crawlOptions, DirectoryUsageError, type CrawlConfig } from './options/directory.js';
 
 /** The crawler for the settings, over `lookup`, into `store`. */
-export function crawlerFor(store: DirectoryStore, lookup: ConstructorParameters<typeof Crawler>[0]['lookup'], c: CrawlConfig, logger?: ConstructorParameters<typeof Crawler>[0]['logger']): Crawler {
+export function crawlerFor(store: DirectoryStore, lookup: ConstructorParameters<typeof Crawler>[0]['lookup'], c: CrawlConfig, logger?: ConstructorParameters<typeof Crawler>[0]['logger'], progress?: Progress): Crawler {
   return new Crawler({
     store, lookup, orgs: c.orgs, transfer: c.transfer, budget: c.budget, concurrency: c.concurrency,
     minRefreshMs: c.minRefreshMs, maxRefreshMs: c.maxRefreshMs, allowLoopback: c.allowLoopback,
     ...(c.root !== undefined ? { root: c.root } : {}), ...(c.rootServer ? { rootServers: [c.rootServer] } : {}),
-    ...(c.transferFrom ? { transferServers: () => [c.transferFrom!] } : {}), ...(c.ca ? { ca: c.ca } : {}), ...(logger ? { logger } : {}),
+    ...(c.transferFrom ? { transferServers: () => [c.transferFrom!] } : {}), ...(c.ca ? { ca: c.ca } : {}), ...(logger ? { logger } : {}), ...(progress ? { progress } : {}),
   });
 }
 
@@ -65,9 +67,13 @@ export function directoryCommand(y: Argv): Argv {
         }
         store = openStore(a.db);
         const log = createLogger({ level: a.watch ? 'info' : 'warn', format: 'text' });
-        crawler = crawlerFor(store, new VerifiedLookup(new NetworkLookup(server, { dnssec: true })), config, log);
+        // Progress on stderr (a redrawn line on a terminal, plain lines otherwise); the report stays on stdout.
+        const progress = new Progress('directory crawl');
+        const endProgress = a.json ? undefined : showProgress(progress, process.stderr);
+        crawler = crawlerFor(store, new VerifiedLookup(new NetworkLookup(server, { dnssec: true })), config, log, progress);
         if (!a.watch) {
           const r = await crawler.crawlOnce({ force: a.force });
+          endProgress?.();
           process.stdout.write(a.json ? `${JSON.stringify(r)}\n` : reportText(r));
           return;
         }

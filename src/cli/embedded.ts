@@ -235,7 +235,7 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
       const directory = new AgentDirectory({ lookup, client: handOff, zones: zoneList });
       a.metrics?.addDirectory(() => ({ agents: directory.current?.agents.length ?? 0, problems: directory.current?.problems.length ?? 0 }));
       const serverInfo: { transport: string; host: string; port: number } = { transport: 'streamable-http', host: listen.host, port: listen.port };
-      const catalog = a.directory ? await startDirectory(a.directory, lookup, zoneList, log, parts) : undefined;
+      const catalog = a.directory ? await startDirectory(a.directory, lookup, zoneList, log, parts, a.metrics) : undefined;
       const gateway = new Gateway({
         ...(catalog ? { catalog } : {}),
         client: handOff, directory, agentTools: a.agentTools, callTimeoutMs: a.timeoutMs, serverInfo, allowHttp, logger: log, version: packageVersion(),
@@ -282,7 +282,7 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
  * through the daemon's own lookup: the root given, the organisations given, else the served zones
  * and their delegations. Stopped with the rest.
  */
-async function startDirectory(d: ServeDirectoryConfig, lookup: import('../mcp/lookup.js').DnsLookup, served: () => string[], log: Logger, parts: Array<() => Promise<void>>): Promise<import('../mcp/gateway/index.js').AgentCatalog> {
+async function startDirectory(d: ServeDirectoryConfig, lookup: import('../mcp/lookup.js').DnsLookup, served: () => string[], log: Logger, parts: Array<() => Promise<void>>, metrics?: Metrics): Promise<import('../mcp/gateway/index.js').AgentCatalog> {
   const { DirectoryStore, StoreCatalog } = await import('../directory/index.js');
   const { crawlerFor } = await import('./directory.js');
   let store;
@@ -295,7 +295,11 @@ async function startDirectory(d: ServeDirectoryConfig, lookup: import('../mcp/lo
   parts.push(async () => s.close());
   if (d.crawl) {
     const orgs = d.config.orgs.length > 0 || d.config.root !== undefined ? d.config.orgs : served().filter((z) => z !== '.');
-    const crawler = crawlerFor(s, lookup, { ...d.config, orgs }, log);
+    // Each round's progress in /readyz's body and the aop_progress_* gauges (task "directory crawl").
+    const { Progress } = await import('../base/progress.js');
+    const progress = new Progress('directory crawl');
+    metrics?.addProgress(progress);
+    const crawler = crawlerFor(s, lookup, { ...d.config, orgs }, log, progress);
     const ac = new AbortController();
     const running = crawler.run(ac.signal);
     parts.push(async () => { ac.abort(); await running; await crawler.close(); });

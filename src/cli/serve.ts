@@ -355,7 +355,7 @@ export function serveCommand(y: Argv): Argv {
         opened = true;
         if (!inWorker && metrics && metricsAt) {
           // Bound before the warm-up: /readyz says 503 until the listeners answer.
-          metricsHttp = new MetricsHttp({ listen: metricsAt, exposition: () => metrics.exposition(), readiness: () => daemon.readiness() });
+          metricsHttp = new MetricsHttp({ listen: metricsAt, exposition: () => metrics.exposition(), readiness: () => daemon.readiness(), progress: () => metrics.progressLines() });
           await metricsHttp.start();
           logger.info(`metrics: ${metricsHttp.url}`);
         }

@@ -5,6 +5,7 @@
 // server allows one, else query by query. Every zone spends its own budget (budget.ts); what goes
 // wrong is a zone problem with a reason, kept in the store beside the zone.
 
+import type { Progress } from '../base/progress.js';
 import { agentName, AgentRecordError, cardFromRecords, type AgentCard } from '../agent/index.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import { sleep, isAbortError } from '../base/time.js';
@@ -53,6 +54,8 @@ export interface CrawlerOptions {
   churnLimit?: number;
   logger?: Logger;
   now?: () => number;
+  /** Counted as zones are done (a terminal line, /readyz, the aop_progress_* gauges). */
+  progress?: Progress;
 }
 
 export interface ZoneReport {
@@ -140,9 +143,11 @@ export class Crawler {
     const started = performance.now();
     const { zones, problems } = await this.organisations(opts.signal);
     const reports: ZoneReport[] = [];
+    this.opts.progress?.start(zones.length);
     await mapLimit(zones, this.opts.concurrency ?? 4, async (zone) => {
-      reports.push(await this.checkZone(zone, { ...opts, force: opts.force ?? true }));
+      reports.push(await this.counted(this.checkZone(zone, { ...opts, force: opts.force ?? true })));
     });
+    this.opts.progress?.finish();
     reports.sort((a, b) => (a.zone < b.zone ? -1 : 1));
     return { zones: reports, rootProblems: problems, ms: performance.now() - started };
   }
@@ -179,12 +184,14 @@ export class Crawler {
         const dueZones = zones.filter((z) => this.due.has(z) || (this.opts.store.zone(z)?.next ?? 0) <= now);
         for (const z of dueZones) this.due.delete(z);
         const reports: ZoneReport[] = [];
+        if (dueZones.length > 0) this.opts.progress?.start(dueZones.length);
         await mapLimit(dueZones, this.opts.concurrency ?? 4, async (zone) => {
-          const r = await this.checkZone(zone, { signal, spaced: true });
+          const r = await this.counted(this.checkZone(zone, { signal, spaced: true }));
           // A NOTIFY within minRefreshMs of the last check waits for the next round, not forgotten.
           if (r.outcome === 'skipped') this.due.add(zone);
           else reports.push(r);
         });
+        if (dueZones.length > 0) this.opts.progress?.finish();
         if (reports.length > 0) onRound?.(reports);
         const next = Math.min(...zones.map((z) => this.opts.store.zone(z)?.next ?? now + this.minRefreshMs), now + this.maxRefreshMs);
         await new Promise<void>((resolve) => {
@@ -200,6 +207,13 @@ export class Crawler {
         await sleep(this.minRefreshMs, signal).catch(() => undefined);
       }
     }
+  }
+
+  /** A zone's check counted in the progress when it ends. */
+  private async counted(p: Promise<ZoneReport>): Promise<ZoneReport> {
+    const r = await p;
+    this.opts.progress?.step(r.agents, r.problems.length + (r.outcome === 'failed' ? 1 : 0));
+    return r;
   }
 
   /**

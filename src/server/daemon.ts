@@ -37,6 +37,7 @@ import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
 import type { PolicyRule } from '../update/policy.js';
 import { QueryCounts, type Metrics } from '../base/metrics.js';
+import { Progress } from '../base/progress.js';
 import { openDnstap, tappedQuery, type DnstapConfig, type DnstapTap } from './dnstap/index.js';
 import { QueryLog, type QueryLogOptions } from './query-log.js';
 import { combineTaps, type Tap } from './tap.js';
@@ -163,6 +164,8 @@ export class Daemon {
   private tap?: Tap;
   /** The endpoint probes, with `health`. */
   health?: HealthMonitor;
+  /** A reload's progress (zones, records), for /readyz and the aop_progress_* gauges; with metrics. */
+  private readonly zoneLoad?: Progress;
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -177,6 +180,8 @@ export class Daemon {
       this.store = new ZoneStore({ zonesDir: opts.zonesDir, journalDir: opts.update.journalDir, flushDelayMs: opts.update.flushDelayMs, logger: this.log });
     }
     if (opts.metrics) {
+      this.zoneLoad = new Progress('zone reload', 'zones', 'records');
+      opts.metrics.addProgress(this.zoneLoad);
       const counts = new QueryCounts();
       this.stats.perQuery = counts;
       const stats = this.stats;
@@ -473,7 +478,7 @@ export class Daemon {
     const run = (async () => {
       if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
       const dir = this.opts.zonesDir;
-      const load = async () => this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits));
+      const load = async () => this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad));
       return this.store ? this.store.exclusive(load) : load();
     })();
     this.reloadRun = run.finally(() => {

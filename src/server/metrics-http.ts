@@ -14,6 +14,8 @@ export interface MetricsHttpOptions {
   exposition(): Promise<{ text: string; contentType: string }>;
   /** Readiness: 200 when ready, else 503 with the reason. */
   readiness(): { ready: boolean; reason: string };
+  /** Long work's lines (Progress.line: a crawl's zones, agents, errors), after the verdict in /readyz's body. */
+  progress?(): string[];
   /** Connections open at once; more are closed on accept. Default 32. */
   maxConnections?: number;
   /** Milliseconds for the request headers to arrive. Default 5000. */
@@ -79,7 +81,8 @@ export class MetricsHttp {
         send(200, 'ok\n');
       } else if (path === '/readyz') {
         const r = this.opts.readiness();
-        send(r.ready ? 200 : 503, `${r.ready ? 'ready' : `not ready: ${r.reason}`}\n`);
+        const lines = this.opts.progress?.() ?? [];
+        send(r.ready ? 200 : 503, `${r.ready ? 'ready' : `not ready: ${r.reason}`}\n${lines.map((l) => `${l}\n`).join('')}`);
       } else {
         send(404, 'not found: try /metrics, /healthz or /readyz\n');
       }

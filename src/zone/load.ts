@@ -1,6 +1,7 @@
 // Zone loading: zone text or file -> parsed, validated Zone, or a ZoneLoadError listing every
 // fault; a folder of <origin>.zone files; and a zone's canonical text (like named-compilezone -o -).
 
+import type { Progress } from '../base/progress.js';
 import { closeSync, constants as fsc, fstatSync, openSync, readdirSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { isAscii, isUtf8 } from 'node:buffer';
 import path from 'node:path';
@@ -422,16 +423,25 @@ export function loadZoneDir(dir: string, limits?: ReadLimits): { zones: Zone[]; 
 }
 
 /** loadZoneDir one zone at a time with loadZoneFileAsync: the event loop gets turns throughout. */
-export async function loadZoneDirAsync(dir: string, limits?: ReadLimits): Promise<{ zones: Zone[]; errors: ZoneLoadError[] }> {
+export async function loadZoneDirAsync(dir: string, limits?: ReadLimits, progress?: Progress): Promise<{ zones: Zone[]; errors: ZoneLoadError[] }> {
   const { files, errors } = zoneDirFiles(dir);
   const zones: Zone[] = [];
-  for (const { file, origin } of files) {
-    await turn();
-    try {
-      zones.push(await loadZoneFileAsync(file, { origin, originFrom: 'file-name', ...(limits ? { limits } : {}) }));
-    } catch (e) {
-      errors.push(named(e, origin, file));
+  // Counted per zone file: /readyz and the aop_progress_* gauges show a long reload as it goes.
+  progress?.start(files.length);
+  try {
+    for (const { file, origin } of files) {
+      await turn();
+      try {
+        const z = await loadZoneFileAsync(file, { origin, originFrom: 'file-name', ...(limits ? { limits } : {}) });
+        zones.push(z);
+        progress?.step(z.size, 0);
+      } catch (e) {
+        errors.push(named(e, origin, file));
+        progress?.step(0, 1);
+      }
     }
+  } finally {
+    progress?.finish();
   }
   return { zones, errors };
 }

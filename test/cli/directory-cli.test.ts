@@ -47,6 +47,9 @@ t.test('aop directory', async (t) => {
   const text = await aop(['directory', 'crawl', '--db', db, '--server', at, '--org', 'globex.agents', '--no-force']);
   t.equal(text.code, 0);
   t.match(text.stdout, /^globex\.agents: unchanged, serial \d+, 4 agents/m, 'a serial that did not move: nothing read again');
+  t.match(text.stderr, /^directory crawl: 1\/1 zones, 4 agents, 0 errors, [\d.]+ s\n/m, 'progress on stderr: plain lines when not a terminal');
+  t.match(text.stderr, /, done\n$/);
+  t.equal(crawl.stderr, '', '--json: no progress lines');
 
   const hits = await aop(['directory', 'search', '--db', db, '--json', '--organization', 'globex.agents', 'code']);
   t.equal(hits.code, 0, hits.stderr);

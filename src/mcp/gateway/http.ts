@@ -15,6 +15,7 @@ import { FIXED, parseHops, type Gateway } from './server.js';
 import type { BearerGuard, Verdict } from './bearer.js';
 import { CapabilityDocs } from '../cap-serve.js';
 import { GATEWAY_CAP_PATH, gatewayCapabilityBytes } from './capability.js';
+import { handleWeb, isWebPath } from './web.js';
 
 export interface GatewayHttpOptions {
   host: string;
@@ -208,7 +209,8 @@ export class GatewayHttp {
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify(guard.metadata()));
         return;
       }
-      if (path !== MCP_PATH) return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
+      const web = path !== MCP_PATH && isWebPath(path ?? '/');
+      if (path !== MCP_PATH && !web) return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}, the directory page /`);
       if (this.allowed) {
         // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
         const host = req.headers.host;
@@ -219,6 +221,16 @@ export class GatewayHttp {
           const on = this.hostname(origin, true);
           if (on === undefined || !this.allowed.has(on)) return reject(res, 403, `Invalid Origin header: ${origin}`);
         }
+      }
+      // The directory page and its API: read-only, the same Host/Origin policy as /mcp.
+      if (web) {
+        // With authorization on, the data (not the page's own files) takes a bearer token as /mcp does.
+        if (guard !== undefined && path!.startsWith('/api/')) {
+          const v = await guard.check(req.headers.authorization);
+          if (!v.ok) return refuse(res, v);
+        }
+        await handleWeb(this.gateway, req, res);
+        return;
       }
       // Gateways calling gateways: a request that came through too many is refused before anything runs.
       const hops = parseHops(req.headers[HOPS_HEADER]);

@@ -13,9 +13,9 @@ import { isAopError } from '../../base/errors.js';
 import type { AgentClient } from './client.js';
 import { AgentDirectory, plainName, toolNameFor, type DirectoryEntry } from './discovery.js';
 import type { AgentCard } from '../../agent/index.js';
-import { agentStates } from '../agent-state.js';
+import { agentStates, type AgentStates } from '../agent-state.js';
 import { offers, rankByCapability } from './select.js';
-import { DEFAULT_PAGE, SnapshotCatalog, type AgentCatalog, type AgentFilters } from './catalog.js';
+import { DEFAULT_PAGE, SnapshotCatalog, type AgentCatalog, type AgentFilters, type AgentPage } from './catalog.js';
 import { CursorError } from './cursor.js';
 import {
   agentInfo, cardJson, descriptions, discoveryInfo, inputJsonSchema, inputs, SEARCH_FIELDS,
@@ -211,6 +211,25 @@ export class Gateway {
       case 'get_server_info':
         return jsonResult({ success: true, server_info: await this.serverInfo(signal) });
     }
+  }
+
+  /**
+   * A page of agents for the directory web page (web.ts): what list_agents/search_agents read,
+   * from arguments already validated against their input schemas; a query searches, none lists.
+   */
+  async page(a: Record<string, unknown>, signal?: AbortSignal): Promise<AgentPage> {
+    if (typeof a.query === 'string') return this.catalog.search({ ...pageOf(a), query: a.query, fields: [...SEARCH_FIELDS] }, signal);
+    return this.catalog.list(pageOf(a), signal);
+  }
+
+  /** One agent as get_agent_details finds it (listed, or resolved by its DNS name). */
+  async lookup(ref: string, signal?: AbortSignal): Promise<DirectoryEntry> {
+    return this.entry(ref, signal);
+  }
+
+  /** A card's three states from what the hand-off has seen (nothing probed here). */
+  statesOf(card: AgentCard): AgentStates {
+    return this.opts.client.states?.(card) ?? agentStates(card, []);
   }
 
   /** A listed agent by DNS or tool name; a DNS name not in any index is resolved directly. */
