@@ -15,6 +15,9 @@ import { HandOff } from '../../src/mcp/handoff.js';
 import { startDemoAgents, type DemoAgents } from '../../src/mcp/demo/index.js';
 import { AgentDirectory, Gateway, ResolverLookup, startGatewayHttp, zonesFromCatalog, type GatewayHttp } from '../../src/mcp/gateway/index.js';
 import { Daemon } from '../../src/server/daemon.js';
+import { NetworkLookup } from '../../src/mcp/lookup.js';
+import { resolveAgent } from '../../src/mcp/resolve.js';
+import type { AgentClient } from '../../src/mcp/gateway/index.js';
 import { parseListen } from '../../src/server/listen.js';
 import type { Teardownable } from './server.js';
 import { plainHttpZone } from './plain-http-zones.js';
@@ -105,4 +108,23 @@ export function json(r: CallToolResult | Record<string, unknown>): Record<string
 
 export function text(r: CallToolResult | Record<string, unknown>): string {
   return ((r as CallToolResult).content ?? []).filter((c) => c.type === 'text').map((c) => (c as { text: string }).text).join('\n');
+}
+
+/**
+ * A gateway without a directory database over the real daemon serving `zonesDir` on `address`:
+ * its list tools read the acme and globex zones' snapshot; calls are not made. Stops at teardown.
+ */
+export async function snapshotGateway(t: Teardownable, zonesDir: string, address: string): Promise<Gateway> {
+  const daemon = new Daemon({ zonesDir, listen: [parseListen(`${address}:0`)] });
+  await daemon.start();
+  t.teardown(() => daemon.close());
+  const lookup = new NetworkLookup({ address, port: daemon.listeners[0]!.address.port });
+  const client: AgentClient = {
+    resolve: async (name) => (await resolveAgent(lookup, name)).card,
+    call: async () => { throw new Error('not called'); },
+    listTools: async () => [],
+  };
+  const gateway = new Gateway({ client, directory: new AgentDirectory({ lookup, client, zones: () => ['acme.agents', 'globex.agents'] }) });
+  t.teardown(() => gateway.close());
+  return gateway;
 }

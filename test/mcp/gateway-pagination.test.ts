@@ -3,12 +3,7 @@
 // with nextCursor, the filters applied, and a cursor of another request refused.
 
 import t from 'tap';
-import { resolveAgent } from '../../src/mcp/resolve.js';
-import { NetworkLookup } from '../../src/mcp/lookup.js';
-import { AgentDirectory, Gateway, type AgentClient } from '../../src/mcp/gateway/index.js';
-import { Daemon } from '../../src/server/daemon.js';
-import { parseListen } from '../../src/server/listen.js';
-import { copyZones } from '../helpers/gateway.js';
+import { copyZones, snapshotGateway } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 
 const json = (r: unknown): Record<string, any> => (r as { structuredContent: Record<string, any> }).structuredContent;
@@ -16,17 +11,7 @@ const json = (r: unknown): Record<string, any> => (r as { structuredContent: Rec
 t.test('list tools paginate the configured zones', async (t) => {
   const net = await leaseNet(t);
   const address = net.host(1);
-  const daemon = new Daemon({ zonesDir: copyZones(t, address), listen: [parseListen(`${address}:0`)] });
-  await daemon.start();
-  t.teardown(() => daemon.close());
-  const lookup = new NetworkLookup({ address, port: daemon.listeners[0]!.address.port });
-  const client: AgentClient = {
-    resolve: async (name) => (await resolveAgent(lookup, name)).card,
-    call: async () => { throw new Error('not called'); },
-    listTools: async () => [],
-  };
-  const gateway = new Gateway({ client, directory: new AgentDirectory({ lookup, client, zones: () => ['acme.agents', 'globex.agents'] }) });
-  t.teardown(() => gateway.close());
+  const gateway = await snapshotGateway(t, copyZones(t, address), address);
 
   const all = json(await gateway.callTool('list_agents', {}));
   t.equal(all.total_count, 9);

@@ -6,13 +6,8 @@ import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'node:http';
-import { resolveAgent } from '../../src/mcp/resolve.js';
-import { NetworkLookup } from '../../src/mcp/lookup.js';
-import { AgentDirectory, Gateway, type AgentClient } from '../../src/mcp/gateway/index.js';
 import { startGatewayHttp } from '../../src/mcp/gateway/http.js';
-import { Daemon } from '../../src/server/daemon.js';
-import { parseListen } from '../../src/server/listen.js';
-import { copyZones } from '../helpers/gateway.js';
+import { copyZones, snapshotGateway } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { launchChromium } from '../helpers/chromium.js';
 
@@ -27,17 +22,7 @@ t.test('the directory page: search, filter, open an agent, hostile text escaped'
   const zonesDir = copyZones(t, address);
   const zf = path.join(zonesDir, 'acme.agents.zone');
   writeFileSync(zf, readFileSync(zf, 'utf8').replaceAll('Drafts marketing copy', HOSTILE));
-  const daemon = new Daemon({ zonesDir, listen: [parseListen(`${address}:0`)] });
-  await daemon.start();
-  t.teardown(() => daemon.close());
-  const lookup = new NetworkLookup({ address, port: daemon.listeners[0]!.address.port });
-  const client: AgentClient = {
-    resolve: async (name) => (await resolveAgent(lookup, name)).card,
-    call: async () => { throw new Error('not called'); },
-    listTools: async () => [],
-  };
-  const gateway = new Gateway({ client, directory: new AgentDirectory({ lookup, client, zones: () => ['acme.agents', 'globex.agents'] }) });
-  t.teardown(() => gateway.close());
+  const gateway = await snapshotGateway(t, zonesDir, address);
   const http = await startGatewayHttp(gateway, { host: '127.0.0.1', port: 0 });
   t.teardown(() => http.close());
   const base = `http://127.0.0.1:${http.port}`;
