@@ -15,6 +15,7 @@ export function showProgress(p: Progress, out: ProgressOut, opts: { everyMs?: nu
   const every = opts.everyMs ?? 100;
   let last = -Infinity;
   let drawn = false;
+  let width = 0;
   let stopped = false;
   p.onChange(() => {
     if (stopped) return;
@@ -25,7 +26,10 @@ export function showProgress(p: Progress, out: ProgressOut, opts: { everyMs?: nu
     const t = now();
     if (p.running && t - last < every) return;
     last = t;
-    out.write(`\r\x1b[2K${p.line()}${p.running ? '' : '\n'}`);
+    // No escape sequences (the CLI writes none): spaces cover what is left of a longer last line.
+    const line = p.line();
+    out.write(`\r${line}${' '.repeat(Math.max(0, width - line.length))}${p.running ? '' : '\n'}`);
+    width = line.length;
     drawn = p.running;
   });
   return () => {

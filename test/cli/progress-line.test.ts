@@ -18,9 +18,13 @@ t.test('on a terminal: one line redrawn, throttled, ended with a newline', async
   p.step(0, 0);
   p.finish();
   end();
-  t.ok(out.every((s) => s.startsWith('\r\x1b[2K')), 'every write redraws the line');
+  t.ok(out.every((s) => s.startsWith('\r')), 'every write redraws the line');
+  t.notOk(out.some((s) => s.includes('\x1b')), 'with no escape sequences');
   t.equal(out.length, 3, 'the start, one redraw 100 ms later, the end (the step at 50 ms and the third are skipped)');
-  t.equal(out.at(-1), '\r\x1b[2Kdirectory crawl: 3/3 zones, 9 agents, 1 error, 0.1 s, done\n');
+  // Spaces cover what is left of the longer line before it.
+  t.match(out.at(-1), /^\rdirectory crawl: 3\/3 zones, 9 agents, 1 error, 0\.1 s, done *\n$/);
+  const widths = out.map((s) => s.replace(/\n$/, '').length);
+  t.ok(widths.every((w, i) => i === 0 || w >= widths[i - 1]!), 'no line shorter than the one it covers');
 });
 
 t.test('not a terminal: a plain line per step', async (t) => {

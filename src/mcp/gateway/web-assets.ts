@@ -105,7 +105,7 @@ export const PAGE_JS = `'use strict';
 
   async function getJson(url) {
     const r = await fetch(url, { headers: { accept: 'application/json' } });
-    const body = await r.json().catch(() => ({ error: { code: 'ERR_BAD_REPLY', message: 'the gateway answered ' + r.status + ' without JSON' } }));
+    const body = await r.json().catch(() => ({ error: { code: 'HTTP ' + r.status, message: 'the gateway answered ' + r.status + ' without JSON' } }));
     if (!r.ok || body.error) throw new Error((body.error && (body.error.code + ': ' + body.error.message)) || ('HTTP ' + r.status));
     return body;
   }

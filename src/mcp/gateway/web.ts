@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Gateway } from './server.js';
 import type { DirectoryEntry } from './discovery.js';
 import { CursorError } from './cursor.js';
-import { isAopError } from '../../base/errors.js';
+import { AopError, isAopError } from '../../base/errors.js';
 import { inputs } from './tools.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './web-assets.js';
 
@@ -48,8 +48,20 @@ function sendJson(res: ServerResponse, status: number, value: unknown, head = fa
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), head);
 }
 
+/** A request the page's API refuses: its code and message go to the browser as JSON. */
+export class WebQueryError extends AopError {
+  declare readonly code: 'ERR_WEB_QUERY' | 'ERR_WEB_METHOD';
+  constructor(code: WebQueryError['code'], message: string) {
+    super(code, message);
+  }
+}
+
 function bad(res: ServerResponse, code: string, message: string, status = 400): void {
   sendJson(res, status, { error: { code, message } });
+}
+
+function refuse(res: ServerResponse, err: WebQueryError, status = 400): void {
+  bad(res, err.code, err.message, status);
 }
 
 /** An agent as the page shows it: names, description, endpoints, tools and its three states. */
@@ -75,7 +87,7 @@ export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerRes
   if (!isWebPath(url.pathname)) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
-    bad(res, 'ERR_WEB_METHOD', `${req.method ?? '?'} is not allowed here: GET or HEAD`, 405);
+    refuse(res, new WebQueryError('ERR_WEB_METHOD', `${req.method ?? '?'} is not allowed here: GET or HEAD`), 405);
     return true;
   }
   const head = req.method === 'HEAD';
@@ -87,14 +99,14 @@ export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerRes
   try {
     if (url.pathname === '/api/agent') {
       const name = inputs.get_agent_details.safeParse({ agent_name: url.searchParams.get('name') ?? undefined });
-      if (!name.success) return bad(res, 'ERR_WEB_QUERY', `name: ${name.error.issues[0]?.message ?? 'invalid'}`), true;
+      if (!name.success) return refuse(res, new WebQueryError('ERR_WEB_QUERY', `name: ${name.error.issues[0]?.message ?? 'invalid'}`)), true;
       const e = await g.lookup(name.data.agent_name, signal);
       if (!e.card) return bad(res, e.error?.code ?? 'ERR_AGENT_NOT_FOUND', e.error?.message ?? `agent '${name.data.agent_name}' not found`, 404), true;
       sendJson(res, 200, { agent: webAgent(g, e) }, head);
       return true;
     }
     const unknown = [...url.searchParams.keys()].filter((k) => !(QUERY_KEYS as readonly string[]).includes(k));
-    if (unknown.length > 0) return bad(res, 'ERR_WEB_QUERY', `unknown parameter ${unknown.map((k) => JSON.stringify(k)).join(', ')}: accepted are ${QUERY_KEYS.join(', ')}`), true;
+    if (unknown.length > 0) return refuse(res, new WebQueryError('ERR_WEB_QUERY', `unknown parameter ${unknown.map((k) => JSON.stringify(k)).join(', ')}: accepted are ${QUERY_KEYS.join(', ')}`)), true;
     const p = url.searchParams;
     const args: Record<string, unknown> = {};
     const text = (k: string, to = k): void => { const v = p.get(k); if (v !== null && v !== '') args[to] = v; };
@@ -103,12 +115,12 @@ export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerRes
       const v = p.get(k);
       if (v === null) continue;
       const b = bool.safeParse(v);
-      if (!b.success) return bad(res, 'ERR_WEB_QUERY', `${k}: "true" or "false", not ${JSON.stringify(v)}`), true;
+      if (!b.success) return refuse(res, new WebQueryError('ERR_WEB_QUERY', `${k}: "true" or "false", not ${JSON.stringify(v)}`)), true;
       args[to] = b.data;
     }
     const limit = p.get('limit');
     if (limit !== null) {
-      if (!/^\d{1,4}$/.test(limit)) return bad(res, 'ERR_WEB_QUERY', `limit: a whole number 1-1000, not ${JSON.stringify(limit)}`), true;
+      if (!/^\d{1,4}$/.test(limit)) return refuse(res, new WebQueryError('ERR_WEB_QUERY', `limit: a whole number 1-1000, not ${JSON.stringify(limit)}`)), true;
       args.limit = Number(limit);
     } else args.limit = 20;
     const reachableOnly = args.reachable_only === true;
@@ -116,7 +128,7 @@ export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerRes
     const schema = args.query !== undefined ? inputs.search_agents : inputs.list_agents;
     const parsed = schema.safeParse(args);
     if (!parsed.success) {
-      return bad(res, 'ERR_WEB_QUERY', parsed.error.issues.map((i) => `${String(i.path[0] ?? 'query') === 'query' ? 'q' : String(i.path[0])}: ${i.message}`).join('; ')), true;
+      return refuse(res, new WebQueryError('ERR_WEB_QUERY', parsed.error.issues.map((i) => `${String(i.path[0] ?? 'query') === 'query' ? 'q' : String(i.path[0])}: ${i.message}`).join('; '))), true;
     }
     const page = await g.page(parsed.data as Record<string, unknown>, signal);
     let agents = page.agents.map((e) => webAgent(g, e));
