@@ -32,17 +32,17 @@ export function requirePath(flag: string, p: string, kind: 'file' | 'folder'): v
   if (kind === 'file' && isDir) throw new UsageError('ERR_MISSING_FILE', `${flag} ${p}: is a folder, not a file`);
 }
 
+/** What to do instead, for the options where "give it once" is not enough. */
+export const ONCE_WHY: Readonly<Record<string, string>> = {
+  zones: 'a daemon serves one folder of zones; put all the <origin>.zone files in one folder, or run one aop serve per folder, each with its own --listen',
+};
+
 /**
  * Options that take one value, each given at most once. yargs makes an array of a repeated
  * option, which read as a path is the values joined with commas (`--zones a --zones b` was the
  * folder `a,b`); a repetition is refused instead, naming what was given. `why` says, per option,
  * what to do instead.
  */
-/** What to do instead, for the options where "give it once" is not enough. */
-export const ONCE_WHY: Readonly<Record<string, string>> = {
-  zones: 'a daemon serves one folder of zones; put all the <origin>.zone files in one folder, or run one aop serve per folder, each with its own --listen',
-};
-
 export function requireOnce(args: Record<string, unknown>, names: readonly string[], why: Readonly<Record<string, string>> = ONCE_WHY): void {
   for (const name of names) {
     const v = args[name];

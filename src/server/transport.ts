@@ -141,7 +141,7 @@ export class Listener {
       // datagrams over the workers by flow; through the primary's shared handle every worker
       // polls one socket. Port 0 keeps the shared handle: each worker would get its own port.
       const own = cluster.isWorker && port !== 0;
-      const sock = dgram.createSocket({ type: this.address.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.address.family === 6, lookup: literalLookup, reusePort: own });
+      const sock = udpSocket(this.address, own);
       sock.once('error', reject);
       sock.bind({ port, address: this.address.host, exclusive: own }, () => {
         sock.off('error', reject);
@@ -410,6 +410,11 @@ export class Listener {
   }
 }
 
+/** A UDP socket for a listen address: its family only (v6 sockets take no v4), IP-literal lookups. */
+function udpSocket(address: ListenAddress, reusePort: boolean): dgram.Socket {
+  return dgram.createSocket({ type: address.family === 6 ? 'udp6' : 'udp4', ipv6Only: address.family === 6, lookup: literalLookup, reusePort });
+}
+
 /**
  * Before forking workers that bind with SO_REUSEPORT: is the UDP address free? A second daemon
  * of the same user would otherwise join the first one's reuseport group and take half its
@@ -418,7 +423,7 @@ export class Listener {
 export function probeUdpFree(address: ListenAddress): Promise<void> {
   if (address.port === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket({ type: address.family === 6 ? 'udp6' : 'udp4', ipv6Only: address.family === 6, lookup: literalLookup });
+    const sock = udpSocket(address, false);
     sock.once('error', (err: NodeJS.ErrnoException) => {
       sock.close();
       reject(err.code === 'EADDRINUSE' ? new AddressInUseError(address, 'udp', { cause: err }) : err);

@@ -371,7 +371,6 @@ async function scenario3(dir, hier) {
   rows.push(...ratioRows('3 resolver cold', res.aop, [{ name: 'Unbound', value: res.unbound }], metrics));
 }
 
-
 // ---- scenario 4: scale -------------------------------------------------------------------------
 
 async function scenario4(dir) {

@@ -62,11 +62,11 @@ export const PAGE_JS = `'use strict';
 
   function params() {
     const p = new URLSearchParams();
-    const q = $('q').value.trim();
-    if (q) p.set('q', q);
-    if ($('org').value.trim()) p.set('organization', $('org').value.trim());
-    if ($('cap').value.trim()) p.set('capability', $('cap').value.trim());
-    if ($('transport').value) p.set('transport', $('transport').value);
+    const text = (id, key) => { const v = $(id).value.trim(); if (v) p.set(key, v); };
+    text('q', 'q');
+    text('org', 'organization');
+    text('cap', 'capability');
+    text('transport', 'transport');
     if ($('verified').checked) p.set('verified_only', 'true');
     if ($('reachable').checked) p.set('reachable_only', 'true');
     return p;

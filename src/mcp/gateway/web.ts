@@ -60,7 +60,8 @@ function bad(res: ServerResponse, code: string, message: string, status = 400): 
   sendJson(res, status, { error: { code, message } });
 }
 
-function refuse(res: ServerResponse, err: WebQueryError, status = 400): void {
+function refuse(res: ServerResponse, code: WebQueryError['code'], message: string, status = 400): void {
+  const err = new WebQueryError(code, message);
   bad(res, err.code, err.message, status);
 }
 
@@ -81,66 +82,56 @@ export function webAgent(g: Gateway, e: DirectoryEntry): Record<string, unknown>
   };
 }
 
-/** Answer a request for the page or its API; false when the path is not one of them. */
-export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerResponse, signal?: AbortSignal): Promise<boolean> {
+/** Answer a request for the page or its API (a path isWebPath accepts: the HTTP server checks first). */
+export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerResponse, signal?: AbortSignal): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-  if (!isWebPath(url.pathname)) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
-    refuse(res, new WebQueryError('ERR_WEB_METHOD', `${req.method ?? '?'} is not allowed here: GET or HEAD`), 405);
-    return true;
+    return refuse(res, 'ERR_WEB_METHOD', `${req.method ?? '?'} is not allowed here: GET or HEAD`, 405);
   }
   const head = req.method === 'HEAD';
   const file = STATIC[url.pathname];
-  if (file) {
-    send(res, 200, file.type, file.body, head);
-    return true;
-  }
+  if (file) return send(res, 200, file.type, file.body, head);
   try {
     if (url.pathname === '/api/agent') {
       const name = inputs.get_agent_details.safeParse({ agent_name: url.searchParams.get('name') ?? undefined });
-      if (!name.success) return refuse(res, new WebQueryError('ERR_WEB_QUERY', `name: ${name.error.issues[0]?.message ?? 'invalid'}`)), true;
+      if (!name.success) return refuse(res, 'ERR_WEB_QUERY', `name: ${name.error.issues[0]?.message ?? 'invalid'}`);
       const e = await g.lookup(name.data.agent_name, signal);
-      if (!e.card) return bad(res, e.error?.code ?? 'ERR_AGENT_NOT_FOUND', e.error?.message ?? `agent '${name.data.agent_name}' not found`, 404), true;
-      sendJson(res, 200, { agent: webAgent(g, e) }, head);
-      return true;
+      if (!e.card) return bad(res, e.error?.code ?? 'ERR_AGENT_NOT_FOUND', e.error?.message ?? `agent '${name.data.agent_name}' not found`, 404);
+      return sendJson(res, 200, { agent: webAgent(g, e) }, head);
     }
     const unknown = [...url.searchParams.keys()].filter((k) => !(QUERY_KEYS as readonly string[]).includes(k));
-    if (unknown.length > 0) return refuse(res, new WebQueryError('ERR_WEB_QUERY', `unknown parameter ${unknown.map((k) => JSON.stringify(k)).join(', ')}: accepted are ${QUERY_KEYS.join(', ')}`)), true;
+    if (unknown.length > 0) return refuse(res, 'ERR_WEB_QUERY', `unknown parameter ${unknown.map((k) => JSON.stringify(k)).join(', ')}: accepted are ${QUERY_KEYS.join(', ')}`);
     const p = url.searchParams;
     const args: Record<string, unknown> = {};
     const text = (k: string, to = k): void => { const v = p.get(k); if (v !== null && v !== '') args[to] = v; };
     text('q', 'query'); text('organization'); text('capability'); text('transport'); text('cursor');
-    for (const [k, to] of [['verified_only', 'verified_only'], ['reachable_only', 'reachable_only']] as const) {
+    const flags: Record<string, boolean> = {};
+    for (const k of ['verified_only', 'reachable_only']) {
       const v = p.get(k);
       if (v === null) continue;
       const b = bool.safeParse(v);
-      if (!b.success) return refuse(res, new WebQueryError('ERR_WEB_QUERY', `${k}: "true" or "false", not ${JSON.stringify(v)}`)), true;
-      args[to] = b.data;
+      if (!b.success) return refuse(res, 'ERR_WEB_QUERY', `${k}: "true" or "false", not ${JSON.stringify(v)}`);
+      flags[k] = b.data;
     }
+    if (flags.verified_only !== undefined) args.verified_only = flags.verified_only;
     const limit = p.get('limit');
     if (limit !== null) {
-      if (!/^\d{1,4}$/.test(limit)) return refuse(res, new WebQueryError('ERR_WEB_QUERY', `limit: a whole number 1-1000, not ${JSON.stringify(limit)}`)), true;
+      if (!/^\d{1,4}$/.test(limit)) return refuse(res, 'ERR_WEB_QUERY', `limit: a whole number 1-1000, not ${JSON.stringify(limit)}`);
       args.limit = Number(limit);
     } else args.limit = 20;
-    const reachableOnly = args.reachable_only === true;
-    delete args.reachable_only;
     const schema = args.query !== undefined ? inputs.search_agents : inputs.list_agents;
     const parsed = schema.safeParse(args);
     if (!parsed.success) {
-      return refuse(res, new WebQueryError('ERR_WEB_QUERY', parsed.error.issues.map((i) => `${String(i.path[0] ?? 'query') === 'query' ? 'q' : String(i.path[0])}: ${i.message}`).join('; '))), true;
+      return refuse(res, 'ERR_WEB_QUERY', parsed.error.issues.map((i) => `${String(i.path[0] ?? 'query') === 'query' ? 'q' : String(i.path[0])}: ${i.message}`).join('; '));
     }
     const page = await g.page(parsed.data as Record<string, unknown>, signal);
     let agents = page.agents.map((e) => webAgent(g, e));
     // Reachability is what the hand-off has seen, not a catalog column: applied to the page.
-    if (reachableOnly) agents = agents.filter((a) => (a.state as { reachable: boolean | null }).reachable === true);
+    if (flags.reachable_only === true) agents = agents.filter((a) => (a.state as { reachable: boolean | null }).reachable === true);
     sendJson(res, 200, { agents, total: page.total, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) }, head);
   } catch (err) {
-    if (err instanceof CursorError || (isAopError(err) && err.code === 'ERR_DIRECTORY_QUERY')) {
-      bad(res, (err as CursorError).code, (err as Error).message);
-      return true;
-    }
+    if (err instanceof CursorError || (isAopError(err) && err.code === 'ERR_DIRECTORY_QUERY')) return bad(res, (err as CursorError).code, (err as Error).message);
     throw err;
   }
-  return true;
 }
