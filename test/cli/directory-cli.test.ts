@@ -9,9 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Daemon } from '../../src/server/daemon.js';
-import { parseListen } from '../../src/server/listen.js';
-import { copyZones } from '../helpers/gateway.js';
+import { copyZones, zonesDaemon } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,10 +29,8 @@ const aop = (args: string[]) => new Promise<{ code: number; stdout: string; stde
 t.test('aop directory', async (t) => {
   const net = await leaseNet(t);
   const address = net.host(1);
-  const daemon = new Daemon({ zonesDir: copyZones(t, address), listen: [parseListen(`${address}:0`)], transfers: { allow: ['127.0.0.0/8'] } });
-  await daemon.start();
-  t.teardown(() => daemon.close());
-  const at = `${address}:${daemon.listeners[0]!.address.port}`;
+  const { server } = await zonesDaemon(t, copyZones(t, address), address, { transfers: true });
+  const at = `${address}:${server.port}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-dir-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = path.join(dir, 'd.db');

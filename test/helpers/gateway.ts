@@ -115,10 +115,8 @@ export function text(r: CallToolResult | Record<string, unknown>): string {
  * its list tools read the acme and globex zones' snapshot; calls are not made. Stops at teardown.
  */
 export async function snapshotGateway(t: Teardownable, zonesDir: string, address: string): Promise<Gateway> {
-  const daemon = new Daemon({ zonesDir, listen: [parseListen(`${address}:0`)] });
-  await daemon.start();
-  t.teardown(() => daemon.close());
-  const lookup = new NetworkLookup({ address, port: daemon.listeners[0]!.address.port });
+  const { server } = await zonesDaemon(t, zonesDir, address);
+  const lookup = new NetworkLookup(server);
   const client: AgentClient = {
     resolve: async (name) => (await resolveAgent(lookup, name)).card,
     call: async () => { throw new Error('not called'); },
@@ -127,4 +125,15 @@ export async function snapshotGateway(t: Teardownable, zonesDir: string, address
   const gateway = new Gateway({ client, directory: new AgentDirectory({ lookup, client, zones: () => ['acme.agents', 'globex.agents'] }) });
   t.teardown(() => gateway.close());
   return gateway;
+}
+
+/**
+ * The real daemon serving `zonesDir` on `address`, port chosen; `transfers`: AXFR allowed from
+ * loopback (for a crawler). Stops at teardown. `server` is where to ask it.
+ */
+export async function zonesDaemon(t: Teardownable, zonesDir: string, address: string, opts: { transfers?: boolean } = {}): Promise<{ daemon: Daemon; server: { address: string; port: number } }> {
+  const daemon = new Daemon({ zonesDir, listen: [parseListen(`${address}:0`)], ...(opts.transfers ? { transfers: { allow: ['127.0.0.0/8'] } } : {}) });
+  await daemon.start();
+  t.teardown(() => daemon.close());
+  return { daemon, server: { address, port: daemon.listeners[0]!.address.port } };
 }

@@ -10,18 +10,13 @@ import { Crawler, DirectoryStore, StoreCatalog } from '../../src/directory/index
 import { NetworkLookup } from '../../src/mcp/lookup.js';
 import { AgentDirectory, Gateway, type AgentClient } from '../../src/mcp/gateway/index.js';
 import { startGatewayHttp } from '../../src/mcp/gateway/http.js';
-import { Daemon } from '../../src/server/daemon.js';
-import { parseListen } from '../../src/server/listen.js';
-import { copyZones } from '../helpers/gateway.js';
+import { copyZones, zonesDaemon } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 
 t.test('/api/agents over the directory store', async (t) => {
   const net = await leaseNet(t);
   const address = net.host(1);
-  const daemon = new Daemon({ zonesDir: copyZones(t, address), listen: [parseListen(`${address}:0`)], transfers: { allow: ['127.0.0.0/8'] } });
-  await daemon.start();
-  t.teardown(() => daemon.close());
-  const server = { address, port: daemon.listeners[0]!.address.port };
+  const { server } = await zonesDaemon(t, copyZones(t, address), address, { transfers: true });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-web-store-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const lookup = new NetworkLookup(server);
