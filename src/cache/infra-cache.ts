@@ -61,6 +61,8 @@ interface HostEntry {
   /** nameKey(zone) -> [zone, expiry ms] */
   lame: Map<string, [string, number]>;
   expires: number;
+  /** The infra cache's event number of the last thing learnt of it (a reply, a counted timeout). */
+  mark: number;
 }
 
 // RFC 6298 section 2.3 gains.
@@ -81,6 +83,8 @@ export class InfraCache {
   private readonly random: () => number;
   private readonly o: Required<Omit<InfraCacheOptions, 'now' | 'random'>>;
   private readonly lru: LRUCache<string, HostEntry>;
+  /** Counts replies and counted timeouts, so a query can tell whether anything was learnt since it was sent. */
+  private events = 0;
 
   constructor(opts: InfraCacheOptions = {}) {
     this.now = checkClock(opts.now);
@@ -124,29 +128,36 @@ export class InfraCache {
     }
     e.timeouts = 0;
     e.probeAt = 0;
+    e.mark = ++this.events;
     this.save(addr, e, now);
+  }
+
+  /** What is known of `addr` now, to give timeout() when a query sent now times out. */
+  mark(addr: string): number {
+    return this.live(addr, this.now())?.mark ?? 0;
   }
 
   /**
    * A query to `addr` timed out. Each timeout doubles its timeout and its ordering penalty
    * (RFC 6298 5.5); from `deadAfter` in a row it is held back, for backoffBase doubled per
-   * further timeout up to maxBackoff, and then offered again as a probe. `sentWith` is the
-   * timeoutFor(addr) the query was sent with: a timeout of a query sent before the last back-off
-   * is not counted again.
+   * further timeout up to maxBackoff, and then offered again as a probe. `mark` is mark(addr)
+   * when the query was sent: a query sent before the last reply or counted timeout tells
+   * nothing new, and is not counted.
    */
-  timeout(addr: string, sentWith?: number): void {
+  timeout(addr: string, mark?: number): void {
     checkAddr(addr);
     const now = this.now();
     const e = this.entry(addr, now);
-    // Queries in flight together share one timeout: when the first of them has already backed the
-    // server off, the rest (sent with the shorter timeout, an older generation) add nothing, as in
-    // Unbound's rtt_lost. Counting each one held back a server that only paused, for every zone it
-    // serves, after a burst of parallel cold questions.
-    if (sentWith !== undefined && sentWith < this.rto(e)) {
+    // Queries in flight together share one timeout: once the first of them has backed the server
+    // off (or a reply came in between), the rest add nothing, as in Unbound's rtt_lost. Counting
+    // each one held back a server that only paused, for every zone it serves, after a burst of
+    // parallel cold questions.
+    if (mark !== undefined && mark !== e.mark) {
       this.save(addr, e, now);
       return;
     }
     e.timeouts++;
+    e.mark = ++this.events;
     if (e.timeouts >= this.o.deadAfter) {
       const exp = Math.min(e.timeouts - this.o.deadAfter, MAX_DOUBLINGS);
       e.probeAt = now + Math.min(this.o.maxBackoff, this.o.backoffBase * 2 ** exp);
@@ -282,7 +293,7 @@ export class InfraCache {
   }
 
   private entry(addr: string, now: number): HostEntry {
-    return this.live(addr, now) ?? { srtt: undefined, rttvar: 0, timeouts: 0, probeAt: 0, lame: new Map(), expires: 0 };
+    return this.live(addr, now) ?? { srtt: undefined, rttvar: 0, timeouts: 0, probeAt: 0, lame: new Map(), expires: 0, mark: 0 };
   }
 
   /** Store after an update; it lives hostTtl from now, or longer if a lame mark outlasts that. */

@@ -627,6 +627,7 @@ export class Resolver {
     if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
     let reply: ExchangeResult;
     const rto = this.cache.infra.timeoutFor(addr);
+    const mark = this.cache.infra.mark(addr);
     try {
       reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
         rd: false, edns: this.o.dnssec ? { udpSize: 1232, dnssecOk: true } : { udpSize: 1232 }, signal: this.controller.signal,
@@ -641,7 +642,7 @@ export class Resolver {
         throw gaveUp();
       }
       if (err instanceof TransportError && err.code !== 'ERR_TRANSPORT_BAD_REPLY') {
-        this.cache.infra.timeout(addr, rto);
+        this.cache.infra.timeout(addr, mark);
         if (err.code === 'ERR_TRANSPORT_TIMEOUT') {
           this.stats.upstreamTimeouts++;
           if (upstream !== undefined) this.metrics!.upstreamTimeouts.inc({ upstream });
