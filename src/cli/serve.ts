@@ -35,6 +35,7 @@ import type { ListenAddress } from '../server/listen.js';
 import { packageVersion } from './embedded.js';
 import { encryptedConfig, isTlsForward, parseTlsForward, tlsOptions } from './options/tls.js';
 import { dnstapConfig, dnstapOptions } from './options/dnstap.js';
+import { udpIoConfig, udpIoOptions } from './options/udp-io.js';
 import { abuseConfig, abuseOptions, shareCookieSecret } from './options/abuse.js';
 import { validationConfig, validationOptions } from './options/validation.js';
 import { healthConfig, healthOptions } from './options/health.js';
@@ -150,7 +151,7 @@ export function serveCommand(y: Argv): Argv {
   return y.command(
     'serve',
     'Serve agent zones authoritatively, and resolve agent names recursively with --resolver',
-    (c) => directoryOptions(healthOptions(mcpAuthOptions(managedAnchorOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c))))))))))))
+    (c) => directoryOptions(healthOptions(mcpAuthOptions(managedAnchorOptions(validationOptions(dnssecOptions(abuseOptions(dnstapOptions(udpIoOptions(tlsOptions(metricsOptions(configOptions(embeddedOptions(c)))))))))))))
       .option('zones', { type: 'string', defaultDescription: 'the bundled zones/ (none with --resolver)', describe: 'Folder of <origin>.zone files to serve authoritatively' })
       .option('resolver', { type: 'boolean', defaultDescription: 'on with the bundled zones, else off', describe: 'Answer recursive (RD=1) questions by iterating from the root hints' })
       .option('root-hints', { type: 'string', defaultDescription: 'the bundled zones/root.hints (agents. at 127.0.0.2)', describe: 'Root hints file (zone-file syntax: NS and A/AAAA of the namespace apex)' })
@@ -343,6 +344,7 @@ export function serveCommand(y: Argv): Argv {
         },
         ...(metrics ? { metrics } : {}),
         ...dnstapConfig(a),
+        ...udpIoConfig(a),
         ...dnssecConfig(bundled ? { ...a, dnssec: true, 'key-dir': bundled.keyDir } : a),
         ...healthConfig(a),
       });

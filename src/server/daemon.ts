@@ -1,5 +1,6 @@
 // The daemon: loads the zones, runs the listeners, reloads on demand, shuts down gracefully.
 
+import { udpPathLine, type UdpIo } from './udp-batch.js';
 import { AopError } from '../base/errors.js';
 import { Catalog } from '../authority/catalog.js';
 import { loadZoneDir, loadZoneDirAsync, type ReadLimits } from '../zone/load.js';
@@ -78,6 +79,8 @@ export interface DaemonOptions {
   encrypted?: EncryptedConfig;
   /** dnstap output of every query and response (src/server/dnstap/README.md). */
   dnstap?: DnstapConfig;
+  /** How the listeners do UDP (udp-batch.ts); default auto: batched when the native module is built. */
+  udpIo?: UdpIo;
   /** One structured log line per sampled query (src/server/query-log.ts). */
   queryLog?: QueryLogOptions;
   /** Sign every zone served (`aop serve --dnssec`, src/authority/signer.ts). */
@@ -330,6 +333,7 @@ export class Daemon {
       for (const addr of this.opts.listen) {
         const l = new Listener(addr, responder, this.stats, tcp, this.log, rrl);
         l.tap = this.tap;
+        l.udpIo = this.opts.udpIo ?? 'auto';
         try {
           await l.start({ hold: true });
         } catch (err) {
@@ -370,6 +374,7 @@ export class Daemon {
       this.log.debug(`resolver: warmed up with ${warm} made-up resolutions in ${Date.now() - t0} ms`);
     }
     try {
+      if (this.listeners.length > 0) this.log.info(udpPathLine(this.listeners[0]!.udpPath().path, this.opts.udpIo ?? 'auto'));
       for (const l of this.listeners) {
         l.release();
         this.log.info(`listening on ${formatListen(l.address)} (udp, tcp)`);

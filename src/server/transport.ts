@@ -18,6 +18,7 @@ import { sourceKey } from '../transport/source-key.js';
 import { wallClock, type Tap } from './tap.js';
 import { parseIPv6 } from '../wire/rdata/addr.js';
 import { truncatedReply, type RateLimiter } from './rrl.js';
+import { BatchedUdpSocket, UdpBatchUnavailableError, loadUdpBatch, type UdpBatchCounters, type UdpIo } from './udp-batch.js';
 
 export interface TcpOptions {
   /** Close a connection idle this long (RFC 7766 6.2.3 suggests seconds, not minutes). */
@@ -77,6 +78,8 @@ const MAX_HELD_DATAGRAMS = 4096;
 
 export class Listener {
   private udp?: dgram.Socket;
+  /** The UDP socket when it is read and written in batches (native/udp-batch); then `udp` is unset. */
+  private batched?: BatchedUdpSocket;
   private tcp?: net.Server;
   /** Open connections, least recently active first (a Map keeps insertion order; activity re-inserts). */
   private readonly conns = new Map<net.Socket, TcpConn>();
@@ -90,7 +93,7 @@ export class Listener {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   /** While held: what arrived, answered on release(). */
-  private held?: { datagrams: Array<[dgram.Socket, Buffer, dgram.RemoteInfo]>; conns: net.Socket[] };
+  private held?: { datagrams: Array<() => void>; conns: net.Socket[] };
   /** The responder's cookie check, bound once (not a closure per datagram). */
   private readonly trusted = (query: Buffer, address: string): boolean => this.responder.trusted(query, address);
   /** The bound address; the port is the real one when 0 was asked for. */
@@ -99,6 +102,8 @@ export class Listener {
   label = 'tcp';
   /** Observers of each answered query (dnstap, the query log); undefined costs one check per query. */
   tap?: Tap;
+  /** How UDP is read and written; set before start(). `auto` batches when the native module is built. */
+  udpIo: UdpIo = 'auto';
 
   constructor(
     address: ListenAddress,
@@ -119,12 +124,16 @@ export class Listener {
   async start(opts: { hold?: boolean } = {}): Promise<void> {
     if (opts.hold) this.held = { datagrams: [], conns: [] };
     // With port 0, UDP picks the port and TCP takes the same one; retry if TCP finds it taken.
+    const batched = this.useBatched();
     for (let attempt = 0; ; attempt++) {
-      const udp = await this.bindUdp(this.address.port);
-      const port = udp.address().port;
+      const udp = batched ? this.bindBatched(this.address.port) : await this.bindUdp(this.address.port);
+      const port = udp instanceof BatchedUdpSocket ? udp.port : udp.address().port;
       try {
         this.tcp = await this.bindTcp(port);
-        this.udp = udp;
+        if (udp instanceof BatchedUdpSocket) {
+          this.batched = udp;
+          udp.start((n) => this.onBatch(udp, n));
+        } else this.udp = udp;
         this.address = { ...this.address, port };
         return;
       } catch (err) {
@@ -132,6 +141,35 @@ export class Listener {
         if (this.address.port !== 0 || attempt >= 10 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       }
     }
+  }
+
+  /** Whether UDP goes through the native batched socket: asked for, or `auto` and built. */
+  private useBatched(): boolean {
+    if (this.udpIo === 'dgram') return false;
+    // Port 0 in a cluster worker keeps the primary's shared handle (see bindUdp).
+    if (cluster.isWorker && this.address.port === 0) {
+      if (this.udpIo === 'batched') throw new UdpBatchUnavailableError('a cluster worker with port 0 shares the primary\'s socket');
+      return false;
+    }
+    const { native, why } = loadUdpBatch();
+    if (native) return true;
+    if (this.udpIo === 'batched') throw new UdpBatchUnavailableError(why!);
+    return false;
+  }
+
+  private bindBatched(port: number): BatchedUdpSocket {
+    const { native } = loadUdpBatch();
+    try {
+      return BatchedUdpSocket.bind(native!, this.address, port, cluster.isWorker);
+    } catch (err) {
+      // The same error shape as dgram's bind, so callers (and the port-0 retry) see one kind.
+      throw Object.assign(new Error((err as Error).message), { code: (err as NodeJS.ErrnoException).code, syscall: 'bind', cause: err });
+    }
+  }
+
+  /** Which UDP path this listener took, and the native socket's counters when batched. */
+  udpPath(): { path: 'batched' | 'dgram'; counters?: UdpBatchCounters } {
+    return this.batched ? { path: 'batched', counters: this.batched.counters() } : { path: 'dgram' };
   }
 
   private bindUdp(port: number): Promise<dgram.Socket> {
@@ -157,46 +195,84 @@ export class Listener {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
-    for (const [sock, msg, rinfo] of held.datagrams) this.onDatagram(sock, msg, rinfo);
+    for (const answer of held.datagrams) answer();
     for (const c of held.conns) if (!c.destroyed) this.onConnection(c);
   }
 
   private onDatagram(sock: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.held) {
-      if (this.held.datagrams.length < MAX_HELD_DATAGRAMS) this.held.datagrams.push([sock, msg, rinfo]);
+      if (this.held.datagrams.length < MAX_HELD_DATAGRAMS) this.held.datagrams.push(() => this.onDatagram(sock, msg, rinfo));
       return;
     }
     // The hot path: a stored answer goes straight back, with no promise in between.
     const hit = this.responder.cached(msg, 'udp', rinfo.address);
     if (hit) {
-      this.sendUdp(sock, msg, hit, rinfo);
+      const out = this.limited(msg, hit, rinfo.address);
+      if (out) sock.send(out, rinfo.port, rinfo.address);
       if (this.tap !== undefined) this.tapped(msg, hit, 'udp', rinfo.address, rinfo.port, wallClock(), true);
       return;
     }
+    this.answerLater(msg, rinfo.address, rinfo.port, (out) => sock.send(out, rinfo.port, rinfo.address));
+  }
+
+  /**
+   * A batch from the native socket: the same steps as onDatagram per datagram, stored answers
+   * written into the batch's send buffer (one sendmmsg when this returns), the rest answered later.
+   */
+  private onBatch(io: BatchedUdpSocket, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const view = io.query(i);
+      if (view === undefined) {
+        this.stats.dropped++;
+        continue;
+      }
+      const address = io.address(i);
+      const port = io.sourcePort(i);
+      if (this.held) {
+        // The view is the batch's buffer, reused by the next batch: keep a copy.
+        const msg = Buffer.from(view);
+        if (this.held.datagrams.length < MAX_HELD_DATAGRAMS) this.held.datagrams.push(() => this.answerLater(msg, address, port, (out) => io.sendTo(out, port, address)));
+        continue;
+      }
+      const hit = this.responder.cached(view, 'udp', address);
+      if (hit) {
+        const out = this.limited(view, hit, address);
+        if (out) io.reply(i, out);
+        if (this.tap !== undefined) this.tapped(Buffer.from(view), hit, 'udp', address, port, wallClock(), true);
+        continue;
+      }
+      this.answerLater(Buffer.from(view), address, port, (out) => io.sendTo(out, port, address));
+    }
+  }
+
+  /** The full path (decode, handlers, encode): the answer goes to `send` when ready, under the rate limit. */
+  private answerLater(msg: Buffer, address: string, port: number, send: (out: Buffer) => void): void {
     const t0 = this.tap !== undefined ? wallClock() : 0;
-    this.track(this.responder.respond(msg, 'udp', rinfo.address, rinfo.port).then((out) => {
+    this.track(this.responder.respond(msg, 'udp', address, port).then((out) => {
       // A multi-message reply is a TCP stream; over UDP only its first message can go.
       const first = Array.isArray(out) ? out[0] : out;
-      if (first) this.sendUdp(sock, msg, first, rinfo);
-      if (this.tap !== undefined) this.tapped(msg, first, 'udp', rinfo.address, rinfo.port, t0, false);
+      if (first) {
+        const limited = this.limited(msg, first, address);
+        if (limited) send(limited);
+      }
+      if (this.tap !== undefined) this.tapped(msg, first, 'udp', address, port, t0, false);
     }));
   }
 
-  /** Send a UDP answer, or under the rate limit its slip (TC=1) or nothing. */
-  private sendUdp(sock: dgram.Socket, query: Buffer, out: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.rrl) {
-      const verdict = this.rrl.check(out, rinfo.address, this.trusted, query);
-      if (verdict === 'drop') {
-        this.stats.rrlDropped++;
-        return;
-      }
-      if (verdict === 'slip') {
-        this.stats.rrlSlipped++;
-        // A client that speaks cookies is told its server cookie (BADCOOKIE) rather than to use TCP.
-        out = this.responder.badCookie(query, rinfo.address) ?? truncatedReply(out);
-      }
+  /** A UDP answer as the rate limit lets it go: itself, its slip (TC=1), or nothing. */
+  private limited(query: Buffer, out: Buffer, address: string): Buffer | undefined {
+    if (!this.rrl) return out;
+    const verdict = this.rrl.check(out, address, this.trusted, query);
+    if (verdict === 'drop') {
+      this.stats.rrlDropped++;
+      return undefined;
     }
-    sock.send(out, rinfo.port, rinfo.address);
+    if (verdict === 'slip') {
+      this.stats.rrlSlipped++;
+      // A client that speaks cookies is told its server cookie (BADCOOKIE) rather than to use TCP.
+      return this.responder.badCookie(query, address) ?? truncatedReply(out);
+    }
+    return out;
   }
 
   private async bindTcp(port: number): Promise<net.Server> {
@@ -406,6 +482,7 @@ export class Listener {
       this.report();
     }
     if (udp) await new Promise<void>((r) => udp.close(() => r()));
+    this.batched?.close();
     await closed;
   }
 }

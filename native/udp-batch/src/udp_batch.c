@@ -1,0 +1,419 @@
+// Batched UDP for aop's DNS listeners: one readable-poll callback takes up to `batch` datagrams with
+// one recvmmsg(2), JavaScript answers them into a shared buffer in one call, and one sendmmsg(2)
+// sends the answers. node:dgram costs a JavaScript callback, a Buffer and a send per packet; that
+// is the ceiling the benchmarks show (see README.md). Linux only; elsewhere aop uses node:dgram.
+//
+// The buffers are JavaScript's (ArrayBuffers handed over at open and held by reference), so no
+// memory crosses in either direction per packet. Per slot i, `meta` holds 8 int32:
+//   [0] bytes received (-1: datagram dropped, larger than the slot)   [1] bytes to send back (0: none)
+//   [2] address family (4 or 6)   [3] source port   [4..7] source address, network order
+// and `text` holds the source address as text (inet_ntop), NUL-terminated, TEXT_SLOT bytes per slot.
+
+#include <node_api.h>
+#include <uv.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define META 8
+#define TEXT_SLOT 48
+// Batches taken per wake-up before the loop gets a turn (timers, TCP, other sockets).
+#define ROUNDS 8
+
+typedef struct {
+  napi_env env;
+  int fd;
+  int family;
+  uv_poll_t poll;
+  int polling;
+  int closed;
+  int in_callback;
+  unsigned batch;
+  unsigned in_slot;
+  unsigned out_slot;
+  uint8_t *in;
+  uint8_t *out;
+  int32_t *meta;
+  char *text;
+  struct mmsghdr *rmsgs;
+  struct iovec *riov;
+  struct sockaddr_storage *addrs;
+  struct mmsghdr *smsgs;
+  struct iovec *siov;
+  napi_ref refs[4];
+  napi_ref callback;
+  napi_async_context async;
+  // Counters, read by JavaScript (tests and metrics): system calls and what they carried.
+  double recv_calls, received, send_calls, sent, send_errors, oversize;
+} udp_t;
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  napi_value code, msg, error;
+  const char *name = err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EINVAL ? "EINVAL" : "ERR_UDP_BATCH";
+  char text[160];
+  snprintf(text, sizeof text, "%s: %s", what, strerror(err));
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, code, msg, &error);
+  napi_value n;
+  napi_create_int32(env, err, &n);
+  napi_set_named_property(env, error, "errno", n);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+static void release(udp_t *u) {
+  for (int i = 0; i < 4; i++) if (u->refs[i]) { napi_delete_reference(u->env, u->refs[i]); u->refs[i] = NULL; }
+  if (u->callback) { napi_delete_reference(u->env, u->callback); u->callback = NULL; }
+  if (u->async) { napi_async_destroy(u->env, u->async); u->async = NULL; }
+}
+
+static void free_udp(udp_t *u) {
+  free(u->rmsgs); free(u->riov); free(u->addrs); free(u->smsgs); free(u->siov);
+  free(u);
+}
+
+static void on_poll_closed(uv_handle_t *h) {
+  udp_t *u = (udp_t *)h->data;
+  free_udp(u);
+}
+
+// Stop polling and close the socket; the struct goes when libuv is done with the poll handle.
+static void shut(udp_t *u, int from_finalizer) {
+  if (u->closed) return;
+  u->closed = 1;
+  if (!from_finalizer) release(u);
+  if (u->fd >= 0) {
+    if (u->polling) uv_poll_stop(&u->poll);
+    close(u->fd);
+    u->fd = -1;
+  }
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  udp_t *u = (udp_t *)data;
+  int had_poll = u->polling;
+  shut(u, 1);
+  if (had_poll) uv_close((uv_handle_t *)&u->poll, on_poll_closed);
+  else free_udp(u);
+}
+
+static int send_batch(udp_t *u, unsigned n) {
+  unsigned k = 0;
+  for (unsigned i = 0; i < n; i++) {
+    int32_t len = u->meta[i * META + 1];
+    if (len <= 0 || (unsigned)len > u->out_slot) continue;
+    u->siov[k].iov_base = u->out + (size_t)i * u->out_slot;
+    u->siov[k].iov_len = (size_t)len;
+    memset(&u->smsgs[k].msg_hdr, 0, sizeof(struct msghdr));
+    u->smsgs[k].msg_hdr.msg_name = &u->addrs[i];
+    u->smsgs[k].msg_hdr.msg_namelen = u->family == 6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    u->smsgs[k].msg_hdr.msg_iov = &u->siov[k];
+    u->smsgs[k].msg_hdr.msg_iovlen = 1;
+    k++;
+  }
+  unsigned done = 0;
+  while (done < k) {
+    int r = sendmmsg(u->fd, u->smsgs + done, k - done, MSG_DONTWAIT);
+    u->send_calls++;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      // A full send buffer (EAGAIN) drops the rest, as the kernel would drop a datagram; a bad
+      // destination (one client) must not cost the others their answers: skip it.
+      u->send_errors++;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) { u->send_errors += k - done - 1; break; }
+      done++;
+      continue;
+    }
+    u->sent += r;
+    done += (unsigned)r;
+  }
+  return 0;
+}
+
+static void fill_meta(udp_t *u, unsigned i, unsigned len, int trunc) {
+  int32_t *m = u->meta + i * META;
+  m[0] = trunc ? -1 : (int32_t)len;
+  m[1] = 0;
+  char *t = u->text + (size_t)i * TEXT_SLOT;
+  if (u->addrs[i].ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&u->addrs[i];
+    m[2] = 6;
+    m[3] = ntohs(a->sin6_port);
+    memcpy(&m[4], &a->sin6_addr, 16);
+    inet_ntop(AF_INET6, &a->sin6_addr, t, TEXT_SLOT);
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&u->addrs[i];
+    m[2] = 4;
+    m[3] = ntohs(a->sin_port);
+    memcpy(&m[4], &a->sin_addr, 4);
+    m[5] = m[6] = m[7] = 0;
+    inet_ntop(AF_INET, &a->sin_addr, t, TEXT_SLOT);
+  }
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  udp_t *u = (udp_t *)h->data;
+  if (status < 0 || u->closed) return;
+  napi_env env = u->env;
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  for (int round = 0; round < ROUNDS && !u->closed; round++) {
+    for (unsigned i = 0; i < u->batch; i++) {
+      u->riov[i].iov_base = u->in + (size_t)i * u->in_slot;
+      u->riov[i].iov_len = u->in_slot;
+      memset(&u->rmsgs[i].msg_hdr, 0, sizeof(struct msghdr));
+      u->rmsgs[i].msg_hdr.msg_name = &u->addrs[i];
+      u->rmsgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+      u->rmsgs[i].msg_hdr.msg_iov = &u->riov[i];
+      u->rmsgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(u->fd, u->rmsgs, u->batch, MSG_DONTWAIT, NULL);
+    u->recv_calls++;
+    if (n < 0) {
+      if (errno == EINTR) { round--; continue; }
+      break;  // EAGAIN: drained. Any other error concerns one datagram (ICMP); the poll comes again.
+    }
+    if (n == 0) break;
+    u->received += n;
+    for (unsigned i = 0; i < (unsigned)n; i++) {
+      int trunc = (u->rmsgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+      if (trunc) u->oversize++;
+      fill_meta(u, i, u->rmsgs[i].msg_len, trunc);
+    }
+    napi_value cb, recv, argv[1], result;
+    napi_get_reference_value(env, u->callback, &cb);
+    napi_get_global(env, &recv);
+    napi_create_uint32(env, (uint32_t)n, &argv[0]);
+    u->in_callback = 1;
+    napi_status st = napi_make_callback(env, u->async, recv, cb, 1, argv, &result);
+    u->in_callback = 0;
+    if (st == napi_pending_exception) {
+      napi_value err;
+      napi_get_and_clear_last_exception(env, &err);
+      napi_fatal_exception(env, err);
+      break;
+    }
+    if (u->closed) break;
+    send_batch(u, (unsigned)n);
+    if ((unsigned)n < u->batch) break;
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static int get_buffer(napi_env env, napi_value v, void **data, size_t *len) {
+  bool is;
+  if (napi_is_arraybuffer(env, v, &is) != napi_ok || !is) return 0;
+  return napi_get_arraybuffer_info(env, v, data, len) == napi_ok;
+}
+
+// open(family, host, port, reusePort, batch, inSlot, outSlot, inBuf, outBuf, metaBuf, textBuf) -> handle
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 11) return throw_type(env, "open: 11 arguments expected");
+  int32_t family, port, batch, in_slot, out_slot;
+  bool reuse;
+  char host[64];
+  size_t host_len;
+  if (napi_get_value_int32(env, argv[0], &family) != napi_ok || (family != 4 && family != 6)) return throw_type(env, "open: family must be 4 or 6");
+  if (napi_get_value_string_utf8(env, argv[1], host, sizeof host, &host_len) != napi_ok) return throw_type(env, "open: host must be a string");
+  if (napi_get_value_int32(env, argv[2], &port) != napi_ok || port < 0 || port > 65535) return throw_type(env, "open: port must be 0-65535");
+  if (napi_get_value_bool(env, argv[3], &reuse) != napi_ok) return throw_type(env, "open: reusePort must be a boolean");
+  if (napi_get_value_int32(env, argv[4], &batch) != napi_ok || batch < 1 || batch > 1024) return throw_type(env, "open: batch must be 1-1024");
+  if (napi_get_value_int32(env, argv[5], &in_slot) != napi_ok || in_slot < 512 || in_slot > 65536) return throw_type(env, "open: inSlot must be 512-65536");
+  if (napi_get_value_int32(env, argv[6], &out_slot) != napi_ok || out_slot < 512 || out_slot > 65536) return throw_type(env, "open: outSlot must be 512-65536");
+  void *bufs[4];
+  size_t lens[4];
+  for (int i = 0; i < 4; i++) if (!get_buffer(env, argv[7 + i], &bufs[i], &lens[i])) return throw_type(env, "open: buffers must be ArrayBuffers");
+  if (lens[0] < (size_t)batch * in_slot || lens[1] < (size_t)batch * out_slot || lens[2] < (size_t)batch * META * 4 || lens[3] < (size_t)batch * TEXT_SLOT)
+    return throw_type(env, "open: a buffer is smaller than batch x slot");
+
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  memset(&ss, 0, sizeof ss);
+  if (family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return throw_type(env, "open: host is not an IPv4 address");
+    sslen = sizeof *a;
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_type(env, "open: host is not an IPv6 address");
+    sslen = sizeof *a;
+  }
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  int one = 1;
+  if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) { int e = errno; close(fd); return throw_errno(env, "SO_REUSEPORT", e); }
+  if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) { int e = errno; close(fd); return throw_errno(env, "bind", e); }
+
+  udp_t *u = calloc(1, sizeof *u);
+  if (!u) { close(fd); return throw_errno(env, "calloc", ENOMEM); }
+  u->env = env; u->fd = fd; u->family = family; u->batch = (unsigned)batch;
+  u->in_slot = (unsigned)in_slot; u->out_slot = (unsigned)out_slot;
+  u->in = bufs[0]; u->out = bufs[1]; u->meta = bufs[2]; u->text = bufs[3];
+  u->rmsgs = calloc(batch, sizeof *u->rmsgs); u->riov = calloc(batch, sizeof *u->riov);
+  u->addrs = calloc(batch, sizeof *u->addrs); u->smsgs = calloc(batch, sizeof *u->smsgs);
+  u->siov = calloc(batch, sizeof *u->siov);
+  if (!u->rmsgs || !u->riov || !u->addrs || !u->smsgs || !u->siov) { close(fd); free_udp(u); return throw_errno(env, "calloc", ENOMEM); }
+  for (int i = 0; i < 4; i++) napi_create_reference(env, argv[7 + i], 1, &u->refs[i]);
+  napi_value handle;
+  napi_create_external(env, u, finalize, NULL, &handle);
+  return handle;
+}
+
+static udp_t *unwrap(napi_env env, napi_value v) {
+  void *data = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
+  napi_get_value_external(env, v, &data);
+  return (udp_t *)data;
+}
+
+// port(handle) -> the bound port (the kernel's choice when 0 was asked)
+static napi_value js_port(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
+  if (!u || u->closed) return throw_type(env, "port: an open handle expected");
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(u->fd, (struct sockaddr *)&ss, &len) < 0) return throw_errno(env, "getsockname", errno);
+  int port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  napi_value out;
+  napi_create_int32(env, port, &out);
+  return out;
+}
+
+// start(handle, callback(n)): poll for datagrams; callback answers slots 0..n-1 in place.
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_t *u = argc == 2 ? unwrap(env, argv[0]) : NULL;
+  napi_valuetype t;
+  if (!u || u->closed) return throw_type(env, "start: an open handle expected");
+  if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) return throw_type(env, "start: callback must be a function");
+  if (u->polling) return throw_type(env, "start: already started");
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  napi_create_reference(env, argv[1], 1, &u->callback);
+  napi_value name;
+  napi_create_string_utf8(env, "aop:udp-batch", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &u->async);
+  int r = uv_poll_init(loop, &u->poll, u->fd);
+  if (r < 0) return throw_errno(env, "uv_poll_init", -r);
+  u->poll.data = u;
+  u->polling = 1;
+  r = uv_poll_start(&u->poll, UV_READABLE, on_readable);
+  if (r < 0) return throw_errno(env, "uv_poll_start", -r);
+  return NULL;
+}
+
+// sendTo(handle, bytes: Uint8Array, port, host): one datagram, for answers made after the batch.
+static napi_value js_send_to(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_t *u = argc == 4 ? unwrap(env, argv[0]) : NULL;
+  if (!u) return throw_type(env, "sendTo: a handle expected");
+  if (u->closed) return NULL;  // closing: answers still in progress are dropped, as dgram's would be
+  bool is;
+  napi_is_typedarray(env, argv[1], &is);
+  if (!is) return throw_type(env, "sendTo: bytes must be a Uint8Array");
+  napi_typedarray_type tt;
+  size_t len, off;
+  void *data;
+  napi_value ab;
+  napi_get_typedarray_info(env, argv[1], &tt, &len, &data, &ab, &off);
+  int32_t port;
+  char host[64];
+  size_t host_len;
+  if (napi_get_value_int32(env, argv[2], &port) != napi_ok || port < 0 || port > 65535) return throw_type(env, "sendTo: port must be 0-65535");
+  if (napi_get_value_string_utf8(env, argv[3], host, sizeof host, &host_len) != napi_ok) return throw_type(env, "sendTo: host must be a string");
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  memset(&ss, 0, sizeof ss);
+  if (u->family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET; a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return throw_type(env, "sendTo: host is not an IPv4 address");
+    sslen = sizeof *a;
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6; a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_type(env, "sendTo: host is not an IPv6 address");
+    sslen = sizeof *a;
+  }
+  u->send_calls++;
+  if (sendto(u->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sslen) < 0) u->send_errors++;
+  else u->sent++;
+  return NULL;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
+  if (!u) return throw_type(env, "close: a handle expected");
+  // The struct itself stays until the external is collected (the finalizer frees it).
+  shut(u, 0);
+  return NULL;
+}
+
+static void set_num(napi_env env, napi_value obj, const char *name, double v) {
+  napi_value n;
+  napi_create_double(env, v, &n);
+  napi_set_named_property(env, obj, name, n);
+}
+
+// counters(handle) -> { recvCalls, received, sendCalls, sent, sendErrors, oversize }
+static napi_value js_counters(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
+  if (!u) return throw_type(env, "counters: a handle expected");
+  napi_value obj;
+  napi_create_object(env, &obj);
+  set_num(env, obj, "recvCalls", u->recv_calls);
+  set_num(env, obj, "received", u->received);
+  set_num(env, obj, "sendCalls", u->send_calls);
+  set_num(env, obj, "sent", u->sent);
+  set_num(env, obj, "sendErrors", u->send_errors);
+  set_num(env, obj, "oversize", u->oversize);
+  return obj;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+    {"port", NULL, js_port, NULL, NULL, NULL, napi_default, NULL},
+    {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
+    {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_default, NULL},
+    {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+    {"counters", NULL, js_counters, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
