@@ -1,4 +1,5 @@
-// Hostile and malformed packets: FORMERR or a silent drop, never a crash, and the counters say so.
+// Hostile and malformed packets: FORMERR or a silent drop, never a crash, and the counters say so,
+// on both UDP paths (native batched and node:dgram).
 
 import t from 'tap';
 import dgram from 'node:dgram';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startDaemon } from '../helpers/server.js';
 import { rawQuery, udpExchange } from '../helpers/udp.js';
 import { waitUntil } from '../helpers/wait.js';
+import { requireUdpBatch } from '../helpers/udp-batch.js';
 
 const zonesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'serve');
 const NAME = ['writer', 'example', 'agents'];
@@ -16,8 +18,10 @@ function rcodeOf(msg: Buffer): number {
   return msg[3]! & 0x0f;
 }
 
-t.test('malformed queries', async (t) => {
-  const { daemon, port } = await startDaemon(t, { zonesDir });
+for (const udpIo of ['batched', 'dgram'] as const) t.test(`malformed queries (udp ${udpIo})`, async (t) => {
+  if (udpIo === 'batched' && !requireUdpBatch(t)) return;
+  const { daemon, port } = await startDaemon(t, { zonesDir, udpIo });
+  t.equal(daemon.listeners[0]!.udpPath().path, udpIo);
   const healthy = async () => {
     const r = await udpExchange(port, rawQuery(7, NAME, 64));
     t.ok(r && rcodeOf(r) === 0 && r.readUInt16BE(6) === 1, 'server still answers a good query');

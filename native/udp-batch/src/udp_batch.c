@@ -30,7 +30,9 @@ typedef struct {
   int fd;
   int family;
   uv_poll_t poll;
-  int polling;
+  int poll_started;
+  int poll_closed;
+  int finalized;
   int closed;
   int in_callback;
   unsigned batch;
@@ -83,18 +85,26 @@ static void free_udp(udp_t *u) {
   free(u);
 }
 
-static void on_poll_closed(uv_handle_t *h) {
-  udp_t *u = (udp_t *)h->data;
-  free_udp(u);
+// The struct is freed when both libuv is done with the poll handle and JavaScript's handle is
+// collected, whichever comes last.
+static void maybe_free(udp_t *u) {
+  if (u->finalized && (!u->poll_started || u->poll_closed)) free_udp(u);
 }
 
-// Stop polling and close the socket; the struct goes when libuv is done with the poll handle.
-static void shut(udp_t *u, int from_finalizer) {
+static void on_poll_closed(uv_handle_t *h) {
+  udp_t *u = (udp_t *)h->data;
+  u->poll_closed = 1;
+  maybe_free(u);
+}
+
+// Stop polling and close the socket. The poll handle is closed (not just stopped) before the
+// descriptor: a handle left open would, when closed later, take the descriptor's number out of
+// epoll, and by then that number may be a new socket's.
+static void shut(udp_t *u) {
   if (u->closed) return;
   u->closed = 1;
-  if (!from_finalizer) release(u);
+  if (u->poll_started) uv_close((uv_handle_t *)&u->poll, on_poll_closed);
   if (u->fd >= 0) {
-    if (u->polling) uv_poll_stop(&u->poll);
     close(u->fd);
     u->fd = -1;
   }
@@ -102,10 +112,15 @@ static void shut(udp_t *u, int from_finalizer) {
 
 static void finalize(napi_env env, void *data, void *hint) {
   udp_t *u = (udp_t *)data;
-  int had_poll = u->polling;
-  shut(u, 1);
-  if (had_poll) uv_close((uv_handle_t *)&u->poll, on_poll_closed);
-  else free_udp(u);
+  if (!u->closed) {
+    // Collected without close(): the references die with the handle's owner anyway.
+    u->refs[0] = u->refs[1] = u->refs[2] = u->refs[3] = NULL;
+    u->callback = NULL;
+    u->async = NULL;
+    shut(u);
+  }
+  u->finalized = 1;
+  maybe_free(u);
 }
 
 static int send_batch(udp_t *u, unsigned n) {
@@ -311,7 +326,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   napi_valuetype t;
   if (!u || u->closed) return throw_type(env, "start: an open handle expected");
   if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) return throw_type(env, "start: callback must be a function");
-  if (u->polling) return throw_type(env, "start: already started");
+  if (u->poll_started) return throw_type(env, "start: already started");
   uv_loop_t *loop;
   napi_get_uv_event_loop(env, &loop);
   napi_create_reference(env, argv[1], 1, &u->callback);
@@ -321,7 +336,7 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   int r = uv_poll_init(loop, &u->poll, u->fd);
   if (r < 0) return throw_errno(env, "uv_poll_init", -r);
   u->poll.data = u;
-  u->polling = 1;
+  u->poll_started = 1;
   r = uv_poll_start(&u->poll, UV_READABLE, on_readable);
   if (r < 0) return throw_errno(env, "uv_poll_start", -r);
   return NULL;
@@ -374,8 +389,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
   if (!u) return throw_type(env, "close: a handle expected");
-  // The struct itself stays until the external is collected (the finalizer frees it).
-  shut(u, 0);
+  release(u);
+  shut(u);
   return NULL;
 }
 
