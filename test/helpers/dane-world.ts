@@ -43,9 +43,11 @@ export interface DaneWorld {
 
 /**
  * The world for `names` (the certificate's DNS names; address lease.host(20 + i) for the i-th in
- * its SAN too): `lines(digests)` appended to acme.agents before it is signed.
+ * its SAN too): `lines(digests)` appended to acme.agents before it is signed. `unsigned`: the
+ * records of an unsigned child insec.acme.agents, delegated without a DS (so proven insecure) to a
+ * second daemon at lease.host(9) port 53.
  */
-export async function daneWorld(t: Test, names: string[], lines: (d: DaneDigests, lease: NetLease) => string[]): Promise<DaneWorld> {
+export async function daneWorld(t: Test, names: string[], lines: (d: DaneDigests, lease: NetLease) => string[], opts: { unsigned?: (d: DaneDigests, lease: NetLease) => string } = {}): Promise<DaneWorld> {
   const lease = await leaseNet(t);
   const dir = scratchDir(t, 'aop-dane-');
   const certs = makeCertificates(path.join(dir, 'tls'), { names, ips: names.map((_, i) => lease.host(20 + i)) });
@@ -65,6 +67,15 @@ export async function daneWorld(t: Test, names: string[], lines: (d: DaneDigests
   const anchorText = parentDsLines('agents.', keyDir).join('\n') + '\n';
   const anchorFile = path.join(dir, 'agents.anchor');
   writeFileSync(anchorFile, anchorText);
+  if (opts.unsigned !== undefined) {
+    const plainDir = path.join(dir, 'plain');
+    mkdirSync(plainDir);
+    writeFileSync(path.join(plainDir, 'insec.acme.agents.zone'), `$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 86400 300\n@ IN NS ns\nns IN A ${lease.host(9)}\n${opts.unsigned(digests, lease)}\n`);
+    appendFileSync(path.join(zones, 'acme.agents.zone'), `insec IN NS ns.insec.acme.agents.\nns.insec IN A ${lease.host(9)}\n`);
+    const plain = new Daemon({ zonesDir: plainDir, listen: [parseListen(`${lease.host(9)}:53`)] });
+    await plain.start();
+    t.teardown(() => plain.close());
+  }
   const d = new Daemon({
     zonesDir: zones, listen: [parseListen(`${lease.host(1)}:0`)],
     dnssec: { keyDir, algorithm: 13, keyLayout: 'combined', times: DEFAULT_TIMES },
