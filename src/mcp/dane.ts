@@ -31,7 +31,7 @@ export function usableTlsa(records: readonly TlsaRecord[]): TlsaRecord[] {
 /** What WebPKI made of the connection (the TLS socket's `authorized` and `authorizationError`). */
 export interface PkixResult {
   ok: boolean;
-  /** Why not, when not (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `ERR_TLS_CERT_ALTNAME_INVALID`...). */
+  /** Why not, when not (Node's words: an unknown issuer, a name the certificate does not hold...). */
   error?: string;
 }
 
