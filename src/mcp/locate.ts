@@ -326,8 +326,9 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
     try {
       doc = await capDocument(card as AgentCard & { cap: string }, o, warnings);
     } catch (err) {
-      // A certificate failing its secure TLSA is refused like a tampered document: someone may be in the path.
-      if (!(err instanceof HandOffError) || err.code === 'ERR_CAP_DIGEST_MISMATCH' || err.code === 'ERR_CAP_DANE_MISMATCH' || o.signal?.aborted) throw err;
+      // A certificate failing its secure TLSA, or bogus records of the document's host, are refused
+      // like a tampered document: someone may be in the path.
+      if (!(err instanceof HandOffError) || err.code === 'ERR_CAP_DIGEST_MISMATCH' || err.code === 'ERR_CAP_DANE_MISMATCH' || err.code === 'ERR_AGENT_BOGUS' || o.signal?.aborted) throw err;
       return { ...card, capVerified: false, warnings: [...warnings, `${err.message}; calling the records' endpoints unverified by it`] };
     }
     const preferred = card.endpoints[0];
