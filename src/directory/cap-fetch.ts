@@ -1,13 +1,14 @@
 // A capability document fetched for the index: the https URL of the record's `cap`, at the
 // addresses the DNS gives its host, never more than the zone's document cap (counted as the bytes
 // arrive), checked against `cap-sha256` before it is read. Only what the document says is kept;
-// nothing in it is trusted beyond being words to search.
+// nothing in it is trusted beyond being words to search. Its origin is DANE-checked as the
+// hand-off checks it (src/mcp/locate.ts): a certificate failing a secure TLSA RRset is refused.
 
 import { capDigest, parseCapability, type AgentCard, type ParsedCapability } from '../agent/index.js';
 import { isLocal } from '../mcp/address.js';
 import { OriginPools, ReplyTooLargeError } from '../mcp/http.js';
 import type { DnsLookup } from '../mcp/lookup.js';
-import { addressesOf } from '../mcp/locate.js';
+import { documentTlsa, failedDane, hostAddresses } from '../mcp/locate.js';
 import type { CapCheck } from './record.js';
 import type { ZoneSpend } from './budget.js';
 
@@ -41,16 +42,26 @@ export async function fetchCapability(card: AgentCard, spend: ZoneSpend, o: CapF
   }
   await spend.step(o.signal);
   let addrs: string[];
+  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.?$/, '.');
+  let expanded: string | undefined;
   try {
-    addrs = await addressesOf(o.lookup, url.hostname.replace(/^\[|\]$/g, '').replace(/\.?$/, '.'), o.signal);
+    ({ addresses: addrs, expanded } = await hostAddresses(o.lookup, host, o.signal));
   } catch (err) {
     return fail(`no DNS answer for its host: ${(err as Error).message}`);
+  }
+  let tlsa: string[];
+  try {
+    tlsa = await documentTlsa(o.lookup, host, url.port === '' ? 443 : Number(url.port), { expanded, signal: o.signal }, []);
+  } catch (err) {
+    // A bogus TLSA RRset (the lookup's DNSSEC policy): the document is not fetched.
+    if (o.signal?.aborted) throw err;
+    return fail(`its TLSA: ${(err as Error).message}`);
   }
   if (addrs.length === 0) return fail('no A/AAAA record for its host');
   if (!o.allowLoopback && addrs.some(isLocal)) return fail(`its host is on loopback (${addrs.join(', ')}); not fetched (--allow-loopback to crawl local zones)`);
   const max = spend.budget.maxDocBytes;
   let big: ReplyTooLargeError | undefined;
-  const fetch = o.pools.fetchFor(cap, addrs, (e) => { big = e; });
+  const fetch = o.pools.fetchFor(cap, addrs, (e) => { big = e; }, tlsa);
   const timer = AbortSignal.timeout(o.timeoutMs ?? 5000);
   const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer;
   let bytes: Buffer;
@@ -69,6 +80,8 @@ export async function fetchCapability(card: AgentCard, spend: ZoneSpend, o: CapF
   } catch (err) {
     if (big !== undefined) return fail(`more than ${max} bytes`, 'ERR_CAP_TOO_LARGE');
     if (o.signal?.aborted) throw err;
+    const dane = failedDane(err);
+    if (dane !== undefined) return fail(dane.message, 'ERR_CAP_DANE_MISMATCH');
     return fail(timer.aborted ? 'no answer in time' : (err as Error).message);
   }
   spend.spendBytes(bytes.length);

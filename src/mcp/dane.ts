@@ -3,8 +3,10 @@
 // of WebPKI. Usage 3 (DANE-EE): the leaf certificate (selector 0) or its public key (selector 1)
 // matches, by value (matching 0), SHA-256 (1) or SHA-512 (2); no name or date checks (RFC 7671
 // 5.1). Usage 2 (DANE-TA): a certificate the server sent matches, the leaf chains to it by
-// signatures, and the leaf names the host (RFC 7671 5.2). Usages 0 and 1 (PKIX) are not used
-// here: with only those, normal WebPKI applies.
+// signatures, and the leaf names the host (RFC 7671 5.2). Usages 0 (PKIX-TA) and 1 (PKIX-EE)
+// narrow WebPKI rather than replace it (RFC 6698 2.1.1): the chain must validate to the client's
+// roots with the host's name AND the record must match, a CA of that chain for 0, the leaf for 1.
+// Any one record that holds is enough (RFC 6698 2.1.1, RFC 7671 5).
 
 import { createHash, X509Certificate } from 'node:crypto';
 
@@ -21,9 +23,16 @@ export function readTlsa(rdata: Buffer): TlsaRecord | undefined {
   return { usage: rdata[0]!, selector: rdata[1]!, matchingType: rdata[2]!, data: Buffer.from(rdata.subarray(3)) };
 }
 
-/** The records DANE uses here: usage 2 or 3, selector 0 or 1, matching type 0, 1 or 2. */
+/** The records DANE uses: usage 0 to 3, selector 0 or 1, matching type 0, 1 or 2 (others are unusable, RFC 7671 4.1). */
 export function usableTlsa(records: readonly TlsaRecord[]): TlsaRecord[] {
-  return records.filter((r) => (r.usage === 2 || r.usage === 3) && (r.selector === 0 || r.selector === 1) && r.matchingType <= 2);
+  return records.filter((r) => r.usage <= 3 && (r.selector === 0 || r.selector === 1) && r.matchingType <= 2);
+}
+
+/** What WebPKI made of the connection (the TLS socket's `authorized` and `authorizationError`). */
+export interface PkixResult {
+  ok: boolean;
+  /** Why not, when not (Node's words: an unknown issuer, a name the certificate does not hold...). */
+  error?: string;
 }
 
 function associated(cert: X509Certificate, r: TlsaRecord): boolean {
@@ -33,14 +42,18 @@ function associated(cert: X509Certificate, r: TlsaRecord): boolean {
 }
 
 /**
- * Whether the chain the server sent (leaf first) satisfies one of `records` for `host`; why not,
- * in words, when it does not.
+ * Whether the chain (leaf first: what the server sent, with the root WebPKI found for it) satisfies
+ * one of `records` for `host`, given what WebPKI made of it; why not, in words, when it does not.
  */
-export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Certificate[], host: string): { ok: true; usage: number } | { ok: false; why: string } {
+export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Certificate[], host: string, pkix: PkixResult = { ok: false, error: 'not checked' }): { ok: true; usage: number } | { ok: false; why: string } {
   const leaf = chain[0];
   if (leaf === undefined) return { ok: false, why: 'the server sent no certificate' };
-  for (const r of usableTlsa(records)) {
+  const usable = usableTlsa(records);
+  for (const r of usable) {
     if (r.usage === 3 && associated(leaf, r)) return { ok: true, usage: 3 };
+    if (r.usage === 1 && pkix.ok && associated(leaf, r)) return { ok: true, usage: 1 };
+    // PKIX-TA: a CA certificate of the validated path (the root included, even when not sent).
+    if (r.usage === 0 && pkix.ok && chain.slice(1).some((c) => associated(c, r))) return { ok: true, usage: 0 };
     if (r.usage === 2) {
       for (let i = 1; i < chain.length; i++) {
         if (!associated(chain[i]!, r)) continue;
@@ -51,5 +64,7 @@ export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Ce
       }
     }
   }
-  return { ok: false, why: `the certificate of ${host} matches none of its ${records.length} TLSA record(s) (SHA-256 of its key: ${createHash('sha256').update(leaf.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')})` };
+  // PKIX records need WebPKI to pass first: say so when that is what failed.
+  const webpki = !pkix.ok && usable.some((r) => r.usage <= 1) ? `; WebPKI, which its PKIX-TA/PKIX-EE records need, failed: ${pkix.error ?? 'not trusted'}` : '';
+  return { ok: false, why: `the certificate of ${host} matches none of its ${records.length} TLSA record(s) (SHA-256 of its key: ${createHash('sha256').update(leaf.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')})${webpki}` };
 }

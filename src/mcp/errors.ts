@@ -15,6 +15,7 @@ export const HandOffCode = {
   ERR_CAP_NOT_JSON: { exit: 19, means: 'the capability document is not a JSON object served as JSON' },
   ERR_CAP_DIGEST_MISMATCH: { exit: 20, means: "the capability document's SHA-256 is not the record's cap-sha256: the record is refused" },
   ERR_CAP_NO_ENDPOINT: { exit: 21, means: 'the capability document has no endpoints.mcp path' },
+  ERR_CAP_DANE_MISMATCH: { exit: 32, means: "the certificate of the capability document's https origin matches none of its DNSSEC-secure TLSA records (DANE): the record is refused, nothing is called" },
   ERR_TOOL_ERROR: { exit: 6, means: 'the agent answered with an error: isError, or a JSON-RPC error to tools/call' },
   ERR_CALL_TIMEOUT: { exit: 7, means: 'the call did not finish within its deadline' },
   ERR_ENDPOINT_REFUSED: { exit: 8, means: "policy refused every endpoint: plain http to a non-loopback address, loopback for a zone not served here, or the caller's own listener" },

@@ -117,16 +117,19 @@ export class OriginPools {
     if (entry === undefined) {
       const holder: OriginEntry = { addresses: [...addresses], agent: undefined as unknown as Agent, ...(tlsa && tlsa.length > 0 ? { tlsa } : {}) };
       const webpki = buildConnector({ timeout: this.connectTimeoutMs, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
-      // With secure TLSA records the certificate is judged by them alone (RFC 7671 5.1: a DANE-EE key may be self-signed).
+      // With secure TLSA records the certificate is judged by them (dane.ts): alone for DANE-EE/TA (RFC
+      // 7671 5.1: a DANE-EE key may be self-signed), with WebPKI's verdict (the same CAs) for PKIX-TA/EE.
       // No session resumption: a resumed TLS 1.3 session shows no certificate to check.
-      const danePeer = buildConnector({ timeout: this.connectTimeoutMs, rejectUnauthorized: false, maxCachedSessions: 0 });
+      const danePeer = buildConnector({ timeout: this.connectTimeoutMs, rejectUnauthorized: false, maxCachedSessions: 0, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
       const base: buildConnector.connector = (opts, cb) => {
         const records = holder.tlsa;
         if (records === undefined || records.length === 0) return webpki(opts, cb);
         return danePeer(opts, (err, socket) => {
           if (err !== null || socket === null) return cb(err, null);
-          const chain = peerChain(socket as unknown as TLSSocket);
-          const c = daneCheck(records, chain, host);
+          const tlsSocket = socket as unknown as TLSSocket;
+          const chain = peerChain(tlsSocket);
+          const authError = tlsSocket.authorizationError as unknown;
+          const c = daneCheck(records, chain, host, tlsSocket.authorized ? { ok: true } : { ok: false, error: authError instanceof Error ? authError.message : String(authError ?? 'not trusted') });
           if (c.ok) return cb(null, socket);
           socket.destroy();
           // The failover loop reads the code (DANE_MISMATCH) and ends with ERR_DANE_MISMATCH when nothing else worked.

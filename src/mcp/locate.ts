@@ -4,6 +4,8 @@
 // as dns-aid-core 0.28 finds it. A `cap` that cannot be used refuses the card; the agent card is a hint.
 // A card in aop's form that carries `cap` and `cap-sha256` has its document fetched and checked
 // too (aop verifying its own records): a mismatch refuses it. Refusals are remembered briefly.
+// The documents' https origins are DANE-checked as the endpoints are (tlsa-lookup.ts, dane.ts):
+// a certificate that fails a secure TLSA RRset refuses the card, whatever its form.
 
 import { LRUCache } from 'lru-cache';
 import { AopError } from '../base/errors.js';
@@ -18,6 +20,7 @@ import { HandOffError, type HandOffCodeName } from './errors.js';
 import type { OriginPools, ReplyTooLargeError } from './http.js';
 import type { DnsLookup } from './lookup.js';
 import { isSecurityRefusal } from './security.js';
+import { originTlsa, secureExpansion, secureTlsa, tlsaName, type TlsaFound } from './tlsa-lookup.js';
 
 /** The largest capability document or agent card read (dns-aid-core's limit). */
 export const MAX_DESCRIPTOR_BYTES = MAX_CAPABILITY_BYTES;
@@ -84,7 +87,7 @@ function refusalsOf(o: LocateOptions): CapRefusals {
   return r;
 }
 
-type Failure = { code: 'ERR_CAP_UNREACHABLE' | 'ERR_CAP_TOO_LARGE' | 'ERR_CAP_NOT_JSON' | 'ERR_CAP_NO_ENDPOINT'; message: string };
+type Failure = { code: 'ERR_CAP_UNREACHABLE' | 'ERR_CAP_TOO_LARGE' | 'ERR_CAP_NOT_JSON' | 'ERR_CAP_NO_ENDPOINT' | 'ERR_CAP_DANE_MISMATCH'; message: string };
 
 class DocumentError extends AopError {
   constructor(readonly failure: Failure) {
@@ -104,9 +107,16 @@ const PARSE_CODES: Record<CapabilityCodeName, Failure['code']> = {
 
 /** The host's A and AAAA addresses by the lookup (at most 8 CNAMEs in the answer followed, so a loop ends here). */
 export async function addressesOf(lookup: DnsLookup, host: string, signal?: AbortSignal): Promise<string[]> {
+  return (await hostAddresses(lookup, host, signal)).addresses;
+}
+
+/** addressesOf, with the name the host expands to when a secure CNAME chain gave the addresses (the TLSA base domain, RFC 7671 7). */
+export async function hostAddresses(lookup: DnsLookup, host: string, signal?: AbortSignal): Promise<{ addresses: string[]; expanded?: string }> {
   const out: string[] = [];
+  let expanded: string | undefined;
   for (const type of [RRType.A, RRType.AAAA]) {
     const r = await lookup.query(host, type, signal);
+    expanded ??= secureExpansion(r, host);
     let target = host;
     for (let hop = 0; hop < 8; hop++) {
       const c = r.answers.find((x) => x.type === RRType.CNAME && nameEquals(x.name, target));
@@ -119,7 +129,33 @@ export async function addressesOf(lookup: DnsLookup, host: string, signal?: Abor
       if (type === RRType.AAAA && rr.rdata.length === 16) out.push(formatIPv6(rr.rdata));
     }
   }
-  return out;
+  return { addresses: out, ...(expanded !== undefined ? { expanded } : {}) };
+}
+
+/**
+ * The secure TLSA RDATA (hex) for a document's origin, `[]` for none (WebPKI); a lookup that gets
+ * no reply leaves a warning and WebPKI, as for the endpoints (resolve.ts). `atHost`: the lookup at
+ * the host's TLSA name, started beside the addresses.
+ */
+export async function documentTlsa(lookup: DnsLookup, host: string, port: number, o: { expanded?: string | undefined; atHost?: Promise<TlsaFound>; signal?: AbortSignal | undefined }, warnings: string[]): Promise<string[]> {
+  try {
+    const t = await originTlsa(lookup, host, port, o);
+    return t.found ? t.rdata : [];
+  } catch (err) {
+    if (o.signal?.aborted || isSecurityRefusal(err)) throw err;
+    warnings.push(`${tlsaName(host, port)} TLSA: no DNS reply (${err instanceof Error ? err.message : String(err)}); WebPKI is used`);
+    return [];
+  }
+}
+
+/** Whether a failed fetch ended at a certificate that failed DANE (http.ts gives the connect error that code). */
+export function failedDane(err: unknown): Error | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 6 && e instanceof Error; i++) {
+    if ((e as NodeJS.ErrnoException).code === 'DANE_MISMATCH') return e;
+    e = e.cause;
+  }
+  return undefined;
 }
 
 /** Why policy refuses fetching from these addresses, as the hand-off refuses endpoints. */
@@ -141,13 +177,13 @@ function causeText(err: unknown): string {
   return msg;
 }
 
-/** GET `url` at `addresses`: the body bytes (served as JSON), or a DocumentError. */
-async function fetchDocument(url: string, addresses: readonly string[], o: LocateOptions): Promise<Buffer> {
+/** GET `url` at `addresses`: the body bytes (served as JSON), or a DocumentError. `tlsa`: the origin's secure TLSA RDATA (hex), [] for WebPKI. */
+async function fetchDocument(url: string, addresses: readonly string[], o: LocateOptions, tlsa: readonly string[]): Promise<Buffer> {
   const ms = o.timeoutMs ?? 5000;
   const timer = AbortSignal.timeout(ms);
   const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer;
   let big: ReplyTooLargeError | undefined;
-  const fetch = o.pools.fetchFor(url, addresses, (e) => { big = e; });
+  const fetch = o.pools.fetchFor(url, addresses, (e) => { big = e; }, /^https:/i.test(url) ? tlsa : undefined);
   let bytes: Buffer;
   let type: string;
   try {
@@ -169,6 +205,8 @@ async function fetchDocument(url: string, addresses: readonly string[], o: Locat
     if (big !== undefined) throw new DocumentError({ code: 'ERR_CAP_TOO_LARGE', message: `${url}: more than ${MAX_DESCRIPTOR_BYTES} bytes` });
     if (o.signal?.aborted) throw err;
     if (timer.aborted) throw new DocumentError({ code: 'ERR_CAP_UNREACHABLE', message: `${url}: no answer within ${ms} ms` });
+    const dane = failedDane(err);
+    if (dane !== undefined) throw new DocumentError({ code: 'ERR_CAP_DANE_MISMATCH', message: `${url}: ${dane.message}; the record is refused` });
     throw new DocumentError({ code: 'ERR_CAP_UNREACHABLE', message: `${url}: ${causeText(err)}` });
   }
   if (type !== 'application/json' && !type.endsWith('+json')) {
@@ -241,17 +279,22 @@ async function capDocumentOnce(card: AgentCard & { cap: string }, o: LocateOptio
   const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.?$/, '.');
   const port = url.port === '' ? 443 : Number(url.port);
   let addrs: string[];
+  let expanded: string | undefined;
+  // The TLSA at the host's name is asked beside its addresses (DANE for the document's origin).
+  const atHost = secureTlsa(o.lookup, tlsaName(host, port), o.signal);
+  atHost.catch(() => undefined);
   try {
-    addrs = await addressesOf(o.lookup, host, o.signal);
+    ({ addresses: addrs, expanded } = await hostAddresses(o.lookup, host, o.signal));
   } catch (err) {
     if (o.signal?.aborted || isSecurityRefusal(err)) throw err;
     throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no DNS answer for ${host}: ${(err as Error).message}`, err);
   }
+  const tlsa = await documentTlsa(o.lookup, host, port, { expanded, atHost, signal: o.signal }, warnings);
   if (addrs.length === 0) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: no A/AAAA record for ${host}`);
   const why = refusal(addrs, port, o, card.zone);
   if (why !== undefined) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: refused: ${why}`);
   try {
-    const bytes = await fetchDocument(card.cap, addrs, o);
+    const bytes = await fetchDocument(card.cap, addrs, o, tlsa);
     // The digest before the parse: a tampered document is refused as tampered, whatever it holds.
     if (card.capSha256 !== undefined) {
       const actual = capDigest(bytes);
@@ -283,7 +326,9 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
     try {
       doc = await capDocument(card as AgentCard & { cap: string }, o, warnings);
     } catch (err) {
-      if (!(err instanceof HandOffError) || err.code === 'ERR_CAP_DIGEST_MISMATCH' || o.signal?.aborted) throw err;
+      // A certificate failing its secure TLSA, or bogus records of the document's host, are refused
+      // like a tampered document: someone may be in the path.
+      if (!(err instanceof HandOffError) || err.code === 'ERR_CAP_DIGEST_MISMATCH' || err.code === 'ERR_CAP_DANE_MISMATCH' || err.code === 'ERR_AGENT_BOGUS' || o.signal?.aborted) throw err;
       return { ...card, capVerified: false, warnings: [...warnings, `${err.message}; calling the records' endpoints unverified by it`] };
     }
     const preferred = card.endpoints[0];
@@ -316,7 +361,8 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
         const url = `${origin}${AGENT_CARD_PATH}`;
         if (addrs.length === 0 || refusal(addrs, e.port, o, card.zone) !== undefined) return undefined;
         try {
-          const doc = parsed(url, await fetchDocument(url, addrs, o));
+          // The agent card is at the endpoint's origin: its secure TLSA (the card's) holds for it too.
+          const doc = parsed(url, await fetchDocument(url, addrs, o, e.scheme === 'https' ? e.tlsa ?? [] : []));
           const path = mcpPath(doc, e);
           if (path === undefined) warnings.push(`${url}: no endpoints.mcp path; using /mcp`);
           return path;

@@ -13,6 +13,8 @@ import { demandOf, type Demand } from './auth-hint.js';
 export interface ProbeTarget {
   url: string;
   addresses: readonly string[];
+  /** For https: the endpoint's secure TLSA RDATA (hex, the card's `tlsa`), so the probe is DANE-checked as a call is; [] for WebPKI. */
+  tlsa?: readonly string[];
 }
 
 export interface ProbeResult {
@@ -36,7 +38,7 @@ export interface ProbeOptions {
 export async function probeEndpoint(target: ProbeTarget, o: ProbeOptions): Promise<ProbeResult> {
   const t0 = performance.now();
   const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs);
-  const base = o.pools.fetchFor(target.url, target.addresses);
+  const base = o.pools.fetchFor(target.url, target.addresses, undefined, /^https:/i.test(target.url) ? target.tlsa ?? [] : undefined);
   let challenge: string | null | undefined;
   const transport = new StreamableHTTPClientTransport(new URL(target.url), {
     fetch: (async (input: string | URL, init?: RequestInit) => {

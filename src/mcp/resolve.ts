@@ -9,6 +9,7 @@ import { Rcode, RRType, rcodeToString, typeToString } from '../wire/types.js';
 import { HandOffError } from './errors.js';
 import { describeNotAnAnswer, notAnAnswer, type DnsLookup, type LookupReply } from './lookup.js';
 import { isSecurityRefusal, weakestSecurity, type RecordSecurity, type SecurityRecord } from './security.js';
+import { originTlsa, secureExpansion, secureTlsa, tlsaName, type TlsaFound } from './tlsa-lookup.js';
 
 export interface ResolvedAgent {
   card: AgentCard;
@@ -197,6 +198,8 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   // The TXT and the missing addresses, all at once. A failed side query leaves a warning, not an error.
   const extra: RR[] = [];
   const warnings: string[] = [];
+  /** Hosts whose address reply came by a secure CNAME chain: the name they expand to. */
+  const expansions = new Map<string, string>();
   const side = async (qname: string, type: number): Promise<void> => {
     try {
       const r = await lookup.query(qname, type, signal);
@@ -209,6 +212,8 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
         target = readName(c.rdata, 0).name;
         used.push(c);
       }
+      const exp = type === RRType.TXT ? undefined : secureExpansion(r, qname);
+      if (exp !== undefined) expansions.set(qname.toLowerCase(), exp);
       for (const rr of r.answers) {
         if (rr.type === type && nameEquals(rr.name, target)) {
           const own = { ...rr, name: qname };
@@ -226,20 +231,19 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   const hosts = new Map<string, string>();
   for (const e of first.endpoints) if (e.addresses === undefined || e.addresses.length === 0) hosts.set(e.host.toLowerCase(), e.host);
   for (const host of hosts.values()) jobs.push(side(host, RRType.A), side(host, RRType.AAAA));
-  // DANE (RFC 7671): the TLSA at _<port>._tcp.<host> of each https endpoint, used only when secure.
-  const tlsa = new Map<string, string[]>();
-  const tlsaNames = new Set(first.endpoints.filter((e) => e.scheme === 'https').map((e) => `_${e.port}._tcp.${e.host.replace(/\.?$/, '.')}`));
-  for (const qname of tlsaNames) {
-    jobs.push((async () => {
-      try {
-        const r = await lookup.query(qname, RRType.TLSA, signal);
-        const rrs = r.answers.filter((x) => x.type === RRType.TLSA && nameEquals(x.name, qname));
-        if (r.rcode === Rcode.NOERROR && r.security === 'secure' && rrs.length > 0) tlsa.set(qname.toLowerCase(), rrs.map((x) => x.rdata.toString('hex')));
-      } catch (err) {
-        if (signal?.aborted || isSecurityRefusal(err)) throw err;
-        warnings.push(`${qname} TLSA: no DNS reply (${err instanceof Error ? err.message : String(err)}); WebPKI is used`);
-      }
-    })());
+  // DANE (RFC 7671): the TLSA of each https endpoint's origin, used only when secure (tlsa-lookup.ts).
+  const tlsaKnown = (qname: string) => (p: Promise<TlsaFound>): Promise<TlsaFound> => p.catch((err: unknown) => {
+    if (signal?.aborted || isSecurityRefusal(err)) throw err;
+    warnings.push(`${qname} TLSA: no DNS reply (${err instanceof Error ? err.message : String(err)}); WebPKI is used`);
+    return { found: false, why: 'no DNS reply' };
+  });
+  const atHost = new Map<string, { host: string; port: number; p: Promise<TlsaFound> }>();
+  for (const e of first.endpoints) {
+    const qname = tlsaName(e.host, e.port);
+    if (e.scheme !== 'https' || atHost.has(qname.toLowerCase())) continue;
+    const p = tlsaKnown(qname)(secureTlsa(lookup, qname, signal));
+    atHost.set(qname.toLowerCase(), { host: e.host, port: e.port, p });
+    jobs.push(p.then(() => undefined));
   }
   // The source zone: positive answers usually carry no authority section, so ask an SOA at the
   // owner (beside the other side queries, so it adds no round trip). The card, zone included, is
@@ -247,11 +251,18 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   let zone = zoneOf(owner, svcbReply);
   if (zone === undefined) jobs.push(findZone(lookup, owner, signal).then((z) => { zone = z; }));
   await Promise.all(jobs);
+  // A host given by a secure CNAME has its TLSA asked at the expanded name first (RFC 7671 section 7).
+  const tlsa = new Map<string, string[]>();
+  await Promise.all([...atHost].map(async ([key, t]) => {
+    const expanded = expansions.get(t.host.toLowerCase());
+    const found = expanded === undefined ? await t.p : await tlsaKnown(tlsaName(expanded, t.port))(originTlsa(lookup, t.host, t.port, { expanded, atHost: t.p, signal }));
+    if (found.found) tlsa.set(key, found.rdata);
+  }));
   used.push(...base.filter((r) => (r.type === RRType.A || r.type === RRType.AAAA) && first.endpoints.some((e) => nameEquals(e.host, r.name))));
 
   const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? { dnsAid: true } : { zone, dnsAid: true });
   for (const e of card.endpoints) {
-    const t = e.scheme === 'https' ? tlsa.get(`_${e.port}._tcp.${e.host.replace(/\.?$/, '.')}`.toLowerCase()) : undefined;
+    const t = e.scheme === 'https' ? tlsa.get(tlsaName(e.host, e.port).toLowerCase()) : undefined;
     if (t !== undefined) e.tlsa = t;
   }
   // requireSecure 'auto': a signed agent's records must all be secure (security.ts).

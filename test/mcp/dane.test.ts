@@ -6,21 +6,10 @@
 // the chain) lets it through, the name checked. openssl computes the 3 1 1 digest as a peer would.
 
 import t, { type Test } from 'tap';
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createHash, X509Certificate } from 'node:crypto';
 import path from 'node:path';
-import { scratchDir } from '../helpers/child.js';
 import { hasTool, requireTool, run } from '../helpers/peers.js';
-import { leaseNet } from '../helpers/loopback-net.js';
-import { makeCertificates } from '../helpers/tls-cert.js';
 import { startHttpsSite } from '../helpers/https-site.js';
-import { bundledZonesDir } from '../../src/cli/paths.js';
-import { parseListen } from '../../src/server/listen.js';
-import { parseHints } from '../../src/resolver/hints.js';
-import { parentDsLines } from '../../src/dnssec/parent-ds.js';
-import { parseTrustAnchors } from '../../src/resolver/validate/index.js';
-import { DEFAULT_TIMES, Signer } from '../../src/authority/signer.js';
-import { Daemon } from '../../src/server/daemon.js';
+import { daneWorld } from '../helpers/dane-world.js';
 import { runCall, type CallArgs } from '../../src/cli/call.js';
 import { runAgent } from '../../src/cli/agent.js';
 import { root } from '../helpers/gateway.js';
@@ -37,50 +26,26 @@ async function call(a: Partial<CallArgs> & { server: string; name: string }): Pr
 
 t.test('DANE-checked https endpoints', async (t: Test) => {
   if (!requireTool(t, 'openssl', 'openssl')) return;
-  const lease = await leaseNet(t);
-  const dir = scratchDir(t, 'aop-dane-');
-  const certs = makeCertificates(path.join(dir, 'tls'), { names: ['dane.acme.agents', 'danebad.acme.agents', 'danta.acme.agents'], ips: [lease.host(20), lease.host(21), lease.host(22)] });
-  const leaf = new X509Certificate(readFileSync(certs.cert));
-  const ca = new X509Certificate(readFileSync(certs.ca));
-  const spki = createHash('sha256').update(leaf.publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  const rec = (name: string, host: string) => `${name} IN SVCB 1 ${host}.acme.agents. alpn="mcp" port=${PORT} key65320="/mcp" key65321="streamable-http" key65322="echo"`;
+  const w = await daneWorld(t, ['dane.acme.agents', 'danebad.acme.agents', 'danta.acme.agents'], (d, lease) => [
+    rec('daneok', 'dane'), rec('danefail', 'danebad'), rec('danetrust', 'danta'),
+    `dane IN A ${lease.host(20)}`, `danebad IN A ${lease.host(21)}`, `danta IN A ${lease.host(22)}`,
+    `_${PORT}._tcp.dane IN TLSA 3 1 1 ${d.spki}`,
+    `_${PORT}._tcp.danebad IN TLSA 3 1 1 ${'00'.repeat(32)}`,
+    `_${PORT}._tcp.danta IN TLSA 2 0 1 ${d.caCert}`,
+  ]);
+  const { certs, server, anchorFile, lease } = w;
+  const spki = w.digests.spki;
   // openssl's digest of the same key, as `ldns-dane` or a TLSA generator would compute it.
   const o = await run('sh', ['-c', `openssl x509 -in ${certs.cert} -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -r`]);
   t.equal(o.stdout.split(' ')[0], spki, 'openssl agrees on the 3 1 1 digest');
   // `aop zone tlsa` prints the record a zone publishes for it.
   const z = await run(process.execPath, [path.join(root, 'bin', 'aop.js'), 'zone', 'tlsa', 'dane.acme.agents', '--cert', certs.cert, '--port', String(PORT)]);
   t.equal(z.stdout, `_${PORT}._tcp.dane.acme.agents. IN TLSA 3 1 1 ${spki.toUpperCase()}\n`, 'aop zone tlsa prints the 3 1 1 record');
-  const caDigest = createHash('sha256').update(ca.raw).digest('hex');
-  const chainFile = path.join(dir, 'tls', 'chain.pem');
-  writeFileSync(chainFile, readFileSync(certs.cert, 'utf8') + readFileSync(certs.ca, 'utf8'));
-
-  const zones = path.join(dir, 'zones');
-  mkdirSync(zones);
-  for (const z of ['agents.', 'acme.agents.', 'globex.agents.']) copyFileSync(path.join(bundledZonesDir, `${z}zone`), path.join(zones, `${z}zone`));
-  const rec = (name: string, host: string) => `${name} IN SVCB 1 ${host}.acme.agents. alpn="mcp" port=${PORT} key65320="/mcp" key65321="streamable-http" key65322="echo"`;
-  appendFileSync(path.join(zones, 'acme.agents.zone'), [
-    rec('daneok', 'dane'), rec('danefail', 'danebad'), rec('danetrust', 'danta'),
-    `dane IN A ${lease.host(20)}`, `danebad IN A ${lease.host(21)}`, `danta IN A ${lease.host(22)}`,
-    `_${PORT}._tcp.dane IN TLSA 3 1 1 ${spki}`,
-    `_${PORT}._tcp.danebad IN TLSA 3 1 1 ${'00'.repeat(32)}`,
-    `_${PORT}._tcp.danta IN TLSA 2 0 1 ${caDigest}`,
-  ].join('\n') + '\n');
-  const keyDir = path.join(dir, 'keys');
-  new Signer({ keyDir, algorithm: 13, keyLayout: 'combined', times: DEFAULT_TIMES }).keysFor('agents.');
-  const anchorText = parentDsLines('agents.', keyDir).join('\n') + '\n';
-  const anchorFile = path.join(dir, 'agents.anchor');
-  writeFileSync(anchorFile, anchorText);
-  const d = new Daemon({
-    zonesDir: zones, listen: [parseListen(`${lease.host(1)}:0`)],
-    dnssec: { keyDir, algorithm: 13, keyLayout: 'combined', times: DEFAULT_TIMES },
-    resolver: { hints: parseHints(`agents. 3600 IN NS a.root.agents.\na.root.agents. 3600 IN A ${lease.host(1)}\n`), warmUp: 0, timeout: 2000, validation: { anchors: parseTrustAnchors(anchorText) } },
-  });
-  await d.start();
-  t.teardown(() => d.close());
-  const server = `${lease.host(1)}:${d.listeners[0]!.address.port}`;
   const sites = [
     await startHttpsSite(lease.host(20), PORT, { cert: certs.cert, key: certs.key }, { '/mcp': { mcp: ['echo'] } }),
     await startHttpsSite(lease.host(21), PORT, { cert: certs.cert, key: certs.key }, { '/mcp': { mcp: ['echo'] } }),
-    await startHttpsSite(lease.host(22), PORT, { cert: chainFile, key: certs.key }, { '/mcp': { mcp: ['echo'] } }),
+    await startHttpsSite(lease.host(22), PORT, { cert: w.chainFile, key: certs.key }, { '/mcp': { mcp: ['echo'] } }),
   ];
   t.teardown(async () => { for (const s of sites) await s.close(); });
 
