@@ -9,7 +9,7 @@ import { agentNames, rootHints, rootZone, shuffled, writeAgentZone, writeMixedCa
 import { dnsperf } from './dnsperf.js';
 import { rrlScenario } from './rrl.js';
 import {
-  ROOT, cpuSeconds, findTool, reloadAndSettle, memory, startAop, startAopResolver, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
+  ROOT, cpuSeconds, findTool, reloadAndSettle, memory, startAop, startAopResolver, startEcho, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
 } from './servers.js';
 import { formatTable, ratioRows } from './report.js';
 import { dnstapScenario } from './dnstap.js';
@@ -78,7 +78,7 @@ async function launch(start, probe) {
   let proc;
   try {
     proc = start();
-    const ms = await waitForAnswer(proc, probe.host, probe.port, probe.qname, probe.type, { rd: probe.rd, timeoutMs: probe.timeoutMs ?? 60_000 });
+    const ms = await waitForAnswer(proc, probe.host, probe.port, probe.qname, probe.type, { rd: probe.rd, timeoutMs: probe.timeoutMs ?? 60_000, anyReply: probe.anyReply });
     return { proc, readyMs: ms };
   } catch (err) {
     await proc?.stop();
@@ -167,6 +167,11 @@ async function scenario1(dir, names) {
   const defs = [
     { key: 'aop', name: 'aop', host: `${NET}10`, start: () => startAop('aop', { zonesDir: zoneDir, listen: [`${NET}10:${PORT}`] }) },
   ];
+  // The same aop on node:dgram, and the two UDP ceilings (an echo server doing no DNS work):
+  // how far each path is from what one Node process can do here.
+  defs.push({ key: 'aopDgram', name: 'aop --udp-io dgram', host: `${NET}14`, start: () => startAop('aop dgram', { zonesDir: zoneDir, listen: [`${NET}14:${PORT}`], extra: ['--udp-io', 'dgram'] }) });
+  defs.push({ key: 'echoDgram', name: 'echo, node:dgram', host: `${NET}15`, anyReply: true, start: () => startEcho('echo dgram', { host: `${NET}15`, port: PORT, mode: 'dgram' }) });
+  defs.push({ key: 'echoBatched', name: 'echo, batched', host: `${NET}16`, anyReply: true, start: () => startEcho('echo batched', { host: `${NET}16`, port: PORT, mode: 'batched' }) });
   if (config.aopWorkers > 1) {
     defs.push({ key: 'aopN', name: `aop --workers ${config.aopWorkers}`, host: `${NET}13`, start: () => startAop(`aop x${config.aopWorkers}`, { zonesDir: zoneDir, listen: [`${NET}13:${PORT}`], extra: ['--workers', String(config.aopWorkers)] }) });
   }
@@ -176,7 +181,7 @@ async function scenario1(dir, names) {
   const running = [];
   try {
     for (const d of defs) {
-      const l = await launch(d.start, { host: d.host, port: PORT, qname: last, type: 'SVCB' });
+      const l = await launch(d.start, { host: d.host, port: PORT, qname: last, type: 'SVCB', anyReply: d.anyReply });
       if (l.error) res[d.key] = { error: l.error };
       else running.push({ ...d, port: PORT, proc: l.proc });
     }
@@ -187,6 +192,7 @@ async function scenario1(dir, names) {
     const mixedFile = path.join(dir, 's1-mixed.queries');
     await writeMixedCaseQueryFile(mixedFile, shuffled(names, 5), Math.round(100_000 * config.seconds));
     for (const s of running) {
+      if (s.anyReply) continue;
       const r = await dnsperf({ server: s.host, port: s.port, queryFile: mixedFile, seconds: config.seconds, clients: config.clients, outstanding: config.outstanding, cpu: config.pin ? 1 : undefined });
       res[s.key].mixedCase = { qps: r.qps, lost: r.lost, meanMs: r.avgLatencyMs, rcodes: r.rcodes };
       log(`  ${s.key} mixed case: ${Math.round(r.qps)} qps, ${r.lost} lost`);
@@ -199,6 +205,16 @@ async function scenario1(dir, names) {
   const mixed = [{ metric: 'QPS, mixed-case (0x20) names', get: (x) => x.mixedCase?.qps, digits: 0 }];
   rows.push(...throughputRows('1 authoritative', res, peers));
   rows.push(...ratioRows('1 authoritative', res.aop, peers, mixed));
+  const dgramRes = res.aopDgram ?? { error: 'not measured' };
+  rows.push(...throughputRows('1 auth, aop --udp-io dgram', { aop: dgramRes }, peers));
+  rows.push(...ratioRows('1 auth, aop --udp-io dgram', dgramRes, peers, mixed));
+  const qpsOnly = [
+    { metric: 'QPS completed (median)', get: (x) => x.qps, digits: 0, higher: true },
+    { metric: 'queries per server CPU-second', get: (x) => x.qpsPerCpu, digits: 0 },
+  ];
+  for (const [key, label] of [['echoDgram', 'echo ceiling, node:dgram'], ['echoBatched', 'echo ceiling, batched']]) {
+    rows.push(...ratioRows(`1 ${label}`, res[key] ?? { error: 'not measured' }, peers, qpsOnly));
+  }
   if (config.aopWorkers > 1) {
     const label = `1 auth, aop --workers ${config.aopWorkers}`;
     const aopN = res.aopN ?? { error: 'not measured' };

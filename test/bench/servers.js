@@ -120,13 +120,14 @@ export class StartError extends Error {
  * Poll every `intervalMs` until `host:port` answers `qname type` with an answer record; resolves
  * with the milliseconds from the process's spawn to that answer.
  */
-export async function waitForAnswer(proc, host, port, qname, type, { rd = false, timeoutMs = 30_000, intervalMs = 20 } = {}) {
+export async function waitForAnswer(proc, host, port, qname, type, { rd = false, timeoutMs = 30_000, intervalMs = 20, anyReply = false } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last = 'no reply';
   while (Date.now() < deadline) {
     if (proc.exited) throw new StartError(`${proc.name} exited (${proc.exited.code ?? proc.exited.signal}) before answering:\n${proc.output.slice(-3000)}`);
     const r = await probe(host, port, qname, type, { rd, timeoutMs: Math.max(intervalMs, 200) });
-    if (r && r.rcode === 0 && r.ancount > 0) return Number(process.hrtime.bigint() - proc.startedAt) / 1e6;
+    // The echo servers answer with the query itself: any reply is their answer.
+    if (r && (anyReply || (r.rcode === 0 && r.ancount > 0))) return Number(process.hrtime.bigint() - proc.startedAt) / 1e6;
     if (r) last = `rcode ${r.rcode}, ${r.ancount} answers`;
     else await new Promise((res) => setTimeout(res, intervalMs));
   }
@@ -204,6 +205,11 @@ const noRrl = (extra) => (extra.some((x) => x.startsWith('--rrl-')) ? [] : ['--r
 /** `aop serve --zones DIR`: the authoritative daemon as a user runs it. */
 export function startAop(name, { zonesDir, listen, nodeArgs = [], extra = [] }) {
   return new Proc(name, process.execPath, [...nodeArgs, AOP, 'serve', '--zones', zonesDir, ...listen.flatMap((l) => ['--listen', l]), '--log-level', 'warn', ...noRrl(extra), ...extra], { cwd: ROOT });
+}
+
+/** test/bench/echo-server.js: the UDP ceiling of one Node process, `dgram` or `batched`. */
+export function startEcho(name, { host, port, mode }) {
+  return new Proc(name, process.execPath, [path.join(ROOT, 'test/bench/echo-server.js'), host, String(port), mode], { cwd: ROOT });
 }
 
 /** `aop serve --resolver`: iterates from the given hints file. */
