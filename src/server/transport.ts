@@ -320,20 +320,39 @@ export class Listener {
       sock.destroy();
     });
     const backlogged = (): boolean => sock.writableLength >= this.tcpOpts.maxUnsentBytes;
+    // Replies finished in one turn of the loop go out in one write: cork at the first, uncork on
+    // the next tick (a pipelining client such as dnsperf gets many per segment, not one each).
+    let corked = false;
+    const send = (frame: Buffer): void => {
+      if (!corked) {
+        corked = true;
+        sock.cork();
+        process.nextTick(() => {
+          corked = false;
+          sock.uncork();
+        });
+      }
+      sock.write(frame);
+    };
     const pump = (): void => {
+      const remote = sock.remoteAddress ?? '';
       while (c.running < this.tcpOpts.maxInFlight && c.queue.length > 0 && !backlogged()) {
         const msg = c.queue.shift()!;
+        // A stored answer goes back at once, with no promise in between (as over UDP).
+        const hit = this.responder.cached(msg, 'tcp', remote);
+        if (hit) {
+          if (!sock.destroyed) send(tcpFrame(hit));
+          if (this.tap !== undefined) this.tapped(msg, hit, 'tcp', remote, sock.remotePort ?? 0, wallClock(), true);
+          this.touch(c);
+          continue;
+        }
         c.running++;
         const t0 = this.tap !== undefined ? wallClock() : 0;
-        this.track(this.responder.respond(msg, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0).then((out) => {
+        this.track(this.responder.respond(msg, 'tcp', remote, sock.remotePort ?? 0).then((out) => {
           c.running--;
-          if (this.tap !== undefined) this.tapped(msg, Array.isArray(out) ? out[0] : out, 'tcp', sock.remoteAddress ?? '', sock.remotePort ?? 0, t0, false);
+          if (this.tap !== undefined) this.tapped(msg, Array.isArray(out) ? out[0] : out, 'tcp', remote, sock.remotePort ?? 0, t0, false);
           if (out && !sock.destroyed) {
-            for (const one of Array.isArray(out) ? out : [out]) {
-              const len = Buffer.alloc(2);
-              len.writeUInt16BE(one.length);
-              sock.write(Buffer.concat([len, one]));
-            }
+            for (const one of Array.isArray(out) ? out : [out]) send(tcpFrame(one));
             this.touch(c);
           }
           // A response that was dropped (not answerable) ends the connection, as BIND does.
@@ -485,6 +504,14 @@ export class Listener {
     this.batched?.close();
     await closed;
   }
+}
+
+/** One DNS message framed for a stream: its two-octet length, then the message (RFC 1035 4.2.2). */
+function tcpFrame(msg: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(2 + msg.length);
+  out.writeUInt16BE(msg.length, 0);
+  msg.copy(out, 2);
+  return out;
 }
 
 /** A UDP socket for a listen address: its family only (v6 sockets take no v4), IP-literal lookups. */
