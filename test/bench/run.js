@@ -197,12 +197,22 @@ async function scenario1(dir, names) {
       res[s.key].mixedCase = { qps: r.qps, lost: r.lost, meanMs: r.avgLatencyMs, rcodes: r.rcodes };
       log(`  ${s.key} mixed case: ${Math.round(r.qps)} qps, ${r.lost} lost`);
     }
+    // Over TCP: dnsperf keeps its connections open and pipelines (RFC 7766).
+    for (const s of running) {
+      if (s.anyReply) continue;
+      const r = await dnsperf({ server: s.host, port: s.port, queryFile, seconds: config.seconds, clients: config.clients, outstanding: config.outstanding, mode: 'tcp', cpu: config.pin ? 1 : undefined });
+      res[s.key].tcp = { qps: r.qps, lost: r.lost, meanMs: r.avgLatencyMs };
+      log(`  ${s.key} tcp: ${Math.round(r.qps)} qps, ${r.lost} lost`);
+    }
   } finally {
     await Promise.all(running.map((s) => s.proc.stop()));
   }
   results.scenarios['1'] = { name: 'authoritative', agents: config.agents, ...res };
   const peers = [{ name: 'NSD', value: res.nsd }, { name: 'Knot', value: res.knot }];
-  const mixed = [{ metric: 'QPS, mixed-case (0x20) names', get: (x) => x.mixedCase?.qps, digits: 0 }];
+  const mixed = [
+    { metric: 'QPS, mixed-case (0x20) names', get: (x) => x.mixedCase?.qps, digits: 0 },
+    { metric: 'QPS over TCP (pipelined)', get: (x) => x.tcp?.qps, digits: 0 },
+  ];
   rows.push(...throughputRows('1 authoritative', res, peers));
   rows.push(...ratioRows('1 authoritative', res.aop, peers, mixed));
   const dgramRes = res.aopDgram ?? { error: 'not measured' };
