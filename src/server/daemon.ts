@@ -11,7 +11,7 @@ import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
 import type { RootHints } from '../resolver/hints.js';
 import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/resolver.js';
-import type { Server } from '../transport/index.js';
+import { setUpstreamUdp, type Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { Signer, type SignerOptions } from '../authority/signer.js';
 import { Rollover, type RolloverOptions } from '../authority/rollover.js';
@@ -329,6 +329,8 @@ export class Daemon {
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
+    // The resolver's upstream UDP queries take the same path as the listeners: --udp-io dgram keeps both on node:dgram.
+    setUpstreamUdp(this.opts.udpIo === 'dgram' ? 'dgram' : 'auto');
     try {
       for (const addr of this.opts.listen) {
         const l = new Listener(addr, responder, this.stats, tcp, this.log, rrl);

@@ -3,9 +3,11 @@
 // the module was not built (not Linux, no compiler at `npm ci`), `loadUdpBatch` says why and the
 // listener uses node:dgram. See native/udp-batch/README.md.
 
-import { createRequire } from 'node:module';
 import { AopError } from '../base/errors.js';
 import type { ListenAddress } from './listen.js';
+import { loadUdpBatch, type UdpBatchCounters, type UdpBatchNative } from '../transport/native-udp.js';
+
+export { loadUdpBatch, type UdpBatchCounters } from '../transport/native-udp.js';
 
 /** How a listener does UDP: `batched` needs the native module, `auto` takes it when built. */
 export type UdpIo = 'auto' | 'batched' | 'dgram';
@@ -17,46 +19,6 @@ export class UdpBatchUnavailableError extends AopError {
   constructor(why: string, opts?: { cause?: unknown }) {
     super('ERR_UDP_BATCH_UNAVAILABLE', `batched UDP is not available: ${why} (build it with \`npm rebuild\` or \`node native/build.js\`, or use --udp-io dgram)`, opts);
   }
-}
-
-/** The native module's functions (native/udp-batch/src/udp_batch.c). */
-interface UdpBatchNative {
-  open(family: 4 | 6, host: string, port: number, reusePort: boolean, batch: number, inSlot: number, outSlot: number,
-    input: ArrayBuffer, output: ArrayBuffer, meta: ArrayBuffer, text: ArrayBuffer): object;
-  port(handle: object): number;
-  start(handle: object, onBatch: (n: number) => void): void;
-  sendTo(handle: object, bytes: Uint8Array, port: number, host: string): void;
-  close(handle: object): void;
-  counters(handle: object): UdpBatchCounters;
-}
-
-/** What the native socket did: system calls, and the datagrams they carried. */
-export interface UdpBatchCounters {
-  recvCalls: number;
-  received: number;
-  sendCalls: number;
-  sent: number;
-  /** Answers the kernel refused (send buffer full, a bad destination). */
-  sendErrors: number;
-  /** Datagrams larger than a receive slot, dropped. */
-  oversize: number;
-}
-
-let loaded: { native?: UdpBatchNative; why?: string } | undefined;
-
-/** The native module, or why it cannot be had; asked once per process. */
-export function loadUdpBatch(): { native?: UdpBatchNative; why?: string } {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux') return (loaded = { why: `recvmmsg/sendmmsg are Linux system calls, this is ${process.platform}` });
-  try {
-    // From src/server or dist/server alike, the module is two levels up.
-    const req = createRequire(import.meta.url);
-    loaded = { native: req('../../native/udp-batch/build/Release/udp_batch.node') as UdpBatchNative };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    loaded = { why: e.code === 'MODULE_NOT_FOUND' ? 'native/udp-batch was not built at install' : `native/udp-batch does not load: ${e.message}` };
-  }
-  return loaded;
 }
 
 const META = 8;

@@ -8,6 +8,7 @@ import { literalLookup } from './literal-lookup.js';
 import { TransportError } from './errors.js';
 import { checkReply, type Expected } from './match.js';
 import { trackSocket } from './stats.js';
+import { loadUdpBatch, type UdpBatchNative } from './native-udp.js';
 
 export interface AttemptResult {
   reply: Buffer;
@@ -28,6 +29,65 @@ export interface AttemptResult {
  * instead of at the timeout (Unbound's udp-connect does the same).
  */
 export function udpAttempt(ctx: AttemptContext, query: Buffer, expected: Expected): Promise<AttemptResult> {
+  const native = upstream === 'dgram' ? undefined : loadUdpBatch().native;
+  return native ? nativeAttempt(native, ctx, query, expected) : dgramAttempt(ctx, query, expected);
+}
+
+/** Which socket code upstream UDP queries use: `auto` is the native module where it was built. */
+let upstream: 'auto' | 'dgram' = 'auto';
+
+/** Set by the daemon from --udp-io: `dgram` keeps upstream queries on node:dgram too. */
+export function setUpstreamUdp(mode: 'auto' | 'dgram'): void {
+  upstream = mode;
+}
+
+/**
+ * The same exchange on the native module: socket, connect (a random ephemeral port, the kernel's
+ * source filter), send and the reply's wait all in C, one JavaScript call per reply. What is
+ * checked and counted is what dgramAttempt checks and counts.
+ */
+function nativeAttempt(native: UdpBatchNative, ctx: AttemptContext, query: Buffer, expected: Expected): Promise<AttemptResult> {
+  const { server, stats } = ctx;
+  return runAttempt<AttemptResult>(ctx, () => `no reply from ${where(ctx)} within ${ctx.timeout} ms`, (settle) => {
+    const networkError = (err: unknown): TransportError =>
+      new TransportError('ERR_TRANSPORT_NETWORK', `${where(ctx)}: ${(err as Error).message}`, { cause: err, transport: 'udp', server });
+    let id: number;
+    try {
+      id = native.exchange(isIP(server.address) === 6 ? 6 : 4, server.address, server.port, query, (err, reply) => {
+        if (settle.done) return;
+        if (err !== null) {
+          settle.fail(networkError(Object.assign(new Error(`${err === 'ECONNREFUSED' ? 'connection refused' : 'unreachable'} (${err})`), { code: err })));
+          return;
+        }
+        const verdict = checkReply(reply!, expected);
+        switch (verdict.kind) {
+          case 'ignore':
+            stats.mismatched++;
+            return;
+          case 'bad':
+            settle.fail(new TransportError('ERR_TRANSPORT_BAD_REPLY', `undecodable reply from ${where(ctx)}: ${(verdict.error as Error).message}`,
+              { cause: verdict.error, transport: 'udp', server, reply }));
+            return;
+          case 'truncated':
+          case 'accept':
+            stats.received++;
+            settle.ok({ reply: reply!, message: verdict.message, truncated: verdict.kind === 'truncated' });
+        }
+      });
+    } catch (err) {
+      settle.fail(networkError(err));
+      return;
+    }
+    stats.sent++;
+    trackSocket(1);
+    settle.defer(() => {
+      native.closeExchange(id);
+      trackSocket(-1);
+    });
+  });
+}
+
+function dgramAttempt(ctx: AttemptContext, query: Buffer, expected: Expected): Promise<AttemptResult> {
   const { server, stats } = ctx;
   return runAttempt<AttemptResult>(ctx, () => `no reply from ${where(ctx)} within ${ctx.timeout} ms`, (settle) => {
     const v6 = isIP(server.address) === 6;

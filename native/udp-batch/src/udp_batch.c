@@ -54,9 +54,28 @@ typedef struct {
   double recv_calls, received, send_calls, sent, send_errors, oversize;
 } udp_t;
 
+static const char *errno_code(int e) {
+  switch (e) {
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case ENETUNREACH: return "ENETUNREACH";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENOBUFS: return "ENOBUFS";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    default: return NULL;
+  }
+}
+
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   napi_value code, msg, error;
-  const char *name = err == EADDRINUSE ? "EADDRINUSE" : err == EACCES ? "EACCES" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EINVAL ? "EINVAL" : "ERR_UDP_BATCH";
+  const char *name = errno_code(err) ? errno_code(err) : "ERR_UDP_BATCH";
   char text[160];
   snprintf(text, sizeof text, "%s: %s", what, strerror(err));
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
@@ -418,6 +437,201 @@ static napi_value js_counters(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+
+// ---- upstream queries: one connected socket per query, all in C ------------------------------
+// exchange(family, host, port, query, onReply) -> id. The socket is connect()ed without a bind,
+// so the kernel draws a random ephemeral port (RFC 5452), and drops datagrams from any other
+// source. onReply(null, reply) for each datagram (JavaScript matches ID and question), or
+// onReply(code) for a network error (an ICMP unreachable gives ECONNREFUSED). closeExchange(id)
+// ends it. node:dgram costs a handle, an EventEmitter, a connect callback and a send callback per
+// query; the resolver asks thousands a second when cold.
+
+typedef struct client_s {
+  napi_env env;
+  uv_poll_t poll;
+  int fd;
+  uint32_t id;
+  int closed;
+  napi_ref callback;
+  struct client_s *next;  // in the id table's bucket
+} client_t;
+
+#define CLIENT_BUCKETS 4096
+typedef struct {
+  client_t *buckets[CLIENT_BUCKETS];
+  uint32_t next_id;
+  napi_async_context async;
+  uint8_t *scratch;
+  double open, opened;
+} clients_t;
+
+static void clients_free(napi_env env, void *data, void *hint) {
+  clients_t *c = (clients_t *)data;
+  free(c->scratch);
+  free(c);
+}
+
+static clients_t *clients_of(napi_env env) {
+  clients_t *c = NULL;
+  napi_get_instance_data(env, (void **)&c);
+  if (c) return c;
+  c = calloc(1, sizeof *c);
+  c->scratch = malloc(65536);
+  c->next_id = 1;
+  napi_value name;
+  napi_create_string_utf8(env, "aop:udp-exchange", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &c->async);
+  napi_set_instance_data(env, c, clients_free, NULL);
+  return c;
+}
+
+static client_t *client_find(clients_t *cs, uint32_t id, client_t ***link) {
+  client_t **l = &cs->buckets[id % CLIENT_BUCKETS];
+  while (*l && (*l)->id != id) l = &(*l)->next;
+  if (link) *link = l;
+  return *l;
+}
+
+static void client_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
+static void client_close(clients_t *cs, client_t *c) {
+  client_t **link;
+  if (client_find(cs, c->id, &link) == c) *link = c->next;
+  c->closed = 1;
+  if (c->callback) { napi_delete_reference(c->env, c->callback); c->callback = NULL; }
+  uv_close((uv_handle_t *)&c->poll, client_closed);
+  close(c->fd);
+  c->fd = -1;
+  cs->open--;
+}
+
+static void client_call(client_t *c, napi_value *argv, size_t argc) {
+  napi_env env = c->env;
+  clients_t *cs = clients_of(env);
+  napi_value cb, recv, result;
+  if (!c->callback) return;
+  napi_get_reference_value(env, c->callback, &cb);
+  napi_get_global(env, &recv);
+  napi_status st = napi_make_callback(env, cs->async, recv, cb, argc, argv, &result);
+  if (st == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+}
+
+static void client_readable(uv_poll_t *h, int status, int events) {
+  client_t *c = (client_t *)h->data;
+  if (c->closed) return;
+  napi_env env = c->env;
+  clients_t *cs = clients_of(env);
+  napi_handle_scope scope;
+  napi_open_handle_scope(env, &scope);
+  // A few datagrams at most per wake-up: the first that matches ends the exchange.
+  for (int i = 0; i < 8 && !c->closed; i++) {
+    ssize_t n = recv(c->fd, cs->scratch, 65536, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      napi_value argv[1];
+      napi_create_string_utf8(env, errno_code(errno) ? errno_code(errno) : "EIO", NAPI_AUTO_LENGTH, &argv[0]);
+      client_call(c, argv, 1);
+      break;
+    }
+    napi_value argv[2];
+    napi_get_null(env, &argv[0]);
+    void *data;
+    napi_create_buffer_copy(env, (size_t)n, cs->scratch, &data, &argv[1]);
+    client_call(c, argv, 2);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static napi_value js_exchange(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) return throw_type(env, "exchange: 5 arguments expected");
+  int32_t family, port;
+  char host[64];
+  size_t host_len;
+  if (napi_get_value_int32(env, argv[0], &family) != napi_ok || (family != 4 && family != 6)) return throw_type(env, "exchange: family must be 4 or 6");
+  if (napi_get_value_string_utf8(env, argv[1], host, sizeof host, &host_len) != napi_ok) return throw_type(env, "exchange: host must be a string");
+  if (napi_get_value_int32(env, argv[2], &port) != napi_ok || port < 1 || port > 65535) return throw_type(env, "exchange: port must be 1-65535");
+  bool is;
+  napi_is_typedarray(env, argv[3], &is);
+  if (!is) return throw_type(env, "exchange: query must be a Uint8Array");
+  napi_valuetype t;
+  if (napi_typeof(env, argv[4], &t) != napi_ok || t != napi_function) return throw_type(env, "exchange: onReply must be a function");
+  napi_typedarray_type tt;
+  size_t len, off;
+  void *data;
+  napi_value ab;
+  napi_get_typedarray_info(env, argv[3], &tt, &len, &data, &ab, &off);
+
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  memset(&ss, 0, sizeof ss);
+  if (family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET; a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return throw_type(env, "exchange: host is not an IPv4 address");
+    sslen = sizeof *a;
+  } else {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6; a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_type(env, "exchange: host is not an IPv6 address");
+    sslen = sizeof *a;
+  }
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  if (connect(fd, (struct sockaddr *)&ss, sslen) < 0) { int e = errno; close(fd); return throw_errno(env, "connect", e); }
+  if (send(fd, data, len, MSG_DONTWAIT) < 0) { int e = errno; close(fd); return throw_errno(env, "send", e); }
+  clients_t *cs = clients_of(env);
+  client_t *c = calloc(1, sizeof *c);
+  if (!c) { close(fd); return throw_errno(env, "calloc", ENOMEM); }
+  c->env = env; c->fd = fd;
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  int r = uv_poll_init(loop, &c->poll, fd);
+  if (r < 0) { close(fd); free(c); return throw_errno(env, "uv_poll_init", -r); }
+  c->poll.data = c;
+  do { c->id = cs->next_id++; } while (c->id == 0 || client_find(cs, c->id, NULL));
+  client_t **link;
+  client_find(cs, c->id, &link);
+  *link = c;
+  napi_create_reference(env, argv[4], 1, &c->callback);
+  cs->open++;
+  cs->opened++;
+  uv_poll_start(&c->poll, UV_READABLE, client_readable);
+  napi_value out;
+  napi_create_uint32(env, c->id, &out);
+  return out;
+}
+
+static napi_value js_close_exchange(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint32_t id;
+  if (argc < 1 || napi_get_value_uint32(env, argv[0], &id) != napi_ok) return throw_type(env, "closeExchange: an id expected");
+  clients_t *cs = clients_of(env);
+  client_t *c = client_find(cs, id, NULL);
+  if (c) client_close(cs, c);
+  return NULL;
+}
+
+static napi_value js_exchanges(napi_env env, napi_callback_info info) {
+  clients_t *cs = clients_of(env);
+  napi_value obj;
+  napi_create_object(env, &obj);
+  set_num(env, obj, "open", cs->open);
+  set_num(env, obj, "opened", cs->opened);
+  return obj;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
@@ -426,6 +640,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
     {"counters", NULL, js_counters, NULL, NULL, NULL, napi_default, NULL},
+    {"exchange", NULL, js_exchange, NULL, NULL, NULL, napi_default, NULL},
+    {"closeExchange", NULL, js_close_exchange, NULL, NULL, NULL, napi_default, NULL},
+    {"exchanges", NULL, js_exchanges, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
