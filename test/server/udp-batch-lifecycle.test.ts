@@ -69,3 +69,20 @@ t.test('an address held refuses a second batched socket with EADDRINUSE', async 
   const l = listener(holder.address().port);
   await t.rejects(l.start(), { code: 'EADDRINUSE', syscall: 'bind' });
 });
+
+t.test('upstream queries go through the native module when it is built', async (t) => {
+  if (!requireUdpBatch(t)) return;
+  const { exchange } = await import('../../src/transport/exchange.js');
+  const { encodeQuery } = await import('../../src/wire/message.js');
+  const { loadUdpBatch } = await import('../../src/transport/native-udp.js');
+  const l = listener();
+  await l.start();
+  t.teardown(() => l.close());
+  const native = loadUdpBatch().native!;
+  const before = native.exchanges();
+  const r = await exchange({ address: '127.0.0.1', port: l.address.port }, encodeQuery('a.test', 1, { id: 77 }));
+  t.equal(r.reply.readUInt16BE(0), 77, 'the echo came back');
+  const after = native.exchanges();
+  t.equal(after.opened - before.opened, 1, 'one native exchange opened');
+  t.equal(after.open, before.open, 'and closed');
+});
