@@ -9,7 +9,7 @@ import { agentNames, rootHints, rootZone, shuffled, writeAgentZone, writeMixedCa
 import { dnsperf } from './dnsperf.js';
 import { rrlScenario } from './rrl.js';
 import {
-  ROOT, cpuSeconds, findTool, reloadAndSettle, memory, startAop, startAopResolver, startEcho, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
+  ROOT, cpuSeconds, cpuTimes, threadTimes, findTool, reloadAndSettle, memory, startAop, startAopResolver, startEcho, startKnot, startNsd, startUnbound, toolVersion, waitForAnswer,
 } from './servers.js';
 import { formatTable, ratioRows } from './report.js';
 import { dnstapScenario } from './dnstap.js';
@@ -356,15 +356,20 @@ async function scenario3(dir, hier) {
       try {
         const up0 = cpuSeconds(hier.procs[1].pid);
         const own0 = cpuSeconds(l.proc.pid);
+        const split0 = cpuTimes(l.proc.pid);
+        const threads0 = threadTimes(l.proc.pid);
         if (config.aopNodeArgs.length) log(`  ${d.key}: dnsperf starts at ${Date.now() % 100000} (ms, wall clock mod 100 s)`);
         const r = await dnsperf({ server: d.host, port: PORT, queryFile, maxRuns: 1, rate: config.coldRate, clients: config.clients, timeout: 5, verbose: true, cpu: config.pin ? 1 : undefined });
         runs[d.key].push({
           round, names: count, rate: config.coldRate, sent: r.sent, completed: r.completed, lost: r.lost, rcodes: r.rcodes,
           meanMs: r.avgLatencyMs, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxLatencyMs,
           upstreamCpuSeconds: cpuSeconds(hier.procs[1].pid) - up0, cpuSeconds: cpuSeconds(l.proc.pid) - own0, timeline: r.timeline,
+          userSeconds: cpuTimes(l.proc.pid).user - split0.user, sysSeconds: cpuTimes(l.proc.pid).sys - split0.sys,
+          threads: Object.fromEntries(Object.entries(threadTimes(l.proc.pid)).map(([k, v]) => [k, +(v - (threads0[k] ?? 0)).toFixed(3)]).filter(([, v]) => v > 0)),
         });
         arrival = r.arrival;
-        log(`  round ${round + 1} ${d.key}: ${r.completed}/${r.sent} answered, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, max ${r.maxLatencyMs.toFixed(1)} ms`);
+        const last = runs[d.key][runs[d.key].length - 1];
+        log(`  round ${round + 1} ${d.key}: ${r.completed}/${r.sent} answered, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, max ${r.maxLatencyMs.toFixed(1)} ms, CPU ${(1000 * last.userSeconds / count).toFixed(3)} user + ${(1000 * last.sysSeconds / count).toFixed(3)} system ms per name (threads, s: ${JSON.stringify(last.threads)})`);
       } finally {
         await l.proc.stop();
         if (d.key === 'aop' && config.aopNodeArgs.length) writeFileSync(path.join(ROOT, 'bench-results', 'cold-aop.log'), l.proc.output);

@@ -183,15 +183,39 @@ const TICKS = (() => {
 
 /** CPU seconds (user + system) used so far by a process and its children's threads. */
 export function cpuSeconds(pid) {
-  let ticks = 0;
+  const t = cpuTimes(pid);
+  return t.user + t.sys;
+}
+
+/** CPU seconds per thread name of one process (main thread, V8 compiler and GC workers, libuv pool). */
+export function threadTimes(pid) {
+  const out = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / TICKS;
+      } catch { /* exited meanwhile */ }
+    }
+  } catch { /* exited */ }
+  return out;
+}
+
+/** User and system CPU seconds of the process tree: system time is the kernel's work for it (sockets, sends). */
+export function cpuTimes(pid) {
+  let user = 0;
+  let sys = 0;
   for (const p of processTree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+      user += Number(f[11]); // utime (field 14)
+      sys += Number(f[12]); // stime (field 15)
     } catch { /* exited meanwhile */ }
   }
-  return ticks / TICKS;
+  return { user: user / TICKS, sys: sys / TICKS };
 }
 
 // ---- aop ---------------------------------------------------------------------------------------
