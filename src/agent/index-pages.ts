@@ -4,7 +4,8 @@
 // - An index is rooted at a name: `_index._agents.<org>` (every agent), or
 //   `<capability>._cap._agents.<org>` (the agents offering that capability, as DNS-SD subtypes).
 // - A PTR target under the root is a page (a sub-index, walked the same way); any other target
-//   is an agent name. A node may hold both (a registration racing a split leaves one there).
+//   is an agent name. A node may hold both (a hand edit can leave one there; aop's own UPDATEs
+//   carry the nodes they change as prerequisites, so a registration racing a split is retried).
 // - Up to PAGE_MAX entries a node lists agents itself: a small organisation's index is the one
 //   flat PTR set it always was. Past that, the node splits into 16 pages chosen by a hex digit
 //   of the SHA-256 of the agent's label relative to the organisation: depth 1 by its first digit

@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { type AgentRecords, capIndexRoot, entryHash, indexStrings, indexTxtRdata, isPage, orgIndexRoot, PAGE_MAX, pagePath } from '../agent/index.js';
 import { IndexModel, type IndexPtr } from './index-model.js';
 import { encodeMessage, newMessage } from '../wire/message.js';
-import { isInDomain, nameEquals, nameToWire, parentName, parseName } from '../wire/name.js';
+import { isInDomain, nameEquals, nameKey, nameToWire, parentName, parseName } from '../wire/name.js';
 import type { RR } from '../wire/rr.js';
 import { WireError } from '../wire/errors.js';
 import { Opcode, RRClass, RRType } from '../wire/types.js';
@@ -74,7 +74,7 @@ export function registerUpdate(req: AgentRegistration, id = randomInt(0, 0x10000
     const message = update(zone, [
       deletion(name, RRType.SVCB), ...own, deletion(`_agent.${name}`, RRType.TXT),
       ...records.svcb, ...records.addresses, records.txt, ...paged.inline,
-    ], id);
+    ], id, paged.prereqs);
     return { message, zone, name, records, warnings: built.warnings, hosts: built.uncheckedHosts, before: paged.before };
   }
   const txt = index === undefined ? { prereqs: [], changes: [] } : txtIndexChange(zone, index, [...index.agents, name], index.ttl ?? records.index.ttl);
@@ -95,12 +95,16 @@ const CHUNK = 200;
  * path, of the organisation index and of its capabilities' indexes; when the root splits, the TXT
  * index removed and every capability index built. Undefined when the index is flat and stays
  * flat (the caller writes the flat index and its TXT, as always). Adding a record that exists
- * and deleting one that does not are no-ops (RFC 2136 3.4.2), so no prerequisite is needed: two
- * registrations at once each add their own entry.
+ * and deleting one that does not are no-ops (RFC 2136 3.4.2), so a removal needs no prerequisite.
+ * An addition does: where it puts the agent (or splits a full node) depends on the nodes it read,
+ * and a registration that changed one of them meanwhile (a split, most of all: an entry added
+ * to a node that has just become pages would stay there) must make this one fail with
+ * NXRRSET/YXRRSET and be built again from a fresh read (`prereqs`: every node the change touches
+ * that was read, exactly as read).
  */
 export function pagedIndexChange(
   zone: string, name: string, capabilities: readonly string[], index: IndexState, op: 'add' | 'remove', ttl: number, id: number,
-): { inline: RR[]; before: Buffer[] } | undefined {
+): { inline: RR[]; before: Buffer[]; prereqs: RR[] } | undefined {
   const root = orgIndexRoot(zone);
   const known: IndexPtr[] = [...index.agents.map((target) => ({ owner: root, target })), ...(index.paths ?? [])];
   const org = new IndexModel(root, zone, known.filter((p) => isInDomain(p.owner, root)));
@@ -158,11 +162,27 @@ export function pagedIndexChange(
   }
   const rr = (p: IndexPtr, cls: number): RR => ({ name: p.owner, type: RRType.PTR, class: cls, ttl: cls === RRClass.IN ? ttl : 0, rdata: nameToWire(p.target) });
   const all = [...adds.map((p) => rr(p, RRClass.IN)), ...extra, ...removes.map((p) => rr(p, RRClass.NONE))];
-  if (all.length <= INLINE) return { inline: all, before: [] };
-  // Adds first, then deletions: a reader never finds an agent in neither place.
+  const prereqs = op === 'add' ? readNodePrereqs(zone, index, [...adds, ...removes]) : [];
+  if (all.length <= INLINE) return { inline: all, before: [], prereqs };
+  // Adds first, then deletions: a reader never finds an agent in neither place. The nodes as
+  // read are checked by the first message, which carries the split.
   const before: Buffer[] = [];
-  for (let i = 0; i < all.length; i += CHUNK) before.push(update(zone, all.slice(i, i + CHUNK), (id + 1 + i / CHUNK) & 0xffff));
-  return { inline: [], before };
+  for (let i = 0; i < all.length; i += CHUNK) before.push(update(zone, all.slice(i, i + CHUNK), (id + 1 + i / CHUNK) & 0xffff, i === 0 ? prereqs : []));
+  return { inline: [], before, prereqs: [] };
+}
+
+/** Exact-RRset prerequisites for the read nodes among the owners `changed` touches. */
+function readNodePrereqs(zone: string, index: IndexState, changed: readonly IndexPtr[]): RR[] {
+  const read = new Set((index.read ?? []).map((o) => nameKey(o)));
+  const root = orgIndexRoot(zone);
+  const owners = new Map<string, string>();
+  for (const p of changed) if (read.has(nameKey(p.owner))) owners.set(nameKey(p.owner), p.owner);
+  const out: RR[] = [];
+  for (const [key, owner] of owners) {
+    const targets = key === nameKey(root) ? index.agents : (index.paths ?? []).filter((p) => nameKey(p.owner) === key).map((p) => p.target);
+    out.push(...exactly(owner, RRType.PTR, targets.map((t) => nameToWire(t))));
+  }
+  return out;
 }
 
 /** The organisation index as the primary holds it now (read by the caller before the UPDATE). */
@@ -175,10 +195,19 @@ export interface IndexState {
   ttl?: number;
   /** The PTR records read on the agent's hash paths (pages of the organisation and capability indexes), for a paged index. */
   paths?: IndexPtr[];
+  /** Every node whose PTR set was read (found or absent), the root included: their sets as read are the change's prerequisites. */
+  read?: string[];
   /** Capabilities of every agent the root lists, read when the root is full: its split builds the capability indexes. */
   capabilitiesOf?: Map<string, string[]>;
   /** The agent's own capabilities as served (for a deregistration, which gets no spec). */
   ownCapabilities?: string[];
+}
+
+/** Prerequisites (RFC 2136 2.4.2/2.4.3) that `owner`'s `type` RRset is exactly `rdatas`, or absent when there are none. */
+function exactly(owner: string, type: number, rdatas: readonly Buffer[]): RR[] {
+  return rdatas.length > 0
+    ? rdatas.map((d) => ({ name: owner, type, class: RRClass.IN, ttl: 0, rdata: d }))
+    : [{ name: owner, type, class: RRClass.NONE, ttl: 0, rdata: Buffer.alloc(0) }];
 }
 
 /**
@@ -194,10 +223,7 @@ export function txtIndexChange(zone: string, index: IndexState, names: readonly 
   const rdata = strings.length > 0 ? indexTxtRdata(strings) : undefined;
   if (rdata === undefined ? index.txt.length === 0 : index.txt.length === 1 && index.txt[0]!.equals(rdata)) return { prereqs: [], changes: [] };
   // Both RRsets as read: the two were read by two queries, and the new TXT is built from the PTRs.
-  const exactly = (type: number, rdatas: readonly Buffer[]): RR[] => (rdatas.length > 0
-    ? rdatas.map((d) => ({ name: owner, type, class: RRClass.IN, ttl: 0, rdata: d }))
-    : [{ name: owner, type, class: RRClass.NONE, ttl: 0, rdata: Buffer.alloc(0) }]);
-  const prereqs = [...exactly(RRType.PTR, index.agents.map((n) => nameToWire(n))), ...exactly(RRType.TXT, index.txt)];
+  const prereqs = [...exactly(owner, RRType.PTR, index.agents.map((n) => nameToWire(n))), ...exactly(owner, RRType.TXT, index.txt)];
   const changes: RR[] = index.txt.map((d) => ({ name: owner, type: RRType.TXT, class: RRClass.NONE, ttl: 0, rdata: d }));
   if (rdata !== undefined) changes.push({ name: owner, type: RRType.TXT, class: RRClass.IN, ttl, rdata });
   return { prereqs, changes };

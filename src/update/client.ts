@@ -150,6 +150,7 @@ export async function readIndexState(zone: string, server: UpdateServer, timeout
   if (!paged && state.agents.length < PAGE_MAX) return state;
   const hash = entryHash(want.name, zone);
   const paths: IndexPtr[] = [];
+  const read: string[] = [root];
   // Down the hash path of one index, from a root whose set is known.
   const down = async (indexRoot: string, rootTargets: readonly string[]): Promise<void> => {
     let parent = rootTargets;
@@ -157,6 +158,7 @@ export async function readIndexState(zone: string, server: UpdateServer, timeout
       const page = pageOwner(indexRoot, hash, d);
       if (!parent.some((t) => nameEquals(t, page))) return;
       const set = await readPtrs(page, server, timeout);
+      read.push(page);
       if (set === undefined) return;
       for (const target of set.targets) paths.push({ owner: page, target });
       parent = set.targets;
@@ -168,6 +170,7 @@ export async function readIndexState(zone: string, server: UpdateServer, timeout
       const capRoot = capIndexRoot(zone, cap);
       if (capRoot === undefined) continue;
       const set = await readPtrs(capRoot, server, timeout);
+      read.push(capRoot);
       if (set === undefined) continue;
       for (const target of set.targets) paths.push({ owner: capRoot, target });
       await down(capRoot, set.targets);
@@ -179,6 +182,7 @@ export async function readIndexState(zone: string, server: UpdateServer, timeout
     state.capabilitiesOf = new Map(agents.map((a, i) => [nameKey(a), read[i]!]));
   }
   state.paths = paths;
+  state.read = read;
   return state;
 }
 
