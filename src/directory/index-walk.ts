@@ -12,7 +12,11 @@ export { querySource, recordSource, type IndexSource } from '../mcp/index-walk.j
 
 export const MAX_INDEX_DEPTH = MAX_PAGE_DEPTH;
 
-export type ZoneProblemNote = IndexProblem;
+/** A problem the crawler notes for a zone (its `zone_problems` entry): the walker's problems are these. */
+export interface ZoneProblemNote extends IndexProblem {
+  code: string;
+  message: string;
+}
 
 export interface IndexResult {
   names: string[];
