@@ -27,7 +27,7 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
     .option('dnssec-refresh', { type: 'string', default: '5d', describe: 'Re-sign signatures with less than this left' })
     .option('dnssec-backdate', { type: 'string', default: '1h', describe: 'Set signature inception back by this, for clocks behind ours' })
     .option('dnssec-zsk-lifetime', { type: 'string', describe: 'Roll each ZSK (KSK/ZSK split only) by pre-publication after this long, e.g. 90d; off when not given' })
-    .option('dnssec-ksk-lifetime', { type: 'string', describe: 'Roll each KSK (KSK/ZSK split only) by double-DS after this long, e.g. 365d: CDS published, switched once the parent has the new DS; off when not given' })
+    .option('dnssec-ksk-lifetime', { type: 'string', describe: 'Roll each KSK by double-DS after this long, e.g. 365d: CDS published, switched once the parent has the new DS; with combined keys, the CSK is rolled (published first, then a DS swap through the CDS); off when not given' })
     .option('dnssec-parental-agent', { type: 'string', array: true, default: [] as string[], describe: 'ADDR[:PORT] of a server of the parent zone, asked for our zones\' DS sets (a KSK roll waits on it). Repeat for more' })
     .option('dnssec-cds-scan', { type: 'boolean', default: false, describe: 'Act as parental agent: follow the CDS/CDNSKEY of secure child zones served elsewhere (RFC 7344, 8078)' })
     .option('dnssec-cds-port', { type: 'number', default: 53, describe: 'Port the children\'s name servers (from glue) are asked on by --dnssec-cds-scan' })
@@ -35,7 +35,6 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
       if (a.dnssec !== true) return true;
       if (a['dnssec-ksk-lifetime'] !== undefined) {
         if (seconds(a['dnssec-ksk-lifetime'], '--dnssec-ksk-lifetime') < 86400) throw new Error('--dnssec-ksk-lifetime must be at least 1d');
-        if (a['dnssec-keys'] !== 'split') throw new Error('--dnssec-ksk-lifetime needs --dnssec-keys split (a combined key is not rolled by double-DS)');
       }
       agents(a['dnssec-parental-agent']);
       const port = a['dnssec-cds-port'];
