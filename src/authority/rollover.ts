@@ -2,7 +2,9 @@
 // refresh, the parent's DS set of every zone signed here whose parent is elsewhere is asked of
 // the parental agents (`--dnssec-parental-agent`, as BIND's parental-agents: the KSK roll waits
 // on it), and, with `--dnssec-cds-scan`, the CDS of every secure child served elsewhere is
-// read and, when the current DS chain vouches for it, made the child's DS here (cds-scan.ts).
+// read and, when the current DS chain vouches for it, made the child's DS here (cds-scan.ts);
+// with `--dnssec-cds-bootstrap`, insecure children are watched for a CDS to bootstrap from
+// (cds-bootstrap.ts, RFC 8078 3.3).
 
 import type { Logger } from '../base/log.js';
 import { query, type Server } from '../transport/exchange.js';
@@ -12,6 +14,10 @@ import type { Zone } from '../zone/zone.js';
 import { scanDelegations } from './cds-scan.js';
 import type { ParentDs } from './ksk-roll.js';
 import type { Signer } from './signer.js';
+import { BootstrapWatch } from './cds-bootstrap.js';
+
+/** RFC 8078 3.3 leaves the delay to the parent; three days outlast a short hijack of the path. */
+export const DEFAULT_BOOTSTRAP_HOLD = 72 * 3600;
 
 export interface RolloverOptions {
   /** Servers of the parent zones, asked for our zones' DS sets. */
@@ -20,6 +26,10 @@ export interface RolloverOptions {
   cdsScan?: boolean;
   /** Port the children's name servers (from glue) are asked on. Default 53. */
   cdsPort?: number;
+  /** With cdsScan: bootstrap insecure children from a CDS all their name servers agree on (RFC 8078 3.3). */
+  bootstrap?: boolean;
+  /** Seconds the CDS must be seen unchanged before the bootstrap takes it. Default DEFAULT_BOOTSTRAP_HOLD. */
+  bootstrapHold?: number;
   /** Milliseconds per query. Default 1500. */
   timeout?: number;
 }
@@ -28,13 +38,16 @@ export class Rollover {
   private readonly seen = new Map<string, ParentDs>();
   private timer?: NodeJS.Timeout;
   private running?: Promise<Zone[]>;
+  private readonly bootstrap?: BootstrapWatch;
 
   constructor(
     private readonly signer: Signer,
     private readonly zones: { list(): Zone[]; get(origin: string): Zone | undefined },
     private readonly opts: RolloverOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    if (opts.bootstrap) this.bootstrap = new BootstrapWatch(opts.bootstrapHold ?? DEFAULT_BOOTSTRAP_HOLD);
+  }
 
   /** The parent's DS set last seen for `origin` (undefined when no agent answered for it). */
   parentDs(origin: string): ParentDs | undefined {
@@ -84,7 +97,7 @@ export class Rollover {
           now: this.signer.now(), port: this.opts.cdsPort ?? 53, log: this.log, timeout: this.opts.timeout,
           servedHere: (o) => this.servedHere(o),
           currentDs: (cut) => this.signer.adoptedDs(cut) ?? z.nodeByKey(nameKey(cut))?.rrsets.get(RRType.DS)?.rdata ?? [],
-          adopt: (cut, ds, ttl) => this.signer.adoptDs(cut, ds, ttl),
+          adopt: (cut, ds, ttl) => this.signer.adoptDs(cut, ds, ttl), bootstrap: this.bootstrap,
         });
       }
     }

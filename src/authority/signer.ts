@@ -353,16 +353,22 @@ export class Signer {
       }
       const { records, faults } = text === undefined ? { records: [], faults: [] } : parseZone(text, { origin: '.', file: this.dssetFile(origin), defaultTtl: 3600 });
       if (faults.length > 0) this.log.error(`${this.dssetFile(origin)}: ignored: ${faults.map((f) => formatFault(f)).join('; ')}`);
-      const ds = faults.length > 0 ? [] : records.filter((r) => r.type === RRType.DS && nameKey(r.name) === key).map((r) => r.rdata);
-      this.adopted.set(key, ds.length > 0 ? ds : undefined);
+      const ds = records.filter((r) => r.type === RRType.DS && nameKey(r.name) === key).map((r) => r.rdata);
+      // A file with no DS is a DS set removed by the child's delete signal (RFC 8078 4).
+      this.adopted.set(key, text === undefined || faults.length > 0 ? undefined : ds);
     }
     return this.adopted.get(key);
   }
 
-  /** Make `ds` the DS set of the child `origin` in its parent here (written to `dsset-<child>` first). */
+  /**
+   * Make `ds` the DS set of the child `origin` in its parent here (written to `dsset-<child>`
+   * first); an empty set removes the DS (the delete signal): the delegation is then insecure.
+   */
   adoptDs(origin: string, ds: Buffer[], ttl: number): void {
-    const text = ds.map((d) => `${nameKey(origin)} ${ttl} IN DS ${rdataToText(RRType.DS, d)}`).join('\n') + '\n';
-    atomicWrite(this.dssetFile(origin), `; DS set of ${nameKey(origin)} adopted from its CDS by aop\n${text}`, { mode: 0o644 });
+    const text = ds.length === 0
+      ? `; DS set of ${nameKey(origin)} removed by its CDS delete signal (RFC 8078 4): an insecure delegation\n`
+      : `; DS set of ${nameKey(origin)} adopted from its CDS by aop\n` + ds.map((d) => `${nameKey(origin)} ${ttl} IN DS ${rdataToText(RRType.DS, d)}`).join('\n') + '\n';
+    atomicWrite(this.dssetFile(origin), text, { mode: 0o644 });
     this.adopted.set(nameKey(origin), ds);
   }
 
