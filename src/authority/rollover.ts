@@ -4,9 +4,12 @@
 // on it), and, with `--dnssec-cds-scan`, the CDS of every secure child served elsewhere is
 // read and, when the current DS chain vouches for it, made the child's DS here (cds-scan.ts);
 // with `--dnssec-cds-bootstrap`, insecure children are watched for a CDS to bootstrap from
-// (cds-bootstrap.ts, RFC 8078 3.3).
+// (cds-bootstrap.ts, RFC 8078 3.3). When the daemon also validates (`--resolver` with trust
+// anchors), the parental agents' DS answers count only when its validator finds them secure:
+// a forged DS set could otherwise move a roll on to a key the parent does not vouch for.
 
 import type { Logger } from '../base/log.js';
+import type { RR } from '../wire/rr.js';
 import { query, type Server } from '../transport/exchange.js';
 import { nameEquals, nameKey, parentName } from '../wire/name.js';
 import { Rcode, RRType } from '../wire/types.js';
@@ -19,7 +22,12 @@ import { BootstrapWatch } from './cds-bootstrap.js';
 /** RFC 8078 3.3 leaves the delay to the parent; three days outlast a short hijack of the path. */
 export const DEFAULT_BOOTSTRAP_HOLD = 72 * 3600;
 
+/** A validator's verdict on an answer (the daemon's, src/resolver/validate), for the parental agents' DS answers. */
+export type AnswerJudge = (name: string, type: number, r: { rcode: number; answer: RR[]; authority: RR[] }) => Promise<{ security: string; why?: string }>;
+
 export interface RolloverOptions {
+  /** Set by the daemon when it validates: a DS answer of a parental agent counts only when secure. */
+  judge?: AnswerJudge;
   /** Servers of the parent zones, asked for our zones' DS sets. */
   parentalAgents?: Server[];
   /** Read the CDS of secure children served elsewhere, and follow it. */
@@ -69,6 +77,13 @@ export class Rollover {
       try {
         const r = await query(agent, { name: origin, type: RRType.DS, class: 1 }, { rd: false, edns: { udpSize: 1232, dnssecOk: true }, timeout: this.opts.timeout ?? 1500 });
         if (!r.message.aa || r.message.rcode !== Rcode.NOERROR) continue;
+        if (this.opts.judge) {
+          const v = await this.opts.judge(origin, RRType.DS, { rcode: r.message.rcode, answer: r.message.answers, authority: r.message.authority });
+          if (v.security !== 'secure') {
+            this.log.warn(`zone ${origin}: the DS answer of parental agent ${agent.address} is not taken: ${v.security}${v.why ? ` (${v.why})` : ''}`);
+            continue;
+          }
+        }
         const ds = r.message.answers.filter((rr) => rr.type === RRType.DS && nameEquals(rr.name, origin));
         const soa = r.message.authority.find((rr) => rr.type === RRType.SOA);
         const ttl = ds[0]?.ttl ?? (soa ? Math.min(soa.ttl, soa.rdata.readUInt32BE(soa.rdata.length - 4)) : 0);
