@@ -452,14 +452,23 @@ function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin:
   return { published, ksk: signing, zsk: zsk.length > 0 ? zsk : newestCsk(ksk, now, dnskeyTtl), cds: cds.length > 0 || ksk.length > 0 ? cds : signing };
 }
 
-/** Of several active combined keys, the one(s) activated last, if published a DNSKEY TTL ago; else all. */
+/**
+ * Of several active combined keys, per algorithm, the one(s) activated last, if published a
+ * DNSKEY TTL ago; else all of that algorithm. Per algorithm: every algorithm in the DNSKEY RRset
+ * must sign every RRset (RFC 4035 2.2, RFC 6840 5.11), so an algorithm roll signs with both.
+ */
 function newestCsk(ksk: DnssecKey[], now: number, dnskeyTtl: number | undefined): DnssecKey[] {
-  const live = ksk.filter((k) => !isRevoked(k, now));
-  if (live.length < 2 || dnskeyTtl === undefined) return ksk;
+  if (ksk.length < 2 || dnskeyTtl === undefined) return ksk;
   const activated = (k: DnssecKey): number => k.timing.Activate ?? k.timing.Publish ?? 0;
-  const latest = Math.max(...live.map(activated));
-  const newest = live.filter((k) => activated(k) === latest && (k.timing.Publish ?? k.timing.Activate ?? 0) + dnskeyTtl <= now);
-  return newest.length > 0 ? newest : ksk;
+  const out: DnssecKey[] = [];
+  for (const alg of new Set(ksk.map((k) => k.algorithm))) {
+    const of = ksk.filter((k) => k.algorithm === alg);
+    const live = of.filter((k) => !isRevoked(k, now));
+    const latest = Math.max(...live.map(activated));
+    const newest = live.filter((k) => activated(k) === latest && (k.timing.Publish ?? k.timing.Activate ?? 0) + dnskeyTtl <= now);
+    out.push(...(live.length >= 2 && newest.length > 0 ? newest : of));
+  }
+  return out;
 }
 
 const tagsOf = (ks: readonly DnssecKey[]): string => ks.map((k) => `${k.algorithm}+${k.tag}`).sort().join(',');

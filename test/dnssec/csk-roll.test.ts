@@ -10,7 +10,7 @@ import { Signer } from '../../src/authority/signer.js';
 import { loadZoneText } from '../../src/zone/load.js';
 import { readRrsig } from '../../src/wire/rdata/dnssec.js';
 import { RRType } from '../../src/wire/types.js';
-import { readKeyDir } from '../../src/dnssec/keys.js';
+import { generateKey, KSK_FLAGS, readKeyDir, writeKeyFiles } from '../../src/dnssec/keys.js';
 import { keyTag } from '../../src/dnssec/keytag.js';
 import { verifyRrsig } from '../../src/dnssec/rrsig.js';
 import { dsMatches } from '../../src/dnssec/ds.js';
@@ -129,4 +129,20 @@ t.test('a combined signing key rolled: pre-published, DS swapped through the CDS
   t.ok(chainWith(parentDs(p), c), 'chain holds');
   now += DAY;
   t.same(signer.refresh(zones.values()), [], 'then quiet');
+});
+
+t.test('two active combined keys of different algorithms both sign the data (an algorithm roll)', async (t) => {
+  const now = T0;
+  const dir = scratchDir(t, 'aop-cskalg-');
+  const child = loadZoneText(CHILD, { origin: C });
+  const a = generateKey(C, 13, KSK_FLAGS, now - 2 * DAY);
+  const b = generateKey(C, 15, KSK_FLAGS, now - DAY);
+  a.timing = { Created: now - 2 * DAY, Publish: now - 2 * DAY, Activate: now - 2 * DAY };
+  b.timing = { Created: now - DAY, Publish: now - DAY, Activate: now - DAY };
+  writeKeyFiles(dir, a);
+  writeKeyFiles(dir, b);
+  const signer = new Signer({ keyDir: dir, algorithm: 13, keyLayout: 'combined', times: { validity: 30 * DAY, refresh: 10 * DAY, backdate: 3600 }, now: () => now });
+  const c = signer.view(child);
+  t.same(sigTags(c, 'www.child.example.', RRType.A), sorted([a.tag, b.tag]), 'data signed by both algorithms (RFC 4035 2.2)');
+  t.same(sigTags(c, C, RRType.DNSKEY), sorted([a.tag, b.tag]), 'and the DNSKEY RRset');
 });
