@@ -5,7 +5,8 @@
 // again. Before, the child's names are insecure at an aop validating resolver given the
 // parent's anchor; after, secure (AD), and dnssec-verify accepts an AXFR of the parent. Then a
 // secure delegation is not moved by a CDS that all name servers agree on for the hold but that
-// no key of the current DS signs: only a secure CDS changes a secure delegation.
+// no key of the current DS signs: only a secure CDS changes a secure delegation. Unbound, when
+// installed, given the same anchor, agrees before (insecure) and after (AD).
 
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,8 @@ import { readKeyDir } from '../../src/dnssec/keys.js';
 import { parseTrustAnchors } from '../../src/resolver/validate/index.js';
 import { scratchDir } from '../helpers/child.js';
 import { dig } from '../helpers/dig.js';
-import { requireTool, run } from '../helpers/peers.js';
+import { hasTool, requireTool, run } from '../helpers/peers.js';
+import { startUnbound } from '../helpers/unbound.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 
 const PORT = 5300;
@@ -77,10 +79,28 @@ t.test('an insecure delegation bootstrapped from a CDS every name server agrees 
   const www = () => dig(rport, ['+rec', '+dnssec', 'www.child.example.', 'A']);
   const dsAtParent = async () => (await dig(PORT, ['+dnssec', 'child.example.', 'DS'], P)).answer.filter((l) => l.split(' ')[3] === 'DS').map((l) => Number(l.split(' ')[4]));
   const csk = readKeyDir(ck, 'child.example.')[0]!;
+  const anchorFile = path.join(dir, 'example.anchor');
+  writeFileSync(anchorFile, parentDsLines('example.', pk).join('\n') + '\n');
+  const withUnbound = hasTool('unbound') || process.env.CI === 'true';
+  let unboundN = 10;
+  /** Unbound's answer for www.child.example A, from a fresh instance (nothing cached). */
+  const unbound = async () => {
+    const at = net.host(unboundN++);
+    await startUnbound(t, {
+      dir: path.join(dir, `unbound-${unboundN}`), address: at, port: PORT, stubs: { 'example.': [`${P}@${PORT}`], 'child.example.': [`${C1}@${PORT}`, `${C2}@${PORT}`] },
+      ready: { name: 'example.', type: 'SOA' }, trustAnchorFile: anchorFile,
+    });
+    return dig(PORT, ['+rec', '+dnssec', 'www.child.example.', 'A'], at);
+  };
+  if (!withUnbound) t.comment('unbound not installed: checked with aop\'s resolver only');
 
   let r = await www();
   t.ok(r.status === 'NOERROR' && !r.flags.has('ad'), `before: www.child.example is insecure (${r.status}, no AD)`);
   t.same(await dsAtParent(), [], 'no DS at the parent');
+  if (withUnbound) {
+    const u = await unbound();
+    t.ok(u.status === 'NOERROR' && !u.flags.has('ad'), `before: Unbound finds it insecure too (${u.status}, no AD)`);
+  }
 
   await parent.dnssecPass();
   t.same(await dsAtParent(), [], 'first sighting: no DS yet');
@@ -105,6 +125,10 @@ t.test('an insecure delegation bootstrapped from a CDS every name server agrees 
   clock.advance(HOUR); // the insecure verdicts leave the resolver's cache
   r = await www();
   t.ok(r.status === 'NOERROR' && r.flags.has('ad'), `after: www.child.example is secure (${r.status}, AD)`);
+  if (withUnbound) {
+    const u = await unbound();
+    t.ok(u.status === 'NOERROR' && u.flags.has('ad'), `after: Unbound sets AD too (${u.status})`);
+  }
   const axfr = (await run('dig', [`@${P}`, '-p', String(PORT), '+nocmd', '+nostats', '+nocomments', 'example.', 'AXFR'])).stdout;
   writeFileSync(path.join(dir, 'example.axfr'), axfr);
   const v = await run('dnssec-verify', ['-z', '-o', 'example.', path.join(dir, 'example.axfr')], 60_000);

@@ -2,8 +2,9 @@
 // a child signed by BIND's dnssec-signzone and served by NSD publishes `CDS 0 0 0 00` and
 // `CDNSKEY 0 3 0 AA==`, signed by the key the parent's DS names; the parent removes the DS, so
 // the delegation is insecure (proven by NSEC3 at the parent, dnssec-verify accepts the
-// parent's AXFR), an aop validating resolver given the parent's anchor answers the child's
-// names without AD instead of SERVFAIL, and a restart keeps the DS removed. The same signal
+// parent's AXFR), an aop validating resolver and Unbound (when installed) given the parent's
+// anchor answer the child's names without AD instead of SERVFAIL, and a restart keeps the DS
+// removed. The same signal
 // signed by a key the DS does not name is refused, as are mixed or disagreeing RRsets.
 
 import t from 'tap';
@@ -21,7 +22,8 @@ import { scanChild } from '../../src/authority/cds-scan.js';
 import { askedDs } from '../../src/authority/cds-read.js';
 import { scratchDir, requireDaemon } from '../helpers/child.js';
 import { dig } from '../helpers/dig.js';
-import { requireTool, run } from '../helpers/peers.js';
+import { hasTool, requireTool, run } from '../helpers/peers.js';
+import { startUnbound } from '../helpers/unbound.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { startNsd } from '../helpers/nsd.js';
 
@@ -99,9 +101,27 @@ t.test('the CDS delete signal removes the DS; the delegation becomes insecure', 
   const rport = resolver.listeners[0]!.address.port;
   const www = () => dig(rport, ['+rec', '+dnssec', 'www.child.example.', 'A']);
   const dsAtParent = async () => (await dig(PORT, ['+dnssec', 'child.example.', 'DS'], P));
+  const anchorFile = path.join(dir, 'example.anchor');
+  writeFileSync(anchorFile, parentDsLines('example.', pk).join('\n') + '\n');
+  const withUnbound = hasTool('unbound') || process.env.CI === 'true';
+  let unboundN = 10;
+  /** Unbound's answer for www.child.example A, from a fresh instance (nothing cached). */
+  const unbound = async () => {
+    const at = net.host(unboundN++);
+    await startUnbound(t, {
+      dir: path.join(dir, `unbound-${unboundN}`), address: at, port: PORT, stubs: { 'example.': [`${P}@${PORT}`], 'child.example.': [`${C}@${PORT}`] },
+      ready: { name: 'example.', type: 'SOA' }, trustAnchorFile: anchorFile,
+    });
+    return dig(PORT, ['+rec', '+dnssec', 'www.child.example.', 'A'], at);
+  };
+  if (!withUnbound) t.comment('unbound not installed: checked with aop\'s resolver only');
 
   let r = await www();
   t.ok(r.status === 'NOERROR' && r.flags.has('ad'), `before: www.child.example is secure (${r.status}, AD)`);
+  if (withUnbound) {
+    const u = await unbound();
+    t.ok(u.status === 'NOERROR' && u.flags.has('ad'), `before: Unbound sets AD too (${u.status})`);
+  }
 
   const ksk = readKeyDir(path.join(dir, 'bkeys'), 'child.example.')[0]!;
   const now = Math.floor(Date.now() / 1000);
@@ -123,6 +143,10 @@ t.test('the CDS delete signal removes the DS; the delegation becomes insecure', 
   clock.advance(DAY); // the secure verdicts leave the resolver's cache
   r = await www();
   t.ok(r.status === 'NOERROR' && !r.flags.has('ad'), `after: www.child.example is insecure, not bogus (${r.status}, no AD)`);
+  if (withUnbound) {
+    const u = await unbound();
+    t.ok(u.status === 'NOERROR' && !u.flags.has('ad'), `after: Unbound finds it insecure too (${u.status}, no AD)`);
+  }
   const axfr = (await run('dig', [`@${P}`, '-p', String(PORT), '+nocmd', '+nostats', '+nocomments', 'example.', 'AXFR'])).stdout;
   writeFileSync(path.join(dir, 'example.axfr'), axfr);
   const v = await run('dnssec-verify', ['-z', '-o', 'example.', path.join(dir, 'example.axfr')], 60_000);
