@@ -1,5 +1,5 @@
 // RFC 8078 section 3.3 ("accept after delay"): an insecure delegation made secure from the
-// child's CDS/CDNSKEY, as Knot's and BIND's parental agents do it. With no DS, there is no chain
+// child's CDS/CDNSKEY. With no DS, there is no chain
 // to check the CDS against, so it is taken only when every name server of the delegation gives
 // the same CDS (an attacker must then hold the path to all of them), each self-consistent (its
 // DNSKEY RRset, CDS and CDNSKEY signed by a key the CDS names, so the child holds that key),

@@ -1,8 +1,9 @@
-// Automated rollover of a combined signing key (CSK, flags 257 signing everything), RFC 7583
-// section 3.4 (single-type signing scheme): pre-publication for the zone-signing role and a
-// double-signed DNSKEY RRset with a DS swap for the key-signing role, as BIND's and Knot's CSK
-// rolls do. One step per call on the daemon's clock, its state in the key files' BIND timing
-// fields, with the same parent model as the KSK roll (ksk-roll.ts):
+// Automated rollover of a combined signing key (CSK, flags 257 signing everything), the two
+// roles each timed as RFC 7583 times them: pre-publication (section 3.2.1) for the
+// zone-signing role, and double-KSK (section 3.3.1: the DNSKEY RRset signed by both keys, then
+// the DS swapped at the parent) for the key-signing role. One step per call on the daemon's
+// clock, its state in the key files' BIND timing fields, with the same parent model as the KSK
+// roll (ksk-roll.ts):
 //
 //   1. the active CSK has signed for `lifetime`: a successor is made and published at once
 //      (Publish now), to sign from Activate = now + the DNSKEY TTL, once every cached DNSKEY

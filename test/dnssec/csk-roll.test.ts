@@ -1,4 +1,4 @@
-// The combined-signing-key roll (RFC 7583 3.4) on the signer's clock, child and parent in one
+// The combined-signing-key roll (RFC 7583 3.2.1 and 3.3.1) on the signer's clock, child and parent in one
 // signer: the successor is published first and signs nothing for a DNSKEY TTL; then it signs the
 // zone's data alone and the DNSKEY RRset beside the old key, while the CDS swaps to it and the
 // parent's DS follows; the old key stops signing a DS TTL after the new DS is seen and leaves.
