@@ -22,7 +22,11 @@ import { BootstrapWatch } from './cds-bootstrap.js';
 /** RFC 8078 3.3 leaves the delay to the parent; three days outlast a short hijack of the path. */
 export const DEFAULT_BOOTSTRAP_HOLD = 72 * 3600;
 
-/** A validator's verdict on an answer (the daemon's, src/resolver/validate), for the parental agents' DS answers. */
+/**
+ * A validator's verdict on an answer (the daemon's, src/resolver/validate), for the parental
+ * agents' DS answers: 'secure', 'insecure', 'bogus', 'indeterminate', or 'unjudged' (no trust
+ * anchor covers the parent zone).
+ */
 export type AnswerJudge = (name: string, type: number, r: { rcode: number; answer: RR[]; authority: RR[] }) => Promise<{ security: string; why?: string }>;
 
 export interface RolloverOptions {
@@ -79,7 +83,10 @@ export class Rollover {
         if (!r.message.aa || r.message.rcode !== Rcode.NOERROR) continue;
         if (this.opts.judge) {
           const v = await this.opts.judge(origin, RRType.DS, { rcode: r.message.rcode, answer: r.message.answers, authority: r.message.authority });
-          if (v.security !== 'secure') {
+          // Secure counts; so does insecure (the parent proven unsigned: no chain runs through
+          // this DS), and unjudged (no trust anchor covers the parent). Bogus, or no verdict
+          // reached, does not: the roll waits.
+          if (v.security !== 'secure' && v.security !== 'insecure' && v.security !== 'unjudged') {
             this.log.warn(`zone ${origin}: the DS answer of parental agent ${agent.address} is not taken: ${v.security}${v.why ? ` (${v.why})` : ''}`);
             continue;
           }

@@ -4,8 +4,9 @@
 // holds the successor's DS. Its answer is bogus to the child's validator and is not taken, so
 // the roll does not move on before the real parent has the DS; once the real parent (aop with
 // `--dnssec-cds-scan`) has taken the DS from the child's CDS, its secure answer moves the roll.
+// A daemon whose trust anchors do not cover the parent takes the agents' answers as given.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ManualClock } from '../../src/base/time.js';
@@ -24,8 +25,7 @@ const PORT = 5300;
 const DAY = 86400;
 const times = { validity: 80 * DAY, refresh: 30 * DAY, backdate: 3600 };
 
-t.test('a forged DS answer from a parental agent does not move a KSK roll', async (t) => {
-  if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
+async function world(t: Test, anchorOf: 'parent' | 'unrelated') {
   const net = await leaseNet(t);
   const [P, C, F] = [net.host(2), net.host(3), net.host(4)];
   const dir = scratchDir(t, 'aop-agent-validated-');
@@ -59,7 +59,8 @@ t.test('a forged DS answer from a parental agent does not move a KSK roll', asyn
   });
   await parent.start();
   t.teardown(() => parent.close());
-  const child = new Daemon(childOpts(parentDsLines('example.', pk).join('\n')));
+  const unrelated = 'unrelated. 3600 IN DS 12345 13 2 ' + 'AB'.repeat(32);
+  const child = new Daemon(childOpts(anchorOf === 'parent' ? parentDsLines('example.', pk).join('\n') : unrelated));
   await child.start();
   t.teardown(() => child.close());
   t.ok(child.validator, 'the child daemon validates');
@@ -79,9 +80,15 @@ t.test('a forged DS answer from a parental agent does not move a KSK roll', asyn
   const lied = (await dig(PORT, ['+dnssec', 'child.example.', 'DS'], F)).answer.filter((l) => l.split(' ')[3] === 'DS').map((l) => Number(l.split(' ')[4])).sort();
   t.same(lied, [ksk1, ksk2].sort(), 'the liar answers both DS, authoritatively');
 
+  const k2 = () => readKeyDir(ck, 'child.example.').find((k) => k.tag === ksk2)!;
+  return { clock, child, parent, k2, logs, F };
+}
+
+t.test('a forged DS answer from a parental agent does not move a KSK roll', async (t) => {
+  if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
+  const { clock, child, parent, k2, logs, F } = await world(t, 'parent');
   clock.advance(60);
   await child.dnssecPass();
-  const k2 = () => readKeyDir(ck, 'child.example.').find((k) => k.tag === ksk2)!;
   t.equal(k2().timing.DSPublish, undefined, 'the forged DS set is not taken: no DSPublish');
   t.ok(logs.some((l) => new RegExp(`the DS answer of parental agent ${F.replace(/\./g, '\\.')} is not taken: bogus`).test(l)), 'the log says the liar\'s answer was bogus');
 
@@ -90,4 +97,12 @@ t.test('a forged DS answer from a parental agent does not move a KSK roll', asyn
   await child.dnssecPass();
   t.equal(k2().timing.DSPublish, clock.seconds(), 'the real parent took the DS from the CDS: its secure answer sets DSPublish');
   t.equal(k2().timing.Activate, clock.seconds() + 600, 'and the switch is timed a DS TTL later');
+});
+
+t.test('with no trust anchor over the parent, the agents\' answers are taken as given', async (t) => {
+  if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
+  const { clock, child, k2 } = await world(t, 'unrelated');
+  clock.advance(60);
+  await child.dnssecPass();
+  t.equal(k2().timing.DSPublish, clock.seconds(), 'the first agent\'s answer (unjudged: no anchor covers example.) is taken');
 });
