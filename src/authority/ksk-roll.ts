@@ -29,6 +29,8 @@ export interface KskRollStep {
   made?: DnssecKey;
   /** What happened, for the log. */
   said?: string;
+  /** Why a roll that is due does not begin (logged once). */
+  waiting?: string;
 }
 
 const at = (sec: number): string => new Date(sec * 1000).toISOString();

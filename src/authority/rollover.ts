@@ -2,9 +2,14 @@
 // refresh, the parent's DS set of every zone signed here whose parent is elsewhere is asked of
 // the parental agents (`--dnssec-parental-agent`, as BIND's parental-agents: the KSK roll waits
 // on it), and, with `--dnssec-cds-scan`, the CDS of every secure child served elsewhere is
-// read and, when the current DS chain vouches for it, made the child's DS here (cds-scan.ts).
+// read and, when the current DS chain vouches for it, made the child's DS here (cds-scan.ts);
+// with `--dnssec-cds-bootstrap`, insecure children are watched for a CDS to bootstrap from
+// (cds-bootstrap.ts, RFC 8078 3.3). When the daemon also validates (`--resolver` with trust
+// anchors), the parental agents' DS answers count only when its validator finds them secure:
+// a forged DS set could otherwise move a roll on to a key the parent does not vouch for.
 
 import type { Logger } from '../base/log.js';
+import type { RR } from '../wire/rr.js';
 import { query, type Server } from '../transport/exchange.js';
 import { nameEquals, nameKey, parentName } from '../wire/name.js';
 import { Rcode, RRType } from '../wire/types.js';
@@ -12,14 +17,31 @@ import type { Zone } from '../zone/zone.js';
 import { scanDelegations } from './cds-scan.js';
 import type { ParentDs } from './ksk-roll.js';
 import type { Signer } from './signer.js';
+import { BootstrapWatch } from './cds-bootstrap.js';
+
+/** RFC 8078 3.3 leaves the delay to the parent; three days outlast a short hijack of the path. */
+export const DEFAULT_BOOTSTRAP_HOLD = 72 * 3600;
+
+/**
+ * A validator's verdict on an answer (the daemon's, src/resolver/validate), for the parental
+ * agents' DS answers: 'secure', 'insecure', 'bogus', 'indeterminate', or 'unjudged' (no trust
+ * anchor covers the parent zone).
+ */
+export type AnswerJudge = (name: string, type: number, r: { rcode: number; answer: RR[]; authority: RR[] }) => Promise<{ security: string; why?: string }>;
 
 export interface RolloverOptions {
+  /** Set by the daemon when it validates: a DS answer of a parental agent counts only when secure. */
+  judge?: AnswerJudge;
   /** Servers of the parent zones, asked for our zones' DS sets. */
   parentalAgents?: Server[];
   /** Read the CDS of secure children served elsewhere, and follow it. */
   cdsScan?: boolean;
   /** Port the children's name servers (from glue) are asked on. Default 53. */
   cdsPort?: number;
+  /** With cdsScan: bootstrap insecure children from a CDS all their name servers agree on (RFC 8078 3.3). */
+  bootstrap?: boolean;
+  /** Seconds the CDS must be seen unchanged before the bootstrap takes it. Default DEFAULT_BOOTSTRAP_HOLD. */
+  bootstrapHold?: number;
   /** Milliseconds per query. Default 1500. */
   timeout?: number;
 }
@@ -28,13 +50,16 @@ export class Rollover {
   private readonly seen = new Map<string, ParentDs>();
   private timer?: NodeJS.Timeout;
   private running?: Promise<Zone[]>;
+  private readonly bootstrap?: BootstrapWatch;
 
   constructor(
     private readonly signer: Signer,
     private readonly zones: { list(): Zone[]; get(origin: string): Zone | undefined },
     private readonly opts: RolloverOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    if (opts.bootstrap) this.bootstrap = new BootstrapWatch(opts.bootstrapHold ?? DEFAULT_BOOTSTRAP_HOLD);
+  }
 
   /** The parent's DS set last seen for `origin` (undefined when no agent answered for it). */
   parentDs(origin: string): ParentDs | undefined {
@@ -56,6 +81,16 @@ export class Rollover {
       try {
         const r = await query(agent, { name: origin, type: RRType.DS, class: 1 }, { rd: false, edns: { udpSize: 1232, dnssecOk: true }, timeout: this.opts.timeout ?? 1500 });
         if (!r.message.aa || r.message.rcode !== Rcode.NOERROR) continue;
+        if (this.opts.judge) {
+          const v = await this.opts.judge(origin, RRType.DS, { rcode: r.message.rcode, answer: r.message.answers, authority: r.message.authority });
+          // Secure counts; so does insecure (the parent proven unsigned: no chain runs through
+          // this DS), and unjudged (no trust anchor covers the parent). Bogus, or no verdict
+          // reached, does not: the roll waits.
+          if (v.security !== 'secure' && v.security !== 'insecure' && v.security !== 'unjudged') {
+            this.log.warn(`zone ${origin}: the DS answer of parental agent ${agent.address} is not taken: ${v.security}${v.why ? ` (${v.why})` : ''}`);
+            continue;
+          }
+        }
         const ds = r.message.answers.filter((rr) => rr.type === RRType.DS && nameEquals(rr.name, origin));
         const soa = r.message.authority.find((rr) => rr.type === RRType.SOA);
         const ttl = ds[0]?.ttl ?? (soa ? Math.min(soa.ttl, soa.rdata.readUInt32BE(soa.rdata.length - 4)) : 0);
@@ -84,7 +119,7 @@ export class Rollover {
           now: this.signer.now(), port: this.opts.cdsPort ?? 53, log: this.log, timeout: this.opts.timeout,
           servedHere: (o) => this.servedHere(o),
           currentDs: (cut) => this.signer.adoptedDs(cut) ?? z.nodeByKey(nameKey(cut))?.rrsets.get(RRType.DS)?.rdata ?? [],
-          adopt: (cut, ds, ttl) => this.signer.adoptDs(cut, ds, ttl),
+          adopt: (cut, ds, ttl) => this.signer.adoptDs(cut, ds, ttl), bootstrap: this.bootstrap,
         });
       }
     }

@@ -28,6 +28,7 @@ import { dsFromDnskey } from '../dnssec/ds.js';
 import { asPublished, hasCds, isActive, isPublished, isRevoked } from '../dnssec/key-timing.js';
 import { nameKey, parentName } from '../wire/name.js';
 import { kskRollStep, type ParentDs } from './ksk-roll.js';
+import { cskRollStep } from './csk-roll.js';
 
 export interface SignerOptions {
   keyDir: string;
@@ -49,9 +50,10 @@ export interface SignerOptions {
    */
   zskLifetime?: number;
   /**
-   * Seconds a KSK signs before it is rolled by the double-DS method (ksk-roll.ts, KSK/ZSK split
-   * only): the successor's CDS is published, and it takes over once the parent's DS set holds
-   * its DS and that set's TTL has passed. Off (undefined) by default.
+   * Seconds a KSK signs before it is rolled by the double-DS method (ksk-roll.ts, KSK/ZSK split):
+   * the successor's CDS is published, and it takes over once the parent's DS set holds its DS
+   * and that set's TTL has passed. A zone with combined keys only has its CSK rolled instead
+   * (csk-roll.ts: published first, then a DS swap through the CDS). Off (undefined) by default.
    */
   kskLifetime?: number;
   /**
@@ -87,6 +89,8 @@ export class Signer {
   private readonly signedOf = new WeakMap<Zone, Zone>();
   private readonly failed = new Set<string>();
   private readonly adopted = new Map<string, Buffer[] | undefined>();
+  /** Zones whose due key roll waits on an unknown parent DS set, logged once. */
+  private readonly rollWaitLogged = new Set<string>();
   private readonly log: Logger;
   /** Seconds since 1970 on the signer's clock (the daemon's, or a test's). */
   readonly now: () => number;
@@ -171,7 +175,7 @@ export class Signer {
       // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed) changes the signing.
       let keysChanged = false;
       try {
-        const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin);
+        const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin, dnskeyTtlOf(z));
         if (!sameKeys(keys, st.keys)) {
           this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
           st.keys = keys;
@@ -215,7 +219,7 @@ export class Signer {
   private sign(zone: Zone, bump: boolean): Zone {
     const st = this.state(zone.origin);
     const now = this.now();
-    st.keys = selectKeys(st.all, now, this.opts.keyDir, zone.origin);
+    st.keys = selectKeys(st.all, now, this.opts.keyDir, zone.origin, dnskeyTtlOf(zone));
     // The signed serial moves forward whenever the signed data does: a new version keeps its
     // own serial unless a refresh already went past it.
     let serial: number;
@@ -349,16 +353,22 @@ export class Signer {
       }
       const { records, faults } = text === undefined ? { records: [], faults: [] } : parseZone(text, { origin: '.', file: this.dssetFile(origin), defaultTtl: 3600 });
       if (faults.length > 0) this.log.error(`${this.dssetFile(origin)}: ignored: ${faults.map((f) => formatFault(f)).join('; ')}`);
-      const ds = faults.length > 0 ? [] : records.filter((r) => r.type === RRType.DS && nameKey(r.name) === key).map((r) => r.rdata);
-      this.adopted.set(key, ds.length > 0 ? ds : undefined);
+      const ds = records.filter((r) => r.type === RRType.DS && nameKey(r.name) === key).map((r) => r.rdata);
+      // A file with no DS is a DS set removed by the child's delete signal (RFC 8078 4).
+      this.adopted.set(key, text === undefined || faults.length > 0 ? undefined : ds);
     }
     return this.adopted.get(key);
   }
 
-  /** Make `ds` the DS set of the child `origin` in its parent here (written to `dsset-<child>` first). */
+  /**
+   * Make `ds` the DS set of the child `origin` in its parent here (written to `dsset-<child>`
+   * first); an empty set removes the DS (the delete signal): the delegation is then insecure.
+   */
   adoptDs(origin: string, ds: Buffer[], ttl: number): void {
-    const text = ds.map((d) => `${nameKey(origin)} ${ttl} IN DS ${rdataToText(RRType.DS, d)}`).join('\n') + '\n';
-    atomicWrite(this.dssetFile(origin), `; DS set of ${nameKey(origin)} adopted from its CDS by aop\n${text}`, { mode: 0o644 });
+    const text = ds.length === 0
+      ? `; DS set of ${nameKey(origin)} removed by its CDS delete signal (RFC 8078 4): an insecure delegation\n`
+      : `; DS set of ${nameKey(origin)} adopted from its CDS by aop\n` + ds.map((d) => `${nameKey(origin)} ${ttl} IN DS ${rdataToText(RRType.DS, d)}`).join('\n') + '\n';
+    atomicWrite(this.dssetFile(origin), text, { mode: 0o644 });
     this.adopted.set(nameKey(origin), ds);
   }
 
@@ -374,18 +384,29 @@ export class Signer {
     return this.opts.parentDs?.(origin);
   }
 
-  /** One step of a double-DS KSK roll (ksk-roll.ts); changed keys are written to the key folder. */
+  /**
+   * One step of a double-DS KSK roll (ksk-roll.ts), or of a CSK roll (csk-roll.ts) when the zone
+   * has combined keys only; changed keys are written to the key folder.
+   */
   private rollKsks(zone: Zone, st: ZoneState, now: number, lifetime: number): void {
-    const dnskeyTtl = zone.apex.rrsets.get(RRType.DNSKEY)?.ttl ?? zone.soa.ttl;
-    const step = kskRollStep(zone.origin, st.all, now, {
+    const dnskeyTtl = dnskeyTtlOf(zone);
+    const o = {
       lifetime, dnskeyTtl, parent: this.parentDsOf(zone.origin),
-      make: (flags) => generateKey(zone.origin, st.all.find(isKsk)?.algorithm ?? this.opts.algorithm, flags, now),
-    });
+      make: (flags: number) => generateKey(zone.origin, st.all.find(isKsk)?.algorithm ?? this.opts.algorithm, flags, now),
+    };
+    let maxTtl = 0;
+    if (st.all.every(isKsk)) for (const rr of zone.records()) if (rr.ttl > maxTtl) maxTtl = rr.ttl;
+    const step = st.all.every(isKsk) ? cskRollStep(zone.origin, st.all, now, { ...o, maxTtl }) : kskRollStep(zone.origin, st.all, now, o);
+    if (step.waiting !== undefined && !this.rollWaitLogged.has(zone.originKey)) {
+      this.rollWaitLogged.add(zone.originKey);
+      this.log.warn(`zone ${zone.origin}: ${step.waiting}`);
+    }
     if (step.changed.length === 0) return;
+    this.rollWaitLogged.delete(zone.originKey);
     try {
       for (const k of step.changed) writeKeyFiles(this.opts.keyDir, k);
     } catch (err) {
-      this.log.error(`zone ${zone.origin}: KSK roll step not taken: ${(err as Error).message}`);
+      this.log.error(`zone ${zone.origin}: key roll step not taken: ${(err as Error).message}`);
       if (step.made) st.all = st.all.filter((k) => k !== step.made);
       return;
     }
@@ -410,8 +431,15 @@ export class Signer {
   }
 }
 
-/** The keys in use at `now` by their timing: published (Publish..Delete) and active (Activate..Inactive). */
-function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin: string): ZoneKeys {
+const dnskeyTtlOf = (zone: Zone): number => zone.apex.rrsets.get(RRType.DNSKEY)?.ttl ?? zone.soa.ttl;
+
+/**
+ * The keys in use at `now` by their timing: published (Publish..Delete) and active
+ * (Activate..Inactive). With combined keys only and more than one active (a CSK roll,
+ * csk-roll.ts), all sign the DNSKEY RRset but the zone's data is signed by the one activated
+ * last, once it has been published a DNSKEY TTL (`dnskeyTtl`; unknown: all sign everything).
+ */
+function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin: string, dnskeyTtl?: number): ZoneKeys {
   // A revoked key (RFC 5011) is published with the REVOKE bit and still signs the DNSKEY RRset.
   const published = all.filter((k) => isPublished(k, now)).map((k) => asPublished(k, now));
   const active = all.filter((k) => isActive(k, now)).map((k) => asPublished(k, now));
@@ -421,7 +449,26 @@ function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin:
   const signing = ksk.length > 0 ? ksk : zsk;
   // With no SEP key at all, the keys that sign the DNSKEY RRset are the ones the DS names.
   const cds = all.filter((k) => hasCds(k, now) && (isKsk(k) || ksk.length === 0));
-  return { published, ksk: signing, zsk: zsk.length > 0 ? zsk : ksk, cds: cds.length > 0 || ksk.length > 0 ? cds : signing };
+  return { published, ksk: signing, zsk: zsk.length > 0 ? zsk : newestCsk(ksk, now, dnskeyTtl), cds: cds.length > 0 || ksk.length > 0 ? cds : signing };
+}
+
+/**
+ * Of several active combined keys, per algorithm, the one(s) activated last, if published a
+ * DNSKEY TTL ago; else all of that algorithm. Per algorithm: every algorithm in the DNSKEY RRset
+ * must sign every RRset (RFC 4035 2.2, RFC 6840 5.11), so an algorithm roll signs with both.
+ */
+function newestCsk(ksk: DnssecKey[], now: number, dnskeyTtl: number | undefined): DnssecKey[] {
+  if (ksk.length < 2 || dnskeyTtl === undefined) return ksk;
+  const activated = (k: DnssecKey): number => k.timing.Activate ?? k.timing.Publish ?? 0;
+  const out: DnssecKey[] = [];
+  for (const alg of new Set(ksk.map((k) => k.algorithm))) {
+    const of = ksk.filter((k) => k.algorithm === alg);
+    const live = of.filter((k) => !isRevoked(k, now));
+    const latest = Math.max(...live.map(activated));
+    const newest = live.filter((k) => activated(k) === latest && (k.timing.Publish ?? k.timing.Activate ?? 0) + dnskeyTtl <= now);
+    out.push(...(live.length >= 2 && newest.length > 0 ? newest : of));
+  }
+  return out;
 }
 
 const tagsOf = (ks: readonly DnssecKey[]): string => ks.map((k) => `${k.algorithm}+${k.tag}`).sort().join(',');

@@ -14,7 +14,8 @@ import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/reso
 import { setUpstreamUdp, type Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { Signer, type SignerOptions } from '../authority/signer.js';
-import { Rollover, type RolloverOptions } from '../authority/rollover.js';
+import { Rollover, type AnswerJudge, type RolloverOptions } from '../authority/rollover.js';
+import { nameKey, parentName } from '../wire/name.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
 import { validatorFor, type ValidationConfig, type Validator } from '../resolver/validate/index.js';
@@ -175,7 +176,16 @@ export class Daemon {
     this.limiter = new LogLimiter(this.log, opts.logLimit);
     if (opts.dnssec) {
       const signer = this.signer = new Signer({ ...opts.dnssec, logger: this.log, servedZone: (o) => this.catalog.get(o), parentDs: (o) => this.rollover?.parentDs(o) });
-      if (opts.dnssec.rollover) this.rollover = new Rollover(signer, this.catalog, opts.dnssec.rollover, this.log);
+      // With validation on here too, the parental agents' DS answers are judged (rollover.ts),
+      // when a trust anchor covers the parent zone (the DS is the parent's data).
+      const judge: AnswerJudge | undefined = opts.resolver?.validation
+        ? async (n, t, r) => {
+          const parent = parentName(nameKey(n));
+          if (parent === undefined || !this.validator?.anchors.closest(parent)) return { security: 'unjudged' };
+          return this.validator.validate(n, t, { ...r, stale: false });
+        }
+        : undefined;
+      if (opts.dnssec.rollover) this.rollover = new Rollover(signer, this.catalog, { ...opts.dnssec.rollover, ...(judge ? { judge } : {}) }, this.log);
       this.catalog.view = (zone) => signer.view(zone);
       this.catalog.signing = true;
     }

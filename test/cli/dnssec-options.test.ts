@@ -20,10 +20,12 @@ t.test('aop serve --dnssec says what is wrong', async (t) => {
     [['--dnssec', '--key-dir', '/tmp/k', '--workers', '2'], /--dnssec needs --workers 1/],
     [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-keys', 'three'], /dnssec-keys/],
     [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-zsk-lifetime', '1h'], /--dnssec-zsk-lifetime must be at least 1d/],
-    [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-ksk-lifetime', '365d'], /--dnssec-ksk-lifetime needs --dnssec-keys split/],
     [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-keys', 'split', '--dnssec-ksk-lifetime', '2h'], /--dnssec-ksk-lifetime must be at least 1d/],
+    [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-ksk-lifetime', '12h'], /--dnssec-ksk-lifetime must be at least 1d/],
     [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-parental-agent', 'parent.example'], /--dnssec-parental-agent 'parent.example': an IPv4 or IPv6 address/],
     [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-cds-port', '0'], /--dnssec-cds-port 0/],
+    [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-cds-bootstrap'], /--dnssec-cds-bootstrap needs --dnssec-cds-scan/],
+    [['--dnssec', '--key-dir', '/tmp/k', '--dnssec-cds-scan', '--dnssec-cds-bootstrap', '--dnssec-cds-bootstrap-hold', 'a while'], /--dnssec-cds-bootstrap-hold 'a while'/],
     [['--resolver', '--trust-anchor-managed', '/nonexistent/anchor'], /cannot read trust anchors \/nonexistent\/anchor/],
     [['--resolver', '--trust-anchor-managed', '/nonexistent/anchor', '--trust-anchor-hold-down', 'later'], /--trust-anchor-hold-down 'later'|cannot read trust anchors/],
   ];

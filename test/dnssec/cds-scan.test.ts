@@ -1,6 +1,6 @@
 // The parental agent's checks (RFC 7344 4.1) against a live aop-signed child: a CDS vouched for
 // by the current DS is taken, one whose DNSKEY RRset no current DS names is refused, a DS set
-// equal to the CDS is left alone, and no DS at all (an insecure delegation) is not bootstrapped.
+// equal to the CDS is left alone, and no DS at all (an insecure delegation) is left to the bootstrap.
 
 import t from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,5 +37,5 @@ t.test('CDS accepted only through the current DS chain', async (t) => {
 
   const none = await scanChild('child.example.', [], servers, now);
   t.equal(none.change, undefined);
-  t.match(none.why, /insecure delegation is not taken secure/);
+  t.match(none.why, /insecure delegation is taken secure only by the RFC 8078 bootstrap/);
 });

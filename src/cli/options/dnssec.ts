@@ -27,17 +27,20 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
     .option('dnssec-refresh', { type: 'string', default: '5d', describe: 'Re-sign signatures with less than this left' })
     .option('dnssec-backdate', { type: 'string', default: '1h', describe: 'Set signature inception back by this, for clocks behind ours' })
     .option('dnssec-zsk-lifetime', { type: 'string', describe: 'Roll each ZSK (KSK/ZSK split only) by pre-publication after this long, e.g. 90d; off when not given' })
-    .option('dnssec-ksk-lifetime', { type: 'string', describe: 'Roll each KSK (KSK/ZSK split only) by double-DS after this long, e.g. 365d: CDS published, switched once the parent has the new DS; off when not given' })
+    .option('dnssec-ksk-lifetime', { type: 'string', describe: 'Roll each KSK by double-DS after this long, e.g. 365d: CDS published, switched once the parent has the new DS; with combined keys, the CSK is rolled (published first, then a DS swap through the CDS); off when not given' })
     .option('dnssec-parental-agent', { type: 'string', array: true, default: [] as string[], describe: 'ADDR[:PORT] of a server of the parent zone, asked for our zones\' DS sets (a KSK roll waits on it). Repeat for more' })
     .option('dnssec-cds-scan', { type: 'boolean', default: false, describe: 'Act as parental agent: follow the CDS/CDNSKEY of secure child zones served elsewhere (RFC 7344, 8078)' })
+    .option('dnssec-cds-bootstrap', { type: 'boolean', default: false, describe: 'With --dnssec-cds-scan: make an insecure delegation secure from a CDS all its name servers agree on for --dnssec-cds-bootstrap-hold (RFC 8078 3.3)' })
+    .option('dnssec-cds-bootstrap-hold', { type: 'string', default: '72h', describe: 'How long the CDS of an insecure child must be seen unchanged before --dnssec-cds-bootstrap takes it' })
     .option('dnssec-cds-port', { type: 'number', default: 53, describe: 'Port the children\'s name servers (from glue) are asked on by --dnssec-cds-scan' })
     .check((a) => {
       if (a.dnssec !== true) return true;
       if (a['dnssec-ksk-lifetime'] !== undefined) {
         if (seconds(a['dnssec-ksk-lifetime'], '--dnssec-ksk-lifetime') < 86400) throw new Error('--dnssec-ksk-lifetime must be at least 1d');
-        if (a['dnssec-keys'] !== 'split') throw new Error('--dnssec-ksk-lifetime needs --dnssec-keys split (a combined key is not rolled by double-DS)');
       }
       agents(a['dnssec-parental-agent']);
+      if (a['dnssec-cds-bootstrap'] === true && a['dnssec-cds-scan'] !== true) throw new Error('--dnssec-cds-bootstrap needs --dnssec-cds-scan');
+      seconds(a['dnssec-cds-bootstrap-hold'] ?? '72h', '--dnssec-cds-bootstrap-hold');
       const port = a['dnssec-cds-port'];
       if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new Error(`--dnssec-cds-port ${String(port)}: a port, 1 to 65535`);
       if (typeof a['key-dir'] !== 'string' || a['key-dir'] === '') throw new Error('--dnssec needs --key-dir DIR (keys are read there, or made there on first start)');
@@ -87,7 +90,12 @@ export function dnssecConfig(a: Record<string, unknown>): Pick<DaemonOptions, 'd
       ...(a['dnssec-zsk-lifetime'] !== undefined ? { zskLifetime: seconds(a['dnssec-zsk-lifetime'], '--dnssec-zsk-lifetime') } : {}),
       ...(a['dnssec-ksk-lifetime'] !== undefined ? { kskLifetime: seconds(a['dnssec-ksk-lifetime'], '--dnssec-ksk-lifetime') } : {}),
       ...(a['dnssec-ksk-lifetime'] !== undefined || a['dnssec-cds-scan'] === true || agents(a['dnssec-parental-agent']).length > 0
-        ? { rollover: { parentalAgents: agents(a['dnssec-parental-agent']), cdsScan: a['dnssec-cds-scan'] === true, cdsPort: Number(a['dnssec-cds-port'] ?? 53) } }
+        ? {
+          rollover: {
+            parentalAgents: agents(a['dnssec-parental-agent']), cdsScan: a['dnssec-cds-scan'] === true, cdsPort: Number(a['dnssec-cds-port'] ?? 53),
+            bootstrap: a['dnssec-cds-bootstrap'] === true, bootstrapHold: seconds(a['dnssec-cds-bootstrap-hold'] ?? '72h', '--dnssec-cds-bootstrap-hold'),
+          },
+        }
         : {}),
     },
   };

@@ -54,21 +54,16 @@ export class ManagedAnchor {
 
   /**
    * One probe's DNSKEY RRset (`keys`, with the RRSIGs over it) at `now`. Returns what changed
-   * (empty when nothing did), or throws nothing: an RRset no trusted key signed changes no state.
+   * (empty when nothing did), or throws nothing: an RRset no trusted key signed changes no state
+   * but revocations.
    */
   update(keys: Buffer[], sigs: Buffer[], ttl: number, now: number): { trustChanged: boolean; said: string[]; refused?: string } {
     const p = this.point;
     const zone = p.zone;
     p.lastQueried = now;
     const rrset = { name: zone, type: RRType.DNSKEY, class: 1, rdata: keys };
-    const trust = this.anchor();
-    const vouched = keys.filter((k) => trust.dnskey.some((a) => a.equals(k)) || trust.ds.some((d) => dsMatches(zone, d, k)));
-    if (keysThatSigned(rrset, sigs, vouched, zone, now).length === 0) {
-      p.queryFailed++;
-      p.nextProbe = now + (p.retryTime || 3600);
-      writeAnchorFile(this.opts.file, p);
-      return { trustChanged: false, said: [], refused: `the DNSKEY RRset of ${zone} is not signed by a trusted key` };
-    }
+    const said: string[] = [];
+    let trustChanged = false;
     const set = (k: ManagedKey, state: ManagedKey['state'], why: string): void => {
       const trusted = (s: number) => s === AnchorState.VALID || s === AnchorState.MISSING;
       if (trusted(k.state) !== trusted(state)) trustChanged = true;
@@ -76,11 +71,28 @@ export class ManagedAnchor {
       k.lastChange = now;
       said.push(`trust anchor ${zone} key ${keyTag(k.rdata)}: ${why}`);
     };
-    const said: string[] = [];
-    let trustChanged = false;
+    // Revocations first, whoever else signs (RFC 5011 2.1): a key with the REVOKE bit that signed
+    // the RRset itself proves its own revocation, so it counts even when it alone signs (the
+    // operator revoked the last anchor); the rest of the RRset is then not trusted.
+    const revoked = this.revocations(keys, sigs, rrset, now, set);
+    const trust = this.anchor();
+    const vouched = keys.filter((k) => (k.readUInt16BE(0) & REVOKE) === 0 && (trust.dnskey.some((a) => a.equals(k)) || trust.ds.some((d) => dsMatches(zone, d, k))));
+    if (keysThatSigned(rrset, sigs, vouched, zone, now).length === 0) {
+      p.queryFailed++;
+      p.nextProbe = now + (p.retryTime || 3600);
+      p.keys = p.keys.filter((k) => k.state !== AnchorState.REMOVED);
+      writeAnchorFile(this.opts.file, p);
+      const none = trust.dnskey.length === 0 && trust.ds.length === 0;
+      return {
+        trustChanged, said,
+        refused: revoked > 0 && none
+          ? `every trust anchor of ${zone} is revoked: answers below it are bogus until a new anchor is configured`
+          : `the DNSKEY RRset of ${zone} is not signed by a trusted key`,
+      };
+    }
     // DS anchors become the DNSKEYs they name, as Unbound does after its first probe.
     for (const ds of p.keys.filter((k) => k.type === RRType.DS)) {
-      for (const k of keys.filter((x) => (x.readUInt16BE(0) & 1) === 1 && dsMatches(zone, ds.rdata, x))) {
+      for (const k of keys.filter((x) => (x.readUInt16BE(0) & 1) === 1 && (x.readUInt16BE(0) & REVOKE) === 0 && dsMatches(zone, ds.rdata, x))) {
         if (p.keys.some((e) => e.rdata.equals(k))) continue;
         p.keys.push({ type: RRType.DNSKEY, rdata: k, ttl, state: AnchorState.VALID, count: 0, lastChange: now });
         said.push(`trust anchor ${zone}: DS ${ds.rdata.readUInt16BE(0)} is now the DNSKEY it names`);
@@ -88,24 +100,13 @@ export class ManagedAnchor {
       }
     }
     p.keys = p.keys.filter((k) => k.type !== RRType.DS || !keys.some((x) => dsMatches(zone, k.rdata, x)));
-    const unrevoked = (k: Buffer): Buffer => {
-      const b = Buffer.from(k);
-      b.writeUInt16BE(k.readUInt16BE(0) & ~REVOKE, 0);
-      return b;
-    };
     const seen = new Set<ManagedKey>();
     for (const k of keys.filter((x) => (x.readUInt16BE(0) & 1) === 1)) {
       if ((k.readUInt16BE(0) & REVOKE) !== 0) {
+        // Acted on by revocations(); here it only counts as seen (not MISSING).
         const base = unrevoked(k);
         const e = p.keys.find((x) => x.type === RRType.DNSKEY && (x.rdata.equals(base) || x.rdata.equals(k)));
-        if (!e) continue;
-        seen.add(e);
-        // Only the key itself may revoke itself (RFC 5011 2.1): its signature over the RRset.
-        if (keysThatSigned(rrset, sigs, [k], zone, now).length === 0) continue;
-        if (e.state === AnchorState.VALID || e.state === AnchorState.MISSING) {
-          e.rdata = k;
-          set(e, AnchorState.REVOKED, `revoked (REVOKE bit, self-signed): no longer trusted`);
-        } else if (e.state === AnchorState.ADDPEND || e.state === AnchorState.START) set(e, AnchorState.REMOVED, 'revoked before it was trusted');
+        if (e) seen.add(e);
         continue;
       }
       let e = p.keys.find((x) => x.type === RRType.DNSKEY && x.rdata.equals(k));
@@ -144,6 +145,35 @@ export class ManagedAnchor {
     writeAnchorFile(this.opts.file, p);
     return { trustChanged, said };
   }
+
+  /**
+   * The keys of `keys` with the REVOKE bit whose own signature is over the RRset (RFC 5011 2.1:
+   * only the key itself may revoke itself): a trusted one becomes REVOKED, a pending one
+   * REMOVED. Returns how many trusted keys were revoked.
+   */
+  private revocations(
+    keys: Buffer[], sigs: Buffer[], rrset: { name: string; type: number; class: number; rdata: Buffer[] }, now: number,
+    set: (k: ManagedKey, state: ManagedKey['state'], why: string) => void,
+  ): number {
+    let n = 0;
+    for (const k of keys.filter((x) => (x.readUInt16BE(0) & 1) === 1 && (x.readUInt16BE(0) & REVOKE) !== 0)) {
+      const e = this.point.keys.find((x) => x.type === RRType.DNSKEY && x.rdata.equals(unrevoked(k)));
+      if (!e || keysThatSigned(rrset, sigs, [k], this.zone, now).length === 0) continue;
+      if (e.state === AnchorState.VALID || e.state === AnchorState.MISSING) {
+        e.rdata = k;
+        set(e, AnchorState.REVOKED, 'revoked (REVOKE bit, self-signed): no longer trusted');
+        n++;
+      } else if (e.state === AnchorState.ADDPEND || e.state === AnchorState.START) set(e, AnchorState.REMOVED, 'revoked before it was trusted');
+    }
+    return n;
+  }
+}
+
+/** The key as it was before its REVOKE bit was set. */
+function unrevoked(k: Buffer): Buffer {
+  const b = Buffer.from(k);
+  b.writeUInt16BE(k.readUInt16BE(0) & ~REVOKE, 0);
+  return b;
 }
 
 /** Probes the managed anchors through the resolver and keeps the validator's anchors in step. */

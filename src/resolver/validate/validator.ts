@@ -250,6 +250,9 @@ export class Validator {
     let ds: Buffer[];
     let dsTtl: number;
     if (anchor) {
+      // Every key of a managed anchor revoked (RFC 5011): nothing is trusted there, and the zone
+      // must not pass as insecure, which an anchor with no usable DS would.
+      if (anchor.ds.length === 0 && anchor.dnskey.length === 0) return fail(bogus(DnssecEde.DNSKEY_MISSING, `every trust anchor key of ${zone} is revoked (RFC 5011): configure a new anchor`));
       ds = anchor.ds;
       dsTtl = Infinity;
     } else {
