@@ -95,6 +95,8 @@ export interface ServerSource {
   rcodes: ReadonlyMap<number, number>;
   /** The encoded-answer cache (server/answer-cache.ts). */
   answerCache(): { hits: number; misses: number; entries: number };
+  /** The batched UDP sockets' system calls and datagrams (server/udp-batch.ts), summed; undefined on node:dgram. */
+  udpBatch?(): { recvCalls: number; received: number; sendCalls: number; sent: number; sendErrors: number } | undefined;
 }
 
 /** A resolver's counters and its cache's, read at scrape time. */
@@ -279,6 +281,16 @@ export class Metrics {
       }
       return out;
     }));
+    // Batched UDP (native/udp-batch): datagrams per system call is received / recv calls.
+    const batch = (): Array<{ server: string; c: NonNullable<ReturnType<NonNullable<ServerSource['udpBatch']>>> }> =>
+      this.servers.flatMap((s) => { const c = s.udpBatch?.(); return c ? [{ server: s.server, c }] : []; });
+    reg('udp_batch_syscalls_total', 'System calls of the batched UDP sockets, by call (recvmmsg, sendmmsg: sendmmsg and single sends).', 'counter', () =>
+      batch().flatMap(({ server, c }) => [{ value: c.recvCalls, labels: { server, call: 'recvmmsg' } }, { value: c.sendCalls, labels: { server, call: 'sendmmsg' } }]));
+    reg('udp_batch_datagrams_total', 'Datagrams through the batched UDP sockets, by direction (received, sent, send_failed).', 'counter', () =>
+      batch().flatMap(({ server, c }) => [
+        { value: c.received, labels: { server, direction: 'received' } }, { value: c.sent, labels: { server, direction: 'sent' } },
+        { value: c.sendErrors, labels: { server, direction: 'send_failed' } },
+      ]));
     reg('dns_responses_total', 'DNS responses sent, by rcode.', 'counter', () => this.servers.flatMap((s) =>
       [...s.rcodes].map(([rcode, value]) => ({ value, labels: { server: s.server, zone, rcode: rcodeName(rcode) } }))));
     // The caches: the server's encoded-answer cache ("answer") and the resolver's (rrset, negative, delegation).

@@ -203,8 +203,25 @@ export class Daemon {
         get server() { return daemon.serverLabel(); },
         counts, rcodes: stats.rcodes,
         answerCache: () => ({ hits: stats.answerCacheHits, misses: stats.answerCacheMisses, entries: this.responder?.cacheEntries ?? 0 }),
+        udpBatch: () => daemon.udpBatchCounters(),
       });
     }
+  }
+
+  /** The batched UDP sockets' counters summed over the listeners, or undefined when none is batched. */
+  udpBatchCounters(): { recvCalls: number; received: number; sendCalls: number; sent: number; sendErrors: number } | undefined {
+    let sum: { recvCalls: number; received: number; sendCalls: number; sent: number; sendErrors: number } | undefined;
+    for (const l of this.listeners) {
+      const c = l.udpPath().counters;
+      if (!c) continue;
+      sum ??= { recvCalls: 0, received: 0, sendCalls: 0, sent: 0, sendErrors: 0 };
+      sum.recvCalls += c.recvCalls;
+      sum.received += c.received;
+      sum.sendCalls += c.sendCalls;
+      sum.sent += c.sent;
+      sum.sendErrors += c.sendErrors;
+    }
+    return sum;
   }
 
   /** CoreDNS's `server` label: dns:// and the listen addresses (the bound ports once open). */
