@@ -321,7 +321,7 @@ export class Metrics {
       reg(name, help, 'gauge', () => this.progress.filter((p) => p.started).map((p) => { const s = p.snapshot(); return { value: get(s), labels: { task: s.task } }; }));
     progress('progress_running', 'Long work (a directory crawl, a large zone load) running now: 1, or 0 once done, by task.', (s) => (s.running ? 1 : 0));
     progress('progress_done', 'Units of the long work done (zones of a crawl), by task.', (s) => s.done);
-    progress('progress_total', 'Units of the long work planned (0 while unknown), by task.', (s) => s.total);
+    progress('progress_planned', 'Units of the long work planned (0 while unknown), by task.', (s) => s.total);
     progress('progress_items', 'Things the long work found so far (agents of a crawl), by task.', (s) => s.items);
     progress('progress_errors', 'Errors the long work met so far (zone problems of a crawl), by task.', (s) => s.errors);
     reg('updates_total', 'Dynamic updates (RFC 2136) answered, by result (the rcode).', 'counter', () => {

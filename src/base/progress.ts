@@ -23,6 +23,7 @@ export class Progress {
   private startedAt = 0;
   private endedAt: number | undefined = 0;
   private begun = false;
+  private detail: string | undefined;
   private readonly listeners: Array<() => void> = [];
 
   /** `unit` and `itemName` say what the line counts: "zones", "agents". */
@@ -30,6 +31,7 @@ export class Progress {
 
   /** A new run: counts back to zero. `total` may grow later (plan). */
   start(total = 0): void {
+    this.detail = undefined;
     this.doneUnits = 0;
     this.itemCount = 0;
     this.errorCount = 0;
@@ -60,6 +62,14 @@ export class Progress {
 
   finish(): void {
     this.endedAt = this.now();
+    this.detail = undefined;
+    this.changed();
+  }
+
+  /** What the unit in hand has come to (`bench.agents.zone 42%`), shown after the counts while running; undefined clears it. */
+  note(detail: string | undefined): void {
+    if (detail === this.detail) return;
+    this.detail = detail;
     this.changed();
   }
 
@@ -78,7 +88,8 @@ export class Progress {
   line(): string {
     const s = this.snapshot();
     const of = s.total > 0 ? `${s.done}/${s.total}` : `${s.done}`;
-    return `${s.task}: ${of} ${this.unit}, ${s.items} ${this.itemName}, ${s.errors} error${s.errors === 1 ? '' : 's'}, ${(s.ms / 1000).toFixed(1)} s${s.running ? '' : ', done'}`;
+    const detail = s.running && this.detail !== undefined ? `; ${this.detail}` : '';
+    return `${s.task}: ${of} ${this.unit}, ${s.items} ${this.itemName}, ${s.errors} error${s.errors === 1 ? '' : 's'}, ${(s.ms / 1000).toFixed(1)} s${s.running ? '' : ', done'}${detail}`;
   }
 
   /** Called after every change (the terminal line redraws). */

@@ -352,15 +352,16 @@ export function serveCommand(y: Argv): Argv {
       let metricsHttp: MetricsHttp | undefined;
       let opened = false;
       try {
-        // Every socket first, so an address in use is said at once; then the resolver's warm-up.
-        await daemon.open();
-        opened = true;
         if (!inWorker && metrics && metricsAt) {
-          // Bound before the warm-up: /readyz says 503 until the listeners answer.
+          // Bound before the zones load: /readyz says 503 until the listeners answer, with the
+          // first load's progress meanwhile (a 1,000,000-agent zone takes seconds).
           metricsHttp = new MetricsHttp({ listen: metricsAt, exposition: () => metrics.exposition(), readiness: () => daemon.readiness(), progress: () => metrics.progressLines() });
           await metricsHttp.start();
           logger.info(`metrics: ${metricsHttp.url}`);
         }
+        // Every socket, so an address in use is said at once; then the resolver's warm-up.
+        await daemon.open();
+        opened = true;
         if (!inWorker) {
           extras = await startEmbedded({
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],

@@ -170,6 +170,8 @@ export class Daemon {
   health?: HealthMonitor;
   /** A reload's progress (zones, records), for /readyz and the aop_progress_* gauges; with metrics. */
   private readonly zoneLoad?: Progress;
+  /** The first load of the zones, at start (/readyz, the aop_progress_* gauges, a log line every 5 s). */
+  private readonly zoneFirstLoad = new Progress('zone load', 'zones', 'records');
 
   constructor(private readonly opts: DaemonOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -194,6 +196,7 @@ export class Daemon {
     }
     if (opts.metrics) {
       this.zoneLoad = new Progress('zone reload', 'zones', 'records');
+      opts.metrics.addProgress(this.zoneFirstLoad);
       opts.metrics.addProgress(this.zoneLoad);
       const counts = new QueryCounts();
       this.stats.perQuery = counts;
@@ -265,7 +268,7 @@ export class Daemon {
 
   private async openOnce(): Promise<void> {
     if (this.opts.zonesDir !== undefined) {
-      const { failed } = this.reload();
+      const { failed } = await this.firstLoad(this.opts.zonesDir);
       if (this.catalog.size === 0) {
         throw new ZonesLoadError(failed > 0 ? `no zone in ${this.opts.zonesDir} loaded (${failed} failed)` : `no *.zone files in ${this.opts.zonesDir}`);
       }
@@ -435,6 +438,20 @@ export class Daemon {
       server: this.stats.snapshot(), ...(this.resolver ? { resolver: { ...this.resolver.stats } } : {}),
       ...(this.transfers ? { transfers: this.transfers.snapshot() } : {}),
     };
+  }
+
+  /**
+   * The zones at start, read a slice at a time (the event loop turns: /readyz answers, with the
+   * load's progress); a load still going after 5 s says how far it is in the log every 5 s.
+   */
+  private async firstLoad(dir: string): Promise<{ loaded: number; failed: number }> {
+    const progress = this.zoneFirstLoad;
+    const timer = setInterval(() => this.log.info(progress.line()), 5000).unref();
+    try {
+      return this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, progress));
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /**
