@@ -28,6 +28,7 @@ import { dsFromDnskey } from '../dnssec/ds.js';
 import { asPublished, hasCds, isActive, isPublished, isRevoked } from '../dnssec/key-timing.js';
 import { nameKey, parentName } from '../wire/name.js';
 import { kskRollStep, type ParentDs } from './ksk-roll.js';
+import { withKeyDirLock } from '../dnssec/key-dir-lock.js';
 
 export interface SignerOptions {
   keyDir: string;
@@ -59,6 +60,14 @@ export interface SignerOptions {
    * answered, src/authority/parent-ds-watch.ts). A parent served here is read directly.
    */
   parentDs?: (origin: string) => ParentDs | undefined;
+  /**
+   * With `aop serve --workers N` (docs/dnssec.md, "Signing with several workers"): `leader` (one
+   * worker) decides rollovers and writes key files, as a single process does; a `follower` never
+   * rolls and changes the keys it signs with only when told the key state changed (reloadKeys,
+   * relayed from the leader), so it never signs with a key state the leader has not reached.
+   * Default `single`: one process, which is its own leader.
+   */
+  role?: 'single' | 'leader' | 'follower';
 }
 
 /** Subsets' signatures kept per zone: a few per agent with flapping endpoints. */
@@ -80,6 +89,8 @@ interface ZoneState {
   serial?: number;
   /** The child DS records the last signing put in (a child served here changing keys re-signs). */
   childDsSeen?: string;
+  /** A follower's keys were read again (reloadKeys): the next pass selects from them. */
+  reread?: boolean;
 }
 
 export class Signer {
@@ -93,6 +104,13 @@ export class Signer {
   private timer?: NodeJS.Timeout;
   /** Zone signings, and signatures made and reused, for the log and tests. */
   readonly counts = { signings: 0, refreshes: 0 };
+  /**
+   * Called (not by a follower) after a pass that changed the key state: a key file written (a
+   * roll step, a child's DS adopted) or the keys in use changed by their timing. With workers,
+   * the leader's daemon tells the others to read the keys again (cluster.ts).
+   */
+  onKeyState?: () => void;
+  private keyStateMoved = false;
 
   constructor(private readonly opts: SignerOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -161,21 +179,25 @@ export class Signer {
   refresh(zones: Iterable<Zone>): Zone[] {
     const out: Zone[] = [];
     const now = this.now();
+    const follower = this.opts.role === 'follower';
     // Children first: a parent served here then signs its children's new DS in the same pass.
     const ordered = [...zones].sort((a, b) => b.originKey.split('.').length - a.originKey.split('.').length);
     for (const z of ordered) {
       const st = this.zones.get(z.originKey);
       if (!st?.signed || st.from !== z) continue;
-      if (this.opts.zskLifetime !== undefined) this.rollZsks(z, st, now, this.opts.zskLifetime);
-      if (this.opts.kskLifetime !== undefined) this.rollKsks(z, st, now, this.opts.kskLifetime);
-      // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed) changes the signing.
+      if (this.opts.zskLifetime !== undefined && !follower) this.rollZsks(z, st, now, this.opts.zskLifetime);
+      if (this.opts.kskLifetime !== undefined && !follower) this.rollKsks(z, st, now, this.opts.kskLifetime);
+      // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed)
+      // changes the signing: on a follower only once the leader has said so (reloadKeys).
       let keysChanged = false;
-      try {
+      if (!follower || st.reread) try {
+        st.reread = false;
         const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin);
         if (!sameKeys(keys, st.keys)) {
           this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
           st.keys = keys;
           keysChanged = true;
+          this.keyStateMoved = true;
         }
       } catch (err) {
         this.log.error(`zone ${z.origin}: the keys in use stay: ${(err as Error).message}`);
@@ -189,6 +211,10 @@ export class Signer {
       } catch (err) {
         this.log.error(`zone ${z.origin}: re-signing failed; the old signatures stay: ${(err as Error).message}`);
       }
+    }
+    if (this.keyStateMoved && !follower) {
+      this.keyStateMoved = false;
+      this.onKeyState?.();
     }
     return out;
   }
@@ -215,7 +241,9 @@ export class Signer {
   private sign(zone: Zone, bump: boolean): Zone {
     const st = this.state(zone.origin);
     const now = this.now();
-    st.keys = selectKeys(st.all, now, this.opts.keyDir, zone.origin);
+    // A follower keeps the key state it was last given (state(), reloadKeys): see SignerOptions.role.
+    if (this.opts.role !== 'follower' || st.reread) st.keys = selectKeys(st.all, now, this.opts.keyDir, zone.origin);
+    st.reread = false;
     // The signed serial moves forward whenever the signed data does: a new version keeps its
     // own serial unless a refresh already went past it.
     let serial: number;
@@ -284,6 +312,17 @@ export class Signer {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const now = this.now();
     let all = readKeyDir(dir, origin);
+    // Made under the folder's lock and only when, read again inside it, the zone still has none:
+    // another worker (or daemon) sharing the folder may have made them meanwhile (key-dir-lock.ts).
+    if (all.length === 0) all = withKeyDirLock(dir, () => this.makeKeysIfNone(origin, dir, now));
+    for (const k of all) {
+      if (!isSupportedAlgorithm(k.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `key ${k.tag} of ${origin} in ${dir} is of algorithm ${k.algorithm}, which aop cannot sign with`);
+    }
+    return all;
+  }
+
+  private makeKeysIfNone(origin: string, dir: string, now: number): DnssecKey[] {
+    let all = readKeyDir(dir, origin);
     if (all.length === 0) {
       const made = this.opts.keyLayout === 'split'
         ? [generateKey(origin, this.opts.algorithm, KSK_FLAGS, now), generateKey(origin, this.opts.algorithm, ZSK_FLAGS, now)]
@@ -292,9 +331,6 @@ export class Signer {
       const role = (k: DnssecKey): string => (made.length === 1 ? 'combined signing key' : isKsk(k) ? 'KSK' : 'ZSK');
       this.log.info(`zone ${origin}: made ${made.map((k) => `${role(k)} ${k.tag}`).join(' and ')} (algorithm ${this.opts.algorithm}) in ${dir}`);
       all = made;
-    }
-    for (const k of all) {
-      if (!isSupportedAlgorithm(k.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `key ${k.tag} of ${origin} in ${dir} is of algorithm ${k.algorithm}, which aop cannot sign with`);
     }
     return all;
   }
@@ -328,6 +364,7 @@ export class Signer {
         return;
       }
       st.all.push(next);
+      this.keyStateMoved = true;
       this.log.info(`zone ${zone.origin}: rolling ZSK ${old.tag} to ${next.tag}: published now, active ${new Date(activate * 1000).toISOString()}, ${old.tag} removed ${new Date(old.timing.Delete! * 1000).toISOString()}`);
     }
   }
@@ -360,6 +397,7 @@ export class Signer {
     const text = ds.map((d) => `${nameKey(origin)} ${ttl} IN DS ${rdataToText(RRType.DS, d)}`).join('\n') + '\n';
     atomicWrite(this.dssetFile(origin), `; DS set of ${nameKey(origin)} adopted from its CDS by aop\n${text}`, { mode: 0o644 });
     this.adopted.set(nameKey(origin), ds);
+    this.keyStateMoved = true;
   }
 
   /** The parent's DS set for `origin`: from the parent zone when it is served here, else what opts.parentDs saw. */
@@ -390,6 +428,7 @@ export class Signer {
       return;
     }
     if (step.made) st.all.push(step.made);
+    this.keyStateMoved = true;
     this.log.info(`zone ${zone.origin}: ${step.said}`);
   }
 
@@ -399,10 +438,13 @@ export class Signer {
    * that cannot be read keeps the keys in use, with an error logged.
    */
   reloadKeys(): void {
+    // Children's adopted DS sets too (dsset-* files, written by the leader's CDS scan).
+    this.adopted.clear();
     for (const [key, st] of this.zones) {
       const origin = st.all[0]?.zone ?? key;
       try {
         st.all = this.loadKeys(origin);
+        st.reread = true;
       } catch (err) {
         this.log.error(`zone ${origin}: keys not reloaded, the ones in use stay: ${(err as Error).message}`);
       }

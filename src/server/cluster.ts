@@ -31,16 +31,28 @@ export function parseWorkers(value: string | number | undefined): number {
 }
 
 // Messages between the primary and a worker, over the cluster IPC channel.
-type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'metrics'; id: number } | { aop: 'shutdown' };
-type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> };
+// `keys`: the lead worker's DNSSEC key state changed (a roll step, a key's time); the primary
+// relays it to the other workers, which read the key folder again (Daemon.keysChanged).
+type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'metrics'; id: number } | { aop: 'keys'; id: number } | { aop: 'shutdown' };
+type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> } | { aop: 'keys' };
 
 function isFromWorker(m: unknown): m is FromWorker {
-  return typeof m === 'object' && m !== null && ((m as FromWorker).aop === 'ready' || (m as FromWorker).aop === 'reply');
+  const a = (m as FromWorker | null)?.aop;
+  return typeof m === 'object' && m !== null && (a === 'ready' || a === 'reply' || a === 'keys');
 }
 
 function isToWorker(m: unknown): m is ToWorker {
   const a = (m as ToWorker | null)?.aop;
-  return a === 'cmd' || a === 'reload' || a === 'metrics' || a === 'shutdown';
+  return a === 'cmd' || a === 'reload' || a === 'metrics' || a === 'keys' || a === 'shutdown';
+}
+
+/**
+ * Whether this process is the lead worker: the one of `--workers N` that does what only one
+ * process may (DNSSEC rollover decisions and key files). The primary makes its first worker the
+ * lead, and the replacement of a lead that died.
+ */
+export function isLeadWorker(): boolean {
+  return cluster.isWorker && process.env.AOP_LEAD_WORKER === '1';
 }
 
 /**
@@ -51,6 +63,7 @@ function isToWorker(m: unknown): m is ToWorker {
  */
 export function attachWorker(daemon: Daemon, stop: (why: string) => void, metrics?: Metrics, beforeReload?: () => void): void {
   const target: ControlTarget = { cache: daemon.resolver?.cache, stats: () => daemon.snapshot() };
+  if (daemon.signer && isLeadWorker()) daemon.signer.onKeyState = () => process.send?.({ aop: 'keys' } satisfies FromWorker);
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
     if (m.aop === 'shutdown') {
@@ -64,6 +77,14 @@ export function attachWorker(daemon: Daemon, stop: (why: string) => void, metric
       beforeReload?.();
       // Loaded in slices: the worker answers queries while its zones reload (Daemon.reloadAsync).
       daemon.reloadAsync().then((r) => send({ ok: true, ...r }), (err: Error) => send({ ok: false, error: err.message }));
+      return;
+    }
+    if (m.aop === 'keys') {
+      try {
+        send({ ok: true, resigned: daemon.keysChanged() });
+      } catch (err) {
+        send({ ok: false, error: (err as Error).message });
+      }
       return;
     }
     if (m.aop === 'metrics') {
@@ -125,6 +146,8 @@ export class ClusterPrimary {
   /** Until every first worker is serving, an exit fails start() instead of being replaced. */
   private started = false;
   private restarts: number[] = [];
+  /** The lead worker's cluster id (isLeadWorker). */
+  private leadId?: number;
   private control?: ControlServer;
   /** Called when the cluster cannot go on (workers keep crashing, or all are gone). */
   onFatal: (why: string) => void = () => undefined;
@@ -144,7 +167,7 @@ export class ClusterPrimary {
     cluster.on('message', (w, m) => this.onMessage(w, m));
     cluster.on('exit', (w, code, signal) => this.onExit(w, code, signal));
     try {
-      await Promise.all(Array.from({ length: this.opts.workers }, () => this.fork()));
+      await Promise.all(Array.from({ length: this.opts.workers }, (_, i) => this.fork(i === 0)));
       if (this.opts.controlPath !== undefined) {
         this.control = new ControlServer(this.opts.controlPath, (line) => this.command(line));
         await this.control.start();
@@ -158,8 +181,9 @@ export class ClusterPrimary {
     this.log.info(`${this.opts.workers} workers serving (pids ${this.workers.map((w) => w.process.pid).join(', ')})`);
   }
 
-  private fork(): Promise<void> {
-    const w = cluster.fork();
+  private fork(lead: boolean): Promise<void> {
+    const w = cluster.fork({ AOP_LEAD_WORKER: lead ? '1' : '0' });
+    if (lead) this.leadId = w.id;
     const timeoutMs = this.opts.startTimeoutMs ?? 300_000;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(`worker ${w.id} was not ready within ${timeoutMs} ms`), timeoutMs);
@@ -186,6 +210,10 @@ export class ClusterPrimary {
   }
 
   private onMessage(w: Worker, m: unknown): void {
+    if (isFromWorker(m) && m.aop === 'keys' && w.id === this.leadId) {
+      this.relayKeys(w.id);
+      return;
+    }
     if (!isFromWorker(m) || m.aop !== 'reply') return;
     const p = this.pending.get(m.id);
     if (!p || !p.waiting.has(w.id)) return;
@@ -216,13 +244,22 @@ export class ClusterPrimary {
     }
     this.restarts.push(now);
     this.log.error(`worker ${w.id} (pid ${w.process.pid}) exited (${signal ?? `code ${code}`}); starting a replacement`);
-    this.fork().catch((err: Error) => this.onFatal(`replacement worker failed: ${err.message}`));
+    this.fork(w.id === this.leadId).catch((err: Error) => this.onFatal(`replacement worker failed: ${err.message}`));
   }
 
-  /** Send one message to every live worker and collect their replies, keyed by worker id. */
-  private broadcast(make: (id: number) => ToWorker, timeoutMs: number): Promise<Map<number, Record<string, unknown>>> {
+  /** The lead worker's key state changed: every other worker reads the key folder again. */
+  private relayKeys(from: number): void {
+    this.broadcast((id) => ({ aop: 'keys', id }), 60_000, from).then((replies) => {
+      const failed = [...replies.entries()].filter(([, r]) => r.ok !== true);
+      if (failed.length > 0) this.log.error(`DNSSEC keys: ${failed.map(([wid, r]) => `worker ${wid}: ${String(r.error)}`).join('; ')}`);
+      else this.log.info(`DNSSEC keys changed in worker ${from}: ${replies.size} other worker(s) read them again`);
+    }, () => undefined);
+  }
+
+  /** Send one message to every live worker (but `except`) and collect their replies, keyed by worker id. */
+  private broadcast(make: (id: number) => ToWorker, timeoutMs: number, except?: number): Promise<Map<number, Record<string, unknown>>> {
     const id = this.nextId++;
-    const targets = this.workers;
+    const targets = this.workers.filter((w) => w.id !== except);
     return new Promise((resolve) => {
       const p: Pending = { replies: new Map(), waiting: new Set(targets.map((w) => w.id)), done: () => undefined };
       const timer = setTimeout(() => {

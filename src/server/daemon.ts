@@ -175,7 +175,8 @@ export class Daemon {
     this.limiter = new LogLimiter(this.log, opts.logLimit);
     if (opts.dnssec) {
       const signer = this.signer = new Signer({ ...opts.dnssec, logger: this.log, servedZone: (o) => this.catalog.get(o), parentDs: (o) => this.rollover?.parentDs(o) });
-      if (opts.dnssec.rollover) this.rollover = new Rollover(signer, this.catalog, opts.dnssec.rollover, this.log);
+      // Parental agents and the CDS scan feed rollover decisions: the leader's alone with workers.
+      if (opts.dnssec.rollover && opts.dnssec.role !== 'follower') this.rollover = new Rollover(signer, this.catalog, opts.dnssec.rollover, this.log);
       this.catalog.view = (zone) => signer.view(zone);
       this.catalog.signing = true;
     }
@@ -422,6 +423,21 @@ export class Daemon {
    * rollover options), then signature refresh and key timing, on the signer's clock. For tests
    * that move the clock, and for reloads.
    */
+  /**
+   * The key folder changed under us (with workers: the leader rolled a key or a key reached its
+   * time, cluster.ts relays it): read the keys again and re-sign what they change, now.
+   */
+  keysChanged(): number {
+    if (!this.signer) return 0;
+    this.signer.reloadKeys();
+    const changed = this.signer.refresh(this.catalog.list());
+    for (const signed of changed) {
+      this.responder?.invalidate();
+      this.transfers?.zoneChanged(signed);
+    }
+    return changed.length;
+  }
+
   async dnssecPass(): Promise<void> {
     if (!this.signer) return;
     const changed = this.rollover ? await this.rollover.pass() : this.signer.refresh(this.catalog.list());
