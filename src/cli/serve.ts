@@ -272,7 +272,8 @@ export function serveCommand(y: Argv): Argv {
         // Each worker binds its UDP socket with SO_REUSEPORT: a port another daemon holds is refused here.
         for (const l of a.listen) await probeUdpFree(parseListen(l)).catch((err: unknown) => { throw addressInUse(err, daemonStatePath()) ?? err; });
         // --dnssec: the keys made once, here, before the workers start signing with them.
-        if (a.dnssec === true && typeof a.zones === 'string') prepareClusterKeys(a.zones, dnssecConfig(a).dnssec!, logger);
+        const zonesDir = a.zones ?? (a.resolver || a.secondary.length > 0 ? undefined : bundledZonesDir);
+        if (a.dnssec === true && zonesDir !== undefined) prepareClusterKeys(zonesDir, dnssecConfig(a).dnssec!, logger);
         await servePrimary(workers, a.control, logger, metricsListen(a.metrics, a.zones === undefined && a.resolver === undefined && a.secondary.length === 0));
         return;
       }
