@@ -73,6 +73,12 @@ export interface SignerOptions {
 /** Subsets' signatures kept per zone: a few per agent with flapping endpoints. */
 const SUBSET_SIGS = 4096;
 
+/** A zone and the serial it was signed under: what the lead worker tells the others (cluster.ts). */
+export interface ZoneSerial {
+  origin: string;
+  serial: number;
+}
+
 export const DEFAULT_TIMES: SigningTimes = { validity: 14 * 86400, refresh: 5 * 86400, backdate: 3600 };
 
 interface ZoneState {
@@ -105,11 +111,12 @@ export class Signer {
   /** Zone signings, and signatures made and reused, for the log and tests. */
   readonly counts = { signings: 0, refreshes: 0 };
   /**
-   * Called (not by a follower) after a pass that changed the key state: a key file written (a
-   * roll step, a child's DS adopted) or the keys in use changed by their timing. With workers,
-   * the leader's daemon tells the others to read the keys again (cluster.ts).
+   * Called (not by a follower) after a pass that re-signed zones or changed the key state (a
+   * key file written: a roll step, a child's DS adopted; the keys in use changed by their
+   * timing), with the zones re-signed and their serials. With workers, the leader's daemon
+   * tells the others, which read the keys again and follow (cluster.ts, follow()).
    */
-  onKeyState?: () => void;
+  onKeyState?: (resigned: ZoneSerial[]) => void;
   private keyStateMoved = false;
 
   constructor(private readonly opts: SignerOptions) {
@@ -180,6 +187,10 @@ export class Signer {
     const out: Zone[] = [];
     const now = this.now();
     const follower = this.opts.role === 'follower';
+    const resigned: ZoneSerial[] = [];
+    // A follower re-signs when the leader has (follow()); on its own only as a safety net, when
+    // its signatures come within half the refresh time of expiry and no word came.
+    const due = follower ? this.opts.times.refresh / 2 : this.opts.times.refresh;
     // Children first: a parent served here then signs its children's new DS in the same pass.
     const ordered = [...zones].sort((a, b) => b.originKey.split('.').length - a.originKey.split('.').length);
     for (const z of ordered) {
@@ -204,19 +215,46 @@ export class Signer {
       }
       const dsChanged = this.childDsKey(z) !== st.childDsSeen;
       if (dsChanged) this.log.info(`zone ${z.origin}: a child's DS set changed; re-signing`);
-      if (!keysChanged && !dsChanged && now < st.signed.expiration - this.opts.times.refresh) continue;
+      if (!keysChanged && !dsChanged && now < st.signed.expiration - due) continue;
       try {
         out.push(this.sign(z, true));
+        resigned.push({ origin: z.origin, serial: st.serial! });
         this.counts.refreshes++;
       } catch (err) {
         this.log.error(`zone ${z.origin}: re-signing failed; the old signatures stay: ${(err as Error).message}`);
       }
     }
-    if (this.keyStateMoved && !follower) {
+    if ((this.keyStateMoved || resigned.length > 0) && !follower) {
       this.keyStateMoved = false;
-      this.onKeyState?.();
+      this.onKeyState?.(resigned);
     }
     return out;
+  }
+
+  /**
+   * A follower's side of the leader's pass: the zones the leader re-signed, each under the
+   * serial it used, re-signed here under the same serial with the keys as last read
+   * (reloadKeys), so both give the same serial and keys. A zone this process is at or past
+   * already is left alone. Returns the zones re-signed.
+   */
+  follow(states: readonly ZoneSerial[]): Zone[] {
+    const out: Zone[] = [];
+    for (const { origin, serial } of states) {
+      const st = this.zones.get(origin.toLowerCase());
+      if (!st?.from || (st.serial !== undefined && !serialBefore(st.serial, serial))) continue;
+      try {
+        out.push(this.sign(st.from, false, serial));
+        this.counts.refreshes++;
+      } catch (err) {
+        this.log.error(`zone ${origin}: not re-signed as the lead worker did; the old signatures stay: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  /** The serial the zone was last signed under here (undefined before its first signing). */
+  signedSerial(origin: string): number | undefined {
+    return this.zones.get(origin.toLowerCase())?.serial;
   }
 
   /** Milliseconds between passes: a quarter of the refresh time, 1 s to 1 h. */
@@ -238,7 +276,7 @@ export class Signer {
     this.timer = undefined;
   }
 
-  private sign(zone: Zone, bump: boolean): Zone {
+  private sign(zone: Zone, bump: boolean, to?: number): Zone {
     const st = this.state(zone.origin);
     const now = this.now();
     // A follower keeps the key state it was last given (state(), reloadKeys): see SignerOptions.role.
@@ -247,7 +285,8 @@ export class Signer {
     // The signed serial moves forward whenever the signed data does: a new version keeps its
     // own serial unless a refresh already went past it.
     let serial: number;
-    if (bump) serial = ((st.serial ?? zone.serial) + 1) >>> 0;
+    if (to !== undefined) serial = to;
+    else if (bump) serial = ((st.serial ?? zone.serial) + 1) >>> 0;
     else if (st.serial === undefined || serialBefore(st.serial, zone.serial)) serial = zone.serial;
     else serial = (st.serial + 1) >>> 0;
     const signed = signZone(zone, st.keys, this.opts.nsec3 ?? RFC9276_PARAMS, this.opts.times, st.cache, now, serial === zone.serial ? undefined : serial, (cut, inZone) => this.childDs(cut, inZone));

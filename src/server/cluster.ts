@@ -9,6 +9,7 @@ import { ControlServer, runCommand, type ControlTarget } from './control.js';
 import type { Daemon } from './daemon.js';
 import { aggregate, type Metrics, type MetricJson } from '../base/metrics.js';
 import { silentLogger, type Logger } from '../base/log.js';
+import type { ZoneSerial } from '../authority/signer.js';
 
 export class WorkersError extends AopError {
   declare readonly code: 'ERR_WORKERS';
@@ -31,10 +32,14 @@ export function parseWorkers(value: string | number | undefined): number {
 }
 
 // Messages between the primary and a worker, over the cluster IPC channel.
-// `keys`: the lead worker's DNSSEC key state changed (a roll step, a key's time); the primary
-// relays it to the other workers, which read the key folder again (Daemon.keysChanged).
-type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'metrics'; id: number } | { aop: 'keys'; id: number } | { aop: 'shutdown' };
-type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> } | { aop: 'keys' };
+// `keys`: the lead worker re-signed zones or its DNSSEC key state changed (a roll step, a key's
+// time), with the serials it signed under; the primary relays it to the other workers, which
+// read the key folder again and re-sign under the same serials (Daemon.keysChanged).
+type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'metrics'; id: number } | { aop: 'keys'; id: number; zones: ZoneSerial[] } | { aop: 'shutdown' };
+type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> } | { aop: 'keys'; zones: ZoneSerial[] };
+
+const isZoneSerials = (v: unknown): v is ZoneSerial[] =>
+  Array.isArray(v) && v.every((z) => typeof (z as ZoneSerial)?.origin === 'string' && Number.isInteger((z as ZoneSerial).serial));
 
 function isFromWorker(m: unknown): m is FromWorker {
   const a = (m as FromWorker | null)?.aop;
@@ -63,7 +68,7 @@ export function isLeadWorker(): boolean {
  */
 export function attachWorker(daemon: Daemon, stop: (why: string) => void, metrics?: Metrics, beforeReload?: () => void): void {
   const target: ControlTarget = { cache: daemon.resolver?.cache, stats: () => daemon.snapshot() };
-  if (daemon.signer && isLeadWorker()) daemon.signer.onKeyState = () => process.send?.({ aop: 'keys' } satisfies FromWorker);
+  if (daemon.signer && isLeadWorker()) daemon.signer.onKeyState = (zones) => process.send?.({ aop: 'keys', zones } satisfies FromWorker);
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
     if (m.aop === 'shutdown') {
@@ -81,7 +86,7 @@ export function attachWorker(daemon: Daemon, stop: (why: string) => void, metric
     }
     if (m.aop === 'keys') {
       try {
-        send({ ok: true, resigned: daemon.keysChanged() });
+        send({ ok: true, resigned: daemon.keysChanged(isZoneSerials(m.zones) ? m.zones : []) });
       } catch (err) {
         send({ ok: false, error: (err as Error).message });
       }
@@ -148,6 +153,8 @@ export class ClusterPrimary {
   private restarts: number[] = [];
   /** The lead worker's cluster id (isLeadWorker). */
   private leadId?: number;
+  /** The serial each zone was last signed under by the lead: given to every worker started later. */
+  private readonly signedSerials = new Map<string, ZoneSerial>();
   private control?: ControlServer;
   /** Called when the cluster cannot go on (workers keep crashing, or all are gone). */
   onFatal: (why: string) => void = () => undefined;
@@ -190,6 +197,8 @@ export class ClusterPrimary {
       const onMessage = (m: unknown): void => {
         if (isFromWorker(m) && m.aop === 'ready') {
           cleanup();
+          // A replacement starts from the zone files' serials: it takes the lead's where it went on.
+          if (this.signedSerials.size > 0) this.tellKeys([w], [...this.signedSerials.values()], `worker ${w.id} started`);
           resolve();
         }
       };
@@ -211,7 +220,9 @@ export class ClusterPrimary {
 
   private onMessage(w: Worker, m: unknown): void {
     if (isFromWorker(m) && m.aop === 'keys' && w.id === this.leadId) {
-      this.relayKeys(w.id);
+      const zones = isZoneSerials(m.zones) ? m.zones : [];
+      for (const z of zones) this.signedSerials.set(z.origin.toLowerCase(), z);
+      this.tellKeys(this.workers.filter((x) => x.id !== w.id), zones, `the lead worker ${w.id} re-signed or changed keys`);
       return;
     }
     if (!isFromWorker(m) || m.aop !== 'reply') return;
@@ -247,19 +258,19 @@ export class ClusterPrimary {
     this.fork(w.id === this.leadId).catch((err: Error) => this.onFatal(`replacement worker failed: ${err.message}`));
   }
 
-  /** The lead worker's key state changed: every other worker reads the key folder again. */
-  private relayKeys(from: number): void {
-    this.broadcast((id) => ({ aop: 'keys', id }), 60_000, from).then((replies) => {
+  /** The lead's key state and serials (`zones`), for `targets`: each reads the key folder again and follows. */
+  private tellKeys(targets: Worker[], zones: ZoneSerial[], why: string): void {
+    this.broadcast((id) => ({ aop: 'keys', id, zones }), 60_000, targets).then((replies) => {
       const failed = [...replies.entries()].filter(([, r]) => r.ok !== true);
       if (failed.length > 0) this.log.error(`DNSSEC keys: ${failed.map(([wid, r]) => `worker ${wid}: ${String(r.error)}`).join('; ')}`);
-      else this.log.info(`DNSSEC keys changed in worker ${from}: ${replies.size} other worker(s) read them again`);
+      else this.log.info(`DNSSEC: ${why}: ${replies.size} worker(s) read the keys again and took the lead's serials (${zones.map((z) => `${z.origin} ${z.serial}`).join(', ') || 'no zone re-signed'})`);
     }, () => undefined);
   }
 
-  /** Send one message to every live worker (but `except`) and collect their replies, keyed by worker id. */
-  private broadcast(make: (id: number) => ToWorker, timeoutMs: number, except?: number): Promise<Map<number, Record<string, unknown>>> {
+  /** Send one message to every live worker (or to `only`) and collect their replies, keyed by worker id. */
+  private broadcast(make: (id: number) => ToWorker, timeoutMs: number, only?: Worker[]): Promise<Map<number, Record<string, unknown>>> {
     const id = this.nextId++;
-    const targets = this.workers.filter((w) => w.id !== except);
+    const targets = only ?? this.workers;
     return new Promise((resolve) => {
       const p: Pending = { replies: new Map(), waiting: new Set(targets.map((w) => w.id)), done: () => undefined };
       const timer = setTimeout(() => {

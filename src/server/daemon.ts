@@ -13,7 +13,7 @@ import type { RootHints } from '../resolver/hints.js';
 import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/resolver.js';
 import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
-import { Signer, type SignerOptions } from '../authority/signer.js';
+import { Signer, type SignerOptions, type ZoneSerial } from '../authority/signer.js';
 import { Rollover, type RolloverOptions } from '../authority/rollover.js';
 import { ControlServer } from './control.js';
 import { ResolverHandler } from './resolver-handler.js';
@@ -427,10 +427,11 @@ export class Daemon {
    * The key folder changed under us (with workers: the leader rolled a key or a key reached its
    * time, cluster.ts relays it): read the keys again and re-sign what they change, now.
    */
-  keysChanged(): number {
+  keysChanged(resigned: readonly ZoneSerial[] = []): number {
     if (!this.signer) return 0;
     this.signer.reloadKeys();
-    const changed = this.signer.refresh(this.catalog.list());
+    // The zones the lead re-signed, under its serials; then what the keys read again change.
+    const changed = [...this.signer.follow(resigned), ...this.signer.refresh(this.catalog.list())];
     for (const signed of changed) {
       this.responder?.invalidate();
       this.transfers?.zoneChanged(signed);

@@ -157,7 +157,7 @@ t.test('a ZSK roll is made by the lead worker alone and reaches the other worker
   });
   const s = await serve(t, NET.host(2), w, ['--dnssec-zsk-lifetime', '1d']);
   await waitFor(s.log, new RegExp(`rolling ZSK ${oldZsk} to \\d+`));
-  await waitFor(s.log, /DNSSEC keys changed in worker \d+: 1 other worker\(s\) read them again/);
+  await waitFor(s.log, /DNSSEC: the lead worker 1 re-signed or changed keys: 1 worker\(s\) read the keys again and took the lead's serials \(multi\.test\. 2\)/);
   const files = keyFiles(w.keyDir);
   t.equal(files.length, 3, `one new ZSK, made by one worker: ${files.join(' ')}`);
   t.equal((s.log().match(/rolling ZSK/g) ?? []).length, 1, 'one roll in the log');
@@ -171,6 +171,16 @@ t.test('a ZSK roll is made by the lead worker alone and reaches the other worker
   await sameSignedAnswers(t, s, w.dir, oldZsk);
   t.ok(newZsk > 0, `the successor is ZSK ${newZsk}`);
   await delvOnEach(t, s, w.keyDir, w.dir);
+
+  // A worker that dies is replaced by one that starts from the zone file's serial (1): the
+  // primary gives it the lead's serials, so it answers as the others do.
+  const r = await sendCommand(s.sock, 'stats');
+  const pids = (r.stats as { perWorker: Record<string, { pid: number }> }).perWorker;
+  const [other, { pid }] = Object.entries(pids).find(([wid]) => wid !== '1')!;
+  process.kill(pid, 'SIGKILL');
+  await waitFor(s.log, new RegExp(`worker ${other} \\(pid ${pid}\\) exited`));
+  await waitFor(s.log, /DNSSEC: worker \d+ started: 1 worker\(s\) read the keys again and took the lead's serials \(multi\.test\. 2\)/);
+  await sameSignedAnswers(t, s, w.dir, oldZsk);
 });
 
 t.test('a ZSK reaching its Activate time takes over in both workers', async (t) => {
@@ -194,6 +204,6 @@ t.test('a ZSK reaching its Activate time takes over in both workers', async (t) 
     if (Math.floor(Date.now() / 1000) < switchAt) for (const [wid, r] of before) t.same(signerTag(r.answer, 'SOA'), [zsk1], `before its time, worker ${wid} signs with ZSK ${zsk1}`);
   } else t.comment('the workers took too long to start to look before the switch');
   await waitFor(s.log, new RegExp(`signing with \\S+ \\(DNSKEY\\) and 13\\+${zsk2}\\b`), 60_000);
-  await waitFor(s.log, /DNSSEC keys changed in worker \d+: 1 other worker\(s\) read them again/);
+  await waitFor(s.log, /DNSSEC: the lead worker 1 re-signed or changed keys: 1 worker\(s\) read the keys again and took the lead's serials \(multi\.test\. 2\)/);
   await sameSignedAnswers(t, s, w.dir, zsk2);
 });
