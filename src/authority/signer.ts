@@ -252,9 +252,11 @@ export class Signer {
     return out;
   }
 
-  /** The serial the zone was last signed under here (undefined before its first signing). */
-  signedSerial(origin: string): number | undefined {
-    return this.zones.get(origin.toLowerCase())?.serial;
+  /** Every zone signed here and the serial it was last signed under. */
+  serials(): ZoneSerial[] {
+    const out: ZoneSerial[] = [];
+    for (const st of this.zones.values()) if (st.from && st.serial !== undefined) out.push({ origin: st.from.origin, serial: st.serial });
+    return out;
   }
 
   /** Milliseconds between passes: a quarter of the refresh time, 1 s to 1 h. */

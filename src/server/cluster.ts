@@ -10,6 +10,7 @@ import type { Daemon } from './daemon.js';
 import { aggregate, type Metrics, type MetricJson } from '../base/metrics.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { ZoneSerial } from '../authority/signer.js';
+import { serialGreater } from '../zone/serial.js';
 
 export class WorkersError extends AopError {
   declare readonly code: 'ERR_WORKERS';
@@ -68,7 +69,11 @@ export function isLeadWorker(): boolean {
  */
 export function attachWorker(daemon: Daemon, stop: (why: string) => void, metrics?: Metrics, beforeReload?: () => void): void {
   const target: ControlTarget = { cache: daemon.resolver?.cache, stats: () => daemon.snapshot() };
-  if (daemon.signer && isLeadWorker()) daemon.signer.onKeyState = (zones) => process.send?.({ aop: 'keys', zones } satisfies FromWorker);
+  if (daemon.signer && isLeadWorker()) {
+    daemon.signer.onKeyState = (zones) => process.send?.({ aop: 'keys', zones } satisfies FromWorker);
+    // A pass may have re-signed (a roll step at start) before this: the state so far, said once.
+    daemon.signer.onKeyState(daemon.signer.serials());
+  }
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
     if (m.aop === 'shutdown') {
@@ -155,6 +160,8 @@ export class ClusterPrimary {
   private leadId?: number;
   /** The serial each zone was last signed under by the lead: given to every worker started later. */
   private readonly signedSerials = new Map<string, ZoneSerial>();
+  /** Workers that said they are serving (and listen for relayed messages), by cluster id. */
+  private readonly ready = new Set<number>();
   private control?: ControlServer;
   /** Called when the cluster cannot go on (workers keep crashing, or all are gone). */
   onFatal: (why: string) => void = () => undefined;
@@ -197,7 +204,8 @@ export class ClusterPrimary {
       const onMessage = (m: unknown): void => {
         if (isFromWorker(m) && m.aop === 'ready') {
           cleanup();
-          // A replacement starts from the zone files' serials: it takes the lead's where it went on.
+          this.ready.add(w.id);
+          // A worker starts from the zone files' serials: it takes the lead's where it went on.
           if (this.signedSerials.size > 0) this.tellKeys([w], [...this.signedSerials.values()], `worker ${w.id} started`);
           resolve();
         }
@@ -221,8 +229,14 @@ export class ClusterPrimary {
   private onMessage(w: Worker, m: unknown): void {
     if (isFromWorker(m) && m.aop === 'keys' && w.id === this.leadId) {
       const zones = isZoneSerials(m.zones) ? m.zones : [];
-      for (const z of zones) this.signedSerials.set(z.origin.toLowerCase(), z);
-      this.tellKeys(this.workers.filter((x) => x.id !== w.id), zones, `the lead worker ${w.id} re-signed or changed keys`);
+      // Kept forward only: a replacement lead first says the zone files' serials (behind).
+      for (const z of zones) {
+        const had = this.signedSerials.get(z.origin.toLowerCase());
+        if (had === undefined || serialGreater(z.serial, had.serial)) this.signedSerials.set(z.origin.toLowerCase(), z);
+      }
+      // A worker not serving yet gets them when it is (fork).
+      const others = this.workers.filter((x) => x.id !== w.id && this.ready.has(x.id));
+      if (others.length > 0) this.tellKeys(others, zones, `the lead worker ${w.id} re-signed or changed keys`);
       return;
     }
     if (!isFromWorker(m) || m.aop !== 'reply') return;
@@ -234,6 +248,7 @@ export class ClusterPrimary {
   }
 
   private onExit(w: Worker, code: number | null, signal: string | null): void {
+    this.ready.delete(w.id);
     // A worker that dies takes its share of every pending broadcast with it.
     for (const p of this.pending.values()) {
       if (p.waiting.delete(w.id)) {

@@ -98,6 +98,9 @@ const dnskeys = (lines: string[]) => lines.map((l) => l.split(/\s+/)).filter((f)
 /** The key tag of the RRSIG over `type` in an answer. */
 const signerTag = (lines: string[], type: string) => lines.filter((l) => new RegExp(`\\sRRSIG\\s+${type}\\s`).test(l)).map((l) => Number(l.split(/\s+/)[10]));
 const tagOf = (file: string) => Number(/\+(\d{5})\.key$/.exec(file)![1]);
+/** The primary's word that the other worker(s) took the lead's state with `serial`, relayed or given at their start. */
+const FOLLOWED = (serial: number, who = '(the lead worker \\d+ re-signed or changed keys|worker \\d+ started)') =>
+  new RegExp(`DNSSEC: ${who}: 1 worker\\(s\\) read the keys again and took the lead's serials \\(multi\\.test\\. ${serial}\\)`);
 
 /** Both workers' signed answers: the same DNSKEY set, SOA serial and signer; dnssec-verify accepts each one's AXFR. */
 async function sameSignedAnswers(t: Test, s: Served, dir: string, zsk: number): Promise<void> {
@@ -157,7 +160,7 @@ t.test('a ZSK roll is made by the lead worker alone and reaches the other worker
   });
   const s = await serve(t, NET.host(2), w, ['--dnssec-zsk-lifetime', '1d']);
   await waitFor(s.log, new RegExp(`rolling ZSK ${oldZsk} to \\d+`));
-  await waitFor(s.log, /DNSSEC: the lead worker 1 re-signed or changed keys: 1 worker\(s\) read the keys again and took the lead's serials \(multi\.test\. 2\)/);
+  await waitFor(s.log, FOLLOWED(2));
   const files = keyFiles(w.keyDir);
   t.equal(files.length, 3, `one new ZSK, made by one worker: ${files.join(' ')}`);
   t.equal((s.log().match(/rolling ZSK/g) ?? []).length, 1, 'one roll in the log');
@@ -179,8 +182,16 @@ t.test('a ZSK roll is made by the lead worker alone and reaches the other worker
   const [other, { pid }] = Object.entries(pids).find(([wid]) => wid !== '1')!;
   process.kill(pid, 'SIGKILL');
   await waitFor(s.log, new RegExp(`worker ${other} \\(pid ${pid}\\) exited`));
-  await waitFor(s.log, /DNSSEC: worker \d+ started: 1 worker\(s\) read the keys again and took the lead's serials \(multi\.test\. 2\)/);
+  await waitFor(s.log, FOLLOWED(2, `worker ${Number(other) + 1} started`));
   await sameSignedAnswers(t, s, w.dir, oldZsk);
+
+  // The lead too: its replacement takes the serials (and the lead's role, the roll not made again).
+  process.kill(pids['1']!.pid, 'SIGKILL');
+  await waitFor(s.log, /worker 1 \(pid \d+\) exited/);
+  // Cluster ids only grow: the follower's replacement was the next one, the lead's is the one after.
+  await waitFor(s.log, FOLLOWED(2, `worker ${Number(other) + 2} started`));
+  await sameSignedAnswers(t, s, w.dir, oldZsk);
+  t.equal(keyFiles(w.keyDir).length, 3, 'no second roll by the new lead');
 });
 
 t.test('a ZSK reaching its Activate time takes over in both workers', async (t) => {
@@ -204,6 +215,6 @@ t.test('a ZSK reaching its Activate time takes over in both workers', async (t) 
     if (Math.floor(Date.now() / 1000) < switchAt) for (const [wid, r] of before) t.same(signerTag(r.answer, 'SOA'), [zsk1], `before its time, worker ${wid} signs with ZSK ${zsk1}`);
   } else t.comment('the workers took too long to start to look before the switch');
   await waitFor(s.log, new RegExp(`signing with \\S+ \\(DNSKEY\\) and 13\\+${zsk2}\\b`), 60_000);
-  await waitFor(s.log, /DNSSEC: the lead worker 1 re-signed or changed keys: 1 worker\(s\) read the keys again and took the lead's serials \(multi\.test\. 2\)/);
+  await waitFor(s.log, FOLLOWED(2));
   await sameSignedAnswers(t, s, w.dir, zsk2);
 });
