@@ -102,8 +102,12 @@ export class ResolverHandler implements Handler, ReuseOwner {
     const away = ctx.request.rd ? referralAway(result, q.name, q.type, this.catalog) : undefined;
     if (away === undefined) return this.localVerdict(ctx, { ...result, ra: true });
     this.log.debug(`${q.name} ${typeToString(q.type)}: ${away.cut} is delegated away; resolving ${away.target}`);
+    const r = await this.resolver.resolve(away.target, q.type);
+    // A target the resolver may not go to (outside the namespace, no forwarders): our answer as
+    // it is, the CNAME for the client to follow, as an authoritative server gives it.
+    if (r.rcode === Rcode.REFUSED) return this.localVerdict(ctx, { ...result, ra: true });
     // The CNAMEs of our own data that led there come first (RFC 1034 4.3.2 step 3a).
-    return this.validated(ctx, away.target, q.type, await this.resolver.resolve(away.target, q.type), result.answers);
+    return this.validated(ctx, away.target, q.type, r, result.answers);
   }
 
   /**

@@ -143,3 +143,23 @@ t.test('without forwarders the CNAME target is refused, and the root servers are
   t.ok(own.status === 'NOERROR' && own.flags.has('ad'), 'the root servers still answer for agents. (not marked lame)');
   t.ok(auth.stats.queries > before, 'and were asked');
 });
+
+t.test('without forwarders a daemon serving the signed zones answers its CNAME as it is', async (t) => {
+  if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
+  const w = await world(t);
+  const host = w.lease.host(1);
+  const d = await start(t, {
+    zonesDir: w.zones, listen: [parseListen(`${host}:0`)],
+    dnssec: { keyDir: w.keyDir, algorithm: 13, keyLayout: 'combined', times: DEFAULT_TIMES },
+    resolver: {
+      hints: parseHints(`agents. 3600 IN NS a.root.agents.\na.root.agents. 3600 IN A ${host}\n`), timeout: 2000, warmUp: 0,
+      validation: { anchors: parseTrustAnchors(w.anchor) },
+    },
+  });
+  const r = await dig(d.port, ['+rec', '+dnssec', 'alias.acme.agents', 'A'], d.host);
+  t.equal(r.status, 'NOERROR', `the CNAME, for the client to follow (EDE ${ede(r) ?? 'none'})`);
+  t.equal(ede(r), undefined, 'no Extended DNS Error');
+  t.ok(r.answer.some((l) => /CNAME\s+www\.plain\.example\.$/.test(l)), 'the CNAME');
+  t.notOk(r.answer.some((l) => /\sIN\s+A\s/.test(l)), 'and nothing of the target');
+  t.notOk(r.flags.has('ad'), 'not AD: the chain ends outside every trust anchor');
+});
