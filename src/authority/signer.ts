@@ -201,17 +201,19 @@ export class Signer {
       // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed)
       // changes the signing: on a follower only once the leader has said so (reloadKeys).
       let keysChanged = false;
-      if (!follower || st.reread) try {
+      if (!follower || st.reread) {
         st.reread = false;
-        const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin);
-        if (!sameKeys(keys, st.keys)) {
-          this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
-          st.keys = keys;
-          keysChanged = true;
-          this.keyStateMoved = true;
+        try {
+          const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin);
+          if (!sameKeys(keys, st.keys)) {
+            this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
+            st.keys = keys;
+            keysChanged = true;
+            this.keyStateMoved = true;
+          }
+        } catch (err) {
+          this.log.error(`zone ${z.origin}: the keys in use stay: ${(err as Error).message}`);
         }
-      } catch (err) {
-        this.log.error(`zone ${z.origin}: the keys in use stay: ${(err as Error).message}`);
       }
       const dsChanged = this.childDsKey(z) !== st.childDsSeen;
       if (dsChanged) this.log.info(`zone ${z.origin}: a child's DS set changed; re-signing`);
