@@ -76,7 +76,10 @@ const SUBSET_SIGS = 4096;
 /** A zone and the serial it was signed under: what the lead worker tells the others (cluster.ts). */
 export interface ZoneSerial {
   origin: string;
+  /** The signed serial. */
   serial: number;
+  /** The serial of the zone version as loaded (its file's): a worker that has another version does not follow. */
+  version: number;
 }
 
 export const DEFAULT_TIMES: SigningTimes = { validity: 14 * 86400, refresh: 5 * 86400, backdate: 3600 };
@@ -220,7 +223,7 @@ export class Signer {
       if (!keysChanged && !dsChanged && now < st.signed.expiration - due) continue;
       try {
         out.push(this.sign(z, true));
-        resigned.push({ origin: z.origin, serial: st.serial! });
+        resigned.push({ origin: z.origin, serial: st.serial!, version: z.serial });
         this.counts.refreshes++;
       } catch (err) {
         this.log.error(`zone ${z.origin}: re-signing failed; the old signatures stay: ${(err as Error).message}`);
@@ -237,13 +240,15 @@ export class Signer {
    * A follower's side of the leader's pass: the zones the leader re-signed, each under the
    * serial it used, re-signed here under the same serial with the keys as last read
    * (reloadKeys), so both give the same serial and keys. A zone this process is at or past
-   * already is left alone. Returns the zones re-signed.
+   * already, or holds another version of, is left alone. Returns the zones re-signed.
    */
   follow(states: readonly ZoneSerial[]): Zone[] {
     const out: Zone[] = [];
-    for (const { origin, serial } of states) {
+    for (const { origin, serial, version } of states) {
       const st = this.zones.get(origin.toLowerCase());
       if (!st?.from || (st.serial !== undefined && !serialBefore(st.serial, serial))) continue;
+      // Mid-reload the lead may have the zone's next version: this worker signs that itself when it loads it.
+      if (st.from.serial !== version) continue;
       try {
         out.push(this.sign(st.from, false, serial));
         this.counts.refreshes++;
@@ -257,7 +262,7 @@ export class Signer {
   /** Every zone signed here and the serial it was last signed under. */
   serials(): ZoneSerial[] {
     const out: ZoneSerial[] = [];
-    for (const st of this.zones.values()) if (st.from && st.serial !== undefined) out.push({ origin: st.from.origin, serial: st.serial });
+    for (const st of this.zones.values()) if (st.from && st.serial !== undefined) out.push({ origin: st.from.origin, serial: st.serial, version: st.from.serial });
     return out;
   }
 

@@ -40,7 +40,7 @@ type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: 
 type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> } | { aop: 'keys'; zones: ZoneSerial[] };
 
 const isZoneSerials = (v: unknown): v is ZoneSerial[] =>
-  Array.isArray(v) && v.every((z) => typeof (z as ZoneSerial)?.origin === 'string' && Number.isInteger((z as ZoneSerial).serial));
+  Array.isArray(v) && v.every((z) => typeof (z as ZoneSerial)?.origin === 'string' && Number.isInteger((z as ZoneSerial).serial) && Number.isInteger((z as ZoneSerial).version));
 
 function isFromWorker(m: unknown): m is FromWorker {
   const a = (m as FromWorker | null)?.aop;
