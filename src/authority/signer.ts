@@ -29,6 +29,7 @@ import { asPublished, hasCds, isActive, isPublished, isRevoked } from '../dnssec
 import { nameKey, parentName } from '../wire/name.js';
 import { kskRollStep, type ParentDs } from './ksk-roll.js';
 import { cskRollStep } from './csk-roll.js';
+import { withKeyDirLock } from '../dnssec/key-dir-lock.js';
 
 export interface SignerOptions {
   keyDir: string;
@@ -61,10 +62,27 @@ export interface SignerOptions {
    * answered, src/authority/parent-ds-watch.ts). A parent served here is read directly.
    */
   parentDs?: (origin: string) => ParentDs | undefined;
+  /**
+   * With `aop serve --workers N` (docs/dnssec.md, "Signing with several workers"): `leader` (one
+   * worker) decides rollovers and writes key files, as a single process does; a `follower` never
+   * rolls and changes the keys it signs with only when told the key state changed (reloadKeys,
+   * relayed from the leader), so it never signs with a key state the leader has not reached.
+   * Default `single`: one process, which is its own leader.
+   */
+  role?: 'single' | 'leader' | 'follower';
 }
 
 /** Subsets' signatures kept per zone: a few per agent with flapping endpoints. */
 const SUBSET_SIGS = 4096;
+
+/** A zone and the serial it was signed under: what the lead worker tells the others (cluster.ts). */
+export interface ZoneSerial {
+  origin: string;
+  /** The signed serial. */
+  serial: number;
+  /** The serial of the zone version as loaded (its file's): a worker that has another version does not follow. */
+  version: number;
+}
 
 export const DEFAULT_TIMES: SigningTimes = { validity: 14 * 86400, refresh: 5 * 86400, backdate: 3600 };
 
@@ -82,6 +100,8 @@ interface ZoneState {
   serial?: number;
   /** The child DS records the last signing put in (a child served here changing keys re-signs). */
   childDsSeen?: string;
+  /** A follower's keys were read again (reloadKeys): the next pass selects from them. */
+  reread?: boolean;
 }
 
 export class Signer {
@@ -97,6 +117,14 @@ export class Signer {
   private timer?: NodeJS.Timeout;
   /** Zone signings, and signatures made and reused, for the log and tests. */
   readonly counts = { signings: 0, refreshes: 0 };
+  /**
+   * Called (not by a follower) after a pass that re-signed zones or changed the key state (a
+   * key file written: a roll step, a child's DS adopted; the keys in use changed by their
+   * timing), with the zones re-signed and their serials. With workers, the leader's daemon
+   * tells the others, which read the keys again and follow (cluster.ts, follow()).
+   */
+  onKeyState?: (resigned: ZoneSerial[]) => void;
+  private keyStateMoved = false;
 
   constructor(private readonly opts: SignerOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -165,35 +193,80 @@ export class Signer {
   refresh(zones: Iterable<Zone>): Zone[] {
     const out: Zone[] = [];
     const now = this.now();
+    const follower = this.opts.role === 'follower';
+    const resigned: ZoneSerial[] = [];
+    // A follower re-signs when the leader has (follow()); on its own only as a safety net, when
+    // its signatures come within half the refresh time of expiry and no word came.
+    const due = follower ? this.opts.times.refresh / 2 : this.opts.times.refresh;
     // Children first: a parent served here then signs its children's new DS in the same pass.
     const ordered = [...zones].sort((a, b) => b.originKey.split('.').length - a.originKey.split('.').length);
     for (const z of ordered) {
       const st = this.zones.get(z.originKey);
       if (!st?.signed || st.from !== z) continue;
-      if (this.opts.zskLifetime !== undefined) this.rollZsks(z, st, now, this.opts.zskLifetime);
-      if (this.opts.kskLifetime !== undefined) this.rollKsks(z, st, now, this.opts.kskLifetime);
-      // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed) changes the signing.
+      if (this.opts.zskLifetime !== undefined && !follower) this.rollZsks(z, st, now, this.opts.zskLifetime);
+      if (this.opts.kskLifetime !== undefined && !follower) this.rollKsks(z, st, now, this.opts.kskLifetime);
+      // A key reaching its Publish, Activate, Inactive or Delete time (or added, or retimed)
+      // changes the signing: on a follower only once the leader has said so (reloadKeys).
       let keysChanged = false;
-      try {
-        const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin, dnskeyTtlOf(z));
-        if (!sameKeys(keys, st.keys)) {
-          this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
-          st.keys = keys;
-          keysChanged = true;
+      if (!follower || st.reread) {
+        st.reread = false;
+        try {
+          const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin, dnskeyTtlOf(z));
+          if (!sameKeys(keys, st.keys)) {
+            this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
+            st.keys = keys;
+            keysChanged = true;
+            this.keyStateMoved = true;
+          }
+        } catch (err) {
+          this.log.error(`zone ${z.origin}: the keys in use stay: ${(err as Error).message}`);
         }
-      } catch (err) {
-        this.log.error(`zone ${z.origin}: the keys in use stay: ${(err as Error).message}`);
       }
       const dsChanged = this.childDsKey(z) !== st.childDsSeen;
       if (dsChanged) this.log.info(`zone ${z.origin}: a child's DS set changed; re-signing`);
-      if (!keysChanged && !dsChanged && now < st.signed.expiration - this.opts.times.refresh) continue;
+      if (!keysChanged && !dsChanged && now < st.signed.expiration - due) continue;
       try {
         out.push(this.sign(z, true));
+        resigned.push({ origin: z.origin, serial: st.serial!, version: z.serial });
         this.counts.refreshes++;
       } catch (err) {
         this.log.error(`zone ${z.origin}: re-signing failed; the old signatures stay: ${(err as Error).message}`);
       }
     }
+    if ((this.keyStateMoved || resigned.length > 0) && !follower) {
+      this.keyStateMoved = false;
+      this.onKeyState?.(resigned);
+    }
+    return out;
+  }
+
+  /**
+   * A follower's side of the leader's pass: the zones the leader re-signed, each under the
+   * serial it used, re-signed here under the same serial with the keys as last read
+   * (reloadKeys), so both give the same serial and keys. A zone this process is at or past
+   * already, or holds another version of, is left alone. Returns the zones re-signed.
+   */
+  follow(states: readonly ZoneSerial[]): Zone[] {
+    const out: Zone[] = [];
+    for (const { origin, serial, version } of states) {
+      const st = this.zones.get(origin.toLowerCase());
+      if (!st?.from || (st.serial !== undefined && !serialBefore(st.serial, serial))) continue;
+      // Mid-reload the lead may have the zone's next version: this worker signs that itself when it loads it.
+      if (st.from.serial !== version) continue;
+      try {
+        out.push(this.sign(st.from, false, serial));
+        this.counts.refreshes++;
+      } catch (err) {
+        this.log.error(`zone ${origin}: not re-signed as the lead worker did; the old signatures stay: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  /** Every zone signed here and the serial it was last signed under. */
+  serials(): ZoneSerial[] {
+    const out: ZoneSerial[] = [];
+    for (const st of this.zones.values()) if (st.from && st.serial !== undefined) out.push({ origin: st.from.origin, serial: st.serial, version: st.from.serial });
     return out;
   }
 
@@ -216,14 +289,17 @@ export class Signer {
     this.timer = undefined;
   }
 
-  private sign(zone: Zone, bump: boolean): Zone {
+  private sign(zone: Zone, bump: boolean, to?: number): Zone {
     const st = this.state(zone.origin);
     const now = this.now();
-    st.keys = selectKeys(st.all, now, this.opts.keyDir, zone.origin, dnskeyTtlOf(zone));
+    // A follower keeps the key state it was last given (state(), reloadKeys): see SignerOptions.role.
+    if (this.opts.role !== 'follower' || st.reread) st.keys = selectKeys(st.all, now, this.opts.keyDir, zone.origin, dnskeyTtlOf(zone));
+    st.reread = false;
     // The signed serial moves forward whenever the signed data does: a new version keeps its
     // own serial unless a refresh already went past it.
     let serial: number;
-    if (bump) serial = ((st.serial ?? zone.serial) + 1) >>> 0;
+    if (to !== undefined) serial = to;
+    else if (bump) serial = ((st.serial ?? zone.serial) + 1) >>> 0;
     else if (st.serial === undefined || serialBefore(st.serial, zone.serial)) serial = zone.serial;
     else serial = (st.serial + 1) >>> 0;
     const signed = signZone(zone, st.keys, this.opts.nsec3 ?? RFC9276_PARAMS, this.opts.times, st.cache, now, serial === zone.serial ? undefined : serial, (cut, inZone) => this.childDs(cut, inZone));
@@ -288,6 +364,17 @@ export class Signer {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const now = this.now();
     let all = readKeyDir(dir, origin);
+    // Made under the folder's lock and only when, read again inside it, the zone still has none:
+    // another worker (or daemon) sharing the folder may have made them meanwhile (key-dir-lock.ts).
+    if (all.length === 0) all = withKeyDirLock(dir, () => this.makeKeysIfNone(origin, dir, now));
+    for (const k of all) {
+      if (!isSupportedAlgorithm(k.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `key ${k.tag} of ${origin} in ${dir} is of algorithm ${k.algorithm}, which aop cannot sign with`);
+    }
+    return all;
+  }
+
+  private makeKeysIfNone(origin: string, dir: string, now: number): DnssecKey[] {
+    let all = readKeyDir(dir, origin);
     if (all.length === 0) {
       const made = this.opts.keyLayout === 'split'
         ? [generateKey(origin, this.opts.algorithm, KSK_FLAGS, now), generateKey(origin, this.opts.algorithm, ZSK_FLAGS, now)]
@@ -296,9 +383,6 @@ export class Signer {
       const role = (k: DnssecKey): string => (made.length === 1 ? 'combined signing key' : isKsk(k) ? 'KSK' : 'ZSK');
       this.log.info(`zone ${origin}: made ${made.map((k) => `${role(k)} ${k.tag}`).join(' and ')} (algorithm ${this.opts.algorithm}) in ${dir}`);
       all = made;
-    }
-    for (const k of all) {
-      if (!isSupportedAlgorithm(k.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `key ${k.tag} of ${origin} in ${dir} is of algorithm ${k.algorithm}, which aop cannot sign with`);
     }
     return all;
   }
@@ -332,6 +416,7 @@ export class Signer {
         return;
       }
       st.all.push(next);
+      this.keyStateMoved = true;
       this.log.info(`zone ${zone.origin}: rolling ZSK ${old.tag} to ${next.tag}: published now, active ${new Date(activate * 1000).toISOString()}, ${old.tag} removed ${new Date(old.timing.Delete! * 1000).toISOString()}`);
     }
   }
@@ -370,6 +455,7 @@ export class Signer {
       : `; DS set of ${nameKey(origin)} adopted from its CDS by aop\n` + ds.map((d) => `${nameKey(origin)} ${ttl} IN DS ${rdataToText(RRType.DS, d)}`).join('\n') + '\n';
     atomicWrite(this.dssetFile(origin), text, { mode: 0o644 });
     this.adopted.set(nameKey(origin), ds);
+    this.keyStateMoved = true;
   }
 
   /** The parent's DS set for `origin`: from the parent zone when it is served here, else what opts.parentDs saw. */
@@ -411,6 +497,7 @@ export class Signer {
       return;
     }
     if (step.made) st.all.push(step.made);
+    this.keyStateMoved = true;
     this.log.info(`zone ${zone.origin}: ${step.said}`);
   }
 
@@ -420,10 +507,13 @@ export class Signer {
    * that cannot be read keeps the keys in use, with an error logged.
    */
   reloadKeys(): void {
+    // Children's adopted DS sets too (dsset-* files, written by the leader's CDS scan).
+    this.adopted.clear();
     for (const [key, st] of this.zones) {
       const origin = st.all[0]?.zone ?? key;
       try {
         st.all = this.loadKeys(origin);
+        st.reread = true;
       } catch (err) {
         this.log.error(`zone ${origin}: keys not reloaded, the ones in use stay: ${(err as Error).message}`);
       }

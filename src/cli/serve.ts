@@ -10,7 +10,8 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Logger, LogLevel } from '../base/log.js';
 import { loggerFrom, logOptions } from './options/log.js';
-import { attachWorker, ClusterPrimary, parseWorkers, WorkersError } from '../server/cluster.js';
+import { attachWorker, ClusterPrimary, isLeadWorker, parseWorkers, WorkersError } from '../server/cluster.js';
+import { prepareClusterKeys } from '../server/cluster-keys.js';
 import cluster from 'node:cluster';
 import { bundledZonesDir } from './paths.js';
 import { TransferAcl } from '../xfr/acl.js';
@@ -270,6 +271,9 @@ export function serveCommand(y: Argv): Argv {
         shareCookieSecret();
         // Each worker binds its UDP socket with SO_REUSEPORT: a port another daemon holds is refused here.
         for (const l of a.listen) await probeUdpFree(parseListen(l)).catch((err: unknown) => { throw addressInUse(err, daemonStatePath()) ?? err; });
+        // --dnssec: the keys made once, here, before the workers start signing with them.
+        const zonesDir = a.zones ?? (a.resolver || a.secondary.length > 0 ? undefined : bundledZonesDir);
+        if (a.dnssec === true && zonesDir !== undefined) prepareClusterKeys(zonesDir, dnssecConfig(a).dnssec!, logger);
         await servePrimary(workers, a.control, logger, metricsListen(a.metrics, a.zones === undefined && a.resolver === undefined && a.secondary.length === 0));
         return;
       }
@@ -345,7 +349,7 @@ export function serveCommand(y: Argv): Argv {
         ...(metrics ? { metrics } : {}),
         ...dnstapConfig(a),
         ...udpIoConfig(a),
-        ...dnssecConfig(bundled ? { ...a, dnssec: true, 'key-dir': bundled.keyDir } : a),
+        ...dnssecConfig(bundled ? { ...a, dnssec: true, 'key-dir': bundled.keyDir } : a, inWorker ? (isLeadWorker() ? 'leader' : 'follower') : undefined),
         ...healthConfig(a),
       });
       let extras: Embedded | undefined;

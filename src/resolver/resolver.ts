@@ -236,9 +236,13 @@ export class Resolver {
     return isInDomain(name, this.o.hints.zone) || this.local?.delegationFor(name) !== undefined;
   }
 
-  /** The zone `name` is in, as far as the resolver knows: its deepest known cut (a validator's zone of unsigned data). */
+  /**
+   * The zone `name` is in, as far as the resolver knows: its deepest known cut (a validator's zone
+   * of unsigned data). For a name outside the namespace (forwarded) no cut is known but the root:
+   * the hints' zone would be a signed zone the name is not in.
+   */
   zoneCut(name: string): string {
-    return this.closestCut(name).zone;
+    return this.inNamespace(name) ? this.closestCut(name).zone : '.';
   }
 
   /** Resolve one question. Never throws: failures are SERVFAIL or REFUSED with a reason. */
@@ -266,7 +270,11 @@ export class Resolver {
     // data. The others are FORMERR, as Unbound answers them, and cost no upstream query.
     if (type !== RRType.ANY && !isDataType(type)) return { rcode: Rcode.FORMERR, answer: [], authority: [], stale: false };
     if (!this.inNamespace(name)) {
-      if (this.o.forwarders.length > 0) return this.forward(name, type);
+      if (this.o.forwarders.length > 0) {
+        const r = await this.forward(name, type);
+        if (r.rcode === Rcode.SERVFAIL) this.stats.servfail++;
+        return r;
+      }
       this.stats.refused++;
       return { rcode: Rcode.REFUSED, answer: [], authority: [], stale: false, reason: `${name} is outside ${this.o.hints.zone} and no forwarders are set` };
     }
@@ -302,6 +310,10 @@ export class Resolver {
     for (let hop = 0; hop <= this.o.maxChain; hop++) {
       if (seen.has(nameKey(current))) return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: `CNAME loop at ${current}` };
       seen.add(nameKey(current));
+      // A link out of the namespace (acme.agents to www.example.com) is not ours to iterate: the
+      // root servers would be asked about a name they do not serve, and found lame for agents.
+      // It goes where the name would go if asked on its own: the forwarders, or nowhere.
+      if (hop > 0 && !this.inNamespace(current)) return this.forwardRest(current, type, answer, proofs, stale);
       const step = await this.step(current, type, work);
       if (step.kind === 'fail') return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale, reason: step.reason };
       stale ||= step.stale;
@@ -663,6 +675,22 @@ export class Resolver {
     return { kind: 'ok', classified };
   }
 
+  /**
+   * The rest of a chain whose link `target` is outside the namespace: forwarded, after the links
+   * so far; REFUSED with the reason when there are no forwarders. Not reused (forwarded answers
+   * are not cached, see forward).
+   */
+  private async forwardRest(target: string, type: number, answer: RR[], proofs: RR[], stale: boolean): Promise<Resolution> {
+    if (this.o.forwarders.length === 0) {
+      this.stats.refused++;
+      return { rcode: Rcode.REFUSED, answer: [], authority: [], stale, reason: `the CNAME target ${target} is outside ${this.o.hints.zone} and no forwarders are set` };
+    }
+    const r = await this.forward(target, type);
+    // Its reason kept as it is: it is what names the EDE (No Reachable Authority, resolver-handler.ts).
+    if (r.rcode === Rcode.SERVFAIL) return { ...r, stale };
+    return { rcode: r.rcode, answer: [...answer, ...r.answer], authority: [...proofs, ...r.authority], stale };
+  }
+
   /** Names outside the namespace go to the configured resolvers, RD=1, first that answers. */
   private async forward(name: string, type: number): Promise<Resolution> {
     this.stats.forwarded++;
@@ -687,7 +715,6 @@ export class Resolver {
         reasons.push(`${f.address}: ${(err as Error).message}`);
       }
     }
-    this.stats.servfail++;
     return { rcode: Rcode.SERVFAIL, answer: [], authority: [], stale: false, reason: `no forwarder answered (${reasons.join('; ')})` };
   }
 }

@@ -9,6 +9,8 @@ import { ControlServer, runCommand, type ControlTarget } from './control.js';
 import type { Daemon } from './daemon.js';
 import { aggregate, type Metrics, type MetricJson } from '../base/metrics.js';
 import { silentLogger, type Logger } from '../base/log.js';
+import type { ZoneSerial } from '../authority/signer.js';
+import { serialGreater } from '../zone/serial.js';
 
 export class WorkersError extends AopError {
   declare readonly code: 'ERR_WORKERS';
@@ -31,16 +33,32 @@ export function parseWorkers(value: string | number | undefined): number {
 }
 
 // Messages between the primary and a worker, over the cluster IPC channel.
-type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'metrics'; id: number } | { aop: 'shutdown' };
-type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> };
+// `keys`: the lead worker re-signed zones or its DNSSEC key state changed (a roll step, a key's
+// time), with the serials it signed under; the primary relays it to the other workers, which
+// read the key folder again and re-sign under the same serials (Daemon.keysChanged).
+type ToWorker = { aop: 'cmd'; id: number; line: string } | { aop: 'reload'; id: number } | { aop: 'metrics'; id: number } | { aop: 'keys'; id: number; zones: ZoneSerial[] } | { aop: 'shutdown' };
+type FromWorker = { aop: 'ready' } | { aop: 'reply'; id: number; reply: Record<string, unknown> } | { aop: 'keys'; zones: ZoneSerial[] };
+
+const isZoneSerials = (v: unknown): v is ZoneSerial[] =>
+  Array.isArray(v) && v.every((z) => typeof (z as ZoneSerial)?.origin === 'string' && Number.isInteger((z as ZoneSerial).serial) && Number.isInteger((z as ZoneSerial).version));
 
 function isFromWorker(m: unknown): m is FromWorker {
-  return typeof m === 'object' && m !== null && ((m as FromWorker).aop === 'ready' || (m as FromWorker).aop === 'reply');
+  const a = (m as FromWorker | null)?.aop;
+  return typeof m === 'object' && m !== null && (a === 'ready' || a === 'reply' || a === 'keys');
 }
 
 function isToWorker(m: unknown): m is ToWorker {
   const a = (m as ToWorker | null)?.aop;
-  return a === 'cmd' || a === 'reload' || a === 'metrics' || a === 'shutdown';
+  return a === 'cmd' || a === 'reload' || a === 'metrics' || a === 'keys' || a === 'shutdown';
+}
+
+/**
+ * Whether this process is the lead worker: the one of `--workers N` that does what only one
+ * process may (DNSSEC rollover decisions and key files). The primary makes its first worker the
+ * lead, and the replacement of a lead that died.
+ */
+export function isLeadWorker(): boolean {
+  return cluster.isWorker && process.env.AOP_LEAD_WORKER === '1';
 }
 
 /**
@@ -51,6 +69,11 @@ function isToWorker(m: unknown): m is ToWorker {
  */
 export function attachWorker(daemon: Daemon, stop: (why: string) => void, metrics?: Metrics, beforeReload?: () => void): void {
   const target: ControlTarget = { cache: daemon.resolver?.cache, stats: () => daemon.snapshot() };
+  if (daemon.signer && isLeadWorker()) {
+    daemon.signer.onKeyState = (zones) => process.send?.({ aop: 'keys', zones } satisfies FromWorker);
+    // A pass may have re-signed (a roll step at start) before this: the state so far, said once.
+    daemon.signer.onKeyState(daemon.signer.serials());
+  }
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
     if (m.aop === 'shutdown') {
@@ -64,6 +87,14 @@ export function attachWorker(daemon: Daemon, stop: (why: string) => void, metric
       beforeReload?.();
       // Loaded in slices: the worker answers queries while its zones reload (Daemon.reloadAsync).
       daemon.reloadAsync().then((r) => send({ ok: true, ...r }), (err: Error) => send({ ok: false, error: err.message }));
+      return;
+    }
+    if (m.aop === 'keys') {
+      try {
+        send({ ok: true, resigned: daemon.keysChanged(isZoneSerials(m.zones) ? m.zones : []) });
+      } catch (err) {
+        send({ ok: false, error: (err as Error).message });
+      }
       return;
     }
     if (m.aop === 'metrics') {
@@ -125,6 +156,12 @@ export class ClusterPrimary {
   /** Until every first worker is serving, an exit fails start() instead of being replaced. */
   private started = false;
   private restarts: number[] = [];
+  /** The lead worker's cluster id (isLeadWorker). */
+  private leadId?: number;
+  /** The serial each zone was last signed under by the lead: given to every worker started later. */
+  private readonly signedSerials = new Map<string, ZoneSerial>();
+  /** Workers that said they are serving (and listen for relayed messages), by cluster id. */
+  private readonly ready = new Set<number>();
   private control?: ControlServer;
   /** Called when the cluster cannot go on (workers keep crashing, or all are gone). */
   onFatal: (why: string) => void = () => undefined;
@@ -144,7 +181,7 @@ export class ClusterPrimary {
     cluster.on('message', (w, m) => this.onMessage(w, m));
     cluster.on('exit', (w, code, signal) => this.onExit(w, code, signal));
     try {
-      await Promise.all(Array.from({ length: this.opts.workers }, () => this.fork()));
+      await Promise.all(Array.from({ length: this.opts.workers }, (_, i) => this.fork(i === 0)));
       if (this.opts.controlPath !== undefined) {
         this.control = new ControlServer(this.opts.controlPath, (line) => this.command(line));
         await this.control.start();
@@ -158,14 +195,18 @@ export class ClusterPrimary {
     this.log.info(`${this.opts.workers} workers serving (pids ${this.workers.map((w) => w.process.pid).join(', ')})`);
   }
 
-  private fork(): Promise<void> {
-    const w = cluster.fork();
+  private fork(lead: boolean): Promise<void> {
+    const w = cluster.fork({ AOP_LEAD_WORKER: lead ? '1' : '0' });
+    if (lead) this.leadId = w.id;
     const timeoutMs = this.opts.startTimeoutMs ?? 300_000;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(`worker ${w.id} was not ready within ${timeoutMs} ms`), timeoutMs);
       const onMessage = (m: unknown): void => {
         if (isFromWorker(m) && m.aop === 'ready') {
           cleanup();
+          this.ready.add(w.id);
+          // A worker starts from the zone files' serials: it takes the lead's where it went on.
+          if (this.signedSerials.size > 0) this.tellKeys([w], [...this.signedSerials.values()], `worker ${w.id} started`);
           resolve();
         }
       };
@@ -186,6 +227,18 @@ export class ClusterPrimary {
   }
 
   private onMessage(w: Worker, m: unknown): void {
+    if (isFromWorker(m) && m.aop === 'keys' && w.id === this.leadId) {
+      const zones = isZoneSerials(m.zones) ? m.zones : [];
+      // Kept forward only: a replacement lead first says the zone files' serials (behind).
+      for (const z of zones) {
+        const had = this.signedSerials.get(z.origin.toLowerCase());
+        if (had === undefined || serialGreater(z.serial, had.serial)) this.signedSerials.set(z.origin.toLowerCase(), z);
+      }
+      // A worker not serving yet gets them when it is (fork).
+      const others = this.workers.filter((x) => x.id !== w.id && this.ready.has(x.id));
+      if (others.length > 0) this.tellKeys(others, zones, `the lead worker ${w.id} re-signed or changed keys`);
+      return;
+    }
     if (!isFromWorker(m) || m.aop !== 'reply') return;
     const p = this.pending.get(m.id);
     if (!p || !p.waiting.has(w.id)) return;
@@ -195,6 +248,7 @@ export class ClusterPrimary {
   }
 
   private onExit(w: Worker, code: number | null, signal: string | null): void {
+    this.ready.delete(w.id);
     // A worker that dies takes its share of every pending broadcast with it.
     for (const p of this.pending.values()) {
       if (p.waiting.delete(w.id)) {
@@ -216,13 +270,22 @@ export class ClusterPrimary {
     }
     this.restarts.push(now);
     this.log.error(`worker ${w.id} (pid ${w.process.pid}) exited (${signal ?? `code ${code}`}); starting a replacement`);
-    this.fork().catch((err: Error) => this.onFatal(`replacement worker failed: ${err.message}`));
+    this.fork(w.id === this.leadId).catch((err: Error) => this.onFatal(`replacement worker failed: ${err.message}`));
   }
 
-  /** Send one message to every live worker and collect their replies, keyed by worker id. */
-  private broadcast(make: (id: number) => ToWorker, timeoutMs: number): Promise<Map<number, Record<string, unknown>>> {
+  /** The lead's key state and serials (`zones`), for `targets`: each reads the key folder again and follows. */
+  private tellKeys(targets: Worker[], zones: ZoneSerial[], why: string): void {
+    this.broadcast((id) => ({ aop: 'keys', id, zones }), 60_000, targets).then((replies) => {
+      const failed = [...replies.entries()].filter(([, r]) => r.ok !== true);
+      if (failed.length > 0) this.log.error(`DNSSEC keys: ${failed.map(([wid, r]) => `worker ${wid}: ${String(r.error)}`).join('; ')}`);
+      else this.log.info(`DNSSEC: ${why}: ${replies.size} worker(s) read the keys again and took the lead's serials (${zones.map((z) => `${z.origin} ${z.serial}`).join(', ') || 'no zone re-signed'})`);
+    }, () => undefined);
+  }
+
+  /** Send one message to every live worker (or to `only`) and collect their replies, keyed by worker id. */
+  private broadcast(make: (id: number) => ToWorker, timeoutMs: number, only?: Worker[]): Promise<Map<number, Record<string, unknown>>> {
     const id = this.nextId++;
-    const targets = this.workers;
+    const targets = only ?? this.workers;
     return new Promise((resolve) => {
       const p: Pending = { replies: new Map(), waiting: new Set(targets.map((w) => w.id)), done: () => undefined };
       const timer = setTimeout(() => {

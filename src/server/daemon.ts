@@ -13,7 +13,7 @@ import type { RootHints } from '../resolver/hints.js';
 import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/resolver.js';
 import { setUpstreamUdp, type Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
-import { Signer, type SignerOptions } from '../authority/signer.js';
+import { Signer, type SignerOptions, type ZoneSerial } from '../authority/signer.js';
 import { Rollover, type AnswerJudge, type RolloverOptions } from '../authority/rollover.js';
 import { nameKey, parentName } from '../wire/name.js';
 import { ControlServer } from './control.js';
@@ -187,7 +187,8 @@ export class Daemon {
           return this.validator.validate(n, t, { ...r, stale: false });
         }
         : undefined;
-      if (opts.dnssec.rollover) this.rollover = new Rollover(signer, this.catalog, { ...opts.dnssec.rollover, ...(judge ? { judge } : {}) }, this.log);
+      // Parental agents and the CDS scan feed rollover decisions: the leader's alone with workers.
+      if (opts.dnssec.rollover && opts.dnssec.role !== 'follower') this.rollover = new Rollover(signer, this.catalog, { ...opts.dnssec.rollover, ...(judge ? { judge } : {}) }, this.log);
       this.catalog.view = (zone) => signer.view(zone);
       this.catalog.signing = true;
     }
@@ -468,6 +469,22 @@ export class Daemon {
    * rollover options), then signature refresh and key timing, on the signer's clock. For tests
    * that move the clock, and for reloads.
    */
+  /**
+   * The key folder changed under us (with workers: the leader rolled a key or a key reached its
+   * time, cluster.ts relays it): read the keys again and re-sign what they change, now.
+   */
+  keysChanged(resigned: readonly ZoneSerial[] = []): number {
+    if (!this.signer) return 0;
+    this.signer.reloadKeys();
+    // The zones the lead re-signed, under its serials; then what the keys read again change.
+    const changed = [...this.signer.follow(resigned), ...this.signer.refresh(this.catalog.list())];
+    for (const signed of changed) {
+      this.responder?.invalidate();
+      this.transfers?.zoneChanged(signed);
+    }
+    return changed.length;
+  }
+
   async dnssecPass(): Promise<void> {
     if (!this.signer) return;
     const changed = this.rollover ? await this.rollover.pass() : this.signer.refresh(this.catalog.list());

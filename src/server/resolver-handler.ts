@@ -20,9 +20,10 @@ import { withoutDnssec } from '../resolver/validate/validator.js';
 import { EdeCode, type ExtendedError } from './ede.js';
 
 /**
- * Where an authoritative answer stops at a delegation away from our zones: the name the
- * answer's CNAME chain (if any) ends at, and the cut it falls under. Undefined when the answer
- * is complete, negative, or the cut's zone is served here too.
+ * Where an authoritative answer leaves our zones: the name the answer's CNAME chain (if any)
+ * ends at, and why it is not answered here: a delegation away (the cut's zone not served here),
+ * or a CNAME to a name no served zone holds (a zone elsewhere in the namespace, or one reached
+ * only by forwarding). Undefined when the answer is complete, negative, or stays in our zones.
  */
 export function referralAway(result: HandlerResult, qname: string, qtype: number, catalog: Catalog): { target: string; cut: string } | undefined {
   if (result.rcode !== Rcode.NOERROR) return undefined;
@@ -35,8 +36,10 @@ export function referralAway(result: HandlerResult, qname: string, qtype: number
   if (result.answers.some((r) => r.type === qtype && nameEquals(r.name, target))) return undefined;
   // Our authoritative answers put NS in the authority section only for a referral.
   const ns = result.authority.find((r) => r.type === RRType.NS);
-  if (ns === undefined || !isInDomain(target, ns.name) || catalog.get(ns.name)) return undefined;
-  return { target, cut: ns.name };
+  if (ns !== undefined && isInDomain(target, ns.name) && !catalog.get(ns.name)) return { target, cut: ns.name };
+  // The chain's last CNAME points out of our zones: its target is the resolver's to find.
+  if (!nameEquals(target, qname) && !catalog.find(target)) return { target, cut: 'a zone not served here' };
+  return undefined;
 }
 
 /** Errors from the network below us (as node names them), as against servers that never answered. */
@@ -99,8 +102,12 @@ export class ResolverHandler implements Handler, ReuseOwner {
     const away = ctx.request.rd ? referralAway(result, q.name, q.type, this.catalog) : undefined;
     if (away === undefined) return this.localVerdict(ctx, { ...result, ra: true });
     this.log.debug(`${q.name} ${typeToString(q.type)}: ${away.cut} is delegated away; resolving ${away.target}`);
+    const r = await this.resolver.resolve(away.target, q.type);
+    // A target the resolver may not go to (outside the namespace, no forwarders): our answer as
+    // it is, the CNAME for the client to follow, as an authoritative server gives it.
+    if (r.rcode === Rcode.REFUSED) return this.localVerdict(ctx, { ...result, ra: true });
     // The CNAMEs of our own data that led there come first (RFC 1034 4.3.2 step 3a).
-    return this.validated(ctx, away.target, q.type, await this.resolver.resolve(away.target, q.type), result.answers);
+    return this.validated(ctx, away.target, q.type, r, result.answers);
   }
 
   /**

@@ -460,6 +460,11 @@ function named(e: unknown, origin: string, file: string): ZoneLoadError {
   return e;
 }
 
+/** The `*.zone` files of a folder and the origins their names give, without loading them (those whose names give none are left out). */
+export function zoneDirOrigins(dir: string): { file: string; origin: string }[] {
+  return zoneDirFiles(dir).files;
+}
+
 /** The `*.zone` files of a folder with their origins, and the faults of those that have none (or a taken one). */
 function zoneDirFiles(dir: string): { files: { file: string; origin: string }[]; errors: ZoneLoadError[] } {
   const files: { file: string; origin: string }[] = [];

@@ -50,8 +50,7 @@ export function dnssecOptions<T>(y: Argv<T>): Argv<T> {
       seconds(a['dnssec-backdate'], '--dnssec-backdate');
       if (a['dnssec-zsk-lifetime'] !== undefined && seconds(a['dnssec-zsk-lifetime'], '--dnssec-zsk-lifetime') < 86400) throw new Error('--dnssec-zsk-lifetime must be at least 1d');
       if (!(refresh > 0 && refresh < validity)) throw new Error('--dnssec-refresh must be more than 0 and less than --dnssec-validity');
-      // Each worker would make its own keys on first start.
-      if (a.workers !== '1' && a.workers !== undefined) throw new Error('--dnssec needs --workers 1');
+      // With --workers N the primary makes the keys and the lead worker rolls them (dnssecConfig's role).
       return true;
     });
 }
@@ -74,11 +73,15 @@ export function keyChoice(a: Record<string, unknown>): { algorithm: number; keyL
   return { algorithm: ALGORITHMS[String(a['dnssec-algorithm'] ?? 'ecdsap256sha256').toLowerCase()] ?? 13, keyLayout: a['dnssec-keys'] === 'split' ? 'split' : 'combined' };
 }
 
-/** The daemon's signer config, with --dnssec. */
-export function dnssecConfig(a: Record<string, unknown>): Pick<DaemonOptions, 'dnssec'> {
+/**
+ * The daemon's signer config, with --dnssec. `role`: with --workers N, the lead worker's
+ * (`leader`: it rolls keys) or another's (`follower`); see SignerOptions.role.
+ */
+export function dnssecConfig(a: Record<string, unknown>, role?: 'leader' | 'follower'): Pick<DaemonOptions, 'dnssec'> {
   if (a.dnssec !== true) return {};
   return {
     dnssec: {
+      ...(role ? { role } : {}),
       keyDir: a['key-dir'] as string,
       algorithm: ALGORITHMS[String(a['dnssec-algorithm']).toLowerCase()]!,
       keyLayout: a['dnssec-keys'] === 'split' ? 'split' : 'combined',
