@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Message } from '../wire/message.js';
-import { runAttempt, where, type AttemptContext } from './attempt.js';
+import { runAttempt, where, type AttemptContext, type Settle } from './attempt.js';
 import { literalLookup } from './literal-lookup.js';
 import { TransportError } from './errors.js';
 import { checkReply, type Expected } from './match.js';
@@ -59,20 +59,7 @@ function nativeAttempt(native: UdpBatchNative, ctx: AttemptContext, query: Buffe
           settle.fail(networkError(Object.assign(new Error(`${err === 'ECONNREFUSED' ? 'connection refused' : 'unreachable'} (${err})`), { code: err })));
           return;
         }
-        const verdict = checkReply(reply!, expected);
-        switch (verdict.kind) {
-          case 'ignore':
-            stats.mismatched++;
-            return;
-          case 'bad':
-            settle.fail(new TransportError('ERR_TRANSPORT_BAD_REPLY', `undecodable reply from ${where(ctx)}: ${(verdict.error as Error).message}`,
-              { cause: verdict.error, transport: 'udp', server, reply }));
-            return;
-          case 'truncated':
-          case 'accept':
-            stats.received++;
-            settle.ok({ reply: reply!, message: verdict.message, truncated: verdict.kind === 'truncated' });
-        }
+        settleOnReply(ctx, settle, reply!, expected);
       });
     } catch (err) {
       settle.fail(networkError(err));
@@ -85,6 +72,24 @@ function nativeAttempt(native: UdpBatchNative, ctx: AttemptContext, query: Buffe
       trackSocket(-1);
     });
   });
+}
+
+/** A datagram from the server: the answer (or TC=1), an undecodable reply, or one to ignore (RFC 5452 matching). */
+function settleOnReply(ctx: AttemptContext, settle: Settle<AttemptResult>, reply: Buffer, expected: Expected): void {
+  const verdict = checkReply(reply, expected);
+  switch (verdict.kind) {
+    case 'ignore':
+      ctx.stats.mismatched++;
+      return;
+    case 'bad':
+      settle.fail(new TransportError('ERR_TRANSPORT_BAD_REPLY', `undecodable reply from ${where(ctx)}: ${(verdict.error as Error).message}`,
+        { cause: verdict.error, transport: 'udp', server: ctx.server, reply }));
+      return;
+    case 'truncated':
+    case 'accept':
+      ctx.stats.received++;
+      settle.ok({ reply, message: verdict.message, truncated: verdict.kind === 'truncated' });
+  }
 }
 
 function dgramAttempt(ctx: AttemptContext, query: Buffer, expected: Expected): Promise<AttemptResult> {
@@ -106,20 +111,7 @@ function dgramAttempt(ctx: AttemptContext, query: Buffer, expected: Expected): P
         stats.mismatched++;
         return;
       }
-      const verdict = checkReply(reply, expected);
-      switch (verdict.kind) {
-        case 'ignore':
-          stats.mismatched++;
-          return;
-        case 'bad':
-          settle.fail(new TransportError('ERR_TRANSPORT_BAD_REPLY', `undecodable reply from ${where(ctx)}: ${(verdict.error as Error).message}`,
-            { cause: verdict.error, transport: 'udp', server, reply }));
-          return;
-        case 'truncated':
-        case 'accept':
-          stats.received++;
-          settle.ok({ reply, message: verdict.message, truncated: verdict.kind === 'truncated' });
-      }
+      settleOnReply(ctx, settle, reply, expected);
     });
     sock.connect(server.port, server.address, (err?: Error) => {
       if (settle.done) return;

@@ -93,6 +93,23 @@ static napi_value throw_type(napi_env env, const char *msg) {
   return NULL;
 }
 
+// `host` (an IP literal of `family`) and `port` as a socket address; 0 when host is not one.
+static int to_sockaddr(int family, const char *host, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  memset(ss, 0, sizeof *ss);
+  if (family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    *len = sizeof *a;
+    return inet_pton(AF_INET, host, &a->sin_addr) == 1;
+  }
+  struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+  a->sin6_family = AF_INET6;
+  a->sin6_port = htons((uint16_t)port);
+  *len = sizeof *a;
+  return inet_pton(AF_INET6, host, &a->sin6_addr) == 1;
+}
+
 static void release(udp_t *u) {
   for (int i = 0; i < 4; i++) if (u->refs[i]) { napi_delete_reference(u->env, u->refs[i]); u->refs[i] = NULL; }
   if (u->callback) { napi_delete_reference(u->env, u->callback); u->callback = NULL; }
@@ -276,20 +293,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 
   struct sockaddr_storage ss;
   socklen_t sslen;
-  memset(&ss, 0, sizeof ss);
-  if (family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return throw_type(env, "open: host is not an IPv4 address");
-    sslen = sizeof *a;
-  } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_type(env, "open: host is not an IPv6 address");
-    sslen = sizeof *a;
-  }
+  if (!to_sockaddr(family, host, port, &ss, &sslen)) return throw_type(env, family == 4 ? "open: host is not an IPv4 address" : "open: host is not an IPv6 address");
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   int one = 1;
@@ -384,18 +388,7 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
   if (napi_get_value_string_utf8(env, argv[3], host, sizeof host, &host_len) != napi_ok) return throw_type(env, "sendTo: host must be a string");
   struct sockaddr_storage ss;
   socklen_t sslen;
-  memset(&ss, 0, sizeof ss);
-  if (u->family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET; a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return throw_type(env, "sendTo: host is not an IPv4 address");
-    sslen = sizeof *a;
-  } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6; a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_type(env, "sendTo: host is not an IPv6 address");
-    sslen = sizeof *a;
-  }
+  if (!to_sockaddr(u->family, host, port, &ss, &sslen)) return throw_type(env, u->family == 4 ? "sendTo: host is not an IPv4 address" : "sendTo: host is not an IPv6 address");
   u->send_calls++;
   if (sendto(u->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sslen) < 0) u->send_errors++;
   else u->sent++;
@@ -573,18 +566,7 @@ static napi_value js_exchange(napi_env env, napi_callback_info info) {
 
   struct sockaddr_storage ss;
   socklen_t sslen;
-  memset(&ss, 0, sizeof ss);
-  if (family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET; a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1) return throw_type(env, "exchange: host is not an IPv4 address");
-    sslen = sizeof *a;
-  } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6; a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) return throw_type(env, "exchange: host is not an IPv6 address");
-    sslen = sizeof *a;
-  }
+  if (!to_sockaddr(family, host, port, &ss, &sslen)) return throw_type(env, family == 4 ? "exchange: host is not an IPv4 address" : "exchange: host is not an IPv6 address");
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   if (connect(fd, (struct sockaddr *)&ss, sslen) < 0) { int e = errno; close(fd); return throw_errno(env, "connect", e); }
