@@ -1,4 +1,4 @@
-// A full KSK rollover by double-DS between two aop daemons on the daemon clock: the child
+// A full KSK rollover by double-DS between two aop daemons on the daemon clock (test/helpers/roll-world.ts): the child
 // (`--dnssec-ksk-lifetime`, `--dnssec-parental-agent` at the parent) and the parent
 // (`--dnssec-cds-scan`), each on port 53 of its own loopback address (glue carries no port).
 // At every phase, before, during the double-DS and after, an aop validating resolver on the
@@ -7,65 +7,25 @@
 // that the signatures made along the way are valid on the real clock too (Unbound's).
 
 import t, { type Test } from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ManualClock } from '../../src/base/time.js';
-import { Daemon } from '../../src/server/daemon.js';
-import { parseListen } from '../../src/server/listen.js';
-import { parseHints } from '../../src/resolver/hints.js';
-import { parentDsLines } from '../../src/dnssec/parent-ds.js';
 import { readKeyDir } from '../../src/dnssec/keys.js';
-import { parseTrustAnchors } from '../../src/resolver/validate/index.js';
-import { scratchDir, requireDaemon } from '../helpers/child.js';
+import { requireDaemon } from '../helpers/child.js';
 import { dig } from '../helpers/dig.js';
 import { hasTool, requireTool, run } from '../helpers/peers.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { requirePort53 } from '../helpers/topology.js';
+import { DAY, startRollWorld } from '../helpers/roll-world.js';
 import { startUnbound } from '../helpers/unbound.js';
 
-const DAY = 86400;
-const times = { validity: 80 * DAY, refresh: 30 * DAY, backdate: 3600 };
 
 t.test('KSK rollover by double-DS, child and parent on aop, validated at every phase', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils') || !requireTool(t, 'dnssec-verify', 'bind9-utils')) return;
   if (!(await requirePort53(t))) return;
   const net = await leaseNet(t);
   const [P, C] = [net.host(2), net.host(3)];
-  const dir = scratchDir(t, 'aop-kskroll-e2e-');
-  const clock = new ManualClock(Date.now() - 40 * DAY * 1000);
-  const seconds = () => clock.seconds();
-  const mk = (name: string) => { const d = path.join(dir, name); mkdirSync(d); return d; };
-  const [pz, cz, pk, ck] = [mk('pzones'), mk('czones'), mk('pkeys'), mk('ckeys')];
-
-  writeFileSync(path.join(cz, 'child.example.zone'), `$ORIGIN child.example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A ${C}\nwww A 192.0.2.3\n`);
-  const child = new Daemon({
-    zonesDir: cz, listen: [parseListen(`${C}:53`)], transfers: { allow: ['127.0.0.0/8'] },
-    dnssec: { keyDir: ck, algorithm: 13, keyLayout: 'split', times, now: seconds, kskLifetime: 30 * DAY, rollover: { parentalAgents: [{ address: P, port: 53 }] } },
-  });
-  await child.start();
-  t.teardown(() => child.close());
-  const ds0 = parentDsLines('child.example.', ck).map((l) => l.replace(' IN DS ', ' 600 IN DS '));
-  writeFileSync(path.join(pz, 'example.zone'), `$ORIGIN example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A ${P}\nchild 600 NS ns.child\nns.child A ${C}\n${ds0.join('\n')}\n`);
-  const parent = new Daemon({
-    zonesDir: pz, listen: [parseListen(`${P}:53`)], transfers: { allow: ['127.0.0.0/8'] },
-    dnssec: { keyDir: pk, algorithm: 13, keyLayout: 'combined', times, now: seconds, rollover: { cdsScan: true } },
-  });
-  await parent.start();
-  t.teardown(() => parent.close());
-
-  const anchorLines = parentDsLines('example.', pk);
-  const anchorFile = path.join(dir, 'example.anchor');
-  writeFileSync(anchorFile, anchorLines.join('\n') + '\n');
-  const resolver = new Daemon({
-    listen: [parseListen('127.0.0.1:0')],
-    resolver: {
-      hints: parseHints(`example. 3600 IN NS ns.example.\nns.example. 3600 IN A ${P}\n`), timeout: 2000, warmUp: 0,
-      cache: { now: clock.now }, validation: { anchors: parseTrustAnchors(anchorLines.join('\n')), now: seconds },
-    },
-  });
-  await resolver.start();
-  t.teardown(() => resolver.close());
-  const rport = resolver.listeners[0]!.address.port;
+  const world = await startRollWorld(t, { P, C, keyLayout: 'split', prefix: 'aop-kskroll-e2e-' });
+  const { dir, clock, ck, child, parent, resolver, rport, anchorFile } = world;
   const withUnbound = hasTool('unbound') || process.env.CI === 'true';
   if (!withUnbound) t.comment('unbound not installed: phases checked with aop and dnssec-verify only');
 
