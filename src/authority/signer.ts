@@ -99,6 +99,11 @@ export class Signer {
   /** Zone signings, and signatures made and reused, for the log and tests. */
   readonly counts = { signings: 0, refreshes: 0 };
 
+  /** The key folder (the CDS scan keeps its bootstrap sightings there too). */
+  get keyDir(): string {
+    return this.opts.keyDir;
+  }
+
   constructor(private readonly opts: SignerOptions) {
     this.log = opts.logger ?? silentLogger;
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
