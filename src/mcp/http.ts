@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { daneCheck, readTlsa, usableTlsa, type TlsaRecord } from './dane.js';
+import { daneCheck, NAME_MISMATCH, readTlsa, usableTlsa, type TlsaRecord } from './dane.js';
 
 /** The certificates a TLS peer sent, leaf first (as getPeerCertificate(true) links them). */
 function peerChain(socket: TLSSocket): X509Certificate[] {
@@ -81,6 +81,8 @@ interface OriginEntry {
   addresses: string[];
   /** Secure TLSA records of an https origin (dane.ts): its certificate is checked against them, not WebPKI. */
   tlsa?: TlsaRecord[];
+  /** Reference identities besides the host for those checks: its secure CNAME expansion (RFC 7671 7). */
+  names?: string[];
 }
 
 
@@ -109,13 +111,13 @@ export class OriginPools {
   }
 
   /** A fetch for `url`'s origin that connects only to `addresses` (updated in place on later calls). */
-  fetchFor(url: string, addresses: readonly string[], onTooLarge?: (err: ReplyTooLargeError) => void, tlsaHex?: readonly string[]): FetchLike {
+  fetchFor(url: string, addresses: readonly string[], onTooLarge?: (err: ReplyTooLargeError) => void, tlsaHex?: readonly string[], names?: readonly string[]): FetchLike {
     const u = new URL(url);
     const origin = u.origin;
     const tlsa = tlsaHex === undefined ? undefined : usableTlsa(tlsaHex.map((h) => readTlsa(Buffer.from(h, 'hex'))).filter((r): r is TlsaRecord => r !== undefined));
     let entry = this.entries.get(origin);
     if (entry === undefined) {
-      const holder: OriginEntry = { addresses: [...addresses], agent: undefined as unknown as Agent, ...(tlsa && tlsa.length > 0 ? { tlsa } : {}) };
+      const holder: OriginEntry = { addresses: [...addresses], agent: undefined as unknown as Agent, ...(tlsa && tlsa.length > 0 ? { tlsa } : {}), ...(names !== undefined ? { names: [...names] } : {}) };
       const webpki = buildConnector({ timeout: this.connectTimeoutMs, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
       // With secure TLSA records the certificate is judged by them (dane.ts): alone for DANE-EE/TA (RFC
       // 7671 5.1: a DANE-EE key may be self-signed), with WebPKI's verdict (the same CAs) for PKIX-TA/EE.
@@ -129,7 +131,9 @@ export class OriginPools {
           const tlsSocket = socket as unknown as TLSSocket;
           const chain = peerChain(tlsSocket);
           const authError = tlsSocket.authorizationError as unknown;
-          const c = daneCheck(records, chain, host, tlsSocket.authorized ? { ok: true } : { ok: false, error: authError instanceof Error ? authError.message : String(authError ?? 'not trusted') });
+          const authCode = authError instanceof Error ? (authError as NodeJS.ErrnoException).code : String(authError);
+          const pkix = tlsSocket.authorized ? { ok: true } : { ok: false, error: authError instanceof Error ? authError.message : String(authError ?? 'not trusted'), ...(authCode === NAME_MISMATCH ? { chainOk: true } : {}) };
+          const c = daneCheck(records, chain, [host, ...(holder.names ?? [])], pkix);
           if (c.ok) return cb(null, socket);
           socket.destroy();
           // The failover loop reads the code (DANE_MISMATCH) and ends with ERR_DANE_MISMATCH when nothing else worked.
@@ -175,6 +179,7 @@ export class OriginPools {
       this.entries.set(origin, entry);
       if (addresses.length > 0) entry.addresses = [...addresses];
       if (tlsa !== undefined) entry.tlsa = tlsa;
+      if (tlsa !== undefined) entry.names = [...(names ?? [])];
     }
     const agent = entry.agent;
     const limits = this.limits;

@@ -178,12 +178,12 @@ function causeText(err: unknown): string {
 }
 
 /** GET `url` at `addresses`: the body bytes (served as JSON), or a DocumentError. `tlsa`: the origin's secure TLSA RDATA (hex), [] for WebPKI. */
-async function fetchDocument(url: string, addresses: readonly string[], o: LocateOptions, tlsa: readonly string[]): Promise<Buffer> {
+async function fetchDocument(url: string, addresses: readonly string[], o: LocateOptions, tlsa: readonly string[], expanded?: string): Promise<Buffer> {
   const ms = o.timeoutMs ?? 5000;
   const timer = AbortSignal.timeout(ms);
   const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer;
   let big: ReplyTooLargeError | undefined;
-  const fetch = o.pools.fetchFor(url, addresses, (e) => { big = e; }, /^https:/i.test(url) ? tlsa : undefined);
+  const fetch = o.pools.fetchFor(url, addresses, (e) => { big = e; }, /^https:/i.test(url) ? tlsa : undefined, expanded !== undefined ? [expanded] : undefined);
   let bytes: Buffer;
   let type: string;
   try {
@@ -294,7 +294,7 @@ async function capDocumentOnce(card: AgentCard & { cap: string }, o: LocateOptio
   const why = refusal(addrs, port, o, card.zone);
   if (why !== undefined) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: refused: ${why}`);
   try {
-    const bytes = await fetchDocument(card.cap, addrs, o, tlsa);
+    const bytes = await fetchDocument(card.cap, addrs, o, tlsa, expanded);
     // The digest before the parse: a tampered document is refused as tampered, whatever it holds.
     if (card.capSha256 !== undefined) {
       const actual = capDigest(bytes);
@@ -362,7 +362,7 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
         if (addrs.length === 0 || refusal(addrs, e.port, o, card.zone) !== undefined) return undefined;
         try {
           // The agent card is at the endpoint's origin: its secure TLSA (the card's) holds for it too.
-          const doc = parsed(url, await fetchDocument(url, addrs, o, e.scheme === 'https' ? e.tlsa ?? [] : []));
+          const doc = parsed(url, await fetchDocument(url, addrs, o, e.scheme === 'https' ? e.tlsa ?? [] : [], e.expanded));
           const path = mcpPath(doc, e);
           if (path === undefined) warnings.push(`${url}: no endpoints.mcp path; using /mcp`);
           return path;
