@@ -19,7 +19,9 @@ import { isLocal, sameHost } from './address.js';
 import { HandOffError, type HandOffCodeName } from './errors.js';
 import type { OriginPools, ReplyTooLargeError } from './http.js';
 import type { DnsLookup } from './lookup.js';
-import { isSecurityRefusal } from './security.js';
+import { isSecurityRefusal, weakestSecurity, type SecurityRecord } from './security.js';
+import { judged } from './resolve.js';
+import type { DnssecChainLink } from '../agent/index.js';
 import { originTlsa, secureExpansion, secureTlsa, tlsaName, type TlsaFound } from './tlsa-lookup.js';
 
 /** The largest capability document or agent card read (dns-aid-core's limit). */
@@ -315,8 +317,26 @@ async function capDocumentOnce(card: AgentCard & { cap: string }, o: LocateOptio
  * _DIGEST_MISMATCH or _NO_ENDPOINT when the record names an https `cap` that cannot be used:
  * then nothing is called.
  */
-export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise<AgentCard> {
+export async function locateEndpoint(card: AgentCard, given: LocateOptions): Promise<AgentCard> {
   if (!mustLocate(card)) return card;
+  // The documents' hosts' records (A/AAAA, TLSA) join the card's DNSSEC records: the card rests on them too.
+  const seen: SecurityRecord[] = [];
+  const o: LocateOptions = { ...given, lookup: judged(given.lookup, seen, new Map<string, DnssecChainLink>()) };
+  return withRecords(await locateWith(card, o), seen);
+}
+
+/** `card` with `seen` beside its DNSSEC records (those it already lists once), the state the weakest of all. */
+function withRecords(card: AgentCard, seen: readonly SecurityRecord[]): AgentCard {
+  if (card.dnssec === undefined || seen.length === 0) return card;
+  const known = new Set(card.dnssec.records.map((r) => `${r.name.toLowerCase()} ${r.type}`));
+  const added = seen.filter((r) => !known.has(`${r.name.toLowerCase()} ${r.type}`) && known.add(`${r.name.toLowerCase()} ${r.type}`))
+    .map((r) => ({ name: r.name, type: r.type, security: r.security, ...(r.signedBy ? { signedBy: r.signedBy } : {}) }));
+  if (added.length === 0) return card;
+  const records = [...card.dnssec.records, ...added];
+  return { ...card, dnssec: { ...card.dnssec, records, state: weakestSecurity(records) } };
+}
+
+async function locateWith(card: AgentCard, o: LocateOptions): Promise<AgentCard> {
   const warnings = [...card.warnings];
   if (card.form !== 'dns-aid') {
     // aop's own form: the records say where to call; the document must be the one they hash. A

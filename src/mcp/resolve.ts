@@ -24,8 +24,8 @@ export interface ResolvedAgent {
   security?: { state: RecordSecurity; records: SecurityRecord[] };
 }
 
-/** `lookup`, noting the DNSSEC state of each reply it gives (for ResolvedAgent.security). */
-function judged(lookup: DnsLookup, out: SecurityRecord[], chain: Map<string, DnssecChainLink>): DnsLookup {
+/** `lookup`, noting the DNSSEC state of each reply it gives (for ResolvedAgent.security; locate.ts for the documents' hosts). */
+export function judged(lookup: DnsLookup, out: SecurityRecord[], chain: Map<string, DnssecChainLink>): DnsLookup {
   return {
     ...(lookup.source !== undefined ? { source: lookup.source } : {}),
     async query(name, type, signal) {
