@@ -9,7 +9,7 @@
 // Any one record that holds is enough (RFC 6698 2.1.1, RFC 7671 5). When the host was given by a
 // CNAME chain whose expansion was secure, the expanded name is a reference identity too, for the
 // name checks of DANE-TA and the PKIX usages (RFC 7671 section 7): the caller passes it after the
-// host, and only then.
+// host, and only then (and gives WebPKI's name check, whose verdict `pkix` is, the same names).
 
 import { createHash, X509Certificate } from 'node:crypto';
 
@@ -36,12 +36,7 @@ export interface PkixResult {
   ok: boolean;
   /** Why not, when not (Node's words: an unknown issuer, a name the certificate does not hold...). */
   error?: string;
-  /** Not ok only because the leaf does not name the host: the chain itself validated (so another reference identity may do). */
-  chainOk?: boolean;
 }
-
-/** Node's code when WebPKI's chain held but the leaf does not name the server name. */
-export const NAME_MISMATCH = 'ERR_TLS_CERT_ALTNAME_INVALID';
 
 function associated(cert: X509Certificate, r: TlsaRecord): boolean {
   const content = r.selector === 0 ? cert.raw : cert.publicKey.export({ type: 'spki', format: 'der' });
@@ -61,13 +56,11 @@ export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Ce
   if (leaf === undefined) return { ok: false, why: 'the server sent no certificate' };
   const usable = usableTlsa(records);
   const named = (n: string): boolean => leaf.checkHost(n.replace(/\.$/, '')) !== undefined;
-  // WebPKI checked the chain against the host; a chain that held for a leaf naming another reference identity holds too.
-  const pkixOk = pkix.ok || (pkix.chainOk === true && names.slice(1).some(named));
   for (const r of usable) {
     if (r.usage === 3 && associated(leaf, r)) return { ok: true, usage: 3 };
-    if (r.usage === 1 && pkixOk && associated(leaf, r)) return { ok: true, usage: 1 };
+    if (r.usage === 1 && pkix.ok && associated(leaf, r)) return { ok: true, usage: 1 };
     // PKIX-TA: a CA certificate of the validated path (the root included, even when not sent).
-    if (r.usage === 0 && pkixOk && chain.slice(1).some((c) => associated(c, r))) return { ok: true, usage: 0 };
+    if (r.usage === 0 && pkix.ok && chain.slice(1).some((c) => associated(c, r))) return { ok: true, usage: 0 };
     if (r.usage === 2) {
       for (let i = 1; i < chain.length; i++) {
         if (!associated(chain[i]!, r)) continue;
@@ -79,6 +72,6 @@ export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Ce
     }
   }
   // PKIX records need WebPKI to pass first: say so when that is what failed.
-  const webpki = !pkixOk && usable.some((r) => r.usage <= 1) ? `; WebPKI, which its PKIX-TA/PKIX-EE records need, failed: ${pkix.error ?? 'not trusted'}` : '';
+  const webpki = !pkix.ok && usable.some((r) => r.usage <= 1) ? `; WebPKI, which its PKIX-TA/PKIX-EE records need, failed: ${pkix.error ?? 'not trusted'}` : '';
   return { ok: false, why: `the certificate of ${primary} matches none of its ${records.length} TLSA record(s) (SHA-256 of its key: ${createHash('sha256').update(leaf.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')})${webpki}` };
 }

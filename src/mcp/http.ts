@@ -8,8 +8,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
-import { daneCheck, NAME_MISMATCH, readTlsa, usableTlsa, type TlsaRecord } from './dane.js';
+import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { daneCheck, readTlsa, usableTlsa, type TlsaRecord } from './dane.js';
 
 /** The certificates a TLS peer sent, leaf first (as getPeerCertificate(true) links them). */
 function peerChain(socket: TLSSocket): X509Certificate[] {
@@ -122,7 +122,12 @@ export class OriginPools {
       // With secure TLSA records the certificate is judged by them (dane.ts): alone for DANE-EE/TA (RFC
       // 7671 5.1: a DANE-EE key may be self-signed), with WebPKI's verdict (the same CAs) for PKIX-TA/EE.
       // No session resumption: a resumed TLS 1.3 session shows no certificate to check.
-      const danePeer = buildConnector({ timeout: this.connectTimeoutMs, rejectUnauthorized: false, maxCachedSessions: 0, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
+      // WebPKI's name check (for the PKIX usages) takes the host's secure CNAME expansion too (RFC 7671 7).
+      const identity = (hostname: string, cert: PeerCertificate): Error | undefined => {
+        for (const n of holder.names ?? []) if (checkServerIdentity(n.replace(/\.$/, ''), cert) === undefined) return undefined;
+        return checkServerIdentity(hostname, cert);
+      };
+      const danePeer = buildConnector({ timeout: this.connectTimeoutMs, rejectUnauthorized: false, maxCachedSessions: 0, checkServerIdentity: identity, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
       const base: buildConnector.connector = (opts, cb) => {
         const records = holder.tlsa;
         if (records === undefined || records.length === 0) return webpki(opts, cb);
@@ -131,8 +136,7 @@ export class OriginPools {
           const tlsSocket = socket as unknown as TLSSocket;
           const chain = peerChain(tlsSocket);
           const authError = tlsSocket.authorizationError as unknown;
-          const authCode = authError instanceof Error ? (authError as NodeJS.ErrnoException).code : String(authError);
-          const pkix = tlsSocket.authorized ? { ok: true } : { ok: false, error: authError instanceof Error ? authError.message : String(authError ?? 'not trusted'), ...(authCode === NAME_MISMATCH ? { chainOk: true } : {}) };
+          const pkix = tlsSocket.authorized ? { ok: true } : { ok: false, error: authError instanceof Error ? authError.message : String(authError ?? 'not trusted') };
           const c = daneCheck(records, chain, [host, ...(holder.names ?? [])], pkix);
           if (c.ok) return cb(null, socket);
           socket.destroy();
