@@ -42,6 +42,8 @@ export interface AgentEndpoint {
   addresses?: string[];
   /** For https: the DNSSEC-secure TLSA RDATA at `_<port>._tcp.<host>` (hex), which the certificate must match (DANE). */
   tlsa?: string[];
+  /** With `tlsa`: the name the host expands to by a secure CNAME chain, a reference identity too (RFC 7671 7). */
+  expanded?: string;
 }
 
 export interface AgentCard {

@@ -4,9 +4,14 @@
 // the same CDS (an attacker must then hold the path to all of them), each self-consistent (its
 // DNSKEY RRset, CDS and CDNSKEY signed by a key the CDS names, so the child holds that key),
 // and it has stayed so for a hold time (the tracking is in `BootstrapWatch`). The hold starts
-// again whenever the servers disagree, fail, or change what they ask for; it is kept in memory,
-// so a restart starts it again too.
+// again whenever the servers disagree, fail, or change what they ask for. The sightings are kept
+// in a file in the key folder (`cds-bootstrap.json`, written atomically at every change), so a
+// restart of the parent does not start the hold again: else a parent restarted more often than
+// the hold would never bootstrap anything.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { atomicWrite } from '../base/atomic-write.js';
+import { silentLogger, type Logger } from '../base/log.js';
 import { dsMatches } from '../dnssec/ds.js';
 import { keysThatSigned } from '../dnssec/rrsig.js';
 import type { Server } from '../transport/exchange.js';
@@ -52,11 +57,80 @@ export async function bootstrapChild(child: string, servers: readonly Server[], 
   return { ds: first!, why: `all ${servers.length} name servers ask for DS ${first!.map((d) => d.readUInt16BE(0)).join(',')}` };
 }
 
-/** Per child, what was seen consistently and since when; `hold` seconds of it accept the DS. */
-export class BootstrapWatch {
-  private readonly seen = new Map<string, { key: string; since: number }>();
+/** The sightings file's name in the key folder. */
+export const BOOTSTRAP_FILE = 'cds-bootstrap.json';
 
-  constructor(readonly hold: number) {}
+type Sighting = { key: string; since: number };
+
+/**
+ * The sightings in `text` (the file's contents), or why they cannot be read. Shape:
+ * `{"version":1,"children":{"child.example.":{"ds":"<hex>,<hex>","since":<seconds>}}}`.
+ */
+export function readSightings(text: string): Map<string, Sighting> | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    return `not JSON (${(err as Error).message})`;
+  }
+  if (typeof v !== 'object' || v === null || (v as { version?: unknown }).version !== 1) return 'not version 1 of the sightings file';
+  const children = (v as { children?: unknown }).children;
+  if (typeof children !== 'object' || children === null || Array.isArray(children)) return '"children" is not an object';
+  const out = new Map<string, Sighting>();
+  for (const [child, s] of Object.entries(children as Record<string, unknown>)) {
+    const ds = (s as { ds?: unknown } | null)?.ds;
+    const since = (s as { since?: unknown } | null)?.since;
+    if (typeof ds !== 'string' || !/^[0-9a-f]+(,[0-9a-f]+)*$/.test(ds)) return `${child}: "ds" is not a list of DS RDATA in hex`;
+    if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0) return `${child}: "since" is not a time in seconds`;
+    out.set(child, { key: ds, since });
+  }
+  return out;
+}
+
+/**
+ * Per child, what was seen consistently and since when; `hold` seconds of it accept the DS. With
+ * `file`, the sightings are read from it at the start and written to it at every change; a file
+ * that cannot be read is logged and ignored (the holds start again: the safe side).
+ */
+export class BootstrapWatch {
+  private readonly seen: Map<string, Sighting>;
+  private readonly file: string | undefined;
+  private readonly log: Logger;
+
+  constructor(readonly hold: number, o: { file?: string; log?: Logger } = {}) {
+    this.file = o.file;
+    this.log = o.log ?? silentLogger;
+    this.seen = this.load();
+  }
+
+  private load(): Map<string, Sighting> {
+    if (this.file === undefined || !existsSync(this.file)) return new Map();
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (err) {
+      this.log.warn(`${this.file}: the RFC 8078 bootstrap sightings cannot be read (${(err as Error).message}); every hold starts again`);
+      return new Map();
+    }
+    const got = readSightings(text);
+    if (typeof got === 'string') {
+      this.log.warn(`${this.file}: the RFC 8078 bootstrap sightings are not usable: ${got}; every hold starts again`);
+      return new Map();
+    }
+    if (got.size > 0) this.log.info(`${this.file}: RFC 8078 bootstrap holds kept from before the restart: ${[...got].map(([c, s]) => `${c} since ${new Date(s.since * 1000).toISOString()}`).join(', ')}`);
+    return got;
+  }
+
+  private save(): void {
+    if (this.file === undefined) return;
+    const children = Object.fromEntries([...this.seen].map(([c, s]) => [c, { ds: s.key, since: s.since }]));
+    try {
+      atomicWrite(this.file, JSON.stringify({ version: 1, children }, null, 1) + '\n', { mode: 0o644 });
+    } catch (err) {
+      // The watch goes on in memory; only a restart would lose it.
+      this.log.error(`${this.file}: the RFC 8078 bootstrap sightings not written (${(err as Error).message}); a restart starts the holds again`);
+    }
+  }
 
   /** One sighting at `now`: 'accept' once held long enough, else 'new' or 'waiting' (with the time it may be accepted). */
   note(child: string, ds: readonly Buffer[], now: number): { state: 'new' | 'waiting' | 'accept'; at: number } {
@@ -64,6 +138,7 @@ export class BootstrapWatch {
     const was = this.seen.get(child);
     if (!was || was.key !== key) {
       this.seen.set(child, { key, since: now });
+      this.save();
       return { state: this.hold <= 0 ? 'accept' : 'new', at: now + this.hold };
     }
     return { state: now - was.since >= this.hold ? 'accept' : 'waiting', at: was.since + this.hold };
@@ -71,6 +146,8 @@ export class BootstrapWatch {
 
   /** Forget a child (accepted, or no longer consistent): the next sighting starts the hold again. */
   reset(child: string): boolean {
-    return this.seen.delete(child);
+    if (!this.seen.delete(child)) return false;
+    this.save();
+    return true;
   }
 }

@@ -4,10 +4,11 @@
 // on it), and, with `--dnssec-cds-scan`, the CDS of every secure child served elsewhere is
 // read and, when the current DS chain vouches for it, made the child's DS here (cds-scan.ts);
 // with `--dnssec-cds-bootstrap`, insecure children are watched for a CDS to bootstrap from
-// (cds-bootstrap.ts, RFC 8078 3.3). When the daemon also validates (`--resolver` with trust
+// (cds-bootstrap.ts, RFC 8078 3.3; the sightings kept in the key folder). When the daemon also validates (`--resolver` with trust
 // anchors), the parental agents' DS answers count only when its validator finds them secure:
 // a forged DS set could otherwise move a roll on to a key the parent does not vouch for.
 
+import path from 'node:path';
 import type { Logger } from '../base/log.js';
 import type { RR } from '../wire/rr.js';
 import { query, type Server } from '../transport/exchange.js';
@@ -17,7 +18,7 @@ import type { Zone } from '../zone/zone.js';
 import { scanDelegations } from './cds-scan.js';
 import type { ParentDs } from './ksk-roll.js';
 import type { Signer } from './signer.js';
-import { BootstrapWatch } from './cds-bootstrap.js';
+import { BootstrapWatch, BOOTSTRAP_FILE } from './cds-bootstrap.js';
 
 /** RFC 8078 3.3 leaves the delay to the parent; three days outlast a short hijack of the path. */
 export const DEFAULT_BOOTSTRAP_HOLD = 72 * 3600;
@@ -58,7 +59,8 @@ export class Rollover {
     private readonly opts: RolloverOptions,
     private readonly log: Logger,
   ) {
-    if (opts.bootstrap) this.bootstrap = new BootstrapWatch(opts.bootstrapHold ?? DEFAULT_BOOTSTRAP_HOLD);
+    // The sightings beside the keys: a restart keeps each hold where it was.
+    if (opts.bootstrap) this.bootstrap = new BootstrapWatch(opts.bootstrapHold ?? DEFAULT_BOOTSTRAP_HOLD, { file: path.join(signer.keyDir, BOOTSTRAP_FILE), log });
   }
 
   /** The parent's DS set last seen for `origin` (undefined when no agent answered for it). */

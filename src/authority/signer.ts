@@ -10,6 +10,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { atomicWrite } from '../base/atomic-write.js';
+import { cdsDeleteWanted } from '../dnssec/cds-delete.js';
 import { rdataToText } from '../wire/rdata.js';
 import { parseZone } from '../zone/parser.js';
 import { formatFault } from '../zone/load.js';
@@ -126,6 +127,11 @@ export class Signer {
   onKeyState?: (resigned: ZoneSerial[]) => void;
   private keyStateMoved = false;
 
+  /** The key folder (the CDS scan keeps its bootstrap sightings there too). */
+  get keyDir(): string {
+    return this.opts.keyDir;
+  }
+
   constructor(private readonly opts: SignerOptions) {
     this.log = opts.logger ?? silentLogger;
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
@@ -213,6 +219,7 @@ export class Signer {
         try {
           const keys = selectKeys(st.all, now, this.opts.keyDir, z.origin, dnskeyTtlOf(z));
           if (!sameKeys(keys, st.keys)) {
+            if (keys.cdsDelete !== st.keys.cdsDelete) this.log.info(`zone ${z.origin}: ${keys.cdsDelete === true ? 'publishing the CDS/CDNSKEY delete signal (RFC 8078 4): the parent is asked to remove its DS' : 'the delete signal withdrawn: the keys\' CDS/CDNSKEY published again'}`);
             this.log.info(`zone ${z.origin}: keys now published ${tagsOf(keys.published)}, signing with ${tagsOf(keys.ksk)} (DNSKEY) and ${tagsOf(keys.zsk)}`);
             st.keys = keys;
             keysChanged = true;
@@ -539,7 +546,10 @@ function selectKeys(all: readonly DnssecKey[], now: number, dir: string, origin:
   const signing = ksk.length > 0 ? ksk : zsk;
   // With no SEP key at all, the keys that sign the DNSKEY RRset are the ones the DS names.
   const cds = all.filter((k) => hasCds(k, now) && (isKsk(k) || ksk.length === 0));
-  return { published, ksk: signing, zsk: zsk.length > 0 ? zsk : newestCsk(ksk, now, dnskeyTtl), cds: cds.length > 0 || ksk.length > 0 ? cds : signing };
+  const base = { published, ksk: signing, zsk: zsk.length > 0 ? zsk : newestCsk(ksk, now, dnskeyTtl) };
+  // The operator's delete signal replaces the keys' CDS (a parent here then drops the DS too: childDs).
+  if (cdsDeleteWanted(dir, origin)) return { ...base, cds: [], cdsDelete: true };
+  return { ...base, cds: cds.length > 0 || ksk.length > 0 ? cds : signing };
 }
 
 /**
@@ -564,7 +574,7 @@ function newestCsk(ksk: DnssecKey[], now: number, dnskeyTtl: number | undefined)
 const tagsOf = (ks: readonly DnssecKey[]): string => ks.map((k) => `${k.algorithm}+${k.tag}`).sort().join(',');
 
 function sameKeys(a: ZoneKeys, b: ZoneKeys): boolean {
-  return tagsOf(a.published) === tagsOf(b.published) && tagsOf(a.ksk) === tagsOf(b.ksk) && tagsOf(a.zsk) === tagsOf(b.zsk) && tagsOf(a.cds) === tagsOf(b.cds);
+  return tagsOf(a.published) === tagsOf(b.published) && tagsOf(a.ksk) === tagsOf(b.ksk) && tagsOf(a.zsk) === tagsOf(b.zsk) && tagsOf(a.cds) === tagsOf(b.cds) && a.cdsDelete === b.cdsDelete;
 }
 
 /** A zone that came signed: its DNSKEY RRset has RRSIGs (NSD's test for a signed zone). */

@@ -13,6 +13,7 @@ import { signRrset } from '../dnssec/rrsig.js';
 import type { DnssecKey } from '../dnssec/keys.js';
 import { Zone } from '../zone/zone.js';
 import { nsec3Chain, nsec3ParamRdata, type ChainName, type Nsec3Params } from './nsec3-chain.js';
+import { CDNSKEY_DELETE_RDATA, CDS_DELETE_RDATA } from '../dnssec/cds-delete.js';
 
 /** Types the signer owns: whatever the zone held of them is replaced. */
 const MANAGED_ANYWHERE = new Set<number>([RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
@@ -38,6 +39,8 @@ export interface ZoneKeys {
   zsk: DnssecKey[];
   /** Keys with a CDS and CDNSKEY at the apex (RFC 7344): the DS set the zone asks its parent for. */
   cds: DnssecKey[];
+  /** The operator asked for the delete signal (src/dnssec/cds-delete.ts): published instead of the keys' CDS (`cds` is then empty). */
+  cdsDelete?: boolean;
 }
 
 interface CachedSigs {
@@ -131,6 +134,11 @@ export function signZone(
   for (const k of keys.cds) {
     records.push({ name: origin, type: RRType.CDS, class: zone.class, ttl: keyTtl, rdata: dsFromDnskey(origin, k.dnskey, 2) });
     records.push({ name: origin, type: RRType.CDNSKEY, class: zone.class, ttl: keyTtl, rdata: k.dnskey });
+  }
+  // RFC 8078 4: the delete signal stands alone in both RRsets, signed by the KSKs as they are.
+  if (keys.cdsDelete === true) {
+    records.push({ name: origin, type: RRType.CDS, class: zone.class, ttl: keyTtl, rdata: Buffer.from(CDS_DELETE_RDATA) });
+    records.push({ name: origin, type: RRType.CDNSKEY, class: zone.class, ttl: keyTtl, rdata: Buffer.from(CDNSKEY_DELETE_RDATA) });
   }
   for (const d of dsAt.values()) for (const rdata of d.rdata) records.push({ name: d.name, type: RRType.DS, class: zone.class, ttl: d.ttl, rdata });
   // RFC 5155 4: NSEC3PARAM TTL is not defined; 0 as BIND writes it keeps it out of caches.

@@ -163,7 +163,7 @@ export async function runAgent(a: AgentArgs, io: CliIo = processCliIo): Promise<
         reach.push(...await Promise.all(r.card.endpoints.map(async (e): Promise<EndpointReach> => {
           const refused = policyNote(e, allowHttp, loopbackOk) ?? (policy.selfAddresses.some((s) => s.port === e.port && (e.addresses ?? []).some((x) => sameHost(s.address, x))) ? 'refused: this host\'s own listener' : undefined);
           if (refused !== undefined) return { url: e.url, reachable: null, note: refused };
-          const result = await probeEndpoint({ url: e.url, addresses: e.addresses ?? [], ...(e.tlsa !== undefined ? { tlsa: e.tlsa } : {}) }, { pools, timeoutMs: each, clientInfo: { name: 'aop-agent', version: '0.1.0' } });
+          const result = await probeEndpoint({ url: e.url, addresses: e.addresses ?? [], ...(e.tlsa !== undefined ? { tlsa: e.tlsa } : {}), ...(e.expanded !== undefined ? { expanded: e.expanded } : {}) }, { pools, timeoutMs: each, clientInfo: { name: 'aop-agent', version: '0.1.0' } });
           probes.push({ url: e.url, result });
           return reachFromProbe(e.url, result);
         })));

@@ -420,6 +420,34 @@ export function zoneCommand(y: Argv): Argv {
       }),
     )
     .command(
+      'cds-delete <zone>',
+      'Make aop serve --dnssec publish the CDS/CDNSKEY delete signal for a zone (RFC 8078 4): its parent is asked to remove the DS',
+      (c) => c
+        .positional('zone', { type: 'string', demandOption: true, describe: 'Zone origin, e.g. acme.agents' })
+        .option('key-dir', { type: 'string', demandOption: true, describe: 'The key folder given to aop serve --key-dir' })
+        .option('cancel', { type: 'boolean', default: false, describe: 'Withdraw the request: the keys\' CDS/CDNSKEY are published again' })
+        .example('$0 zone cds-delete acme.agents --key-dir keys', 'ask the parent to make acme.agents insecure')
+        .example('$0 zone cds-delete acme.agents --key-dir keys --cancel', 'withdraw that'),
+      (a) => run(async () => {
+        let zone: string;
+        try {
+          zone = parseName(a.zone as string, '.');
+        } catch (err) {
+          throw new CliFailure(1, `bad zone name '${a.zone as string}': ${(err as Error).message}`);
+        }
+        const { setCdsDelete, cdsDeleteFile } = await import('../dnssec/cds-delete.js');
+        const file = cdsDeleteFile(a['key-dir'], zone);
+        let changed: boolean;
+        try {
+          changed = setCdsDelete(a['key-dir'], zone, !a.cancel);
+        } catch (err) {
+          throw new CliFailure(1, `${file}: ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`.trim());
+        }
+        const what = a.cancel ? 'the keys\' CDS/CDNSKEY' : 'the CDS/CDNSKEY delete signal (CDS 0 0 0 00, CDNSKEY 0 3 0 AA==)';
+        process.stdout.write(`zone ${zone}: ${changed ? '' : 'already: '}${what} from the next signing pass or reload of aop serve --dnssec --key-dir ${a['key-dir']} (${a.cancel ? 'removed' : 'wrote'} ${file})\n`);
+      }),
+    )
+    .command(
       'tlsa <host>',
       'Print the TLSA record (DANE-EE, 3 1 1: the SHA-256 of the key) for an https endpoint\'s certificate',
       (c) => c

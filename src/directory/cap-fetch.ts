@@ -61,7 +61,7 @@ export async function fetchCapability(card: AgentCard, spend: ZoneSpend, o: CapF
   if (!o.allowLoopback && addrs.some(isLocal)) return fail(`its host is on loopback (${addrs.join(', ')}); not fetched (--allow-loopback to crawl local zones)`);
   const max = spend.budget.maxDocBytes;
   let big: ReplyTooLargeError | undefined;
-  const fetch = o.pools.fetchFor(cap, addrs, (e) => { big = e; }, tlsa);
+  const fetch = o.pools.fetchFor(cap, addrs, (e) => { big = e; }, tlsa, expanded !== undefined ? [expanded] : undefined);
   const timer = AbortSignal.timeout(o.timeoutMs ?? 5000);
   const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer;
   let bytes: Buffer;

@@ -6,7 +6,10 @@
 // signatures, and the leaf names the host (RFC 7671 5.2). Usages 0 (PKIX-TA) and 1 (PKIX-EE)
 // narrow WebPKI rather than replace it (RFC 6698 2.1.1): the chain must validate to the client's
 // roots with the host's name AND the record must match, a CA of that chain for 0, the leaf for 1.
-// Any one record that holds is enough (RFC 6698 2.1.1, RFC 7671 5).
+// Any one record that holds is enough (RFC 6698 2.1.1, RFC 7671 5). When the host was given by a
+// CNAME chain whose expansion was secure, the expanded name is a reference identity too, for the
+// name checks of DANE-TA and the PKIX usages (RFC 7671 section 7): the caller passes it after the
+// host, and only then (and gives WebPKI's name check, whose verdict `pkix` is, the same names).
 
 import { createHash, X509Certificate } from 'node:crypto';
 
@@ -44,11 +47,15 @@ function associated(cert: X509Certificate, r: TlsaRecord): boolean {
 /**
  * Whether the chain (leaf first: what the server sent, with the root WebPKI found for it) satisfies
  * one of `records` for `host`, given what WebPKI made of it; why not, in words, when it does not.
+ * `host` may be a list: the host, then the name its secure CNAME expansion gave (RFC 7671 7).
  */
-export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Certificate[], host: string, pkix: PkixResult = { ok: false, error: 'not checked' }): { ok: true; usage: number } | { ok: false; why: string } {
+export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Certificate[], host: string | readonly string[], pkix: PkixResult = { ok: false, error: 'not checked' }): { ok: true; usage: number } | { ok: false; why: string } {
+  const names = typeof host === 'string' ? [host] : host;
+  const primary = names[0] ?? '';
   const leaf = chain[0];
   if (leaf === undefined) return { ok: false, why: 'the server sent no certificate' };
   const usable = usableTlsa(records);
+  const named = (n: string): boolean => leaf.checkHost(n.replace(/\.$/, '')) !== undefined;
   for (const r of usable) {
     if (r.usage === 3 && associated(leaf, r)) return { ok: true, usage: 3 };
     if (r.usage === 1 && pkix.ok && associated(leaf, r)) return { ok: true, usage: 1 };
@@ -60,11 +67,11 @@ export function daneCheck(records: readonly TlsaRecord[], chain: readonly X509Ce
         // The leaf must chain to the matched certificate, signature by signature.
         let ok = true;
         for (let j = 0; j < i && ok; j++) ok = chain[j]!.verify(chain[j + 1]!.publicKey);
-        if (ok && leaf.checkHost(host) !== undefined) return { ok: true, usage: 2 };
+        if (ok && names.some(named)) return { ok: true, usage: 2 };
       }
     }
   }
   // PKIX records need WebPKI to pass first: say so when that is what failed.
   const webpki = !pkix.ok && usable.some((r) => r.usage <= 1) ? `; WebPKI, which its PKIX-TA/PKIX-EE records need, failed: ${pkix.error ?? 'not trusted'}` : '';
-  return { ok: false, why: `the certificate of ${host} matches none of its ${records.length} TLSA record(s) (SHA-256 of its key: ${createHash('sha256').update(leaf.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')})${webpki}` };
+  return { ok: false, why: `the certificate of ${primary} matches none of its ${records.length} TLSA record(s) (SHA-256 of its key: ${createHash('sha256').update(leaf.publicKey.export({ type: 'spki', format: 'der' })).digest('hex')})${webpki}` };
 }

@@ -239,7 +239,7 @@ export class HandOff {
     const allowed = this.policy.candidates(card, refused);
     const timeoutMs = opts.timeoutMs ?? this.connectTimeoutMs;
     const probed = await Promise.all(allowed.map(async (e) => {
-      const r = await probeEndpoint({ url: e.url, addresses: e.addresses ?? [], ...(e.tlsa !== undefined ? { tlsa: e.tlsa } : {}) }, { pools: this.pools, timeoutMs, clientInfo: this.clientInfo, ...(opts.signal ? { signal: opts.signal } : {}) });
+      const r = await probeEndpoint({ url: e.url, addresses: e.addresses ?? [], ...(e.tlsa !== undefined ? { tlsa: e.tlsa } : {}), ...(e.expanded !== undefined ? { expanded: e.expanded } : {}) }, { pools: this.pools, timeoutMs, clientInfo: this.clientInfo, ...(opts.signal ? { signal: opts.signal } : {}) });
       if (r.ok) {
         this.endpointStats.latency(e.url, r.ms);
         this.endpointStats.success(e.url);

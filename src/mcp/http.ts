@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { daneCheck, readTlsa, usableTlsa, type TlsaRecord } from './dane.js';
 
 /** The certificates a TLS peer sent, leaf first (as getPeerCertificate(true) links them). */
@@ -81,6 +81,8 @@ interface OriginEntry {
   addresses: string[];
   /** Secure TLSA records of an https origin (dane.ts): its certificate is checked against them, not WebPKI. */
   tlsa?: TlsaRecord[];
+  /** Reference identities besides the host for those checks: its secure CNAME expansion (RFC 7671 7). */
+  names?: string[];
 }
 
 
@@ -109,18 +111,23 @@ export class OriginPools {
   }
 
   /** A fetch for `url`'s origin that connects only to `addresses` (updated in place on later calls). */
-  fetchFor(url: string, addresses: readonly string[], onTooLarge?: (err: ReplyTooLargeError) => void, tlsaHex?: readonly string[]): FetchLike {
+  fetchFor(url: string, addresses: readonly string[], onTooLarge?: (err: ReplyTooLargeError) => void, tlsaHex?: readonly string[], names?: readonly string[]): FetchLike {
     const u = new URL(url);
     const origin = u.origin;
     const tlsa = tlsaHex === undefined ? undefined : usableTlsa(tlsaHex.map((h) => readTlsa(Buffer.from(h, 'hex'))).filter((r): r is TlsaRecord => r !== undefined));
     let entry = this.entries.get(origin);
     if (entry === undefined) {
-      const holder: OriginEntry = { addresses: [...addresses], agent: undefined as unknown as Agent, ...(tlsa && tlsa.length > 0 ? { tlsa } : {}) };
+      const holder: OriginEntry = { addresses: [...addresses], agent: undefined as unknown as Agent, ...(tlsa && tlsa.length > 0 ? { tlsa } : {}), ...(names !== undefined ? { names: [...names] } : {}) };
       const webpki = buildConnector({ timeout: this.connectTimeoutMs, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
       // With secure TLSA records the certificate is judged by them (dane.ts): alone for DANE-EE/TA (RFC
       // 7671 5.1: a DANE-EE key may be self-signed), with WebPKI's verdict (the same CAs) for PKIX-TA/EE.
       // No session resumption: a resumed TLS 1.3 session shows no certificate to check.
-      const danePeer = buildConnector({ timeout: this.connectTimeoutMs, rejectUnauthorized: false, maxCachedSessions: 0, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
+      // WebPKI's name check (for the PKIX usages) takes the host's secure CNAME expansion too (RFC 7671 7).
+      const identity = (hostname: string, cert: PeerCertificate): Error | undefined => {
+        for (const n of holder.names ?? []) if (checkServerIdentity(n.replace(/\.$/, ''), cert) === undefined) return undefined;
+        return checkServerIdentity(hostname, cert);
+      };
+      const danePeer = buildConnector({ timeout: this.connectTimeoutMs, rejectUnauthorized: false, maxCachedSessions: 0, checkServerIdentity: identity, ...(this.ca !== undefined ? { ca: this.ca } : {}) });
       const base: buildConnector.connector = (opts, cb) => {
         const records = holder.tlsa;
         if (records === undefined || records.length === 0) return webpki(opts, cb);
@@ -129,7 +136,8 @@ export class OriginPools {
           const tlsSocket = socket as unknown as TLSSocket;
           const chain = peerChain(tlsSocket);
           const authError = tlsSocket.authorizationError as unknown;
-          const c = daneCheck(records, chain, host, tlsSocket.authorized ? { ok: true } : { ok: false, error: authError instanceof Error ? authError.message : String(authError ?? 'not trusted') });
+          const pkix = tlsSocket.authorized ? { ok: true } : { ok: false, error: authError instanceof Error ? authError.message : String(authError ?? 'not trusted') };
+          const c = daneCheck(records, chain, [host, ...(holder.names ?? [])], pkix);
           if (c.ok) return cb(null, socket);
           socket.destroy();
           // The failover loop reads the code (DANE_MISMATCH) and ends with ERR_DANE_MISMATCH when nothing else worked.
@@ -175,6 +183,7 @@ export class OriginPools {
       this.entries.set(origin, entry);
       if (addresses.length > 0) entry.addresses = [...addresses];
       if (tlsa !== undefined) entry.tlsa = tlsa;
+      if (tlsa !== undefined) entry.names = [...(names ?? [])];
     }
     const agent = entry.agent;
     const limits = this.limits;

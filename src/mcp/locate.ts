@@ -19,7 +19,9 @@ import { isLocal, sameHost } from './address.js';
 import { HandOffError, type HandOffCodeName } from './errors.js';
 import type { OriginPools, ReplyTooLargeError } from './http.js';
 import type { DnsLookup } from './lookup.js';
-import { isSecurityRefusal } from './security.js';
+import { isSecurityRefusal, weakestSecurity, type SecurityRecord } from './security.js';
+import { judged } from './resolve.js';
+import type { DnssecChainLink } from '../agent/index.js';
 import { originTlsa, secureExpansion, secureTlsa, tlsaName, type TlsaFound } from './tlsa-lookup.js';
 
 /** The largest capability document or agent card read (dns-aid-core's limit). */
@@ -178,12 +180,12 @@ function causeText(err: unknown): string {
 }
 
 /** GET `url` at `addresses`: the body bytes (served as JSON), or a DocumentError. `tlsa`: the origin's secure TLSA RDATA (hex), [] for WebPKI. */
-async function fetchDocument(url: string, addresses: readonly string[], o: LocateOptions, tlsa: readonly string[]): Promise<Buffer> {
+async function fetchDocument(url: string, addresses: readonly string[], o: LocateOptions, tlsa: readonly string[], expanded?: string): Promise<Buffer> {
   const ms = o.timeoutMs ?? 5000;
   const timer = AbortSignal.timeout(ms);
   const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer;
   let big: ReplyTooLargeError | undefined;
-  const fetch = o.pools.fetchFor(url, addresses, (e) => { big = e; }, /^https:/i.test(url) ? tlsa : undefined);
+  const fetch = o.pools.fetchFor(url, addresses, (e) => { big = e; }, /^https:/i.test(url) ? tlsa : undefined, expanded !== undefined ? [expanded] : undefined);
   let bytes: Buffer;
   let type: string;
   try {
@@ -294,7 +296,7 @@ async function capDocumentOnce(card: AgentCard & { cap: string }, o: LocateOptio
   const why = refusal(addrs, port, o, card.zone);
   if (why !== undefined) throw refuse(card, 'ERR_CAP_UNREACHABLE', `${card.cap}: refused: ${why}`);
   try {
-    const bytes = await fetchDocument(card.cap, addrs, o, tlsa);
+    const bytes = await fetchDocument(card.cap, addrs, o, tlsa, expanded);
     // The digest before the parse: a tampered document is refused as tampered, whatever it holds.
     if (card.capSha256 !== undefined) {
       const actual = capDigest(bytes);
@@ -315,8 +317,26 @@ async function capDocumentOnce(card: AgentCard & { cap: string }, o: LocateOptio
  * _DIGEST_MISMATCH or _NO_ENDPOINT when the record names an https `cap` that cannot be used:
  * then nothing is called.
  */
-export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise<AgentCard> {
+export async function locateEndpoint(card: AgentCard, given: LocateOptions): Promise<AgentCard> {
   if (!mustLocate(card)) return card;
+  // The documents' hosts' records (A/AAAA, TLSA) join the card's DNSSEC records: the card rests on them too.
+  const seen: SecurityRecord[] = [];
+  const o: LocateOptions = { ...given, lookup: judged(given.lookup, seen, new Map<string, DnssecChainLink>()) };
+  return withRecords(await locateWith(card, o), seen);
+}
+
+/** `card` with `seen` beside its DNSSEC records (those it already lists once), the state the weakest of all. */
+function withRecords(card: AgentCard, seen: readonly SecurityRecord[]): AgentCard {
+  if (card.dnssec === undefined || seen.length === 0) return card;
+  const known = new Set(card.dnssec.records.map((r) => `${r.name.toLowerCase()} ${r.type}`));
+  const added = seen.filter((r) => !known.has(`${r.name.toLowerCase()} ${r.type}`) && known.add(`${r.name.toLowerCase()} ${r.type}`))
+    .map((r) => ({ name: r.name, type: r.type, security: r.security, ...(r.signedBy ? { signedBy: r.signedBy } : {}) }));
+  if (added.length === 0) return card;
+  const records = [...card.dnssec.records, ...added];
+  return { ...card, dnssec: { ...card.dnssec, records, state: weakestSecurity(records) } };
+}
+
+async function locateWith(card: AgentCard, o: LocateOptions): Promise<AgentCard> {
   const warnings = [...card.warnings];
   if (card.form !== 'dns-aid') {
     // aop's own form: the records say where to call; the document must be the one they hash. A
@@ -362,7 +382,7 @@ export async function locateEndpoint(card: AgentCard, o: LocateOptions): Promise
         if (addrs.length === 0 || refusal(addrs, e.port, o, card.zone) !== undefined) return undefined;
         try {
           // The agent card is at the endpoint's origin: its secure TLSA (the card's) holds for it too.
-          const doc = parsed(url, await fetchDocument(url, addrs, o, e.scheme === 'https' ? e.tlsa ?? [] : []));
+          const doc = parsed(url, await fetchDocument(url, addrs, o, e.scheme === 'https' ? e.tlsa ?? [] : [], e.expanded));
           const path = mcpPath(doc, e);
           if (path === undefined) warnings.push(`${url}: no endpoints.mcp path; using /mcp`);
           return path;

@@ -15,6 +15,8 @@ export interface ProbeTarget {
   addresses: readonly string[];
   /** For https: the endpoint's secure TLSA RDATA (hex, the card's `tlsa`), so the probe is DANE-checked as a call is; [] for WebPKI. */
   tlsa?: readonly string[];
+  /** With `tlsa`: the host's secure CNAME expansion (the card's `expanded`), a reference identity too. */
+  expanded?: string;
 }
 
 export interface ProbeResult {
@@ -38,7 +40,7 @@ export interface ProbeOptions {
 export async function probeEndpoint(target: ProbeTarget, o: ProbeOptions): Promise<ProbeResult> {
   const t0 = performance.now();
   const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs);
-  const base = o.pools.fetchFor(target.url, target.addresses, undefined, /^https:/i.test(target.url) ? target.tlsa ?? [] : undefined);
+  const base = o.pools.fetchFor(target.url, target.addresses, undefined, /^https:/i.test(target.url) ? target.tlsa ?? [] : undefined, target.expanded !== undefined ? [target.expanded] : undefined);
   let challenge: string | null | undefined;
   const transport = new StreamableHTTPClientTransport(new URL(target.url), {
     fetch: (async (input: string | URL, init?: RequestInit) => {

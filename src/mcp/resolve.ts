@@ -24,8 +24,8 @@ export interface ResolvedAgent {
   security?: { state: RecordSecurity; records: SecurityRecord[] };
 }
 
-/** `lookup`, noting the DNSSEC state of each reply it gives (for ResolvedAgent.security). */
-function judged(lookup: DnsLookup, out: SecurityRecord[], chain: Map<string, DnssecChainLink>): DnsLookup {
+/** `lookup`, noting the DNSSEC state of each reply it gives (for ResolvedAgent.security; locate.ts for the documents' hosts). */
+export function judged(lookup: DnsLookup, out: SecurityRecord[], chain: Map<string, DnssecChainLink>): DnsLookup {
   return {
     ...(lookup.source !== undefined ? { source: lookup.source } : {}),
     async query(name, type, signal) {
@@ -263,7 +263,11 @@ export async function resolveAgent(given: DnsLookup, name: string, opts: { signa
   const card = cardFromRecords(owner, [...base, ...extra], zone === undefined ? { dnsAid: true } : { zone, dnsAid: true });
   for (const e of card.endpoints) {
     const t = e.scheme === 'https' ? tlsa.get(tlsaName(e.host, e.port).toLowerCase()) : undefined;
-    if (t !== undefined) e.tlsa = t;
+    if (t === undefined) continue;
+    e.tlsa = t;
+    // Only a secure expansion is a reference identity (RFC 7671 7): secureExpansion gave only those.
+    const expanded = expansions.get(e.host.toLowerCase());
+    if (expanded !== undefined) e.expanded = expanded;
   }
   // requireSecure 'auto': a signed agent's records must all be secure (security.ts).
   (given as { checkAgent?: (agent: string, records: SecurityRecord[]) => void }).checkAgent?.(start, security);

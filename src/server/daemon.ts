@@ -43,7 +43,7 @@ import { Progress } from '../base/progress.js';
 import { openDnstap, tappedQuery, type DnstapConfig, type DnstapTap } from './dnstap/index.js';
 import { QueryLog, type QueryLogOptions } from './query-log.js';
 import { combineTaps, type Tap } from './tap.js';
-import { HealthMonitor, probeTargets, type HealthOptions } from '../health/index.js';
+import { HealthMonitor, probeTargets, servedTlsa, type HealthOptions } from '../health/index.js';
 import { RRType } from '../wire/types.js';
 import { formatIPv4, formatIPv6 } from '../wire/rdata/addr.js';
 
@@ -623,7 +623,7 @@ export class Daemon {
       if (!node) return [];
       return [...(node.rrsets.get(RRType.A)?.rdata.map(formatIPv4) ?? []), ...(node.rrsets.get(RRType.AAAA)?.rdata.map(formatIPv6) ?? [])];
     };
-    const m = new HealthMonitor({ ...o, logger: this.log, targets: () => probeTargets(catalog.list(), addresses) });
+    const m = new HealthMonitor({ ...o, logger: this.log, targets: () => probeTargets(catalog.list(), addresses, (host, port) => servedTlsa((n) => catalog.findServed(n), host, port)) });
     m.onChange(() => this.responder?.invalidate());
     this.opts.metrics?.addHealth({ counts: m.counts, states: () => m.stateCounts() });
     this.log.info(`health: probing the agents' MCP endpoints every ${o.intervalMs} ms (down after ${o.fall} failures, up after ${o.rise} answers)`);

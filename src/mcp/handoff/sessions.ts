@@ -185,7 +185,7 @@ export class SessionPool {
   private async openOnce(e: AgentEndpoint, signal: AbortSignal, auth: SessionAuth): Promise<Session> {
     const { pools, clientInfo, log, connectTimeoutMs } = this.opts;
     const overflow = tripwire();
-    const fetch = authorizedFetch(pools.fetchFor(e.url, e.addresses ?? [], overflow.report, e.scheme === 'https' ? e.tlsa ?? [] : undefined), new URL(e.url).origin, auth);
+    const fetch = authorizedFetch(pools.fetchFor(e.url, e.addresses ?? [], overflow.report, e.scheme === 'https' ? e.tlsa ?? [] : undefined, e.expanded !== undefined ? [e.expanded] : undefined), new URL(e.url).origin, auth);
     const transport = new StreamableHTTPClientTransport(new URL(e.url), {
       fetch,
       // Only the endpoints a record names are contacted: no redirects.
