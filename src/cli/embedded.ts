@@ -305,5 +305,15 @@ async function startDirectory(d: ServeDirectoryConfig, lookup: import('../mcp/lo
     parts.push(async () => { ac.abort(); await running; await crawler.close(); });
     log.info(`directory: ${d.db} (${s.stats().agents} agents), crawling ${d.config.root !== undefined ? `the delegations of ${d.config.root}` : orgs.join(', ')}`);
   }
-  return new StoreCatalog(s);
+  if (d.readers === 0 || d.db === ':memory:') return new StoreCatalog(s);
+  // Reads off the event loop: one slow search must not hold the daemon's DNS and MCP answers.
+  const { DirectoryReaders } = await import('../directory/index.js');
+  const readers = new DirectoryReaders(d.db, { threads: d.readers, timeoutMs: d.readTimeoutMs });
+  parts.push(() => readers.close());
+  try {
+    await readers.ready();
+  } catch (err) {
+    throw new UsageError('ERR_MISSING_FILE', (err as Error).message, { cause: err });
+  }
+  return new StoreCatalog(readers);
 }

@@ -8,7 +8,8 @@ import {
   type AgentCatalog, type AgentFilters, type AgentPage, type DirectoryEntry, type PageRequest, type SearchRequest, type ZoneProblem,
 } from '../mcp/gateway/index.js';
 import { ftsMatch } from './fts-query.js';
-import type { DirectoryStore, StoreFilters, StoredAgent } from './store.js';
+import { inProcessReads, type DirectoryReads } from './reader-pool.js';
+import { DirectoryStore, type StoreFilters, type StoredAgent } from './store.js';
 import { CursorError } from '../mcp/gateway/cursor.js';
 
 const filtersOf = (f: AgentFilters): StoreFilters => ({
@@ -30,7 +31,12 @@ export function entryOf(a: StoredAgent): DirectoryEntry {
 }
 
 export class StoreCatalog implements AgentCatalog {
-  constructor(private readonly store: DirectoryStore) {}
+  private readonly store: DirectoryReads;
+
+  /** Over the store's own connection (on this thread), or over reader threads (DirectoryReaders). */
+  constructor(source: DirectoryStore | DirectoryReads) {
+    this.store = source instanceof DirectoryStore ? inProcessReads(source) : source;
+  }
 
   async list(req: PageRequest): Promise<AgentPage> {
     const digest = requestDigest(['dir-list', ...filterKey(req)]);
@@ -42,10 +48,10 @@ export class StoreCatalog implements AgentCatalog {
     }
     const f = filtersOf(req);
     // One more than asked: whether there is a next page, without counting.
-    const rows = this.store.list(f, after, req.limit + 1);
+    const [rows, total] = await Promise.all([this.store.list(f, after, req.limit + 1), this.store.count(f)]);
     const agents = rows.slice(0, req.limit).map(entryOf);
     const last = agents[agents.length - 1];
-    return { agents, total: this.store.count(f), ...(rows.length > req.limit && last ? { nextCursor: encodeCursor(digest, { after: last.name }) } : {}) };
+    return { agents, total, ...(rows.length > req.limit && last ? { nextCursor: encodeCursor(digest, { after: last.name }) } : {}) };
   }
 
   async search(req: SearchRequest): Promise<AgentPage> {
@@ -59,19 +65,19 @@ export class StoreCatalog implements AgentCatalog {
       offset = at.offset;
     }
     const f = filtersOf(req);
-    const rows = this.store.search(match, f, offset, req.limit + 1);
+    const [rows, total] = await Promise.all([this.store.search(match, f, offset, req.limit + 1), this.store.count(f, match)]);
     const agents = rows.slice(0, req.limit).map(entryOf);
-    return { agents, total: this.store.count(f, match), ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}) };
+    return { agents, total, ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}) };
   }
 
   async find(nameOrTool: string): Promise<DirectoryEntry | undefined> {
     const key = nameOrTool.toLowerCase().replace(/\.$/, '');
-    const a = this.store.get(key) ?? (key.includes('.') ? undefined : this.store.get(key.replace(/_/g, '.')));
+    const a = (await this.store.get(key)) ?? (key.includes('.') ? undefined : await this.store.get(key.replace(/_/g, '.')));
     return a === undefined ? undefined : entryOf(a);
   }
 
   async info(): Promise<{ agents: number; zones: number; problems: ZoneProblem[]; db: string }> {
-    const s = this.store.stats();
-    return { agents: s.agents, zones: s.zones, problems: this.store.problems(100).map((p) => ({ zone: p.zone, code: p.code, message: p.message })), db: this.store.file };
+    const [s, problems] = await Promise.all([this.store.stats(), this.store.problems(100)]);
+    return { agents: s.agents, zones: s.zones, problems: problems.map((p) => ({ zone: p.zone, code: p.code, message: p.message })), db: this.store.file };
   }
 }

@@ -143,8 +143,9 @@ export class Gateway {
       try {
         result = await this.fixed(name as FixedToolName, parsed.data as Record<string, unknown>, signal, hops);
       } catch (err) {
-        // A catalog's refusal of the request (a cursor of another query, a query of no words) is the tool's error.
-        if (!(err instanceof CursorError) && !(isAopError(err) && /^ERR_DIRECTORY_QUERY$/.test(err.code))) throw err;
+        // A catalog's refusal of the request (a cursor of another query, a query of no words, its
+        // readers busy or one dead) is the tool's error.
+        if (!(err instanceof CursorError) && !(isAopError(err) && /^ERR_DIRECTORY_(QUERY|BUSY|READER)$/.test(err.code))) throw err;
         return errorResult((err as CursorError).code, `${name}: ${(err as Error).message}`);
       }
     } else {
