@@ -30,6 +30,15 @@ export function entryOf(a: StoredAgent): DirectoryEntry {
   };
 }
 
+/** A list request's cursor digest, and the name it continues after. */
+function listAt(req: PageRequest): { digest: string; after: string | undefined } {
+  const digest = requestDigest(['dir-list', ...filterKey(req)]);
+  if (req.cursor === undefined) return { digest, after: undefined };
+  const at = decodeCursor(req.cursor, digest);
+  if (!('after' in at)) throw new CursorError('the cursor is not one this gateway gave (pass nextCursor back unchanged)');
+  return { digest, after: at.after };
+}
+
 export class StoreCatalog implements AgentCatalog {
   private readonly store: DirectoryReads;
 
@@ -39,19 +48,22 @@ export class StoreCatalog implements AgentCatalog {
   }
 
   async list(req: PageRequest): Promise<AgentPage> {
-    const digest = requestDigest(['dir-list', ...filterKey(req)]);
-    let after: string | undefined;
-    if (req.cursor !== undefined) {
-      const at = decodeCursor(req.cursor, digest);
-      if (!('after' in at)) throw new CursorError('the cursor is not one this gateway gave (pass nextCursor back unchanged)');
-      after = at.after;
-    }
+    const { digest, after } = listAt(req);
     const f = filtersOf(req);
     // One more than asked: whether there is a next page, without counting.
-    const [rows, total] = await Promise.all([this.store.list(f, after, req.limit + 1), this.store.count(f)]);
+    const { rows, total } = await this.store.list(f, after, req.limit + 1);
     const agents = rows.slice(0, req.limit).map(entryOf);
     const last = agents[agents.length - 1];
     return { agents, total, ...(rows.length > req.limit && last ? { nextCursor: encodeCursor(digest, { after: last.name }) } : {}) };
+  }
+
+  async listNames(req: PageRequest): Promise<{ names: string[]; total: number; nextCursor?: string }> {
+    const { digest, after } = listAt(req);
+    const f = filtersOf(req);
+    const { rows, total } = await this.store.listNames(f, after, req.limit + 1);
+    const names = rows.slice(0, req.limit);
+    const last = names[names.length - 1];
+    return { names, total, ...(rows.length > req.limit && last !== undefined ? { nextCursor: encodeCursor(digest, { after: last }) } : {}) };
   }
 
   async search(req: SearchRequest): Promise<AgentPage> {
@@ -65,7 +77,7 @@ export class StoreCatalog implements AgentCatalog {
       offset = at.offset;
     }
     const f = filtersOf(req);
-    const [rows, total] = await Promise.all([this.store.search(match, f, offset, req.limit + 1), this.store.count(f, match)]);
+    const { rows, total } = await this.store.search(match, f, offset, req.limit + 1);
     const agents = rows.slice(0, req.limit).map(entryOf);
     return { agents, total, ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}) };
   }

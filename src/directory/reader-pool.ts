@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { AopError } from '../base/errors.js';
 import { DirectoryDbError } from './store.js';
-import { DEFAULT_CANDIDATE_CAP, type StoreFilters, type StoredAgent, type StoredProblem } from './store-reader.js';
+import { DEFAULT_CANDIDATE_CAP, type StoreReader, type StoreFilters, type StoredAgent, type StoredProblem } from './store-reader.js';
 
 export class DirectoryReaderError extends AopError {
   declare readonly code: 'ERR_DIRECTORY_READER';
@@ -28,17 +28,27 @@ export class DirectoryBusyError extends AopError {
 
 /** One read, as posted to a reader thread. */
 export type ReadRequest =
-  | { op: 'list'; filters: StoreFilters; after: string | undefined; limit: number }
+  | { op: 'list' | 'names'; filters: StoreFilters; after: string | undefined; limit: number }
   | { op: 'search'; match: string; filters: StoreFilters; offset: number; limit: number }
   | { op: 'count'; filters: StoreFilters; match?: string }
   | { op: 'get'; name: string }
   | { op: 'stats' }
   | { op: 'problems'; limit: number };
 
+/** Rows of one page and the total they are part of. */
+export interface Page<T> {
+  rows: T[];
+  total: number;
+}
+
 /** The directory's reads, wherever they run: in process (inProcessReads) or on reader threads. */
 export interface DirectoryReads {
-  list(f: StoreFilters, after: string | undefined, limit: number): Promise<StoredAgent[]>;
-  search(match: string, f: StoreFilters, offset: number, limit: number): Promise<StoredAgent[]>;
+  /** Agents in name order after `after`, and how many pass the filters in all. */
+  list(f: StoreFilters, after: string | undefined, limit: number): Promise<Page<StoredAgent>>;
+  /** The same, names alone. */
+  listNames(f: StoreFilters, after: string | undefined, limit: number): Promise<Page<string>>;
+  /** Agents matching an FTS5 expression, best first, and how many match in all. */
+  search(match: string, f: StoreFilters, offset: number, limit: number): Promise<Page<StoredAgent>>;
   count(f: StoreFilters, match?: string): Promise<number>;
   get(name: string): Promise<StoredAgent | undefined>;
   stats(): Promise<{ agents: number; zones: number; problems: number }>;
@@ -49,7 +59,7 @@ export interface DirectoryReads {
 export interface ReaderPoolOptions {
   /** Reader threads (default 2). */
   threads?: number;
-  /** Requests waiting for a free reader before more are refused (default 64 a thread). */
+  /** Requests waiting for a free reader before more are refused (default 128 a thread). */
   maxQueue?: number;
   /** Longest a request may take, waiting included (default 10 s). */
   timeoutMs?: number;
@@ -97,7 +107,7 @@ export class DirectoryReaders implements DirectoryReads {
   constructor(readonly file: string, opts: ReaderPoolOptions = {}) {
     if (file === ':memory:' || file === '') throw new DirectoryDbError('directory reader threads need a database file, not one in memory');
     this.threads = Math.max(1, opts.threads ?? 2);
-    this.maxQueue = Math.max(0, opts.maxQueue ?? 64 * this.threads);
+    this.maxQueue = Math.max(0, opts.maxQueue ?? 128 * this.threads);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.candidateCap = opts.candidateCap ?? DEFAULT_CANDIDATE_CAP;
     for (let i = 0; i < this.threads; i++) this.spawn();
@@ -113,12 +123,16 @@ export class DirectoryReaders implements DirectoryReads {
     return this.readers.length;
   }
 
-  list(f: StoreFilters, after: string | undefined, limit: number): Promise<StoredAgent[]> {
-    return this.run({ op: 'list', filters: f, after, limit }) as Promise<StoredAgent[]>;
+  list(f: StoreFilters, after: string | undefined, limit: number): Promise<Page<StoredAgent>> {
+    return this.run({ op: 'list', filters: f, after, limit }) as Promise<Page<StoredAgent>>;
   }
 
-  search(match: string, f: StoreFilters, offset: number, limit: number): Promise<StoredAgent[]> {
-    return this.run({ op: 'search', match, filters: f, offset, limit }) as Promise<StoredAgent[]>;
+  listNames(f: StoreFilters, after: string | undefined, limit: number): Promise<Page<string>> {
+    return this.run({ op: 'names', filters: f, after, limit }) as Promise<Page<string>>;
+  }
+
+  search(match: string, f: StoreFilters, offset: number, limit: number): Promise<Page<StoredAgent>> {
+    return this.run({ op: 'search', match, filters: f, offset, limit }) as Promise<Page<StoredAgent>>;
   }
 
   count(f: StoreFilters, match?: string): Promise<number> {
@@ -262,22 +276,16 @@ export class DirectoryReaders implements DirectoryReads {
 }
 
 /** The same reads on the writer's own connection, on this thread (a store in memory, or no threads wanted). */
-export function inProcessReads(store: {
-  readonly file: string;
-  list: DirectoryReads['list'] extends (...a: infer A) => unknown ? (...a: A) => StoredAgent[] : never;
-  search: DirectoryReads['search'] extends (...a: infer A) => unknown ? (...a: A) => StoredAgent[] : never;
-  count(f: StoreFilters, match?: string): number;
-  get(name: string): StoredAgent | undefined;
-  stats(): { agents: number; zones: number; problems: number };
-  problems(limit: number): StoredProblem[];
-}): DirectoryReads {
+export function inProcessReads(store: { readonly file: string; readonly reader: StoreReader }): DirectoryReads {
+  const r = store.reader;
   return {
     file: store.file,
-    list: async (f, after, limit) => store.list(f, after, limit),
-    search: async (match, f, offset, limit) => store.search(match, f, offset, limit),
-    count: async (f, match) => store.count(f, match),
-    get: async (name) => store.get(name),
-    stats: async () => store.stats(),
-    problems: async (limit) => store.problems(limit),
+    list: async (f, after, limit) => r.listPage(f, after, limit),
+    listNames: async (f, after, limit) => r.namesPage(f, after, limit),
+    search: async (match, f, offset, limit) => r.searchPage(match, f, offset, limit),
+    count: async (f, match) => r.count(f, match),
+    get: async (name) => r.get(name),
+    stats: async () => r.stats(),
+    problems: async (limit) => r.problems(limit),
   };
 }

@@ -28,8 +28,9 @@ export function serveReads(port: MessagePort, file: string, candidateCap: number
 
 function answer(reader: StoreReader, r: ReadRequest): unknown {
   switch (r.op) {
-    case 'list': return reader.list(r.filters, r.after, r.limit);
-    case 'search': return reader.search(r.match, r.filters, r.offset, r.limit);
+    case 'list': return reader.listPage(r.filters, r.after, r.limit);
+    case 'names': return reader.namesPage(r.filters, r.after, r.limit);
+    case 'search': return reader.searchPage(r.match, r.filters, r.offset, r.limit);
     case 'count': return reader.count(r.filters, r.match);
     case 'get': return reader.get(r.name) ?? null;
     case 'stats': return reader.stats();

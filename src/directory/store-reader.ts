@@ -3,6 +3,7 @@
 // writer's own connection (DirectoryStore, in process) and the worker threads' read-only ones
 // (reader-worker.ts), so the two answer alike by construction.
 
+import { LRUCache } from 'lru-cache';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { FTS_WEIGHTS } from './fts-query.js';
 import { isVerified, type DirectoryRecord } from './record.js';
@@ -57,6 +58,12 @@ const COLS = 'a.name, a.org, a.description, a.capabilities, a.tools, a.transport
 export class StoreReader {
   private readonly stmts = new Map<string, StatementSync>();
   private readonly counts = new Map<string, { version: number; n: number }>();
+  /**
+   * The ids of a search's page, until the data changes: a cold search over a million agents costs
+   * a pass over every match (bm25's document frequencies), the same words asked again cost one
+   * lookup. The rows are read fresh each time.
+   */
+  private readonly pages = new LRUCache<string, { version: number; ids: number[] }>({ max: 2000 });
 
   /**
    * `version()` changes whenever the data may have: counts are cached until it does (the writer's
@@ -81,6 +88,27 @@ export class StoreReader {
     const cond = [...(after !== undefined ? ['a.name > ?'] : []), ...where];
     const sql = `SELECT ${COLS} FROM agents a ${cond.length > 0 ? `WHERE ${cond.join(' AND ')}` : ''} ORDER BY a.name LIMIT ?`;
     return (this.stmt(sql).all(...(after !== undefined ? [after] : []), ...params, limit) as unknown as Row[]).map(fromRow);
+  }
+
+  /** list() with the names alone: read from the indexes, no row (list_agents' answer). */
+  listNames(f: StoreFilters, after: string | undefined, limit: number): string[] {
+    const { where, params } = filterSql(f);
+    const cond = [...(after !== undefined ? ['a.name > ?'] : []), ...where];
+    const sql = `SELECT a.name FROM agents a ${cond.length > 0 ? `WHERE ${cond.join(' AND ')}` : ''} ORDER BY a.name LIMIT ?`;
+    return (this.stmt(sql).all(...(after !== undefined ? [after] : []), ...params, limit) as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  /** A page of list() with its total: one request to a reader thread, not two. */
+  listPage(f: StoreFilters, after: string | undefined, limit: number): { rows: StoredAgent[]; total: number } {
+    return { rows: this.list(f, after, limit), total: this.count(f) };
+  }
+
+  namesPage(f: StoreFilters, after: string | undefined, limit: number): { rows: string[]; total: number } {
+    return { rows: this.listNames(f, after, limit), total: this.count(f) };
+  }
+
+  searchPage(match: string, f: StoreFilters, offset: number, limit: number): { rows: StoredAgent[]; total: number } {
+    return { rows: this.search(match, f, offset, limit), total: this.count(f, match) };
   }
 
   /** How many agents pass the filters (and match, for a search), cached until the data changes. */
@@ -110,7 +138,13 @@ export class StoreReader {
     // rowid order (FTS5's own order), ranked in a subquery: no second pass to find the edge.
     const sql = `SELECT id FROM (SELECT f.rowid AS id, bm25(agents_fts, ${FTS_WEIGHTS.join(', ')}) AS score FROM agents_fts f
       WHERE agents_fts MATCH ? ${cond} LIMIT ${Math.max(1, this.candidateCap)}) ORDER BY score, id LIMIT ? OFFSET ?`;
-    const ids = (this.stmt(sql).all(match, ...params, limit, offset) as Array<{ id: number }>).map((r) => r.id);
+    const key = JSON.stringify([match, f.org, f.capability, f.transport, f.verifiedOnly === true, offset, limit]);
+    const version = this.version();
+    let ids = this.pages.get(key)?.version === version ? this.pages.get(key)!.ids : undefined;
+    if (ids === undefined) {
+      ids = (this.stmt(sql).all(match, ...params, limit, offset) as Array<{ id: number }>).map((r) => r.id);
+      this.pages.set(key, { version, ids });
+    }
     if (ids.length === 0) return [];
     const byId = new Map<number, StoredAgent>();
     for (const r of this.stmt(`SELECT a.id, ${COLS} FROM agents a WHERE a.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as unknown as Array<Row & { id: number }>) byId.set(r.id, fromRow(r));

@@ -266,6 +266,11 @@ export class DirectoryStore {
     return this.reader.list(f, after, limit);
   }
 
+  /** list() with the names alone. */
+  listNames(f: StoreFilters, after: string | undefined, limit: number): string[] {
+    return this.reader.listNames(f, after, limit);
+  }
+
   /** How many agents pass the filters (and match, for a search), cached until the next write. */
   count(f: StoreFilters, match?: string): number {
     return this.reader.count(f, match);

@@ -4,12 +4,14 @@
 // (AXFR allowed to loopback, NOTIFY to the crawler), and measures:
 //   - a full crawl from the root (root AXFR, then each organisation by AXFR): time, peak RSS, DB size;
 //   - a crawl by queries alone of QUERY_ORGS organisations (no transfer): agents a second;
-//   - search_agents through the gateway's tool (in-process, JSON included) at CONCURRENCY in flight:
-//     p50/p99; the same searches straight on FTS5 (the store, no gateway) as the floor;
-//   - list_agents' first page at CONCURRENCY in flight: p50/p99;
+//   - search_agents through the gateway's tool (JSON included) at CONCURRENCY in flight: p50/p99
+//     and the gateway's event-loop delay, reading on its own thread and on reader threads, for
+//     repeated and for distinct queries; the same searches straight on FTS5 as the floor;
+//   - list_agents' first page at CONCURRENCY in flight: the same;
 //   - a change to one agent: from the zone's reload (SIGHUP) to the agent found by search, on NOTIFY.
 // Environment: BENCH_DIR_ORGS (default 100), BENCH_DIR_PER_ORG (1000), BENCH_DIR_QUERY_ORGS (2),
-// BENCH_DIR_CONCURRENCY (100), BENCH_DIR_SEARCHES (2000), BENCH_DIR_KEEP=1 keeps the files.
+// BENCH_DIR_CONCURRENCY (100), BENCH_DIR_SEARCHES (2000), BENCH_DIR_READERS (2 reader threads),
+// BENCH_DIR_KEEP=1 keeps the files, BENCH_DIR_DB=FILE measures the reads alone on a file kept.
 // Prints one JSON object; docs/directory.md ("Figures") has the numbers of one run.
 
 import { spawn } from 'node:child_process';
@@ -28,12 +30,13 @@ const PER_ORG = num('BENCH_DIR_PER_ORG', 1000);
 const QUERY_ORGS = num('BENCH_DIR_QUERY_ORGS', 2);
 const CONCURRENCY = num('BENCH_DIR_CONCURRENCY', 100);
 const SEARCHES = num('BENCH_DIR_SEARCHES', 2000);
+const READERS = num('BENCH_DIR_READERS', 2);
 const PAGE = 500;
 const ADDR = '127.0.201.1';
 const PORT = 5391;
 const NOTIFY_PORT = 5392;
 
-const { DirectoryStore, Crawler, StoreCatalog, listenForNotify } = await dist('directory/index.js');
+const { DirectoryStore, DirectoryReaders, Crawler, StoreCatalog, listenForNotify } = await dist('directory/index.js');
 const { NetworkLookup } = await dist('mcp/lookup.js');
 const { Gateway, AgentDirectory } = await dist('mcp/gateway/index.js');
 const { RRType } = await dist('wire/types.js');
@@ -60,6 +63,71 @@ async function writeOrg(dir, o, serial = 1, extra = '') {
   await once(out, 'finish');
 }
 
+const none = { resolve: async () => { throw new Error('none'); }, call: async () => { throw new Error('none'); }, listTools: async () => [] };
+const noLookup = { query: async () => { throw new Error('no DNS in this run'); } };
+
+/**
+ * The read figures, on the gateway's own thread (the store's connection, as before reader threads)
+ * and on READERS reader threads: search_agents with the mixed queries (words asked again and
+ * again, as users do: a page asked twice comes from the reader's page cache), with distinct
+ * queries (every one new: cold), list_agents' first page; each with the gateway's event-loop
+ * delay while it ran (what a DNS or MCP answer on that loop waits). SQLite FTS5 alone, one query
+ * at a time and no cache, is the floor.
+ */
+async function measureReads(store, dbFile, out) {
+  const { StoreReader } = await dist('directory/store-reader.js');
+  const { ftsMatch } = await dist('directory/fts-query.js');
+  const F = ['name', 'description', 'tags', 'capabilities', 'tools'];
+  const mixed = Array.from({ length: SEARCHES }, (_, k) => k % 4 === 0 ? `${WORDS[k % WORDS.length]} ${CAPS[k % CAPS.length]}` : k % 4 === 1 ? WORDS[k % WORDS.length] : k % 4 === 2 ? `a${k % PER_ORG}` : CAPS[(k * 3) % CAPS.length]);
+  // (k mod 12, k mod 1000) pairs repeat only past 3000: every query below is new.
+  const distinct = Array.from({ length: SEARCHES }, (_, k) => k % 3 === 0 ? `${WORDS[k % 12]} a${k % 1000}` : k % 3 === 1 ? `a${k % 1000} ${CAPS[k % 12]}` : `${CAPS[k % 12]} ${WORDS[(k * 5) % 12]} a${k % 1000}`);
+  // The gateway's event loop while a scenario runs: a 1 ms timer, and the longest it waited past
+  // its time (what a DNS or MCP answer on that loop would have waited). monitorEventLoopDelay
+  // cannot see a loop held by one unbroken run of promise jobs, so the timer is measured directly.
+  const withDelay = async (fn) => {
+    const late = [];
+    let due = performance.now() + 1;
+    let on = true;
+    const tick = () => { const now = performance.now(); late.push(now - due); if (on) { due = now + 1; setTimeout(tick, 1); } };
+    setTimeout(tick, 1);
+    const r = await fn();
+    on = false;
+    late.push(performance.now() - due);
+    return { ...r, loop_late_p99_ms: +pct(late, 99).toFixed(1), loop_late_max_ms: +Math.max(...late).toFixed(1) };
+  };
+  const orgOf = (k) => `${org(k % ORGS)}.agents`;
+  const run = async (catalog) => {
+    const gateway = new Gateway({ client: none, directory: new AgentDirectory({ lookup: noLookup, client: none, zones: () => [] }), catalog });
+    const search = (qs) => withDelay(() => concurrent(CONCURRENCY, SEARCHES, async (k) => {
+      const r = await gateway.callTool('search_agents', { query: qs[k], limit: 10, ...(k % 5 === 0 ? { organization: orgOf(k) } : {}) });
+      if (r.isError) throw new Error(r.content[0].text);
+    }));
+    const res = {
+      search_agents: await search(mixed),
+      search_agents_distinct: await search(distinct),
+      list_agents_first_page: await withDelay(() => concurrent(CONCURRENCY, SEARCHES, async (k) => {
+        const r = await gateway.callTool('list_agents', { limit: 100, ...(k % 2 ? { organization: orgOf(k) } : {}) });
+        if (r.isError) throw new Error(r.content[0].text);
+      })),
+    };
+    await gateway.close();
+    return res;
+  };
+  out.on_event_loop = await run(new StoreCatalog(store));
+  const readers = new DirectoryReaders(dbFile, { threads: READERS });
+  await readers.ready();
+  out.reader_threads = { threads: READERS, ...(await run(new StoreCatalog(readers))) };
+  await readers.close();
+  // A version that changes every call: the reader's caches never answer.
+  const { DatabaseSync } = await import('node:sqlite');
+  const raw = new DatabaseSync(dbFile, { readOnly: true });
+  let v = 0;
+  const floor = new StoreReader(raw, store.candidateCap, () => v++);
+  out.fts5_floor = await concurrent(1, SEARCHES, async (k) => { floor.search(ftsMatch(mixed[k], F), {}, 0, 10); });
+  out.fts5_floor_distinct = await concurrent(1, SEARCHES, async (k) => { floor.search(ftsMatch(distinct[k], F), {}, 0, 10); });
+  raw.close();
+}
+
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 async function concurrent(n, total, fn) {
   const lat = [];
@@ -75,6 +143,16 @@ async function concurrent(n, total, fn) {
   }));
   const ms = performance.now() - t0;
   return { p50_ms: +pct(lat, 50).toFixed(2), p99_ms: +pct(lat, 99).toFixed(2), per_second: Math.round((total / ms) * 1000) };
+}
+
+// BENCH_DIR_DB=FILE: the read figures only, on a directory crawled before (BENCH_DIR_KEEP=1 keeps one).
+if (env.BENCH_DIR_DB) {
+  const store = DirectoryStore.open(env.BENCH_DIR_DB);
+  const out = { db: env.BENCH_DIR_DB, agents: store.stats().agents, orgs: ORGS, per_org: PER_ORG };
+  await measureReads(store, env.BENCH_DIR_DB, out);
+  store.close();
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  process.exit(0);
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'aop-bench-dir-'));
@@ -125,20 +203,7 @@ try {
   await qc.close();
   qstore.close();
 
-  const none = { resolve: async () => { throw new Error('none'); }, call: async () => { throw new Error('none'); }, listTools: async () => [] };
-  const catalog = new StoreCatalog(store);
-  const gateway = new Gateway({ client: none, directory: new AgentDirectory({ lookup, client: none, zones: () => [] }), catalog });
-  const queries = Array.from({ length: SEARCHES }, (_, k) => k % 4 === 0 ? `${WORDS[k % WORDS.length]} ${CAPS[k % CAPS.length]}` : k % 4 === 1 ? WORDS[k % WORDS.length] : k % 4 === 2 ? `a${k % PER_ORG}` : CAPS[(k * 3) % CAPS.length]);
-  out.search_agents = await concurrent(CONCURRENCY, SEARCHES, async (k) => {
-    const r = await gateway.callTool('search_agents', { query: queries[k], limit: 10, ...(k % 5 === 0 ? { organization: `${org(k % ORGS)}.agents` } : {}) });
-    if (r.isError) throw new Error(r.content[0].text);
-  });
-  const { ftsMatch } = await dist('directory/fts-query.js');
-  out.fts5_floor = await concurrent(1, SEARCHES, async (k) => { store.search(ftsMatch(queries[k], ['name', 'description', 'tags', 'capabilities', 'tools']), {}, 0, 10); });
-  out.list_agents_first_page = await concurrent(CONCURRENCY, SEARCHES, async (k) => {
-    const r = await gateway.callTool('list_agents', { limit: 100, ...(k % 2 ? { organization: `${org(k % ORGS)}.agents` } : {}) });
-    if (r.isError) throw new Error(r.content[0].text);
-  });
+  await measureReads(store, dbFile, out);
 
   // A change to one organisation, seen on NOTIFY.
   let notifiedAt;
@@ -159,7 +224,6 @@ try {
   ac.abort();
   await running;
   await listener.close();
-  await gateway.close();
   await crawler.close();
   store.close();
 } finally {

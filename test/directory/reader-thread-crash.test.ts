@@ -32,7 +32,7 @@ t.test('a reader thread killed during a read', async (t) => {
   await t.rejects(pending, { code: 'ERR_DIRECTORY_READER', message: /reader thread 1 died \(exited with code 1\) during a search/ }, 'the read in flight fails, saying why');
   t.equal(readers.alive, 1, 'a new thread took its place');
   const again = await readers.search('"translation"*', {}, 0, 10);
-  t.same(again.map((a) => a.name), ['a.acme.example', 'b.acme.example'], 'the next read is answered by the new thread');
+  t.same(again.rows.map((a) => a.name), ['a.acme.example', 'b.acme.example'], 'the next read is answered by the new thread');
 });
 
 t.test('a file the reader threads cannot read', async (t) => {

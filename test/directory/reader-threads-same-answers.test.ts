@@ -70,6 +70,11 @@ t.test('reader threads and the in-process store give the same pages', async (t) 
     const b = await pages((cursor) => threaded.list({ ...req, ...(cursor ? { cursor } : {}) }));
     t.ok(a.length >= 1 && a[0]!.agents.length > 0, `list ${JSON.stringify(req)} has agents`);
     t.same(b, a, `list ${JSON.stringify(req)}: the same ${a.length} pages`);
+    const names = await pages(async (cursor) => {
+      const p = await threaded.listNames({ ...req, ...(cursor ? { cursor } : {}) });
+      return { agents: p.names.map((name) => ({ name })) as AgentPage['agents'], total: p.total, ...(p.nextCursor ? { nextCursor: p.nextCursor } : {}) };
+    });
+    t.same(names.map((p) => [p.agents.map((e) => e.name), p.total, p.nextCursor]), a.map((p) => [p.agents.map((e) => e.name), p.total, p.nextCursor]), `list_agents' names alone: the same pages and cursors`);
   }
   const searches: SearchRequest[] = [
     { query: 'haiku', fields: ['name', 'description', 'tags', 'capabilities', 'tools'], limit: 8 },
@@ -88,11 +93,16 @@ t.test('reader threads and the in-process store give the same pages', async (t) 
   t.equal(await threaded.find('nobody.example'), undefined, 'an unknown agent is undefined, as in process');
   t.same(await threaded.info(), await local.info(), 'stats and problems');
 
-  // A write on the crawler's connection: the readers' cached counts are not kept past it.
+  // A write on the crawler's connection: the readers' cached counts and pages are not kept past it.
   const before = (await threaded.list({ limit: 1 })).total;
+  const haiku = { query: 'haiku', fields: ['description'] as SearchRequest['fields'], limit: 500 };
+  const haikuBefore = await threaded.search(haiku);
   store.upsert(records(6, 60).slice(300), 2);
   const after = await threaded.list({ limit: 1 });
   t.equal(before, 300, 'the count before');
   t.equal(after.total, 360, 'a reader sees the writer\'s commit in its count');
   t.same(after, await local.list({ limit: 1 }), 'and the same page as in process');
+  const haikuAfter = await threaded.search(haiku);
+  t.equal(haikuAfter.total, haikuBefore.total + 12, 'a search asked again sees the new matches');
+  t.same(haikuAfter, await local.search(haiku), 'the same as in process');
 });

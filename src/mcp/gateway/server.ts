@@ -185,8 +185,10 @@ export class Gateway {
         return jsonResult({ success: true, agents: [discoveryInfo(e)] });
       }
       case 'list_agents': {
-        const p = await this.catalog.list(pageOf(a), signal);
-        return jsonResult({ success: true, agent_names: p.agents.map((e) => e.name), total_count: p.total, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
+        const p = this.catalog.listNames !== undefined
+          ? await this.catalog.listNames(pageOf(a), signal)
+          : await this.catalog.list(pageOf(a), signal).then((l) => ({ ...l, names: l.agents.map((e) => e.name) }));
+        return jsonResult({ success: true, agent_names: p.names, total_count: p.total, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
       }
       case 'search_agents': {
         const fields = (a.search_fields as (typeof SEARCH_FIELDS)[number][] | undefined) ?? [...SEARCH_FIELDS];
