@@ -53,7 +53,9 @@ export const ID_BAND = 2 ** 40;
 
 export const DEFAULT_CANDIDATE_CAP = 10_000;
 
-const COLS = 'a.name, a.org, a.description, a.capabilities, a.tools, a.transports, a.endpoints, a.card, a.dnssec, a.cap_check, a.source_server, a.source_zone, a.serial, a.confirmed';
+// An agent is confirmed when its row was written or its zone's serial was last found unchanged (DirectoryStore.confirm).
+const COLS = 'a.name, a.org, a.description, a.capabilities, a.tools, a.transports, a.endpoints, a.card, a.dnssec, a.cap_check, a.source_server, a.source_zone, a.serial, '
+  + 'max(a.confirmed, coalesce((SELECT z.confirmed FROM zones z WHERE z.zone = a.org), 0)) AS confirmed';
 
 export class StoreReader {
   private readonly stmts = new Map<string, StatementSync>();
