@@ -12,8 +12,7 @@ export function serveReads(port: MessagePort, file: string, candidateCap: number
   const db = new DatabaseSync(file, { readOnly: true });
   // A reader waits only while the writer checkpoints or recovers the WAL.
   db.exec('PRAGMA busy_timeout = 5000');
-  const version = db.prepare('PRAGMA data_version');
-  const reader = new StoreReader(db, candidateCap, () => (version.get() as { data_version: number }).data_version);
+  const reader = new StoreReader(db, candidateCap);
   // A file that is not a directory database fails here, before the first request.
   reader.stats();
   port.on('message', (m: { id: number; req: ReadRequest }) => {

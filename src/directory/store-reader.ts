@@ -53,6 +53,9 @@ export const ID_BAND = 2 ** 40;
 
 export const DEFAULT_CANDIDATE_CAP = 10_000;
 
+/** The meta row counting the writes to agents' rows: what the readers' caches are keyed on. */
+export const AGENTS_VERSION = 'agents_version';
+
 // An agent is confirmed when its row was written or its zone's serial was last found unchanged (DirectoryStore.confirm).
 const COLS = 'a.name, a.org, a.description, a.capabilities, a.tools, a.transports, a.endpoints, a.card, a.dnssec, a.cap_check, a.source_server, a.source_zone, a.serial, '
   + 'max(a.confirmed, coalesce((SELECT z.confirmed FROM zones z WHERE z.zone = a.org), 0)) AS confirmed';
@@ -67,11 +70,14 @@ export class StoreReader {
    */
   private readonly pages = new LRUCache<string, { version: number; ids: number[] }>({ max: 2000 });
 
-  /**
-   * `version()` changes whenever the data may have: counts are cached until it does (the writer's
-   * own write generation, or a reader connection's `PRAGMA data_version`).
-   */
-  constructor(private readonly db: DatabaseSync, readonly candidateCap: number, private readonly version: () => number) {}
+  /** `cache: false`: every read goes to SQLite (a benchmark's floor). */
+  constructor(private readonly db: DatabaseSync, readonly candidateCap: number, private readonly opts: { cache?: boolean } = {}) {}
+
+  /** Moves whenever an agent's row does (DirectoryStore writes it in the same transaction); NaN, never cached, in a file without it. */
+  private version(): number {
+    if (this.opts.cache === false) return NaN;
+    return Number((this.stmt('SELECT value FROM meta WHERE key = ?').get(AGENTS_VERSION) as { value: string } | undefined)?.value ?? NaN);
+  }
 
   private stmt(sql: string): StatementSync {
     let s = this.stmts.get(sql);
@@ -142,7 +148,8 @@ export class StoreReader {
       WHERE agents_fts MATCH ? ${cond} LIMIT ${Math.max(1, this.candidateCap)}) ORDER BY score, id LIMIT ? OFFSET ?`;
     const key = JSON.stringify([match, f.org, f.capability, f.transport, f.verifiedOnly === true, offset, limit]);
     const version = this.version();
-    let ids = this.pages.get(key)?.version === version ? this.pages.get(key)!.ids : undefined;
+    const hit = this.pages.get(key);
+    let ids = hit?.version === version ? hit.ids : undefined;
     if (ids === undefined) {
       ids = (this.stmt(sql).all(match, ...params, limit, offset) as Array<{ id: number }>).map((r) => r.id);
       this.pages.set(key, { version, ids });

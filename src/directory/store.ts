@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AopError } from '../base/errors.js';
 import { verificationRank, type DirectoryRecord } from './record.js';
-import { DEFAULT_CANDIDATE_CAP, ID_BAND, StoreReader, type StoreFilters, type StoredAgent, type StoredProblem } from './store-reader.js';
+import { AGENTS_VERSION, DEFAULT_CANDIDATE_CAP, ID_BAND, StoreReader, type StoreFilters, type StoredAgent, type StoredProblem } from './store-reader.js';
 
 export type { StoreFilters, StoredAgent, StoredProblem } from './store-reader.js';
 
@@ -42,8 +42,6 @@ export interface ZoneState {
 export class DirectoryStore {
   private readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
-  /** Bumped by every write: counts are cached per generation. */
-  private generation = 0;
   /** The last id sequence used (the low part of an id, below ID_BAND). */
   private seq = 0;
   /** The read queries, on this (the writer's) connection. */
@@ -53,7 +51,7 @@ export class DirectoryStore {
   private constructor(file: string, db: DatabaseSync, readonly candidateCap: number) {
     this.file = file;
     this.db = db;
-    this.reader = new StoreReader(db, candidateCap, () => this.generation);
+    this.reader = new StoreReader(db, candidateCap);
   }
 
   /**
@@ -113,6 +111,7 @@ export class DirectoryStore {
       db.exec('ALTER TABLE zones ADD COLUMN confirmed INTEGER');
     }
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
+    db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(AGENTS_VERSION, '0');
     this.seq = (db.prepare(`SELECT coalesce(max(id % ${ID_BAND}), 0) AS n FROM agents`).get() as { n: number }).n;
   }
 
@@ -128,7 +127,6 @@ export class DirectoryStore {
     try {
       const out = fn();
       this.db.exec('COMMIT');
-      this.generation++;
       return out;
     } catch (err) {
       this.db.exec('ROLLBACK');
@@ -156,6 +154,7 @@ export class DirectoryStore {
       const delTr = this.stmt('DELETE FROM agent_transports WHERE agent = ?');
       const insCap = this.stmt('INSERT OR IGNORE INTO agent_caps (cap, agent) VALUES (?, ?)');
       const insTr = this.stmt('INSERT OR IGNORE INTO agent_transports (transport, agent) VALUES (?, ?)');
+      this.agentsChanged();
       for (const r of records) {
         const row = [
           r.org, r.description, JSON.stringify(r.capabilities), JSON.stringify(r.tools), JSON.stringify(r.transports), JSON.stringify(r.endpoints),
@@ -193,7 +192,6 @@ export class DirectoryStore {
    */
   confirm(org: string, at: number): void {
     this.stmt('INSERT INTO zones (zone, confirmed) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET confirmed = excluded.confirmed').run(org, at);
-    this.generation++;
   }
 
   /** Remove the agents of `org` the crawl `crawl` did not see again; how many went. */
@@ -227,7 +225,13 @@ export class DirectoryStore {
     return ids.length;
   }
 
+  /** The readers' caches (counts, search pages) hold until this moves: only agents' rows move it, not a zone's checks. */
+  private agentsChanged(): void {
+    this.stmt(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '${AGENTS_VERSION}'`).run();
+  }
+
   private removeId(id: number): void {
+    this.agentsChanged();
     this.stmt('DELETE FROM agents_fts WHERE rowid = ?').run(id);
     this.stmt('DELETE FROM agent_caps WHERE agent = ?').run(id);
     this.stmt('DELETE FROM agent_transports WHERE agent = ?').run(id);
@@ -248,7 +252,6 @@ export class DirectoryStore {
       ON CONFLICT (zone) DO UPDATE SET server = excluded.server, serial = excluded.serial, method = excluded.method, checked = excluded.checked,
       changed = excluded.changed, next = excluded.next, agents = excluded.agents, churn = excluded.churn`)
       .run(s.zone, s.server ?? null, s.serial ?? null, s.method ?? null, s.checked ?? null, s.changed ?? null, s.next ?? null, s.agents ?? null, s.churn ?? 0);
-    this.generation++;
   }
 
   /** Replace the problems of `zone` with these. */

@@ -105,4 +105,7 @@ t.test('reader threads and the in-process store give the same pages', async (t) 
   const haikuAfter = await threaded.search(haiku);
   t.equal(haikuAfter.total, haikuBefore.total + 12, 'a search asked again sees the new matches');
   t.same(haikuAfter, await local.search(haiku), 'the same as in process');
+  store.removeOrg('org5.example');
+  t.equal((await threaded.search(haiku)).total, haikuBefore.total, 'and a removal, in a search asked a third time');
+  t.equal((await threaded.list({ limit: 1 })).total, 300, 'and in the count');
 });
