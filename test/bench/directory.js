@@ -40,6 +40,7 @@ const { DirectoryStore, DirectoryReaders, Crawler, StoreCatalog, listenForNotify
 const { NetworkLookup } = await dist('mcp/lookup.js');
 const { Gateway, AgentDirectory } = await dist('mcp/gateway/index.js');
 const { RRType } = await dist('wire/types.js');
+const { soaTimers } = await dist('xfr/diff.js');
 
 const CAPS = ['translation', 'summarization', 'coding', 'review', 'planning', 'research', 'legal', 'finance', 'medical', 'travel', 'support', 'sales'];
 const WORDS = ['contracts', 'invoices', 'haiku', 'kubernetes', 'genome', 'flights', 'tickets', 'leads', 'poetry', 'tax', 'audit', 'recipes'];
@@ -215,11 +216,26 @@ try {
   await writeOrg(zones, 0, 2, `fresh IN SVCB 1 mcp ( alpn="mcp" port=18199 key65320="/fresh" key65321="streamable-http" key65322="fresh_tool" key65324="A fresh agent" key65326="http" )\n_index._agents IN PTR fresh\n`);
   const n0 = performance.now();
   daemon.kill('SIGHUP');
-  await Promise.race([found, new Promise((r) => setTimeout(r, 120_000))]);
+  // The daemon's reload of every zone (a million agents) is most of the wait: timed on its own, by
+  // the new serial of the changed zone answered.
+  let reloadedAt;
+  let stopProbe = false;
+  const reloaded = (async () => {
+    const probe = new NetworkLookup(server, { timeoutMs: 2000 });
+    while (!stopProbe) {
+      try { const r = await probe.query(`${org(0)}.agents.`, RRType.SOA); if (r.answers.some((a) => a.type === RRType.SOA && soaTimers(a).serial === 2)) { reloadedAt = performance.now(); return; } } catch { /* reloading */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  // Timers unref'd: the one that loses the race must not keep the process for its full time.
+  await Promise.race([found, new Promise((r) => setTimeout(r, 900_000).unref())]);
   const done = performance.now();
+  await Promise.race([reloaded, new Promise((r) => setTimeout(r, 1000).unref())]);
+  stopProbe = true;
+  out.reload_ms = reloadedAt !== undefined ? Math.round(reloadedAt - n0) : null;
   out.change_on_notify_ms = store.get(`fresh.${org(0)}.agents`) ? Math.round(done - n0) : null;
   out.notify_to_search_ms = notifiedAt !== undefined && out.change_on_notify_ms !== null ? Math.round(done - notifiedAt) : null;
-  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads all its zones) to the agent found; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, AXFR and re-index of that one zone)';
+  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads all its zones) to the agent found; reload_ms: from SIGHUP to the new serial answered; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, AXFR and re-index of that one zone)';
   ac.abort();
   await running;
   await listener.close();
