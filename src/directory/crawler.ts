@@ -187,22 +187,27 @@ export class Crawler {
         if (dueZones.length > 0) this.opts.progress?.start(dueZones.length);
         // A NOTIFY that comes during the round goes before the zones still waiting in it: a round of
         // a thousand SOA checks must not hold the one zone that said it changed.
+        // A zone checked earlier in the round and notified since is checked again (the NOTIFY came
+        // after that check); one in flight is not taken twice.
         const taken = new Set<string>();
+        const inFlight = new Set<string>();
         let at = 0;
         const nextZone = (): string | undefined => {
           for (const z of this.due) {
-            if (this.known.has(z) && !taken.has(z)) { this.due.delete(z); taken.add(z); return z; }
+            if (this.known.has(z) && !inFlight.has(z)) { this.due.delete(z); return z; }
           }
           while (at < dueZones.length) {
             const z = dueZones[at++]!;
-            if (!taken.has(z)) { taken.add(z); return z; }
+            if (!taken.has(z)) return z;
           }
           return undefined;
         };
         const again: string[] = [];
         await Promise.all(Array.from({ length: Math.max(1, this.opts.concurrency ?? 4) }, async () => {
           for (let zone = nextZone(); zone !== undefined; zone = nextZone()) {
-            const r = await this.counted(this.checkZone(zone, { signal, spaced: true }));
+            taken.add(zone);
+            inFlight.add(zone);
+            const r = await this.counted(this.checkZone(zone, { signal, spaced: true })).finally(() => inFlight.delete(zone));
             // A NOTIFY within minRefreshMs of the last check waits for the next round, not forgotten.
             if (r.outcome === 'skipped') again.push(zone);
             else reports.push(r);
