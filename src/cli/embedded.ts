@@ -310,10 +310,8 @@ async function startDirectory(d: ServeDirectoryConfig, lookup: import('../mcp/lo
   const { DirectoryReaders } = await import('../directory/index.js');
   const readers = new DirectoryReaders(d.db, { threads: d.readers, timeoutMs: d.readTimeoutMs });
   parts.push(() => readers.close());
-  try {
-    await readers.ready();
-  } catch (err) {
-    throw new UsageError('ERR_MISSING_FILE', (err as Error).message, { cause: err });
-  }
+  // Not waited for: the file opened above, and reads sent meanwhile wait for the threads. Should
+  // they fail to open it all the same, every list tool says so (ERR_DIRECTORY_READER).
+  readers.ready().catch((err: Error) => log.error(`directory: ${err.message}`));
   return new StoreCatalog(readers);
 }
