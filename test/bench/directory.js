@@ -211,7 +211,10 @@ try {
   const ac = new AbortController();
   let seen;
   const found = new Promise((resolve) => { seen = resolve; });
-  const running = crawler.run(ac.signal, () => { if (store.get(`fresh.${org(0)}.agents`)) seen(); });
+  const running = crawler.run(ac.signal);
+  // Polled, not at the end of the crawler's round: the agent is searchable as soon as its zone's
+  // transaction commits, while the round may go on checking other zones.
+  const poll = setInterval(() => { if (store.get(`fresh.${org(0)}.agents`)) seen(); }, 20);
   await new Promise((r) => setTimeout(r, 300));
   await writeOrg(zones, 0, 2, `fresh IN SVCB 1 mcp ( alpn="mcp" port=18199 key65320="/fresh" key65321="streamable-http" key65322="fresh_tool" key65324="A fresh agent" key65326="http" )\n_index._agents IN PTR fresh\n`);
   const n0 = performance.now();
@@ -230,6 +233,7 @@ try {
   // Timers unref'd: the one that loses the race must not keep the process for its full time.
   await Promise.race([found, new Promise((r) => setTimeout(r, 900_000).unref())]);
   const done = performance.now();
+  clearInterval(poll);
   await Promise.race([reloaded, new Promise((r) => setTimeout(r, 1000).unref())]);
   stopProbe = true;
   out.reload_ms = reloadedAt !== undefined ? Math.round(reloadedAt - n0) : null;
