@@ -305,5 +305,13 @@ async function startDirectory(d: ServeDirectoryConfig, lookup: import('../mcp/lo
     parts.push(async () => { ac.abort(); await running; await crawler.close(); });
     log.info(`directory: ${d.db} (${s.stats().agents} agents), crawling ${d.config.root !== undefined ? `the delegations of ${d.config.root}` : orgs.join(', ')}`);
   }
-  return new StoreCatalog(s);
+  if (d.readers === 0 || d.db === ':memory:') return new StoreCatalog(s);
+  // Reads off the event loop: one slow search must not hold the daemon's DNS and MCP answers.
+  const { DirectoryReaders } = await import('../directory/index.js');
+  const readers = new DirectoryReaders(d.db, { threads: d.readers, timeoutMs: d.readTimeoutMs });
+  parts.push(() => readers.close());
+  // Not waited for: the file opened above, and reads sent meanwhile wait for the threads. Should
+  // they fail to open it all the same, every list tool says so (ERR_DIRECTORY_READER).
+  readers.ready().catch((err: Error) => log.error(`directory: ${err.message}`));
+  return new StoreCatalog(readers);
 }

@@ -8,7 +8,8 @@ import {
   type AgentCatalog, type AgentFilters, type AgentPage, type DirectoryEntry, type PageRequest, type SearchRequest, type ZoneProblem,
 } from '../mcp/gateway/index.js';
 import { ftsMatch } from './fts-query.js';
-import type { DirectoryStore, StoreFilters, StoredAgent } from './store.js';
+import { inProcessReads, type DirectoryReads } from './reader-pool.js';
+import { DirectoryStore, type StoreFilters, type StoredAgent } from './store.js';
 import { CursorError } from '../mcp/gateway/cursor.js';
 
 const filtersOf = (f: AgentFilters): StoreFilters => ({
@@ -29,23 +30,40 @@ export function entryOf(a: StoredAgent): DirectoryEntry {
   };
 }
 
+/** A list request's cursor digest, and the name it continues after. */
+function listAt(req: PageRequest): { digest: string; after: string | undefined } {
+  const digest = requestDigest(['dir-list', ...filterKey(req)]);
+  if (req.cursor === undefined) return { digest, after: undefined };
+  const at = decodeCursor(req.cursor, digest);
+  if (!('after' in at)) throw new CursorError('the cursor is not one this gateway gave (pass nextCursor back unchanged)');
+  return { digest, after: at.after };
+}
+
 export class StoreCatalog implements AgentCatalog {
-  constructor(private readonly store: DirectoryStore) {}
+  private readonly store: DirectoryReads;
+
+  /** Over the store's own connection (on this thread), or over reader threads (DirectoryReaders). */
+  constructor(source: DirectoryStore | DirectoryReads) {
+    this.store = source instanceof DirectoryStore ? inProcessReads(source) : source;
+  }
 
   async list(req: PageRequest): Promise<AgentPage> {
-    const digest = requestDigest(['dir-list', ...filterKey(req)]);
-    let after: string | undefined;
-    if (req.cursor !== undefined) {
-      const at = decodeCursor(req.cursor, digest);
-      if (!('after' in at)) throw new CursorError('the cursor is not one this gateway gave (pass nextCursor back unchanged)');
-      after = at.after;
-    }
+    const { digest, after } = listAt(req);
     const f = filtersOf(req);
     // One more than asked: whether there is a next page, without counting.
-    const rows = this.store.list(f, after, req.limit + 1);
+    const { rows, total } = await this.store.list(f, after, req.limit + 1);
     const agents = rows.slice(0, req.limit).map(entryOf);
     const last = agents[agents.length - 1];
-    return { agents, total: this.store.count(f), ...(rows.length > req.limit && last ? { nextCursor: encodeCursor(digest, { after: last.name }) } : {}) };
+    return { agents, total, ...(rows.length > req.limit && last ? { nextCursor: encodeCursor(digest, { after: last.name }) } : {}) };
+  }
+
+  async listNames(req: PageRequest): Promise<{ names: string[]; total: number; nextCursor?: string }> {
+    const { digest, after } = listAt(req);
+    const f = filtersOf(req);
+    const { rows, total } = await this.store.listNames(f, after, req.limit + 1);
+    const names = rows.slice(0, req.limit);
+    const last = names[names.length - 1];
+    return { names, total, ...(rows.length > req.limit && last !== undefined ? { nextCursor: encodeCursor(digest, { after: last }) } : {}) };
   }
 
   async search(req: SearchRequest): Promise<AgentPage> {
@@ -59,19 +77,19 @@ export class StoreCatalog implements AgentCatalog {
       offset = at.offset;
     }
     const f = filtersOf(req);
-    const rows = this.store.search(match, f, offset, req.limit + 1);
+    const { rows, total } = await this.store.search(match, f, offset, req.limit + 1);
     const agents = rows.slice(0, req.limit).map(entryOf);
-    return { agents, total: this.store.count(f, match), ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}) };
+    return { agents, total, ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}) };
   }
 
   async find(nameOrTool: string): Promise<DirectoryEntry | undefined> {
     const key = nameOrTool.toLowerCase().replace(/\.$/, '');
-    const a = this.store.get(key) ?? (key.includes('.') ? undefined : this.store.get(key.replace(/_/g, '.')));
+    const a = (await this.store.get(key)) ?? (key.includes('.') ? undefined : await this.store.get(key.replace(/_/g, '.')));
     return a === undefined ? undefined : entryOf(a);
   }
 
   async info(): Promise<{ agents: number; zones: number; problems: ZoneProblem[]; db: string }> {
-    const s = this.store.stats();
-    return { agents: s.agents, zones: s.zones, problems: this.store.problems(100).map((p) => ({ zone: p.zone, code: p.code, message: p.message })), db: this.store.file };
+    const [s, problems] = await Promise.all([this.store.stats(), this.store.problems(100)]);
+    return { agents: s.agents, zones: s.zones, problems: problems.map((p) => ({ zone: p.zone, code: p.code, message: p.message })), db: this.store.file };
   }
 }

@@ -185,12 +185,35 @@ export class Crawler {
         for (const z of dueZones) this.due.delete(z);
         const reports: ZoneReport[] = [];
         if (dueZones.length > 0) this.opts.progress?.start(dueZones.length);
-        await mapLimit(dueZones, this.opts.concurrency ?? 4, async (zone) => {
-          const r = await this.counted(this.checkZone(zone, { signal, spaced: true }));
-          // A NOTIFY within minRefreshMs of the last check waits for the next round, not forgotten.
-          if (r.outcome === 'skipped') this.due.add(zone);
-          else reports.push(r);
-        });
+        // A NOTIFY that comes during the round goes before the zones still waiting in it: a round of
+        // a thousand SOA checks must not hold the one zone that said it changed.
+        // A zone checked earlier in the round and notified since is checked again (the NOTIFY came
+        // after that check); one in flight is not taken twice.
+        const taken = new Set<string>();
+        const inFlight = new Set<string>();
+        let at = 0;
+        const nextZone = (): string | undefined => {
+          for (const z of this.due) {
+            if (this.known.has(z) && !inFlight.has(z)) { this.due.delete(z); return z; }
+          }
+          while (at < dueZones.length) {
+            const z = dueZones[at++]!;
+            if (!taken.has(z)) return z;
+          }
+          return undefined;
+        };
+        const again: string[] = [];
+        await Promise.all(Array.from({ length: Math.max(1, this.opts.concurrency ?? 4) }, async () => {
+          for (let zone = nextZone(); zone !== undefined; zone = nextZone()) {
+            taken.add(zone);
+            inFlight.add(zone);
+            const r = await this.counted(this.checkZone(zone, { signal, spaced: true })).finally(() => inFlight.delete(zone));
+            // A NOTIFY within minRefreshMs of the last check waits for the next round, not forgotten.
+            if (r.outcome === 'skipped') again.push(zone);
+            else reports.push(r);
+          }
+        }));
+        for (const z of again) this.due.add(z);
         if (dueZones.length > 0) this.opts.progress?.finish();
         if (reports.length > 0) onRound?.(reports);
         const next = Math.min(...zones.map((z) => this.opts.store.zone(z)?.next ?? now + this.minRefreshMs), now + this.maxRefreshMs);

@@ -2,6 +2,8 @@
 // read by the gateway's list tools (docs/directory.md).
 
 export { DirectoryStore, DirectoryDbError, type StoreFilters, type StoredAgent, type StoredProblem, type ZoneState } from './store.js';
+export { DirectoryReaders, DirectoryReaderError, DirectoryBusyError, inProcessReads, type DirectoryReads, type Page, type ReaderPoolOptions } from './reader-pool.js';
+export { DEFAULT_CANDIDATE_CAP } from './store-reader.js';
 export { Crawler, type CrawlerOptions, type CrawlReport, type ZoneReport } from './crawler.js';
 export { StoreCatalog, entryOf } from './catalog.js';
 export { DEFAULT_BUDGET, BudgetError, RateLimiter, ZoneSpend, type ZoneBudget } from './budget.js';

@@ -8,8 +8,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AopError } from '../base/errors.js';
-import { FTS_WEIGHTS } from './fts-query.js';
-import { isVerified, verificationRank, type DirectoryRecord } from './record.js';
+import { verificationRank, type DirectoryRecord } from './record.js';
+import { AGENTS_VERSION, DEFAULT_CANDIDATE_CAP, ID_BAND, StoreReader, type StoreFilters, type StoredAgent, type StoredProblem } from './store-reader.js';
+
+export type { StoreFilters, StoredAgent, StoredProblem } from './store-reader.js';
 
 export class DirectoryDbError extends AopError {
   declare readonly code: 'ERR_DIRECTORY_DB';
@@ -19,13 +21,6 @@ export class DirectoryDbError extends AopError {
 }
 
 const SCHEMA_VERSION = '1';
-
-export interface StoreFilters {
-  org?: string;
-  capability?: string;
-  transport?: string;
-  verifiedOnly?: boolean;
-}
 
 /** One zone as the crawler last saw it. */
 export interface ZoneState {
@@ -44,59 +39,19 @@ export interface ZoneState {
   churn?: number;
 }
 
-export interface StoredProblem {
-  zone: string;
-  code: string;
-  message: string;
-  at: number;
-}
-
-export interface StoredAgent extends DirectoryRecord {
-  verified: boolean;
-}
-
-interface Row {
-  name: string; org: string; description: string; capabilities: string; tools: string; transports: string; endpoints: string;
-  card: string; dnssec: string; cap_check: string; source_server: string | null; source_zone: string; serial: number | null; confirmed: number;
-}
-
-function fromRow(r: Row): StoredAgent {
-  const rec: DirectoryRecord = {
-    name: r.name, org: r.org, description: r.description,
-    capabilities: JSON.parse(r.capabilities) as string[], tools: JSON.parse(r.tools) as DirectoryRecord['tools'],
-    transports: JSON.parse(r.transports) as string[], endpoints: JSON.parse(r.endpoints) as DirectoryRecord['endpoints'],
-    card: JSON.parse(r.card) as Record<string, unknown>,
-    dnssec: r.dnssec as DirectoryRecord['dnssec'], capCheck: r.cap_check as DirectoryRecord['capCheck'],
-    source: { ...(r.source_server !== null ? { server: r.source_server } : {}), zone: r.source_zone, ...(r.serial !== null ? { serial: r.serial } : {}) },
-    confirmedAt: r.confirmed,
-  };
-  return { ...rec, verified: isVerified(rec) };
-}
-
-/**
- * Agent ids carry their verification: band 0 (verified), 1, 2 (neither) times ID_BAND, plus a
- * sequence. FTS5 orders ties in bm25 by rowid at no cost (reading any stored value per match costs
- * 3x the bm25), so `ORDER BY score, rowid` ranks by relevance, then verification, then age.
- */
-const ID_BAND = 2 ** 40;
-
-export const DEFAULT_CANDIDATE_CAP = 10_000;
-
-const COLS = 'a.name, a.org, a.description, a.capabilities, a.tools, a.transports, a.endpoints, a.card, a.dnssec, a.cap_check, a.source_server, a.source_zone, a.serial, a.confirmed';
-
 export class DirectoryStore {
   private readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
-  /** Bumped by every write: counts are cached per generation. */
-  private generation = 0;
   /** The last id sequence used (the low part of an id, below ID_BAND). */
   private seq = 0;
-  private readonly counts = new Map<string, { gen: number; n: number }>();
+  /** The read queries, on this (the writer's) connection. */
+  readonly reader: StoreReader;
   readonly file: string;
 
   private constructor(file: string, db: DatabaseSync, readonly candidateCap: number) {
     this.file = file;
     this.db = db;
+    this.reader = new StoreReader(db, candidateCap);
   }
 
   /**
@@ -145,12 +100,18 @@ export class DirectoryStore {
       CREATE TABLE IF NOT EXISTS agent_transports (transport TEXT NOT NULL, agent INTEGER NOT NULL, PRIMARY KEY (transport, agent)) WITHOUT ROWID;
       CREATE VIRTUAL TABLE IF NOT EXISTS agents_fts USING fts5 (name, org, description, capabilities, tools, schemas, tokenize = 'unicode61');
       CREATE TABLE IF NOT EXISTS zones (
-        zone TEXT PRIMARY KEY, server TEXT, serial INTEGER, method TEXT, checked INTEGER, changed INTEGER, next INTEGER, agents INTEGER, churn INTEGER, crawl INTEGER NOT NULL DEFAULT 0
+        zone TEXT PRIMARY KEY, server TEXT, serial INTEGER, method TEXT, checked INTEGER, changed INTEGER, next INTEGER, agents INTEGER, churn INTEGER, crawl INTEGER NOT NULL DEFAULT 0,
+        confirmed INTEGER
       );
       CREATE TABLE IF NOT EXISTS problems (zone TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS problems_zone ON problems (zone);
     `);
+    // Added since schema 1 began: when the zone's agents were last confirmed (confirm()).
+    if (!(db.prepare('SELECT name FROM pragma_table_info(\'zones\')').all() as Array<{ name: string }>).some((c) => c.name === 'confirmed')) {
+      db.exec('ALTER TABLE zones ADD COLUMN confirmed INTEGER');
+    }
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
+    db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(AGENTS_VERSION, '0');
     this.seq = (db.prepare(`SELECT coalesce(max(id % ${ID_BAND}), 0) AS n FROM agents`).get() as { n: number }).n;
   }
 
@@ -166,7 +127,6 @@ export class DirectoryStore {
     try {
       const out = fn();
       this.db.exec('COMMIT');
-      this.generation++;
       return out;
     } catch (err) {
       this.db.exec('ROLLBACK');
@@ -194,6 +154,7 @@ export class DirectoryStore {
       const delTr = this.stmt('DELETE FROM agent_transports WHERE agent = ?');
       const insCap = this.stmt('INSERT OR IGNORE INTO agent_caps (cap, agent) VALUES (?, ?)');
       const insTr = this.stmt('INSERT OR IGNORE INTO agent_transports (transport, agent) VALUES (?, ?)');
+      this.agentsChanged();
       for (const r of records) {
         const row = [
           r.org, r.description, JSON.stringify(r.capabilities), JSON.stringify(r.tools), JSON.stringify(r.transports), JSON.stringify(r.endpoints),
@@ -224,10 +185,13 @@ export class DirectoryStore {
     else this.transaction(run);
   }
 
-  /** Stamp every agent of `org` confirmed at `at` (its zone's serial did not change). */
+  /**
+   * Stamp every agent of `org` confirmed at `at` (its zone's serial did not change): one row of the
+   * zone's, read as each agent's (the later of the two). Rewriting a thousand agents' rows for each
+   * unchanged zone made a round of SOA checks over a thousand zones take minutes.
+   */
   confirm(org: string, at: number): void {
-    this.stmt('UPDATE agents SET confirmed = ? WHERE org = ?').run(at, org);
-    this.generation++;
+    this.stmt('INSERT INTO zones (zone, confirmed) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET confirmed = excluded.confirmed').run(org, at);
   }
 
   /** Remove the agents of `org` the crawl `crawl` did not see again; how many went. */
@@ -261,7 +225,13 @@ export class DirectoryStore {
     return ids.length;
   }
 
+  /** The readers' caches (counts, search pages) hold until this moves: only agents' rows move it, not a zone's checks. */
+  private agentsChanged(): void {
+    this.stmt(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '${AGENTS_VERSION}'`).run();
+  }
+
   private removeId(id: number): void {
+    this.agentsChanged();
     this.stmt('DELETE FROM agents_fts WHERE rowid = ?').run(id);
     this.stmt('DELETE FROM agent_caps WHERE agent = ?').run(id);
     this.stmt('DELETE FROM agent_transports WHERE agent = ?').run(id);
@@ -282,7 +252,6 @@ export class DirectoryStore {
       ON CONFLICT (zone) DO UPDATE SET server = excluded.server, serial = excluded.serial, method = excluded.method, checked = excluded.checked,
       changed = excluded.changed, next = excluded.next, agents = excluded.agents, churn = excluded.churn`)
       .run(s.zone, s.server ?? null, s.serial ?? null, s.method ?? null, s.checked ?? null, s.changed ?? null, s.next ?? null, s.agents ?? null, s.churn ?? 0);
-    this.generation++;
   }
 
   /** Replace the problems of `zone` with these. */
@@ -297,59 +266,36 @@ export class DirectoryStore {
   }
 
   problems(limit = 1000): StoredProblem[] {
-    return this.stmt('SELECT zone, code, message, at FROM problems ORDER BY zone, rowid LIMIT ?').all(limit) as unknown as StoredProblem[];
+    return this.reader.problems(limit);
   }
 
   get(name: string): StoredAgent | undefined {
-    const r = this.stmt(`SELECT ${COLS} FROM agents a WHERE a.name = ?`).get(name.toLowerCase().replace(/\.$/, '')) as Row | undefined;
-    return r === undefined ? undefined : fromRow(r);
+    return this.reader.get(name);
   }
 
   /** Agents in name order after `after`, passing the filters. */
   list(f: StoreFilters, after: string | undefined, limit: number): StoredAgent[] {
-    const { where, params } = filterSql(f);
-    const cond = [...(after !== undefined ? ['a.name > ?'] : []), ...where];
-    const sql = `SELECT ${COLS} FROM agents a ${cond.length > 0 ? `WHERE ${cond.join(' AND ')}` : ''} ORDER BY a.name LIMIT ?`;
-    return (this.stmt(sql).all(...(after !== undefined ? [after] : []), ...params, limit) as unknown as Row[]).map(fromRow);
+    return this.reader.list(f, after, limit);
   }
 
-  /** How many agents pass the filters (cached until the next write). */
+  /** list() with the names alone. */
+  listNames(f: StoreFilters, after: string | undefined, limit: number): string[] {
+    return this.reader.listNames(f, after, limit);
+  }
+
+  /** How many agents pass the filters (and match, for a search), cached until the next write. */
   count(f: StoreFilters, match?: string): number {
-    const key = JSON.stringify([f.org, f.capability, f.transport, f.verifiedOnly === true, match]);
-    const c = this.counts.get(key);
-    if (c !== undefined && c.gen === this.generation) return c.n;
-    const { where, params } = match === undefined ? filterSql(f) : ftsFilterSql(f);
-    const sql = match === undefined
-      ? `SELECT count(*) AS n FROM agents a ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`
-      : `SELECT count(*) AS n FROM agents_fts f WHERE agents_fts MATCH ? ${where.map((w) => `AND ${w}`).join(' ')}`;
-    const n = (this.stmt(sql).get(...(match !== undefined ? [match] : []), ...params) as { n: number }).n;
-    if (this.counts.size > 1000) this.counts.clear();
-    this.counts.set(key, { gen: this.generation, n });
-    return n;
+    return this.reader.count(f, match);
   }
 
-  /** Agents matching an FTS5 expression (fts-query.ts), best first: bm25, then verification, then the order they came in. */
+  /** Agents matching an FTS5 expression (fts-query.ts), best first (StoreReader.search). */
   search(match: string, f: StoreFilters, offset: number, limit: number): StoredAgent[] {
-    // The page's ids from the FTS index alone (ties in bm25 by id: verification first, see ID_BAND), then those rows.
-    const { where, params } = ftsFilterSql(f);
-    const cond = where.map((w) => `AND ${w}`).join(' ');
-    // bm25 costs about a microsecond per match and SQLite runs on the event loop: a query matching
-    // more than candidateCap agents ranks the first candidateCap in id order (verified first, then
-    // oldest), so one broad query ("a") cannot hold the gateway for a second. The total stays exact.
-    const edge = this.stmt(`SELECT f.rowid AS id FROM agents_fts f WHERE agents_fts MATCH ? ${cond} ORDER BY f.rowid LIMIT 1 OFFSET ?`).get(match, ...params, this.candidateCap) as { id: number } | undefined;
-    const sql = `SELECT f.rowid AS id, bm25(agents_fts, ${FTS_WEIGHTS.join(', ')}) AS score FROM agents_fts f
-      WHERE agents_fts MATCH ? ${cond} AND f.rowid < ? ORDER BY score, f.rowid LIMIT ? OFFSET ?`;
-    const ids = (this.stmt(sql).all(match, ...params, edge?.id ?? Number.MAX_SAFE_INTEGER, limit, offset) as Array<{ id: number }>).map((r) => r.id);
-    if (ids.length === 0) return [];
-    const byId = new Map<number, StoredAgent>();
-    for (const r of this.stmt(`SELECT a.id, ${COLS} FROM agents a WHERE a.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as unknown as Array<Row & { id: number }>) byId.set(r.id, fromRow(r));
-    return ids.map((id) => byId.get(id)).filter((a): a is StoredAgent => a !== undefined);
+    return this.reader.search(match, f, offset, limit);
   }
 
   /** Agents, zones and problems held. */
   stats(): { agents: number; zones: number; problems: number } {
-    const n = (sql: string): number => (this.stmt(sql).get() as { n: number }).n;
-    return { agents: n('SELECT count(*) AS n FROM agents'), zones: n('SELECT count(*) AS n FROM zones'), problems: n('SELECT count(*) AS n FROM problems') };
+    return this.reader.stats();
   }
 
   /** The names of the agents of `org`. */
@@ -368,26 +314,4 @@ function zoneFromRow(r: Record<string, unknown>): ZoneState {
     if (r[k] !== null && r[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = r[k];
   }
   return out;
-}
-
-/** The filters over the FTS table's rowid: each a set of ids built once per query, not a join per match. */
-function ftsFilterSql(f: StoreFilters): { where: string[]; params: Array<string | number> } {
-  const where: string[] = [];
-  const params: Array<string | number> = [];
-  // `+`: not a constraint handed to FTS5 (which would run the MATCH once per id, 100x slower), a set tested per match.
-  if (f.org !== undefined) { where.push('+f.rowid IN (SELECT id FROM agents WHERE org = ?)'); params.push(f.org.toLowerCase().replace(/\.$/, '')); }
-  if (f.capability !== undefined) { where.push('+f.rowid IN (SELECT agent FROM agent_caps WHERE cap = ?)'); params.push(f.capability.toLowerCase()); }
-  if (f.transport !== undefined) { where.push('+f.rowid IN (SELECT agent FROM agent_transports WHERE transport = ?)'); params.push(f.transport); }
-  if (f.verifiedOnly === true) where.push(`+f.rowid < ${ID_BAND}`);
-  return { where, params };
-}
-
-function filterSql(f: StoreFilters): { where: string[]; params: Array<string | number> } {
-  const where: string[] = [];
-  const params: Array<string | number> = [];
-  if (f.org !== undefined) { where.push('a.org = ?'); params.push(f.org.toLowerCase().replace(/\.$/, '')); }
-  if (f.capability !== undefined) { where.push('a.id IN (SELECT agent FROM agent_caps WHERE cap = ?)'); params.push(f.capability.toLowerCase()); }
-  if (f.transport !== undefined) { where.push('a.id IN (SELECT agent FROM agent_transports WHERE transport = ?)'); params.push(f.transport); }
-  if (f.verifiedOnly === true) where.push('a.vrank = 2');
-  return { where, params };
 }

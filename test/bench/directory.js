@@ -4,12 +4,14 @@
 // (AXFR allowed to loopback, NOTIFY to the crawler), and measures:
 //   - a full crawl from the root (root AXFR, then each organisation by AXFR): time, peak RSS, DB size;
 //   - a crawl by queries alone of QUERY_ORGS organisations (no transfer): agents a second;
-//   - search_agents through the gateway's tool (in-process, JSON included) at CONCURRENCY in flight:
-//     p50/p99; the same searches straight on FTS5 (the store, no gateway) as the floor;
-//   - list_agents' first page at CONCURRENCY in flight: p50/p99;
+//   - search_agents through the gateway's tool (JSON included) at CONCURRENCY in flight: p50/p99
+//     and the gateway's event-loop delay, reading on its own thread and on reader threads, for
+//     repeated and for distinct queries; the same searches straight on FTS5 as the floor;
+//   - list_agents' first page at CONCURRENCY in flight: the same;
 //   - a change to one agent: from the zone's reload (SIGHUP) to the agent found by search, on NOTIFY.
 // Environment: BENCH_DIR_ORGS (default 100), BENCH_DIR_PER_ORG (1000), BENCH_DIR_QUERY_ORGS (2),
-// BENCH_DIR_CONCURRENCY (100), BENCH_DIR_SEARCHES (2000), BENCH_DIR_KEEP=1 keeps the files.
+// BENCH_DIR_CONCURRENCY (100), BENCH_DIR_SEARCHES (2000), BENCH_DIR_READERS (2 reader threads),
+// BENCH_DIR_KEEP=1 keeps the files, BENCH_DIR_DB=FILE measures the reads alone on a file kept.
 // Prints one JSON object; docs/directory.md ("Figures") has the numbers of one run.
 
 import { spawn } from 'node:child_process';
@@ -28,15 +30,17 @@ const PER_ORG = num('BENCH_DIR_PER_ORG', 1000);
 const QUERY_ORGS = num('BENCH_DIR_QUERY_ORGS', 2);
 const CONCURRENCY = num('BENCH_DIR_CONCURRENCY', 100);
 const SEARCHES = num('BENCH_DIR_SEARCHES', 2000);
+const READERS = num('BENCH_DIR_READERS', 2);
 const PAGE = 500;
 const ADDR = '127.0.201.1';
 const PORT = 5391;
 const NOTIFY_PORT = 5392;
 
-const { DirectoryStore, Crawler, StoreCatalog, listenForNotify } = await dist('directory/index.js');
+const { DirectoryStore, DirectoryReaders, Crawler, StoreCatalog, listenForNotify } = await dist('directory/index.js');
 const { NetworkLookup } = await dist('mcp/lookup.js');
 const { Gateway, AgentDirectory } = await dist('mcp/gateway/index.js');
 const { RRType } = await dist('wire/types.js');
+const { soaTimers } = await dist('xfr/diff.js');
 
 const CAPS = ['translation', 'summarization', 'coding', 'review', 'planning', 'research', 'legal', 'finance', 'medical', 'travel', 'support', 'sales'];
 const WORDS = ['contracts', 'invoices', 'haiku', 'kubernetes', 'genome', 'flights', 'tickets', 'leads', 'poetry', 'tax', 'audit', 'recipes'];
@@ -60,6 +64,70 @@ async function writeOrg(dir, o, serial = 1, extra = '') {
   await once(out, 'finish');
 }
 
+const none = { resolve: async () => { throw new Error('none'); }, call: async () => { throw new Error('none'); }, listTools: async () => [] };
+const noLookup = { query: async () => { throw new Error('no DNS in this run'); } };
+
+/**
+ * The read figures, on the gateway's own thread (the store's connection, as before reader threads)
+ * and on READERS reader threads: search_agents with the mixed queries (words asked again and
+ * again, as users do: a page asked twice comes from the reader's page cache), with distinct
+ * queries (every one new: cold), list_agents' first page; each with the gateway's event-loop
+ * delay while it ran (what a DNS or MCP answer on that loop waits). SQLite FTS5 alone, one query
+ * at a time and no cache, is the floor.
+ */
+async function measureReads(store, dbFile, out) {
+  const { StoreReader } = await dist('directory/store-reader.js');
+  const { ftsMatch } = await dist('directory/fts-query.js');
+  const F = ['name', 'description', 'tags', 'capabilities', 'tools'];
+  const mixed = Array.from({ length: SEARCHES }, (_, k) => k % 4 === 0 ? `${WORDS[k % WORDS.length]} ${CAPS[k % CAPS.length]}` : k % 4 === 1 ? WORDS[k % WORDS.length] : k % 4 === 2 ? `a${k % PER_ORG}` : CAPS[(k * 3) % CAPS.length]);
+  // (k mod 12, k mod 1000) pairs repeat only past 3000: every query below is new.
+  const distinct = Array.from({ length: SEARCHES }, (_, k) => k % 3 === 0 ? `${WORDS[k % 12]} a${k % 1000}` : k % 3 === 1 ? `a${k % 1000} ${CAPS[k % 12]}` : `${CAPS[k % 12]} ${WORDS[(k * 5) % 12]} a${k % 1000}`);
+  // The gateway's event loop while a scenario runs: a 1 ms timer, and the longest it waited past
+  // its time (what a DNS or MCP answer on that loop would have waited). monitorEventLoopDelay
+  // cannot see a loop held by one unbroken run of promise jobs, so the timer is measured directly.
+  const withDelay = async (fn) => {
+    const late = [];
+    let due = performance.now() + 1;
+    let on = true;
+    const tick = () => { const now = performance.now(); late.push(now - due); if (on) { due = now + 1; setTimeout(tick, 1); } };
+    setTimeout(tick, 1);
+    const r = await fn();
+    on = false;
+    late.push(performance.now() - due);
+    return { ...r, loop_late_p99_ms: +pct(late, 99).toFixed(1), loop_late_max_ms: +Math.max(...late).toFixed(1) };
+  };
+  const orgOf = (k) => `${org(k % ORGS)}.agents`;
+  const run = async (catalog) => {
+    const gateway = new Gateway({ client: none, directory: new AgentDirectory({ lookup: noLookup, client: none, zones: () => [] }), catalog });
+    const search = (qs) => withDelay(() => concurrent(CONCURRENCY, SEARCHES, async (k) => {
+      const r = await gateway.callTool('search_agents', { query: qs[k], limit: 10, ...(k % 5 === 0 ? { organization: orgOf(k) } : {}) });
+      if (r.isError) throw new Error(r.content[0].text);
+    }));
+    const res = {
+      search_agents: await search(mixed),
+      search_agents_distinct: await search(distinct),
+      list_agents_first_page: await withDelay(() => concurrent(CONCURRENCY, SEARCHES, async (k) => {
+        const r = await gateway.callTool('list_agents', { limit: 100, ...(k % 2 ? { organization: orgOf(k) } : {}) });
+        if (r.isError) throw new Error(r.content[0].text);
+      })),
+    };
+    await gateway.close();
+    return res;
+  };
+  out.on_event_loop = await run(new StoreCatalog(store));
+  const readers = new DirectoryReaders(dbFile, { threads: READERS });
+  await readers.ready();
+  out.reader_threads = { threads: READERS, ...(await run(new StoreCatalog(readers))) };
+  await readers.close();
+  // No caches: every search goes to SQLite.
+  const { DatabaseSync } = await import('node:sqlite');
+  const raw = new DatabaseSync(dbFile, { readOnly: true });
+  const floor = new StoreReader(raw, store.candidateCap, { cache: false });
+  out.fts5_floor = await concurrent(1, SEARCHES, async (k) => { floor.search(ftsMatch(mixed[k], F), {}, 0, 10); });
+  out.fts5_floor_distinct = await concurrent(1, SEARCHES, async (k) => { floor.search(ftsMatch(distinct[k], F), {}, 0, 10); });
+  raw.close();
+}
+
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
 async function concurrent(n, total, fn) {
   const lat = [];
@@ -75,6 +143,16 @@ async function concurrent(n, total, fn) {
   }));
   const ms = performance.now() - t0;
   return { p50_ms: +pct(lat, 50).toFixed(2), p99_ms: +pct(lat, 99).toFixed(2), per_second: Math.round((total / ms) * 1000) };
+}
+
+// BENCH_DIR_DB=FILE: the read figures only, on a directory crawled before (BENCH_DIR_KEEP=1 keeps one).
+if (env.BENCH_DIR_DB) {
+  const store = DirectoryStore.open(env.BENCH_DIR_DB);
+  const out = { db: env.BENCH_DIR_DB, agents: store.stats().agents, orgs: ORGS, per_org: PER_ORG };
+  await measureReads(store, env.BENCH_DIR_DB, out);
+  store.close();
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  process.exit(0);
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'aop-bench-dir-'));
@@ -125,20 +203,7 @@ try {
   await qc.close();
   qstore.close();
 
-  const none = { resolve: async () => { throw new Error('none'); }, call: async () => { throw new Error('none'); }, listTools: async () => [] };
-  const catalog = new StoreCatalog(store);
-  const gateway = new Gateway({ client: none, directory: new AgentDirectory({ lookup, client: none, zones: () => [] }), catalog });
-  const queries = Array.from({ length: SEARCHES }, (_, k) => k % 4 === 0 ? `${WORDS[k % WORDS.length]} ${CAPS[k % CAPS.length]}` : k % 4 === 1 ? WORDS[k % WORDS.length] : k % 4 === 2 ? `a${k % PER_ORG}` : CAPS[(k * 3) % CAPS.length]);
-  out.search_agents = await concurrent(CONCURRENCY, SEARCHES, async (k) => {
-    const r = await gateway.callTool('search_agents', { query: queries[k], limit: 10, ...(k % 5 === 0 ? { organization: `${org(k % ORGS)}.agents` } : {}) });
-    if (r.isError) throw new Error(r.content[0].text);
-  });
-  const { ftsMatch } = await dist('directory/fts-query.js');
-  out.fts5_floor = await concurrent(1, SEARCHES, async (k) => { store.search(ftsMatch(queries[k], ['name', 'description', 'tags', 'capabilities', 'tools']), {}, 0, 10); });
-  out.list_agents_first_page = await concurrent(CONCURRENCY, SEARCHES, async (k) => {
-    const r = await gateway.callTool('list_agents', { limit: 100, ...(k % 2 ? { organization: `${org(k % ORGS)}.agents` } : {}) });
-    if (r.isError) throw new Error(r.content[0].text);
-  });
+  await measureReads(store, dbFile, out);
 
   // A change to one organisation, seen on NOTIFY.
   let notifiedAt;
@@ -146,20 +211,38 @@ try {
   const ac = new AbortController();
   let seen;
   const found = new Promise((resolve) => { seen = resolve; });
-  const running = crawler.run(ac.signal, () => { if (store.get(`fresh.${org(0)}.agents`)) seen(); });
+  const running = crawler.run(ac.signal);
+  // Polled, not at the end of the crawler's round: the agent is searchable as soon as its zone's
+  // transaction commits, while the round may go on checking other zones.
+  const poll = setInterval(() => { if (store.get(`fresh.${org(0)}.agents`)) seen(); }, 20);
   await new Promise((r) => setTimeout(r, 300));
   await writeOrg(zones, 0, 2, `fresh IN SVCB 1 mcp ( alpn="mcp" port=18199 key65320="/fresh" key65321="streamable-http" key65322="fresh_tool" key65324="A fresh agent" key65326="http" )\n_index._agents IN PTR fresh\n`);
   const n0 = performance.now();
   daemon.kill('SIGHUP');
-  await Promise.race([found, new Promise((r) => setTimeout(r, 120_000))]);
+  // The daemon's reload of every zone (a million agents) is most of the wait: timed on its own, by
+  // the new serial of the changed zone answered.
+  let reloadedAt;
+  let stopProbe = false;
+  const reloaded = (async () => {
+    const probe = new NetworkLookup(server, { timeoutMs: 2000 });
+    while (!stopProbe) {
+      try { const r = await probe.query(`${org(0)}.agents.`, RRType.SOA); if (r.answers.some((a) => a.type === RRType.SOA && soaTimers(a).serial === 2)) { reloadedAt = performance.now(); return; } } catch { /* reloading */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  // Timers unref'd: the one that loses the race must not keep the process for its full time.
+  await Promise.race([found, new Promise((r) => setTimeout(r, 900_000).unref())]);
   const done = performance.now();
+  clearInterval(poll);
+  await Promise.race([reloaded, new Promise((r) => setTimeout(r, 1000).unref())]);
+  stopProbe = true;
+  out.reload_ms = reloadedAt !== undefined ? Math.round(reloadedAt - n0) : null;
   out.change_on_notify_ms = store.get(`fresh.${org(0)}.agents`) ? Math.round(done - n0) : null;
   out.notify_to_search_ms = notifiedAt !== undefined && out.change_on_notify_ms !== null ? Math.round(done - notifiedAt) : null;
-  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads all its zones) to the agent found; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, AXFR and re-index of that one zone)';
+  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads all its zones) to the agent found; reload_ms: from SIGHUP to the new serial answered; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, AXFR and re-index of that one zone)';
   ac.abort();
   await running;
   await listener.close();
-  await gateway.close();
   await crawler.close();
   store.close();
 } finally {

@@ -108,7 +108,9 @@ export function crawlConfig(a: Record<string, unknown>, prefix = ''): CrawlConfi
 export function directoryOptions<T>(y: Argv<T>) {
   return crawlOptions(
     y.option('directory-db', { type: 'string', describe: 'The gateway\'s list tools read this directory index (SQLite), kept current by crawling (docs/directory.md)' })
-      .option('directory-crawl', { type: 'boolean', default: true, describe: 'With --directory-db: crawl in the daemon; --no-directory-crawl only reads the file (another process crawls)' }),
+      .option('directory-crawl', { type: 'boolean', default: true, describe: 'With --directory-db: crawl in the daemon; --no-directory-crawl only reads the file (another process crawls)' })
+      .option('directory-readers', { type: 'number', default: 2, describe: 'Threads that read the directory for the list tools, each with its own connection (0: read on the daemon\'s own thread)' })
+      .option('directory-read-timeout', { type: 'number', default: 10_000, describe: 'Milliseconds one directory read may take, waiting included, before it fails (ERR_DIRECTORY_READER)' }),
     'directory-',
   );
 }
@@ -117,11 +119,17 @@ export interface ServeDirectoryConfig {
   db: string;
   crawl: boolean;
   config: CrawlConfig;
+  /** Reader threads (0: reads on the event loop). */
+  readers: number;
+  readTimeoutMs: number;
 }
 
 /** The serve options as the daemon's directory settings; undefined without --directory-db. */
 export function serveDirectoryConfig(a: Record<string, unknown>): ServeDirectoryConfig | undefined {
   const db = a['directory-db'];
   if (db === undefined || db === '') return undefined;
-  return { db: String(db), crawl: a['directory-crawl'] !== false, config: crawlConfig(a, 'directory-') };
+  return {
+    db: String(db), crawl: a['directory-crawl'] !== false, config: crawlConfig(a, 'directory-'),
+    readers: whole('directory-readers', a['directory-readers'] ?? 2, 0), readTimeoutMs: whole('directory-read-timeout', a['directory-read-timeout'] ?? 10_000, 1),
+  };
 }

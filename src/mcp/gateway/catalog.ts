@@ -41,6 +41,8 @@ export interface AgentPage {
 export interface AgentCatalog {
   /** Agents in a stable order (the indexes', or names'). Throws CursorError for a cursor of another request. */
   list(req: PageRequest, signal?: AbortSignal): Promise<AgentPage>;
+  /** list() with the names alone (list_agents): a catalog that can skip reading the rest does. Same cursors as list(). */
+  listNames?(req: PageRequest, signal?: AbortSignal): Promise<{ names: string[]; total: number; nextCursor?: string }>;
   /** Agents matching the query, best first. Throws CursorError for a cursor of another request. */
   search(req: SearchRequest, signal?: AbortSignal): Promise<AgentPage>;
   /** One agent by DNS name or gateway tool name. */

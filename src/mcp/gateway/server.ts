@@ -143,8 +143,9 @@ export class Gateway {
       try {
         result = await this.fixed(name as FixedToolName, parsed.data as Record<string, unknown>, signal, hops);
       } catch (err) {
-        // A catalog's refusal of the request (a cursor of another query, a query of no words) is the tool's error.
-        if (!(err instanceof CursorError) && !(isAopError(err) && /^ERR_DIRECTORY_QUERY$/.test(err.code))) throw err;
+        // A catalog's refusal of the request (a cursor of another query, a query of no words, its
+        // readers busy or one dead) is the tool's error.
+        if (!(err instanceof CursorError) && !(isAopError(err) && /^ERR_DIRECTORY_(QUERY|BUSY|READER)$/.test(err.code))) throw err;
         return errorResult((err as CursorError).code, `${name}: ${(err as Error).message}`);
       }
     } else {
@@ -184,8 +185,10 @@ export class Gateway {
         return jsonResult({ success: true, agents: [discoveryInfo(e)] });
       }
       case 'list_agents': {
-        const p = await this.catalog.list(pageOf(a), signal);
-        return jsonResult({ success: true, agent_names: p.agents.map((e) => e.name), total_count: p.total, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
+        const p = this.catalog.listNames !== undefined
+          ? await this.catalog.listNames(pageOf(a), signal)
+          : await this.catalog.list(pageOf(a), signal).then((l) => ({ ...l, names: l.agents.map((e) => e.name) }));
+        return jsonResult({ success: true, agent_names: p.names, total_count: p.total, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
       }
       case 'search_agents': {
         const fields = (a.search_fields as (typeof SEARCH_FIELDS)[number][] | undefined) ?? [...SEARCH_FIELDS];

@@ -132,6 +132,7 @@ export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerRes
     sendJson(res, 200, { agents, total: page.total, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) }, head);
   } catch (err) {
     if (err instanceof CursorError || (isAopError(err) && err.code === 'ERR_DIRECTORY_QUERY')) return bad(res, (err as CursorError).code, (err as Error).message);
+    if (isAopError(err) && (err.code === 'ERR_DIRECTORY_BUSY' || err.code === 'ERR_DIRECTORY_READER')) return bad(res, err.code, err.message, 503);
     throw err;
   }
 }
