@@ -15,7 +15,7 @@ import { AgentDirectory, plainName, toolNameFor, type DirectoryEntry } from './d
 import type { AgentCard } from '../../agent/index.js';
 import { agentStates, type AgentStates } from '../agent-state.js';
 import { offers, rankByCapability } from './select.js';
-import { DEFAULT_PAGE, SnapshotCatalog, type AgentCatalog, type AgentFilters, type AgentPage } from './catalog.js';
+import { DEFAULT_PAGE, SnapshotCatalog, type AgentCatalog, type AgentFilters, type AgentPage, type PageRequest } from './catalog.js';
 import { CursorError } from './cursor.js';
 import {
   agentInfo, cardJson, descriptions, discoveryInfo, inputJsonSchema, inputs, SEARCH_FIELDS,
@@ -177,7 +177,7 @@ export class Gateway {
         return this.call(a.name as string, (a.arguments as Record<string, unknown> | undefined) ?? {}, a.tool as string | undefined, a.timeout_ms as number | undefined, signal, hops);
       case 'discover_agents': {
         if (a.agent_name === undefined) {
-          const p = await this.catalog.list(pageOf(a), signal);
+          const p = a.reachable_only === true ? await this.reachablePage((r) => this.catalog.list(r, signal), pageOf(a)) : await this.catalog.list(pageOf(a), signal);
           return jsonResult({ success: true, agents: p.agents.map(discoveryInfo), ...(p.nextCursor !== undefined ? { total_count: p.total, nextCursor: p.nextCursor } : {}) });
         }
         const e = await this.entry(a.agent_name as string, signal);
@@ -185,14 +185,19 @@ export class Gateway {
         return jsonResult({ success: true, agents: [discoveryInfo(e)] });
       }
       case 'list_agents': {
-        const p = this.catalog.listNames !== undefined
-          ? await this.catalog.listNames(pageOf(a), signal)
-          : await this.catalog.list(pageOf(a), signal).then((l) => ({ ...l, names: l.agents.map((e) => e.name) }));
+        const p = a.reachable_only === true
+          ? await this.reachablePage((r) => this.catalog.list(r, signal), pageOf(a)).then((l) => ({ ...l, names: l.agents.map((e) => e.name) }))
+          : this.catalog.listNames !== undefined
+            ? await this.catalog.listNames(pageOf(a), signal)
+            : await this.catalog.list(pageOf(a), signal).then((l) => ({ ...l, names: l.agents.map((e) => e.name) }));
         return jsonResult({ success: true, agent_names: p.names, total_count: p.total, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
       }
       case 'search_agents': {
         const fields = (a.search_fields as (typeof SEARCH_FIELDS)[number][] | undefined) ?? [...SEARCH_FIELDS];
-        const p = await this.catalog.search({ ...pageOf(a), query: a.query as string, fields }, signal);
+        const req = { ...pageOf(a), query: a.query as string, fields };
+        const p = a.reachable_only === true
+          ? await this.reachablePage((r) => this.catalog.search({ ...req, ...r }, signal), req)
+          : await this.catalog.search(req, signal);
         return jsonResult({ success: true, matching_agents: p.agents.map(discoveryInfo), total_matches: p.total, query: a.query, search_fields: fields, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
       }
       case 'get_agent_details': {
@@ -221,8 +226,36 @@ export class Gateway {
    * from arguments already validated against their input schemas; a query searches, none lists.
    */
   async page(a: Record<string, unknown>, signal?: AbortSignal): Promise<AgentPage> {
-    if (typeof a.query === 'string') return this.catalog.search({ ...pageOf(a), query: a.query, fields: [...SEARCH_FIELDS] }, signal);
-    return this.catalog.list(pageOf(a), signal);
+    const fetch = typeof a.query === 'string'
+      ? (r: PageRequest) => this.catalog.search({ ...r, query: a.query as string, fields: [...SEARCH_FIELDS] }, signal)
+      : (r: PageRequest) => this.catalog.list(r, signal);
+    return a.reachable_only === true ? this.reachablePage(fetch, pageOf(a)) : fetch(pageOf(a));
+  }
+
+  /**
+   * A page of the agents that answered: reachability is what calls and probes have seen (agent
+   * states), not a catalog column, so catalog pages are read, each for the places still open,
+   * until `limit` are found, the catalog ends, or REACHABLE_SCAN entries were looked at (then the
+   * page is short, and nextCursor goes on from there). Never a reachable agent skipped: a page is
+   * read whole, and asked for no more entries than places are left. `total` counts every match,
+   * reachable or not.
+   */
+  private async reachablePage(fetch: (req: PageRequest) => Promise<AgentPage>, req: PageRequest): Promise<AgentPage> {
+    const agents: DirectoryEntry[] = [];
+    let cursor = req.cursor;
+    let scanned = 0;
+    let total = 0;
+    let next: string | undefined;
+    for (let reads = 0; reads < REACHABLE_READS; reads++) {
+      const p = await fetch({ ...req, limit: req.limit - agents.length, ...(cursor !== undefined ? { cursor } : {}) });
+      total = p.total;
+      scanned += p.agents.length;
+      for (const e of p.agents) if (e.card !== undefined && this.statesOf(e.card).reachable === true) agents.push(e);
+      next = p.nextCursor;
+      if (next === undefined || agents.length >= req.limit || scanned >= REACHABLE_SCAN) break;
+      cursor = next;
+    }
+    return { agents, total, ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
   /** One agent as get_agent_details finds it (listed, or resolved by its DNS name). */
@@ -463,6 +496,10 @@ function errorFrom(err: unknown): CallToolResult {
 }
 
 /** The page and filters of a list tool's arguments. */
+/** Entries a reachable_only page looks at, and catalog reads it makes, at most before it returns short. */
+const REACHABLE_SCAN = 5000;
+const REACHABLE_READS = 50;
+
 function pageOf(a: Record<string, unknown>): AgentFilters & { cursor?: string; limit: number } {
   return {
     limit: (a.limit as number | undefined) ?? DEFAULT_PAGE,

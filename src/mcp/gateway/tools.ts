@@ -26,6 +26,7 @@ const paging = {
   capability: z.string().min(1).max(63).optional().describe('Only agents with this capability, exactly (any case)'),
   transport: z.string().min(1).max(32).regex(/^[a-z0-9-]+$/).optional().describe('Only agents with an endpoint of this transport: streamable-http or sse'),
   verified_only: z.boolean().optional().describe('Only agents whose records are DNSSEC-secure and whose capability document matched its cap-sha256'),
+  reachable_only: z.boolean().optional().describe('Only agents an endpoint of which has answered (a call, or the MCP initialize + ping of a probe); not yet known counts as not. A page may then hold fewer than limit: follow nextCursor'),
 };
 
 export const inputs = {

@@ -115,6 +115,7 @@ export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerRes
       flags[k] = b.data;
     }
     if (flags.verified_only !== undefined) args.verified_only = flags.verified_only;
+    if (flags.reachable_only !== undefined) args.reachable_only = flags.reachable_only;
     const limit = p.get('limit');
     if (limit !== null) {
       if (!/^\d{1,4}$/.test(limit)) return refuse(res, 'ERR_WEB_QUERY', `limit: a whole number 1-1000, not ${JSON.stringify(limit)}`);
@@ -126,9 +127,8 @@ export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerRes
       return refuse(res, 'ERR_WEB_QUERY', parsed.error.issues.map((i) => `${String(i.path[0] ?? 'query') === 'query' ? 'q' : String(i.path[0])}: ${i.message}`).join('; '));
     }
     const page = await g.page(parsed.data as Record<string, unknown>, signal);
-    let agents = page.agents.map((e) => webAgent(g, e));
-    // Reachability is what the hand-off has seen, not a catalog column: applied to the page.
-    if (flags.reachable_only === true) agents = agents.filter((a) => (a.state as { reachable: boolean | null }).reachable === true);
+    // reachable_only is the gateway's (its pages read on past the unreachable: server.ts reachablePage).
+    const agents = page.agents.map((e) => webAgent(g, e));
     sendJson(res, 200, { agents, total: page.total, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) }, head);
   } catch (err) {
     if (err instanceof CursorError || (isAopError(err) && err.code === 'ERR_DIRECTORY_QUERY')) return bad(res, (err as CursorError).code, (err as Error).message);
