@@ -16,11 +16,18 @@ const AGENT = 'writer.acme.agents';
 const ARGS = { task: 'Draft a haiku about DNS' };
 
 /** An MCP client; `ca` (PEM) is trusted for an https URL (the local CA of the demo agents). */
+/**
+ * The gateway's sessions share one connection pool, as a client process would: the gateway takes
+ * at most 64 connections from one address (src/mcp/gateway/http.ts), and an unbounded pool would
+ * open one per call in flight and have the rest refused ("fetch failed").
+ */
+const gatewayPool = new Agent({ connections: 48 });
+
 async function connect(url, ca) {
   const client = new Client({ name: 'aop-bench', version: '0.1.0' });
-  const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca } });
-  const fetch = dispatcher === undefined ? undefined : (u, init) => undiciFetch(u, { ...init, dispatcher });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), fetch ? { fetch } : {}));
+  const dispatcher = ca === undefined ? gatewayPool : new Agent({ connect: { ca } });
+  const fetch = (u, init) => undiciFetch(u, { ...init, dispatcher });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch }));
   return client;
 }
 
