@@ -7,7 +7,7 @@
 // of expiry. Zones that arrive signed already (a dnssec-signzone file, a signed transfer) are
 // served as they are.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { atomicWrite } from '../base/atomic-write.js';
 import { cdsDeleteWanted } from '../dnssec/cds-delete.js';
@@ -30,7 +30,7 @@ import { asPublished, hasCds, isActive, isPublished, isRevoked } from '../dnssec
 import { nameKey, parentName } from '../wire/name.js';
 import { kskRollStep, type ParentDs } from './ksk-roll.js';
 import { cskRollStep } from './csk-roll.js';
-import { withKeyDirLock } from '../dnssec/key-dir-lock.js';
+import { KEY_LOCK_FILE, withKeyDirLock } from '../dnssec/key-dir-lock.js';
 
 export interface SignerOptions {
   keyDir: string;
@@ -374,6 +374,15 @@ export class Signer {
     // Made under the folder's lock and only when, read again inside it, the zone still has none:
     // another worker (or daemon) sharing the folder may have made them meanwhile (key-dir-lock.ts).
     if (all.length === 0) all = withKeyDirLock(dir, () => this.makeKeysIfNone(origin, dir, now));
+    else {
+      // A process making keys writes them one file at a time: a read between two files is half a
+      // set. It holds the lock while it writes, so a lock seen, or a second read that differs,
+      // sends this read under the lock, after the writer.
+      const busy = existsSync(path.join(dir, KEY_LOCK_FILE));
+      const again = readKeyDir(dir, origin);
+      const tags = (ks: readonly DnssecKey[]): string => ks.map((k) => k.tag).sort().join(',');
+      all = busy || tags(again) !== tags(all) ? withKeyDirLock(dir, () => readKeyDir(dir, origin)) : again;
+    }
     for (const k of all) {
       if (!isSupportedAlgorithm(k.algorithm)) throw new DnssecError('ERR_DNSSEC_ALGORITHM', `key ${k.tag} of ${origin} in ${dir} is of algorithm ${k.algorithm}, which aop cannot sign with`);
     }
