@@ -9,7 +9,7 @@ import cluster from 'node:cluster';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { literalLookup } from '../transport/literal-lookup.js';
-import { FrameDecoder } from '../transport/framing.js';
+import { FrameDecoder, frameMessage } from '../transport/framing.js';
 import { AddressInUseError, formatListen, listenOn, type ListenAddress } from './listen.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import type { Responder } from './respond.js';
@@ -341,7 +341,7 @@ export class Listener {
         // A stored answer goes back at once, with no promise in between (as over UDP).
         const hit = this.responder.cached(msg, 'tcp', remote);
         if (hit) {
-          if (!sock.destroyed) send(tcpFrame(hit));
+          if (!sock.destroyed) send(frameMessage(hit));
           if (this.tap !== undefined) this.tapped(msg, hit, 'tcp', remote, sock.remotePort ?? 0, wallClock(), true);
           this.touch(c);
           continue;
@@ -352,7 +352,7 @@ export class Listener {
           c.running--;
           if (this.tap !== undefined) this.tapped(msg, Array.isArray(out) ? out[0] : out, 'tcp', remote, sock.remotePort ?? 0, t0, false);
           if (out && !sock.destroyed) {
-            for (const one of Array.isArray(out) ? out : [out]) send(tcpFrame(one));
+            for (const one of Array.isArray(out) ? out : [out]) send(frameMessage(one));
             this.touch(c);
           }
           // A response that was dropped (not answerable) ends the connection, as BIND does.
@@ -504,14 +504,6 @@ export class Listener {
     this.batched?.close();
     await closed;
   }
-}
-
-/** One DNS message framed for a stream: its two-octet length, then the message (RFC 1035 4.2.2). */
-function tcpFrame(msg: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(2 + msg.length);
-  out.writeUInt16BE(msg.length, 0);
-  msg.copy(out, 2);
-  return out;
 }
 
 /** A UDP socket for a listen address: its family only (v6 sockets take no v4), IP-literal lookups. */

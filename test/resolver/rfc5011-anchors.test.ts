@@ -6,58 +6,22 @@
 // Answers keep AD=1 throughout; the file is rewritten with Unbound's state comments.
 
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { ManualClock } from '../../src/base/time.js';
-import { Daemon } from '../../src/server/daemon.js';
-import { parseListen } from '../../src/server/listen.js';
-import { parseHints } from '../../src/resolver/hints.js';
-import { parentDsLines } from '../../src/dnssec/parent-ds.js';
+import { readFileSync } from 'node:fs';
 import { generateKey, KSK_FLAGS, readKeyDir, writeKeyFiles } from '../../src/dnssec/keys.js';
 import { keyTag } from '../../src/dnssec/keytag.js';
-import { ManagedAnchor, TrustAnchors } from '../../src/resolver/validate/index.js';
-import { scratchDir } from '../helpers/child.js';
+import { ManagedAnchor } from '../../src/resolver/validate/index.js';
 import { dig } from '../helpers/dig.js';
 import { requireTool } from '../helpers/peers.js';
+import { HOUR, startManagedAnchorWorld } from '../helpers/managed-anchor-world.js';
 
-const HOUR = 3600;
 
 t.test('RFC 5011: add after the hold-down, revoke at once', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
-  const dir = scratchDir(t, 'aop-5011-');
-  const clock = new ManualClock(Date.now());
-  const zones = path.join(dir, 'zones');
-  const keys = path.join(dir, 'keys');
-  mkdirSync(zones);
-  writeFileSync(path.join(zones, 'example.zone'), '$ORIGIN example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\nwww A 192.0.2.1\n');
-  const auth = new Daemon({
-    zonesDir: zones, listen: [parseListen('127.0.0.1:0')],
-    dnssec: { keyDir: keys, algorithm: 13, keyLayout: 'split', times: { validity: 20 * 86400, refresh: 5 * 86400, backdate: HOUR }, now: () => clock.seconds() },
-  });
-  await auth.start();
-  t.teardown(() => auth.close());
-  const file = path.join(dir, 'example.anchor');
-  writeFileSync(file, parentDsLines('example.', keys).join('\n') + '\n');
-  const logs: string[] = [];
-  const resolver = new Daemon({
-    listen: [parseListen('127.0.0.1:0')],
-    logger: { debug() {}, info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) },
-    resolver: {
-      hints: parseHints('example. 3600 IN NS ns.example.\nns.example. 3600 IN A 127.0.0.1\n'), upstreamPort: auth.listeners[0]!.address.port, timeout: 2000, warmUp: 0,
-      cache: { now: clock.now },
-      validation: { anchors: new TrustAnchors(), managed: [new ManagedAnchor({ file, addHoldDown: HOUR, removeHoldDown: 2 * HOUR })], now: () => clock.seconds() },
-    },
-  });
-  await resolver.start();
-  t.teardown(() => resolver.close());
-  const tracker = resolver.validator!.anchorTracker!;
-  const port = resolver.listeners[0]!.address.port;
+  const { clock, keys, auth, file, logs, tracker, port, trusted, state } = await startManagedAnchorWorld(t, 'aop-5011-');
   const secure = async (what: string) => {
     const r = await dig(port, ['+rec', '+dnssec', 'www.example.', 'A']);
     t.ok(r.status === 'NOERROR' && r.flags.has('ad'), `${what}: www.example A has AD (${r.status})`);
   };
-  const trusted = () => resolver.validator!.anchors.at('example.')!.dnskey.map((k) => keyTag(k)).sort();
-  const state = (tag: number) => /;;state=(\d)/.exec(readFileSync(file, 'utf8').split('\n').find((l) => l.includes(`id = ${tag} `)) ?? '')?.[1];
   const ksk1 = readKeyDir(keys, 'example.').find((k) => k.flags === 257)!;
 
   await tracker.probe();
