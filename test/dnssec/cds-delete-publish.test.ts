@@ -13,16 +13,14 @@ import path from 'node:path';
 import { ManualClock } from '../../src/base/time.js';
 import { Daemon } from '../../src/server/daemon.js';
 import { parseListen } from '../../src/server/listen.js';
-import { parseHints } from '../../src/resolver/hints.js';
 import { parentDsLines } from '../../src/dnssec/parent-ds.js';
 import { readKeyDir } from '../../src/dnssec/keys.js';
-import { parseTrustAnchors } from '../../src/resolver/validate/index.js';
 import { scratchDir } from '../helpers/child.js';
 import { dig } from '../helpers/dig.js';
 import { runAop } from '../helpers/aop-cli.js';
-import { hasTool, requireTool, run } from '../helpers/peers.js';
-import { startUnbound } from '../helpers/unbound.js';
+import { requireTool, run } from '../helpers/peers.js';
 import { leaseNet } from '../helpers/loopback-net.js';
+import { cdsObservers } from '../helpers/cds-observers.js';
 
 const PORT = 5300;
 const DAY = 86400;
@@ -54,32 +52,8 @@ t.test('the operator\'s delete signal, published by aop, removes the DS at an ao
   await parent.start();
   t.teardown(() => parent.close());
   const clock = new ManualClock(Date.now());
-  const resolver = new Daemon({
-    listen: [parseListen('127.0.0.1:0')],
-    resolver: {
-      hints: parseHints(`example. 3600 IN NS ns.example.\nns.example. 3600 IN A ${P}\n`), upstreamPort: PORT, timeout: 2000, warmUp: 0,
-      cache: { now: clock.now }, validation: { anchors: parseTrustAnchors(parentDsLines('example.', pk).join('\n')) },
-    },
-  });
-  await resolver.start();
-  t.teardown(() => resolver.close());
-  const rport = resolver.listeners[0]!.address.port;
-  const www = () => dig(rport, ['+rec', '+dnssec', 'www.child.example.', 'A']);
-  const dsAtParent = async () => (await dig(PORT, ['+dnssec', 'child.example.', 'DS'], P));
+  const { www, dsAtParent, withUnbound, unbound } = await cdsObservers(t, { net, dir, parent: P, parentKeys: pk, children: [C], port: PORT, clock });
   const rdataOf = async (type: string) => (await dig(PORT, ['+dnssec', 'child.example.', type], C)).answer.filter((l) => l.split(' ')[3] === type).map((l) => l.split(' ').slice(4).join(' '));
-  const anchorFile = path.join(dir, 'example.anchor');
-  writeFileSync(anchorFile, parentDsLines('example.', pk).join('\n') + '\n');
-  const withUnbound = hasTool('unbound') || process.env.CI === 'true';
-  if (!withUnbound) t.comment('unbound not installed: checked with aop\'s resolver only');
-  let unboundN = 10;
-  const unbound = async () => {
-    const at = net.host(unboundN++);
-    await startUnbound(t, {
-      dir: path.join(dir, `unbound-${unboundN}`), address: at, port: PORT, stubs: { 'example.': [`${P}@${PORT}`], 'child.example.': [`${C}@${PORT}`] },
-      ready: { name: 'example.', type: 'SOA' }, trustAnchorFile: anchorFile,
-    });
-    return dig(PORT, ['+rec', '+dnssec', 'www.child.example.', 'A'], at);
-  };
 
   const ksk = readKeyDir(ck, 'child.example.').find((k) => (k.flags & 1) === 1)!;
   let r = await www();

@@ -13,18 +13,16 @@ import path from 'node:path';
 import { ManualClock } from '../../src/base/time.js';
 import { Daemon } from '../../src/server/daemon.js';
 import { parseListen } from '../../src/server/listen.js';
-import { parseHints } from '../../src/resolver/hints.js';
 import { parentDsLines } from '../../src/dnssec/parent-ds.js';
 import { dsFromDnskey } from '../../src/dnssec/ds.js';
 import { readKeyDir } from '../../src/dnssec/keys.js';
-import { parseTrustAnchors } from '../../src/resolver/validate/index.js';
 import { scanChild } from '../../src/authority/cds-scan.js';
 import { askedDs } from '../../src/authority/cds-read.js';
 import { scratchDir, requireDaemon } from '../helpers/child.js';
 import { dig } from '../helpers/dig.js';
 import { hasTool, requireTool, run } from '../helpers/peers.js';
-import { startUnbound } from '../helpers/unbound.js';
 import { leaseNet } from '../helpers/loopback-net.js';
+import { cdsObservers } from '../helpers/cds-observers.js';
 import { startNsd } from '../helpers/nsd.js';
 
 const PORT = 5300;
@@ -89,32 +87,7 @@ t.test('the CDS delete signal removes the DS; the delegation becomes insecure', 
   let parent = await start();
   t.teardown(() => parent.close());
   const clock = new ManualClock(Date.now());
-  const resolver = new Daemon({
-    listen: [parseListen('127.0.0.1:0')],
-    resolver: {
-      hints: parseHints(`example. 3600 IN NS ns.example.\nns.example. 3600 IN A ${P}\n`), upstreamPort: PORT, timeout: 2000, warmUp: 0,
-      cache: { now: clock.now }, validation: { anchors: parseTrustAnchors(parentDsLines('example.', pk).join('\n')) },
-    },
-  });
-  await resolver.start();
-  t.teardown(() => resolver.close());
-  const rport = resolver.listeners[0]!.address.port;
-  const www = () => dig(rport, ['+rec', '+dnssec', 'www.child.example.', 'A']);
-  const dsAtParent = async () => (await dig(PORT, ['+dnssec', 'child.example.', 'DS'], P));
-  const anchorFile = path.join(dir, 'example.anchor');
-  writeFileSync(anchorFile, parentDsLines('example.', pk).join('\n') + '\n');
-  const withUnbound = hasTool('unbound') || process.env.CI === 'true';
-  let unboundN = 10;
-  /** Unbound's answer for www.child.example A, from a fresh instance (nothing cached). */
-  const unbound = async () => {
-    const at = net.host(unboundN++);
-    await startUnbound(t, {
-      dir: path.join(dir, `unbound-${unboundN}`), address: at, port: PORT, stubs: { 'example.': [`${P}@${PORT}`], 'child.example.': [`${C}@${PORT}`] },
-      ready: { name: 'example.', type: 'SOA' }, trustAnchorFile: anchorFile,
-    });
-    return dig(PORT, ['+rec', '+dnssec', 'www.child.example.', 'A'], at);
-  };
-  if (!withUnbound) t.comment('unbound not installed: checked with aop\'s resolver only');
+  const { www, dsAtParent, withUnbound, unbound } = await cdsObservers(t, { net, dir, parent: P, parentKeys: pk, children: [C], port: PORT, clock });
 
   let r = await www();
   t.ok(r.status === 'NOERROR' && r.flags.has('ad'), `before: www.child.example is secure (${r.status}, AD)`);
