@@ -4,34 +4,22 @@
 // aop wrote (SYNC Publish/Delete, DS Publish) mid-roll.
 
 import t from 'tap';
-import { Signer } from '../../src/authority/signer.js';
-import { loadZoneText } from '../../src/zone/load.js';
-import { readRrsig } from '../../src/wire/rdata/dnssec.js';
 import { RRType } from '../../src/wire/types.js';
 import { keyFileBase, readKeyDir } from '../../src/dnssec/keys.js';
 import type { Zone } from '../../src/zone/zone.js';
 import path from 'node:path';
 import { scratchDir } from '../helpers/child.js';
 import { hasTool, run } from '../helpers/peers.js';
+import { CHILD as C, DAY, T0, parentDs, rollSigner, rollZones, sigTags, tags } from '../helpers/roll-signer.js';
 
-const PARENT = '$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 192.0.2.1\nchild 600 NS ns.child\nns.child A 192.0.2.2\n';
-const CHILD = '$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 60\n@ NS ns\nns A 192.0.2.2\nwww A 192.0.2.3\n';
-const T0 = 1_800_000_000;
-const DAY = 86400;
-const C = 'child.example.';
 
-const sigTags = (z: Zone, owner: string, type: number): number[] =>
-  [...new Set((z.nodeByKey(owner)?.rrsets.get(RRType.RRSIG)?.rdata ?? []).map(readRrsig).filter((s) => s.typeCovered === type).map((s) => s.keyTag))].sort((a, b) => a - b);
-const dsTags = (p: Zone): number[] => (p.nodeByKey(C)?.rrsets.get(RRType.DS)?.rdata ?? []).map((d) => d.readUInt16BE(0)).sort((a, b) => a - b);
+const dsTags = (p: Zone): number[] => tags(parentDs(p));
 
 t.test('a CSK roll continues from the key files after a restart', async (t) => {
   let now = T0;
   const dir = scratchDir(t, 'aop-cskroll-restart-');
-  const zones = new Map<string, Zone>([['example.', loadZoneText(PARENT, { origin: 'example.' })], [C, loadZoneText(CHILD, { origin: C })]]);
-  const make = () => new Signer({
-    keyDir: dir, algorithm: 13, keyLayout: 'combined', times: { validity: 30 * DAY, refresh: 10 * DAY, backdate: 3600 }, now: () => now,
-    kskLifetime: 60 * DAY, servedZone: (o) => zones.get(o.toLowerCase()),
-  });
+  const zones = rollZones();
+  const make = () => rollSigner({ dir, zones, layout: 'combined', now: () => now });
   let signer = make();
   signer.prime([zones.get(C)!, zones.get('example.')!]);
   const csk1 = readKeyDir(dir, C)[0]!.tag;

@@ -7,7 +7,6 @@
 
 import t from 'tap';
 import { Signer } from '../../src/authority/signer.js';
-import { loadZoneText } from '../../src/zone/load.js';
 import { readRrsig } from '../../src/wire/rdata/dnssec.js';
 import { RRType } from '../../src/wire/types.js';
 import { generateKey, KSK_FLAGS, readKeyDir, writeKeyFiles } from '../../src/dnssec/keys.js';
@@ -16,30 +15,9 @@ import { verifyRrsig } from '../../src/dnssec/rrsig.js';
 import { dsMatches } from '../../src/dnssec/ds.js';
 import type { Zone } from '../../src/zone/zone.js';
 import { scratchDir } from '../helpers/child.js';
+import { CHILD as C, DAY, T0, dnskeyTags, parentDs, rollSigner, rollZones, sigTags, sorted, tags } from '../helpers/roll-signer.js';
 
-const PARENT = `$TTL 300
-@ SOA ns hostmaster 1 3600 600 86400 60
-@ NS ns
-ns A 192.0.2.1
-child 600 NS ns.child
-ns.child A 192.0.2.2
-`;
-const CHILD = `$TTL 300
-@ SOA ns hostmaster 1 3600 600 86400 60
-@ NS ns
-ns A 192.0.2.2
-www A 192.0.2.3
-`;
-const T0 = 1_800_000_000;
-const DAY = 86400;
-const C = 'child.example.';
 
-const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
-const tags = (rdata: Buffer[] | undefined): number[] => sorted((rdata ?? []).map((r) => r.readUInt16BE(0)));
-const dnskeyTags = (z: Zone): number[] => sorted((z.apex.rrsets.get(RRType.DNSKEY)?.rdata ?? []).map(keyTag));
-const sigTags = (z: Zone, owner: string, type: number): number[] =>
-  sorted([...new Set((z.nodeByKey(owner)?.rrsets.get(RRType.RRSIG)?.rdata ?? []).map(readRrsig).filter((s) => s.typeCovered === type).map((s) => s.keyTag))]);
-const parentDs = (p: Zone): Buffer[] => p.nodeByKey(C)?.rrsets.get(RRType.DS)?.rdata ?? [];
 
 /** A validator with DS set `ds` finds a key it names that signs the DNSKEY RRset, and www's RRSIG verifies with a published key. */
 function chainWith(ds: Buffer[], child: Zone): boolean {
@@ -55,12 +33,9 @@ function chainWith(ds: Buffer[], child: Zone): boolean {
 t.test('a combined signing key rolled: pre-published, DS swapped through the CDS, retired', async (t) => {
   let now = T0;
   const dir = scratchDir(t, 'aop-cskroll-');
-  const zones = new Map<string, Zone>([['example.', loadZoneText(PARENT, { origin: 'example.' })], [C, loadZoneText(CHILD, { origin: C })]]);
+  const zones = rollZones();
   const logs: string[] = [];
-  const signer = new Signer({
-    keyDir: dir, algorithm: 13, keyLayout: 'combined', times: { validity: 30 * DAY, refresh: 10 * DAY, backdate: 3600 }, now: () => now,
-    kskLifetime: 60 * DAY, servedZone: (o) => zones.get(o.toLowerCase()), logger: { debug() {}, info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) },
-  });
+  const signer = rollSigner({ dir, zones, layout: 'combined', now: () => now, logs });
   const parent = zones.get('example.')!;
   const child = zones.get(C)!;
   signer.prime([child, parent]);
@@ -134,7 +109,7 @@ t.test('a combined signing key rolled: pre-published, DS swapped through the CDS
 t.test('two active combined keys of different algorithms both sign the data (an algorithm roll)', async (t) => {
   const now = T0;
   const dir = scratchDir(t, 'aop-cskalg-');
-  const child = loadZoneText(CHILD, { origin: C });
+  const child = rollZones().get(C)!;
   const a = generateKey(C, 13, KSK_FLAGS, now - 2 * DAY);
   const b = generateKey(C, 15, KSK_FLAGS, now - DAY);
   a.timing = { Created: now - 2 * DAY, Publish: now - 2 * DAY, Activate: now - 2 * DAY };

@@ -4,36 +4,17 @@
 // parent, the old DS goes once the old key's CDS has; every step is in the key files' timing.
 
 import t from 'tap';
-import { Signer } from '../../src/authority/signer.js';
-import { loadZoneText } from '../../src/zone/load.js';
 import { readRrsig } from '../../src/wire/rdata/dnssec.js';
 import { RRType } from '../../src/wire/types.js';
 import { readKeyDir } from '../../src/dnssec/keys.js';
-import { keyTag } from '../../src/dnssec/keytag.js';
 import { verifyRrsig } from '../../src/dnssec/rrsig.js';
 import { dsMatches } from '../../src/dnssec/ds.js';
 import type { Zone } from '../../src/zone/zone.js';
 import { scratchDir } from '../helpers/child.js';
+import { CHILD, DAY, T0, dnskeyTags, rollSigner, rollZones, sigTags, tags } from '../helpers/roll-signer.js';
 
-const PARENT = `$TTL 300
-@ SOA ns hostmaster 1 3600 600 86400 60
-@ NS ns
-ns A 192.0.2.1
-child 600 NS ns.child
-ns.child A 192.0.2.2
-`;
-const CHILD = `$TTL 300
-@ SOA ns hostmaster 1 3600 600 86400 60
-@ NS ns
-ns A 192.0.2.2
-www A 192.0.2.3
-`;
-const T0 = 1_800_000_000;
-const DAY = 86400;
+const signerTags = (z: Zone, type: number): number[] => sigTags(z, CHILD, type);
 
-const tags = (rdata: Buffer[] | undefined): number[] => (rdata ?? []).map((r) => r.readUInt16BE(0)).sort((a, b) => a - b);
-const dnskeyTags = (z: Zone): number[] => (z.apex.rrsets.get(RRType.DNSKEY)?.rdata ?? []).map(keyTag).sort((a, b) => a - b);
-const signerTags = (z: Zone, type: number): number[] => [...new Set((z.apex.rrsets.get(RRType.RRSIG)?.rdata ?? []).map(readRrsig).filter((s) => s.typeCovered === type).map((s) => s.keyTag))].sort((a, b) => a - b);
 
 /** Whether every DS at the parent names a key... and one of them a key in the child's DNSKEY that signs it. */
 function chainHolds(parent: Zone, child: Zone): boolean {
@@ -46,12 +27,9 @@ function chainHolds(parent: Zone, child: Zone): boolean {
 t.test('a KSK rolled by double-DS, the parent following the CDS', async (t) => {
   let now = T0;
   const dir = scratchDir(t, 'aop-kskroll-');
-  const zones = new Map<string, Zone>([['example.', loadZoneText(PARENT, { origin: 'example.' })], ['child.example.', loadZoneText(CHILD, { origin: 'child.example.' })]]);
+  const zones = rollZones();
   const logs: string[] = [];
-  const signer = new Signer({
-    keyDir: dir, algorithm: 13, keyLayout: 'split', times: { validity: 30 * DAY, refresh: 10 * DAY, backdate: 3600 }, now: () => now,
-    kskLifetime: 60 * DAY, servedZone: (o) => zones.get(o.toLowerCase()), logger: { debug() {}, info: (m: string) => logs.push(m), warn() {}, error: (m: string) => logs.push(m) },
-  });
+  const signer = rollSigner({ dir, zones, layout: 'split', now: () => now, logs });
   const parent = zones.get('example.')!;
   const child = zones.get('child.example.')!;
   signer.prime([child, parent]);
