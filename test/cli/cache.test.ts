@@ -15,6 +15,7 @@ import { sendCommand } from '../../src/server/control.js';
 import { control, controlPath, flushLine, formatDump, formatFlush, formatStats } from '../../src/cli/cache.js';
 import { readDaemonState, writeDaemonState } from '../../src/cli/daemon-state.js';
 import { privateRuntimeEnv } from '../helpers/runtime-env.js';
+import { waitForLog } from '../helpers/wait.js';
 
 // This file's own loopback /24 (the hierarchy listens on port 53 in it), leased for its life.
 const NET = await leaseNet(t);
@@ -43,19 +44,6 @@ function aop(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-/** Wait for `re` in the log; the deadline is a backstop for a loaded machine. */
-function waitFor(getLog: () => string, re: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const m = re.exec(getLog());
-      if (m) return resolve(m);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${re}; log:\n${getLog()}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 function tmpDir(t: { teardown(fn: () => unknown): void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-cache-'));
@@ -186,8 +174,8 @@ t.test('flush, stats and dump against a running resolver', async (t) => {
   child.stderr.on('data', (d) => { log += String(d); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  const port = Number((await waitFor(() => log, /listening on 127\.0\.0\.1:(\d+)/))[1]);
-  await waitFor(() => log, /control socket /);
+  const port = Number((await waitForLog(() => log, /listening on 127\.0\.0\.1:(\d+)/))[1]);
+  await waitForLog(() => log, /control socket /);
   const ctl = (...args: string[]) => aop(['cache', ...args, '--control', sock]);
   const entries = async () => (await sendCommand(sock, 'dump')).entries as Array<{ name: string }>;
   const rec = (name: string, type: string) => dig(port, ['+rec', '+time=6', name, type]);
@@ -283,7 +271,7 @@ t.test('the embedded default (npm start) opens a control socket beside its state
   child.stderr.on('data', (d) => { log += String(d); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  await waitFor(() => log, /announced in /);
+  await waitForLog(() => log, /announced in /);
   const state = readDaemonState(stateFile);
   t.equal(state?.pid, child.pid);
   t.equal(state?.control, sock, 'the state file names the socket');
@@ -304,7 +292,7 @@ t.test('the embedded default (npm start) opens a control socket beside its state
   let log2 = '';
   second.stderr.on('data', (d) => { log2 += String(d); });
   t.teardown(() => { if (second.exitCode === null) second.kill('SIGKILL'); });
-  await waitFor(() => log2, /announced in /);
+  await waitForLog(() => log2, /announced in /);
   t.match(log2, /control socket .*control\.sock is in use by another daemon: this one runs without one/);
   t.notOk(readDaemonState(stateFile)?.control, 'its state file names no socket');
   t.equal((await sendCommand(sock, 'stats')).ok, true, 'the first daemon keeps its socket');

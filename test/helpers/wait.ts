@@ -17,3 +17,10 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, message: s
   if (await waitUntil(cond, opts)) return;
   throw new Error(`timed out after ${opts.timeoutMs ?? 30_000} ms waiting for ${message}${opts.detail ? `\n${opts.detail()}` : ''}`);
 }
+
+/** Wait for `re` to match the log `getLog` returns; the match, or an error quoting the log at the backstop. */
+export async function waitForLog(getLog: () => string, re: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
+  let m: RegExpExecArray | null = null;
+  await waitFor(() => (m = re.exec(getLog())) !== null, `${re}`, { timeoutMs, intervalMs: 25, detail: () => `log:\n${getLog()}` });
+  return m!;
+}

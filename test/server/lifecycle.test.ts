@@ -9,22 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rawQuery, udpExchange } from '../helpers/udp.js';
 import { privateRuntimeEnv } from '../helpers/runtime-env.js';
+import { waitForLog } from '../helpers/wait.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixture = path.join(root, 'test', 'fixtures', 'serve', 'example.agents.zone');
 
-function waitFor(getLog: () => string, re: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const m = re.exec(getLog());
-      if (m) return resolve(m);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${re}; log:\n${getLog()}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 async function answers(port: number, labels: string[], type: number): Promise<number> {
   const r = await udpExchange(port, rawQuery(1, labels, type), 1000);
@@ -42,7 +31,7 @@ t.test('serve, reload on SIGHUP, stop on SIGTERM', async (t) => {
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
 
-  const m = await waitFor(() => log, /listening on 127\.0\.0\.1:(\d+)/);
+  const m = await waitForLog(() => log, /listening on 127\.0\.0\.1:(\d+)/);
   const port = Number(m[1]);
   t.match(log, /zone example\.agents\.: loaded serial 2026112501/);
   t.equal(await answers(port, ['fresh', 'example', 'agents'], 16), 0, 'record not there yet');
@@ -51,13 +40,13 @@ t.test('serve, reload on SIGHUP, stop on SIGTERM', async (t) => {
   const text = readFileSync(zoneFile, 'utf8').replace('2026112501', '2026112502') + 'fresh IN TXT "added"\n';
   writeFileSync(zoneFile, text);
   child.kill('SIGHUP');
-  await waitFor(() => log, /loaded serial 2026112502/);
+  await waitForLog(() => log, /loaded serial 2026112502/);
   t.equal(await answers(port, ['fresh', 'example', 'agents'], 16), 1, 'reload serves the new record');
 
   // A broken change: the previous version stays in service and the error names the line.
   appendFileSync(zoneFile, 'broken IN A not-an-address\n');
   child.kill('SIGHUP');
-  await waitFor(() => log, /failed to load; keeping serial 2026112502 in service/);
+  await waitForLog(() => log, /failed to load; keeping serial 2026112502 in service/);
   t.match(log, /example\.agents\.zone:\d+:\d+: /, 'fault has file:line:col');
   t.equal(await answers(port, ['fresh', 'example', 'agents'], 16), 1, 'previous version still answers');
 
