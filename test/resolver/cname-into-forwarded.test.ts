@@ -55,6 +55,19 @@ async function world(t: Test): Promise<World> {
   return { lease, zones, keyDir, anchor, forwarder: { address: forwarder.host, port: forwarder.port } };
 }
 
+/** One daemon serving the signed zones with its resolver beside them (hints to itself), forwarding plain.example. or not. */
+function signedBesideResolver(t: Test, w: World, forward: boolean) {
+  const host = w.lease.host(1);
+  return start(t, {
+    zonesDir: w.zones, listen: [parseListen(`${host}:0`)],
+    dnssec: { keyDir: w.keyDir, algorithm: 13, keyLayout: 'combined', times: DEFAULT_TIMES },
+    resolver: {
+      hints: parseHints(`agents. 3600 IN NS a.root.agents.\na.root.agents. 3600 IN A ${host}\n`), timeout: 2000, warmUp: 0,
+      ...(forward ? { forwarders: [w.forwarder] } : {}), validation: { anchors: parseTrustAnchors(w.anchor) },
+    },
+  });
+}
+
 const ede = (r: DigResult): string | undefined => /; EDE: (\d+)/.exec(r.raw)?.[1];
 
 async function checks(t: Test, port: number, host: string): Promise<void> {
@@ -104,15 +117,7 @@ t.test('a resolver iterating to the signed zones follows the CNAME to its forwar
 t.test('a daemon serving the signed zones beside its resolver follows the CNAME to its forwarder', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
   const w = await world(t);
-  const host = w.lease.host(1);
-  const d = await start(t, {
-    zonesDir: w.zones, listen: [parseListen(`${host}:0`)],
-    dnssec: { keyDir: w.keyDir, algorithm: 13, keyLayout: 'combined', times: DEFAULT_TIMES },
-    resolver: {
-      hints: parseHints(`agents. 3600 IN NS a.root.agents.\na.root.agents. 3600 IN A ${host}\n`), timeout: 2000, warmUp: 0,
-      forwarders: [w.forwarder], validation: { anchors: parseTrustAnchors(w.anchor) },
-    },
-  });
+  const d = await signedBesideResolver(t, w, true);
   await checks(t, d.port, d.host);
 });
 
@@ -147,15 +152,7 @@ t.test('without forwarders the CNAME target is refused, and the root servers are
 t.test('without forwarders a daemon serving the signed zones answers its CNAME as it is', async (t) => {
   if (!requireTool(t, 'dig', 'bind9-dnsutils')) return;
   const w = await world(t);
-  const host = w.lease.host(1);
-  const d = await start(t, {
-    zonesDir: w.zones, listen: [parseListen(`${host}:0`)],
-    dnssec: { keyDir: w.keyDir, algorithm: 13, keyLayout: 'combined', times: DEFAULT_TIMES },
-    resolver: {
-      hints: parseHints(`agents. 3600 IN NS a.root.agents.\na.root.agents. 3600 IN A ${host}\n`), timeout: 2000, warmUp: 0,
-      validation: { anchors: parseTrustAnchors(w.anchor) },
-    },
-  });
+  const d = await signedBesideResolver(t, w, false);
   const r = await dig(d.port, ['+rec', '+dnssec', 'alias.acme.agents', 'A'], d.host);
   t.equal(r.status, 'NOERROR', `the CNAME, for the client to follow (EDE ${ede(r) ?? 'none'})`);
   t.equal(ede(r), undefined, 'no Extended DNS Error');

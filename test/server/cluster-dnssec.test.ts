@@ -7,10 +7,8 @@
 // workers' SO_REUSEPORT sockets).
 
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sendCommand } from '../../src/server/control.js';
 import { generateKey, KSK_FLAGS, writeKeyFiles, ZSK_FLAGS } from '../../src/dnssec/keys.js';
 import { parentDsLines } from '../../src/dnssec/parent-ds.js';
@@ -18,10 +16,10 @@ import { scratchDir } from '../helpers/child.js';
 import { dig } from '../helpers/dig.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { requireTool, run } from '../helpers/peers.js';
-import { privateRuntimeEnv } from '../helpers/runtime-env.js';
+import { spawnServe } from '../helpers/aop-serve.js';
+import { waitForLog } from '../helpers/wait.js';
 
 const NET = await leaseNet(t);
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'aop.js');
 const PORT = 5300;
 const ZONE = 'multi.test.';
 const ZONE_TEXT = '$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 86400 300\n@ IN NS ns\nns IN A 192.0.2.53\nwww IN A 192.0.2.80\n';
@@ -29,13 +27,6 @@ const DAY = 86400;
 
 interface Served { log: () => string; sock: string; host: string }
 
-async function waitFor(get: () => string, re: RegExp, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!re.test(get())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; log:\n${get()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A world: the zone in its folder and a key folder (keys put there by `keys`, or none). */
 function world(t: Test, keys?: (dir: string, now: number) => void): { zones: string; keyDir: string; dir: string } {
@@ -50,23 +41,11 @@ function world(t: Test, keys?: (dir: string, now: number) => void): { zones: str
 }
 
 async function serve(t: Test, host: string, w: { zones: string; keyDir: string; dir: string }, extra: string[] = []): Promise<Served> {
-  const env = privateRuntimeEnv();
-  delete env.NODE_OPTIONS; // tap's loader hooks would slow every worker down
   const sock = path.join(w.dir, 'control.sock');
-  const args = ['serve', '--zones', w.zones, '--listen', `${host}:${PORT}`, '--workers', '2', '--control', sock, '--allow-transfer', '127.0.0.0/8',
+  const args = ['--zones', w.zones, '--listen', `${host}:${PORT}`, '--workers', '2', '--control', sock, '--allow-transfer', '127.0.0.0/8',
     '--dnssec', '--key-dir', w.keyDir, '--dnssec-keys', 'split', '--dnssec-validity', '1d', '--dnssec-refresh', '4s', '--log-format', 'text', ...extra];
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  });
-  await waitFor(() => log, /2 workers serving/);
-  return { log: () => log, sock, host };
+  const { log } = await spawnServe(t, args, /2 workers serving/);
+  return { log, sock, host };
 }
 
 async function perWorker(sock: string): Promise<Map<string, number>> {
@@ -159,8 +138,8 @@ t.test('a ZSK roll is made by the lead worker alone and reaches the other worker
     oldZsk = zsk.tag;
   });
   const s = await serve(t, NET.host(2), w, ['--dnssec-zsk-lifetime', '1d']);
-  await waitFor(s.log, new RegExp(`rolling ZSK ${oldZsk} to \\d+`));
-  await waitFor(s.log, FOLLOWED(2));
+  await waitForLog(s.log, new RegExp(`rolling ZSK ${oldZsk} to \\d+`));
+  await waitForLog(s.log, FOLLOWED(2));
   const files = keyFiles(w.keyDir);
   t.equal(files.length, 3, `one new ZSK, made by one worker: ${files.join(' ')}`);
   t.equal((s.log().match(/rolling ZSK/g) ?? []).length, 1, 'one roll in the log');
@@ -181,15 +160,15 @@ t.test('a ZSK roll is made by the lead worker alone and reaches the other worker
   const pids = (r.stats as { perWorker: Record<string, { pid: number }> }).perWorker;
   const [other, { pid }] = Object.entries(pids).find(([wid]) => wid !== '1')!;
   process.kill(pid, 'SIGKILL');
-  await waitFor(s.log, new RegExp(`worker ${other} \\(pid ${pid}\\) exited`));
-  await waitFor(s.log, FOLLOWED(2, `worker ${Number(other) + 1} started`));
+  await waitForLog(s.log, new RegExp(`worker ${other} \\(pid ${pid}\\) exited`));
+  await waitForLog(s.log, FOLLOWED(2, `worker ${Number(other) + 1} started`));
   await sameSignedAnswers(t, s, w.dir, oldZsk);
 
   // The lead too: its replacement takes the serials (and the lead's role, the roll not made again).
   process.kill(pids['1']!.pid, 'SIGKILL');
-  await waitFor(s.log, /worker 1 \(pid \d+\) exited/);
+  await waitForLog(s.log, /worker 1 \(pid \d+\) exited/);
   // Cluster ids only grow: the follower's replacement was the next one, the lead's is the one after.
-  await waitFor(s.log, FOLLOWED(2, `worker ${Number(other) + 2} started`));
+  await waitForLog(s.log, FOLLOWED(2, `worker ${Number(other) + 2} started`));
   await sameSignedAnswers(t, s, w.dir, oldZsk);
   t.equal(keyFiles(w.keyDir).length, 3, 'no second roll by the new lead');
 });
@@ -219,8 +198,8 @@ t.test('a ZSK reaching its Activate time takes over in both workers', async (t) 
   const firstSigned = /^(\S+) info zone multi\.test\.: signed serial/m.exec(s.log());
   if (firstSigned && Date.parse(firstSigned[1]!) / 1000 >= switchAt) t.comment('the workers first signed after the switch: both sign with the new ZSK from their start');
   else {
-    await waitFor(s.log, new RegExp(`signing with \\S+ \\(DNSKEY\\) and 13\\+${zsk2}\\b`), 60_000);
-    await waitFor(s.log, FOLLOWED(2));
+    await waitForLog(s.log, new RegExp(`signing with \\S+ \\(DNSKEY\\) and 13\\+${zsk2}\\b`), 60_000);
+    await waitForLog(s.log, FOLLOWED(2));
   }
   await sameSignedAnswers(t, s, w.dir, zsk2);
 });

@@ -2,7 +2,7 @@
 // reaches every worker, control commands (stats, flush) reach every worker and are merged.
 
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +16,8 @@ import { udpExchange } from '../helpers/udp.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { requireTool } from '../helpers/peers.js';
 import { privateRuntimeEnv } from '../helpers/runtime-env.js';
+import { spawnServe } from '../helpers/aop-serve.js';
+import { waitForLog } from '../helpers/wait.js';
 
 // This file's own loopback /24, leased for its life: the workers share a fixed port (5300) in it.
 const NET = (await leaseNet(t)).net;
@@ -29,33 +31,8 @@ function tmpDir(t: { teardown(fn: () => unknown): void }): string {
   return dir;
 }
 
-interface Served { child: ChildProcess; log: () => string }
-
 /** Start `aop serve ARGS` and wait for the primary to say every worker is serving. */
-async function serve(t: { teardown(fn: () => unknown): void }, args: string[]): Promise<Served> {
-  const env = privateRuntimeEnv();
-  delete env.NODE_OPTIONS; // tap's loader hooks would slow every worker down
-  const child = spawn(process.execPath, [bin, 'serve', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  });
-  await waitFor(() => log, /\d+ workers serving/, 60_000);
-  return { child, log: () => log };
-}
-
-async function waitFor(get: () => string, re: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!re.test(get())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; log:\n${get()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const serve = (t: { teardown(fn: () => unknown): void }, args: string[]) => spawnServe(t, args, /\d+ workers serving/);
 
 type Stats = { stats: { server: { queries: number }; workers: number; perWorker: Record<string, { pid: number; queries: number }> }; cache?: { rrset: { entries: number } } };
 
@@ -137,7 +114,7 @@ t.test('authoritative: every worker answers, a reload reaches every worker', asy
 
   writeFileSync(path.join(zones, 'clu.test.zone'), zone(2, 'two'));
   child.kill('SIGHUP');
-  await waitFor(log, /reload: 2 workers reloaded \(1 zones loaded, 0 failed\)/, 30_000);
+  await waitForLog(log, /reload: 2 workers reloaded \(1 zones loaded, 0 failed\)/, 30_000);
   const after = await askUntilAllWorkers(sock, host, PORT, 'w.clu.test.', false, counts(await stats(sock)));
   t.same(after.grew, [true, true], 'both workers answered after the reload');
   t.same([...after.texts], ['two'], 'and every answer has the new data');
