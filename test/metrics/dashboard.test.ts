@@ -3,7 +3,6 @@
 // run: zones, resolver with a forwarder, MCP gateway with demo agents, and a hand-off call.
 
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseListen } from '../../src/server/listen.js';
@@ -11,7 +10,7 @@ import { readDaemonState } from '../../src/cli/daemon-state.js';
 import { connect, copyZones, root, text } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
 import { requireTool, run } from '../helpers/peers.js';
-import { privateRuntimeEnv } from '../helpers/runtime-env.js';
+import { spawnServe } from '../helpers/aop-serve.js';
 import { startPrometheus } from '../helpers/prometheus.js';
 import { scratchDir } from '../helpers/child.js';
 import { startDaemon } from '../helpers/server.js';
@@ -33,19 +32,11 @@ t.test('every panel and doc example returns data', async (t) => {
 
   const zonesDir = copyZones(t, NET.host(2));
   const stateFile = path.join(dir, 'daemon.json');
-  const env = privateRuntimeEnv();
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--zones', zonesDir, '--resolver', '--demo-agents',
+  const served = await spawnServe(t, ['--zones', zonesDir, '--resolver', '--demo-agents',
     '--listen', `${DNS}:5300`, '--mcp', `${DNS}:8053`, '--metrics', `${DNS}:9153`, '--state-file', stateFile, '--forward', `${fwd.host}:${fwd.port}`, '--warm-up', '0'],
-  { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  t.teardown(async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
-  });
-  await waitFor(() => existsSync(stateFile) || child.exitCode !== null, 'the state file', { timeoutMs: 60_000, detail: () => log });
+  () => existsSync(stateFile));
+  const { child, log: getLog } = served;
+  const log = getLog();
   const state = readDaemonState(stateFile);
   if (!state?.mcp) throw new Error(`no gateway announced; log:\n${log}`);
   const prom = await startPrometheus(t, NET.host(4), 9090, [`${DNS}:9153`]);

@@ -3,7 +3,6 @@
 // /metrics must count every query, as the control socket's summed stats do, and /readyz is 200.
 
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { sendCommand } from '../../src/server/control.js';
 import { exchange } from '../../src/transport/index.js';
@@ -11,9 +10,8 @@ import { encodeQuery } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
 import { root } from '../helpers/gateway.js';
 import { leaseNet } from '../helpers/loopback-net.js';
-import { privateRuntimeEnv } from '../helpers/runtime-env.js';
+import { spawnServe } from '../helpers/aop-serve.js';
 import { scratchDir } from '../helpers/child.js';
-import { waitFor } from '../helpers/wait.js';
 import { sample } from './helpers.js';
 
 const NET = await leaseNet(t);
@@ -21,19 +19,9 @@ const NET = await leaseNet(t);
 t.test('the primary sums the workers', async (t) => {
   const dir = scratchDir(t, 'aop-mw-');
   const control = path.join(dir, 'control.sock');
-  const env = privateRuntimeEnv();
-  delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'aop.js'), 'serve', '--zones', path.join(root, 'zones'), '--workers', '2',
-    '--listen', `${NET.host(1)}:5300`, '--metrics', `${NET.host(1)}:9153`, '--control', control], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  t.teardown(async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
-  });
-  await waitFor(() => /2 workers serving/.test(log) || child.exitCode !== null, 'the workers', { timeoutMs: 60_000, detail: () => log });
-  t.match(log, /metrics: http:\/\/[\d.]+:9153\/metrics \(summed over 2 workers\)/);
+  const { log: getLog } = await spawnServe(t, ['--zones', path.join(root, 'zones'), '--workers', '2',
+    '--listen', `${NET.host(1)}:5300`, '--metrics', `${NET.host(1)}:9153`, '--control', control], /2 workers serving/);
+  t.match(getLog(), /metrics: http:\/\/[\d.]+:9153\/metrics \(summed over 2 workers\)/);
   const url = `http://${NET.host(1)}:9153`;
   t.equal((await fetch(`${url}/readyz`)).status, 200, 'ready once every worker serves');
   const N = 20;
