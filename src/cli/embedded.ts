@@ -49,6 +49,8 @@ export function embeddedOptions<T>(y: Argv<T>) {
     .option('mcp-max-reply-bytes', { type: 'number', default: 4 * 1024 * 1024, describe: 'Largest reply body, and largest SSE event, the gateway takes from an agent (bytes); past it the call fails with ERR_REPLY_TOO_LARGE' })
     .option('mcp-max-reply-events', { type: 'number', default: 10000, describe: 'Most SSE events one reply of an agent may carry' })
     .option('mcp-max-hops', { type: 'number', default: 4, describe: 'Refuse a request that came through this many gateways (the aop-hops header)' })
+    .option('mcp-max-connections', { type: 'number', default: 512, describe: 'Connections the gateway holds open at once; more are closed at accept' })
+    .option('mcp-max-connections-per-source', { type: 'number', default: 64, describe: 'Connections the gateway holds open from one address (IPv6: one /64); more are closed at accept' })
     .option('mcp-allowed-host', { type: 'string', array: true, default: [] as string[], describe: 'Extra Host/Origin name the loopback gateway accepts (DNS-rebinding protection)' })
     .option('demo-agents', { type: 'boolean', defaultDescription: 'on with the bundled zones', describe: 'Run demo MCP agents for the agents in the served zones, on their records\' loopback ports' })
     .option('mcp-require-secure', { type: 'boolean', defaultDescription: 'auto: where a trust anchor of the resolver covers the name, or the agent\'s SVCB is secure', describe: 'The gateway calls an agent only if every record it rests on is DNSSEC-secure; --no-mcp-require-secure refuses only bogus records' })
@@ -69,6 +71,11 @@ export function embeddedOptions<T>(y: Argv<T>) {
         const v = a[k] as number;
         if (!(Number.isSafeInteger(v) && v >= 1)) throw new Error(`--${k} must be a whole number >= 1`);
       }
+      for (const k of ['mcp-max-connections', 'mcp-max-connections-per-source'] as const) {
+        const v = a[k] as number;
+        if (!(Number.isInteger(v) && v >= 1 && v <= 1_000_000)) throw new Error(`--${k} must be a whole number from 1 to 1000000`);
+      }
+      if ((a['mcp-max-connections-per-source'] as number) > (a['mcp-max-connections'] as number)) throw new Error('--mcp-max-connections-per-source cannot be more than --mcp-max-connections');
       const h = a['mcp-max-hops'] as number;
       if (!(Number.isInteger(h) && h >= 1 && h <= 255)) throw new Error('--mcp-max-hops must be 1 to 255');
       return true;
@@ -86,6 +93,9 @@ export interface EmbeddedArgs {
   maxReplyBytes?: number;
   maxReplyEvents?: number;
   maxHops?: number;
+  /** --mcp-max-connections, --mcp-max-connections-per-source (the gateway's defaults when absent). */
+  maxConnections?: number;
+  maxConnectionsPerSource?: number;
   demoAgents?: boolean;
   /** `--state-file`: a path, false (--no-state-file) or undefined. */
   stateFile: unknown;
@@ -242,7 +252,11 @@ export async function startEmbedded(a: EmbeddedArgs, daemon: Daemon, log: Logger
         ...(a.maxHops !== undefined ? { maxHops: a.maxHops } : {}),
       });
       parts.push(() => gateway.close());
-      const http = await startGatewayHttp(gateway, { host: listen.host, port: listen.port, allowedHosts: a.allowedHosts, logger: log, ...(guard !== undefined ? { auth: guard } : {}) });
+      const http = await startGatewayHttp(gateway, {
+        host: listen.host, port: listen.port, allowedHosts: a.allowedHosts, logger: log, ...(guard !== undefined ? { auth: guard } : {}),
+        ...(a.maxConnections !== undefined ? { maxConnections: a.maxConnections } : {}),
+        ...(a.maxConnectionsPerSource !== undefined ? { maxPerSource: a.maxConnectionsPerSource } : {}),
+      });
       parts.push(() => http.close());
       serverInfo.port = http.port;
       self = [{ address: listen.host, port: http.port }];

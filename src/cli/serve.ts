@@ -371,6 +371,7 @@ export function serveCommand(y: Argv): Argv {
             mcp: a.mcp as unknown, mcpZones: parseZoneList(a['mcp-zones'] as string[] | undefined), agentTools: a['mcp-agent-tools'],
             allowHttp: a['mcp-allow-http'], timeoutMs: a['mcp-timeout'], allowedHosts: a['mcp-allowed-host'],
             maxReplyBytes: a['mcp-max-reply-bytes'], maxReplyEvents: a['mcp-max-reply-events'], maxHops: a['mcp-max-hops'],
+            maxConnections: a['mcp-max-connections'], maxConnectionsPerSource: a['mcp-max-connections-per-source'],
             mcpAuth: mcpAuthConfig(a), directory: serveDirectoryConfig(a as Record<string, unknown>),
             demoAgents: a['demo-agents'], stateFile: a['state-file'] as unknown, zonesDir: a.zones ?? (a.resolver ? undefined : bundledZonesDir), embedded,
             ...(control !== undefined ? { control: { path: control, isDefault: control === defaultControl } } : {}),
