@@ -78,11 +78,15 @@ export class StoreCatalog implements AgentCatalog {
       offset = at.offset;
     }
     const f = filtersOf(req);
-    const { rows, total, atLeast, capped } = await this.store.search(match, f, offset, req.limit + 1);
+    const { rows, total, atLeast, capped, partial } = await this.store.search(match, f, offset, req.limit + 1);
+    const notes = [
+      ...(capped ?? []).map((w) => `${JSON.stringify(w)} is the prefix of more than ${MAX_EXPANSIONS} words: its ${MAX_EXPANSIONS} most frequent were searched; type more of it to narrow`),
+      ...(partial === true ? ['ranked among the agents read within the search\'s budget, not every match: add a filter or a word to narrow'] : []),
+    ];
     const agents = rows.slice(0, req.limit).map(entryOf);
     return {
       agents, total, ...(atLeast === true ? { totalAtLeast: true as const } : {}),
-      ...(capped !== undefined ? { notes: capped.map((w) => `${JSON.stringify(w)} is the prefix of more than ${MAX_EXPANSIONS} words: its ${MAX_EXPANSIONS} most frequent were searched; type more of it to narrow`) } : {}),
+      ...(notes.length > 0 ? { notes } : {}),
       ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}),
     };
   }

@@ -55,6 +55,32 @@ export function agentTermsRow(a: IndexedAgent, orgId: number): AgentTermsRow {
   return { o: orgId, c: a.capabilities.map((c) => c.toLowerCase()), x: [...a.transports], t };
 }
 
+/**
+ * Each of the agent's terms beginning with `prefix`, read from its `agent_terms` JSON text as it
+ * is (no parse: a search checks hundreds of candidates; terms are letters, digits and spaces,
+ * which JSON writes unescaped).
+ */
+export function eachTermWithPrefix(data: string, prefix: string, fn: (term: string, w: number, mask: number) => void): void {
+  const needle = `["${prefix}`;
+  let i = data.indexOf(needle, data.indexOf('"t":['));
+  while (i >= 0) {
+    const endQ = data.indexOf('"', i + 2);
+    const comma = data.indexOf(',', endQ + 2);
+    const close = data.indexOf(']', comma);
+    fn(data.slice(i + 2, endQ), Number(data.slice(endQ + 2, comma)), Number(data.slice(comma + 1, close)));
+    i = data.indexOf(needle, close);
+  }
+}
+
+/** Whether the agent's `agent_terms` text lists `value` (a JSON string) in its array `key` (`c` capabilities, `x` transports). */
+export function listsValue(data: string, key: 'c' | 'x', value: string): boolean {
+  const start = data.indexOf(`"${key}":[`);
+  if (start < 0) return false;
+  const end = data.indexOf(']', start);
+  const at = data.indexOf(JSON.stringify(value), start);
+  return at >= 0 && at < end;
+}
+
 export class PostingsWriter {
   private readonly orgIds = new Map<string, number>();
 

@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { parseMatch } from './fts-query.js';
-import { SCOPE_ALL, TRANSPORT_BIT, type AgentTermsRow } from './postings.js';
+import { listsValue, SCOPE_ALL, TRANSPORT_BIT } from './postings.js';
 import { isVerified, type DirectoryRecord } from './record.js';
 import { idf } from './terms.js';
 import { topK, type ListSource, type PostingRow, type QueryWord } from './top-k.js';
@@ -58,7 +58,7 @@ export const ID_BAND = 2 ** 40;
  * Work (list rows read, an agent's terms counting 4) a search may spend, once its page is known,
  * to make its total exact; past it the total is a lower bound, said as such. About a millisecond.
  */
-export const DEFAULT_CANDIDATE_CAP = 2_000;
+export const DEFAULT_CANDIDATE_CAP = 1_000;
 
 /** Most terms one query word's prefix expands to (the most frequent); more is said in the answer. */
 export const MAX_EXPANSIONS = 64;
@@ -73,9 +73,11 @@ export interface SearchPage<T> {
   atLeast?: true;
   /** Words whose prefix matched more than MAX_EXPANSIONS terms: the most frequent were searched. */
   capped?: string[];
+  /** True: ranked among the agents read within the ranking's budget (top-k.ts RANK_BUDGET), not all. */
+  partial?: true;
 }
 
-interface Ranked { version: number; ids: number[]; matched: number; exact: boolean; capped: string[] }
+interface Ranked { version: number; ids: number[]; matched: number; exact: boolean; capped: string[]; partial: boolean }
 
 /** The meta row counting the writes to agents' rows: what the readers' caches are keyed on. */
 export const AGENTS_VERSION = 'agents_version';
@@ -95,8 +97,12 @@ export class StoreReader {
   private readonly pages = new LRUCache<string, Ranked>({ max: 2000 });
   /** Prefix expansions and agents' own terms, read once per version of the data. */
   private readonly expansions = new LRUCache<string, { version: number; terms: Array<{ term: string; df: number }>; capped: boolean }>({ max: 5000 });
-  private readonly agentTerms = new LRUCache<number, AgentTermsRow>({ max: 50_000 });
+  private readonly agentTerms = new LRUCache<number, string>({ max: 50_000 });
+  /** How many agents (the IDF's N), read once per version of the data (once, without caches). */
+  private agentsN: { version: number; n: number } | undefined;
   private agentTermsVersion = NaN;
+  /** The work of the last search that was not a cached one (list rows and agents' terms read): for benchmarks. */
+  lastWork: { rows: number; terms: number } | undefined;
 
   /** `cache: false`: every read goes to SQLite (a benchmark's floor). */
   constructor(private readonly db: DatabaseSync, readonly candidateCap: number, private readonly opts: { cache?: boolean } = {}) {}
@@ -146,7 +152,7 @@ export class StoreReader {
   searchPage(match: string, f: StoreFilters, offset: number, limit: number): SearchPage<StoredAgent> {
     const r = this.rank(match, f, offset + limit);
     const rows = this.rowsOf(r.ids.slice(offset, offset + limit));
-    return { rows, total: r.matched, ...(r.exact ? {} : { atLeast: true as const }), ...(r.capped.length > 0 ? { capped: r.capped } : {}) };
+    return { rows, total: r.matched, ...(r.exact ? {} : { atLeast: true as const }), ...(r.capped.length > 0 ? { capped: r.capped } : {}), ...(r.partial ? { partial: true as const } : {}) };
   }
 
   /** How many agents pass the filters (and match, for a search), cached until the data changes. */
@@ -177,11 +183,12 @@ export class StoreReader {
     // A cached ranking of at least k serves any page within it.
     if (hit !== undefined && hit.version === version && (hit.ids.length >= k || (hit.exact && hit.ids.length >= hit.matched))) return hit;
     const parsed = parseMatch(match);
-    const n = this.count({});
+    if (this.agentsN === undefined || (this.agentsN.version !== version && !Number.isNaN(version))) this.agentsN = { version, n: this.count({}) };
+    const n = this.agentsN.n;
     let scope = SCOPE_ALL;
     if (f.org !== undefined) {
       const o = this.stmt('SELECT id FROM orgs WHERE org = ?').get(f.org.toLowerCase().replace(/\.$/, '')) as { id: number } | undefined;
-      if (o === undefined) return this.remember(key, { version, ids: [], matched: 0, exact: true, capped: [] });
+      if (o === undefined) return this.remember(key, { version, ids: [], matched: 0, exact: true, capped: [], partial: false });
       scope = o.id;
     }
     const capped: string[] = [];
@@ -196,10 +203,11 @@ export class StoreReader {
       words, mask: parsed.mask, scope, k: Math.max(1, k), countBudget: this.candidateCap,
       ...(f.verifiedOnly === true || bit !== undefined ? { rowFilter: (agent: number, bits: number) => (f.verifiedOnly !== true || agent < ID_BAND) && (bit === undefined || (bits & bit) !== 0) } : {}),
       ...(cap !== undefined || (f.transport !== undefined && bit === undefined)
-        ? { termsFilter: (t: AgentTermsRow) => (cap === undefined || t.c.includes(cap)) && (f.transport === undefined || bit !== undefined || t.x.includes(f.transport)) }
+        ? { termsFilter: (t: string) => (cap === undefined || listsValue(t, 'c', cap)) && (f.transport === undefined || bit !== undefined || listsValue(t, 'x', f.transport)) }
         : {}),
     });
-    return this.remember(key, { version, ids: r.ids, matched: r.matched, exact: r.exact, capped });
+    this.lastWork = { rows: r.rowsRead, terms: r.termsRead };
+    return this.remember(key, { version, ids: r.ids, matched: r.matched, exact: r.exact, capped, partial: r.partial });
   }
 
   private remember(key: string, r: Ranked): Ranked {
@@ -233,7 +241,7 @@ export class StoreReader {
         if (t === undefined) {
           const row = terms.get(agent) as { data: string } | undefined;
           if (row === undefined) return undefined;
-          t = JSON.parse(row.data) as AgentTermsRow;
+          t = row.data;
           this.agentTerms.set(agent, t);
         }
         return t;

@@ -11,7 +11,7 @@
 // goes on, within a budget, along the shortest word's lists to finish it, and past the budget
 // it is what was found: a lower bound, said as such.
 
-import type { AgentTermsRow } from './postings.js';
+import { eachTermWithPrefix } from './postings.js';
 
 /** One row of a term's list. */
 export interface PostingRow {
@@ -25,8 +25,8 @@ export interface PostingRow {
 export interface ListSource {
   /** Up to `n` rows of the list of `term` in `scope`, after (`w`, `agent`) in list order (best first, then agent id). */
   read(scope: number, term: string, after: { w: number; agent: number } | undefined, n: number): PostingRow[];
-  /** The agent's own terms (undefined: gone since the list was read). */
-  terms(agent: number): AgentTermsRow | undefined;
+  /** The agent's own terms, its `agent_terms` JSON text (undefined: gone since the list was read). */
+  terms(agent: number): string | undefined;
 }
 
 /** A query word and the terms it stands for (its prefix expansion). */
@@ -47,11 +47,23 @@ export interface TopKQuery {
   k: number;
   /** A test on a posting row alone (verification band, transport bits); false rejects the agent. */
   rowFilter?: (agent: number, bits: number) => boolean;
-  /** A test on the agent's own terms (capability). */
-  termsFilter?: (t: AgentTermsRow) => boolean;
-  /** Work allowed to finish the count once the k best are known: a list row costs 1, an agent's terms 4. */
+  /** A test on the agent's own terms, its JSON text (capability). */
+  termsFilter?: (data: string) => boolean;
+  /** Work allowed to finish the count once the k best are known: a list row costs 1, an agent's terms TERMS_COST. */
   countBudget: number;
+  /**
+   * Agents' terms a ranking may read (RANK_BUDGET by default). Words whose best weights no match
+   * reaches (correlated lists: `genome` weighs most in tool names, and no agent with a tool
+   * `genome` has the capability `medical`) can keep the threshold above every match until a
+   * whole list is read; past this budget the ranking is the best of the agents read (`partial`).
+   */
+  rankBudget?: number;
 }
+
+/** Agents' terms a ranking reads before it settles for the best of what it read: a few milliseconds. */
+export const RANK_BUDGET = 400;
+/** Past the budget, rankings are of this many (or a multiple), so the pages of one are alike whichever reader computes them. */
+export const PARTIAL_BLOCK = 50;
 
 export interface TopKResult {
   /** Best first: by score, then id (verification band, then age). */
@@ -60,10 +72,15 @@ export interface TopKResult {
   /** Matches found; all of them when `exact`. */
   matched: number;
   exact: boolean;
+  /** True: the ranking is the best of the agents read within rankBudget, not provably the best of all. */
+  partial: boolean;
   /** List rows and agents' terms read (the work done). */
   rowsRead: number;
   termsRead: number;
 }
+
+/** An agent's terms cost about ten list rows to read and check. */
+const TERMS_COST = 10;
 
 class TermCursor {
   private buf: PostingRow[] = [];
@@ -81,7 +98,7 @@ class TermCursor {
     this.onRead(this.buf.length);
     this.pos = 0;
     if (this.buf.length < this.batch) this.done = true;
-    this.batch = Math.min(this.batch * 4, 1024);
+    this.batch = Math.min(this.batch * 4, 256);
     const end = this.buf[this.buf.length - 1];
     if (end !== undefined) this.last = { w: end.w, agent: end.agent };
     return this.buf[0];
@@ -155,25 +172,27 @@ export function topK(src: ListSource, q: TopKQuery): TopKResult {
     if (q.termsFilter !== undefined && !q.termsFilter(t)) return undefined;
     let sum = 0;
     for (let j = 0; j < streams.length; j++) {
-      const text = streams[j]!.word.text;
       let top = 0;
-      for (const [term, w, mask] of t.t) {
-        if ((mask & q.mask) === 0 || !term.startsWith(text)) continue;
+      eachTermWithPrefix(t, streams[j]!.word.text, (term, w, mask) => {
+        if ((mask & q.mask) === 0) return;
         const v = (idfOf[j]!.get(term) ?? fallbackIdf[j]!) * w;
         if (v > top) top = v;
-      }
+      });
       if (top === 0) return undefined;
       sum += top;
     }
     return sum;
   };
+  // Kept: a whole block past k, so a ranking cut short by the budget is the same for every k of the block (the reading does not depend on k).
+  const keep = Math.ceil(q.k / PARTIAL_BLOCK) * PARTIAL_BLOCK;
+  const rankBudget = q.rankBudget ?? RANK_BUDGET;
   const offer = (id: number, s: number): void => {
     matched++;
-    if (best.length === q.k && !better(id, s, best[best.length - 1]!)) return;
+    if (best.length === keep && !better(id, s, best[best.length - 1]!)) return;
     let i = best.length;
     while (i > 0 && better(id, s, best[i - 1]!)) i--;
     best.splice(i, 0, { id, score: s });
-    if (best.length > q.k) best.pop();
+    if (best.length > keep) best.pop();
   };
   const take = (j: number, n: number): boolean => {
     const s = streams[j]!;
@@ -191,30 +210,41 @@ export function topK(src: ListSource, q: TopKQuery): TopKResult {
   };
 
   let exact = false;
+  let partial = false;
   let step = 8;
+  let shortest = 0;
+  for (let i = 1; i < streams.length; i++) if (size[i]! < size[shortest]!) shortest = i;
   for (;;) {
     const bounds = streams.map((s) => s.bound());
     if (bounds.some((b) => b === -Infinity)) { exact = !anyCapped; break; }
     const threshold = bounds.reduce((a, b) => a + b, 0);
     if (best.length >= q.k && best[q.k - 1]!.score >= threshold) break;
-    // Read more of the word whose lists are shortest, relative to what was read of each: its agents are the likeliest matches.
+    if (termsRead >= rankBudget) {
+      // Settle for the best of what is read: the shortest word's list read on (each agent of it checked) until a block is full.
+      partial = true;
+      while (best.length < keep && termsRead < rankBudget * 20) {
+        if (!take(shortest, 16)) { exact = !anyCapped; break; }
+      }
+      break;
+    }
+    // Read the words in proportion to how short their lists are: an agent of the shortest is the likeliest to hold the other words.
     let j = 0;
-    for (let i = 1; i < streams.length; i++) if ((streams[i]!.rows + 1) * Math.log2(size[i]! + 2) < (streams[j]!.rows + 1) * Math.log2(size[j]! + 2)) j = i;
+    for (let i = 1; i < streams.length; i++) if ((streams[i]!.rows + 1) * (size[i]! + 1) < (streams[j]!.rows + 1) * (size[j]! + 1)) j = i;
     take(j, step);
     step = Math.min(step * 2, 256);
   }
-  if (!exact && !anyCapped) {
+  if (!exact && !anyCapped && !partial) {
     // The count: finish the shortest word's lists within the budget.
-    let j = 0;
-    for (let i = 1; i < streams.length; i++) if (size[i]! < size[j]!) j = i;
-    const spent = (): number => rowsRead + 4 * termsRead;
+    const j = shortest;
+    const spent = (): number => rowsRead + TERMS_COST * termsRead;
     const limit = spent() + q.countBudget;
     while (spent() < limit) {
       if (!take(j, 64)) { exact = true; break; }
       if (streams[j]!.bound() === -Infinity) { exact = true; break; }
     }
   }
-  return { ids: best.map((b) => b.id), scores: best.map((b) => b.score), matched, exact, rowsRead, termsRead };
+  const top = best.slice(0, partial ? keep : q.k);
+  return { ids: top.map((b) => b.id), scores: top.map((b) => b.score), matched, exact, partial, rowsRead, termsRead };
 }
 
 function better(id: number, s: number, than: { id: number; score: number }): boolean {
