@@ -61,9 +61,9 @@ export interface TopKQuery {
 }
 
 /** Agents' terms a ranking reads before it settles for the best of what it read: a few milliseconds. */
-export const RANK_BUDGET = 400;
+export const RANK_BUDGET = 200;
 /** Past the budget, rankings are of this many (or a multiple), so the pages of one are alike whichever reader computes them. */
-export const PARTIAL_BLOCK = 50;
+export const PARTIAL_BLOCK = 20;
 
 export interface TopKResult {
   /** Best first: by score, then id (verification band, then age). */
@@ -86,7 +86,7 @@ class TermCursor {
   private buf: PostingRow[] = [];
   private pos = 0;
   private done = false;
-  private batch = 16;
+  private batch = 8;
   private last: { w: number; agent: number } | undefined;
 
   constructor(private readonly src: ListSource, private readonly scope: number, readonly term: string, readonly idf: number, private readonly onRead: (n: number) => void) {}
@@ -98,7 +98,7 @@ class TermCursor {
     this.onRead(this.buf.length);
     this.pos = 0;
     if (this.buf.length < this.batch) this.done = true;
-    this.batch = Math.min(this.batch * 4, 256);
+    this.batch = Math.min(this.batch * 2, 128);
     const end = this.buf[this.buf.length - 1];
     if (end !== undefined) this.last = { w: end.w, agent: end.agent };
     return this.buf[0];
