@@ -125,10 +125,11 @@ export function directoryCommand(y: Argv): Argv {
           ...(a.capability !== undefined ? { capability: a.capability } : {}), ...(a.transport !== undefined ? { transport: a.transport } : {}),
           ...(a['verified-only'] ? { verifiedOnly: true } : {}),
         });
-        if (a.json) process.stdout.write(`${JSON.stringify({ total: p.total, agents: p.agents, ...(p.nextCursor ? { nextCursor: p.nextCursor } : {}) })}\n`);
+        if (a.json) process.stdout.write(`${JSON.stringify({ total: p.total, ...(p.totalAtLeast ? { totalAtLeast: true } : {}), ...(p.notes ? { notes: p.notes } : {}), agents: p.agents, ...(p.nextCursor ? { nextCursor: p.nextCursor } : {}) })}\n`);
         else {
           for (const e of p.agents) process.stdout.write(`${e.name}\t${e.zone}\t${e.verification?.verified ? 'verified' : 'unverified'}\t${e.card?.description ?? ''}\n`);
-          process.stdout.write(`${p.total} matching${p.nextCursor ? `; next page: --cursor ${p.nextCursor}` : ''}\n`);
+          for (const n of p.notes ?? []) process.stderr.write(`aop: ${n}\n`);
+          process.stdout.write(`${p.totalAtLeast ? 'at least ' : ''}${p.total} matching${p.nextCursor ? `; next page: --cursor ${p.nextCursor}` : ''}\n`);
         }
       } catch (err) {
         process.stderr.write(`aop: ${(err as Error).message}\n`);

@@ -1,5 +1,5 @@
 // The gateway's list tools over the on-disk directory: list_agents in name order (keyset cursors),
-// search_agents by FTS5 relevance (bm25), then verification (offset cursors), with the exact
+// search_agents by relevance (impact-ordered postings, top-k.ts), then verification (offset cursors), with the exact
 // filters; each entry with what was checked, where it was read and when.
 
 import type { AgentCard } from '../agent/index.js';
@@ -10,6 +10,7 @@ import {
 import { ftsMatch } from './fts-query.js';
 import { inProcessReads, type DirectoryReads } from './reader-pool.js';
 import { DirectoryStore, type StoreFilters, type StoredAgent } from './store.js';
+import { MAX_EXPANSIONS } from './store-reader.js';
 import { CursorError } from '../mcp/gateway/cursor.js';
 
 const filtersOf = (f: AgentFilters): StoreFilters => ({
@@ -77,9 +78,17 @@ export class StoreCatalog implements AgentCatalog {
       offset = at.offset;
     }
     const f = filtersOf(req);
-    const { rows, total } = await this.store.search(match, f, offset, req.limit + 1);
+    const { rows, total, atLeast, capped, partial } = await this.store.search(match, f, offset, req.limit + 1);
+    const notes = [
+      ...(capped ?? []).map((w) => `${JSON.stringify(w)} is the prefix of more than ${MAX_EXPANSIONS} words: its ${MAX_EXPANSIONS} most frequent were searched; type more of it to narrow`),
+      ...(partial === true ? ['ranked among the agents read within the search\'s budget, not every match: add a filter or a word to narrow'] : []),
+    ];
     const agents = rows.slice(0, req.limit).map(entryOf);
-    return { agents, total, ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}) };
+    return {
+      agents, total, ...(atLeast === true ? { totalAtLeast: true as const } : {}),
+      ...(notes.length > 0 ? { notes } : {}),
+      ...(rows.length > req.limit ? { nextCursor: encodeCursor(digest, { offset: offset + req.limit }) } : {}),
+    };
   }
 
   async find(nameOrTool: string): Promise<DirectoryEntry | undefined> {

@@ -1,8 +1,11 @@
-// A user's search words as an FTS5 MATCH expression: each word a quoted string (so nothing in it
-// is FTS5 syntax: no column filters, NEAR or operators smuggled in), matched as a prefix, all
-// words required; restricted to the chosen columns.
+// A user's search words as the directory's match expression, and that expression read back into
+// the terms the index is searched by. The expression keeps FTS5's syntax (each word a quoted
+// string matched as a prefix, all words required, `{columns} : (...)` for chosen fields), so it is
+// one string to pass to reader threads and to key cursors and caches on; nothing in a word is
+// syntax (no column filters, NEAR or operators smuggled in): each is quoted.
 
 import { AopError } from '../base/errors.js';
+import { ALL_FIELDS, FIELD_BIT, FIELD_WEIGHT, FIELDS, wordTerm, type Field } from './terms.js';
 
 export class SearchQueryError extends AopError {
   declare readonly code: 'ERR_DIRECTORY_QUERY';
@@ -11,20 +14,20 @@ export class SearchQueryError extends AopError {
   }
 }
 
-/** The FTS5 columns, in table order; search_fields map onto them. */
-export const FTS_COLUMNS = ['name', 'org', 'description', 'capabilities', 'tools', 'schemas'] as const;
+/** The indexed fields, in order; search_fields map onto them. */
+export const FTS_COLUMNS = FIELDS;
 
-/** bm25 weights per column: a hit in the name or a capability outranks one in an input schema. */
-export const FTS_WEIGHTS = [10, 2, 4, 6, 5, 1] as const;
+/** Weights per field (terms.ts): a hit in the name or a capability outranks one in an input schema. */
+export const FTS_WEIGHTS = FIELDS.map((f) => FIELD_WEIGHT[f]);
 
-const FIELD_COLUMNS: Record<string, readonly (typeof FTS_COLUMNS)[number][]> = {
+const FIELD_COLUMNS: Record<string, readonly Field[]> = {
   name: ['name'], description: ['description'], tags: ['org'], capabilities: ['capabilities'], tools: ['tools', 'schemas'],
 };
 
-/** Most words a query may have (each is one more term to intersect). */
+/** Most words a query may have (each is one more list to intersect). */
 const MAX_WORDS = 16;
 
-/** The MATCH expression for `query` in `fields` (gateway names: name, description, tags, capabilities, tools). */
+/** The match expression for `query` in `fields` (gateway names: name, description, tags, capabilities, tools). */
 export function ftsMatch(query: string, fields: readonly string[]): string {
   const words = query.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w));
   if (words.length === 0) throw new SearchQueryError(`the query ${JSON.stringify(query.slice(0, 80))} has no words (letters or digits)`);
@@ -33,4 +36,36 @@ export function ftsMatch(query: string, fields: readonly string[]): string {
   const cols = [...new Set(fields.flatMap((f) => FIELD_COLUMNS[f] ?? []))];
   if (cols.length === 0 || cols.length === FTS_COLUMNS.length) return terms;
   return `{${cols.join(' ')}} : (${terms})`;
+}
+
+/** A match expression as the index reads it: each word's term (a token, or a compound), and the fields' bits. */
+export interface ParsedMatch {
+  words: string[];
+  mask: number;
+}
+
+/** Read back an expression of ftsMatch's (or written the same way by hand). Throws SearchQueryError. */
+export function parseMatch(match: string): ParsedMatch {
+  let body = match.trim();
+  let mask = ALL_FIELDS;
+  const cols = /^\{([a-z ]+)\}\s*:\s*\((.*)\)$/s.exec(body);
+  if (cols !== null) {
+    mask = 0;
+    for (const c of cols[1]!.trim().split(/\s+/)) {
+      if (!(FIELDS as readonly string[]).includes(c)) throw new SearchQueryError(`the match expression names no field ${JSON.stringify(c)}`);
+      mask |= FIELD_BIT[c as Field];
+    }
+    body = cols[2]!.trim();
+  }
+  const words: string[] = [];
+  const re = /"((?:[^"]|"")*)"\*?\s*(?:AND\s+|$)/gy;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < body.length && (m = re.exec(body)) !== null) {
+    const term = wordTerm(m[1]!.replace(/""/g, '"'));
+    if (term !== undefined && !words.includes(term)) words.push(term);
+  }
+  if (re.lastIndex !== body.length && body.length > 0) throw new SearchQueryError(`the match expression ${JSON.stringify(match.slice(0, 80))} is not quoted words joined by AND`);
+  if (words.length === 0) throw new SearchQueryError(`the query ${JSON.stringify(match.slice(0, 80))} has no words (letters or digits)`);
+  if (words.length > MAX_WORDS) throw new SearchQueryError(`the query has ${words.length} words; at most ${MAX_WORDS}`);
+  return { words, mask };
 }

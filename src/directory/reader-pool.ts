@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { AopError } from '../base/errors.js';
 import { DirectoryDbError } from './store.js';
-import { DEFAULT_CANDIDATE_CAP, type StoreReader, type StoreFilters, type StoredAgent, type StoredProblem } from './store-reader.js';
+import { DEFAULT_CANDIDATE_CAP, type SearchPage, type StoreReader, type StoreFilters, type StoredAgent, type StoredProblem } from './store-reader.js';
 
 export class DirectoryReaderError extends AopError {
   declare readonly code: 'ERR_DIRECTORY_READER';
@@ -47,8 +47,8 @@ export interface DirectoryReads {
   list(f: StoreFilters, after: string | undefined, limit: number): Promise<Page<StoredAgent>>;
   /** The same, names alone. */
   listNames(f: StoreFilters, after: string | undefined, limit: number): Promise<Page<string>>;
-  /** Agents matching an FTS5 expression, best first, and how many match in all. */
-  search(match: string, f: StoreFilters, offset: number, limit: number): Promise<Page<StoredAgent>>;
+  /** Agents matching a match expression (fts-query.ts), best first, and how many match (or at least how many). */
+  search(match: string, f: StoreFilters, offset: number, limit: number): Promise<SearchPage<StoredAgent>>;
   count(f: StoreFilters, match?: string): Promise<number>;
   get(name: string): Promise<StoredAgent | undefined>;
   stats(): Promise<{ agents: number; zones: number; problems: number }>;
@@ -63,7 +63,7 @@ export interface ReaderPoolOptions {
   maxQueue?: number;
   /** Longest a request may take, waiting included (default 10 s). */
   timeoutMs?: number;
-  /** Most matches a search ranks (StoreReader). */
+  /** Work a search may spend to make its total exact (StoreReader, DEFAULT_CANDIDATE_CAP). */
   candidateCap?: number;
 }
 
@@ -131,8 +131,8 @@ export class DirectoryReaders implements DirectoryReads {
     return this.run({ op: 'names', filters: f, after, limit }) as Promise<Page<string>>;
   }
 
-  search(match: string, f: StoreFilters, offset: number, limit: number): Promise<Page<StoredAgent>> {
-    return this.run({ op: 'search', match, filters: f, offset, limit }) as Promise<Page<StoredAgent>>;
+  search(match: string, f: StoreFilters, offset: number, limit: number): Promise<SearchPage<StoredAgent>> {
+    return this.run({ op: 'search', match, filters: f, offset, limit }) as Promise<SearchPage<StoredAgent>>;
   }
 
   count(f: StoreFilters, match?: string): Promise<number> {

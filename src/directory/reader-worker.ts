@@ -12,6 +12,8 @@ export function serveReads(port: MessagePort, file: string, candidateCap: number
   const db = new DatabaseSync(file, { readOnly: true });
   // A reader waits only while the writer checkpoints or recovers the WAL.
   db.exec('PRAGMA busy_timeout = 5000');
+  // The postings' and agents' upper B-tree levels stay in memory (the default 2 MB cache does not hold them at a million agents).
+  db.exec('PRAGMA cache_size = -65536');
   const reader = new StoreReader(db, candidateCap);
   // A file that is not a directory database fails here, before the first request.
   reader.stats();

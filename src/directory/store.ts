@@ -1,7 +1,7 @@
-// The directory's index on disk: SQLite (node:sqlite) with an FTS5 table over each agent's name,
-// organisation, description, capabilities, tool names and input schemas, beside plain tables for
-// the exact filters (organisation, capability, transport, verified), the zones crawled (serial,
-// when checked) and their problems. Written in transactions, so a crash leaves the last whole
+// The directory's index on disk: SQLite (node:sqlite) with impact-ordered postings over each
+// agent's name, organisation, description, capabilities, tool names and input schemas
+// (postings.ts), beside plain tables for the exact filters (organisation, capability, transport,
+// verified), the zones crawled (serial, when checked) and their problems. Written in transactions, so a crash leaves the last whole
 // write; kept across restarts, and built incrementally (one zone's changes touch its rows only).
 
 import { existsSync, mkdirSync } from 'node:fs';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { AopError } from '../base/errors.js';
 import { verificationRank, type DirectoryRecord } from './record.js';
+import { bulkIndex, POSTINGS_SCHEMA, PostingsWriter, type IndexedAgent } from './postings.js';
 import { AGENTS_VERSION, DEFAULT_CANDIDATE_CAP, ID_BAND, StoreReader, type StoreFilters, type StoredAgent, type StoredProblem } from './store-reader.js';
 
 export type { StoreFilters, StoredAgent, StoredProblem } from './store-reader.js';
@@ -20,7 +21,8 @@ export class DirectoryDbError extends AopError {
   }
 }
 
-const SCHEMA_VERSION = '1';
+/** 2: impact-ordered postings (postings.ts) in place of schema 1's FTS5 table; a schema-1 file is converted on open. */
+const SCHEMA_VERSION = '2';
 
 /** One zone as the crawler last saw it. */
 export interface ZoneState {
@@ -42,6 +44,7 @@ export interface ZoneState {
 export class DirectoryStore {
   private readonly db: DatabaseSync;
   private readonly stmts = new Map<string, StatementSync>();
+  private readonly postings: PostingsWriter;
   /** The last id sequence used (the low part of an id, below ID_BAND). */
   private seq = 0;
   /** The read queries, on this (the writer's) connection. */
@@ -52,6 +55,7 @@ export class DirectoryStore {
     this.file = file;
     this.db = db;
     this.reader = new StoreReader(db, candidateCap);
+    this.postings = new PostingsWriter((sql) => this.stmt(sql));
   }
 
   /**
@@ -84,8 +88,11 @@ export class DirectoryStore {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
     db.exec('PRAGMA busy_timeout = 5000');
+    // The postings' B-tree is written at many places per agent: a larger page cache than the default 2 MB.
+    db.exec('PRAGMA cache_size = -131072');
     db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     const v = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined;
+    if (v?.value === '1') { this.convertFromFts(); return; }
     if (v !== undefined && v.value !== SCHEMA_VERSION) throw new DirectoryDbError(`directory database ${this.file}: schema ${v.value}, this aop reads ${SCHEMA_VERSION}: crawl into a new file`);
     db.exec(`
       CREATE TABLE IF NOT EXISTS agents (
@@ -98,7 +105,7 @@ export class DirectoryStore {
       CREATE INDEX IF NOT EXISTS agents_vrank ON agents (vrank, name);
       CREATE TABLE IF NOT EXISTS agent_caps (cap TEXT NOT NULL, agent INTEGER NOT NULL, PRIMARY KEY (cap, agent)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS agent_transports (transport TEXT NOT NULL, agent INTEGER NOT NULL, PRIMARY KEY (transport, agent)) WITHOUT ROWID;
-      CREATE VIRTUAL TABLE IF NOT EXISTS agents_fts USING fts5 (name, org, description, capabilities, tools, schemas, tokenize = 'unicode61');
+      ${POSTINGS_SCHEMA}
       CREATE TABLE IF NOT EXISTS zones (
         zone TEXT PRIMARY KEY, server TEXT, serial INTEGER, method TEXT, checked INTEGER, changed INTEGER, next INTEGER, agents INTEGER, churn INTEGER, crawl INTEGER NOT NULL DEFAULT 0,
         confirmed INTEGER
@@ -113,6 +120,37 @@ export class DirectoryStore {
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(AGENTS_VERSION, '0');
     this.seq = (db.prepare(`SELECT coalesce(max(id % ${ID_BAND}), 0) AS n FROM agents`).get() as { n: number }).n;
+  }
+
+  /**
+   * A schema-1 file (FTS5): build the postings from the agents' rows, drop the FTS5 table, and
+   * call it schema 2. Once, in one transaction (a crash leaves the schema-1 file as it was):
+   * about a minute or two per million agents.
+   */
+  private convertFromFts(): void {
+    const db = this.db;
+    db.exec('PRAGMA cache_size = -1048576');
+    this.transaction(() => {
+      db.exec(POSTINGS_SCHEMA);
+      const rows = db.prepare('SELECT id, name, org, description, capabilities, tools, transports FROM agents').iterate() as IterableIterator<Record<string, string | number>>;
+      const agents = (function* (): Generator<{ id: number; agent: IndexedAgent }> {
+        for (const r of rows) {
+          yield {
+            id: r.id as number,
+            agent: {
+              name: r.name as string, org: r.org as string, description: r.description as string, capabilities: JSON.parse(r.capabilities as string) as string[],
+              tools: JSON.parse(r.tools as string) as IndexedAgent['tools'], transports: JSON.parse(r.transports as string) as string[],
+            },
+          };
+        }
+      })();
+      bulkIndex((sql) => db.exec(sql), (sql) => this.stmt(sql), this.postings, agents);
+      db.exec('DROP TABLE IF EXISTS agents_fts');
+      db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(SCHEMA_VERSION, 'schema');
+      this.agentsChanged();
+    });
+    db.exec('PRAGMA cache_size = -131072');
+    this.init();
   }
 
   private stmt(sql: string): StatementSync {
@@ -148,8 +186,6 @@ export class DirectoryStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       const upd = this.stmt(`UPDATE agents SET org = ?, description = ?, capabilities = ?, tools = ?, transports = ?, endpoints = ?, card = ?, dnssec = ?, cap_check = ?, vrank = ?,
         source_server = ?, source_zone = ?, serial = ?, confirmed = ?, crawl = ? WHERE id = ?`);
-      const delFts = this.stmt('DELETE FROM agents_fts WHERE rowid = ?');
-      const insFts = this.stmt('INSERT INTO agents_fts (rowid, name, org, description, capabilities, tools, schemas) VALUES (?, ?, ?, ?, ?, ?, ?)');
       const delCaps = this.stmt('DELETE FROM agent_caps WHERE agent = ?');
       const delTr = this.stmt('DELETE FROM agent_transports WHERE agent = ?');
       const insCap = this.stmt('INSERT OR IGNORE INTO agent_caps (cap, agent) VALUES (?, ?)');
@@ -166,7 +202,6 @@ export class DirectoryStore {
         if (old !== undefined && Math.floor(old.id / ID_BAND) === band) {
           id = old.id;
           upd.run(...row, r.confirmedAt, crawl, id);
-          delFts.run(id);
           delCaps.run(id);
           delTr.run(id);
         } else {
@@ -175,8 +210,8 @@ export class DirectoryStore {
           id = band * ID_BAND + ++this.seq;
           ins.run(id, r.name, ...row, old?.first_seen ?? r.confirmedAt, r.confirmedAt, crawl);
         }
-        // Names split at dots and dashes by the tokenizer: `writer.acme.agents` is found by `writer`.
-        insFts.run(id, r.name, r.org, r.description, r.capabilities.join(' '), r.tools.map((t) => `${t.name} ${t.description ?? ''}`).join(' '), r.tools.map((t) => t.schema ?? '').join(' '));
+        // Names split at dots and dashes (terms.ts): `writer.acme.agents` is found by `writer`.
+        this.postings.put(id, r);
         for (const c of r.capabilities) insCap.run(c, id);
         for (const t of r.transports) insTr.run(t, id);
       }
@@ -232,7 +267,7 @@ export class DirectoryStore {
 
   private removeId(id: number): void {
     this.agentsChanged();
-    this.stmt('DELETE FROM agents_fts WHERE rowid = ?').run(id);
+    this.postings.drop(id);
     this.stmt('DELETE FROM agent_caps WHERE agent = ?').run(id);
     this.stmt('DELETE FROM agent_transports WHERE agent = ?').run(id);
     this.stmt('DELETE FROM agents WHERE id = ?').run(id);

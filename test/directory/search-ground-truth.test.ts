@@ -148,17 +148,27 @@ t.test('equal relevance: verified agents first', async (t) => {
   t.equal(q.agents[0]!.name, 'contracts.tie.example', 'the name weighs more');
 });
 
-t.test('a query matching more agents than the candidate cap: the verified first, the total exact', async (t) => {
+t.test('a query matching more agents than it counts exactly: a lower bound, said as such; every match still paged to', async (t) => {
+  // A count budget of 5: past the page, almost nothing is spent on the total.
   const store = DirectoryStore.open(':memory:', { candidateCap: 5 });
   t.teardown(() => store.close());
   const rec = (i: number): DirectoryRecord => ({
-    name: `w${String(i).padStart(2, '0')}.broad.example`, org: 'broad.example', description: 'writes words', capabilities: [], tools: [], transports: [],
+    name: `w${String(i).padStart(3, '0')}.broad.example`, org: 'broad.example', description: 'writes words', capabilities: [], tools: [], transports: [],
     endpoints: [], card: {}, dnssec: i % 5 === 0 ? 'secure' : 'insecure', capCheck: 'absent', source: { zone: 'broad.example' }, confirmedAt: 0,
   });
-  store.upsert(Array.from({ length: 20 }, (_, i) => rec(i)), 1);
-  const p = await new StoreCatalog(store).search({ query: 'words', fields: ['description'], limit: 10 });
-  t.equal(p.total, 20, 'the total counts every match');
-  t.equal(p.agents.length, 5, 'the page holds the ranked candidates only');
-  t.same(p.agents.slice(0, 4).map((a) => a.verification?.verified), [true, true, true, true], 'the verified ones among them, first');
-  t.notOk(p.nextCursor, 'no page past the candidates');
+  store.upsert(Array.from({ length: 500 }, (_, i) => rec(i)), 1);
+  const cat = new StoreCatalog(store);
+  const p = await cat.search({ query: 'words', fields: ['description'], limit: 10 });
+  t.equal(p.agents.length, 10, 'a full page');
+  t.equal(p.totalAtLeast, true, 'the total is said to be a lower bound');
+  t.ok(p.total >= 10 && p.total < 500, `at least ${p.total}: more than the page, not all 500`);
+  t.ok(p.agents.every((a) => a.verification?.verified), 'the verified ones first');
+  t.ok(p.nextCursor, 'and a next page');
+  const got = await all((cursor) => cat.search({ query: 'words', fields: ['description'], limit: 100, ...(cursor ? { cursor } : {}) }));
+  t.equal(got.names.length, 500, 'paging reaches every match');
+  t.equal(new Set(got.names).size, 500, 'each once');
+  t.equal(got.total, 500, 'and the last page knows the exact total');
+  const last = await cat.search({ query: 'words', fields: ['description'], limit: 1000 });
+  t.notOk(last.totalAtLeast, 'a page that read every match says its total is exact');
+  t.ok(got.names.slice(0, 100).every((n) => Number(n.slice(1, 4)) % 5 === 0), 'the 100 verified fill the first page, across pages as on one');
 });

@@ -34,6 +34,10 @@ export interface AgentPage {
   agents: DirectoryEntry[];
   /** Agents matching the request in all (not only on this page). */
   total: number;
+  /** True: `total` is a lower bound (a search over more matches than it counts exactly). */
+  totalAtLeast?: true;
+  /** What the answer should say besides (a query word whose prefix was cut to its most frequent terms). */
+  notes?: string[];
   /** Absent on the last page. */
   nextCursor?: string;
 }

@@ -198,7 +198,7 @@ export class Gateway {
         const p = a.reachable_only === true
           ? await this.reachablePage((r) => this.catalog.search({ ...req, ...r }, signal), req)
           : await this.catalog.search(req, signal);
-        return jsonResult({ success: true, matching_agents: p.agents.map(discoveryInfo), total_matches: p.total, query: a.query, search_fields: fields, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
+        return jsonResult({ success: true, matching_agents: p.agents.map(discoveryInfo), total_matches: p.total, ...(p.totalAtLeast === true ? { total_matches_at_least: true } : {}), ...(p.notes !== undefined ? { notes: p.notes } : {}), query: a.query, search_fields: fields, ...(p.nextCursor !== undefined ? { nextCursor: p.nextCursor } : {}) });
       }
       case 'get_agent_details': {
         const e = await this.entry(a.agent_name as string, signal);
@@ -245,17 +245,19 @@ export class Gateway {
     let cursor = req.cursor;
     let scanned = 0;
     let total = 0;
+    let extra: Pick<AgentPage, 'totalAtLeast' | 'notes'> = {};
     let next: string | undefined;
     for (let reads = 0; reads < REACHABLE_READS; reads++) {
       const p = await fetch({ ...req, limit: req.limit - agents.length, ...(cursor !== undefined ? { cursor } : {}) });
       total = p.total;
+      extra = { ...(p.totalAtLeast === true ? { totalAtLeast: true } : {}), ...(p.notes !== undefined ? { notes: p.notes } : {}) };
       scanned += p.agents.length;
       for (const e of p.agents) if (e.card !== undefined && this.statesOf(e.card).reachable === true) agents.push(e);
       next = p.nextCursor;
       if (next === undefined || agents.length >= req.limit || scanned >= REACHABLE_SCAN) break;
       cursor = next;
     }
-    return { agents, total, ...(next !== undefined ? { nextCursor: next } : {}) };
+    return { agents, total, ...extra, ...(next !== undefined ? { nextCursor: next } : {}) };
   }
 
   /** One agent as get_agent_details finds it (listed, or resolved by its DNS name). */

@@ -123,7 +123,7 @@ export const PAGE_JS = `'use strict';
       next = body.nextCursor || null;
       $('more').hidden = next === null;
       const shown = $('results').children.length;
-      $('status').textContent = shown + ' of ' + body.total + ' agent' + (body.total === 1 ? '' : 's');
+      $('status').textContent = shown + ' of ' + (body.totalAtLeast ? 'at least ' : '') + body.total + ' agent' + (body.total === 1 ? '' : 's');
     } catch (err) {
       $('status').className = 'err';
       $('status').textContent = err.message;

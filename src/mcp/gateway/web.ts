@@ -129,7 +129,7 @@ export async function handleWeb(g: Gateway, req: IncomingMessage, res: ServerRes
     const page = await g.page(parsed.data as Record<string, unknown>, signal);
     // reachable_only is the gateway's (its pages read on past the unreachable: server.ts reachablePage).
     const agents = page.agents.map((e) => webAgent(g, e));
-    sendJson(res, 200, { agents, total: page.total, ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) }, head);
+    sendJson(res, 200, { agents, total: page.total, ...(page.totalAtLeast === true ? { totalAtLeast: true } : {}), ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}) }, head);
   } catch (err) {
     if (err instanceof CursorError || (isAopError(err) && err.code === 'ERR_DIRECTORY_QUERY')) return bad(res, (err as CursorError).code, (err as Error).message);
     if (isAopError(err) && (err.code === 'ERR_DIRECTORY_BUSY' || err.code === 'ERR_DIRECTORY_READER')) return bad(res, err.code, err.message, 503);
