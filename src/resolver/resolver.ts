@@ -8,7 +8,7 @@ import { AopError } from '../base/errors.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
 import { DotClient } from '../transport/dot.js';
 import type { TlsPeer } from '../transport/tls-peer.js';
-import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
+import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server, type UpstreamUdp } from '../transport/index.js';
 import { encodeQuery, type Question } from '../wire/message.js';
 import type { Metrics } from '../base/metrics.js';
 import { isInDomain, labelCount, labelsToText, nameEquals, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
@@ -69,6 +69,8 @@ export interface ResolverOptions {
    * denials and wildcard proofs, handed on in the resolution for a validator. Default false.
    */
   dnssec?: boolean;
+  /** Socket code of the upstream UDP queries (ExchangeOptions.udp): `dgram` with the daemon's --udp-io dgram. Default `auto`. */
+  upstreamUdp?: UpstreamUdp;
   /** Transport, replaceable in tests. */
   query?: (server: Server, q: Question, opts: QueryOptions) => Promise<ExchangeResult>;
 }
@@ -227,6 +229,7 @@ export class Resolver {
       prefetch: opts.prefetch ?? true,
       forwarders: opts.forwarders ?? [],
       dnssec: opts.dnssec ?? false,
+      upstreamUdp: opts.upstreamUdp ?? 'auto',
       query: opts.query ?? transportQuery,
     };
   }
@@ -642,7 +645,7 @@ export class Resolver {
     const mark = this.cache.infra.mark(addr);
     try {
       reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
-        rd: false, edns: this.o.dnssec ? { udpSize: 1232, dnssecOk: true } : { udpSize: 1232 }, signal: this.controller.signal,
+        rd: false, edns: this.o.dnssec ? { udpSize: 1232, dnssecOk: true } : { udpSize: 1232 }, signal: this.controller.signal, udp: this.o.upstreamUdp,
         timeout: Math.max(1, Math.min(this.o.timeout, rto, left)),
       });
     } catch (err) {
@@ -701,7 +704,7 @@ export class Resolver {
       const upstream = this.metrics?.upstream(f.address);
       if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
       try {
-        const opts = { timeout: this.o.timeout, signal: this.controller.signal };
+        const opts = { timeout: this.o.timeout, signal: this.controller.signal, udp: this.o.upstreamUdp };
         const r = f.tls ? await (this.dot ??= new DotClient()).exchange(f, q, opts) : await exchange(f, q, opts);
         if (upstream !== undefined) this.metrics!.upstreamRtt.observe({ upstream }, r.rtt / 1000);
         const m = r.message;
