@@ -236,6 +236,11 @@ export class TtlStore<V> {
     this.byName.clear();
   }
 
+  /** Entries held (dead ones not yet dropped included): 0 means every lookup misses. */
+  get count(): number {
+    return this.lru.size;
+  }
+
   snapshot(): CacheSnapshot {
     return { ...this.stats, entries: this.lru.size, bytes: this.opts.maxBytes > 0 ? this.lru.calculatedSize : this.countBytes() };
   }

@@ -6,6 +6,7 @@
 import { silentLogger, type Logger } from '../base/log.js';
 import { AopError } from '../base/errors.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
+import { DeadlineSet } from '../transport/deadlines.js';
 import { DotClient } from '../transport/dot.js';
 import type { TlsPeer } from '../transport/tls-peer.js';
 import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server, type UpstreamUdp } from '../transport/index.js';
@@ -178,12 +179,16 @@ function hitSet(hit: CachedRRset): RRset {
   return { ...hit.rrset, ttl: hit.ttl };
 }
 
+/** The client response timers of questions in flight (RFC 8767), under one timer (deadlines.ts). */
+const clientTimers = new DeadlineSet();
+
 /** `p`'s value, or undefined if `ms` pass first (at once for ms <= 0, unless p has settled). */
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   if (ms <= 0) return Promise.race([p, Promise.resolve(undefined)]);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    void p.then((v) => { clearTimeout(timer); resolve(v); });
+    const due = { at: performance.now() + ms, expire: () => resolve(undefined) };
+    clientTimers.add(due);
+    void p.then((v) => { clientTimers.delete(due); resolve(v); });
   });
 }
 
@@ -425,7 +430,10 @@ export class Resolver {
     }
     // A DNAME at an ancestor rewrites the name (RFC 6672 3.1). It comes before a CNAME at the
     // name: names below a DNAME cannot own data (2.4), so such a CNAME is older than the DNAME.
-    for (let a = parentName(name); a !== undefined && isInDomain(a, this.o.hints.zone); a = parentName(a)) {
+    // Skipped while no DNAME was ever cached: every ancestor's lookup would miss. The sets of this
+    // resolution (fresh) were offered to the cache too, so a DNAME among them counts.
+    const dnames = this.cache.rrsets.mayHold(RRType.DNAME);
+    for (let a = dnames ? parentName(name) : undefined; a !== undefined && isInDomain(a, this.o.hints.zone); a = parentName(a)) {
       const d = get(a, RRType.DNAME, false);
       if (!d) continue;
       const target = readName(d.set.rdata[0]!, 0).name;
