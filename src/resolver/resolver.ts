@@ -175,8 +175,9 @@ function expanded(set: RRset): boolean {
   return set.sigs?.some((sig) => sig.length > 3 && sig[3]! < labelCount(set.name)) ?? false;
 }
 
+/** The hit's set, whose ttl is already the remaining one: the cache hands out a copy per hit. */
 function hitSet(hit: CachedRRset): RRset {
-  return { ...hit.rrset, ttl: hit.ttl };
+  return hit.rrset.ttl === hit.ttl ? hit.rrset : { ...hit.rrset, ttl: hit.ttl };
 }
 
 /** The client response timers of questions in flight (RFC 8767), under one timer (deadlines.ts). */
