@@ -5,6 +5,7 @@
 
 import { silentLogger, type Logger } from '../base/log.js';
 import { AopError } from '../base/errors.js';
+import { ChurnMap } from '../base/churn.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
 import { DeadlineSet } from '../transport/deadlines.js';
 import { DotClient } from '../transport/dot.js';
@@ -187,7 +188,7 @@ const clientTimers = new DeadlineSet();
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   if (ms <= 0) return Promise.race([p, Promise.resolve(undefined)]);
   return new Promise((resolve) => {
-    const due = { at: performance.now() + ms, expire: () => resolve(undefined) };
+    const due = { at: performance.now() + ms, expire: () => resolve(undefined), dueSlot: -1 };
     clientTimers.add(due);
     void p.then((v) => { clientTimers.delete(due); resolve(v); });
   });
@@ -199,9 +200,10 @@ export class Resolver {
     questions: 0, coalesced: 0, cacheAnswers: 0, upstreamQueries: 0, upstreamTimeouts: 0, lame: 0,
     staleAnswers: 0, prefetches: 0, servfail: 0, forwarded: 0, refused: 0,
   };
-  private readonly inflight = new Map<string, Promise<Resolution>>();
+  // ChurnMaps, not Maps: an entry per question in flight, come and gone in a millisecond (base/churn.ts).
+  private readonly inflight = new ChurnMap<Promise<Resolution>>();
   /** Upstream refreshes of one (name, type) for client questions, which outlive the question when stale data was served. */
-  private readonly refreshing = new Map<string, Refresh>();
+  private readonly refreshing = new ChurnMap<Refresh>();
   /**
    * Per name, the types an authority gave for ANY: a repeated ANY is answered from those RRsets
    * in the cache while every one of them is there (as Unbound answers it from its message cache).

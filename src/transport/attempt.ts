@@ -75,6 +75,8 @@ export function runAttempt<T>(ctx: AttemptContext, timeoutMessage: () => string,
  */
 class Attempt<T> implements Settle<T>, Due, Abortable {
   done = false;
+  dueSlot = -1;
+  abortSlot = -1;
   /** Usually one (the socket's close); an array only past that. */
   private cleanup: (() => void) | (() => void)[] | undefined;
 

@@ -4,21 +4,24 @@
 // deadline: the per-attempt timer and listener were a measurable part of its CPU per name.
 
 import { performance } from 'node:perf_hooks';
+import { SlotList } from '../base/churn.js';
 
 /** Something with a deadline (performance.now() ms) and what to do when it passes. */
 export interface Due {
   readonly at: number;
   expire(): void;
+  /** Its place in a DeadlineSet, -1 when in none (the set keeps it). */
+  dueSlot: number;
 }
 
 /**
  * Deadlines kept in a set, under one timer armed for the earliest. Removing one that ends in time
  * is a set delete; the timer is left as it is and, when it fires, expires what is due and re-arms
  * for the next. The timer holds the process open only while a deadline is pending (unref()'d
- * when the set empties), as the timers it replaces did.
+ * when the set empties), as the timers it replaces did. Array slots, not a Set (base/churn.ts).
  */
 export class DeadlineSet {
-  private readonly pending = new Set<Due>();
+  private readonly pending = new SlotList<Due>({ get: (d) => d.dueSlot, set: (d, i) => { d.dueSlot = i; } });
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** When the armed timer fires, in performance.now() ms. */
   private armedAt = Infinity;
@@ -50,7 +53,7 @@ export class DeadlineSet {
     const now = performance.now() + 0.5;
     let next = Infinity;
     const due: Due[] = [];
-    for (const d of this.pending) {
+    for (const d of this.pending.members()) {
       if (d.at <= now) due.push(d);
       else if (d.at < next) next = d.at;
     }
@@ -66,9 +69,12 @@ export const attemptDeadlines = new DeadlineSet();
 /** Something to tell when its signal aborts. */
 export interface Abortable {
   abort(reason: unknown): void;
+  /** Its place among its signal's watchers, -1 when in none. */
+  abortSlot: number;
 }
 
-const watchers = new WeakMap<AbortSignal, Set<Abortable>>();
+const watchers = new WeakMap<AbortSignal, SlotList<Abortable>>();
+const abortSlot = { get: (a: Abortable) => a.abortSlot, set: (a: Abortable, i: number) => { a.abortSlot = i; } };
 
 /**
  * Tell `a` when `signal` aborts: one listener per signal, however many attempts share it (the
@@ -77,11 +83,11 @@ const watchers = new WeakMap<AbortSignal, Set<Abortable>>();
 export function onAbort(signal: AbortSignal, a: Abortable): void {
   let set = watchers.get(signal);
   if (!set) {
-    const s = (set = new Set());
+    const s = (set = new SlotList(abortSlot));
     watchers.set(signal, s);
     signal.addEventListener('abort', () => {
-      const all = [...s];
-      s.clear();
+      const all = s.members();
+      for (const x of all) s.delete(x);
       for (const x of all) x.abort(signal.reason);
     }, { once: true });
   }

@@ -6,10 +6,10 @@ import t from 'tap';
 import { performance } from 'node:perf_hooks';
 import { DeadlineSet, offAbort, onAbort } from '../../src/transport/deadlines.js';
 
-function due(at: number, log: string[], name: string): { at: number; expire(): void; expired: Promise<void> } {
+function due(at: number, log: string[], name: string): { at: number; expire(): void; dueSlot: number; expired: Promise<void> } {
   let done!: () => void;
   const expired = new Promise<void>((resolve) => { done = resolve; });
-  return { at, expire: () => { log.push(name); done(); }, expired };
+  return { at, expire: () => { log.push(name); done(); }, dueSlot: -1, expired };
 }
 
 t.test('due deadlines expire in order; a removed one never does', async (t) => {
@@ -35,9 +35,9 @@ t.test('due deadlines expire in order; a removed one never does', async (t) => {
 t.test('one abort listener tells every watcher on the signal, except those removed', async (t) => {
   const ac = new AbortController();
   const told: unknown[] = [];
-  const a = { abort: (r: unknown) => told.push(['a', r]) };
-  const b = { abort: (r: unknown) => told.push(['b', r]) };
-  const c = { abort: (r: unknown) => told.push(['c', r]) };
+  const a = { abort: (r: unknown) => told.push(['a', r]), abortSlot: -1 };
+  const b = { abort: (r: unknown) => told.push(['b', r]), abortSlot: -1 };
+  const c = { abort: (r: unknown) => told.push(['c', r]), abortSlot: -1 };
   onAbort(ac.signal, a);
   onAbort(ac.signal, b);
   onAbort(ac.signal, c);
