@@ -189,7 +189,7 @@ export class Daemon {
         }
         : undefined;
       // Parental agents and the CDS scan feed rollover decisions: the leader's alone with workers.
-      if (opts.dnssec.rollover && opts.dnssec.role !== 'follower') this.rollover = new Rollover(signer, this.catalog, { ...opts.dnssec.rollover, ...(judge ? { judge } : {}) }, this.log);
+      if (opts.dnssec.rollover && opts.dnssec.role !== 'follower') this.rollover = new Rollover(signer, this.catalog, { ...opts.dnssec.rollover, ...(judge ? { judge } : {}), udp: opts.udpIo === 'dgram' ? 'dgram' : 'auto' }, this.log);
       this.catalog.view = (zone) => signer.view(zone);
       this.catalog.signing = true;
     }
