@@ -16,19 +16,19 @@ import { dsMatches } from '../dnssec/ds.js';
 import { keysThatSigned } from '../dnssec/rrsig.js';
 import type { Server } from '../transport/exchange.js';
 import { RRType } from '../wire/types.js';
-import { askedDs, fetchFrom } from './cds-read.js';
+import { askedDs, fetchFrom, type FetchOptions } from './cds-read.js';
 
 export type BootstrapSeen = { ds: Buffer[]; why: string } | { ds?: undefined; why: string };
 
 const setKey = (ds: readonly Buffer[]): string => ds.map((d) => d.toString('hex')).sort().join(',');
 
 /** What one name server asks for, checked for self-consistency. */
-async function askOne(child: string, s: Server, now: number, timeout: number): Promise<BootstrapSeen> {
-  const dnskey = await fetchFrom(s, child, RRType.DNSKEY, timeout);
+async function askOne(child: string, s: Server, now: number, ask: FetchOptions): Promise<BootstrapSeen> {
+  const dnskey = await fetchFrom(s, child, RRType.DNSKEY, ask);
   if (typeof dnskey === 'string') return { why: `no DNSKEY RRset: ${dnskey}` };
-  const cds = await fetchFrom(s, child, RRType.CDS, timeout);
+  const cds = await fetchFrom(s, child, RRType.CDS, ask);
   if (typeof cds === 'string') return { why: `no CDS answer: ${cds}` };
-  const cdnskey = await fetchFrom(s, child, RRType.CDNSKEY, timeout);
+  const cdnskey = await fetchFrom(s, child, RRType.CDNSKEY, ask);
   if (typeof cdnskey === 'string') return { why: `no CDNSKEY answer: ${cdnskey}` };
   const asked = askedDs(child, cds.rdata, cdnskey.rdata);
   if ('fault' in asked) return { why: `${s.address}: ${asked.fault}` };
@@ -45,11 +45,11 @@ async function askOne(child: string, s: Server, now: number, timeout: number): P
 }
 
 /** The DS set every one of `servers` asks for, or why there is none. */
-export async function bootstrapChild(child: string, servers: readonly Server[], now: number, timeout = 1500): Promise<BootstrapSeen> {
+export async function bootstrapChild(child: string, servers: readonly Server[], now: number, ask: FetchOptions = {}): Promise<BootstrapSeen> {
   if (servers.length === 0) return { why: 'no name server addresses' };
   let first: Buffer[] | undefined;
   for (const s of servers) {
-    const got = await askOne(child, s, now, timeout);
+    const got = await askOne(child, s, now, ask);
     if (!got.ds) return got;
     if (first === undefined) first = got.ds;
     else if (setKey(first) !== setKey(got.ds)) return { why: `the name servers disagree: ${servers[0]!.address} asks for DS ${first.map((d) => d.readUInt16BE(0)).join(',')}, ${s.address} for ${got.ds.map((d) => d.readUInt16BE(0)).join(',')}` };

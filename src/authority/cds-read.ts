@@ -5,9 +5,16 @@
 
 import { dsFromDnskey, dsMatches, supportedDigest } from '../dnssec/ds.js';
 import { query, type Server } from '../transport/exchange.js';
+import type { UpstreamUdp } from '../transport/udp.js';
 import type { RR } from '../wire/rr.js';
 import { nameEquals } from '../wire/name.js';
 import { Rcode, RRType } from '../wire/types.js';
+
+/** How the child's servers are asked: ms per query (default 1500), and the UDP socket code (the daemon's --udp-io). */
+export interface FetchOptions {
+  timeout?: number;
+  udp?: UpstreamUdp;
+}
 
 export interface Fetched {
   rdata: Buffer[];
@@ -15,9 +22,9 @@ export interface Fetched {
 }
 
 /** `type` at `name` from one server, authoritative; a string says why not. */
-export async function fetchFrom(s: Server, name: string, type: number, timeout: number): Promise<Fetched | string> {
+export async function fetchFrom(s: Server, name: string, type: number, ask: FetchOptions = {}): Promise<Fetched | string> {
   try {
-    const r = await query(s, { name, type, class: 1 }, { rd: false, edns: { udpSize: 1232, dnssecOk: true }, timeout });
+    const r = await query(s, { name, type, class: 1 }, { rd: false, edns: { udpSize: 1232, dnssecOk: true }, timeout: ask.timeout ?? 1500, ...(ask.udp ? { udp: ask.udp } : {}) });
     if (r.message.rcode !== Rcode.NOERROR) return `${s.address}: rcode ${r.message.rcode}`;
     if (!r.message.aa) return `${s.address}: not authoritative for ${name}`;
     const at = (rr: RR) => nameEquals(rr.name, name);
@@ -31,10 +38,10 @@ export async function fetchFrom(s: Server, name: string, type: number, timeout: 
 }
 
 /** `type` at `name` from the first of `servers` that answers. */
-export async function fetchSet(servers: readonly Server[], name: string, type: number, timeout: number): Promise<Fetched | string> {
+export async function fetchSet(servers: readonly Server[], name: string, type: number, ask: FetchOptions = {}): Promise<Fetched | string> {
   let last = 'no servers';
   for (const s of servers) {
-    const got = await fetchFrom(s, name, type, timeout);
+    const got = await fetchFrom(s, name, type, ask);
     if (typeof got !== 'string') return got;
     last = got;
   }

@@ -12,7 +12,7 @@ import { nameKey, readName } from '../wire/name.js';
 import type { Zone } from '../zone/zone.js';
 import type { Logger } from '../base/log.js';
 import { RRType } from '../wire/types.js';
-import { askedDs, fetchSet } from './cds-read.js';
+import { askedDs, fetchSet, type FetchOptions } from './cds-read.js';
 import { bootstrapChild, type BootstrapWatch } from './cds-bootstrap.js';
 
 /** A change of the DS set (empty: removed, by the delete signal), or why there is none. */
@@ -24,16 +24,16 @@ const sameSet = (a: readonly Buffer[], b: readonly Buffer[]): boolean =>
   a.length === b.length && a.every((x) => b.some((y) => y.equals(x))) && b.every((y) => a.some((x) => x.equals(y)));
 
 /** What the child asks for and whether it may have it, judged at `now` against `currentDs`. */
-export async function scanChild(child: string, currentDs: readonly Buffer[], servers: readonly Server[], now: number, timeout = 1500): Promise<CdsVerdict> {
+export async function scanChild(child: string, currentDs: readonly Buffer[], servers: readonly Server[], now: number, ask: FetchOptions = {}): Promise<CdsVerdict> {
   if (currentDs.length === 0) return { why: 'no DS yet: an insecure delegation is taken secure only by the RFC 8078 bootstrap (--dnssec-cds-bootstrap)' };
-  const dnskey = await fetchSet(servers, child, RRType.DNSKEY, timeout);
+  const dnskey = await fetchSet(servers, child, RRType.DNSKEY, ask);
   if (typeof dnskey === 'string') return { why: `no DNSKEY RRset: ${dnskey}` };
   const set = (type: number, rdata: Buffer[]) => ({ name: child, type, class: 1, rdata });
   const named = dnskey.rdata.filter((k) => currentDs.some((d) => dsMatches(child, d, k)));
   const trusted = keysThatSigned(set(RRType.DNSKEY, dnskey.rdata), dnskey.sigs, named, child, now);
   if (trusted.length === 0) return { why: 'the DNSKEY RRset is not signed by a key the current DS names' };
-  const cds = await fetchSet(servers, child, RRType.CDS, timeout);
-  const cdnskey = await fetchSet(servers, child, RRType.CDNSKEY, timeout);
+  const cds = await fetchSet(servers, child, RRType.CDS, ask);
+  const cdnskey = await fetchSet(servers, child, RRType.CDNSKEY, ask);
   for (const [what, got, type] of [['CDS', cds, RRType.CDS], ['CDNSKEY', cdnskey, RRType.CDNSKEY]] as const) {
     if (typeof got === 'string' || got.rdata.length === 0) continue;
     if (keysThatSigned(set(type, got.rdata), got.sigs, trusted, child, now).length === 0) return { why: `the ${what} RRset is not signed by a key of the current DS chain` };
@@ -86,7 +86,7 @@ function ipv6Text(b: Buffer): string {
  */
 export async function scanDelegations(
   zone: Zone,
-  o: { now: number; port: number; currentDs: (cut: string) => Buffer[]; servedHere: (origin: string) => boolean; adopt: (cut: string, ds: Buffer[], ttl: number) => void; log: Logger; timeout?: number; bootstrap?: BootstrapWatch },
+  o: { now: number; port: number; currentDs: (cut: string) => Buffer[]; servedHere: (origin: string) => boolean; adopt: (cut: string, ds: Buffer[], ttl: number) => void; log: Logger; ask?: FetchOptions; bootstrap?: BootstrapWatch },
 ): Promise<number> {
   let changed = 0;
   for (const cutKey of zone.delegations()) {
@@ -104,7 +104,7 @@ export async function scanDelegations(
       o.log.debug(`zone ${zone.origin}: CDS of ${cut.name} not scanned: no glue addresses for its name servers`);
       continue;
     }
-    const v = await scanChild(cut.name, current, servers, o.now, o.timeout);
+    const v = await scanChild(cut.name, current, servers, o.now, o.ask);
     if (v.change) {
       o.adopt(cut.name, v.change, ttl);
       o.log.info(`zone ${zone.origin}: DS of ${cut.name} ${v.change.length === 0 ? 'removed' : 'updated'} from its CDS: ${v.why}`);
@@ -117,11 +117,11 @@ export async function scanDelegations(
 /** The bootstrap of one insecure delegation: true when its DS set was adopted. */
 async function bootstrapOne(
   zone: Zone, child: string, servers: Server[], watch: BootstrapWatch,
-  o: { now: number; adopt: (cut: string, ds: Buffer[], ttl: number) => void; log: Logger; timeout?: number }, ttl: number,
+  o: { now: number; adopt: (cut: string, ds: Buffer[], ttl: number) => void; log: Logger; ask?: FetchOptions }, ttl: number,
 ): Promise<boolean> {
   const missing = unglued(zone, child);
   // Every name server must be asked (RFC 8078 3.3); one the parent has no address for cannot be.
-  const v = missing.length > 0 ? { why: `name servers with no glue here cannot be asked: ${missing.join(', ')}` } : await bootstrapChild(child, servers, o.now, o.timeout);
+  const v = missing.length > 0 ? { why: `name servers with no glue here cannot be asked: ${missing.join(', ')}` } : await bootstrapChild(child, servers, o.now, o.ask);
   if (!v.ds) {
     if (watch.reset(nameKey(child))) o.log.info(`zone ${zone.origin}: bootstrap of ${child} starts again: ${v.why}`);
     else o.log.debug(`zone ${zone.origin}: ${child} stays insecure: ${v.why}`);

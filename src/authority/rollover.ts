@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Logger } from '../base/log.js';
 import type { RR } from '../wire/rr.js';
 import { query, type Server } from '../transport/exchange.js';
+import type { UpstreamUdp } from '../transport/udp.js';
 import { nameEquals, nameKey, parentName } from '../wire/name.js';
 import { Rcode, RRType } from '../wire/types.js';
 import type { Zone } from '../zone/zone.js';
@@ -45,6 +46,8 @@ export interface RolloverOptions {
   bootstrapHold?: number;
   /** Milliseconds per query. Default 1500. */
   timeout?: number;
+  /** Socket code of the UDP queries (ExchangeOptions.udp): `dgram` with the daemon's --udp-io dgram. Default `auto`. */
+  udp?: UpstreamUdp;
 }
 
 export class Rollover {
@@ -81,7 +84,7 @@ export class Rollover {
   private async watch(origin: string): Promise<void> {
     for (const agent of this.opts.parentalAgents ?? []) {
       try {
-        const r = await query(agent, { name: origin, type: RRType.DS, class: 1 }, { rd: false, edns: { udpSize: 1232, dnssecOk: true }, timeout: this.opts.timeout ?? 1500 });
+        const r = await query(agent, { name: origin, type: RRType.DS, class: 1 }, { rd: false, edns: { udpSize: 1232, dnssecOk: true }, timeout: this.opts.timeout ?? 1500, ...(this.opts.udp ? { udp: this.opts.udp } : {}) });
         if (!r.message.aa || r.message.rcode !== Rcode.NOERROR) continue;
         if (this.opts.judge) {
           const v = await this.opts.judge(origin, RRType.DS, { rcode: r.message.rcode, answer: r.message.answers, authority: r.message.authority });
@@ -118,7 +121,7 @@ export class Rollover {
     if (this.opts.cdsScan) {
       for (const z of zones) {
         await scanDelegations(z, {
-          now: this.signer.now(), port: this.opts.cdsPort ?? 53, log: this.log, timeout: this.opts.timeout,
+          now: this.signer.now(), port: this.opts.cdsPort ?? 53, log: this.log, ask: { ...(this.opts.timeout !== undefined ? { timeout: this.opts.timeout } : {}), ...(this.opts.udp ? { udp: this.opts.udp } : {}) },
           servedHere: (o) => this.servedHere(o),
           currentDs: (cut) => this.signer.adoptedDs(cut) ?? z.nodeByKey(nameKey(cut))?.rrsets.get(RRType.DS)?.rdata ?? [],
           adopt: (cut, ds, ttl) => this.signer.adoptDs(cut, ds, ttl), bootstrap: this.bootstrap,

@@ -86,7 +86,9 @@ export class DnsCache {
   /** Cache an RRset; when stored, the negative entries it disproves go. */
   putRRset(set: RRset, rank: Rank): PutResult {
     const r = this.rrsets.put(set, rank);
-    if (r === 'stored') {
+    // An empty negative cache (a cold start, or names that all exist) has nothing to drop: the
+    // probes below cost a key and a lookup per ancestor of every stored set.
+    if (r === 'stored' && this.negatives.count > 0) {
       // Data of any type at the name also contradicts a NODATA cached for ANY there.
       const removed = (this.negatives.deleteNodata(set.name, set.type, set.class) ? 1 : 0) + (this.negatives.deleteNodata(set.name, RRType.ANY, set.class) ? 1 : 0)
         + this.negatives.dropNxdomainAtOrAbove(set.name, set.class);

@@ -87,6 +87,8 @@ function sameRdata(a: readonly Buffer[], b: readonly Buffer[]): boolean {
 }
 
 export class RRsetCache extends TtlCache<RRsetValue> {
+  /** Every type ever offered to put (never forgotten, so never wrong): see mayHold. */
+  private readonly typesSeen = new Set<number>();
 
   constructor(opts: RRsetCacheOptions = {}) {
     super(opts, RRSET_CACHE_DEFAULTS);
@@ -100,6 +102,7 @@ export class RRsetCache extends TtlCache<RRsetValue> {
    */
   put(set: RRset, rank: Rank): PutResult {
     checkRank(rank);
+    if (typeof set?.type === 'number') this.typesSeen.add(set.type);
     // Checked here, copied only if stored: the same glue again (below) needs no copy.
     const valid = checkRRset(set);
     const ttl = clampTtl(valid.ttl, this.policy.minTtl, this.policy.maxTtl);
@@ -134,6 +137,14 @@ export class RRsetCache extends TtlCache<RRsetValue> {
       return undefined;
     }
     return this.hit(e, now);
+  }
+
+  /**
+   * False when no set of `type` was ever offered to this cache: a lookup for it would miss. The
+   * resolver asks before probing every ancestor of a name for a DNAME, which few caches ever hold.
+   */
+  mayHold(type: number): boolean {
+    return this.typesSeen.has(type);
   }
 
   /** Like get, but does not count, touch the LRU order or trigger a prefetch. */

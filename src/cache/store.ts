@@ -87,7 +87,9 @@ export class TtlStore<V> {
   readonly opts: StoreOptions;
   private readonly lru: LRUCache<string, StoredEntry<V>>;
   /** nameKey -> cache keys at that name, so one name's entries are found without a scan. */
-  private readonly byName = new Map<string, Set<string>>();
+  // Most names hold one entry: that key alone, a Set only from the second (a Set per cached name
+  // was an allocation and ~130 bytes per name).
+  private readonly byName = new Map<string, string | Set<string>>();
 
   constructor(opts: StoreOptions) {
     this.opts = opts;
@@ -191,7 +193,8 @@ export class TtlStore<V> {
 
   /** Keys stored at a name (any case), live or not. */
   keysAt(name: string): string[] {
-    return [...(this.byName.get(nameKey(name)) ?? [])];
+    const keys = this.byName.get(nameKey(name));
+    return keys === undefined ? [] : typeof keys === 'string' ? [keys] : [...keys];
   }
 
   deleteAt(name: string, filter: (key: string, e: StoredEntry<V>) => boolean = () => true): number {
@@ -207,7 +210,10 @@ export class TtlStore<V> {
   deleteTree(name: string): number {
     const doomed: string[] = [];
     for (const [nk, keys] of this.byName) {
-      if (isInDomain(nk, name)) doomed.push(...keys);
+      if (isInDomain(nk, name)) {
+        if (typeof keys === 'string') doomed.push(keys);
+        else doomed.push(...keys);
+      }
     }
     let n = 0;
     for (const key of doomed) if (this.lru.delete(key)) n++;
@@ -236,6 +242,11 @@ export class TtlStore<V> {
     this.byName.clear();
   }
 
+  /** Entries held (dead ones not yet dropped included): 0 means every lookup misses. */
+  get count(): number {
+    return this.lru.size;
+  }
+
   snapshot(): CacheSnapshot {
     return { ...this.stats, entries: this.lru.size, bytes: this.opts.maxBytes > 0 ? this.lru.calculatedSize : this.countBytes() };
   }
@@ -248,15 +259,20 @@ export class TtlStore<V> {
 
   private index(name: string, key: string): void {
     const nk = nameKey(name);
-    let keys = this.byName.get(nk);
-    if (!keys) this.byName.set(nk, (keys = new Set()));
-    keys.add(key);
+    const keys = this.byName.get(nk);
+    if (keys === undefined) this.byName.set(nk, key);
+    else if (typeof keys !== 'string') keys.add(key);
+    else if (keys !== key) this.byName.set(nk, new Set([keys, key]));
   }
 
   private unindex(name: string, key: string): void {
     const nk = nameKey(name);
     const keys = this.byName.get(nk);
-    if (!keys) return;
+    if (keys === undefined) return;
+    if (typeof keys === 'string') {
+      if (keys === key) this.byName.delete(nk);
+      return;
+    }
     keys.delete(key);
     if (keys.size === 0) this.byName.delete(nk);
   }

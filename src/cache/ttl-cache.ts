@@ -36,4 +36,9 @@ export abstract class TtlCache<V> {
   snapshot(): CacheSnapshot {
     return this.store.snapshot();
   }
+
+  /** Entries held; 0 means every lookup misses and every delete is a no-op. */
+  get count(): number {
+    return this.store.count;
+  }
 }

@@ -5,10 +5,12 @@
 
 import { silentLogger, type Logger } from '../base/log.js';
 import { AopError } from '../base/errors.js';
+import { ChurnMap } from '../base/churn.js';
 import { DnsCache, MIN_ANSWER_RANK, Rank, type CachedRRset, type NegativeHit } from '../cache/index.js';
+import { DeadlineSet } from '../transport/deadlines.js';
 import { DotClient } from '../transport/dot.js';
 import type { TlsPeer } from '../transport/tls-peer.js';
-import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server } from '../transport/index.js';
+import { exchange, query as transportQuery, TransportError, type ExchangeResult, type QueryOptions, type Server, type UpstreamUdp } from '../transport/index.js';
 import { encodeQuery, type Question } from '../wire/message.js';
 import type { Metrics } from '../base/metrics.js';
 import { isInDomain, labelCount, labelsToText, nameEquals, nameKey, nameToLabels, nameToWire, parentName, readName } from '../wire/name.js';
@@ -69,6 +71,8 @@ export interface ResolverOptions {
    * denials and wildcard proofs, handed on in the resolution for a validator. Default false.
    */
   dnssec?: boolean;
+  /** Socket code of the upstream UDP queries (ExchangeOptions.udp): `dgram` with the daemon's --udp-io dgram. Default `auto`. */
+  upstreamUdp?: UpstreamUdp;
   /** Transport, replaceable in tests. */
   query?: (server: Server, q: Question, opts: QueryOptions) => Promise<ExchangeResult>;
 }
@@ -172,16 +176,21 @@ function expanded(set: RRset): boolean {
   return set.sigs?.some((sig) => sig.length > 3 && sig[3]! < labelCount(set.name)) ?? false;
 }
 
+/** The hit's set, whose ttl is already the remaining one: the cache hands out a copy per hit. */
 function hitSet(hit: CachedRRset): RRset {
-  return { ...hit.rrset, ttl: hit.ttl };
+  return hit.rrset.ttl === hit.ttl ? hit.rrset : { ...hit.rrset, ttl: hit.ttl };
 }
+
+/** The client response timers of questions in flight (RFC 8767), under one timer (deadlines.ts). */
+const clientTimers = new DeadlineSet();
 
 /** `p`'s value, or undefined if `ms` pass first (at once for ms <= 0, unless p has settled). */
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   if (ms <= 0) return Promise.race([p, Promise.resolve(undefined)]);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    void p.then((v) => { clearTimeout(timer); resolve(v); });
+    const due = { at: performance.now() + ms, expire: () => resolve(undefined), dueSlot: -1 };
+    clientTimers.add(due);
+    void p.then((v) => { clientTimers.delete(due); resolve(v); });
   });
 }
 
@@ -191,9 +200,10 @@ export class Resolver {
     questions: 0, coalesced: 0, cacheAnswers: 0, upstreamQueries: 0, upstreamTimeouts: 0, lame: 0,
     staleAnswers: 0, prefetches: 0, servfail: 0, forwarded: 0, refused: 0,
   };
-  private readonly inflight = new Map<string, Promise<Resolution>>();
+  // ChurnMaps, not Maps: an entry per question in flight, come and gone in a millisecond (base/churn.ts).
+  private readonly inflight = new ChurnMap<Promise<Resolution>>();
   /** Upstream refreshes of one (name, type) for client questions, which outlive the question when stale data was served. */
-  private readonly refreshing = new Map<string, Refresh>();
+  private readonly refreshing = new ChurnMap<Refresh>();
   /**
    * Per name, the types an authority gave for ANY: a repeated ANY is answered from those RRsets
    * in the cache while every one of them is there (as Unbound answers it from its message cache).
@@ -227,6 +237,7 @@ export class Resolver {
       prefetch: opts.prefetch ?? true,
       forwarders: opts.forwarders ?? [],
       dnssec: opts.dnssec ?? false,
+      upstreamUdp: opts.upstreamUdp ?? 'auto',
       query: opts.query ?? transportQuery,
     };
   }
@@ -422,7 +433,10 @@ export class Resolver {
     }
     // A DNAME at an ancestor rewrites the name (RFC 6672 3.1). It comes before a CNAME at the
     // name: names below a DNAME cannot own data (2.4), so such a CNAME is older than the DNAME.
-    for (let a = parentName(name); a !== undefined && isInDomain(a, this.o.hints.zone); a = parentName(a)) {
+    // Skipped while no DNAME was ever cached: every ancestor's lookup would miss. The sets of this
+    // resolution (fresh) were offered to the cache too, so a DNAME among them counts.
+    const dnames = this.cache.rrsets.mayHold(RRType.DNAME);
+    for (let a = dnames ? parentName(name) : undefined; a !== undefined && isInDomain(a, this.o.hints.zone); a = parentName(a)) {
       const d = get(a, RRType.DNAME, false);
       if (!d) continue;
       const target = readName(d.set.rdata[0]!, 0).name;
@@ -642,7 +656,7 @@ export class Resolver {
     const mark = this.cache.infra.mark(addr);
     try {
       reply = await this.o.query({ address: addr, port: this.o.port }, { name, type, class: RRClass.IN }, {
-        rd: false, edns: this.o.dnssec ? { udpSize: 1232, dnssecOk: true } : { udpSize: 1232 }, signal: this.controller.signal,
+        rd: false, edns: this.o.dnssec ? { udpSize: 1232, dnssecOk: true } : { udpSize: 1232 }, signal: this.controller.signal, udp: this.o.upstreamUdp,
         timeout: Math.max(1, Math.min(this.o.timeout, rto, left)),
       });
     } catch (err) {
@@ -701,7 +715,7 @@ export class Resolver {
       const upstream = this.metrics?.upstream(f.address);
       if (upstream !== undefined) this.metrics!.upstreamQueries.inc({ upstream });
       try {
-        const opts = { timeout: this.o.timeout, signal: this.controller.signal };
+        const opts = { timeout: this.o.timeout, signal: this.controller.signal, udp: this.o.upstreamUdp };
         const r = f.tls ? await (this.dot ??= new DotClient()).exchange(f, q, opts) : await exchange(f, q, opts);
         if (upstream !== undefined) this.metrics!.upstreamRtt.observe({ upstream }, r.rtt / 1000);
         const m = r.message;

@@ -11,7 +11,7 @@ import { DnsCache, type DnsCacheOptions } from '../cache/index.js';
 import { Acl } from '../resolver/acl.js';
 import type { RootHints } from '../resolver/hints.js';
 import { Resolver, type Forwarder, type ResolverOptions } from '../resolver/resolver.js';
-import { setUpstreamUdp, type Server } from '../transport/index.js';
+import type { Server } from '../transport/index.js';
 import { AuthorityHandler } from './authority-handler.js';
 import { Signer, type SignerOptions, type ZoneSerial } from '../authority/signer.js';
 import { Rollover, type AnswerJudge, type RolloverOptions } from '../authority/rollover.js';
@@ -117,8 +117,9 @@ export interface ResolverConfig {
 }
 
 /** The resolver options the daemon's resolver and its warm-up twin share. */
-function resolverOptions(r: ResolverConfig): Pick<ResolverOptions, 'forwarders' | 'timeout' | 'serveStale' | 'prefetch'> {
-  return { forwarders: r.forwarders, timeout: r.timeout, serveStale: r.serveStale, prefetch: r.prefetch };
+function resolverOptions(r: ResolverConfig, udpIo: UdpIo | undefined): Pick<ResolverOptions, 'forwarders' | 'timeout' | 'serveStale' | 'prefetch' | 'upstreamUdp'> {
+  // The upstream UDP queries take the same path as the listeners: --udp-io dgram keeps both on node:dgram.
+  return { forwarders: r.forwarders, timeout: r.timeout, serveStale: r.serveStale, prefetch: r.prefetch, upstreamUdp: udpIo === 'dgram' ? 'dgram' : 'auto' };
 }
 
 export class ZonesLoadError extends AopError {
@@ -188,7 +189,7 @@ export class Daemon {
         }
         : undefined;
       // Parental agents and the CDS scan feed rollover decisions: the leader's alone with workers.
-      if (opts.dnssec.rollover && opts.dnssec.role !== 'follower') this.rollover = new Rollover(signer, this.catalog, { ...opts.dnssec.rollover, ...(judge ? { judge } : {}) }, this.log);
+      if (opts.dnssec.rollover && opts.dnssec.role !== 'follower') this.rollover = new Rollover(signer, this.catalog, { ...opts.dnssec.rollover, ...(judge ? { judge } : {}), udp: opts.udpIo === 'dgram' ? 'dgram' : 'auto' }, this.log);
       this.catalog.view = (zone) => signer.view(zone);
       this.catalog.signing = true;
     }
@@ -297,7 +298,7 @@ export class Daemon {
       const acl = new Acl(r.allow);
       // Our own zones' delegations come before the hints: a referral away from them is resolved from their NS and glue.
       this.resolver = new Resolver({
-        ...resolverOptions(r), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
+        ...resolverOptions(r, this.opts.udpIo), hints: r.hints, local: new CatalogDelegations(this.catalog), cache: new DnsCache(r.cache), port: r.upstreamPort, logger: this.log,
         ...(r.validation ? { dnssec: true } : {}),
         ...(this.dnstap?.upstream ? { query: tappedQuery(this.dnstap) } : {}),
         ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
@@ -360,8 +361,6 @@ export class Daemon {
     this.warmUpPlan = { handlers, respondOptions, responder };
     const tcp = { ...DEFAULT_TCP, ...this.opts.tcp };
     const rrl = this.opts.rrl && this.opts.rrl.rate > 0 ? new RateLimiter(this.opts.rrl) : undefined;
-    // The resolver's upstream UDP queries take the same path as the listeners: --udp-io dgram keeps both on node:dgram.
-    setUpstreamUdp(this.opts.udpIo === 'dgram' ? 'dgram' : 'auto');
     try {
       for (const addr of this.opts.listen) {
         const l = new Listener(addr, responder, this.stats, tcp, this.log, rrl);
@@ -401,7 +400,7 @@ export class Daemon {
       // The warm-up's own SERVFAILs are not news.
       const logger = silentLogger;
       await warmUpResolver({
-        questions: warm, resolver: resolverOptions(r), cache: r.cache, after: handlers.slice(1), specials: responder.specials,
+        questions: warm, resolver: resolverOptions(r, this.opts.udpIo), cache: r.cache, after: handlers.slice(1), specials: responder.specials,
         respond: { ...respondOptions, logger }, catalog: this.catalog, logger,
       });
       this.log.debug(`resolver: warmed up with ${warm} made-up resolutions in ${Date.now() - t0} ms`);

@@ -1,6 +1,8 @@
 // One attempt (a UDP or TCP exchange) under a deadline: the timer and the caller's AbortSignal
 // combined, and every resource released exactly once whichever way the attempt ends.
 
+import { performance } from 'node:perf_hooks';
+import { attemptDeadlines, offAbort, onAbort, type Abortable, type Due } from './deadlines.js';
 import { TransportError, type Endpoint, type TransportKind } from './errors.js';
 import type { TransportStats } from './stats.js';
 
@@ -39,9 +41,10 @@ export function abortedError(ctx: AttemptContext, reason: unknown): TransportErr
 }
 
 /**
- * Run `start` under the attempt's deadline. A plain timer and an abort listener are used rather
- * than AbortSignal.timeout()/any(): those cannot be cleared, so each query would leave a timer or
- * a listener on a long-lived caller signal behind it.
+ * Run `start` under the attempt's deadline. The deadline is an entry in the process's one
+ * deadline set and the abort a member of the signal's one listener (deadlines.ts), rather than
+ * a timer and a listener per attempt: AbortSignal.timeout()/any() cannot be cleared at all, and
+ * a setTimeout and addEventListener pair per attempt was a measurable part of a cold name's CPU.
  */
 export function runAttempt<T>(ctx: AttemptContext, timeoutMessage: () => string, start: (settle: Settle<T>) => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -51,11 +54,9 @@ export function runAttempt<T>(ctx: AttemptContext, timeoutMessage: () => string,
       reject(abortedError(ctx, signal.reason));
       return;
     }
-    const settle = new Attempt<T>(ctx, resolve, reject);
-    settle.timer = setTimeout(() => {
-      settle.fail(new TransportError('ERR_TRANSPORT_TIMEOUT', timeoutMessage(), { transport: ctx.transport, server: ctx.server }));
-    }, ctx.timeout);
-    signal?.addEventListener('abort', settle.onAbort, { once: true });
+    const settle = new Attempt<T>(ctx, resolve, reject, timeoutMessage, performance.now() + ctx.timeout);
+    attemptDeadlines.add(settle);
+    if (signal) onAbort(signal, settle);
     try {
       start(settle);
     } catch (err) {
@@ -72,17 +73,28 @@ export function runAttempt<T>(ctx: AttemptContext, timeoutMessage: () => string,
  * through young-generation collections until a full one; the cold resolver's full collections
  * and their pauses came mostly from that.
  */
-class Attempt<T> implements Settle<T> {
+class Attempt<T> implements Settle<T>, Due, Abortable {
   done = false;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  private cleanups: (() => void)[] = [];
-  readonly onAbort = (): void => this.fail(abortedError(this.ctx, this.ctx.signal?.reason));
+  dueSlot = -1;
+  abortSlot = -1;
+  /** Usually one (the socket's close); an array only past that. */
+  private cleanup: (() => void) | (() => void)[] | undefined;
 
   constructor(
     private readonly ctx: AttemptContext,
     private readonly resolve: (value: T) => void,
     private readonly reject: (err: TransportError) => void,
+    private readonly timeoutMessage: () => string,
+    readonly at: number,
   ) {}
+
+  expire(): void {
+    this.fail(new TransportError('ERR_TRANSPORT_TIMEOUT', this.timeoutMessage(), { transport: this.ctx.transport, server: this.ctx.server }));
+  }
+
+  abort(reason: unknown): void {
+    this.fail(abortedError(this.ctx, reason));
+  }
 
   ok(value: T): void {
     if (this.done) return;
@@ -99,20 +111,30 @@ class Attempt<T> implements Settle<T> {
   }
 
   defer(fn: () => void): void {
-    this.cleanups.push(fn);
-    if (this.done) this.finish();
+    if (this.done) {
+      run(fn);
+      return;
+    }
+    const c = this.cleanup;
+    this.cleanup = c === undefined ? fn : Array.isArray(c) ? [...c, fn] : [c, fn];
   }
 
   private finish(): void {
     this.done = true;
-    clearTimeout(this.timer);
-    this.ctx.signal?.removeEventListener('abort', this.onAbort);
-    for (const fn of this.cleanups.splice(0)) {
-      try {
-        fn();
-      } catch {
-        // A socket that is already closed; nothing left to release.
-      }
-    }
+    attemptDeadlines.delete(this);
+    if (this.ctx.signal) offAbort(this.ctx.signal, this);
+    const c = this.cleanup;
+    this.cleanup = undefined;
+    if (c === undefined) return;
+    if (Array.isArray(c)) for (const fn of c) run(fn);
+    else run(c);
+  }
+}
+
+function run(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // A socket that is already closed; nothing left to release.
   }
 }

@@ -11,7 +11,7 @@ import { TransportError, type Endpoint, type TransportKind } from './errors.js';
 import { parseQuery } from './match.js';
 import { transportStats, type TransportStats } from './stats.js';
 import { tcpAttempt } from './tcp.js';
-import { udpAttempt } from './udp.js';
+import { udpAttempt, type UpstreamUdp } from './udp.js';
 
 export interface Server {
   /** An IPv4 or IPv6 address; host names are refused (the transport never resolves names). */
@@ -30,6 +30,11 @@ export interface ExchangeOptions {
   ignoreTc?: boolean;
   /** Counters to update; default the process-wide `transportStats`. */
   stats?: TransportStats;
+  /**
+   * Socket code for the UDP attempt: `auto` (default) is native/udp-batch's connected sockets
+   * where the module was built, `dgram` is node:dgram always (the daemon's --udp-io dgram).
+   */
+  udp?: UpstreamUdp;
 }
 
 export interface ExchangeResult {
@@ -81,6 +86,7 @@ function checkOptions(opts: ExchangeOptions): number {
     throw badOption(`timeout ${String(timeout)} is not a number of milliseconds in 1..2147483647`);
   }
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw badOption('signal is not an AbortSignal');
+  if (opts.udp !== undefined && opts.udp !== 'auto' && opts.udp !== 'dgram') throw badOption(`udp ${JSON.stringify(opts.udp)} is not "auto" or "dgram"`);
   return timeout;
 }
 
@@ -100,7 +106,7 @@ export async function exchange(server: Server, wireQuery: Buffer, opts: Exchange
     ({ message: r.message, query: wireQuery, reply: r.reply, transport, rtt: performance.now() - started, server: endpoint, bytes: r.reply.length });
 
   if (!opts.tcp) {
-    const r = await udpAttempt(ctx('udp'), wireQuery, expected);
+    const r = await udpAttempt(ctx('udp'), wireQuery, expected, opts.udp ?? 'auto');
     if (r.message && (!r.truncated || opts.ignoreTc)) return result({ reply: r.reply, message: r.message }, 'udp');
     if (!r.message && opts.ignoreTc) {
       throw new TransportError('ERR_TRANSPORT_BAD_REPLY', `undecodable truncated reply from udp ${endpoint.address}:${endpoint.port}`,

@@ -4,5 +4,5 @@ export { exchange, query, DEFAULT_TIMEOUT, DEFAULT_UDP_SIZE, type Server, type E
 export { TransportError, type TransportErrorCode, type TransportKind, type Endpoint } from './errors.js';
 export { transportStats, newTransportStats, openSockets, type TransportStats } from './stats.js';
 export { FrameDecoder, frameMessage, MAX_FRAME } from './framing.js';
-export { setUpstreamUdp } from './udp.js';
+export type { UpstreamUdp } from './udp.js';
 export { checkReply, parseQuery, type Expected, type Verdict } from './match.js';

@@ -28,18 +28,16 @@ export interface AttemptResult {
  * ICMP port/host unreachable as ECONNREFUSED/EHOSTUNREACH, so a dead port fails at once
  * instead of at the timeout (Unbound's udp-connect does the same).
  */
-export function udpAttempt(ctx: AttemptContext, query: Buffer, expected: Expected): Promise<AttemptResult> {
-  const native = upstream === 'dgram' ? undefined : loadUdpBatch().native;
+export function udpAttempt(ctx: AttemptContext, query: Buffer, expected: Expected, mode: UpstreamUdp = 'auto'): Promise<AttemptResult> {
+  const native = mode === 'dgram' ? undefined : loadUdpBatch().native;
   return native ? nativeAttempt(native, ctx, query, expected) : dgramAttempt(ctx, query, expected);
 }
 
-/** Which socket code upstream UDP queries use: `auto` is the native module where it was built. */
-let upstream: 'auto' | 'dgram' = 'auto';
-
-/** Set by the daemon from --udp-io: `dgram` keeps upstream queries on node:dgram too. */
-export function setUpstreamUdp(mode: 'auto' | 'dgram'): void {
-  upstream = mode;
-}
+/**
+ * Which socket code an upstream UDP query uses (ExchangeOptions.udp): `auto` is the native module
+ * where it was built, `dgram` node:dgram always (the daemon passes it with --udp-io dgram).
+ */
+export type UpstreamUdp = 'auto' | 'dgram';
 
 /**
  * The same exchange on the native module: socket, connect (a random ephemeral port, the kernel's

@@ -2,7 +2,7 @@
 // node:dgram, the path taken with --udp-io dgram or where native/udp-batch was not built; the
 // file itself runs them on the native module when it is built.
 
-import { setUpstreamUdp } from '../../src/transport/udp.js';
+import { upstreamUdp } from '../helpers/upstream-udp.js';
 
-setUpstreamUdp('dgram');
+upstreamUdp.mode = 'dgram';
 await import('./exchange.test.js');

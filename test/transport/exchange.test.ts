@@ -4,13 +4,19 @@
 import t from 'tap';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { exchange, query, type ExchangeOptions } from '../../src/transport/exchange.js';
+import { exchange as rawExchange, query as rawQuery, type ExchangeOptions, type QueryOptions, type Server } from '../../src/transport/exchange.js';
 import { TransportError } from '../../src/transport/errors.js';
 import { frameMessage } from '../../src/transport/framing.js';
 import { newTransportStats, openSockets, transportStats, type TransportStats } from '../../src/transport/stats.js';
 import { decodeMessage, encodeMessage, encodeQuery, newMessage, type Message } from '../../src/wire/message.js';
 import { Rcode, RRType } from '../../src/wire/types.js';
 import { waitUntil } from '../helpers/wait.js';
+import { upstreamUdp } from '../helpers/upstream-udp.js';
+import type { Question } from '../../src/wire/message.js';
+
+// Every call on the socket code this run is for (see test/helpers/upstream-udp.ts).
+const exchange = (s: Server, wire: Buffer, o: ExchangeOptions = {}) => rawExchange(s, wire, { udp: upstreamUdp.mode, ...o });
+const query = (s: Server, q: Question, o: QueryOptions = {}) => rawQuery(s, q, { udp: upstreamUdp.mode, ...o });
 
 // Where a reply is expected, the query's timeout is a backstop (5 s): a loaded machine may be slow
 // to answer, never wrong. Short timeouts are kept only where the timeout itself is what is tested.
