@@ -3,7 +3,8 @@
 import { udpPathLine, type UdpIo } from './udp-batch.js';
 import { AopError } from '../base/errors.js';
 import { Catalog } from '../authority/catalog.js';
-import { loadZoneDir, loadZoneDirAsync, type ReadLimits } from '../zone/load.js';
+import { loadZoneDir, loadZoneDirAsync, type ReadLimits, type ZoneDirLoad } from '../zone/load.js';
+import { unchangedSince, type FileStamp } from '../zone/file-stamp.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneLoadError } from '../zone/errors.js';
 import { agentFaultLines, checkAgentZone } from '../agent/index.js';
@@ -152,6 +153,8 @@ export class Daemon {
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
   private opening?: Promise<void>;
+  /** Origin key -> its files as they were read, for a reload to leave the zones whose files did not change. */
+  private readonly stamps = new Map<string, FileStamp[]>();
   /** The reloadAsync() running, and the one queued behind it. */
   private reloadRun?: Promise<{ loaded: number; failed: number }>;
   private reloadNext?: Promise<{ loaded: number; failed: number }>;
@@ -546,7 +549,15 @@ export class Daemon {
     const run = (async () => {
       if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
       const dir = this.opts.zonesDir;
-      const load = async () => this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad));
+      // A zone whose files are all as they were read stays as it is in service (journal and updates
+      // included): a thousand unchanged zones are not read again before the changed one is served.
+      const unchanged = (file: string, origin: string): Zone | undefined => {
+        const stamps = this.stamps.get(origin.toLowerCase());
+        if (stamps === undefined || stamps[0]?.file !== file || !this.loaded.has(origin.toLowerCase())) return undefined;
+        const zone = this.catalog.get(origin);
+        return zone !== undefined && unchangedSince(stamps) ? zone : undefined;
+      };
+      const load = async () => this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad, { unchanged }));
       return this.store ? this.store.exclusive(load) : load();
     })();
     this.reloadRun = run.finally(() => {
@@ -556,9 +567,10 @@ export class Daemon {
   }
 
   /** Put the zones of a folder load in service (see reload()). */
-  private install({ zones, errors }: { zones: Zone[]; errors: ZoneLoadError[] }): { loaded: number; failed: number } {
+  private install({ zones, errors, kept = [], stamps }: { zones: Zone[]; errors: ZoneLoadError[] } & Partial<Pick<ZoneDirLoad, 'kept' | 'stamps'>>): { loaded: number; failed: number } {
     this.responder?.invalidate();
-    const present = new Set<string>();
+    const present = new Set<string>(kept.map((o) => o.toLowerCase()));
+    if (kept.length > 0) this.log.info(`reload: ${zones.length + errors.length} zone file(s) read, ${kept.length} unchanged since they were read (kept in service as they are)`);
     let agentFailed = 0;
     for (const fileZone of zones) {
       if (this.transfers?.secondaries?.get(fileZone.origin)) {
@@ -590,6 +602,9 @@ export class Daemon {
       }
       this.catalog.set(zone);
       this.loaded.set(zone.originKey, zone.origin);
+      const read = stamps?.get(fileZone.originKey);
+      if (read !== undefined) this.stamps.set(zone.originKey, read);
+      else this.stamps.delete(zone.originKey);
       present.add(zone.originKey);
       const change = previous ? (previous.serial === zone.serial ? ' (serial unchanged)' : ` (was serial ${previous.serial})`) : '';
       this.log.info(`zone ${zone.origin}: loaded serial ${zone.serial}, ${zone.size} records${change}`);
@@ -604,6 +619,7 @@ export class Daemon {
       if (!present.has(key)) {
         this.catalog.delete(origin);
         this.loaded.delete(key);
+        this.stamps.delete(key);
         this.log.info(`zone ${origin}: file removed, no longer served`);
       }
     }
@@ -612,7 +628,7 @@ export class Daemon {
       this.signer.reloadKeys();
       for (const signed of this.signer.refresh(this.catalog.list())) this.transfers?.zoneChanged(signed);
     }
-    return { loaded: zones.length - agentFailed, failed: errors.length + agentFailed };
+    return { loaded: zones.length + kept.length - agentFailed, failed: errors.length + agentFailed };
   }
 
   /** The probes of the endpoints the served zones' agent records name; a change of state drops the stored answers. */
