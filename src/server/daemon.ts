@@ -551,13 +551,27 @@ export class Daemon {
       const dir = this.opts.zonesDir;
       // A zone whose files are all as they were read stays as it is in service (journal and updates
       // included): a thousand unchanged zones are not read again before the changed one is served.
-      const unchanged = (file: string, origin: string): Zone | undefined => {
-        const stamps = this.stamps.get(origin.toLowerCase());
-        if (stamps === undefined || stamps[0]?.file !== file || !this.loaded.has(origin.toLowerCase())) return undefined;
+      // First the files whose stamps show a change (served and NOTIFYed at once), then those whose
+      // stamps were too close to their change to be trusted (racy: most likely unchanged).
+      const racyKept = new Set<string>();
+      const unchanged = (pass: 1 | 2) => (file: string, origin: string): Zone | undefined => {
+        const key = origin.toLowerCase();
+        const stamps = this.stamps.get(key);
+        if (stamps === undefined || stamps[0]?.file !== file || !this.loaded.has(key)) return undefined;
         const zone = this.catalog.get(origin);
-        return zone !== undefined && unchangedSince(stamps) ? zone : undefined;
+        if (zone === undefined) return undefined;
+        if (pass === 2) return racyKept.has(key) ? undefined : zone;
+        if (unchangedSince(stamps)) return zone;
+        if (!unchangedSince(stamps, { trustRacy: true })) return undefined;
+        racyKept.add(key);
+        return zone;
       };
-      const load = async () => this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad, { unchanged }));
+      const load = async () => {
+        const first = this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad, { unchanged: unchanged(1) }));
+        if (racyKept.size === 0) return first;
+        const second = this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad, { unchanged: unchanged(2) }));
+        return { loaded: second.loaded, failed: first.failed + second.failed };
+      };
       return this.store ? this.store.exclusive(load) : load();
     })();
     this.reloadRun = run.finally(() => {

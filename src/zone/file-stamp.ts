@@ -33,11 +33,19 @@ export function stampFile(file: string): FileStamp | undefined {
   }
 }
 
-/** Whether every file of `stamps` is as it was stamped (and each stamp is a trustworthy one). */
-export function unchangedSince(stamps: readonly FileStamp[]): boolean {
+/** Whether a stamp was taken too soon after its file changed to be trusted (see RACY_NS). */
+export function racy(s: FileStamp): boolean {
+  return s.takenNs - s.mtimeNs < RACY_NS || s.takenNs - s.ctimeNs < RACY_NS;
+}
+
+/**
+ * Whether every file of `stamps` is as it was stamped. A racy stamp counts as changed, unless
+ * `trustRacy` (then only what the stamps show).
+ */
+export function unchangedSince(stamps: readonly FileStamp[], opts: { trustRacy?: boolean } = {}): boolean {
   if (stamps.length === 0) return false;
   for (const s of stamps) {
-    if (s.takenNs - s.mtimeNs < RACY_NS || s.takenNs - s.ctimeNs < RACY_NS) return false;
+    if (!opts.trustRacy && racy(s)) return false;
     const now = stampFile(s.file);
     if (now === undefined || now.dev !== s.dev || now.ino !== s.ino || now.size !== s.size || now.mtimeNs !== s.mtimeNs || now.ctimeNs !== s.ctimeNs) return false;
   }

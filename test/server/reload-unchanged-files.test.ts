@@ -1,7 +1,8 @@
 // A reload reads again only the zone files that changed since they were read (their size, times or
 // inode moved, or an $INCLUDEd file's did): the others stay in service as they are, so a thousand
 // unchanged zones do not hold up the one that changed. A file changed in the same moment it was
-// read (within the file system's clock tick) is not trusted as unchanged: it is read again.
+// read (within the file system's clock tick) is not trusted as unchanged: it is read again, after
+// the files that did change are served.
 
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,6 +59,15 @@ t.test('unchanged zone files are not read again on reload', { timeout: 60000 }, 
   await daemon.reloadAsync();
   t.same(loadedLines(), ['c.agents.'], 'the zone of a changed $INCLUDE is read again');
   t.equal(daemon.catalog.get('c.agents.')?.size, 5, 'with the included file as it is now');
+
+  // A changed file is read and served first; the files whose stamps were racy after it.
+  writeFileSync(path.join(dir, 'a.agents.zone'), zone('a.agents', 2));
+  await daemon.reloadAsync();
+  lines.length = 0;
+  writeFileSync(path.join(dir, 'b.agents.zone'), zone('b.agents', 3));
+  t.same(await daemon.reloadAsync(), { loaded: 3, failed: 0 });
+  t.same(loadedLines(), ['b.agents.', 'a.agents.', 'c.agents.'], 'the changed file first (not in name order), then those read just after a change');
+  t.same([serial('a.agents'), serial('b.agents')], [2, 3]);
 
   // A file removed stops being served; a file added is read.
   lines.length = 0;
