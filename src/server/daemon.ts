@@ -5,6 +5,7 @@ import { AopError } from '../base/errors.js';
 import { Catalog } from '../authority/catalog.js';
 import { loadZoneDir, loadZoneDirAsync, type ReadLimits, type ZoneDirLoad } from '../zone/load.js';
 import { unchangedSince, type FileStamp } from '../zone/file-stamp.js';
+import { ReloadHistory } from '../xfr/reload-history.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneLoadError } from '../zone/errors.js';
 import { agentFaultLines, checkAgentZone } from '../agent/index.js';
@@ -34,7 +35,7 @@ import { EncryptedListeners, type EncryptedConfig } from './encrypted.js';
 import { RateLimiter, type RrlOptions } from './rrl.js';
 import { CookieJar } from './cookies.js';
 import { Transfers, type TransferConfig } from './transfers.js';
-import { historyFromJournals } from '../xfr/diff.js';
+import { historyFromJournals, soaSerial, type ZoneHistory } from '../xfr/diff.js';
 import type { Keyring, TsigKey } from '../wire/tsig.js';
 import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
@@ -153,6 +154,8 @@ export class Daemon {
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
   private opening?: Promise<void>;
+  /** The differences of zones changed by a reload of their files, for IXFR (ixfr-from-differences). */
+  private readonly reloadHistory = new ReloadHistory();
   /** Origin key -> its files as they were read, for a reload to leave the zones whose files did not change. */
   private readonly stamps = new Map<string, FileStamp[]>();
   /** The reloadAsync() running, and the one queued behind it. */
@@ -284,8 +287,8 @@ export class Daemon {
       changed: () => this.responder?.invalidate(),
       keyring: this.opts.keyring,
       limiter: this.limiter,
-      // IXFR history: the update journals of the zones loaded from files.
-      history: historyFromJournals((o) => (this.store && this.loaded.has(o.toLowerCase()) ? this.store.journal(o) : undefined)),
+      // IXFR history: the update journals of the zones loaded from files, else their reloads' differences.
+      history: this.ixfrHistory(historyFromJournals((o) => (this.store && this.loaded.has(o.toLowerCase()) ? this.store.journal(o) : undefined))),
     });
     for (const s of this.transfers.secondaries?.list() ?? []) {
       if (this.catalog.get(s.origin)) throw new ZonesLoadError(`zone ${s.origin} is both loaded from ${this.opts.zonesDir} and a secondary zone`);
@@ -580,6 +583,18 @@ export class Daemon {
     return this.reloadRun;
   }
 
+  /** The journal's differences when they reach the zone's serial, else a reload's. */
+  private ixfrHistory(journals: ZoneHistory): ZoneHistory {
+    return {
+      changesSince: (origin, serial) => {
+        const j = journals.changesSince(origin, serial);
+        const now = this.catalog.get(origin)?.serial;
+        if (j !== undefined && j.length > 0 && soaSerial(j[j.length - 1]!.to) === now) return j;
+        return this.reloadHistory.changesSince(origin, serial) ?? j;
+      },
+    };
+  }
+
   /** Put the zones of a folder load in service (see reload()). */
   private install({ zones, errors, kept = [], stamps }: { zones: Zone[]; errors: ZoneLoadError[] } & Partial<Pick<ZoneDirLoad, 'kept' | 'stamps'>>): { loaded: number; failed: number } {
     this.responder?.invalidate();
@@ -622,7 +637,12 @@ export class Daemon {
       present.add(zone.originKey);
       const change = previous ? (previous.serial === zone.serial ? ' (serial unchanged)' : ` (was serial ${previous.serial})`) : '';
       this.log.info(`zone ${zone.origin}: loaded serial ${zone.serial}, ${zone.size} records${change}`);
-      if (previous && previous.serial !== zone.serial) this.transfers?.zoneChanged(zone);
+      if (previous && previous.serial !== zone.serial) {
+        // Kept before the NOTIFY goes, for the secondary that asks IXFR on it. Not for a signed
+        // zone: its secondaries see the signed version, whose records these are not.
+        if (this.transfers && !this.signer) this.reloadHistory.record(previous, zone);
+        this.transfers?.zoneChanged(zone);
+      }
     }
     for (const err of errors) {
       if (err.origin !== undefined) present.add(err.origin.toLowerCase());
@@ -634,6 +654,7 @@ export class Daemon {
         this.catalog.delete(origin);
         this.loaded.delete(key);
         this.stamps.delete(key);
+        this.reloadHistory.forget(origin);
         this.log.info(`zone ${origin}: file removed, no longer served`);
       }
     }
