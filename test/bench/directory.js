@@ -243,7 +243,7 @@ try {
   out.reload_ms = reloadedAt !== undefined ? Math.round(reloadedAt - n0) : null;
   out.change_on_notify_ms = store.get(`fresh.${org(0)}.agents`) ? Math.round(done - n0) : null;
   out.notify_to_search_ms = notifiedAt !== undefined && out.change_on_notify_ms !== null ? Math.round(done - notifiedAt) : null;
-  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads the zones whose files changed) to the agent found; reload_ms: from SIGHUP to the new serial answered; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, AXFR and re-index of that one zone)';
+  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads the zones whose files changed) to the agent found; reload_ms: from SIGHUP to the new serial answered; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, IXFR of the reload\'s difference or AXFR, and that zone\'s agents written)';
 
   // An agent added by UPDATE to another organisation: journalled, NOTIFY, then the crawler's IXFR
   // from the serial it holds (the differences alone), the one agent read and written.
