@@ -18,7 +18,7 @@ import { crawlConfig, crawlOptions, DirectoryUsageError, type CrawlConfig } from
 /** The crawler for the settings, over `lookup`, into `store`. */
 export function crawlerFor(store: DirectoryStore, lookup: ConstructorParameters<typeof Crawler>[0]['lookup'], c: CrawlConfig, logger?: ConstructorParameters<typeof Crawler>[0]['logger'], progress?: Progress): Crawler {
   return new Crawler({
-    store, lookup, orgs: c.orgs, transfer: c.transfer, budget: c.budget, concurrency: c.concurrency,
+    store, lookup, orgs: c.orgs, transfer: c.transfer, ...(c.ixfr === false ? { ixfr: false } : {}), budget: c.budget, concurrency: c.concurrency,
     minRefreshMs: c.minRefreshMs, maxRefreshMs: c.maxRefreshMs, allowLoopback: c.allowLoopback,
     ...(c.root !== undefined ? { root: c.root } : {}), ...(c.rootServer ? { rootServers: [c.rootServer] } : {}),
     ...(c.transferFrom ? { transferServers: () => [c.transferFrom!] } : {}), ...(c.ca ? { ca: c.ca } : {}), ...(logger ? { logger } : {}), ...(progress ? { progress } : {}),

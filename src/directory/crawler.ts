@@ -6,10 +6,11 @@
 // wrong is a zone problem with a reason, kept in the store beside the zone.
 
 import type { Progress } from '../base/progress.js';
-import { agentName, AgentRecordError, cardFromRecords, type AgentCard } from '../agent/index.js';
+import { agentName, AgentRecordError, cardFromRecords, orgIndexRoot, type AgentCard } from '../agent/index.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import { sleep, isAbortError } from '../base/time.js';
 import type { DnsLookup } from '../mcp/lookup.js';
+import { NetworkLookup } from '../mcp/lookup.js';
 import { resolveAgent } from '../mcp/resolve.js';
 import type { Server } from '../transport/index.js';
 import { isInDomain, nameEquals, nameKey, readName } from '../wire/name.js';
@@ -21,6 +22,7 @@ import { transferIn } from '../xfr/client.js';
 import { BudgetError, DEFAULT_BUDGET, ZoneSpend, type ZoneBudget } from './budget.js';
 import { capPools, fetchCapability } from './cap-fetch.js';
 import { querySource, recordSource, walkIndex, type ZoneProblemNote } from './index-walk.js';
+import { agentChanges } from './ixfr-changes.js';
 import { recordFromCard, type DirectoryRecord } from './record.js';
 import type { DirectoryStore, ZoneState } from './store.js';
 
@@ -36,6 +38,8 @@ export interface CrawlerOptions {
   orgs?: string[];
   /** Try AXFR of each organisation's zone before asking name by name (default true). */
   transfer?: boolean;
+  /** After a whole transfer, ask IXFR from the serial held and apply the differences (default true, with transfer). */
+  ixfr?: boolean;
   /** Where zones are transferred from; default each zone's NS addresses, port 53. */
   transferServers?: (zone: string) => Server[] | undefined;
   budget?: Partial<ZoneBudget>;
@@ -278,9 +282,9 @@ export class Crawler {
     const problems: ZoneProblemNote[] = [];
     if (churn >= (this.opts.churnLimit ?? 3)) problems.push({ code: 'ERR_DIRECTORY_CHURN', message: `${zone}: its serial changed at ${churn} checks in a row; checked less often (every ${Math.round(Math.min(this.maxRefreshMs, refreshMs * 2 ** churn) / 1000)} s)` });
     const spend = new ZoneSpend(zone, this.budget);
-    let result: { records: DirectoryRecord[]; complete: boolean; method: string; server?: string };
+    let result: ZoneRead;
     try {
-      result = await this.crawlZone(zone, soa, spend, problems, opts.signal);
+      result = await this.crawlZone(zone, soa, prev, spend, problems, opts.signal);
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       problems.push({ code: (err as { code?: string }).code ?? 'ERR_DIRECTORY_CRAWL', message: `${zone}: ${(err as Error).message}` });
@@ -289,6 +293,23 @@ export class Crawler {
       return report('failed', { problems });
     }
     let removed = 0;
+    if (result.incremental !== undefined) {
+      // IXFR: the agents it removed, then the ones it changed; the others' rows stay as they are.
+      // Removed first, each in its own write: a crash between leaves the serial held, and the
+      // same differences are asked and applied again.
+      for (const name of result.incremental.removed) if (store.remove(name)) removed++;
+      const agents = Math.max(0, (prev?.agents ?? 0) - removed + result.incremental.added);
+      const kept = problems.length > 0 ? store.problems(10_000).filter((p) => p.zone === zone) : [];
+      store.transaction(() => {
+        store.upsert(result.records, store.beginCrawl(zone));
+        // The agents the differences did not touch are as the zone's new serial has them.
+        store.confirm(zone, now);
+        if (problems.length > 0) store.setProblems(zone, this.cap([...kept, ...problems]).map((p) => ({ at: now, ...p })));
+        store.setZone({ ...prev, zone, serial: soa.serial, method: result.method, ...(result.server !== undefined ? { server: result.server } : {}), checked: now, changed: now, next: now + refreshMs, agents, churn });
+      });
+      this.log.info(`directory: ${zone} serial ${prev?.serial} -> ${soa.serial} by ixfr: ${result.records.length} agents added or changed${removed > 0 ? `, ${removed} removed` : ''}`);
+      return report('crawled', { method: result.method, serial: soa.serial, agents, removed, problems });
+    }
     store.transaction(() => {
       const crawl = store.beginCrawl(zone);
       store.upsert(result.records, crawl);
@@ -296,7 +317,8 @@ export class Crawler {
       if (result.complete) removed = store.finishCrawl(zone, crawl);
       store.setProblems(zone, this.cap(problems).map((p) => ({ ...p, at: now })));
       store.setZone({
-        zone, serial: soa.serial, method: result.method, ...(result.server !== undefined ? { server: result.server } : {}),
+        // Only a whole read is one IXFR may start from later.
+        zone, serial: soa.serial, method: result.complete || result.method !== 'axfr' ? result.method : 'axfr-partial', ...(result.server !== undefined ? { server: result.server } : {}),
         checked: now, changed: now, next: now + Math.min(this.maxRefreshMs, refreshMs * 2 ** Math.max(0, churn - (this.opts.churnLimit ?? 3) + 1)),
         agents: result.records.length, churn,
       });
@@ -314,7 +336,7 @@ export class Crawler {
     return Math.max(this.minRefreshMs, Math.min(this.maxRefreshMs, ms));
   }
 
-  private async soa(zone: string, signal?: AbortSignal): Promise<{ serial: number; refresh: number; security?: string } | { problem: ZoneProblemNote }> {
+  private async soa(zone: string, signal?: AbortSignal): Promise<{ serial: number; refresh: number; security?: string; rr: RR } | { problem: ZoneProblemNote }> {
     const owner = abs(zone);
     try {
       const r = await this.opts.lookup.query(owner, RRType.SOA, signal);
@@ -322,7 +344,7 @@ export class Crawler {
       const rr = r.answers.find((x) => x.type === RRType.SOA && nameEquals(x.name, owner));
       if (rr === undefined) return { problem: { code: 'ERR_DIRECTORY_NOT_A_ZONE', message: `${zone}: no SOA at the name: not a zone (its index is read only where a zone begins)` } };
       const t = soaTimers(rr);
-      return { serial: t.serial, refresh: t.refresh, ...(r.security !== undefined ? { security: r.security } : {}) };
+      return { serial: t.serial, refresh: t.refresh, rr, ...(r.security !== undefined ? { security: r.security } : {}) };
     } catch (err) {
       if (signal?.aborted) throw err;
       return { problem: { code: 'ERR_LOOKUP_FAILED', message: `${zone} SOA: ${(err as Error).message}` } };
@@ -345,10 +367,12 @@ export class Crawler {
     return out;
   }
 
-  /** The zone's agents: by transfer when allowed, else query by query. */
-  private async crawlZone(zone: string, soa: { serial: number; security?: string }, spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal): Promise<{ records: DirectoryRecord[]; complete: boolean; method: string; server?: string }> {
+  /** The zone's agents: by IXFR from the serial held, by transfer when allowed, else query by query. */
+  private async crawlZone(zone: string, soa: { serial: number; security?: string; rr: RR }, prev: ZoneState | undefined, spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal): Promise<ZoneRead> {
     if (this.opts.transfer !== false) {
       const servers = this.opts.transferServers?.(zone) ?? await this.nsAddresses(zone, signal);
+      const fromIxfr = await this.ixfr(zone, soa, prev, servers, spend, problems, signal);
+      if (fromIxfr !== undefined) return fromIxfr;
       for (const server of servers.slice(0, 4)) {
         let records: RR[];
         try {
@@ -372,6 +396,65 @@ export class Crawler {
     }
     const got = await this.fromQueries(zone, soa, spend, problems, signal);
     return { ...got, method: 'queries', server: this.opts.lookup.source ?? 'the resolver' };
+  }
+
+  /**
+   * IXFR from the serial held, from the server the zone was last transferred from, when the last
+   * read was a whole transfer (or an IXFR on one). Undefined: read the zone whole (no history
+   * there, an error, a full-zone answer that did not fit, or changes that cannot be applied agent
+   * by agent), as a secondary falls back to AXFR.
+   */
+  private async ixfr(zone: string, soa: { serial: number; security?: string; rr: RR }, prev: ZoneState | undefined, servers: Server[], spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal): Promise<ZoneRead | undefined> {
+    if (this.opts.ixfr === false || prev?.serial === undefined || prev.serial === soa.serial || prev.server === undefined || (prev.method !== 'axfr' && prev.method !== 'ixfr')) return undefined;
+    const server = servers.find((s) => `${s.address}:${s.port ?? 53}` === prev.server);
+    if (server === undefined) return undefined;
+    const where = prev.server;
+    // Our SOA as the query's authority record: the zone's, with the serial we hold (RFC 1995 3).
+    const rdata = Buffer.from(soa.rr.rdata);
+    rdata.writeUInt32BE(prev.serial, rdata.length - 20);
+    const whole = (why: string): undefined => {
+      this.log.debug(`directory: ${zone}: IXFR from ${where} (serial ${prev.serial}): ${why}; reading the zone whole`);
+      return undefined;
+    };
+    let r;
+    try {
+      await spend.step(signal);
+      r = await transferIn(server, abs(zone), { from: { ...soa.rr, rdata }, timeout: Math.min(this.budget.maxMs, 120_000), maxRecords: this.budget.maxAgents * 16 + 1000, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return whole((err as Error).message);
+    }
+    if (r.kind === 'current') return whole(`the server holds serial ${soaTimers(r.soa).serial}, not newer than ours`);
+    if (r.kind === 'axfr') {
+      // The server sent the whole zone (no history back to our serial): read as an AXFR.
+      const got = await this.fromTransfer(zone, r.records, soa, where, spend, problems, signal);
+      return { ...got, method: 'axfr', server: where };
+    }
+    const changes = agentChanges(zone, r.diffs, (n) => this.opts.store.get(n)?.org === zone);
+    if ('whole' in changes) return whole(changes.whole);
+    if (changes.agents.length + changes.removed.length > Math.max(64, (prev.agents ?? 0) / 4)) return whole(`${changes.agents.length + changes.removed.length} agents changed: a whole transfer costs less`);
+    // The changed agents asked of the server that sent the differences (a resolver may hold the old answers).
+    const direct = new NetworkLookup({ address: server.address, port: server.port ?? 53 }, { timeoutMs: 5000 });
+    if (changes.txtIndex) {
+      // The TXT index (DNS-AID's) is read only where the index has no PTR: then it lists the agents.
+      try {
+        await spend.step(signal);
+        const ptr = await direct.query(orgIndexRoot(zone), RRType.PTR, signal);
+        if (!ptr.answers.some((a) => a.type === RRType.PTR)) return whole('the TXT index changed, and the index has no PTR');
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        return whole(`the index's PTR: ${(err as Error).message}`);
+      }
+    }
+    const mine: ZoneProblemNote[] = [];
+    const got = await this.resolveNames(zone, changes.agents, soa, spend, mine, signal, { lookup: direct, server: where });
+    // An agent that could not be read: its old row would stay as if current; read the zone whole.
+    if (!got.complete || mine.some((p) => p.code.startsWith('ERR_LOOKUP_') || p.code.startsWith('ERR_HANDOFF_') || p.code === 'ERR_NO_AGENT_RECORD')) {
+      return whole(`${mine.length} of the ${changes.agents.length} changed agents could not be read (${mine[0]?.message ?? 'budget'})`);
+    }
+    problems.push(...mine);
+    const added = changes.agents.filter((n) => this.opts.store.get(n)?.org !== zone).length;
+    return { records: got.records, complete: true, method: 'ixfr', server: where, incremental: { removed: changes.removed, added } };
   }
 
   private async fromTransfer(zone: string, records: RR[], soa: { serial: number; security?: string }, server: string, spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal): Promise<{ records: DirectoryRecord[]; complete: boolean }> {
@@ -430,15 +513,18 @@ export class Crawler {
     return { records: rest.records, complete: rest.complete && !failed };
   }
 
-  private async resolveNames(zone: string, names: string[], soa: { serial: number }, spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal): Promise<{ records: DirectoryRecord[]; complete: boolean }> {
+  private async resolveNames(zone: string, names: string[], soa: { serial: number; security?: string }, spend: ZoneSpend, problems: ZoneProblemNote[], signal?: AbortSignal, via?: { lookup: DnsLookup; server: string }): Promise<{ records: DirectoryRecord[]; complete: boolean }> {
     const out: DirectoryRecord[] = [];
     let stopped: BudgetError | undefined;
-    const source = { server: this.opts.lookup.source ?? 'the resolver', zone, serial: soa.serial };
+    const lookup = via?.lookup ?? this.opts.lookup;
+    const source = { server: via?.server ?? this.opts.lookup.source ?? 'the resolver', zone, serial: soa.serial };
     await mapLimit(names, this.opts.agentConcurrency ?? 8, async (name) => {
       if (stopped) return;
       try {
         await spend.step(signal);
-        const resolved = await resolveAgent(this.opts.lookup, name, signal ? { signal } : {});
+        const resolved = await resolveAgent(lookup, name, signal ? { signal } : {});
+        // Read from the zone's own server (IXFR): the zone's SOA as the resolver judged it speaks for it, as for a transfer.
+        if (via !== undefined && soa.security !== undefined) resolved.card.dnssec = { state: soa.security as 'secure', records: [] };
         out.push(await this.withDocument(resolved.card, name, zone, source, spend, problems, signal));
       } catch (err) {
         if (err instanceof BudgetError) { stopped ??= err; return; }
@@ -462,3 +548,13 @@ export class Crawler {
 }
 
 export type { ZoneState };
+
+/** A zone as read: its agents, whether that is all of them, how and from where; an IXFR's removals. */
+interface ZoneRead {
+  records: DirectoryRecord[];
+  complete: boolean;
+  method: string;
+  server?: string;
+  /** Read by IXFR: `records` are the agents added or changed only; these went; `added` of them are new. */
+  incremental?: { removed: string[]; added: number };
+}

@@ -105,6 +105,10 @@ export class DirectoryStore {
       CREATE INDEX IF NOT EXISTS agents_vrank ON agents (vrank, name);
       CREATE TABLE IF NOT EXISTS agent_caps (cap TEXT NOT NULL, agent INTEGER NOT NULL, PRIMARY KEY (cap, agent)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS agent_transports (transport TEXT NOT NULL, agent INTEGER NOT NULL, PRIMARY KEY (transport, agent)) WITHOUT ROWID;
+      -- An agent's rows found by the agent (upsert and removal delete them so): without these each
+      -- delete scanned the whole table, 1,000 agents of one zone re-read took 112 s at 1,000,000 agents.
+      CREATE INDEX IF NOT EXISTS agent_caps_agent ON agent_caps (agent);
+      CREATE INDEX IF NOT EXISTS agent_transports_agent ON agent_transports (agent);
       ${POSTINGS_SCHEMA}
       CREATE TABLE IF NOT EXISTS zones (
         zone TEXT PRIMARY KEY, server TEXT, serial INTEGER, method TEXT, checked INTEGER, changed INTEGER, next INTEGER, agents INTEGER, churn INTEGER, crawl INTEGER NOT NULL DEFAULT 0,

@@ -3,7 +3,9 @@
 import { udpPathLine, type UdpIo } from './udp-batch.js';
 import { AopError } from '../base/errors.js';
 import { Catalog } from '../authority/catalog.js';
-import { loadZoneDir, loadZoneDirAsync, type ReadLimits } from '../zone/load.js';
+import { loadZoneDir, loadZoneDirAsync, type ReadLimits, type ZoneDirLoad } from '../zone/load.js';
+import { unchangedSince, type FileStamp } from '../zone/file-stamp.js';
+import { ReloadHistory } from '../xfr/reload-history.js';
 import type { Zone } from '../zone/zone.js';
 import type { ZoneLoadError } from '../zone/errors.js';
 import { agentFaultLines, checkAgentZone } from '../agent/index.js';
@@ -33,7 +35,7 @@ import { EncryptedListeners, type EncryptedConfig } from './encrypted.js';
 import { RateLimiter, type RrlOptions } from './rrl.js';
 import { CookieJar } from './cookies.js';
 import { Transfers, type TransferConfig } from './transfers.js';
-import { historyFromJournals } from '../xfr/diff.js';
+import { historyFromJournals, soaSerial, type ZoneHistory } from '../xfr/diff.js';
 import type { Keyring, TsigKey } from '../wire/tsig.js';
 import { ZoneStore } from '../update/store.js';
 import { UpdateHandler } from '../update/handler.js';
@@ -153,6 +155,10 @@ export class Daemon {
   /** Origin key -> file it came from, so a reload can tell removed zones from broken ones. */
   private readonly loaded = new Map<string, string>();
   private opening?: Promise<void>;
+  /** The differences of zones changed by a reload of their files, for IXFR (ixfr-from-differences). */
+  private readonly reloadHistory = new ReloadHistory();
+  /** Origin key -> its files as they were read, for a reload to leave the zones whose files did not change. */
+  private readonly stamps = new Map<string, FileStamp[]>();
   /** The reloadAsync() running, and the one queued behind it. */
   private reloadRun?: Promise<{ loaded: number; failed: number }>;
   private reloadNext?: Promise<{ loaded: number; failed: number }>;
@@ -282,8 +288,8 @@ export class Daemon {
       changed: () => this.responder?.invalidate(),
       keyring: this.opts.keyring,
       limiter: this.limiter,
-      // IXFR history: the update journals of the zones loaded from files.
-      history: historyFromJournals((o) => (this.store && this.loaded.has(o.toLowerCase()) ? this.store.journal(o) : undefined)),
+      // IXFR history: the update journals of the zones loaded from files, else their reloads' differences.
+      history: this.ixfrHistory(historyFromJournals((o) => (this.store && this.loaded.has(o.toLowerCase()) ? this.store.journal(o) : undefined))),
     });
     for (const s of this.transfers.secondaries?.list() ?? []) {
       if (this.catalog.get(s.origin)) throw new ZonesLoadError(`zone ${s.origin} is both loaded from ${this.opts.zonesDir} and a secondary zone`);
@@ -545,7 +551,29 @@ export class Daemon {
     const run = (async () => {
       if (this.opts.zonesDir === undefined) return { loaded: 0, failed: 0 };
       const dir = this.opts.zonesDir;
-      const load = async () => this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad));
+      // A zone whose files are all as they were read stays as it is in service (journal and updates
+      // included): a thousand unchanged zones are not read again before the changed one is served.
+      // First the files whose stamps show a change (served and NOTIFYed at once), then those whose
+      // stamps were too close to their change to be trusted (racy: most likely unchanged).
+      const racyKept = new Set<string>();
+      const unchanged = (pass: 1 | 2) => (file: string, origin: string): Zone | undefined => {
+        const key = origin.toLowerCase();
+        const stamps = this.stamps.get(key);
+        if (stamps === undefined || stamps[0]?.file !== file || !this.loaded.has(key)) return undefined;
+        const zone = this.catalog.get(origin);
+        if (zone === undefined) return undefined;
+        if (pass === 2) return racyKept.has(key) ? undefined : zone;
+        if (unchangedSince(stamps)) return zone;
+        if (!unchangedSince(stamps, { trustRacy: true })) return undefined;
+        racyKept.add(key);
+        return zone;
+      };
+      const load = async () => {
+        const first = this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad, { unchanged: unchanged(1) }));
+        if (racyKept.size === 0) return first;
+        const second = this.install(await loadZoneDirAsync(dir, this.opts.zoneLimits, this.zoneLoad, { unchanged: unchanged(2) }));
+        return { loaded: second.loaded, failed: first.failed + second.failed };
+      };
       return this.store ? this.store.exclusive(load) : load();
     })();
     this.reloadRun = run.finally(() => {
@@ -554,10 +582,23 @@ export class Daemon {
     return this.reloadRun;
   }
 
+  /** The journal's differences when they reach the zone's serial, else a reload's. */
+  private ixfrHistory(journals: ZoneHistory): ZoneHistory {
+    return {
+      changesSince: (origin, serial) => {
+        const j = journals.changesSince(origin, serial);
+        const now = this.catalog.get(origin)?.serial;
+        if (j !== undefined && j.length > 0 && soaSerial(j[j.length - 1]!.to) === now) return j;
+        return this.reloadHistory.changesSince(origin, serial) ?? j;
+      },
+    };
+  }
+
   /** Put the zones of a folder load in service (see reload()). */
-  private install({ zones, errors }: { zones: Zone[]; errors: ZoneLoadError[] }): { loaded: number; failed: number } {
+  private install({ zones, errors, kept = [], stamps }: { zones: Zone[]; errors: ZoneLoadError[] } & Partial<Pick<ZoneDirLoad, 'kept' | 'stamps'>>): { loaded: number; failed: number } {
     this.responder?.invalidate();
-    const present = new Set<string>();
+    const present = new Set<string>(kept.map((o) => o.toLowerCase()));
+    if (kept.length > 0) this.log.info(`reload: ${zones.length + errors.length} zone file(s) read, ${kept.length} unchanged since they were read (kept in service as they are)`);
     let agentFailed = 0;
     for (const fileZone of zones) {
       if (this.transfers?.secondaries?.get(fileZone.origin)) {
@@ -589,10 +630,18 @@ export class Daemon {
       }
       this.catalog.set(zone);
       this.loaded.set(zone.originKey, zone.origin);
+      const read = stamps?.get(fileZone.originKey);
+      if (read !== undefined) this.stamps.set(zone.originKey, read);
+      else this.stamps.delete(zone.originKey);
       present.add(zone.originKey);
       const change = previous ? (previous.serial === zone.serial ? ' (serial unchanged)' : ` (was serial ${previous.serial})`) : '';
       this.log.info(`zone ${zone.origin}: loaded serial ${zone.serial}, ${zone.size} records${change}`);
-      if (previous && previous.serial !== zone.serial) this.transfers?.zoneChanged(zone);
+      if (previous && previous.serial !== zone.serial) {
+        // Kept before the NOTIFY goes, for the secondary that asks IXFR on it. Not for a signed
+        // zone: its secondaries see the signed version, whose records these are not.
+        if (this.transfers && !this.signer) this.reloadHistory.record(previous, zone);
+        this.transfers?.zoneChanged(zone);
+      }
     }
     for (const err of errors) {
       if (err.origin !== undefined) present.add(err.origin.toLowerCase());
@@ -603,6 +652,8 @@ export class Daemon {
       if (!present.has(key)) {
         this.catalog.delete(origin);
         this.loaded.delete(key);
+        this.stamps.delete(key);
+        this.reloadHistory.forget(origin);
         this.log.info(`zone ${origin}: file removed, no longer served`);
       }
     }
@@ -611,7 +662,7 @@ export class Daemon {
       this.signer.reloadKeys();
       for (const signed of this.signer.refresh(this.catalog.list())) this.transfers?.zoneChanged(signed);
     }
-    return { loaded: zones.length - agentFailed, failed: errors.length + agentFailed };
+    return { loaded: zones.length + kept.length - agentFailed, failed: errors.length + agentFailed };
   }
 
   /** The probes of the endpoints the served zones' agent records name; a change of state drops the stored answers. */

@@ -11,6 +11,7 @@ import { setImmediate as turn } from 'node:timers/promises';
 import { lexChunks } from './lexer.js';
 import { validateZone } from './validate.js';
 import { Zone } from './zone.js';
+import { stampFile, type FileStamp } from './file-stamp.js';
 import { isInDomain, labelCount, nameKey, nameToLabels, parseName } from '../wire/name.js';
 import { WireError } from '../wire/errors.js';
 import { rdataToText } from '../wire/rdata.js';
@@ -333,7 +334,7 @@ export function loadZoneText(text: string, opts: { origin: string; file?: string
  * (real paths), only regular files, within the zone's budget; bytes decoded as the zone file's
  * are; a refusal or read failure says why (the parser makes it an ERR_ZONE_INCLUDE fault).
  */
-export function includeReader(origin: string, zoneFile: string, limits?: ReadLimits, budget: Budget = budgetOf(limits)): (p: string) => string {
+export function includeReader(origin: string, zoneFile: string, limits?: ReadLimits, budget: Budget = budgetOf(limits), onFile?: (real: string) => void): (p: string) => string {
   const roots = [realOr(path.dirname(path.resolve(zoneFile))), ...(limits?.includeDirs ?? []).map(realOr)];
   return (p) => {
     let real: string;
@@ -345,6 +346,7 @@ export function includeReader(origin: string, zoneFile: string, limits?: ReadLim
     if (!roots.some((r) => inside(r, real))) {
       throw new Error(`${real} is outside the zone's folder ${roots[0]}${roots.length > 1 ? ' and the --include-dir folders' : ''} (allow another folder with --include-dir)`);
     }
+    onFile?.(real);
     return decodeZoneBytes(readBounded(real, budget), p, origin);
   };
 }
@@ -369,9 +371,9 @@ export const LOAD_SLICE_MS = 10;
  * not sliced: reading (8 MiB at a time), the $INCLUDEs, the zone's final checks, and the full
  * path a zone with faults takes for its fault list. Throws ZoneLoadError.
  */
-export async function loadZoneFileAsync(file: string, opts: { origin: string; originFrom?: OriginFrom; limits?: ReadLimits; onRead?: (read: number, size: number) => void }): Promise<Zone> {
+export async function loadZoneFileAsync(file: string, opts: { origin: string; originFrom?: OriginFrom; limits?: ReadLimits; onRead?: (read: number, size: number) => void; onInclude?: (real: string) => void }): Promise<Zone> {
   const budget = budgetOf(opts.limits);
-  const include = includeReader(opts.origin, file, opts.limits, budget);
+  const include = includeReader(opts.origin, file, opts.limits, budget, opts.onInclude);
   const steps = buildFastSteps(fileChunks(file, budget, opts.onRead), opts.origin, file, include, opts.originFrom);
   let since = performance.now();
   let r: IteratorResult<void, Zone | undefined>;
@@ -426,21 +428,48 @@ export function loadZoneDir(dir: string, limits?: ReadLimits): { zones: Zone[]; 
   return { zones, errors };
 }
 
-/** loadZoneDir one zone at a time with loadZoneFileAsync: the event loop gets turns throughout. */
-export async function loadZoneDirAsync(dir: string, limits?: ReadLimits, progress?: Progress): Promise<{ zones: Zone[]; errors: ZoneLoadError[] }> {
+/** What loadZoneDirAsync read: the zones, the faults, the zones left as they were, each zone's files as read. */
+export interface ZoneDirLoad {
+  zones: Zone[];
+  errors: ZoneLoadError[];
+  /** Origins `unchanged` kept: not read again. */
+  kept: string[];
+  /** Origin key -> the stamps of its zone file and $INCLUDEd files, each taken before it was read. */
+  stamps: Map<string, FileStamp[]>;
+}
+
+/**
+ * loadZoneDir one zone at a time with loadZoneFileAsync: the event loop gets turns throughout.
+ * `unchanged(file, origin)`: the zone in service when its files are as they were when it was read
+ * (it is then kept, not read again), else undefined.
+ */
+export async function loadZoneDirAsync(dir: string, limits?: ReadLimits, progress?: Progress, opts: { unchanged?: (file: string, origin: string) => { size: number } | undefined } = {}): Promise<ZoneDirLoad> {
   const { files, errors } = zoneDirFiles(dir);
   const zones: Zone[] = [];
+  const kept: string[] = [];
+  const stamps = new Map<string, FileStamp[]>();
   // Counted per zone file: /readyz and the aop_progress_* gauges show a long reload as it goes.
   progress?.start(files.length);
   try {
     for (const { file, origin } of files) {
+      const same = opts.unchanged?.(file, origin);
+      if (same !== undefined) {
+        kept.push(origin);
+        progress?.step(same.size, 0);
+        continue;
+      }
       await turn();
       try {
         // The file in hand, by the octets read: a 1,000,000-agent zone is some 370 MB.
         const name = path.basename(file);
         const onRead = progress ? (read: number, size: number) => progress.note(`${name} ${size > 0 ? Math.min(99, Math.floor((100 * read) / size)) : 0}%`) : undefined;
-        const z = await loadZoneFileAsync(file, { origin, originFrom: 'file-name', ...(limits ? { limits } : {}), ...(onRead ? { onRead } : {}) });
+        // Stamped before they are read: a change made during the read is seen at the next reload.
+        const read: FileStamp[] = [];
+        const stamp = (f: string): void => { const s = stampFile(f); if (s !== undefined) read.push(s); };
+        stamp(file);
+        const z = await loadZoneFileAsync(file, { origin, originFrom: 'file-name', onInclude: stamp, ...(limits ? { limits } : {}), ...(onRead ? { onRead } : {}) });
         zones.push(z);
+        stamps.set(z.originKey, read);
         progress?.step(z.size, 0);
       } catch (e) {
         errors.push(named(e, origin, file));
@@ -450,7 +479,7 @@ export async function loadZoneDirAsync(dir: string, limits?: ReadLimits, progres
   } finally {
     progress?.finish();
   }
-  return { zones, errors };
+  return { zones, errors, kept, stamps };
 }
 
 function named(e: unknown, origin: string, file: string): ZoneLoadError {

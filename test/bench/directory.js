@@ -8,7 +8,8 @@
 //     and the gateway's event-loop delay, reading on its own thread and on reader threads, for
 //     repeated and for distinct queries; the same searches straight on the index, one at a time, as the floor;
 //   - list_agents' first page at CONCURRENCY in flight: the same;
-//   - a change to one agent: from the zone's reload (SIGHUP) to the agent found by search, on NOTIFY.
+//   - a change to one agent: from the zone's reload (SIGHUP) to the agent found by search, on NOTIFY;
+//   - an agent added by UPDATE (nsupdate, when installed): to the agent found, on NOTIFY and IXFR.
 // Environment: BENCH_DIR_ORGS (default 100), BENCH_DIR_PER_ORG (1000), BENCH_DIR_QUERY_ORGS (2),
 // BENCH_DIR_CONCURRENCY (100), BENCH_DIR_SEARCHES (2000), BENCH_DIR_READERS (2 reader threads),
 // BENCH_DIR_KEEP=1 keeps the files, BENCH_DIR_DB=FILE measures the reads alone on a file kept.
@@ -173,8 +174,10 @@ for (let o = 0; o < ORGS; o++) { await writeOrg(zones, o); root.push(`${org(o)} 
 writeFileSync(path.join(zones, 'agents.zone'), root.join('\n') + '\n');
 const genMs = performance.now() - t0;
 
+// UPDATEs allowed (one key): the IXFR scenario's change is journalled, so IXFR has its differences.
+const UPD = `hmac-sha256:bench-key:${Buffer.from('the benchmark update key, 32 b!!').toString('base64')}`;
 const daemon = spawn(process.execPath, [path.join(ROOT, 'bin/aop.js'), 'serve', '--zones', zones, '--listen', `${ADDR}:${PORT}`, '--allow-transfer', '127.0.0.0/8',
-  '--notify', `127.0.0.1:${NOTIFY_PORT}`, '--log-level', 'error', '--rrl-rate', '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  '--notify', `127.0.0.1:${NOTIFY_PORT}`, '--log-level', 'error', '--rrl-rate', '0', '--allow-update', '--tsig-secret', UPD], { stdio: ['ignore', 'ignore', 'inherit'] });
 const server = { address: ADDR, port: PORT };
 const lookup = new NetworkLookup(server, { timeoutMs: 5000 });
 let exited = false;
@@ -216,7 +219,8 @@ try {
 
   // A change to one organisation, seen on NOTIFY.
   let notifiedAt;
-  const listener = await listenForNotify('127.0.0.1', NOTIFY_PORT, (z) => crawler.knows(z), (z) => { notifiedAt ??= performance.now(); crawler.notify(z); });
+  const notified = new Map();
+  const listener = await listenForNotify('127.0.0.1', NOTIFY_PORT, (z) => crawler.knows(z), (z) => { notifiedAt ??= performance.now(); if (!notified.has(z)) notified.set(z, performance.now()); crawler.notify(z); });
   const ac = new AbortController();
   let seen;
   const found = new Promise((resolve) => { seen = resolve; });
@@ -248,7 +252,39 @@ try {
   out.reload_ms = reloadedAt !== undefined ? Math.round(reloadedAt - n0) : null;
   out.change_on_notify_ms = store.get(`fresh.${org(0)}.agents`) ? Math.round(done - n0) : null;
   out.notify_to_search_ms = notifiedAt !== undefined && out.change_on_notify_ms !== null ? Math.round(done - notifiedAt) : null;
-  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads all its zones) to the agent found; reload_ms: from SIGHUP to the new serial answered; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, AXFR and re-index of that one zone)';
+  out.change_note = 'change_on_notify_ms: from SIGHUP (the daemon reloads the zones whose files changed) to the agent found; reload_ms: from SIGHUP to the new serial answered; notify_to_search_ms: from the NOTIFY to the agent found (SOA check, IXFR of the reload\'s difference or AXFR, and that zone\'s agents written)';
+
+  // An agent added by UPDATE to another organisation: journalled, NOTIFY, then the crawler's IXFR
+  // from the serial it holds (the differences alone), the one agent read and written.
+  const { execFileSync } = await import('node:child_process');
+  let nsupdate = true;
+  try { execFileSync('sh', ['-c', 'command -v nsupdate'], { stdio: 'ignore' }); } catch { nsupdate = false; out.update_on_notify = 'skipped: nsupdate not installed (bind9-dnsutils)'; }
+  if (nsupdate) {
+    const o1 = `${org(1)}.agents`;
+    const name = `added.${o1}`;
+    const script = [`server ${ADDR} ${PORT}`, `zone ${o1}.`,
+      `update add ${name}. 300 SVCB 1 mcp.${o1}. alpn="mcp" port=18199 key65320="/added" key65321="streamable-http" key65322="added_tool" key65324="An agent added by UPDATE" key65326="http"`,
+      `update add _index._agents.${o1}. 300 PTR ${name}.`, 'send', ''].join('\n');
+    const u0 = performance.now();
+    let u1;
+    // Not execFileSync: the crawler answers the NOTIFY on this loop while nsupdate waits.
+    const sent = new Promise((resolve, reject) => {
+      const c = spawn('nsupdate', ['-y', UPD], { stdio: ['pipe', 'ignore', 'inherit'] });
+      c.on('exit', (code) => { u1 = performance.now(); if (code === 0) resolve(); else reject(new Error(`nsupdate exited ${code}`)); });
+      c.stdin.end(script);
+    });
+    await new Promise((resolve) => {
+      const t = setInterval(() => { if (store.get(name)) { clearInterval(t); resolve(); } }, 5);
+      setTimeout(() => { clearInterval(t); resolve(); }, 120_000).unref();
+    });
+    const u2 = performance.now();
+    await sent;
+    const z = store.zone(o1);
+    out.update_on_notify = store.get(name)
+      ? { update_ms: Math.round(u1 - u0), to_search_ms: Math.round(u2 - u0), notify_to_search_ms: notified.has(o1) ? Math.round(u2 - notified.get(o1)) : null, method: z?.method, agents: z?.agents }
+      : { error: 'the added agent was not in the store within 120 s', method: z?.method };
+    out.update_note = 'update_on_notify: update_ms, nsupdate started until it exits (the UPDATE acknowledged); to_search_ms, from nsupdate started to the agent in the store; notify_to_search_ms, from the NOTIFY (SOA check, IXFR, the one agent read and written); method, how the crawler read the zone';
+  }
   ac.abort();
   await running;
   await listener.close();

@@ -129,6 +129,10 @@ t.test('AXFR after a reload serves the new zone; IXFR without history', async (t
   t.equal(current.kind, 'current', 'IXFR at the current serial: the SOA alone');
   const old = Buffer.from(r.soa.rdata);
   old.writeUInt32BE(before, old.length - 20);
+  // The reload's difference is kept (test/xfr/ixfr-from-reload.test.ts); a serial before it has none.
+  const fromReload = await transferIn(server, 'acme.agents.', { localAddress: ALLOWED, timeout: 5000, from: { ...soa, rdata: Buffer.from(old) } });
+  t.equal(fromReload.kind, 'ixfr', 'IXFR from the serial before the reload: its difference');
+  old.writeUInt32BE(before - 1, old.length - 20);
   const behind = await transferIn(server, 'acme.agents.', { localAddress: ALLOWED, timeout: 5000, from: { ...soa, rdata: old } });
   t.equal(behind.kind, 'axfr', 'IXFR from a serial without history: the whole zone, AXFR-style');
   if (requireTool(t, 'dig', 'bind9-dnsutils')) {

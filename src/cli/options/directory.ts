@@ -25,6 +25,7 @@ export function crawlOptions<T>(y: Argv<T>, prefix = ''): Argv<T> {
     .option(o('root-server'), { type: 'string', describe: 'Transfer the root zone from ADDR[:PORT] (default: its NS addresses, port 53)' })
     .option(o('org'), { type: 'string', array: true, default: [] as string[], describe: 'Also crawl this organisation (a zone name); comma list or repeat' })
     .option(o('transfer'), { type: 'boolean', default: true, describe: 'Try AXFR of each organisation\'s zone first; --no-transfer asks name by name only' })
+    .option(o('ixfr'), { type: 'boolean', default: true, describe: 'After a whole transfer, read a changed zone by IXFR from the serial held (its differences); --no-ixfr transfers it whole' })
     .option(o('transfer-from'), { type: 'string', describe: 'Transfer every zone from ADDR[:PORT] (default: each zone\'s NS addresses, port 53)' })
     .option(o('max-agents'), { type: 'number', default: DEFAULT_BUDGET.maxAgents, describe: 'Most agents read from one organisation' })
     .option(o('max-bytes'), { type: 'number', default: DEFAULT_BUDGET.maxBytes, describe: 'Most bytes of capability documents fetched for one organisation per crawl' })
@@ -43,6 +44,8 @@ export interface CrawlConfig {
   rootServer?: { address: string; port: number };
   orgs: string[];
   transfer: boolean;
+  /** IXFR after the first AXFR (default true). */
+  ixfr?: boolean;
   transferFrom?: { address: string; port: number };
   budget: ZoneBudget;
   concurrency: number;
@@ -92,7 +95,7 @@ export function crawlConfig(a: Record<string, unknown>, prefix = ''): CrawlConfi
   const transferFrom = server(`${prefix}transfer-from`, g('transfer-from'));
   return {
     ...(root !== undefined ? { root } : {}), ...(rootServer ? { rootServer } : {}), orgs: checked,
-    transfer: g('transfer') !== false, ...(transferFrom ? { transferFrom } : {}),
+    transfer: g('transfer') !== false, ixfr: g('ixfr') !== false, ...(transferFrom ? { transferFrom } : {}),
     budget: {
       maxAgents: whole(`${prefix}max-agents`, g('max-agents'), 1), maxBytes: whole(`${prefix}max-bytes`, g('max-bytes'), 0),
       maxDocBytes: whole(`${prefix}max-doc-bytes`, g('max-doc-bytes'), 1), ratePerSecond: whole(`${prefix}rate`, g('rate'), 1),
