@@ -217,9 +217,12 @@ export class Listener {
 
   /**
    * A batch from the native socket: the same steps as onDatagram per datagram, stored answers
-   * written into the batch's send buffer (one sendmmsg when this returns), the rest answered later.
+   * written into the batch's send buffer and sent with one sendmmsg (flush) before the rest are
+   * started: a stored answer must not wait for another query's full path, whose synchronous part
+   * and promise reactions would otherwise run before the batch's send.
    */
   private onBatch(io: BatchedUdpSocket, n: number): void {
+    let later: Array<[Buffer, string, number]> | undefined;
     for (let i = 0; i < n; i++) {
       const view = io.query(i);
       if (view === undefined) {
@@ -241,8 +244,12 @@ export class Listener {
         if (this.tap !== undefined) this.tapped(Buffer.from(view), hit, 'udp', address, port, wallClock(), true);
         continue;
       }
-      this.answerLater(Buffer.from(view), address, port, (out) => io.sendTo(out, port, address));
+      // The view is the batch's buffer, reused by the next batch: keep a copy.
+      (later ??= []).push([Buffer.from(view), address, port]);
     }
+    io.flush();
+    if (later === undefined) return;
+    for (const [msg, address, port] of later) this.answerLater(msg, address, port, (out) => io.sendTo(out, port, address));
   }
 
   /** The full path (decode, handlers, encode): the answer goes to `send` when ready, under the rate limit. */
