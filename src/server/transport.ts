@@ -223,6 +223,8 @@ export class Listener {
    */
   private onBatch(io: BatchedUdpSocket, n: number): void {
     let later: Array<[Buffer, string, number]> | undefined;
+    // The tap's records of stored answers, told after the flush: observers must not hold answers back.
+    let taps: Array<[Buffer, Buffer, string, number, number]> | undefined;
     for (let i = 0; i < n; i++) {
       const view = io.query(i);
       if (view === undefined) {
@@ -241,13 +243,14 @@ export class Listener {
       if (hit) {
         const out = this.limited(view, hit, address);
         if (out) io.reply(i, out);
-        if (this.tap !== undefined) this.tapped(Buffer.from(view), hit, 'udp', address, port, wallClock(), true);
+        if (this.tap !== undefined) (taps ??= []).push([Buffer.from(view), hit, address, port, wallClock()]);
         continue;
       }
       // The view is the batch's buffer, reused by the next batch: keep a copy.
       (later ??= []).push([Buffer.from(view), address, port]);
     }
     io.flush();
+    if (taps !== undefined) for (const [query, hit, address, port, at] of taps) this.tapped(query, hit, 'udp', address, port, at, true);
     if (later === undefined) return;
     for (const [msg, address, port] of later) this.answerLater(msg, address, port, (out) => io.sendTo(out, port, address));
   }
