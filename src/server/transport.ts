@@ -217,9 +217,14 @@ export class Listener {
 
   /**
    * A batch from the native socket: the same steps as onDatagram per datagram, stored answers
-   * written into the batch's send buffer (one sendmmsg when this returns), the rest answered later.
+   * written into the batch's send buffer and sent with one sendmmsg (flush) before the rest are
+   * started: a stored answer must not wait for another query's full path, whose synchronous part
+   * and promise reactions would otherwise run before the batch's send.
    */
   private onBatch(io: BatchedUdpSocket, n: number): void {
+    let later: Array<[Buffer, string, number]> | undefined;
+    // The tap's records of stored answers, told after the flush: observers must not hold answers back.
+    let taps: Array<[Buffer, Buffer, string, number, number]> | undefined;
     for (let i = 0; i < n; i++) {
       const view = io.query(i);
       if (view === undefined) {
@@ -238,11 +243,16 @@ export class Listener {
       if (hit) {
         const out = this.limited(view, hit, address);
         if (out) io.reply(i, out);
-        if (this.tap !== undefined) this.tapped(Buffer.from(view), hit, 'udp', address, port, wallClock(), true);
+        if (this.tap !== undefined) (taps ??= []).push([Buffer.from(view), hit, address, port, wallClock()]);
         continue;
       }
-      this.answerLater(Buffer.from(view), address, port, (out) => io.sendTo(out, port, address));
+      // The view is the batch's buffer, reused by the next batch: keep a copy.
+      (later ??= []).push([Buffer.from(view), address, port]);
     }
+    io.flush();
+    if (taps !== undefined) for (const [query, hit, address, port, at] of taps) this.tapped(query, hit, 'udp', address, port, at, true);
+    if (later === undefined) return;
+    for (const [msg, address, port] of later) this.answerLater(msg, address, port, (out) => io.sendTo(out, port, address));
   }
 
   /** The full path (decode, handlers, encode): the answer goes to `send` when ready, under the rate limit. */

@@ -111,6 +111,14 @@ export class BatchedUdpSocket {
     this.meta[i * META + 1] = out.length;
   }
 
+  /**
+   * During the batch call: send the answers given to reply() so far, now. The rest of the batch
+   * (and what its return runs: promise reactions, ticks) then happens after they are on the wire.
+   */
+  flush(): void {
+    if (this.open) this.native.flush(this.handle);
+  }
+
   /** Send one datagram now (an answer made after its batch). Dropped once closed. */
   sendTo(out: Buffer, port: number, host: string): void {
     if (this.open) this.native.sendTo(this.handle, out, port, host);

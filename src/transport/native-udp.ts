@@ -11,6 +11,8 @@ export interface UdpBatchNative {
   port(handle: object): number;
   start(handle: object, onBatch: (n: number) => void): void;
   sendTo(handle: object, bytes: Uint8Array, port: number, host: string): void;
+  /** During the batch call: send the answers written so far now (one sendmmsg), not when the call returns. */
+  flush(handle: object): void;
   close(handle: object): void;
   counters(handle: object): UdpBatchCounters;
   /** One upstream query on a fresh connected socket; replies (or a network error code) to onReply until closeExchange. */

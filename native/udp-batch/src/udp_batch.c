@@ -36,6 +36,8 @@ typedef struct {
   int closed;
   int in_callback;
   unsigned batch;
+  // Datagrams in the batch being answered (what flush may send).
+  unsigned batch_n;
   unsigned in_slot;
   unsigned out_slot;
   uint8_t *in;
@@ -159,11 +161,15 @@ static void finalize(napi_env env, void *data, void *hint) {
   maybe_free(u);
 }
 
+// Send the answers written into slots 0..n-1 and mark them sent (length 0), so a flush from
+// JavaScript during the batch call and the send after it never send one answer twice.
 static int send_batch(udp_t *u, unsigned n) {
   unsigned k = 0;
   for (unsigned i = 0; i < n; i++) {
     int32_t len = u->meta[i * META + 1];
-    if (len <= 0 || (unsigned)len > u->out_slot) continue;
+    if (len == 0) continue;
+    u->meta[i * META + 1] = 0;
+    if (len < 0 || (unsigned)len > u->out_slot) continue;
     u->siov[k].iov_base = u->out + (size_t)i * u->out_slot;
     u->siov[k].iov_len = (size_t)len;
     memset(&u->smsgs[k].msg_hdr, 0, sizeof(struct msghdr));
@@ -237,6 +243,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     }
     if (n == 0) break;
     u->received += n;
+    u->batch_n = (unsigned)n;
     for (unsigned i = 0; i < (unsigned)n; i++) {
       int trunc = (u->rmsgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
       if (trunc) u->oversize++;
@@ -256,6 +263,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       break;
     }
     if (u->closed) break;
+    // What the callback did not flush itself (see js_flush).
     send_batch(u, (unsigned)n);
     if ((unsigned)n < u->batch) break;
   }
@@ -392,6 +400,21 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
   u->send_calls++;
   if (sendto(u->fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sslen) < 0) u->send_errors++;
   else u->sent++;
+  return NULL;
+}
+
+// flush(handle): during the batch call, send the answers written so far with one sendmmsg now.
+// The listener calls it once the stored answers are in, before it starts the slow ones (their
+// synchronous part and the promise reactions the callback's return runs): a stored answer does
+// not wait for another query's full lookup. Outside a batch call it does nothing.
+static napi_value js_flush(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
+  if (!u) return throw_type(env, "flush: a handle expected");
+  if (u->closed || !u->in_callback) return NULL;
+  send_batch(u, u->batch_n);
   return NULL;
 }
 
@@ -620,6 +643,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"port", NULL, js_port, NULL, NULL, NULL, napi_default, NULL},
     {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
     {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_default, NULL},
+    {"flush", NULL, js_flush, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
     {"counters", NULL, js_counters, NULL, NULL, NULL, napi_default, NULL},
     {"exchange", NULL, js_exchange, NULL, NULL, NULL, napi_default, NULL},
