@@ -158,7 +158,16 @@ export class DirectoryReaders implements DirectoryReads {
   async kill(i: number): Promise<void> {
     const r = this.readers[i];
     if (r === undefined) throw new RangeError(`no reader thread ${i}: ${this.readers.length} alive`);
+    // Lost at once, as its exit would make it: an answer it posted before the end is not taken.
+    this.lose(r, 'killed');
+    // Held while it ends: an unreferenced worker's end does not keep the process alive.
+    r.worker.ref();
     await r.worker.terminate();
+  }
+
+  /** Reader threads with a request handed to them now. */
+  get busy(): number {
+    return this.readers.filter((r) => r.job !== undefined).length;
   }
 
   /** End every thread; requests not yet answered fail with DirectoryReaderError. */
@@ -173,7 +182,8 @@ export class DirectoryReaders implements DirectoryReads {
       r.onStart(gone);
       if (r.job !== undefined) this.settle(r.job, gone);
     }
-    await Promise.all(readers.map((r) => r.worker.terminate()));
+    // Held while they end: an unreferenced worker's end does not keep the process alive.
+    await Promise.all(readers.map((r) => { r.worker.ref(); return r.worker.terminate(); }));
   }
 
   private run(req: ReadRequest): Promise<unknown> {

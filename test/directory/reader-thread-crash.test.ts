@@ -28,8 +28,9 @@ t.test('a reader thread killed during a read', async (t) => {
 
   // Posted to the one idle thread at once; the thread is ended before it can answer.
   const pending = readers.search('"translation"*', {}, 0, 10);
+  const failed = t.rejects(pending, { code: 'ERR_DIRECTORY_READER', message: /reader thread 1 died \(killed\) during a search/ }, 'the read in flight fails, saying why');
   await readers.kill(0);
-  await t.rejects(pending, { code: 'ERR_DIRECTORY_READER', message: /reader thread 1 died \(exited with code 1\) during a search/ }, 'the read in flight fails, saying why');
+  await failed;
   t.equal(readers.alive, 1, 'a new thread took its place');
   const again = await readers.search('"translation"*', {}, 0, 10);
   t.same(again.rows.map((a) => a.name), ['a.acme.example', 'b.acme.example'], 'the next read is answered by the new thread');
