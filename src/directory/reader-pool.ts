@@ -160,9 +160,7 @@ export class DirectoryReaders implements DirectoryReads {
     if (r === undefined) throw new RangeError(`no reader thread ${i}: ${this.readers.length} alive`);
     // Lost at once, as its exit would make it: an answer it posted before the end is not taken.
     this.lose(r, 'killed');
-    // Held while it ends: an unreferenced worker's end does not keep the process alive.
-    r.worker.ref();
-    await r.worker.terminate();
+    await ended([r.worker]);
   }
 
   /** Reader threads with a request handed to them now. */
@@ -182,8 +180,7 @@ export class DirectoryReaders implements DirectoryReads {
       r.onStart(gone);
       if (r.job !== undefined) this.settle(r.job, gone);
     }
-    // Held while they end: an unreferenced worker's end does not keep the process alive.
-    await Promise.all(readers.map((r) => { r.worker.ref(); return r.worker.terminate(); }));
+    await ended(readers.map((r) => r.worker));
   }
 
   private run(req: ReadRequest): Promise<unknown> {
@@ -282,6 +279,20 @@ export class DirectoryReaders implements DirectoryReads {
   private next(r: Reader): void {
     const job = this.queue.shift();
     if (job !== undefined) this.dispatch(r, job);
+  }
+}
+
+/**
+ * Terminate `workers` and wait for their end with a timer held: the end of an unreferenced
+ * worker (the readers are, when idle) does not keep the process alive, ref() on one being
+ * ended did not either (Node 24), and a process whose last work is that wait exited with it unsettled.
+ */
+async function ended(workers: Worker[]): Promise<void> {
+  const hold = setInterval(() => {}, 60_000);
+  try {
+    await Promise.all(workers.map((w) => w.terminate()));
+  } finally {
+    clearInterval(hold);
   }
 }
 
