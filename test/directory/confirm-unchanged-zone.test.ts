@@ -3,10 +3,8 @@
 // and the agents of other zones do not; a later rewrite of an agent keeps the later of the two.
 
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { DirectoryReaders, DirectoryStore, type DirectoryRecord } from '../../src/directory/index.js';
+import { scratchStore } from '../helpers/directory-store.js';
 
 const agent = (name: string, org: string, confirmedAt: number): DirectoryRecord => ({
   name, org, description: 'an agent', capabilities: [], tools: [], transports: [], endpoints: [], card: { name },
@@ -14,11 +12,7 @@ const agent = (name: string, org: string, confirmedAt: number): DirectoryRecord 
 });
 
 t.test('confirming an unchanged zone', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-dir-confirm-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'dir.db');
-  const store = DirectoryStore.open(file);
-  t.teardown(() => store.close());
+  const { file, store } = scratchStore(t, 'aop-dir-confirm-');
   store.upsert([agent('a.acme.example', 'acme.example', 100), agent('b.acme.example', 'acme.example', 100), agent('c.globex.example', 'globex.example', 100)], 1);
   const readers = new DirectoryReaders(file, { threads: 1 });
   t.teardown(() => readers.close());

@@ -3,13 +3,11 @@
 // HTTP 503 with it: never a protocol error, never a hang.
 
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { DirectoryReaders, DirectoryStore, StoreCatalog, type DirectoryRecord } from '../../src/directory/index.js';
+import { DirectoryReaders, StoreCatalog, type DirectoryRecord } from '../../src/directory/index.js';
 import { AgentDirectory, Gateway, type AgentClient } from '../../src/mcp/gateway/index.js';
 import { startGatewayHttp } from '../../src/mcp/gateway/http.js';
 import { NetworkLookup } from '../../src/mcp/lookup.js';
+import { scratchStore } from '../helpers/directory-store.js';
 
 const agent = (name: string): DirectoryRecord => ({
   name, org: 'acme.example', description: 'translates contracts', capabilities: ['translation'], tools: [], transports: ['streamable-http'],
@@ -17,11 +15,7 @@ const agent = (name: string): DirectoryRecord => ({
 });
 
 t.test('busy and dead readers through the gateway', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-dir-busy-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'dir.db');
-  const store = DirectoryStore.open(file);
-  t.teardown(() => store.close());
+  const { file, store } = scratchStore(t, 'aop-dir-busy-');
   store.upsert([agent('a.acme.example'), agent('b.acme.example')], 1);
   // One thread, no queue: a second read while the first runs is refused.
   const readers = new DirectoryReaders(file, { threads: 1, maxQueue: 0 });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DirectoryReaders, DirectoryStore, type DirectoryRecord } from '../../src/directory/index.js';
+import { scratchStore } from '../helpers/directory-store.js';
 
 const agent = (name: string): DirectoryRecord => ({
   name, org: 'acme.example', description: `Agent ${name}`, capabilities: ['translation'], tools: [],
@@ -16,11 +17,7 @@ const agent = (name: string): DirectoryRecord => ({
 });
 
 t.test('a reader thread killed during a read', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-dir-crash-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'dir.db');
-  const store = DirectoryStore.open(file);
-  t.teardown(() => store.close());
+  const { file, store } = scratchStore(t, 'aop-dir-crash-');
   store.upsert([agent('a.acme.example'), agent('b.acme.example')], 1);
   const readers = new DirectoryReaders(file, { threads: 1 });
   t.teardown(() => readers.close());

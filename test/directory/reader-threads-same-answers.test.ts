@@ -4,11 +4,9 @@
 // and a write by the crawler's connection is seen by the readers at once (counts not stale).
 
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { DirectoryReaders, DirectoryStore, StoreCatalog, type DirectoryRecord } from '../../src/directory/index.js';
+import { DirectoryReaders, StoreCatalog, type DirectoryRecord } from '../../src/directory/index.js';
 import type { AgentPage, SearchRequest, PageRequest } from '../../src/mcp/gateway/index.js';
+import { scratchStore } from '../helpers/directory-store.js';
 
 const CAPS = ['translation', 'summarization', 'coding', 'review'];
 const WORDS = ['contracts', 'invoices', 'haiku', 'kubernetes', 'genome'];
@@ -47,11 +45,7 @@ async function pages(fetch: (cursor?: string) => Promise<AgentPage>): Promise<Ag
 }
 
 t.test('reader threads and the in-process store give the same pages', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-dir-readers-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'dir.db');
-  const store = DirectoryStore.open(file);
-  t.teardown(() => store.close());
+  const { file, store } = scratchStore(t, 'aop-dir-readers-');
   store.upsert(records(5, 60), 1);
   store.setProblems('org1.example', [{ code: 'ERR_DIRECTORY_TOO_MANY_AGENTS', message: 'too many', at: 5 }]);
   const readers = new DirectoryReaders(file, { threads: 2 });

@@ -4,11 +4,9 @@
 // rewrite leaves are the new ones only: a filter on a capability the agent dropped no longer finds it.
 
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { DirectoryStore, type DirectoryRecord } from '../../src/directory/index.js';
+import type { DirectoryRecord } from '../../src/directory/index.js';
+import { scratchStore } from '../helpers/directory-store.js';
 
 const agent = (name: string, capabilities: string[], transports: string[]): DirectoryRecord => ({
   name, org: 'acme.example', description: 'an agent', capabilities, tools: [], transports, endpoints: [], card: { name },
@@ -16,11 +14,7 @@ const agent = (name: string, capabilities: string[], transports: string[]): Dire
 });
 
 t.test('per-agent rows are deleted through an index', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'aop-dir-rows-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'dir.db');
-  const store = DirectoryStore.open(file);
-  t.teardown(() => store.close());
+  const { file, store } = scratchStore(t, 'aop-dir-rows-');
   store.upsert([agent('a.acme.example', ['translation', 'legal'], ['streamable-http']), agent('b.acme.example', ['translation'], ['sse'])], 1);
 
   const db = new DatabaseSync(file, { readOnly: true });
