@@ -332,13 +332,22 @@ static udp_t *unwrap(napi_env env, napi_value v) {
   return (udp_t *)data;
 }
 
-// port(handle) -> the bound port (the kernel's choice when 0 was asked)
-static napi_value js_port(napi_env env, napi_callback_info info) {
+// The handle of a call that takes it alone (port, flush, close, counters); NULL with a TypeError
+// `what` thrown when the argument is not one.
+static udp_t *sole_handle(napi_env env, napi_callback_info info, const char *what) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
-  if (!u || u->closed) return throw_type(env, "port: an open handle expected");
+  if (!u) throw_type(env, what);
+  return u;
+}
+
+// port(handle) -> the bound port (the kernel's choice when 0 was asked)
+static napi_value js_port(napi_env env, napi_callback_info info) {
+  udp_t *u = sole_handle(env, info, "port: an open handle expected");
+  if (!u) return NULL;
+  if (u->closed) return throw_type(env, "port: an open handle expected");
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   if (getsockname(u->fd, (struct sockaddr *)&ss, &len) < 0) return throw_errno(env, "getsockname", errno);
@@ -408,22 +417,16 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
 // synchronous part and the promise reactions the callback's return runs): a stored answer does
 // not wait for another query's full lookup. Outside a batch call it does nothing.
 static napi_value js_flush(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
-  if (!u) return throw_type(env, "flush: a handle expected");
+  udp_t *u = sole_handle(env, info, "flush: a handle expected");
+  if (!u) return NULL;
   if (u->closed || !u->in_callback) return NULL;
   send_batch(u, u->batch_n);
   return NULL;
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
-  if (!u) return throw_type(env, "close: a handle expected");
+  udp_t *u = sole_handle(env, info, "close: a handle expected");
+  if (!u) return NULL;
   release(u);
   shut(u);
   return NULL;
@@ -437,11 +440,8 @@ static void set_num(napi_env env, napi_value obj, const char *name, double v) {
 
 // counters(handle) -> { recvCalls, received, sendCalls, sent, sendErrors, oversize }
 static napi_value js_counters(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  udp_t *u = argc ? unwrap(env, argv[0]) : NULL;
-  if (!u) return throw_type(env, "counters: a handle expected");
+  udp_t *u = sole_handle(env, info, "counters: a handle expected");
+  if (!u) return NULL;
   napi_value obj;
   napi_create_object(env, &obj);
   set_num(env, obj, "recvCalls", u->recv_calls);
