@@ -249,6 +249,8 @@ export class Listener {
       // The view is the batch's buffer, reused by the next batch: keep a copy.
       (later ??= []).push([Buffer.from(view), address, port]);
     }
+    // Nothing else to do in this call: the send after it returns is the same sendmmsg.
+    if (later === undefined && taps === undefined) return;
     io.flush();
     if (taps !== undefined) for (const [query, hit, address, port, at] of taps) this.tapped(query, hit, 'udp', address, port, at, true);
     if (later === undefined) return;
